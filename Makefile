@@ -1,0 +1,39 @@
+# Two commands for a newcomer: `make run` (the demo gateway) and `make test` (the suite).
+# Each creates what it needs: a virtualenv, GraphiQL's assets, and for tests Chromium.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UI     := $(VENV)/share/plantgate-ui
+GRAPHIQL := $(UI)/node_modules/graphiql/graphiql.min.js
+export PLANTGATE_UI_ASSETS ?= $(CURDIR)/$(UI)/node_modules
+
+.PHONY: run test setup chromium clean
+
+run: setup
+	$(BIN)/plantgate serve --demo
+
+test: setup chromium
+	$(BIN)/python -m pytest
+
+setup: $(BIN)/.installed $(GRAPHIQL)
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# GraphiQL is served by the gateway itself (sites are often offline): its
+# assets come from the npm registry at set-up, never from a CDN at run time.
+$(GRAPHIQL):
+	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)
+	mkdir -p $(UI)
+	npm install --silent --no-audit --no-fund --prefix $(UI) graphiql@3.8.3 react@18.2.0 react-dom@18.2.0
+	test -f $@
+
+chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+clean:
+	rm -rf $(VENV) data

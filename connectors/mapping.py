@@ -1,0 +1,173 @@
+"""Declarative mapping of remote records to the unified model.
+
+A connector states, per entity, where each unified field comes from: a dotted
+path, or a small spec object (`Enum`, `Date`, `Number`, `Join`, `Compute`). The
+mapper keeps the raw record as `remoteData` and the raw enum value as `<field>Raw`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+
+from schema.record import Record
+
+
+def dig(raw: Any, path: str) -> Any:
+    """Follow a dotted path through nested dicts; missing parts give None."""
+    value = raw
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+class Spec:
+    """How to compute one unified value from a raw record."""
+
+    def extract(self, raw: Any) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Path(Spec):
+    path: str
+
+    def extract(self, raw: Any) -> Any:
+        return dig(raw, self.path)
+
+
+@dataclass(frozen=True)
+class Compute(Spec):
+    """Escape hatch for the odd field: any function of the raw record."""
+
+    fn: Callable[[Any], Any]
+
+    def extract(self, raw: Any) -> Any:
+        return self.fn(raw)
+
+
+@dataclass(frozen=True)
+class Enum(Spec):
+    """A normalized enum; unknown raw values map to `default` (never invented)."""
+
+    path: str
+    values: Mapping[Any, str]
+    default: str | None = None
+
+    def extract(self, raw: Any) -> Any:
+        value = dig(raw, self.path)
+        if value is None:
+            return None
+        return self.values.get(value, self.default)
+
+    def raw(self, raw: Any) -> str | None:
+        value = dig(raw, self.path)
+        return None if value is None else str(value)
+
+    def raw_values(self, normalized: str) -> list[Any]:
+        """The raw values that map to a normalized one (for filter pushdown)."""
+        return [k for k, v in self.values.items() if v == normalized]
+
+
+def parse_datetime(value: Any, style: str = "iso") -> datetime | None:
+    """Parse the date styles vendors use; always returns an aware UTC datetime."""
+    if value in (None, ""):
+        return None
+    if style == "epoch_ms":
+        return datetime.fromtimestamp(float(value) / 1000, tz=timezone.utc)
+    if style == "epoch_s":
+        return datetime.fromtimestamp(float(value), tz=timezone.utc)
+    text = str(value)
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Date(Spec):
+    path: str
+    style: str = "iso"
+
+    def extract(self, raw: Any) -> Any:
+        return parse_datetime(dig(raw, self.path), self.style)
+
+
+@dataclass(frozen=True)
+class Number(Spec):
+    path: str
+
+    def extract(self, raw: Any) -> Any:
+        value = dig(raw, self.path)
+        return None if value in (None, "") else float(value)
+
+
+@dataclass(frozen=True)
+class Join(Spec):
+    """Several text parts joined by a separator, skipping empty ones."""
+
+    paths: tuple[str, ...]
+    sep: str = " "
+
+    def extract(self, raw: Any) -> Any:
+        parts = [str(v) for p in self.paths if (v := dig(raw, p)) not in (None, "")]
+        return self.sep.join(parts) or None
+
+
+@dataclass(frozen=True)
+class Each(Spec):
+    """A list of embedded objects, each mapped by its own field specs."""
+
+    path: str
+    fields: Mapping[str, Any]
+
+    def extract(self, raw: Any) -> Any:
+        items = dig(raw, self.path) or []
+        return [_map_values(item, self.fields) for item in items]
+
+
+def as_spec(spec: Any) -> Spec:
+    return Path(spec) if isinstance(spec, str) else spec
+
+
+def _map_values(raw: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, spec in fields.items():
+        spec = as_spec(spec)
+        values[name] = spec.extract(raw)
+        if isinstance(spec, Enum):
+            values[f"{name}Raw"] = spec.raw(raw)
+    return values
+
+
+@dataclass(frozen=True)
+class EntityMap:
+    """How one remote resource becomes one unified entity."""
+
+    entity: str
+    remote_id: str | Spec
+    fields: Mapping[str, Any]
+    display: str | Spec | None = None
+    created_at: str | Spec | None = None
+    updated_at: str | Spec | None = None
+    custom: Mapping[str, Any] = field(default_factory=dict)
+
+    def map(self, raw: Any) -> Record:
+        values = _map_values(raw, self.fields)
+        remote_id = str(as_spec(self.remote_id).extract(raw))
+        values["remoteId"] = remote_id
+        values["createdAt"] = as_spec(self.created_at).extract(raw) if self.created_at else None
+        values["updatedAt"] = as_spec(self.updated_at).extract(raw) if self.updated_at else None
+        values.setdefault("deletedAt", None)
+        display = as_spec(self.display).extract(raw) if self.display else None
+        values["displayValue"] = None if display is None else str(display)
+        return Record(self.entity, remote_id, values, raw)
+
+    def enum_spec(self, field_name: str) -> Enum | None:
+        spec = self.fields.get(field_name)
+        return spec if isinstance(spec, Enum) else None

@@ -1,0 +1,198 @@
+"""Reusable pieces for JSON REST systems: streams, paging styles, the connector.
+
+A REST connector subclasses `RestConnector` and declares its streams, paging
+style and envelope keys; hooks cover the odd parts (login, filter formats).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from schema.errors import SystemAuthFailed, SystemRejected
+from schema.record import Record
+
+from .base import Connector, ConnectionConfig, ListQuery, Page
+from .http import HttpPolicy, UpstreamClient, default_error_message
+from .mapping import EntityMap, dig
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One remote resource read as one unified entity."""
+
+    mapping: EntityMap
+    path: str
+    status_field: str | None = "status"
+    updated_param: str | None = None
+    created_param: str | None = None
+    status_param: str | None = None
+    ids_param: str | None = None  # set when the API fetches many ids in one call
+
+    @property
+    def entity(self) -> str:
+        return self.mapping.entity
+
+
+@dataclass(frozen=True)
+class OffsetPaging:
+    """`offset` + `limit`; a short page is the last one."""
+
+    offset_param: str = "offset"
+    limit_param: str = "limit"
+
+    def params(self, cursor: str | None, limit: int) -> dict[str, Any]:
+        return {self.offset_param: int(cursor or 0), self.limit_param: limit}
+
+    def next_cursor(self, cursor: str | None, limit: int, rows: int, body: Any) -> str | None:
+        return str(int(cursor or 0) + rows) if rows >= limit else None
+
+    def valid(self, cursor: str) -> bool:
+        return cursor.isdigit()
+
+
+@dataclass(frozen=True)
+class CursorPaging:
+    """An opaque cursor the system hands back with each page."""
+
+    cursor_param: str = "cursor"
+    limit_param: str = "limit"
+    next_key: str = "nextCursor"
+
+    def params(self, cursor: str | None, limit: int) -> dict[str, Any]:
+        params: dict[str, Any] = {self.limit_param: limit}
+        if cursor:
+            params[self.cursor_param] = cursor
+        return params
+
+    def next_cursor(self, cursor: str | None, limit: int, rows: int, body: Any) -> str | None:
+        value = dig(body, self.next_key)
+        return str(value) if value else None
+
+    def valid(self, cursor: str) -> bool:
+        return bool(cursor)
+
+
+class RestConnector(Connector):
+    """A JSON REST system described by class attributes."""
+
+    streams: ClassVar[tuple[Stream, ...]] = ()
+    paging: ClassVar[OffsetPaging | CursorPaging] = OffsetPaging()
+    api_prefix: ClassVar[str] = ""
+    list_key: ClassVar[str] = "results"
+    item_key: ClassVar[str | None] = "result"
+    fetch_concurrency: ClassVar[int] = 8
+
+    def __init__(self, config: ConnectionConfig, policy: HttpPolicy | None = None) -> None:
+        super().__init__(config, policy)
+        self.http = UpstreamClient(
+            self.base_url + self.api_prefix,
+            system=self.entry.name,
+            policy=self.policy,
+            error_message=self.error_message,
+        )
+        self._by_entity = {s.entity: s for s in self.streams}
+
+    # -- hooks --------------------------------------------------------------
+
+    def error_message(self, response: Any) -> str:
+        return default_error_message(response)
+
+    async def auth_headers(self) -> dict[str, str]:
+        """Headers that authenticate a call (log in first where needed)."""
+        return {}
+
+    async def on_auth_failure(self) -> bool:
+        """Called once when a call is rejected as unauthorized; True = retry it."""
+        return False
+
+    def format_time(self, value: datetime) -> Any:
+        return value.isoformat()
+
+    def format_statuses(self, raw_values: list[Any]) -> Any:
+        return ",".join(str(v) for v in raw_values)
+
+    # -- protocol -----------------------------------------------------------
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One authenticated JSON call, re-authenticating once if the session expired."""
+        headers = await self.auth_headers()
+        try:
+            return await self.http.json(method, path, headers=headers, **kwargs)
+        except SystemAuthFailed:
+            if not await self.on_auth_failure():
+                raise
+            return await self.http.json(method, path, headers=await self.auth_headers(), **kwargs)
+
+    def stream(self, entity: str) -> Stream:
+        self.require(entity)
+        return self._by_entity[entity]
+
+    def valid_cursor(self, cursor: str) -> bool:
+        return self.paging.valid(cursor)
+
+    async def check(self) -> None:
+        first = self.streams[0]
+        await self.call("GET", first.path, params=self.paging.params(None, 1))
+
+    def list_params(self, stream: Stream, query: ListQuery) -> tuple[dict[str, Any], ListQuery]:
+        """Query parameters for the filters the API takes, and what is left to filter here."""
+        params: dict[str, Any] = {}
+        rest = query
+        if query.updated_after and stream.updated_param:
+            params[stream.updated_param] = self.format_time(query.updated_after)
+            rest = ListQuery(None, rest.created_after, rest.statuses)
+        if query.created_after and stream.created_param:
+            params[stream.created_param] = self.format_time(query.created_after)
+            rest = ListQuery(rest.updated_after, None, rest.statuses)
+        spec = stream.mapping.enum_spec(stream.status_field) if stream.status_field else None
+        if query.statuses is not None and stream.status_param and spec:
+            raw = [r for s in query.statuses for r in spec.raw_values(s)]
+            if not raw:
+                return params, ListQuery(statuses=())  # nothing can match
+            params[stream.status_param] = self.format_statuses(raw)
+            rest = ListQuery(rest.updated_after, rest.created_after, None)
+        return params, rest
+
+    async def list_page(self, entity: str, query: ListQuery, cursor: str | None, limit: int) -> Page:
+        stream = self.stream(entity)
+        params, residual = self.list_params(stream, query)
+        if residual.statuses == ():
+            return Page([], None)
+        limit = min(limit, self.max_page_size)
+        params.update(self.paging.params(cursor, limit))
+        body = await self.call("GET", stream.path, params=params)
+        rows = dig(body, self.list_key)
+        if not isinstance(rows, list):
+            raise SystemRejected(f"{self.entry.name} sent a list without '{self.list_key}'")
+        records = [stream.mapping.map(row) for row in rows]
+        records = [r for r in records if residual.matches(r, stream.status_field)]
+        return Page(records, self.paging.next_cursor(cursor, limit, len(rows), body))
+
+    async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
+        stream = self.stream(entity)
+        if stream.ids_param:
+            body = await self.call(
+                "GET", stream.path, params={stream.ids_param: ",".join(remote_ids)}
+            )
+            return [stream.mapping.map(row) for row in dig(body, self.list_key) or []]
+        limiter = asyncio.Semaphore(self.fetch_concurrency)
+
+        async def one(remote_id: str) -> Record | None:
+            async with limiter:
+                try:
+                    body = await self.call("GET", f"{stream.path}/{remote_id}")
+                except SystemRejected as exc:
+                    if exc.extensions.get("status") == 404:
+                        return None  # deleted upstream: the relation resolves to null
+                    raise
+            row = dig(body, self.item_key) if self.item_key else body
+            return stream.mapping.map(row) if row else None
+
+        found = await asyncio.gather(*(one(i) for i in remote_ids))
+        return [r for r in found if r is not None]
+
+    async def aclose(self) -> None:
+        await self.http.aclose()

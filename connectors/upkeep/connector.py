@@ -1,0 +1,297 @@
+"""UpKeep (Tier 1 CMMS, cloud): REST v2 with a session token from `POST /auth`.
+
+Mostly declarations: one stream per resource, offset/limit paging, envelope
+keys `results`/`result`. The hooks are the session login and epoch-ms filters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from schema.errors import SystemAuthFailed, SystemRejected
+
+from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
+from ..mapping import Compute, Date, Each, EntityMap, Enum, Join, Number
+from ..rest import OffsetPaging, RestConnector, Stream
+
+PRIORITY = {0: "NONE", 1: "LOW", 2: "MEDIUM", 3: "HIGH"}
+READ = Capability(read=True, incremental=True)
+
+ENTRY = SystemEntry(
+    key="upkeep",
+    name="UpKeep",
+    vendor="UpKeep Technologies",
+    category="CMMS",
+    tier=1,
+    hostings=(CLOUD,),
+    default_base_url="https://api.onupkeep.com",
+    credential_fields=(
+        CredentialField("email", "Email", "string", help="The email you sign in to UpKeep with."),
+        CredentialField("password", "Password", "password", secret=True),
+    ),
+    auth_guide=(
+        "Use the email and password of an UpKeep account with API access "
+        "(an Admin or a user your administrator enabled for the API)."
+    ),
+    capabilities={
+        "WorkOrder": READ,
+        "MaintenanceRequest": READ,
+        "Asset": READ,
+        "Location": READ,
+        "Part": READ,
+        "Vendor": READ,
+        "PurchaseOrder": READ,
+        "User": READ,
+    },
+)
+
+
+def _stamps(**fields: Any) -> dict[str, Any]:
+    return {"created_at": Date("createdAt"), "updated_at": Date("updatedAt"), **fields}
+
+
+LOCATIONS = EntityMap(
+    "Location",
+    remote_id="id",
+    display="name",
+    fields={
+        "name": "name",
+        "address": "address",
+        "parent": "parentLocation",
+    },
+    **_stamps(),
+)
+
+ASSETS = EntityMap(
+    "Asset",
+    remote_id="id",
+    display="name",
+    fields={
+        "name": "name",
+        "code": "barcode",
+        "description": "description",
+        "status": Enum(
+            "status",
+            {"active": "OPERATIONAL", "inactive": "DOWN", "maintenance": "IN_REPAIR", "retired": "RETIRED"},
+            default="UNKNOWN",
+        ),
+        "criticality": "criticality",
+        "category": "category",
+        "manufacturer": "make",
+        "model": "model",
+        "serialNumber": "serial",
+        "location": "location",
+        "parent": "parentAsset",
+    },
+    **_stamps(),
+)
+
+WORK_ORDERS = EntityMap(
+    "WorkOrder",
+    remote_id="id",
+    display=Join(("workOrderNo", "title"), " "),
+    fields={
+        "number": "workOrderNo",
+        "title": "title",
+        "description": "description",
+        "status": Enum(
+            "status",
+            {"open": "OPEN", "inProgress": "IN_PROGRESS", "onHold": "ON_HOLD", "complete": "COMPLETED"},
+        ),
+        "priority": Enum("priority", PRIORITY),
+        "type": Enum(
+            "category",
+            {
+                "Preventive": "PREVENTIVE",
+                "Inspection": "INSPECTION",
+                "Emergency": "EMERGENCY",
+                "Damage": "CORRECTIVE",
+                "Electrical": "CORRECTIVE",
+                "Mechanical": "CORRECTIVE",
+            },
+            default="OTHER",
+        ),
+        "asset": "asset",
+        "location": "location",
+        "assignees": Compute(
+            lambda r: [u for u in [r.get("assignedToUser"), *(r.get("additionalUsers") or [])] if u]
+        ),
+        "requestedBy": "requestedByUser",
+        "dueDate": Date("dueDate"),
+        "completedAt": Date("dateCompleted"),
+        "estimatedHours": Number("estimatedTime"),
+        "actualHours": Number("time"),
+    },
+    **_stamps(),
+)
+
+REQUESTS = EntityMap(
+    "MaintenanceRequest",
+    remote_id="id",
+    display="title",
+    fields={
+        "title": "title",
+        "description": "description",
+        "status": Enum("status", {"pending": "OPEN", "approved": "APPROVED", "declined": "REJECTED"}),
+        "priority": Enum("priority", PRIORITY),
+        "asset": "asset",
+        "location": "location",
+        "requestedBy": "requestedByUser",
+        "workOrder": "workOrder",
+    },
+    **_stamps(),
+)
+
+PARTS = EntityMap(
+    "Part",
+    remote_id="id",
+    display="name",
+    fields={
+        "partNumber": "partNumber",
+        "name": "name",
+        "description": "description",
+        "unitOfMeasure": "unit",
+        "unitCost": Number("cost"),
+        "quantityOnHand": Number("quantity"),
+        "minimumQuantity": Number("minimumQuantity"),
+        "stockLevels": Compute(
+            lambda r: [{"location": r.get("location"), "quantity": float(r.get("quantity") or 0)}]
+        ),
+        "vendors": "vendors",
+    },
+    **_stamps(),
+)
+
+VENDORS = EntityMap(
+    "Vendor",
+    remote_id="id",
+    display="businessName",
+    fields={
+        "name": "businessName",
+        "email": "email",
+        "phone": "phoneNumber",
+        "address": "address",
+        "website": "website",
+    },
+    **_stamps(),
+)
+
+PURCHASE_ORDERS = EntityMap(
+    "PurchaseOrder",
+    remote_id="id",
+    display="purchaseOrderNumber",
+    fields={
+        "number": "purchaseOrderNumber",
+        "vendor": "vendor",
+        "status": Enum(
+            "status",
+            {
+                "requested": "SUBMITTED",
+                "approved": "APPROVED",
+                "declined": "CANCELLED",
+                "cancelled": "CANCELLED",
+                "partiallyFulfilled": "PARTIALLY_RECEIVED",
+                "fulfilled": "RECEIVED",
+            },
+        ),
+        "orderDate": Date("createdAt"),
+        "expectedDate": Date("dueDate"),
+        "currency": "currency",
+        "totalAmount": Compute(
+            lambda r: round(sum(l["quantity"] * l["price"] for l in r.get("partsOrdered") or []), 2)
+        ),
+        "shipTo": "shipToLocation",
+        "lines": Compute(
+            lambda r: [
+                {
+                    "lineNumber": n,
+                    "part": line.get("part"),
+                    "quantity": float(line["quantity"]),
+                    "unitPrice": float(line["price"]),
+                    "amount": round(line["quantity"] * line["price"], 2),
+                    "receivedQuantity": float(line.get("quantityReceived") or 0),
+                }
+                for n, line in enumerate(r.get("partsOrdered") or [], start=1)
+            ]
+        ),
+    },
+    **_stamps(),
+)
+
+USERS = EntityMap(
+    "User",
+    remote_id="id",
+    display="email",
+    fields={
+        "name": Join(("firstName", "lastName")),
+        "email": "email",
+        "role": "role",
+        "active": "active",
+    },
+    **_stamps(),
+)
+
+
+def _stream(mapping: EntityMap, path: str, status_field: str | None = "status") -> Stream:
+    """UpKeep filters every resource by time, and by status where it has one."""
+    return Stream(
+        mapping,
+        path,
+        status_field=status_field,
+        updated_param="updatedAtGreaterThan",
+        created_param="createdAtGreaterThan",
+        status_param="status" if status_field == "status" else None,
+    )
+
+
+class UpKeepConnector(RestConnector):
+    entry = ENTRY
+    api_prefix = "/api/v2"
+    paging = OffsetPaging("offset", "limit")
+    list_key = "results"
+    item_key = "result"
+    streams = (
+        _stream(WORK_ORDERS, "/work-orders"),
+        _stream(ASSETS, "/assets"),
+        _stream(LOCATIONS, "/locations", status_field="type"),
+        _stream(REQUESTS, "/requests"),
+        _stream(PARTS, "/parts", status_field=None),
+        _stream(VENDORS, "/vendors", status_field=None),
+        _stream(PURCHASE_ORDERS, "/purchase-orders"),
+        _stream(USERS, "/users", status_field=None),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._session: str | None = None
+        self._login_lock = asyncio.Lock()
+
+    def format_time(self, value: datetime) -> Any:
+        return int(value.timestamp() * 1000)
+
+    async def login(self) -> str:
+        """`POST /auth` with email and password; UpKeep answers 400 on a bad login."""
+        creds = self.config.credentials
+        body = {"email": creds.get("email"), "password": creds.get("password")}
+        try:
+            answer = await self.http.json("POST", "/auth", json=body)
+        except SystemRejected as exc:
+            raise SystemAuthFailed(f"UpKeep rejected the login: {exc.message.split(': ', 1)[-1]}") from None
+        token = (answer.get("result") or {}).get("sessionToken") if isinstance(answer, dict) else None
+        if not token:
+            raise SystemAuthFailed("UpKeep did not return a session token")
+        return token
+
+    async def auth_headers(self) -> dict[str, str]:
+        async with self._login_lock:
+            if self._session is None:
+                self._session = await self.login()
+        return {"Session-Token": self._session}
+
+    async def on_auth_failure(self) -> bool:
+        """A session may expire: log in again once, then give up."""
+        async with self._login_lock:
+            self._session = None
+        return True

@@ -1,0 +1,203 @@
+"""A local imitation of UpKeep's REST API v2 (https://api.onupkeep.com/api/v2).
+
+The connector is tested and benchmarked against this app over real HTTP, so it
+speaks UpKeep's wire format and nothing else; it deliberately imports nothing
+from the connector.
+
+Known from UpKeep's documentation: `POST /auth` with email and password returns
+a `sessionToken` that is sent as `Session-Token` on every call, `DELETE /auth`
+logs out, lists are `{"success": true, "results": [...]}`, single records
+`{"success": true, "result": {...}}`, ids are short base62 strings, and paging
+is `offset` + `limit`.
+
+Unverified (our best guess, to be checked against a real tenant):
+- the error body `{"success": false, "statusCode": ..., "message": ...}` and
+  its messages ("Invalid email or password", "Invalid session token");
+- the filter names `updatedAtGreaterThan` / `createdAtGreaterThan` (epoch
+  milliseconds, strict) and the comma-separated `status` filter;
+- the limit cap of 200 and default of 100, and the (createdAt, id) order;
+- dates as ISO 8601 UTC strings with milliseconds and `Z`.
+
+Besides the shared control routes (see `connectors.sandboxkit`) there is
+`POST /__sandbox/touch` with `{"resource": ..., "ids": [...]}`, which bumps
+those records' `updatedAt` to now so tests can exercise incremental reads.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from connectors.sandboxkit import SandboxApp, SandboxState, status_phrase
+from connectors.upkeep.seed import API_USER_ID, DEMO_EMAIL, RESOURCES, STATUS_RESOURCES, Dataset, parse_ms
+
+PREFIX = "/api/v2"
+DEFAULT_CREDENTIALS = {DEMO_EMAIL: "upkeep-demo"}
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 200
+
+
+def error_body(status: int, message: str) -> dict[str, Any]:
+    """UpKeep's error shape (unverified); a 401 always reads like an expired session."""
+    if status == 401:
+        message = "Invalid session token"
+    return {"success": False, "statusCode": status, "message": message}
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse(error_body(status, message), status_code=status)
+
+
+class _BadRequest(Exception):
+    """A query parameter that cannot be used; answered with a 400 error body."""
+
+
+def _int_param(request: Request, name: str, default: int | None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise _BadRequest(f"{name} must be an integer") from None
+
+
+class _Sessions:
+    """Issued session tokens and the user each belongs to."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: dict[str, str] = {}
+
+    def issue(self, user_id: str) -> str:
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self._tokens[token] = user_id
+        return token
+
+    def user(self, token: str | None) -> str | None:
+        with self._lock:
+            return self._tokens.get(token) if token else None
+
+    def revoke(self, token: str) -> None:
+        with self._lock:
+            self._tokens.pop(token, None)
+
+
+def _routes(data: Dataset, credentials: dict[str, str], sessions: _Sessions) -> list[BaseRoute]:
+    async def login(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        email = body.get("email") if isinstance(body, dict) else None
+        password = body.get("password") if isinstance(body, dict) else None
+        if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
+            return _error(400, "email and password are required")
+        if credentials.get(email) != password:
+            return _error(400, "Invalid email or password")
+        user = next((u for u in data.records("users") if u["email"] == email), None)
+        user_id = user["id"] if user else API_USER_ID
+        result = {"sessionToken": sessions.issue(user_id), "userId": user_id}
+        return JSONResponse({"success": True, "result": result})
+
+    async def logout(request: Request) -> Response:
+        token = request.headers.get("session-token")
+        if sessions.user(token) is None:
+            return _error(401, "Invalid session token")
+        sessions.revoke(token or "")
+        return JSONResponse({"success": True})
+
+    async def list_records(request: Request) -> Response:
+        if sessions.user(request.headers.get("session-token")) is None:
+            return _error(401, "Invalid session token")
+        resource = request.path_params["resource"]
+        if resource not in RESOURCES:
+            return _error(404, "Not found")
+        try:
+            offset = _int_param(request, "offset", 0)
+            limit = _int_param(request, "limit", DEFAULT_LIMIT)
+            updated_after = _int_param(request, "updatedAtGreaterThan", None)
+            created_after = _int_param(request, "createdAtGreaterThan", None)
+        except _BadRequest as exc:
+            return _error(400, str(exc))
+        assert offset is not None and limit is not None
+        if offset < 0:
+            return _error(400, "offset must not be negative")
+        if limit < 1 or limit > MAX_LIMIT:
+            return _error(400, f"limit must be between 1 and {MAX_LIMIT}")
+        records = data.records(resource)
+        if updated_after is not None:
+            records = [r for r in records if parse_ms(r["updatedAt"]) > updated_after]
+        if created_after is not None:
+            records = [r for r in records if parse_ms(r["createdAt"]) > created_after]
+        statuses = request.query_params.get("status")
+        if statuses and resource in STATUS_RESOURCES:
+            wanted = {s.strip() for s in statuses.split(",") if s.strip()}
+            records = [r for r in records if r["status"] in wanted]
+        return JSONResponse({"success": True, "results": records[offset : offset + limit]})
+
+    async def get_record(request: Request) -> Response:
+        if sessions.user(request.headers.get("session-token")) is None:
+            return _error(401, "Invalid session token")
+        resource = request.path_params["resource"]
+        record = data.get(resource, request.path_params["id"]) if resource in RESOURCES else None
+        if record is None:
+            return _error(404, "Not found")
+        return JSONResponse({"success": True, "result": record})
+
+    async def touch(request: Request) -> Response:
+        try:
+            body = await request.json()
+            resource, ids = body["resource"], body["ids"]
+            if resource not in RESOURCES or not isinstance(ids, list):
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            return _error(400, f"expected {{'resource': one of {list(RESOURCES)}, 'ids': [...]}}")
+        try:
+            records = data.touch(resource, [str(i) for i in ids])
+        except KeyError as exc:
+            return _error(404, f"Not found: {exc.args[0]}")
+        return JSONResponse({"success": True, "results": records})
+
+    return [
+        Route("/__sandbox/touch", touch, methods=["POST"]),
+        Route(f"{PREFIX}/auth", login, methods=["POST"]),
+        Route(f"{PREFIX}/auth", logout, methods=["DELETE"]),
+        Route(f"{PREFIX}/{{resource}}", list_records, methods=["GET"]),
+        Route(f"{PREFIX}/{{resource}}/{{id}}", get_record, methods=["GET"]),
+    ]
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and wrong methods answer in UpKeep's error shape too."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    return _error(status, "Not found" if status == 404 else status_phrase(status))
+
+
+def create_app(
+    *,
+    seed: int = 7,
+    credentials: dict[str, str] | None = None,
+    state: SandboxState | None = None,
+) -> Starlette:
+    """The sandbox app; `app.state.sandbox` is its SandboxState, `app.state.data` its Dataset."""
+    data = Dataset(seed)
+    sessions = _Sessions()
+    creds = dict(DEFAULT_CREDENTIALS if credentials is None else credentials)
+    app = SandboxApp(
+        _routes(data, creds, sessions),
+        error_body=error_body,
+        state=state,
+        exception_handlers={HTTPException: _http_error},
+    )
+    app.state.data = data
+    app.state.sessions = sessions
+    return app

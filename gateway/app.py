@@ -1,0 +1,59 @@
+"""The ASGI application: routes, middleware, and the services' lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import BaseRoute, Mount, Route
+
+from connectors.sandboxes import SANDBOXES
+
+from .graphql.endpoint import GraphQLEndpoint
+from .graphql.ide import PREFIX as IDE_PREFIX
+from .graphql.ide import serve_asset
+from .requestid import RequestIdMiddleware
+from .services import Services
+from .settings import Settings
+
+SANDBOX_PREFIX = "/sandboxes"
+
+# Client errors are answered with a code; only real failures are logged (by us).
+logging.getLogger("strawberry.execution").disabled = True
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
+    """Build the gateway; `services` may be passed in (tests share one store)."""
+    settings = settings or (services.settings if services else Settings.from_env())
+    owned = services is None
+    services = services or Services.start(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owned:
+            await services.aclose()
+
+    graphql = GraphQLEndpoint(services)
+    routes: list[BaseRoute] = [
+        Route("/", lambda request: RedirectResponse("/graphql")),
+        Route("/healthz", healthz),
+        Route(IDE_PREFIX + "{name}", serve_asset),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+    ]
+    if settings.sandboxes:
+        routes += [
+            Mount(f"{SANDBOX_PREFIX}/{key}", app=spec.create_app()) for key, spec in SANDBOXES.items()
+        ]
+    app = Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)], lifespan=lifespan)
+    app.state.services = services
+    return app

@@ -1,0 +1,70 @@
+"""Admin keys and connection tokens: issued once, stored as hashes, resolved per request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlmodel import select
+
+from schema.errors import Unauthenticated
+
+from .store.engine import Store
+from .store.tables import AdminKey, Connection, ConnectionToken
+
+ADMIN_PREFIX = "pg_admin_"
+TOKEN_PREFIX = "pg_conn_"
+
+
+def new_secret(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    """SHA-256 is enough: the secrets are 256-bit random, not passwords."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an organization's admin, or one connection's token."""
+
+    organization_id: str
+    connection_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.connection_id is None
+
+
+def bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def resolve(store: Store, token: str) -> Principal:
+    """The principal a bearer token stands for (blocking; run off the loop)."""
+    digest = hash_secret(token)
+    with store.read() as session:
+        if token.startswith(ADMIN_PREFIX):
+            key = session.exec(
+                select(AdminKey).where(AdminKey.key_hash == digest, AdminKey.revoked_at.is_(None))  # type: ignore[union-attr]
+            ).first()
+            if key:
+                return Principal(key.organization_id)
+        elif token.startswith(TOKEN_PREFIX):
+            row = session.exec(
+                select(ConnectionToken, Connection)
+                .join(Connection, Connection.id == ConnectionToken.connection_id)  # type: ignore[arg-type]
+                .where(
+                    ConnectionToken.token_hash == digest,
+                    ConnectionToken.revoked_at.is_(None),  # type: ignore[union-attr]
+                    Connection.status != "DISCONNECTED",
+                )
+            ).first()
+            if row:
+                return Principal(row[1].organization_id, row[1].id)
+    raise Unauthenticated("the bearer token is not valid")

@@ -1,0 +1,75 @@
+"""The `plantgate` command: serve, migrate, create an organization."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import uvicorn
+
+from .app import SANDBOX_PREFIX, create_app
+from .organizations import create_organization
+from .requestid import RequestIdLogFilter
+from .services import Services
+from .settings import Settings
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdLogFilter())
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def serve(args: argparse.Namespace) -> None:
+    overrides: dict[str, object] = {}
+    if args.demo:
+        overrides["sandboxes"] = True
+    if args.port is not None:
+        overrides["port"] = args.port
+    if args.host is not None:
+        overrides["host"] = args.host
+    settings = Settings.from_env(**overrides)
+    services = Services.start(settings)
+    if args.demo:
+        from .demo import prepare_demo
+
+        print(prepare_demo(services, settings.effective_public_url + SANDBOX_PREFIX), flush=True)
+    app = create_app(settings, services)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+
+
+def migrate(args: argparse.Namespace) -> None:
+    Services.start(Settings.from_env())
+    print("database is at the newest revision")
+
+
+def create_org(args: argparse.Namespace) -> None:
+    services = Services.start(Settings.from_env())
+    created = create_organization(services.store, args.name, args.credits)
+    print(f"organization {created.organization.id}\nadmin key    {created.admin_key}  (shown once)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="plantgate", description="GraphQL gateway for industrial systems")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("serve", help="run the gateway")
+    run.add_argument("--demo", action="store_true", help="built-in sandboxes and a demo organization")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+    run.set_defaults(handler=serve)
+    commands.add_parser("migrate", help="create or upgrade the tables").set_defaults(handler=migrate)
+    org = commands.add_parser("create-org", help="create an organization and print its admin key")
+    org.add_argument("name")
+    org.add_argument("--credits", type=int, default=10)
+    org.set_defaults(handler=create_org)
+    args = parser.parse_args(argv)
+    configure_logging()
+    args.handler(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

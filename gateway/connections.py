@@ -1,0 +1,205 @@
+"""Connections: validated, checked live against the system, then stored with their credits.
+
+Nothing is stored unless the system accepted the credentials and the pool had
+the credits; the credits, the connection, its token and the ledger entry are
+written in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from connectors.base import ConnectionConfig
+from connectors.catalog import SystemEntry
+from connectors.registry import connector_class
+from schema.errors import BadUserInput, InsufficientCredits, NotFound
+
+from . import credits
+from .auth import TOKEN_PREFIX, hash_secret, new_secret
+from .store.engine import Store
+from .store.tables import Connection, ConnectionStatusChange, ConnectionToken, utcnow
+from .upstream import ConnectorPool
+
+ACTIVE, DISCONNECTED = "ACTIVE", "DISCONNECTED"
+MAX_NAME = 200
+
+
+@dataclass(frozen=True)
+class NewConnection:
+    system: str
+    hosting: str
+    name: str
+    credentials: dict[str, str]
+    instance_url: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def validate(request: NewConnection) -> SystemEntry:
+    """Reject bad input before any upstream call, with a message that says what is wrong."""
+    cls = connector_class(request.system)
+    if cls is None:
+        raise BadUserInput(f"unknown system '{request.system}'", field="system")
+    entry = cls.entry
+    if request.hosting not in entry.hostings:
+        offered = ", ".join(entry.hostings)
+        raise BadUserInput(
+            f"{entry.name} is offered as {offered}, not {request.hosting}", field="hosting"
+        )
+    if not request.name.strip() or len(request.name) > MAX_NAME:
+        raise BadUserInput(f"name must be 1 to {MAX_NAME} characters", field="name")
+    if request.instance_url is not None or entry.default_base_url is None:
+        check_url(request.instance_url)
+    known = {f.name for f in entry.credential_fields}
+    unknown = sorted(set(request.credentials) - known)
+    if unknown:
+        raise BadUserInput(f"unknown credential field(s): {', '.join(unknown)}", field="credentials")
+    for cred in entry.credential_fields:
+        if cred.required and not str(request.credentials.get(cred.name) or "").strip():
+            raise BadUserInput(f"missing credential field '{cred.name}' ({cred.label})", field=cred.name)
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in request.metadata.items()):
+        raise BadUserInput("metadata must map strings to strings", field="metadata")
+    return entry
+
+
+def check_url(url: str | None) -> None:
+    if not url:
+        raise BadUserInput("instanceUrl is required for this system", field="instanceUrl")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadUserInput(
+            f"instanceUrl '{url}' is not an http(s) URL with a host", field="instanceUrl"
+        )
+
+
+class ConnectionService:
+    """Creates, reads and disconnects an organization's connections."""
+
+    def __init__(self, store: Store, pool: ConnectorPool) -> None:
+        self.store = store
+        self.pool = pool
+
+    async def create(self, organization_id: str, request: NewConnection) -> tuple[Connection, str]:
+        entry = validate(request)
+        cost = entry.credits(request.hosting)
+        await self.store.run(self._ensure_credits, organization_id, cost)
+        config = ConnectionConfig(request.hosting, request.instance_url, dict(request.credentials))
+        await self.pool.check(request.system, config)
+        return await self.store.run(self._insert, organization_id, request, cost)
+
+    def _ensure_credits(self, organization_id: str, cost: int) -> None:
+        """Fail fast before calling the system; the insert re-checks atomically."""
+        with self.store.read() as session:
+            total, used = credits.balance(session, organization_id)
+        if total - used < cost:
+            raise InsufficientCredits(
+                f"this connection needs {cost} credits but only {total - used} are available",
+                needed=cost,
+                available=total - used,
+            )
+
+    def _insert(self, organization_id: str, request: NewConnection, cost: int) -> tuple[Connection, str]:
+        token = new_secret(TOKEN_PREFIX)
+        with self.store.write() as session:
+            connection = Connection(
+                organization_id=organization_id,
+                system=request.system,
+                hosting=request.hosting,
+                name=request.name.strip(),
+                instance_url=request.instance_url,
+                credentials_encrypted=self.pool.vault.encrypt(request.credentials),
+                metadata_=dict(request.metadata),
+                settings={},
+                status=ACTIVE,
+                credits=cost,
+            )
+            session.add(connection)
+            session.flush()
+            credits.consume(session, organization_id, connection.id, cost)
+            session.add(ConnectionToken(connection_id=connection.id, token_hash=hash_secret(token)))
+            session.add(ConnectionStatusChange(connection_id=connection.id, status=ACTIVE, reason="created"))
+        return connection, token
+
+    async def disconnect(self, organization_id: str, connection_id: str) -> Connection:
+        connection = await self.store.run(self._disconnect, organization_id, connection_id)
+        await self.pool.evict(connection_id)
+        return connection
+
+    def _disconnect(self, organization_id: str, connection_id: str) -> Connection:
+        with self.store.write() as session:
+            connection = _owned(session, organization_id, connection_id)
+            if connection.status == DISCONNECTED:
+                return connection  # credits already returned once
+            now = utcnow()
+            connection.status, connection.status_reason = DISCONNECTED, "disconnected by the organization"
+            connection.disconnected_at = connection.updated_at = now
+            credits.release(session, organization_id, connection.id, connection.credits)
+            for token in session.exec(
+                select(ConnectionToken).where(ConnectionToken.connection_id == connection.id)
+            ):
+                token.revoked_at = token.revoked_at or now
+            session.add(
+                ConnectionStatusChange(
+                    connection_id=connection.id, status=DISCONNECTED, reason=connection.status_reason
+                )
+            )
+        return connection
+
+    def get(self, organization_id: str, connection_id: str) -> Connection:
+        with self.store.read() as session:
+            return _owned(session, organization_id, connection_id)
+
+    def list(
+        self,
+        organization_id: str,
+        status: str | None = None,
+        metadata: dict[str, str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[Connection], int]:
+        with self.store.read() as session:
+            query = select(Connection).where(Connection.organization_id == organization_id)
+            if status:
+                query = query.where(Connection.status == status)
+            rows = list(session.exec(query.order_by(Connection.created_at, Connection.id)))
+        if metadata:
+            rows = [c for c in rows if all(c.metadata_.get(k) == v for k, v in metadata.items())]
+        return rows[offset : offset + limit], len(rows)
+
+    def count_active(self, organization_id: str) -> int:
+        with self.store.read() as session:
+            return session.exec(
+                select(func.count()).where(
+                    Connection.organization_id == organization_id, Connection.status != DISCONNECTED
+                )
+            ).one()
+
+
+def _owned(session: Session, organization_id: str, connection_id: str) -> Connection:
+    """A connection of this organization; another organization's looks like no connection."""
+    connection = session.get(Connection, connection_id)
+    if connection is None or connection.organization_id != organization_id:
+        raise NotFound(f"no connection '{connection_id}'")
+    return connection
+
+
+def describe(connection: Connection) -> dict[str, Any]:
+    """The public view of a connection (never its credentials)."""
+    cls = connector_class(connection.system)
+    entry = cls.entry if cls else None
+    return {
+        "id": connection.id,
+        "name": connection.name,
+        "status": connection.status,
+        "status_reason": connection.status_reason,
+        "hosting": connection.hosting,
+        "instance_url": connection.instance_url,
+        "metadata": connection.metadata_,
+        "credits": connection.credits,
+        "created_at": connection.created_at,
+        "system": entry,
+    }

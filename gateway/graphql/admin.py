@@ -1,0 +1,307 @@
+"""The admin schema: catalog, credits and ledger, connections. Seen with an admin key."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Optional
+
+import strawberry
+from strawberry.scalars import JSON
+
+from connectors.catalog import CLOUD, ON_PREMISES, SystemEntry
+from connectors.registry import catalog, connector_class
+from schema.errors import BadUserInput
+
+from .. import credits as credit_ops
+from ..connections import NewConnection
+from ..store.tables import Connection as ConnectionRow
+from ..store.tables import CreditLedgerEntry
+from .context import RequestContext
+
+
+
+@strawberry.enum
+class ConnectionStatus(enum.Enum):
+    PENDING = "PENDING"
+    ACTIVE = "ACTIVE"
+    UNREACHABLE = "UNREACHABLE"
+    REAUTH_REQUIRED = "REAUTH_REQUIRED"
+    DISCONNECTED = "DISCONNECTED"
+
+
+@strawberry.enum
+class Hosting(enum.Enum):
+    CLOUD = CLOUD
+    ON_PREMISES = ON_PREMISES
+
+
+@strawberry.type
+class CredentialField:
+    name: str
+    label: str
+    type: str
+    secret: bool
+    required: bool
+    help: str
+
+
+@strawberry.type
+class EntityCapability:
+    entity: str
+    read: bool
+    incremental: bool
+    create: bool
+    update: bool
+    delete: bool
+
+
+@strawberry.type
+class HostingPrice:
+    hosting: Hosting
+    credits: int
+
+
+@strawberry.type
+class System:
+    key: str
+    name: str
+    vendor: str
+    category: str
+    tier: int
+    hostings: list[Hosting]
+    credits: list[HostingPrice]
+    credential_fields: list[CredentialField]
+    auth_guide: Optional[str]
+    capabilities: list[EntityCapability]
+
+    @classmethod
+    def of(cls, entry: SystemEntry) -> "System":
+        return cls(
+            key=entry.key,
+            name=entry.name,
+            vendor=entry.vendor,
+            category=entry.category,
+            tier=entry.tier,
+            hostings=list(entry.hostings),
+            credits=[HostingPrice(hosting=h, credits=entry.credits(h)) for h in entry.hostings],
+            credential_fields=[
+                CredentialField(
+                    name=f.name,
+                    label=f.label,
+                    type=f.type,
+                    secret=f.secret,
+                    required=f.required,
+                    help=f.help,
+                )
+                for f in entry.credential_fields
+            ],
+            auth_guide=entry.auth_guide or None,
+            capabilities=[
+                EntityCapability(
+                    entity=name,
+                    read=c.read,
+                    incremental=c.incremental,
+                    create=c.create,
+                    update=c.update,
+                    delete=c.delete,
+                )
+                for name, c in entry.capabilities.items()
+            ],
+        )
+
+
+@strawberry.type
+class Connection:
+    """A connection as the organization sees it (never its credentials)."""
+
+    id: strawberry.ID
+    name: str
+    system: System
+    hosting: Hosting
+    instance_url: Optional[str]
+    status: ConnectionStatus
+    status_reason: Optional[str]
+    metadata: JSON
+    credits: int
+    created_at: datetime
+    disconnected_at: Optional[datetime]
+
+    @classmethod
+    def of(cls, row: ConnectionRow) -> "Connection":
+        entry = connector_class(row.system).entry  # type: ignore[union-attr]
+        return cls(
+            id=strawberry.ID(row.id),
+            name=row.name,
+            system=System.of(entry),
+            hosting=row.hosting,
+            instance_url=row.instance_url,
+            status=row.status,
+            status_reason=row.status_reason,
+            metadata=row.metadata_,
+            credits=row.credits,
+            created_at=row.created_at,
+            disconnected_at=row.disconnected_at,
+        )
+
+
+@strawberry.type
+class ConnectionList:
+    nodes: list[Connection]
+    total_count: int
+
+
+@strawberry.type
+class LedgerEntry:
+    id: int
+    connection_id: strawberry.ID
+    amount: int
+    balance_after: int
+    reason: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: CreditLedgerEntry) -> "LedgerEntry":
+        return cls(
+            id=row.id or 0,
+            connection_id=strawberry.ID(row.connection_id),
+            amount=row.amount,
+            balance_after=row.balance_after,
+            reason=row.reason,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type
+class CreditPool:
+    total: int
+    used: int
+    available: int
+    ledger: list[LedgerEntry]
+
+
+@strawberry.input
+class CreateConnectionInput:
+    system: str
+    hosting: Hosting = Hosting.CLOUD
+    name: str
+    credentials: JSON = strawberry.field(description="Credential fields by name (see System.credentialFields).")
+    instance_url: Optional[str] = None
+    metadata: Optional[JSON] = None
+
+
+@strawberry.type
+class CreateConnectionPayload:
+    connection: Connection
+    token: str = strawberry.field(description="The connection token. Shown once: store it now.")
+
+
+def _ctx(info: strawberry.Info) -> RequestContext:
+    return info.context
+
+
+def _string_map(value: object, field: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise BadUserInput(f"{field} must be an object of string values", field=field)
+    return dict(value)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Systems that can be connected, optionally searched and filtered.")
+    def systems(
+        self, search: Optional[str] = None, category: Optional[str] = None, tier: Optional[int] = None
+    ) -> list[System]:
+        found = catalog()
+        if search:
+            needle = search.lower()
+            found = [e for e in found if needle in f"{e.key} {e.name} {e.vendor}".lower()]
+        if category:
+            found = [e for e in found if e.category.lower() == category.lower()]
+        if tier is not None:
+            found = [e for e in found if e.tier == tier]
+        return [System.of(e) for e in found]
+
+    @strawberry.field
+    def system(self, key: str) -> Optional[System]:
+        cls = connector_class(key)
+        return System.of(cls.entry) if cls else None
+
+    @strawberry.field(description="The organization's credit pool and its newest ledger entries.")
+    async def credits(self, info: strawberry.Info, ledger_size: int = 50) -> CreditPool:
+        ctx = _ctx(info)
+        if not 1 <= ledger_size <= 500:
+            raise BadUserInput("ledgerSize must be between 1 and 500", field="ledgerSize")
+
+        def read() -> CreditPool:
+            with ctx.services.store.read() as session:
+                total, used = credit_ops.balance(session, ctx.principal.organization_id)
+                rows = credit_ops.ledger(session, ctx.principal.organization_id, ledger_size)
+            return CreditPool(
+                total=total, used=used, available=total - used, ledger=[LedgerEntry.of(r) for r in rows]
+            )
+
+        return await ctx.services.store.run(read)
+
+    @strawberry.field(description="Connections, filtered by status and by metadata values.")
+    async def connections(
+        self,
+        info: strawberry.Info,
+        status: Optional[ConnectionStatus] = None,
+        metadata: Optional[JSON] = None,
+        first: int = 50,
+        offset: int = 0,
+    ) -> ConnectionList:
+        ctx = _ctx(info)
+        if not 1 <= first <= 200 or offset < 0:
+            raise BadUserInput("first must be 1 to 200 and offset not negative", field="first")
+        rows, total = await ctx.services.store.run(
+            lambda: ctx.services.connections.list(
+                ctx.principal.organization_id,
+                status.value if status else None,
+                _string_map(metadata, "metadata"),
+                first,
+                offset,
+            )
+        )
+        return ConnectionList(nodes=[Connection.of(r) for r in rows], total_count=total)
+
+    @strawberry.field
+    async def connection(self, info: strawberry.Info, id: strawberry.ID) -> Connection:  # noqa: A002
+        ctx = _ctx(info)
+        row = await ctx.services.store.run(
+            ctx.services.connections.get, ctx.principal.organization_id, str(id)
+        )
+        return Connection.of(row)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Check the credentials against the system, then create the connection and consume its credits."
+    )
+    async def create_connection(
+        self, info: strawberry.Info, input: CreateConnectionInput  # noqa: A002
+    ) -> CreateConnectionPayload:
+        ctx = _ctx(info)
+        request = NewConnection(
+            system=input.system,
+            hosting=input.hosting.value,
+            name=input.name,
+            credentials=_string_map(input.credentials, "credentials"),
+            instance_url=input.instance_url,
+            metadata=_string_map(input.metadata, "metadata"),
+        )
+        row, token = await ctx.services.connections.create(ctx.principal.organization_id, request)
+        return CreateConnectionPayload(connection=Connection.of(row), token=token)
+
+    @strawberry.mutation(description="Disconnect: the token stops working and the credits return to the pool.")
+    async def disconnect(self, info: strawberry.Info, id: strawberry.ID) -> Connection:  # noqa: A002
+        ctx = _ctx(info)
+        row = await ctx.services.connections.disconnect(ctx.principal.organization_id, str(id))
+        return Connection.of(row)
+
+
+admin_schema = strawberry.Schema(query=Query, mutation=Mutation)

@@ -1,0 +1,39 @@
+"""GraphQL errors -> `extensions.code`, in one place. Nothing internal leaks."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+
+from schema.errors import PlantgateError
+
+log = logging.getLogger("plantgate.graphql")
+
+
+def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
+    """The client's view of one error: message, location, path and a code."""
+    original = error.original_error
+    formatted: dict[str, Any] = {"message": error.message}
+    if error.locations:
+        formatted["locations"] = [{"line": l.line, "column": l.column} for l in error.locations]
+    if error.path:
+        formatted["path"] = error.path
+    if isinstance(original, PlantgateError):
+        extensions = {"code": original.code, **original.extensions}
+    elif original is None:
+        # Parse, validation and argument-coercion errors: the request itself is wrong.
+        extensions = {"code": "BAD_USER_INPUT"}
+    else:
+        log.error(
+            "internal error in %s (request %s)",
+            ".".join(map(str, error.path or [])) or "request",
+            request_id,
+            exc_info=original,
+        )
+        formatted["message"] = f"Internal error (request id {request_id})"
+        extensions = {"code": "INTERNAL"}
+    extensions["requestId"] = request_id
+    formatted["extensions"] = extensions
+    return formatted

@@ -1,0 +1,56 @@
+"""Opaque global ids and page cursors. Opaque to clients, checked when they come back."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from schema.errors import BadUserInput
+
+
+def _encode(payload: Any) -> str:
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(token: str) -> Any:
+    padded = token + "=" * (-len(token) % 4)
+    try:
+        return json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+
+
+def global_id(connection_id: str, entity: str, remote_id: str) -> str:
+    """Stable per connection and record; usable with `node(id:)`."""
+    return _encode([connection_id, entity, remote_id])
+
+
+def parse_global_id(value: str) -> tuple[str, str, str]:
+    parsed = _decode(value)
+    if not (isinstance(parsed, list) and len(parsed) == 3 and all(isinstance(p, str) for p in parsed)):
+        raise BadUserInput(f"'{value}' is not a valid id", field="id")
+    return parsed[0], parsed[1], parsed[2]
+
+
+def page_cursor(list_key: str, upstream: str | None, skip: int) -> str:
+    """Where a list resumes: an upstream page cursor and rows to skip within it."""
+    return _encode({"k": list_key, "c": upstream, "s": skip})
+
+
+def parse_page_cursor(list_key: str, value: str) -> tuple[str | None, int]:
+    parsed = _decode(value)
+    if not (
+        isinstance(parsed, dict)
+        and parsed.get("k") == list_key
+        and isinstance(parsed.get("s"), int)
+        and parsed["s"] >= 0
+        and (parsed.get("c") is None or isinstance(parsed.get("c"), str))
+    ):
+        raise BadUserInput(
+            "'after' is not a cursor of this list (it must come from the same field and filter)",
+            field="after",
+        )
+    return parsed["c"], parsed["s"]

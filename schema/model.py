@@ -1,0 +1,134 @@
+"""The unified model as plain data.
+
+Entities, fields, enums and relations are declared here once; the runtime
+Strawberry builder, the connectors' mappers and the store all read these
+declarations, so nothing about the model is written twice. No Strawberry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Scalar names understood by the builder. Enums are given as `EnumDef`.
+SCALARS = ("ID", "String", "Int", "Float", "Boolean", "DateTime", "JSON")
+
+
+@dataclass(frozen=True)
+class EnumDef:
+    """A normalized enum; the system's own value is kept beside it as `<field>Raw`."""
+
+    name: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Field:
+    """A typed value of an entity or of an embedded object."""
+
+    name: str
+    type: str | EnumDef
+    many: bool = False
+    description: str = ""
+
+    @property
+    def enum(self) -> EnumDef | None:
+        return self.type if isinstance(self.type, EnumDef) else None
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A reference to another entity, held in records as remote ids."""
+
+    name: str
+    target: str
+    many: bool = False
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A value object owned by an entity (a purchase-order line, a stock level)."""
+
+    name: str
+    fields: tuple[Field, ...] = ()
+    relations: tuple[Relation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Component:
+    """A field of an entity whose value is a list of (or one) embedded objects."""
+
+    name: str
+    embedded: Embedded
+    many: bool = True
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A unified entity: its GraphQL names and its fields beyond the standard ones."""
+
+    name: str
+    plural: str
+    fields: tuple[Field, ...] = ()
+    relations: tuple[Relation, ...] = ()
+    components: tuple[Component, ...] = ()
+    status_field: str | None = "status"
+
+    @property
+    def singular(self) -> str:
+        return self.name[0].lower() + self.name[1:]
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def relation(self, name: str) -> Relation | None:
+        return next((r for r in self.relations if r.name == name), None)
+
+    @property
+    def status_enum(self) -> EnumDef | None:
+        status = self.field(self.status_field) if self.status_field else None
+        return status.enum if status else None
+
+
+# Standard fields every entity carries (PRODUCT.md "Unified data model").
+STANDARD_FIELDS: tuple[Field, ...] = (
+    Field("remoteId", "String", description="The system's own key."),
+    Field("displayValue", "String"),
+    Field("createdAt", "DateTime"),
+    Field("updatedAt", "DateTime"),
+    Field("deletedAt", "DateTime"),
+)
+
+
+@dataclass(frozen=True)
+class CustomField:
+    """A connection-specific field beyond the unified model."""
+
+    entity: str
+    name: str
+    type: str | EnumDef
+    remote_path: str = ""
+
+
+@dataclass(frozen=True)
+class CustomObject:
+    """A connection-specific object type outside the unified model."""
+
+    name: str
+    plural: str
+    fields: tuple[Field, ...]
+    remote_name: str = ""
+
+
+@dataclass(frozen=True)
+class Extension:
+    """What one connection adds to the unified model.
+
+    Hashable and comparable, so schemas are cached per distinct extension and
+    every connection on the default model shares one schema.
+    """
+
+    custom_fields: tuple[CustomField, ...] = ()
+    custom_objects: tuple[CustomObject, ...] = ()
+
+    def fields_for(self, entity: str) -> tuple[CustomField, ...]:
+        return tuple(f for f in self.custom_fields if f.entity == entity)

@@ -1,0 +1,54 @@
+"""What resolvers work on: mapped records and pages, and the source they come from.
+
+Connectors produce `Record`s; the gateway implements `DataSource`; the builder
+only reads both, so the schema package depends on nothing above it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass
+class Record:
+    """One record of a unified entity or custom object, already mapped.
+
+    `values` holds unified field values by GraphQL name; enum fields hold the
+    normalized value and `<name>Raw` the system's own; relations hold remote ids;
+    components hold lists of plain dicts. `remote_data` is the raw record.
+    """
+
+    entity: str
+    remote_id: str
+    values: dict[str, Any] = field(default_factory=dict)
+    remote_data: Any = None
+
+
+@dataclass
+class ResultPage:
+    """A page of records as the GraphQL list fields return it."""
+
+    records: list[Record]
+    cursors: list[str]
+    end_cursor: str | None
+    has_next_page: bool
+    total_count: int | None = None
+
+
+class DataSource(Protocol):
+    """The per-request context a generated schema resolves against."""
+
+    async def list(
+        self, entity: str, *, first: int | None, after: str | None, filter: dict[str, Any]
+    ) -> ResultPage: ...
+
+    async def load(self, entity: str, remote_id: str) -> Record | None: ...
+
+    async def load_many(self, entity: str, remote_ids: list[str]) -> list[Record | None]: ...
+
+    async def node(self, global_id: str) -> Record | None: ...
+
+    def global_id(self, record: Record) -> str: ...
+
+    def connection_info(self) -> dict[str, Any]: ...
