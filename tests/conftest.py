@@ -1,0 +1,170 @@
+"""Shared fixtures: real servers on local ports, real SQLite and PostgreSQL.
+
+Gateway tests run once per database backend. PostgreSQL cases need a server
+(default `postgresql://postgres@127.0.0.1:5432/postgres`, or
+`PLANTGATE_TEST_POSTGRES_URL`); without one they are skipped, and said so, unless
+`PLANTGATE_REQUIRE_POSTGRES=1` (as in CI), where its absence fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import psycopg
+import pytest
+from cryptography.fernet import Fernet
+
+from connectors.sandboxkit import ServerThread
+from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from gateway.app import create_app
+from gateway.organizations import create_organization
+from gateway.services import Services
+from gateway.settings import Settings
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "PLANTGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_POSTGRES = os.environ.get("PLANTGATE_REQUIRE_POSTGRES") == "1"
+UPKEEP_LOGIN = {"email": "demo@upkeep.example", "password": "upkeep-demo"}
+
+
+def _postgres_unavailable() -> str | None:
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} ({type(exc).__name__})"
+
+
+_PG_PROBLEM = _postgres_unavailable()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if _PG_PROBLEM:
+        return f"PostgreSQL cases: SKIPPED - {_PG_PROBLEM}"
+    return f"PostgreSQL cases: running against {POSTGRES_ADMIN_URL}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    if _PG_PROBLEM:
+        if REQUIRE_POSTGRES:
+            pytest.fail(_PG_PROBLEM)
+        pytest.skip(_PG_PROBLEM)
+    name = f"plantgate_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def upkeep_sandbox() -> Iterator[ServerThread]:
+    """The UpKeep sandbox on a local port, shared by the session (read-only use)."""
+    with ServerThread(create_upkeep_sandbox()) as server:
+        yield server
+
+
+def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
+    """Settings from the environment (e.g. PLANTGATE_UI_ASSETS), pinned where tests need it."""
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "database_url": database_url,
+        "secret_key": Fernet.generate_key().decode(),
+        "upstream_connect_timeout": 2.0,
+        "upstream_read_timeout": 3.0,
+        "upstream_retries": 1,
+    }
+    values.update(overrides)
+    return Settings.from_env(**values)
+
+
+@dataclass
+class Gateway:
+    """A running gateway and what tests need to talk to it."""
+
+    url: str
+    services: Services
+    backend: str
+
+    def gql(self, token: str | None, query: str, variables: dict | None = None, **kw: Any) -> dict:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = httpx.post(
+            f"{self.url}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=headers,
+            timeout=30,
+            **kw,
+        )
+        return response.json()
+
+    def new_org(self, credits: int = 100, name: str | None = None) -> str:
+        """A fresh organization (isolates tests sharing a gateway); returns its admin key."""
+        created = create_organization(self.services.store, name or f"org-{uuid.uuid4().hex[:8]}", credits)
+        return created.admin_key
+
+    def connect(self, admin_key: str, instance_url: str, name: str = "Plant", **extra: Any) -> dict:
+        data = self.gql(admin_key, CREATE_CONNECTION, {
+            "input": {
+                "system": "upkeep",
+                "name": name,
+                "instanceUrl": instance_url,
+                "credentials": extra.pop("credentials", UPKEEP_LOGIN),
+                **extra,
+            }
+        })
+        return data
+
+
+CREATE_CONNECTION = """
+mutation($input: CreateConnectionInput!) {
+  createConnection(input: $input) {
+    token
+    connection { id name status credits hosting metadata system { key tier } }
+  }
+}
+"""
+
+
+def _start_gateway(tmp: Path, database_url: str, backend: str) -> Iterator[Gateway]:
+    settings = make_settings(tmp, database_url)
+    services = Services.start(settings)
+    with ServerThread(create_app(settings, services)) as server:
+        yield Gateway(server.url, services, backend)
+
+
+@pytest.fixture(scope="session")
+def sqlite_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    tmp = tmp_path_factory.mktemp("gw-sqlite")
+    yield from _start_gateway(tmp, f"sqlite:///{tmp / 'plantgate.db'}", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def postgres_gateway(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> Iterator[Gateway]:
+    yield from _start_gateway(tmp_path_factory.mktemp("gw-pg"), postgres_url, "postgresql")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def gateway(request: pytest.FixtureRequest) -> Gateway:
+    """The gateway on each database backend."""
+    return request.getfixturevalue(f"{request.param}_gateway")
+
+
+@pytest.fixture
+def admin_key(sqlite_gateway: Gateway) -> str:
+    return sqlite_gateway.new_org()
+
+
+@pytest.fixture
+def connection_token(sqlite_gateway: Gateway, admin_key: str, upkeep_sandbox: ServerThread) -> str:
+    """A token of a fresh UpKeep connection on the SQLite gateway."""
+    data = sqlite_gateway.connect(admin_key, upkeep_sandbox.url)
+    return data["data"]["createConnection"]["token"]
