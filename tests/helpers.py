@@ -1,0 +1,52 @@
+"""Small helpers shared by tests (no fixtures here: see conftest)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ENTITY_RESOURCES = {
+    "workOrders": "work-orders",
+    "assets": "assets",
+    "locations": "locations",
+    "maintenanceRequests": "requests",
+    "parts": "parts",
+    "vendors": "vendors",
+    "purchaseOrders": "purchase-orders",
+    "users": "users",
+}
+
+
+def data(result: dict[str, Any]) -> dict[str, Any]:
+    """The data of a successful GraphQL answer (fails the test with the errors otherwise)."""
+    assert not result.get("errors"), result.get("errors")
+    return result["data"]
+
+
+def error_code(result: dict[str, Any]) -> str:
+    assert result.get("errors"), f"expected an error, got {result}"
+    return result["errors"][0]["extensions"]["code"]
+
+
+def page_all(gateway: Any, token: str, field: str, selection: str, first: int = 200, filter: dict | None = None) -> list[dict]:
+    """Every node of a list field, following endCursor to the end."""
+    nodes: list[dict] = []
+    after = None
+    for _ in range(1000):
+        result = gateway.gql(
+            token,
+            f"query($first: Int, $after: String, $filter: {filter_type(field)}) "
+            f"{{ {field}(first: $first, after: $after, filter: $filter) "
+            f"{{ nodes {{ {selection} }} pageInfo {{ hasNextPage endCursor }} }} }}",
+            {"first": first, "after": after, "filter": filter},
+        )
+        page = data(result)[field]
+        nodes += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            return nodes
+        after = page["pageInfo"]["endCursor"]
+    raise AssertionError("paging did not end")
+
+
+def filter_type(field: str) -> str:
+    singular = {"maintenanceRequests": "MaintenanceRequest"}.get(field) or field[0].upper() + field[1:-1]
+    return f"{singular}Filter"
