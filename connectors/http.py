@@ -83,9 +83,13 @@ class UpstreamClient:
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """Send a request; retry idempotent ones on transport errors and 5xx."""
-        attempts = 1 + (self.policy.retries if method.upper() in IDEMPOTENT else 0)
+    async def request(
+        self, method: str, url: str, *, idempotent: bool | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """Send a request; retry idempotent ones (reads, logins) on transport errors and 5xx."""
+        if idempotent is None:
+            idempotent = method.upper() in IDEMPOTENT
+        attempts = 1 + (self.policy.retries if idempotent else 0)
         for attempt in range(attempts):
             last = attempt == attempts - 1
             if self.on_request:

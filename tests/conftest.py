@@ -134,8 +134,8 @@ mutation($input: CreateConnectionInput!) {
 """
 
 
-def _start_gateway(tmp: Path, database_url: str, backend: str) -> Iterator[Gateway]:
-    settings = make_settings(tmp, database_url)
+def _start_gateway(tmp: Path, database_url: str, backend: str, **overrides: Any) -> Iterator[Gateway]:
+    settings = make_settings(tmp, database_url, **overrides)
     services = Services.start(settings)
     with ServerThread(create_app(settings, services)) as server:
         yield Gateway(server.url, services, backend)

@@ -276,7 +276,7 @@ class UpKeepConnector(RestConnector):
         creds = self.config.credentials
         body = {"email": creds.get("email"), "password": creds.get("password")}
         try:
-            answer = await self.http.json("POST", "/auth", json=body)
+            answer = await self.http.json("POST", "/auth", json=body, idempotent=True)
         except SystemRejected as exc:
             raise SystemAuthFailed(f"UpKeep rejected the login: {exc.message.split(': ', 1)[-1]}") from None
         token = (answer.get("result") or {}).get("sessionToken") if isinstance(answer, dict) else None
