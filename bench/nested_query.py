@@ -144,6 +144,7 @@ class CallCount:
     kinds: Counter[str]
     asset_ids: list[str]
     location_ids: list[str]
+    list_params: list[str]
 
     @property
     def total(self) -> int:
@@ -162,12 +163,17 @@ async def count_calls(client: httpx.AsyncClient, stack: Stack, query: str) -> tu
     data = await gql(client, stack.gateway_url, stack.token, query)
     logged = (await client.get(f"{stack.sandbox_url}/__sandbox/requests")).json()
     kinds: Counter[str] = Counter(kind_of(r["path"]) for r in logged)
-    ids = {"assets": [], "locations": []}
+    ids: dict[str, list[str]] = {"assets": [], "locations": []}
+    list_params = [
+        "&".join(f"{k}={v}" for k, v in r["query"].items())
+        for r in logged
+        if kind_of(r["path"]) == "list work-orders"
+    ]
     for r in logged:
         parts = r["path"].removeprefix(API).strip("/").split("/")
         if len(parts) == 2 and parts[0] in ids:
             ids[parts[0]].append(parts[1])
-    return CallCount(kinds, ids["assets"], ids["locations"]), data
+    return CallCount(kinds, ids["assets"], ids["locations"], list_params), data
 
 
 def answer_ids(data: dict) -> tuple[list[str], list[str], int, int]:
@@ -353,7 +359,13 @@ def ms(value: float) -> str:
     return f"{value:.1f} ms"
 
 
+def load_average() -> str:
+    """Other work on the machine skews every figure here; the 1-minute load shows it."""
+    return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "unknown"
+
+
 async def measure(stack: Stack, runs: int, clients: int, duration: float) -> None:
+    load_before = load_average()
     async with httpx.AsyncClient(timeout=30) as client:
         # (a) The first request on the connection includes its login; the second is warm.
         cold, _ = await count_calls(client, stack, NESTED)
@@ -376,6 +388,7 @@ async def measure(stack: Stack, runs: int, clients: int, duration: float) -> Non
     load = await throughput(stack, clients, duration, max_requests=clients * 2000)
 
     info = machine()
+    info["Load average (1 min), start / end"] = f"{load_before} / {load_average()}"
     print("## Upstream calls for the nested query (a)\n")
     print(f"`{NESTED}`\n")
     print(table([
@@ -387,6 +400,7 @@ async def measure(stack: Stack, runs: int, clients: int, duration: float) -> Non
         ("Upstream calls, next request (fresh DataLoaders, warm session)", calls_row(warm)),
         ("Same query with `remoteId` selected", calls_row(probe)),
         ("Calls repeating an id within one request", str(warm.repeated)),
+        ("Query of the list call(s)", ", ".join(f"`{p}`" for p in warm.list_params)),
     ]))
     print(f"\nDistinct asset ids ({len(asset_ids)}): {', '.join(asset_ids)}\n")
     print(f"Distinct location ids ({len(location_ids)}): {', '.join(location_ids)}\n")
@@ -416,7 +430,7 @@ async def measure(stack: Stack, runs: int, clients: int, duration: float) -> Non
         ("Upstream calls per request", f"{load.upstream_calls / max(1, load.completed + load.failed):.2f}"),
     ]))
     print("\n## Machine\n")
-    print(table([*info.items(), ("Database", stack.database), ("Date", date.today().isoformat())], ("", "")))
+    print(table([*info.items(), ("Database", stack.database), ("Date", date.today().isoformat())], ("Machine", "")))
     print(
         "\nLoopback measurement on one machine: the UpKeep sandbox and the gateway run in"
         " background threads of the benchmark's own process, which also generates the load,"

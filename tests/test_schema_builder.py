@@ -1,0 +1,52 @@
+"""The data schema is generated from the unified model and cached per extension."""
+
+from __future__ import annotations
+
+from schema.builder import SchemaCache, build_schema
+from schema.entities import ENTITIES
+from schema.model import CustomField, CustomObject, Extension, Field
+
+
+def type_names(schema) -> set[str]:
+    return set(schema._schema.type_map)
+
+
+def test_every_entity_has_types_lists_filters_and_by_id():
+    schema = build_schema()
+    sdl = schema.as_str()
+    for entity in ENTITIES:
+        assert {entity.name, f"{entity.name}Connection", f"{entity.name}Edge", f"{entity.name}Filter"} <= type_names(schema)
+        assert f"  {entity.plural}(first: Int, after: String, filter: {entity.name}Filter): {entity.name}Connection!" in sdl
+        assert f"  {entity.singular}(id: ID, remoteId: String): {entity.name}" in sdl
+        assert f"type {entity.name} implements Node" in sdl
+    assert "node(id: ID!): Node" in sdl
+    assert "statusRaw: String" in sdl and "remoteData: JSON" in sdl
+
+
+def test_one_schema_shared_by_connections_on_the_default_model():
+    cache = SchemaCache()
+    assert cache.get(Extension()) is cache.get(Extension())
+    assert len(cache) == 1
+
+
+def test_extension_adds_fields_and_objects_to_its_schema_only():
+    cache = SchemaCache()
+    extension = Extension(
+        custom_fields=(CustomField("WorkOrder", "costCenter", "String"),),
+        custom_objects=(CustomObject("Meter", "meters", (Field("reading", "Float"),)),),
+    )
+    extended, default = cache.get(extension), cache.get(Extension())
+    assert extended is not default and len(cache) == 2
+    assert "costCenter: String" in extended.as_str() and "costCenter" not in default.as_str()
+    assert "meters(" in extended.as_str() and "Meter" not in type_names(default)
+    assert cache.get(Extension(custom_fields=extension.custom_fields, custom_objects=extension.custom_objects)) is extended
+
+
+def test_cache_evicts_least_recently_used():
+    cache = SchemaCache(max_size=2)
+    a, b, c = (Extension(custom_fields=(CustomField("Asset", f"f{i}", "Int"),)) for i in range(3))
+    first_a = cache.get(a)
+    cache.get(b)
+    cache.get(a)  # a is now the most recent
+    cache.get(c)  # evicts b
+    assert len(cache) == 2 and cache.get(a) is first_a
