@@ -22,6 +22,8 @@ def configure_logging(level: str = "INFO") -> None:
     handler.addFilter(RequestIdLogFilter())
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    # httpx logs every URL at INFO; some vendors put keys in query strings.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def serve(args: argparse.Namespace) -> None:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from connectors.base import ConnectionConfig
@@ -169,14 +168,6 @@ class ConnectionService:
         if metadata:
             rows = [c for c in rows if all(c.metadata_.get(k) == v for k, v in metadata.items())]
         return rows[offset : offset + limit], len(rows)
-
-    def count_active(self, organization_id: str) -> int:
-        with self.store.read() as session:
-            return session.exec(
-                select(func.count()).where(
-                    Connection.organization_id == organization_id, Connection.status != DISCONNECTED
-                )
-            ).one()
 
 
 def _owned(session: Session, organization_id: str, connection_id: str) -> Connection:

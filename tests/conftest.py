@@ -139,6 +139,7 @@ def _start_gateway(tmp: Path, database_url: str, backend: str, **overrides: Any)
     services = Services.start(settings)
     with ServerThread(create_app(settings, services)) as server:
         yield Gateway(server.url, services, backend)
+    services.store.close()
 
 
 @pytest.fixture(scope="session")

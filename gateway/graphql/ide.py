@@ -27,6 +27,7 @@ PAGE = """<!doctype html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Plantgate GraphiQL</title>
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="{prefix}graphiql.css">
   <style>body {{ margin: 0; height: 100vh; }} #graphiql {{ height: 100vh; }}</style>
 </head>
@@ -42,7 +43,7 @@ PAGE = """<!doctype html>
     root.render(React.createElement(GraphiQL, {{
       fetcher,
       defaultEditorToolsVisibility: 'headers',
-      shouldPersistHeaders: true,
+      shouldPersistHeaders: false,  // tokens stay out of localStorage on shared PCs
       defaultHeaders: JSON.stringify({{ Authorization: 'Bearer <admin key or connection token>' }}, null, 2),
       defaultQuery: {default_query},
     }}));
