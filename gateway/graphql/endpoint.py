@@ -13,10 +13,11 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from strawberry.asgi import GraphQL
+from cross_web import HTTPException
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from schema.errors import PlantgateError, Unauthenticated
+from schema.errors import BadUserInput, PlantgateError, Unauthenticated
 from schema.model import Extension
 
 from .. import auth
@@ -58,17 +59,12 @@ class GraphQLEndpoint:
             return
         try:
             context, schema = await self.resolve(request)
+            # A view is a few attributes: made per request, so evicted schemas are freed.
+            response = await PlantgateView(schema).run(request, context=context)
         except PlantgateError as exc:
-            status = 401 if isinstance(exc, Unauthenticated) else 400
-            response = JSONResponse(
-                {"errors": [format_error(GraphQLError(exc.message, original_error=exc), current_request_id.get())]},
-                status_code=status,
-                headers={"WWW-Authenticate": "Bearer"} if status == 401 else None,
-            )
-            await response(scope, receive, send)
-            return
-        # A view is a few attributes: made per request, so evicted schemas are freed.
-        response = await PlantgateView(schema).run(request, context=context)
+            response = error_response(exc, 401 if isinstance(exc, Unauthenticated) else 400)
+        except HTTPException as exc:  # malformed HTTP request: bad JSON, no query, GET mutation
+            response = error_response(BadUserInput(exc.reason), exc.status_code)
         await response(scope, receive, send)
 
     async def resolve(self, request: Request) -> tuple[RequestContext, strawberry.Schema]:
@@ -86,6 +82,13 @@ class GraphQLEndpoint:
         connector = await services.pool.get(connection)
         context.source = LiveSource(connection, connector, services.settings.max_page_size)
         return context, services.schemas.get(extension_of(connection))
+
+
+def error_response(exc: PlantgateError, status: int) -> Response:
+    """A request-level error as a GraphQL response body, with a fitting HTTP status."""
+    body = {"errors": [format_error(GraphQLError(exc.message, original_error=exc), current_request_id.get())]}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def extension_of(connection: Any) -> Extension:
