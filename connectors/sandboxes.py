@@ -1,26 +1,15 @@
-"""The built-in vendor sandboxes, for the demo and the tests: app factory and a login."""
+"""The built-in vendor sandboxes, for the demo and the tests.
+
+Each `connectors/<system>/sandbox.py` exports `SANDBOX`, a `SandboxSpec`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
+import importlib
 
-from starlette.types import ASGIApp
-
-from .upkeep import sandbox as upkeep_sandbox
+from .registry import sandbox_modules
+from .sandboxkit import SandboxSpec
 
 
-@dataclass(frozen=True)
-class SandboxSpec:
-    system: str
-    create_app: Callable[[], ASGIApp]
-    credentials: dict[str, str] = field(default_factory=dict)
-
-
-SANDBOXES: dict[str, SandboxSpec] = {
-    "upkeep": SandboxSpec(
-        "upkeep",
-        upkeep_sandbox.create_app,
-        {"email": "demo@upkeep.example", "password": "upkeep-demo"},
-    ),
-}
+def sandboxes() -> dict[str, SandboxSpec]:
+    return {key: importlib.import_module(module).SANDBOX for key, module in sandbox_modules().items()}

@@ -21,6 +21,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -363,3 +364,51 @@ class ServerThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    """A system's built-in sandbox: how to make it, and a login that works on it."""
+
+    system: str
+    create_app: Callable[[], ASGIApp]
+    credentials: dict[str, str]
+
+
+class SandboxControl:
+    """The client side of the control routes: faults, request log (tests, bench, demo)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+
+    def fault(self, mode: str, **settings: Any) -> None:
+        httpx.put(f"{self.base_url}/__sandbox/fault", json={"mode": mode, **settings}).raise_for_status()
+
+    def clear_fault(self) -> None:
+        httpx.delete(f"{self.base_url}/__sandbox/fault").raise_for_status()
+
+    def requests(self) -> list[dict[str, Any]]:
+        return httpx.get(f"{self.base_url}/__sandbox/requests").json()
+
+    def clear_requests(self) -> None:
+        httpx.delete(f"{self.base_url}/__sandbox/requests").raise_for_status()
+
+
+def fault_proxy(target: str, error_body: ErrorBody) -> SandboxApp:
+    """A forwarding proxy with the sandbox's faults and request log, for real servers (Tryton)."""
+    client = httpx.AsyncClient(base_url=target.rstrip("/"), timeout=60)
+
+    async def forward(request: Request) -> Response:
+        upstream = await client.request(
+            request.method,
+            request.url.path,
+            params=request.query_params,
+            content=await request.body(),
+            headers={k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")},
+        )
+        excluded = ("content-length", "transfer-encoding", "connection", "content-encoding")
+        headers = {k: v for k, v in upstream.headers.items() if k.lower() not in excluded}
+        return Response(upstream.content, status_code=upstream.status_code, headers=headers)
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+    return SandboxApp([Route("/{path:path}", forward, methods=methods)], error_body=error_body)

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 
-from connectors.sandboxes import SANDBOXES
+from connectors.sandboxes import sandboxes
 
 from .graphql.endpoint import GraphQLEndpoint
 from .graphql.ide import PREFIX as IDE_PREFIX
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     ]
     if settings.sandboxes:
         routes += [
-            Mount(f"{SANDBOX_PREFIX}/{key}", app=spec.create_app()) for key, spec in SANDBOXES.items()
+            Mount(f"{SANDBOX_PREFIX}/{key}", app=spec.create_app()) for key, spec in sandboxes().items()
         ]
     app = Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)], lifespan=lifespan)
     app.state.services = services

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.sandboxes import SANDBOXES
+from connectors.sandboxes import sandboxes
 
 from . import credits
 from .organizations import create_organization, find_by_name, issue_admin_key
@@ -32,7 +32,7 @@ def prepare_demo(services: Services, sandbox_base: str) -> str:
         f"  credit pool:     {total} total, {used} used, {total - used} available",
         "  sandboxes (instanceUrl and credentials for createConnection):",
     ]
-    for system, spec in SANDBOXES.items():
+    for system, spec in sandboxes().items():
         creds = ", ".join(f'{k}: "{v}"' for k, v in spec.credentials.items())
         lines.append(f"    {system:<12} {sandbox_base}/{system}   {{{creds}}}")
     return "\n".join(lines) + "\n"

@@ -295,3 +295,5 @@ class UpKeepConnector(RestConnector):
         async with self._login_lock:
             self._session = None
         return True
+
+CONNECTOR = UpKeepConnector

@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.sandboxkit import SandboxApp, SandboxState, status_phrase
+from connectors.sandboxkit import SandboxApp, SandboxSpec, SandboxState, status_phrase
 from connectors.upkeep.seed import API_USER_ID, DEMO_EMAIL, RESOURCES, STATUS_RESOURCES, Dataset, parse_ms
 
 PREFIX = "/api/v2"
@@ -201,3 +201,8 @@ def create_app(
     app.state.data = data
     app.state.sessions = sessions
     return app
+
+
+SANDBOX = SandboxSpec(
+    "upkeep", create_app, {"email": DEMO_EMAIL, "password": DEFAULT_CREDENTIALS[DEMO_EMAIL]}
+)
