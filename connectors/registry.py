@@ -1,42 +1,42 @@
-"""Which systems exist: every `connectors/<system>/connector.py` that exports `CONNECTOR`.
+"""Which systems exist: every `connectors/<package>/connector.py`.
 
-Adding a system is adding a package; nothing else needs editing.
+A connector module exports `CONNECTOR` (or `CONNECTORS` when one package serves
+several systems, as SAP does). Adding a system is adding a package; nothing
+else needs editing. Packages whose name starts with `_` are not systems.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 from functools import cache
+from types import ModuleType
 
 from .base import Connector
 from .catalog import SystemEntry
 
 
-def _system_packages() -> list[str]:
+def system_packages() -> list[str]:
     package = importlib.import_module(__package__)
-    return sorted(m.name for m in pkgutil.iter_modules(package.__path__) if m.ispkg)
+    return sorted(
+        f"{__package__}.{m.name}"
+        for m in pkgutil.iter_modules(package.__path__)
+        if m.ispkg and not m.name.startswith("_")
+    )
+
+
+def exported(module: ModuleType, single: str, many: str) -> tuple:
+    """A module's `SINGLE` export, or its `MANY` tuple."""
+    return tuple(getattr(module, many, None) or (getattr(module, single),))
 
 
 @cache
 def connectors() -> dict[str, type[Connector]]:
     found: dict[str, type[Connector]] = {}
-    for name in _system_packages():
-        module = importlib.import_module(f"{__package__}.{name}.connector")
-        cls = module.CONNECTOR
-        found[cls.entry.key] = cls
-    return found
-
-
-@cache
-def sandbox_modules() -> dict[str, str]:
-    """System key -> module of its built-in sandbox, for systems that have one."""
-    found: dict[str, str] = {}
-    for name in _system_packages():
-        module = f"{__package__}.{name}.sandbox"
-        if importlib.util.find_spec(module) is not None:
-            key = importlib.import_module(f"{__package__}.{name}.connector").CONNECTOR.entry.key
-            found[key] = module
+    for package in system_packages():
+        for cls in exported(importlib.import_module(f"{package}.connector"), "CONNECTOR", "CONNECTORS"):
+            found[cls.entry.key] = cls
     return found
 
 

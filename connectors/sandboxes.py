@@ -1,15 +1,25 @@
 """The built-in vendor sandboxes, for the demo and the tests.
 
-Each `connectors/<system>/sandbox.py` exports `SANDBOX`, a `SandboxSpec`.
+A `connectors/<package>/sandbox.py` exports `SANDBOX` (or `SANDBOXES`), `SandboxSpec`s.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+from functools import cache
 
-from .registry import sandbox_modules
+from .registry import exported, system_packages
 from .sandboxkit import SandboxSpec
 
 
+@cache
 def sandboxes() -> dict[str, SandboxSpec]:
-    return {key: importlib.import_module(module).SANDBOX for key, module in sandbox_modules().items()}
+    found: dict[str, SandboxSpec] = {}
+    for package in system_packages():
+        if importlib.util.find_spec(f"{package}.sandbox") is None:
+            continue
+        module = importlib.import_module(f"{package}.sandbox")
+        for spec in exported(module, "SANDBOX", "SANDBOXES"):
+            found[spec.system] = spec
+    return found
