@@ -1,12 +1,15 @@
-"""The `plantgate` command: serve, migrate, create an organization."""
+"""The `plantgate` command: serve, migrate, create an organization, render the systems doc."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 import uvicorn
+
+from connectors.catalog_doc import render
 
 from .app import SANDBOX_PREFIX, create_app
 from .organizations import create_organization
@@ -55,6 +58,12 @@ def create_org(args: argparse.Namespace) -> None:
     print(f"organization {created.organization.id}\nadmin key    {created.admin_key}  (shown once)")
 
 
+def systems_doc(args: argparse.Namespace) -> None:
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(render(), encoding="utf-8")
+    print(f"wrote {args.output}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="plantgate", description="GraphQL gateway for industrial systems")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -68,6 +77,9 @@ def main(argv: list[str] | None = None) -> None:
     org.add_argument("name")
     org.add_argument("--credits", type=int, default=10)
     org.set_defaults(handler=create_org)
+    doc = commands.add_parser("systems-doc", help="render docs/systems.md from the catalog")
+    doc.add_argument("--output", default="docs/systems.md")
+    doc.set_defaults(handler=systems_doc)
     args = parser.parse_args(argv)
     configure_logging()
     args.handler(args)
