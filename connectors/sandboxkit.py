@@ -308,8 +308,9 @@ class SandboxApp(Starlette):
 class ServerThread:
     """Serves an ASGI app with uvicorn on 127.0.0.1 from a background thread."""
 
-    def __init__(self, app: ASGIApp, port: int = 0, start_timeout: float = 10.0) -> None:
+    def __init__(self, app: ASGIApp, port: int = 0, start_timeout: float = 10.0, lifespan: str = "off") -> None:
         self.app = app
+        self.lifespan = lifespan
         self.port = port
         self.start_timeout = start_timeout
         self._server: uvicorn.Server | None = None
@@ -333,7 +334,7 @@ class ServerThread:
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
-            lifespan="off",
+            lifespan=self.lifespan,
             timeout_graceful_shutdown=2,
         )
         server = uvicorn.Server(config)

@@ -20,6 +20,7 @@ from .graphql.ide import serve_asset
 from .requestid import RequestIdMiddleware
 from .services import Services
 from .settings import Settings
+from .sync.scheduler import SyncScheduler
 
 SANDBOX_PREFIX = "/sandboxes"
 
@@ -39,7 +40,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        scheduler = SyncScheduler(services) if settings.scheduler else None
+        if scheduler:
+            scheduler.start()
+        app.state.scheduler = scheduler
         yield
+        if scheduler:
+            await scheduler.stop()
         if owned:
             await services.aclose()
 

@@ -20,11 +20,13 @@ from schema.errors import BadUserInput, InsufficientCredits, NotFound
 
 from . import credits
 from .auth import TOKEN_PREFIX, hash_secret, new_secret
+from .events.bus import EventBus
+from .status import ACTIVE, DISCONNECTED, set_status
 from .store.engine import Store
 from .store.tables import Connection, ConnectionStatusChange, ConnectionToken, utcnow
+from .sync import schedule
 from .upstream import ConnectorPool
 
-ACTIVE, DISCONNECTED = "ACTIVE", "DISCONNECTED"
 MAX_NAME = 200
 
 
@@ -78,9 +80,10 @@ def check_url(url: str | None) -> None:
 class ConnectionService:
     """Creates, reads and disconnects an organization's connections."""
 
-    def __init__(self, store: Store, pool: ConnectorPool) -> None:
+    def __init__(self, store: Store, pool: ConnectorPool, bus: EventBus) -> None:
         self.store = store
         self.pool = pool
+        self.bus = bus
 
     async def create(self, organization_id: str, request: NewConnection) -> tuple[Connection, str]:
         entry = validate(request)
@@ -88,7 +91,9 @@ class ConnectionService:
         await self.store.run(self._ensure_credits, organization_id, cost)
         config = ConnectionConfig(request.hosting, request.instance_url, dict(request.credentials))
         await self.pool.check(request.system, config)
-        return await self.store.run(self._insert, organization_id, request, cost)
+        connection, token, event = await self.store.run(self._insert, organization_id, request, cost)
+        await self.bus.publish(event)
+        return connection, token
 
     def _ensure_credits(self, organization_id: str, cost: int) -> None:
         """Fail fast before calling the system; the insert re-checks atomically."""
@@ -101,7 +106,7 @@ class ConnectionService:
                 available=total - used,
             )
 
-    def _insert(self, organization_id: str, request: NewConnection, cost: int) -> tuple[Connection, str]:
+    def _insert(self, organization_id: str, request: NewConnection, cost: int) -> tuple[Connection, str, Any]:
         token = new_secret(TOKEN_PREFIX)
         with self.store.write() as session:
             connection = Connection(
@@ -121,32 +126,46 @@ class ConnectionService:
             credits.consume(session, organization_id, connection.id, cost)
             session.add(ConnectionToken(connection_id=connection.id, token_hash=hash_secret(token)))
             session.add(ConnectionStatusChange(connection_id=connection.id, status=ACTIVE, reason="created"))
-        return connection, token
+            schedule.ensure(session, connection.id)  # the initial sync starts at once
+            event = self.bus.record(
+                session, organization_id, "connection.created",
+                {"connectionId": connection.id, "system": request.system, "name": connection.name}, connection.id,
+            )
+        return connection, token, event
 
     async def disconnect(self, organization_id: str, connection_id: str) -> Connection:
-        connection = await self.store.run(self._disconnect, organization_id, connection_id)
+        connection, events = await self.store.run(self._disconnect, organization_id, connection_id)
         await self.pool.evict(connection_id)
+        await self.bus.publish(*events)
         return connection
 
-    def _disconnect(self, organization_id: str, connection_id: str) -> Connection:
+    def _disconnect(self, organization_id: str, connection_id: str) -> tuple[Connection, list]:
         with self.store.write() as session:
             connection = _owned(session, organization_id, connection_id)
             if connection.status == DISCONNECTED:
-                return connection  # credits already returned once
+                return connection, []  # credits already returned once
             now = utcnow()
-            connection.status, connection.status_reason = DISCONNECTED, "disconnected by the organization"
-            connection.disconnected_at = connection.updated_at = now
+            events = set_status(session, self.bus, connection, DISCONNECTED, "disconnected by the organization")
+            connection.disconnected_at = now
             credits.release(session, organization_id, connection.id, connection.credits)
             for token in session.exec(
                 select(ConnectionToken).where(ConnectionToken.connection_id == connection.id)
             ):
                 token.revoked_at = token.revoked_at or now
-            session.add(
-                ConnectionStatusChange(
-                    connection_id=connection.id, status=DISCONNECTED, reason=connection.status_reason
-                )
-            )
-        return connection
+            row = schedule.ensure(session, connection.id)
+            row.next_run_at = None
+            session.add(row)
+        return connection, events
+
+    async def trigger_sync(self, organization_id: str, connection_id: str, full: bool) -> None:
+        def request() -> None:
+            with self.store.write() as session:
+                connection = _owned(session, organization_id, connection_id)
+                if connection.status == DISCONNECTED:
+                    raise BadUserInput("a disconnected connection is not synced", field="id")
+                schedule.request(session, connection.id, full)
+
+        await self.store.run(request)
 
     def get(self, organization_id: str, connection_id: str) -> Connection:
         with self.store.read() as session:

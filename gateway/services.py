@@ -8,6 +8,9 @@ from connectors.http import HttpPolicy
 from schema.builder import SchemaCache
 
 from .connections import ConnectionService
+from .events.broker import make_broker
+from .events.bus import EventBus
+from .health import Health
 from .secrets import CredentialVault, load_or_create_key
 from .settings import Settings
 from .store.engine import Store, make_engine, migrate
@@ -21,6 +24,8 @@ class Services:
     pool: ConnectorPool
     connections: ConnectionService
     schemas: SchemaCache
+    bus: EventBus
+    health: Health
 
     @classmethod
     def start(cls, settings: Settings) -> "Services":
@@ -35,8 +40,11 @@ class Services:
             retries=settings.upstream_retries,
         )
         pool = ConnectorPool(vault, policy)
-        return cls(settings, store, pool, ConnectionService(store, pool), SchemaCache())
+        bus = EventBus(make_broker(settings.redis_url))
+        connections = ConnectionService(store, pool, bus)
+        return cls(settings, store, pool, connections, SchemaCache(), bus, Health(store, bus, settings))
 
     async def aclose(self) -> None:
         await self.pool.aclose()
+        await self.bus.broker.aclose()
         self.store.close()

@@ -29,6 +29,25 @@ class Settings:
     upstream_read_timeout: float = 30.0
     upstream_retries: int = 2
     max_page_size: int = 200
+    # Sync and outage handling (seconds); tests shrink these.
+    sync_interval: float = 900.0
+    min_sync_interval: float = 60.0
+    sync_jitter: float = 0.1  # fraction of the interval added at random
+    sync_tick: float = 1.0
+    sync_page_size: int = 200
+    sync_overlap: float = 60.0  # incremental passes re-read this much before the last start
+    history_days: int = 90
+    lease_ttl: float = 60.0
+    backoff_base: float = 30.0
+    backoff_cap: float = 3600.0
+    retry_after_cap: float = 3600.0
+    breaker_probe_interval: float = 5.0
+    scheduler: bool = True
+    redis_url: str = ""
+    # Webhooks
+    webhook_timeout: float = 10.0
+    webhook_backoff_base: float = 30.0
+    webhook_max_age: float = 86400.0
 
     @property
     def effective_database_url(self) -> str:
@@ -55,6 +74,20 @@ class Settings:
             "upstream_connect_timeout": float(env.get("PLANTGATE_UPSTREAM_CONNECT_TIMEOUT", "5")),
             "upstream_read_timeout": float(env.get("PLANTGATE_UPSTREAM_READ_TIMEOUT", "30")),
             "upstream_retries": int(env.get("PLANTGATE_UPSTREAM_RETRIES", "2")),
+            "sync_interval": float(env.get("PLANTGATE_SYNC_INTERVAL", "900")),
+            "min_sync_interval": float(env.get("PLANTGATE_MIN_SYNC_INTERVAL", "60")),
+            "sync_tick": float(env.get("PLANTGATE_SYNC_TICK", "1")),
+            "history_days": int(env.get("PLANTGATE_HISTORY_DAYS", "90")),
+            "lease_ttl": float(env.get("PLANTGATE_LEASE_TTL", "60")),
+            "backoff_base": float(env.get("PLANTGATE_BACKOFF_BASE", "30")),
+            "backoff_cap": float(env.get("PLANTGATE_BACKOFF_CAP", "3600")),
+            "retry_after_cap": float(env.get("PLANTGATE_RETRY_AFTER_CAP", "3600")),
+            "breaker_probe_interval": float(env.get("PLANTGATE_BREAKER_PROBE_INTERVAL", "5")),
+            "scheduler": _flag(env.get("PLANTGATE_SCHEDULER"), True),
+            "redis_url": env.get("PLANTGATE_REDIS_URL", ""),
+            "webhook_timeout": float(env.get("PLANTGATE_WEBHOOK_TIMEOUT", "10")),
+            "webhook_backoff_base": float(env.get("PLANTGATE_WEBHOOK_BACKOFF_BASE", "30")),
+            "webhook_max_age": float(env.get("PLANTGATE_WEBHOOK_MAX_AGE", "86400")),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -56,6 +56,13 @@ def _value(root: Any, name: str) -> Any:
     return root.get(name) if isinstance(root, dict) else None
 
 
+def _origin(root: Any) -> str:
+    """Relations are read where their parent was (embedded dicts carry it as `__origin`)."""
+    if isinstance(root, Record):
+        return root.origin
+    return root.get("__origin", "LIVE") if isinstance(root, dict) else "LIVE"
+
+
 def _named(fn: Callable, name: str, annotations: dict[str, Any]) -> Callable:
     """Give a generated resolver a unique name and typed arguments for Strawberry."""
     fn.__name__ = name
@@ -78,6 +85,26 @@ class SystemInfo:
     tier: int
 
 
+@strawberry.enum
+class Source(enum.Enum):
+    """Where a list is read: the system itself (default) or the gateway's synced replica."""
+
+    LIVE = "LIVE"
+    REPLICA = "REPLICA"
+
+
+@strawberry.type
+class EntitySyncStatus:
+    entity: str
+    state: str
+    mode: Optional[str]
+    last_started_at: Optional[datetime]
+    last_succeeded_at: Optional[datetime]
+    last_error: Optional[str]
+    next_run_at: Optional[datetime]
+    records_synced: int
+
+
 @strawberry.type(name="Connection")
 class ConnectionInfo:
     """The connection a token belongs to (not a paged list: see `*Connection`)."""
@@ -92,6 +119,7 @@ class ConnectionInfo:
     metadata: JSON
     credits: int
     created_at: datetime
+    sync_status: list[EntitySyncStatus]
 
 
 @strawberry.interface
@@ -150,7 +178,7 @@ class _Builder:
 
             async def resolve_many(root, info) -> Any:  # noqa: ANN001
                 ids = _value(root, name) or []
-                records = await _source(info).load_many(entity, list(ids))
+                records = await _source(info).load_many(entity, list(ids), _origin(root))
                 return [r for r in records if r is not None]
 
             return self._attached(
@@ -163,7 +191,9 @@ class _Builder:
 
         async def resolve_one(root, info) -> Any:  # noqa: ANN001
             remote_id = _value(root, name)
-            return None if remote_id is None else await _source(info).load(entity, remote_id)
+            if remote_id is None:
+                return None
+            return await _source(info).load(entity, remote_id, _origin(root))
 
         return self._attached(
             strawberry.field(
@@ -280,6 +310,11 @@ class _Builder:
                 strawberry.field(name="edges", graphql_type=list[edge]),  # type: ignore[valid-type]
                 strawberry.field(name="pageInfo", graphql_type=PageInfo),
                 strawberry.field(name="totalCount", graphql_type=Optional[int]),
+                strawberry.field(
+                    name="syncedAt",
+                    graphql_type=Optional[datetime],
+                    description="For replica reads: when this entity last synced successfully.",
+                ),
             ],
         )
         return page, edge
@@ -289,13 +324,16 @@ class _Builder:
     def root_fields(self, name: str, plural: str, singular: str, node_type: type, filter_type: type) -> list[Any]:
         page_type, edge_type = self.page_type(name, node_type)
 
-        async def resolve_list(info, first=strawberry.UNSET, after=strawberry.UNSET, filter=strawberry.UNSET) -> Any:  # noqa: ANN001, A002
+        async def resolve_list(  # noqa: ANN202
+            info, first=strawberry.UNSET, after=strawberry.UNSET, filter=strawberry.UNSET, source=Source.LIVE  # noqa: ANN001, A002
+        ) -> Any:
             criteria = strawberry.asdict(filter) if filter else {}
             page = await _source(info).list(
                 name,
                 first=None if first is strawberry.UNSET else first,
                 after=None if after is strawberry.UNSET else after,
                 filter={k: _plain(v) for k, v in criteria.items() if v is not None},
+                source=source.value,
             )
             return page_type(  # type: ignore[call-arg]
                 nodes=page.records,
@@ -305,6 +343,7 @@ class _Builder:
                 ],
                 pageInfo=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
                 totalCount=page.total_count,
+                syncedAt=page.synced_at,
             )
 
         async def resolve_one(info, id=strawberry.UNSET, remoteId=strawberry.UNSET) -> Any:  # noqa: ANN001, A002, N803
@@ -321,6 +360,7 @@ class _Builder:
             "first": Optional[int],
             "after": Optional[str],
             "filter": Optional[filter_type],
+            "source": Source,
         }
         one_args = {"info": strawberry.Info, "id": Optional[strawberry.ID], "remoteId": Optional[str]}
         return [
@@ -361,8 +401,8 @@ class _Builder:
         async def resolve_node(info, id) -> Any:  # noqa: ANN001, A002
             return await _source(info).node(id)
 
-        def resolve_connection(info) -> Any:  # noqa: ANN001
-            return ConnectionInfo(**_source(info).connection_info())
+        async def resolve_connection(info) -> Any:  # noqa: ANN001
+            return ConnectionInfo(**await _source(info).connection_info())
 
         query_fields += [
             strawberry.field(

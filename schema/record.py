@@ -7,6 +7,7 @@ only reads both, so the schema package depends on nothing above it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -17,12 +18,14 @@ class Record:
     `values` holds unified field values by GraphQL name; enum fields hold the
     normalized value and `<name>Raw` the system's own; relations hold remote ids;
     components hold lists of plain dicts. `remote_data` is the raw record.
+    `origin` says where it was read (LIVE or REPLICA); its relations are read there too.
     """
 
     entity: str
     remote_id: str
     values: dict[str, Any] = field(default_factory=dict)
     remote_data: Any = None
+    origin: str = "LIVE"
 
 
 @dataclass
@@ -34,21 +37,24 @@ class ResultPage:
     end_cursor: str | None
     has_next_page: bool
     total_count: int | None = None
+    synced_at: datetime | None = None
 
 
 class DataSource(Protocol):
     """The per-request context a generated schema resolves against."""
 
     async def list(
-        self, entity: str, *, first: int | None, after: str | None, filter: dict[str, Any]
+        self, entity: str, *, first: int | None, after: str | None, filter: dict[str, Any], source: str
     ) -> ResultPage: ...
 
-    async def load(self, entity: str, remote_id: str) -> Record | None: ...
+    async def load(self, entity: str, remote_id: str, origin: str = "LIVE") -> Record | None: ...
 
-    async def load_many(self, entity: str, remote_ids: list[str]) -> list[Record | None]: ...
+    async def load_many(
+        self, entity: str, remote_ids: list[str], origin: str = "LIVE"
+    ) -> list[Record | None]: ...
 
     async def node(self, global_id: str) -> Record | None: ...
 
     def global_id(self, record: Record) -> str: ...
 
-    def connection_info(self) -> dict[str, Any]: ...
+    async def connection_info(self) -> dict[str, Any]: ...

@@ -82,6 +82,7 @@ def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
         "upstream_connect_timeout": 2.0,
         "upstream_read_timeout": 3.0,
         "upstream_retries": 1,
+        "scheduler": False,  # sync tests start their own gateways with the scheduler on
     }
     values.update(overrides)
     return Settings.from_env(**values)
@@ -137,7 +138,7 @@ mutation($input: CreateConnectionInput!) {
 def _start_gateway(tmp: Path, database_url: str, backend: str, **overrides: Any) -> Iterator[Gateway]:
     settings = make_settings(tmp, database_url, **overrides)
     services = Services.start(settings)
-    with ServerThread(create_app(settings, services)) as server:
+    with ServerThread(create_app(settings, services), lifespan="on") as server:
         yield Gateway(server.url, services, backend)
     services.store.close()
 

@@ -16,7 +16,8 @@ from gateway.store.tables import Connection, ConnectionToken
 from tests.helpers import data
 
 TABLES = {"organization", "admin_key", "credit_pool", "connection", "connection_token",
-          "credit_ledger", "connection_status_change", "alembic_version"}
+          "credit_ledger", "connection_status_change", "alembic_version", "replica_record",
+          "sync_state", "sync_schedule", "event", "webhook_endpoint", "webhook_delivery", "webhook_attempt"}
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
@@ -30,7 +31,7 @@ def test_migrations_create_tables_and_are_idempotent(backend, tmp_path, request)
     migrate(engine)  # a second start changes nothing
     assert TABLES <= set(inspect(engine).get_table_names())
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"
     engine.dispose()
 
 

@@ -27,7 +27,7 @@ from .admin import admin_schema
 from .context import RequestContext
 from .errors import format_error
 from .ide import render_ide
-from .live import LiveSource
+from .source import ConnectionSource
 
 
 class PlantgateView(GraphQL):
@@ -80,7 +80,9 @@ class GraphQLEndpoint:
             services.connections.get, principal.organization_id, principal.connection_id
         )
         connector = await services.pool.get(connection)
-        context.source = LiveSource(connection, connector, services.settings.max_page_size)
+        context.source = ConnectionSource(
+            connection, connector, services.store, services.health, services.settings.max_page_size
+        )
         return context, services.schemas.get(extension_of(connection))
 
 

@@ -92,6 +92,11 @@ class Store:
         finally:
             _immediate.reset(token)
 
+    def run_sync(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn(session)` in one write transaction, on the calling thread."""
+        with self.write() as session:
+            return fn(session)
+
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         return await anyio.to_thread.run_sync(fn, *args, limiter=self._limiter)
 

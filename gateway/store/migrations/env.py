@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from gateway.store import tables  # noqa: F401  (registers the tables)
+from gateway.store import event_tables, sync_tables, tables  # noqa: F401  (registers the tables)
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -1,0 +1,99 @@
+"""The one event bus: record an event with its webhook deliveries, then broadcast it.
+
+`record` runs inside the caller's transaction, so an event exists exactly when
+the change it reports was committed; `publish` runs after the commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator
+
+from sqlmodel import Session, select
+
+from ..store.event_tables import Event, WebhookDelivery, WebhookEndpoint
+from .broker import Broker
+
+EVENT_TYPES = (
+    "connection.created",
+    "connection.status_changed",
+    "connection.reauth_required",
+    "connection.disconnected",
+    "sync.completed",
+    "sync.failed",
+    "record.changed",
+    "webhook.test",
+)
+OPT_IN = frozenset({"record.changed"})  # sent only to endpoints that ask for it by name
+
+
+def wants(endpoint: WebhookEndpoint, event_type: str) -> bool:
+    if event_type in endpoint.events:
+        return True
+    return event_type not in OPT_IN and (not endpoint.events or "*" in endpoint.events)
+
+
+def as_message(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "createdAt": event.created_at.isoformat(),
+        "organizationId": event.organization_id,
+        "connectionId": event.connection_id,
+        "data": event.data,
+    }
+
+
+class EventBus:
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+
+    def record(
+        self,
+        session: Session,
+        organization_id: str,
+        event_type: str,
+        data: dict[str, Any],
+        connection_id: str | None = None,
+    ) -> Event:
+        event = Event(
+            organization_id=organization_id, connection_id=connection_id, type=event_type, data=data
+        )
+        session.add(event)
+        session.flush()
+        endpoints = session.exec(
+            select(WebhookEndpoint).where(
+                WebhookEndpoint.organization_id == organization_id,
+                WebhookEndpoint.deleted_at.is_(None),  # type: ignore[union-attr]
+            )
+        )
+        for endpoint in endpoints:
+            if wants(endpoint, event_type):
+                session.add(WebhookDelivery(endpoint_id=endpoint.id, event_id=event.id))
+        return event
+
+    def has_listeners(self, session: Session, organization_id: str, event_type: str) -> bool:
+        """Whether an opt-in event is worth recording at all."""
+        endpoints = session.exec(
+            select(WebhookEndpoint).where(
+                WebhookEndpoint.organization_id == organization_id,
+                WebhookEndpoint.deleted_at.is_(None),  # type: ignore[union-attr]
+            )
+        )
+        return any(event_type in e.events for e in endpoints)
+
+    async def publish(self, *events: Event) -> None:
+        for event in events:
+            await self.broker.publish(as_message(event))
+
+    async def subscribe(
+        self, organization_id: str, connection_id: str | None = None, types: frozenset[str] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Live events of one organization (or one of its connections)."""
+        async for message in self.broker.subscribe():
+            if message["organizationId"] != organization_id:
+                continue
+            if connection_id and message["connectionId"] != connection_id:
+                continue
+            if types and message["type"] not in types:
+                continue
+            yield message

@@ -1,0 +1,186 @@
+"""The data source of one connection and one request: live through the connector, or the replica.
+
+Live lists page through the system; relations resolve through per-request
+DataLoaders, so a nested query costs one batched upstream call per entity type
+and level (or one per distinct id where the system cannot fetch many at once).
+Replica reads page over the synced copy with the same cursors and filters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from aiodataloader import DataLoader
+from sqlmodel import select
+
+from connectors.base import Connector, ListQuery
+from schema.builder import DEFAULT_PAGE_SIZE
+from schema.entities import BY_NAME
+from schema.errors import BadUserInput
+from schema.record import Record, ResultPage
+
+from .. import replica
+from ..connections import describe
+from ..health import Health
+from ..store.engine import Store
+from ..store.sync_tables import SyncSchedule, SyncState
+from ..store.tables import Connection
+from .ids import global_id, page_cursor, parse_global_id, parse_page_cursor
+
+LIVE, REPLICA = "LIVE", "REPLICA"
+
+
+class ConnectionSource:
+    """Implements `schema.record.DataSource` for one connection and one request."""
+
+    def __init__(
+        self, connection: Connection, connector: Connector, store: Store, health: Health, max_page_size: int
+    ) -> None:
+        self.connection = connection
+        self.connector = connector
+        self.store = store
+        self.health = health
+        self.max_page_size = max_page_size
+        self._loaders: dict[tuple[str, str], DataLoader] = {}
+
+    async def _upstream(self, fn: Any, *args: Any) -> Any:
+        """Every live call goes through the connection's health (breaker, status)."""
+        return await self.health.call(self.connection, self.connector.entry.name, lambda: fn(*args))
+
+    # -- lists ----------------------------------------------------------------
+
+    async def list(
+        self, entity: str, *, first: int | None, after: str | None, filter: dict[str, Any], source: str = LIVE
+    ) -> ResultPage:
+        first = DEFAULT_PAGE_SIZE if first is None else first
+        if not 1 <= first <= self.max_page_size:
+            raise BadUserInput(f"'first' must be between 1 and {self.max_page_size}", field="first")
+        self.connector.require(entity)
+        list_key = _list_key(entity, filter, source)
+        upstream, skip = parse_page_cursor(list_key, after) if after else (None, 0)
+        if source == REPLICA:
+            return await self.store.run(self._replica_page, entity, first, upstream, filter, list_key)
+        query = ListQuery(
+            updated_after=filter.get("updatedAfter"),
+            created_after=filter.get("createdAfter"),
+            statuses=_statuses(entity, filter),
+        )
+        records: list[Record] = []
+        cursors: list[str] = []
+        while True:
+            need = first - len(records)
+            limit = min(skip + need, self.connector.max_page_size)
+            page = await self._upstream(self.connector.list_page, entity, query, upstream, limit)
+            taken = page.records[skip : skip + need]
+            records += taken
+            end = skip + len(taken)
+            cursors += [page_cursor(list_key, upstream, skip + i + 1) for i in range(len(taken))]
+            if end < len(page.records):  # stopped inside this page
+                has_next, end_cursor = True, page_cursor(list_key, upstream, end)
+                break
+            if page.next_cursor is None:
+                has_next, end_cursor = False, page_cursor(list_key, upstream, end)
+                break
+            upstream, skip = page.next_cursor, 0
+            if len(records) >= first:  # the page ended exactly here: resume on the next one
+                has_next, end_cursor = True, page_cursor(list_key, upstream, 0)
+                if cursors:
+                    cursors[-1] = end_cursor
+                break
+        self._prime(entity, LIVE, records)
+        return ResultPage(records, cursors, end_cursor if records or after else None, has_next)
+
+    def _replica_page(
+        self, entity: str, first: int, after_id: str | None, filter: dict[str, Any], list_key: str
+    ) -> ResultPage:
+        with self.store.read() as session:
+            records, has_next = replica.list_page(
+                session, self.connection.id, entity, first, after_id, filter, _status_field(entity)
+            )
+            synced_at = replica.last_synced(session, self.connection.id, entity)
+        self._prime(entity, REPLICA, records)
+        cursors = [page_cursor(list_key, r.remote_id, 0) for r in records]
+        end = cursors[-1] if cursors else None
+        return ResultPage(records, cursors, end, has_next, synced_at=synced_at)
+
+    # -- by id ------------------------------------------------------------------
+
+    def _prime(self, entity: str, origin: str, records: list[Record]) -> None:
+        loader = self._loader(entity, origin)
+        for record in records:
+            loader.prime(record.remote_id, record)
+
+    def _loader(self, entity: str, origin: str) -> DataLoader:
+        loader = self._loaders.get((entity, origin))
+        if loader is None:
+
+            async def batch(ids: list[str]) -> list[Record | None]:
+                self.connector.require(entity)
+                if origin == REPLICA:
+                    found_list = await self.store.run(self._replica_many, entity, ids)
+                else:
+                    found_list = await self._upstream(self.connector.fetch_many, entity, ids)
+                found = {r.remote_id: r for r in found_list}
+                return [found.get(i) for i in ids]
+
+            loader = self._loaders[(entity, origin)] = DataLoader(batch)
+        return loader
+
+    def _replica_many(self, entity: str, ids: list[str]) -> list[Record]:
+        with self.store.read() as session:
+            return replica.get_many(session, self.connection.id, entity, ids)
+
+    async def load(self, entity: str, remote_id: str, origin: str = LIVE) -> Record | None:
+        return await self._loader(entity, origin).load(str(remote_id))
+
+    async def load_many(self, entity: str, remote_ids: list[str], origin: str = LIVE) -> list[Record | None]:
+        return await self._loader(entity, origin).load_many([str(i) for i in remote_ids])
+
+    async def node(self, value: str) -> Record | None:
+        connection_id, entity, remote_id = parse_global_id(value)
+        if connection_id != self.connection.id or not self.connector.entry.supports(entity):
+            return None  # another connection's ids are simply not found here
+        return await self.load(entity, remote_id)
+
+    def global_id(self, record: Record) -> str:
+        return global_id(self.connection.id, record.entity, record.remote_id)
+
+    async def connection_info(self) -> dict[str, Any]:
+        return {**describe(self.connection), "sync_status": await self.store.run(sync_status, self.store, self.connection.id)}
+
+
+def sync_status(store: Store, connection_id: str) -> list[dict[str, Any]]:
+    """Per entity: state, last started/succeeded, last error, next run, records synced."""
+    with store.read() as session:
+        plan = session.get(SyncSchedule, connection_id)
+        states = session.exec(select(SyncState).where(SyncState.connection_id == connection_id).order_by(SyncState.entity))
+        return [
+            {
+                "entity": s.entity,
+                "state": s.state,
+                "mode": s.mode,
+                "last_started_at": s.last_started_at,
+                "last_succeeded_at": s.last_succeeded_at,
+                "last_error": s.last_error,
+                "next_run_at": plan.next_run_at if plan else None,
+                "records_synced": s.records_synced,
+            }
+            for s in states
+        ]
+
+
+def _status_field(entity: str) -> str | None:
+    return BY_NAME[entity].status_field if entity in BY_NAME else None
+
+
+def _statuses(entity: str, filter: dict[str, Any]) -> tuple[str, ...] | None:
+    key = _status_field(entity)
+    return tuple(filter[key]) if key and key in filter else None
+
+
+def _list_key(entity: str, filter: dict[str, Any], source: str) -> str:
+    """Ties a cursor to its list, filter and source, so it cannot be replayed elsewhere."""
+    fingerprint = json.dumps(filter, sort_keys=True, default=str)
+    return f"{source}:{entity}:" + hashlib.sha256(fingerprint.encode()).hexdigest()[:12]

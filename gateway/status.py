@@ -1,0 +1,34 @@
+"""Connection status transitions: recorded with reason and time, announced as events."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from .events.bus import EventBus
+from .store.event_tables import Event
+from .store.tables import Connection, ConnectionStatusChange, utcnow
+
+PENDING = "PENDING"
+ACTIVE = "ACTIVE"
+UNREACHABLE = "UNREACHABLE"
+REAUTH_REQUIRED = "REAUTH_REQUIRED"
+DISCONNECTED = "DISCONNECTED"
+
+
+def set_status(
+    session: Session, bus: EventBus, connection: Connection, status: str, reason: str
+) -> list[Event]:
+    """Move a connection to `status` (inside the caller's transaction); events to publish after commit."""
+    if connection.status == status or connection.status == DISCONNECTED:
+        return []
+    previous = connection.status
+    connection.status, connection.status_reason = status, reason[:500]
+    session.add(connection)
+    session.add(ConnectionStatusChange(connection_id=connection.id, status=status, reason=reason[:500], created_at=utcnow()))
+    data = {"connectionId": connection.id, "status": status, "previousStatus": previous, "reason": reason}
+    events = [bus.record(session, connection.organization_id, "connection.status_changed", data, connection.id)]
+    if status == REAUTH_REQUIRED:
+        events.append(bus.record(session, connection.organization_id, "connection.reauth_required", data, connection.id))
+    if status == DISCONNECTED:
+        events.append(bus.record(session, connection.organization_id, "connection.disconnected", data, connection.id))
+    return events

@@ -1,0 +1,96 @@
+"""The sync schedule in the database: due times, backoff state and leases.
+
+A lease (owner + expiry on the schedule row) makes each connection's sync run on
+one process at a time; claims use `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite
+serializes writers anyway). An expired lease is taken over, so a crashed
+process's work continues elsewhere.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, select
+
+from ..store.sync_tables import SyncSchedule
+from ..store.tables import Connection, utcnow
+
+
+class LeaseLost(Exception):
+    """Another process owns this connection's sync now; stop without writing."""
+
+
+def ensure(session: Session, connection_id: str, run_at: datetime | None = None) -> SyncSchedule:
+    row = session.get(SyncSchedule, connection_id)
+    if row is None:
+        row = SyncSchedule(connection_id=connection_id, next_run_at=run_at or utcnow())
+        session.add(row)
+    return row
+
+
+def ensure_all(session: Session) -> None:
+    """Connections created before scheduling existed get a schedule row."""
+    scheduled = select(SyncSchedule.connection_id)
+    for connection in session.exec(
+        select(Connection).where(Connection.status != "DISCONNECTED", Connection.id.not_in(scheduled))  # type: ignore[union-attr]
+    ):
+        ensure(session, connection.id)
+
+
+def request(session: Session, connection_id: str, full: bool) -> SyncSchedule:
+    row = ensure(session, connection_id)
+    row.next_run_at = utcnow()
+    row.full_requested = row.full_requested or full
+    session.add(row)
+    return row
+
+
+def claim_due(session: Session, owner: str, ttl: float, limit: int) -> list[str]:
+    now = utcnow()
+    rows = session.exec(
+        select(SyncSchedule)
+        .where(
+            SyncSchedule.next_run_at <= now,  # type: ignore[operator]
+            or_(SyncSchedule.lease_expires_at.is_(None), SyncSchedule.lease_expires_at < now),  # type: ignore[union-attr]
+        )
+        .order_by(SyncSchedule.next_run_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for row in rows:
+        row.lease_owner, row.lease_expires_at = owner, now + timedelta(seconds=ttl)
+        session.add(row)
+    return [row.connection_id for row in rows]
+
+
+def renew(session: Session, connection_id: str, owner: str, ttl: float) -> None:
+    """Extend the lease as part of a page's transaction; raises if it was taken over."""
+    changed = session.execute(
+        update(SyncSchedule)
+        .where(SyncSchedule.connection_id == connection_id, SyncSchedule.lease_owner == owner)
+        .values(lease_expires_at=utcnow() + timedelta(seconds=ttl))
+    ).rowcount
+    if changed != 1:
+        raise LeaseLost(connection_id)
+
+
+def release(
+    session: Session,
+    connection_id: str,
+    owner: str,
+    next_run_at: datetime | None,
+    failures: int | None = None,
+    full_done: bool = False,
+) -> SyncSchedule | None:
+    row = session.get(SyncSchedule, connection_id)
+    if row is None or row.lease_owner != owner:
+        return None
+    row.lease_owner = row.lease_expires_at = None
+    row.next_run_at, row.last_run_at = next_run_at, utcnow()
+    if failures is not None:
+        row.failures = failures
+    if full_done:
+        row.full_requested = False
+    session.add(row)
+    return row
