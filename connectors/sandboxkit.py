@@ -30,7 +30,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTROL_PREFIX = "/__sandbox/"
-FAULT_MODES = ("none", "down", "slow", "error", "rate_limit", "unauthorized", "malformed")
+FAULT_MODES = ("none", "down", "slow", "error", "rate_limit", "unauthorized", "malformed", "truncate")
 MALFORMED_BODY = b'{"success": tru'
 
 # Builds the vendor's error body from a status code and a message.
@@ -177,6 +177,8 @@ class SandboxMiddleware:
             await _drop_connection(send)
         elif fault.mode == "malformed":
             await _send_body(send, 200, MALFORMED_BODY)
+        elif fault.mode == "truncate":
+            await self.app(scope, receive, _cut_midway(send))
         else:
             status = {"rate_limit": 429, "unauthorized": 401}.get(fault.mode, fault.status)
             headers = ((b"retry-after", str(fault.retry_after).encode()),) if status == 429 else ()
@@ -217,6 +219,25 @@ def status_phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+def _cut_midway(send: Send) -> Send:
+    """A `send` that delivers half of the body, then drops the connection (mid-page failure)."""
+    cut = False
+
+    async def send_half(message: Message) -> None:
+        nonlocal cut
+        if cut:
+            return
+        if message["type"] == "http.response.body":
+            body = message.get("body", b"")
+            await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+            cut = True
+            await _drop_connection(send)
+            return
+        await send(message)
+
+    return send_half
 
 
 async def _drop_connection(send: Send) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from connectors.sandboxkit import Fault, SandboxState, ServerThread
+from connectors.sandboxkit import Fault, SandboxControl, SandboxState, ServerThread
 from connectors.upkeep.sandbox import create_app
 from connectors.upkeep.seed import COUNTS, DEMO_EMAIL, RESOURCES, WINDOW_END, WINDOW_START, parse_ms
 
@@ -286,3 +286,13 @@ def test_request_log_records_and_clears(authed: httpx.Client, app) -> None:
     assert len(app.state.sandbox.requests) == 2
     authed.delete("/__sandbox/requests")
     assert authed.get("/__sandbox/requests").json() == []
+
+
+def test_truncate_fault_drops_the_connection_mid_body():
+    with ServerThread(create_app()) as server:
+        token = httpx.post(f"{server.url}/api/v2/auth", json={"email": "demo@upkeep.example", "password": "upkeep-demo"}).json()["result"]["sessionToken"]
+        SandboxControl(server.url).fault("truncate", count=1)
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"{server.url}/api/v2/work-orders", params={"limit": 200}, headers={"Session-Token": token})
+        ok = httpx.get(f"{server.url}/api/v2/work-orders", params={"limit": 200}, headers={"Session-Token": token})
+        assert len(ok.json()["results"]) == 200

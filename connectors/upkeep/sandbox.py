@@ -20,7 +20,8 @@ Unverified (our best guess, to be checked against a real tenant):
 
 Besides the shared control routes (see `connectors.sandboxkit`) there is
 `POST /__sandbox/touch` with `{"resource": ..., "ids": [...]}`, which bumps
-those records' `updatedAt` to now so tests can exercise incremental reads.
+those records' `updatedAt` to now so tests can exercise incremental reads, and
+`POST /__sandbox/delete` with the same body, which deletes them.
 """
 
 from __future__ import annotations
@@ -153,22 +154,28 @@ def _routes(data: Dataset, credentials: dict[str, str], sessions: _Sessions) -> 
             return _error(404, "Not found")
         return JSONResponse({"success": True, "result": record})
 
-    async def touch(request: Request) -> Response:
-        try:
-            body = await request.json()
-            resource, ids = body["resource"], body["ids"]
-            if resource not in RESOURCES or not isinstance(ids, list):
-                raise ValueError
-        except (ValueError, KeyError, TypeError):
-            return _error(400, f"expected {{'resource': one of {list(RESOURCES)}, 'ids': [...]}}")
-        try:
-            records = data.touch(resource, [str(i) for i in ids])
-        except KeyError as exc:
-            return _error(404, f"Not found: {exc.args[0]}")
-        return JSONResponse({"success": True, "results": records})
+    def change(apply: Any) -> Any:
+        """A control route that applies `apply(resource, ids)` to the dataset."""
+
+        async def handle(request: Request) -> Response:
+            try:
+                body = await request.json()
+                resource, ids = body["resource"], body["ids"]
+                if resource not in RESOURCES or not isinstance(ids, list):
+                    raise ValueError
+            except (ValueError, KeyError, TypeError):
+                return _error(400, f"expected {{'resource': one of {list(RESOURCES)}, 'ids': [...]}}")
+            try:
+                records = apply(resource, [str(i) for i in ids])
+            except KeyError as exc:
+                return _error(404, f"Not found: {exc.args[0]}")
+            return JSONResponse({"success": True, "results": records})
+
+        return handle
 
     return [
-        Route("/__sandbox/touch", touch, methods=["POST"]),
+        Route("/__sandbox/touch", change(data.touch), methods=["POST"]),
+        Route("/__sandbox/delete", change(data.remove), methods=["POST"]),
         Route(f"{PREFIX}/auth", login, methods=["POST"]),
         Route(f"{PREFIX}/auth", logout, methods=["DELETE"]),
         Route(f"{PREFIX}/{{resource}}", list_records, methods=["GET"]),

@@ -125,6 +125,18 @@ class Dataset:
                 index[record_id]["updatedAt"] = stamp
             return [dict(index[i]) for i in ids]
 
+    def remove(self, resource: str, ids: list[str]) -> list[Record]:
+        """Deletes records (as a user deleting them in UpKeep would); returns them."""
+        tables = self._load()
+        with self._lock:
+            index = self._index[resource]
+            missing = [i for i in ids if i not in index]
+            if missing:
+                raise KeyError(missing[0])
+            gone = [index.pop(i) for i in ids]
+            tables[resource][:] = [r for r in tables[resource] if r["id"] not in set(ids)]
+            return gone
+
 
 # --- generation -------------------------------------------------------------
 
