@@ -27,17 +27,19 @@ def error_code(result: dict[str, Any]) -> str:
     return result["errors"][0]["extensions"]["code"]
 
 
-def page_all(gateway: Any, token: str, field: str, selection: str, first: int = 200, filter: dict | None = None) -> list[dict]:
+def page_all(
+    gateway: Any, token: str, field: str, selection: str, first: int = 200, filter: dict | None = None, source: str = "LIVE"
+) -> list[dict]:
     """Every node of a list field, following endCursor to the end."""
     nodes: list[dict] = []
     after = None
     for _ in range(1000):
         result = gateway.gql(
             token,
-            f"query($first: Int, $after: String, $filter: {filter_type(field)}) "
-            f"{{ {field}(first: $first, after: $after, filter: $filter) "
+            f"query($first: Int, $after: String, $filter: {filter_type(field)}, $source: Source!) "
+            f"{{ {field}(first: $first, after: $after, filter: $filter, source: $source) "
             f"{{ nodes {{ {selection} }} pageInfo {{ hasNextPage endCursor }} }} }}",
-            {"first": first, "after": after, "filter": filter},
+            {"first": first, "after": after, "filter": filter, "source": source},
         )
         page = data(result)[field]
         nodes += page["nodes"]

@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 
 from connectors.catalog import CLOUD, ON_PREMISES, SystemEntry
 from connectors.registry import catalog, connector_class
+from schema.builder import EntitySyncStatus
 from schema.errors import BadUserInput
 
 from .. import credits as credit_ops
@@ -18,6 +19,7 @@ from ..connections import NewConnection
 from ..store.tables import Connection as ConnectionRow
 from ..store.tables import CreditLedgerEntry
 from .context import RequestContext
+from .source import sync_status
 
 
 
@@ -126,6 +128,11 @@ class Connection:
     credits: int
     created_at: datetime
     disconnected_at: Optional[datetime]
+
+    @strawberry.field(description="Sync state per entity.")
+    async def sync_status(self, info: strawberry.Info) -> list[EntitySyncStatus]:
+        store = _ctx(info).services.store
+        return [EntitySyncStatus(**s) for s in await store.run(sync_status, store, str(self.id))]
 
     @classmethod
     def of(cls, row: ConnectionRow) -> "Connection":
@@ -296,6 +303,13 @@ class Mutation:
         )
         row, token = await ctx.services.connections.create(ctx.principal.organization_id, request)
         return CreateConnectionPayload(connection=Connection.of(row), token=token)
+
+    @strawberry.mutation(description="Sync now: incremental, or a full pass that also finds deleted records.")
+    async def trigger_sync(self, info: strawberry.Info, id: strawberry.ID, full: bool = False) -> Connection:  # noqa: A002
+        ctx = _ctx(info)
+        await ctx.services.connections.trigger_sync(ctx.principal.organization_id, str(id), full)
+        row = await ctx.services.store.run(ctx.services.connections.get, ctx.principal.organization_id, str(id))
+        return Connection.of(row)
 
     @strawberry.mutation(description="Disconnect: the token stops working and the credits return to the pool.")
     async def disconnect(self, info: strawberry.Info, id: strawberry.ID) -> Connection:  # noqa: A002

@@ -61,7 +61,9 @@ class ConnectionSource:
         list_key = _list_key(entity, filter, source)
         upstream, skip = parse_page_cursor(list_key, after) if after else (None, 0)
         if source == REPLICA:
-            return await self.store.run(self._replica_page, entity, first, upstream, filter, list_key)
+            page = await self.store.run(self._replica_page, entity, first, upstream, filter, list_key)
+            self._prime(entity, REPLICA, page.records)
+            return page
         query = ListQuery(
             updated_after=filter.get("updatedAfter"),
             created_after=filter.get("createdAfter"),
@@ -100,7 +102,6 @@ class ConnectionSource:
                 session, self.connection.id, entity, first, after_id, filter, _status_field(entity)
             )
             synced_at = replica.last_synced(session, self.connection.id, entity)
-        self._prime(entity, REPLICA, records)
         cursors = [page_cursor(list_key, r.remote_id, 0) for r in records]
         end = cursors[-1] if cursors else None
         return ResultPage(records, cursors, end, has_next, synced_at=synced_at)
