@@ -127,8 +127,12 @@ def test_catalog_search_and_filters(sqlite_gateway, admin_key):
     assert found[0]["credits"] == [{"hosting": "CLOUD", "credits": 1}]
     assert {"name": "password", "secret": True, "required": True} in found[0]["credentialFields"]
     assert found[0]["authGuide"]
-    assert data(sqlite_gateway.gql(admin_key, query, {"c": "ERP"}))["systems"] == []
-    assert data(sqlite_gateway.gql(admin_key, query, {"t": 3}))["systems"] == []
+    erp = {s["key"] for s in data(sqlite_gateway.gql(admin_key, query, {"c": "ERP"}))["systems"]}
+    assert erp == {"sap_s4hana", "sap_ecc", "tryton"}
+    tier3 = data(sqlite_gateway.gql(admin_key, query, {"t": 3}))["systems"]
+    assert {s["key"] for s in tier3} == {"sap_s4hana", "sap_ecc", "maximo"}
+    ecc = next(s for s in tier3 if s["key"] == "sap_ecc")
+    assert ecc["credits"] == [{"hosting": "ON_PREMISES", "credits": 8}]
 
 
 def test_connection_list_filters(sqlite_gateway, admin_key, upkeep_sandbox):

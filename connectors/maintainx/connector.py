@@ -1,0 +1,357 @@
+"""MaintainX (Tier 1 CMMS, cloud): REST v1 with a bearer API key.
+
+Mostly declarations: one stream per resource, opaque-cursor paging. The hooks
+are the bearer header (plus the optional organization), envelope keys named
+after each resource, the `{"errors": [...]}` message, inclusive time filters
+re-checked locally, and one call per id (MaintainX has no by-ids filter).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+
+from schema.errors import SystemAuthFailed
+from schema.record import Record
+
+from ..base import ListQuery
+from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
+from ..http import default_error_message
+from ..mapping import Compute, Date, EntityMap, Enum, Join, Number
+from ..rest import CursorPaging, RestConnector, Stream
+
+PRIORITY = {"NONE": "NONE", "LOW": "LOW", "MEDIUM": "MEDIUM", "HIGH": "HIGH"}
+# Work-order categories are free text in MaintainX; the first of its (unverified) defaults that
+# names a kind of work sets `type`, any other category gives OTHER, none gives null.
+WORK_TYPES = {
+    "Preventive": "PREVENTIVE",
+    "Inspection": "INSPECTION",
+    "Mechanical": "CORRECTIVE",
+    "Electrical": "CORRECTIVE",
+    "Damage": "CORRECTIVE",
+    "Refrigeration": "CORRECTIVE",
+}
+READ = Capability(read=True, incremental=True)
+
+ENTRY = SystemEntry(
+    key="maintainx",
+    name="MaintainX",
+    vendor="MaintainX",
+    category="CMMS",
+    tier=1,
+    hostings=(CLOUD,),
+    default_base_url="https://api.getmaintainx.com",
+    credential_fields=(
+        CredentialField("apiKey", "API key", "password", secret=True,
+                        help="A MaintainX REST API key (Settings → Integrations → New Key)."),
+        CredentialField("organizationId", "Organization ID", "number", required=False,
+                        help="Only for keys that reach several organizations: the one to read."),
+    ),
+    auth_guide=(
+        "In MaintainX, an administrator opens Settings → Integrations → New Key, generates a REST "
+        "API key and pastes it here. Fill in the organization ID only if the key reaches several "
+        "organizations."
+    ),
+    capabilities={
+        "WorkOrder": READ,
+        "MaintenanceRequest": READ,
+        "Asset": READ,
+        "Location": READ,
+        "Part": READ,
+        "Vendor": READ,
+        "PurchaseOrder": READ,
+        "User": READ,
+    },
+)
+
+
+def _stamps(**fields: Any) -> dict[str, Any]:
+    return {"created_at": Date("createdAt"), "updated_at": Date("updatedAt"), **fields}
+
+
+def _work_type(r: dict) -> str | None:
+    categories = r.get("categories") or []
+    if not categories:
+        return None
+    return next((WORK_TYPES[c] for c in categories if c in WORK_TYPES), "OTHER")
+
+
+def _joined(r: dict) -> str | None:
+    return ", ".join(r.get("categories") or []) or None
+
+
+def _number(r: dict) -> str | None:
+    return None if r.get("sequentialId") is None else str(r["sequentialId"])
+
+
+def _users(r: dict) -> list[Any]:
+    """Assignees that are users (teams have no unified entity)."""
+    return [a["id"] for a in r.get("assignees") or [] if a.get("type") == "USER"]
+
+
+def _stock_total(r: dict, key: str) -> float | None:
+    stock = r.get("stock") or []
+    return float(sum(s.get(key) or 0 for s in stock)) if stock else None
+
+
+LOCATIONS = EntityMap(
+    "Location",
+    remote_id="id",
+    display="name",
+    fields={"name": "name", "address": "address", "parent": "parentId"},
+    **_stamps(),
+)
+
+ASSETS = EntityMap(
+    "Asset",
+    remote_id="id",
+    display="name",
+    fields={
+        "name": "name",
+        "code": "barcode",
+        "description": "description",
+        "status": Enum(
+            "status",
+            {"ONLINE": "OPERATIONAL", "OFFLINE": "DOWN", "DO_NOT_TRACK": "UNKNOWN"},
+            default="UNKNOWN",
+        ),
+        "category": Compute(lambda r: (r.get("assetTypes") or [None])[0]),
+        "manufacturer": "manufacturer",
+        "model": "model",
+        "serialNumber": "serialNumber",
+        "location": "locationId",
+        "parent": "parentId",
+    },
+    **_stamps(),
+)
+
+WORK_ORDERS = EntityMap(
+    "WorkOrder",
+    remote_id="id",
+    display=Compute(lambda r: f"#{_number(r)} {r.get('title')}" if _number(r) else r.get("title")),
+    fields={
+        "number": Compute(_number),
+        "title": "title",
+        "description": "description",
+        "status": Enum(
+            "status",
+            {"OPEN": "OPEN", "IN_PROGRESS": "IN_PROGRESS", "ON_HOLD": "ON_HOLD", "DONE": "COMPLETED"},
+        ),
+        "priority": Enum("priority", PRIORITY),
+        "type": Compute(_work_type),
+        "typeRaw": Compute(_joined),
+        "asset": "assetId",
+        "location": "locationId",
+        "assignees": Compute(_users),
+        "requestedBy": "requesterId",
+        "dueDate": Date("dueDate"),
+        "completedAt": Date("completedAt"),
+    },
+    **_stamps(),
+)
+
+REQUESTS = EntityMap(
+    "MaintenanceRequest",
+    remote_id="id",
+    display="title",
+    fields={
+        "title": "title",
+        "description": "description",
+        "status": Enum("status", {"PENDING": "OPEN", "APPROVED": "APPROVED", "DECLINED": "REJECTED"}),
+        "priority": Enum("priority", PRIORITY),
+        "asset": "assetId",
+        "location": "locationId",
+        "requestedBy": "requesterId",
+        "workOrder": "workOrderId",
+    },
+    **_stamps(),
+)
+
+PARTS = EntityMap(
+    "Part",
+    remote_id="id",
+    display="name",
+    fields={
+        "partNumber": "partNumber",
+        "name": "name",
+        "description": "description",
+        "unitOfMeasure": "unit",
+        "unitCost": Number("unitCost"),
+        "quantityOnHand": Compute(lambda r: _stock_total(r, "availableQuantity")),
+        "minimumQuantity": Compute(lambda r: _stock_total(r, "minimumQuantity")),
+        "stockLevels": Compute(
+            lambda r: [
+                {"location": s.get("locationId"), "quantity": float(s.get("availableQuantity") or 0)}
+                for s in r.get("stock") or []
+            ]
+        ),
+        "vendors": "vendorIds",
+    },
+    **_stamps(),
+)
+
+VENDORS = EntityMap(
+    "Vendor",
+    remote_id="id",
+    display="name",
+    fields={
+        "name": "name",
+        "email": "email",
+        "phone": "phoneNumber",
+        "address": "address",
+        "website": "website",
+    },
+    **_stamps(),
+)
+
+PURCHASE_ORDERS = EntityMap(
+    "PurchaseOrder",
+    remote_id="id",
+    display="number",
+    fields={
+        "number": "number",
+        "vendor": "vendorId",
+        "status": Enum(
+            "status",
+            {
+                "REQUESTED": "SUBMITTED",
+                "APPROVED": "APPROVED",
+                "DECLINED": "CANCELLED",
+                "CANCELED": "CANCELLED",
+                "PARTIALLY_FULFILLED": "PARTIALLY_RECEIVED",
+                "FULFILLED": "RECEIVED",
+            },
+        ),
+        "expectedDate": Date("dueDate"),
+        "currency": "currency",
+        "totalAmount": Compute(
+            lambda r: round(sum(i["quantity"] * i["unitCost"] for i in r.get("items") or []), 2)
+        ),
+        "shipTo": "shipToLocationId",
+        "lines": Compute(
+            lambda r: [
+                {
+                    "lineNumber": n,
+                    "part": item.get("partId"),
+                    "description": item.get("name"),
+                    "quantity": float(item["quantity"]),
+                    "unitPrice": float(item["unitCost"]),
+                    "amount": round(item["quantity"] * item["unitCost"], 2),
+                    "receivedQuantity": float(item.get("quantityReceived") or 0),
+                }
+                for n, item in enumerate(r.get("items") or [], start=1)
+            ]
+        ),
+    },
+    **_stamps(),
+)
+
+USERS = EntityMap(
+    "User",
+    remote_id="id",
+    display="email",
+    fields={
+        "name": Join(("firstName", "lastName")),
+        "email": "email",
+        "role": "role",
+        "active": Compute(lambda r: None if r.get("deactivated") is None else not r["deactivated"]),
+    },
+    **_stamps(),
+)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _stream(mapping: EntityMap, path: str, status_field: str | None = "status") -> Stream:
+    """MaintainX filters every resource by time (inclusive `…Gte`), none by status or by ids."""
+    return Stream(mapping, path, status_field=status_field,
+                  updated_param="updatedAtGte", created_param="createdAtGte")
+
+
+# path -> (list key, single-record key): MaintainX names each envelope after its resource.
+ENVELOPES = {
+    "workorders": ("workOrders", "workOrder"),
+    "assets": ("assets", "asset"),
+    "locations": ("locations", "location"),
+    "workrequests": ("workRequests", "workRequest"),
+    "parts": ("parts", "part"),
+    "vendors": ("vendors", "vendor"),
+    "purchaseorders": ("purchaseOrders", "purchaseOrder"),
+    "users": ("users", "user"),
+}
+
+
+class MaintainXConnector(RestConnector):
+    entry = ENTRY
+    api_prefix = "/v1"
+    paging = CursorPaging("cursor", "limit", "nextCursor")
+    list_key = "results"  # see `call`
+    item_key = "result"
+    streams = (
+        _stream(WORK_ORDERS, "/workorders"),
+        _stream(ASSETS, "/assets"),
+        _stream(LOCATIONS, "/locations", status_field="type"),
+        _stream(REQUESTS, "/workrequests"),
+        _stream(PARTS, "/parts", status_field=None),
+        _stream(VENDORS, "/vendors", status_field=None),
+        _stream(PURCHASE_ORDERS, "/purchaseorders"),
+        _stream(USERS, "/users", status_field=None),
+    )
+
+    async def auth_headers(self) -> dict[str, str]:
+        creds = self.config.credentials
+        key = str(creds.get("apiKey") or "").strip()  # pasted keys often carry a newline
+        if not key:
+            raise SystemAuthFailed("MaintainX needs an API key")
+        headers = {"Authorization": f"Bearer {key}"}
+        organization = str(creds.get("organizationId") or "").strip()
+        if organization:
+            headers["x-organization-id"] = organization
+        return headers
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Present `{"workOrders": [...]}` / `{"workOrder": {...}}` under the keys
+        the REST base reads (`list_key` / `item_key`)."""
+        body = await super().call(method, path, **kwargs)
+        plural, singular = ENVELOPES[path.strip("/").split("/")[0]]
+        if isinstance(body, dict):
+            body = {**body, "results": body.get(plural), "result": body.get(singular)}
+        return body
+
+    def error_message(self, response: httpx.Response) -> str:
+        """`{"errors": [{"message": ...}, ...]}`, else whatever the generic reader finds."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if isinstance(errors, list):
+            messages = [e.get("message") for e in errors if isinstance(e, dict)]
+            if texts := [m for m in messages if isinstance(m, str)]:
+                return "; ".join(texts)
+        return default_error_message(response)
+
+    def format_time(self, value: datetime) -> Any:
+        return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    def list_params(self, stream: Stream, query: ListQuery) -> tuple[dict[str, Any], ListQuery]:
+        """The `…Gte` filters are inclusive (and millisecond-precise); the unified ones are strict,
+        so the bounds pushed down are checked again here (in UTC: a bound without offset is UTC)."""
+        query = ListQuery(_utc(query.updated_after), _utc(query.created_after), query.statuses)
+        params, rest = super().list_params(stream, query)
+        return params, ListQuery(query.updated_after, query.created_after, rest.statuses)
+
+    async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
+        """One `GET /<resource>/{id}` per distinct id; ids that are not integers cannot exist."""
+        self.require(entity)
+        wanted = [i for i in dict.fromkeys(remote_ids) if i.isascii() and i.isdigit()]
+        return await super().fetch_many(entity, wanted) if wanted else []
+
+
+CONNECTOR = MaintainXConnector

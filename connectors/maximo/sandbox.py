@@ -1,0 +1,392 @@
+"""A local imitation of IBM Maximo's REST/JSON API ("OSLC"), mounted under /maximo.
+
+The connector is tested against this app over real HTTP, so it speaks Maximo's
+wire format and nothing else; it imports nothing from the connector.
+
+Known from IBM's documentation: object structures at `/maximo/oslc/os/<name>`
+(and `/maximo/api/os/<name>` for API keys); auth by an `apikey` header (or
+query parameter) or `maxauth: base64(user:password)`; `lean=1` for plain JSON,
+else namespaced JSON (`rdfs:member`, `spi:` attributes); a collection is
+`{"member": [...], "href", "responseInfo": {"href", "thisPage", "nextPage",
+"pagenum", "totalCount", "totalPages"}}`; members carry only `href` unless
+`oslc.select` names attributes (`*` for all, `child{a,b}` for child rows); null
+attributes are left out and domain attributes come with `<attr>_description`;
+`oslc.where` joins comparisons with `and` (no `or`), `in ["a","b"]` for lists;
+`oslc.orderBy=+a,-b`; `oslc.pageSize` + `pageno` (1-based); `collectioncount=1`;
+errors are `{"Error": {"reasonCode", "message", "statusCode"}}`; an invalid API
+key is BMXAA9549E.
+
+Unverified (our best guess, to be checked against a real instance):
+- both roots accept either kind of credentials; a bad login answers 401 with
+  BMXAA0021E (maxauth), BMXAA9549E (apikey) or BMXAA7901E (none);
+- `>`/`<` compare strings and ISO dates (compared as instants, any offset);
+  string literals are JSON strings; an `or` or a syntax error is a 400
+  BMXAA2661E; an unknown object structure is a 404 BMXAA8727E;
+- without `oslc.pageSize` every match comes back in one page; without
+  `oslc.orderBy` records come in key order;
+- INVENTORY and PERSON have no `changedate`; record hrefs are `_` + base64 of
+  the key attributes joined by `/`.
+
+Besides the shared control routes (see `connectors.sandboxkit`) there is
+`POST /__sandbox/touch` with `{"resource": "<objectstructure>", "ids": [...]}`,
+which moves those records' `changedate` to now (ids are natural keys).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import datetime
+from typing import Any, Callable
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from connectors.maximo.seed import KEYS, Dataset, Record
+from connectors.sandboxkit import SandboxApp, SandboxSpec, SandboxState, status_phrase
+
+DEMO_API_KEY = "mx-demo-7f3c9a1e5b2d4c68"
+DEMO_USERS = {"MAXADMIN": "maxadmin"}
+ROOTS = ("oslc", "api")
+
+LOGIN_ERRORS = {
+    "apikey": ("BMXAA9549E", "The API key token is invalid. Either the token may have expired or the token "
+                             "has been revoked by the administrator."),
+    "maxauth": ("BMXAA0021E", "User name and password combination are not valid. Try again."),
+    "none": ("BMXAA7901E", "You cannot log in at this time. Contact the system administrator."),
+}
+REASONS = {400: "BMXAA2661E", 401: "BMXAA7901E", 404: "BMXAA8727E", 429: "BMXAA9999E", 500: "BMXAA4211E"}
+
+
+def error_body(status: int, message: str, reason: str | None = None) -> dict[str, Any]:
+    """Maximo's error shape; the reason code prefixes the message as Maximo does."""
+    code = reason or REASONS.get(status, "BMXAA4211E")
+    return {"Error": {"reasonCode": code, "message": f"{code} - {message}", "statusCode": str(status)}}
+
+
+def _error(status: int, message: str, reason: str | None = None) -> JSONResponse:
+    return JSONResponse(error_body(status, message, reason), status_code=status)
+
+
+class QueryError(ValueError):
+    """A query parameter Maximo would refuse (answered with a 400)."""
+
+
+# -- oslc.where -------------------------------------------------------------
+
+TOKEN = re.compile(
+    r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<num>-?\d+(?:\.\d+)?(?![\w-]))|(?P<op>!=|>=|<=|=|>|<)'
+    r"|(?P<punct>[\[\],])|(?P<word>[A-Za-z_][\w.]*))"
+)
+Clause = tuple[str, str, Any]
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T")
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    tokens, pos = [], 0
+    while pos < len(text):
+        match = TOKEN.match(text, pos)
+        if not match or match.end() == pos:
+            if text[pos:].strip() == "":
+                break
+            raise QueryError(f"oslc.where is not valid near '{text[pos:pos + 20]}'")
+        kind = match.lastgroup or ""
+        tokens.append((kind, match.group(kind)))
+        pos = match.end()
+    return tokens
+
+
+def parse_where(text: str) -> list[Clause]:
+    """`a="x" and b>1 and c in ["p","q"]` as (attr, op, value) triples."""
+    tokens, clauses = _tokens(text), []
+    pos = 0
+
+    def take(kind: str | None = None) -> str:
+        nonlocal pos
+        if pos >= len(tokens) or (kind and tokens[pos][0] != kind):
+            raise QueryError("oslc.where ends early or is not valid")
+        pos += 1
+        return tokens[pos - 1][1]
+
+    def value() -> Any:
+        kind, text_value = tokens[pos] if pos < len(tokens) else ("", "")
+        take()
+        if kind == "str":
+            return json.loads(text_value)
+        if kind == "num":
+            return float(text_value)
+        raise QueryError(f"oslc.where has no value where '{text_value}' is")
+
+    while True:
+        attr = take("word").lower()
+        if pos < len(tokens) and tokens[pos] == ("word", "in"):
+            take()
+            take("punct")
+            values = [value()]
+            while pos < len(tokens) and tokens[pos][1] == ",":
+                take()
+                values.append(value())
+            if take("punct") != "]":
+                raise QueryError("oslc.where list is not closed")
+            clauses.append((attr, "in", values))
+        else:
+            clauses.append((attr, take("op"), value()))
+        if pos == len(tokens):
+            return clauses
+        joiner = take("word").lower()
+        if joiner != "and":
+            raise QueryError(f"oslc.where supports only 'and', not '{joiner}'")
+
+
+def _comparable(value: Any, other: Any) -> tuple[Any, Any]:
+    """Both sides as numbers, instants or strings, whichever they both are."""
+    if isinstance(other, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value), other
+    if isinstance(value, str) and isinstance(other, str) and ISO_DATE.match(value) and ISO_DATE.match(other):
+        try:
+            return datetime.fromisoformat(value), datetime.fromisoformat(other.replace("Z", "+00:00"))
+        except ValueError:
+            return value, other
+    return str(value), str(other)
+
+
+def matches(record: Record, clause: Clause) -> bool:
+    attr, op, wanted = clause
+    value = record.get(attr)
+    if op == "in":
+        return value is not None and any(_equal(value, w) for w in wanted)
+    if value is None:
+        return op == "!="
+    left, right = _comparable(value, wanted)
+    try:
+        return {"=": left == right, "!=": left != right, ">": left > right,
+                ">=": left >= right, "<": left < right, "<=": left <= right}[op]
+    except TypeError:
+        raise QueryError(f"{attr} cannot be compared with {wanted!r}") from None
+
+
+def _sort_value(value: Any) -> Any:
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and ISO_DATE.match(value):
+        return datetime.fromisoformat(value)
+    return str(value)
+
+
+def _equal(value: Any, wanted: Any) -> bool:
+    left, right = _comparable(value, wanted)
+    return left == right
+
+
+# -- oslc.select / oslc.orderBy ---------------------------------------------
+
+Select = dict[str, "Select | None"]  # attribute -> child selection (None for a plain attribute)
+
+
+def parse_select(text: str) -> Select:
+    """`a,b,child{c,d}` as a tree; `*` selects every attribute at its level."""
+    selected: Select = {}
+    depth, start = 0, 0
+    for i, char in enumerate(text + ","):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            raise QueryError("oslc.select has an unbalanced '}'")
+        if char == "," and depth == 0:
+            part = text[start:i].strip()
+            start = i + 1
+            if "{" in part:
+                name, inner = part.split("{", 1)
+                selected[name.strip().lower()] = parse_select(inner.rstrip("}"))
+            elif part:
+                selected[part.lower()] = None
+    if depth:
+        raise QueryError("oslc.select has an unbalanced '{'")
+    return selected
+
+
+def project(record: Record, select: Select) -> Record:
+    """The selected attributes that have values, each with its `_description` if any."""
+    every = "*" in select
+    out: Record = {}
+    for attr, value in record.items():
+        base = attr.removesuffix("_description")
+        if isinstance(value, list):
+            if attr in select:  # child rows only when named: `child` or `child{a,b}`
+                out[attr] = [project(row, select[attr] or {"*": None}) for row in value]
+        elif every or attr in select or base in select or attr == "_rowstamp":
+            out[attr] = value
+    return out
+
+
+def sorter(spec: str) -> Callable[[list[Record]], list[Record]]:
+    """A sort for `+a,-b`; missing values sort last, as databases put nulls."""
+    terms = [(t.strip()[1:] if t.strip()[:1] in "+-" else t.strip(), t.strip().startswith("-"))
+             for t in spec.split(",") if t.strip()]
+
+    def sort(rows: list[Record]) -> list[Record]:
+        for attr, descending in reversed(terms):
+            present = [r for r in rows if r.get(attr.lower()) is not None]
+            absent = [r for r in rows if r.get(attr.lower()) is None]
+            present.sort(key=lambda r: _sort_value(r[attr.lower()]), reverse=descending)
+            rows = present + absent
+        return rows
+
+    return sort
+
+
+# -- the app ------------------------------------------------------------------
+
+
+def _href_id(structure: str, record: Record) -> str:
+    key = "/".join(str(record.get(k, "~NULL~")) for k in KEYS[structure])
+    return "_" + base64.urlsafe_b64encode(key.encode()).decode().replace("=", "-")
+
+
+def _namespaced(value: Any) -> Any:
+    """The non-lean format: `spi:` attributes, `rdf:about` hrefs, `rdfs:member`."""
+    names = {"member": "rdfs:member", "href": "rdf:about", "responseInfo": "oslc:responseInfo"}
+    if isinstance(value, list):
+        return [_namespaced(v) for v in value]
+    if isinstance(value, dict):
+        return {names.get(k, k if k.startswith("_") else f"spi:{k}"): _namespaced(v) for k, v in value.items()}
+    return value
+
+
+def _int(request: Request, name: str, default: int | None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise QueryError(f"{name} must be a positive integer")
+    return int(raw)
+
+
+def _login_error(kind: str) -> JSONResponse:
+    reason, message = LOGIN_ERRORS[kind]
+    return _error(401, message, reason)
+
+
+class _Auth:
+    """Who may call: API keys and native (maxauth) users."""
+
+    def __init__(self, api_keys: set[str], users: dict[str, str]) -> None:
+        self.api_keys = api_keys
+        self.users = users
+
+    def failure(self, request: Request) -> JSONResponse | None:
+        key = request.headers.get("apikey") or request.query_params.get("apikey")
+        if key is not None:
+            return None if key in self.api_keys else _login_error("apikey")
+        maxauth = request.headers.get("maxauth")
+        if maxauth is not None:
+            try:
+                user, _, password = base64.b64decode(maxauth, validate=True).decode().partition(":")
+            except ValueError:
+                user, password = "", ""
+            ok = user.upper() in self.users and self.users[user.upper()] == password
+            return None if ok else _login_error("maxauth")
+        return _login_error("none")
+
+
+def _collection(data: Dataset, request: Request, structure: str) -> dict[str, Any]:
+    params = request.query_params
+    rows = data.view(structure)
+    for clause in parse_where(params["oslc.where"]) if params.get("oslc.where") else []:
+        rows = [r for r in rows if matches(r, clause)]
+    if params.get("oslc.orderBy"):
+        rows = sorter(params["oslc.orderBy"])(rows)
+    size = _int(request, "oslc.pageSize", None)
+    page = _int(request, "pageno", 1) or 1
+    total_pages = max(1, -(-len(rows) // size)) if size else 1
+    chosen = rows[(page - 1) * size : page * size] if size else rows
+    select = parse_select(params["oslc.select"]) if params.get("oslc.select") else None
+    base = f"{str(request.base_url).rstrip('/')}{request.url.path}"
+
+    def page_href(number: int) -> str:
+        return f"{base}?{urlencode({**params, 'pageno': number})}"
+
+    members = []
+    for row in chosen:
+        member = {"href": f"{base}/{_href_id(structure, row)}"}
+        members.append({**member, **project(row, select)} if select else member)
+    info: dict[str, Any] = {"href": str(request.url), "thisPage": {"href": page_href(page)}, "pagenum": page}
+    if page < total_pages:
+        info["nextPage"] = {"href": page_href(page + 1)}
+    if page > 1:
+        info["previousPage"] = {"href": page_href(page - 1)}
+    if params.get("collectioncount") == "1":
+        info.update(totalCount=len(rows), totalPages=total_pages)
+    return {"member": members, "href": base, "responseInfo": info}
+
+
+def _routes(data: Dataset, auth: _Auth) -> list[BaseRoute]:
+    async def list_records(request: Request) -> Response:
+        structure = request.path_params["structure"].lower()
+        if request.path_params["root"] not in ROOTS:
+            return _error(404, f"The resource {request.url.path} is not found.")
+        failure = auth.failure(request)
+        if failure is not None:
+            return failure
+        if structure not in data.structures():
+            return _error(404, f"The object structure {structure.upper()} is not found.")
+        try:
+            body = _collection(data, request, structure)
+        except QueryError as exc:
+            return _error(400, str(exc))
+        lean = request.query_params.get("lean") == "1"
+        return JSONResponse(body if lean else _namespaced(body))
+
+    async def touch(request: Request) -> Response:
+        try:
+            body = await request.json()
+            structure, ids = body["resource"], body["ids"]
+            if structure not in data.structures() or not isinstance(ids, list):
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            return _error(400, f"expected {{'resource': one of {list(data.structures())}, 'ids': [...]}}")
+        try:
+            records = data.touch(structure, [str(i) for i in ids])
+        except ValueError as exc:
+            return _error(400, str(exc))
+        except KeyError as exc:
+            return _error(404, f"Record {exc.args[0]} is not found.")
+        return JSONResponse({"member": records})
+
+    return [
+        Route("/__sandbox/touch", touch, methods=["POST"]),
+        Route("/maximo/{root}/os/{structure}", list_records, methods=["GET"]),
+    ]
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and wrong methods answer in Maximo's error shape too."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    return _error(status, f"The resource {request.url.path} is not found." if status == 404 else status_phrase(status))
+
+
+def create_app(
+    *,
+    seed: int = 11,
+    api_keys: set[str] | None = None,
+    users: dict[str, str] | None = None,
+    state: SandboxState | None = None,
+) -> Starlette:
+    """The sandbox app; `app.state.sandbox` is its SandboxState, `app.state.data` its Dataset."""
+    data = Dataset(seed)
+    auth = _Auth({DEMO_API_KEY} if api_keys is None else set(api_keys), dict(DEMO_USERS if users is None else users))
+    app = SandboxApp(
+        _routes(data, auth),
+        error_body=error_body,
+        state=state,
+        exception_handlers={HTTPException: _http_error},
+    )
+    app.state.data = data
+    return app
+
+
+SANDBOX = SandboxSpec("maximo", create_app, {"apiKey": DEMO_API_KEY})

@@ -1,0 +1,415 @@
+"""Deterministic seed data for the Maximo sandbox, stored the way Maximo keeps it.
+
+One organization (EAGLENA) with one site (BEDFORD), like Maximo's demo data:
+a location hierarchy under the site with three storerooms, assets in those
+locations, work orders on the assets, items stocked in one to three storerooms,
+companies, purchase orders with lines, and people. Records are flat dicts of
+Maximo attribute names; absent values are simply missing (Maximo omits nulls),
+domain attributes carry `<attr>_description`, and dates are ISO 8601 in the
+server's time zone (-05:00, no daylight saving), never UTC. Everything comes
+from one `random.Random(seed)`, so a seed always gives the same data.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+Record = dict[str, Any]
+
+ORG, SITE, ITEMSET = "EAGLENA", "BEDFORD", "SET1"
+SERVER_TZ = timezone(timedelta(hours=-5))
+WINDOW_START = datetime(2025, 1, 1, tzinfo=SERVER_TZ)
+WINDOW_DAYS = 600  # everything seeded lies well before "now"
+
+# Object structure -> key attributes (the last one is the record's natural key).
+KEYS: dict[str, tuple[str, ...]] = {
+    "mxapiwodetail": ("siteid", "wonum"),
+    "mxapiasset": ("siteid", "assetnum"),
+    "mxapilocations": ("siteid", "location"),
+    "mxapiinventory": ("itemsetid", "siteid", "location", "itemnum"),
+    "mxapivendor": ("orgid", "company"),
+    "mxapipo": ("siteid", "revisionnum", "ponum"),
+    "mxapiperson": ("personid",),
+}
+COUNTS = {"mxapiwodetail": 460, "mxapiasset": 240, "mxapipo": 90, "mxapiperson": 30, "items": 130}
+
+WO_STATUS = {
+    "WAPPR": "Waiting on Approval", "APPR": "Approved", "INPRG": "In Progress",
+    "WMATL": "Waiting on Material", "COMP": "Completed", "CLOSE": "Closed", "CAN": "Canceled",
+}
+ASSET_STATUS = {"OPERATING": "Operating", "NOT READY": "Not Ready", "DECOMMISSIONED": "Decommissioned"}
+PO_STATUS = {
+    "WAPPR": "Waiting on Approval", "APPR": "Approved", "INPRG": "In Progress",
+    "CLOSE": "Closed", "CAN": "Canceled",
+}
+LOC_TYPE = {"OPERATING": "Operating", "STOREROOM": "Storeroom", "REPAIR": "Repair"}
+PERSON_STATUS = {"ACTIVE": "Active", "INACTIVE": "Inactive"}
+WORKTYPES = ("CM", "PM", "EM", "CAL", "CP")
+
+STOREROOMS = ("CENTRAL", "EAST", "WEST")
+BUILDINGS = ("BR100", "BR200", "BR300", "BR400", "BR500")
+AREAS = ("Boiler Room", "Compressor Room", "Line 1", "Line 2", "Packaging", "Electrical Room",
+         "Loading Dock", "Roof", "Mixing Area", "Machine Shop")
+ASSET_KINDS = (
+    ("PRODUCTION", "Centrifugal Pump"), ("PRODUCTION", "Belt Conveyor"), ("FACILITIES", "Air Compressor"),
+    ("FACILITIES", "Rooftop Unit"), ("FACILITIES", "Chiller"), ("FACILITIES", "Steam Boiler"),
+    ("PRODUCTION", "Case Packer"), ("PRODUCTION", "Filler"), ("FLEET", "Forklift"),
+    ("FACILITIES", "Emergency Generator"), ("PRODUCTION", "Mixing Tank"), ("FACILITIES", "Transformer"),
+)
+COMPONENTS = ("Drive Motor", "Gearbox", "VFD", "Bearing Assembly", "Control Panel")
+WO_TITLES = ("Replace bearing on {a}", "Oil leak at {a}", "Quarterly PM - {a}", "Calibrate sensors on {a}",
+             "{a} tripping - investigate", "Inspect and lubricate {a}", "Replace belts on {a}")
+ITEM_KINDS = (
+    ("Ball Bearing", ("6203-2RS", "6205-2RS", "6305-2RS"), "EACH"), ("V-Belt", ("A42", "B52", "BX75"), "EACH"),
+    ("Mechanical Seal", ("1.125 IN", "1.5 IN"), "EACH"), ("Hydraulic Oil", ("ISO 32", "ISO 68"), "LITER"),
+    ("Air Filter Element", ("10 MICRON", "PANEL 24X24"), "EACH"), ("Contactor", ("3P 25A", "3P 65A"), "EACH"),
+    ("Fuse", ("30A CLASS J", "10A MIDGET"), "BOX"), ("Proximity Sensor", ("M12 PNP", "M18 NPN"), "EACH"),
+    ("Solenoid Valve", ("24VDC 1/4 IN", "120VAC 1/2 IN"), "EACH"), ("Roller Chain", ("#40", "#60"), "FOOT"),
+    ("Gasket Kit", ("HANDHOLE", "MANWAY"), "EACH"), ("Grease Cartridge", ("EP2", "H1"), "CASE"),
+)
+COMPANIES = (
+    ("GRAINGER", "W.W. Grainger", "V"), ("MOTION", "Motion Industries", "V"), ("FASTENAL", "Fastenal", "V"),
+    ("APEXELEC", "Apex Industrial Electric", "V"), ("ALLIEDPV", "Allied Pump & Valve", "V"),
+    ("SUMMIT", "Summit HVAC Services", "V"), ("KEYCOMP", "Keystone Compressor Co.", "V"),
+    ("TRISTATE", "Tri-State Boiler Works", "V"), ("PRECMOTOR", "Precision Motor Repair", "V"),
+    ("LAKESHORE", "Lakeshore Hydraulics", "V"), ("NORTHLUBE", "Northern Lubricants", "V"),
+    ("UNIONSEAL", "Union Seal & Gasket", "V"), ("GREATBELT", "Great Lakes Belting", "V"),
+    ("STERLING", "Sterling Instrumentation", "V"), ("OLDVENDOR", "Legacy Supply (closed)", "V"),
+    ("GRUNDFOS", "Grundfos", "M"), ("ATLASCOP", "Atlas Copco", "M"), ("TRANE", "Trane", "M"),
+    ("SIEMENS", "Siemens", "M"), ("CATERP", "Caterpillar", "M"), ("KRONES", "Krones", "M"),
+    ("TOYOTA", "Toyota Material Handling", "M"), ("CARRIER", "Carrier", "M"), ("ABB", "ABB", "M"),
+)
+CITIES = (("Bedford", "MA", "01730"), ("Boston", "MA", "02110"), ("Nashua", "NH", "03060"),
+          ("Providence", "RI", "02903"), ("Worcester", "MA", "01608"))
+FIRST = ("James", "Maria", "Robert", "Linda", "Carlos", "Aisha", "Thomas", "Priya", "Kevin", "Olga",
+         "Marcus", "Hannah", "Luis", "Grace", "Samuel", "Fatima", "Derek", "Mei", "Ingrid", "Tyrone")
+LAST = ("Wilson", "Garcia", "Miller", "Davis", "Martinez", "Anderson", "Taylor", "Moore", "Jackson",
+        "Lee", "Harris", "Clark", "Lewis", "Walker", "Young", "King", "Wright", "Lopez", "Patel", "Scott")
+TITLES = ("Mechanic", "Electrician", "Maintenance Supervisor", "Planner", "Storekeeper", "Technician")
+
+
+def iso(moment: datetime) -> str:
+    """A timestamp as Maximo sends it: seconds, the server's offset."""
+    return moment.astimezone(SERVER_TZ).replace(microsecond=0).isoformat()
+
+
+def now_iso() -> str:
+    return iso(datetime.now(timezone.utc))
+
+
+def key_of(structure: str, record: Record) -> str:
+    """The natural key the API filters on (wonum, assetnum, itemnum, ...)."""
+    return str(record[KEYS[structure][-1]])
+
+
+class Dataset:
+    """The seeded tables of one sandbox app, by object structure, in key order.
+
+    Reads return copies; `touch` is the only mutation.
+    """
+
+    def __init__(self, seed: int = 11) -> None:
+        self.seed = seed
+        self._lock = threading.RLock()
+        self._tables = _Generator(seed).run()
+        self._rowstamp = 900_000
+
+    def structures(self) -> tuple[str, ...]:
+        return tuple(self._tables)
+
+    def records(self, structure: str) -> list[Record]:
+        with self._lock:
+            return [_copy(r) for r in self._tables[structure]]
+
+    def view(self, structure: str) -> list[Record]:
+        """The records themselves, for read-only use (the API projects them into new dicts)."""
+        with self._lock:
+            return list(self._tables[structure])
+
+    def touch(self, structure: str, ids: list[str]) -> list[Record]:
+        """Moves `changedate` of the records with these keys to now; raises KeyError first.
+
+        For inventory the id is the item number: every storeroom row of it moves.
+        """
+        with self._lock:
+            rows = self._tables[structure]
+            if rows and "changedate" not in rows[0]:
+                raise ValueError(f"{structure} has no changedate")
+            missing = [i for i in ids if not any(key_of(structure, r) == i for r in rows)]
+            if missing:
+                raise KeyError(missing[0])
+            stamp = now_iso()
+            touched = [r for r in rows if key_of(structure, r) in ids]
+            for record in touched:
+                self._rowstamp += 1
+                record["changedate"], record["_rowstamp"] = stamp, str(self._rowstamp)
+                record["changeby"] = "MAXINTADM"
+            return [_copy(r) for r in touched]
+
+
+def _copy(record: Record) -> Record:
+    return {k: [dict(c) for c in v] if isinstance(v, list) else v for k, v in record.items()}
+
+
+class _Generator:
+    """Builds every table from one random stream, in dependency order."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.rowstamp = 10_000
+
+    def run(self) -> dict[str, list[Record]]:
+        persons = self.persons()
+        companies = self.companies()
+        locations = self.locations()
+        operating = [loc["location"] for loc in locations if loc["type"] == "OPERATING"]
+        assets = self.assets(operating, companies)
+        items = self.inventory(companies)
+        return {
+            "mxapiwodetail": self.work_orders(assets, operating, persons),
+            "mxapiasset": assets,
+            "mxapilocations": locations,
+            "mxapiinventory": items,
+            "mxapivendor": companies,
+            "mxapipo": self.purchase_orders(items, companies),
+            "mxapiperson": persons,
+        }
+
+    # -- helpers --------------------------------------------------------------
+
+    def moment(self, after: datetime | None = None, days: int = WINDOW_DAYS) -> datetime:
+        start = after or WINDOW_START
+        return start + timedelta(seconds=self.rng.randrange(days * 86_400))
+
+    def stamp(self, record: Record, base: Record | None = None) -> Record:
+        """Adds `_rowstamp` and the org/site keys, dropping None values as Maximo does."""
+        self.rowstamp += self.rng.randint(1, 40)
+        merged = {**(base or {}), **record, "_rowstamp": str(self.rowstamp)}
+        return {k: v for k, v in merged.items() if v is not None}
+
+    def domain(self, attr: str, value: str | None, descriptions: dict[str, str]) -> Record:
+        if value is None:
+            return {}
+        return {attr: value, f"{attr}_description": descriptions[value]}
+
+    def maybe(self, chance: float, make: Callable[[], Any]) -> Any:
+        """`make()` with this chance, else None (an attribute the record lacks)."""
+        return make() if self.rng.random() < chance else None
+
+    def pick(self, weighted: dict[Any, int]) -> Any:
+        return self.rng.choices(list(weighted), weights=list(weighted.values()))[0]
+
+    # -- tables -----------------------------------------------------------------
+
+    def persons(self) -> list[Record]:
+        people = []
+        for first, last in self.rng.sample([(f, l) for f in FIRST for l in LAST], COUNTS["mxapiperson"]):
+            personid = (first[0] + last).upper()[:12]
+            status = self.pick({"ACTIVE": 85, "INACTIVE": 15})
+            people.append(self.stamp({
+                "personid": personid,
+                "displayname": f"{first} {last}",
+                "firstname": first,
+                "lastname": last,
+                "primaryemail": f"{first}.{last}@eaglena.example".lower() if self.rng.random() < 0.9 else None,
+                "primaryphone": f"(781) 555-{self.rng.randrange(10_000):04d}",
+                "title": self.rng.choice(TITLES),
+                **self.domain("status", status, PERSON_STATUS),
+                "statusdate": iso(self.moment()),
+                "locationsite": SITE,
+                "locationorg": ORG,
+            }))
+        return sorted(people, key=lambda r: r["personid"])
+
+    def companies(self) -> list[Record]:
+        rows = []
+        for code, name, kind in COMPANIES:
+            city, state, zipcode = self.rng.choice(CITIES)
+            rows.append(self.stamp({
+                "company": code,
+                "name": name,
+                "type": kind,
+                "address1": f"{self.rng.randint(10, 9999)} {self.rng.choice(('Main St', 'Commerce Dr', 'Mill Rd'))}",
+                "city": city,
+                "stateprovince": state,
+                "zip": zipcode,
+                "country": "US",
+                "phone": f"(800) 555-{self.rng.randrange(10_000):04d}",
+                "homepage": f"https://www.{code.lower()}.example" if self.rng.random() < 0.7 else None,
+                "currencycode": "USD",
+                "disabled": code == "OLDVENDOR",
+                "changedate": iso(self.moment()),
+                "changeby": "MAXADMIN",
+            }, {"orgid": ORG}))
+        return sorted(rows, key=lambda r: r["company"])
+
+    def location(self, code: str, name: str, kind: str, parent: str | None) -> Record:
+        hierarchy = [{"parent": parent, "systemid": "PRIMARY"}] if parent else [{"systemid": "PRIMARY"}]
+        return self.stamp({
+            "location": code,
+            "description": name,
+            **self.domain("type", kind, LOC_TYPE),
+            "status": "OPERATING",
+            "status_description": "Operating",
+            "changedate": iso(self.moment()),
+            "changeby": "MAXADMIN",
+            "lochierarchy": [{k: v for k, v in row.items() if v is not None} for row in hierarchy],
+        }, {"siteid": SITE, "orgid": ORG})
+
+    def locations(self) -> list[Record]:
+        rows = [self.location(SITE, "Bedford Plant", "OPERATING", None)]
+        for building in BUILDINGS:
+            rows.append(self.location(building, f"Building {building[2:]}", "OPERATING", SITE))
+            for n, area in enumerate(self.rng.sample(AREAS, self.rng.randint(5, 8)), start=1):
+                name = f"{area}, Building {building[2:]}"
+                rows.append(self.location(f"{building}-{n:02d}", name, "OPERATING", building))
+        for room in STOREROOMS:
+            rows.append(self.location(room, f"{room.title()} Storeroom", "STOREROOM", SITE))
+        rows.append(self.location("MACHSHOP", "Machine Shop Repair", "REPAIR", SITE))
+        return sorted(rows, key=lambda r: r["location"])
+
+    def assets(self, operating: list[str], companies: list[Record]) -> list[Record]:
+        makers = [c["company"] for c in companies if c["type"] == "M"]
+        vendors = [c["company"] for c in companies if c["type"] == "V"]
+        areas = [loc for loc in operating if "-" in loc]
+        rows: list[Record] = []
+        for n in range(COUNTS["mxapiasset"]):
+            assetnum = str(11_001 + n)
+            parent = rows[-self.rng.randint(1, min(len(rows), 8))] if rows and self.rng.random() < 0.25 else None
+            category, kind = self.rng.choice(ASSET_KINDS)
+            name = f"{self.rng.choice(COMPONENTS)} of {parent['description']}"[:100] if parent else kind
+            status = self.pick({"OPERATING": 80, "NOT READY": 12, "DECOMMISSIONED": 8})
+            installed = self.moment(WINDOW_START - timedelta(days=3000), 3000)
+            rows.append(self.stamp({
+                "assetnum": assetnum,
+                "description": name,
+                **self.domain("status", status, ASSET_STATUS),
+                "assettag": f"T-{self.rng.randrange(100_000):05d}" if self.rng.random() < 0.6 else None,
+                "assettype": category,
+                "serialnum": f"SN{self.rng.randrange(10**8):08d}" if self.rng.random() < 0.8 else None,
+                "manufacturer": self.rng.choice(makers) if self.rng.random() < 0.8 else None,
+                "vendor": self.rng.choice(vendors) if self.rng.random() < 0.5 else None,
+                "location": parent["location"] if parent else self.rng.choice(areas),
+                "parent": parent["assetnum"] if parent else None,
+                "priority": self.rng.randint(1, 5) if self.rng.random() < 0.7 else None,
+                "isrunning": status == "OPERATING",
+                "installdate": iso(installed),
+                "changedate": iso(self.moment()),
+                "changeby": "MAXADMIN",
+            }, {"siteid": SITE, "orgid": ORG}))
+        return rows
+
+    def inventory(self, companies: list[Record]) -> list[Record]:
+        vendors = [c["company"] for c in companies if c["type"] == "V"]
+        makers = [c["company"] for c in companies if c["type"] == "M"]
+        rows = []
+        kinds = [(stem, v, unit) for stem, variants, unit in ITEM_KINDS for v in variants]
+        for n in range(COUNTS["items"]):
+            stem, variant, unit = kinds[n % len(kinds)]
+            itemnum = f"PT-{1001 + n}"
+            description = f"{stem}, {variant}" + (f" (alt {n // len(kinds)})" if n >= len(kinds) else "")
+            cost = round(self.rng.uniform(4, 400), 2)
+            vendor = self.rng.choice(vendors)
+            maker = self.rng.choice(makers) if self.rng.random() < 0.4 else None
+            for room in sorted(self.rng.sample(STOREROOMS, self.rng.randint(1, 3))):
+                rows.append(self.stamp({
+                    "itemnum": itemnum,
+                    "description": description,
+                    "location": room,
+                    "status": "ACTIVE",
+                    "status_description": "Active",
+                    "issueunit": unit,
+                    "orderunit": unit,
+                    "curbaltotal": float(self.rng.randint(0, 120)),
+                    "minlevel": float(self.rng.choice((0, 2, 5, 10))),
+                    "maxlevel": float(self.rng.choice((20, 50, 100))),
+                    "avgcost": round(cost * self.rng.uniform(0.95, 1.05), 2),
+                    "lastcost": cost,
+                    "vendor": vendor if self.rng.random() < 0.85 else self.rng.choice(vendors),
+                    "manufacturer": maker,
+                }, {"itemsetid": ITEMSET, "siteid": SITE, "orgid": ORG}))
+        return rows
+
+    def purchase_orders(self, inventory: list[Record], companies: list[Record]) -> list[Record]:
+        vendors = [c["company"] for c in companies if c["type"] == "V"]
+        rows = []
+        for n in range(COUNTS["mxapipo"]):
+            status = self.pick({"CLOSE": 35, "APPR": 25, "WAPPR": 15, "INPRG": 15, "CAN": 10})
+            ordered = self.moment()
+            lines = []
+            for number, stock in enumerate(self.rng.sample(inventory, self.rng.randint(1, 5)), start=1):
+                qty = float(self.rng.randint(1, 40))
+                received = {"CLOSE": qty, "APPR": float(self.rng.randint(0, int(qty)))}.get(status, 0.0)
+                unit_cost = stock["lastcost"]
+                lines.append({
+                    "polinenum": number,
+                    "linetype": "ITEM",
+                    "itemnum": stock["itemnum"],
+                    "description": stock["description"],
+                    "orderqty": qty,
+                    "orderunit": stock["orderunit"],
+                    "unitcost": unit_cost,
+                    "linecost": round(qty * unit_cost, 2),
+                    "receivedqty": received,
+                    "storeloc": stock["location"],
+                })
+            received_all = sum(l["receivedqty"] for l in lines)
+            ordered_all = sum(l["orderqty"] for l in lines)
+            receipts = "NONE" if received_all == 0 else "COMPLETE" if received_all == ordered_all else "PARTIAL"
+            rows.append(self.stamp({
+                "ponum": str(1001 + n),
+                "revisionnum": 0,
+                "description": f"Stock replenishment {1001 + n}",
+                **self.domain("status", status, PO_STATUS),
+                "vendor": self.rng.choice(vendors),
+                "orderdate": iso(ordered),
+                "requireddate": self.maybe(0.8, lambda: iso(ordered + timedelta(days=self.rng.randint(5, 45)))),
+                "currencycode": "USD",
+                "totalcost": round(sum(l["linecost"] for l in lines), 2),
+                "receipts": receipts,
+                "changedate": iso(ordered + timedelta(hours=self.rng.randint(1, 500))),
+                "changeby": "MAXADMIN",
+                "poline": lines,
+            }, {"siteid": SITE, "orgid": ORG}))
+        return rows
+
+    def work_orders(self, assets: list[Record], operating: list[str], persons: list[Record]) -> list[Record]:
+        people = [p["personid"] for p in persons]
+        weights = {"COMP": 25, "CLOSE": 20, "APPR": 15, "INPRG": 15, "WAPPR": 10, "WMATL": 8, "CAN": 7}
+        rows = []
+        for n in range(COUNTS["mxapiwodetail"]):
+            asset = self.rng.choice(assets) if self.rng.random() < 0.85 else None
+            status = self.pick(weights)
+            reported = self.moment()
+            started = reported + timedelta(hours=self.rng.randint(2, 200))
+            finished = started + timedelta(hours=self.rng.randint(1, 72))
+            done = status in ("COMP", "CLOSE")
+            title = self.rng.choice(WO_TITLES).format(a=asset["description"] if asset else "building services")
+            rows.append(self.stamp({
+                "wonum": str(1001 + n),
+                "description": title[:100],
+                "description_longdescription": self.maybe(0.4, lambda: f"<p>{title}. Reported by operations.</p>"),
+                **self.domain("status", status, WO_STATUS),
+                "statusdate": iso(finished if done else started),
+                "wopriority": self.rng.randint(1, 5) if self.rng.random() < 0.85 else None,
+                "worktype": self.rng.choice(WORKTYPES) if self.rng.random() < 0.9 else None,
+                "woclass": "WORKORDER",
+                "istask": False,
+                "assetnum": asset["assetnum"] if asset else None,
+                "location": asset["location"] if asset else self.rng.choice(operating),
+                "reportedby": self.rng.choice(people),
+                "reportdate": iso(reported),
+                "lead": self.rng.choice(people) if self.rng.random() < 0.7 else None,
+                "owner": self.rng.choice(people) if self.rng.random() < 0.3 else None,
+                "targcompdate": self.maybe(0.8, lambda: iso(reported + timedelta(days=self.rng.randint(1, 30)))),
+                "actstart": iso(started) if status in ("INPRG", "WMATL") or done else None,
+                "actfinish": iso(finished) if done else None,
+                "estdur": round(self.rng.choice((0.5, 1, 2, 4, 8)), 2),
+                "actlabhrs": round(self.rng.uniform(0.5, 12), 2) if done else 0.0,
+                "changedate": iso(finished if done else started),
+                "changeby": "MAXADMIN",
+            }, {"siteid": SITE, "orgid": ORG}))
+        return rows

@@ -1,0 +1,295 @@
+"""Deterministic seed data for the SAP sandbox: one plant maintenance and purchasing client.
+
+Three plants, each a functional-location hierarchy (plant → area → system);
+equipment installed in those locations (a few with a superior equipment and
+an expired time segment), maintenance orders and notifications on them,
+spare parts with stock, suppliers and purchase orders with items. Rows hold
+Python values (str, bool, datetime, timedelta, Decimal); the sandbox turns
+them into OData JSON. Everything comes from one `random.Random(seed)`.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+Row = dict[str, Any]
+
+WINDOW_START = datetime(2025, 1, 1, tzinfo=timezone.utc)
+WINDOW_DAYS = 600
+END_OF_TIME = datetime(9999, 12, 31, tzinfo=timezone.utc)  # ValidityEndDate of the current segment
+
+PLANTS = {"1010": ("Hamburg", "Alsterufer", "20354"), "1020": ("Berlin", "Spreeweg", "10557"), "1710": ("Palo Alto", "Hillview Ave", "94304")}
+AREAS = {"SP": "Spinning", "PK": "Packaging", "UT": "Utilities"}
+SYSTEMS = {"PMP": "Pump station", "CMP": "Compressor line", "CNV": "Conveyor line", "HVC": "HVAC"}
+EQUIPMENT_KINDS = [
+    ("PUMP", "Centrifugal pump", "KSB", "Etanorm"),
+    ("MOTOR", "Electric motor", "Siemens", "1LE1"),
+    ("COMPR", "Screw compressor", "Atlas Copco", "GA 30"),
+    ("VALVE", "Control valve", "Samson", "3241"),
+    ("FAN", "Exhaust fan", "ebm-papst", "K3G"),
+    ("GEARBOX", "Gearbox", "SEW", "R47"),
+]
+ORDER_TYPES = ("PM01", "PM01", "PM02", "PM02", "PM03", "PM05")
+ORDER_STATUSES = ("CRTD MANC NMAT", "REL NMAT PRC", "REL PRC SETC", "PCNF PRC", "TECO PRC", "CLSD PRC", "DLFL CRTD")
+ORDER_WORDS = ("Replace seal on", "Inspect", "Lubricate", "Repair leak on", "Calibrate", "Overhaul", "Check vibration of")
+NOTIFICATION_PHASES = {"1": "Outstanding", "2": "Postponed", "3": "In Process", "4": "Completed"}
+PART_NAMES = ("Mechanical seal", "Ball bearing", "V-belt", "Filter cartridge", "O-ring kit", "Coupling", "Gasket", "Fuse", "Contactor", "Impeller")
+SUPPLIER_NAMES = ("Industrial Supply", "Bearing House", "Seal Tech", "Motor Works", "Valve Center", "Fluid Systems", "Electro Parts", "Drive Solutions")
+CITIES = ("GmbH", "AG", "Inc.", "Ltd.", "KG")
+
+
+def _moment(rng: random.Random, start_day: int = 0, span: int = WINDOW_DAYS) -> datetime:
+    return WINDOW_START + timedelta(days=rng.randint(start_day, start_day + span - 1), seconds=rng.randint(0, 86_399))
+
+
+def _day(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _blank(row: Row, *names: str) -> Row:
+    for name in names:
+        row.setdefault(name, "")
+    return row
+
+
+class Dataset:
+    """The rows of every entity set, in key order. `touch` is the only mutation."""
+
+    def __init__(self, seed: int = 11) -> None:
+        self.seed = seed
+        self._lock = threading.Lock()
+        rng = random.Random(seed)
+        self.tables: dict[str, list[Row]] = {}
+        self.tables["FunctionalLocation"] = self._locations(rng)
+        self.tables["Equipment"] = self._equipment(rng)
+        self.tables["A_Supplier"] = self._suppliers(rng)
+        self.tables["A_Product"], self.tables["A_ProductDescription"] = self._products(rng)
+        self.tables["A_MatlStkInAcctMod"] = self._stock(rng)
+        self.tables["MaintenanceOrder"] = self._orders(rng)
+        self.tables["MaintenanceNotification"] = self._notifications(rng)
+        self.tables["A_PurchaseOrder"], self.tables["A_PurchaseOrderItem"] = self._purchase_orders(rng)
+
+    # -- reads and the one mutation ---------------------------------------------
+
+    def rows(self, entity_set: str) -> list[Row]:
+        """A copy of a table (rows are copied too)."""
+        with self._lock:
+            return [dict(r) for r in self.tables[entity_set]]
+
+    def current_equipment(self) -> list[Row]:
+        return [r for r in self.rows("Equipment") if r["ValidityEndDate"] == END_OF_TIME]
+
+    def update(self, entity_set: str, keys: dict[str, Any], changes: Row) -> None:
+        """A write through the API: new values and a new `LastChangeDateTime`."""
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        with self._lock:
+            for row in self.tables[entity_set]:
+                if all(row.get(k) == v for k, v in keys.items()):
+                    row.update(changes)
+                    if "LastChangeDateTime" in row:
+                        row["LastChangeDateTime"] = now
+
+    def touch(self, entity_set: str, ids: list[str], key: str) -> int:
+        """Moves `LastChangeDateTime` of the rows whose `key` is in `ids` to now (seconds precision)."""
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        with self._lock:
+            rows = [r for r in self.tables[entity_set] if r.get(key) in set(ids)]
+            for row in rows:
+                row["LastChangeDateTime"] = now
+        return len(rows)
+
+    # -- generation -------------------------------------------------------------
+
+    def _locations(self, rng: random.Random) -> list[Row]:
+        rows: list[Row] = []
+
+        def add(code: str, name: str, parent: str, plant: str, category: str) -> None:
+            city, street, postal = PLANTS[plant]
+            created = _moment(rng, 0, 60)
+            rows.append({
+                "FunctionalLocation": code, "FunctionalLocationLabelName": code, "FunctionalLocationName": name,
+                "FunctionalLocationCategory": category, "SuperiorFunctionalLocation": parent, "MaintenancePlant": plant,
+                "CityName": city, "StreetName": street, "HouseNumber": str(rng.randint(1, 120)), "PostalCode": postal,
+                "Country": "US" if plant == "1710" else "DE", "CreationDate": _day(created),
+                "LastChangeDateTime": created + timedelta(days=rng.randint(0, 400)),
+                "FuncnlLocIsMarkedForDeletion": False,
+            })
+
+        for plant, (city, _, _) in PLANTS.items():
+            add(plant, f"Plant {city}", "", plant, "A")
+            for area, area_name in AREAS.items():
+                add(f"{plant}-{area}", f"{area_name} {city}", plant, plant, "M")
+                for system, system_name in SYSTEMS.items():
+                    add(f"{plant}-{area}-{system}", f"{system_name} {area_name}", f"{plant}-{area}", plant, "M")
+        return sorted(rows, key=lambda r: r["FunctionalLocation"])
+
+    def _equipment(self, rng: random.Random) -> list[Row]:
+        systems = [r for r in self.tables["FunctionalLocation"] if r["FunctionalLocation"].count("-") == 2]
+        rows: list[Row] = []
+        for n in range(180):
+            number = str(10_000_000 + n)
+            location = rng.choice(systems)
+            kind, label, maker, model = rng.choice(EQUIPMENT_KINDS)
+            created = _moment(rng, 0, 200)
+            parent = rows[-1]["Equipment"] if rows and n % 7 == 0 else ""
+            row = {
+                "Equipment": number, "ValidityEndDate": END_OF_TIME, "ValidityStartDate": _day(created),
+                "EquipmentName": f"{label} {location['FunctionalLocation']}-{n % 9 + 1}", "EquipmentCategory": "M",
+                "TechnicalObjectType": kind, "GrossWeight": Decimal(rng.randint(50, 900_000)) / 1000,
+                "GrossWeightUnit": "KG", "InventoryNumber": f"INV-{n:05d}" if rng.random() < 0.6 else "",
+                "AssetManufacturerName": maker, "ManufacturerPartTypeName": model,
+                "ConstructionYear": str(rng.randint(2005, 2024)), "ManufacturerSerialNumber": f"SN{rng.randint(10**7, 10**8 - 1)}",
+                "MaintenancePlant": location["MaintenancePlant"], "ABCIndicator": rng.choice("ABC"),
+                "FunctionalLocation": location["FunctionalLocation"], "SuperordinateEquipment": parent,
+                "TechnicalObjectSortCode": f"{kind}-{n:04d}", "CreationDate": _day(created),
+                "LastChangeDateTime": created + timedelta(days=rng.randint(0, 380), seconds=rng.randint(0, 9999)),
+                "EquipmentIsMarkedForDeletion": n % 23 == 5, "EquipmentIsInactive": n % 31 == 7,
+            }
+            rows.append(row)
+            if n % 12 == 3:  # an expired time segment: the equipment sat elsewhere before
+                old = dict(row, ValidityEndDate=_day(created + timedelta(days=30)))
+                old["FunctionalLocation"] = rng.choice(systems)["FunctionalLocation"]
+                old["ValidityStartDate"] = _day(created)
+                rows.append(old)
+                row["ValidityStartDate"] = old["ValidityEndDate"] + timedelta(days=1)
+        return sorted(rows, key=lambda r: (r["Equipment"], r["ValidityEndDate"]))
+
+    def _suppliers(self, rng: random.Random) -> list[Row]:
+        rows = []
+        for n in range(40):
+            name = f"{rng.choice(SUPPLIER_NAMES)} {rng.choice(CITIES)}"
+            rows.append({
+                "Supplier": str(17_300_001 + n), "SupplierName": name, "SupplierFullName": f"{name} ({n + 1})",
+                "CreatedByUser": "CB9980000010", "CreationDate": _day(_moment(rng, 0, 300)),
+                "PaymentIsBlockedForSupplier": False, "PostingIsBlocked": n % 13 == 4,
+                "PurchasingIsBlocked": n % 11 == 2, "SupplierAccountGroup": "SUPL",
+                "VATRegistration": f"DE{rng.randint(10**8, 10**9 - 1)}", "DeletionIndicator": n % 17 == 9,
+            })
+        return rows
+
+    def _products(self, rng: random.Random) -> tuple[list[Row], list[Row]]:
+        products, descriptions = [], []
+        for n in range(130):
+            product = f"SP{10_001 + n}"
+            name = f"{rng.choice(PART_NAMES)} {rng.choice('ABCDEFGH')}{rng.randint(10, 99)}"
+            created = _moment(rng, 0, 300)
+            changed = created + timedelta(days=rng.randint(0, 250), seconds=rng.randint(0, 9999))
+            products.append({
+                "Product": product, "ProductType": "ERSA", "CreationDate": _day(created), "CreatedByUser": "CB9980000010",
+                "LastChangeDate": _day(changed), "LastChangeDateTime": changed, "IsMarkedForDeletion": n % 29 == 3,
+                "GrossWeight": Decimal(rng.randint(10, 20_000)) / 1000, "WeightUnit": "KG",
+                "ProductGroup": "L004", "BaseUnit": rng.choice(("PC", "PC", "M", "L", "KG")),
+                "ProductManufacturerNumber": f"MPN-{rng.randint(1000, 9999)}" if n % 3 else "",
+            })
+            descriptions.append({"Product": product, "Language": "EN", "ProductDescription": name})
+            if n % 2:
+                descriptions.append({"Product": product, "Language": "DE", "ProductDescription": f"{name} (DE)"})
+        return products, sorted(descriptions, key=lambda r: (r["Product"], r["Language"]))
+
+    def _stock(self, rng: random.Random) -> list[Row]:
+        rows = []
+        for product in self.tables["A_Product"]:
+            for plant in rng.sample(sorted(PLANTS), rng.randint(0, 2)):
+                for stock_type in ("01", "02") if rng.random() < 0.3 else ("01",):
+                    rows.append(_blank({
+                        "Material": product["Product"], "Plant": plant, "StorageLocation": f"{plant[:2]}1A",
+                        "InventoryStockType": stock_type, "MaterialBaseUnit": product["BaseUnit"],
+                        "MatlWrhsStkQtyInMatlBaseUnit": Decimal(rng.randint(0, 400)),
+                    }, "Batch", "Supplier", "Customer", "WBSElementInternalID", "SDDocument", "SDDocumentItem",
+                        "InventorySpecialStockType"))
+        return rows
+
+    def _orders(self, rng: random.Random) -> list[Row]:
+        equipment = self.current_equipment()
+        locations = [r["FunctionalLocation"] for r in self.tables["FunctionalLocation"]]
+        rows = []
+        for n in range(340):
+            on_equipment = rng.random() < 0.8
+            unit = rng.choice(equipment)
+            location = unit["FunctionalLocation"] if on_equipment else rng.choice(locations)
+            start = _moment(rng)
+            name = unit["EquipmentName"] if on_equipment else location
+            rows.append({
+                "MaintenanceOrder": str(4_000_000 + n), "MaintenanceOrderType": rng.choice(ORDER_TYPES),
+                "MaintenanceOrderDesc": f"{rng.choice(ORDER_WORDS)} {name}"[:40],
+                "MaintOrdBasicStartDateTime": start, "MaintOrdBasicEndDateTime": start + timedelta(hours=rng.choice((4, 8, 24, 72))),
+                "MaintenanceNotification": "", "MaintenancePlanningPlant": location[:4], "MaintenancePlant": location[:4],
+                "MainWorkCenter": rng.choice(("RES-0100", "RES-0200", "MECH", "ELEC")),
+                "Equipment": unit["Equipment"] if on_equipment else "", "FunctionalLocation": location,
+                "MaintenanceActivityType": rng.choice(("001", "002", "003")),
+                "MaintPriority": rng.choice(("1", "2", "3", "3", "4", "")),
+                "MaintOrdPersonResponsible": rng.choice(("", "50000123", "50000456")),
+                "LastChangeDateTime": start + timedelta(days=rng.randint(0, 30), seconds=rng.randint(0, 9999)),
+                "CreatedByUser": "CB9980000010", "SystemStatusText": rng.choice(ORDER_STATUSES),
+                "UserStatusText": rng.choice(("", "INIT", "APPR")),
+                "TechnicalObject": unit["Equipment"] if on_equipment else location,
+                "TechObjIsEquipOrFuncnlLoc": "EAMS_EQUI" if on_equipment else "EAMS_FL",
+            })
+        return rows
+
+    def _notifications(self, rng: random.Random) -> list[Row]:
+        equipment = self.current_equipment()
+        locations = [r["FunctionalLocation"] for r in self.tables["FunctionalLocation"]]
+        orders = self.tables["MaintenanceOrder"]
+        rows = []
+        for n in range(160):
+            on_equipment = rng.random() < 0.7
+            unit = rng.choice(equipment)
+            location = unit["FunctionalLocation"] if on_equipment else rng.choice(locations)
+            phase = rng.choice(sorted(NOTIFICATION_PHASES))
+            created = _moment(rng)
+            order = rng.choice(orders) if phase in ("3", "4") and rng.random() < 0.8 else None
+            number = str(10_000_000 + n)
+            if order is not None and not order["MaintenanceNotification"]:
+                order["MaintenanceNotification"] = number
+            rows.append({
+                "MaintenanceNotification": number,
+                "NotificationText": f"{rng.choice(('Leak at', 'Noise from', 'Overheating', 'Vibration on', 'Failure of'))} {unit['EquipmentName'] if on_equipment else location}"[:40],
+                "MaintPriority": rng.choice(("1", "2", "3", "4")), "NotificationType": rng.choice(("M1", "M2", "M3")),
+                "NotifProcessingPhase": phase, "NotifProcessingPhaseDesc": NOTIFICATION_PHASES[phase],
+                "CreationDate": _day(created), "CreationTime": created - _day(created),
+                "LastChangeDateTime": created + timedelta(days=rng.randint(0, 20), seconds=rng.randint(0, 9999)),
+                "ReportedByUser": rng.choice(("CB9980000010", "CB9980000022", "OPERATOR1")),
+                "MaintNotificationLongText": rng.choice(("", "Operator noticed it during the morning round.")),
+                "RequiredEndDate": _day(created + timedelta(days=rng.randint(1, 30))) if rng.random() < 0.6 else None,
+                "MaintenanceObjectIsDown": rng.random() < 0.2,
+                "TechnicalObject": unit["Equipment"] if on_equipment else location,
+                "TechObjIsEquipOrFuncnlLoc": "EAMS_EQUI" if on_equipment else "EAMS_FL",
+                "MaintenancePlanningPlant": location[:4], "FunctionalLocation": location,
+                "MaintenanceOrder": order["MaintenanceOrder"] if order else "",
+            })
+        return rows
+
+    def _purchase_orders(self, rng: random.Random) -> tuple[list[Row], list[Row]]:
+        products = self.tables["A_Product"]
+        suppliers = self.tables["A_Supplier"]
+        orders, items = [], []
+        for n in range(90):
+            number = str(4_500_000_001 + n)
+            created = _moment(rng)
+            currency = rng.choice(("EUR", "EUR", "USD"))
+            orders.append({
+                "PurchaseOrder": number, "CompanyCode": "1010" if currency == "EUR" else "1710",
+                "PurchaseOrderType": "NB", "PurchasingDocumentDeletionCode": "L" if n % 19 == 6 else "",
+                "PurchasingProcessingStatus": rng.choice(("01", "02", "02", "03", "05", "05", "08")),
+                "CreatedByUser": "CB9980000010", "CreationDate": _day(created),
+                "LastChangeDateTime": created + timedelta(days=rng.randint(0, 40), microseconds=rng.randint(0, 999_999)),
+                "Supplier": rng.choice(suppliers)["Supplier"], "PurchasingOrganization": "1010",
+                "PurchasingGroup": "001", "PurchaseOrderDate": _day(created), "DocumentCurrency": currency,
+            })
+            for line in range(rng.randint(1, 5)):
+                product = rng.choice(products)
+                per = rng.choice((1, 1, 1, 10, 100))
+                items.append({
+                    "PurchaseOrder": number, "PurchaseOrderItem": f"{(line + 1) * 10:05d}",
+                    "PurchaseOrderItemText": next(d["ProductDescription"] for d in self.tables["A_ProductDescription"] if d["Product"] == product["Product"]),
+                    "Plant": "1010", "StorageLocation": "101A", "OrderQuantity": Decimal(rng.randint(1, 200)),
+                    "PurchaseOrderQuantityUnit": product["BaseUnit"], "DocumentCurrency": currency,
+                    "NetPriceAmount": Decimal(rng.randint(100, 250_000)) / 100, "NetPriceQuantity": Decimal(per),
+                    "IsCompletelyDelivered": rng.random() < 0.4, "Material": product["Product"],
+                })
+        return orders, items

@@ -1,0 +1,15 @@
+"""SAP ECC (on premises, client 100) against the SAP sandbox."""
+
+from __future__ import annotations
+
+from connectors.sap.sandbox import ECC_CLIENT
+from tests.conformance.case import SystemCase
+from tests.conformance.cases.sap_s4hana import NESTED_QUERY, expected_calls, starter
+
+CASE = SystemCase(
+    system="sap_ecc",
+    hosting="ON_PREMISES",
+    start=starter(ECC_CLIENT),
+    nested_query=NESTED_QUERY,
+    expected_calls=expected_calls,
+)

@@ -1,0 +1,209 @@
+"""The SAP sandbox and connector only use what SAP's published `$metadata` declares.
+
+Reads the real EDMX files from the shared specs folder (never copied into the
+repository): `<repo>/../shared/specs/sap`, or `$PLANTGATE_SPECS_DIR/sap`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from connectors.mapping import Each, Enum, Join, Path as PathSpec, Spec
+from connectors.odata import Decimal, ODate, Text
+from connectors.sandboxkit import ServerThread
+from connectors.sap.connector import STOCK_SELECT, STOCK_SERVICE, STOCK_SET, STREAMS, FirstFlag
+from connectors.sap.model import SERVICES, EntitySet, Service
+from connectors.sap.sandbox import LOGIN, create_app
+
+
+def specs_dir() -> Path:
+    configured = os.environ.get("PLANTGATE_SPECS_DIR")
+    if configured:
+        return Path(configured) / "sap"
+    return Path(__file__).resolve().parents[2] / "shared" / "specs" / "sap"
+
+
+SPECS = specs_dir()
+pytestmark = pytest.mark.skipif(not SPECS.is_dir(), reason=f"SAP $metadata files not found in {SPECS}")
+
+
+@dataclass
+class RealSet:
+    type_name: str
+    keys: list[str]
+    props: dict[str, dict[str, str]]
+    navs: dict[str, str]  # navigation name -> target entity type (qualified)
+    many: dict[str, bool] = field(default_factory=dict)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _attrs(element: ET.Element) -> dict[str, str]:
+    return {_local(k): v for k, v in element.attrib.items()}
+
+
+def parse_edmx(xml: bytes) -> dict[str, RealSet]:
+    """Entity sets of an EDMX document with their type's keys, properties and navigations."""
+    root = ET.fromstring(xml)
+    schema = next(e for e in root.iter() if _local(e.tag) == "Schema")
+    namespace = schema.get("Namespace")
+    types = {e.get("Name"): e for e in schema if _local(e.tag) == "EntityType"}
+    ends = {
+        f"{namespace}.{a.get('Name')}": {end.get("Role"): (end.get("Type"), end.get("Multiplicity")) for end in a}
+        for a in schema
+        if _local(a.tag) == "Association"
+    }
+    sets: dict[str, RealSet] = {}
+    for element in root.iter():
+        if _local(element.tag) != "EntitySet":
+            continue
+        qualified = element.get("EntityType") or ""
+        entity_type = types[qualified.rsplit(".", 1)[-1]]
+        real = RealSet(qualified, [], {}, {})
+        for child in entity_type:
+            kind = _local(child.tag)
+            if kind == "Key":
+                real.keys = [ref.get("Name") or "" for ref in child]
+            elif kind == "Property":
+                real.props[child.get("Name") or ""] = _attrs(child)
+            elif kind == "NavigationProperty":
+                target, multiplicity = ends[child.get("Relationship") or ""][child.get("ToRole")]
+                real.navs[child.get("Name") or ""] = target
+                real.many[child.get("Name") or ""] = multiplicity == "*"
+        sets[element.get("Name") or ""] = real
+    return sets
+
+
+@cache
+def real_service(name: str) -> dict[str, RealSet]:
+    return parse_edmx((SPECS / f"{name}.edmx").read_bytes())
+
+
+def _model_sets() -> list[tuple[Service, EntitySet]]:
+    return [(service, entity_set) for service in SERVICES.values() for entity_set in service.sets]
+
+
+@pytest.mark.parametrize("service, entity_set", _model_sets(), ids=lambda x: getattr(x, "name", ""))
+def test_sandbox_model_is_a_subset_of_the_real_service(service: Service, entity_set: EntitySet):
+    real = real_service(service.name).get(entity_set.name)
+    assert real is not None, f"{service.name} has no entity set {entity_set.name}"
+    assert real.type_name == service.qualified(entity_set)
+    assert list(entity_set.keys) == real.keys
+    for prop in entity_set.props:
+        attrs = real.props.get(prop.name)
+        assert attrs is not None, f"{entity_set.name}.{prop.name} is not in the real service"
+        assert attrs["Type"] == prop.type, prop.name
+        if prop.max_length is not None:
+            assert attrs.get("MaxLength") == str(prop.max_length), prop.name
+        if prop.precision is not None:
+            assert (attrs.get("Precision"), attrs.get("Scale")) == (str(prop.precision), str(prop.scale)), prop.name
+        assert (attrs.get("Nullable") == "false") == (not prop.nullable), prop.name
+        assert (attrs.get("filterable") == "false") == (not prop.filterable), prop.name
+    for nav in entity_set.navs:
+        assert nav.name in real.navs, f"{entity_set.name}.{nav.name} is not in the real service"
+        target = service.set(nav.target)
+        assert target is not None and real.navs[nav.name] == service.qualified(target)
+        assert real.many[nav.name] == nav.many
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[ServerThread]:
+    with ServerThread(create_app()) as server:
+        yield server
+
+
+@pytest.mark.parametrize("service", list(SERVICES.values()), ids=lambda s: s.name)
+def test_served_metadata_is_generated_from_the_model(sandbox, service: Service):
+    answer = httpx.get(f"{sandbox.url}/sap/opu/odata/sap/{service.name}/$metadata",
+                       auth=(LOGIN["username"], LOGIN["password"]))
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/xml")
+    served = parse_edmx(answer.content)
+    assert set(served) == {s.name for s in service.sets}
+    for entity_set in service.sets:
+        got = served[entity_set.name]
+        assert got.keys == list(entity_set.keys)
+        assert {n: a["Type"] for n, a in got.props.items()} == {p.name: p.type for p in entity_set.props}
+        assert set(got.navs) == {n.name for n in entity_set.navs}
+
+
+def test_seed_rows_hold_only_model_properties(sandbox):
+    dataset = sandbox.app.state.data
+    for _, entity_set in _model_sets():
+        names = {p.name for p in entity_set.props}
+        for row in dataset.rows(entity_set.name):
+            assert set(row) <= names, entity_set.name
+            assert all(row.get(k) not in (None,) for k in entity_set.keys), entity_set.name
+
+
+def spec_paths(spec: Any) -> Iterator[str]:
+    """Property paths a mapping spec reads (Compute functions are covered by the mapping tests)."""
+    if isinstance(spec, str):
+        yield spec
+    elif isinstance(spec, FirstFlag):
+        yield from spec.flags
+    elif isinstance(spec, ODate):
+        yield spec.path
+        if spec.time_path:
+            yield spec.time_path
+    elif isinstance(spec, (PathSpec, Text, Enum, Decimal)):
+        yield spec.path
+    elif isinstance(spec, Join):
+        yield from spec.paths
+    elif isinstance(spec, Each):
+        yield spec.path.split(".")[0]
+    elif spec is not None and not isinstance(spec, Spec):
+        raise AssertionError(f"unknown spec {spec!r}")
+
+
+FILTER_NAME = re.compile(r"([A-Za-z_]\w*) (?:eq|ne|gt|ge|lt|le) ")
+
+
+@pytest.mark.parametrize("stream", STREAMS, ids=lambda s: s.entity)
+def test_connector_reads_only_what_the_real_service_has(stream):
+    real = real_service(stream.service)[stream.entity_set]
+    model = SERVICES[stream.service].set(stream.entity_set)
+    assert model is not None, f"the sandbox does not serve {stream.entity_set}"
+    properties = [stream.key, *stream.orderby, *FILTER_NAME.findall(stream.fixed_filter or "")]
+    properties += [p for p in (stream.updated_field, stream.status_property) if p]
+    for name in properties:
+        assert name in real.props and model.prop(name), f"{stream.entity_set}.{name}"
+    if stream.updated_field:
+        assert real.props[stream.updated_field]["Type"] == "Edm.DateTimeOffset"
+    if stream.status_property:
+        assert real.props[stream.status_property].get("filterable") != "false"
+    for name in stream.select:
+        assert name in real.props or name in real.navs, f"{stream.entity_set}.{name} is not in {stream.service}"
+        assert model.prop(name) or model.nav(name), f"the sandbox model lacks {stream.entity_set}.{name}"
+    for name in stream.expand:
+        assert name in real.navs and name in stream.select
+    mapping = stream.mapping
+    specs = [*mapping.fields.values(), mapping.remote_id, mapping.display, mapping.created_at, mapping.updated_at]
+    for spec in specs:
+        for path in spec_paths(spec):
+            assert path in stream.select, f"{stream.entity}: {path} is read but not selected"
+    for spec in mapping.fields.values():
+        if isinstance(spec, Each):
+            nav = spec.path.split(".")[0]
+            target = real_service(stream.service)[model.nav(nav).target]
+            for item_spec in spec.fields.values():
+                for path in spec_paths(item_spec):
+                    assert path in target.props, f"{nav}: {path}"
+
+
+def test_stock_reads_only_what_the_real_service_has():
+    real = real_service(STOCK_SERVICE)[STOCK_SET]
+    model = SERVICES[STOCK_SERVICE].set(STOCK_SET)
+    assert model is not None
+    for name in STOCK_SELECT:
+        assert name in real.props and model.prop(name), name

@@ -1,0 +1,225 @@
+"""Each SAP entity maps to the unified model, read live through the gateway from the sandbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Iterator
+
+import pytest
+
+from connectors.sandboxkit import ServerThread
+from connectors.sap.sandbox import ECC_CLIENT, LOGIN, create_app
+from connectors.sap.seed import Dataset
+from tests.helpers import data, error_code, page_all
+
+CREATE = """mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token connection { credits } } }"""
+
+
+def ts(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def blank(value: str) -> str | None:
+    return value or None
+
+
+@pytest.fixture(scope="module")
+def sap_sandbox() -> Iterator[ServerThread]:
+    with ServerThread(create_app()) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def ecc_sandbox() -> Iterator[ServerThread]:
+    with ServerThread(create_app(sap_client=ECC_CLIENT)) as server:
+        yield server
+
+
+@pytest.fixture
+def dataset(sap_sandbox) -> Dataset:
+    return sap_sandbox.app.state.data
+
+
+@pytest.fixture
+def token(sqlite_gateway, sap_sandbox) -> str:
+    admin = sqlite_gateway.new_org()
+    created = data(sqlite_gateway.gql(admin, CREATE, {"i": {
+        "system": "sap_s4hana", "hosting": "CLOUD", "name": "S/4", "instanceUrl": sap_sandbox.url,
+        "credentials": LOGIN}}))
+    assert created["createConnection"]["connection"]["credits"] == 4
+    return created["createConnection"]["token"]
+
+
+def by_id(nodes: list[dict]) -> dict[str, dict]:
+    return {n["remoteId"]: n for n in nodes}
+
+
+def test_work_orders(sqlite_gateway, token, dataset):
+    nodes = by_id(page_all(sqlite_gateway, token, "workOrders", """
+        remoteId displayValue number title description status statusRaw priority priorityRaw type typeRaw
+        dueDate startedAt completedAt createdAt updatedAt remoteData asset { remoteId } location { remoteId }
+    """))
+    rows = dataset.rows("MaintenanceOrder")
+    assert len(nodes) == len(rows) >= 300
+    status = {"CRTD": "OPEN", "REL": "IN_PROGRESS", "PCNF": "IN_PROGRESS", "TECO": "COMPLETED", "CLSD": "COMPLETED",
+              "DLFL": "CANCELLED"}
+    priority = {"1": "URGENT", "2": "HIGH", "3": "MEDIUM", "4": "LOW"}
+    kind = {"PM01": "CORRECTIVE", "PM02": "PREVENTIVE", "PM03": "OTHER", "PM05": "INSPECTION"}
+    for r in rows:
+        n = nodes[r["MaintenanceOrder"]]
+        assert (n["number"], n["title"]) == (r["MaintenanceOrder"], r["MaintenanceOrderDesc"])
+        assert n["displayValue"] == f'{r["MaintenanceOrder"]} {r["MaintenanceOrderDesc"]}'
+        assert (n["status"], n["statusRaw"]) == (status[r["SystemStatusText"].split()[0]], r["SystemStatusText"])
+        assert (n["priority"], n["priorityRaw"]) == (priority.get(r["MaintPriority"]), blank(r["MaintPriority"]))
+        assert (n["type"], n["typeRaw"]) == (kind[r["MaintenanceOrderType"]], r["MaintenanceOrderType"])
+        assert (n["asset"] or {}).get("remoteId") == blank(r["Equipment"])
+        assert n["location"]["remoteId"] == r["FunctionalLocation"]
+        assert ts(n["dueDate"]) == r["MaintOrdBasicEndDateTime"]
+        assert ts(n["updatedAt"]) == r["LastChangeDateTime"]
+        # SAP has no creation time, actual start or completion on the order header: never invented.
+        assert n["createdAt"] is n["startedAt"] is n["completedAt"] is n["description"] is None
+        assert n["remoteData"]["MaintenanceOrder"] == r["MaintenanceOrder"]
+        assert n["remoteData"]["__metadata"]["type"] == "cds_api_maintenanceorder.MaintenanceOrderType"
+
+    completed = page_all(sqlite_gateway, token, "workOrders", "remoteId statusRaw", filter={"status": ["COMPLETED"]})
+    expected = {r["MaintenanceOrder"] for r in rows if r["SystemStatusText"].split()[0] in ("TECO", "CLSD", "CNF")}
+    assert {n["remoteId"] for n in completed} == expected and expected
+
+
+def test_notifications(sqlite_gateway, token, dataset):
+    nodes = by_id(page_all(sqlite_gateway, token, "maintenanceRequests", """
+        remoteId title description status statusRaw priority createdAt updatedAt
+        asset { remoteId } location { remoteId } workOrder { remoteId }
+    """))
+    rows = dataset.rows("MaintenanceNotification")
+    assert len(nodes) == len(rows)
+    phase = {"1": "OPEN", "2": "OPEN", "3": "CONVERTED", "4": "CLOSED"}
+    for r in rows:
+        n = nodes[r["MaintenanceNotification"]]
+        on_equipment = r["TechObjIsEquipOrFuncnlLoc"] == "EAMS_EQUI"
+        assert (n["title"], n["description"]) == (r["NotificationText"], blank(r["MaintNotificationLongText"]))
+        assert (n["status"], n["statusRaw"]) == (phase[r["NotifProcessingPhase"]], r["NotifProcessingPhase"])
+        assert (n["asset"] or {}).get("remoteId") == (r["TechnicalObject"] if on_equipment else None)
+        assert n["location"]["remoteId"] == r["FunctionalLocation"]
+        assert (n["workOrder"] or {}).get("remoteId") == blank(r["MaintenanceOrder"])
+        assert ts(n["createdAt"]) == r["CreationDate"] + r["CreationTime"]
+    closed = page_all(sqlite_gateway, token, "maintenanceRequests", "remoteId", filter={"status": ["CLOSED"]})
+    assert {n["remoteId"] for n in closed} == {r["MaintenanceNotification"] for r in rows if r["NotifProcessingPhase"] == "4"}
+
+
+def test_equipment_and_functional_locations(sqlite_gateway, token, dataset):
+    assets = by_id(page_all(sqlite_gateway, token, "assets", """
+        remoteId name code description status statusRaw criticality category manufacturer model serialNumber
+        createdAt updatedAt location { remoteId name } parent { remoteId }
+    """))
+    current = dataset.current_equipment()
+    assert len(assets) == len(current) >= 150 < len(dataset.rows("Equipment"))  # one time segment each
+    for r in current:
+        n = assets[r["Equipment"]]
+        assert (n["name"], n["code"], n["category"]) == (r["EquipmentName"], r["TechnicalObjectSortCode"], r["TechnicalObjectType"])
+        assert (n["manufacturer"], n["model"]) == (r["AssetManufacturerName"], r["ManufacturerPartTypeName"])
+        assert (n["serialNumber"], n["criticality"]) == (r["ManufacturerSerialNumber"], r["ABCIndicator"])
+        assert n["location"]["remoteId"] == r["FunctionalLocation"]  # the current segment's location
+        assert (n["parent"] or {}).get("remoteId") == blank(r["SuperordinateEquipment"])
+        retired = r["EquipmentIsMarkedForDeletion"] or r["EquipmentIsInactive"]
+        assert n["status"] == ("RETIRED" if retired else None)
+        assert ts(n["createdAt"]) == r["CreationDate"] and n["description"] is None
+
+    locations = by_id(page_all(sqlite_gateway, token, "locations", "remoteId name code type address parent { remoteId }"))
+    rows = dataset.rows("FunctionalLocation")
+    assert len(locations) == len(rows)
+    for r in rows:
+        n = locations[r["FunctionalLocation"]]
+        assert (n["name"], n["code"], n["type"]) == (r["FunctionalLocationName"], r["FunctionalLocationLabelName"], None)
+        assert n["address"] == f'{r["StreetName"]} {r["HouseNumber"]}, {r["PostalCode"]} {r["CityName"]}, {r["Country"]}'
+        assert (n["parent"] or {}).get("remoteId") == blank(r["SuperiorFunctionalLocation"])
+    assert sorted(k for k, n in locations.items() if n["parent"] is None) == ["1010", "1020", "1710"]
+
+
+def test_products_and_suppliers(sqlite_gateway, token, dataset):
+    parts = by_id(page_all(sqlite_gateway, token, "parts", """
+        remoteId displayValue partNumber name description unitOfMeasure unitCost quantityOnHand minimumQuantity
+        stockLevels { quantity } vendors { remoteId }
+    """))
+    stock: dict[str, Decimal] = {}
+    for row in dataset.rows("A_MatlStkInAcctMod"):
+        stock[row["Material"]] = stock.get(row["Material"], Decimal(0)) + row["MatlWrhsStkQtyInMatlBaseUnit"]
+    english = {d["Product"]: d["ProductDescription"] for d in dataset.rows("A_ProductDescription") if d["Language"] == "EN"}
+    for r in dataset.rows("A_Product"):
+        n = parts[r["Product"]]
+        assert (n["partNumber"], n["name"], n["displayValue"]) == (r["Product"], english[r["Product"]], english[r["Product"]])
+        assert n["unitOfMeasure"] == r["BaseUnit"]
+        assert n["quantityOnHand"] == float(stock.get(r["Product"], 0))
+        assert n["unitCost"] is n["minimumQuantity"] is n["description"] is None
+        assert n["stockLevels"] == [] and n["vendors"] == []
+    assert len(parts) == len(dataset.rows("A_Product"))
+
+    vendors = by_id(page_all(sqlite_gateway, token, "vendors", "remoteId name code active email phone updatedAt"))
+    for r in dataset.rows("A_Supplier"):
+        n = vendors[r["Supplier"]]
+        blocked = r["PurchasingIsBlocked"] or r["PostingIsBlocked"] or r["DeletionIndicator"]
+        assert (n["name"], n["code"], n["active"]) == (r["SupplierName"], r["Supplier"], not blocked)
+        assert n["email"] is n["phone"] is n["updatedAt"] is None
+
+
+def test_purchase_orders_with_items(sqlite_gateway, token, dataset):
+    orders = by_id(page_all(sqlite_gateway, token, "purchaseOrders", """
+        remoteId number status statusRaw orderDate currency totalAmount vendor { remoteId name } shipTo { remoteId }
+        lines { lineNumber description quantity unitOfMeasure unitPrice amount receivedQuantity part { remoteId name } }
+    """))
+    status = {"01": "DRAFT", "02": "APPROVED", "03": "SUBMITTED", "05": "APPROVED", "08": "CANCELLED"}
+    items = dataset.rows("A_PurchaseOrderItem")
+    for r in dataset.rows("A_PurchaseOrder"):
+        n = orders[r["PurchaseOrder"]]
+        assert (n["status"], n["statusRaw"]) == (status[r["PurchasingProcessingStatus"]], r["PurchasingProcessingStatus"])
+        assert n["vendor"]["remoteId"] == r["Supplier"] and n["vendor"]["name"]
+        assert (n["currency"], ts(n["orderDate"])) == (r["DocumentCurrency"], r["PurchaseOrderDate"])
+        assert n["shipTo"] is None
+        mine = [i for i in items if i["PurchaseOrder"] == r["PurchaseOrder"]]
+        assert [line["lineNumber"] for line in n["lines"]] == [int(i["PurchaseOrderItem"]) for i in mine]
+        for line, item in zip(n["lines"], mine):
+            unit = float(item["NetPriceAmount"] / item["NetPriceQuantity"])
+            assert line["part"]["remoteId"] == item["Material"] and line["part"]["name"]
+            assert (line["quantity"], line["unitOfMeasure"]) == (float(item["OrderQuantity"]), item["PurchaseOrderQuantityUnit"])
+            assert line["unitPrice"] == pytest.approx(unit)
+            assert line["amount"] == pytest.approx(unit * float(item["OrderQuantity"]), abs=0.01)
+            assert line["receivedQuantity"] is None
+        assert n["totalAmount"] == pytest.approx(sum(line["amount"] for line in n["lines"]), abs=0.01)
+
+
+def test_incremental_reads_follow_last_change(sqlite_gateway, token, sap_sandbox):
+    since = datetime.now(timezone.utc) - timedelta(seconds=2)  # SAP stamps have whole seconds
+    dataset = sap_sandbox.app.state.data
+    dataset.touch("A_PurchaseOrder", ["4500000003"], "PurchaseOrder")
+    found = page_all(sqlite_gateway, token, "purchaseOrders", "remoteId", filter={"updatedAfter": since.isoformat()})
+    assert [n["remoteId"] for n in found] == ["4500000003"]
+
+
+def test_catalog_entries_and_unsupported_entities(sqlite_gateway, token):
+    admin = sqlite_gateway.new_org()
+    for key, hosting in (("sap_s4hana", "CLOUD"), ("sap_ecc", "ON_PREMISES")):
+        system = data(sqlite_gateway.gql(admin, f'{{ system(key: "{key}") {{ tier hostings capabilities {{ entity read incremental }} }} }}'))["system"]
+        caps = {c["entity"]: c["incremental"] for c in system["capabilities"] if c["read"]}
+        assert system["tier"] == 3 and system["hostings"] == [hosting]
+        assert caps == {"WorkOrder": True, "MaintenanceRequest": True, "Asset": True, "Location": True,
+                        "PurchaseOrder": True, "Part": True, "Vendor": False}
+    result = sqlite_gateway.gql(token, "{ users { nodes { id } } }")
+    assert error_code(result) == "UNSUPPORTED_OPERATION" and "SAP S/4HANA" in result["errors"][0]["message"]
+
+
+def test_ecc_connection_sends_its_client(sqlite_gateway, ecc_sandbox):
+    admin = sqlite_gateway.new_org()
+    created = sqlite_gateway.gql(admin, CREATE, {"i": {
+        "system": "sap_ecc", "hosting": "ON_PREMISES", "name": "ECC", "instanceUrl": ecc_sandbox.url,
+        "credentials": {**LOGIN, "sapClient": ECC_CLIENT}}})
+    connection = data(created)["createConnection"]
+    assert connection["connection"]["credits"] == 8
+    nodes = data(sqlite_gateway.gql(connection["token"], "{ assets(first: 3) { nodes { remoteId location { name } } } }"))
+    assert [n["remoteId"] for n in nodes["assets"]["nodes"]] == ["10000000", "10000001", "10000002"]
+
+    wrong = sqlite_gateway.gql(admin, CREATE, {"i": {
+        "system": "sap_ecc", "hosting": "ON_PREMISES", "name": "ECC 200", "instanceUrl": ecc_sandbox.url,
+        "credentials": {**LOGIN, "sapClient": "200"}}})
+    assert error_code(wrong) == "SYSTEM_AUTH_FAILED"
+    assert LOGIN["password"] not in str(wrong)
