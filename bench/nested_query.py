@@ -394,7 +394,7 @@ async def measure(stack: Stack, runs: int, clients: int, duration: float) -> Non
     print(table([
         ("Rows returned", str(ROWS)),
         ("Rows with an asset / distinct asset ids", f"{asset_rows} / {len(asset_ids)}"),
-        ("Rows' assets with a location / distinct location ids", f"{location_rows} / {len(location_ids)}"),
+        ("Rows whose asset has a location / distinct location ids", f"{location_rows} / {len(location_ids)}"),
         ("Floor: 1 list + distinct assets + distinct locations", f"{floor} (+1 login on first use)"),
         ("Upstream calls, first request on the connection", calls_row(cold)),
         ("Upstream calls, next request (fresh DataLoaders, warm session)", calls_row(warm)),
