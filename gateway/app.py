@@ -10,13 +10,15 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from connectors.sandboxes import sandboxes
 
+from .events.webhooks import WebhookDeliverer
 from .graphql.endpoint import GraphQLEndpoint
 from .graphql.ide import PREFIX as IDE_PREFIX
 from .graphql.ide import serve_asset
+from .graphql.websocket import SubscriptionEndpoint
 from .requestid import RequestIdMiddleware
 from .services import Services
 from .settings import Settings
@@ -26,6 +28,9 @@ SANDBOX_PREFIX = "/sandboxes"
 
 # Client errors are answered with a code; only real failures are logged (by us).
 logging.getLogger("strawberry.execution").disabled = True
+# A busy tick skips the next one by design; that is not worth a warning each time.
+logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+logging.getLogger("apscheduler.executors.default").setLevel(logging.CRITICAL)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -41,12 +46,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         scheduler = SyncScheduler(services) if settings.scheduler else None
+        deliverer = None
         if scheduler:
+            deliverer = WebhookDeliverer(services.store, services.pool.vault, settings, scheduler.owner)
+            scheduler.also_every_tick(deliverer.tick)
+            services.bus.after_publish(deliverer.tick)
             scheduler.start()
         app.state.scheduler = scheduler
         yield
-        if scheduler:
+        if scheduler and deliverer:
             await scheduler.stop()
+            await deliverer.aclose()
         if owned:
             await services.aclose()
 
@@ -56,6 +66,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         Route("/healthz", healthz),
         Route(IDE_PREFIX + "{name}", serve_asset),
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", SubscriptionEndpoint(graphql)),
     ]
     if settings.sandboxes:
         routes += [

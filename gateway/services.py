@@ -10,6 +10,7 @@ from schema.builder import SchemaCache
 from .connections import ConnectionService
 from .events.broker import make_broker
 from .events.bus import EventBus
+from .events.webhooks import WebhookService
 from .health import Health
 from .secrets import CredentialVault, load_or_create_key
 from .settings import Settings
@@ -26,6 +27,7 @@ class Services:
     schemas: SchemaCache
     bus: EventBus
     health: Health
+    webhooks: WebhookService
 
     @classmethod
     def start(cls, settings: Settings) -> "Services":
@@ -42,7 +44,9 @@ class Services:
         pool = ConnectorPool(vault, policy)
         bus = EventBus(make_broker(settings.redis_url))
         connections = ConnectionService(store, pool, bus)
-        return cls(settings, store, pool, connections, SchemaCache(), bus, Health(store, bus, settings))
+        health = Health(store, bus, settings)
+        webhooks = WebhookService(store, vault, bus)
+        return cls(settings, store, pool, connections, SchemaCache(), bus, health, webhooks)
 
     async def aclose(self) -> None:
         await self.pool.aclose()

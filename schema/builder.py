@@ -12,7 +12,7 @@ import enum
 import threading
 from collections import OrderedDict
 from datetime import datetime
-from typing import Any, Callable, Optional
+from typing import Any, AsyncGenerator, Callable, Optional
 
 import strawberry
 from strawberry.scalars import JSON
@@ -103,6 +103,52 @@ class EntitySyncStatus:
     last_error: Optional[str]
     next_run_at: Optional[datetime]
     records_synced: int
+
+
+@strawberry.type
+class ConnectionStatusEvent:
+    id: strawberry.ID
+    connection_id: strawberry.ID
+    status: str
+    previous_status: Optional[str]
+    reason: Optional[str]
+    at: datetime
+
+
+@strawberry.type
+class SyncEvent:
+    id: strawberry.ID
+    connection_id: strawberry.ID
+    type: str
+    at: datetime
+    data: JSON
+
+
+STATUS_EVENTS = frozenset({"connection.status_changed"})
+SYNC_EVENTS = frozenset({"sync.completed", "sync.failed"})
+
+
+def status_event(message: dict[str, Any]) -> ConnectionStatusEvent:
+    """An event-bus message as the `connectionStatusChanged` payload."""
+    data = message["data"]
+    return ConnectionStatusEvent(
+        id=strawberry.ID(message["id"]),
+        connection_id=strawberry.ID(message["connectionId"]),
+        status=data["status"],
+        previous_status=data.get("previousStatus"),
+        reason=data.get("reason"),
+        at=datetime.fromisoformat(message["createdAt"]),
+    )
+
+
+def sync_event(message: dict[str, Any]) -> SyncEvent:
+    return SyncEvent(
+        id=strawberry.ID(message["id"]),
+        connection_id=strawberry.ID(message["connectionId"]),
+        type=message["type"],
+        at=datetime.fromisoformat(message["createdAt"]),
+        data=message["data"],
+    )
 
 
 @strawberry.type(name="Connection")
@@ -418,13 +464,26 @@ class _Builder:
             ),
         ]
         query = create_type("Query", query_fields)
-        return strawberry.Schema(query=query, types=list(self.types.values()))
+        return strawberry.Schema(query=query, subscription=_DataSubscription, types=list(self.types.values()))
 
     def custom_object_fields(self, obj: CustomObject) -> list[Any]:
         node_type = self.object_type(obj.name, obj.fields)
         filter_type = self.filter_input(obj.name, None, None)
         singular = obj.name[0].lower() + obj.name[1:]
         return self.root_fields(obj.name, obj.plural, singular, node_type, filter_type)
+
+
+@strawberry.type(name="Subscription")
+class _DataSubscription:
+    @strawberry.subscription(description="Status changes of this connection.")
+    async def connection_status_changed(self, info: strawberry.Info) -> AsyncGenerator[ConnectionStatusEvent, None]:
+        async for message in _source(info).events(STATUS_EVENTS):
+            yield status_event(message)
+
+    @strawberry.subscription(description="Sync completions and failures of this connection.")
+    async def sync_events(self, info: strawberry.Info) -> AsyncGenerator[SyncEvent, None]:
+        async for message in _source(info).events(SYNC_EVENTS):
+            yield sync_event(message)
 
 
 def _plain(value: Any) -> Any:

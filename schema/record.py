@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, AsyncIterator, Protocol
 
 
 @dataclass
@@ -58,3 +58,5 @@ class DataSource(Protocol):
     def global_id(self, record: Record) -> str: ...
 
     async def connection_info(self) -> dict[str, Any]: ...
+
+    def events(self, types: frozenset[str]) -> AsyncIterator[dict[str, Any]]: ...

@@ -6,7 +6,7 @@ the change it reports was committed; `publish` runs after the commit.
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from sqlmodel import Session, select
 
@@ -46,6 +46,11 @@ def as_message(event: Event) -> dict[str, Any]:
 class EventBus:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
+        self._after_publish: list[Callable[[], Awaitable[None]]] = []
+
+    def after_publish(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run `hook` after each publish (the webhook deliverer: no wait for the next tick)."""
+        self._after_publish.append(hook)
 
     def record(
         self,
@@ -84,6 +89,13 @@ class EventBus:
     async def publish(self, *events: Event) -> None:
         for event in events:
             await self.broker.publish(as_message(event))
+        if events:
+            await self.poke()
+
+    async def poke(self) -> None:
+        """Something new to deliver (an event, a redelivery): run the hooks now."""
+        for hook in self._after_publish:
+            await hook()
 
     async def subscribe(
         self, organization_id: str, connection_id: str | None = None, types: frozenset[str] | None = None

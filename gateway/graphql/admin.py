@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Optional
+from typing import AsyncGenerator, Optional
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.tools import merge_types
 
 from connectors.catalog import CLOUD, ON_PREMISES, SystemEntry
 from connectors.registry import catalog, connector_class
-from schema.builder import EntitySyncStatus
+from schema.builder import (
+    STATUS_EVENTS,
+    SYNC_EVENTS,
+    ConnectionStatusEvent,
+    EntitySyncStatus,
+    SyncEvent,
+    status_event,
+    sync_event,
+)
 from schema.errors import BadUserInput
 
 from .. import credits as credit_ops
 from ..connections import NewConnection
 from ..store.tables import Connection as ConnectionRow
 from ..store.tables import CreditLedgerEntry
+from .admin_webhooks import WebhookMutation, WebhookQuery
 from .context import RequestContext
 from .source import sync_status
 
@@ -318,4 +328,29 @@ class Mutation:
         return Connection.of(row)
 
 
-admin_schema = strawberry.Schema(query=Query, mutation=Mutation)
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Status changes of the organization's connections (or one of them).")
+    async def connection_status_changed(
+        self, info: strawberry.Info, connection_id: Optional[strawberry.ID] = None
+    ) -> AsyncGenerator[ConnectionStatusEvent, None]:
+        ctx = _ctx(info)
+        events = ctx.services.bus.subscribe(ctx.principal.organization_id, connection_id and str(connection_id), STATUS_EVENTS)
+        async for message in events:
+            yield status_event(message)
+
+    @strawberry.subscription(description="Sync completions and failures of the organization's connections.")
+    async def sync_events(
+        self, info: strawberry.Info, connection_id: Optional[strawberry.ID] = None
+    ) -> AsyncGenerator[SyncEvent, None]:
+        ctx = _ctx(info)
+        events = ctx.services.bus.subscribe(ctx.principal.organization_id, connection_id and str(connection_id), SYNC_EVENTS)
+        async for message in events:
+            yield sync_event(message)
+
+
+admin_schema = strawberry.Schema(
+    query=merge_types("Query", (Query, WebhookQuery)),
+    mutation=merge_types("Mutation", (Mutation, WebhookMutation)),
+    subscription=Subscription,
+)

@@ -71,6 +71,10 @@ class GraphQLEndpoint:
         token = auth.bearer(request.headers.get("authorization"))
         if token is None:
             raise Unauthenticated("send 'Authorization: Bearer <admin key or connection token>'")
+        return await self.for_token(token, request)
+
+    async def for_token(self, token: str, request: Any) -> tuple[RequestContext, strawberry.Schema]:
+        """The caller's context and schema: admin, or the token's connection."""
         services = self.services
         principal = await services.store.run(auth.resolve, services.store, token)
         context = RequestContext(request=request, services=services, principal=principal)
@@ -81,7 +85,7 @@ class GraphQLEndpoint:
         )
         connector = await services.pool.get(connection)
         context.source = ConnectionSource(
-            connection, connector, services.store, services.health, services.settings.max_page_size
+            connection, connector, services.store, services.health, services.bus, services.settings.max_page_size
         )
         return context, services.schemas.get(extension_of(connection))
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, AsyncIterator
 
 from aiodataloader import DataLoader
 from sqlmodel import select
@@ -23,6 +24,7 @@ from schema.record import Record, ResultPage
 
 from .. import replica
 from ..connections import describe
+from ..events.bus import EventBus
 from ..health import Health
 from ..store.engine import Store
 from ..store.sync_tables import SyncSchedule, SyncState
@@ -36,9 +38,16 @@ class ConnectionSource:
     """Implements `schema.record.DataSource` for one connection and one request."""
 
     def __init__(
-        self, connection: Connection, connector: Connector, store: Store, health: Health, max_page_size: int
+        self,
+        connection: Connection,
+        connector: Connector,
+        store: Store,
+        health: Health,
+        bus: EventBus,
+        max_page_size: int,
     ) -> None:
         self.connection = connection
+        self.bus = bus
         self.connector = connector
         self.store = store
         self.health = health
@@ -58,6 +67,7 @@ class ConnectionSource:
         if not 1 <= first <= self.max_page_size:
             raise BadUserInput(f"'first' must be between 1 and {self.max_page_size}", field="first")
         self.connector.require(entity)
+        filter = {k: _aware(v) for k, v in filter.items()}
         list_key = _list_key(entity, filter, source)
         upstream, skip = parse_page_cursor(list_key, after) if after else (None, 0)
         if source == REPLICA:
@@ -148,6 +158,10 @@ class ConnectionSource:
     def global_id(self, record: Record) -> str:
         return global_id(self.connection.id, record.entity, record.remote_id)
 
+    def events(self, types: frozenset[str]) -> AsyncIterator[dict[str, Any]]:
+        """This connection's live events (a token sees its own connection only)."""
+        return self.bus.subscribe(self.connection.organization_id, self.connection.id, types)
+
     async def connection_info(self) -> dict[str, Any]:
         return {**describe(self.connection), "sync_status": await self.store.run(sync_status, self.store, self.connection.id)}
 
@@ -170,6 +184,13 @@ def sync_status(store: Store, connection_id: str) -> list[dict[str, Any]]:
             }
             for s in states
         ]
+
+
+def _aware(value: Any) -> Any:
+    """A date-time filter without a zone means UTC (never a naive comparison downstream)."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
 
 
 def _status_field(entity: str) -> str | None:

@@ -134,6 +134,8 @@ class SyncRunner:
             schedule.renew(session, connection.id, self.owner, self.settings.lease_ttl)
             state = session.get(SyncState, (connection.id, entity))
             assert state is not None and state.run_id
+            # The first pass of an entity is a load, not a change: no record.changed flood.
+            loaded_before = state.watermark is not None
             changed = replica.upsert(session, connection.id, records, state.run_id, status_field)
             state.cursor = next_cursor
             state.records_synced += len(records)
@@ -144,7 +146,7 @@ class SyncRunner:
                 state.state, state.cursor, state.watermark = "SUCCEEDED", None, state.run_started_at
                 state.last_succeeded_at = utcnow()
             session.add(state)
-            if (changed or deleted) and bus.has_listeners(session, connection.organization_id, "record.changed"):
+            if loaded_before and (changed or deleted) and bus.has_listeners(session, connection.organization_id, "record.changed"):
                 for record in changed:
                     events.append(bus.record(session, connection.organization_id, "record.changed",
                                              {"entity": entity, "remoteId": record.remote_id, "change": "upserted"}, connection.id))

@@ -1,0 +1,244 @@
+"""Webhook endpoints and deliveries: signed, retried with backoff, durable, logged.
+
+Deliveries are rows written with their event (see `bus.record`), so a restart
+loses none; each due delivery is leased by one process, sent, and its attempt
+logged. A delivery is retried from `webhook_backoff_base` seconds, doubling,
+until `webhook_max_age` after it was created, then marked FAILED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from schema.errors import BadUserInput, NotFound
+
+from ..secrets import CredentialVault
+from ..settings import Settings
+from ..store.engine import Store
+from ..store.event_tables import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from ..store.tables import utcnow
+from .bus import EVENT_TYPES, EventBus, as_message
+
+log = logging.getLogger("plantgate.webhooks")
+SECRET_PREFIX = "whsec_"
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """`v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` (PRODUCT.md "Webhooks")."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return "v1=" + mac.hexdigest()
+
+
+def payload(event: Event) -> bytes:
+    message = as_message(event)
+    body = {"id": message["id"], "type": message["type"], "createdAt": message["createdAt"], "data": message["data"]}
+    return json.dumps(body, separators=(",", ":"), default=str).encode()
+
+
+def _utc(value):  # noqa: ANN001, ANN202
+    return value if value is None or value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
+
+
+class WebhookService:
+    """What the admin API does with endpoints and deliveries."""
+
+    def __init__(self, store: Store, vault: CredentialVault, bus: EventBus) -> None:
+        self.store = store
+        self.vault = vault
+        self.bus = bus
+
+    def create_endpoint(self, organization_id: str, url: str, events: list[str]) -> tuple[WebhookEndpoint, str]:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise BadUserInput(f"'{url}' is not an http(s) URL", field="url")
+        unknown = sorted(set(events) - set(EVENT_TYPES) - {"*"})
+        if unknown:
+            raise BadUserInput(f"unknown event type(s): {', '.join(unknown)}", field="events")
+        secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+        with self.store.write() as session:
+            endpoint = WebhookEndpoint(
+                organization_id=organization_id,
+                url=url,
+                events=sorted(set(events)),
+                secret_encrypted=self.vault.encrypt({"secret": secret}),
+            )
+            session.add(endpoint)
+        return endpoint, secret
+
+    def endpoints(self, organization_id: str) -> list[WebhookEndpoint]:
+        with self.store.read() as session:
+            return list(session.exec(
+                select(WebhookEndpoint)
+                .where(WebhookEndpoint.organization_id == organization_id, WebhookEndpoint.deleted_at.is_(None))  # type: ignore[union-attr]
+                .order_by(WebhookEndpoint.created_at)
+            ))
+
+    def delete_endpoint(self, organization_id: str, endpoint_id: str) -> None:
+        with self.store.write() as session:
+            endpoint = _owned_endpoint(session, organization_id, endpoint_id)
+            endpoint.deleted_at = utcnow()
+            session.add(endpoint)
+
+    def deliveries(self, organization_id: str, endpoint_id: str, limit: int = 50) -> list[tuple[WebhookDelivery, Event, list[WebhookAttempt]]]:
+        with self.store.read() as session:
+            _owned_endpoint(session, organization_id, endpoint_id)
+            rows = session.exec(
+                select(WebhookDelivery, Event)
+                .join(Event, Event.id == WebhookDelivery.event_id)  # type: ignore[arg-type]
+                .where(WebhookDelivery.endpoint_id == endpoint_id)
+                .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id)  # type: ignore[attr-defined]
+                .limit(limit)
+            ).all()
+            return [
+                (delivery, event, list(session.exec(
+                    select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery.id).order_by(WebhookAttempt.id)  # type: ignore[arg-type]
+                )))
+                for delivery, event in rows
+            ]
+
+    def redeliver(self, organization_id: str, delivery_id: str) -> WebhookDelivery:
+        """Send an event again (same event id) as a new delivery."""
+        with self.store.write() as session:
+            old = session.get(WebhookDelivery, delivery_id)
+            if old is None:
+                raise NotFound(f"no delivery '{delivery_id}'")
+            _owned_endpoint(session, organization_id, old.endpoint_id)
+            again = WebhookDelivery(endpoint_id=old.endpoint_id, event_id=old.event_id)
+            session.add(again)
+        return again
+
+    def send_test(self, organization_id: str, endpoint_id: str) -> WebhookDelivery:
+        with self.store.write() as session:
+            endpoint = _owned_endpoint(session, organization_id, endpoint_id)
+            event = Event(organization_id=organization_id, type="webhook.test", data={"endpointId": endpoint.id})
+            session.add(event)
+            session.flush()
+            delivery = WebhookDelivery(endpoint_id=endpoint.id, event_id=event.id)
+            session.add(delivery)
+        return delivery
+
+
+def _owned_endpoint(session: Session, organization_id: str, endpoint_id: str) -> WebhookEndpoint:
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None or endpoint.organization_id != organization_id or endpoint.deleted_at is not None:
+        raise NotFound(f"no webhook endpoint '{endpoint_id}'")
+    return endpoint
+
+
+class WebhookDeliverer:
+    """Sends due deliveries; run every scheduler tick by every process (leases keep them apart)."""
+
+    def __init__(self, store: Store, vault: CredentialVault, settings: Settings, owner: str, concurrency: int = 16) -> None:
+        self.store = store
+        self.vault = vault
+        self.settings = settings
+        self.owner = owner
+        self.concurrency = concurrency
+        self.in_flight: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.client = httpx.AsyncClient(timeout=settings.webhook_timeout, follow_redirects=False)
+
+    async def tick(self) -> None:
+        free = self.concurrency - len(self.in_flight)
+        if free <= 0:
+            return
+        for job in await self.store.run(self._claim, free):
+            self.in_flight.add(job["id"])
+            task = asyncio.create_task(self._send(job))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _claim(self, limit: int) -> list[dict[str, Any]]:
+        now = utcnow()
+        lease = timedelta(seconds=self.settings.webhook_timeout + 30)
+        with self.store.write() as session:
+            rows = session.exec(
+                select(WebhookDelivery)
+                .where(
+                    WebhookDelivery.status == "PENDING",
+                    WebhookDelivery.next_attempt_at <= now,  # type: ignore[operator]
+                    or_(WebhookDelivery.lease_expires_at.is_(None), WebhookDelivery.lease_expires_at < now),  # type: ignore[union-attr]
+                )
+                .order_by(WebhookDelivery.next_attempt_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            jobs = []
+            for delivery in rows:
+                delivery.lease_owner, delivery.lease_expires_at = self.owner, now + lease
+                session.add(delivery)
+                endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
+                event = session.get(Event, delivery.event_id)
+                if endpoint is None or event is None:
+                    continue
+                jobs.append({
+                    "id": delivery.id,
+                    "url": endpoint.url,
+                    "secret": self.vault.decrypt(endpoint.secret_encrypted)["secret"],
+                    "event_id": event.id,
+                    "body": payload(event),
+                })
+            return jobs
+
+    async def _send(self, job: dict[str, Any]) -> None:
+        started = time.monotonic()
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Plantgate-Webhooks/1",
+            "Plantgate-Webhook-Id": job["event_id"],
+            "Plantgate-Webhook-Timestamp": str(timestamp),
+            "Plantgate-Webhook-Signature": sign(job["secret"], timestamp, job["body"]),
+        }
+        status, error = None, None
+        try:
+            response = await self.client.post(job["url"], content=job["body"], headers=headers)
+            status = response.status_code
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+        except httpx.HTTPError as exc:
+            error = type(exc).__name__
+        try:
+            await self.store.run(self._record, job["id"], status, error, int((time.monotonic() - started) * 1000))
+        finally:
+            self.in_flight.discard(job["id"])
+
+    def _record(self, delivery_id: str, status: int | None, error: str | None, duration_ms: int) -> None:
+        now = utcnow()
+        with self.store.write() as session:
+            delivery = session.get(WebhookDelivery, delivery_id)
+            if delivery is None or delivery.lease_owner != self.owner:
+                return
+            session.add(WebhookAttempt(delivery_id=delivery_id, status_code=status, error=error, duration_ms=duration_ms))
+            delivery.attempts += 1
+            delivery.last_status_code, delivery.last_error = status, error
+            delivery.lease_owner = delivery.lease_expires_at = None
+            if error is None:
+                delivery.status, delivery.delivered_at, delivery.next_attempt_at = "DELIVERED", now, None
+            else:
+                wait = self.settings.webhook_backoff_base * 2 ** (delivery.attempts - 1)
+                retry_at = now + timedelta(seconds=wait)
+                if retry_at > _utc(delivery.created_at) + timedelta(seconds=self.settings.webhook_max_age):
+                    delivery.status, delivery.next_attempt_at = "FAILED", None
+                else:
+                    delivery.next_attempt_at = retry_at
+            session.add(delivery)
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.client.aclose()

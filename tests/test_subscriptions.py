@@ -1,0 +1,101 @@
+"""GraphQL subscriptions over graphql-transport-ws: connection status and sync events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timezone
+from typing import Iterator
+
+import pytest
+import websockets
+from sqlmodel import select
+
+from connectors.sandboxkit import SandboxControl, ServerThread
+from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from gateway.store.tables import ConnectionStatusChange
+from tests.conftest import Gateway, _start_gateway
+from tests.helpers import data
+from tests.test_sync import FAST
+
+STATUS = "subscription { connectionStatusChanged { connectionId status previousStatus reason at } }"
+SYNCS = "subscription { syncEvents { connectionId type data } }"
+TRIGGER = "mutation($id: ID!) { triggerSync(id: $id) { id } }"
+
+
+@pytest.fixture(scope="module")
+def ws_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    tmp = tmp_path_factory.mktemp("gw-ws")
+    yield from _start_gateway(tmp, f"sqlite:///{tmp / 'db.sqlite'}", "sqlite", **FAST)
+
+
+async def subscribe(gateway: Gateway, token: str, query: str):
+    ws = await websockets.connect(gateway.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
+    await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+    assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
+    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+    return ws
+
+
+async def next_payload(ws, timeout: float = 10.0) -> dict:
+    while True:
+        message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if message["type"] == "next":
+            assert not message["payload"].get("errors"), message
+            return message["payload"]["data"]
+        assert message["type"] != "error", message
+
+
+async def take_down(gateway: Gateway, admin: str, connection_id: str, sandbox: ServerThread) -> None:
+    SandboxControl(sandbox.url).fault("down")
+    await asyncio.to_thread(gateway.gql, admin, TRIGGER, {"id": connection_id})
+
+
+async def connect(gateway: Gateway, admin: str, sandbox: ServerThread) -> dict:
+    result = await asyncio.to_thread(gateway.connect, admin, sandbox.url)
+    return data(result)["createConnection"]
+
+
+async def test_a_token_sees_its_own_connection_and_an_admin_key_all_of_its_organization(ws_gateway):
+    admin, stranger = ws_gateway.new_org(), ws_gateway.new_org()
+    with ServerThread(create_upkeep_sandbox()) as sandbox_a, ServerThread(create_upkeep_sandbox()) as sandbox_b:
+        a, b = await connect(ws_gateway, admin, sandbox_a), await connect(ws_gateway, admin, sandbox_b)
+        token_ws = await subscribe(ws_gateway, a["token"], STATUS)
+        admin_ws = await subscribe(ws_gateway, admin, STATUS)
+        stranger_ws = await subscribe(ws_gateway, stranger, STATUS)
+        await take_down(ws_gateway, admin, b["connection"]["id"], sandbox_b)
+        seen_by_admin = (await next_payload(admin_ws))["connectionStatusChanged"]
+        assert seen_by_admin["connectionId"] == b["connection"]["id"] and seen_by_admin["status"] == "UNREACHABLE"
+        await take_down(ws_gateway, admin, a["connection"]["id"], sandbox_a)
+        own = (await next_payload(token_ws))["connectionStatusChanged"]
+        assert own["connectionId"] == a["connection"]["id"]  # B's change never reached A's token
+        assert own["previousStatus"] == "ACTIVE" and own["status"] == "UNREACHABLE"
+        with ws_gateway.services.store.read() as session:
+            detected = session.exec(select(ConnectionStatusChange).where(
+                ConnectionStatusChange.connection_id == a["connection"]["id"], ConnectionStatusChange.status == "UNREACHABLE")).one()
+        received = datetime.now(timezone.utc)
+        assert (received - detected.created_at.replace(tzinfo=timezone.utc)).total_seconds() < 1
+        assert (datetime.fromisoformat(own["at"]) - detected.created_at.replace(tzinfo=timezone.utc)).total_seconds() < 1
+        with pytest.raises(asyncio.TimeoutError):
+            await next_payload(stranger_ws, timeout=1.0)  # another organization sees nothing
+        for ws in (token_ws, admin_ws, stranger_ws):
+            await ws.close()
+
+
+async def test_sync_events_stream(ws_gateway):
+    admin = ws_gateway.new_org()
+    with ServerThread(create_upkeep_sandbox()) as sandbox:
+        created = await connect(ws_gateway, admin, sandbox)
+        ws = await subscribe(ws_gateway, created["token"], SYNCS)
+        await asyncio.to_thread(ws_gateway.gql, admin, TRIGGER, {"id": created["connection"]["id"]})
+        event = (await next_payload(ws, timeout=20))["syncEvents"]
+        assert event["connectionId"] == created["connection"]["id"] and event["type"] == "sync.completed"
+        await ws.close()
+
+
+async def test_bad_token_in_connection_init_is_refused(ws_gateway):
+    ws = await websockets.connect(ws_gateway.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
+    await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer pg_conn_forged"}}))
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd.code == 4403
