@@ -77,6 +77,7 @@ class Settings:
             "sync_interval": float(env.get("PLANTGATE_SYNC_INTERVAL", "900")),
             "min_sync_interval": float(env.get("PLANTGATE_MIN_SYNC_INTERVAL", "60")),
             "sync_tick": float(env.get("PLANTGATE_SYNC_TICK", "1")),
+            "sync_page_size": int(env.get("PLANTGATE_SYNC_PAGE_SIZE", "200")),
             "history_days": int(env.get("PLANTGATE_HISTORY_DAYS", "90")),
             "lease_ttl": float(env.get("PLANTGATE_LEASE_TTL", "60")),
             "backoff_base": float(env.get("PLANTGATE_BACKOFF_BASE", "30")),
