@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -80,8 +81,14 @@ class OslcConnector(RestConnector):
 
     @property
     def base_url(self) -> str:
-        """People paste the UI's URL; the API root is the host, so drop a trailing /maximo."""
-        return super().base_url.removesuffix("/maximo")
+        """People paste the UI's URL (`https://host/maximo`); the API root is the host.
+
+        Only a path that is exactly `/maximo` is dropped: a server mounted under a
+        longer path (a reverse proxy, the demo's `/sandboxes/maximo`) is kept whole.
+        """
+        url = super().base_url
+        parts = urlsplit(url)
+        return url.removesuffix("/maximo") if parts.path == "/maximo" else url
 
     # -- auth -------------------------------------------------------------------
 
