@@ -13,11 +13,11 @@ database's would; lists are served in id order. Everything comes from one
 from __future__ import annotations
 
 import random
-import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-Record = dict[str, Any]
+from connectors.sandbox_data import Record, SeededDataset
+
 
 RESOURCES = (
     "users",
@@ -70,89 +70,14 @@ def now_ms() -> int:
     return (datetime.now(timezone.utc) - EPOCH) // timedelta(milliseconds=1)
 
 
-class Dataset:
-    """The seeded records of one sandbox app, generated on first use.
+class Dataset(SeededDataset):
+    """The seeded records of one MaintainX sandbox app, generated on first use, kept in id order."""
 
-    Tables are kept in id order, the order the list endpoints serve. Reads
-    return copies; `touch` and `remove` are the only mutations.
-    """
+    def generate(self) -> dict[str, list[Record]]:
+        return _Generator(self.seed).run()
 
-    def __init__(self, seed: int = 7) -> None:
-        self.seed = seed
-        self._lock = threading.RLock()
-        self._tables: dict[str, list[Record]] | None = None
-        self._index: dict[str, dict[int, Record]] = {}
-
-    def _load(self) -> dict[str, list[Record]]:
-        with self._lock:
-            if self._tables is None:
-                tables = _Generator(self.seed).run()
-                self._index = {name: {r["id"]: r for r in rows} for name, rows in tables.items()}
-                self._tables = tables
-            return self._tables
-
-    def records(self, resource: str) -> list[Record]:
-        """All records of a resource in list order (deep enough copies to mutate freely)."""
-        tables = self._load()
-        with self._lock:
-            return [_copy(r) for r in tables[resource]]
-
-    def get(self, resource: str, record_id: int) -> Record | None:
-        self._load()
-        with self._lock:
-            record = self._index[resource].get(record_id)
-            return _copy(record) if record is not None else None
-
-    def count(self, resource: str) -> int:
-        return len(self._load()[resource])
-
-    def snapshot(self) -> dict[str, list[Record]]:
-        """Every table, for comparing two datasets."""
-        return {name: self.records(name) for name in RESOURCES}
-
-    def touch(self, resource: str, ids: list[int], at_ms: int | None = None) -> list[Record]:
-        """Sets `updatedAt` of the given records to now (or `at_ms`); returns them.
-
-        Raises KeyError naming the first unknown id, changing nothing.
-        """
-        self._load()
-        stamp = iso(now_ms() if at_ms is None else at_ms)
-        with self._lock:
-            index = self._index[resource]
-            missing = [i for i in ids if i not in index]
-            if missing:
-                raise KeyError(missing[0])
-            for record_id in ids:
-                index[record_id]["updatedAt"] = stamp
-            return [_copy(index[i]) for i in ids]
-
-    def remove(self, resource: str, ids: list[int]) -> list[Record]:
-        """Deletes records (as a user deleting them in MaintainX would); returns them.
-
-        Raises KeyError naming the first unknown id, changing nothing.
-        """
-        tables = self._load()
-        with self._lock:
-            index = self._index[resource]
-            missing = [i for i in ids if i not in index]
-            if missing:
-                raise KeyError(missing[0])
-            gone = [index.pop(i) for i in ids]
-            tables[resource][:] = [r for r in tables[resource] if r["id"] in index]
-            return gone
-
-
-def _copy(record: Record) -> Record:
-    """A copy whose nested lists and objects are copies too."""
-    out: Record = {}
-    for key, value in record.items():
-        if isinstance(value, list):
-            out[key] = [dict(v) if isinstance(v, dict) else v for v in value]
-        elif isinstance(value, dict):
-            out[key] = dict(value)
-        else:
-            out[key] = value
-    return out
+    def now_stamp(self) -> str:
+        return iso(now_ms())
 
 
 # --- generation -------------------------------------------------------------

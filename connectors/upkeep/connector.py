@@ -13,7 +13,7 @@ from typing import Any
 from schema.errors import SystemAuthFailed, SystemRejected
 
 from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
-from ..mapping import Compute, Date, Each, EntityMap, Enum, Join, Number
+from ..mapping import Compute, Date, EntityMap, Enum, Join, Number
 from ..rest import OffsetPaging, RestConnector, Stream
 
 PRIORITY = {0: "NONE", 1: "LOW", 2: "MEDIUM", 3: "HIGH"}

@@ -73,7 +73,7 @@ class SyncRunner:
             outcome = self._failure(exc, plan.failures + 1, connection)
             await self._finish(connection, outcome, "sync.failed", {"error": exc.message, "code": exc.code}, claimed_at, False)
             return
-        except Exception as exc:  # noqa: BLE001 - a bug must not stop the scheduler
+        except Exception:  # noqa: BLE001 - a bug must not stop the scheduler
             log.exception("sync of %s failed", connection_id)
             outcome = Outcome(None, self._backoff(plan.failures + 1), plan.failures + 1, "internal error")
             await self._finish(connection, outcome, "sync.failed", {"error": "internal error", "code": "INTERNAL"}, claimed_at, False)

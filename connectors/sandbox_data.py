@@ -1,0 +1,85 @@
+"""The seeded tables a sandbox serves: generated once, copied on read, changed only on request."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+Record = dict[str, Any]
+
+
+class SeededDataset:
+    """Deterministic records per resource, in the order the list endpoints serve them.
+
+    Subclasses say how to generate the tables and how the vendor writes a
+    modification time; `touch` and `remove` are the only mutations (tests use
+    them to exercise incremental reads and deletions).
+    """
+
+    stamp_field = "updatedAt"
+
+    def __init__(self, seed: int = 7) -> None:
+        self.seed = seed
+        self._lock = threading.RLock()
+        self._tables: dict[str, list[Record]] | None = None
+        self._index: dict[str, dict[Any, Record]] = {}
+
+    def generate(self) -> dict[str, list[Record]]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def now_stamp(self) -> Any:  # pragma: no cover - interface
+        """The vendor's representation of "now" for `stamp_field`."""
+        raise NotImplementedError
+
+    def _load(self) -> dict[str, list[Record]]:
+        with self._lock:
+            if self._tables is None:
+                tables = self.generate()
+                self._index = {name: {r["id"]: r for r in rows} for name, rows in tables.items()}
+                self._tables = tables
+            return self._tables
+
+    def records(self, resource: str) -> list[Record]:
+        """All records of a resource in list order (copies, safe to change)."""
+        tables = self._load()
+        with self._lock:
+            return copy.deepcopy(tables[resource])
+
+    def get(self, resource: str, record_id: Any) -> Record | None:
+        self._load()
+        with self._lock:
+            return copy.deepcopy(self._index[resource].get(record_id))
+
+    def count(self, resource: str) -> int:
+        return len(self._load()[resource])
+
+    def snapshot(self) -> dict[str, list[Record]]:
+        """Every table, for comparing two datasets."""
+        return {name: self.records(name) for name in self._load()}
+
+    def _known(self, resource: str, ids: list[Any]) -> dict[Any, Record]:
+        index = self._index[resource]
+        missing = [i for i in ids if i not in index]
+        if missing:
+            raise KeyError(missing[0])
+        return index
+
+    def touch(self, resource: str, ids: list[Any], stamp: Any = None) -> list[Record]:
+        """Marks records as modified now (or at `stamp`); raises KeyError on an unknown id, changing nothing."""
+        self._load()
+        stamp = self.now_stamp() if stamp is None else stamp
+        with self._lock:
+            index = self._known(resource, ids)
+            for record_id in ids:
+                index[record_id][self.stamp_field] = stamp
+            return [copy.deepcopy(index[i]) for i in ids]
+
+    def remove(self, resource: str, ids: list[Any]) -> list[Record]:
+        """Deletes records, as a user deleting them in the system would; returns them."""
+        tables = self._load()
+        with self._lock:
+            index = self._known(resource, ids)
+            gone = [index.pop(i) for i in ids]
+            tables[resource][:] = [r for r in tables[resource] if r["id"] in index]
+            return gone
