@@ -1,0 +1,453 @@
+"""Benchmark: how fast a sync fills the replica, and whether its memory stays flat.
+
+Run from the repo root: `.venv/bin/python bench/sync_throughput.py`.
+
+The UpKeep sandbox holds about 1,300 records, too few to see a trend, so this
+script serves its own source: a small app speaking UpKeep's wire format whose
+work orders are computed from their offset (nothing is held in memory, so the
+source cannot be what grows). An UpKeep connection is created against it, its
+sync lease claimed as the scheduler would, and the real `SyncRunner` syncs it
+into the replica on SQLite (a temporary file) and on PostgreSQL (a temporary
+database, created and dropped here).
+
+Each sync runs in a fresh child process, so every memory figure starts from the
+same baseline and no run inherits another's heap. A background thread samples
+VmRSS from /proc/self/status; the largest run reports the peak per band of
+records read (up to 10%, 50% and 100% of them): flat bands mean memory does not
+grow with the number of records. Source and gateway share one process and one
+GIL, so the rates are loopback figures: the source's JSON encoding is counted too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import io
+import json
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from cryptography.fernet import Fernet
+from nested_query import machine, table  # sibling script: the same machine report
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from connectors.catalog import CLOUD
+from connectors.sandboxkit import ServerThread
+from gateway import replica
+from gateway.connections import NewConnection
+from gateway.organizations import create_organization
+from gateway.services import Services
+from gateway.settings import Settings
+from gateway.store.sync_tables import SyncSchedule, SyncState
+from gateway.sync import schedule
+from gateway.sync.runner import SyncRunner
+
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOGIN = {"email": "bench@upkeep.example", "password": "bench"}
+SESSION = "bench-session-token"
+MAX_LIMIT = 200  # the UpKeep sandbox's page cap
+RUN_TIMEOUT = 600.0  # seconds per child sync: a hung run must not hang the benchmark
+SAMPLE_EVERY = 0.02  # seconds between RSS samples
+BANDS = (0.1, 0.5, 1.0)  # memory checkpoints, as fractions of the records synced
+ANALYZE_AT = 1_000  # records read before the "postgresql-analyzed" store runs ANALYZE
+STORES = ("sqlite", "postgresql", "postgresql-analyzed")
+
+# -- the synthetic source ---------------------------------------------------------
+
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+STATUSES = ("complete", "complete", "open", "inProgress", "onHold")
+CATEGORIES = ("Preventive", "Inspection", "Mechanical", "Electrical", "Emergency", "Damage")
+TITLES = ("Quarterly PM - {a}", "Lubricate {a}", "Fix oil leak on {a}", "Thermal scan of {a}", "Breaker tripping on {a}")
+KINDS = ("Centrifugal Pump P", "Belt Conveyor CV", "Air Compressor AC", "Rooftop Unit RTU", "Forklift FK")
+SECOND, DAY = 1000, 86_400_000
+
+
+def base62(n: int, width: int = 9) -> str:
+    digits = []
+    for _ in range(width):
+        n, r = divmod(n, 62)
+        digits.append(BASE62[r])
+    return "".join(reversed(digits))
+
+
+def iso(ms: int) -> str:
+    """UpKeep-style UTC timestamp with milliseconds and `Z`."""
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def work_order(i: int, anchor_ms: int) -> dict[str, Any]:
+    """The i-th work order, with the seed's fields; varied by a hash of i, so reproducible."""
+    h = (i * 2654435761) & 0xFFFFFFFF
+    created = anchor_ms + i * 15 * SECOND  # 100k records span 17 days
+    status = STATUSES[h % len(STATUSES)]
+    category = CATEGORIES[(h >> 3) % len(CATEGORIES)]
+    asset_n = (h >> 7) % 2000
+    asset = f"{KINDS[asset_n % len(KINDS)]}-{asset_n:04d}"
+    completed = created + (h % 20) * DAY // 4 if status == "complete" else None
+    return {
+        "id": base62(i + 62**8),
+        "workOrderNo": f"WO-{i + 1:06d}",
+        "title": TITLES[(h >> 11) % len(TITLES)].format(a=asset),
+        "description": f"{category} work on {asset}. Reported during {('first', 'second', 'third')[h % 3]} shift.",
+        "status": status,
+        "priority": 3 if category == "Emergency" else (h >> 13) % 4,
+        "category": category,
+        "asset": base62(asset_n + 62**7),
+        "location": base62(asset_n % 40 + 62**6),
+        "assignedToUser": base62((h >> 17) % 25 + 62**5) if h % 7 else None,
+        "additionalUsers": [base62((h >> 19) % 25 + 62**5)] if h % 3 == 0 else [],
+        "requestedByUser": base62((h >> 21) % 25 + 62**5) if h % 10 < 7 else None,
+        "dueDate": iso(created + ((h >> 5) % 30 + 1) * DAY) if h % 5 else None,
+        "dateCompleted": iso(completed) if completed is not None else None,
+        "estimatedTime": (None, 0.5, 1.0, 2.0, 4.0, 8.0)[(h >> 9) % 6],
+        "time": (h % 40 + 1) / 4 if status == "complete" else None,
+        "createdAt": iso(created),
+        "updatedAt": iso(completed or created + (h % 3) * DAY),
+    }
+
+
+@dataclass
+class Progress:
+    """How far the source has been read: the memory sampler's x axis."""
+
+    served: int = 0
+
+
+def create_source(total: int, progress: Progress) -> Starlette:
+    """UpKeep's auth and list routes; `total` work orders, every other resource empty.
+
+    All records fall within the last 60 days, inside the sync's default 90-day
+    window, so the `updatedAtGreaterThan` the connector sends needs no filtering.
+    """
+    anchor = int((datetime.now(UTC) - timedelta(days=60)).timestamp() * 1000)
+
+    async def login(request: Request) -> Response:
+        if await request.json() != LOGIN:
+            return JSONResponse({"success": False, "statusCode": 400, "message": "Invalid email or password"}, 400)
+        return JSONResponse({"success": True, "result": {"sessionToken": SESSION, "userId": "ApiUser00"}})
+
+    async def list_records(request: Request) -> Response:
+        if request.headers.get("session-token") != SESSION:
+            return JSONResponse({"success": False, "statusCode": 401, "message": "Invalid session token"}, 401)
+        if request.path_params["resource"] != "work-orders":
+            return JSONResponse({"success": True, "results": []})
+        offset = int(request.query_params.get("offset", 0))
+        end = min(offset + min(int(request.query_params.get("limit", 100)), MAX_LIMIT), total)
+        progress.served = max(progress.served, end)
+        return JSONResponse({"success": True, "results": [work_order(i, anchor) for i in range(offset, end)]})
+
+    return Starlette(routes=[
+        Route("/api/v2/auth", login, methods=["POST"]),
+        Route("/api/v2/{resource}", list_records, methods=["GET"]),
+    ])
+
+
+# -- memory -----------------------------------------------------------------------------
+
+
+def rss_kib(field_name: str = "VmRSS") -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field_name + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+class RssSampler(threading.Thread):
+    """Peak RSS per band of records read, and when each band was done.
+
+    Keeps two numbers per band, so the sampler itself cannot grow. The band
+    times show whether the rate drops as the replica fills.
+    """
+
+    def __init__(self, progress: Progress, total: int) -> None:
+        super().__init__(daemon=True)
+        self.progress = progress
+        self.limits = [max(1, round(total * b)) for b in BANDS]
+        self.peaks = [0] * len(BANDS)
+        self.done_at = [0.0] * len(BANDS)
+        self.samples = 0
+        self.started = time.perf_counter()
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            self._sample()
+            self._done.wait(SAMPLE_EVERY)
+        self._sample()
+
+    def _sample(self) -> None:
+        served, rss = self.progress.served, rss_kib()
+        band = next((n for n, limit in enumerate(self.limits) if served <= limit), len(self.limits) - 1)
+        self.peaks[band] = max(self.peaks[band], rss)
+        for n, limit in enumerate(self.limits):
+            if served >= limit and not self.done_at[n]:
+                self.done_at[n] = time.perf_counter() - self.started
+        self.samples += 1
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join(timeout=5)
+
+
+class Analyzer(threading.Thread):
+    """ANALYZE the replica once `at` records are read, as autovacuum would on its next round."""
+
+    def __init__(self, progress: Progress, at: int, database_url: str) -> None:
+        super().__init__(daemon=True)
+        self.progress, self.at, self.database_url = progress, at, database_url
+        self.ran = False
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while self.progress.served < self.at:
+            if self._done.wait(0.05):
+                return
+        with psycopg.connect(self.database_url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute("ANALYZE replica_record")
+        self.ran = True
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join(timeout=30)
+
+
+# -- one sync (child process) -------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    backend: str
+    records: int
+    seconds: float
+    page_size: int
+    baseline_kib: int
+    band_limits: list[int]
+    band_peaks_kib: list[int]
+    band_seconds: list[float]
+    hwm_kib: int
+    samples: int
+    profile: str = ""
+    store: str = ""
+
+    @property
+    def per_second(self) -> float:
+        return self.records / self.seconds
+
+
+async def inline(fn: Any, *args: Any) -> Any:
+    """Store.run without the worker thread, so cProfile (main thread only) sees the database work."""
+    return fn(*args)
+
+
+async def sync_once(services: Services, source_url: str, total: int, progress: Progress, profile: bool) -> RunResult:
+    """Create a connection to the source, claim its lease, and sync it once with the real runner."""
+    store = services.store
+    org = create_organization(store, f"bench-{uuid.uuid4().hex[:8]}", 10)
+    request = NewConnection("upkeep", CLOUD, "Synthetic", dict(LOGIN), instance_url=source_url)
+    connection, _ = await services.connections.create(org.organization.id, request)
+    owner = f"bench-{os.getpid()}"
+    claimed = store.run_sync(lambda s: schedule.claim_due(s, owner, services.settings.lease_ttl, 1))
+    if claimed != [connection.id]:
+        raise RuntimeError(f"expected to claim {connection.id}, claimed {claimed}")
+    runner = SyncRunner(services, owner)
+    progress.served = 0  # the connection check read one record
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        store.run = inline  # type: ignore[method-assign]
+    baseline = rss_kib()
+    sampler = RssSampler(progress, total)
+    sampler.start()
+    if profiler:
+        profiler.enable()
+    await runner.run(connection.id)
+    if profiler:
+        profiler.disable()
+    seconds = time.perf_counter() - sampler.started
+    sampler.stop()
+    check_synced(services, connection.id, total)
+    text = ""
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+        text = out.getvalue()
+    return RunResult(store.dialect, total, seconds, services.settings.sync_page_size, baseline, sampler.limits,
+                     sampler.peaks, sampler.done_at, rss_kib("VmHWM"), sampler.samples, text)
+
+
+def check_synced(services: Services, connection_id: str, total: int) -> None:
+    """A run that failed or synced part of the source measures nothing."""
+    with services.store.read() as session:
+        state = session.get(SyncState, (connection_id, "WorkOrder"))
+        rows = replica.count(session, connection_id, "WorkOrder")
+        lease = session.get(SyncSchedule, connection_id)
+    if state is None or state.state != "SUCCEEDED" or state.records_synced != total or rows != total:
+        raise RuntimeError(f"sync incomplete: state={state and state.state} error={state and state.last_error} rows={rows}")
+    if lease is None or lease.lease_owner is not None or lease.failures:
+        raise RuntimeError("the sync did not release its lease cleanly")
+
+
+def child(total: int, database_url: str | None, profile: bool, analyze: bool) -> RunResult:
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="plantgate-sync-bench-")))
+        settings = Settings.from_env(
+            data_dir=tmp,
+            database_url=database_url or f"sqlite:///{tmp / 'plantgate.db'}",
+            secret_key=Fernet.generate_key().decode(),
+            scheduler=False,  # the benchmark claims the lease and runs the sync itself
+        )
+        progress = Progress()
+        source = stack.enter_context(ServerThread(create_source(total, progress)))
+        analyzer = Analyzer(progress, ANALYZE_AT, database_url) if analyze and database_url else None
+        services = Services.start(settings)
+        stack.callback(services.store.close)
+        if analyzer:
+            analyzer.start()
+            stack.callback(analyzer.stop)
+
+        async def run() -> RunResult:
+            try:
+                return await sync_once(services, source.url, total, progress, profile)
+            finally:
+                await services.pool.aclose()
+
+        result = asyncio.run(run())
+        if analyzer:
+            analyzer.stop()
+        if analyzer and not analyzer.ran:
+            raise RuntimeError("ANALYZE did not run; the analyzed figures would not be what they say")
+        return result
+
+
+# -- the parent: one child per run ---------------------------------------------------------
+
+
+@contextlib.contextmanager
+def temp_postgres(admin_url: str) -> Iterator[str]:
+    """A throwaway database next to `admin_url`'s, dropped afterwards."""
+    name = f"plantgate_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_info(admin_url: str) -> str:
+    """Version and autovacuum: without autovacuum the planner never sees the replica grow."""
+    with psycopg.connect(admin_url, connect_timeout=5) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+        autovacuum = conn.execute("SHOW autovacuum").fetchone()[0]
+    return f"{version.split()[0]}, autovacuum {autovacuum}"
+
+
+def spawn(store: str, total: int, database_url: str | None, profile: bool = False) -> RunResult:
+    args = [sys.executable, __file__, "--child", str(total)]
+    if database_url:
+        args += ["--database-url", database_url]
+    if profile:
+        args.append("--profile")
+    if store == "postgresql-analyzed":
+        args.append("--analyze")
+    done = subprocess.run(args, check=False, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    if done.returncode != 0:
+        raise RuntimeError(f"sync of {total} records failed:\n{done.stderr[-3000:]}")
+    return RunResult(**{**json.loads(done.stdout.strip().splitlines()[-1]), "store": store})
+
+
+def mib(kib: int) -> str:
+    return f"{kib / 1024:.0f} MiB"
+
+
+def report(results: list[RunResult], profile: RunResult | None, info: dict[str, str]) -> None:
+    print("## Sync throughput\n")
+    print("| Store | Records | Wall time | Records/s | Peak RSS (sampled) |\n|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r.store} | {r.records:,} | {r.seconds:.1f} s | **{r.per_second:,.0f}** | {mib(max(r.band_peaks_kib))} |")
+    print(f"\nPage size {results[0].page_size}; one transaction per page (upsert, cursor, lease)."
+          f" postgresql-analyzed: ANALYZE replica_record once {ANALYZE_AT:,} records are read.\n")
+
+    largest = max(r.records for r in results)
+    print(f"## Memory and rate while {largest:,} records are synced\n")
+    print("| Store | Records read from the source | Peak RSS | Records/s in the band |\n|---|---|---|---|")
+    for r in (r for r in results if r.records == largest):
+        print(f"| {r.store} | none yet (connection made) | {mib(r.baseline_kib)} | |")
+        low, since = 0, 0.0
+        for limit, peak, at in zip(r.band_limits, r.band_peaks_kib, r.band_seconds):
+            rate = f"{(limit - low) / (at - since):,.0f}" if at > since else "n/a"
+            print(f"| {r.store} | {low + 1:,} to {limit:,} | {mib(peak)} | {rate} |")
+            low, since = limit, at
+        print(f"| {r.store} | peak of the process (VmHWM) | {mib(r.hwm_kib)} | |")
+    print(f"\nRSS sampled every {SAMPLE_EVERY * 1000:.0f} ms; each run in a fresh process.\n")
+
+    if profile:
+        print(f"## Profile: {profile.records:,} records on {profile.backend}, store calls inline\n")
+        print(f"Wall time under the profiler: {profile.seconds:.1f} s\n\n```\n{profile.profile.strip()}\n```\n")
+    print("## Machine\n")
+    print(table(list(info.items()), ("Machine", "")))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, nargs="+", default=[10_000, 100_000],
+                        help="sizes to sync (default 10000 100000); the memory bands come from the largest")
+    parser.add_argument("--postgres-url", default=PG_DEFAULT,
+                        help=f"an admin URL; a temporary database is created next to it (default {PG_DEFAULT})")
+    parser.add_argument("--stores", nargs="+", choices=STORES, default=list(STORES[:2]),
+                        help="stores to sync into (default sqlite postgresql); postgresql-analyzed runs ANALYZE"
+                             f" on the replica once {ANALYZE_AT:,} records are read, as autovacuum would")
+    parser.add_argument("--profile", action="store_true", help="also profile a 10,000-record sync on SQLite")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    parser.add_argument("--analyze", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child is not None:
+        print(json.dumps(asdict(child(args.child, args.database_url, args.profile, args.analyze))))
+        return 0
+    if any(not 1_000 <= n <= 200_000 for n in args.records):
+        parser.error("--records must be between 1000 and 200000")
+
+    started = time.perf_counter()
+    load_before = f"{os.getloadavg()[0]:.2f}"
+    results: list[RunResult] = []
+    for store in args.stores:
+        for total in sorted(args.records):
+            if store == "sqlite":
+                results.append(spawn(store, total, None))
+            else:
+                with temp_postgres(args.postgres_url) as url:
+                    results.append(spawn(store, total, url))
+            print(f"{store} {total:,}: {results[-1].seconds:.1f} s", file=sys.stderr)
+    profiled = spawn("sqlite", 10_000, None, profile=True) if args.profile else None
+    info = machine()
+    info["Load average (1 min), start / end"] = f"{load_before} / {os.getloadavg()[0]:.2f}"
+    if any(store != "sqlite" for store in args.stores):
+        info["PostgreSQL"] = postgres_info(args.postgres_url)
+    info["Date"] = datetime.now().date().isoformat()
+    report(results, profiled, info)
+    print(f"\nTotal benchmark time: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
