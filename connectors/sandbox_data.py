@@ -4,9 +4,29 @@ from __future__ import annotations
 
 import copy
 import threading
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 Record = dict[str, Any]
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def iso(ms: int) -> str:
+    """Epoch milliseconds as ISO 8601: UTC, milliseconds, `Z` (as UpKeep and MaintainX write them)."""
+    moment = EPOCH + timedelta(milliseconds=ms)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def parse_ms(value: str) -> int:
+    """The inverse of `iso` (accepts any ISO 8601 with an offset or `Z`; naive means UTC)."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (moment - EPOCH) // timedelta(milliseconds=1)
+
+
+def now_ms() -> int:
+    return (datetime.now(timezone.utc) - EPOCH) // timedelta(milliseconds=1)
 
 
 class SeededDataset:

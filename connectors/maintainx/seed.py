@@ -13,10 +13,10 @@ database's would; lists are served in id order. Everything comes from one
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
-from connectors.sandbox_data import Record, SeededDataset
+from connectors.sandbox_data import EPOCH, Record, SeededDataset, iso, now_ms, parse_ms
 
 
 RESOURCES = (
@@ -45,29 +45,10 @@ COUNTS = {
 ORGANIZATION_ID = 48213
 DEMO_EMAIL = "demo@maintainx.example"
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 WINDOW_START = int((datetime(2025, 3, 1, tzinfo=timezone.utc) - EPOCH).total_seconds() * 1000)
 WINDOW_END = int((datetime(2026, 9, 30, tzinfo=timezone.utc) - EPOCH).total_seconds() * 1000)
 DAY = 86_400_000
 HOUR = 3_600_000
-
-
-def iso(ms: int) -> str:
-    """Epoch milliseconds as ISO 8601: UTC, milliseconds, `Z`."""
-    moment = EPOCH + timedelta(milliseconds=ms)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-
-
-def parse_ms(value: str) -> int:
-    """The inverse of `iso` (accepts any ISO 8601 with an offset or `Z`; naive means UTC)."""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return (moment - EPOCH) // timedelta(milliseconds=1)
-
-
-def now_ms() -> int:
-    return (datetime.now(timezone.utc) - EPOCH) // timedelta(milliseconds=1)
 
 
 class Dataset(SeededDataset):

@@ -10,10 +10,10 @@ from one `random.Random(seed)`, so a seed always gives the same bytes.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
-from connectors.sandbox_data import Record, SeededDataset
+from connectors.sandbox_data import EPOCH, Record, SeededDataset, iso, now_ms, parse_ms
 
 
 RESOURCES = (
@@ -44,29 +44,12 @@ DEMO_EMAIL = "demo@upkeep.example"
 # userId reported for logins whose email matches no seeded user.
 API_USER_ID = "ApiUser00"
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 WINDOW_START = int((datetime(2025, 6, 1, tzinfo=timezone.utc) - EPOCH).total_seconds() * 1000)
 WINDOW_END = int((datetime(2026, 11, 1, tzinfo=timezone.utc) - EPOCH).total_seconds() * 1000)
 DAY = 86_400_000
 HOUR = 3_600_000
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-def iso(ms: int) -> str:
-    """Epoch milliseconds as UpKeep-style ISO 8601: UTC, milliseconds, `Z`."""
-    moment = EPOCH + timedelta(milliseconds=ms)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-
-
-def parse_ms(value: str) -> int:
-    """The inverse of `iso` (accepts any ISO 8601 with an offset or `Z`)."""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return (moment - EPOCH) // timedelta(milliseconds=1)
-
-
-def now_ms() -> int:
-    return (datetime.now(timezone.utc) - EPOCH) // timedelta(milliseconds=1)
 
 
 class Dataset(SeededDataset):
