@@ -87,7 +87,9 @@ def running_stack(database_url: str | None) -> Iterator[tuple[str, str, Services
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="plantgate-bench-")))
         url = database_url or f"sqlite:///{tmp / 'plantgate.db'}"
         settings = Settings.from_env(
-            data_dir=tmp, database_url=url, secret_key=Fernet.generate_key().decode()
+            data_dir=tmp, database_url=url, secret_key=Fernet.generate_key().decode(),
+            allowed_hosts=("127.0.0.1",), allow_insecure_http=True,  # the sandbox is on plain-http loopback
+            rate_limit_per_token=0, rate_limit_per_org=0,
         )
         services = Services.start(settings)
         stack.callback(services.store.close)

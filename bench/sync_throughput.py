@@ -312,6 +312,7 @@ def child(total: int, database_url: str | None, profile: bool, analyze: bool) ->
             database_url=database_url or f"sqlite:///{tmp / 'plantgate.db'}",
             secret_key=Fernet.generate_key().decode(),
             scheduler=False,  # the benchmark claims the lease and runs the sync itself
+            allowed_hosts=("127.0.0.1",), allow_insecure_http=True,  # the source is on plain-http loopback
         )
         progress = Progress()
         source = stack.enter_context(ServerThread(create_source(total, progress)))

@@ -10,8 +10,10 @@ import asyncio
 import json
 import logging
 import random
+import time
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable, Iterable
 
 import httpx
 
@@ -25,13 +27,40 @@ RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 
 @dataclass(frozen=True)
 class HttpPolicy:
-    """Timeouts and retry bounds for upstream calls."""
+    """Timeouts, retry bounds and the concurrency cap for one connection's upstream calls.
+
+    `transport` builds the httpx transport (the gateway's SSRF guard), `observe`
+    is told (system, outcome, seconds) of every call (metrics), and `redact`
+    lists the connection's secrets, never repeated in an error message.
+    """
 
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     retries: int = 2
     backoff: float = 0.2
-    max_connections: int = 10
+    max_connections: int = 10  # also the cap on concurrent calls per connection
+    transport: Callable[[httpx.Limits], httpx.AsyncBaseTransport] | None = None
+    observe: Callable[[str, str, float], None] | None = None
+    redact: tuple[str, ...] = ()
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every (non-trivial) secret replaced, e.g. a vendor echoing a password."""
+    for secret in secrets:
+        if len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def outcome_of(status: int) -> str:
+    """A metrics label for a final upstream status."""
+    if status < 400:
+        return "ok"
+    if status in (401, 403):
+        return "auth_failed"
+    if status == 429:
+        return "rate_limited"
+    return "error" if status >= 500 else "rejected"
 
 
 def default_error_message(response: httpx.Response) -> str:
@@ -78,7 +107,10 @@ class UpstreamClient:
         self.on_request = on_request
         timeout = httpx.Timeout(self.policy.read_timeout, connect=self.policy.connect_timeout)
         limits = httpx.Limits(max_connections=self.policy.max_connections)
-        self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits)
+        transport = self.policy.transport(limits) if self.policy.transport else None
+        self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits, transport=transport)
+        # Queue here rather than in httpx's pool: a clear error instead of a pool timeout.
+        self._slots = asyncio.Semaphore(self.policy.max_connections)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -94,25 +126,50 @@ class UpstreamClient:
             last = attempt == attempts - 1
             if self.on_request:
                 self.on_request()
+            started = time.monotonic()
             try:
-                response = await self.client.request(method, url, **kwargs)
+                async with self._slot():
+                    response = await self.client.request(method, url, **kwargs)
             except httpx.TransportError as exc:
+                self._observe("unreachable", started)
                 if last:
+                    # A write that may have reached the system must not be repeated blindly.
+                    unsent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
                     raise SystemUnreachable(
-                        f"{self.system} is unreachable: {type(exc).__name__}"
+                        f"{self.system} is unreachable: {type(exc).__name__}",
+                        outcome=None if idempotent or unsent else "UNKNOWN",
                     ) from None
             else:
+                self._observe(outcome_of(response.status_code), started)
                 if response.status_code not in RETRYABLE_STATUS or last:
                     return self.check(response)
             await asyncio.sleep(self.policy.backoff * (2**attempt) * random.uniform(0.5, 1.0))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """One of the connection's `max_connections` concurrent calls (no client hammers a system)."""
+        try:
+            await asyncio.wait_for(self._slots.acquire(), timeout=self.policy.read_timeout)
+        except asyncio.TimeoutError:
+            raise RateLimited(
+                f"too many concurrent calls to {self.system} on this connection", retry_after=1.0
+            ) from None
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    def _observe(self, outcome: str, started: float) -> None:
+        if self.policy.observe:
+            self.policy.observe(self.system, outcome, time.monotonic() - started)
 
     def check(self, response: httpx.Response) -> httpx.Response:
         """Map a final response's status to the API's error codes."""
         status = response.status_code
         if status < 400:
             return response
-        message = self.error_message(response)
+        message = redact(self.error_message(response), self.policy.redact)
         if status in (401, 403):
             raise SystemAuthFailed(f"{self.system} rejected the credentials: {message}")
         if status == 429:

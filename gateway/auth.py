@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -46,14 +47,18 @@ def bearer(header: str | None) -> str | None:
 
 
 def resolve(store: Store, token: str) -> Principal:
-    """The principal a bearer token stands for (blocking; run off the loop)."""
+    """The principal a bearer token stands for (blocking; run off the loop).
+
+    The lookup is by the SHA-256 of the token, so timing reveals nothing about
+    a stored token; the final comparison is constant-time all the same.
+    """
     digest = hash_secret(token)
     with store.read() as session:
         if token.startswith(ADMIN_PREFIX):
             key = session.exec(
                 select(AdminKey).where(AdminKey.key_hash == digest, AdminKey.revoked_at.is_(None))  # type: ignore[union-attr]
             ).first()
-            if key:
+            if key and hmac.compare_digest(key.key_hash, digest):
                 return Principal(key.organization_id)
         elif token.startswith(TOKEN_PREFIX):
             row = session.exec(
@@ -65,6 +70,6 @@ def resolve(store: Store, token: str) -> Principal:
                     Connection.status != "DISCONNECTED",
                 )
             ).first()
-            if row:
+            if row and hmac.compare_digest(row[0].token_hash, digest):
                 return Principal(row[1].organization_id, row[1].id)
     raise Unauthenticated("the bearer token is not valid")

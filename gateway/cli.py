@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
 import uvicorn
+from cryptography.fernet import Fernet
 
 from connectors.catalog_doc import render
 
 from .app import SANDBOX_PREFIX, create_app
+from .keyrotation import rotate_key
+from .logs import configure_logging
 from .organizations import create_organization
-from .requestid import RequestIdLogFilter
 from .services import Services
 from .settings import Settings
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-
-
-def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler()
-    handler.addFilter(RequestIdLogFilter())
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    logging.basicConfig(level=level, handlers=[handler], force=True)
-    # httpx logs every URL at INFO; some vendors put keys in query strings.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -58,6 +48,21 @@ def create_org(args: argparse.Namespace) -> None:
     print(f"organization {created.organization.id}\nadmin key    {created.admin_key}  (shown once)")
 
 
+def rotate_key_command(args: argparse.Namespace) -> None:
+    settings = Settings.from_env()
+    new_key = Fernet.generate_key()
+    if settings.secret_key:  # printed before anything changes, so it cannot be lost
+        print(f"new key: {new_key.decode()}\nset PLANTGATE_SECRET_KEY to it (or to 'new,old' while processes restart)",
+              flush=True)
+    try:
+        done = rotate_key(settings, new_key)
+    except RuntimeError as exc:
+        sys.exit(f"rotate-key: {exc}")
+    where = f"key file {done.key_file} now holds only the new key" if done.key_file else "the old key is no longer needed"
+    print(f"re-encrypted {done.connections} connection(s) and {done.webhook_endpoints} webhook secret(s); {where}; "
+          "restart the gateway processes")
+
+
 def systems_doc(args: argparse.Namespace) -> None:
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(render(), encoding="utf-8")
@@ -77,11 +82,14 @@ def main(argv: list[str] | None = None) -> None:
     org.add_argument("name")
     org.add_argument("--credits", type=int, default=10)
     org.set_defaults(handler=create_org)
+    commands.add_parser(
+        "rotate-key", help="re-encrypt stored credentials and webhook secrets under a new key"
+    ).set_defaults(handler=rotate_key_command)
     doc = commands.add_parser("systems-doc", help="render docs/systems.md from the catalog")
     doc.add_argument("--output", default="docs/systems.md")
     doc.set_defaults(handler=systems_doc)
     args = parser.parse_args(argv)
-    configure_logging()
+    configure_logging(Settings.from_env().log_format)
     args.handler(args)
 
 

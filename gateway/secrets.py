@@ -18,13 +18,14 @@ def load_or_create_key(secret_key: str | None, data_dir: Path) -> list[bytes]:
     """Keys to decrypt with, newest first; the first one encrypts.
 
     `PLANTGATE_SECRET_KEY` may hold several comma-separated keys (rotation).
-    Without it, a key is generated once into the data directory.
+    Without it, a key is generated once into the data directory; the key file
+    holds one key a line (two only while `plantgate rotate-key` runs).
     """
     if secret_key:
         return [k.strip().encode() for k in secret_key.split(",") if k.strip()]
     path = data_dir / KEY_FILE
     if path.exists():
-        return [path.read_bytes().strip()]
+        return [line.strip() for line in path.read_bytes().splitlines() if line.strip()]
     data_dir.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -12,6 +12,9 @@ from .events.broker import make_broker
 from .events.bus import EventBus
 from .events.webhooks import WebhookService
 from .health import Health
+from .metrics import observe_upstream
+from .netguard import NetGuard
+from .ratelimit import RateLimiter
 from .secrets import CredentialVault, load_or_create_key
 from .settings import Settings
 from .store.engine import Store, make_engine, migrate
@@ -28,6 +31,8 @@ class Services:
     bus: EventBus
     health: Health
     webhooks: WebhookService
+    guard: NetGuard
+    limiter: RateLimiter
 
     @classmethod
     def start(cls, settings: Settings) -> "Services":
@@ -36,17 +41,21 @@ class Services:
         migrate(engine)
         store = Store(engine)
         vault = CredentialVault(load_or_create_key(settings.secret_key, settings.data_dir))
+        guard = NetGuard(settings)
         policy = HttpPolicy(
             connect_timeout=settings.upstream_connect_timeout,
             read_timeout=settings.upstream_read_timeout,
             retries=settings.upstream_retries,
+            max_connections=settings.upstream_concurrency,
+            observe=observe_upstream,
+            transport=guard.transport,
         )
-        pool = ConnectorPool(vault, policy)
+        pool = ConnectorPool(vault, policy, guard)
         bus = EventBus(make_broker(settings.redis_url))
         connections = ConnectionService(store, pool, bus)
         health = Health(store, bus, settings)
-        webhooks = WebhookService(store, vault, bus)
-        return cls(settings, store, pool, connections, SchemaCache(), bus, health, webhooks)
+        webhooks = WebhookService(store, vault, bus, guard)
+        return cls(settings, store, pool, connections, SchemaCache(), bus, health, webhooks, guard, RateLimiter(settings))
 
     async def aclose(self) -> None:
         await self.pool.aclose()

@@ -48,6 +48,22 @@ class Settings:
     webhook_timeout: float = 10.0
     webhook_backoff_base: float = 30.0
     webhook_max_age: float = 86400.0
+    # Per-request cost limits and protocol (README "Limits and protocol")
+    max_depth: int = 15
+    max_aliases: int = 50
+    max_tokens: int = 5000
+    max_complexity: int = 20000
+    introspection_for_connections: bool = True
+    apq_cache_size: int = 1000
+    ws_init_timeout: float = 10.0
+    # Hardening: rate limits (requests per minute; 0 = off), upstream concurrency, SSRF, logs
+    rate_limit_per_token: int = 600
+    rate_limit_per_org: int = 3000
+    upstream_concurrency: int = 10
+    allow_private_networks: bool = False
+    allowed_hosts: tuple[str, ...] = ()
+    allow_insecure_http: bool = False
+    log_format: str = "text"
 
     @property
     def effective_database_url(self) -> str:
@@ -89,6 +105,20 @@ class Settings:
             "webhook_timeout": float(env.get("PLANTGATE_WEBHOOK_TIMEOUT", "10")),
             "webhook_backoff_base": float(env.get("PLANTGATE_WEBHOOK_BACKOFF_BASE", "30")),
             "webhook_max_age": float(env.get("PLANTGATE_WEBHOOK_MAX_AGE", "86400")),
+            "max_depth": int(env.get("PLANTGATE_MAX_DEPTH", "15")),
+            "max_aliases": int(env.get("PLANTGATE_MAX_ALIASES", "50")),
+            "max_tokens": int(env.get("PLANTGATE_MAX_TOKENS", "5000")),
+            "max_complexity": int(env.get("PLANTGATE_MAX_COMPLEXITY", "20000")),
+            "introspection_for_connections": _flag(env.get("PLANTGATE_INTROSPECTION_FOR_CONNECTIONS"), True),
+            "apq_cache_size": int(env.get("PLANTGATE_APQ_CACHE_SIZE", "1000")),
+            "ws_init_timeout": float(env.get("PLANTGATE_WS_INIT_TIMEOUT", "10")),
+            "rate_limit_per_token": int(env.get("PLANTGATE_RATE_LIMIT_PER_TOKEN", "600")),
+            "rate_limit_per_org": int(env.get("PLANTGATE_RATE_LIMIT_PER_ORG", "3000")),
+            "upstream_concurrency": int(env.get("PLANTGATE_UPSTREAM_CONCURRENCY", "10")),
+            "allow_private_networks": _flag(env.get("PLANTGATE_ALLOW_PRIVATE_NETWORKS"), False),
+            "allowed_hosts": tuple(h.strip() for h in env.get("PLANTGATE_ALLOWED_HOSTS", "").split(",") if h.strip()),
+            "allow_insecure_http": _flag(env.get("PLANTGATE_ALLOW_INSECURE_HTTP"), False),
+            "log_format": env.get("PLANTGATE_LOG_FORMAT", "text").strip().lower(),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -73,6 +73,20 @@ def upkeep_sandbox() -> Iterator[ServerThread]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def tryton_scratch() -> Iterator[Any]:
+    """One trytond on its own copy of the seeded database, for the Tryton modules that write.
+
+    Those tests count relative to what they find, so they share it; the read-mapping
+    tests keep their own untouched copy.
+    """
+    from tests.tryton_server import serve_copy
+
+    server = serve_copy()
+    yield server
+    server.stop()
+
+
 def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
     """Settings from the environment (e.g. PLANTGATE_UI_ASSETS), pinned where tests need it."""
     values: dict[str, Any] = {
@@ -83,6 +97,11 @@ def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
         "upstream_read_timeout": 3.0,
         "upstream_retries": 1,
         "scheduler": False,  # sync tests start their own gateways with the scheduler on
+        # Sandboxes and webhook receivers listen on plain-http loopback, which production refuses.
+        "allowed_hosts": ("127.0.0.1",),
+        "allow_insecure_http": True,
+        "rate_limit_per_token": 0,  # tests of the limits turn them on
+        "rate_limit_per_org": 0,
     }
     values.update(overrides)
     return Settings.from_env(**values)

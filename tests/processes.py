@@ -36,6 +36,11 @@ FAST_ENV = {
     "PLANTGATE_UPSTREAM_RETRIES": "0",
     "PLANTGATE_UPSTREAM_CONNECT_TIMEOUT": "2",
     "PLANTGATE_UPSTREAM_READ_TIMEOUT": "2",
+    # Sandboxes and receivers listen on plain-http loopback, which production refuses.
+    "PLANTGATE_ALLOWED_HOSTS": "127.0.0.1",
+    "PLANTGATE_ALLOW_INSECURE_HTTP": "1",
+    "PLANTGATE_RATE_LIMIT_PER_TOKEN": "0",
+    "PLANTGATE_RATE_LIMIT_PER_ORG": "0",
 }
 
 

@@ -17,7 +17,6 @@ import secrets
 import time
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import or_
@@ -25,6 +24,8 @@ from sqlmodel import Session, select
 
 from schema.errors import BadUserInput, NotFound
 
+from ..metrics import WEBHOOK_DELIVERIES
+from ..netguard import ForbiddenAddress, NetGuard
 from ..secrets import CredentialVault
 from ..settings import Settings
 from ..store.engine import Store
@@ -55,19 +56,22 @@ def _utc(value):  # noqa: ANN001, ANN202
 class WebhookService:
     """What the admin API does with endpoints and deliveries."""
 
-    def __init__(self, store: Store, vault: CredentialVault, bus: EventBus) -> None:
+    def __init__(self, store: Store, vault: CredentialVault, bus: EventBus, guard: NetGuard) -> None:
         self.store = store
         self.vault = vault
         self.bus = bus
+        self.guard = guard
+
+    async def create(self, organization_id: str, url: str, events: list[str]) -> tuple[WebhookEndpoint, str]:
+        """Register an endpoint whose URL passed the SSRF guard (https unless insecure http is allowed)."""
+        await self.guard.check_url(url, field="url", https_required=True)
+        return await self.store.run(self.create_endpoint, organization_id, url, events)
 
     def create_endpoint(self, organization_id: str, url: str, events: list[str]) -> tuple[WebhookEndpoint, str]:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise BadUserInput(f"'{url}' is not an http(s) URL", field="url")
         unknown = sorted(set(events) - set(EVENT_TYPES) - {"*"})
         if unknown:
             raise BadUserInput(f"unknown event type(s): {', '.join(unknown)}", field="events")
-        secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+        secret = new_webhook_secret()
         with self.store.write() as session:
             endpoint = WebhookEndpoint(
                 organization_id=organization_id,
@@ -75,6 +79,15 @@ class WebhookService:
                 events=sorted(set(events)),
                 secret_encrypted=self.vault.encrypt({"secret": secret}),
             )
+            session.add(endpoint)
+        return endpoint, secret
+
+    def rotate_secret(self, organization_id: str, endpoint_id: str) -> tuple[WebhookEndpoint, str]:
+        """A new signing secret for an endpoint; deliveries sent from now on are signed with it."""
+        secret = new_webhook_secret()
+        with self.store.write() as session:
+            endpoint = _owned_endpoint(session, organization_id, endpoint_id)
+            endpoint.secret_encrypted = self.vault.encrypt({"secret": secret})
             session.add(endpoint)
         return endpoint, secret
 
@@ -131,6 +144,10 @@ class WebhookService:
         return delivery
 
 
+def new_webhook_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
 def _owned_endpoint(session: Session, organization_id: str, endpoint_id: str) -> WebhookEndpoint:
     endpoint = session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None or endpoint.organization_id != organization_id or endpoint.deleted_at is not None:
@@ -141,7 +158,9 @@ def _owned_endpoint(session: Session, organization_id: str, endpoint_id: str) ->
 class WebhookDeliverer:
     """Sends due deliveries; run every scheduler tick by every process (leases keep them apart)."""
 
-    def __init__(self, store: Store, vault: CredentialVault, settings: Settings, owner: str, concurrency: int = 16) -> None:
+    def __init__(
+        self, store: Store, vault: CredentialVault, settings: Settings, owner: str, guard: NetGuard, concurrency: int = 16
+    ) -> None:
         self.store = store
         self.vault = vault
         self.settings = settings
@@ -149,7 +168,9 @@ class WebhookDeliverer:
         self.concurrency = concurrency
         self.in_flight: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self.client = httpx.AsyncClient(timeout=settings.webhook_timeout, follow_redirects=False)
+        # Every delivery dials through the SSRF guard: a URL re-pointed at an internal address is refused.
+        transport = guard.transport(httpx.Limits(max_connections=concurrency))
+        self.client = httpx.AsyncClient(timeout=settings.webhook_timeout, follow_redirects=False, transport=transport)
 
     async def tick(self) -> None:
         free = self.concurrency - len(self.in_flight)
@@ -211,6 +232,8 @@ class WebhookDeliverer:
                 error = f"HTTP {status}"
         except httpx.HTTPError as exc:
             error = type(exc).__name__
+        except ForbiddenAddress as exc:
+            error = exc.message
         try:
             await self.store.run(self._record, job["id"], status, error, int((time.monotonic() - started) * 1000))
         finally:
@@ -228,6 +251,7 @@ class WebhookDeliverer:
             delivery.lease_owner = delivery.lease_expires_at = None
             if error is None:
                 delivery.status, delivery.delivered_at, delivery.next_attempt_at = "DELIVERED", now, None
+                WEBHOOK_DELIVERIES.labels(outcome="delivered").inc()
             else:
                 wait = self.settings.webhook_backoff_base * 2 ** (delivery.attempts - 1)
                 retry_at = now + timedelta(seconds=wait)
@@ -235,6 +259,7 @@ class WebhookDeliverer:
                     delivery.status, delivery.next_attempt_at = "FAILED", None
                 else:
                     delivery.next_attempt_at = retry_at
+                WEBHOOK_DELIVERIES.labels(outcome="failed" if delivery.status == "FAILED" else "retrying").inc()
             session.add(delivery)
 
     async def aclose(self) -> None:

@@ -98,8 +98,14 @@ class WebhookMutation:
         self, info: strawberry.Info, url: str, events: Optional[list[str]] = None
     ) -> WebhookEndpointCreated:
         ctx: RequestContext = info.context
+        endpoint, secret = await ctx.services.webhooks.create(ctx.principal.organization_id, url, events or [])
+        return WebhookEndpointCreated(endpoint=WebhookEndpointInfo.of(endpoint), secret=secret)
+
+    @strawberry.mutation(description="Replace an endpoint's signing secret; the new one is shown once and signs every delivery from now on.")
+    async def rotate_webhook_secret(self, info: strawberry.Info, id: strawberry.ID) -> WebhookEndpointCreated:  # noqa: A002
+        ctx: RequestContext = info.context
         endpoint, secret = await ctx.services.store.run(
-            ctx.services.webhooks.create_endpoint, ctx.principal.organization_id, url, events or []
+            ctx.services.webhooks.rotate_secret, ctx.principal.organization_id, str(id)
         )
         return WebhookEndpointCreated(endpoint=WebhookEndpointInfo.of(endpoint), secret=secret)
 

@@ -1,7 +1,8 @@
-"""`/graphql`: authenticate, pick the caller's schema, execute, format errors.
+"""`/graphql`: authenticate, pick the caller's schema, check the document, execute, format errors.
 
 Admin keys get the admin schema; a connection token gets the schema built for
 its connection's extension (shared by every connection with the same one).
+The HTTP wire rules live in `http.py`, the cost limits in `limits.py`.
 """
 
 from __future__ import annotations
@@ -9,38 +10,35 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, get_operation_ast
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from strawberry.asgi import GraphQL
-from cross_web import HTTPException
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
-from schema.errors import BadUserInput, PlantgateError, Unauthenticated
-from schema.model import Extension
+from schema.errors import BadUserInput, PlantgateError, RateLimited, Unauthenticated
 
 from .. import auth
+from ..ratelimit import retry_after_header
 from ..requestid import current_request_id
 from ..services import Services
 from .admin import admin_schema
 from .context import RequestContext
-from .errors import format_error
+from .errors import RequestError, format_error
+from .http import HttpError, GraphQLRequest, is_request_error, read_request, respond, response_media_type, result_body
 from .ide import render_ide
+from .limits import Limits
+from .persisted import Persisted, PersistedQueries
 from .source import ConnectionSource
 
 
 class PlantgateView(GraphQL):
-    """Strawberry's HTTP handling, with our error format and our GraphiQL page."""
+    """Strawberry's view, used for WebSocket subscriptions: our error format and GraphiQL page."""
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
-        request_id = current_request_id.get()
-        data: GraphQLHTTPResponse = {"data": result.data}
-        if result.errors:
-            data["errors"] = [format_error(e, request_id) for e in result.errors]
-        if result.extensions:
-            data["extensions"] = result.extensions
-        return data
+        return result_body(result, current_request_id.get())  # type: ignore[return-value]
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return render_ide(request)
@@ -51,21 +49,63 @@ class GraphQLEndpoint:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.persisted = PersistedQueries(services.settings.apq_cache_size)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
         if request.method == "GET" and _wants_html(request) and "query" not in request.query_params:
             await render_ide(request)(scope, receive, send)
             return
+        media = response_media_type(request.headers.get("accept"))
         try:
             context, schema = await self.resolve(request)
-            # A view is a few attributes: made per request, so evicted schemas are freed.
-            response = await PlantgateView(schema).run(request, context=context)
+            response = await self.run(request, context, schema, media)
+        except RateLimited as exc:  # the caller's request rate (see ratelimit.py)
+            response = error_response(exc, 429, media, retry_after_header(exc))
         except PlantgateError as exc:
-            response = error_response(exc, 401 if isinstance(exc, Unauthenticated) else 400)
-        except HTTPException as exc:  # malformed HTTP request: bad JSON, no query, GET mutation
-            response = error_response(BadUserInput(exc.reason), exc.status_code)
+            response = error_response(exc, 401 if isinstance(exc, Unauthenticated) else 400, media)
+        except HttpError as exc:  # not a well-formed GraphQL-over-HTTP request
+            response = error_response(BadUserInput(exc.message), exc.status, media, exc.headers)
         await response(scope, receive, send)
+
+    async def run(self, request: Request, context: RequestContext, schema: strawberry.Schema, media: str) -> Response:
+        """One GraphQL-over-HTTP request: read, check (APQ, parse, method, limits), execute."""
+        params = await read_request(request)
+        request_id = current_request_id.get()
+        try:
+            persisted, allowed = self.prepare(request.method, params, context, schema)
+        except RequestError as exc:
+            return respond({"errors": [format_error(e, request_id) for e in exc.errors]}, media)
+        result = await schema.execute(
+            persisted.query,
+            variable_values=params.variables,
+            context_value=context,
+            operation_name=params.operation_name,
+            allowed_operation_types=allowed,
+            operation_extensions=params.extensions,
+        )
+        if not is_request_error(result):
+            self.persisted.remember(persisted)
+        return respond(result_body(result, request_id), media)
+
+    def prepare(
+        self, method: str, params: GraphQLRequest, context: RequestContext, schema: strawberry.Schema
+    ) -> tuple[Persisted, set[OperationType]]:
+        """The query to run and the operation types allowed; RequestError or HttpError otherwise."""
+        try:
+            persisted = self.persisted.resolve(context.principal.organization_id, params.query, params.extensions)
+        except PlantgateError as exc:  # APQ: unknown hash, hash mismatch
+            raise RequestError([GraphQLError(exc.message, original_error=exc)]) from None
+        if persisted.query is None:
+            raise HttpError(400, "no GraphQL query in the request: send 'query'")
+        limits = Limits.for_caller(self.services.settings, context.principal.is_admin)
+        document = limits.vet(schema._schema, persisted.query, params.variables)
+        operation = _operation(document, params.operation_name)
+        if operation.operation.value == OperationType.SUBSCRIPTION.value:
+            raise RequestError([GraphQLError("subscriptions are served over WebSocket (graphql-transport-ws) on this path")])
+        if method == "GET" and operation.operation.value != OperationType.QUERY.value:
+            raise HttpError(405, "only queries may be sent with GET: send mutations with POST", {"Allow": "POST"})
+        return persisted, {OperationType.QUERY, OperationType.MUTATION}
 
     async def resolve(self, request: Request) -> tuple[RequestContext, strawberry.Schema]:
         token = auth.bearer(request.headers.get("authorization"))
@@ -77,6 +117,7 @@ class GraphQLEndpoint:
         """The caller's context and schema: admin, or the token's connection."""
         services = self.services
         principal = await services.store.run(auth.resolve, services.store, token)
+        await services.limiter.hit(principal, token)
         context = RequestContext(request=request, services=services, principal=principal)
         if principal.is_admin:
             return context, admin_schema
@@ -87,19 +128,23 @@ class GraphQLEndpoint:
         context.source = ConnectionSource(
             connection, connector, services.store, services.health, services.bus, services.settings.max_page_size
         )
-        return context, services.schemas.get(extension_of(connection))
+        return context, services.schemas.get(connector.config.extension)
 
 
-def error_response(exc: PlantgateError, status: int) -> Response:
+def error_response(exc: PlantgateError, status: int, media: str, headers: dict[str, str] | None = None) -> Response:
     """A request-level error as a GraphQL response body, with a fitting HTTP status."""
     body = {"errors": [format_error(GraphQLError(exc.message, original_error=exc), current_request_id.get())]}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, headers=headers)
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return respond(body, media, status, headers)
 
 
-def extension_of(connection: Any) -> Extension:
-    """A connection's schema extension (custom fields and objects come with their issue)."""
-    return Extension()
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
+    operation = get_operation_ast(document, name)
+    if operation is None:
+        message = f"no operation named '{name}' in the document" if name else "the document has several operations: send 'operationName'"
+        raise RequestError([GraphQLError(message)])
+    return operation
 
 
 def _wants_html(request: Request) -> bool:

@@ -39,3 +39,11 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     extensions["requestId"] = request_id
     formatted["extensions"] = extensions
     return formatted
+
+
+class RequestError(Exception):
+    """GraphQL request errors: the operation never started, so the response carries no `data`."""
+
+    def __init__(self, errors: list[GraphQLError]) -> None:
+        super().__init__(errors[0].message)
+        self.errors = errors

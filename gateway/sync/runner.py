@@ -17,6 +17,7 @@ from schema.entities import BY_NAME
 from schema.errors import PlantgateError, RateLimited, SystemAuthFailed, SystemUnreachable
 
 from .. import replica
+from ..metrics import SYNC_FAILURES, SYNC_RECORDS, SYNC_RUNS
 from ..services import Services
 from ..status import ACTIVE, DISCONNECTED, REAUTH_REQUIRED, UNREACHABLE, set_status
 from ..store.event_tables import Event
@@ -70,14 +71,19 @@ class SyncRunner:
             log.warning("lost the sync lease of %s; another process continues", connection_id)
             return
         except PlantgateError as exc:
+            SYNC_RUNS.labels(outcome="failed").inc()
+            SYNC_FAILURES.labels(code=exc.code).inc()
             outcome = self._failure(exc, plan.failures + 1, connection)
             await self._finish(connection, outcome, "sync.failed", {"error": exc.message, "code": exc.code}, claimed_at, False)
             return
         except Exception:  # noqa: BLE001 - a bug must not stop the scheduler
             log.exception("sync of %s failed", connection_id)
+            SYNC_RUNS.labels(outcome="failed").inc()
+            SYNC_FAILURES.labels(code="INTERNAL").inc()
             outcome = Outcome(None, self._backoff(plan.failures + 1), plan.failures + 1, "internal error")
             await self._finish(connection, outcome, "sync.failed", {"error": "internal error", "code": "INTERNAL"}, claimed_at, False)
             return
+        SYNC_RUNS.labels(outcome="succeeded").inc()
         outcome = Outcome(ACTIVE, with_jitter(self._interval(connection), self.settings.sync_jitter), 0)
         await self._finish(connection, outcome, "sync.completed", {"mode": FULL if full else INCREMENTAL, "records": totals}, claimed_at, full)
 
@@ -97,6 +103,7 @@ class SyncRunner:
                 raise
             last = page.next_cursor is None
             events = await store.run(self._commit_page, connection, entity, page.records, page.next_cursor, last, status_field)
+            SYNC_RECORDS.labels(entity=entity).inc(len(page.records))
             await self.services.bus.publish(*events)
             if last:
                 return state.records_synced + len(page.records)

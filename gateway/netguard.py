@@ -1,0 +1,192 @@
+"""SSRF protection: which addresses the gateway may call for customers (instances, webhooks).
+
+A URL is judged by every address its host resolves to, so a name pointing at
+loopback or the cloud metadata service is refused like the address itself, and
+odd spellings (`2130706433`, `[::ffff:127.0.0.1]`) are caught by the resolver.
+The check runs when a URL is registered and again on every new socket: the
+guarded transport dials exactly the address it checked, so a DNS answer that
+changes after registration (rebinding) cannot redirect a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+from typing import Awaitable, Callable, Iterable
+from urllib.parse import urlsplit
+
+import httpcore
+import httpx
+
+from schema.errors import BadUserInput, SystemUnreachable
+
+from .settings import Settings
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "metadata.goog", "instance-data"})
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200", "169.254.170.2")
+)
+
+
+class ForbiddenAddress(SystemUnreachable):
+    """A call was about to reach an address the guard refuses (e.g. after a DNS change)."""
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """Every address the operating system's resolver gives for `host`."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def classify(address: Address) -> str | None:
+    """Why an address is refused by default (None: a public address)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if address in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    if address.is_unspecified:
+        return "an unspecified address"
+    if address.is_loopback:
+        return "a loopback address"
+    if address.is_link_local:
+        return "a link-local address"
+    if address.is_multicast or address.is_reserved:
+        return "a reserved address"
+    if address.is_private or not address.is_global:
+        return "a private address"
+    return None
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    """`PLANTGATE_ALLOWED_HOSTS`: CIDRs, exact host names, or `.suffix` domains."""
+
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    names: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(cls, entries: Iterable[str]) -> "Allowlist":
+        networks, names = [], set()
+        for entry in (e.strip().lower() for e in entries):
+            if not entry:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                names.add(entry)
+        return cls(tuple(networks), frozenset(names))
+
+    def has_name(self, host: str) -> bool:
+        host = host.lower().rstrip(".")
+        return host in self.names or any(n.startswith(".") and host.endswith(n) for n in self.names)
+
+    def has_address(self, address: Address) -> bool:
+        return any(address in network for network in self.networks)
+
+
+class NetGuard:
+    """Decides whether the gateway may call a URL or dial an address."""
+
+    def __init__(self, settings: Settings, resolver: Resolver = system_resolver) -> None:
+        self.allow_private = settings.allow_private_networks
+        self.allow_insecure_http = settings.allow_insecure_http
+        self.allowlist = Allowlist.parse(settings.allowed_hosts)
+        self.resolver = resolver
+        self.sandbox_prefix: str | None = None
+        self.self_address: tuple[str, int] | None = None
+        if settings.sandboxes:  # the demo sandboxes are served by this gateway itself
+            public = urlsplit(settings.effective_public_url)
+            self.sandbox_prefix = settings.effective_public_url.rstrip("/") + "/sandboxes/"
+            self.self_address = ((public.hostname or "").lower(), public.port or _default_port(public.scheme))
+
+    async def check_url(self, url: str, *, field: str, https_required: bool) -> None:
+        """Refuse (BAD_USER_INPUT) a URL the gateway must not call; resolves its host."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme not in ("http", "https") or not host:
+            raise BadUserInput(f"{field} '{url}' is not an http(s) URL with a host", field=field)
+        if self.sandbox_prefix and url.startswith(self.sandbox_prefix):
+            return
+        if parts.scheme != "https" and https_required and not self.allow_insecure_http:
+            raise BadUserInput(f"{field} must use https (PLANTGATE_ALLOW_INSECURE_HTTP allows http)", field=field)
+        try:
+            port = parts.port or _default_port(parts.scheme)
+            await self.addresses(host, port)
+        except ForbiddenAddress as exc:
+            raise BadUserInput(f"{field} is not allowed: {exc.message}", field=field) from None
+        except (OSError, ValueError, UnicodeError):
+            raise BadUserInput(f"{field} host '{host}' cannot be resolved", field=field) from None
+
+    async def addresses(self, host: str, port: int) -> list[str]:
+        """The addresses to dial for `host`; ForbiddenAddress if any answer is refused."""
+        host = host.lower().strip("[]")
+        if self.self_address == (host, port):
+            return [host]
+        if host.rstrip(".") in METADATA_HOSTS:
+            raise ForbiddenAddress(f"'{host}' is a cloud metadata service")
+        resolved = await self.resolver(host, port)
+        if not resolved:
+            raise OSError(f"no address for {host}")
+        named = self.allowlist.has_name(host)
+        for text in resolved:
+            address = ipaddress.ip_address(text.split("%", 1)[0])
+            reason = classify(address)
+            if reason is None or self._allowed(address, reason, named):
+                continue
+            where = f"{host} is" if host == text else f"'{host}' resolves to {text},"
+            raise ForbiddenAddress(f"{where} {reason}")
+        return resolved
+
+    def _allowed(self, address: Address, reason: str, named: bool) -> bool:
+        if reason == "a cloud metadata address":
+            return False  # never, not even when allowlisted
+        if named or self.allowlist.has_address(address):
+            return True
+        return reason == "a private address" and self.allow_private
+
+    def transport(self, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+        """An httpx transport whose every new socket goes through this guard."""
+        return GuardedTransport(self, limits)
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolves, checks, then dials the checked address itself (pinned: no second lookup)."""
+
+    def __init__(self, guard: NetGuard, inner: httpcore.AsyncNetworkBackend) -> None:
+        self.guard = guard
+        self.inner = inner
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                          socket_options: Iterable | None = None) -> httpcore.AsyncNetworkStream:
+        try:
+            addresses = await self.guard.addresses(host, port)
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}") from exc
+        return await self.inner.connect_tcp(addresses[0], port, timeout=timeout, local_address=local_address,
+                                            socket_options=socket_options)
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable | None = None) -> httpcore.AsyncNetworkStream:
+        raise ForbiddenAddress("unix sockets are not dialled")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport with the guarded network backend (TLS still verifies the host name)."""
+
+    def __init__(self, guard: NetGuard, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits, trust_env=False)
+        # httpx offers no public hook for the network backend; its pool keeps it here.
+        pool = self._pool
+        pool._network_backend = GuardedBackend(guard, pool._network_backend)  # type: ignore[attr-defined]
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80

@@ -1,0 +1,204 @@
+"""Fuzzing the GraphQL API of a running gateway: generated documents, bodies and headers.
+
+Schema-driven cases come from schemathesis (GraphQL introspection of the
+caller's own schema: admin, and a connection's data schema); raw HTTP cases
+from hypothesis. Every answer must be below 500, free of stack traces, and
+free of the other organization's ids, names and secrets. Example counts keep
+the whole module to about two minutes (PLANTGATE_FUZZ_EXAMPLES scales them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.generation.modes import GenerationMode
+
+from connectors.sandboxkit import ServerThread
+from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from gateway.graphql.ids import parse_global_id
+from schema.errors import BadUserInput
+from tests.conftest import Gateway, _start_gateway
+from tests.helpers import data
+
+SCALE = float(os.environ.get("PLANTGATE_FUZZ_EXAMPLES", "1"))
+FUZZ = settings(
+    print_blob=True,
+    deadline=None,
+    derandomize=True,  # the same cases on every run: a CI failure reproduces locally
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    database=None,
+)
+# The data schema's free-form `JSON` scalar (remoteData, metadata): any JSON value.
+schemathesis.graphql.scalar(
+    "JSON",
+    st.one_of(
+        st.text(max_size=20).map(schemathesis.graphql.nodes.String),
+        st.integers(-1000, 1000).map(schemathesis.graphql.nodes.Int),
+        st.booleans().map(schemathesis.graphql.nodes.Boolean),
+        st.just(schemathesis.graphql.nodes.Null),
+    ),
+)
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+TRACE_MARKERS = ("Traceback", 'File "', "site-packages", ".py\", line")
+
+
+@dataclass
+class Tenant:
+    admin_key: str
+    token: str
+    connection_id: str
+    markers: list[str]  # strings that must never reach another organization
+
+
+@pytest.fixture(scope="module")
+def fuzz_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """A gateway of its own (generated mutations change its state), rate limits off (thousands of requests)."""
+    tmp = tmp_path_factory.mktemp("gw-fuzz")
+    yield from _start_gateway(
+        tmp, f"sqlite:///{tmp / 'db.sqlite'}", "sqlite", rate_limit_per_token=0, rate_limit_per_org=0
+    )
+
+
+@pytest.fixture(scope="module")
+def tenants(fuzz_gateway: Gateway) -> Iterator[tuple[Tenant, Tenant]]:
+    """Two organizations, each with an UpKeep connection to its own sandbox."""
+    with ServerThread(create_upkeep_sandbox()) as sandbox_a, ServerThread(create_upkeep_sandbox()) as sandbox_b:
+        yield _tenant(fuzz_gateway, sandbox_a), _tenant(fuzz_gateway, sandbox_b)
+
+
+def _tenant(gateway: Gateway, sandbox: ServerThread) -> Tenant:
+    suffix = uuid.uuid4().hex[:10]
+    org_name = f"org-{suffix}"
+    admin = gateway.new_org(name=org_name)
+    created = data(gateway.connect(admin, sandbox.url, name=f"Plant {suffix}"))["createConnection"]
+    connection_id, token = created["connection"]["id"], created["token"]
+    nodes = data(gateway.gql(token, "{ workOrders(first: 3) { nodes { id } } }"))["workOrders"]["nodes"]
+    markers = [admin, token, connection_id, org_name, f"Plant {suffix}", *(n["id"] for n in nodes)]
+    return Tenant(admin, token, connection_id, markers)
+
+
+def assert_safe(status: int, text: str, other: Tenant, own_connections: set[str] | None) -> None:
+    """No 5xx, no stack trace, nothing of the other tenant, only own connections' global ids."""
+    assert status < 500, text[:2000]
+    for marker in TRACE_MARKERS:
+        assert marker not in text, text[:2000]
+    for marker in other.markers:
+        assert marker not in text, f"another organization's {marker!r} leaked: {text[:2000]}"
+    if own_connections is not None:
+        for value in _strings(json.loads(text)):
+            try:
+                connection_id, _, _ = parse_global_id(value)
+            except BadUserInput:
+                continue
+            assert connection_id in own_connections, f"foreign global id {value}"
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def fuzz(examples: int) -> settings:
+    return settings(FUZZ, max_examples=max(1, int(examples * SCALE)))
+
+
+# -- schema-driven: schemathesis over each caller's own schema ------------------------
+
+
+@pytest.mark.parametrize("caller", ["admin", "connection"])
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_schema_driven_requests_are_safe(fuzz_gateway, tenants, caller, mode):
+    a, b = tenants
+    token = a.admin_key if caller == "admin" else a.token
+    headers = {"Authorization": f"Bearer {token}"}
+    api = schemathesis.graphql.from_url(f"{fuzz_gateway.url}/graphql", headers=headers, timeout=30)
+    own = {a.connection_id} if caller == "connection" else None
+
+    @fuzz(150)
+    @given(case=api.as_strategy(generation_mode=mode), accept=st.sampled_from([GRAPHQL_RESPONSE, "application/json"]))
+    def run(case: Any, accept: str) -> None:
+        response = case.call(headers={**headers, "Accept": accept}, timeout=30)
+        assert_safe(response.status_code, response.text, b, own)
+        executed = "data" in response.json()
+        # GraphQL over HTTP: a request error is a 400 under graphql-response+json, a 200 under legacy JSON.
+        assert response.status_code == (200 if executed or accept != GRAPHQL_RESPONSE else 400), response.text
+
+    run()
+
+
+# -- raw HTTP: whatever a client may send ------------------------------------------------
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+_bodies = st.one_of(
+    st.binary(max_size=300),
+    _json_values.map(lambda v: json.dumps(v).encode()),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "query": st.one_of(st.text(max_size=200), _json_values),
+            "variables": _json_values,
+            "operationName": st.one_of(st.text(max_size=20), _json_values),
+            "extensions": _json_values,
+        },
+    ).map(lambda v: json.dumps(v).encode()),
+)
+_content_types = st.sampled_from(["application/json", "application/json; charset=utf-8", "text/plain", "", "multipart/form-data"])
+_accepts = st.sampled_from(["", GRAPHQL_RESPONSE, "application/json", "*/*", "text/html", f"{GRAPHQL_RESPONSE};q=x"])
+
+
+@pytest.mark.parametrize("caller", ["admin", "connection"])
+def test_arbitrary_http_bodies_are_safe(fuzz_gateway, tenants, caller):
+    a, b = tenants
+    token = a.admin_key if caller == "admin" else a.token
+
+    @fuzz(150)
+    @given(body=_bodies, content_type=_content_types, accept=_accepts)
+    def run(body: bytes, content_type: str, accept: str) -> None:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": content_type, "Accept": accept}
+        response = httpx.post(f"{fuzz_gateway.url}/graphql", content=body, headers=headers, timeout=30)
+        assert_safe(response.status_code, response.text, b, None)
+        assert response.headers["content-type"].split(";")[0] in ("application/json", GRAPHQL_RESPONSE)
+        assert response.json().get("errors") or "data" in response.json()
+
+    run()
+
+
+@given(params=st.dictionaries(st.sampled_from(["query", "variables", "operationName", "extensions"]), st.text(max_size=80)))
+@fuzz(100)
+def test_arbitrary_get_parameters_are_safe(fuzz_gateway, tenants, params):
+    a, b = tenants
+    headers = {"Authorization": f"Bearer {a.token}", "Accept": "application/json"}
+    response = httpx.get(f"{fuzz_gateway.url}/graphql", params=params, headers=headers, timeout=30)
+    assert_safe(response.status_code, response.text, b, {a.connection_id})
+
+
+@given(authorization=st.text(max_size=60), query=st.sampled_from(["{ credits { total } }", "{ connection { id name } }"]))
+@fuzz(60)
+def test_arbitrary_credentials_are_401_or_own_data(fuzz_gateway, tenants, authorization, query):
+    a, b = tenants
+    try:
+        response = httpx.post(f"{fuzz_gateway.url}/graphql", json={"query": query},
+                              headers={"Authorization": authorization}, timeout=30)
+    except (httpx.LocalProtocolError, UnicodeEncodeError):
+        return  # not a header a client could send
+    assert_safe(response.status_code, response.text, b, None)
+    assert response.status_code in (400, 401)

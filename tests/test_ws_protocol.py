@@ -1,0 +1,123 @@
+"""graphql-transport-ws compliance on /graphql: each protocol violation gets its close code."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Iterator
+
+import pytest
+import websockets
+
+from tests.conftest import Gateway, _start_gateway
+from tests.helpers import data
+
+STATUS = "subscription { connectionStatusChanged { connectionId status } }"
+
+
+@pytest.fixture(scope="module")
+def ws_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    tmp = tmp_path_factory.mktemp("gw-wsproto")
+    yield from _start_gateway(tmp, f"sqlite:///{tmp / 'db.sqlite'}", "sqlite", ws_init_timeout=0.5)
+
+
+async def open_socket(gateway: Gateway) -> Any:
+    url = gateway.url.replace("http", "ws") + "/graphql"
+    return await websockets.connect(url, subprotocols=["graphql-transport-ws"])
+
+
+async def send(ws: Any, message: dict | str) -> None:
+    await ws.send(message if isinstance(message, str) else json.dumps(message))
+
+
+async def receive(ws: Any) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), 5))
+
+
+async def init(ws: Any, token: str) -> None:
+    await send(ws, {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+    assert (await receive(ws))["type"] == "connection_ack"
+
+
+async def closed_with(ws: Any) -> int:
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        while True:
+            await asyncio.wait_for(ws.recv(), 5)
+    return closed.value.rcvd.code
+
+
+async def test_no_connection_init_in_time_closes_4408(ws_gateway):
+    ws = await open_socket(ws_gateway)
+    assert await closed_with(ws) == 4408
+
+
+async def test_ping_is_answered_with_pong(ws_gateway):
+    ws = await open_socket(ws_gateway)
+    await init(ws, ws_gateway.new_org())
+    await send(ws, {"type": "ping", "payload": {"n": 1}})
+    assert (await receive(ws))["type"] == "pong"
+    await send(ws, {"type": "pong"})  # an unsolicited pong is allowed and unanswered
+    await send(ws, {"type": "ping"})
+    assert (await receive(ws))["type"] == "pong"
+    await ws.close()
+
+
+async def test_duplicate_operation_id_closes_4409(ws_gateway):
+    ws = await open_socket(ws_gateway)
+    await init(ws, ws_gateway.new_org())
+    await send(ws, {"id": "1", "type": "subscribe", "payload": {"query": STATUS}})
+    await send(ws, {"id": "1", "type": "subscribe", "payload": {"query": STATUS}})
+    assert await closed_with(ws) == 4409
+
+
+async def test_subscribe_before_connection_init_closes_4401(ws_gateway):
+    ws = await open_socket(ws_gateway)
+    await send(ws, {"id": "1", "type": "subscribe", "payload": {"query": STATUS}})
+    assert await closed_with(ws) == 4401
+
+
+async def test_second_connection_init_closes_4429(ws_gateway):
+    ws = await open_socket(ws_gateway)
+    await init(ws, ws_gateway.new_org())
+    await send(ws, {"type": "connection_init", "payload": {}})
+    assert await closed_with(ws) == 4429
+
+
+@pytest.mark.parametrize("payload", [{}, {"Authorization": "Bearer pg_admin_forged"}, {"Authorization": "Basic x"}, "junk"])
+async def test_unauthenticated_connection_init_closes_4403(ws_gateway, payload):
+    ws = await open_socket(ws_gateway)
+    await send(ws, {"type": "connection_init", "payload": payload})
+    assert await closed_with(ws) == 4403
+
+
+@pytest.mark.parametrize("message", [
+    "not json",
+    "[1, 2]",
+    {"type": 7},
+    {"type": "subscribe", "id": "1", "payload": "junk"},
+    {"type": "subscribe", "id": 1, "payload": {"query": STATUS}},
+    {"type": "subscribe", "id": "1", "payload": {"query": STATUS, "variables": [1]}},
+    {"type": "no-such-type"},
+])
+async def test_malformed_messages_close_4400(ws_gateway, message):
+    ws = await open_socket(ws_gateway)
+    await init(ws, ws_gateway.new_org())
+    await send(ws, message)
+    assert await closed_with(ws) == 4400
+
+
+async def test_over_limit_documents_get_an_error_message_and_the_socket_stays(ws_gateway):
+    admin = ws_gateway.new_org()
+    ws = await open_socket(ws_gateway)
+    await init(ws, admin)
+    bomb = " ".join(f"a{i}: credits {{ total }}" for i in range(51))
+    await send(ws, {"id": "bomb", "type": "subscribe", "payload": {"query": f"{{ {bomb} }}"}})
+    error = await receive(ws)
+    assert error["type"] == "error" and error["id"] == "bomb"
+    assert error["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["payload"][0]["extensions"]["limit"] == "maxAliases"
+    await send(ws, {"id": "q", "type": "subscribe", "payload": {"query": "{ credits { total } }"}})
+    answer = await receive(ws)
+    assert answer["type"] == "next" and data(answer["payload"])["credits"]["total"] == 100
+    assert (await receive(ws)) == {"id": "q", "type": "complete"}
+    await ws.close()
