@@ -14,15 +14,19 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from connectors.sandboxes import sandboxes
 
+from .connect_sessions import ConnectSessions
 from .events.webhooks import WebhookDeliverer
 from .graphql.endpoint import GraphQLEndpoint
 from .graphql.ide import PREFIX as IDE_PREFIX
 from .graphql.ide import serve_asset
 from .graphql.websocket import SubscriptionEndpoint
+from .metrics import MetricsMiddleware, metrics
+from .readiness import Readiness
 from .requestid import RequestIdMiddleware
 from .services import Services
 from .settings import Settings
 from .sync.scheduler import SyncScheduler
+from .ui.routes import ui_routes
 
 SANDBOX_PREFIX = "/sandboxes"
 
@@ -48,8 +52,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         scheduler = SyncScheduler(services) if settings.scheduler else None
         deliverer = None
         if scheduler:
-            deliverer = WebhookDeliverer(services.store, services.pool.vault, settings, scheduler.owner)
+            deliverer = WebhookDeliverer(services.store, services.pool.vault, settings, scheduler.owner, services.guard)
             scheduler.also_every_tick(deliverer.tick)
+            scheduler.also_every_tick(ConnectSessions(services.connections).expire_due)
             services.bus.after_publish(deliverer.tick)
             scheduler.start()
         app.state.scheduler = scheduler
@@ -64,14 +69,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     routes: list[BaseRoute] = [
         Route("/", lambda request: RedirectResponse("/graphql")),
         Route("/healthz", healthz),
+        Route("/readyz", Readiness(services.store, settings).endpoint),
+        Route("/metrics", metrics),
         Route(IDE_PREFIX + "{name}", serve_asset),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", SubscriptionEndpoint(graphql)),
+        *ui_routes(services),
     ]
     if settings.sandboxes:
         routes += [
             Mount(f"{SANDBOX_PREFIX}/{key}", app=spec.create_app()) for key, spec in sandboxes().items()
         ]
-    app = Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)], lifespan=lifespan)
+    middleware = [Middleware(RequestIdMiddleware), Middleware(MetricsMiddleware, routes=routes)]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.services = services
     return app

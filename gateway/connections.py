@@ -21,8 +21,9 @@ from schema.errors import BadUserInput, InsufficientCredits, NotFound
 from . import credits
 from .auth import TOKEN_PREFIX, hash_secret, new_secret
 from .events.bus import EventBus
-from .status import ACTIVE, DISCONNECTED, set_status
+from .status import ACTIVE, DISCONNECTED, PENDING, set_status
 from .store.engine import Store
+from .store.event_tables import Event
 from .store.tables import Connection, ConnectionStatusChange, ConnectionToken, utcnow
 from .sync import schedule
 from .upstream import ConnectorPool
@@ -86,14 +87,19 @@ class ConnectionService:
         self.bus = bus
 
     async def create(self, organization_id: str, request: NewConnection) -> tuple[Connection, str]:
+        cost = await self.precheck(organization_id, request)
+        connection, token, events = await self.store.run(self._insert, organization_id, request, cost)
+        await self.bus.publish(*events)
+        return connection, token  # type: ignore[return-value]
+
+    async def precheck(self, organization_id: str, request: NewConnection) -> int:
+        """Validate, look at the credits, then try the credentials live; returns the cost."""
         entry = validate(request)
         cost = entry.credits(request.hosting)
         await self.store.run(self._ensure_credits, organization_id, cost)
         config = ConnectionConfig(request.hosting, request.instance_url, dict(request.credentials))
         await self.pool.check(request.system, config)
-        connection, token, event = await self.store.run(self._insert, organization_id, request, cost)
-        await self.bus.publish(event)
-        return connection, token
+        return cost
 
     def _ensure_credits(self, organization_id: str, cost: int) -> None:
         """Fail fast before calling the system; the insert re-checks atomically."""
@@ -106,32 +112,38 @@ class ConnectionService:
                 available=total - used,
             )
 
-    def _insert(self, organization_id: str, request: NewConnection, cost: int) -> tuple[Connection, str, Any]:
-        token = new_secret(TOKEN_PREFIX)
+    def _insert(self, organization_id: str, request: NewConnection, cost: int) -> tuple[Connection, str | None, list[Event]]:
         with self.store.write() as session:
-            connection = Connection(
-                organization_id=organization_id,
-                system=request.system,
-                hosting=request.hosting,
-                name=request.name.strip(),
-                instance_url=request.instance_url,
-                credentials_encrypted=self.pool.vault.encrypt(request.credentials),
-                metadata_=dict(request.metadata),
-                settings={},
-                status=ACTIVE,
-                credits=cost,
-            )
+            connection = Connection(organization_id=organization_id, name=request.name, credentials_encrypted="")
+            return self.establish(session, connection, request, cost)
+
+    def establish(
+        self, session: Session, connection: Connection, request: NewConnection, cost: int, with_token: bool = True
+    ) -> tuple[Connection, str | None, list[Event]]:
+        """Store a checked connection with its credits (a new row, or a PENDING one completed), in the caller's transaction."""
+        pending = connection.status == PENDING  # new rows start ACTIVE by default
+        connection.system, connection.hosting = request.system, request.hosting
+        connection.name, connection.instance_url = request.name.strip(), request.instance_url
+        connection.credentials_encrypted = self.pool.vault.encrypt(request.credentials)
+        connection.metadata_ = {**(connection.metadata_ or {}), **request.metadata}
+        connection.settings = connection.settings or {}
+        connection.credits, connection.updated_at = cost, utcnow()
+        events: list[Event] = []
+        if pending:
+            events = set_status(session, self.bus, connection, ACTIVE, "connected through a connect link")
+        else:
+            connection.status = ACTIVE
             session.add(connection)
             session.flush()
-            credits.consume(session, organization_id, connection.id, cost)
-            session.add(ConnectionToken(connection_id=connection.id, token_hash=hash_secret(token)))
             session.add(ConnectionStatusChange(connection_id=connection.id, status=ACTIVE, reason="created"))
-            schedule.ensure(session, connection.id)  # the initial sync starts at once
-            event = self.bus.record(
-                session, organization_id, "connection.created",
-                {"connectionId": connection.id, "system": request.system, "name": connection.name}, connection.id,
-            )
-        return connection, token, event
+        credits.consume(session, connection.organization_id, connection.id, cost)
+        token = issue_token(session, connection.id) if with_token else None
+        schedule.ensure(session, connection.id)  # the initial sync starts at once
+        created = self.bus.record(
+            session, connection.organization_id, "connection.created",
+            {"connectionId": connection.id, "system": request.system, "name": connection.name}, connection.id,
+        )
+        return connection, token, [created, *events]
 
     async def disconnect(self, organization_id: str, connection_id: str) -> Connection:
         connection, events = await self.store.run(self._disconnect, organization_id, connection_id)
@@ -141,13 +153,14 @@ class ConnectionService:
 
     def _disconnect(self, organization_id: str, connection_id: str) -> tuple[Connection, list]:
         with self.store.write() as session:
-            connection = _owned(session, organization_id, connection_id)
+            connection = owned(session, organization_id, connection_id)
             if connection.status == DISCONNECTED:
                 return connection, []  # credits already returned once
             now = utcnow()
             events = set_status(session, self.bus, connection, DISCONNECTED, "disconnected by the organization")
             connection.disconnected_at = now
-            credits.release(session, organization_id, connection.id, connection.credits)
+            if connection.credits:  # a PENDING connection never held any
+                credits.release(session, organization_id, connection.id, connection.credits)
             for token in session.exec(
                 select(ConnectionToken).where(ConnectionToken.connection_id == connection.id)
             ):
@@ -160,16 +173,16 @@ class ConnectionService:
     async def trigger_sync(self, organization_id: str, connection_id: str, full: bool) -> None:
         def request() -> None:
             with self.store.write() as session:
-                connection = _owned(session, organization_id, connection_id)
-                if connection.status == DISCONNECTED:
-                    raise BadUserInput("a disconnected connection is not synced", field="id")
+                connection = owned(session, organization_id, connection_id)
+                if connection.status in (DISCONNECTED, PENDING):
+                    raise BadUserInput(f"a {connection.status.lower()} connection is not synced", field="id")
                 schedule.request(session, connection.id, full)
 
         await self.store.run(request)
 
     def get(self, organization_id: str, connection_id: str) -> Connection:
         with self.store.read() as session:
-            return _owned(session, organization_id, connection_id)
+            return owned(session, organization_id, connection_id)
 
     def list(
         self,
@@ -189,7 +202,14 @@ class ConnectionService:
         return rows[offset : offset + limit], len(rows)
 
 
-def _owned(session: Session, organization_id: str, connection_id: str) -> Connection:
+def issue_token(session: Session, connection_id: str) -> str:
+    """A new token for a connection (shown once; only its hash is kept)."""
+    token = new_secret(TOKEN_PREFIX)
+    session.add(ConnectionToken(connection_id=connection_id, token_hash=hash_secret(token)))
+    return token
+
+
+def owned(session: Session, organization_id: str, connection_id: str) -> Connection:
     """A connection of this organization; another organization's looks like no connection."""
     connection = session.get(Connection, connection_id)
     if connection is None or connection.organization_id != organization_id:

@@ -27,6 +27,7 @@ def prepare_demo(services: Services, sandbox_base: str) -> str:
         "",
         "Plantgate demo",
         f"  GraphiQL:        {services.settings.effective_public_url}/graphql",
+        f"  dashboard:       {services.settings.effective_public_url}/dashboard  (sign in with the admin key)",
         f"  organization:    {org.name} ({org.id})",
         f"  admin key:       {key}",
         f"  credit pool:     {total} total, {used} used, {total - used} available",

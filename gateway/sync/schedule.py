@@ -30,10 +30,10 @@ def ensure(session: Session, connection_id: str, run_at: datetime | None = None)
 
 
 def ensure_all(session: Session) -> None:
-    """Connections created before scheduling existed get a schedule row."""
+    """Connections created before scheduling existed get a schedule row (PENDING ones have nothing to sync yet)."""
     scheduled = select(SyncSchedule.connection_id)
     for connection in session.exec(
-        select(Connection).where(Connection.status != "DISCONNECTED", Connection.id.not_in(scheduled))  # type: ignore[union-attr]
+        select(Connection).where(Connection.status.not_in(("DISCONNECTED", "PENDING")), Connection.id.not_in(scheduled))  # type: ignore[union-attr]
     ):
         ensure(session, connection.id)
 

@@ -1,0 +1,149 @@
+"""The admin schema's connect part: connect sessions (magic links), code exchange, token rotation, re-authorization.
+
+`admin.py` merges these types into the admin schema and owns the `Connection`
+type they return, so it is referred to lazily (strawberry's way across modules).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types.lazy_type import LazyType
+
+from ..connect_sessions import ConnectSessions, SessionRequest
+from ..connection_secrets import ConnectionSecrets, Reauthorization
+from ..store.connect_tables import ConnectSession as SessionRow
+from ..store.tables import Connection as ConnectionRow
+from .context import RequestContext
+from .inputs import string_map
+
+if TYPE_CHECKING:
+    from .admin import Connection, Hosting
+
+ADMIN = "gateway.graphql.admin"
+AdminConnection = Annotated["Connection", strawberry.lazy(ADMIN)]
+AdminHosting = Annotated["Hosting", strawberry.lazy(ADMIN)]
+
+
+def connection_of(row: ConnectionRow) -> Any:
+    """The admin schema's view of a connection row."""
+    return LazyType("Connection", ADMIN).resolve_type().of(row)
+
+
+@strawberry.type(name="ConnectSession")
+class ConnectSessionInfo:
+    id: strawberry.ID
+    connection_id: strawberry.ID
+    system: Optional[str]
+    hosting: Optional[str]
+    redirect_url: Optional[str]
+    status: str = strawberry.field(description="PENDING, COMPLETED or EXPIRED.")
+    expires_at: datetime
+    created_at: datetime
+    completed_at: Optional[datetime]
+
+    @classmethod
+    def of(cls, row: SessionRow) -> "ConnectSessionInfo":
+        return cls(
+            id=strawberry.ID(row.id),
+            connection_id=strawberry.ID(row.connection_id),
+            system=row.system,
+            hosting=row.hosting,
+            redirect_url=row.redirect_url,
+            status=row.status,
+            expires_at=row.expires_at,
+            created_at=row.created_at,
+            completed_at=row.completed_at,
+        )
+
+
+@strawberry.input
+class CreateConnectSessionInput:
+    system: Optional[str] = strawberry.field(default=None, description="Preset system key; else the customer picks one.")
+    hosting: Optional[AdminHosting] = None
+    name: Optional[str] = strawberry.field(default=None, description="Preset connection name; else the customer names it.")
+    metadata: Optional[JSON] = None
+    redirect_url: Optional[str] = strawberry.field(
+        default=None, description="Send the customer here with `?code=` when done (exchange it with exchangeConnectCode); else the page shows the token."
+    )
+    expires_in_minutes: int = 24 * 60
+
+
+@strawberry.type
+class ConnectSessionCreated:
+    url: str = strawberry.field(description="The magic link. Shown once: send it to your customer now.")
+    session: ConnectSessionInfo
+    connection: AdminConnection = strawberry.field(description="The connection the link completes; PENDING until then.")
+
+
+@strawberry.type
+class ConnectionTokenIssued:
+    connection: AdminConnection
+    token: str = strawberry.field(description="The connection token. Shown once: store it now.")
+
+
+def _sessions(info: strawberry.Info) -> tuple[RequestContext, ConnectSessions]:
+    ctx: RequestContext = info.context
+    return ctx, ConnectSessions(ctx.services.connections)
+
+
+def _public_url(ctx: RequestContext) -> str:
+    return ctx.services.settings.public_url or str(ctx.request.base_url)
+
+
+@strawberry.type
+class ConnectQuery:
+    @strawberry.field(description="Connect sessions, newest first, optionally by status (PENDING, COMPLETED, EXPIRED).")
+    async def connect_sessions(self, info: strawberry.Info, status: Optional[str] = None) -> list[ConnectSessionInfo]:
+        ctx, sessions = _sessions(info)
+        rows = await ctx.services.store.run(sessions.list, ctx.principal.organization_id, status)
+        return [ConnectSessionInfo.of(r) for r in rows]
+
+
+@strawberry.type
+class ConnectMutation:
+    @strawberry.mutation(description="A single-use, expiring magic link that lets a customer connect its system.")
+    async def create_connect_session(
+        self, info: strawberry.Info, input: Optional[CreateConnectSessionInput] = None  # noqa: A002
+    ) -> ConnectSessionCreated:
+        ctx, sessions = _sessions(info)
+        given = input or CreateConnectSessionInput()
+        request = SessionRequest(
+            system=given.system,
+            hosting=given.hosting.value if given.hosting else None,
+            name=given.name,
+            metadata=string_map(given.metadata, "metadata"),
+            redirect_url=given.redirect_url,
+            expires_in_minutes=given.expires_in_minutes,
+        )
+        link, connection, url = await ctx.services.store.run(
+            sessions.create, ctx.principal.organization_id, request, _public_url(ctx)
+        )
+        return ConnectSessionCreated(url=url, session=ConnectSessionInfo.of(link), connection=connection_of(connection))
+
+    @strawberry.mutation(description="Exchange the one-time code of a redirecting connect link for the connection's token (once).")
+    async def exchange_connect_code(self, info: strawberry.Info, code: str) -> ConnectionTokenIssued:
+        ctx, sessions = _sessions(info)
+        connection, token = await ctx.services.store.run(sessions.exchange, ctx.principal.organization_id, code)
+        return ConnectionTokenIssued(connection=connection_of(connection), token=token)
+
+    @strawberry.mutation(description="A new token for the connection; the old ones stop working at once.")
+    async def rotate_connection_token(self, info: strawberry.Info, id: strawberry.ID) -> ConnectionTokenIssued:  # noqa: A002
+        ctx: RequestContext = info.context
+        secrets = ConnectionSecrets(ctx.services.connections)
+        connection, token = await ctx.services.store.run(secrets.rotate_token, ctx.principal.organization_id, str(id))
+        return ConnectionTokenIssued(connection=connection_of(connection), token=token)
+
+    @strawberry.mutation(
+        description="New credentials (checked live) for the same connection and credits; back to ACTIVE and synced."
+    )
+    async def reauthorize_connection(
+        self, info: strawberry.Info, id: strawberry.ID, credentials: JSON, instance_url: Optional[str] = None  # noqa: A002
+    ) -> AdminConnection:
+        ctx: RequestContext = info.context
+        change = Reauthorization(string_map(credentials, "credentials"), instance_url)
+        row = await ConnectionSecrets(ctx.services.connections).reauthorize(ctx.principal.organization_id, str(id), change)
+        return connection_of(row)

@@ -1,0 +1,129 @@
+"""The Connect page's JSON API, authorized by the link's token (`Authorization: Bearer pg_connect_...`).
+
+The token travels in a header, never in these URLs, and credentials only in a
+POST body; nothing here logs a body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from connectors.catalog import SystemEntry
+from connectors.registry import catalog, connector_class
+from schema.errors import BadUserInput, NotFound, PlantgateError, Unauthenticated
+
+from ..auth import bearer
+from ..connect_sessions import OPEN, ConnectSessions, Link, LinkClosed
+from ..connections import NewConnection
+from ..requestid import current_request_id
+
+log = logging.getLogger("plantgate.connect")
+MAX_BODY = 64 * 1024
+STATUS = {Unauthenticated: 401, NotFound: 404, LinkClosed: 410}
+
+
+def system_json(entry: SystemEntry) -> dict[str, Any]:
+    """What the page needs to offer a system and build its login form."""
+    return {
+        "key": entry.key,
+        "name": entry.name,
+        "vendor": entry.vendor,
+        "category": entry.category,
+        "tier": entry.tier,
+        "hostings": list(entry.hostings),
+        "credits": {h: entry.credits(h) for h in entry.hostings},
+        "credentialFields": [
+            {"name": f.name, "label": f.label, "type": f.type, "secret": f.secret,
+             "required": f.required, "help": f.help, "default": f.default}
+            for f in entry.credential_fields
+        ],
+        "authGuide": entry.auth_guide or None,
+        "defaultBaseUrl": entry.default_base_url,
+    }
+
+
+def link_json(link: Link) -> dict[str, Any]:
+    session, connection = link.session, link.connection
+    state = link.state
+    body: dict[str, Any] = {"state": state, "organization": link.organization_name, "expiresAt": session.expires_at.isoformat()}
+    if state != OPEN:
+        body["message"] = LinkClosed(state).message
+        return body
+    preset = connector_class(session.system) if session.system else None
+    body |= {
+        "preset": {"system": session.system, "hosting": session.hosting, "name": connection.name or None},
+        "redirects": session.redirect_url is not None,
+        "systems": [system_json(e) for e in ([preset.entry] if preset else catalog())],
+    }
+    return body
+
+
+def error_response(exc: PlantgateError) -> JSONResponse:
+    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+    error = {"code": exc.code, "message": exc.message, **exc.extensions, "requestId": current_request_id.get()}
+    return JSONResponse({"error": error}, status_code=status)
+
+
+def _token(request: Request) -> str:
+    token = bearer(request.headers.get("authorization"))
+    if not token:
+        raise Unauthenticated("send the link's token as 'Authorization: Bearer <token>'")
+    return token
+
+
+async def _form(request: Request) -> NewConnection:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise BadUserInput("the request is too large")
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        raise BadUserInput("the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise BadUserInput("the body must be a JSON object")
+    credentials = body.get("credentials") or {}
+    if not isinstance(credentials, dict) or not all(isinstance(v, str) for v in credentials.values()):
+        raise BadUserInput("credentials must be an object of string values", field="credentials")
+    texts = {k: body.get(k) for k in ("system", "hosting", "name", "instanceUrl")}
+    if not all(v is None or isinstance(v, str) for v in texts.values()):
+        raise BadUserInput("system, hosting, name and instanceUrl must be strings")
+    return NewConnection(
+        system=texts["system"] or "",
+        hosting=texts["hosting"] or "",
+        name=texts["name"] or "",
+        credentials={k: v for k, v in credentials.items() if v != ""},
+        instance_url=(texts["instanceUrl"] or "").strip() or None,
+    )
+
+
+class ConnectApi:
+    """GET: the link and what can be connected; POST: complete it."""
+
+    def __init__(self, sessions: ConnectSessions) -> None:
+        self.sessions = sessions
+
+    async def handle(self, request: Request) -> JSONResponse:
+        response = await self._answer(request)
+        response.headers["Cache-Control"] = "no-store"  # it may carry a token
+        return response
+
+    async def _answer(self, request: Request) -> JSONResponse:
+        try:
+            token = _token(request)
+            if request.method == "GET":
+                link = await self.sessions.store.run(self.sessions.open, token)
+                return JSONResponse(link_json(link), status_code=200 if link.state == OPEN else 410)
+            done = await self.sessions.complete(token, await _form(request))
+        except PlantgateError as exc:
+            return error_response(exc)
+        except Exception:  # noqa: BLE001 - the page gets a request id, the log the details
+            log.exception("connect link completion failed (request %s)", current_request_id.get())
+            return error_response(PlantgateError(f"Internal error (request id {current_request_id.get()})"))
+        if done.redirect_to:
+            return JSONResponse({"connectionId": done.connection.id, "redirectTo": done.redirect_to})
+        return JSONResponse({"connectionId": done.connection.id, "name": done.connection.name, "token": done.token})
