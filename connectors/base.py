@@ -11,13 +11,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from schema.errors import UnsupportedOperation
+from schema.model import CustomField, CustomObject, Extension
 from schema.record import Record
 
 from .catalog import SystemEntry
+from .discovery import FieldCandidate, ObjectCandidate, coerce
 from .http import HttpPolicy
+from .mapping import dig
+from .writes import WriteMap
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class ConnectionConfig:
     hosting: str
     instance_url: str | None
     credentials: dict[str, str] = field(default_factory=dict)
+    extension: Extension = Extension()  # custom fields to read along, custom objects to serve
 
 
 @dataclass(frozen=True)
@@ -36,10 +41,13 @@ class ListQuery:
     updated_after: datetime | None = None
     created_after: datetime | None = None
     statuses: tuple[str, ...] | None = None
+    custom: tuple[tuple[CustomField, Any], ...] = ()  # custom field equal to value
 
     def matches(self, record: Record, status_field: str | None) -> bool:
         """The same filters applied locally, for what the system cannot filter."""
         values = record.values
+        if any(values.get(f.name) != value for f, value in self.custom):
+            return False
         if self.updated_after and not _after(values.get("updatedAt"), self.updated_after):
             return False
         if self.created_after and not _after(values.get("createdAt"), self.created_after):
@@ -95,6 +103,73 @@ class Connector(ABC):
     @abstractmethod
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
         """The records with these ids that exist, in as few calls as the API allows."""
+
+    # -- customization --------------------------------------------------------
+
+    async def discover_fields(self, entity: str) -> list[FieldCandidate]:
+        """Remote fields of an entity beyond the unified mapping (for a settings picker)."""
+        return []
+
+    async def discover_objects(self) -> list[ObjectCandidate]:
+        """Remote tables or object types a connection may expose as custom objects."""
+        return []
+
+    def custom_value(self, raw: Any, custom: CustomField) -> Any:
+        """A custom field's value from the raw record; systems with odd formats override."""
+        return coerce(dig(raw, custom.remote_path), custom.type)
+
+    def with_custom_values(self, records: list[Record]) -> list[Record]:
+        """Add the connection's custom field values to mapped records (live or replica)."""
+        for record in records:
+            for custom in self.config.extension.fields_for(record.entity):
+                if self.config.extension.object(record.entity) is None:
+                    record.values[custom.name] = self.custom_value(record.remote_data, custom)
+        return records
+
+    async def list_objects(self, obj: CustomObject, cursor: str | None, limit: int) -> Page:
+        raise UnsupportedOperation(
+            f"{self.entry.name} cannot serve custom objects", system=self.entry.key, operation="listObjects"
+        )
+
+    async def fetch_objects(self, obj: CustomObject, remote_ids: list[str]) -> list[Record]:
+        raise UnsupportedOperation(
+            f"{self.entry.name} cannot serve custom objects", system=self.entry.key, operation="fetchObjects"
+        )
+
+    # -- writes -----------------------------------------------------------------
+
+    def write_map(self, entity: str) -> WriteMap | None:
+        """The declared writable fields of an entity (None: no field-level check here)."""
+        return None
+
+    def check_write(self, operation: str, entity: str, values: dict[str, Any]) -> None:
+        """Refuse before any upstream call: unsupported operation, or input the system cannot take."""
+        capability = self.entry.capabilities.get(entity)
+        if capability is None or not capability.allows(operation):
+            raise self._unsupported(operation, entity)
+        writes = self.write_map(entity)
+        if writes is not None and operation != "delete":
+            writes.validate(operation, values, self.config.extension.fields_for(entity))
+
+    async def create(self, entity: str, values: dict[str, Any]) -> Record:
+        raise self._unsupported("create", entity)
+
+    async def update(self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None) -> Record:
+        raise self._unsupported("update", entity)
+
+    async def delete(self, entity: str, remote_id: str, if_match: str | None) -> None:
+        raise self._unsupported("delete", entity)
+
+    async def adjust_stock(self, part_id: str, location_id: str | None, delta: float) -> Record:
+        """Change a part's quantity on hand (at a location) by `delta`; returns the part."""
+        raise self._unsupported("adjust", "Part")
+
+    def _unsupported(self, operation: str, entity: str) -> UnsupportedOperation:
+        return UnsupportedOperation(
+            f"{self.entry.name} does not support {operation} of {entity}",
+            system=self.entry.key,
+            operation=f"{operation}{entity}",
+        )
 
     async def aclose(self) -> None:
         """Release the connection's HTTP pool."""

@@ -33,6 +33,10 @@ class Capability:
     create: bool = False
     update: bool = False
     delete: bool = False
+    adjust: bool = False  # stock adjustments (Part)
+
+    def allows(self, operation: str) -> bool:
+        return bool(getattr(self, operation, False))
 
 
 @dataclass(frozen=True)

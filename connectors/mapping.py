@@ -155,6 +155,7 @@ class EntityMap:
     display: str | Spec | None = None
     created_at: str | Spec | None = None
     updated_at: str | Spec | None = None
+    version: str | Spec | None = None  # ETag / rowstamp; else the update time stands in
     custom: Mapping[str, Any] = field(default_factory=dict)
 
     def map(self, raw: Any) -> Record:
@@ -164,6 +165,10 @@ class EntityMap:
         values["createdAt"] = as_spec(self.created_at).extract(raw) if self.created_at else None
         values["updatedAt"] = as_spec(self.updated_at).extract(raw) if self.updated_at else None
         values.setdefault("deletedAt", None)
+        version = as_spec(self.version).extract(raw) if self.version else values["updatedAt"]
+        values["remoteVersion"] = version.isoformat() if isinstance(version, datetime) else (
+            None if version is None else str(version)
+        )
         display = as_spec(self.display).extract(raw) if self.display else None
         values["displayValue"] = None if display is None else str(display)
         return Record(self.entity, remote_id, values, raw)

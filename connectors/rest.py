@@ -7,16 +7,25 @@ style and envelope keys; hooks cover the odd parts (login, filter formats).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import quote
 
-from schema.errors import SystemAuthFailed, SystemRejected
+from schema.errors import Conflict, NotFound, SystemAuthFailed, SystemRejected
+from schema.model import CustomObject
 from schema.record import Record
 
 from .base import Connector, ConnectionConfig, ListQuery, Page
+from .discovery import FieldCandidate, ObjectCandidate, graphql_name, map_object, sampled_fields
 from .http import HttpPolicy, UpstreamClient, default_error_message
-from .mapping import EntityMap, dig
+from .mapping import EntityMap, Path, dig
+from .writes import CREATE, UPDATE, WriteMap
+
+
+def record_path(collection: str, remote_id: str) -> str:
+    """One record's URL path; the id is quoted, so an id can never reach another path."""
+    return f"{collection}/{quote(remote_id, safe='')}"
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,8 @@ class Stream:
     created_param: str | None = None
     status_param: str | None = None
     ids_param: str | None = None  # set when the API fetches many ids in one call
+    writes: WriteMap | None = None  # writable fields, where the system takes writes
+    custom_under: str = ""  # where the system keeps its custom fields in a record, if nested
 
     @property
     def entity(self) -> str:
@@ -84,6 +95,8 @@ class RestConnector(Connector):
     list_key: ClassVar[str] = "results"
     item_key: ClassVar[str | None] = "result"
     fetch_concurrency: ClassVar[int] = 8
+    update_method: ClassVar[str] = "PATCH"
+    object_paths: ClassVar[tuple[str, ...]] = ()  # resources offered as custom objects
 
     def __init__(self, config: ConnectionConfig, policy: HttpPolicy | None = None) -> None:
         super().__init__(config, policy)
@@ -143,17 +156,17 @@ class RestConnector(Connector):
         rest = query
         if query.updated_after and stream.updated_param:
             params[stream.updated_param] = self.format_time(query.updated_after)
-            rest = ListQuery(None, rest.created_after, rest.statuses)
+            rest = replace(rest, updated_after=None)
         if query.created_after and stream.created_param:
             params[stream.created_param] = self.format_time(query.created_after)
-            rest = ListQuery(rest.updated_after, None, rest.statuses)
+            rest = replace(rest, created_after=None)
         spec = stream.mapping.enum_spec(stream.status_field) if stream.status_field else None
         if query.statuses is not None and stream.status_param and spec:
             raw = [r for s in query.statuses for r in spec.raw_values(s)]
             if not raw:
                 return params, ListQuery(statuses=())  # nothing can match
             params[stream.status_param] = self.format_statuses(raw)
-            rest = ListQuery(rest.updated_after, rest.created_after, None)
+            rest = replace(rest, statuses=None)
         return params, rest
 
     async def list_page(self, entity: str, query: ListQuery, cursor: str | None, limit: int) -> Page:
@@ -167,7 +180,7 @@ class RestConnector(Connector):
         rows = dig(body, self.list_key)
         if not isinstance(rows, list):
             raise SystemRejected(f"{self.entry.name} sent a list without '{self.list_key}'")
-        records = [stream.mapping.map(row) for row in rows]
+        records = self.with_custom_values([stream.mapping.map(row) for row in rows])
         records = [r for r in records if residual.matches(r, stream.status_field)]
         return Page(records, self.paging.next_cursor(cursor, limit, len(rows), body))
 
@@ -183,7 +196,7 @@ class RestConnector(Connector):
         async def one(remote_id: str) -> Record | None:
             async with limiter:
                 try:
-                    body = await self.call("GET", f"{stream.path}/{remote_id}")
+                    body = await self.call("GET", record_path(stream.path, remote_id))
                 except SystemRejected as exc:
                     if exc.extensions.get("status") == 404:
                         return None  # deleted upstream: the relation resolves to null
@@ -193,6 +206,121 @@ class RestConnector(Connector):
 
         found = await asyncio.gather(*(one(i) for i in remote_ids))
         return [r for r in found if r is not None]
+
+    # -- writes -------------------------------------------------------------
+
+    def write_map(self, entity: str) -> WriteMap | None:
+        return self.stream(entity).writes
+
+    def write_body(self, stream: Stream, payload: dict[str, Any]) -> Any:
+        """The request body around a payload (some APIs want an envelope)."""
+        return payload
+
+    def written_row(self, stream: Stream, body: Any) -> Any:
+        """The record in a write's response body."""
+        return dig(body, self.item_key) if self.item_key else body
+
+    def _payload(self, stream: Stream, operation: str, values: dict[str, Any]) -> Any:
+        writes = stream.writes
+        if writes is None:
+            raise self._unsupported(operation, stream.entity)
+        custom = self.config.extension.fields_for(stream.entity)
+        return self.write_body(stream, writes.payload(operation, values, custom))
+
+    def _mapped(self, stream: Stream, body: Any) -> Record:
+        row = self.written_row(stream, body)
+        if not isinstance(row, dict):
+            raise SystemRejected(f"{self.entry.name} did not return the written record")
+        return self.with_custom_values([stream.mapping.map(row)])[0]
+
+    async def create(self, entity: str, values: dict[str, Any]) -> Record:
+        stream = self.stream(entity)
+        body = await self.call("POST", stream.path, json=self._payload(stream, CREATE, values))
+        return self._mapped(stream, body)
+
+    async def current_version(self, entity: str, remote_id: str, if_match: str | None) -> None:
+        """Optimistic concurrency where the API has none: compare before writing."""
+        if if_match is None:
+            return
+        found = await self.fetch_many(entity, [remote_id])
+        if not found:
+            raise NotFound(f"{self.entry.name} has no {entity} {remote_id}")
+        current = found[0].values.get("remoteVersion")
+        if current != if_match:
+            raise Conflict(
+                f"{entity} {remote_id} changed in {self.entry.name} since version {if_match}; read it again",
+                current_version=current,
+            )
+
+    async def update(self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None) -> Record:
+        stream = self.stream(entity)
+        payload = self._payload(stream, UPDATE, values)
+        await self.current_version(entity, remote_id, if_match)
+        body = await self._on_record("update", entity, remote_id, self.update_method, json=payload)
+        return self._mapped(stream, body)
+
+    async def delete(self, entity: str, remote_id: str, if_match: str | None) -> None:
+        await self.current_version(entity, remote_id, if_match)
+        await self._on_record("delete", entity, remote_id, "DELETE")
+
+    async def _on_record(self, operation: str, entity: str, remote_id: str, method: str, **kwargs: Any) -> Any:
+        stream = self.stream(entity)
+        try:
+            return await self.call(method, record_path(stream.path, remote_id), **kwargs)
+        except SystemRejected as exc:
+            if exc.extensions.get("status") == 404:
+                raise NotFound(f"{self.entry.name} has no {entity} {remote_id}") from None
+            raise
+
+    # -- customization --------------------------------------------------------
+
+    async def _sample(self, path: str) -> list[dict[str, Any]]:
+        body = await self.call("GET", path, params=self.paging.params(None, 20))
+        return [r for r in dig(body, self.list_key) or [] if isinstance(r, dict)]
+
+    async def discover_fields(self, entity: str) -> list[FieldCandidate]:
+        stream = self.stream(entity)
+        specs = stream.mapping.fields.values()
+        mapped = {spec if isinstance(spec, str) else getattr(spec, "path", None) for spec in specs} - {None}
+        rows = await self._sample(stream.path)
+        return sampled_fields(entity, rows, mapped, stream.custom_under, writable=stream.writes is not None)
+
+    async def discover_objects(self) -> list[ObjectCandidate]:
+        found = []
+        for path in self.object_paths:
+            plural = graphql_name(path.strip("/").split("/")[-1])  # resources are named in the plural
+            name = graphql_name(plural.removesuffix("s") or plural, upper=True)
+            fields = sampled_fields(name, await self._sample(path), set())
+            found.append(ObjectCandidate(path, name, plural, "id", path, tuple(fields)))
+        return found
+
+    def _object_path(self, obj: CustomObject) -> str:
+        if obj.remote_name not in self.object_paths:
+            raise NotFound(f"{self.entry.name} has no object '{obj.remote_name}' to serve")
+        return obj.remote_name
+
+    async def list_objects(self, obj: CustomObject, cursor: str | None, limit: int) -> Page:
+        limit = min(limit, self.max_page_size)
+        params = self.paging.params(cursor, limit)
+        body = await self.call("GET", self._object_path(obj), params=params)
+        rows = dig(body, self.list_key) or []
+        records = [map_object(obj, row, self.custom_value) for row in rows]
+        return Page(records, self.paging.next_cursor(cursor, limit, len(rows), body))
+
+    async def fetch_objects(self, obj: CustomObject, remote_ids: list[str]) -> list[Record]:
+        path = self._object_path(obj)
+        found = []
+        for remote_id in remote_ids:
+            try:
+                body = await self.call("GET", record_path(path, remote_id))
+            except SystemRejected as exc:
+                if exc.extensions.get("status") == 404:
+                    continue
+                raise
+            row = dig(body, self.item_key) if self.item_key else body
+            if row:
+                found.append(map_object(obj, row, self.custom_value))
+        return found
 
     async def aclose(self) -> None:
         await self.http.aclose()

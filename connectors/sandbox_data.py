@@ -33,8 +33,8 @@ class SeededDataset:
     """Deterministic records per resource, in the order the list endpoints serve them.
 
     Subclasses say how to generate the tables and how the vendor writes a
-    modification time; `touch` and `remove` are the only mutations (tests use
-    them to exercise incremental reads and deletions).
+    modification time. `touch` and `remove` serve tests (incremental reads,
+    deletions); `insert` and `patch` serve the vendor API's own writes.
     """
 
     stamp_field = "updatedAt"
@@ -94,6 +94,25 @@ class SeededDataset:
             for record_id in ids:
                 index[record_id][self.stamp_field] = stamp
             return [copy.deepcopy(index[i]) for i in ids]
+
+    def insert(self, resource: str, record: Record) -> Record:
+        """Appends a record created through the API (it already carries its id and stamps)."""
+        tables = self._load()
+        with self._lock:
+            tables[resource].append(record)
+            self._index[resource][record["id"]] = record
+            return copy.deepcopy(record)
+
+    def patch(self, resource: str, record_id: Any, changes: Record) -> Record | None:
+        """Applies changed fields and stamps the record as modified now; None if unknown."""
+        self._load()
+        with self._lock:
+            record = self._index[resource].get(record_id)
+            if record is None:
+                return None
+            record.update(changes)
+            record[self.stamp_field] = self.now_stamp()
+            return copy.deepcopy(record)
 
     def remove(self, resource: str, ids: list[Any]) -> list[Record]:
         """Deletes records, as a user deleting them in the system would; returns them."""

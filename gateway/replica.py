@@ -108,6 +108,20 @@ def mark_deleted(
     return gone
 
 
+def mark_gone(session: Session, connection_id: str, entity: str, remote_ids: list[str]) -> None:
+    """Records deleted through the gateway: gone from replica reads at once."""
+    now = utcnow()
+    for row in session.exec(
+        select(ReplicaRecord).where(
+            ReplicaRecord.connection_id == connection_id,
+            ReplicaRecord.entity == entity,
+            ReplicaRecord.remote_id.in_(remote_ids),  # type: ignore[attr-defined]
+        )
+    ):
+        row.deleted_at = now
+        session.add(row)
+
+
 def list_page(
     session: Session,
     connection_id: str,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from dataclasses import replace
 
 from connectors.base import ConnectionConfig, Connector
-from connectors.http import HttpPolicy
+from connectors.http import HttpPolicy, redact
 from connectors.registry import connector_class
-from schema.errors import NotFound
+from schema.errors import NotFound, PlantgateError
 
+from .netguard import NetGuard
+from .customization import extension_of
 from .secrets import CredentialVault
 from .store.tables import Connection
 
@@ -17,9 +20,12 @@ from .store.tables import Connection
 class ConnectorPool:
     """Keeps connectors warm (login sessions, keep-alive sockets), least recently used evicted."""
 
-    def __init__(self, vault: CredentialVault, policy: HttpPolicy, max_size: int = 1000) -> None:
+    def __init__(
+        self, vault: CredentialVault, policy: HttpPolicy, guard: NetGuard | None = None, max_size: int = 1000
+    ) -> None:
         self.vault = vault
         self.policy = policy
+        self.guard = guard
         self.max_size = max_size
         self._live: OrderedDict[str, tuple[str, Connector]] = OrderedDict()
         self._lock = asyncio.Lock()
@@ -28,18 +34,26 @@ class ConnectorPool:
         cls = connector_class(system)
         if cls is None:
             raise NotFound(f"unknown system '{system}'")
-        return cls(config, self.policy)
+        secrets = tuple(config.credentials.get(f.name) or "" for f in cls.entry.credential_fields if f.secret)
+        return cls(config, replace(self.policy, redact=secrets))
 
     async def check(self, system: str, config: ConnectionConfig) -> None:
-        """Try credentials with a throwaway connector (nothing is kept)."""
+        """Refuse a forbidden instance URL, then try credentials with a throwaway connector."""
+        if self.guard and config.instance_url:
+            https = config.hosting == "CLOUD"
+            await self.guard.check_url(config.instance_url, field="instanceUrl", https_required=https)
         connector = self.build(system, config)
         try:
             await connector.check()
+        except PlantgateError as exc:
+            exc.message = redact(exc.message, connector.policy.redact)  # a vendor may echo what it was sent
+            exc.args = (exc.message,)
+            raise
         finally:
             await connector.aclose()
 
     async def get(self, connection: Connection) -> Connector:
-        # The version changes when credentials do, so a re-authorized connection gets a new client.
+        # The version changes with credentials and settings (updated_at), so the connector is rebuilt.
         version = f"{connection.updated_at.isoformat()}:{len(connection.credentials_encrypted)}"
         async with self._lock:
             cached = self._live.get(connection.id)
@@ -50,6 +64,7 @@ class ConnectorPool:
                 connection.hosting,
                 connection.instance_url,
                 self.vault.decrypt(connection.credentials_encrypted),
+                extension_of(connection),
             )
             connector = self.build(connection.system, config)
             self._live[connection.id] = (version, connector)

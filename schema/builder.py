@@ -22,8 +22,10 @@ from .entities import ENTITIES
 from .model import (
     STANDARD_FIELDS,
     Component,
+    CustomField,
     CustomObject,
     Embedded,
+    Entity,
     EnumDef,
     Extension,
     Field,
@@ -330,6 +332,16 @@ class _Builder:
             strawberry.field(name="updatedAfter", graphql_type=Optional[datetime], default=None),
             strawberry.field(name="createdAfter", graphql_type=Optional[datetime], default=None),
         ]
+        fields += [
+            strawberry.field(
+                name=custom.name,
+                graphql_type=Optional[self.scalar(custom.type)],
+                default=None,
+                description=f"Equal to this value (custom field {custom.remote_path}, filtered by the system).",
+            )
+            for custom in self.extension.fields_for(name)
+            if custom.filterable and custom.type not in ("JSON", "DateTime")
+        ]
         if status and status_name:
             fields.append(
                 strawberry.field(
@@ -427,9 +439,7 @@ class _Builder:
     def build(self) -> strawberry.Schema:
         query_fields: list[Any] = []
         for entity in ENTITIES:
-            custom = tuple(
-                Field(cf.name, cf.type) for cf in self.extension.fields_for(entity.name)
-            )
+            custom = tuple(cf.as_field() for cf in self.extension.fields_for(entity.name))
             self.object_type(entity.name, entity.fields + custom, entity.components)
         for entity in ENTITIES:
             self.add_relations(entity.name, entity.relations)
@@ -464,13 +474,141 @@ class _Builder:
             ),
         ]
         query = create_type("Query", query_fields)
-        return strawberry.Schema(query=query, subscription=_DataSubscription, types=list(self.types.values()))
+        mutation_fields = [f for e in ENTITIES if e.writable for f in self.write_fields(e)]
+        mutation_fields.append(self.adjust_stock_field())
+        mutation = create_type("Mutation", mutation_fields)
+        return strawberry.Schema(
+            query=query, mutation=mutation, subscription=_DataSubscription, types=list(self.types.values())
+        )
 
     def custom_object_fields(self, obj: CustomObject) -> list[Any]:
-        node_type = self.object_type(obj.name, obj.fields)
+        node_type = self.object_type(obj.name, tuple(f.as_field() for f in obj.fields))
         filter_type = self.filter_input(obj.name, None, None)
-        singular = obj.name[0].lower() + obj.name[1:]
-        return self.root_fields(obj.name, obj.plural, singular, node_type, filter_type)
+        return self.root_fields(obj.name, obj.plural, obj.singular, node_type, filter_type)
+
+    # -- writes ------------------------------------------------------------
+
+    def input_value(self, field: Field) -> Any:
+        graphql_type = self.scalar(field.type)
+        graphql_type = list[graphql_type] if field.many else graphql_type  # type: ignore[valid-type]
+        return _input_field(field.name, graphql_type, field.description)
+
+    def input_fields(
+        self, fields: tuple[Field, ...], relations: tuple[Relation, ...], custom: tuple[CustomField, ...] = ()
+    ) -> list[Any]:
+        made = [self.input_value(f) for f in fields if not f.read_only]
+        made += [
+            _input_field(r.name, list[strawberry.ID] if r.many else strawberry.ID, f"{r.target} id (global or remote).")
+            for r in relations
+        ]
+        made += [self.input_value(c.as_field()) for c in custom if c.writable]
+        return made
+
+    def input_type(self, entity: Entity) -> type:
+        """`<Entity>Input`: every writable field optional; each system says what it needs."""
+        fields = self.input_fields(entity.fields, entity.relations, self.extension.fields_for(entity.name))
+        for component in entity.components:
+            if component.writable:
+                embedded = component.embedded
+                line = create_type(
+                    f"{embedded.name}Input", self.input_fields(embedded.fields, embedded.relations), is_input=True
+                )
+                fields.append(_input_field(component.name, list[line] if component.many else line))  # type: ignore[valid-type]
+        return create_type(f"{entity.name}Input", fields, is_input=True)
+
+    def payload_type(self, name: str) -> type:
+        return create_type(
+            f"{name}Payload",
+            [
+                strawberry.field(name="record", graphql_type=Optional[self.types[name]]),
+                strawberry.field(
+                    name="replayed",
+                    graphql_type=bool,
+                    description="True when this is the stored result of an earlier create with the same idempotencyKey.",
+                ),
+            ],
+        )
+
+    def write_fields(self, entity: Entity) -> list[Any]:
+        name = entity.name
+        input_type, payload = self.input_type(entity), self.payload_type(name)
+
+        async def resolve_create(info, input, idempotencyKey=None) -> Any:  # noqa: ANN001, A002, N803
+            record, replayed = await _source(info).write(
+                "create", name, None, _input_values(input), idempotency_key=idempotencyKey
+            )
+            return payload(record=record, replayed=replayed)  # type: ignore[call-arg]
+
+        async def resolve_update(info, id, input, ifMatch=None) -> Any:  # noqa: ANN001, A002, N803
+            record, _ = await _source(info).write("update", name, id, _input_values(input), if_match=ifMatch)
+            return payload(record=record, replayed=False)  # type: ignore[call-arg]
+
+        async def resolve_delete(info, id, ifMatch=None) -> Any:  # noqa: ANN001, A002, N803
+            source = _source(info)
+            record, _ = await source.write("delete", name, id, {}, if_match=ifMatch)
+            return DeletePayload(id=strawberry.ID(source.global_id(record)), remote_id=record.remote_id)
+
+        key = {"idempotencyKey": Optional[str]}
+        check = {"ifMatch": Optional[str]}
+        info = {"info": strawberry.Info}
+        return [
+            _mutation(f"create{name}", resolve_create, payload, {**info, "input": input_type, **key},
+                      f"Create one {name} (where the system supports it). A retry with the same idempotencyKey returns the first result."),
+            _mutation(f"update{name}", resolve_update, payload, {**info, "id": strawberry.ID, "input": input_type, **check},
+                      f"Update one {name}: only the fields given change. `ifMatch` = the remoteVersion you read."),
+            _mutation(f"delete{name}", resolve_delete, DeletePayload, {**info, "id": strawberry.ID, **check},
+                      f"Delete one {name} where the system allows it."),
+        ]
+
+    def adjust_stock_field(self) -> Any:
+        payload = self.payload_type("Part")
+
+        async def resolve(info, partId, delta, locationId=None, idempotencyKey=None) -> Any:  # noqa: ANN001, N803
+            values = {"delta": delta, "location": locationId}
+            record, replayed = await _source(info).write("adjust", "Part", partId, values, idempotency_key=idempotencyKey)
+            return payload(record=record, replayed=replayed)  # type: ignore[call-arg]
+
+        args = {
+            "info": strawberry.Info,
+            "partId": strawberry.ID,
+            "delta": float,
+            "locationId": Optional[strawberry.ID],
+            "idempotencyKey": Optional[str],
+        }
+        return _mutation("adjustPartStock", resolve, payload, args,
+                         "Change a part's quantity on hand by `delta` (at a location where the system keeps stock per location).")
+
+
+@strawberry.type
+class DeletePayload:
+    id: strawberry.ID
+    remote_id: str
+    deleted: bool = True
+
+
+def _input_field(name: str, graphql_type: Any, description: str = "") -> Any:
+    return strawberry.field(
+        name=name, graphql_type=Optional[graphql_type], default=strawberry.UNSET, description=description or None
+    )
+
+
+def _mutation(name: str, resolver: Callable, payload: type, args: dict[str, Any], description: str) -> Any:
+    return strawberry.mutation(resolver=_named(resolver, name, args), graphql_type=payload, name=name, description=description)
+
+
+def _input_values(value: Any) -> Any:
+    """An input object as a plain dict of the fields the client gave (null kept: it clears)."""
+    if isinstance(value, list):
+        return [_input_values(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if hasattr(value, "__strawberry_definition__"):
+        return {
+            f.python_name: _input_values(getattr(value, f.python_name))
+            for f in value.__strawberry_definition__.fields
+            if getattr(value, f.python_name) is not strawberry.UNSET
+        }
+    return _plain(value)
 
 
 @strawberry.type(name="Subscription")

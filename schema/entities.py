@@ -46,6 +46,7 @@ LOCATION = Entity(
 ASSET = Entity(
     "Asset",
     "assets",
+    writable=True,
     fields=(
         Field("name", "String"),
         Field("code", "String", description="Asset tag or code."),
@@ -63,6 +64,7 @@ ASSET = Entity(
 WORK_ORDER = Entity(
     "WorkOrder",
     "workOrders",
+    writable=True,
     fields=(
         Field("number", "String"),
         Field("title", "String"),
@@ -87,6 +89,7 @@ WORK_ORDER = Entity(
 MAINTENANCE_REQUEST = Entity(
     "MaintenanceRequest",
     "maintenanceRequests",
+    writable=True,
     fields=(
         Field("title", "String"),
         Field("description", "String"),
@@ -132,17 +135,18 @@ PART = Entity(
         Field("description", "String"),
         Field("unitOfMeasure", "String"),
         Field("unitCost", "Float"),
-        Field("quantityOnHand", "Float"),
+        Field("quantityOnHand", "Float", read_only=True, description="Change it with adjustPartStock."),
         Field("minimumQuantity", "Float"),
     ),
     relations=(Relation("vendors", "Vendor", many=True),),
-    components=(Component("stockLevels", STOCK_LEVEL),),
+    components=(Component("stockLevels", STOCK_LEVEL, writable=False),),
     status_field=None,
 )
 
 VENDOR = Entity(
     "Vendor",
     "vendors",
+    writable=True,
     fields=(
         Field("name", "String"),
         Field("code", "String"),
@@ -163,7 +167,7 @@ PURCHASE_ORDER_LINE = Embedded(
         Field("quantity", "Float"),
         Field("unitOfMeasure", "String"),
         Field("unitPrice", "Float"),
-        Field("amount", "Float"),
+        Field("amount", "Float", read_only=True),
         Field("receivedQuantity", "Float"),
     ),
     relations=(Relation("part", "Part"),),
@@ -172,13 +176,14 @@ PURCHASE_ORDER_LINE = Embedded(
 PURCHASE_ORDER = Entity(
     "PurchaseOrder",
     "purchaseOrders",
+    writable=True,
     fields=(
         Field("number", "String"),
         Field("status", PurchaseOrderStatus),
         Field("orderDate", "DateTime"),
         Field("expectedDate", "DateTime"),
         Field("currency", "String"),
-        Field("totalAmount", "Float"),
+        Field("totalAmount", "Float", read_only=True),
     ),
     relations=(Relation("vendor", "Vendor"), Relation("shipTo", "Location")),
     components=(Component("lines", PURCHASE_ORDER_LINE),),

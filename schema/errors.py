@@ -62,3 +62,16 @@ class RateLimited(PlantgateError):
     def __init__(self, message: str, retry_after: float | None = None, **extensions: Any) -> None:
         super().__init__(message, retryAfter=retry_after, **extensions)
         self.retry_after = retry_after
+
+
+class Conflict(SystemRejected):
+    """The record changed in the system since the version the client holds (ETag, rowstamp)."""
+
+    def __init__(self, message: str, current_version: str | None = None, **extensions: Any) -> None:
+        super().__init__(message, reason="CONFLICT", currentVersion=current_version, **extensions)
+
+
+class PersistedQueryNotFound(PlantgateError):
+    """Automatic persisted queries: the hash is unknown, the client resends it with the query text."""
+
+    code = "PERSISTED_QUERY_NOT_FOUND"

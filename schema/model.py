@@ -29,6 +29,7 @@ class Field:
     type: str | EnumDef
     many: bool = False
     description: str = ""
+    read_only: bool = False  # computed by the system (totals, stock): never in write inputs
 
     @property
     def enum(self) -> EnumDef | None:
@@ -60,6 +61,7 @@ class Component:
     name: str
     embedded: Embedded
     many: bool = True
+    writable: bool = True
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Entity:
     relations: tuple[Relation, ...] = ()
     components: tuple[Component, ...] = ()
     status_field: str | None = "status"
+    writable: bool = False  # has create/update/delete mutations (per system capability)
 
     @property
     def singular(self) -> str:
@@ -96,27 +99,44 @@ STANDARD_FIELDS: tuple[Field, ...] = (
     Field("createdAt", "DateTime"),
     Field("updatedAt", "DateTime"),
     Field("deletedAt", "DateTime"),
+    Field(
+        "remoteVersion",
+        "String",
+        description="The system's concurrency token (ETag, rowstamp, write date): pass it as `ifMatch`.",
+    ),
 )
 
 
 @dataclass(frozen=True)
 class CustomField:
-    """A connection-specific field beyond the unified model."""
+    """A connection-specific field beyond the unified model (or a custom object's field)."""
 
     entity: str
     name: str
     type: str | EnumDef
-    remote_path: str = ""
+    remote_path: str
+    filterable: bool = False
+    writable: bool = False
+    description: str = ""
+
+    def as_field(self) -> Field:
+        return Field(self.name, self.type, description=self.description or f"Custom field ({self.remote_path}).")
 
 
 @dataclass(frozen=True)
 class CustomObject:
-    """A connection-specific object type outside the unified model."""
+    """A connection-specific object type outside the unified model (a table, a model, a set)."""
 
     name: str
     plural: str
-    fields: tuple[Field, ...]
-    remote_name: str = ""
+    remote_name: str
+    id_path: str
+    fields: tuple[CustomField, ...] = ()
+    display_path: str = ""
+
+    @property
+    def singular(self) -> str:
+        return self.name[0].lower() + self.name[1:]
 
 
 @dataclass(frozen=True)
@@ -131,4 +151,10 @@ class Extension:
     custom_objects: tuple[CustomObject, ...] = ()
 
     def fields_for(self, entity: str) -> tuple[CustomField, ...]:
+        obj = self.object(entity)
+        if obj is not None:
+            return obj.fields
         return tuple(f for f in self.custom_fields if f.entity == entity)
+
+    def object(self, name: str) -> CustomObject | None:
+        return next((o for o in self.custom_objects if o.name == name), None)

@@ -55,6 +55,19 @@ class DataSource(Protocol):
 
     async def node(self, global_id: str) -> Record | None: ...
 
+    async def write(
+        self,
+        operation: str,
+        entity: str,
+        id: str | None,
+        values: dict[str, Any],
+        *,
+        if_match: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[Record, bool]:
+        """create / update / delete / adjust; returns the record and whether it was replayed."""
+        ...
+
     def global_id(self, record: Record) -> str: ...
 
     async def connection_info(self) -> dict[str, Any]: ...

@@ -17,7 +17,8 @@ from tests.helpers import data
 
 TABLES = {"organization", "admin_key", "credit_pool", "connection", "connection_token",
           "credit_ledger", "connection_status_change", "alembic_version", "replica_record",
-          "sync_state", "sync_schedule", "event", "webhook_endpoint", "webhook_delivery", "webhook_attempt"}
+          "sync_state", "sync_schedule", "event", "webhook_endpoint", "webhook_delivery", "webhook_attempt",
+          "connect_session", "idempotent_write"}
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
@@ -31,7 +32,7 @@ def test_migrations_create_tables_and_are_idempotent(backend, tmp_path, request)
     migrate(engine)  # a second start changes nothing
     assert TABLES <= set(inspect(engine).get_table_names())
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0004"
     engine.dispose()
 
 

@@ -10,14 +10,18 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from schema.errors import SystemAuthFailed, SystemRejected
+from schema.errors import NotFound, SystemAuthFailed, SystemRejected
+
+from schema.record import Record
 
 from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
 from ..mapping import Compute, Date, EntityMap, Enum, Join, Number
-from ..rest import OffsetPaging, RestConnector, Stream
+from ..rest import OffsetPaging, RestConnector, Stream, record_path
+from ..writes import Lines, WriteMap, date_writer
 
 PRIORITY = {0: "NONE", 1: "LOW", 2: "MEDIUM", 3: "HIGH"}
 READ = Capability(read=True, incremental=True)
+WRITE = Capability(read=True, incremental=True, create=True, update=True, delete=True)
 
 ENTRY = SystemEntry(
     key="upkeep",
@@ -36,13 +40,13 @@ ENTRY = SystemEntry(
         "(an Admin or a user your administrator enabled for the API)."
     ),
     capabilities={
-        "WorkOrder": READ,
-        "MaintenanceRequest": READ,
-        "Asset": READ,
+        "WorkOrder": WRITE,
+        "MaintenanceRequest": WRITE,
+        "Asset": WRITE,
         "Location": READ,
-        "Part": READ,
-        "Vendor": READ,
-        "PurchaseOrder": READ,
+        "Part": Capability(read=True, incremental=True, adjust=True),
+        "Vendor": WRITE,
+        "PurchaseOrder": Capability(read=True, incremental=True, create=True, update=True),
         "User": READ,
     },
 )
@@ -234,7 +238,52 @@ USERS = EntityMap(
 )
 
 
-def _stream(mapping: EntityMap, path: str, status_field: str | None = "status") -> Stream:
+class AssigneesWriter:
+    """The first assignee is UpKeep's `assignedToUser`, the others `additionalUsers`."""
+
+    def write(self, payload: dict[str, Any], value: list[str] | None) -> None:
+        users = list(value or [])
+        payload["assignedToUser"] = users[0] if users else None
+        payload["additionalUsers"] = users[1:]
+
+
+def _writes(read: EntityMap, names: tuple[str, ...], required: tuple[str, ...], **extra: Any) -> WriteMap:
+    return WriteMap.inverse("UpKeep", read, names, required, extra)
+
+
+# UpKeep takes dates as epoch milliseconds on writes, though it reads them back as ISO.
+WORK_ORDER_WRITES = _writes(
+    WORK_ORDERS,
+    ("title", "description", "status", "priority", "type", "asset", "location", "requestedBy",
+     "estimatedHours", "actualHours"),
+    ("title",),
+    dueDate=date_writer("dueDate", "epoch_ms"),
+    assignees=AssigneesWriter(),
+)
+REQUEST_WRITES = _writes(
+    REQUESTS, ("title", "description", "status", "priority", "asset", "location", "requestedBy", "workOrder"), ("title",)
+)
+ASSET_WRITES = _writes(
+    ASSETS,
+    ("name", "code", "description", "status", "criticality", "category", "manufacturer", "model",
+     "serialNumber", "location", "parent"),
+    ("name",),
+)
+VENDOR_WRITES = _writes(VENDORS, ("name", "email", "phone", "address", "website"), ("name",))
+PURCHASE_ORDER_WRITES = _writes(
+    PURCHASE_ORDERS,
+    ("vendor", "status", "currency", "shipTo"),
+    ("vendor", "lines"),
+    expectedDate=date_writer("dueDate", "epoch_ms"),
+    lines=Lines(
+        "partsOrdered",
+        {"part": "part", "quantity": "quantity", "unitPrice": "price", "receivedQuantity": "quantityReceived"},
+        required=("part", "quantity", "unitPrice"),
+    ),
+)
+
+
+def _stream(mapping: EntityMap, path: str, status_field: str | None = "status", writes: WriteMap | None = None) -> Stream:
     """UpKeep filters every resource by time, and by status where it has one."""
     return Stream(
         mapping,
@@ -243,6 +292,8 @@ def _stream(mapping: EntityMap, path: str, status_field: str | None = "status") 
         updated_param="updatedAtGreaterThan",
         created_param="createdAtGreaterThan",
         status_param="status" if status_field == "status" else None,
+        writes=writes,
+        custom_under="customFields",
     )
 
 
@@ -253,15 +304,16 @@ class UpKeepConnector(RestConnector):
     list_key = "results"
     item_key = "result"
     streams = (
-        _stream(WORK_ORDERS, "/work-orders"),
-        _stream(ASSETS, "/assets"),
+        _stream(WORK_ORDERS, "/work-orders", writes=WORK_ORDER_WRITES),
+        _stream(ASSETS, "/assets", writes=ASSET_WRITES),
         _stream(LOCATIONS, "/locations", status_field="type"),
-        _stream(REQUESTS, "/requests"),
+        _stream(REQUESTS, "/requests", writes=REQUEST_WRITES),
         _stream(PARTS, "/parts", status_field=None),
-        _stream(VENDORS, "/vendors", status_field=None),
-        _stream(PURCHASE_ORDERS, "/purchase-orders"),
+        _stream(VENDORS, "/vendors", status_field=None, writes=VENDOR_WRITES),
+        _stream(PURCHASE_ORDERS, "/purchase-orders", writes=PURCHASE_ORDER_WRITES),
         _stream(USERS, "/users", status_field=None),
     )
+    object_paths = ("/meters", "/teams")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -289,6 +341,21 @@ class UpKeepConnector(RestConnector):
             if self._session is None:
                 self._session = await self.login()
         return {"Session-Token": self._session}
+
+    async def adjust_stock(self, part_id: str, location_id: str | None, delta: float) -> Record:
+        """UpKeep keeps one quantity per part (at its location): read it, then write the new total."""
+        stream = self.stream("Part")
+        found = await self.fetch_many("Part", [part_id])
+        if not found:
+            raise NotFound(f"UpKeep has no Part {part_id}")
+        part = found[0]
+        if location_id is not None and location_id != part.remote_data.get("location"):
+            raise SystemRejected(f"UpKeep keeps part {part_id} at one location only, not {location_id}")
+        quantity = (part.remote_data.get("quantity") or 0) + delta
+        if quantity < 0:
+            raise SystemRejected(f"UpKeep cannot take stock below zero (on hand {part.remote_data.get('quantity')})")
+        body = await self.call("PATCH", record_path(stream.path, part_id), json={"quantity": quantity})
+        return self._mapped(stream, body)
 
     async def on_auth_failure(self) -> bool:
         """A session may expire: log in again once, then give up."""

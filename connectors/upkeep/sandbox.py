@@ -18,6 +18,10 @@ Unverified (our best guess, to be checked against a real tenant):
 - the limit cap of 200 and default of 100, and the (createdAt, id) order;
 - dates as ISO 8601 UTC strings with milliseconds and `Z`.
 
+Writes: `POST /<resource>` creates (`{"success": true, "result": {...}}`),
+`PATCH /<resource>/<id>` changes the given fields, `DELETE /<resource>/<id>`
+deletes where UpKeep allows it; what each resource accepts is in `writes.py`.
+
 Besides the shared control routes (see `connectors.sandboxkit`) there is
 `POST /__sandbox/touch` with `{"resource": ..., "ids": [...]}`, which bumps
 those records' `updatedAt` to now so tests can exercise incremental reads, and
@@ -36,7 +40,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from connectors.sandbox_data import iso, now_ms
 from connectors.sandboxkit import SandboxApp, SandboxSpec, SandboxState, status_phrase
+from connectors.upkeep import writes
 from connectors.upkeep.seed import API_USER_ID, DEMO_EMAIL, RESOURCES, STATUS_RESOURCES, Dataset, parse_ms
 
 PREFIX = "/api/v2"
@@ -154,6 +160,58 @@ def _routes(data: Dataset, credentials: dict[str, str], sessions: _Sessions) -> 
             return _error(404, "Not found")
         return JSONResponse({"success": True, "result": record})
 
+    def exists(resource: str, record_id: Any) -> bool:
+        return isinstance(record_id, str) and data.get(resource, record_id) is not None
+
+    async def write_body(request: Request) -> Any:
+        try:
+            return await request.json()
+        except ValueError:
+            return None
+
+    async def create_record(request: Request) -> Response:
+        if sessions.user(request.headers.get("session-token")) is None:
+            return _error(401, "Invalid session token")
+        resource = request.path_params["resource"]
+        if resource not in RESOURCES:
+            return _error(404, "Not found")
+        body = await write_body(request)
+        error = writes.problem(resource, body, exists, creating=True)
+        if error:
+            return _error(400, error)
+        stamp = iso(now_ms())
+        record = {**writes.DEFAULTS.get(resource, {}), **writes.stored(resource, body, None)}
+        record.update(id=secrets.token_urlsafe(7)[:9], createdAt=stamp, updatedAt=stamp)
+        if resource == "work-orders":
+            record["workOrderNo"] = f"WO-{data.count(resource) + 1:05d}"
+        if resource == "purchase-orders":
+            record["purchaseOrderNumber"] = f"PO-{10001 + data.count(resource)}"
+        return JSONResponse({"success": True, "result": data.insert(resource, record)})
+
+    async def update_record(request: Request) -> Response:
+        if sessions.user(request.headers.get("session-token")) is None:
+            return _error(401, "Invalid session token")
+        resource, record_id = request.path_params["resource"], request.path_params["id"]
+        current = data.get(resource, record_id) if resource in RESOURCES else None
+        if current is None:
+            return _error(404, "Not found")
+        body = await write_body(request)
+        error = writes.problem(resource, body, exists, creating=False)
+        if error:
+            return _error(400, error)
+        return JSONResponse({"success": True, "result": data.patch(resource, record_id, writes.stored(resource, body, current))})
+
+    async def delete_record(request: Request) -> Response:
+        if sessions.user(request.headers.get("session-token")) is None:
+            return _error(401, "Invalid session token")
+        resource, record_id = request.path_params["resource"], request.path_params["id"]
+        if resource not in RESOURCES or data.get(resource, record_id) is None:
+            return _error(404, "Not found")
+        if resource not in writes.DELETABLE:
+            return _error(405, f"{resource} cannot be deleted")
+        data.remove(resource, [record_id])
+        return JSONResponse({"success": True, "result": {"id": record_id}})
+
     def change(apply: Any) -> Any:
         """A control route that applies `apply(resource, ids)` to the dataset."""
 
@@ -179,7 +237,10 @@ def _routes(data: Dataset, credentials: dict[str, str], sessions: _Sessions) -> 
         Route(f"{PREFIX}/auth", login, methods=["POST"]),
         Route(f"{PREFIX}/auth", logout, methods=["DELETE"]),
         Route(f"{PREFIX}/{{resource}}", list_records, methods=["GET"]),
+        Route(f"{PREFIX}/{{resource}}", create_record, methods=["POST"]),
         Route(f"{PREFIX}/{{resource}}/{{id}}", get_record, methods=["GET"]),
+        Route(f"{PREFIX}/{{resource}}/{{id}}", update_record, methods=["PATCH"]),
+        Route(f"{PREFIX}/{{resource}}/{{id}}", delete_record, methods=["DELETE"]),
     ]
 
 

@@ -26,6 +26,7 @@ RESOURCES = (
     "purchase-orders",
     "work-orders",
     "requests",
+    "meters",
 )
 COUNTS = {
     "users": 25,
@@ -37,6 +38,7 @@ COUNTS = {
     "purchase-orders": 80,
     "work-orders": 620,
     "requests": 120,
+    "meters": 30,
 }
 STATUS_RESOURCES = ("assets", "purchase-orders", "work-orders", "requests")
 
@@ -203,6 +205,18 @@ REQUEST_LOCATION_TITLES = ("Light out in {l}", "Spill in {l}", "Door stuck in {l
 REQUEST_STATUSES = (("approved", 45), ("pending", 35), ("declined", 20))
 
 
+def customize(tables: dict[str, list[Record]]) -> None:
+    """The customer-specific fields this tenant added (UpKeep's custom fields live in `customFields`).
+
+    Derived from each record, not from the random stream, so the rest of the seed is unchanged.
+    """
+    for n, order in enumerate(tables["work-orders"]):
+        shift = order["description"].rsplit("during ", 1)[-1].split(" ")[0]
+        order["customFields"] = {"shift": shift, "costCenter": f"CC-{200 + n % 7}", "downtimeMinutes": (n * 13) % 240}
+    for n, asset in enumerate(tables["assets"]):
+        asset["customFields"] = {"warrantyUntil": iso(parse_ms(asset["createdAt"]) + 730 * DAY), "ratedPowerKw": 5 + n % 40}
+
+
 class _Generator:
     """Builds all tables in a fixed order from one Random."""
 
@@ -258,10 +272,29 @@ class _Generator:
         tables["purchase-orders"] = self.purchase_orders(tables)
         tables["work-orders"] = self.work_orders(tables)
         tables["requests"] = self.requests(tables)
+        tables["meters"] = self.meters(tables["assets"])
+        customize(tables)
         for name, rows in tables.items():
             assert len(rows) == COUNTS[name], name
             rows.sort(key=lambda r: (r["createdAt"], r["id"]))
         return tables
+
+    def meters(self, assets: list[Record]) -> list[Record]:
+        """Run-hour and temperature meters on the first operating assets (a custom-object candidate)."""
+        rows = []
+        for n, asset in enumerate([a for a in assets if a["status"] == "active"][: COUNTS["meters"]]):
+            units = ("hours", "°C", "cycles")[n % 3]
+            created = parse_ms(asset["createdAt"])
+            record = {
+                "id": self.new_id(),
+                "name": f"{asset['name']} {units} meter",
+                "units": units,
+                "asset": asset["id"],
+                "lastReading": round(100 + n * 37.5, 1),
+                "frequency": 24 * (1 + n % 7),
+            }
+            rows.append(self.dated(record, created, created))
+        return rows
 
     def users(self) -> list[Record]:
         rows: list[Record] = []

@@ -27,8 +27,11 @@ from .. import credits as credit_ops
 from ..connections import NewConnection
 from ..store.tables import Connection as ConnectionRow
 from ..store.tables import CreditLedgerEntry
+from .admin_connect import ConnectMutation, ConnectQuery
+from .admin_custom import CustomMutation, CustomQuery
 from .admin_webhooks import WebhookMutation, WebhookQuery
 from .context import RequestContext
+from .inputs import string_map as _string_map
 from .source import sync_status
 
 
@@ -66,6 +69,7 @@ class EntityCapability:
     create: bool
     update: bool
     delete: bool
+    adjust: bool = strawberry.field(description="Stock adjustments (Part).")
 
 
 @strawberry.type
@@ -117,6 +121,7 @@ class System:
                     create=c.create,
                     update=c.update,
                     delete=c.delete,
+                    adjust=c.adjust,
                 )
                 for name, c in entry.capabilities.items()
             ],
@@ -129,8 +134,8 @@ class Connection:
 
     id: strawberry.ID
     name: str
-    system: System
-    hosting: Hosting
+    system: Optional[System] = strawberry.field(description="Null while a connect link without a preset system is pending.")
+    hosting: Optional[Hosting]
     instance_url: Optional[str]
     status: ConnectionStatus
     status_reason: Optional[str]
@@ -146,12 +151,12 @@ class Connection:
 
     @classmethod
     def of(cls, row: ConnectionRow) -> "Connection":
-        entry = connector_class(row.system).entry  # type: ignore[union-attr]
+        found = connector_class(row.system) if row.system else None  # "" while PENDING
         return cls(
             id=strawberry.ID(row.id),
             name=row.name,
-            system=System.of(entry),
-            hosting=row.hosting,
+            system=System.of(found.entry) if found else None,
+            hosting=row.hosting or None,
             instance_url=row.instance_url,
             status=row.status,
             status_reason=row.status_reason,
@@ -215,14 +220,6 @@ class CreateConnectionPayload:
 
 def _ctx(info: strawberry.Info) -> RequestContext:
     return info.context
-
-
-def _string_map(value: object, field: str) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise BadUserInput(f"{field} must be an object of string values", field=field)
-    return dict(value)
 
 
 @strawberry.type
@@ -350,7 +347,7 @@ class Subscription:
 
 
 admin_schema = strawberry.Schema(
-    query=merge_types("Query", (Query, WebhookQuery)),
-    mutation=merge_types("Mutation", (Mutation, WebhookMutation)),
+    query=merge_types("Query", (Query, WebhookQuery, ConnectQuery, CustomQuery)),
+    mutation=merge_types("Mutation", (Mutation, WebhookMutation, ConnectMutation, CustomMutation)),
     subscription=Subscription,
 )

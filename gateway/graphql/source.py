@@ -16,7 +16,7 @@ from typing import Any, AsyncIterator
 from aiodataloader import DataLoader
 from sqlmodel import select
 
-from connectors.base import Connector, ListQuery
+from connectors.base import Connector, ListQuery, Page
 from schema.builder import DEFAULT_PAGE_SIZE
 from schema.entities import BY_NAME
 from schema.errors import BadUserInput
@@ -29,6 +29,7 @@ from ..health import Health
 from ..store.engine import Store
 from ..store.sync_tables import SyncSchedule, SyncState
 from ..store.tables import Connection
+from ..writes import Writer
 from .ids import global_id, page_cursor, parse_global_id, parse_page_cursor
 
 LIVE, REPLICA = "LIVE", "REPLICA"
@@ -66,10 +67,15 @@ class ConnectionSource:
         first = DEFAULT_PAGE_SIZE if first is None else first
         if not 1 <= first <= self.max_page_size:
             raise BadUserInput(f"'first' must be between 1 and {self.max_page_size}", field="first")
-        self.connector.require(entity)
+        self._require(entity)
         filter = {k: _aware(v) for k, v in filter.items()}
         list_key = _list_key(entity, filter, source)
         upstream, skip = parse_page_cursor(list_key, after) if after else (None, 0)
+        custom = self._custom_filter(entity, filter)
+        if source == REPLICA and (custom or self.extension.object(entity)):
+            raise BadUserInput(
+                "custom objects and custom-field filters are read live (the system filters them)", field="source"
+            )
         if source == REPLICA:
             page = await self.store.run(self._replica_page, entity, first, upstream, filter, list_key)
             self._prime(entity, REPLICA, page.records)
@@ -78,13 +84,14 @@ class ConnectionSource:
             updated_after=filter.get("updatedAfter"),
             created_after=filter.get("createdAfter"),
             statuses=_statuses(entity, filter),
+            custom=custom,
         )
         records: list[Record] = []
         cursors: list[str] = []
         while True:
             need = first - len(records)
             limit = min(skip + need, self.connector.max_page_size)
-            page = await self._upstream(self.connector.list_page, entity, query, upstream, limit)
+            page = await self._upstream(self._list_page, entity, query, upstream, limit)
             taken = page.records[skip : skip + need]
             records += taken
             end = skip + len(taken)
@@ -104,6 +111,51 @@ class ConnectionSource:
         self._prime(entity, LIVE, records)
         return ResultPage(records, cursors, end_cursor if records or after else None, has_next)
 
+    # -- custom fields and objects ----------------------------------------------
+
+    @property
+    def extension(self) -> Any:
+        return self.connector.config.extension
+
+    def _require(self, entity: str) -> None:
+        if self.extension.object(entity) is None:
+            self.connector.require(entity)
+
+    def _custom_filter(self, entity: str, filter: dict[str, Any]) -> tuple[tuple[Any, Any], ...]:
+        return tuple((f, filter[f.name]) for f in self.extension.fields_for(entity) if f.name in filter)
+
+    async def _list_page(self, entity: str, query: ListQuery, cursor: str | None, limit: int) -> Page:
+        obj = self.extension.object(entity)
+        if obj is not None:
+            return await self.connector.list_objects(obj, cursor, limit)
+        page = await self.connector.list_page(entity, query, cursor, limit)
+        page.records = self.connector.with_custom_values(page.records)
+        return page
+
+    async def _fetch_many(self, entity: str, ids: list[str]) -> list[Record]:
+        obj = self.extension.object(entity)
+        if obj is not None:
+            return await self.connector.fetch_objects(obj, ids)
+        return self.connector.with_custom_values(await self.connector.fetch_many(entity, ids))
+
+    # -- writes -------------------------------------------------------------------
+
+    async def write(
+        self,
+        operation: str,
+        entity: str,
+        id: str | None,
+        values: dict[str, Any],
+        *,
+        if_match: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[Record, bool]:
+        writer = Writer(self.connection, self.connector, self.store, self._upstream)
+        record, replayed = await writer.write(operation, entity, id, values, if_match, idempotency_key)
+        if operation != "delete":
+            self._prime(entity, LIVE, [record])
+        return record, replayed
+
     def _replica_page(
         self, entity: str, first: int, after_id: str | None, filter: dict[str, Any], list_key: str
     ) -> ResultPage:
@@ -111,6 +163,7 @@ class ConnectionSource:
             records, has_next = replica.list_page(
                 session, self.connection.id, entity, first, after_id, filter, _status_field(entity)
             )
+            records = self.connector.with_custom_values(records)
             synced_at = replica.last_synced(session, self.connection.id, entity)
         cursors = [page_cursor(list_key, r.remote_id, 0) for r in records]
         end = cursors[-1] if cursors else None
@@ -128,11 +181,11 @@ class ConnectionSource:
         if loader is None:
 
             async def batch(ids: list[str]) -> list[Record | None]:
-                self.connector.require(entity)
-                if origin == REPLICA:
+                self._require(entity)
+                if origin == REPLICA and self.extension.object(entity) is None:
                     found_list = await self.store.run(self._replica_many, entity, ids)
                 else:
-                    found_list = await self._upstream(self.connector.fetch_many, entity, ids)
+                    found_list = await self._upstream(self._fetch_many, entity, ids)
                 found = {r.remote_id: r for r in found_list}
                 return [found.get(i) for i in ids]
 
@@ -141,7 +194,7 @@ class ConnectionSource:
 
     def _replica_many(self, entity: str, ids: list[str]) -> list[Record]:
         with self.store.read() as session:
-            return replica.get_many(session, self.connection.id, entity, ids)
+            return self.connector.with_custom_values(replica.get_many(session, self.connection.id, entity, ids))
 
     async def load(self, entity: str, remote_id: str, origin: str = LIVE) -> Record | None:
         return await self._loader(entity, origin).load(str(remote_id))
@@ -151,7 +204,8 @@ class ConnectionSource:
 
     async def node(self, value: str) -> Record | None:
         connection_id, entity, remote_id = parse_global_id(value)
-        if connection_id != self.connection.id or not self.connector.entry.supports(entity):
+        known = self.connector.entry.supports(entity) or self.extension.object(entity) is not None
+        if connection_id != self.connection.id or not known:
             return None  # another connection's ids are simply not found here
         return await self.load(entity, remote_id)
 

@@ -1,0 +1,169 @@
+"""Admin API for a connection's settings: sync interval, custom fields, custom objects.
+
+Candidates come live from the connector (service metadata, object structures,
+model fields, sampled records) so a UI can offer a picker; the chosen settings
+are validated, stored, and take effect on the connection's next request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Optional
+
+import strawberry
+from strawberry.scalars import JSON
+
+from connectors.registry import connector_class
+from schema.errors import BadUserInput
+
+from ..customization import parse_fields, parse_objects
+from ..connections import owned
+from ..store.tables import Connection, utcnow
+from .context import RequestContext
+
+
+@strawberry.type
+class CustomFieldCandidate:
+    entity: str
+    remote_path: str
+    name: str = strawberry.field(description="A suggested GraphQL name.")
+    type: str
+    label: str
+    filterable: bool
+    writable: bool
+    enum_values: list[str]
+
+
+@strawberry.type
+class CustomObjectCandidate:
+    remote_name: str
+    name: str
+    plural: str
+    id_path: str
+    label: str
+    fields: list[CustomFieldCandidate]
+
+
+@strawberry.type
+class ConnectionSettings:
+    sync_interval_seconds: Optional[float]
+    custom_fields: JSON
+    custom_objects: JSON
+
+    @classmethod
+    def of(cls, settings: dict[str, Any]) -> "ConnectionSettings":
+        return cls(
+            sync_interval_seconds=settings.get("syncIntervalSeconds"),
+            custom_fields=settings.get("customFields") or [],
+            custom_objects=settings.get("customObjects") or [],
+        )
+
+
+@strawberry.input
+class ConnectionSettingsInput:
+    sync_interval_seconds: Optional[float] = strawberry.field(
+        default=strawberry.UNSET, description="Seconds between syncs (at least the gateway's minimum)."
+    )
+    custom_fields: Optional[JSON] = strawberry.field(
+        default=strawberry.UNSET,
+        description="[{entity, name, type (String|Int|Float|Boolean|DateTime|JSON|Enum), remotePath, "
+        "enumValues?, filterable?, writable?, description?}] — replaces the list.",
+    )
+    custom_objects: Optional[JSON] = strawberry.field(
+        default=strawberry.UNSET,
+        description="[{name, plural?, remoteName, idPath, displayPath?, fields: [{name, type, remotePath}]}] — replaces the list.",
+    )
+
+
+def _ctx(info: strawberry.Info) -> RequestContext:
+    return info.context
+
+
+async def _established(info: strawberry.Info, id: strawberry.ID) -> Connection:  # noqa: A002
+    """The organization's connection, once it has a system and credentials (not a pending link)."""
+    ctx = _ctx(info)
+    row = await ctx.services.store.run(ctx.services.connections.get, ctx.principal.organization_id, str(id))
+    if row.status in ("PENDING", "DISCONNECTED") or connector_class(row.system) is None:
+        raise BadUserInput(f"connection {id} is {row.status.lower()}: its settings apply once it is connected", field="id")
+    return row
+
+
+async def _connector(info: strawberry.Info, id: strawberry.ID) -> Any:  # noqa: A002
+    return await _ctx(info).services.pool.get(await _established(info, id))
+
+
+def _candidate(c: Any) -> CustomFieldCandidate:
+    return CustomFieldCandidate(**{**dataclasses.asdict(c), "enum_values": list(c.enum_values)})
+
+
+@strawberry.type
+class CustomQuery:
+    @strawberry.field(description="Fields of an entity the connected system has beyond the unified model.")
+    async def custom_field_candidates(
+        self, info: strawberry.Info, id: strawberry.ID, entity: str  # noqa: A002
+    ) -> list[CustomFieldCandidate]:
+        connector = await _connector(info, id)
+        connector.require(entity)
+        return [_candidate(c) for c in await connector.discover_fields(entity)]
+
+    @strawberry.field(description="Tables / object types of the connected system that can become custom objects.")
+    async def custom_object_candidates(self, info: strawberry.Info, id: strawberry.ID) -> list[CustomObjectCandidate]:  # noqa: A002
+        connector = await _connector(info, id)
+        return [
+            CustomObjectCandidate(
+                remote_name=o.remote_name,
+                name=o.name,
+                plural=o.plural,
+                id_path=o.id_path,
+                label=o.label,
+                fields=[_candidate(f) for f in o.fields],
+            )
+            for o in await connector.discover_objects()
+        ]
+
+    @strawberry.field(description="A connection's settings.")
+    async def connection_settings(self, info: strawberry.Info, id: strawberry.ID) -> ConnectionSettings:  # noqa: A002
+        ctx = _ctx(info)
+        row = await ctx.services.store.run(ctx.services.connections.get, ctx.principal.organization_id, str(id))
+        return ConnectionSettings.of(row.settings)
+
+
+@strawberry.type
+class CustomMutation:
+    @strawberry.mutation(
+        description="Change a connection's settings; custom fields and objects show in its schema from the next request."
+    )
+    async def update_connection_settings(
+        self, info: strawberry.Info, id: strawberry.ID, input: ConnectionSettingsInput  # noqa: A002
+    ) -> ConnectionSettings:
+        ctx = _ctx(info)
+        services = ctx.services
+        row = await _established(info, id)
+        entry = connector_class(row.system).entry  # type: ignore[union-attr]
+        changes: dict[str, Any] = {}
+        if input.sync_interval_seconds is not strawberry.UNSET:
+            interval = input.sync_interval_seconds
+            if interval is not None and not services.settings.min_sync_interval <= interval <= 31 * 86400:
+                raise BadUserInput(
+                    f"syncIntervalSeconds must be between {services.settings.min_sync_interval:g} and {31 * 86400}",
+                    field="syncIntervalSeconds",
+                )
+            changes["syncIntervalSeconds"] = interval
+        if input.custom_fields is not strawberry.UNSET:
+            parse_fields(input.custom_fields or [], entry)
+            changes["customFields"] = input.custom_fields or []
+        if input.custom_objects is not strawberry.UNSET:
+            parse_objects(input.custom_objects or [])
+            changes["customObjects"] = input.custom_objects or []
+
+        def store() -> Connection:
+            with services.store.write() as session:
+                connection = owned(session, ctx.principal.organization_id, str(id))
+                merged = {**(connection.settings or {}), **changes}
+                connection.settings = {k: v for k, v in merged.items() if v is not None}
+                connection.updated_at = utcnow()  # the connector and schema are rebuilt from it
+                session.add(connection)
+                return connection
+
+        updated = await services.store.run(store)
+        return ConnectionSettings.of(updated.settings)
