@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from schema.entities import ENTITIES
 
-from .catalog import HOSTINGS, SystemEntry
+from .catalog import HOSTINGS, Capability, SystemEntry
 from .registry import catalog
 
 HEADER = """# Systems
@@ -39,16 +39,13 @@ def _system(entry: SystemEntry) -> list[str]:
         lines += ["", f"**Auth guide.** {entry.auth_guide}"]
     lines += [
         "",
-        "| entity | read | incremental | create | update | delete |",
-        "|---|---|---|---|---|---|",
+        "| entity | read | incremental | create | update | delete | stock adjust |",
+        "|---|---|---|---|---|---|---|",
     ]
     for entity in ENTITIES:
-        cap = entry.capabilities.get(entity.name)
-        if cap is None:
-            lines.append(f"| {entity.name} | — | — | — | — | — |")
-        else:
-            flags = (cap.read, cap.incremental, cap.create, cap.update, cap.delete)
-            lines.append(f"| {entity.name} | " + " | ".join(_yes(f) for f in flags) + " |")
+        cap = entry.capabilities.get(entity.name) or Capability(read=False)
+        flags = (cap.read, cap.incremental, cap.create, cap.update, cap.delete, cap.adjust)
+        lines.append(f"| {entity.name} | " + " | ".join(_yes(f) for f in flags) + " |")
     return lines + [""]
 
 

@@ -50,11 +50,10 @@ class ObjectCandidate:
 
 def graphql_name(remote: str, upper: bool = False) -> str:
     """`YY1_ShiftCode_ORD` -> `yy1ShiftCodeOrd`; a name GraphQL accepts, derived from the remote one."""
-    parts = [p for p in _NOT_NAME.split(remote) if p]
+    parts = [p.capitalize() if p.isupper() else p for p in _NOT_NAME.split(remote) if p]
     if not parts:
         return "field"
-    words = [parts[0][0].lower() + parts[0][1:]] + [p[0].upper() + p[1:] for p in parts[1:]]
-    name = "".join(words)
+    name = parts[0][0].lower() + parts[0][1:] + "".join(p[0].upper() + p[1:] for p in parts[1:])
     if name[0].isdigit():
         name = "f" + name
     return name[0].upper() + name[1:] if upper else name

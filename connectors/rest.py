@@ -19,7 +19,7 @@ from schema.record import Record
 from .base import Connector, ConnectionConfig, ListQuery, Page
 from .discovery import FieldCandidate, ObjectCandidate, graphql_name, map_object, sampled_fields
 from .http import HttpPolicy, UpstreamClient, default_error_message
-from .mapping import EntityMap, Path, dig
+from .mapping import EntityMap, dig
 from .writes import CREATE, UPDATE, WriteMap
 
 

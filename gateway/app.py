@@ -31,7 +31,7 @@ from .ui.routes import ui_routes
 SANDBOX_PREFIX = "/sandboxes"
 
 # Client errors are answered with a code; only real failures are logged (by us).
-logging.getLogger("strawberry.execution").disabled = True
+logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)  # a level survives uvicorn's dictConfig; `disabled` does not
 # A busy tick skips the next one by design; that is not worth a warning each time.
 logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
 logging.getLogger("apscheduler.executors.default").setLevel(logging.CRITICAL)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from schema.builder import SchemaCache, build_schema
 from schema.entities import ENTITIES
-from schema.model import CustomField, CustomObject, Extension, Field
+from schema.model import CustomField, CustomObject, Extension
 
 
 def type_names(schema) -> set[str]:
@@ -32,8 +32,8 @@ def test_one_schema_shared_by_connections_on_the_default_model():
 def test_extension_adds_fields_and_objects_to_its_schema_only():
     cache = SchemaCache()
     extension = Extension(
-        custom_fields=(CustomField("WorkOrder", "costCenter", "String"),),
-        custom_objects=(CustomObject("Meter", "meters", (Field("reading", "Float"),)),),
+        custom_fields=(CustomField("WorkOrder", "costCenter", "String", "custom.costCenter"),),
+        custom_objects=(CustomObject("Meter", "meters", "/meters", "id", (CustomField("Meter", "reading", "Float", "reading"),)),),
     )
     extended, default = cache.get(extension), cache.get(Extension())
     assert extended is not default and len(cache) == 2
@@ -44,7 +44,7 @@ def test_extension_adds_fields_and_objects_to_its_schema_only():
 
 def test_cache_evicts_least_recently_used():
     cache = SchemaCache(max_size=2)
-    a, b, c = (Extension(custom_fields=(CustomField("Asset", f"f{i}", "Int"),)) for i in range(3))
+    a, b, c = (Extension(custom_fields=(CustomField("Asset", f"f{i}", "Int", f"custom.f{i}"),)) for i in range(3))
     first_a = cache.get(a)
     cache.get(b)
     cache.get(a)  # a is now the most recent

@@ -156,7 +156,7 @@ def test_bad_input_is_refused_before_any_upstream_call(sqlite_gateway, sandbox, 
 def test_the_systems_own_validation_error_comes_back_with_its_message(gateway, token):
     refused = gateway.gql(token, CREATE_WO, {"i": {"title": "x", "asset": "NoSuchAsset"}})
     assert error_code(refused) == "SYSTEM_REJECTED"
-    assert "'asset' refers to unknown assets NoSuchAsset" in refused["errors"][0]["message"]
+    assert "'asset' refers to an unknown assets record 'NoSuchAsset'" in refused["errors"][0]["message"]
 
 
 def test_update_with_if_match_and_a_stale_version_conflicts(gateway, token, sandbox):
