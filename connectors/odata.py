@@ -2,26 +2,32 @@
 
 The wire details live here once: the `d`/`results`/`__count`/`__next` envelopes,
 `/Date(ms)/` values, `Edm.Decimal` strings, `$filter` literals, the SAP error
-body, the CSRF token handshake for writes and the `sap-client` parameter. A
-connector declares `EntitySetStream`s and mappings; see `connectors/sap/`.
+body, the CSRF token handshake for writes, ETags sent back as `If-Match` and
+the `sap-client` parameter. A connector declares `EntitySetStream`s and
+mappings (and `Writes` from `odata_writes.py`); see `connectors/sap/`. Custom
+fields and objects come from the service's `$metadata` (`odata_metadata.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, Iterable, Mapping
 
 import httpx
 
-from schema.errors import SystemAuthFailed, SystemRejected, SystemUnreachable
+from schema.errors import BadUserInput, Conflict, NotFound, SystemAuthFailed, SystemRejected, SystemUnreachable
+from schema.model import CustomField, CustomObject
 from schema.record import Record
 
 from .base import ConnectionConfig, Connector, ListQuery, Page
+from .discovery import FieldCandidate, ObjectCandidate, coerce, map_object
 from .http import HttpPolicy, UpstreamClient, default_error_message
 from .mapping import EntityMap, Enum, Spec, dig
+from .odata_metadata import SetInfo, field_candidates, object_candidate, parse_metadata
+from .writes import CREATE, UPDATE
 
 SERVICE_ROOT = "/sap/opu/odata/sap"
 CSRF_HEADER = "X-CSRF-Token"
@@ -62,6 +68,14 @@ def parse_decimal(value: Any) -> float | None:
     return None if value in (None, "") else float(value)
 
 
+def lenient_date(value: Any) -> datetime | None:
+    """`parse_date` for customer fields: a value that is no date is null, not an error."""
+    try:
+        return parse_date(value)
+    except SystemUnreachable:
+        return None
+
+
 def text(value: Any) -> str | None:
     """SAP sends empty strings, not nulls, for unset character fields."""
     return None if value in (None, "") else str(value)
@@ -77,6 +91,31 @@ def literal(value: Any) -> str:
     if isinstance(value, (int, float)):
         return str(value)
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def custom_literal(field: CustomField, value: Any) -> str:
+    """A custom field's filter value; floats as `Edm.Decimal` literals (`12.5M`)."""
+    if field.type == "Float" and not isinstance(value, bool):
+        return f"{value}M"
+    return literal(value)
+
+
+def key_text(names: tuple[str, ...], raw: Mapping[str, Any]) -> str:
+    """A record's key as SAP writes it in URLs: the value, or `A='1',B='2'` for a composite key."""
+    if len(names) == 1:
+        return str(raw.get(names[0]))
+    return ",".join(f"{n}={literal(str(raw.get(n) or ''))}" for n in names)
+
+
+_KEY_PART = re.compile(r"(\w+)='((?:[^']|'')*)'(?:,|$)")
+
+
+def key_values(names: tuple[str, ...], text: str) -> dict[str, str] | None:
+    """`key_text` read back; None when it is not a key of these names."""
+    if len(names) == 1:
+        return {names[0]: text}
+    parts = {m.group(1): m.group(2).replace("''", "'") for m in _KEY_PART.finditer(text)}
+    return parts if set(parts) == set(names) else None
 
 
 def eq_any(name: str, values: Iterable[Any]) -> str:
@@ -312,12 +351,20 @@ class ODataClient:
         self.csrf_token = token
         return token
 
-    async def send(self, method: str, service: str, path: str, json: Any = None) -> httpx.Response:
+    async def metadata(self, service: str) -> bytes:
+        """The service's `$metadata` (EDMX; SAP refuses `$format=json` here)."""
+        params = {"sap-client": self.sap_client} if self.sap_client else {}
+        response = await self.http.request("GET", f"/{service}/$metadata", params=params)
+        return response.content
+
+    async def send(
+        self, method: str, service: str, path: str, json: Any = None, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
         """A write with the CSRF token; a stale token is fetched again once."""
         for attempt in (1, 2):
             async with self._csrf_lock:
                 token = self.csrf_token or await self.fetch_csrf_token(service)
-            headers = {CSRF_HEADER: token, "Accept": "application/json"}
+            headers = {**(headers or {}), CSRF_HEADER: token, "Accept": "application/json"}
             try:
                 return await self.http.request(
                     method, f"/{service}/{path}", params=self._params(), headers=headers, json=json
@@ -338,6 +385,8 @@ class EntitySetStream:
 
     `key` is the property that holds the remote id (filtered on for fetch-many);
     `select` lists every property the mapping reads, `expand` the navigations.
+    `writes` (an `odata_writes.Writes`) declares what creates and updates may
+    set; `extra_keys` completes a composite key in URLs (e.g. the current time segment).
     """
 
     mapping: EntityMap
@@ -351,15 +400,23 @@ class EntitySetStream:
     status_field: str | None = "status"
     status_property: str | None = None  # a filterable property behind `status_field`
     fixed_filter: str | None = None  # always applied (e.g. only the current time segment)
+    writes: Any = None
+    extra_keys: str = ""
 
     @property
     def entity(self) -> str:
         return self.mapping.entity
 
-    def query(self, filter: str | None = None, **options: Any) -> Query:
+    def key_path(self, remote_id: str) -> str:
+        """`Set('1')`, or `Set(Key='1',Other=...)` when the key has more parts."""
+        if self.extra_keys:
+            return f"{self.entity_set}({self.key}={literal(remote_id)},{self.extra_keys})"
+        return f"{self.entity_set}({literal(remote_id)})"
+
+    def query(self, filter: str | None = None, extra: tuple[str, ...] = (), **options: Any) -> Query:
         return Query(
             filter=all_of([self.fixed_filter, filter]),
-            select=self.select,
+            select=tuple(dict.fromkeys(self.select + extra)),
             expand=self.expand,
             orderby=self.orderby or (self.key,),
             **options,
@@ -385,6 +442,7 @@ class ODataConnector(Connector):
             policy=self.policy,
         )
         self._by_entity = {s.entity: s for s in self.streams}
+        self._metadata: dict[str, dict[str, SetInfo]] = {}
 
     def stream(self, entity: str) -> EntitySetStream:
         self.require(entity)
@@ -398,6 +456,8 @@ class ODataConnector(Connector):
         first = self.streams[0]
         await self.odata.collection(first.service, first.entity_set, Query(top=1, select=(first.key,)))
 
+    # -- reads --------------------------------------------------------------------------
+
     def filters(self, stream: EntitySetStream, query: ListQuery) -> tuple[str | None, ListQuery] | None:
         """The `$filter` for what the service can filter, and what is left to filter here.
 
@@ -407,15 +467,22 @@ class ODataConnector(Connector):
         rest = query
         if query.updated_after and stream.updated_field:
             clauses.append(f"{stream.updated_field} gt {literal(query.updated_after)}")
-            rest = ListQuery(None, rest.created_after, rest.statuses)
+            rest = replace(rest, updated_after=None)
         spec = stream.mapping.enum_spec(stream.status_field) if stream.status_field else None
         if query.statuses is not None and stream.status_property and spec:
             raw = [r for s in query.statuses for r in spec.raw_values(s)]
             if not raw:
                 return None
             clauses.append(eq_any(stream.status_property, raw))
-            rest = ListQuery(rest.updated_after, rest.created_after, None)
+            rest = replace(rest, statuses=None)
+        pushed = [(f, v) for f, v in query.custom if f.filterable and "." not in f.remote_path]
+        clauses += [f"{f.remote_path} eq {custom_literal(f, v)}" for f, v in pushed]
+        rest = replace(rest, custom=tuple(c for c in query.custom if c not in pushed))
         return all_of(clauses), rest
+
+    def custom_select(self, stream: EntitySetStream) -> tuple[str, ...]:
+        """The properties the connection's custom fields read, selected along with the mapping's."""
+        return tuple(f.remote_path.split(".")[0] for f in self.config.extension.fields_for(stream.entity))
 
     async def list_page(self, entity: str, query: ListQuery, cursor: str | None, limit: int) -> Page:
         stream = self.stream(entity)
@@ -427,10 +494,10 @@ class ODataConnector(Connector):
         filter, residual = pushed
         skip = int(cursor or 0)
         top = max(1, min(limit, self.max_page_size))
-        page = await self.odata.collection(
-            stream.service, stream.entity_set, stream.query(filter, top=top, skip=skip, inlinecount=True)
-        )
+        options = stream.query(filter, self.custom_select(stream), top=top, skip=skip, inlinecount=True)
+        page = await self.odata.collection(stream.service, stream.entity_set, options)
         records = await self.enrich(stream, [stream.mapping.map(row) for row in page.results])
+        records = self.with_custom_values(records)
         end = skip + len(page.results)
         more = end < page.count if page.count is not None else bool(page.next_url) or len(page.results) >= top
         kept = [r for r in records if residual.matches(r, stream.status_field)]
@@ -440,13 +507,155 @@ class ODataConnector(Connector):
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
         stream = self.stream(entity)
         wanted = list(dict.fromkeys(str(i) for i in remote_ids))
+        extra = self.custom_select(stream)
 
         async def chunk(ids: list[str]) -> list[dict[str, Any]]:
-            page = await self.odata.collect(stream.service, stream.entity_set, stream.query(eq_any(stream.key, ids)))
-            return page.results
+            query = stream.query(eq_any(stream.key, ids), extra)
+            return (await self.odata.collect(stream.service, stream.entity_set, query)).results
 
         rows = [row for part in await asyncio.gather(*(chunk(c) for c in chunks(wanted, self.keys_per_call))) for row in part]
         return await self.enrich(stream, [stream.mapping.map(row) for row in rows])
+
+    def custom_value(self, raw: Any, custom: CustomField) -> Any:
+        """`/Date(ms)/` dates and `Edm.Decimal` strings read as their declared type."""
+        return coerce(dig(raw, custom.remote_path), custom.type, lenient_date)
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def check_write(self, operation: str, entity: str, values: dict[str, Any]) -> None:
+        super().check_write(operation, entity, values)
+        if operation in (CREATE, UPDATE):
+            self.writes(entity, operation).validate(operation, values, self.config.extension.fields_for(entity))
+
+    def writes(self, entity: str, operation: str) -> Any:
+        """The entity's `WriteMap` for this operation; unsupported when it has none."""
+        stream = self.stream(entity)
+        writes = stream.writes.of(operation) if stream.writes is not None else None
+        if writes is None:
+            raise self._unsupported(operation, entity)
+        return writes
+
+    def _payload(self, stream: EntitySetStream, operation: str, values: dict[str, Any]) -> dict[str, Any]:
+        self.writes(stream.entity, operation)
+        return stream.writes.payload(operation, values, self.config.extension.fields_for(stream.entity))
+
+    async def create(self, entity: str, values: dict[str, Any]) -> Record:
+        """`POST /EntitySet` (a deep insert when the payload carries navigations): one transaction."""
+        stream = self.stream(entity)
+        response = await self.odata.send("POST", stream.service, stream.entity_set, json=self._payload(stream, CREATE, values))
+        try:
+            row = read_entity(response.json(), self.entry.name)
+        except ValueError:
+            raise SystemUnreachable(f"{self.entry.name} sent a response that is not valid JSON") from None
+        return self.with_custom_values([stream.mapping.map(row)])[0]
+
+    async def update(self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None) -> Record:
+        """`PATCH` with `If-Match` (answered 204), then the record read back."""
+        stream = self.stream(entity)
+        await self._on_record(stream, "PATCH", remote_id, if_match, json=self._payload(stream, UPDATE, values))
+        return await self._current(stream, remote_id)
+
+    async def delete(self, entity: str, remote_id: str, if_match: str | None) -> None:
+        await self._on_record(self.stream(entity), "DELETE", remote_id, if_match)
+
+    async def _current(self, stream: EntitySetStream, remote_id: str) -> Record:
+        found = self.with_custom_values(await self.fetch_many(stream.entity, [remote_id]))
+        if not found:
+            raise NotFound(f"{self.entry.name} has no {stream.entity} {remote_id}")
+        return found[0]
+
+    async def _on_record(
+        self, stream: EntitySetStream, method: str, remote_id: str, if_match: str | None, json: Any = None
+    ) -> None:
+        """A write to one entity; the ETag the client read goes as `If-Match` (`*`: it read none)."""
+        if if_match is not None and stream.mapping.version is None:
+            raise BadUserInput(
+                f"{self.entry.name} keeps no version of {stream.entity} records: leave ifMatch out", field="ifMatch"
+            )
+        headers = {"If-Match": if_match or "*"}
+        try:
+            await self.odata.send(method, stream.service, stream.key_path(remote_id), json=json, headers=headers)
+        except SystemRejected as exc:
+            status = exc.extensions.get("status")
+            if status == 404:
+                raise NotFound(f"{self.entry.name} has no {stream.entity} {remote_id}") from None
+            if status == 412:
+                current = await self._current(stream, remote_id)
+                raise Conflict(
+                    f"{stream.entity} {remote_id} changed in {self.entry.name} since version {if_match}; read it again",
+                    current_version=current.values.get("remoteVersion"),
+                ) from None
+            raise
+
+    # -- customization -----------------------------------------------------------------------
+
+    async def service_sets(self, service: str) -> dict[str, SetInfo]:
+        """A service's entity sets from its `$metadata` (read once per connector)."""
+        if service not in self._metadata:
+            self._metadata[service] = parse_metadata(await self.odata.metadata(service), self.entry.name)
+        return self._metadata[service]
+
+    async def discover_fields(self, entity: str) -> list[FieldCandidate]:
+        stream = self.stream(entity)
+        info = (await self.service_sets(stream.service)).get(stream.entity_set)
+        if info is None:
+            return []
+        specs = [*stream.mapping.fields.values(), stream.mapping.created_at, stream.mapping.updated_at]
+        read = {stream.key, *(p for spec in specs if isinstance(p := getattr(spec, "path", None), str))}
+        writable = stream.writes is not None and stream.writes.update is not None
+        return field_candidates(entity, info, read, writable)
+
+    async def discover_objects(self) -> list[ObjectCandidate]:
+        mapped = {(s.service, s.entity_set) for s in self.streams}
+        found = []
+        for service in dict.fromkeys(s.service for s in self.streams):
+            for info in (await self.service_sets(service)).values():
+                if (service, info.name) not in mapped:
+                    found.append(object_candidate(service, info))
+        return found
+
+    def _object_set(self, obj: CustomObject) -> tuple[str, str, tuple[str, ...]]:
+        """Service, entity set and key properties of a custom object (only the connector's services)."""
+        service, _, entity_set = obj.remote_name.partition("/")
+        keys = tuple(k.strip() for k in obj.id_path.split(",") if k.strip())
+        if service not in {s.service for s in self.streams} or not entity_set.isidentifier() or not keys:
+            raise NotFound(f"{self.entry.name} has no entity set '{obj.remote_name}' to serve")
+        return service, entity_set, keys
+
+    def _object_query(self, obj: CustomObject, keys: tuple[str, ...], **options: Any) -> Query:
+        paths = [f.remote_path for f in obj.fields] + ([obj.display_path] if obj.display_path else [])
+        select = tuple(dict.fromkeys([*keys, *(p.split(".")[0] for p in paths)]))
+        return Query(select=select, orderby=keys, **options)
+
+    def _object_record(self, obj: CustomObject, keys: tuple[str, ...], row: dict[str, Any]) -> Record:
+        record = map_object(obj, row, self.custom_value, dig(row, "__metadata.etag"))
+        record.remote_id = record.values["remoteId"] = key_text(keys, row)
+        return record
+
+    async def list_objects(self, obj: CustomObject, cursor: str | None, limit: int) -> Page:
+        service, entity_set, keys = self._object_set(obj)
+        if cursor is not None and not cursor.isdigit():
+            raise SystemRejected(f"{self.entry.name}: not a page cursor: {cursor!r}")
+        skip, top = int(cursor or 0), max(1, min(limit, self.max_page_size))
+        page = await self.odata.collection(service, entity_set, self._object_query(obj, keys, top=top, skip=skip, inlinecount=True))
+        end = skip + len(page.results)
+        more = end < page.count if page.count is not None else len(page.results) >= top
+        records = [self._object_record(obj, keys, row) for row in page.results]
+        return Page(records, str(end) if more and page.results else None, page.count)
+
+    async def fetch_objects(self, obj: CustomObject, remote_ids: list[str]) -> list[Record]:
+        service, entity_set, keys = self._object_set(obj)
+        wanted = [v for i in dict.fromkeys(remote_ids) if (v := key_values(keys, i)) is not None]
+
+        def match(values: dict[str, str]) -> str:
+            return "(" + " and ".join(f"{k} eq {literal(v)}" for k, v in values.items()) + ")"
+
+        async def chunk(part: list[dict[str, str]]) -> list[dict[str, Any]]:
+            query = self._object_query(obj, keys, filter=" or ".join(match(v) for v in part))
+            return (await self.odata.collect(service, entity_set, query)).results
+
+        parts = await asyncio.gather(*(chunk(wanted[i : i + self.keys_per_call]) for i in range(0, len(wanted), self.keys_per_call)))
+        return [self._object_record(obj, keys, row) for part in parts for row in part]
 
     async def aclose(self) -> None:
         await self.odata.aclose()
@@ -467,6 +676,9 @@ __all__ = [
     "all_of",
     "eq_any",
     "error_message",
+    "key_text",
+    "key_values",
+    "lenient_date",
     "literal",
     "parse_date",
     "parse_decimal",

@@ -136,7 +136,7 @@ async def test_csrf_token_is_fetched_kept_and_refetched_when_stale(client, sandb
     assert fetch["method"] == "GET" and fetch["path"].endswith("/API_MAINTENANCEORDER/") and token
     assert any(c.name.startswith("SAP_SESSIONID_") for c in client.http.client.cookies.jar)
     answer = await client.send("PATCH", "API_MAINTENANCEORDER", "MaintenanceOrder('4000000')",
-                               json={"MaintenanceOrderDesc": "Replace seal"})
+                               json={"MaintenanceOrderDesc": "Replace seal"}, headers={"If-Match": "*"})
     assert answer.status_code == 204
     row = next(r for r in sandbox.app.state.data.rows("MaintenanceOrder") if r["MaintenanceOrder"] == "4000000")
     assert row["MaintenanceOrderDesc"] == "Replace seal"
@@ -144,7 +144,7 @@ async def test_csrf_token_is_fetched_kept_and_refetched_when_stale(client, sandb
     client.csrf_token = "stale"
     control.clear_requests()
     answer = await client.send("PATCH", "API_MAINTENANCEORDER", "MaintenanceOrder('4000000')",
-                               json={"MaintenanceOrderDesc": "Replace seal again"})
+                               json={"MaintenanceOrderDesc": "Replace seal again"}, headers={"If-Match": "*"})
     assert answer.status_code == 204 and client.csrf_token not in (None, "stale")
     assert [c["method"] for c in control.requests()] == ["PATCH", "GET", "PATCH"]
 

@@ -90,6 +90,15 @@ def real_service(name: str) -> dict[str, RealSet]:
     return parse_edmx((SPECS / f"{name}.edmx").read_bytes())
 
 
+@cache
+def real_set_flags(service: str, entity_set: str) -> dict[str, bool]:
+    """`sap:creatable/updatable/deletable` of an entity set (absent means allowed)."""
+    root = ET.fromstring((SPECS / f"{service}.edmx").read_bytes())
+    element = next(e for e in root.iter() if _local(e.tag) == "EntitySet" and e.get("Name") == entity_set)
+    attrs = _attrs(element)
+    return {flag: attrs.get(flag) != "false" for flag in ("creatable", "updatable", "deletable")}
+
+
 def _model_sets() -> list[tuple[Service, EntitySet]]:
     return [(service, entity_set) for service in SERVICES.values() for entity_set in service.sets]
 
@@ -100,9 +109,17 @@ def test_sandbox_model_is_a_subset_of_the_real_service(service: Service, entity_
     assert real is not None, f"{service.name} has no entity set {entity_set.name}"
     assert real.type_name == service.qualified(entity_set)
     assert list(entity_set.keys) == real.keys
+    flags = real_set_flags(service.name, entity_set.name)
+    assert flags == {"creatable": entity_set.creatable, "updatable": entity_set.updatable,
+                     "deletable": entity_set.deletable}, entity_set.name
     for prop in entity_set.props:
         attrs = real.props.get(prop.name)
+        if prop.extension:  # a customer's field: in this tenant's metadata, never in SAP's published one
+            assert attrs is None, prop.name
+            continue
         assert attrs is not None, f"{entity_set.name}.{prop.name} is not in the real service"
+        assert (attrs.get("creatable") != "false", attrs.get("updatable") != "false") == (
+            prop.creatable, prop.updatable), prop.name
         assert attrs["Type"] == prop.type, prop.name
         if prop.max_length is not None:
             assert attrs.get("MaxLength") == str(prop.max_length), prop.name

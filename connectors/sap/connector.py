@@ -5,6 +5,14 @@ standard APIs (see `connectors/odata.py` for the protocol). Both systems share
 this code; they differ in their catalog entry, and ECC sends `sap-client`.
 The one hook is `enrich`: a page of products gets its stock from
 API_MATERIAL_STOCK_SRV in batched `or` filters (one call per 40 products).
+
+Writes follow what the services' `$metadata` allows (`sap:creatable`,
+`sap:updatable`, `sap:deletable`): orders, notifications and equipment are
+created and changed, never deleted; purchase orders are created with their
+items in one deep insert, changed (header only) and deleted; suppliers are
+changed only (creating one is a business partner with roles). Statuses and
+stock are not writable here: SAP changes them through function imports and
+goods movements (API_MATERIAL_DOCUMENT_SRV), which these services do not cover.
 """
 
 from __future__ import annotations
@@ -17,7 +25,9 @@ from typing import Any
 from schema.record import Record
 
 from ..catalog import CLOUD, ON_PREMISES, Capability, CredentialField, SystemEntry
-from ..mapping import Compute, Each, EntityMap, Enum, dig
+from ..mapping import Compute, Each, EntityMap, Enum, Path, dig
+from ..odata_writes import Blank, Flags, Writes, edm_decimal, write_map
+from ..writes import Lines, To, WriteMap, put
 from ..odata import (
     Code,
     Decimal,
@@ -48,6 +58,7 @@ PO_STATUS = {"01": "DRAFT", "02": "APPROVED", "03": "SUBMITTED", "04": "SUBMITTE
 EQUIPMENT = "EAMS_EQUI"
 FUNCTIONAL_LOCATION = "EAMS_FL"
 CURRENT_SEGMENT = "ValidityEndDate eq datetime'9999-12-31T00:00:00'"
+ETAG = Path("__metadata.etag")  # remoteVersion: what the client sends back as ifMatch
 
 # -- specs particular to SAP -------------------------------------------------------
 
@@ -134,6 +145,7 @@ WORK_ORDERS = EntityMap(
         "dueDate": ODate("MaintOrdBasicEndDateTime"),
     },
     updated_at=ODate("LastChangeDateTime"),
+    version=ETAG,
 )
 
 REQUESTS = EntityMap(
@@ -151,6 +163,7 @@ REQUESTS = EntityMap(
     },
     created_at=ODate("CreationDate", "CreationTime"),
     updated_at=ODate("LastChangeDateTime"),
+    version=ETAG,
 )
 
 ASSETS = EntityMap(
@@ -175,6 +188,7 @@ ASSETS = EntityMap(
     },
     created_at=ODate("CreationDate"),
     updated_at=ODate("LastChangeDateTime"),
+    version=ETAG,
 )
 
 LOCATIONS = EntityMap(
@@ -189,6 +203,7 @@ LOCATIONS = EntityMap(
     },
     created_at=ODate("CreationDate"),
     updated_at=ODate("LastChangeDateTime"),
+    version=ETAG,
 )
 
 PURCHASE_ORDERS = EntityMap(
@@ -217,6 +232,7 @@ PURCHASE_ORDERS = EntityMap(
     },
     created_at=ODate("CreationDate"),
     updated_at=ODate("LastChangeDateTime"),
+    version=ETAG,
 )
 
 PARTS = EntityMap(
@@ -230,6 +246,7 @@ PARTS = EntityMap(
     },
     created_at=ODate("CreationDate"),
     updated_at=ODate("LastChangeDateTime"),
+    version=ETAG,
 )
 
 VENDORS = EntityMap(
@@ -246,6 +263,68 @@ VENDORS = EntityMap(
     created_at=ODate("CreationDate"),
 )
 
+# -- writes: what the services take (`sap:creatable` / `sap:updatable` in their $metadata) --
+
+SAP = "SAP"
+
+
+@dataclass(frozen=True)
+class TechnicalObject:
+    """A notification's asset or location: both go to one pair of fields, the asset winning."""
+
+    kind: str
+    primary: bool
+
+    def write(self, payload: dict[str, Any], value: Any) -> None:
+        if value is None or (not self.primary and payload.get("TechnicalObject")):
+            return
+        put(payload, "TechnicalObject", value)
+        put(payload, "TechObjIsEquipOrFuncnlLoc", self.kind)
+
+
+ORDER_FIELDS = ("title", "priority", "asset", "location", "dueDate")
+WORK_ORDER_WRITES = Writes(  # the order type is fixed once the order exists
+    create=write_map(SAP, WORK_ORDERS, (*ORDER_FIELDS, "type"), ("title",), defaults={"MaintenanceOrderType": "PM01"}),
+    update=write_map(SAP, WORK_ORDERS, ORDER_FIELDS),
+)
+REQUEST_EXTRA = {  # the long text is written through its edit field; the object through TechnicalObject
+    "description": Blank("MaintNotifLongTextForEdit"),
+    "asset": TechnicalObject(EQUIPMENT, primary=True),
+    "location": TechnicalObject(FUNCTIONAL_LOCATION, primary=False),
+}
+REQUEST_WRITES = Writes(
+    create=write_map(SAP, REQUESTS, ("title", "priority", "workOrder"), ("title",), REQUEST_EXTRA,
+                     defaults={"NotificationType": "M1"}),
+    update=write_map(SAP, REQUESTS, ("title", "priority", "workOrder"), extra=REQUEST_EXTRA),
+)
+ASSET_FIELDS = ("name", "code", "criticality", "category", "manufacturer", "model", "serialNumber", "parent")
+ASSET_WRITES = Writes(  # installing at a location is a function import (InstallEquipment), not a field
+    create=write_map(SAP, ASSETS, ASSET_FIELDS, ("name",), defaults={"EquipmentCategory": "M"}),
+    update=write_map(SAP, ASSETS, ASSET_FIELDS),
+)
+VENDOR_WRITES = Writes(  # names belong to the business partner; A_Supplier takes the blocks
+    update=WriteMap(SAP, "Vendor", {"active": Flags(("PurchasingIsBlocked", "PostingIsBlocked"), negate=True)}),
+)
+PO_LINES = Lines(
+    "to_PurchaseOrderItem.results",
+    {
+        "lineNumber": To("PurchaseOrderItem", lambda n: f"{int(n):05d}"),
+        "part": Blank("Material"),
+        "description": Blank("PurchaseOrderItemText"),
+        "quantity": To("OrderQuantity", edm_decimal),
+        "unitOfMeasure": Blank("PurchaseOrderQuantityUnit"),
+        "unitPrice": To("NetPriceAmount", edm_decimal),  # per one unit: the price unit stays 1
+    },
+    required=("part", "quantity", "unitPrice"),
+)
+PO_HEADER = ("vendor", "orderDate", "currency")
+PURCHASE_ORDER_WRITES = Writes(  # items only in the deep insert: OData v2 has no deep update
+    create=write_map(SAP, PURCHASE_ORDERS, PO_HEADER, ("vendor", "lines"), {"lines": PO_LINES},
+                     defaults={"PurchaseOrderType": "NB"}),
+    update=write_map(SAP, PURCHASE_ORDERS, PO_HEADER),
+    delete=True,
+)
+
 # -- streams: what is read from where ---------------------------------------------------
 
 STREAMS = (
@@ -260,6 +339,7 @@ STREAMS = (
             "UserStatusText", "MaintenancePlant", "MainWorkCenter", "MaintenanceNotification", "LastChangeDateTime",
         ),
         updated_field="LastChangeDateTime",
+        writes=WORK_ORDER_WRITES,
     ),
     EntitySetStream(
         REQUESTS,
@@ -274,6 +354,7 @@ STREAMS = (
         ),
         updated_field="LastChangeDateTime",
         status_property="NotifProcessingPhase",
+        writes=REQUEST_WRITES,
     ),
     EntitySetStream(
         ASSETS,
@@ -288,6 +369,8 @@ STREAMS = (
         ),
         updated_field="LastChangeDateTime",
         fixed_filter=CURRENT_SEGMENT,
+        writes=ASSET_WRITES,
+        extra_keys="ValidityEndDate=datetime'9999-12-31T00:00:00'",
     ),
     EntitySetStream(
         LOCATIONS,
@@ -315,6 +398,7 @@ STREAMS = (
         expand=("to_PurchaseOrderItem",),
         updated_field="LastChangeDateTime",
         status_property="PurchasingProcessingStatus",
+        writes=PURCHASE_ORDER_WRITES,
     ),
     EntitySetStream(
         PARTS,
@@ -335,6 +419,7 @@ STREAMS = (
             "Supplier", "SupplierName", "PurchasingIsBlocked", "PostingIsBlocked", "DeletionIndicator", "CreationDate",
         ),
         status_field=None,
+        writes=VENDOR_WRITES,
     ),
 )
 
@@ -344,9 +429,19 @@ STOCK_SELECT = ("Material", "Plant", "StorageLocation", "InventoryStockType", "M
 
 # -- catalog -------------------------------------------------------------------------------
 
-CAPABILITIES = {
-    s.entity: Capability(read=True, incremental=s.updated_field is not None) for s in STREAMS
-}
+def _capability(stream: EntitySetStream) -> Capability:
+    """Read everything; write what the stream declares. Stock is a goods movement: not adjustable here."""
+    writes = stream.writes or Writes()
+    return Capability(
+        read=True,
+        incremental=stream.updated_field is not None,
+        create=writes.create is not None,
+        update=writes.update is not None,
+        delete=writes.delete,
+    )
+
+
+CAPABILITIES = {s.entity: _capability(s) for s in STREAMS}
 LOGIN = (
     CredentialField("username", "User", "string", help="The SAP user the gateway logs on with (Basic auth)."),
     CredentialField("password", "Password", "password", secret=True),
@@ -386,7 +481,8 @@ ECC = SystemEntry(
     capabilities=CAPABILITIES,
     auth_guide=(
         "Guidance: use a system user of the client you enter, with display authorizations for plant "
-        "maintenance, purchasing and materials management and S_SERVICE for the OData services. "
+        "maintenance, purchasing and materials management (change authorizations too for what the "
+        "gateway should write) and S_SERVICE for the OData services. "
         f"The services {SERVICES_LIST} must be activated in transaction /IWFND/MAINT_SERVICE on the "
         "SAP Gateway. The instance URL is the Gateway host, e.g. https://sapgw.example.com:44300."
     ),

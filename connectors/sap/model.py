@@ -9,8 +9,10 @@ serializes rows, validates `$filter`/`$select`/`$expand` and generates its
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from xml.sax.saxutils import quoteattr
+
+EXTENSION_PREFIXES = ("YY1_", "ZZ1_")  # customer fields (key user extensibility / custom fields app)
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,13 @@ class Prop:
     filterable: bool = True
     precision: int | None = None
     scale: int | None = None
+    creatable: bool = True
+    updatable: bool = True
+    label: str = ""
+
+    @property
+    def extension(self) -> bool:
+        return self.name.startswith(EXTENSION_PREFIXES)
 
 
 @dataclass(frozen=True)
@@ -36,11 +45,17 @@ class Nav:
 
 @dataclass(frozen=True)
 class EntitySet:
+    """An entity set; `etag` names the property its ETag is computed from (None: no ETag)."""
+
     name: str
     type_name: str
     keys: tuple[str, ...]
     props: tuple[Prop, ...]
     navs: tuple[Nav, ...] = ()
+    creatable: bool = True
+    updatable: bool = True
+    deletable: bool = True
+    etag: str | None = None
 
     def prop(self, name: str) -> Prop | None:
         return next((p for p in self.props if p.name == name), None)
@@ -90,32 +105,74 @@ def flag(name: str) -> Prop:
     return Prop(name, "Edm.Boolean")
 
 
+def computed(prop: Prop) -> Prop:
+    """Set by the system: `sap:creatable="false" sap:updatable="false"`."""
+    return replace(prop, creatable=False, updatable=False)
+
+
+def on_create(prop: Prop) -> Prop:
+    """Given when the record is made, fixed afterwards: `sap:updatable="false"`."""
+    return replace(prop, updatable=False)
+
+
+def custom(prop: Prop, label: str, **flags: bool) -> Prop:
+    """A customer extension field (`YY1_`/`ZZ1_`): not in SAP's published metadata."""
+    assert prop.extension, prop.name
+    return replace(prop, label=label, **flags)
+
+
 MAINTENANCE_ORDER = EntitySet(
     "MaintenanceOrder",
     "MaintenanceOrderType",
     ("MaintenanceOrder",),
     (
-        key("MaintenanceOrder", 12),
-        s("MaintenanceOrderType", 4),
+        on_create(key("MaintenanceOrder", 12)),
+        on_create(s("MaintenanceOrderType", 4)),
         s("MaintenanceOrderDesc", 40),
         stamp("MaintOrdBasicStartDateTime"),
         stamp("MaintOrdBasicEndDateTime"),
         s("MaintenanceNotification", 12),
-        s("MaintenancePlanningPlant", 4),
-        s("MaintenancePlant", 4),
+        on_create(s("MaintenancePlanningPlant", 4)),
+        on_create(s("MaintenancePlant", 4)),
         s("MainWorkCenter", 8),
         s("Equipment", 18),
         s("FunctionalLocation", 30),
         s("MaintenanceActivityType", 3),
         s("MaintPriority", 1),
         s("MaintOrdPersonResponsible", 12),
-        stamp("LastChangeDateTime"),
-        s("CreatedByUser", 12),
-        s("SystemStatusText", 40, filterable=False),
-        s("UserStatusText", 40, filterable=False),
-        s("TechnicalObject", 40),
-        s("TechObjIsEquipOrFuncnlLoc", 20),
+        computed(stamp("LastChangeDateTime")),
+        computed(s("CreatedByUser", 12)),
+        computed(s("SystemStatusText", 40, filterable=False)),
+        computed(s("UserStatusText", 40, filterable=False)),
+        computed(s("TechnicalObject", 40)),
+        computed(s("TechObjIsEquipOrFuncnlLoc", 20)),
+        custom(s("YY1_ShiftCode_ORD", 1), "Shift"),
+        custom(dec("YY1_DowntimeHours_ORD", 7, 2), "Downtime (hours)", filterable=False),
     ),
+    (Nav("to_MaintenanceOrderOperation", "MaintenanceOrderOperation", ("MaintenanceOrder",)),),
+    deletable=False,
+    etag="LastChangeDateTime",
+)
+
+MAINTENANCE_ORDER_OPERATION = EntitySet(
+    "MaintenanceOrderOperation",
+    "MaintenanceOrderOperationType",
+    ("MaintenanceOrder", "MaintenanceOrderOperation", "MaintenanceOrderSubOperation"),
+    (
+        computed(key("MaintenanceOrder", 12)),
+        on_create(key("MaintenanceOrderOperation", 4)),
+        on_create(key("MaintenanceOrderSubOperation", 4)),
+        s("OperationControlKey", 4),
+        s("WorkCenter", 8),
+        s("Plant", 4),
+        s("OperationDescription", 40),
+        dec("MaintOrderOperationDuration", 5, 1),
+        s("MaintOrdOperationDurationUnit", 3),
+        dec("MaintOrdOperationWorkDuration", 7, 1),
+        s("MaintOrdOpWorkDurationUnit", 3),
+        computed(s("SystemStatusText", 40, filterable=False)),
+    ),
+    creatable=False,
 )
 
 MAINTENANCE_NOTIFICATION = EntitySet(
@@ -123,25 +180,28 @@ MAINTENANCE_NOTIFICATION = EntitySet(
     "MaintenanceNotificationType",
     ("MaintenanceNotification",),
     (
-        key("MaintenanceNotification", 12),
+        computed(key("MaintenanceNotification", 12)),
         Prop("NotificationText", "Edm.String", 40, nullable=False),
         s("MaintPriority", 1),
-        s("NotificationType", 2),
-        s("NotifProcessingPhase", 1),
-        s("NotifProcessingPhaseDesc", 60),
-        date("CreationDate"),
-        time("CreationTime"),
-        stamp("LastChangeDateTime"),
+        on_create(s("NotificationType", 2)),
+        computed(s("NotifProcessingPhase", 1)),
+        computed(s("NotifProcessingPhaseDesc", 60)),
+        computed(date("CreationDate")),
+        computed(time("CreationTime")),
+        computed(stamp("LastChangeDateTime")),
         s("ReportedByUser", 12),
-        s("MaintNotificationLongText"),
+        computed(s("MaintNotificationLongText")),
+        s("MaintNotifLongTextForEdit", 1333),
         date("RequiredEndDate"),
         flag("MaintenanceObjectIsDown"),
         s("TechnicalObject", 40),
         s("TechObjIsEquipOrFuncnlLoc", 20),
         s("MaintenancePlanningPlant", 4),
-        s("FunctionalLocation", 30),
+        computed(s("FunctionalLocation", 30)),
         s("MaintenanceOrder", 12),
     ),
+    deletable=False,
+    etag="LastChangeDateTime",
 )
 
 EQUIPMENT = EntitySet(
@@ -149,8 +209,8 @@ EQUIPMENT = EntitySet(
     "EquipmentType",
     ("Equipment", "ValidityEndDate"),
     (
-        key("Equipment", 18),
-        Prop("ValidityEndDate", "Edm.DateTime", nullable=False),
+        on_create(key("Equipment", 18)),
+        computed(Prop("ValidityEndDate", "Edm.DateTime", nullable=False)),
         date("ValidityStartDate"),
         s("EquipmentName", 40),
         s("EquipmentCategory", 1),
@@ -164,14 +224,18 @@ EQUIPMENT = EntitySet(
         s("ManufacturerSerialNumber", 30),
         s("MaintenancePlant", 4),
         s("ABCIndicator", 1),
-        s("FunctionalLocation", 30),
+        computed(s("FunctionalLocation", 30)),
         s("SuperordinateEquipment", 18),
         s("TechnicalObjectSortCode", 25),
-        date("CreationDate"),
-        stamp("LastChangeDateTime"),
-        flag("EquipmentIsMarkedForDeletion"),
-        flag("EquipmentIsInactive"),
+        computed(date("CreationDate")),
+        computed(stamp("LastChangeDateTime")),
+        computed(flag("EquipmentIsMarkedForDeletion")),
+        computed(flag("EquipmentIsInactive")),
+        custom(date("ZZ1_WarrantyEnd_EQU"), "Warranty end"),
+        custom(dec("ZZ1_RatedPowerKw_EQU", 9, 2), "Rated power (kW)", creatable=False, updatable=False),
     ),
+    deletable=False,
+    etag="LastChangeDateTime",
 )
 
 FUNCTIONAL_LOCATION = EntitySet(
@@ -179,8 +243,8 @@ FUNCTIONAL_LOCATION = EntitySet(
     "FunctionalLocationType",
     ("FunctionalLocation",),
     (
-        key("FunctionalLocation", 30),
-        s("FunctionalLocationLabelName", 40),
+        on_create(key("FunctionalLocation", 30)),
+        computed(s("FunctionalLocationLabelName", 40)),
         s("FunctionalLocationName", 40),
         s("FunctionalLocationCategory", 1),
         s("SuperiorFunctionalLocation", 30),
@@ -190,10 +254,12 @@ FUNCTIONAL_LOCATION = EntitySet(
         s("PostalCode", 10),
         s("StreetName", 60),
         s("Country", 3),
-        stamp("LastChangeDateTime"),
-        flag("FuncnlLocIsMarkedForDeletion"),
-        date("CreationDate"),
+        computed(stamp("LastChangeDateTime")),
+        computed(flag("FuncnlLocIsMarkedForDeletion")),
+        computed(date("CreationDate")),
     ),
+    deletable=False,
+    etag="LastChangeDateTime",
 )
 
 PURCHASE_ORDER_ITEM = EntitySet(
@@ -208,7 +274,7 @@ PURCHASE_ORDER_ITEM = EntitySet(
         s("StorageLocation", 4),
         dec("OrderQuantity", 13, 3),
         s("PurchaseOrderQuantityUnit", 3),
-        s("DocumentCurrency", 5),
+        computed(s("DocumentCurrency", 5)),
         dec("NetPriceAmount", 12, 3),
         dec("NetPriceQuantity", 5, 0),
         flag("IsCompletelyDelivered"),
@@ -224,11 +290,11 @@ PURCHASE_ORDER = EntitySet(
         key("PurchaseOrder", 10),
         s("CompanyCode", 4),
         s("PurchaseOrderType", 4),
-        s("PurchasingDocumentDeletionCode", 1),
-        s("PurchasingProcessingStatus", 2),
-        s("CreatedByUser", 12),
-        date("CreationDate"),
-        stamp("LastChangeDateTime"),
+        computed(s("PurchasingDocumentDeletionCode", 1)),
+        computed(s("PurchasingProcessingStatus", 2)),
+        computed(s("CreatedByUser", 12)),
+        computed(date("CreationDate")),
+        computed(stamp("LastChangeDateTime")),
         s("Supplier", 10),
         s("PurchasingOrganization", 4),
         s("PurchasingGroup", 3),
@@ -236,6 +302,7 @@ PURCHASE_ORDER = EntitySet(
         s("DocumentCurrency", 5),
     ),
     (Nav("to_PurchaseOrderItem", "A_PurchaseOrderItem", ("PurchaseOrder",)),),
+    etag="LastChangeDateTime",
 )
 
 PRODUCT_DESCRIPTION = EntitySet(
@@ -252,10 +319,10 @@ PRODUCT = EntitySet(
     (
         key("Product", 40),
         s("ProductType", 4),
-        date("CreationDate"),
-        s("CreatedByUser", 12),
-        date("LastChangeDate"),
-        stamp("LastChangeDateTime"),
+        computed(date("CreationDate")),
+        computed(s("CreatedByUser", 12)),
+        computed(date("LastChangeDate")),
+        computed(stamp("LastChangeDateTime")),
         flag("IsMarkedForDeletion"),
         dec("GrossWeight", 13, 3),
         s("WeightUnit", 3),
@@ -264,6 +331,8 @@ PRODUCT = EntitySet(
         s("ProductManufacturerNumber", 40),
     ),
     (Nav("to_Description", "A_ProductDescription", ("Product",)),),
+    deletable=False,
+    etag="LastChangeDateTime",
 )
 
 STOCK_KEYS = (
@@ -289,6 +358,9 @@ MATERIAL_STOCK = EntitySet(
         s("MaterialBaseUnit", 3),
         dec("MatlWrhsStkQtyInMatlBaseUnit", 31, 14),
     ),
+    creatable=False,
+    updatable=False,
+    deletable=False,
 )
 
 SUPPLIER = EntitySet(
@@ -297,23 +369,25 @@ SUPPLIER = EntitySet(
     ("Supplier",),
     (
         key("Supplier", 10),
-        s("CreatedByUser", 12),
-        date("CreationDate"),
+        computed(s("CreatedByUser", 12)),
+        computed(date("CreationDate")),
         flag("PaymentIsBlockedForSupplier"),
         flag("PostingIsBlocked"),
         flag("PurchasingIsBlocked"),
         s("SupplierAccountGroup", 4),
-        s("SupplierFullName", 220),
-        s("SupplierName", 80),
+        computed(s("SupplierFullName", 220)),
+        computed(s("SupplierName", 80)),
         s("VATRegistration", 20),
         flag("DeletionIndicator"),
     ),
+    creatable=False,
+    deletable=False,
 )
 
 SERVICES: dict[str, Service] = {
     service.name: service
     for service in (
-        Service("API_MAINTENANCEORDER", "cds_api_maintenanceorder", (MAINTENANCE_ORDER,)),
+        Service("API_MAINTENANCEORDER", "cds_api_maintenanceorder", (MAINTENANCE_ORDER, MAINTENANCE_ORDER_OPERATION)),
         Service("API_MAINTNOTIFICATION", "cds_api_maintnotification", (MAINTENANCE_NOTIFICATION,)),
         Service("API_EQUIPMENT", "cds_api_equipment", (EQUIPMENT,)),
         Service("API_FUNCTIONALLOCATION", "cds_api_functionallocation", (FUNCTIONAL_LOCATION,)),
@@ -342,9 +416,15 @@ def _property(prop: Prop) -> str:
         attrs += f' MaxLength="{prop.max_length}"'
     if prop.precision is not None:
         attrs += f' Precision="{prop.precision}" Scale="{prop.scale}"'
-    if not prop.filterable:
-        attrs += ' sap:filterable="false"'
+    if prop.label:
+        attrs += f" sap:label={quoteattr(prop.label)}"
+    attrs += _sap_flags(creatable=prop.creatable, updatable=prop.updatable, filterable=prop.filterable)
     return f"<Property {attrs}/>"
+
+
+def _sap_flags(**flags: bool) -> str:
+    """SAP annotates only what is *not* allowed (the default of each flag is true)."""
+    return "".join(f' sap:{name}="false"' for name, allowed in flags.items() if not allowed)
 
 
 def _association(source: EntitySet, nav: Nav) -> str:
@@ -377,7 +457,10 @@ def edmx(service: Service) -> str:
                 f'<End EntitySet="{target.name}" Role="ToRole_{name}"/></AssociationSet>'
             )
         types.append(f'<EntityType Name="{entity_set.type_name}">{"".join(body)}</EntityType>')
-        sets.append(f'<EntitySet Name="{entity_set.name}" EntityType="{service.qualified(entity_set)}"/>')
+        flags = _sap_flags(
+            creatable=entity_set.creatable, updatable=entity_set.updatable, deletable=entity_set.deletable
+        )
+        sets.append(f'<EntitySet Name="{entity_set.name}" EntityType="{service.qualified(entity_set)}"{flags}/>')
     return (
         '<?xml version="1.0" encoding="utf-8"?>'
         f'<edmx:Edmx Version="1.0" xmlns:edmx="{EDMX_NS}" xmlns:m="{METADATA_NS}" xmlns:sap="{SAP_NS}">'

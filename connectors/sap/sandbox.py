@@ -22,8 +22,17 @@ Unverified (our best guess, to be checked against a real system):
 - classic ECC exposes the same `API_*` services as S/4HANA on-premises (real ECC
   systems usually need them activated or replaced by custom services);
 - rejecting `$filter` on properties annotated `sap:filterable="false"`;
-- the only write is MERGE/PATCH of string properties, answered 204; POST and
-  DELETE answer 405.
+- ETags as weak `datetimeoffset'…'` tags of `LastChangeDateTime`; an update or
+  delete of a set with an ETag needs `If-Match` (the tag, or `*`): without it
+  428, with a stale one 412;
+- write answers are JSON whatever the Accept header says.
+
+Writes (see `writes.py` for the rules): `POST /<EntitySet>` creates (201, the
+entity in `{"d": ...}`, deep inserts such as `to_PurchaseOrderItem` included,
+`Location` and `ETag` headers); `PATCH`/`MERGE`/`PUT` on an entity changes the
+given properties (204 with the new `ETag`); `DELETE` where the set is
+`sap:deletable` (204). What `$metadata` marks not creatable/updatable/deletable
+is refused, as SAP does.
 
 Besides the shared control routes (see `connectors.sandboxkit`) there is
 `POST /__sandbox/touch` with `{"resource": "<EntitySet>", "ids": [...]}`, which
@@ -54,7 +63,8 @@ from connectors.sandboxkit import SandboxApp, SandboxSpec, SandboxState, status_
 from connectors.sap.filtering import FilterError, Row, parse_filter, parse_key
 from connectors.sap.model import SERVICES, EntitySet, Service, edmx
 from connectors.sap.seed import Dataset
-from connectors.sap.wire import atom_error, atom_feed, entity_json
+from connectors.sap.wire import atom_error, atom_feed, entity_json, etag, key_predicate
+from connectors.sap import writes
 
 PREFIX = "/sap/opu/odata/sap"
 PAGE_SIZE = 100
@@ -116,6 +126,11 @@ class _Sessions:
         with self._lock:
             return bool(session and token and self._tokens.get(session) == token)
 
+    def expire(self) -> None:
+        """Every token becomes stale, as after a session timeout on the server (tests use it)."""
+        with self._lock:
+            self._tokens.clear()
+
 
 class _Sandbox:
     """Request handling for one app: auth, then the OData resource."""
@@ -129,13 +144,19 @@ class _Sandbox:
 
     # -- logon ------------------------------------------------------------------
 
-    def logged_on(self, request: Request) -> bool:
+    def user(self, request: Request) -> tuple[str, str]:
         header = request.headers.get("authorization", "")
         if not header.lower().startswith("basic "):
-            return False
+            return "", ""
         try:
             user, _, password = base64.b64decode(header[6:]).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
+            return "", ""
+        return user, password
+
+    def logged_on(self, request: Request) -> bool:
+        user, password = self.user(request)
+        if not user:
             return False
         if self.sap_client is not None:
             client = request.query_params.get("sap-client") or request.headers.get("sap-client")
@@ -171,6 +192,8 @@ class _Sandbox:
                 response = self.read(request, service, resource)
                 return self.with_csrf(request, response)
             return self.write(request, service, resource or "", body)
+        except writes.WriteError as exc:
+            return _error_response(request, ODataError(exc.status, exc.message, exc.code))
         except (ODataError, FilterError) as exc:
             error = exc if isinstance(exc, ODataError) else ODataError(400, str(exc), "/IWBEP/CM_MGW_RT/006")
             return _error_response(request, error)
@@ -314,29 +337,71 @@ class _Sandbox:
         if not wants_json(request):
             return Response(atom_feed(entity_set, service.qualified(entity_set), [row], self.service_url(request, service),
                                       self.select(request, entity_set)), media_type="application/atom+xml")
-        return JSONResponse({"d": self.entities(request, service, entity_set, [row])[0]})
+        return JSONResponse({"d": self.entities(request, service, entity_set, [row])[0]}, headers=_etag_header(entity_set, row))
+
+    # -- writes ----------------------------------------------------------------------------
 
     def write(self, request: Request, service: Service, resource: str, body: bytes) -> Response:
         token = request.headers.get("x-csrf-token")
         if not self.sessions.valid(request.cookies.get(self.cookie), token):
             return PlainTextResponse("CSRF token validation failed", 403, headers={"X-CSRF-Token": "Required"})
         entity_set, keys, nav = self.resolve(service, resource)
-        if request.method not in ("MERGE", "PATCH") or keys is None or nav is not None:
+        rules = writes.Rules(self.data, self.user(request)[0])
+        if request.method == "POST" and keys is None and nav is None:
+            return self.create(request, service, entity_set, rules, _json_body(body))
+        if keys is None or nav is not None or request.method not in ("MERGE", "PATCH", "PUT", "DELETE"):
             raise ODataError(405, f"Method {request.method} is not allowed here", "/IWBEP/CM_MGW_RT/021")
-        self.find(entity_set, keys)
-        try:
-            changes = json.loads(body or b"{}")
-        except ValueError:
-            raise ODataError(400, "The request body is not valid JSON", "/IWBEP/CM_MGW_RT/006") from None
-        if not isinstance(changes, dict):
-            raise ODataError(400, "Expected an entity object", "/IWBEP/CM_MGW_RT/006")
-        changes.pop("__metadata", None)
-        for name, value in changes.items():
-            prop = entity_set.prop(name)
-            if prop is None or prop.type != "Edm.String" or name in entity_set.keys or not isinstance(value, str):
-                raise ODataError(400, f"Property {name} cannot be changed", "/IWBEP/CM_MGW_RT/006")
-        self.data.update(entity_set.name, keys, changes)
-        return Response(status_code=204)
+        current = self.find(entity_set, keys)
+        if request.method == "DELETE":
+            if not entity_set.deletable:
+                raise ODataError(405, f"Entity set {entity_set.name} does not support deletion", "/IWBEP/CM_MGW_RT/021")
+            self.precondition(request, entity_set, current)
+            children = {n.target: {k: current[k] for k in n.on} for n in entity_set.navs}
+            self.data.delete({entity_set.name: keys, **children})
+            return Response(status_code=204)
+        self.precondition(request, entity_set, current)
+        changes = writes.update(rules, entity_set, current, _json_body(body))
+        row = self.data.update(entity_set.name, keys, changes)
+        assert row is not None
+        return Response(status_code=204, headers=_etag_header(entity_set, row))
+
+    def precondition(self, request: Request, entity_set: EntitySet, row: Row) -> None:
+        """Optimistic locking: the client's `If-Match` must be the current ETag (or `*`)."""
+        current = etag(entity_set, row)
+        if current is None:
+            return
+        given = request.headers.get("if-match")
+        if given is None:
+            raise ODataError(428, "Precondition required: send the entity's ETag in If-Match", "/IWBEP/CM_MGW_RT/035")
+        if given.strip() != "*" and given.strip() != current:
+            raise ODataError(412, "The entity was changed by another user since it was read (ETag mismatch); "
+                                  "read it again", "/IWBEP/CM_MGW_RT/024")
+
+    def create(self, request: Request, service: Service, entity_set: EntitySet, rules: writes.Rules, body: Any) -> Response:
+        row, nested = writes.create(rules, service, entity_set, body)
+        targets = {n.name: service.set(n.target) for n in entity_set.navs}
+        self.data.insert({entity_set.name: [row], **{targets[name].name: rows for name, rows in nested.items()}})  # type: ignore[union-attr]
+        url = self.service_url(request, service)
+        expanded = {
+            name: {"results": [entity_json(targets[name], service.qualified(targets[name]), r, url, None, {}, {})  # type: ignore[arg-type]
+                               for r in rows]}
+            for name, rows in nested.items()
+        }
+        entity = entity_json(entity_set, service.qualified(entity_set), row, url, None, {}, expanded)
+        headers = {"Location": f"{url}/{entity_set.name}{key_predicate(entity_set, row)}", **_etag_header(entity_set, row)}
+        return JSONResponse({"d": entity}, status_code=201, headers=headers)
+
+
+def _json_body(body: bytes) -> Any:
+    try:
+        return json.loads(body or b"{}")
+    except ValueError:
+        raise ODataError(400, "The request body is not valid JSON", "/IWBEP/CM_MGW_RT/006") from None
+
+
+def _etag_header(entity_set: EntitySet, row: Row) -> dict[str, str]:
+    tag = etag(entity_set, row)
+    return {"ETag": tag} if tag else {}
 
 
 def _routes(sandbox: _Sandbox) -> list[BaseRoute]:
@@ -388,6 +453,7 @@ def create_app(
     )
     app.state.data = data
     app.state.sap_client = sap_client
+    app.state.sessions = sandbox.sessions
     return app
 
 

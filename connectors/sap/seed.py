@@ -5,7 +5,9 @@ equipment installed in those locations (a few with a superior equipment and
 an expired time segment), maintenance orders and notifications on them,
 spare parts with stock, suppliers and purchase orders with items. Rows hold
 Python values (str, bool, datetime, timedelta, Decimal); the sandbox turns
-them into OData JSON. Everything comes from one `random.Random(seed)`.
+them into OData JSON. Everything comes from one `random.Random(seed)`;
+`customize` then adds this client's extension fields and the order operations,
+derived from the rows alone, so the standard data stays as it was.
 """
 
 from __future__ import annotations
@@ -40,6 +42,34 @@ NOTIFICATION_PHASES = {"1": "Outstanding", "2": "Postponed", "3": "In Process", 
 PART_NAMES = ("Mechanical seal", "Ball bearing", "V-belt", "Filter cartridge", "O-ring kit", "Coupling", "Gasket", "Fuse", "Contactor", "Impeller")
 SUPPLIER_NAMES = ("Industrial Supply", "Bearing House", "Seal Tech", "Motor Works", "Valve Center", "Fluid Systems", "Electro Parts", "Drive Solutions")
 CITIES = ("GmbH", "AG", "Inc.", "Ltd.", "KG")
+OPERATION_STEPS = ("Isolate and lock out", "Carry out the work", "Test run and hand back")
+
+
+def customize(tables: dict[str, list[Row]]) -> None:
+    """Customer extension fields (`YY1_`/`ZZ1_`) and maintenance order operations.
+
+    Computed from each row, never from the random stream: adding them leaves
+    every standard value of the seed unchanged.
+    """
+    operations = []
+    for n, order in enumerate(tables["MaintenanceOrder"]):
+        hour = order["MaintOrdBasicStartDateTime"].hour
+        order["YY1_ShiftCode_ORD"] = "N" if hour < 6 or hour >= 22 else ("E" if hour < 14 else "L")
+        order["YY1_DowntimeHours_ORD"] = Decimal((n * 13) % 240) / 4
+        for step in range(n % len(OPERATION_STEPS) + 1):
+            hours = Decimal(1 + (n + step) % 8)
+            operations.append({
+                "MaintenanceOrder": order["MaintenanceOrder"], "MaintenanceOrderOperation": f"{(step + 1) * 10:04d}",
+                "MaintenanceOrderSubOperation": "", "OperationControlKey": "PM01",
+                "WorkCenter": order["MainWorkCenter"], "Plant": order["MaintenancePlant"],
+                "OperationDescription": OPERATION_STEPS[step], "MaintOrderOperationDuration": hours,
+                "MaintOrdOperationDurationUnit": "H", "MaintOrdOperationWorkDuration": hours * (1 + step % 2),
+                "MaintOrdOpWorkDurationUnit": "H", "SystemStatusText": order["SystemStatusText"].split()[0],
+            })
+    tables["MaintenanceOrderOperation"] = operations
+    for n, unit in enumerate(tables["Equipment"]):
+        unit["ZZ1_WarrantyEnd_EQU"] = unit["CreationDate"] + timedelta(days=730) if n % 4 else None
+        unit["ZZ1_RatedPowerKw_EQU"] = Decimal(5 + n % 40) + Decimal(n % 4) / 4
 
 
 def _moment(rng: random.Random, start_day: int = 0, span: int = WINDOW_DAYS) -> datetime:
@@ -57,7 +87,11 @@ def _blank(row: Row, *names: str) -> Row:
 
 
 class Dataset:
-    """The rows of every entity set, in key order. `touch` is the only mutation."""
+    """The rows of every entity set, in key order.
+
+    `touch` serves tests (incremental reads); `insert`, `update` and `delete`
+    serve the API's own writes, each under one lock (a deep insert is one transaction).
+    """
 
     def __init__(self, seed: int = 11) -> None:
         self.seed = seed
@@ -72,6 +106,8 @@ class Dataset:
         self.tables["MaintenanceOrder"] = self._orders(rng)
         self.tables["MaintenanceNotification"] = self._notifications(rng)
         self.tables["A_PurchaseOrder"], self.tables["A_PurchaseOrderItem"] = self._purchase_orders(rng)
+        customize(self.tables)
+        self._last_stamp = WINDOW_START
 
     # -- reads and the one mutation ---------------------------------------------
 
@@ -83,15 +119,49 @@ class Dataset:
     def current_equipment(self) -> list[Row]:
         return [r for r in self.rows("Equipment") if r["ValidityEndDate"] == END_OF_TIME]
 
-    def update(self, entity_set: str, keys: dict[str, Any], changes: Row) -> None:
-        """A write through the API: new values and a new `LastChangeDateTime`."""
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+    def stamp(self) -> datetime:
+        """Now at millisecond precision, and later than any stamp given before.
+
+        Written records need distinct stamps: their ETag is made from them.
+        """
+        with self._lock:
+            now = datetime.now(timezone.utc)
+            now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+            self._last_stamp = max(now, self._last_stamp + timedelta(milliseconds=1))
+            return self._last_stamp
+
+    def next_number(self, entity_set: str, key: str) -> str:
+        """The next number of an internally numbered object (highest so far + 1)."""
+        with self._lock:
+            return str(max(int(r[key]) for r in self.tables[entity_set] if r[key].isdigit()) + 1)
+
+    def insert(self, rows: dict[str, list[Row]]) -> None:
+        """New rows of one or more entity sets, all at once."""
+        with self._lock:
+            for entity_set, new in rows.items():
+                self.tables[entity_set].extend(dict(r) for r in new)
+
+    def update(self, entity_set: str, keys: dict[str, Any], changes: Row) -> Row | None:
+        """A write through the API: new values and a new `LastChangeDateTime`; the row after it."""
+        stamp = self.stamp()
         with self._lock:
             for row in self.tables[entity_set]:
                 if all(row.get(k) == v for k, v in keys.items()):
                     row.update(changes)
                     if "LastChangeDateTime" in row:
-                        row["LastChangeDateTime"] = now
+                        row["LastChangeDateTime"] = stamp
+                    return dict(row)
+        return None
+
+    def delete(self, matches: dict[str, dict[str, Any]]) -> int:
+        """Removes, per entity set, the rows whose properties equal the given values."""
+        removed = 0
+        with self._lock:
+            for entity_set, values in matches.items():
+                kept = [r for r in self.tables[entity_set] if any(r.get(k) != v for k, v in values.items())]
+                removed += len(self.tables[entity_set]) - len(kept)
+                self.tables[entity_set] = kept
+        return removed
 
     def touch(self, entity_set: str, ids: list[str], key: str) -> int:
         """Moves `LastChangeDateTime` of the rows whose `key` is in `ids` to now (seconds precision)."""

@@ -2,7 +2,9 @@
 
 Values follow the model's Edm types: `/Date(ms)/` for `Edm.DateTime`,
 `/Date(ms+0000)/` for `Edm.DateTimeOffset`, `PT..H..M..S` for `Edm.Time`,
-strings for `Edm.Decimal` (at the property's scale).
+strings for `Edm.Decimal` (at the property's scale). Entity sets with an ETag
+carry it in `__metadata.etag` as a weak tag made from the change time stamp,
+e.g. `W/"datetimeoffset'2024-05-02T08%3A15%3A30.1230000Z'"` (format unverified).
 """
 
 from __future__ import annotations
@@ -54,6 +56,15 @@ def text_value(prop: Prop, value: Any) -> str:
     return str(json_value(prop, value))
 
 
+def etag(entity_set: EntitySet, row: Row) -> str | None:
+    """The row's ETag, from the property the set declares for it."""
+    value = row.get(entity_set.etag) if entity_set.etag else None
+    if value is None:
+        return None
+    stamp = value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+    return f"W/\"datetimeoffset'{quote(stamp, safe='.-')}'\""
+
+
 def key_predicate(entity_set: EntitySet, row: Row) -> str:
     """`('4000001')`, or `(Equipment='1',ValidityEndDate=datetime'9999-12-31T00%3A00%3A00')` as SAP writes it."""
 
@@ -80,6 +91,9 @@ def entity_json(
     """One entity: `__metadata`, its (selected) properties, navigations deferred or expanded."""
     uri = f"{service_url}/{entity_set.name}{key_predicate(entity_set, row)}"
     out: dict[str, Any] = {"__metadata": {"id": uri, "uri": uri, "type": type_name}}
+    tag = etag(entity_set, row)
+    if tag is not None:
+        out["__metadata"]["etag"] = tag
     for prop in entity_set.props:
         if select is None or prop.name in select:
             out[prop.name] = json_value(prop, row.get(prop.name))

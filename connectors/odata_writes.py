@@ -1,0 +1,113 @@
+"""Unified values as OData v2 JSON, and write maps that know the OData mapping specs.
+
+SAP Gateway takes dates as `/Date(ms)/`, decimals as strings and never null
+for a character field (an empty string is "no value"). `write_map` derives the
+writers from a read mapping as `WriteMap.inverse` does, knowing `Text`,
+`Code`, `ODate` and `Decimal` too; `Writes` holds an entity's create and
+update maps, because SAP fixes some properties once a record exists
+(`sap:updatable="false"`), e.g. the order type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal as Dec
+from typing import Any, Mapping
+
+from schema.model import CustomField
+
+from .mapping import EntityMap
+from .odata import Code, Decimal, ODate, Text
+from .writes import CREATE, To, WriteMap, enum_writer, put
+
+
+def edm_datetime(value: datetime) -> str:
+    """`Edm.DateTime` / `Edm.DateTimeOffset` in OData v2 JSON (milliseconds since 1970, UTC)."""
+    return f"/Date({int(value.timestamp() * 1000)})/"
+
+
+def edm_decimal(value: Any) -> str:
+    """`Edm.Decimal` as a string, without float noise (`0.1` stays `"0.1"`)."""
+    return format(Dec(str(value)), "f")
+
+
+@dataclass(frozen=True)
+class Blank(To):
+    """A character field: null is written as the empty string SAP uses for "no value"."""
+
+    def write(self, payload: dict[str, Any], value: Any) -> None:
+        put(payload, self.path, "" if value is None else self.encode(value))
+
+
+def writer_for(spec: Any) -> To | None:
+    """A writer for the OData specs of `connectors.odata` (None: not one of them)."""
+    if isinstance(spec, Text):
+        return Blank(spec.path)
+    if isinstance(spec, Code):
+        return Blank(spec.path, enum_writer(spec).encode)
+    if isinstance(spec, ODate) and spec.time_path is None:
+        return To(spec.path, edm_datetime)
+    if isinstance(spec, Decimal):
+        return To(spec.path, edm_decimal)
+    return None
+
+
+def write_map(
+    system: str,
+    read: EntityMap,
+    names: tuple[str, ...],
+    required: tuple[str, ...] = (),
+    extra: Mapping[str, Any] | None = None,
+    defaults: Mapping[str, Any] | None = None,
+) -> WriteMap:
+    """`WriteMap.inverse` for an OData mapping: writers for `names`, plus explicit `extra` ones."""
+    odata = {name: writer for name in names if (writer := writer_for(read.fields[name])) is not None}
+    plain = tuple(name for name in names if name not in odata)
+    return WriteMap.inverse(system, read, plain, required, {**odata, **(extra or {})}, defaults)
+
+
+def custom_json(field: CustomField, value: Any) -> Any:
+    """A writable custom field's value as SAP takes it (by its GraphQL type; decimals as strings)."""
+    if value is None:
+        return "" if field.type == "String" else None
+    if field.type == "DateTime":
+        return edm_datetime(value)
+    if field.type == "Float":
+        return edm_decimal(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Writes:
+    """An entity's writable fields when creating and when updating (None: not allowed); deletable or not."""
+
+    create: WriteMap | None = None
+    update: WriteMap | None = None
+    delete: bool = False
+
+    def of(self, operation: str) -> WriteMap | None:
+        return self.create if operation == CREATE else self.update
+
+    def payload(self, operation: str, values: Mapping[str, Any], custom: tuple[CustomField, ...]) -> dict[str, Any]:
+        """The request body: standard fields by the map, writable custom fields at their remote path."""
+        writes = self.of(operation)
+        assert writes is not None, operation
+        writes.validate(operation, values, custom)
+        body = writes.payload(operation, {k: v for k, v in values.items() if k in writes.fields})
+        for field in custom:
+            if field.writable and field.name in values:
+                put(body, field.remote_path, custom_json(field, values[field.name]))
+        return body
+
+
+@dataclass(frozen=True)
+class Flags:
+    """One boolean written to several flags; `negate` when the flags say the opposite (blocks)."""
+
+    paths: tuple[str, ...]
+    negate: bool = False
+
+    def write(self, payload: dict[str, Any], value: Any) -> None:
+        for path in self.paths:
+            put(payload, path, (not value) if self.negate else bool(value))

@@ -1,0 +1,313 @@
+"""Writes through the data schema against the SAP sandbox: CSRF, ETags, deep inserts, the capability matrix.
+
+The module has its own sandbox, so records written here never show up in
+other tests; the sandbox's tables are counted to prove what reached SAP.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Iterator
+
+import pytest
+
+from connectors.sandboxkit import SandboxControl, ServerThread
+from connectors.sap.sandbox import ECC_CLIENT, LOGIN, create_app
+from connectors.sap.seed import Dataset
+from tests.conftest import Gateway
+from tests.helpers import data, error_code
+
+CREATE_WO = """
+mutation($i: WorkOrderInput!, $k: String) {
+  createWorkOrder(input: $i, idempotencyKey: $k) {
+    replayed
+    record { id remoteId number title status priority type dueDate remoteVersion asset { remoteId } location { remoteId } }
+  }
+}
+"""
+UPDATE_WO = """
+mutation($id: ID!, $i: WorkOrderInput!, $m: String) {
+  updateWorkOrder(id: $id, input: $i, ifMatch: $m) { record { remoteId title priority remoteVersion } }
+}
+"""
+CREATE_PO = """
+mutation($i: PurchaseOrderInput!, $k: String) { createPurchaseOrder(input: $i, idempotencyKey: $k) {
+  record { id remoteId number status currency totalAmount remoteVersion vendor { remoteId }
+           lines { lineNumber quantity unitPrice amount description unitOfMeasure part { remoteId } } } } }
+"""
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[ServerThread]:
+    with ServerThread(create_app()) as server:
+        yield server
+
+
+@pytest.fixture
+def rows(sandbox: ServerThread) -> Dataset:
+    return sandbox.app.state.data
+
+
+@pytest.fixture
+def control(sandbox: ServerThread) -> Iterator[SandboxControl]:
+    control = SandboxControl(sandbox.url)
+    control.clear_requests()
+    yield control
+    control.clear_fault()
+
+
+def connect(gateway: Gateway, url: str, system: str = "sap_s4hana", **credentials: str) -> str:
+    hosting = "ON_PREMISES" if system == "sap_ecc" else "CLOUD"
+    created = gateway.connect(gateway.new_org(), url, "SAP", system=system, hosting=hosting,
+                              credentials={**LOGIN, **credentials})
+    return data(created)["createConnection"]["token"]
+
+
+@pytest.fixture
+def token(gateway: Gateway, sandbox: ServerThread) -> str:
+    """A fresh S/4HANA connection on each database backend."""
+    return connect(gateway, sandbox.url)
+
+
+def row(rows: Dataset, entity_set: str, **keys: Any) -> dict[str, Any] | None:
+    return next((r for r in rows.rows(entity_set) if all(r.get(k) == v for k, v in keys.items())), None)
+
+
+def calls(control: SandboxControl, method: str | None = None, suffix: str = "") -> list[dict[str, Any]]:
+    return [c for c in control.requests() if (method is None or c["method"] == method) and c["path"].endswith(suffix)]
+
+
+def current_equipment(rows: Dataset, n: int = 0) -> dict[str, Any]:
+    return [e for e in rows.current_equipment() if not e["EquipmentIsMarkedForDeletion"]][n]
+
+
+def test_create_work_order_maps_both_ways_and_is_visible_live_and_in_the_replica(gateway, token, rows, control):
+    unit = current_equipment(rows, 3)
+    before = len(rows.rows("MaintenanceOrder"))
+    made = data(gateway.gql(token, CREATE_WO, {"i": {
+        "title": "Replace mechanical seal", "priority": "HIGH", "type": "PREVENTIVE",
+        "dueDate": "2026-12-01T10:00:00Z", "asset": unit["Equipment"],
+    }}))["createWorkOrder"]
+    record = made["record"]
+    assert made["replayed"] is False and len(rows.rows("MaintenanceOrder")) == before + 1
+    stored = row(rows, "MaintenanceOrder", MaintenanceOrder=record["remoteId"])
+    # SAP's side: its codes, the object and plant it derives, its initial status.
+    assert (stored["MaintenanceOrderDesc"], stored["MaintPriority"], stored["MaintenanceOrderType"]) == (
+        "Replace mechanical seal", "2", "PM02")
+    assert (stored["Equipment"], stored["FunctionalLocation"], stored["TechObjIsEquipOrFuncnlLoc"]) == (
+        unit["Equipment"], unit["FunctionalLocation"], "EAMS_EQUI")
+    assert stored["MaintOrdBasicEndDateTime"] == datetime(2026, 12, 1, 10, tzinfo=timezone.utc)
+    assert stored["MaintenancePlanningPlant"] == unit["FunctionalLocation"][:4] and stored["SystemStatusText"] == "CRTD MANC"
+    assert (record["title"], record["priority"], record["type"], record["status"]) == (
+        "Replace mechanical seal", "HIGH", "PREVENTIVE", "OPEN")
+    assert record["asset"]["remoteId"] == unit["Equipment"] and record["location"]["remoteId"] == unit["FunctionalLocation"]
+    assert record["remoteVersion"].startswith('W/"datetimeoffset')
+    # The wire: a token fetch, then the POST (the token and session cookie are kept for later writes).
+    assert [(c["method"], c["path"].rsplit("/", 2)[-2:]) for c in calls(control)][:2] == [
+        ("GET", ["API_MAINTENANCEORDER", ""]), ("POST", ["API_MAINTENANCEORDER", "MaintenanceOrder"])]
+    live = data(gateway.gql(token, "query($r: String) { workOrder(remoteId: $r) { title remoteVersion } }", {"r": record["remoteId"]}))
+    assert live["workOrder"] == {"title": "Replace mechanical seal", "remoteVersion": record["remoteVersion"]}
+    replica = data(gateway.gql(token, "{ workOrders(source: REPLICA, first: 200) { nodes { remoteId title } } }"))
+    assert {"remoteId": record["remoteId"], "title": "Replace mechanical seal"} in replica["workOrders"]["nodes"]
+
+
+def test_a_stale_csrf_token_is_fetched_again_once(gateway, token, sandbox, rows, control):
+    first = data(gateway.gql(token, CREATE_WO, {"i": {"title": "Token one", "location": "1010-SP"}}))
+    sandbox.app.state.sessions.expire()  # the server forgot the session: the kept token is stale
+    control.clear_requests()
+    second = data(gateway.gql(token, CREATE_WO, {"i": {"title": "Token two", "location": "1010-SP"}}))
+    handshake = [(c["method"], c["path"].rsplit("/", 1)[-1]) for c in calls(control)][:3]
+    assert handshake == [("POST", "MaintenanceOrder"), ("GET", ""), ("POST", "MaintenanceOrder")]
+    numbers = {first["createWorkOrder"]["record"]["remoteId"], second["createWorkOrder"]["record"]["remoteId"]}
+    assert all(row(rows, "MaintenanceOrder", MaintenanceOrder=n) for n in numbers) and len(numbers) == 2
+
+
+def test_a_create_retried_with_its_idempotency_key_makes_one_record(gateway, token, rows, control):
+    before = len(rows.rows("MaintenanceOrder"))
+    given = {"i": {"title": "Leak at pump 4", "location": "1020-UT-PMP"}, "k": f"sap-{gateway.backend}"}
+    first = data(gateway.gql(token, CREATE_WO, given))["createWorkOrder"]
+    again = data(gateway.gql(token, CREATE_WO, given))["createWorkOrder"]
+    assert len(rows.rows("MaintenanceOrder")) == before + 1 and len(calls(control, "POST", "/MaintenanceOrder")) == 1
+    assert again["replayed"] is True and again["record"] == first["record"]
+
+
+def test_update_sends_the_etag_and_a_stale_one_conflicts(gateway, token, rows):
+    made = data(gateway.gql(token, CREATE_WO, {"i": {"title": "Version me", "location": "1010-PK"}}))["createWorkOrder"]["record"]
+    first = data(gateway.gql(token, UPDATE_WO, {"id": made["id"], "i": {"priority": "URGENT"}, "m": made["remoteVersion"]}))
+    updated = first["updateWorkOrder"]["record"]
+    assert (updated["priority"], updated["title"]) == ("URGENT", "Version me")
+    assert updated["remoteVersion"] != made["remoteVersion"]
+    assert row(rows, "MaintenanceOrder", MaintenanceOrder=made["remoteId"])["MaintPriority"] == "1"
+    stale = gateway.gql(token, UPDATE_WO, {"id": made["id"], "i": {"title": "Lost update"}, "m": made["remoteVersion"]})
+    assert error_code(stale) == "SYSTEM_REJECTED"
+    extensions = stale["errors"][0]["extensions"]
+    assert extensions["reason"] == "CONFLICT" and extensions["currentVersion"] == updated["remoteVersion"]
+    assert row(rows, "MaintenanceOrder", MaintenanceOrder=made["remoteId"])["MaintenanceOrderDesc"] == "Version me"
+    # Without ifMatch the client takes the last write: `If-Match: *`.
+    blind = data(gateway.gql(token, UPDATE_WO, {"id": made["remoteId"], "i": {"title": "Last writer wins"}}))
+    assert blind["updateWorkOrder"]["record"]["title"] == "Last writer wins"
+
+
+def test_the_systems_own_validation_errors_come_back_with_its_message(gateway, token, rows):
+    before = len(rows.rows("MaintenanceOrder"))
+    no_object = gateway.gql(token, CREATE_WO, {"i": {"title": "Somewhere"}})
+    assert error_code(no_object) == "SYSTEM_REJECTED"
+    assert "Enter a reference object (equipment or functional location)" in no_object["errors"][0]["message"]
+    unknown = gateway.gql(token, CREATE_WO, {"i": {"title": "x", "asset": "99999999"}})
+    assert error_code(unknown) == "SYSTEM_REJECTED" and "Equipment 99999999 does not exist" in unknown["errors"][0]["message"]
+    assert len(rows.rows("MaintenanceOrder")) == before
+
+
+@pytest.mark.parametrize(
+    "mutation, given, message",
+    [
+        (CREATE_WO, {"i": {"title": "x", "status": "IN_PROGRESS"}}, "SAP cannot write WorkOrder.status"),
+        (CREATE_WO, {"i": {"location": "1010"}}, "creating a WorkOrder in SAP needs title"),
+        (CREATE_WO, {"i": {"title": "x", "type": "EMERGENCY"}}, "no value for EMERGENCY"),
+        (UPDATE_WO, {"id": "4000001", "i": {"type": "INSPECTION"}}, "SAP cannot write WorkOrder.type"),
+        ("mutation($id: ID!) { updateVendor(id: $id, input: {name: \"New name\"}) { record { name } } }",
+         {"id": "17300001"}, "SAP cannot write Vendor.name"),
+        ("mutation($id: ID!) { updatePurchaseOrder(id: $id, input: {lines: [{quantity: 2}]}) { record { number } } }",
+         {"id": "4500000001"}, "SAP cannot write PurchaseOrder.lines"),
+        (CREATE_PO, {"i": {"vendor": "17300001", "lines": [{"part": "SP10001", "quantity": 1, "unitPrice": 2,
+                                                             "receivedQuantity": 1}]}}, "'receivedQuantity' cannot be written"),
+        ("mutation($id: ID!) { updateVendor(id: $id, input: {active: false}, ifMatch: \"x\") { record { name } } }",
+         {"id": "17300001"}, "keeps no version of Vendor records"),
+    ],
+)
+def test_bad_input_is_refused_before_any_write_reaches_sap(sqlite_gateway, sandbox, control, mutation, given, message):
+    token = connect(sqlite_gateway, sandbox.url)
+    control.clear_requests()
+    refused = sqlite_gateway.gql(token, mutation, given)
+    assert error_code(refused) == "BAD_USER_INPUT" and message in refused["errors"][0]["message"]
+    assert calls(control, "POST") == calls(control, "PATCH") == []
+
+
+@pytest.mark.parametrize(
+    "mutation, variables, operation",
+    [
+        ("mutation($id: ID!) { deleteWorkOrder(id: $id) { id } }", {"id": "4000001"}, "delete of WorkOrder"),
+        ("mutation { createVendor(input: {name: \"Acme\"}) { record { name } } }", {}, "create of Vendor"),
+        ("mutation { adjustPartStock(partId: \"SP10001\", delta: 5) { record { quantityOnHand } } }", {}, "adjust of Part"),
+        ("mutation($id: ID!) { deleteAsset(id: $id) { id } }", {"id": "10000000"}, "delete of Asset"),
+    ],
+)
+def test_a_write_sap_does_not_offer_is_unsupported(sqlite_gateway, sandbox, control, mutation, variables, operation):
+    token = connect(sqlite_gateway, sandbox.url)
+    control.clear_requests()
+    refused = sqlite_gateway.gql(token, mutation, variables)
+    assert error_code(refused) == "UNSUPPORTED_OPERATION"
+    assert refused["errors"][0]["message"] == f"SAP S/4HANA does not support {operation}"
+    assert refused["errors"][0]["extensions"]["system"] == "sap_s4hana" and control.requests() == []
+
+
+def test_capabilities_in_the_catalog_are_the_matrix(sqlite_gateway):
+    query = '{ system(key: "sap_ecc") { capabilities { entity create update delete adjust } } }'
+    caps = {c.pop("entity"): c for c in data(sqlite_gateway.gql(sqlite_gateway.new_org(), query))["system"]["capabilities"]}
+    flags = {entity: tuple(k for k, v in c.items() if v) for entity, c in caps.items()}
+    assert flags == {
+        "WorkOrder": ("create", "update"), "MaintenanceRequest": ("create", "update"), "Asset": ("create", "update"),
+        "PurchaseOrder": ("create", "update", "delete"), "Vendor": ("update",), "Location": (), "Part": (),
+    }
+
+
+def test_purchase_order_with_items_is_one_deep_insert(gateway, token, rows, control):
+    parts = ["SP10003", "SP10004"]
+    lines = [{"part": parts[0], "quantity": 3, "unitPrice": 12.5},
+             {"part": parts[1], "quantity": 4, "unitPrice": 0.1, "description": "Spare", "lineNumber": 30}]
+    made = data(gateway.gql(token, CREATE_PO, {"i": {"vendor": "17300001", "currency": "USD", "lines": lines}}))
+    record = made["createPurchaseOrder"]["record"]
+    assert (record["status"], record["currency"], record["totalAmount"]) == ("DRAFT", "USD", 37.9)
+    assert [(l["lineNumber"], l["part"]["remoteId"], l["amount"]) for l in record["lines"]] == [
+        (10, parts[0], 37.5), (30, parts[1], 0.4)]
+    assert record["lines"][1]["description"] == "Spare" and record["lines"][0]["description"]  # SAP's text from the material
+    assert len(calls(control, "POST", "/A_PurchaseOrder")) == 1
+    items = [r for r in rows.rows("A_PurchaseOrderItem") if r["PurchaseOrder"] == record["remoteId"]]
+    assert [(i["PurchaseOrderItem"], i["OrderQuantity"], i["NetPriceAmount"], i["DocumentCurrency"]) for i in items] == [
+        ("00010", Decimal(3), Decimal("12.5"), "USD"), ("00030", Decimal(4), Decimal("0.1"), "USD")]
+    live = data(gateway.gql(token, "query($r: String) { purchaseOrder(remoteId: $r) { totalAmount lines { lineNumber } } }",
+                            {"r": record["remoteId"]}))
+    assert live["purchaseOrder"] == {"totalAmount": 37.9, "lines": [{"lineNumber": 10}, {"lineNumber": 30}]}
+
+
+def test_a_purchase_order_with_one_bad_item_stores_nothing(gateway, token, rows):
+    headers, items = len(rows.rows("A_PurchaseOrder")), len(rows.rows("A_PurchaseOrderItem"))
+    lines = [{"part": "SP10001", "quantity": 1, "unitPrice": 5}, {"part": "NO-SUCH-PART", "quantity": 1, "unitPrice": 5}]
+    refused = gateway.gql(token, CREATE_PO, {"i": {"vendor": "17300001", "lines": lines}})
+    assert error_code(refused) == "SYSTEM_REJECTED" and "Material NO-SUCH-PART does not exist" in refused["errors"][0]["message"]
+    blocked = next(s for s in rows.rows("A_Supplier") if s["PurchasingIsBlocked"])
+    refused = gateway.gql(token, CREATE_PO, {"i": {"vendor": blocked["Supplier"], "lines": lines[:1]}})
+    assert f"Supplier {blocked['Supplier']} is blocked for purchasing" in refused["errors"][0]["message"]
+    assert (len(rows.rows("A_PurchaseOrder")), len(rows.rows("A_PurchaseOrderItem"))) == (headers, items)
+
+
+def test_purchase_order_header_update_and_delete(gateway, token, rows):
+    lines = [{"part": "SP10002", "quantity": 2, "unitPrice": 3}]
+    made = data(gateway.gql(token, CREATE_PO, {"i": {"vendor": "17300001", "lines": lines}}))["createPurchaseOrder"]["record"]
+    changed = data(gateway.gql(token, """mutation($id: ID!, $m: String) { updatePurchaseOrder(id: $id,
+        input: {vendor: "17300004", orderDate: "2026-02-03T00:00:00Z"}, ifMatch: $m) { record { orderDate vendor { remoteId } } } }""",
+        {"id": made["id"], "m": made["remoteVersion"]}))["updatePurchaseOrder"]["record"]
+    assert changed == {"orderDate": "2026-02-03T00:00:00+00:00", "vendor": {"remoteId": "17300004"}}
+    gone = data(gateway.gql(token, "mutation($id: ID!) { deletePurchaseOrder(id: $id) { remoteId deleted } }", {"id": made["id"]}))
+    assert gone["deletePurchaseOrder"] == {"remoteId": made["remoteId"], "deleted": True}
+    assert row(rows, "A_PurchaseOrder", PurchaseOrder=made["remoteId"]) is None
+    assert row(rows, "A_PurchaseOrderItem", PurchaseOrder=made["remoteId"]) is None
+    live = data(gateway.gql(token, "query($r: String) { purchaseOrder(remoteId: $r) { number } }", {"r": made["remoteId"]}))
+    assert live["purchaseOrder"] is None
+    replica = data(gateway.gql(token, "{ purchaseOrders(source: REPLICA, first: 200) { nodes { remoteId } } }"))
+    assert made["remoteId"] not in {n["remoteId"] for n in replica["purchaseOrders"]["nodes"]}
+    missing = gateway.gql(token, "mutation { deletePurchaseOrder(id: \"4599999999\") { remoteId } }")
+    assert error_code(missing) == "NOT_FOUND"
+
+
+def test_notification_create_and_update(gateway, token, rows):
+    unit = current_equipment(rows, 5)
+    made = data(gateway.gql(token, """mutation($i: MaintenanceRequestInput!) { createMaintenanceRequest(input: $i) {
+        record { id remoteId title description status priority remoteVersion asset { remoteId } location { remoteId } } } }""",
+        {"i": {"title": "Noise from gearbox", "description": "Heard on the night round.", "priority": "LOW",
+               "asset": unit["Equipment"], "location": "1710"}}))["createMaintenanceRequest"]["record"]
+    assert (made["title"], made["description"], made["status"], made["priority"]) == (
+        "Noise from gearbox", "Heard on the night round.", "OPEN", "LOW")
+    assert made["asset"]["remoteId"] == unit["Equipment"]  # the asset wins over the location: one technical object
+    stored = row(rows, "MaintenanceNotification", MaintenanceNotification=made["remoteId"])
+    assert (stored["TechnicalObject"], stored["TechObjIsEquipOrFuncnlLoc"], stored["NotificationType"]) == (
+        unit["Equipment"], "EAMS_EQUI", "M1")
+    moved = data(gateway.gql(token, """mutation($id: ID!, $m: String) { updateMaintenanceRequest(id: $id,
+        input: {location: "1020-PK", description: null}, ifMatch: $m) { record { asset { remoteId } location { remoteId } description } } }""",
+        {"id": made["id"], "m": made["remoteVersion"]}))["updateMaintenanceRequest"]["record"]
+    assert moved == {"asset": None, "location": {"remoteId": "1020-PK"}, "description": None}
+
+
+def test_equipment_create_and_update_use_the_current_time_segment(gateway, token, rows):
+    made = data(gateway.gql(token, """mutation { createAsset(input: {name: "Booster pump P-7", manufacturer: "KSB",
+        serialNumber: "SN-7781", parent: "10000000"}) { record { id remoteId name manufacturer serialNumber remoteVersion parent { remoteId } } } }"""))
+    record = made["createAsset"]["record"]
+    assert (record["name"], record["manufacturer"], record["parent"]["remoteId"]) == ("Booster pump P-7", "KSB", "10000000")
+    assert row(rows, "Equipment", Equipment=record["remoteId"])["EquipmentCategory"] == "M"
+    renamed = data(gateway.gql(token, """mutation($id: ID!, $m: String) { updateAsset(id: $id, input: {model: "Etanorm 2"}, ifMatch: $m)
+        { record { model name } } }""", {"id": record["id"], "m": record["remoteVersion"]}))
+    assert renamed["updateAsset"]["record"] == {"model": "Etanorm 2", "name": "Booster pump P-7"}
+    location = gateway.gql(token, 'mutation { updateAsset(id: "10000001", input: {location: "1010"}) { record { name } } }')
+    assert error_code(location) == "BAD_USER_INPUT" and "SAP cannot write Asset.location" in location["errors"][0]["message"]
+
+
+def test_vendor_update_sets_the_purchasing_blocks(gateway, token, rows):
+    supplier = next(s for s in rows.rows("A_Supplier") if not (s["PurchasingIsBlocked"] or s["PostingIsBlocked"] or s["DeletionIndicator"]))
+    blocked = data(gateway.gql(token, "mutation($id: ID!) { updateVendor(id: $id, input: {active: false}) { record { active name } } }",
+                               {"id": supplier["Supplier"]}))["updateVendor"]["record"]
+    assert blocked == {"active": False, "name": supplier["SupplierName"]}
+    stored = row(rows, "A_Supplier", Supplier=supplier["Supplier"])
+    assert stored["PurchasingIsBlocked"] and stored["PostingIsBlocked"]
+    data(gateway.gql(token, "mutation($id: ID!) { updateVendor(id: $id, input: {active: true}) { record { active } } }",
+                     {"id": supplier["Supplier"]}))
+    assert not row(rows, "A_Supplier", Supplier=supplier["Supplier"])["PurchasingIsBlocked"]
+
+
+def test_ecc_writes_send_the_client(sqlite_gateway):
+    with ServerThread(create_app(sap_client=ECC_CLIENT)) as ecc:
+        token = connect(sqlite_gateway, ecc.url, "sap_ecc", sapClient=ECC_CLIENT)
+        control = SandboxControl(ecc.url)
+        made = data(sqlite_gateway.gql(token, CREATE_WO, {"i": {"title": "On premises", "location": "1010"}}))
+        assert made["createWorkOrder"]["record"]["title"] == "On premises"
+        assert all(c["query"].get("sap-client") == ECC_CLIENT for c in control.requests())
