@@ -237,7 +237,7 @@ def test_get_one_404_and_400(authed: httpx.Client, app) -> None:
     error_message(authed.get(f"{API}/gizmos"), 404)
     error_message(authed.get(f"{API}/gizmos/1"), 404)
     error_message(authed.get("/v2/workorders"), 404)
-    error_message(authed.post(f"{API}/workorders", json={"title": "x"}), 405)
+    error_message(authed.put(f"{API}/workorders", json={"title": "x"}), 405)  # writes: tests/test_writes_maintainx.py
 
 
 def test_auth_is_checked_before_anything_else(client: httpx.Client) -> None:

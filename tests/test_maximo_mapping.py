@@ -224,6 +224,22 @@ def test_site_id_scopes_every_site_bound_read(sqlite_gateway, sandbox):
 
 
 def test_entities_maximo_lacks_are_unsupported(sqlite_gateway, token):
-    for field in ("maintenanceSchedules", "maintenanceRequests"):
-        result = sqlite_gateway.gql(token, f"{{ {field} {{ nodes {{ id }} }} }}")
-        assert error_code(result) == "UNSUPPORTED_OPERATION" and "IBM Maximo" in result["errors"][0]["message"]
+    result = sqlite_gateway.gql(token, "{ maintenanceSchedules { nodes { id } } }")
+    assert error_code(result) == "UNSUPPORTED_OPERATION" and "IBM Maximo" in result["errors"][0]["message"]
+
+
+def test_maintenance_requests_are_service_requests(sqlite_gateway, token, tables):
+    nodes = by_id(page_all(sqlite_gateway, token, "maintenanceRequests", """
+        remoteId title status statusRaw priority createdAt updatedAt remoteVersion
+        asset { remoteId } location { remoteId } requestedBy { remoteId }
+    """))
+    rows = tables["mxapisr"]
+    assert len(nodes) == len(rows) == 80
+    status = {"NEW": "OPEN", "PENDING": "OPEN", "QUEUED": "APPROVED", "INPROG": "APPROVED",
+              "RESOLVED": "CLOSED", "CLOSED": "CLOSED", "CANCELLED": "REJECTED"}
+    for row in rows:
+        node = nodes[row["ticketid"]]
+        assert (node["title"], node["status"], node["statusRaw"]) == (row["description"], status[row["status"]], row["status"])
+        assert rid(node["asset"]) == row.get("assetnum") and rid(node["location"]) == row["location"]
+        assert rid(node["requestedBy"]) == row["reportedby"] and node["remoteVersion"] == row["_rowstamp"]
+        assert utc(node["createdAt"]) == local(row["reportdate"]) and utc(node["updatedAt"]) == local(row["changedate"])

@@ -4,16 +4,22 @@ Mostly declarations: one stream per resource, opaque-cursor paging. The hooks
 are the bearer header (plus the optional organization), envelope keys named
 after each resource, the `{"errors": [...]}` message, inclusive time filters
 re-checked locally, and one call per id (MaintainX has no by-ids filter).
+
+Writes: create, update and delete per the capability matrix below; ids are
+integers on the wire, so relation inputs are checked to be integers before
+any call. MaintainX has no ETag: `ifMatch` is compared with the record's
+`updatedAt` just before writing. Custom fields are the records' `extraFields`.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 
-from schema.errors import SystemAuthFailed
+from schema.errors import BadUserInput, SystemAuthFailed
 from schema.record import Record
 
 from ..base import ListQuery
@@ -21,6 +27,7 @@ from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
 from ..http import default_error_message
 from ..mapping import Compute, Date, EntityMap, Enum, Join, Number
 from ..rest import CursorPaging, RestConnector, Stream
+from ..writes import Lines, To, WriteMap
 
 PRIORITY = {"NONE": "NONE", "LOW": "LOW", "MEDIUM": "MEDIUM", "HIGH": "HIGH"}
 # Work-order categories are free text in MaintainX; the first of its (unverified) defaults that
@@ -34,6 +41,7 @@ WORK_TYPES = {
     "Refrigeration": "CORRECTIVE",
 }
 READ = Capability(read=True, incremental=True)
+WRITE = Capability(read=True, incremental=True, create=True, update=True, delete=True)
 
 ENTRY = SystemEntry(
     key="maintainx",
@@ -55,13 +63,13 @@ ENTRY = SystemEntry(
         "organizations."
     ),
     capabilities={
-        "WorkOrder": READ,
-        "MaintenanceRequest": READ,
-        "Asset": READ,
+        "WorkOrder": WRITE,
+        "MaintenanceRequest": Capability(read=True, incremental=True, create=True),  # decided in the app
+        "Asset": WRITE,
         "Location": READ,
         "Part": READ,
-        "Vendor": READ,
-        "PurchaseOrder": READ,
+        "Vendor": WRITE,
+        "PurchaseOrder": Capability(read=True, incremental=True, create=True, update=True),
         "User": READ,
     },
 )
@@ -262,16 +270,82 @@ USERS = EntityMap(
 )
 
 
+def _id(value: Any) -> int:
+    """A MaintainX id (an integer) from a remote id given as text."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()):
+        raise BadUserInput(f"MaintainX ids are integers, not '{text}'", field="id")
+    return int(text)
+
+
+def _ref(path: str) -> To:
+    return To(path, _id)
+
+
+# A work order's kind is its first category MaintainX knows; EMERGENCY has none.
+CATEGORY_OF = {"PREVENTIVE": "Preventive", "INSPECTION": "Inspection", "CORRECTIVE": "Mechanical", "OTHER": "Other"}
+
+
+def _categories(value: str) -> list[str]:
+    if value not in CATEGORY_OF:
+        raise BadUserInput(f"MaintainX has no work-order category for {value}", field="type")
+    return [CATEGORY_OF[value]]
+
+
+def _writes(read: EntityMap, names: tuple[str, ...], required: tuple[str, ...], **extra: Any) -> WriteMap:
+    return WriteMap.inverse("MaintainX", read, names, required, extra)
+
+
+WORK_ORDER_WRITES = _writes(
+    WORK_ORDERS,
+    ("title", "description", "status", "priority", "dueDate"),
+    ("title",),
+    type=To("categories", _categories),
+    asset=_ref("assetId"),
+    location=_ref("locationId"),
+    requestedBy=_ref("requesterId"),
+    assignees=To("assignees", lambda ids: [{"type": "USER", "id": _id(i)} for i in ids]),
+)
+REQUEST_WRITES = _writes(
+    REQUESTS, ("title", "description", "priority"), ("title",),
+    asset=_ref("assetId"), location=_ref("locationId"), requestedBy=_ref("requesterId"),
+)
+ASSET_WRITES = _writes(
+    ASSETS,
+    ("name", "code", "description", "status", "manufacturer", "model", "serialNumber"),
+    ("name",),
+    category=To("assetTypes", lambda c: [c]),
+    location=_ref("locationId"),
+    parent=_ref("parentId"),
+)
+VENDOR_WRITES = _writes(VENDORS, ("name", "email", "phone", "address", "website"), ("name",))
+PURCHASE_ORDER_WRITES = _writes(
+    PURCHASE_ORDERS,
+    ("status", "expectedDate", "currency"),
+    ("vendor", "lines"),
+    vendor=_ref("vendorId"),
+    shipTo=_ref("shipToLocationId"),
+    lines=Lines(
+        "items",
+        {"part": _ref("partId"), "description": "name", "quantity": "quantity", "unitPrice": "unitCost",
+         "receivedQuantity": "quantityReceived"},
+        required=("part", "quantity", "unitPrice"),
+    ),
+)
+
+
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-def _stream(mapping: EntityMap, path: str, status_field: str | None = "status") -> Stream:
-    """MaintainX filters every resource by time (inclusive `…Gte`), none by status or by ids."""
-    return Stream(mapping, path, status_field=status_field,
-                  updated_param="updatedAtGte", created_param="createdAtGte")
+def _stream(
+    mapping: EntityMap, path: str, status_field: str | None = "status", writes: WriteMap | None = None
+) -> Stream:
+    """MaintainX filters every resource by time (inclusive `…Gte`), none by status, ids or extra fields."""
+    return Stream(mapping, path, status_field=status_field, updated_param="updatedAtGte",
+                  created_param="createdAtGte", writes=writes, custom_under="extraFields")
 
 
 # path -> (list key, single-record key): MaintainX names each envelope after its resource.
@@ -284,6 +358,7 @@ ENVELOPES = {
     "vendors": ("vendors", "vendor"),
     "purchaseorders": ("purchaseOrders", "purchaseOrder"),
     "users": ("users", "user"),
+    "meters": ("meters", "meter"),
 }
 
 
@@ -294,15 +369,16 @@ class MaintainXConnector(RestConnector):
     list_key = "results"  # see `call`
     item_key = "result"
     streams = (
-        _stream(WORK_ORDERS, "/workorders"),
-        _stream(ASSETS, "/assets"),
+        _stream(WORK_ORDERS, "/workorders", writes=WORK_ORDER_WRITES),
+        _stream(ASSETS, "/assets", writes=ASSET_WRITES),
         _stream(LOCATIONS, "/locations", status_field="type"),
-        _stream(REQUESTS, "/workrequests"),
+        _stream(REQUESTS, "/workrequests", writes=REQUEST_WRITES),
         _stream(PARTS, "/parts", status_field=None),
-        _stream(VENDORS, "/vendors", status_field=None),
-        _stream(PURCHASE_ORDERS, "/purchaseorders"),
+        _stream(VENDORS, "/vendors", status_field=None, writes=VENDOR_WRITES),
+        _stream(PURCHASE_ORDERS, "/purchaseorders", writes=PURCHASE_ORDER_WRITES),
         _stream(USERS, "/users", status_field=None),
     )
+    object_paths = ("/meters",)
 
     async def auth_headers(self) -> dict[str, str]:
         creds = self.config.credentials
@@ -317,7 +393,10 @@ class MaintainXConnector(RestConnector):
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """Present `{"workOrders": [...]}` / `{"workOrder": {...}}` under the keys
-        the REST base reads (`list_key` / `item_key`)."""
+        the REST base reads (`list_key` / `item_key`). A delete answers 204 without a body."""
+        if method == "DELETE":
+            await self.http.request(method, path, headers=await self.auth_headers(), **kwargs)
+            return {}
         body = await super().call(method, path, **kwargs)
         plural, singular = ENVELOPES[path.strip("/").split("/")[0]]
         if isinstance(body, dict):
@@ -343,9 +422,9 @@ class MaintainXConnector(RestConnector):
     def list_params(self, stream: Stream, query: ListQuery) -> tuple[dict[str, Any], ListQuery]:
         """The `…Gte` filters are inclusive (and millisecond-precise); the unified ones are strict,
         so the bounds pushed down are checked again here (in UTC: a bound without offset is UTC)."""
-        query = ListQuery(_utc(query.updated_after), _utc(query.created_after), query.statuses)
+        query = replace(query, updated_after=_utc(query.updated_after), created_after=_utc(query.created_after))
         params, rest = super().list_params(stream, query)
-        return params, ListQuery(query.updated_after, query.created_after, rest.statuses)
+        return params, replace(query, statuses=rest.statuses)
 
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
         """One `GET /<resource>/{id}` per distinct id; ids that are not integers cannot exist."""

@@ -48,6 +48,14 @@ Unverified (our best guess, to be checked against a real tenant):
   `vendor` on purchase orders. An expansion adds the related record (or null)
   under its name, beside the id field.
 
+Writes (unverified beyond `POST /workorders` and `PATCH /workorders/{id}`):
+`POST /<resource>` creates and answers `201 {"workOrder": {...}}` (the record
+in the single-record envelope), `PATCH /<resource>/{id}` changes the given
+fields, `DELETE /<resource>/{id}` deletes where allowed (`204`); what each
+resource accepts is in `writes.py`. MaintainX has no ETag: nothing stops a
+write over a newer change. Customer-specific fields live in each record's
+`extraFields` object, keyed by label (unverified); `/meters` serves meters.
+
 Besides the shared control routes (see `connectors.sandboxkit`) there is
 `POST /__sandbox/touch` with `{"resource": ..., "ids": [...]}`, which bumps
 those records' `updatedAt` to now so tests can exercise incremental reads, and
@@ -67,7 +75,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.maintainx.seed import ORGANIZATION_ID, RESOURCES, Dataset, parse_ms
+from connectors.maintainx import writes
+from connectors.maintainx.seed import ORGANIZATION_ID, RESOURCES, Dataset, iso, now_ms, parse_ms
 from connectors.sandboxkit import SandboxApp, SandboxSpec, SandboxState, status_phrase
 
 PREFIX = "/v1"
@@ -86,6 +95,7 @@ ENVELOPES = {
     "purchaseorders": ("purchaseOrders", "purchaseOrder"),
     "users": ("users", "user"),
     "teams": ("teams", "team"),
+    "meters": ("meters", "meter"),
 }
 # resource -> expand name -> (id field, related resource)
 EXPANSIONS = {
@@ -109,6 +119,10 @@ def error_body(status: int, message: str) -> dict[str, Any]:
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse(error_body(status, message), status_code=status)
+
+
+def _refused(problem: str | None) -> JSONResponse | None:
+    return None if problem is None else _error(400, problem)
 
 
 class _BadRequest(Exception):
@@ -235,6 +249,65 @@ def _routes(data: Dataset, api_keys: dict[str, tuple[int, ...]]) -> list[BaseRou
         _, singular = ENVELOPES[resource]
         return JSONResponse({singular: expanded(resource, record, names)})
 
+    def exists(resource: str, record_id: Any) -> bool:
+        return type(record_id) is int and data.get(resource, record_id) is not None
+
+    async def write_body(request: Request) -> Any:
+        try:
+            return await request.json()
+        except ValueError:
+            return None
+
+    def addressed(request: Request, with_id: bool) -> tuple[str, Any, Response | None]:
+        """The resource (and the stored record) a write names, or the refusal."""
+        if (refusal := denied(request)) is not None:
+            return "", None, refusal
+        resource = request.path_params["resource"]
+        if resource not in ENVELOPES:
+            return resource, None, _error(404, "Not found")
+        if not with_id:
+            return resource, None, None
+        try:
+            current = data.get(resource, _record_id(request.path_params["id"]))
+        except _BadRequest as exc:
+            return resource, None, _error(400, str(exc))
+        return resource, current, None if current is not None else _error(404, "Not found")
+
+    async def create_record(request: Request) -> Response:
+        resource, _, refusal = addressed(request, with_id=False)
+        body = None if refusal else await write_body(request)
+        refusal = refusal or _refused(writes.problem(resource, body, exists, creating=True))
+        if refusal is not None:
+            return refusal
+        stamp = iso(now_ms())
+        rows = data.records(resource)
+        record = {**writes.NEW[resource], **writes.stored(resource, body, None)}
+        record.update(id=(rows[-1]["id"] if rows else 0) + 1, createdAt=stamp, updatedAt=stamp)
+        if resource == "workorders":
+            record["sequentialId"] = max((r["sequentialId"] for r in rows), default=0) + 1
+        if resource == "purchaseorders":
+            record["number"] = f"PO-{2001 + len(rows)}"
+        _, singular = ENVELOPES[resource]
+        return JSONResponse({singular: data.insert(resource, record)}, status_code=201)
+
+    async def update_record(request: Request) -> Response:
+        resource, current, refusal = addressed(request, with_id=True)
+        body = None if refusal else await write_body(request)
+        refusal = refusal or _refused(writes.problem(resource, body, exists, creating=False))
+        if refusal is not None:
+            return refusal
+        _, singular = ENVELOPES[resource]
+        return JSONResponse({singular: data.patch(resource, current["id"], writes.stored(resource, body, current))})
+
+    async def delete_record(request: Request) -> Response:
+        resource, current, refusal = addressed(request, with_id=True)
+        if refusal is not None:
+            return refusal
+        if resource not in writes.DELETABLE:
+            return _error(405, f"{resource} cannot be deleted through the API")
+        data.remove(resource, [current["id"]])
+        return Response(status_code=204)
+
     def change(apply: Any) -> Any:
         """A control route that applies `apply(resource, ids)` to the dataset."""
 
@@ -260,7 +333,10 @@ def _routes(data: Dataset, api_keys: dict[str, tuple[int, ...]]) -> list[BaseRou
         Route("/__sandbox/touch", change(data.touch), methods=["POST"]),
         Route("/__sandbox/delete", change(data.remove), methods=["POST"]),
         Route(f"{PREFIX}/{{resource}}", list_records, methods=["GET"]),
+        Route(f"{PREFIX}/{{resource}}", create_record, methods=["POST"]),
         Route(f"{PREFIX}/{{resource}}/{{id}}", get_record, methods=["GET"]),
+        Route(f"{PREFIX}/{{resource}}/{{id}}", update_record, methods=["PATCH"]),
+        Route(f"{PREFIX}/{{resource}}/{{id}}", delete_record, methods=["DELETE"]),
     ]
 
 

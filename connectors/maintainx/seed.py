@@ -29,6 +29,7 @@ RESOURCES = (
     "purchaseorders",
     "workorders",
     "workrequests",
+    "meters",
 )
 COUNTS = {
     "users": 30,
@@ -40,6 +41,7 @@ COUNTS = {
     "purchaseorders": 90,
     "workorders": 650,
     "workrequests": 130,
+    "meters": 24,
 }
 
 ORGANIZATION_ID = 48213
@@ -55,10 +57,61 @@ class Dataset(SeededDataset):
     """The seeded records of one MaintainX sandbox app, generated on first use, kept in id order."""
 
     def generate(self) -> dict[str, list[Record]]:
-        return _Generator(self.seed).run()
+        tables = _Generator(self.seed).run()
+        customize(tables)
+        return tables
 
     def now_stamp(self) -> str:
         return iso(now_ms())
+
+
+# --- customer-specific additions ---------------------------------------------
+
+SHIFTS = ("Day", "Swing", "Night")
+METER_UNITS = ("Hours", "Cycles", "°F", "psi")
+METER_IDS = 610_001
+
+
+def customize(tables: dict[str, list[Record]]) -> None:
+    """What this customer set up beyond the defaults: extra fields and meters.
+
+    Derived from the generated records, never from the random stream, so the
+    rest of the seed (and every test written against it) stays the same.
+    MaintainX keeps custom fields in `extraFields`, keyed by their label (unverified).
+    """
+    for n, order in enumerate(tables["workorders"]):
+        order["extraFields"] = {
+            "Shift": SHIFTS[n % 3],
+            "Cost Center": f"CC-{410 + n % 6}",
+            "Downtime Minutes": (n * 17) % 300,
+        }
+    for n, asset in enumerate(tables["assets"]):
+        asset["extraFields"] = {
+            "Warranty Expiry": iso(parse_ms(asset["createdAt"]) + 730 * DAY),
+            "Rated Power kW": float(5 + n % 40),
+        }
+    tables["meters"] = meters(tables["assets"])
+
+
+def meters(assets: list[Record]) -> list[Record]:
+    """Run-hour, cycle, temperature and pressure meters on the first tracked assets."""
+    tracked = [a for a in assets if a["status"] == "ONLINE"][: COUNTS["meters"]]
+    rows = []
+    for n, asset in enumerate(tracked):
+        created = parse_ms(asset["createdAt"]) + DAY
+        unit = METER_UNITS[n % len(METER_UNITS)]
+        rows.append({
+            "id": METER_IDS + n,
+            "name": f"{asset['name']} ({unit})",
+            "unit": unit,
+            "assetId": asset["id"],
+            "locationId": asset["locationId"],
+            "lastReading": round(120 + n * 41.5, 1),
+            "lastReadingAt": iso(created + (n + 1) * 7 * DAY),
+            "createdAt": iso(created),
+            "updatedAt": iso(created + (n + 1) * 7 * DAY),
+        })
+    return rows
 
 
 # --- generation -------------------------------------------------------------

@@ -11,18 +11,29 @@ Declarations only; the protocol is in `oslc.py`. Choices the API leaves open:
   configurable per site): 1 URGENT, 2 HIGH, 3 MEDIUM, 4-5 LOW.
 - PO receipt progress is on the lines (`receivedQuantity`); the status stays
   Maximo's approval status.
+- Maintenance requests are service requests (`mxapisr`, ticketid).
+- Writes (see the capability matrix): `remoteVersion` is the record's
+  `_rowstamp`, sent back as `If-Match`. Updating PO lines merges them: a line
+  with a `lineNumber` changes that line, one without is added. Assets, vendors
+  and POs are never deleted through the API (Maximo decommissions, disables or
+  cancels them); work orders only while waiting on approval. Stock is adjusted
+  per storeroom (`mxapiinventory`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from schema.errors import BadUserInput
+
 from ..catalog import CLOUD, ON_PREMISES, Capability, CredentialField, SystemEntry
 from ..mapping import Compute, Date, Each, EntityMap, Enum, Join, Number
+from ..writes import Lines, To, WriteMap
 from .oslc import ObjectStructure, OslcConnector
 
 INCREMENTAL = Capability(read=True, incremental=True)
 READ_ONLY = Capability(read=True)
+CREATE_UPDATE = Capability(read=True, incremental=True, create=True, update=True)
 
 ENTRY = SystemEntry(
     key="maximo",
@@ -48,17 +59,19 @@ ENTRY = SystemEntry(
         "locations, inventory, purchasing, companies and people."
     ),
     capabilities={
-        "WorkOrder": INCREMENTAL,
-        "Asset": INCREMENTAL,
+        "WorkOrder": Capability(read=True, incremental=True, create=True, update=True, delete=True),
+        "MaintenanceRequest": CREATE_UPDATE,
+        "Asset": CREATE_UPDATE,
         "Location": INCREMENTAL,
-        "Part": READ_ONLY,  # INVENTORY has no changedate
-        "Vendor": INCREMENTAL,
-        "PurchaseOrder": INCREMENTAL,
+        "Part": Capability(read=True, adjust=True),  # INVENTORY has no changedate
+        "Vendor": CREATE_UPDATE,
+        "PurchaseOrder": CREATE_UPDATE,
         "User": READ_ONLY,  # PERSON has no changedate
     },
 )
 
-CHANGED = {"updated_at": Date("changedate")}
+CHANGED = {"updated_at": Date("changedate"), "version": "_rowstamp"}
+PRIORITY = {1: "URGENT", 2: "HIGH", 3: "MEDIUM", 4: "LOW", 5: "LOW"}
 
 
 def _distinct(values: list[Any]) -> list[Any]:
@@ -93,7 +106,7 @@ WORK_ORDERS = EntityMap(
             "WMATL": "ON_HOLD", "WPCOND": "ON_HOLD", "COMP": "COMPLETED", "CLOSE": "COMPLETED",
             "CAN": "CANCELLED",
         }),
-        "priority": Enum("wopriority", {1: "URGENT", 2: "HIGH", 3: "MEDIUM", 4: "LOW", 5: "LOW"}),
+        "priority": Enum("wopriority", PRIORITY),
         "type": Enum("worktype", {"CM": "CORRECTIVE", "PM": "PREVENTIVE", "EM": "EMERGENCY",
                                   "INSP": "INSPECTION"}, default="OTHER"),
         "asset": "assetnum",
@@ -105,6 +118,26 @@ WORK_ORDERS = EntityMap(
         "completedAt": Date("actfinish"),
         "estimatedHours": Number("estdur"),
         "actualHours": Number("actlabhrs"),
+    },
+    created_at=Date("reportdate"),
+    **CHANGED,
+)
+
+REQUESTS = EntityMap(
+    "MaintenanceRequest",
+    remote_id="ticketid",
+    display=Join(("ticketid", "description")),
+    fields={
+        "title": "description",
+        "description": "description_longdescription",
+        "status": Enum("status", {
+            "NEW": "OPEN", "PENDING": "OPEN", "QUEUED": "APPROVED", "INPROG": "APPROVED",
+            "RESOLVED": "CLOSED", "CLOSED": "CLOSED", "CANCELLED": "REJECTED",
+        }),
+        "priority": Enum("reportedpriority", PRIORITY),
+        "asset": "assetnum",
+        "location": "location",
+        "requestedBy": "reportedby",
     },
     created_at=Date("reportdate"),
     **CHANGED,
@@ -215,6 +248,61 @@ USERS = EntityMap(
 )
 
 
+def _criticality(value: str) -> int:
+    """Maximo's asset priority is a number (1-5 here)."""
+    if not str(value).isdigit():
+        raise BadUserInput(f"IBM Maximo asset criticality is a priority number, not '{value}'", field="criticality")
+    return int(value)
+
+
+def _people(value: list[str]) -> dict[str, str | None]:
+    if len(value) > 2:
+        raise BadUserInput("IBM Maximo takes at most two assignees: the lead and the owner", field="assignees")
+    return {"lead": value[0] if value else None, "owner": value[1] if len(value) > 1 else None}
+
+
+class Assignees:
+    """The first assignee is the work order's `lead`, a second one its `owner`."""
+
+    def write(self, payload: dict[str, Any], value: list[str] | None) -> None:
+        payload.update(_people(list(value or [])))
+
+
+def _writes(read: EntityMap, names: tuple[str, ...], required: tuple[str, ...], **extra: Any) -> WriteMap:
+    return WriteMap.inverse("IBM Maximo", read, names, required, extra)
+
+
+WORK_ORDER_WRITES = _writes(
+    WORK_ORDERS,
+    ("title", "description", "status", "priority", "type", "asset", "location", "requestedBy", "dueDate",
+     "startedAt", "completedAt", "estimatedHours"),
+    ("title",),
+    assignees=Assignees(),
+)
+REQUEST_WRITES = _writes(
+    REQUESTS, ("title", "description", "status", "priority", "asset", "location", "requestedBy"), ("title",)
+)
+ASSET_WRITES = _writes(
+    ASSETS,
+    ("name", "code", "description", "status", "category", "manufacturer", "serialNumber", "location", "parent"),
+    ("name",),
+    criticality=To("priority", _criticality),
+)
+VENDOR_WRITES = _writes(
+    VENDORS, ("name", "code", "phone", "website"), ("code", "name"),
+    address=To("address1"), active=To("disabled", lambda active: not active),
+)
+PURCHASE_ORDER_WRITES = _writes(
+    PURCHASE_ORDERS,
+    ("vendor", "status", "orderDate", "expectedDate", "currency"),
+    ("vendor", "lines"),
+    lines=Lines("poline", {
+        "lineNumber": "polinenum", "part": "itemnum", "description": "description",
+        "quantity": To("orderqty", float), "unitOfMeasure": "orderunit", "unitPrice": To("unitcost", float),
+    }),
+)
+
+
 def _os(mapping: EntityMap, name: str, key: str, select: str, **options: Any) -> ObjectStructure:
     """Filters compare `changedate` where the record has one, and the status field's attribute."""
     options.setdefault("updated_param", "changedate")
@@ -224,12 +312,14 @@ def _os(mapping: EntityMap, name: str, key: str, select: str, **options: Any) ->
 
 class MaximoConnector(OslcConnector):
     entry = ENTRY
+    object_structures = ("mxapimeter",)
     streams = (
         _os(WORK_ORDERS, "mxapiwodetail", "wonum", site_scoped=True, created_param="reportdate",
+            writes=WORK_ORDER_WRITES,
             select="wonum,description,description_longdescription,status,wopriority,worktype,assetnum,"
                    "location,lead,owner,reportedby,reportdate,targcompdate,actstart,actfinish,estdur,"
                    "actlabhrs,changedate,siteid"),
-        _os(ASSETS, "mxapiasset", "assetnum", site_scoped=True,
+        _os(ASSETS, "mxapiasset", "assetnum", site_scoped=True, writes=ASSET_WRITES,
             select="assetnum,description,description_longdescription,status,assettag,assettype,priority,"
                    "manufacturer,serialnum,location,parent,changedate,siteid"),
         _os(LOCATIONS, "mxapilocations", "location", site_scoped=True, status_field="type",
@@ -237,13 +327,16 @@ class MaximoConnector(OslcConnector):
         _os(PARTS, "mxapiinventory", "itemnum", site_scoped=True, grouped=True, status_field=None,
             updated_param=None, order="+itemnum,+location",
             select="itemnum,description,location,issueunit,curbaltotal,minlevel,avgcost,vendor,siteid"),
-        _os(VENDORS, "mxapivendor", "company", status_field=None,
+        _os(VENDORS, "mxapivendor", "company", status_field=None, writes=VENDOR_WRITES,
             select="company,name,phone,address1,city,stateprovince,zip,country,homepage,disabled,changedate"),
-        _os(PURCHASE_ORDERS, "mxapipo", "ponum", site_scoped=True,
+        _os(PURCHASE_ORDERS, "mxapipo", "ponum", site_scoped=True, writes=PURCHASE_ORDER_WRITES,
             select="ponum,description,status,vendor,orderdate,requireddate,currencycode,totalcost,changedate,"
                    "siteid,poline{polinenum,itemnum,description,orderqty,orderunit,unitcost,linecost,receivedqty}"),
         _os(USERS, "mxapiperson", "personid", status_field=None, updated_param=None,
             select="personid,displayname,primaryemail,title,status"),
+        _os(REQUESTS, "mxapisr", "ticketid", site_scoped=True, created_param="reportdate", writes=REQUEST_WRITES,
+            select="ticketid,description,description_longdescription,status,reportedpriority,assetnum,location,"
+                   "reportedby,reportdate,changedate,siteid"),
     )
 
 

@@ -6,6 +6,14 @@ and `lean=1`. Lists page by key (`<key>>"last"` ordered `+<key>`) rather than by
 with another page size, and `responseInfo.nextPage` only says whether more
 rows exist. Keys compare as strings, in the order `+<key>` sorts them.
 Fetch-many is one `<key> in [...]` query per chunk of ids.
+
+Writes address a record by its `href` (looked up by key): create `POST` with a
+`properties` header to get the record back, update `POST <href>` with
+`x-method-override: PATCH` (`patchtype: MERGE` when child rows are sent),
+delete with `x-method-override: DELETE`; `If-Match: <_rowstamp>` lets Maximo
+refuse a change over a newer one (412). Custom fields are extra attributes of
+an object structure (listed by `/jsonschemas/<structure>`), selected along and
+filtered in `oslc.where`; any object structure can be a custom object.
 """
 
 from __future__ import annotations
@@ -13,23 +21,31 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
 
-from schema.errors import BadUserInput, SystemRejected
+from schema.errors import BadUserInput, Conflict, NotFound, SystemRejected, SystemUnreachable
+from schema.model import CustomObject
 from schema.record import Record
 
 from ..base import ListQuery, Page
+from ..discovery import FieldCandidate, ObjectCandidate, graphql_name, map_object
 from ..http import default_error_message
 from ..mapping import dig
 from ..rest import RestConnector, Stream
+from ..writes import CREATE, UPDATE
 
 ID_CHUNK = 50  # ids per `in [...]` filter: keeps URLs short
 ROW_PAGE = 1000  # rows per call where one record spans several rows
+ADJUST_ATTEMPTS = 3  # a stock adjustment re-reads the balance when it changed meanwhile
+STRUCTURE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,59}$")
+SUBTYPES = {"DATETIME": "DateTime", "DATE": "DateTime", "YORN": "Boolean"}
+JSON_TYPES = {"integer": "Int", "number": "Float", "boolean": "Boolean"}
 
 
 @dataclass(frozen=True)
@@ -73,11 +89,41 @@ def has_next_page(body: dict[str, Any]) -> bool:
     return bool(dig(body, "responseInfo.nextPage"))
 
 
+def top_level(select: str) -> list[str]:
+    """The attributes an `oslc.select` names at its first level (`a,b,child{c}` -> a, b, child)."""
+    names, depth, start = [], 0, 0
+    for i, char in enumerate(select + ","):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            names.append(select[start:i].split("{")[0].strip())
+            start = i + 1
+    return [n for n in names if n]
+
+
+def schema_candidates(entity: str, schema: dict[str, Any], skip: set[str], writable: bool) -> list[FieldCandidate]:
+    """Custom-field candidates from a `/jsonschemas/<structure>` answer: its plain attributes but `skip`."""
+    found = []
+    for attr, spec in (schema.get("properties") or {}).items():
+        if attr in skip or attr.startswith("_") or not isinstance(spec, dict) or spec.get("type") in ("array", "object"):
+            continue
+        kind = SUBTYPES.get(str(spec.get("subType")).upper()) or JSON_TYPES.get(spec.get("type"), "String")
+        searchable = spec.get("persistent", True) and spec.get("searchType") != "NONE"
+        found.append(FieldCandidate(entity, attr, graphql_name(attr), kind, str(spec.get("title") or attr),
+                                    filterable=bool(searchable) and kind not in ("DateTime", "JSON"),
+                                    writable=writable))
+    return found
+
+
+def where_value(value: Any) -> str:
+    return str(value) if isinstance(value, (int, float)) else quote(str(value))
+
+
 class OslcConnector(RestConnector):
     """A Maximo-style system: declare `ObjectStructure`s, the rest is here."""
 
     streams: ClassVar[tuple[ObjectStructure, ...]] = ()
     api_prefix = "/maximo"
+    object_structures: ClassVar[tuple[str, ...]] = ()  # offered as custom objects (any may be declared)
 
     @property
     def base_url(self) -> str:
@@ -118,23 +164,35 @@ class OslcConnector(RestConnector):
 
     # -- queries -------------------------------------------------------------
 
+    @property
+    def root(self) -> str:
+        """`/api/os` or `/oslc/os`, whichever the credentials log in to."""
+        return self.login()[0]
+
     async def query(
         self, structure: ObjectStructure, clauses: list[str], *, page_size: int,
         select: str | None = None, pageno: int = 1,
     ) -> dict[str, Any]:
-        params: dict[str, Any] = {
-            "lean": 1,
-            "oslc.select": select or structure.select,
-            "oslc.orderBy": structure.order_by,
-            "oslc.pageSize": page_size,
-        }
+        select = select or self.selection(structure)
+        return await self.collection(structure.path, clauses, select, structure.order_by, page_size, pageno)
+
+    async def collection(
+        self, name: str, clauses: list[str], select: str, order: str, page_size: int, pageno: int = 1
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"lean": 1, "oslc.select": select, "oslc.orderBy": order, "oslc.pageSize": page_size}
         if clauses:
             params["oslc.where"] = " and ".join(clauses)
         if pageno > 1:
             params["pageno"] = pageno
-        body = await self.call("GET", f"{self.login()[0]}/{structure.path}", params=params)
+        body = await self.call("GET", f"{self.root}/{name}", params=params)
         members(body, self.entry.name)
         return body
+
+    def selection(self, structure: ObjectStructure) -> str:
+        """The structure's `oslc.select` plus the attributes of the connection's custom fields."""
+        named = set(top_level(structure.select))
+        custom = [f.remote_path.split(".")[0] for f in self.config.extension.fields_for(structure.entity)]
+        return ",".join([structure.select, *(a for a in dict.fromkeys(custom) if a not in named)])
 
     def structure(self, entity: str) -> ObjectStructure:
         found = self.stream(entity)
@@ -167,7 +225,10 @@ class OslcConnector(RestConnector):
             if not raw:
                 return clauses, ListQuery(statuses=())
             clauses.append(f"{structure.status_param} in [{','.join(quote(str(r)) for r in raw)}]")
-            rest = ListQuery(query.updated_after, query.created_after, None)
+            rest = replace(query, statuses=None)
+        for custom, value in query.custom:  # also re-checked here, on the mapped values
+            if "." not in custom.remote_path and not isinstance(value, bool):
+                clauses.append(f"{custom.remote_path}={where_value(value)}")
         return clauses, rest
 
     def records(self, structure: ObjectStructure, rows: list[dict[str, Any]]) -> list[Record]:
@@ -199,6 +260,7 @@ class OslcConnector(RestConnector):
             rows = members(body, self.entry.name)
             found = self.records(structure, rows)
             next_cursor = str(rows[-1][structure.key]) if rows and has_next_page(body) else None
+        found = self.with_custom_values(found)
         return Page([r for r in found if residual.matches(r, structure.status_field)], next_cursor)
 
     async def _keys_page(
@@ -236,3 +298,156 @@ class OslcConnector(RestConnector):
             rows += page
             more, pageno = bool(page) and has_next_page(body), pageno + 1
         return self.records(structure, rows)
+
+    # -- writes -------------------------------------------------------------------
+
+    def written_row(self, stream: Stream, body: Any) -> Any:
+        return body
+
+    def site_defaults(self, structure: ObjectStructure) -> dict[str, Any]:
+        """A new record goes to the connection's site when one is set (else the user's default site)."""
+        site = (self.config.credentials.get("siteId") or "").strip()
+        return {"siteid": site.upper()} if site and structure.site_scoped else {}
+
+    async def send(self, method: str, path: str, headers: dict[str, str], **kwargs: Any) -> Any:
+        """One write call with its own headers; the decoded body, or None when Maximo sends none."""
+        auth = await self.auth_headers()
+        response = await self.http.request(method, path, headers={**auth, **headers}, **kwargs)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise SystemUnreachable(f"{self.entry.name} sent a response that is not valid JSON") from None
+
+    async def locate(self, structure: ObjectStructure, remote_id: str) -> dict[str, Any]:
+        """A record's first row by key, with its `href` and `_rowstamp`."""
+        clauses = [*self.scope(structure), f"{structure.key}={quote(remote_id)}"]
+        rows = members(await self.query(structure, clauses, page_size=1, select=structure.key), self.entry.name)
+        if not rows:
+            raise NotFound(f"{self.entry.name} has no {structure.entity} {remote_id}")
+        return rows[0]
+
+    def record_path(self, structure: ObjectStructure, row: dict[str, Any]) -> str:
+        """The row's `href` under this connection's root (an href names the server's own host)."""
+        return f"{self.root}/{structure.path}/{str(row['href']).rstrip('/').rsplit('/', 1)[-1]}"
+
+    async def guarded(
+        self, structure: ObjectStructure, remote_id: str, row: dict[str, Any], headers: dict[str, str],
+        if_match: str | None, **kwargs: Any,
+    ) -> Any:
+        """`POST <href>` with `If-Match`; Maximo's 412 becomes a conflict naming the current rowstamp."""
+        if if_match is not None:
+            headers = {**headers, "If-Match": if_match}
+        params = {"lean": 1, **kwargs.pop("params", {})}
+        try:
+            return await self.send("POST", self.record_path(structure, row), headers, params=params, **kwargs)
+        except SystemRejected as exc:
+            if exc.extensions.get("status") != 412:
+                raise
+            current = await self.locate(structure, remote_id)
+            raise Conflict(
+                f"{structure.entity} {remote_id} changed in {self.entry.name} since version {if_match}; read it again",
+                current_version=current.get("_rowstamp"),
+            ) from None
+
+    async def create(self, entity: str, values: dict[str, Any]) -> Record:
+        structure = self.structure(entity)
+        payload = {**self.site_defaults(structure), **self._payload(structure, CREATE, values)}
+        headers = {"properties": self.selection(structure)}
+        body = await self.send("POST", f"{self.root}/{structure.path}", headers, params={"lean": 1}, json=payload)
+        return self._mapped(structure, body)
+
+    async def update(self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None) -> Record:
+        structure = self.structure(entity)
+        payload = self._payload(structure, UPDATE, values)
+        headers = {"x-method-override": "PATCH", "properties": self.selection(structure)}
+        if any(isinstance(v, list) for v in payload.values()):
+            headers["patchtype"] = "MERGE"  # child rows: numbered ones change, new ones are added
+        row = await self.locate(structure, remote_id)
+        body = await self.guarded(structure, remote_id, row, headers, if_match, json=payload)
+        return self._mapped(structure, body)
+
+    async def delete(self, entity: str, remote_id: str, if_match: str | None) -> None:
+        structure = self.structure(entity)
+        row = await self.locate(structure, remote_id)
+        await self.guarded(structure, remote_id, row, {"x-method-override": "DELETE"}, if_match)
+
+    async def adjust_stock(self, part_id: str, location_id: str | None, delta: float) -> Record:
+        """Set the storeroom's balance to the current one plus `delta`, guarded by its rowstamp
+        (re-read and tried again when someone else moved the balance meanwhile)."""
+        structure = self.structure("Part")
+        clauses = [*self.scope(structure), f"{structure.key}={quote(part_id)}"]
+        if location_id is not None:
+            clauses.append(f"location={quote(location_id)}")
+        for attempt in range(ADJUST_ATTEMPTS):
+            body = await self.query(structure, clauses, page_size=ROW_PAGE, select=f"{structure.key},location,curbaltotal")
+            rows = members(body, self.entry.name)
+            if not rows:
+                where = f" in storeroom {location_id}" if location_id else ""
+                raise NotFound(f"{self.entry.name} has no stock of item {part_id}{where}")
+            if len(rows) > 1:
+                rooms = ", ".join(str(r.get("location")) for r in rows)
+                raise BadUserInput(f"item {part_id} is stocked in {rooms}: give locationId", field="locationId")
+            balance = float(rows[0].get("curbaltotal") or 0) + delta
+            try:
+                await self.guarded(structure, part_id, rows[0], {}, rows[0].get("_rowstamp"),
+                                   params={"action": "wsmethod:adjustCurrentBalance"}, json={"newcurbal": balance})
+                break
+            except Conflict:
+                if attempt == ADJUST_ATTEMPTS - 1:
+                    raise
+        return (await self.fetch_many("Part", [part_id]))[0]
+
+    # -- customization --------------------------------------------------------------
+
+    async def json_schema(self, name: str) -> dict[str, Any]:
+        """`/jsonschemas/<structure>`: the attributes Maximo describes for an object structure."""
+        body = await self.call("GET", f"{self.root.rsplit('/os', 1)[0]}/jsonschemas/{name}")
+        if not isinstance(body, dict) or not isinstance(body.get("properties"), dict):
+            raise SystemRejected(f"{self.entry.name} sent no schema for {name}")
+        return body
+
+    async def discover_fields(self, entity: str) -> list[FieldCandidate]:
+        structure = self.structure(entity)
+        schema = await self.json_schema(structure.path)
+        return schema_candidates(entity, schema, set(top_level(structure.select)), structure.writes is not None)
+
+    async def discover_objects(self) -> list[ObjectCandidate]:
+        found = []
+        for name in self.object_structures:
+            schema = await self.json_schema(name)
+            title = str(schema.get("title") or name)
+            type_name = graphql_name(title, upper=True)
+            keys = schema.get("pk") or ["href"]
+            fields = tuple(schema_candidates(type_name, schema, set(), writable=False))
+            plural = type_name[0].lower() + type_name[1:] + "s"
+            found.append(ObjectCandidate(name, type_name, plural, str(keys[-1]), title, fields))
+        return found
+
+    def object_name(self, obj: CustomObject) -> str:
+        if not STRUCTURE_NAME.match(obj.remote_name):
+            raise NotFound(f"'{obj.remote_name}' is not an object structure name")
+        return obj.remote_name.lower()
+
+    def object_records(self, obj: CustomObject, rows: list[dict[str, Any]]) -> list[Record]:
+        return [map_object(obj, row, self.custom_value, row.get("_rowstamp")) for row in rows]
+
+    async def list_objects(self, obj: CustomObject, cursor: str | None, limit: int) -> Page:
+        """Keyed paging on the object's id attribute, as for the unified entities."""
+        limit = min(limit, self.max_page_size)
+        after = [f"{obj.id_path}>{quote(cursor)}"] if cursor else []
+        body = await self.collection(self.object_name(obj), after, "*", f"+{obj.id_path}", limit)
+        rows = members(body, self.entry.name)
+        next_cursor = str(rows[-1][obj.id_path]) if rows and has_next_page(body) else None
+        return Page(self.object_records(obj, rows), next_cursor)
+
+    async def fetch_objects(self, obj: CustomObject, remote_ids: list[str]) -> list[Record]:
+        name, ids = self.object_name(obj), list(dict.fromkeys(remote_ids))
+        found = []
+        for start in range(0, len(ids), ID_CHUNK):
+            chunk = ids[start : start + ID_CHUNK]
+            clause = f"{obj.id_path} in [{','.join(quote(i) for i in chunk)}]"
+            body = await self.collection(name, [clause], "*", f"+{obj.id_path}", len(chunk))
+            found += self.object_records(obj, members(body, self.entry.name))
+        return found

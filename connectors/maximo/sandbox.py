@@ -27,6 +27,19 @@ Unverified (our best guess, to be checked against a real instance):
 - INVENTORY and PERSON have no `changedate`; record hrefs are `_` + base64 of
   the key attributes joined by `/`.
 
+Writes, as IBM documents them: `POST /os/<structure>` creates and answers
+`201` with a `Location` header (and the record when the `properties` header
+names attributes, `*` for all); `POST <href>` with `x-method-override: PATCH`
+updates (`patchtype: MERGE` merges child rows such as `poline` by their line
+number, without it the given rows replace them), `x-method-override: DELETE`
+(or `DELETE <href>`) deletes; `If-Match: <_rowstamp>` makes a change fail with
+`412` BMXAA8229W when the record changed since. `GET <href>` reads one record,
+`/jsonschemas/<structure>` describes a structure's attributes. Unverified: the
+inventory adjustment `POST <inventory href>?action=wsmethod:adjustCurrentBalance`
+with `{"newcurbal": n}`, the schema's exact keys, and the write rules in
+`writes.py`. This customer added `cust_` attributes to work orders and assets;
+`mxapisr` (service requests) and `mxapimeter` (meters) are served too.
+
 Besides the shared control routes (see `connectors.sandboxkit`) there is
 `POST /__sandbox/touch` with `{"resource": "<objectstructure>", "ids": [...]}`,
 which moves those records' `changedate` to now (ids are natural keys).
@@ -47,7 +60,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.maximo.seed import KEYS, Dataset, Record
+from connectors.maximo import writes
+from connectors.maximo.seed import KEYS, Dataset, Record, key_of
 from connectors.sandboxkit import SandboxApp, SandboxSpec, SandboxState, status_phrase
 
 DEMO_API_KEY = "mx-demo-7f3c9a1e5b2d4c68"
@@ -324,22 +338,173 @@ def _collection(data: Dataset, request: Request, structure: str) -> dict[str, An
     return {"member": members, "href": base, "responseInfo": info}
 
 
+def _json(request: Request, body: Any, status: int = 200) -> JSONResponse:
+    """Plain JSON with `lean=1`, else Maximo's namespaced form."""
+    lean = request.query_params.get("lean") == "1"
+    return JSONResponse(body if lean else _namespaced(body), status_code=status)
+
+
+async def _body(request: Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError:
+        raise writes.Refused("BMXAA2661E", "The request body is not valid JSON.") from None
+
+
+def _written(request: Request, record: Record, href: str, status: int) -> Response:
+    """The answer to a write: the record when the `properties` header asks for it, else no body."""
+    headers = {"Location": href} if status == 201 else {}
+    properties = request.headers.get("properties")
+    if not properties:
+        return Response(status_code=204 if status == 200 else status, headers=headers)
+    response = _json(request, {"href": href, **project(record, parse_select(properties))}, status)
+    response.headers.update(headers)
+    return response
+
+
+SCHEMA_TITLES = {"mxapimeter": "Meter", "mxapisr": "Service Request", "mxapiwodetail": "Work Order"}
+
+
+def _schema(structure: str, rows: list[Record]) -> dict[str, Any]:
+    """`/jsonschemas/<os>`: the structure's attributes with JSON types and Maximo's subType."""
+    properties: dict[str, Any] = {}
+    for row in rows:
+        for attr, value in row.items():
+            if attr.startswith("_") or attr.endswith("_description") or attr in properties:
+                continue
+            if isinstance(value, list):
+                properties[attr] = {"type": "array", "objectName": attr.upper(), "items": {"type": "object"}}
+                continue
+            kind, sub = (("boolean", "YORN") if isinstance(value, bool) else ("integer", "INTEGER")
+                         if isinstance(value, int) else ("number", "DECIMAL") if isinstance(value, float)
+                         else ("string", "DATETIME") if ISO_DATE.match(str(value)) else ("string", "ALN"))
+            properties[attr] = {"type": kind, "subType": sub, "title": attr.replace("_", " ").title(),
+                                "persistent": True, "searchType": "EXACT"}
+    return {"resource": structure.upper(), "title": SCHEMA_TITLES.get(structure, structure.upper()),
+            "type": "object", "pk": list(KEYS[structure]), "properties": dict(sorted(properties.items()))}
+
+
 def _routes(data: Dataset, auth: _Auth) -> list[BaseRoute]:
-    async def list_records(request: Request) -> Response:
+    def gate(request: Request) -> tuple[str, JSONResponse | None]:
+        """The object structure a call names, or the refusal (unknown root, login, structure)."""
         structure = request.path_params["structure"].lower()
         if request.path_params["root"] not in ROOTS:
-            return _error(404, f"The resource {request.url.path} is not found.")
+            return structure, _error(404, f"The resource {request.url.path} is not found.")
         failure = auth.failure(request)
         if failure is not None:
-            return failure
+            return structure, failure
         if structure not in data.structures():
-            return _error(404, f"The object structure {structure.upper()} is not found.")
+            return structure, _error(404, f"The object structure {structure.upper()} is not found.")
+        return structure, None
+
+    async def list_records(request: Request) -> Response:
+        structure, refusal = gate(request)
+        if refusal is not None:
+            return refusal
         try:
             body = _collection(data, request, structure)
         except QueryError as exc:
             return _error(400, str(exc))
-        lean = request.query_params.get("lean") == "1"
-        return JSONResponse(body if lean else _namespaced(body))
+        return _json(request, body)
+
+    def located(structure: str, href_id: str) -> Record | None:
+        return next((r for r in data.view(structure) if _href_id(structure, r) == href_id), None)
+
+    def exists(structure: str, value: Any) -> bool:
+        return any(key_of(structure, r) == str(value) for r in data.view(structure))
+
+    def next_key(structure: str) -> Callable[[str], str]:
+        def make(attr: str) -> str:
+            numbers = [int(r[attr]) for r in data.view(structure) if str(r.get(attr, "")).isdigit()]
+            return str(max(numbers, default=1000) + 1)
+
+        return make
+
+    def target(request: Request) -> tuple[str, Record | None, JSONResponse | None]:
+        """The record an href names (the stored one), or the refusal."""
+        structure, refusal = gate(request)
+        record = None if refusal is not None else located(structure, request.path_params["id"])
+        if refusal is None and record is None:
+            refusal = _error(404, f"The record {request.url.path} is not found.", "BMXAA8727E")
+        return structure, record, refusal
+
+    async def get_record(request: Request) -> Response:
+        structure, record, refusal = target(request)
+        if refusal is not None or record is None:
+            return refusal or Response(status_code=404)
+        select = parse_select(request.query_params.get("oslc.select") or "*")
+        return _json(request, {"href": str(request.url).split("?")[0], **project(record, select)})
+
+    async def create_record(request: Request) -> Response:
+        structure, refusal = gate(request)
+        if refusal is not None:
+            return refusal
+        if request.headers.get("x-method-override"):
+            return _error(400, "This operation on a collection is not supported here.", "BMXAA9365E")
+        try:
+            body = await _body(request)
+            writes.check(structure, body, exists, creating=True)
+            record = writes.stored(structure, body, None, next_key(structure))
+            if exists(structure, key_of(structure, record)):
+                keys = ", ".join(f"{k.title()}={record.get(k)}" for k in KEYS[structure])
+                raise writes.Refused("BMXAA4129E", f"Record already exists for {keys}. Ensure that the key value "
+                                                   "for the given record is unique.")
+        except writes.Refused as exc:
+            return _error(400, exc.message, exc.reason)
+        saved = data.add(structure, record)
+        href = f"{str(request.url).split('?')[0]}/{_href_id(structure, saved)}"
+        return _written(request, saved, href, 201)
+
+    async def change_record(request: Request) -> Response:
+        """`POST <href>` with `x-method-override: PATCH | DELETE`, or an `action=wsmethod:...`."""
+        structure, current, refusal = target(request)
+        if refusal is not None or current is None:
+            return refusal or Response(status_code=404)
+        override = (request.headers.get("x-method-override") or "").upper()
+        if request.method == "DELETE":
+            override = "DELETE"
+        if_match = request.headers.get("if-match")
+        if if_match is not None and if_match.strip('"') != current.get("_rowstamp"):
+            return _error(412, "Record has been updated by another user. Refresh the record and try again.",
+                          "BMXAA8229W")
+        href = str(request.url).split("?")[0]
+        try:
+            if request.query_params.get("action"):
+                return _written(request, adjusted(structure, current, request.query_params["action"],
+                                                  await _body(request)), href, 200)
+            if override == "PATCH":
+                body = await _body(request)
+                writes.check(structure, body, exists, creating=False)
+                writes.refuse_change(structure, current)
+                moved = [k for k in KEYS[structure] if k in body and str(body[k]) != str(current.get(k))]
+                if moved:
+                    raise writes.Refused("BMXAA4190E", f"{moved[0].upper()} is a key and cannot be changed.")
+                merge = (request.headers.get("patchtype") or "").upper() == "MERGE"
+                changes = writes.stored(structure, body, current, next_key(structure), merge)
+                return _written(request, data.change(structure, current, changes), href, 200)
+            if override == "DELETE":
+                writes.refuse_delete(structure, current)
+                data.drop(structure, current)
+                return Response(status_code=204)
+        except writes.Refused as exc:
+            return _error(400, exc.message, exc.reason)
+        return _error(400, "A POST on a record needs x-method-override PATCH or DELETE, or an action.", "BMXAA9365E")
+
+    def adjusted(structure: str, current: Record, action: str, body: Any) -> Record:
+        """`wsmethod:adjustCurrentBalance` on an inventory row: `{"newcurbal": n}` sets its balance."""
+        if structure != "mxapiinventory" or action.lower() != "wsmethod:adjustcurrentbalance":
+            raise writes.Refused("BMXAA9365E", f"The action {action} is not supported on {structure.upper()}.")
+        balance = body.get("newcurbal") if isinstance(body, dict) else None
+        if not isinstance(balance, (int, float)) or isinstance(balance, bool):
+            raise writes.Refused("BMXAA4195E", "A value is required for the NEWCURBAL field on the INVENTORY object.")
+        if balance < 0:
+            raise writes.Refused("BMXAA1861E", f"The current balance of item {current['itemnum']} in storeroom "
+                                               f"{current['location']} cannot be negative.")
+        return data.change(structure, current, {"curbaltotal": float(balance)})
+
+    async def json_schema(request: Request) -> Response:
+        structure, refusal = gate(request)
+        return refusal if refusal is not None else JSONResponse(_schema(structure, data.view(structure)))
 
     async def touch(request: Request) -> Response:
         try:
@@ -360,6 +525,10 @@ def _routes(data: Dataset, auth: _Auth) -> list[BaseRoute]:
     return [
         Route("/__sandbox/touch", touch, methods=["POST"]),
         Route("/maximo/{root}/os/{structure}", list_records, methods=["GET"]),
+        Route("/maximo/{root}/os/{structure}", create_record, methods=["POST"]),
+        Route("/maximo/{root}/os/{structure}/{id}", get_record, methods=["GET"]),
+        Route("/maximo/{root}/os/{structure}/{id}", change_record, methods=["POST", "DELETE"]),
+        Route("/maximo/{root}/jsonschemas/{structure}", json_schema, methods=["GET"]),
     ]
 
 

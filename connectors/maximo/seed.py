@@ -33,8 +33,10 @@ KEYS: dict[str, tuple[str, ...]] = {
     "mxapivendor": ("orgid", "company"),
     "mxapipo": ("siteid", "revisionnum", "ponum"),
     "mxapiperson": ("personid",),
+    "mxapisr": ("siteid", "ticketid"),
+    "mxapimeter": ("metername",),
 }
-COUNTS = {"mxapiwodetail": 460, "mxapiasset": 240, "mxapipo": 90, "mxapiperson": 30, "items": 130}
+COUNTS = {"mxapiwodetail": 460, "mxapiasset": 240, "mxapipo": 90, "mxapiperson": 30, "items": 130, "mxapisr": 80}
 
 WO_STATUS = {
     "WAPPR": "Waiting on Approval", "APPR": "Approved", "INPRG": "In Progress",
@@ -47,6 +49,10 @@ PO_STATUS = {
 }
 LOC_TYPE = {"OPERATING": "Operating", "STOREROOM": "Storeroom", "REPAIR": "Repair"}
 PERSON_STATUS = {"ACTIVE": "Active", "INACTIVE": "Inactive"}
+SR_STATUS = {
+    "NEW": "New", "QUEUED": "Queued", "INPROG": "In Progress", "PENDING": "Pending",
+    "RESOLVED": "Resolved", "CLOSED": "Closed", "CANCELLED": "Cancelled",
+}
 WORKTYPES = ("CM", "PM", "EM", "CAL", "CP")
 
 STOREROOMS = ("CENTRAL", "EAST", "WEST")
@@ -108,13 +114,15 @@ def key_of(structure: str, record: Record) -> str:
 class Dataset:
     """The seeded tables of one sandbox app, by object structure, in key order.
 
-    Reads return copies; `touch` is the only mutation.
+    Reads return copies. `touch` serves tests; `add`, `change` and `drop` serve
+    the API's own writes, each stamping a new `_rowstamp` (and `changedate`).
     """
 
     def __init__(self, seed: int = 11) -> None:
         self.seed = seed
         self._lock = threading.RLock()
         self._tables = _Generator(seed).run()
+        customize(self._tables, seed)
         self._rowstamp = 900_000
 
     def structures(self) -> tuple[str, ...]:
@@ -148,6 +156,38 @@ class Dataset:
                 record["changedate"], record["_rowstamp"] = stamp, str(self._rowstamp)
                 record["changeby"] = "MAXINTADM"
             return [_copy(r) for r in touched]
+
+    def _stamped(self, structure: str, record: Record) -> None:
+        self._rowstamp += 1
+        record["_rowstamp"] = str(self._rowstamp)
+        if structure not in NO_CHANGEDATE:
+            record["changedate"], record["changeby"] = now_iso(), "MXINTADM"
+
+    def add(self, structure: str, record: Record) -> Record:
+        """Stores a new record in key order; returns a copy."""
+        with self._lock:
+            rows = self._tables[structure]
+            record = {k: v for k, v in record.items() if v is not None}  # Maximo keeps no nulls
+            self._stamped(structure, record)
+            rows.append(record)
+            rows.sort(key=lambda r: key_of(structure, r))
+            return _copy(record)
+
+    def change(self, structure: str, record: Record, changes: Record) -> Record:
+        """Applies changes to a stored record (one `view` handed out); None values remove attributes."""
+        with self._lock:
+            record.update(changes)
+            for name in [k for k, v in record.items() if v is None]:
+                del record[name]
+            self._stamped(structure, record)
+            return _copy(record)
+
+    def drop(self, structure: str, record: Record) -> None:
+        with self._lock:
+            self._tables[structure][:] = [r for r in self._tables[structure] if r is not record]
+
+
+NO_CHANGEDATE = ("mxapiinventory", "mxapiperson", "mxapimeter")
 
 
 def _copy(record: Record) -> Record:
@@ -413,3 +453,73 @@ class _Generator:
                 "changeby": "MAXADMIN",
             }, {"siteid": SITE, "orgid": ORG}))
         return rows
+
+
+# -- what was added after the first seed ------------------------------------------
+
+SHIFTS = ("DAY", "SWING", "NIGHT")
+SR_TITLES = ("{a} is noisy", "Leak under {a}", "{a} will not start", "Guard missing on {a}", "Light out near {a}")
+METERS = (
+    ("RUNHOURS", "Run hours", "CONTINUOUS", "HOURS"), ("TEMP-F", "Temperature", "GAUGE", "DEG F"),
+    ("PRESSURE", "Discharge pressure", "GAUGE", "PSI"), ("VIBRATION", "Vibration velocity", "GAUGE", "IN/S"),
+    ("CYCLES", "Cycle count", "CONTINUOUS", "CYCLES"), ("ODOMETER", "Odometer", "CONTINUOUS", "MILES"),
+    ("AMPS", "Motor current", "GAUGE", "AMPS"), ("OILCOND", "Oil condition", "CHARACTERISTIC", None),
+    ("FLOW", "Flow rate", "GAUGE", "GPM"), ("STARTS", "Motor starts", "CONTINUOUS", "STARTS"),
+    ("DP-FILTER", "Filter differential pressure", "GAUGE", "PSI"), ("NOISE", "Noise level", "GAUGE", "DB"),
+)
+
+
+def customize(tables: dict[str, list[Record]], seed: int) -> None:
+    """This customer's additions, made after the first seed so none of its records change.
+
+    Customers add attributes to Maximo objects, by convention prefixed (`cust_`);
+    the service requests and meters come from their own random stream.
+    """
+    for n, order in enumerate(tables["mxapiwodetail"]):
+        order.update(cust_shift=SHIFTS[n % 3], cust_costcenter=f"CC-{4100 + 10 * (n % 5)}",
+                     cust_downtime=(n * 23) % 480)
+    for n, asset in enumerate(tables["mxapiasset"]):
+        installed = datetime.fromisoformat(asset["installdate"])
+        asset.update(cust_warrantyexp=iso(installed + timedelta(days=1825)), cust_ratedkw=float(5 + (n * 7) % 90))
+    rng = random.Random(f"{seed}-additions")
+    tables["mxapisr"] = service_requests(rng, tables)
+    tables["mxapimeter"] = [
+        {"metername": name, "description": text, "metertype": kind, "measureunitid": unit,
+         "readingtype": "ACTUAL" if kind != "CONTINUOUS" else rng.choice(("ACTUAL", "DELTA")),
+         "active": True, "_rowstamp": str(810_000 + n)}
+        for n, (name, text, kind, unit) in enumerate(sorted(METERS))
+    ]
+    for meter in tables["mxapimeter"]:
+        if meter["measureunitid"] is None:
+            del meter["measureunitid"]
+
+
+def service_requests(rng: random.Random, tables: dict[str, list[Record]]) -> list[Record]:
+    """Service requests (SR tickets) on assets or locations, reported by people."""
+    people = [p["personid"] for p in tables["mxapiperson"]]
+    assets = tables["mxapiasset"]
+    rows = []
+    for n in range(COUNTS["mxapisr"]):
+        asset = rng.choice(assets) if rng.random() < 0.8 else None
+        reported = WINDOW_START + timedelta(seconds=rng.randrange(WINDOW_DAYS * 86_400))
+        status = rng.choices(list(SR_STATUS), weights=(20, 15, 15, 5, 20, 20, 5))[0]
+        title = rng.choice(SR_TITLES).format(a=asset["description"] if asset else "the loading dock")
+        record = {
+            "ticketid": str(5001 + n),
+            "class": "SR",
+            "description": title[:100],
+            "status": status,
+            "status_description": SR_STATUS[status],
+            "reportedpriority": rng.randint(1, 5) if rng.random() < 0.7 else None,
+            "assetnum": asset["assetnum"] if asset else None,
+            "location": asset["location"] if asset else "BR100",
+            "reportedby": rng.choice(people),
+            "reportdate": iso(reported),
+            "changedate": iso(reported + timedelta(hours=rng.randint(0, 400))),
+            "changeby": "MAXADMIN",
+            "siteid": SITE,
+            "orgid": ORG,
+            "_rowstamp": str(800_000 + n),
+        }
+        rows.append({k: v for k, v in record.items() if v is not None})
+    return rows

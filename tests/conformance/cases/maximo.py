@@ -15,7 +15,7 @@ from tests.conformance.case import Running, SystemCase
 
 STRUCTURES = {
     "WorkOrder": "mxapiwodetail", "Asset": "mxapiasset", "Location": "mxapilocations", "Part": "mxapiinventory",
-    "Vendor": "mxapivendor", "PurchaseOrder": "mxapipo", "User": "mxapiperson",
+    "Vendor": "mxapivendor", "PurchaseOrder": "mxapipo", "User": "mxapiperson", "MaintenanceRequest": "mxapisr",
 }
 
 
