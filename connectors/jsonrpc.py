@@ -17,6 +17,7 @@ from schema.record import Record
 
 from .base import Connector, ListQuery, Page
 from .mapping import EntityMap, Spec, dig
+from .writes import WriteMap
 
 Domain = list[Any]
 
@@ -43,6 +44,7 @@ class Model:
     status_remote: str | None = None  # the model's field holding the raw status
     domain: tuple[Any, ...] = ()  # always applied to lists
     context: Mapping[str, Any] = field(default_factory=dict)
+    writes: WriteMap | None = None  # writable fields, where the system takes writes
 
     @property
     def entity(self) -> str:
@@ -67,6 +69,10 @@ class ModelRpcConnector(Connector):
     def format_time(self, value: datetime) -> Any:
         return value.strftime("%Y-%m-%d %H:%M:%S")
 
+    def format_value(self, value: Any) -> Any:
+        """A custom filter's value as the domain takes it."""
+        return self.format_time(value) if isinstance(value, datetime) else value
+
     async def enrich(self, model: Model, rows: list[dict[str, Any]]) -> None:
         """Join related records into a page's rows (one call per page, never per row)."""
 
@@ -75,6 +81,14 @@ class ModelRpcConnector(Connector):
     def model(self, entity: str) -> Model:
         self.require(entity)
         return next(m for m in self.models if m.entity == entity)
+
+    def read_fields(self, model: Model) -> list[str]:
+        """The model's mapped fields plus the connection's custom ones (only what is asked comes back)."""
+        custom = [f.remote_path for f in self.config.extension.fields_for(model.entity)]
+        return list(dict.fromkeys([*model.fields, *custom]))
+
+    def write_map(self, entity: str) -> WriteMap | None:
+        return self.model(entity).writes
 
     async def check(self) -> None:
         first = self.models[0]
@@ -93,6 +107,7 @@ class ModelRpcConnector(Connector):
             if not raw:
                 return None
             domain.append([model.status_remote, "in", raw])
+        domain += [[custom.remote_path, "=", self.format_value(value)] for custom, value in query.custom]
         return domain
 
     async def rows(self, model: Model, domain: Domain, offset: int, limit: int | None,

@@ -87,6 +87,14 @@ def tryton_scratch() -> Iterator[Any]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def tryton_truth(tryton_scratch: Any) -> Iterator[Any]:
+    """An admin RPC client of `tryton_scratch`: what Tryton itself kept, to check writes against."""
+    rpc = tryton_scratch.rpc()
+    yield rpc
+    rpc.close()
+
+
 def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
     """Settings from the environment (e.g. PLANTGATE_UI_ASSETS), pinned where tests need it."""
     values: dict[str, Any] = {

@@ -19,9 +19,7 @@ from connectors.tryton.connector import TrytonConnector
 from connectors.tryton.wire import decode
 from schema.errors import SystemAuthFailed, SystemRejected
 from tests.helpers import data, page_all
-from tests.tryton_server import DATABASE, LOGIN, PASSWORD, Rpc, TrytonServer, serve_copy
-
-CREDENTIALS = {"database": DATABASE, "username": LOGIN, "password": PASSWORD}
+from tests.tryton_server import CREDENTIALS, PASSWORD, Rpc, TrytonServer, serve_copy
 ORDER = [["id", "ASC"]]
 
 

@@ -31,6 +31,7 @@ import httpx
 DATABASE = "plant"
 LOGIN = "admin"
 PASSWORD = "tryton-admin-pw"
+CREDENTIALS = {"database": DATABASE, "username": LOGIN, "password": PASSWORD}  # a connection's, as the admin
 ADMIN_TIMEOUT = 300.0
 START_TIMEOUT = 30.0
 

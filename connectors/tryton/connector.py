@@ -1,10 +1,12 @@
 """Tryton (Tier 2 ERP, self-hosted or hosted by a partner): JSON-RPC at `<url>/<database>/rpc/`.
 
-Declarations per entity (model, fields, mapping) on top of `ModelRpcConnector`.
+Declarations per entity (model, fields, mapping, writes) on top of `ModelRpcConnector`.
 The hooks are the session login (`common.db.login`, then the user's preferences
 as context, as Tryton's own client does), Tryton's typed JSON values, and two
 per-page joins: purchase lines, and stock per location from done stock moves.
 Vendors are all parties: Tryton has no supplier flag, any party can be bought from.
+`remoteVersion` is Tryton's `_timestamp`, the token its concurrency check takes.
+Writes live in `operations.py`, custom fields and objects in `custom.py`.
 """
 
 from __future__ import annotations
@@ -15,15 +17,19 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, Mapping
 
-from schema.errors import SystemAuthFailed, SystemRejected
+from schema.errors import Conflict, SystemAuthFailed, SystemRejected
 
 from ..catalog import CLOUD, ON_PREMISES, Capability, CredentialField, SystemEntry
 from ..http import UpstreamClient
 from ..jsonrpc import Domain, Model, ModelRpcConnector, Ref
 from ..mapping import Compute, Date, EntityMap, Enum, Number
+from .custom import TrytonCustomization
+from .operations import TrytonWrites
 from .wire import decode, encode_datetime
+from .writes import purchase_writes, vendor_writes
 
 READ = Capability(read=True, incremental=True)
+WRITE = Capability(read=True, incremental=True, create=True, update=True, delete=True)
 STOCK_TYPE = "storage"  # the only location type that holds stock
 
 ENTRY = SystemEntry(
@@ -42,14 +48,15 @@ ENTRY = SystemEntry(
     auth_guide=(
         "Give the server's address (e.g. http://tryton.example:8000) as the instance URL, the "
         "database name, and the login of a Tryton user whose groups can read parties, products, "
-        "stock and purchases. The user's current company is the one read. Tryton has no "
-        "maintenance module, so work orders, assets, requests and schedules are not available."
+        "stock and purchases (and write them, for writes through the gateway). The user's current "
+        "company is the one read. Tryton has no maintenance module, so work orders, assets, requests "
+        "and schedules are not available."
     ),
     capabilities={
         "Location": READ,
-        "Part": READ,
-        "Vendor": READ,
-        "PurchaseOrder": READ,
+        "Part": Capability(read=True, incremental=True, adjust=True),
+        "Vendor": WRITE,
+        "PurchaseOrder": WRITE,
         "User": READ,
     },
 )
@@ -57,7 +64,7 @@ ENTRY = SystemEntry(
 
 def _stamps(**fields: Any) -> dict[str, Any]:
     """`last_modified_at` is Tryton's coalesce(write_date, create_date): write_date is empty until a write."""
-    return {"created_at": Date("create_date"), "updated_at": Date("last_modified_at"), **fields}
+    return {"created_at": Date("create_date"), "updated_at": Date("last_modified_at"), "version": "_timestamp", **fields}
 
 
 def _flag(path: str) -> Compute:
@@ -189,7 +196,7 @@ USERS = EntityMap(
     **_stamps(),
 )
 
-STAMPS = ("create_date", "last_modified_at")
+STAMPS = ("create_date", "last_modified_at", "_timestamp")
 ARCHIVED_TOO = {"active_test": False}  # list inactive parties and users: `active` is mapped
 
 MODELS = (
@@ -200,11 +207,11 @@ MODELS = (
            "product_suppliers.party", "template.product_suppliers.party", *STAMPS)),
     Model(VENDORS, "party.party",
           ("name", "code", "email", "phone", "website", "addresses.full_address", "active", *STAMPS),
-          context=ARCHIVED_TOO),
+          context=ARCHIVED_TOO, writes=vendor_writes(VENDORS)),
     Model(PURCHASE_ORDERS, "purchase.purchase",
           ("number", "reference", "state", "purchase_date", "delivery_date", "currency.code",
            "total_amount", "party", "warehouse", *STAMPS),
-          status_field="status", status_remote="state"),
+          status_field="status", status_remote="state", writes=purchase_writes(PURCHASE_ORDERS)),
     Model(USERS, "res.user", ("name", "login", "email", "active", *STAMPS),
           domain=(["id", ">", 0],), context=ARCHIVED_TOO),  # id 0 is Tryton's internal root
 )
@@ -216,6 +223,8 @@ MOVE_FIELDS = ["product", "from_location", "to_location", "internal_quantity", "
 def _error_text(error: Any) -> str:
     """Tryton errors are `[name, args]`; a UserError's args start with its message."""
     if isinstance(error, list) and error:
+        if error[0] == "ConcurrencyException" and len(error) > 1:
+            return str(error[1])  # [name, message]
         args = error[1] if len(error) > 1 else None
         if isinstance(args, list) and args and isinstance(args[0], str):
             return args[0]
@@ -223,7 +232,7 @@ def _error_text(error: Any) -> str:
     return str(error)
 
 
-class TrytonConnector(ModelRpcConnector):
+class TrytonConnector(TrytonWrites, TrytonCustomization, ModelRpcConnector):
     entry = ENTRY
     models = MODELS
     updated_field = "last_modified_at"
@@ -234,6 +243,7 @@ class TrytonConnector(ModelRpcConnector):
         self._session: str | None = None
         self._context: dict[str, Any] = {}
         self._login_lock = asyncio.Lock()
+        self._field_types: dict[str, dict[str, str]] = {}
 
     @property
     def rpc_path(self) -> str:
@@ -244,15 +254,18 @@ class TrytonConnector(ModelRpcConnector):
 
     # -- transport ----------------------------------------------------------
 
-    async def _post(self, method: str, params: list[Any], session: str | None) -> Any:
+    async def _post(self, method: str, params: list[Any], session: str | None, idempotent: bool = True) -> Any:
         """One JSON-RPC call; application errors come back as HTTP 200 with `error`."""
         headers = {"Authorization": session} if session else {}
         body = {"id": 1, "method": method, "params": params}
-        answer = await self.http.json("POST", self.rpc_path, json=body, headers=headers, idempotent=True)
+        answer = await self.http.json("POST", self.rpc_path, json=body, headers=headers, idempotent=idempotent)
         if not isinstance(answer, dict):
             raise SystemRejected("Tryton sent an answer that is not a JSON-RPC response")
-        if answer.get("error") is not None:
-            raise SystemRejected(f"Tryton rejected the request: {_error_text(answer['error'])}")
+        error = answer.get("error")
+        if error is not None:
+            if isinstance(error, list) and error and error[0] == "ConcurrencyException":
+                raise Conflict(f"Tryton refused the write: {_error_text(error)}")
+            raise SystemRejected(f"Tryton rejected the request: {_error_text(error)}")
         if "result" not in answer:
             raise SystemRejected("Tryton sent an answer without a result")
         return decode(answer["result"])
@@ -278,22 +291,22 @@ class TrytonConnector(ModelRpcConnector):
                 self._session, self._context = await self.login()
             return self._session, self._context
 
-    async def call(self, method: str, args: list[Any], context: Mapping[str, Any]) -> Any:
-        """An authenticated call; an expired session (401/403) logs in again once."""
+    async def call(self, method: str, args: list[Any], context: Mapping[str, Any], idempotent: bool = True) -> Any:
+        """An authenticated call; an expired session (401/403) logs in again once (Tryton ran nothing then)."""
         session, prefs = await self._auth()
         try:
-            return await self._post(method, [*args, {**prefs, **context}], session)
+            return await self._post(method, [*args, {**prefs, **context}], session, idempotent)
         except SystemAuthFailed:
             async with self._login_lock:
                 if self._session == session:
                     self._session = None
             session, prefs = await self._auth()
-            return await self._post(method, [*args, {**prefs, **context}], session)
+            return await self._post(method, [*args, {**prefs, **context}], session, idempotent)
 
     async def search_read(
         self, model: Model, domain: Domain, offset: int, limit: int | None, context: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
-        return await self._search_read(model.model, domain, offset, limit, list(model.fields), context)
+        return await self._search_read(model.model, domain, offset, limit, self.read_fields(model), context)
 
     async def _search_read(self, model: str, domain: Domain, offset: int, limit: int | None,
                            fields: list[str], context: Mapping[str, Any], order: Any = None) -> list[dict[str, Any]]:

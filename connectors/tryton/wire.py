@@ -2,12 +2,13 @@
 
 Decoding turns them into plain JSON (ISO strings, decimal strings) so that a
 record's `remoteData` stays serializable and lossless; encoding builds the
-typed objects that domains need.
+typed objects that domains and writes need.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 _DATE = ("year", "month", "day")
@@ -46,3 +47,28 @@ def encode_datetime(value: dt.datetime) -> dict[str, Any]:
     """An aware datetime as Tryton's naive-UTC typed object."""
     utc = value.astimezone(dt.timezone.utc)
     return {"__class__": "datetime", **{k: getattr(utc, k) for k in _DATE + _TIME}}
+
+
+def encode_date(value: dt.date | dt.datetime) -> dict[str, Any]:
+    """A date (an aware datetime counts by its UTC date) as Tryton's typed object."""
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(dt.timezone.utc).date()
+    return {"__class__": "date", **{k: getattr(value, k) for k in _DATE}}
+
+
+def encode_decimal(value: Any) -> dict[str, Any]:
+    """A number as Tryton's Decimal (numeric fields refuse floats)."""
+    return {"__class__": "Decimal", "decimal": str(Decimal(str(value)))}
+
+
+def encode_as(kind: str, value: Any) -> Any:
+    """A plain value typed for a field of Tryton type `kind` (from `fields_get`)."""
+    if value is None:
+        return None
+    if kind == "date":
+        return encode_date(value if isinstance(value, (dt.date, dt.datetime)) else dt.date.fromisoformat(str(value)))
+    if kind in ("datetime", "timestamp") and isinstance(value, dt.datetime):
+        return encode_datetime(value)
+    if kind == "numeric":
+        return encode_decimal(value)
+    return value
