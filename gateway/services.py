@@ -55,7 +55,7 @@ class Services:
         connections = ConnectionService(store, pool, bus)
         health = Health(store, bus, settings)
         webhooks = WebhookService(store, vault, bus, guard)
-        return cls(settings, store, pool, connections, SchemaCache(), bus, health, webhooks, guard, RateLimiter(settings))
+        return cls(settings, store, pool, connections, SchemaCache(settings.schema_cache_size), bus, health, webhooks, guard, RateLimiter(settings))
 
     async def aclose(self) -> None:
         await self.pool.aclose()

@@ -29,6 +29,7 @@ class Settings:
     upstream_read_timeout: float = 30.0
     upstream_retries: int = 2
     max_page_size: int = 200
+    schema_cache_size: int = 256  # connection schemas kept built (LRU); about 2-3 MB each
     # Sync and outage handling (seconds); tests shrink these.
     sync_interval: float = 900.0
     min_sync_interval: float = 60.0
@@ -87,6 +88,7 @@ class Settings:
             "ui_assets_dir": Path(
                 env.get("PLANTGATE_UI_ASSETS", ".venv/share/plantgate-ui/node_modules")
             ),
+            "schema_cache_size": int(env.get("PLANTGATE_SCHEMA_CACHE_SIZE", "256")),
             "upstream_connect_timeout": float(env.get("PLANTGATE_UPSTREAM_CONNECT_TIMEOUT", "5")),
             "upstream_read_timeout": float(env.get("PLANTGATE_UPSTREAM_READ_TIMEOUT", "30")),
             "upstream_retries": int(env.get("PLANTGATE_UPSTREAM_RETRIES", "2")),
