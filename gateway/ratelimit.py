@@ -45,25 +45,27 @@ class RateLimiter:
 
     async def hit(self, principal: Principal, token: str) -> None:
         """Called once per request after the token resolved (the token itself is never a key)."""
-        limits = (("token", self.per_token, hash_secret(token)[:32]), ("organization", self.per_org, principal.organization_id))
-        for scope, item, key in limits:
-            if item is None:
-                continue
-            try:
-                allowed = await self.strategy.hit(item, scope, key)
-                if allowed:
-                    continue
-                stats = await self.strategy.get_window_stats(item, scope, key)
-            except Exception:  # noqa: BLE001 - fail open when the shared store is down
-                log.warning("rate limiter storage unavailable; request let through", exc_info=True)
+        await self.count("token", self.per_token, hash_secret(token)[:32])
+        await self.count("organization", self.per_org, principal.organization_id)
+
+    async def count(self, scope: str, item: RateLimitItem | None, key: str, what: str = "requests") -> None:
+        """One more `what` against `key`'s window, or RATE_LIMITED with when to retry."""
+        if item is None:
+            return
+        try:
+            if await self.strategy.hit(item, scope, key):
                 return
-            RATE_LIMITED.labels(scope=scope).inc()
-            retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-            raise RateLimited(
-                f"rate limit of {item.amount} requests per minute per {scope} exceeded; retry in {retry_after} s",
-                retry_after=retry_after,
-                scope=scope,
-            )
+            stats = await self.strategy.get_window_stats(item, scope, key)
+        except Exception:  # noqa: BLE001 - fail open when the shared store is down
+            log.warning("rate limiter storage unavailable; request let through", exc_info=True)
+            return
+        RATE_LIMITED.labels(scope=scope).inc()
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        raise RateLimited(
+            f"limit of {item.amount} {what} per {item.GRANULARITY.name} per {scope} reached; retry in {retry_after} s",
+            retry_after=retry_after,
+            scope=scope,
+        )
 
 
 def _per_minute(amount: int) -> RateLimitItem | None:

@@ -29,6 +29,7 @@ class Settings:
     upstream_read_timeout: float = 30.0
     upstream_retries: int = 2
     max_page_size: int = 200
+    connect_attempts_per_link: int = 10  # completions tried per connect link and hour (0: no cap)
     schema_cache_size: int = 256  # connection schemas kept built (LRU); about 2-3 MB each
     # Sync and outage handling (seconds); tests shrink these.
     sync_interval: float = 900.0
@@ -89,6 +90,7 @@ class Settings:
                 env.get("PLANTGATE_UI_ASSETS", ".venv/share/plantgate-ui/node_modules")
             ),
             "schema_cache_size": int(env.get("PLANTGATE_SCHEMA_CACHE_SIZE", "256")),
+            "connect_attempts_per_link": int(env.get("PLANTGATE_CONNECT_ATTEMPTS_PER_LINK", "10")),
             "upstream_connect_timeout": float(env.get("PLANTGATE_UPSTREAM_CONNECT_TIMEOUT", "5")),
             "upstream_read_timeout": float(env.get("PLANTGATE_UPSTREAM_READ_TIMEOUT", "30")),
             "upstream_retries": int(env.get("PLANTGATE_UPSTREAM_RETRIES", "2")),

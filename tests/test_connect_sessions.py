@@ -201,6 +201,21 @@ def test_failures_name_their_cause_and_keep_the_link_open(gw: Gateway, sandbox: 
     assert open_link(gw, token).json()["state"] == "OPEN"
 
 
+def test_a_link_cannot_be_used_to_guess_passwords(gw: Gateway, sandbox: ServerThread) -> None:
+    """Completions per link are capped (10 an hour by default): the 11th try never reaches the system."""
+    admin = gw.new_org()
+    token, other = link_token(new_link(gw, admin)), link_token(new_link(gw, admin))
+    control = SandboxControl(sandbox.url)
+    for _ in range(10):
+        assert complete(gw, token, sandbox, WRONG_LOGIN).json()["error"]["code"] == "SYSTEM_AUTH_FAILED"
+    control.clear_requests()
+    capped = complete(gw, token, sandbox)
+    assert capped.status_code == 429 and int(capped.headers["Retry-After"]) >= 1
+    assert capped.json()["error"]["code"] == "RATE_LIMITED" and capped.json()["error"]["retryAfter"] >= 1
+    assert control.requests() == [] and open_link(gw, token).json()["state"] == "OPEN"
+    assert complete(gw, other, sandbox).status_code == 200  # another link has its own count
+
+
 def test_a_redirecting_link_hands_over_a_code_exchanged_once(gw: Gateway, sandbox: ServerThread) -> None:
     admin, stranger = gw.new_org(), gw.new_org()
     link = new_link(gw, admin, redirectUrl="https://app.example/connected?state=abc&code=stale")

@@ -122,12 +122,18 @@ def _routes(data: Dataset, credentials: dict[str, str], sessions: _Sessions) -> 
         sessions.revoke(token or "")
         return JSONResponse({"success": True})
 
-    async def list_records(request: Request) -> Response:
+    def denied(request: Request) -> Response | None:
+        """UpKeep's answer when the session is unknown or the resource does not exist."""
         if sessions.user(request.headers.get("session-token")) is None:
             return _error(401, "Invalid session token")
-        resource = request.path_params["resource"]
-        if resource not in RESOURCES:
+        if request.path_params["resource"] not in RESOURCES:
             return _error(404, "Not found")
+        return None
+
+    async def list_records(request: Request) -> Response:
+        if (refusal := denied(request)) is not None:
+            return refusal
+        resource = request.path_params["resource"]
         try:
             offset = _int_param(request, "offset", 0)
             limit = _int_param(request, "limit", DEFAULT_LIMIT)
@@ -152,10 +158,10 @@ def _routes(data: Dataset, credentials: dict[str, str], sessions: _Sessions) -> 
         return JSONResponse({"success": True, "results": records[offset : offset + limit]})
 
     async def get_record(request: Request) -> Response:
-        if sessions.user(request.headers.get("session-token")) is None:
-            return _error(401, "Invalid session token")
+        if (refusal := denied(request)) is not None:
+            return refusal
         resource = request.path_params["resource"]
-        record = data.get(resource, request.path_params["id"]) if resource in RESOURCES else None
+        record = data.get(resource, request.path_params["id"])
         if record is None:
             return _error(404, "Not found")
         return JSONResponse({"success": True, "result": record})
@@ -170,11 +176,9 @@ def _routes(data: Dataset, credentials: dict[str, str], sessions: _Sessions) -> 
             return None
 
     async def create_record(request: Request) -> Response:
-        if sessions.user(request.headers.get("session-token")) is None:
-            return _error(401, "Invalid session token")
+        if (refusal := denied(request)) is not None:
+            return refusal
         resource = request.path_params["resource"]
-        if resource not in RESOURCES:
-            return _error(404, "Not found")
         body = await write_body(request)
         error = writes.problem(resource, body, exists, creating=True)
         if error:
@@ -189,10 +193,10 @@ def _routes(data: Dataset, credentials: dict[str, str], sessions: _Sessions) -> 
         return JSONResponse({"success": True, "result": data.insert(resource, record)})
 
     async def update_record(request: Request) -> Response:
-        if sessions.user(request.headers.get("session-token")) is None:
-            return _error(401, "Invalid session token")
+        if (refusal := denied(request)) is not None:
+            return refusal
         resource, record_id = request.path_params["resource"], request.path_params["id"]
-        current = data.get(resource, record_id) if resource in RESOURCES else None
+        current = data.get(resource, record_id)
         if current is None:
             return _error(404, "Not found")
         body = await write_body(request)
@@ -202,10 +206,10 @@ def _routes(data: Dataset, credentials: dict[str, str], sessions: _Sessions) -> 
         return JSONResponse({"success": True, "result": data.patch(resource, record_id, writes.stored(resource, body, current))})
 
     async def delete_record(request: Request) -> Response:
-        if sessions.user(request.headers.get("session-token")) is None:
-            return _error(401, "Invalid session token")
+        if (refusal := denied(request)) is not None:
+            return refusal
         resource, record_id = request.path_params["resource"], request.path_params["id"]
-        if resource not in RESOURCES or data.get(resource, record_id) is None:
+        if data.get(resource, record_id) is None:
             return _error(404, "Not found")
         if resource not in writes.DELETABLE:
             return _error(405, f"{resource} cannot be deleted")

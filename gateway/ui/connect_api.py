@@ -15,16 +15,19 @@ from starlette.responses import JSONResponse
 
 from connectors.catalog import SystemEntry
 from connectors.registry import catalog, connector_class
-from schema.errors import BadUserInput, NotFound, PlantgateError, Unauthenticated
+from limits import RateLimitItem
 
-from ..auth import bearer
+from schema.errors import BadUserInput, NotFound, PlantgateError, RateLimited, Unauthenticated
+
+from ..auth import bearer, hash_secret
 from ..connect_sessions import OPEN, ConnectSessions, Link, LinkClosed
 from ..connections import NewConnection
+from ..ratelimit import RateLimiter, retry_after_header
 from ..requestid import current_request_id
 
 log = logging.getLogger("plantgate.connect")
 MAX_BODY = 64 * 1024
-STATUS = {Unauthenticated: 401, NotFound: 404, LinkClosed: 410}
+STATUS = {Unauthenticated: 401, NotFound: 404, LinkClosed: 410, RateLimited: 429}
 
 
 def system_json(entry: SystemEntry) -> dict[str, Any]:
@@ -66,7 +69,8 @@ def link_json(link: Link) -> dict[str, Any]:
 def error_response(exc: PlantgateError) -> JSONResponse:
     status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
     error = {"code": exc.code, "message": exc.message, **exc.extensions, "requestId": current_request_id.get()}
-    return JSONResponse({"error": error}, status_code=status)
+    headers = retry_after_header(exc) if isinstance(exc, RateLimited) else None
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
 def _token(request: Request) -> str:
@@ -104,8 +108,10 @@ async def _form(request: Request) -> NewConnection:
 class ConnectApi:
     """GET: the link and what can be connected; POST: complete it."""
 
-    def __init__(self, sessions: ConnectSessions) -> None:
+    def __init__(self, sessions: ConnectSessions, limiter: RateLimiter, attempts: RateLimitItem | None) -> None:
         self.sessions = sessions
+        self.limiter = limiter
+        self.attempts = attempts  # completions per link per hour: a link is not a password oracle
 
     async def handle(self, request: Request) -> JSONResponse:
         response = await self._answer(request)
@@ -118,6 +124,7 @@ class ConnectApi:
             if request.method == "GET":
                 link = await self.sessions.store.run(self.sessions.open, token)
                 return JSONResponse(link_json(link), status_code=200 if link.state == OPEN else 410)
+            await self.limiter.count("link", self.attempts, hash_secret(token)[:32], "attempts")
             done = await self.sessions.complete(token, await _form(request))
         except PlantgateError as exc:
             return error_response(exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from limits import RateLimitItemPerHour
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -37,7 +38,8 @@ def page(name: str):  # noqa: ANN201
 
 
 def ui_routes(services: Services) -> list[BaseRoute]:
-    api = ConnectApi(ConnectSessions(services.connections))
+    attempts = services.settings.connect_attempts_per_link
+    api = ConnectApi(ConnectSessions(services.connections), services.limiter, RateLimitItemPerHour(attempts) if attempts else None)
     mask_link_tokens()
     return [
         Route("/connect/api/link", api.handle, methods=["GET", "POST"]),
