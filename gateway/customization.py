@@ -63,6 +63,8 @@ def _custom_field(item: Any, entity: str, where: str, type_prefix: str) -> Custo
         if not isinstance(values, list) or not values or not all(isinstance(v, str) and ENUM_VALUE.match(v) for v in values):
             raise BadUserInput(f"{where}: an Enum needs enumValues, each a GraphQL name", field="enumValues")
         type_ = EnumDef(f"{type_prefix}{name[0].upper()}{name[1:]}", tuple(dict.fromkeys(values)))
+        if type_.name in _default_names()[0]:
+            raise BadUserInput(f"{where}: its enum type {type_.name} would clash with the schema; rename it", field="name")
     return CustomField(
         entity=entity,
         name=name,

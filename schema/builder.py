@@ -176,12 +176,26 @@ class Node:
 
 
 class _Builder:
-    """Builds one schema; holds the types made so far so each is made once."""
+    """Builds one schema; holds the types made so far (by name) so each is made once.
+
+    A builder may start from the unified schema's types (`reuse`): every type an
+    extension does not reach is shared, so a connection's schema only makes
+    what its custom fields and objects change.
+    """
 
     def __init__(self, extension: Extension) -> None:
         self.extension = extension
         self.enums: dict[str, type] = {}
         self.types: dict[str, type] = {}
+
+    def reuse(self, base: "_Builder") -> None:
+        self.enums.update(base.enums)
+        self.types.update({n: base.types[n] for n in unchanged_types(self.extension) if n in base.types})
+
+    def once(self, name: str, make: Callable[[], type]) -> type:
+        if name not in self.types:
+            self.types[name] = make()
+        return self.types[name]
 
     # -- types -------------------------------------------------------------
 
@@ -328,6 +342,9 @@ class _Builder:
         return made
 
     def filter_input(self, name: str, status: EnumDef | None, status_name: str | None) -> type:
+        return self.once(f"{name}Filter", lambda: self._filter_input(name, status, status_name))
+
+    def _filter_input(self, name: str, status: EnumDef | None, status_name: str | None) -> type:
         fields = [
             strawberry.field(name="updatedAfter", graphql_type=Optional[datetime], default=None),
             strawberry.field(name="createdAfter", graphql_type=Optional[datetime], default=None),
@@ -354,14 +371,14 @@ class _Builder:
         return create_type(f"{name}Filter", fields, is_input=True)
 
     def page_type(self, name: str, node_type: type) -> tuple[type, type]:
-        edge = create_type(
+        edge = self.once(f"{name}Edge", lambda: create_type(
             f"{name}Edge",
             [
                 strawberry.field(name="cursor", graphql_type=str),
                 strawberry.field(name="node", graphql_type=node_type),
             ],
-        )
-        page = create_type(
+        ))
+        page = self.once(f"{name}Connection", lambda: create_type(
             f"{name}Connection",
             [
                 strawberry.field(name="nodes", graphql_type=list[node_type]),  # type: ignore[valid-type]
@@ -374,7 +391,7 @@ class _Builder:
                     description="For replica reads: when this entity last synced successfully.",
                 ),
             ],
-        )
+        ))
         return page, edge
 
     # -- root fields -------------------------------------------------------
@@ -438,10 +455,11 @@ class _Builder:
 
     def build(self) -> strawberry.Schema:
         query_fields: list[Any] = []
-        for entity in ENTITIES:
+        made = [e for e in ENTITIES if e.name not in self.types]  # the others are shared, complete
+        for entity in made:
             custom = tuple(cf.as_field() for cf in self.extension.fields_for(entity.name))
             self.object_type(entity.name, entity.fields + custom, entity.components)
-        for entity in ENTITIES:
+        for entity in made:
             self.add_relations(entity.name, entity.relations)
             for component in entity.components:
                 self.add_relations(component.embedded.name, component.embedded.relations)
@@ -505,18 +523,24 @@ class _Builder:
         return made
 
     def input_type(self, entity: Entity) -> type:
+        return self.once(f"{entity.name}Input", lambda: self._input_type(entity))
+
+    def _input_type(self, entity: Entity) -> type:
         """`<Entity>Input`: every writable field optional; each system says what it needs."""
         fields = self.input_fields(entity.fields, entity.relations, self.extension.fields_for(entity.name))
         for component in entity.components:
             if component.writable:
                 embedded = component.embedded
-                line = create_type(
+                line = self.once(f"{embedded.name}Input", lambda: create_type(
                     f"{embedded.name}Input", self.input_fields(embedded.fields, embedded.relations), is_input=True
-                )
+                ))
                 fields.append(_input_field(component.name, list[line] if component.many else line))  # type: ignore[valid-type]
         return create_type(f"{entity.name}Input", fields, is_input=True)
 
     def payload_type(self, name: str) -> type:
+        return self.once(f"{name}Payload", lambda: self._payload_type(name))
+
+    def _payload_type(self, name: str) -> type:
         return create_type(
             f"{name}Payload",
             [
@@ -661,6 +685,51 @@ class SchemaCache:
         return len(self._schemas)
 
 
+def unchanged_types(extension: Extension) -> set[str]:
+    """Names of the unified types an extension leaves as they are.
+
+    An entity with custom fields changes its type, filter and input; every entity
+    whose type reaches a changed one (through relations, its lines' included)
+    changes its type, page and payload types too.
+    """
+    customized = {f.entity for f in extension.custom_fields}
+    reaches = {
+        e.name: {r.target for r in e.relations} | {r.target for c in e.components for r in c.embedded.relations}
+        for e in ENTITIES
+    }
+    changed = set(customized)
+    while grown := {name for name, targets in reaches.items() if name not in changed and targets & changed}:
+        changed |= grown
+    names: set[str] = set()
+    for e in ENTITIES:
+        embedded = [c.embedded.name for c in e.components]
+        if e.name not in customized:
+            names |= {f"{e.name}Filter", f"{e.name}Input", *(f"{n}Input" for n in embedded)}
+        if e.name not in changed:
+            names |= {e.name, f"{e.name}Connection", f"{e.name}Edge", f"{e.name}Payload", *embedded}
+    return names
+
+
+_unified: _Builder | None = None
+_unified_lock = threading.Lock()
+
+
+def _unified_types() -> _Builder:
+    """The builder of the unified schema, built once per process; its types are shared."""
+    global _unified
+    with _unified_lock:
+        if _unified is None:
+            builder = _Builder(Extension())
+            builder.schema = builder.build()  # type: ignore[attr-defined]
+            _unified = builder
+        return _unified
+
+
 def build_schema(extension: Extension = Extension()) -> strawberry.Schema:
-    """Generate the data schema for one extension of the unified model."""
-    return _Builder(extension).build()
+    """Generate the data schema for one extension of the unified model (unchanged types shared)."""
+    unified = _unified_types()
+    if extension == Extension():
+        return unified.schema  # type: ignore[attr-defined]
+    builder = _Builder(extension)
+    builder.reuse(unified)
+    return builder.build()

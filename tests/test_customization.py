@@ -138,6 +138,8 @@ def test_a_custom_object_lists_fetches_and_goes_when_removed(gateway, sandbox, c
         ({"customObjects": [{**METER, "plural": "workOrders"}]}, "not a free query field name"),
         ({"customObjects": [{**METER, "idPath": ""}]}, "'idPath'"),
         ({"syncIntervalSeconds": 0.001}, "syncIntervalSeconds"),
+        ({"customObjects": [{**METER, "name": "Work", "fields": [{"name": "orderStatus", "type": "Enum",
+          "enumValues": ["A"], "remotePath": "s"}]}]}, "would clash with the schema"),
     ],
 )
 def test_bad_settings_are_refused_and_nothing_is_stored(conn, given, message):

@@ -50,3 +50,16 @@ def test_cache_evicts_least_recently_used():
     cache.get(a)  # a is now the most recent
     cache.get(c)  # evicts b
     assert len(cache) == 2 and cache.get(a) is first_a
+
+
+def test_an_extension_shares_the_unified_types_it_does_not_reach():
+    """Only the customized entity and those whose types reach it are made again (time, memory)."""
+    vendor_field = Extension(custom_fields=(CustomField("Vendor", "rating", "Int", "rating"),))
+    unified, extended = build_schema(), build_schema(vendor_field)
+    same = {n for n in ("Location", "Asset", "WorkOrder", "User", "WorkOrderConnection", "VendorInput")
+            if unified.get_type_by_name(n) is extended.get_type_by_name(n)}
+    assert same == {"Location", "Asset", "WorkOrder", "User", "WorkOrderConnection"}
+    # Vendor changed; Part and PurchaseOrder reach it (vendors, vendor), so they are made anew too.
+    for name in ("Vendor", "Part", "PurchaseOrder", "PurchaseOrderLine", "VendorConnection"):
+        assert unified.get_type_by_name(name) is not extended.get_type_by_name(name)
+    assert "rating" not in str(unified) and "rating: Int" in str(extended)
