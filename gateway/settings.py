@@ -30,7 +30,7 @@ class Settings:
     upstream_retries: int = 2
     max_page_size: int = 200
     connect_attempts_per_link: int = 10  # completions tried per connect link and hour (0: no cap)
-    schema_cache_size: int = 256  # connection schemas kept built (LRU); about 2-3 MB each
+    schema_cache_size: int = 256  # connection schemas kept built (LRU); about 2 MB each
     # Sync and outage handling (seconds); tests shrink these.
     sync_interval: float = 900.0
     min_sync_interval: float = 60.0
