@@ -1,4 +1,4 @@
-"""Unified values as OData v2 JSON, and write maps that know the OData mapping specs.
+"""Write maps that know the OData mapping specs, and custom field values as OData v2 JSON.
 
 SAP Gateway takes dates as `/Date(ms)/`, decimals as strings and never null
 for a character field (an empty string is "no value"). `write_map` derives the
@@ -11,25 +11,14 @@ update maps, because SAP fixes some properties once a record exists
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal as Dec
 from typing import Any, Mapping
 
 from schema.model import CustomField
 
 from .mapping import EntityMap
-from .odata import Code, Decimal, ODate, Text
 from .writes import CREATE, To, WriteMap, enum_writer, put
-
-
-def edm_datetime(value: datetime) -> str:
-    """`Edm.DateTime` / `Edm.DateTimeOffset` in OData v2 JSON (milliseconds since 1970, UTC)."""
-    return f"/Date({int(value.timestamp() * 1000)})/"
-
-
-def edm_decimal(value: Any) -> str:
-    """`Edm.Decimal` as a string, without float noise (`0.1` stays `"0.1"`)."""
-    return format(Dec(str(value)), "f")
+from .odata_specs import Code, Decimal, ODate, Text
+from .odata_values import edm_datetime, edm_decimal
 
 
 @dataclass(frozen=True)
@@ -41,7 +30,7 @@ class Blank(To):
 
 
 def writer_for(spec: Any) -> To | None:
-    """A writer for the OData specs of `connectors.odata` (None: not one of them)."""
+    """A writer for the OData specs of `odata_specs.py` (None: not one of them)."""
     if isinstance(spec, Text):
         return Blank(spec.path)
     if isinstance(spec, Code):

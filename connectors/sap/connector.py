@@ -17,7 +17,6 @@ goods movements (API_MATERIAL_DOCUMENT_SRV), which these services do not cover.
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -26,21 +25,13 @@ from schema.record import Record
 
 from ..catalog import CLOUD, ON_PREMISES, Capability, CredentialField, SystemEntry
 from ..mapping import Compute, Each, EntityMap, Enum, Path, dig
-from ..odata_writes import Blank, Flags, Writes, edm_decimal, write_map
+from ..odata import ODataConnector
+from ..odata_query import Query, chunks, eq_any
+from ..odata_specs import Code, Decimal, ODate, Text
+from ..odata_streams import EntitySetStream
+from ..odata_values import edm_decimal, parse_decimal, text
+from ..odata_writes import Blank, Flags, Writes, write_map
 from ..writes import Lines, To, WriteMap, put
-from ..odata import (
-    Code,
-    Decimal,
-    EntitySetStream,
-    ODataConnector,
-    ODate,
-    Query,
-    Text,
-    chunks,
-    eq_any,
-    parse_decimal,
-    text,
-)
 
 PRIORITY = {"1": "URGENT", "2": "HIGH", "3": "MEDIUM", "4": "LOW"}
 ORDER_STATUS = {
@@ -499,15 +490,11 @@ class SapConnector(ODataConnector):
         if stream.entity != "Part" or not records:
             return records
 
-        async def stock(ids: list[str]) -> list[dict[str, Any]]:
-            query = Query(filter=eq_any("Material", ids), select=STOCK_SELECT, orderby=STOCK_SELECT[:4])
-            return (await self.odata.collect(STOCK_SERVICE, STOCK_SET, query)).results
-
         ids = chunks([r.remote_id for r in records], self.keys_per_call)
+        queries = [Query(filter=eq_any("Material", c), select=STOCK_SELECT, orderby=STOCK_SELECT[:4]) for c in ids]
         quantity: dict[str, float] = defaultdict(float)
-        for rows in await asyncio.gather(*(stock(c) for c in ids)):
-            for row in rows:
-                quantity[row["Material"]] += parse_decimal(row.get("MatlWrhsStkQtyInMatlBaseUnit")) or 0.0
+        for row in await self.odata.collect_all(STOCK_SERVICE, STOCK_SET, queries):
+            quantity[row["Material"]] += parse_decimal(row.get("MatlWrhsStkQtyInMatlBaseUnit")) or 0.0
         for record in records:
             record.values["quantityOnHand"] = quantity.get(record.remote_id, 0.0)
         return records

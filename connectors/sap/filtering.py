@@ -13,7 +13,7 @@ import operator
 import re
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from .model import EntitySet
 
@@ -108,18 +108,20 @@ class _Parser:
         return predicate
 
     def or_(self) -> Predicate:
-        parts = [self.and_()]
-        while self.peek() == "or":
-            self.take()
-            parts.append(self.and_())
-        return parts[0] if len(parts) == 1 else (lambda row: any(p(row) for p in parts))
+        return self.joined("or", self.and_, any)
 
     def and_(self) -> Predicate:
-        parts = [self.unary()]
-        while self.peek() == "and":
+        return self.joined("and", self.unary, all)
+
+    def joined(
+        self, word: str, operand: Callable[[], Predicate], combine: Callable[[Iterable[bool]], bool]
+    ) -> Predicate:
+        """Operands joined by `word` (`and` binds tighter than `or` because `or_` reads `and_` operands)."""
+        parts = [operand()]
+        while self.peek() == word:
             self.take()
-            parts.append(self.unary())
-        return parts[0] if len(parts) == 1 else (lambda row: all(p(row) for p in parts))
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else (lambda row: combine(p(row) for p in parts))
 
     def unary(self) -> Predicate:
         if self.peek() == "not":

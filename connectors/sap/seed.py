@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -84,6 +85,30 @@ def _blank(row: Row, *names: str) -> Row:
     for name in names:
         row.setdefault(name, "")
     return row
+
+
+@dataclass(frozen=True)
+class _TechnicalObject:
+    """What an order or notification is about: a piece of equipment (at its location) or a location only."""
+
+    equipment: Row | None
+    location: str
+
+    @classmethod
+    def pick(cls, rng: random.Random, equipment: list[Row], locations: list[str], share: float) -> _TechnicalObject:
+        """Equipment for `share` of the picks, else a location (three draws, always in this order)."""
+        on_equipment = rng.random() < share
+        unit = rng.choice(equipment)
+        return cls(unit, unit["FunctionalLocation"]) if on_equipment else cls(None, rng.choice(locations))
+
+    @property
+    def name(self) -> str:
+        return self.equipment["EquipmentName"] if self.equipment is not None else self.location
+
+    def fields(self) -> Row:
+        if self.equipment is not None:
+            return {"TechnicalObject": self.equipment["Equipment"], "TechObjIsEquipOrFuncnlLoc": "EAMS_EQUI"}
+        return {"TechnicalObject": self.location, "TechObjIsEquipOrFuncnlLoc": "EAMS_FL"}
 
 
 class Dataset:
@@ -278,26 +303,23 @@ class Dataset:
         locations = [r["FunctionalLocation"] for r in self.tables["FunctionalLocation"]]
         rows = []
         for n in range(340):
-            on_equipment = rng.random() < 0.8
-            unit = rng.choice(equipment)
-            location = unit["FunctionalLocation"] if on_equipment else rng.choice(locations)
+            obj = _TechnicalObject.pick(rng, equipment, locations, 0.8)
+            location = obj.location
             start = _moment(rng)
-            name = unit["EquipmentName"] if on_equipment else location
             rows.append({
                 "MaintenanceOrder": str(4_000_000 + n), "MaintenanceOrderType": rng.choice(ORDER_TYPES),
-                "MaintenanceOrderDesc": f"{rng.choice(ORDER_WORDS)} {name}"[:40],
+                "MaintenanceOrderDesc": f"{rng.choice(ORDER_WORDS)} {obj.name}"[:40],
                 "MaintOrdBasicStartDateTime": start, "MaintOrdBasicEndDateTime": start + timedelta(hours=rng.choice((4, 8, 24, 72))),
                 "MaintenanceNotification": "", "MaintenancePlanningPlant": location[:4], "MaintenancePlant": location[:4],
                 "MainWorkCenter": rng.choice(("RES-0100", "RES-0200", "MECH", "ELEC")),
-                "Equipment": unit["Equipment"] if on_equipment else "", "FunctionalLocation": location,
+                "Equipment": obj.equipment["Equipment"] if obj.equipment is not None else "", "FunctionalLocation": location,
                 "MaintenanceActivityType": rng.choice(("001", "002", "003")),
                 "MaintPriority": rng.choice(("1", "2", "3", "3", "4", "")),
                 "MaintOrdPersonResponsible": rng.choice(("", "50000123", "50000456")),
                 "LastChangeDateTime": start + timedelta(days=rng.randint(0, 30), seconds=rng.randint(0, 9999)),
                 "CreatedByUser": "CB9980000010", "SystemStatusText": rng.choice(ORDER_STATUSES),
                 "UserStatusText": rng.choice(("", "INIT", "APPR")),
-                "TechnicalObject": unit["Equipment"] if on_equipment else location,
-                "TechObjIsEquipOrFuncnlLoc": "EAMS_EQUI" if on_equipment else "EAMS_FL",
+                **obj.fields(),
             })
         return rows
 
@@ -307,9 +329,8 @@ class Dataset:
         orders = self.tables["MaintenanceOrder"]
         rows = []
         for n in range(160):
-            on_equipment = rng.random() < 0.7
-            unit = rng.choice(equipment)
-            location = unit["FunctionalLocation"] if on_equipment else rng.choice(locations)
+            obj = _TechnicalObject.pick(rng, equipment, locations, 0.7)
+            location = obj.location
             phase = rng.choice(sorted(NOTIFICATION_PHASES))
             created = _moment(rng)
             order = rng.choice(orders) if phase in ("3", "4") and rng.random() < 0.8 else None
@@ -318,7 +339,7 @@ class Dataset:
                 order["MaintenanceNotification"] = number
             rows.append({
                 "MaintenanceNotification": number,
-                "NotificationText": f"{rng.choice(('Leak at', 'Noise from', 'Overheating', 'Vibration on', 'Failure of'))} {unit['EquipmentName'] if on_equipment else location}"[:40],
+                "NotificationText": f"{rng.choice(('Leak at', 'Noise from', 'Overheating', 'Vibration on', 'Failure of'))} {obj.name}"[:40],
                 "MaintPriority": rng.choice(("1", "2", "3", "4")), "NotificationType": rng.choice(("M1", "M2", "M3")),
                 "NotifProcessingPhase": phase, "NotifProcessingPhaseDesc": NOTIFICATION_PHASES[phase],
                 "CreationDate": _day(created), "CreationTime": created - _day(created),
@@ -327,8 +348,7 @@ class Dataset:
                 "MaintNotificationLongText": rng.choice(("", "Operator noticed it during the morning round.")),
                 "RequiredEndDate": _day(created + timedelta(days=rng.randint(1, 30))) if rng.random() < 0.6 else None,
                 "MaintenanceObjectIsDown": rng.random() < 0.2,
-                "TechnicalObject": unit["Equipment"] if on_equipment else location,
-                "TechObjIsEquipOrFuncnlLoc": "EAMS_EQUI" if on_equipment else "EAMS_FL",
+                **obj.fields(),
                 "MaintenancePlanningPlant": location[:4], "FunctionalLocation": location,
                 "MaintenanceOrder": order["MaintenanceOrder"] if order else "",
             })

@@ -1,0 +1,61 @@
+"""The JSON bodies SAP Gateway answers with: collections, single entities and errors.
+
+A collection is `{"d": {"results": [...], "__count": "n", "__next": url}}` (v1
+services send a bare `{"d": [...]}`), an entity `{"d": {...}}`, an error
+`{"error": {"code", "message": {"lang", "value"}}}`. A body of another shape is
+an upstream failure, not an empty answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from schema.errors import SystemUnreachable
+
+from .http import default_error_message
+
+
+@dataclass
+class Collection:
+    """One page of an entity set as the server sent it."""
+
+    results: list[dict[str, Any]]
+    count: int | None = None
+    next_url: str | None = None
+
+
+def read_collection(body: Any, system: str) -> Collection:
+    """`{"d": {"results": [...], "__count": "n", "__next": url}}` (or v1's bare `{"d": [...]}`)."""
+    d = body.get("d") if isinstance(body, dict) else None
+    if isinstance(d, list):
+        return Collection(d)
+    if not isinstance(d, dict) or not isinstance(d.get("results"), list):
+        raise SystemUnreachable(f"{system} sent a collection without 'd.results'")
+    count = d.get("__count")
+    return Collection(d["results"], int(count) if count not in (None, "") else None, d.get("__next"))
+
+
+def read_entity(body: Any, system: str) -> dict[str, Any]:
+    d = body.get("d") if isinstance(body, dict) else None
+    if not isinstance(d, dict):
+        raise SystemUnreachable(f"{system} sent an entity without 'd'")
+    return d
+
+
+def error_message(response: httpx.Response) -> str:
+    """`{"error": {"code", "message": {"lang", "value"}}}` → the value; else the generic text."""
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        message = error.get("message")
+        if isinstance(message, dict) and isinstance(message.get("value"), str):
+            return message["value"]
+        if isinstance(message, str):
+            return message
+    return default_error_message(response)

@@ -1,0 +1,37 @@
+"""Filter pushdown: the part of a listing's filter an OData service evaluates itself.
+
+The service filters on the change time stamp, on the raw status values behind
+a status (when the stream names a filterable property for it) and on custom
+fields at a top-level property; the rest is matched on the mapped records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .base import ListQuery
+from .odata_query import all_of, custom_literal, eq_any, literal
+from .odata_streams import EntitySetStream
+
+
+def pushdown(stream: EntitySetStream, query: ListQuery) -> tuple[str | None, ListQuery] | None:
+    """The `$filter` for what the service can filter, and what is left to filter here.
+
+    None means nothing can match (a status no raw value maps to).
+    """
+    clauses: list[str] = []
+    rest = query
+    if query.updated_after and stream.updated_field:
+        clauses.append(f"{stream.updated_field} gt {literal(query.updated_after)}")
+        rest = replace(rest, updated_after=None)
+    spec = stream.mapping.enum_spec(stream.status_field) if stream.status_field else None
+    if query.statuses is not None and stream.status_property and spec:
+        raw = [r for s in query.statuses for r in spec.raw_values(s)]
+        if not raw:
+            return None
+        clauses.append(eq_any(stream.status_property, raw))
+        rest = replace(rest, statuses=None)
+    pushed = [(f, v) for f, v in query.custom if f.filterable and "." not in f.remote_path]
+    clauses += [f"{f.remote_path} eq {custom_literal(f, v)}" for f, v in pushed]
+    rest = replace(rest, custom=tuple(c for c in query.custom if c not in pushed))
+    return all_of(clauses), rest

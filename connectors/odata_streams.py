@@ -1,0 +1,53 @@
+"""`EntitySetStream`: one entity set of a service declared as one unified entity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .mapping import EntityMap
+from .odata_query import Query, all_of, literal
+
+
+@dataclass(frozen=True)
+class EntitySetStream:
+    """One entity set read as one unified entity.
+
+    `key` is the property that holds the remote id (filtered on for fetch-many);
+    `select` lists every property the mapping reads, `expand` the navigations.
+    `writes` (an `odata_writes.Writes`) declares what creates and updates may
+    set; `extra_keys` completes a composite key in URLs (e.g. the current time segment).
+    """
+
+    mapping: EntityMap
+    service: str
+    entity_set: str
+    key: str
+    select: tuple[str, ...]
+    expand: tuple[str, ...] = ()
+    orderby: tuple[str, ...] = ()
+    updated_field: str | None = None
+    status_field: str | None = "status"
+    status_property: str | None = None  # a filterable property behind `status_field`
+    fixed_filter: str | None = None  # always applied (e.g. only the current time segment)
+    writes: Any = None
+    extra_keys: str = ""
+
+    @property
+    def entity(self) -> str:
+        return self.mapping.entity
+
+    def key_path(self, remote_id: str) -> str:
+        """`Set('1')`, or `Set(Key='1',Other=...)` when the key has more parts."""
+        if self.extra_keys:
+            return f"{self.entity_set}({self.key}={literal(remote_id)},{self.extra_keys})"
+        return f"{self.entity_set}({literal(remote_id)})"
+
+    def query(self, filter: str | None = None, extra: tuple[str, ...] = (), **options: Any) -> Query:
+        return Query(
+            filter=all_of([self.fixed_filter, filter]),
+            select=tuple(dict.fromkeys(self.select + extra)),
+            expand=self.expand,
+            orderby=self.orderby or (self.key,),
+            **options,
+        )
