@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -11,6 +11,7 @@ from connectors.sandboxkit import ServerThread
 from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
 from tests.conftest import Gateway, _start_gateway
 from tests.helpers import data, error_code, page_all
+from tests.write_helpers import module_sandbox
 
 SETTINGS = """
 mutation($id: ID!, $i: ConnectionSettingsInput!) {
@@ -33,10 +34,7 @@ METER = {
 }
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[ServerThread]:
-    with ServerThread(create_upkeep_sandbox()) as server:
-        yield server
+sandbox = module_sandbox(create_upkeep_sandbox)
 
 
 class Conn:

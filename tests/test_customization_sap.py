@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Iterator
 
 import httpx
 import pytest
@@ -14,6 +13,7 @@ from connectors.sap.seed import Dataset
 from tests.conftest import Gateway
 from tests.helpers import data, error_code, page_all
 from tests.test_customization import Conn
+from tests.write_helpers import module_sandbox
 
 CANDIDATES = """query($id: ID!, $entity: String!) {
   customFieldCandidates(id: $id, entity: $entity) { remotePath name type label filterable writable } }"""
@@ -39,10 +39,7 @@ OPERATION = {
 }
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[ServerThread]:
-    with ServerThread(create_app()) as server:
-        yield server
+sandbox = module_sandbox(create_app)
 
 
 @pytest.fixture

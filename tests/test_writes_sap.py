@@ -17,6 +17,7 @@ from connectors.sap.sandbox import ECC_CLIENT, LOGIN, create_app
 from connectors.sap.seed import Dataset
 from tests.conftest import Gateway
 from tests.helpers import data, error_code
+from tests.write_helpers import module_sandbox
 
 CREATE_WO = """
 mutation($i: WorkOrderInput!, $k: String) {
@@ -38,10 +39,7 @@ mutation($i: PurchaseOrderInput!, $k: String) { createPurchaseOrder(input: $i, i
 """
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[ServerThread]:
-    with ServerThread(create_app()) as server:
-        yield server
+sandbox = module_sandbox(create_app)
 
 
 @pytest.fixture

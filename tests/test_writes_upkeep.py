@@ -15,6 +15,7 @@ from connectors.sandboxkit import SandboxControl, ServerThread
 from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
 from tests.conftest import Gateway
 from tests.helpers import data, error_code
+from tests.write_helpers import module_sandbox
 
 CREATE_WO = """
 mutation($i: WorkOrderInput!, $k: String) {
@@ -31,10 +32,7 @@ mutation($id: ID!, $i: WorkOrderInput!, $m: String) {
 """
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[ServerThread]:
-    with ServerThread(create_upkeep_sandbox()) as server:
-        yield server
+sandbox = module_sandbox(create_upkeep_sandbox)
 
 
 @pytest.fixture
