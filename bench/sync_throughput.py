@@ -14,7 +14,9 @@ Each sync runs in a fresh child process, so every memory figure starts from the
 same baseline and no run inherits another's heap. A background thread samples
 VmRSS from /proc/self/status; the largest run reports the peak per band of
 records read (up to 10%, 50% and 100% of them): flat bands mean memory does not
-grow with the number of records. Source and gateway share one process and one
+grow with the number of records. Then the same connection is synced again in
+full over the unchanged records, as a scheduled full pass would: every row is
+compared and none rewritten. Source and gateway share one process and one
 GIL, so the rates are loopback figures: the source's JSON encoding is counted too.
 """
 
@@ -244,12 +246,17 @@ class RunResult:
     band_seconds: list[float]
     hwm_kib: int
     samples: int
+    resync_seconds: float = 0.0
     profile: str = ""
     store: str = ""
 
     @property
     def per_second(self) -> float:
         return self.records / self.seconds
+
+    @property
+    def resync_per_second(self) -> float:
+        return self.records / self.resync_seconds
 
 
 async def inline(fn: Any, *args: Any) -> Any:
@@ -264,9 +271,7 @@ async def sync_once(services: Services, source_url: str, total: int, progress: P
     request = NewConnection("upkeep", CLOUD, "Synthetic", dict(LOGIN), instance_url=source_url)
     connection, _ = await services.connections.create(org.organization.id, request)
     owner = f"bench-{os.getpid()}"
-    claimed = store.run_sync(lambda s: schedule.claim_due(s, owner, services.settings.lease_ttl, 1))
-    if claimed != [connection.id]:
-        raise RuntimeError(f"expected to claim {connection.id}, claimed {claimed}")
+    claim(services, owner, connection.id)
     runner = SyncRunner(services, owner)
     progress.served = 0  # the connection check read one record
     profiler = cProfile.Profile() if profile else None
@@ -283,13 +288,32 @@ async def sync_once(services: Services, source_url: str, total: int, progress: P
     seconds = time.perf_counter() - sampler.started
     sampler.stop()
     check_synced(services, connection.id, total)
+    resync = await full_resync(services, runner, connection.id, total)
     text = ""
     if profiler:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
         text = out.getvalue()
     return RunResult(store.dialect, total, seconds, services.settings.sync_page_size, baseline, sampler.limits,
-                     sampler.peaks, sampler.done_at, rss_kib("VmHWM"), sampler.samples, text)
+                     sampler.peaks, sampler.done_at, rss_kib("VmHWM"), sampler.samples, resync, text)
+
+
+def claim(services: Services, owner: str, connection_id: str) -> None:
+    """Take the connection's lease as a scheduler tick would."""
+    claimed = services.store.run_sync(lambda s: schedule.claim_due(s, owner, services.settings.lease_ttl, 1))
+    if claimed != [connection_id]:
+        raise RuntimeError(f"expected to claim {connection_id}, claimed {claimed}")
+
+
+async def full_resync(services: Services, runner: SyncRunner, connection_id: str, total: int) -> float:
+    """A second full pass over the same, unchanged records: every row compared, none rewritten."""
+    services.store.run_sync(lambda s: schedule.request(s, connection_id, full=True))
+    claim(services, runner.owner, connection_id)
+    started = time.perf_counter()
+    await runner.run(connection_id)
+    seconds = time.perf_counter() - started
+    check_synced(services, connection_id, total)
+    return seconds
 
 
 def check_synced(services: Services, connection_id: str, total: int) -> None:
@@ -381,9 +405,10 @@ def mib(kib: int) -> str:
 
 def report(results: list[RunResult], profile: RunResult | None, info: dict[str, str]) -> None:
     print("## Sync throughput\n")
-    print("| Store | Records | Wall time | Records/s | Peak RSS (sampled) |\n|---|---|---|---|---|")
+    print("| Store | Records | Wall time | Records/s | Peak RSS (sampled) | Full re-sync, unchanged |\n|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r.store} | {r.records:,} | {r.seconds:.1f} s | **{r.per_second:,.0f}** | {mib(max(r.band_peaks_kib))} |")
+        print(f"| {r.store} | {r.records:,} | {r.seconds:.1f} s | **{r.per_second:,.0f}** | {mib(max(r.band_peaks_kib))}"
+              f" | {r.resync_seconds:.1f} s, {r.resync_per_second:,.0f}/s |")
     print(f"\nPage size {results[0].page_size}; one transaction per page (upsert, cursor, lease)."
           f" postgresql-analyzed: ANALYZE replica_record once {ANALYZE_AT:,} records are read.\n")
 

@@ -23,7 +23,7 @@ from ..status import ACTIVE, DISCONNECTED, REAUTH_REQUIRED, UNREACHABLE, set_sta
 from ..store.event_tables import Event
 from ..store.sync_tables import SyncSchedule, SyncState
 from ..store.tables import Connection, utcnow
-from . import schedule
+from . import schedule, statistics
 from .backoff import full_jitter, retry_after, with_jitter
 
 log = logging.getLogger("plantgate.sync")
@@ -95,6 +95,7 @@ class SyncRunner:
         status_field = BY_NAME[entity].status_field if entity in BY_NAME else None
         query = ListQuery(updated_after=_utc(state.run_since))
         cursor = state.cursor
+        pages = 0
         while True:
             try:
                 page = await connector.list_page(entity, query, cursor, self.settings.sync_page_size)
@@ -105,6 +106,9 @@ class SyncRunner:
             events = await store.run(self._commit_page, connection, entity, page.records, page.next_cursor, last, status_field)
             SYNC_RECORDS.labels(entity=entity).inc(len(page.records))
             await self.services.bus.publish(*events)
+            pages += 1
+            if pages == statistics.AFTER_PAGES and not last:  # a large pass: make sure the planner knows
+                await store.run(statistics.refresh_if_stale, store.engine)
             if last:
                 return state.records_synced + len(page.records)
             cursor = page.next_cursor

@@ -1,0 +1,172 @@
+"""The bulk replica upsert: exact new/changed detection (it feeds record.changed) on both backends,
+and the PostgreSQL statistics a large sync refreshes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Iterator
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from connectors.sandboxkit import ServerThread
+from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from gateway import replica
+from gateway.store.engine import Store, make_engine
+from gateway.store.event_tables import Event
+from gateway.store.sync_tables import ReplicaRecord
+from gateway.sync import statistics
+from schema.record import Record
+from tests.conftest import Gateway, _start_gateway, fresh_postgres_database
+from tests.helpers import data
+from tests.test_sync import FAST, Conn, wait_until
+from tests.webhook_receiver import Receiver
+
+T0 = datetime(2026, 1, 5, 8, 30, tzinfo=timezone.utc)
+
+
+def record(n: int, title: str = "Inspect pump", status: str = "OPEN", raw: dict | None = None) -> Record:
+    values = {"remoteId": f"wo-{n:05d}", "title": title, "status": status,
+              "createdAt": T0 + timedelta(minutes=n), "updatedAt": T0 + timedelta(hours=n), "deletedAt": None}
+    return Record("WorkOrder", f"wo-{n:05d}", values, raw if raw is not None else {"id": n, "tags": ["a", {"b": 1.5}]})
+
+
+@pytest.fixture
+def connection_id(gateway: Gateway, upkeep_sandbox: ServerThread) -> str:
+    """A connection on each backend whose replica the test writes itself (no scheduler runs)."""
+    return data(gateway.connect(gateway.new_org(), upkeep_sandbox.url))["createConnection"]["connection"]["id"]
+
+
+def upsert(gateway: Gateway, connection_id: str, records: list[Record], run_id: str = "run-1") -> list[str]:
+    with gateway.services.store.write() as session:
+        return [r.remote_id for r in replica.upsert(session, connection_id, records, run_id, "status")]
+
+
+def rows(gateway: Gateway, connection_id: str) -> dict[str, ReplicaRecord]:
+    with gateway.services.store.read() as session:
+        found = session.exec(select(ReplicaRecord).where(ReplicaRecord.connection_id == connection_id))
+        return {row.remote_id: row for row in found}
+
+
+def test_only_new_and_changed_records_are_reported(gateway, connection_id):
+    page = [record(n) for n in range(5)]
+    assert upsert(gateway, connection_id, page) == [r.remote_id for r in page]
+    assert upsert(gateway, connection_id, page) == []  # an unchanged page is no change
+    assert upsert(gateway, connection_id, [record(0), record(1, title="Replace seal"), record(2)]) == ["wo-00001"]
+    assert upsert(gateway, connection_id, [record(3, raw={"id": 3, "tags": ["a", {"b": 2}]})]) == ["wo-00003"]
+    assert upsert(gateway, connection_id, [record(4, raw={"id": 4, "tags": ["a", {"b": 1.5}]}), record(9)]) == ["wo-00009"]
+    assert upsert(gateway, connection_id, [record(5), record(5, title="Second copy")]) == ["wo-00005"]
+    assert rows(gateway, connection_id)["wo-00005"].values["title"] == "Second copy"  # the last copy in a page wins
+
+
+def test_every_column_is_written_and_a_deleted_record_comes_back(gateway, connection_id):
+    upsert(gateway, connection_id, [record(1), record(2)], "run-1")
+    first = rows(gateway, connection_id)
+    with gateway.services.store.write() as session:
+        replica.mark_gone(session, connection_id, "WorkOrder", ["wo-00002"])
+    assert rows(gateway, connection_id)["wo-00002"].deleted_at is not None
+    assert upsert(gateway, connection_id, [record(1), record(2)], "run-2") == ["wo-00002"]  # same values, back from deleted
+    assert upsert(gateway, connection_id, [record(2, status="DONE")], "run-3") == ["wo-00002"]
+    after = rows(gateway, connection_id)
+    unchanged, back = after["wo-00001"], after["wo-00002"]
+    assert unchanged.last_seen_run == "run-2" and unchanged.synced_at > first["wo-00001"].synced_at
+    assert unchanged.values == first["wo-00001"].values and unchanged.status == "OPEN"
+    assert back.deleted_at is None and back.last_seen_run == "run-3" and back.status == "DONE"
+    assert replica.decode(back.values)["status"] == "DONE" and "deletedAt" not in back.values
+    assert (back.remote_created_at, back.remote_updated_at) == (T0 + timedelta(minutes=2), T0 + timedelta(hours=2))
+    assert back.remote_data == {"id": 2, "tags": ["a", {"b": 1.5}]}
+    with gateway.services.store.read() as session:
+        assert [r.values["status"] for r in replica.get_many(session, connection_id, "WorkOrder", ["wo-00002"])] == ["DONE"]
+
+
+def test_pages_larger_than_one_statement(gateway, connection_id):
+    page = [record(n) for n in range(1_203)]
+    assert len(upsert(gateway, connection_id, page)) == 1_203
+    page[1_100] = record(1_100, title="Changed in the third chunk")
+    assert upsert(gateway, connection_id, page, "run-2") == ["wo-01100"]
+    assert {row.last_seen_run for row in rows(gateway, connection_id).values()} == {"run-2"}
+
+
+def test_sqlite_without_returning_detects_the_same(sqlite_gateway, upkeep_sandbox):
+    """SQLite before 3.35 has no RETURNING; the per-row fallback must agree with the bulk path."""
+    connection_id = data(sqlite_gateway.connect(sqlite_gateway.new_org(), upkeep_sandbox.url))["createConnection"]["connection"]["id"]
+    engine = make_engine(sqlite_gateway.services.settings.database_url)
+    engine.dialect.insert_returning = False  # what SQLAlchemy sets on an SQLite older than 3.35
+    old_sqlite = Store(engine)
+    try:
+        def write(records: list[Record]) -> list[str]:
+            with old_sqlite.write() as session:
+                return [r.remote_id for r in replica.upsert(session, connection_id, records, "run-1", "status")]
+
+        assert write([record(1), record(2)]) == ["wo-00001", "wo-00002"]
+        assert write([record(1), record(2)]) == []
+        assert write([record(1), record(2, title="Changed"), record(3)]) == ["wo-00002", "wo-00003"]
+    finally:
+        old_sqlite.close()
+
+
+# -- through real syncs ----------------------------------------------------------------------------
+
+SYNC = {**FAST, "sync_page_size": 20}  # 620 work orders: 31 pages, past statistics.AFTER_PAGES
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def sync_gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """A gateway with the scheduler on; on PostgreSQL a database of its own, never analyzed before."""
+    tmp = tmp_path_factory.mktemp(f"gw-upsert-{request.param}")
+    if request.param == "sqlite":
+        yield from _start_gateway(tmp, f"sqlite:///{tmp / 'db.sqlite'}", "sqlite", **SYNC)
+        return
+    request.getfixturevalue("postgres_url")  # skips (or fails in CI) without a server
+    with fresh_postgres_database() as url:
+        yield from _start_gateway(tmp, url, "postgresql", **SYNC)
+
+
+def events(conn: Conn, event_type: str) -> list[Event]:
+    with conn.gateway.services.store.read() as session:
+        return list(session.exec(select(Event).where(Event.connection_id == conn.id, Event.type == event_type)))
+
+
+def full_sync(conn: Conn) -> None:
+    done = len(events(conn, "sync.completed"))
+    conn.trigger(full=True)
+    wait_until(lambda: len(events(conn, "sync.completed")) > done)
+
+
+def test_full_resync_reports_exactly_the_changed_record(sync_gateway):
+    receiver = Receiver()
+    with ServerThread(receiver.app()) as hooks, ServerThread(create_upkeep_sandbox()) as sandbox:
+        conn = Conn(sync_gateway, sandbox)
+        create = "mutation($u: String!) { createWebhookEndpoint(url: $u, events: [\"record.changed\"]) { secret } }"
+        data(sync_gateway.gql(conn.admin, create, {"u": f"{hooks.url}/hook"}))
+        try:
+            wait_until(lambda: events(conn, "sync.completed"))
+            full_sync(conn)  # every page read again, nothing changed upstream
+            assert events(conn, "record.changed") == []
+            touched = sandbox.app.state.data.records("work-orders")[437]["id"]  # on the 22nd page of 20
+            sandbox.app.state.data.touch("work-orders", [touched])
+            full_sync(conn)
+            changed = events(conn, "record.changed")
+            assert [(e.data["entity"], e.data["remoteId"], e.data["change"]) for e in changed] == [("WorkOrder", touched, "upserted")]
+            delivered = wait_until(lambda: receiver.events("record.changed"), timeout=10)
+            assert [r.json["data"]["remoteId"] for r in delivered] == [touched]
+        finally:
+            conn.close()
+
+
+def test_a_large_sync_gives_postgresql_statistics(sync_gateway, upkeep_sandbox):
+    if sync_gateway.backend != "postgresql":
+        assert statistics.refresh_if_stale(sync_gateway.services.store.engine) is False
+        return
+    conn = Conn(sync_gateway, upkeep_sandbox)
+    try:
+        wait_until(lambda: events(conn, "sync.completed"))
+        with sync_gateway.services.store.engine.connect() as db:
+            analyzed, estimate = db.execute(text(
+                "SELECT s.last_analyze, c.reltuples FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
+                " WHERE s.relname = 'replica_record'"
+            )).one()
+        assert analyzed is not None and estimate >= 20 * statistics.AFTER_PAGES  # analyzed by the sync, not autovacuum
+    finally:
+        conn.close()
