@@ -46,11 +46,14 @@ def bearer(header: str | None) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def resolve(store: Store, token: str) -> Principal:
-    """The principal a bearer token stands for (blocking; run off the loop).
+def resolve_caller(store: Store, token: str) -> tuple[Principal, Connection | None]:
+    """The principal a bearer token stands for and, for a connection token, its connection row.
 
-    The lookup is by the SHA-256 of the token, so timing reveals nothing about
-    a stored token; the final comparison is constant-time all the same.
+    One query per request, read fresh every time: a revoked token or a
+    disconnected connection is refused on the very next request. The lookup is
+    by the SHA-256 of the token, so timing reveals nothing about a stored
+    token; the final comparison is constant-time all the same. Blocking: run
+    off the loop.
     """
     digest = hash_secret(token)
     with store.read() as session:
@@ -59,7 +62,7 @@ def resolve(store: Store, token: str) -> Principal:
                 select(AdminKey).where(AdminKey.key_hash == digest, AdminKey.revoked_at.is_(None))  # type: ignore[union-attr]
             ).first()
             if key and hmac.compare_digest(key.key_hash, digest):
-                return Principal(key.organization_id)
+                return Principal(key.organization_id), None
         elif token.startswith(TOKEN_PREFIX):
             row = session.exec(
                 select(ConnectionToken, Connection)
@@ -71,5 +74,5 @@ def resolve(store: Store, token: str) -> Principal:
                 )
             ).first()
             if row and hmac.compare_digest(row[0].token_hash, digest):
-                return Principal(row[1].organization_id, row[1].id)
+                return Principal(row[1].organization_id, row[1].id), row[1]
     raise Unauthenticated("the bearer token is not valid")

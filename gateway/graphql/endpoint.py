@@ -26,7 +26,9 @@ from ..requestid import current_request_id
 from ..services import Services
 from .admin import admin_schema
 from .context import RequestContext
+from .documents import DocumentCache
 from .errors import RequestError, format_error
+from .execution import execute
 from .http import HttpError, GraphQLRequest, is_request_error, read_request, respond, response_media_type, result_body
 from .ide import render_ide
 from .limits import Limits
@@ -50,6 +52,7 @@ class GraphQLEndpoint:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.persisted = PersistedQueries(services.settings.apq_cache_size)
+        self.documents = DocumentCache()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
@@ -73,15 +76,16 @@ class GraphQLEndpoint:
         params = await read_request(request)
         request_id = current_request_id.get()
         try:
-            persisted, allowed = self.prepare(request.method, params, context, schema)
+            persisted, document = self.prepare(request.method, params, context, schema)
         except RequestError as exc:
             return respond({"errors": [format_error(e, request_id) for e in exc.errors]}, media)
-        result = await schema.execute(
-            persisted.query,
-            variable_values=params.variables,
-            context_value=context,
+        result = await execute(
+            schema,
+            document,
+            persisted.query,  # type: ignore[arg-type] - prepare refuses a request without one
+            variables=params.variables,
+            context=context,
             operation_name=params.operation_name,
-            allowed_operation_types=allowed,
             operation_extensions=params.extensions,
         )
         if not is_request_error(result):
@@ -90,8 +94,8 @@ class GraphQLEndpoint:
 
     def prepare(
         self, method: str, params: GraphQLRequest, context: RequestContext, schema: strawberry.Schema
-    ) -> tuple[Persisted, set[OperationType]]:
-        """The query to run and the operation types allowed; RequestError or HttpError otherwise."""
+    ) -> tuple[Persisted, DocumentNode]:
+        """The query to run and its vetted document; RequestError or HttpError otherwise."""
         try:
             persisted = self.persisted.resolve(context.principal.organization_id, params.query, params.extensions)
         except PlantgateError as exc:  # APQ: unknown hash, hash mismatch
@@ -99,13 +103,13 @@ class GraphQLEndpoint:
         if persisted.query is None:
             raise HttpError(400, "no GraphQL query in the request: send 'query'")
         limits = Limits.for_caller(self.services.settings, context.principal.is_admin)
-        document = limits.vet(schema._schema, persisted.query, params.variables)
+        document = limits.vet(schema._schema, persisted.query, params.variables, self.documents)
         operation = _operation(document, params.operation_name)
         if operation.operation.value == OperationType.SUBSCRIPTION.value:
             raise RequestError([GraphQLError("subscriptions are served over WebSocket (graphql-transport-ws) on this path")])
         if method == "GET" and operation.operation.value != OperationType.QUERY.value:
             raise HttpError(405, "only queries may be sent with GET: send mutations with POST", {"Allow": "POST"})
-        return persisted, {OperationType.QUERY, OperationType.MUTATION}
+        return persisted, document
 
     async def resolve(self, request: Request) -> tuple[RequestContext, strawberry.Schema]:
         token = auth.bearer(request.headers.get("authorization"))
@@ -116,14 +120,11 @@ class GraphQLEndpoint:
     async def for_token(self, token: str, request: Any) -> tuple[RequestContext, strawberry.Schema]:
         """The caller's context and schema: admin, or the token's connection."""
         services = self.services
-        principal = await services.store.run(auth.resolve, services.store, token)
+        principal, connection = await services.store.run(auth.resolve_caller, services.store, token)
         await services.limiter.hit(principal, token)
         context = RequestContext(request=request, services=services, principal=principal)
-        if principal.is_admin:
+        if connection is None:  # an admin key
             return context, admin_schema
-        connection = await services.store.run(
-            services.connections.get, principal.organization_id, principal.connection_id
-        )
         connector = await services.pool.get(connection)
         context.source = ConnectionSource(
             connection, connector, services.store, services.health, services.bus, services.settings.max_page_size

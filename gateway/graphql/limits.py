@@ -31,17 +31,22 @@ from graphql import (
     VariableNode,
     get_named_type,
     parse,
+    specified_rules,
     validate,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.schema.schema import validate_document
 
 from schema.builder import DEFAULT_PAGE_SIZE
 from schema.errors import BadUserInput
 
 from ..settings import Settings
+from .documents import DocumentCache
 from .errors import RequestError
+
+STANDARD_RULES = tuple(specified_rules)  # what Strawberry validates with by default (it adds its own two)
 
 
 @dataclass(frozen=True)
@@ -66,10 +71,28 @@ class Limits:
             introspection=is_admin or settings.introspection_for_connections,
         )
 
-    def vet(self, schema: GraphQLSchema, query: str, variables: dict[str, Any] | None) -> DocumentNode:
-        """The parsed document, or RequestError if it does not parse, validate or fit the limits."""
-        document = self.parse(query)
-        errors = self.check(schema, document, variables)
+    def vet(
+        self,
+        schema: GraphQLSchema,
+        query: str,
+        variables: dict[str, Any] | None,
+        documents: DocumentCache | None = None,
+    ) -> DocumentNode:
+        """The parsed document, or RequestError if it does not parse, validate or fit the limits.
+
+        With `documents`, a query already vetted against this schema and these
+        limits skips parsing and validation; the complexity budget, which
+        depends on the variables, is checked on every request.
+        """
+        document = documents.get(schema, self, query) if documents is not None else None
+        if document is None:
+            document = self.parse(query)
+            errors = self.validate(schema, document)
+            if errors:
+                raise RequestError(errors)
+            if documents is not None:
+                documents.put(schema, self, query, document)
+        errors = _Complexity(schema, document, variables or {}, self).errors()
         if errors:
             raise RequestError(errors)
         return document
@@ -83,17 +106,18 @@ class Limits:
                 error = _violation(f"The document has more than {self.max_tokens} tokens", "maxTokens", self.max_tokens)
             raise RequestError([error]) from None
 
-    def check(self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any] | None) -> list[GraphQLError]:
-        """Validation errors, then limit violations (the limit walks assume a valid document)."""
-        errors = validate(schema, document)
+    def validate(self, schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
+        """Every rule Strawberry's own execution would apply, then the depth, alias and introspection limits.
+
+        What passes here needs no second validation before it runs (see execution.py).
+        """
+        errors = validate_document(schema, document, STANDARD_RULES)
         if errors:
             return errors
         for limit, maximum, rule in self._rules():
             for error in validate(schema, document, [rule])[:1]:  # one message per limit is enough
                 errors.append(_violation(error.message, limit, maximum, error.nodes))
-        if errors:
-            return errors
-        return _Complexity(schema, document, variables or {}, self).errors()
+        return errors
 
     def _rules(self) -> list[tuple[str, int | bool, type[ValidationRule]]]:
         rules: list[tuple[str, int | bool, type[ValidationRule]]] = [
