@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import threading
 
+import anyio
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 from sqlmodel import select
 
 from gateway.secrets import KEY_FILE, CredentialVault, load_or_create_key
 from gateway.services import Services
 from gateway.settings import Settings
-from gateway.store.engine import make_engine, migrate
+from gateway.store.engine import WORKER_THREADS, Store, make_engine, migrate
 from gateway.store.tables import Connection, ConnectionToken
 from tests.helpers import data
 
@@ -77,3 +79,28 @@ def test_default_database_is_a_sqlite_file_in_the_data_dir(tmp_path):
         assert (tmp_path / "data" / KEY_FILE).exists()
     finally:
         services.store.close()
+
+
+async def test_busy_sqlite_store_keeps_its_connections_open(tmp_path):
+    """Every worker thread busy at once, twice: the second round opens no new connection."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'busy.db'}")
+    opened: list[int] = []
+    event.listen(engine, "connect", lambda *_: opened.append(1))
+    store = Store(engine)
+    arrived = threading.Barrier(WORKER_THREADS, timeout=10)
+
+    def hold(_: object) -> None:
+        with store.read() as session:
+            session.exec(text("select 1"))
+            arrived.wait()  # all threads hold a connection at the same time
+
+    async def busy_round() -> None:
+        async with anyio.create_task_group() as group:
+            for _ in range(WORKER_THREADS):
+                group.start_soon(store.run, hold, None)
+
+    await busy_round()
+    assert len(opened) == WORKER_THREADS
+    await busy_round()
+    assert len(opened) == WORKER_THREADS  # all reused from the pool
+    store.close()

@@ -16,6 +16,7 @@ from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
+WORKER_THREADS = 20  # blocking store calls in flight at once (Store.run)
 
 # SQLite takes its write lock at BEGIN IMMEDIATE, so concurrent writers queue on
 # the busy timeout instead of failing when a read-then-write transaction upgrades.
@@ -36,9 +37,13 @@ def make_engine(url: str) -> Engine:
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     database = make_url(url).database
+    pool: dict[str, Any] = {}
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # One pooled connection per worker thread: SQLite connections are cheap to keep and
+        # costly to open (WAL and pragmas), and overflow ones would be closed at every check-in.
+        pool = {"pool_size": WORKER_THREADS, "max_overflow": 5}
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -70,7 +75,7 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._limiter = anyio.CapacityLimiter(20)
+        self._limiter = anyio.CapacityLimiter(WORKER_THREADS)
 
     @property
     def dialect(self) -> str:
