@@ -1,8 +1,9 @@
 """Declarative mapping of remote records to the unified model.
 
 A connector states, per entity, where each unified field comes from: a dotted
-path, or a small spec object (`Enum`, `Date`, `Number`, `Join`, `Compute`). The
-mapper keeps the raw record as `remoteData` and the raw enum value as `<field>Raw`.
+path, or a small spec object (`Enum`, `Date`, `Number`, `Join`, `Each`, `Product`,
+`SumOfProducts`, `Compute`). The mapper keeps the raw record as `remoteData` and
+the raw enum value as `<field>Raw`.
 """
 
 from __future__ import annotations
@@ -100,11 +101,56 @@ class Date(Spec):
 
 @dataclass(frozen=True)
 class Number(Spec):
+    """A float; a missing or empty value gives `default` (for quantities that mean 0 when absent)."""
+
     path: str
+    default: float | None = None
 
     def extract(self, raw: Any) -> Any:
         value = dig(raw, self.path)
-        return None if value in (None, "") else float(value)
+        if value in (None, ""):
+            return None if self.default is None else float(self.default)
+        return float(value)
+
+
+def _product(raw: Any, a: str, b: str) -> Any:
+    """The two values multiplied as they come (no float conversion), or None if one is missing."""
+    x, y = dig(raw, a), dig(raw, b)
+    return None if x in (None, "") or y in (None, "") else x * y
+
+
+@dataclass(frozen=True)
+class Product(Spec):
+    """A line amount: two values multiplied and rounded (quantity × unit price).
+
+    The raw values are multiplied as they are, so the result's type (and thus
+    the stored JSON text) is whatever the vendor's numbers give.
+    """
+
+    a: str
+    b: str
+    places: int = 2
+
+    def extract(self, raw: Any) -> Any:
+        value = _product(raw, self.a, self.b)
+        return None if value is None else round(value, self.places)
+
+
+@dataclass(frozen=True)
+class SumOfProducts(Spec):
+    """An order total: the sum of `a × b` over a list of embedded lines, rounded once at the end.
+
+    Lines missing either value count for nothing; no lines give 0.
+    """
+
+    path: str
+    a: str
+    b: str
+    places: int = 2
+
+    def extract(self, raw: Any) -> Any:
+        products = (_product(item, self.a, self.b) for item in dig(raw, self.path) or [])
+        return round(sum(p for p in products if p is not None), self.places)
 
 
 @dataclass(frozen=True)
@@ -121,14 +167,21 @@ class Join(Spec):
 
 @dataclass(frozen=True)
 class Each(Spec):
-    """A list of embedded objects, each mapped by its own field specs."""
+    """A list of embedded objects, each mapped by its own field specs.
+
+    With `number`, each item also gets its 1-based position under that name, as
+    its first key (for vendors whose lines carry no line number of their own).
+    """
 
     path: str
     fields: Mapping[str, Any]
+    number: str | None = None
 
     def extract(self, raw: Any) -> Any:
         items = dig(raw, self.path) or []
-        return [_map_values(item, self.fields) for item in items]
+        if self.number is None:
+            return [_map_values(item, self.fields) for item in items]
+        return [{self.number: n, **_map_values(item, self.fields)} for n, item in enumerate(items, start=1)]
 
 
 def as_spec(spec: Any) -> Spec:

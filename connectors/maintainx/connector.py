@@ -25,7 +25,7 @@ from schema.record import Record
 from ..base import ListQuery
 from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
 from ..http import default_error_message
-from ..mapping import Compute, Date, EntityMap, Enum, Join, Number
+from ..mapping import Compute, Date, Each, EntityMap, Enum, Join, Number, Product, SumOfProducts
 from ..rest import CursorPaging, RestConnector, Stream
 from ..writes import Lines, To, WriteMap
 
@@ -234,24 +234,16 @@ PURCHASE_ORDERS = EntityMap(
         ),
         "expectedDate": Date("dueDate"),
         "currency": "currency",
-        "totalAmount": Compute(
-            lambda r: round(sum(i["quantity"] * i["unitCost"] for i in r.get("items") or []), 2)
-        ),
+        "totalAmount": SumOfProducts("items", "quantity", "unitCost"),
         "shipTo": "shipToLocationId",
-        "lines": Compute(
-            lambda r: [
-                {
-                    "lineNumber": n,
-                    "part": item.get("partId"),
-                    "description": item.get("name"),
-                    "quantity": float(item["quantity"]),
-                    "unitPrice": float(item["unitCost"]),
-                    "amount": round(item["quantity"] * item["unitCost"], 2),
-                    "receivedQuantity": float(item.get("quantityReceived") or 0),
-                }
-                for n, item in enumerate(r.get("items") or [], start=1)
-            ]
-        ),
+        "lines": Each("items", number="lineNumber", fields={
+            "part": "partId",
+            "description": "name",
+            "quantity": Number("quantity"),
+            "unitPrice": Number("unitCost"),
+            "amount": Product("quantity", "unitCost"),
+            "receivedQuantity": Number("quantityReceived", default=0.0),
+        }),
     },
     **_stamps(),
 )

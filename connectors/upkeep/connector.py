@@ -15,7 +15,7 @@ from schema.errors import NotFound, SystemAuthFailed, SystemRejected
 from schema.record import Record
 
 from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
-from ..mapping import Compute, Date, EntityMap, Enum, Join, Number
+from ..mapping import Compute, Date, Each, EntityMap, Enum, Join, Number, Product, SumOfProducts
 from ..rest import OffsetPaging, RestConnector, Stream, record_path
 from ..writes import Lines, WriteMap, date_writer
 
@@ -203,23 +203,15 @@ PURCHASE_ORDERS = EntityMap(
         "orderDate": Date("createdAt"),
         "expectedDate": Date("dueDate"),
         "currency": "currency",
-        "totalAmount": Compute(
-            lambda r: round(sum(l["quantity"] * l["price"] for l in r.get("partsOrdered") or []), 2)
-        ),
+        "totalAmount": SumOfProducts("partsOrdered", "quantity", "price"),
         "shipTo": "shipToLocation",
-        "lines": Compute(
-            lambda r: [
-                {
-                    "lineNumber": n,
-                    "part": line.get("part"),
-                    "quantity": float(line["quantity"]),
-                    "unitPrice": float(line["price"]),
-                    "amount": round(line["quantity"] * line["price"], 2),
-                    "receivedQuantity": float(line.get("quantityReceived") or 0),
-                }
-                for n, line in enumerate(r.get("partsOrdered") or [], start=1)
-            ]
-        ),
+        "lines": Each("partsOrdered", number="lineNumber", fields={
+            "part": "part",
+            "quantity": Number("quantity"),
+            "unitPrice": Number("price"),
+            "amount": Product("quantity", "price"),
+            "receivedQuantity": Number("quantityReceived", default=0.0),
+        }),
     },
     **_stamps(),
 )
