@@ -1,8 +1,12 @@
-"""The seeded tables a sandbox serves: generated once, copied on read, changed only on request."""
+"""The seeded tables a sandbox serves: generated once, copied on read, changed only on request.
+
+Also the generation steps the UpKeep and MaintainX seeds share (`SeededGenerator`).
+"""
 
 from __future__ import annotations
 
 import copy
+import random
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -122,3 +126,97 @@ class SeededDataset:
             gone = [index.pop(i) for i in ids]
             tables[resource][:] = [r for r in tables[resource] if r["id"] in index]
             return gone
+
+
+class SeededGenerator:
+    """What the UpKeep and MaintainX seed generators share: one Random, the order
+    of the reference tables, and the draws that decide how records relate.
+
+    Every draw comes from `self.rng` in a fixed order, so a seed always gives the
+    same bytes; helpers here draw exactly what the vendor code drew before them.
+    Stamps are epoch milliseconds, written as ISO 8601 (`iso`).
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+
+    def users(self) -> list[Record]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def teams(self, users: list[Record]) -> list[Record]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def locations(self) -> list[Record]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def vendors(self) -> list[Record]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def assets(self, locations: list[Record]) -> list[Record]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def parts(self, locations: list[Record], vendors: list[Record]) -> list[Record]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def reference_tables(self) -> dict[str, list[Record]]:
+        """Users, teams, locations, vendors, assets and parts, each built after what it refers to."""
+        tables: dict[str, list[Record]] = {}
+        tables["users"] = self.users()
+        tables["teams"] = self.teams(tables["users"])
+        tables["locations"] = self.locations()
+        tables["vendors"] = self.vendors()
+        tables["assets"] = self.assets(tables["locations"])
+        tables["parts"] = self.parts(tables["locations"], tables["vendors"])
+        return tables
+
+    def weighted(self, pairs: tuple[tuple[Any, int], ...]) -> Any:
+        """One value of `(value, weight)` pairs, drawn by weight."""
+        values = [v for v, _ in pairs]
+        weights = [w for _, w in pairs]
+        return self.rng.choices(values, weights=weights)[0]
+
+    @staticmethod
+    def stamped(record: Record, created: int, updated: int) -> Record:
+        """Sets `createdAt` and `updatedAt` (never before the creation)."""
+        record["createdAt"] = iso(created)
+        record["updatedAt"] = iso(max(created, updated))
+        return record
+
+    def received(self, quantity: int, fulfilled: bool, partial: bool) -> int:
+        """How much of a purchase-order line has arrived: all, some (not all, at least one), or none."""
+        if fulfilled:
+            return quantity
+        if partial:
+            return self.rng.randint(1, quantity - 1)
+        return 0
+
+    def claim_work_order(
+        self, work_orders: list[tuple[int, Record]], claimed: set[Any], created: int, within: int
+    ) -> Record | None:
+        """The work order an approved request became: one of the `(createdAt, work order)` pairs
+        created within `within` ms after the request and not yet claimed by another; None if none is."""
+        window = [w for at, w in work_orders if w["id"] not in claimed and created <= at <= created + within]
+        if not window:
+            return None
+        work_order = self.rng.choice(window)
+        claimed.add(work_order["id"])
+        return work_order
+
+    def request_subject(
+        self,
+        assets: list[Record],
+        places: list[Record],
+        location_field: str,
+        asset_titles: tuple[str, ...],
+        place_titles: tuple[str, ...],
+    ) -> tuple[Any, Any, str]:
+        """What a request that became no work order is about: `(asset id, location id, title)`.
+
+        An asset four times in five (its location is `location_field`), else a place;
+        titles are templates with `{a}` for the asset's name or `{l}` for the place's.
+        """
+        if self.rng.random() < 0.8:
+            asset = self.rng.choice(assets)
+            return asset["id"], asset[location_field], self.rng.choice(asset_titles).format(a=asset["name"])
+        place = self.rng.choice(places)
+        return None, place["id"], self.rng.choice(place_titles).format(l=place["name"])

@@ -12,11 +12,9 @@ database's would; lists are served in id order. Everything comes from one
 
 from __future__ import annotations
 
-import random
 from datetime import datetime, timezone
-from typing import Any
 
-from connectors.sandbox_data import EPOCH, Record, SeededDataset, iso, now_ms, parse_ms
+from connectors.sandbox_data import EPOCH, Record, SeededDataset, SeededGenerator, iso, now_ms, parse_ms
 
 
 RESOURCES = (
@@ -238,11 +236,8 @@ REQUEST_LOCATION_TITLES = ("Light out in {l}", "Water on the floor in {l}", "Doo
 REQUEST_STATUSES = (("APPROVED", 45), ("PENDING", 35), ("DECLINED", 20))
 
 
-class _Generator:
+class _Generator(SeededGenerator):
     """Builds all tables in a fixed order from one Random."""
-
-    def __init__(self, seed: int) -> None:
-        self.rng = random.Random(seed)
 
     # helpers
 
@@ -259,21 +254,10 @@ class _Generator:
         """Sorted creation stamps, so ids handed out in order grow with createdAt."""
         return sorted(self.rng.randint(start, end) for _ in range(count))
 
-    def weighted(self, pairs: tuple[tuple[Any, int], ...]) -> Any:
-        values = [v for v, _ in pairs]
-        weights = [w for _, w in pairs]
-        return self.rng.choices(values, weights=weights)[0]
-
     def updated(self, created: int, unchanged: float = 0.3) -> int:
         if self.rng.random() < unchanged:
             return created
         return self.rng.randint(created, WINDOW_END)
-
-    @staticmethod
-    def stamped(record: Record, created: int, updated: int) -> Record:
-        record["createdAt"] = iso(created)
-        record["updatedAt"] = iso(max(created, updated))
-        return record
 
     def numbered(self, resource: str, start: int, end: int) -> list[tuple[int, int]]:
         """(id, createdAt) pairs for a whole table."""
@@ -283,13 +267,7 @@ class _Generator:
     # tables
 
     def run(self) -> dict[str, list[Record]]:
-        tables: dict[str, list[Record]] = {}
-        tables["users"] = self.users()
-        tables["teams"] = self.teams(tables["users"])
-        tables["locations"] = self.locations()
-        tables["vendors"] = self.vendors()
-        tables["assets"] = self.assets(tables["locations"])
-        tables["parts"] = self.parts(tables["locations"], tables["vendors"])
+        tables = self.reference_tables()
         tables["purchaseorders"] = self.purchase_orders(tables)
         tables["workorders"] = self.work_orders(tables)
         tables["workrequests"] = self.work_requests(tables)
@@ -457,11 +435,7 @@ class _Generator:
             items = []
             for part in bought:
                 quantity = self.rng.randint(2 if status == "PARTIALLY_FULFILLED" else 1, 40)
-                received = 0
-                if status == "FULFILLED":
-                    received = quantity
-                elif status == "PARTIALLY_FULFILLED":
-                    received = self.rng.randint(1, quantity - 1)
+                received = self.received(quantity, status == "FULFILLED", status == "PARTIALLY_FULFILLED")
                 items.append({
                     "partId": part["id"],
                     "name": part["name"],
@@ -549,10 +523,8 @@ class _Generator:
             requester = self.rng.choice(requesters) if self.rng.random() < 0.75 else self.rng.choice(users)
             work_order = None
             if status == "APPROVED":
-                window = [w for at, w in work_orders if w["id"] not in linked and created <= at <= created + 10 * DAY]
-                if window:
-                    work_order = self.rng.choice(window)
-                    linked.add(work_order["id"])
+                work_order = self.claim_work_order(work_orders, linked, created, 10 * DAY)
+                if work_order is not None:
                     work_order["requesterId"] = requester
                 else:
                     status = "PENDING"
@@ -561,14 +533,9 @@ class _Generator:
                 title, priority = work_order["title"], work_order["priority"]
                 decided = parse_ms(work_order["createdAt"])
             else:
-                if self.rng.random() < 0.8:
-                    asset = self.rng.choice(assets)
-                    asset_id, location_id = asset["id"], asset["locationId"]
-                    title = self.rng.choice(REQUEST_TITLES).format(a=asset["name"])
-                else:
-                    place = self.rng.choice(places)
-                    asset_id, location_id = None, place["id"]
-                    title = self.rng.choice(REQUEST_LOCATION_TITLES).format(l=place["name"])
+                asset_id, location_id, title = self.request_subject(
+                    assets, places, "locationId", REQUEST_TITLES, REQUEST_LOCATION_TITLES
+                )
                 priority = self.weighted(PRIORITIES)
                 decided = created + self.rng.randint(HOUR, 4 * DAY) if status == "DECLINED" else created
             record = {

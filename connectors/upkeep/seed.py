@@ -9,11 +9,9 @@ from one `random.Random(seed)`, so a seed always gives the same bytes.
 
 from __future__ import annotations
 
-import random
 from datetime import datetime, timezone
-from typing import Any
 
-from connectors.sandbox_data import EPOCH, Record, SeededDataset, iso, now_ms, parse_ms
+from connectors.sandbox_data import EPOCH, Record, SeededDataset, SeededGenerator, iso, now_ms, parse_ms
 
 
 RESOURCES = (
@@ -217,11 +215,11 @@ def customize(tables: dict[str, list[Record]]) -> None:
         asset["customFields"] = {"warrantyUntil": iso(parse_ms(asset["createdAt"]) + 730 * DAY), "ratedPowerKw": 5 + n % 40}
 
 
-class _Generator:
+class _Generator(SeededGenerator):
     """Builds all tables in a fixed order from one Random."""
 
     def __init__(self, seed: int) -> None:
-        self.rng = random.Random(seed)
+        super().__init__(seed)
         self.used_ids: set[str] = set()
 
     # helpers
@@ -232,11 +230,6 @@ class _Generator:
             if value not in self.used_ids:
                 self.used_ids.add(value)
                 return value
-
-    def weighted(self, pairs: tuple[tuple[Any, int], ...]) -> Any:
-        values = [v for v, _ in pairs]
-        weights = [w for _, w in pairs]
-        return self.rng.choices(values, weights=weights)[0]
 
     def moment(self, start: int, end: int) -> int:
         return self.rng.randint(start, max(start, end))
@@ -253,22 +246,10 @@ class _Generator:
             return None
         return min(created + self.rng.randint(min_days, max_days) * DAY, WINDOW_END)
 
-    @staticmethod
-    def dated(record: Record, created: int, updated: int) -> Record:
-        record["createdAt"] = iso(created)
-        record["updatedAt"] = iso(max(created, updated))
-        return record
-
     # tables
 
     def run(self) -> dict[str, list[Record]]:
-        tables: dict[str, list[Record]] = {}
-        tables["users"] = self.users()
-        tables["teams"] = self.teams(tables["users"])
-        tables["locations"] = self.locations()
-        tables["vendors"] = self.vendors()
-        tables["assets"] = self.assets(tables["locations"])
-        tables["parts"] = self.parts(tables["locations"], tables["vendors"])
+        tables = self.reference_tables()
         tables["purchase-orders"] = self.purchase_orders(tables)
         tables["work-orders"] = self.work_orders(tables)
         tables["requests"] = self.requests(tables)
@@ -293,7 +274,7 @@ class _Generator:
                 "lastReading": round(100 + n * 37.5, 1),
                 "frequency": 24 * (1 + n % 7),
             }
-            rows.append(self.dated(record, created, created))
+            rows.append(self.stamped(record, created, created))
         return rows
 
     def users(self) -> list[Record]:
@@ -303,7 +284,7 @@ class _Generator:
         created, updated = self.stamps(WINDOW_START, WINDOW_START + HOUR)
         demo = {"id": self.new_id(), "firstName": "Dana", "lastName": "Reyes", "email": DEMO_EMAIL,
                 "role": "ADMIN", "active": True}
-        rows.append(self.dated(demo, created, updated))
+        rows.append(self.stamped(demo, created, updated))
         roles = ["ADMIN"] * 2 + ["TECHNICIAN"] * 14 + ["REQUESTER"] * 5 + ["VIEW_ONLY"] * 3
         self.rng.shuffle(roles)
         for role in roles:
@@ -316,7 +297,7 @@ class _Generator:
             created, updated = self.stamps(WINDOW_START + HOUR, early if role != "REQUESTER" else late)
             user = {"id": self.new_id(), "firstName": first, "lastName": last, "email": email,
                     "role": role, "active": self.rng.random() < 0.9}
-            rows.append(self.dated(user, created, updated))
+            rows.append(self.stamped(user, created, updated))
         return rows
 
     def teams(self, users: list[Record]) -> list[Record]:
@@ -325,7 +306,7 @@ class _Generator:
         for name in TEAM_NAMES:
             members = self.rng.sample(staff, self.rng.randint(3, 7))
             created, updated = self.stamps(WINDOW_START, WINDOW_START + 30 * DAY)
-            rows.append(self.dated({"id": self.new_id(), "name": name, "users": members}, created, updated))
+            rows.append(self.stamped({"id": self.new_id(), "name": name, "users": members}, created, updated))
         return rows
 
     def locations(self) -> list[Record]:
@@ -337,7 +318,7 @@ class _Generator:
             created, updated = self.stamps(floor, floor + 10 * DAY)
             record = {"id": self.new_id(), "name": name, "address": address, "latitude": lat,
                       "longitude": lng, "parentLocation": parent["id"] if parent else None}
-            rows.append(self.dated(record, created, updated))
+            rows.append(self.stamped(record, created, updated))
             return record
 
         buildings: list[Record] = []
@@ -377,7 +358,7 @@ class _Generator:
                 "vendorType": vendor_type,
                 "description": f"{vendor_type} for {self.rng.choice(VENDOR_SCOPES)}",
             }
-            rows.append(self.dated(record, created, updated))
+            rows.append(self.stamped(record, created, updated))
         return rows
 
     def assets(self, locations: list[Record]) -> list[Record]:
@@ -422,7 +403,7 @@ class _Generator:
                 "location": location,
                 "parentAsset": parent["id"] if parent else None,
             }
-            rows.append(self.dated(record, created, updated))
+            rows.append(self.stamped(record, created, updated))
         return rows
 
     def parts(self, locations: list[Record], vendors: list[Record]) -> list[Record]:
@@ -455,7 +436,7 @@ class _Generator:
                 "location": self.rng.choice(storerooms) if self.rng.random() < 0.9 else None,
                 "vendors": self.rng.sample(vendor_ids, self.rng.choice((0, 1, 1, 1, 2, 2, 3))),
             }
-            rows.append(self.dated(record, created, updated))
+            rows.append(self.stamped(record, created, updated))
         return rows
 
     def purchase_orders(self, tables: dict[str, list[Record]]) -> list[Record]:
@@ -475,11 +456,7 @@ class _Generator:
                 quantity = self.rng.randint(1, 50)
                 if status == "partiallyFulfilled":
                     quantity = max(quantity, 2)
-                received = 0
-                if status == "fulfilled":
-                    received = quantity
-                elif status == "partiallyFulfilled":
-                    received = self.rng.randint(1, quantity - 1)
+                received = self.received(quantity, status == "fulfilled", status == "partiallyFulfilled")
                 price = round(part["cost"] * self.rng.uniform(0.9, 1.1), 2)
                 lines.append({"part": part["id"], "quantity": quantity, "price": price,
                               "quantityReceived": received})
@@ -496,7 +473,7 @@ class _Generator:
                 "currency": "USD",
                 "partsOrdered": lines,
             }
-            rows.append(self.dated(record, created, updated))
+            rows.append(self.stamped(record, created, updated))
         return rows
 
     def work_orders(self, tables: dict[str, list[Record]]) -> list[Record]:
@@ -557,7 +534,7 @@ class _Generator:
                 "estimatedTime": estimated,
                 "time": spent,
             }
-            rows.append(self.dated(record, created, updated))
+            rows.append(self.stamped(record, created, updated))
         return rows
 
     def requests(self, tables: dict[str, list[Record]]) -> list[Record]:
@@ -574,11 +551,8 @@ class _Generator:
             requester = self.rng.choice(requesters) if self.rng.random() < 0.7 else self.rng.choice(users)
             work_order = None
             if status == "approved":
-                window = [w for at, w in work_orders
-                          if w["id"] not in linked and created <= at <= created + 14 * DAY]
-                if window:
-                    work_order = self.rng.choice(window)
-                    linked.add(work_order["id"])
+                work_order = self.claim_work_order(work_orders, linked, created, 14 * DAY)
+                if work_order is not None:
                     work_order["requestedByUser"] = requester
                 else:
                     status = "pending"
@@ -588,14 +562,9 @@ class _Generator:
                 title = f"Request: {subject}"
                 decided = parse_ms(work_order["createdAt"])
             else:
-                if self.rng.random() < 0.8:
-                    asset = self.rng.choice(assets)
-                    asset_id, location_id = asset["id"], asset["location"]
-                    title = self.rng.choice(REQUEST_TITLES).format(a=asset["name"])
-                else:
-                    place = self.rng.choice(places)
-                    asset_id, location_id = None, place["id"]
-                    title = self.rng.choice(REQUEST_LOCATION_TITLES).format(l=place["name"])
+                asset_id, location_id, title = self.request_subject(
+                    assets, places, "location", REQUEST_TITLES, REQUEST_LOCATION_TITLES
+                )
                 decided = created + self.rng.randint(HOUR, 5 * DAY) if status == "declined" else created
             updated = self.moment(decided, min(decided + 10 * DAY, WINDOW_END))
             record = {
@@ -609,5 +578,5 @@ class _Generator:
                 "requestedByUser": requester,
                 "workOrder": work_order["id"] if work_order else None,
             }
-            rows.append(self.dated(record, created, updated))
+            rows.append(self.stamped(record, created, updated))
         return rows
