@@ -15,7 +15,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from http import HTTPStatus
 from typing import Any
@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 import httpx
 import uvicorn
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -35,6 +36,7 @@ MALFORMED_BODY = b'{"success": tru'
 
 # Builds the vendor's error body from a status code and a message.
 ErrorBody = Callable[[int, str], dict[str, Any]]
+ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 @dataclass(frozen=True)
@@ -299,6 +301,18 @@ def sandbox_routes(state: SandboxState) -> list[Route]:
         Route("/__sandbox/fault", put_fault, methods=["PUT"]),
         Route("/__sandbox/fault", clear_fault, methods=["DELETE"]),
     ]
+
+
+def http_error_handler(error_body: ErrorBody, not_found: str | None = None) -> ExceptionHandler:
+    """An `HTTPException` handler, so unknown paths and wrong methods answer in the vendor's
+    error shape too: `not_found` for a 404 where the vendor words it its own way, else the status phrase."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        message = not_found if status == 404 and not_found is not None else status_phrase(status)
+        return JSONResponse(error_body(status, message), status_code=status)
+
+    return handle
 
 
 class SandboxApp(Starlette):

@@ -13,6 +13,7 @@ import pytest
 from connectors.maintainx.sandbox import DEMO_API_KEY, ENVELOPES, create_app, encode_cursor
 from connectors.maintainx.seed import COUNTS, DEMO_EMAIL, ORGANIZATION_ID, RESOURCES, WINDOW_END, WINDOW_START, iso, parse_ms
 from connectors.sandboxkit import SandboxControl, ServerThread
+from tests.helpers import set_fault
 
 API = "/v1"
 BEARER = {"Authorization": f"Bearer {DEMO_API_KEY}"}
@@ -289,11 +290,6 @@ def test_seed_shape_ids_dates_and_references(app) -> None:
 
 
 # --- faults -----------------------------------------------------------------
-
-
-def set_fault(client: httpx.Client, **fault) -> None:
-    response = client.put("/__sandbox/fault", json=fault)
-    assert response.status_code == 200, response.text
 
 
 def test_fault_down_is_a_transport_error(authed: httpx.Client) -> None:

@@ -12,6 +12,7 @@ import pytest
 from connectors.sandboxkit import Fault, SandboxControl, SandboxState, ServerThread
 from connectors.upkeep.sandbox import create_app
 from connectors.upkeep.seed import COUNTS, DEMO_EMAIL, RESOURCES, WINDOW_END, WINDOW_START, parse_ms
+from tests.helpers import set_fault
 
 API = "/api/v2"
 GOOD_LOGIN = {"email": DEMO_EMAIL, "password": "upkeep-demo"}
@@ -193,11 +194,6 @@ def test_seed_shape_ids_dates_and_references(app) -> None:
 
 
 # --- faults -----------------------------------------------------------------
-
-
-def set_fault(client: httpx.Client, **fault) -> None:
-    response = client.put("/__sandbox/fault", json=fault)
-    assert response.status_code == 200, response.text
 
 
 def test_fault_down_is_a_transport_error(authed: httpx.Client) -> None:

@@ -73,11 +73,12 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from connectors.maintainx import writes
 from connectors.maintainx.seed import ORGANIZATION_ID, RESOURCES, Dataset, iso, now_ms, parse_ms
-from connectors.sandboxkit import SandboxApp, SandboxSpec, SandboxState, status_phrase
+from connectors.sandbox_rest import dataset_routes, json_or_none, record_routes
+from connectors.sandboxkit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
 
 PREFIX = "/v1"
 DEMO_API_KEY = "mx-demo-4f1c2a9e7b"
@@ -123,6 +124,11 @@ def _error(status: int, message: str) -> JSONResponse:
 
 def _refused(problem: str | None) -> JSONResponse | None:
     return None if problem is None else _error(400, problem)
+
+
+def _listed(resource: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Records in their resource's list envelope (`{"workOrders": [...]}`)."""
+    return {ENVELOPES[resource][0]: records}
 
 
 class _BadRequest(Exception):
@@ -252,12 +258,6 @@ def _routes(data: Dataset, api_keys: dict[str, tuple[int, ...]]) -> list[BaseRou
     def exists(resource: str, record_id: Any) -> bool:
         return type(record_id) is int and data.get(resource, record_id) is not None
 
-    async def write_body(request: Request) -> Any:
-        try:
-            return await request.json()
-        except ValueError:
-            return None
-
     def addressed(request: Request, with_id: bool) -> tuple[str, Any, Response | None]:
         """The resource (and the stored record) a write names, or the refusal."""
         if (refusal := denied(request)) is not None:
@@ -275,7 +275,7 @@ def _routes(data: Dataset, api_keys: dict[str, tuple[int, ...]]) -> list[BaseRou
 
     async def create_record(request: Request) -> Response:
         resource, _, refusal = addressed(request, with_id=False)
-        body = None if refusal else await write_body(request)
+        body = None if refusal else await json_or_none(request)
         refusal = refusal or _refused(writes.problem(resource, body, exists, creating=True))
         if refusal is not None:
             return refusal
@@ -292,7 +292,7 @@ def _routes(data: Dataset, api_keys: dict[str, tuple[int, ...]]) -> list[BaseRou
 
     async def update_record(request: Request) -> Response:
         resource, current, refusal = addressed(request, with_id=True)
-        body = None if refusal else await write_body(request)
+        body = None if refusal else await json_or_none(request)
         refusal = refusal or _refused(writes.problem(resource, body, exists, creating=False))
         if refusal is not None:
             return refusal
@@ -308,42 +308,11 @@ def _routes(data: Dataset, api_keys: dict[str, tuple[int, ...]]) -> list[BaseRou
         data.remove(resource, [current["id"]])
         return Response(status_code=204)
 
-    def change(apply: Any) -> Any:
-        """A control route that applies `apply(resource, ids)` to the dataset."""
-
-        async def handle(request: Request) -> Response:
-            try:
-                body = await request.json()
-                resource, ids = body["resource"], body["ids"]
-                if resource not in ENVELOPES or not isinstance(ids, list):
-                    raise ValueError
-                ids = [int(i) for i in ids]
-            except (ValueError, KeyError, TypeError):
-                return _error(400, f"expected {{'resource': one of {list(ENVELOPES)}, 'ids': [...]}}")
-            try:
-                records = apply(resource, ids)
-            except KeyError as exc:
-                return _error(404, f"Not found: {exc.args[0]}")
-            plural, _ = ENVELOPES[resource]
-            return JSONResponse({plural: records})
-
-        return handle
-
     return [
-        Route("/__sandbox/touch", change(data.touch), methods=["POST"]),
-        Route("/__sandbox/delete", change(data.remove), methods=["POST"]),
-        Route(f"{PREFIX}/{{resource}}", list_records, methods=["GET"]),
-        Route(f"{PREFIX}/{{resource}}", create_record, methods=["POST"]),
-        Route(f"{PREFIX}/{{resource}}/{{id}}", get_record, methods=["GET"]),
-        Route(f"{PREFIX}/{{resource}}/{{id}}", update_record, methods=["PATCH"]),
-        Route(f"{PREFIX}/{{resource}}/{{id}}", delete_record, methods=["DELETE"]),
+        *dataset_routes(data, ENVELOPES, _error, _listed, record_id=int),
+        *record_routes(PREFIX, list_records=list_records, create_record=create_record, get_record=get_record,
+                       update_record=update_record, delete_record=delete_record),
     ]
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    """Unknown paths and wrong methods answer in MaintainX's error shape too."""
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    return _error(status, "Not found" if status == 404 else status_phrase(status))
 
 
 def create_app(
@@ -363,7 +332,7 @@ def create_app(
         _routes(data, keys),
         error_body=error_body,
         state=state,
-        exception_handlers={HTTPException: _http_error},
+        exception_handlers={HTTPException: http_error_handler(error_body, not_found="Not found")},
     )
     app.state.data = data
     return app

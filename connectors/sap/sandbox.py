@@ -59,7 +59,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.sandboxkit import SandboxApp, SandboxSpec, SandboxState, status_phrase
+from connectors.sandboxkit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
 from connectors.sap.filtering import FilterError, Row, parse_filter, parse_key
 from connectors.sap.model import SERVICES, EntitySet, Service, edmx
 from connectors.sap.seed import Dataset
@@ -429,12 +429,6 @@ def _routes(sandbox: _Sandbox) -> list[BaseRoute]:
     ]
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    """Unknown paths and wrong methods answer in SAP's error shape too."""
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    return JSONResponse(error_body(status, status_phrase(status)), status_code=status)
-
-
 def create_app(
     *,
     sap_client: str | None = None,
@@ -449,7 +443,7 @@ def create_app(
         _routes(sandbox),
         error_body=error_body,
         state=state,
-        exception_handlers={HTTPException: _http_error},
+        exception_handlers={HTTPException: http_error_handler(error_body)},
     )
     app.state.data = data
     app.state.sap_client = sap_client

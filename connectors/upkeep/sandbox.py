@@ -41,7 +41,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from connectors.sandbox_data import iso, now_ms
-from connectors.sandboxkit import SandboxApp, SandboxSpec, SandboxState, status_phrase
+from connectors.sandbox_rest import dataset_routes, json_or_none, record_routes
+from connectors.sandboxkit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
 from connectors.upkeep import writes
 from connectors.upkeep.seed import API_USER_ID, DEMO_EMAIL, RESOURCES, STATUS_RESOURCES, Dataset, parse_ms
 
@@ -100,10 +101,7 @@ class _Sessions:
 
 def _routes(data: Dataset, credentials: dict[str, str], sessions: _Sessions) -> list[BaseRoute]:
     async def login(request: Request) -> Response:
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
+        body = await json_or_none(request)
         email = body.get("email") if isinstance(body, dict) else None
         password = body.get("password") if isinstance(body, dict) else None
         if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
@@ -169,17 +167,11 @@ def _routes(data: Dataset, credentials: dict[str, str], sessions: _Sessions) -> 
     def exists(resource: str, record_id: Any) -> bool:
         return isinstance(record_id, str) and data.get(resource, record_id) is not None
 
-    async def write_body(request: Request) -> Any:
-        try:
-            return await request.json()
-        except ValueError:
-            return None
-
     async def create_record(request: Request) -> Response:
         if (refusal := denied(request)) is not None:
             return refusal
         resource = request.path_params["resource"]
-        body = await write_body(request)
+        body = await json_or_none(request)
         error = writes.problem(resource, body, exists, creating=True)
         if error:
             return _error(400, error)
@@ -199,7 +191,7 @@ def _routes(data: Dataset, credentials: dict[str, str], sessions: _Sessions) -> 
         current = data.get(resource, record_id)
         if current is None:
             return _error(404, "Not found")
-        body = await write_body(request)
+        body = await json_or_none(request)
         error = writes.problem(resource, body, exists, creating=False)
         if error:
             return _error(400, error)
@@ -216,42 +208,13 @@ def _routes(data: Dataset, credentials: dict[str, str], sessions: _Sessions) -> 
         data.remove(resource, [record_id])
         return JSONResponse({"success": True, "result": {"id": record_id}})
 
-    def change(apply: Any) -> Any:
-        """A control route that applies `apply(resource, ids)` to the dataset."""
-
-        async def handle(request: Request) -> Response:
-            try:
-                body = await request.json()
-                resource, ids = body["resource"], body["ids"]
-                if resource not in RESOURCES or not isinstance(ids, list):
-                    raise ValueError
-            except (ValueError, KeyError, TypeError):
-                return _error(400, f"expected {{'resource': one of {list(RESOURCES)}, 'ids': [...]}}")
-            try:
-                records = apply(resource, [str(i) for i in ids])
-            except KeyError as exc:
-                return _error(404, f"Not found: {exc.args[0]}")
-            return JSONResponse({"success": True, "results": records})
-
-        return handle
-
     return [
-        Route("/__sandbox/touch", change(data.touch), methods=["POST"]),
-        Route("/__sandbox/delete", change(data.remove), methods=["POST"]),
+        *dataset_routes(data, RESOURCES, _error, lambda resource, records: {"success": True, "results": records}),
         Route(f"{PREFIX}/auth", login, methods=["POST"]),
         Route(f"{PREFIX}/auth", logout, methods=["DELETE"]),
-        Route(f"{PREFIX}/{{resource}}", list_records, methods=["GET"]),
-        Route(f"{PREFIX}/{{resource}}", create_record, methods=["POST"]),
-        Route(f"{PREFIX}/{{resource}}/{{id}}", get_record, methods=["GET"]),
-        Route(f"{PREFIX}/{{resource}}/{{id}}", update_record, methods=["PATCH"]),
-        Route(f"{PREFIX}/{{resource}}/{{id}}", delete_record, methods=["DELETE"]),
+        *record_routes(PREFIX, list_records=list_records, create_record=create_record, get_record=get_record,
+                       update_record=update_record, delete_record=delete_record),
     ]
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    """Unknown paths and wrong methods answer in UpKeep's error shape too."""
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    return _error(status, "Not found" if status == 404 else status_phrase(status))
 
 
 def create_app(
@@ -268,7 +231,7 @@ def create_app(
         _routes(data, creds, sessions),
         error_body=error_body,
         state=state,
-        exception_handlers={HTTPException: _http_error},
+        exception_handlers={HTTPException: http_error_handler(error_body, not_found="Not found")},
     )
     app.state.data = data
     app.state.sessions = sessions
