@@ -6,9 +6,11 @@ Also the generation steps the UpKeep and MaintainX seeds share (`SeededGenerator
 from __future__ import annotations
 
 import copy
+import itertools
 import random
 import threading
 from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
 from typing import Any
 
 Record = dict[str, Any]
@@ -69,6 +71,20 @@ class SeededDataset:
         tables = self._load()
         with self._lock:
             return copy.deepcopy(tables[resource])
+
+    def select(
+        self, resource: str, keep: Callable[[Record], bool], start: int = 0, count: int | None = None
+    ) -> list[Record]:
+        """Up to `count` records from position `start` of those `keep` accepts (copies).
+
+        A list call copies only the page it serves, not the whole table: the
+        sandbox should cost little next to the gateway it stands in front of.
+        """
+        tables = self._load()
+        with self._lock:
+            kept = (record for record in tables[resource] if keep(record))
+            stop = None if count is None else start + count
+            return copy.deepcopy(list(itertools.islice(kept, start, stop)))
 
     def get(self, resource: str, record_id: Any) -> Record | None:
         self._load()

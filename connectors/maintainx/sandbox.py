@@ -226,12 +226,13 @@ def _routes(data: Dataset, api_keys: dict[str, tuple[int, ...]]) -> list[BaseRou
             names = _expand_names(request, resource)
         except _BadRequest as exc:
             return _error(400, str(exc))
-        records = data.records(resource)
-        for field, bound in bounds.items():
-            if bound is not None:
-                records = [r for r in records if parse_ms(r[field]) >= bound]
-        if after is not None:
-            records = [r for r in records if r["id"] > after]
+        bounded = {field: bound for field, bound in bounds.items() if bound is not None}
+
+        def keep(record: dict[str, Any]) -> bool:
+            in_time = all(parse_ms(record[field]) >= bound for field, bound in bounded.items())
+            return in_time and (after is None or record["id"] > after)
+
+        records = data.select(resource, keep, 0, limit + 1)  # one more says whether a next page exists
         page = records[:limit]
         next_cursor = encode_cursor(resource, page[-1]["id"]) if len(records) > limit else None
         plural, _ = ENVELOPES[resource]

@@ -144,16 +144,17 @@ def _routes(data: Dataset, credentials: dict[str, str], sessions: _Sessions) -> 
             return _error(400, "offset must not be negative")
         if limit < 1 or limit > MAX_LIMIT:
             return _error(400, f"limit must be between 1 and {MAX_LIMIT}")
-        records = data.records(resource)
-        if updated_after is not None:
-            records = [r for r in records if parse_ms(r["updatedAt"]) > updated_after]
-        if created_after is not None:
-            records = [r for r in records if parse_ms(r["createdAt"]) > created_after]
-        statuses = request.query_params.get("status")
-        if statuses and resource in STATUS_RESOURCES:
-            wanted = {s.strip() for s in statuses.split(",") if s.strip()}
-            records = [r for r in records if r["status"] in wanted]
-        return JSONResponse({"success": True, "results": records[offset : offset + limit]})
+        statuses = request.query_params.get("status") if resource in STATUS_RESOURCES else None
+        wanted = {s.strip() for s in statuses.split(",") if s.strip()} if statuses else None
+
+        def keep(record: dict[str, Any]) -> bool:
+            return (
+                (updated_after is None or parse_ms(record["updatedAt"]) > updated_after)
+                and (created_after is None or parse_ms(record["createdAt"]) > created_after)
+                and (wanted is None or record["status"] in wanted)
+            )
+
+        return JSONResponse({"success": True, "results": data.select(resource, keep, offset, limit)})
 
     async def get_record(request: Request) -> Response:
         if (refusal := denied(request)) is not None:
