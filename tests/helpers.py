@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 ENTITY_RESOURCES = {
     "workOrders": "work-orders",
     "assets": "assets",
@@ -54,9 +52,3 @@ def page_all(
 def filter_type(field: str) -> str:
     singular = {"maintenanceRequests": "MaintenanceRequest"}.get(field) or field[0].upper() + field[1:-1]
     return f"{singular}Filter"
-
-
-def set_fault(client: httpx.Client, **fault: Any) -> None:
-    """Switches a sandbox fault on through its control route (fails the test if it is refused)."""
-    response = client.put("/__sandbox/fault", json=fault)
-    assert response.status_code == 200, response.text

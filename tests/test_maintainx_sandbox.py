@@ -13,7 +13,6 @@ import pytest
 from connectors.maintainx.sandbox import DEMO_API_KEY, ENVELOPES, create_app, encode_cursor
 from connectors.maintainx.seed import COUNTS, DEMO_EMAIL, ORGANIZATION_ID, RESOURCES, WINDOW_END, WINDOW_START, iso, parse_ms
 from connectors.sandboxkit import SandboxControl, ServerThread
-from tests.helpers import set_fault
 
 API = "/v1"
 BEARER = {"Authorization": f"Bearer {DEMO_API_KEY}"}
@@ -40,6 +39,11 @@ def client(server: ServerThread) -> Iterator[httpx.Client]:
 def authed(server: ServerThread) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=5, headers=BEARER) as http:
         yield http
+
+
+@pytest.fixture(scope="module")
+def control(server: ServerThread) -> SandboxControl:
+    return SandboxControl(server.url)
 
 
 @pytest.fixture(autouse=True)
@@ -292,41 +296,41 @@ def test_seed_shape_ids_dates_and_references(app) -> None:
 # --- faults -----------------------------------------------------------------
 
 
-def test_fault_down_is_a_transport_error(authed: httpx.Client) -> None:
-    set_fault(authed, mode="down")
+def test_fault_down_is_a_transport_error(authed: httpx.Client, control: SandboxControl) -> None:
+    control.fault("down")
     with pytest.raises(httpx.TransportError):
         authed.get(f"{API}/assets")
 
 
-def test_fault_slow_times_the_client_out_but_answers_a_patient_one(authed: httpx.Client) -> None:
-    set_fault(authed, mode="slow", delay=2, count=1)
+def test_fault_slow_times_the_client_out_but_answers_a_patient_one(authed: httpx.Client, control: SandboxControl) -> None:
+    control.fault("slow", delay=2, count=1)
     with pytest.raises(httpx.ReadTimeout):
         authed.get(f"{API}/assets", timeout=0.2)
-    set_fault(authed, mode="slow", delay=0.1, count=1)
+    control.fault("slow", delay=0.1, count=1)
     assert authed.get(f"{API}/assets", params={"limit": 1}).status_code == 200
 
 
-def test_fault_error_rate_limit_and_unauthorized_use_the_vendor_body(authed: httpx.Client) -> None:
-    set_fault(authed, mode="error", status=503)
+def test_fault_error_rate_limit_and_unauthorized_use_the_vendor_body(authed: httpx.Client, control: SandboxControl) -> None:
+    control.fault("error", status=503)
     assert error_message(authed.get(f"{API}/assets"), 503) == "Service Unavailable"
-    set_fault(authed, mode="rate_limit", retry_after=7)
+    control.fault("rate_limit", retry_after=7)
     response = authed.get(f"{API}/assets")
     error_message(response, 429)
     assert response.headers["Retry-After"] == "7"
-    set_fault(authed, mode="unauthorized")
+    control.fault("unauthorized")
     error_message(authed.get(f"{API}/assets"), 401)
 
 
-def test_fault_malformed_is_invalid_json(authed: httpx.Client) -> None:
-    set_fault(authed, mode="malformed")
+def test_fault_malformed_is_invalid_json(authed: httpx.Client, control: SandboxControl) -> None:
+    control.fault("malformed")
     response = authed.get(f"{API}/assets")
     assert response.status_code == 200
     with pytest.raises(json.JSONDecodeError):
         response.json()
 
 
-def test_fault_with_count_clears_itself_and_spares_control_routes(authed: httpx.Client) -> None:
-    set_fault(authed, mode="error", status=500, count=1)
+def test_fault_with_count_clears_itself_and_spares_control_routes(authed: httpx.Client, control: SandboxControl) -> None:
+    control.fault("error", status=500, count=1)
     assert authed.get("/__sandbox/requests").status_code == 200
     assert authed.get(f"{API}/assets", params={"limit": 1}).status_code == 500
     assert authed.get(f"{API}/assets", params={"limit": 1}).status_code == 200

@@ -12,7 +12,6 @@ import pytest
 from connectors.sandboxkit import Fault, SandboxControl, SandboxState, ServerThread
 from connectors.upkeep.sandbox import create_app
 from connectors.upkeep.seed import COUNTS, DEMO_EMAIL, RESOURCES, WINDOW_END, WINDOW_START, parse_ms
-from tests.helpers import set_fault
 
 API = "/api/v2"
 GOOD_LOGIN = {"email": DEMO_EMAIL, "password": "upkeep-demo"}
@@ -44,6 +43,11 @@ def token(client: httpx.Client) -> str:
 def authed(server: ServerThread, token: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=5, headers={"Session-Token": token}) as http:
         yield http
+
+
+@pytest.fixture(scope="module")
+def control(server: ServerThread) -> SandboxControl:
+    return SandboxControl(server.url)
 
 
 @pytest.fixture(autouse=True)
@@ -196,57 +200,57 @@ def test_seed_shape_ids_dates_and_references(app) -> None:
 # --- faults -----------------------------------------------------------------
 
 
-def test_fault_down_is_a_transport_error(authed: httpx.Client) -> None:
-    set_fault(authed, mode="down")
+def test_fault_down_is_a_transport_error(authed: httpx.Client, control: SandboxControl) -> None:
+    control.fault("down")
     with pytest.raises(httpx.TransportError):
         authed.get(f"{API}/assets")
 
 
-def test_fault_slow_times_the_client_out(authed: httpx.Client) -> None:
-    set_fault(authed, mode="slow", delay=2)
+def test_fault_slow_times_the_client_out(authed: httpx.Client, control: SandboxControl) -> None:
+    control.fault("slow", delay=2)
     with pytest.raises(httpx.ReadTimeout):
         authed.get(f"{API}/assets", timeout=0.2)
 
 
-def test_fault_slow_still_answers_a_patient_client(authed: httpx.Client) -> None:
-    set_fault(authed, mode="slow", delay=0.1, count=1)
+def test_fault_slow_still_answers_a_patient_client(authed: httpx.Client, control: SandboxControl) -> None:
+    control.fault("slow", delay=0.1, count=1)
     assert authed.get(f"{API}/assets", params={"limit": 1}).status_code == 200
 
 
-def test_fault_error_uses_vendor_body(authed: httpx.Client) -> None:
-    set_fault(authed, mode="error", status=503)
+def test_fault_error_uses_vendor_body(authed: httpx.Client, control: SandboxControl) -> None:
+    control.fault("error", status=503)
     error_shape(authed.get(f"{API}/assets"), 503)
 
 
-def test_fault_rate_limit_sends_retry_after(authed: httpx.Client) -> None:
-    set_fault(authed, mode="rate_limit", retry_after=7)
+def test_fault_rate_limit_sends_retry_after(authed: httpx.Client, control: SandboxControl) -> None:
+    control.fault("rate_limit", retry_after=7)
     response = authed.get(f"{API}/assets")
     error_shape(response, 429)
     assert response.headers["Retry-After"] == "7"
 
 
-def test_fault_unauthorized_looks_like_an_expired_session(authed: httpx.Client) -> None:
-    set_fault(authed, mode="unauthorized")
+def test_fault_unauthorized_looks_like_an_expired_session(authed: httpx.Client, control: SandboxControl) -> None:
+    control.fault("unauthorized")
     assert error_shape(authed.get(f"{API}/assets"), 401)["message"] == "Invalid session token"
 
 
-def test_fault_malformed_is_invalid_json(authed: httpx.Client) -> None:
-    set_fault(authed, mode="malformed")
+def test_fault_malformed_is_invalid_json(authed: httpx.Client, control: SandboxControl) -> None:
+    control.fault("malformed")
     response = authed.get(f"{API}/assets")
     assert response.status_code == 200
     with pytest.raises(json.JSONDecodeError):
         response.json()
 
 
-def test_fault_with_count_clears_itself(authed: httpx.Client) -> None:
-    set_fault(authed, mode="error", status=500, count=1)
+def test_fault_with_count_clears_itself(authed: httpx.Client, control: SandboxControl) -> None:
+    control.fault("error", status=500, count=1)
     assert authed.get(f"{API}/assets", params={"limit": 1}).status_code == 500
     assert authed.get(f"{API}/assets", params={"limit": 1}).status_code == 200
     assert authed.get("/__sandbox/fault").json()["mode"] == "none"
 
 
-def test_faults_spare_control_routes_and_can_be_cleared(authed: httpx.Client) -> None:
-    set_fault(authed, mode="down")
+def test_faults_spare_control_routes_and_can_be_cleared(authed: httpx.Client, control: SandboxControl) -> None:
+    control.fault("down")
     assert authed.get("/__sandbox/requests").status_code == 200
     assert authed.delete("/__sandbox/fault").status_code == 200
     assert authed.get(f"{API}/assets", params={"limit": 1}).status_code == 200
