@@ -9,8 +9,8 @@ import copy
 import itertools
 import random
 import threading
-from datetime import datetime, timedelta, timezone
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 Record = dict[str, Any]
