@@ -1,9 +1,15 @@
 """The connector contract every system implements.
 
 A connector reads one connection's system: `check` the login, list pages of an
-entity (cursor + modified-since), fetch many records by id, and map remote
+entity (cursor + modified-since), count, fetch many records by id, and map remote
 records to the unified model. Protocol code (REST paging, OData) lives in
 `rest.py` / `odata.py`, so a connector is mostly declarations.
+
+How far a listing can be trusted is declared too: an entity is read
+incrementally only where its capability says `incremental` (the system filters by
+a modified field); its records carry `updatedAt`/`createdAt` only where its
+mapping has them, and a time filter on an entity without that time is refused
+rather than answered with an empty list.
 """
 
 from __future__ import annotations
@@ -13,14 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from schema.errors import UnsupportedOperation
+from schema.errors import BadUserInput, UnsupportedOperation
 from schema.model import CustomField, CustomObject, Extension
 from schema.record import Record
 
 from .catalog import SystemEntry
 from .discovery import FieldCandidate, ObjectCandidate, coerce
 from .http import HttpPolicy
-from .mapping import dig
+from .mapping import EntityMap, dig
 from .writes import WriteMap
 
 
@@ -42,10 +48,15 @@ class ListQuery:
     created_after: datetime | None = None
     statuses: tuple[str, ...] | None = None
     custom: tuple[tuple[CustomField, Any], ...] = ()  # custom field equal to value
+    # Records the system still lists but marks deleted (SAP deletion codes, ...): syncs
+    # want them (the replica marks them deleted); default API lists leave them out.
+    include_deleted: bool = True
 
     def matches(self, record: Record, status_field: str | None) -> bool:
         """The same filters applied locally, for what the system cannot filter."""
         values = record.values
+        if not self.include_deleted and values.get("deletedAt") is not None:
+            return False
         if any(values.get(f.name) != value for f, value in self.custom):
             return False
         if self.updated_after and not _after(values.get("updatedAt"), self.updated_after):
@@ -75,6 +86,12 @@ class Connector(ABC):
 
     entry: ClassVar[SystemEntry]
     max_page_size: ClassVar[int] = 200
+    # What live paging guarantees when records change between pages (README, per system):
+    # "keyset" - pages continue after the last key seen: a deletion or insertion before
+    #            the cursor neither skips nor repeats a record;
+    # "cursor" - the system's own cursor: as stable as the system makes it;
+    # "offset" - positions: a deletion before the cursor can skip a record.
+    live_paging: ClassVar[str] = "offset"
 
     def __init__(self, config: ConnectionConfig, policy: HttpPolicy | None = None) -> None:
         self.config = config
@@ -103,6 +120,37 @@ class Connector(ABC):
     @abstractmethod
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
         """The records with these ids that exist, in as few calls as the API allows."""
+
+    async def count(self, entity: str, query: ListQuery) -> int | None:
+        """How many records `list_page` would list for `query`, where the system can count
+        them in one call (None: it cannot, or part of the filter is applied here)."""
+        return None
+
+    def entity_map(self, entity: str) -> EntityMap | None:
+        """The mapping of a unified entity (None for systems without declarative maps)."""
+        return None
+
+    def incremental(self, entity: str) -> bool:
+        """Whether the system filters this entity by a modified time (else syncs read it whole)."""
+        capability = self.entry.capabilities.get(entity)
+        return bool(capability and capability.incremental)
+
+    def check_query(self, entity: str, query: ListQuery) -> None:
+        """Refuse a time filter the records cannot answer (no such time on this entity)."""
+        mapping = self.entity_map(entity)
+        if mapping is None:
+            return
+        for bound, mapped, name in (
+            (query.updated_after, mapping.updated_at, "updatedAfter"),
+            (query.created_after, mapping.created_at, "createdAfter"),
+        ):
+            if bound is not None and mapped is None:
+                what = "changed" if name == "updatedAfter" else "was created"
+                raise BadUserInput(
+                    f"{self.entry.name} does not say when a {entity} {what}: '{name}' cannot filter {entity} records",
+                    field=f"filter.{name}",
+                    system=self.entry.key,
+                )
 
     # -- customization --------------------------------------------------------
 

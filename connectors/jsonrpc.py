@@ -82,6 +82,9 @@ class ModelRpcConnector(Connector):
         self.require(entity)
         return next(m for m in self.models if m.entity == entity)
 
+    def entity_map(self, entity: str) -> EntityMap | None:
+        return self.model(entity).mapping
+
     def read_fields(self, model: Model) -> list[str]:
         """The model's mapped fields plus the connection's custom ones (only what is asked comes back)."""
         custom = [f.remote_path for f in self.config.extension.fields_for(model.entity)]

@@ -24,7 +24,7 @@ from schema.record import Record
 from .base import ConnectionConfig, Connector, ListQuery, Page
 from .discovery import FieldCandidate, ObjectCandidate, coerce
 from .http import HttpPolicy
-from .mapping import dig
+from .mapping import EntityMap, dig
 from .odata_client import CSRF_HEADER, CsrfTokenRequired, ODataClient
 from .odata_envelope import Collection, error_message, read_entity
 from .odata_metadata import SetInfo, field_candidates, object_candidate, parse_metadata
@@ -62,6 +62,9 @@ class ODataConnector(Connector):
     def stream(self, entity: str) -> EntitySetStream:
         self.require(entity)
         return self._by_entity[entity]
+
+    def entity_map(self, entity: str) -> EntityMap | None:
+        return self.stream(entity).mapping
 
     async def enrich(self, stream: EntitySetStream, records: list[Record]) -> list[Record]:
         """Hook: add values from other entity sets to a page (in batched calls, never one per record)."""

@@ -143,6 +143,9 @@ class RestConnector(Connector):
         self.require(entity)
         return self._by_entity[entity]
 
+    def entity_map(self, entity: str) -> EntityMap | None:
+        return self.stream(entity).mapping
+
     def valid_cursor(self, cursor: str) -> bool:
         return self.paging.valid(cursor)
 
