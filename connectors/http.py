@@ -171,7 +171,7 @@ class UpstreamClient:
             return response
         message = redact(self.error_message(response), self.policy.redact)
         if status in (401, 403):
-            raise SystemAuthFailed(f"{self.system} rejected the credentials: {message}")
+            raise SystemAuthFailed(f"{self.system} rejected the credentials: {message}", status=status)
         if status == 429:
             retry_after = retry_after_seconds(response)
             raise RateLimited(f"{self.system} is rate limiting requests", retry_after=retry_after)

@@ -95,14 +95,14 @@ def _row(connection_id: str, record: Record, run_id: str, status_field: str | No
         "status": record.values.get(status_field) if status_field else None,
         "remote_created_at": record.values.get("createdAt"),
         "remote_updated_at": record.values.get("updatedAt"),
-        "deleted_at": None,
+        "deleted_at": record.values.get("deletedAt"),  # a system's soft-delete marker
         "synced_at": now,
         "last_seen_run": run_id,
     }
 
 
 def _differs(excluded: Any) -> Any:
-    """A stored row differs when its JSON text or its deletion does.
+    """A stored row differs when its JSON text or its deletion does (a record reappearing, or marked deleted).
 
     Both backends compare the serialized JSON as text (SQLite stores text, and
     PostgreSQL's `json` keeps the text it was given), so they agree exactly. Key
@@ -111,7 +111,7 @@ def _differs(excluded: Any) -> Any:
     return or_(
         cast(_TABLE.c["values"], Text).is_distinct_from(cast(excluded["values"], Text)),
         cast(_TABLE.c.remote_data, Text).is_distinct_from(cast(excluded["remote_data"], Text)),
-        _TABLE.c.deleted_at.is_not(None),
+        _TABLE.c.deleted_at.is_distinct_from(excluded["deleted_at"]),
     )
 
 
@@ -172,6 +172,20 @@ def mark_gone(session: Session, connection_id: str, entity: str, remote_ids: lis
         session.add(row)
 
 
+def _listed(connection_id: str, entity: str, filter: dict[str, Any], status_field: str | None) -> Any:
+    """The WHERE of a replica list: its filters over indexed columns; deleted records only when asked."""
+    conditions = [ReplicaRecord.connection_id == connection_id, ReplicaRecord.entity == entity]
+    if not filter.get("includeDeleted"):
+        conditions.append(ReplicaRecord.deleted_at.is_(None))  # type: ignore[union-attr]
+    if filter.get("updatedAfter"):
+        conditions.append(ReplicaRecord.remote_updated_at > filter["updatedAfter"])  # type: ignore[operator]
+    if filter.get("createdAfter"):
+        conditions.append(ReplicaRecord.remote_created_at > filter["createdAfter"])  # type: ignore[operator]
+    if status_field and status_field in filter:
+        conditions.append(ReplicaRecord.status.in_(filter[status_field]))  # type: ignore[union-attr]
+    return conditions
+
+
 def list_page(
     session: Session,
     connection_id: str,
@@ -181,22 +195,21 @@ def list_page(
     filter: dict[str, Any],
     status_field: str | None,
 ) -> tuple[list[Record], bool]:
-    """Keyset paging by remote id over the indexed filters; deleted records are left out."""
-    query = select(ReplicaRecord).where(
-        ReplicaRecord.connection_id == connection_id,
-        ReplicaRecord.entity == entity,
-        ReplicaRecord.deleted_at.is_(None),  # type: ignore[union-attr]
-    )
+    """Keyset paging by remote id: a cursor is the last id seen, so records inserted or
+    deleted before it neither shift nor repeat what follows."""
+    query = select(ReplicaRecord).where(*_listed(connection_id, entity, filter, status_field))
     if after_id is not None:
         query = query.where(ReplicaRecord.remote_id > after_id)
-    if filter.get("updatedAfter"):
-        query = query.where(ReplicaRecord.remote_updated_at > filter["updatedAfter"])  # type: ignore[operator]
-    if filter.get("createdAfter"):
-        query = query.where(ReplicaRecord.remote_created_at > filter["createdAfter"])  # type: ignore[operator]
-    if status_field and status_field in filter:
-        query = query.where(ReplicaRecord.status.in_(filter[status_field]))  # type: ignore[union-attr]
     rows = list(session.exec(query.order_by(ReplicaRecord.remote_id).limit(first + 1)))
     return [to_record(r) for r in rows[:first]], len(rows) > first
+
+
+def count_listed(
+    session: Session, connection_id: str, entity: str, filter: dict[str, Any], status_field: str | None
+) -> int:
+    """How many records the same list holds in all (`totalCount` of a replica read)."""
+    query = select(func.count()).select_from(ReplicaRecord).where(*_listed(connection_id, entity, filter, status_field))
+    return session.exec(query).one()
 
 
 def get_many(session: Session, connection_id: str, entity: str, ids: list[str]) -> list[Record]:
@@ -223,3 +236,11 @@ def count(session: Session, connection_id: str, entity: str) -> int:
 def last_synced(session: Session, connection_id: str, entity: str) -> datetime | None:
     state = session.get(SyncState, (connection_id, entity))
     return _utc(state.last_succeeded_at) if state else None
+
+
+def window(session: Session, connection_id: str, entity: str) -> tuple[datetime | None, datetime | None]:
+    """When an entity last synced, and since when it holds every changed record (None: all of them)."""
+    state = session.get(SyncState, (connection_id, entity))
+    if state is None or state.last_succeeded_at is None:
+        return None, None
+    return _utc(state.last_succeeded_at), _utc(state.history_start)

@@ -38,7 +38,8 @@ class Settings:
     sync_tick: float = 1.0
     sync_page_size: int = 200
     sync_overlap: float = 60.0  # incremental passes re-read this much before the last start
-    history_days: int = 90
+    history_days: int = 90  # 0: the whole history
+    reconcile_interval: float = 86400.0  # full passes that find records deleted upstream
     lease_ttl: float = 60.0
     backoff_base: float = 30.0
     backoff_cap: float = 3600.0
@@ -99,6 +100,7 @@ class Settings:
             "sync_tick": float(env.get("PLANTGATE_SYNC_TICK", "1")),
             "sync_page_size": int(env.get("PLANTGATE_SYNC_PAGE_SIZE", "200")),
             "history_days": int(env.get("PLANTGATE_HISTORY_DAYS", "90")),
+            "reconcile_interval": float(env.get("PLANTGATE_RECONCILE_INTERVAL", "86400")),
             "lease_ttl": float(env.get("PLANTGATE_LEASE_TTL", "60")),
             "backoff_base": float(env.get("PLANTGATE_BACKOFF_BASE", "30")),
             "backoff_cap": float(env.get("PLANTGATE_BACKOFF_CAP", "3600")),

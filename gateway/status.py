@@ -10,6 +10,7 @@ from .store.tables import Connection, ConnectionStatusChange, utcnow
 
 PENDING = "PENDING"
 ACTIVE = "ACTIVE"
+DEGRADED = "DEGRADED"  # the system answers, but some entities fail or are unavailable (named in the reason)
 UNREACHABLE = "UNREACHABLE"
 REAUTH_REQUIRED = "REAUTH_REQUIRED"
 DISCONNECTED = "DISCONNECTED"

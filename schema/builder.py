@@ -31,7 +31,7 @@ from .model import (
     Field,
     Relation,
 )
-from .record import DataSource, Record
+from .record import DataSource, Record, ResultPage
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -63,6 +63,14 @@ def _origin(root: Any) -> str:
     if isinstance(root, Record):
         return root.origin
     return root.get("__origin", "LIVE") if isinstance(root, dict) else "LIVE"
+
+
+async def _total_count(root: Any) -> int | None:
+    """A page's `totalCount`: known with the page, or counted now (only when a client selects it)."""
+    page: ResultPage = root._result
+    if page.total_count is None and page.counter is not None:
+        page.total_count = await page.counter()
+    return page.total_count
 
 
 def _named(fn: Callable, name: str, annotations: dict[str, Any]) -> Callable:
@@ -97,6 +105,9 @@ class Source(enum.Enum):
 
 @strawberry.type
 class EntitySyncStatus:
+    """One entity's sync. `state`: IDLE, RUNNING, SUCCEEDED, FAILED (retried on its own backoff from
+    `retryAt`) or UNAVAILABLE (the system has no such endpoint for this login: asked again rarely)."""
+
     entity: str
     state: str
     mode: Optional[str]
@@ -105,6 +116,13 @@ class EntitySyncStatus:
     last_error: Optional[str]
     next_run_at: Optional[datetime]
     records_synced: int
+    retry_at: Optional[datetime] = None
+    history_start: Optional[datetime] = strawberry.field(
+        default=None, description="The replica holds every record changed since then (null: the whole history)."
+    )
+    reconciled_at: Optional[datetime] = strawberry.field(
+        default=None, description="Start of the last full pass, which marked records deleted upstream until then."
+    )
 
 
 @strawberry.type
@@ -346,8 +364,25 @@ class _Builder:
 
     def _filter_input(self, name: str, status: EnumDef | None, status_name: str | None) -> type:
         fields = [
-            strawberry.field(name="updatedAfter", graphql_type=Optional[datetime], default=None),
-            strawberry.field(name="createdAfter", graphql_type=Optional[datetime], default=None),
+            strawberry.field(
+                name="updatedAfter",
+                graphql_type=Optional[datetime],
+                default=None,
+                description="Changed after this time (refused where the system does not say when a record changed).",
+            ),
+            strawberry.field(
+                name="createdAfter",
+                graphql_type=Optional[datetime],
+                default=None,
+                description="Created after this time (refused where the system does not say when a record was created).",
+            ),
+            strawberry.field(
+                name="includeDeleted",
+                graphql_type=Optional[bool],
+                default=None,
+                description="Also list records the system marks deleted and, from the replica, records deleted "
+                "upstream since they were synced (with `deletedAt` set); left out by default.",
+            ),
         ]
         fields += [
             strawberry.field(
@@ -384,11 +419,23 @@ class _Builder:
                 strawberry.field(name="nodes", graphql_type=list[node_type]),  # type: ignore[valid-type]
                 strawberry.field(name="edges", graphql_type=list[edge]),  # type: ignore[valid-type]
                 strawberry.field(name="pageInfo", graphql_type=PageInfo),
-                strawberry.field(name="totalCount", graphql_type=Optional[int]),
+                strawberry.field(
+                    resolver=_named(_total_count, "totalCount", {"root": Any}),
+                    name="totalCount",
+                    graphql_type=Optional[int],
+                    description="All records of the list with its filters (one count, asked only when selected); "
+                    "null where the system cannot count them.",
+                ),
                 strawberry.field(
                     name="syncedAt",
                     graphql_type=Optional[datetime],
                     description="For replica reads: when this entity last synced successfully.",
+                ),
+                strawberry.field(
+                    name="historyStart",
+                    graphql_type=Optional[datetime],
+                    description="For replica reads: the replica holds every record changed since this time "
+                    "(null: the whole history; set the connection's historyDays to 0 for that).",
                 ),
             ],
         ))
@@ -410,16 +457,18 @@ class _Builder:
                 filter={k: _plain(v) for k, v in criteria.items() if v is not None},
                 source=source.value,
             )
-            return page_type(  # type: ignore[call-arg]
+            made = page_type(  # type: ignore[call-arg]
                 nodes=page.records,
                 edges=[
                     edge_type(cursor=c, node=r)  # type: ignore[call-arg]
                     for c, r in zip(page.cursors, page.records, strict=True)
                 ],
                 pageInfo=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
-                totalCount=page.total_count,
                 syncedAt=page.synced_at,
+                historyStart=page.history_start,
             )
+            made._result = page
+            return made
 
         async def resolve_one(info, id=strawberry.UNSET, remoteId=strawberry.UNSET) -> Any:  # noqa: ANN001, A002, N803
             source = _source(info)
@@ -476,7 +525,9 @@ class _Builder:
             return await _source(info).node(id)
 
         async def resolve_connection(info) -> Any:  # noqa: ANN001
-            return ConnectionInfo(**await _source(info).connection_info())
+            found = await _source(info).connection_info()
+            statuses = [EntitySyncStatus(**s) for s in found.pop("sync_status")]
+            return ConnectionInfo(**found, sync_status=statuses)
 
         query_fields += [
             strawberry.field(

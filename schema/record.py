@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, AsyncIterator, Protocol
+from typing import Any, AsyncIterator, Awaitable, Callable, Protocol
 
 
 @dataclass
@@ -38,6 +38,8 @@ class ResultPage:
     has_next_page: bool
     total_count: int | None = None
     synced_at: datetime | None = None
+    history_start: datetime | None = None  # replica reads: every record changed since is held (None: all)
+    counter: Callable[[], Awaitable[int | None]] | None = None  # counts the whole list when asked
 
 
 class DataSource(Protocol):

@@ -21,9 +21,10 @@ EVENT_TYPES = (
     "sync.completed",
     "sync.failed",
     "record.changed",
+    "record.deleted",
     "webhook.test",
 )
-OPT_IN = frozenset({"record.changed"})  # sent only to endpoints that ask for it by name
+OPT_IN = frozenset({"record.changed", "record.deleted"})  # sent only to endpoints that ask for them by name
 
 
 def wants(endpoint: WebhookEndpoint, event_type: str) -> bool:

@@ -40,6 +40,7 @@ from .source import sync_status
 class ConnectionStatus(enum.Enum):
     PENDING = "PENDING"
     ACTIVE = "ACTIVE"
+    DEGRADED = "DEGRADED"
     UNREACHABLE = "UNREACHABLE"
     REAUTH_REQUIRED = "REAUTH_REQUIRED"
     DISCONNECTED = "DISCONNECTED"

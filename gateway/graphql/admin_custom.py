@@ -47,6 +47,8 @@ class CustomObjectCandidate:
 @strawberry.type
 class ConnectionSettings:
     sync_interval_seconds: Optional[float]
+    history_days: Optional[int]
+    reconcile_interval_hours: Optional[float]
     custom_fields: JSON
     custom_objects: JSON
 
@@ -54,6 +56,8 @@ class ConnectionSettings:
     def of(cls, settings: dict[str, Any]) -> "ConnectionSettings":
         return cls(
             sync_interval_seconds=settings.get("syncIntervalSeconds"),
+            history_days=settings.get("historyDays"),
+            reconcile_interval_hours=settings.get("reconcileIntervalHours"),
             custom_fields=settings.get("customFields") or [],
             custom_objects=settings.get("customObjects") or [],
         )
@@ -63,6 +67,15 @@ class ConnectionSettings:
 class ConnectionSettingsInput:
     sync_interval_seconds: Optional[float] = strawberry.field(
         default=strawberry.UNSET, description="Seconds between syncs (at least the gateway's minimum)."
+    )
+    history_days: Optional[int] = strawberry.field(
+        default=strawberry.UNSET,
+        description="Days of history a full sync reads where the system filters by a modified time (0: the whole "
+        "history; null: the gateway's default). Takes effect at the next full pass (triggerSync(full: true)).",
+    )
+    reconcile_interval_hours: Optional[float] = strawberry.field(
+        default=strawberry.UNSET,
+        description="Hours between full passes that find records deleted upstream (null: the gateway's default, 24).",
     )
     custom_fields: Optional[JSON] = strawberry.field(
         default=strawberry.UNSET,
@@ -149,6 +162,15 @@ class CustomMutation:
                     field="syncIntervalSeconds",
                 )
             changes["syncIntervalSeconds"] = interval
+        if input.history_days is not strawberry.UNSET:
+            if input.history_days is not None and not 0 <= input.history_days <= 36500:
+                raise BadUserInput("historyDays must be between 0 (everything) and 36500", field="historyDays")
+            changes["historyDays"] = input.history_days
+        if input.reconcile_interval_hours is not strawberry.UNSET:
+            hours = input.reconcile_interval_hours
+            if hours is not None and not 1 <= hours <= 31 * 24:
+                raise BadUserInput(f"reconcileIntervalHours must be between 1 and {31 * 24}", field="reconcileIntervalHours")
+            changes["reconcileIntervalHours"] = hours
         if input.custom_fields is not strawberry.UNSET:
             parse_fields(input.custom_fields or [], entry)
             changes["customFields"] = input.custom_fields or []

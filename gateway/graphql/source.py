@@ -76,16 +76,20 @@ class ConnectionSource:
             raise BadUserInput(
                 "custom objects and custom-field filters are read live (the system filters them)", field="source"
             )
-        if source == REPLICA:
-            page = await self.store.run(self._replica_page, entity, first, upstream, filter, list_key)
-            self._prime(entity, REPLICA, page.records)
-            return page
         query = ListQuery(
             updated_after=filter.get("updatedAfter"),
             created_after=filter.get("createdAfter"),
             statuses=_statuses(entity, filter),
             custom=custom,
+            include_deleted=bool(filter.get("includeDeleted")),
         )
+        if self.extension.object(entity) is None:
+            self.connector.check_query(entity, query)  # live and replica alike: records without the time
+        if source == REPLICA:
+            page = await self.store.run(self._replica_page, entity, first, upstream, filter, list_key)
+            page.counter = lambda: self.store.run(self._replica_count, entity, filter)
+            self._prime(entity, REPLICA, page.records)
+            return page
         records: list[Record] = []
         cursors: list[str] = []
         while True:
@@ -109,7 +113,18 @@ class ConnectionSource:
                     cursors[-1] = end_cursor
                 break
         self._prime(entity, LIVE, records)
-        return ResultPage(records, cursors, end_cursor if records or after else None, has_next)
+        page = ResultPage(records, cursors, end_cursor if records or after else None, has_next)
+        page.counter = lambda: self._live_count(entity, query)
+        return page
+
+    async def _live_count(self, entity: str, query: ListQuery) -> int | None:
+        if self.extension.object(entity) is not None:
+            return None
+        return await self._upstream(self.connector.count, entity, query)
+
+    def _replica_count(self, entity: str, filter: dict[str, Any]) -> int:
+        with self.store.read() as session:
+            return replica.count_listed(session, self.connection.id, entity, filter, _status_field(entity))
 
     # -- custom fields and objects ----------------------------------------------
 
@@ -164,10 +179,10 @@ class ConnectionSource:
                 session, self.connection.id, entity, first, after_id, filter, _status_field(entity)
             )
             records = self.connector.with_custom_values(records)
-            synced_at = replica.last_synced(session, self.connection.id, entity)
+            synced_at, history_start = replica.window(session, self.connection.id, entity)
         cursors = [page_cursor(list_key, r.remote_id, 0) for r in records]
         end = cursors[-1] if cursors else None
-        return ResultPage(records, cursors, end, has_next, synced_at=synced_at)
+        return ResultPage(records, cursors, end, has_next, synced_at=synced_at, history_start=history_start)
 
     # -- by id ------------------------------------------------------------------
 
@@ -235,6 +250,9 @@ def sync_status(store: Store, connection_id: str) -> list[dict[str, Any]]:
                 "last_error": s.last_error,
                 "next_run_at": plan.next_run_at if plan else None,
                 "records_synced": s.records_synced,
+                "retry_at": s.retry_at if s.state in ("FAILED", "UNAVAILABLE") else None,
+                "history_start": s.history_start,
+                "reconciled_at": s.reconciled_at,
             }
             for s in states
         ]

@@ -41,7 +41,7 @@ class SyncState(SQLModel, table=True):
 
     connection_id: str = Field(foreign_key="connection.id", primary_key=True, max_length=32)
     entity: str = Field(primary_key=True, max_length=64)
-    state: str = Field(default="IDLE", max_length=16)  # IDLE RUNNING SUCCEEDED FAILED
+    state: str = Field(default="IDLE", max_length=16)  # IDLE RUNNING SUCCEEDED FAILED UNAVAILABLE
     run_id: Optional[str] = Field(default=None, max_length=32)
     mode: Optional[str] = Field(default=None, max_length=16)  # FULL INCREMENTAL
     cursor: Optional[str] = Field(default=None, max_length=2000)
@@ -52,6 +52,10 @@ class SyncState(SQLModel, table=True):
     last_succeeded_at: Optional[datetime] = None
     last_error: Optional[str] = Field(default=None, max_length=1000)
     records_synced: int = 0
+    failures: int = 0  # consecutive failed passes of this entity (its own backoff)
+    retry_at: Optional[datetime] = None  # a failed entity is not read again before this
+    history_start: Optional[datetime] = None  # the replica holds every record changed since (None: all)
+    reconciled_at: Optional[datetime] = None  # start of the last full pass (deletions found up to then)
 
 
 class SyncSchedule(SQLModel, table=True):
@@ -63,6 +67,7 @@ class SyncSchedule(SQLModel, table=True):
     connection_id: str = Field(foreign_key="connection.id", primary_key=True, max_length=32)
     next_run_at: Optional[datetime] = None  # None: not scheduled (disconnected, needs re-auth)
     full_requested: bool = False
+    requested: bool = False  # someone asked for this run: failed entities are retried at once
     failures: int = 0
     lease_owner: Optional[str] = Field(default=None, max_length=64)
     lease_expires_at: Optional[datetime] = None

@@ -3,23 +3,33 @@
 Every page is upserted, its cursor saved and the lease renewed in one
 transaction, so a crash or an outage mid-sync loses nothing and duplicates
 nothing: the next run resumes from the last committed page.
+
+Entities fail on their own: a system that is unreachable, rate limiting or
+refusing the credentials stops the whole run (the connection's status says so),
+but an entity the system refuses or fails to list is recorded as FAILED (or
+UNAVAILABLE when its endpoint is missing or forbidden), retried on its own
+backoff, and the run goes on with the others; the connection is then DEGRADED.
+Entities the system cannot filter by a modified time are read whole on every
+pass; the others get a full pass (which also finds deleted records) on the
+first run, when asked, and every `reconcile_interval`.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from connectors.base import Connector, ListQuery
 from schema.entities import BY_NAME
-from schema.errors import PlantgateError, RateLimited, SystemAuthFailed, SystemUnreachable
+from schema.errors import PlantgateError, RateLimited, SystemAuthFailed, SystemRejected, SystemUnreachable
 
 from .. import replica
 from ..metrics import SYNC_FAILURES, SYNC_RECORDS, SYNC_RUNS
 from ..services import Services
-from ..status import ACTIVE, DISCONNECTED, REAUTH_REQUIRED, UNREACHABLE, set_status
+from ..status import ACTIVE, DEGRADED, DISCONNECTED, REAUTH_REQUIRED, UNREACHABLE, set_status
 from ..store.event_tables import Event
 from ..store.sync_tables import SyncSchedule, SyncState
 from ..store.tables import Connection, utcnow
@@ -28,6 +38,9 @@ from .backoff import full_jitter, retry_after, with_jitter
 
 log = logging.getLogger("plantgate.sync")
 FULL, INCREMENTAL = "FULL", "INCREMENTAL"
+RUNNING, SUCCEEDED, FAILED, UNAVAILABLE = "RUNNING", "SUCCEEDED", "FAILED", "UNAVAILABLE"
+# Errors that concern the whole system, not one entity: they stop the run.
+CONNECTION_LEVEL = (SystemUnreachable, SystemAuthFailed, RateLimited)
 
 
 @dataclass
@@ -36,6 +49,28 @@ class Outcome:
     next_delay: float | None  # None: not rescheduled until someone acts (re-auth)
     failures: int
     error: str | None = None
+
+
+@dataclass
+class EntityProblem:
+    """An entity that did not sync in this run: failed now, or still waiting out its backoff."""
+
+    entity: str
+    state: str  # FAILED or UNAVAILABLE
+    error: str
+    code: str
+    retry_at: datetime
+    attempted: bool = True
+
+    def as_event(self) -> dict[str, Any]:
+        return {"entity": self.entity, "state": self.state, "error": self.error, "code": self.code,
+                "retryAt": self.retry_at.isoformat()}
+
+
+@dataclass
+class RunResult:
+    records: dict[str, int] = field(default_factory=dict)
+    problems: list[EntityProblem] = field(default_factory=list)
 
 
 def readable(connector: Connector) -> list[str]:
@@ -64,9 +99,9 @@ class SyncRunner:
         full = plan.full_requested
         try:
             connector = await self.services.pool.get(connection)
-            totals = {}
+            result = RunResult()
             for entity in readable(connector):
-                totals[entity] = await self._sync_entity(connection, connector, entity, full)
+                await self._entity(connection, connector, entity, plan, result)
         except schedule.LeaseLost:
             log.warning("lost the sync lease of %s; another process continues", connection_id)
             return
@@ -83,25 +118,91 @@ class SyncRunner:
             outcome = Outcome(None, self._backoff(plan.failures + 1), plan.failures + 1, "internal error")
             await self._finish(connection, outcome, "sync.failed", {"error": "internal error", "code": "INTERNAL"}, claimed_at, False)
             return
-        SYNC_RUNS.labels(outcome="succeeded").inc()
-        outcome = Outcome(ACTIVE, with_jitter(self._interval(connection), self.settings.sync_jitter), 0)
-        await self._finish(connection, outcome, "sync.completed", {"mode": FULL if full else INCREMENTAL, "records": totals}, claimed_at, full)
+        await self._conclude(connection, result, full, claimed_at)
+
+    async def _conclude(self, connection: Connection, result: RunResult, full: bool, claimed_at: datetime) -> None:
+        """ACTIVE and `sync.completed` when every entity synced; else DEGRADED, naming the entities."""
+        interval = with_jitter(self._interval(connection), self.settings.sync_jitter)
+        data: dict[str, Any] = {"mode": FULL if full else INCREMENTAL, "records": result.records}
+        if not result.problems:
+            SYNC_RUNS.labels(outcome="succeeded").inc()
+            await self._finish(connection, Outcome(ACTIVE, interval, 0), "sync.completed", data, claimed_at, True)
+            return
+        now = utcnow()
+        soonest = min((p.retry_at - now).total_seconds() for p in result.problems)
+        reason = "; ".join(f"{p.entity} {p.state.lower()}: {p.error}" for p in result.problems)
+        outcome = Outcome(DEGRADED, max(1.0, min(interval, soonest)), 0, reason)
+        data["entities"] = [p.as_event() for p in result.problems]
+        failed_now = [p for p in result.problems if p.attempted]
+        if failed_now:
+            SYNC_RUNS.labels(outcome="partial").inc()
+            for problem in failed_now:
+                SYNC_FAILURES.labels(code=problem.code).inc()
+            data.update(error=reason, code="ENTITIES_FAILED")
+        await self._finish(connection, outcome, "sync.failed" if failed_now else "sync.completed", data, claimed_at, True)
 
     # -- one entity ---------------------------------------------------------
 
+    async def _entity(
+        self, connection: Connection, connector: Connector, entity: str, plan: SyncSchedule, result: RunResult
+    ) -> None:
+        """Sync one entity; a failure of its own is recorded and does not stop the run."""
+        store = self.services.store
+        waiting = await store.run(self._waiting, connection.id, entity, plan)
+        if waiting is not None:
+            result.problems.append(waiting)
+            return
+        try:
+            result.records[entity] = await self._sync_entity(connection, connector, entity, plan.full_requested)
+            return
+        except schedule.LeaseLost:
+            raise
+        except SystemAuthFailed as exc:
+            if exc.extensions.get("status") != 403 or not await self._still_admitted(connector):
+                raise
+            state, error, code = UNAVAILABLE, exc.message, exc.code  # the login works: this entity is forbidden
+        except CONNECTION_LEVEL:
+            raise
+        except SystemRejected as exc:
+            state = UNAVAILABLE if exc.extensions.get("status") in (403, 404) else FAILED
+            error, code = exc.message, exc.code
+        except PlantgateError as exc:
+            state, error, code = FAILED, exc.message, exc.code
+        except Exception:  # noqa: BLE001 - one entity's bug must not stop the others
+            log.exception("sync of %s %s failed", connection.id, entity)
+            state, error, code = FAILED, "internal error", "INTERNAL"
+        retry_at = await store.run(self._entity_failed, connection.id, entity, state, error)
+        result.problems.append(EntityProblem(entity, state, error, code, retry_at))
+
+    async def _still_admitted(self, connector: Connector) -> bool:
+        """A 403 on one entity: is it this entity, or the whole login? One cheap check tells."""
+        try:
+            await connector.check()
+        except SystemAuthFailed:
+            return False
+        return True
+
+    def _waiting(self, connection_id: str, entity: str, plan: SyncSchedule) -> EntityProblem | None:
+        """A failed entity waits out its own backoff, unless someone asked for this run."""
+        with self.services.store.read() as session:
+            state = session.get(SyncState, (connection_id, entity))
+        if state is None or state.state not in (FAILED, UNAVAILABLE) or plan.requested or plan.full_requested:
+            return None
+        retry_at = _utc(state.retry_at)
+        if retry_at is None or retry_at <= utcnow():
+            return None
+        return EntityProblem(entity, state.state, state.last_error or "", "SYSTEM_REJECTED", retry_at, attempted=False)
+
     async def _sync_entity(self, connection: Connection, connector: Connector, entity: str, full: bool) -> int:
         store = self.services.store
-        state = await store.run(self._begin, connection, entity, full)
+        incremental = connector.incremental(entity)
+        state = await store.run(self._begin, connection, entity, full, incremental)
         status_field = BY_NAME[entity].status_field if entity in BY_NAME else None
-        query = ListQuery(updated_after=_utc(state.run_since))
+        query = ListQuery(updated_after=_utc(state.run_since) if incremental else None)
         cursor = state.cursor
         pages = 0
         while True:
-            try:
-                page = await connector.list_page(entity, query, cursor, self.settings.sync_page_size)
-            except PlantgateError as exc:
-                await store.run(self._entity_failed, connection.id, entity, exc.message)
-                raise
+            page = await connector.list_page(entity, query, cursor, self.settings.sync_page_size)
             last = page.next_cursor is None
             events = await store.run(self._commit_page, connection, entity, page.records, page.next_cursor, last, status_field)
             SYNC_RECORDS.labels(entity=entity).inc(len(page.records))
@@ -117,30 +218,42 @@ class SyncRunner:
         with self.services.store.read() as session:
             return session.get(Connection, connection_id), session.get(SyncSchedule, connection_id) or SyncSchedule(connection_id=connection_id)
 
-    def _begin(self, connection: Connection, entity: str, full: bool) -> SyncState:
-        """Resume a run that was cut off, or start a new one."""
+    def _history_days(self, connection: Connection) -> int:
+        return int(connection.settings.get("historyDays", self.settings.history_days))
+
+    def _reconcile_due(self, connection: Connection, state: SyncState, now: datetime) -> bool:
+        hours = connection.settings.get("reconcileIntervalHours")
+        interval = timedelta(seconds=float(hours) * 3600 if hours is not None else self.settings.reconcile_interval)
+        reconciled = _utc(state.reconciled_at)
+        return reconciled is None or now - reconciled >= interval
+
+    def _begin(self, connection: Connection, entity: str, full: bool, incremental: bool) -> SyncState:
+        """Resume a pass that was cut off (or failed midway), or start a new one."""
         with self.services.store.write() as session:
             schedule.renew(session, connection.id, self.owner, self.settings.lease_ttl)
             state = session.get(SyncState, (connection.id, entity))
             if state is None:
                 state = SyncState(connection_id=connection.id, entity=entity)
-            if state.state == "RUNNING" and state.run_id and not full:
+            if state.state in (RUNNING, FAILED) and state.run_id and not full:
+                state.state = RUNNING
+                session.add(state)
                 return state  # resume from the last committed page
             now = utcnow()
-            mode = FULL if full or state.watermark is None else INCREMENTAL
-            days = int(connection.settings.get("historyDays", self.settings.history_days))
-            since = now - timedelta(days=days) if mode == FULL else _utc(state.watermark) - timedelta(seconds=self.settings.sync_overlap)
-            state.state, state.run_id, state.mode = "RUNNING", uuid.uuid4().hex, mode
+            days = self._history_days(connection)
+            window = now - timedelta(days=days) if days > 0 and incremental else None
+            if not incremental or full or state.watermark is None or self._reconcile_due(connection, state, now):
+                mode, since = FULL, window
+            else:
+                mode, since = INCREMENTAL, _utc(state.watermark) - timedelta(seconds=self.settings.sync_overlap)
+            state.state, state.run_id, state.mode = RUNNING, uuid.uuid4().hex, mode
             state.cursor, state.run_since, state.run_started_at = None, since, now
-            state.last_started_at, state.last_error, state.records_synced = now, None, 0
+            state.last_started_at, state.records_synced = now, 0
             session.add(state)
             return state
 
     def _commit_page(
         self, connection: Connection, entity: str, records: list, next_cursor: str | None, last: bool, status_field: str | None
     ) -> list[Event]:
-        events: list[Event] = []
-        bus = self.services.bus
         with self.services.store.write() as session:
             schedule.renew(session, connection.id, self.owner, self.settings.lease_ttl)
             state = session.get(SyncState, (connection.id, entity))
@@ -150,28 +263,52 @@ class SyncRunner:
             changed = replica.upsert(session, connection.id, records, state.run_id, status_field)
             state.cursor = next_cursor
             state.records_synced += len(records)
-            deleted: list[str] = []
+            gone: list[str] = []
             if last:
                 if state.mode == FULL:
-                    deleted = replica.mark_deleted(session, connection.id, entity, state.run_id, _utc(state.run_since))
-                state.state, state.cursor, state.watermark = "SUCCEEDED", None, state.run_started_at
-                state.last_succeeded_at = utcnow()
+                    since = _utc(state.run_since)
+                    gone = replica.mark_deleted(session, connection.id, entity, state.run_id, since)
+                    state.reconciled_at, state.history_start = state.run_started_at, since
+                state.state, state.cursor, state.watermark = SUCCEEDED, None, state.run_started_at
+                state.last_succeeded_at, state.last_error = utcnow(), None
+                state.failures, state.retry_at = 0, None
             session.add(state)
-            if loaded_before and (changed or deleted) and bus.has_listeners(session, connection.organization_id, "record.changed"):
-                for record in changed:
-                    events.append(bus.record(session, connection.organization_id, "record.changed",
-                                             {"entity": entity, "remoteId": record.remote_id, "change": "upserted"}, connection.id))
-                for remote_id in deleted:
-                    events.append(bus.record(session, connection.organization_id, "record.changed",
-                                             {"entity": entity, "remoteId": remote_id, "change": "deleted"}, connection.id))
+            if not loaded_before:
+                return []
+            return self._record_events(session, connection, entity, changed, gone)
+
+    def _record_events(
+        self, session: Any, connection: Connection, entity: str, changed: list, gone: list[str]
+    ) -> list[Event]:
+        """`record.changed` for every change (opt-in); `record.deleted` for records deleted upstream."""
+        bus = self.services.bus
+        org = connection.organization_id
+        deleted = gone + [r.remote_id for r in changed if r.values.get("deletedAt") is not None]
+        upserted = [r.remote_id for r in changed if r.values.get("deletedAt") is None]
+        events: list[Event] = []
+        if (upserted or deleted) and bus.has_listeners(session, org, "record.changed"):
+            events += [bus.record(session, org, "record.changed", {"entity": entity, "remoteId": i, "change": "upserted"},
+                                  connection.id) for i in upserted]
+            events += [bus.record(session, org, "record.changed", {"entity": entity, "remoteId": i, "change": "deleted"},
+                                  connection.id) for i in deleted]
+        if deleted and bus.has_listeners(session, org, "record.deleted"):
+            events += [bus.record(session, org, "record.deleted", {"entity": entity, "remoteId": i}, connection.id)
+                       for i in deleted]
         return events
 
-    def _entity_failed(self, connection_id: str, entity: str, error: str) -> None:
+    def _entity_failed(self, connection_id: str, entity: str, state_name: str, error: str) -> datetime:
+        """Record an entity's failure and its own backoff; a FAILED pass resumes from its cursor."""
         with self.services.store.write() as session:
-            state = session.get(SyncState, (connection_id, entity))
-            if state is not None:
-                state.last_error = error[:1000]
-                session.add(state)  # still RUNNING: the next run resumes from its cursor
+            state = session.get(SyncState, (connection_id, entity)) or SyncState(connection_id=connection_id, entity=entity)
+            state.failures += 1
+            # A missing or forbidden endpoint will not appear by itself soon: ask again rarely.
+            delay = self.settings.backoff_cap if state_name == UNAVAILABLE else self._backoff(state.failures)
+            state.state, state.last_error = state_name, error[:1000]
+            state.retry_at = utcnow() + timedelta(seconds=max(1.0, delay))
+            if state_name == UNAVAILABLE:
+                state.run_id, state.cursor = None, None
+            session.add(state)
+            return _utc(state.retry_at)  # type: ignore[return-value]
 
     # -- outcome ------------------------------------------------------------
 

@@ -42,6 +42,7 @@ def request(session: Session, connection_id: str, full: bool) -> SyncSchedule:
     row = ensure(session, connection_id)
     row.next_run_at = utcnow()
     row.full_requested = row.full_requested or full
+    row.requested = True
     session.add(row)
     return row
 
@@ -90,7 +91,7 @@ def release(
     row.next_run_at, row.last_run_at = next_run_at, utcnow()
     if failures is not None:
         row.failures = failures
-    if full_done:
-        row.full_requested = False
+    if full_done:  # what was asked for ran (failed entities are retried at once only when asked)
+        row.full_requested = row.requested = False
     session.add(row)
     return row

@@ -52,6 +52,7 @@ function syncSummary(c) {
   if (c.status === 'PENDING') return 'Waiting for the connect link';
   if (!states.length) return 'Not synced yet';
   const failed = states.filter((s) => s.lastError && s.state !== 'SUCCEEDED'); // an old error of a since-good entity is history
+  const unavailable = states.filter((s) => s.state === 'UNAVAILABLE').map((s) => s.entity);
   const running = states.filter((s) => s.state === 'RUNNING').length;
   const done = states.filter((s) => s.state === 'SUCCEEDED').length;
   const last = states.map((s) => s.lastSucceededAt).filter(Boolean).sort().pop();
@@ -61,7 +62,8 @@ function syncSummary(c) {
     running ? `${running} running` : null,
     last ? `last ${when(last)}` : null,
     next ? `next ${when(next)}` : null,
-    failed.length ? `error: ${failed[0].lastError}` : null,
+    unavailable.length ? `unavailable: ${unavailable.join(', ')}` : null,
+    failed.length ? `error (${failed.map((s) => s.entity).join(', ')}): ${failed[0].lastError}` : null,
   ].filter(Boolean).join(' · ');
 }
 

@@ -11,7 +11,7 @@ const Q = {
   save: `mutation($id: ID!, $input: ConnectionSettingsInput!) { updateConnectionSettings(id: $id, input: $input) {
     syncIntervalSeconds customFields customObjects } }`,
 };
-const ESTABLISHED = ['ACTIVE', 'UNREACHABLE', 'REAUTH_REQUIRED'];
+const ESTABLISHED = ['ACTIVE', 'DEGRADED', 'UNREACHABLE', 'REAUTH_REQUIRED'];
 
 function checkList(name, items, isChecked, describe) {
   return h('fieldset', { class: 'choices' }, h('legend', {}, name),

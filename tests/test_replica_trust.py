@@ -1,0 +1,212 @@
+"""A replica you can trust: complete, reconciled, honest about its window and its health.
+
+A gateway with the scheduler running for real, on SQLite and on PostgreSQL,
+syncs sandboxes that speak the vendors' wire formats.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterator
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from connectors.registry import connector_class
+from connectors.sandboxkit import ServerThread
+from connectors.sap.sandbox import LOGIN as SAP_LOGIN
+from connectors.sap.sandbox import create_app as create_sap_sandbox
+from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from gateway.store.event_tables import Event
+from tests.conftest import Gateway, _start_gateway, fresh_postgres_database
+from tests.helpers import data, error_code, page_all
+
+FAST = {
+    "scheduler": True,
+    "sync_tick": 0.05,
+    "sync_interval": 1.0,
+    "min_sync_interval": 0.1,
+    "sync_page_size": 100,
+    "reconcile_interval": 3.0,
+    "backoff_base": 0.2,
+    "backoff_cap": 1.6,
+    "lease_ttl": 5.0,
+    "breaker_probe_interval": 0.5,
+    "upstream_read_timeout": 3.0,
+    "upstream_retries": 0,
+}
+STATUS = """query($id: ID!) { connection(id: $id) { status statusReason
+  syncStatus { entity state mode lastError recordsSynced retryAt historyStart reconciledAt } } }"""
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def trust_gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    tmp = tmp_path_factory.mktemp(f"gw-trust-{request.param}")
+    if request.param == "sqlite":
+        yield from _start_gateway(tmp, f"sqlite:///{tmp / 'db.sqlite'}", "sqlite", **FAST)
+        return
+    request.getfixturevalue("postgres_url")  # skips without a server
+    with fresh_postgres_database() as url:  # its own database: this scheduler syncs only these connections
+        yield from _start_gateway(tmp, url, "postgresql", **FAST)
+
+
+@pytest.fixture(scope="module")
+def sap() -> Iterator[ServerThread]:
+    app = create_sap_sandbox()
+    with ServerThread(app) as server:
+        yield server
+
+
+@pytest.fixture
+def upkeep() -> Iterator[ServerThread]:
+    app = create_upkeep_sandbox()
+    app.state.data.snapshot()
+    with ServerThread(app) as server:
+        yield server
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 30.0, every: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(every)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+class Conn:
+    def __init__(self, gateway: Gateway, url: str, **connect: Any) -> None:
+        self.gateway = gateway
+        self.admin = gateway.new_org()
+        created = data(gateway.connect(self.admin, url, **connect))["createConnection"]
+        self.id, self.token = created["connection"]["id"], created["token"]
+
+    def status(self) -> dict[str, Any]:
+        return data(self.gateway.gql(self.admin, STATUS, {"id": self.id}))["connection"]
+
+    def states(self) -> dict[str, dict[str, Any]]:
+        return {s["entity"]: s for s in self.status()["syncStatus"]}
+
+    def synced(self, entities: int) -> bool:
+        states = self.states()
+        return len(states) == entities and all(s["state"] == "SUCCEEDED" for s in states.values())
+
+    def ids(self, field: str, source: str = "REPLICA", **filter: Any) -> list[str]:
+        return sorted(n["remoteId"] for n in page_all(self.gateway, self.token, field, "remoteId", filter=filter or None, source=source))
+
+    def settings(self, **values: Any) -> None:
+        data(self.gateway.gql(self.admin, "mutation($id: ID!, $i: ConnectionSettingsInput!) { updateConnectionSettings(id: $id, input: $i) { historyDays } }",
+                              {"id": self.id, "i": values}))
+
+    def trigger(self, full: bool = False) -> None:
+        data(self.gateway.gql(self.admin, "mutation($id: ID!, $f: Boolean!) { triggerSync(id: $id, full: $f) { id } }", {"id": self.id, "f": full}))
+
+    def close(self) -> None:
+        data(self.gateway.gql(self.admin, "mutation($id: ID!) { disconnect(id: $id) { id } }", {"id": self.id}))
+
+
+@pytest.fixture
+def sap_conn(trust_gateway: Gateway, sap: ServerThread) -> Iterator[Conn]:
+    made = Conn(trust_gateway, sap.url, name="S/4", system="sap_s4hana", hosting="CLOUD", credentials=SAP_LOGIN)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def upkeep_conn(trust_gateway: Gateway, upkeep: ServerThread) -> Iterator[Conn]:
+    made = Conn(trust_gateway, upkeep.url)
+    yield made
+    made.close()
+
+
+def readable(system: str) -> int:
+    entry = connector_class(system).entry  # type: ignore[union-attr]
+    return sum(1 for capability in entry.capabilities.values() if capability.read)
+
+
+SAP_ENTITIES, UPKEEP_ENTITIES = readable("sap_s4hana"), readable("upkeep")
+
+
+def test_an_entity_without_a_change_time_is_replicated_whole(sap_conn, sap):
+    """SAP's A_Supplier has no change date: every supplier reaches the replica, every pass."""
+    wait_until(lambda: sap_conn.synced(SAP_ENTITIES))
+    suppliers = sorted(r["Supplier"] for r in sap.app.state.data.rows("A_Supplier"))
+    assert len(suppliers) > 20
+    assert sap_conn.ids("vendors", includeDeleted=True) == suppliers
+    assert sap_conn.states()["Vendor"]["recordsSynced"] == len(suppliers)
+    assert sap_conn.states()["Vendor"]["historyStart"] is None  # read whole: no window
+    counted = data(sap_conn.gateway.gql(sap_conn.token, "{ vendors(first: 1, source: REPLICA, filter: {includeDeleted: true}) { totalCount } }"))
+    assert counted["vendors"]["totalCount"] == len(suppliers)
+
+
+def test_a_time_filter_the_records_cannot_answer_is_refused_not_empty(sap_conn):
+    for source in ("LIVE", "REPLICA"):
+        result = sap_conn.gateway.gql(
+            sap_conn.token,
+            "query($s: Source!) { vendors(first: 5, source: $s, filter: {updatedAfter: \"2020-01-01T00:00:00Z\"}) { nodes { remoteId } } }",
+            {"s": source},
+        )
+        assert error_code(result) == "BAD_USER_INPUT"
+        assert "does not say when a Vendor changed" in result["errors"][0]["message"]
+    # Where the records carry the time, the filter works as before.
+    ok = sap_conn.gateway.gql(sap_conn.token, '{ workOrders(first: 5, filter: {updatedAfter: "2020-01-01T00:00:00Z"}) { nodes { remoteId } } }')
+    assert data(ok)["workOrders"]["nodes"]
+
+
+def test_the_connection_token_reads_its_sync_status(upkeep_conn):
+    wait_until(lambda: upkeep_conn.synced(UPKEEP_ENTITIES))
+    answer = data(upkeep_conn.gateway.gql(upkeep_conn.token, "{ connection { status syncStatus { entity state recordsSynced historyStart } } }"))
+    states = {s["entity"]: s for s in answer["connection"]["syncStatus"]}
+    assert set(states) >= {"WorkOrder", "Asset", "Vendor"} and states["WorkOrder"]["state"] == "SUCCEEDED"
+
+
+def test_replica_reads_say_which_window_they_hold_and_history_days_zero_means_everything(upkeep_conn, upkeep):
+    wait_until(lambda: upkeep_conn.synced(UPKEEP_ENTITIES))
+    query = "{ workOrders(first: 1, source: REPLICA) { totalCount syncedAt historyStart } }"
+    windowed = data(upkeep_conn.gateway.gql(upkeep_conn.token, query))["workOrders"]
+    start = datetime.fromisoformat(windowed["historyStart"])
+    assert abs(start - (datetime.now(timezone.utc) - timedelta(days=90))) < timedelta(minutes=5)
+    all_orders = upkeep.app.state.data.records("work-orders")
+    in_window = [r for r in all_orders if datetime.fromisoformat(r["updatedAt"].replace("Z", "+00:00")) > start]
+    assert windowed["totalCount"] == len(in_window) < len(all_orders)  # honest: older records are not there
+
+    upkeep_conn.settings(historyDays=0)
+    upkeep_conn.trigger(full=True)
+    wait_until(lambda: data(upkeep_conn.gateway.gql(upkeep_conn.token, query))["workOrders"]["totalCount"] == len(all_orders))
+    assert data(upkeep_conn.gateway.gql(upkeep_conn.token, query))["workOrders"]["historyStart"] is None
+    assert upkeep_conn.ids("workOrders") == sorted(r["id"] for r in all_orders)
+
+
+def test_replica_total_count_equals_the_records_paged(upkeep_conn):
+    wait_until(lambda: upkeep_conn.synced(UPKEEP_ENTITIES))
+    for field, filter in (("workOrders", {"status": ["OPEN"]}), ("assets", None), ("users", None)):
+        paged = page_all(upkeep_conn.gateway, upkeep_conn.token, field, "remoteId", first=37, filter=filter, source="REPLICA")
+        counted = upkeep_conn.gateway.gql(
+            upkeep_conn.token,
+            f"query($f: {field[0].upper() + field[1:-1]}Filter) {{ {field}(first: 1, source: REPLICA, filter: $f) {{ totalCount }} }}",
+            {"f": filter},
+        )
+        assert data(counted)[field]["totalCount"] == len(paged) == len({n["remoteId"] for n in paged})
+
+
+def test_scheduled_reconciliation_marks_deleted_records_and_announces_them(upkeep_conn, upkeep):
+    """No full sync asked for: the daily (here: 3 s) reconciliation pass finds what was deleted upstream."""
+    gateway = upkeep_conn.gateway
+    data(gateway.gql(upkeep_conn.admin, 'mutation { createWebhookEndpoint(url: "http://127.0.0.1:9/hook", events: ["record.deleted"]) { endpoint { id } } }'))
+    upkeep_conn.settings(historyDays=0)
+    upkeep_conn.trigger(full=True)
+    vendors = sorted(r["id"] for r in upkeep.app.state.data.records("vendors"))
+    wait_until(lambda: upkeep_conn.ids("vendors") == vendors)
+    gone = vendors[:3]
+    httpx.post(f"{upkeep.url}/__sandbox/delete", json={"resource": "vendors", "ids": gone}).raise_for_status()
+    wait_until(lambda: not set(gone) & set(upkeep_conn.ids("vendors")), timeout=30)
+    assert upkeep_conn.ids("vendors") == sorted(r["id"] for r in upkeep.app.state.data.records("vendors"))
+    kept = page_all(gateway, upkeep_conn.token, "vendors", "remoteId deletedAt", filter={"includeDeleted": True}, source="REPLICA")
+    marked = {n["remoteId"]: n["deletedAt"] for n in kept if n["remoteId"] in gone}
+    assert set(marked) == set(gone) and all(marked.values())
+    with gateway.services.store.read() as session:
+        events = session.exec(select(Event).where(Event.connection_id == upkeep_conn.id, Event.type == "record.deleted")).all()
+    assert {e.data["remoteId"] for e in events} == set(gone) and {e.data["entity"] for e in events} == {"Vendor"}
