@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import select
 
 from connectors.registry import connector_class
-from connectors.sandboxkit import ServerThread
+from connectors.sandboxkit import SandboxControl, ServerThread
 from connectors.sap.sandbox import LOGIN as SAP_LOGIN
 from connectors.sap.sandbox import create_app as create_sap_sandbox
 from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
@@ -210,3 +210,49 @@ def test_scheduled_reconciliation_marks_deleted_records_and_announces_them(upkee
     with gateway.services.store.read() as session:
         events = session.exec(select(Event).where(Event.connection_id == upkeep_conn.id, Event.type == "record.deleted")).all()
     assert {e.data["remoteId"] for e in events} == set(gone) and {e.data["entity"] for e in events} == {"Vendor"}
+
+
+@pytest.mark.parametrize("status, state", [(404, "UNAVAILABLE"), (403, "UNAVAILABLE"), (422, "FAILED")])
+def test_one_failing_entity_leaves_the_others_synced_and_the_connection_degraded(upkeep_conn, upkeep, status, state):
+    gateway, control = upkeep_conn.gateway, SandboxControl(upkeep.url)
+    control.fault("error", status=status, match=r"/api/v2/vendors\b")
+    try:
+        upkeep_conn.settings(historyDays=0)
+        upkeep_conn.trigger(full=True)
+        wait_until(lambda: upkeep_conn.status()["status"] == "DEGRADED")
+        states = wait_until(lambda: (s := upkeep_conn.states()) and s["Vendor"]["state"] == state and all(
+            v["state"] == "SUCCEEDED" for k, v in s.items() if k != "Vendor") and s)
+        assert states["Vendor"]["state"] == state and states["Vendor"]["retryAt"]
+        assert "Vendor" in upkeep_conn.status()["statusReason"]
+        orders = upkeep.app.state.data.records("work-orders")
+        assert upkeep_conn.ids("workOrders") == sorted(r["id"] for r in orders)  # the others are complete
+        with gateway.services.store.read() as session:
+            events = session.exec(select(Event).where(Event.connection_id == upkeep_conn.id)).all()
+        failed = [e for e in events if e.type == "sync.failed"]
+        assert failed and failed[0].data["entities"][0]["entity"] == "Vendor" and failed[0].data["entities"][0]["state"] == state
+        assert any(e.type == "connection.status_changed" and e.data["status"] == "DEGRADED" for e in events)
+    finally:
+        control.clear_fault()
+    upkeep_conn.trigger()
+    wait_until(lambda: upkeep_conn.status()["status"] == "ACTIVE" and upkeep_conn.synced(UPKEEP_ENTITIES))
+    assert upkeep_conn.ids("vendors") == sorted(r["id"] for r in upkeep.app.state.data.records("vendors"))
+
+
+def test_a_failed_entity_is_retried_on_its_own_backoff_not_every_run(upkeep_conn, upkeep):
+    """The failed entity waits out its backoff while the others keep their schedule (no hammering)."""
+    control = SandboxControl(upkeep.url)
+    wait_until(lambda: upkeep_conn.synced(UPKEEP_ENTITIES))
+    control.fault("error", status=404, match=r"/api/v2/vendors\b")  # unavailable: asked again after the cap
+    try:
+        upkeep_conn.trigger()
+        wait_until(lambda: upkeep_conn.states()["Vendor"]["state"] == "UNAVAILABLE")
+        control.clear_requests()
+        retry_at = datetime.fromisoformat(upkeep_conn.states()["Vendor"]["retryAt"])
+        until = retry_at - timedelta(seconds=0.1)
+        assert until - datetime.now(timezone.utc) > timedelta(seconds=1)  # the backoff cap, not the next tick
+        time.sleep(max(0.0, (until - datetime.now(timezone.utc)).total_seconds()))  # runs keep coming each second
+        paths = [r["path"] for r in control.requests() if r["at"] < until.timestamp()]
+        assert any(p.endswith("/work-orders") for p in paths)
+        assert not any(p.endswith("/vendors") for p in paths)
+    finally:
+        control.clear_fault()
