@@ -6,20 +6,27 @@ received (to assert on paging and incremental reads), faults that can be
 switched on at runtime (to exercise retries and error mapping), control routes
 for both, and a way to serve the app over real HTTP. Nothing here knows about
 any vendor; the vendor only supplies the shape of its error body.
+
+A fault may be scoped with `match`, a regular expression searched in the
+request line `METHOD /path?query` (path relative to where the sandbox is
+mounted, query percent-decoded) and in the request body, so that one entity of
+a system can fail while the others answer (JSON-RPC systems name the model in
+the body only).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 import httpx
 import uvicorn
@@ -54,7 +61,9 @@ class Fault:
     """What the sandbox does instead of (or before) answering normally.
 
     `count` is how many requests the fault applies to before clearing itself;
-    None keeps it until it is reset.
+    None keeps it until it is reset. `match` limits it to the requests whose
+    line or body the regular expression is found in; others are served normally
+    and do not count.
     """
 
     mode: str = "none"
@@ -62,18 +71,32 @@ class Fault:
     retry_after: int = 1
     delay: float = 2.0
     count: int | None = None
+    match: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in FAULT_MODES:
             raise ValueError(f"unknown fault mode {self.mode!r}; expected one of {FAULT_MODES}")
         if self.count is not None and self.count < 1:
             raise ValueError("count must be at least 1 (or null)")
+        if self.match is not None:
+            if not isinstance(self.match, str):
+                raise ValueError("match must be a string (a regular expression)")
+            try:
+                re.compile(self.match)
+            except re.error as exc:
+                raise ValueError(f"match is not a valid regular expression: {exc}") from None
+
+    def hits(self, line: str, body: str = "") -> bool:
+        """Whether this fault applies to a request with this line and body text."""
+        if self.match is None:
+            return True
+        return re.search(self.match, line) is not None or (bool(body) and re.search(self.match, body) is not None)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Fault:
         """Reads a fault from a control-route body; absent or null keys take defaults."""
         given = {k: v for k, v in data.items() if v is not None}
-        unknown = set(given) - {"mode", "status", "retry_after", "delay", "count"}
+        unknown = set(given) - {"mode", "status", "retry_after", "delay", "count", "match"}
         if unknown:
             raise ValueError(f"unknown fault keys: {sorted(unknown)}")
         return cls(
@@ -82,6 +105,7 @@ class Fault:
             retry_after=int(given.get("retry_after", 1)),
             delay=float(given.get("delay", 2.0)),
             count=int(given["count"]) if "count" in given else None,
+            match=given.get("match"),
         )
 
 
@@ -119,15 +143,16 @@ class SandboxState:
     def clear_fault(self) -> None:
         self.set_fault(Fault())
 
-    def take_fault(self) -> Fault | None:
-        """The fault to apply to one request, counting it down; None when there is none."""
+    def take_fault(self, applies: Callable[[Fault], bool] | None = None) -> Fault | None:
+        """The fault to apply to one request, counting it down; None when there is none
+        or when `applies` says the current fault is not for this request (then nothing counts)."""
         with self._lock:
             fault = self._fault
-            if fault.mode == "none":
+            if fault.mode == "none" or (applies is not None and not applies(fault)):
                 return None
             if fault.count is not None:
                 left = fault.count - 1
-                self._fault = Fault() if left == 0 else Fault(**{**asdict(fault), "count": left})
+                self._fault = Fault() if left == 0 else replace(fault, count=left)
             return fault
 
 
@@ -165,12 +190,14 @@ class SandboxMiddleware:
         self.error_body = error_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
+        if scope["type"] != "http" or route_path(scope).startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
-        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
-        self.state.log(scope["method"], scope["path"], query)
-        fault = self.state.take_fault()
+        raw_query = scope.get("query_string", b"").decode("latin-1")
+        self.state.log(scope["method"], scope["path"], dict(parse_qsl(raw_query, keep_blank_values=True)))
+        line = f"{scope['method']} {route_path(scope)}" + (f"?{unquote_plus(raw_query)}" if raw_query else "")
+        body, receive = await self._body_for_match(scope, line, receive)
+        fault = self.state.take_fault(lambda f: f.hits(line, body))
         if fault is None:
             await self.app(scope, receive, send)
         elif fault.mode == "slow":
@@ -184,8 +211,18 @@ class SandboxMiddleware:
         else:
             status = {"rate_limit": 429, "unauthorized": 401}.get(fault.mode, fault.status)
             headers = ((b"retry-after", str(fault.retry_after).encode()),) if status == 429 else ()
-            body = self.error_body(status, status_phrase(status))
-            await _send_body(send, status, _json_bytes(body), headers)
+            payload = self.error_body(status, status_phrase(status))
+            await _send_body(send, status, _json_bytes(payload), headers)
+
+    async def _body_for_match(self, scope: Scope, line: str, receive: Receive) -> tuple[str, Receive]:
+        """The body text, read only when a scoped fault misses the request line (JSON-RPC names
+        the model in the body); the returned `receive` replays what was read."""
+        fault = self.state.fault
+        if fault.match is None or fault.hits(line) or not _has_body(scope):
+            return "", receive
+        messages = await _read_body(receive)
+        text = b"".join(m.get("body", b"") for m in messages).decode("utf-8", "replace")
+        return text, _replay(messages, receive)
 
     async def _slow(self, delay: float, scope: Scope, receive: Receive, send: Send) -> None:
         """Waits `delay` seconds, then answers normally unless the client gave up.
@@ -194,12 +231,7 @@ class SandboxMiddleware:
         next message can tell us early when the client disconnects; otherwise a
         timed-out request would hold up server shutdown for the whole delay.
         """
-        buffered: list[Message] = []
-        while True:
-            message = await receive()
-            buffered.append(message)
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                break
+        buffered = await _read_body(receive)
         if buffered[-1]["type"] == "http.disconnect":
             return
         try:
@@ -209,11 +241,38 @@ class SandboxMiddleware:
         else:
             if message["type"] == "http.disconnect":
                 return
+        await self.app(scope, _replay(buffered, receive), send)
 
-        async def replay() -> Message:
-            return buffered.pop(0) if buffered else await receive()
 
-        await self.app(scope, replay, send)
+def route_path(scope: Scope) -> str:
+    """The request path relative to where the app is mounted (the demo mounts sandboxes under a prefix)."""
+    path, root = scope["path"], scope.get("root_path", "")
+    return (path[len(root):] or "/") if root and path.startswith(root) else path
+
+
+def _has_body(scope: Scope) -> bool:
+    headers = dict(scope.get("headers", ()))
+    return headers.get(b"content-length", b"0") not in (b"", b"0") or b"transfer-encoding" in headers
+
+
+async def _read_body(receive: Receive) -> list[Message]:
+    """Every message of the request body (or up to a disconnect), to be replayed to the app."""
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A `receive` that gives the buffered messages first, then the real ones."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
 
 
 def status_phrase(status: int) -> str:
@@ -412,12 +471,13 @@ class SandboxSpec:
 
 
 class SandboxControl:
-    """The client side of the control routes: faults, request log (tests, bench, demo)."""
+    """The client side of the control routes: faults, request log, record changes (tests, bench, demo)."""
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")
 
     def fault(self, mode: str, **settings: Any) -> None:
+        """Sets the fault; `match="regex"` scopes it to the requests whose line or body it is found in."""
         httpx.put(f"{self.base_url}/__sandbox/fault", json={"mode": mode, **settings}).raise_for_status()
 
     def clear_fault(self) -> None:
@@ -428,6 +488,17 @@ class SandboxControl:
 
     def clear_requests(self) -> None:
         httpx.delete(f"{self.base_url}/__sandbox/requests").raise_for_status()
+
+    def touch(self, resource: str, ids: list[Any]) -> None:
+        """Marks records modified now, as a user editing them would (`POST /__sandbox/touch`)."""
+        self._change("touch", resource, ids)
+
+    def remove(self, resource: str, ids: list[Any]) -> None:
+        """Deletes records, as a user deleting them in the system would (`POST /__sandbox/delete`)."""
+        self._change("delete", resource, ids)
+
+    def _change(self, action: str, resource: str, ids: list[Any]) -> None:
+        httpx.post(f"{self.base_url}/__sandbox/{action}", json={"resource": resource, "ids": ids}).raise_for_status()
 
 
 def fault_proxy(target: str, error_body: ErrorBody) -> SandboxApp:

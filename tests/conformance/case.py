@@ -1,15 +1,17 @@
 """What the conformance kit needs to know about one system under test.
 
 A case starts the system (a sandbox on a local port, or a real server behind a
-fault proxy), says how to log in, how to change records, and what a nested
-query may cost upstream. Each system adds one module in `cases/`.
+fault proxy), says how to log in, how to change and delete records, how to aim a
+fault at one entity's upstream requests, and what a nested query may cost
+upstream. Each system adds one module in `cases/`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from connectors.sandboxkit import SandboxControl
 
@@ -23,7 +25,19 @@ class Running:
     bad_credentials: dict[str, str]
     control: SandboxControl
     touch: Callable[[str, list[str]], None]  # (unified entity, remote ids) -> bump their modified time
+    # A fault `match` regex hitting exactly the upstream requests that list or fetch a unified
+    # entity (KeyError for an entity the system does not have).
+    entity_match: Callable[[str], str]
+    remove: Callable[[str, list[str]], None]  # (unified entity, remote ids) -> deleted upstream, as a user would
+    removable: str  # an entity whose records `remove` can delete (nothing upstream refers to them)
+    create: Callable[[str], str] | None = None  # a new record of an entity -> its remote id, where needed
     state: Any = None
+
+
+def path_matches(prefix: str, paths: dict[str, str]) -> Callable[[str], str]:
+    """`entity_match` for REST layouts: a request line whose path is `<prefix>/<path>` (regexes), alone or
+    followed by `/`, `?` or `(` (so `/parts` is not `/partsx`, `A_PurchaseOrder` not `A_PurchaseOrderItem`)."""
+    return lambda entity: rf"^[A-Z]+ {prefix}/(?:{paths[entity]})(?:[/?(]|$)"
 
 
 @dataclass

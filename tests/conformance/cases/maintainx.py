@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
-
-import httpx
+from typing import Any
 
 from connectors.maintainx.sandbox import SANDBOX, create_app
 from connectors.sandboxkit import SandboxControl, ServerThread
-from tests.conformance.case import Running, SystemCase
+from tests.conformance.case import Running, SystemCase, path_matches
 
 RESOURCES = {
     "WorkOrder": "workorders", "Asset": "assets", "Location": "locations", "MaintenanceRequest": "workrequests",
@@ -20,16 +19,16 @@ RESOURCES = {
 @contextmanager
 def start() -> Iterator[Running]:
     with ServerThread(create_app()) as server:
-        def touch(entity: str, ids: list[str]) -> None:
-            body = {"resource": RESOURCES[entity], "ids": [int(i) for i in ids]}
-            httpx.post(f"{server.url}/__sandbox/touch", json=body).raise_for_status()
-
+        control = SandboxControl(server.url)
         yield Running(
             instance_url=server.url,
             credentials=dict(SANDBOX.credentials),
             bad_credentials={**SANDBOX.credentials, "apiKey": "mx-not-a-key"},
-            control=SandboxControl(server.url),
-            touch=touch,
+            control=control,
+            touch=lambda entity, ids: control.touch(RESOURCES[entity], [int(i) for i in ids]),
+            entity_match=path_matches("/v1", RESOURCES),
+            remove=lambda entity, ids: control.remove(RESOURCES[entity], [int(i) for i in ids]),
+            removable="MaintenanceRequest",  # nothing refers to a request (it refers to its work order)
             state=server.app.state.data,
         )
 

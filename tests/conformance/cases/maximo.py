@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from math import ceil
-from typing import Any, Iterator
-
-import httpx
+from typing import Any
 
 from connectors.maximo.oslc import ID_CHUNK
 from connectors.maximo.sandbox import SANDBOX, create_app
 from connectors.sandboxkit import SandboxControl, ServerThread
-from tests.conformance.case import Running, SystemCase
+from tests.conformance.case import Running, SystemCase, path_matches
 
 STRUCTURES = {
     "WorkOrder": "mxapiwodetail", "Asset": "mxapiasset", "Location": "mxapilocations", "Part": "mxapiinventory",
@@ -22,16 +21,16 @@ STRUCTURES = {
 @contextmanager
 def start() -> Iterator[Running]:
     with ServerThread(create_app()) as server:
-        def touch(entity: str, ids: list[str]) -> None:
-            body = {"resource": STRUCTURES[entity], "ids": ids}
-            httpx.post(f"{server.url}/__sandbox/touch", json=body).raise_for_status()
-
+        control = SandboxControl(server.url)
         yield Running(
             instance_url=server.url,
             credentials=dict(SANDBOX.credentials),
             bad_credentials={"apiKey": "not-a-valid-key"},
-            control=SandboxControl(server.url),
-            touch=touch,
+            control=control,
+            touch=lambda entity, ids: control.touch(STRUCTURES[entity], ids),
+            entity_match=path_matches("/maximo/(?:oslc|api)/os", STRUCTURES),
+            remove=lambda entity, ids: control.remove(STRUCTURES[entity], ids),
+            removable="MaintenanceRequest",  # no work order refers to a service request here
             state=server.app.state.data,
         )
 

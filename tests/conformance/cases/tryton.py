@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from connectors.sandboxkit import SandboxControl, ServerThread, fault_proxy
 from tests.conformance.case import Running, SystemCase
@@ -18,6 +19,22 @@ TOUCH = {
     "PurchaseOrder": ("purchase.purchase", "comment"),
     "User": ("res.user", "active"),
 }
+
+# The models each entity is read from (purchase lines and stock moves are joined per page).
+MODELS = {
+    "Location": "stock.location",
+    "Part": "product.product|stock.move",
+    "Vendor": "party.party",
+    "PurchaseOrder": "purchase.purchase|purchase.line",
+    "User": "res.user",
+}
+
+
+def entity_match(entity: str) -> str:
+    """The JSON-RPC method names the model in the body (`model.party.party.search_read`); a user's
+    preferences (`get_preferences`, read on login) are not a User read."""
+    models = MODELS[entity].replace(".", r"\.")
+    return rf'"method":\s*"model\.(?:{models})\.(?!get_preferences")[a-z_]+"'
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:
@@ -36,6 +53,17 @@ def start() -> Iterator[Running]:
                     value = bool(row[name]) if name == "active" else row[name] or "touched"
                     rpc(model, "write", [row["id"]], {name: value})
 
+            def remove(entity: str, ids: list[str]) -> None:
+                rpc(TOUCH[entity][0], "delete", [int(i) for i in ids])
+
+            def create(entity: str) -> str:
+                """A copy of the entity's first record, as a user's "Duplicate" makes it (a purchase
+                comes back as a draft, a party without purchases: both can be deleted)."""
+                model = TOUCH[entity][0]
+                first, = rpc(model, "search", [], 0, 1, [["id", "ASC"]])
+                copied, = rpc(model, "copy", [first], {})
+                return str(copied)
+
             credentials = {"database": DATABASE, "username": LOGIN, "password": PASSWORD}
             yield Running(
                 instance_url=proxy.url,
@@ -43,6 +71,12 @@ def start() -> Iterator[Running]:
                 bad_credentials={**credentials, "password": "wrong"},
                 control=SandboxControl(proxy.url),
                 touch=touch,
+                entity_match=entity_match,
+                remove=remove,
+                # Tryton cancels a draft or quoted purchase (lines and all) before deleting it; the first
+                # purchase is a draft, and so is each `create` makes (a confirmed one cannot be deleted).
+                removable="PurchaseOrder",
+                create=create,
             )
         rpc.close()
     finally:

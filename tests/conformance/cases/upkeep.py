@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
-
-import httpx
+from typing import Any
 
 from connectors.sandboxkit import SandboxControl, ServerThread
 from connectors.upkeep.sandbox import SANDBOX, create_app
-from tests.conformance.case import Running, SystemCase
+from tests.conformance.case import Running, SystemCase, path_matches
 
 RESOURCES = {
     "WorkOrder": "work-orders", "Asset": "assets", "Location": "locations", "MaintenanceRequest": "requests",
@@ -20,15 +19,16 @@ RESOURCES = {
 @contextmanager
 def start() -> Iterator[Running]:
     with ServerThread(create_app()) as server:
-        def touch(entity: str, ids: list[str]) -> None:
-            httpx.post(f"{server.url}/__sandbox/touch", json={"resource": RESOURCES[entity], "ids": ids}).raise_for_status()
-
+        control = SandboxControl(server.url)
         yield Running(
             instance_url=server.url,
             credentials=dict(SANDBOX.credentials),
             bad_credentials={**SANDBOX.credentials, "password": "wrong"},
-            control=SandboxControl(server.url),
-            touch=touch,
+            control=control,
+            touch=lambda entity, ids: control.touch(RESOURCES[entity], ids),
+            entity_match=path_matches("/api/v2", RESOURCES),
+            remove=lambda entity, ids: control.remove(RESOURCES[entity], ids),
+            removable="MaintenanceRequest",  # nothing refers to a request (it refers to its work order)
             state=server.app.state.data,
         )
 
