@@ -8,7 +8,8 @@ the `sap-client` parameter (`odata_client.py`). A connector declares
 `EntitySetStream`s (`odata_streams.py`), mappings with the specs of
 `odata_specs.py` and `Writes` from `odata_writes.py`; see `connectors/sap/`.
 `ODataConnector` here turns the declarations into the connector contract:
-filter pushdown (`odata_pushdown.py`), `$top`/`$skip` pages (`odata_paging.py`),
+filter pushdown (`odata_pushdown.py`) with soft-delete markers (`odata_deletion.py`),
+keyset or `$top`/`$skip` pages (`odata_paging.py`), counts by `/$count`,
 writes with ETags sent back as `If-Match`, and custom fields and objects from the
 service's `$metadata` (`odata_metadata.py`, `odata_objects.py`).
 """
@@ -39,11 +40,17 @@ from .writes import CREATE, UPDATE
 
 
 class ODataConnector(Connector):
-    """An OData v2 system described by its streams; pages are `$top`/`$skip` windows."""
+    """An OData v2 system described by its streams; pages go by key where a set allows it."""
 
     streams: ClassVar[tuple[EntitySetStream, ...]] = ()
     max_page_size: ClassVar[int] = 100  # SAP Gateway's usual server page: no `__next` inside a window
     keys_per_call: ClassVar[int] = KEYS_PER_CALL
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Live paging is keyset only where every stream pages by key (custom objects page by windows)."""
+        super().__init_subclass__(**kwargs)
+        if cls.streams:
+            cls.live_paging = "keyset" if all(s.keyset for s in cls.streams) else "offset"
 
     def __init__(self, config: ConnectionConfig, policy: HttpPolicy | None = None) -> None:
         super().__init__(config, policy)
@@ -81,19 +88,37 @@ class ODataConnector(Connector):
         return tuple(f.remote_path.split(".")[0] for f in self.config.extension.fields_for(stream.entity))
 
     async def list_page(self, entity: str, query: ListQuery, cursor: str | None, limit: int) -> Page:
+        """One page by keyset where the set allows it (else a window); `total` on a first page
+        whose whole filter the service applied (later keyset pages count only what is left)."""
         stream = self.stream(entity)
-        window = Window.at(self.entry.name, cursor, limit, self.max_page_size)
+        window = Window.at(self.entry.name, cursor, limit, self.max_page_size, keyset=stream.keyset)
         pushed = pushdown(stream, query)
         if pushed is None:
             return Page([], None, 0)
         filter, residual = pushed
-        options = stream.query(filter, self.custom_select(stream), top=window.top, skip=window.skip, inlinecount=True)
+        after = window.after_clause(stream.key)
+        options = stream.query(
+            all_of([filter, after]), self.custom_select(stream), top=window.top, skip=window.skip, inlinecount=True
+        )
         page = await self.odata.collection(stream.service, stream.entity_set, options)
         records = await self.enrich(stream, [stream.mapping.map(row) for row in page.results])
         records = self.with_custom_values(records)
         kept = [r for r in records if residual.matches(r, stream.status_field)]
-        total = page.count if residual == ListQuery() else None
-        return Page(kept, window.next_cursor(page), total)
+        total = page.count if residual == ListQuery() and after is None else None
+        return Page(kept, window.next_cursor(page, stream.key if stream.keyset else None), total)
+
+    async def count(self, entity: str, query: ListQuery) -> int | None:
+        """`/$count` with the same `$filter` as `list_page`; None when part of the filter is applied here."""
+        stream = self._by_entity.get(entity)
+        if stream is None:  # a custom object: not counted
+            return None
+        pushed = pushdown(stream, query)
+        if pushed is None:
+            return 0
+        filter, residual = pushed
+        if residual != ListQuery():
+            return None
+        return await self.odata.count(stream.service, stream.entity_set, stream.query(filter).filter)
 
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
         stream = self.stream(entity)

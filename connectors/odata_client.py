@@ -1,6 +1,7 @@
 """The OData v2 client: Basic-auth JSON reads of SAP Gateway services and CSRF-protected writes.
 
-Every call carries `$format=json` and, on premises, `sap-client`. Writes need
+Every read of data carries `$format=json` (not `$count` and `$metadata`, which are no
+JSON) and, on premises, `sap-client`. Writes need
 the CSRF token the service hands out on a `GET` with `X-CSRF-Token: Fetch`;
 the token belongs to the session cookie set with it, which the pooled httpx
 client keeps in its jar. A 403 answered with `X-CSRF-Token: Required` means a
@@ -14,7 +15,7 @@ from typing import Any, Iterable, Mapping
 
 import httpx
 
-from schema.errors import SystemAuthFailed, SystemRejected
+from schema.errors import SystemAuthFailed, SystemRejected, SystemUnreachable
 
 from .http import HttpPolicy, UpstreamClient
 from .odata_envelope import Collection, error_message, read_collection, read_entity
@@ -66,8 +67,8 @@ class ODataClient:
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    def _params(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        params = {"$format": "json", **(extra or {})}
+    def _params(self, extra: Mapping[str, str] | None = None, json: bool = True) -> dict[str, str]:
+        params = {**({"$format": "json"} if json else {}), **(extra or {})}
         if self.sap_client:
             params["sap-client"] = self.sap_client
         return params
@@ -107,10 +108,18 @@ class ODataClient:
         body = await self.get_json(f"/{service}/{key_path}", query.params())
         return read_entity(body, self.system)
 
+    async def count(self, service: str, entity_set: str, filter: str | None = None) -> int:
+        """`/EntitySet/$count` with a `$filter`: the number as plain text (no `$format`: it is no JSON)."""
+        params = self._params({"$filter": filter} if filter else None, json=False)
+        response = await self.http.request("GET", f"/{service}/{entity_set}/$count", params=params)
+        text = response.text.strip()
+        if not text.isdigit():
+            raise SystemUnreachable(f"{self.system} sent a count that is not a number: {text[:40]!r}")
+        return int(text)
+
     async def metadata(self, service: str) -> bytes:
         """The service's `$metadata` (EDMX; SAP refuses `$format=json` here)."""
-        params = {"sap-client": self.sap_client} if self.sap_client else {}
-        response = await self.http.request("GET", f"/{service}/$metadata", params=params)
+        response = await self.http.request("GET", f"/{service}/$metadata", params=self._params(json=False))
         return response.content
 
     # -- writes -------------------------------------------------------------------------

@@ -1,8 +1,14 @@
-"""Listing by `$top`/`$skip` windows: the page cursor is the offset the last page ended at.
+"""Listing in pages: after the last key seen (keyset), or by `$top`/`$skip` windows.
 
-A window holds at most `max_page_size` records (SAP Gateway's usual server
+A set ordered by its single key pages by keyset: the cursor is `k:<last key>`
+and the next page asks `<Key> gt '<last key>'`, so a record deleted or added
+before the cursor neither skips nor repeats one. Other sets page by windows:
+the cursor is the offset the last page ended at. An offset cursor handed out
+before a set paged by keyset still resumes there; the pages after it go by key.
+
+A page holds at most `max_page_size` records (SAP Gateway's usual server
 page), so no `__next` is followed inside it. Whether more pages follow comes
-from `__count` when the server sent one; without it, from `__next` or a full window.
+from `__count` when the server sent one; without it, from `__next` or a full page.
 """
 
 from __future__ import annotations
@@ -12,25 +18,41 @@ from dataclasses import dataclass
 from schema.errors import SystemRejected
 
 from .odata_envelope import Collection
+from .odata_query import literal
+
+AFTER = "k:"  # a keyset cursor: the last key of the page before
 
 
 @dataclass(frozen=True)
 class Window:
     skip: int
     top: int
+    after: str | None = None  # keyset: list the keys greater than this one
 
     @classmethod
-    def at(cls, system: str, cursor: str | None, limit: int, max_page_size: int) -> Window:
-        """The window a cursor (None: the first page) and a limit ask for."""
-        if cursor is not None and not cursor.isdigit():
-            raise SystemRejected(f"{system}: not a page cursor: {cursor!r}")
-        return cls(int(cursor or 0), max(1, min(limit, max_page_size)))
+    def at(cls, system: str, cursor: str | None, limit: int, max_page_size: int, keyset: bool = False) -> Window:
+        """The page a cursor (None: the first page) and a limit ask for."""
+        top = max(1, min(limit, max_page_size))
+        if cursor is None:
+            return cls(0, top)
+        if keyset and cursor.startswith(AFTER):
+            return cls(0, top, cursor[len(AFTER) :])
+        if cursor.isdigit():
+            return cls(int(cursor), top)
+        raise SystemRejected(f"{system}: not a page cursor: {cursor!r}")
 
-    def next_cursor(self, page: Collection) -> str | None:
-        """The cursor of the page after `page`; None at the end (`__count` decides when sent)."""
+    def after_clause(self, key: str) -> str | None:
+        """`<Key> gt '<last key>'` for a keyset page after the first."""
+        return None if self.after is None else f"{key} gt {literal(self.after)}"
+
+    def next_cursor(self, page: Collection, key: str | None = None) -> str | None:
+        """The cursor of the page after `page` (after its last `key` when given, else its end offset);
+        None at the end (`__count`, which counts from the cursor on, decides when sent)."""
         end = self.skip + len(page.results)
         more = end < page.count if page.count is not None else bool(page.next_url) or self.full(page)
-        return str(end) if more and page.results else None
+        if not (more and page.results):
+            return None
+        return f"{AFTER}{page.results[-1][key]}" if key else str(end)
 
     def full(self, page: Collection) -> bool:
         """The page filled the window (so, without a count, there may be more)."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .mapping import EntityMap
+from .odata_deletion import DeletionMarker
 from .odata_query import Query, all_of, literal
 
 
@@ -17,6 +18,7 @@ class EntitySetStream:
     `select` lists every property the mapping reads, `expand` the navigations.
     `writes` (an `odata_writes.Writes`) declares what creates and updates may
     set; `extra_keys` completes a composite key in URLs (e.g. the current time segment).
+    `deletion` names the filterable property that marks a record deleted, if any.
     """
 
     mapping: EntityMap
@@ -32,10 +34,18 @@ class EntitySetStream:
     fixed_filter: str | None = None  # always applied (e.g. only the current time segment)
     writes: Any = None
     extra_keys: str = ""
+    deletion: DeletionMarker | None = None
 
     @property
     def entity(self) -> str:
         return self.mapping.entity
+
+    @property
+    def keyset(self) -> bool:
+        """Pages can continue after the last key seen: the set is ordered by `key` alone, and `key`
+        alone tells the listed rows apart (the other parts of a composite key are pinned by `fixed_filter`)."""
+        by_key = self.orderby in ((), (self.key,))
+        return by_key and (not self.extra_keys or self.fixed_filter is not None)
 
     def key_path(self, remote_id: str) -> str:
         """`Set('1')`, or `Set(Key='1',Other=...)` when the key has more parts."""
@@ -46,7 +56,7 @@ class EntitySetStream:
     def query(self, filter: str | None = None, extra: tuple[str, ...] = (), **options: Any) -> Query:
         return Query(
             filter=all_of([self.fixed_filter, filter]),
-            select=tuple(dict.fromkeys(self.select + extra)),
+            select=tuple(dict.fromkeys((self.key, *self.select, *extra))),
             expand=self.expand,
             orderby=self.orderby or (self.key,),
             **options,

@@ -19,6 +19,7 @@ import pytest
 
 from connectors.mapping import Each, Enum, Join, Path as PathSpec, Spec
 from connectors.odata import Decimal, ODate, Text
+from connectors.odata_deletion import DeletedAt
 from connectors.sandboxkit import ServerThread
 from connectors.sap.connector import STOCK_SELECT, STOCK_SERVICE, STOCK_SET, STREAMS, FirstFlag
 from connectors.sap.model import SERVICES, EntitySet, Service
@@ -179,6 +180,8 @@ def spec_paths(spec: Any) -> Iterator[str]:
         yield from spec.paths
     elif isinstance(spec, Each):
         yield spec.path.split(".")[0]
+    elif isinstance(spec, DeletedAt):
+        yield from spec_paths(spec.time)
     elif spec is not None and not isinstance(spec, Spec):
         raise AssertionError(f"unknown spec {spec!r}")
 
@@ -193,6 +196,10 @@ def test_connector_reads_only_what_the_real_service_has(stream):
     assert model is not None, f"the sandbox does not serve {stream.entity_set}"
     properties = [stream.key, *stream.orderby, *FILTER_NAME.findall(stream.fixed_filter or "")]
     properties += [p for p in (stream.updated_field, stream.status_property) if p]
+    if stream.deletion:  # pushed down as a filter: SAP must allow filtering on it
+        assert real.props[stream.deletion.property].get("filterable") != "false"
+        assert stream.deletion.property in stream.select
+        properties.append(stream.deletion.property)
     for name in properties:
         assert name in real.props and model.prop(name), f"{stream.entity_set}.{name}"
     if stream.updated_field:

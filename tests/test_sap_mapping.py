@@ -58,8 +58,8 @@ def by_id(nodes: list[dict]) -> dict[str, dict]:
 def test_work_orders(sqlite_gateway, token, dataset):
     nodes = by_id(page_all(sqlite_gateway, token, "workOrders", """
         remoteId displayValue number title description status statusRaw priority priorityRaw type typeRaw
-        dueDate startedAt completedAt createdAt updatedAt remoteData asset { remoteId } location { remoteId }
-    """))
+        dueDate startedAt completedAt createdAt updatedAt deletedAt remoteData asset { remoteId } location { remoteId }
+    """, filter={"includeDeleted": True}))
     rows = dataset.rows("MaintenanceOrder")
     assert len(nodes) == len(rows) >= 300
     status = {"CRTD": "OPEN", "REL": "IN_PROGRESS", "PCNF": "IN_PROGRESS", "TECO": "COMPLETED", "CLSD": "COMPLETED",
@@ -70,7 +70,10 @@ def test_work_orders(sqlite_gateway, token, dataset):
         n = nodes[r["MaintenanceOrder"]]
         assert (n["number"], n["title"]) == (r["MaintenanceOrder"], r["MaintenanceOrderDesc"])
         assert n["displayValue"] == f'{r["MaintenanceOrder"]} {r["MaintenanceOrderDesc"]}'
-        assert (n["status"], n["statusRaw"]) == (status[r["SystemStatusText"].split()[0]], r["SystemStatusText"])
+        flagged = "DLFL" in r["SystemStatusText"].split()  # the deletion flag wins wherever it stands
+        main = "DLFL" if flagged else r["SystemStatusText"].split()[0]
+        assert (n["status"], n["statusRaw"]) == (status[main], r["SystemStatusText"])
+        assert ts(n["deletedAt"]) == (r["LastChangeDateTime"] if flagged else None)
         assert (n["priority"], n["priorityRaw"]) == (priority.get(r["MaintPriority"]), blank(r["MaintPriority"]))
         assert (n["type"], n["typeRaw"]) == (kind[r["MaintenanceOrderType"]], r["MaintenanceOrderType"])
         assert (n["asset"] or {}).get("remoteId") == blank(r["Equipment"])
@@ -81,6 +84,12 @@ def test_work_orders(sqlite_gateway, token, dataset):
         assert n["createdAt"] is n["startedAt"] is n["completedAt"] is n["description"] is None
         assert n["remoteData"]["MaintenanceOrder"] == r["MaintenanceOrder"]
         assert n["remoteData"]["__metadata"]["type"] == "cds_api_maintenanceorder.MaintenanceOrderType"
+
+    flagged = {r["MaintenanceOrder"] for r in rows if "DLFL" in r["SystemStatusText"]}
+    assert flagged and any(not r["SystemStatusText"].startswith("DLFL") for r in rows
+                           if r["MaintenanceOrder"] in flagged)
+    listed = page_all(sqlite_gateway, token, "workOrders", "remoteId")  # deleted records are left out by default
+    assert {n["remoteId"] for n in listed} == {r["MaintenanceOrder"] for r in rows} - flagged
 
     completed = page_all(sqlite_gateway, token, "workOrders", "remoteId statusRaw", filter={"status": ["COMPLETED"]})
     expected = {r["MaintenanceOrder"] for r in rows if r["SystemStatusText"].split()[0] in ("TECO", "CLSD", "CNF")}
@@ -155,24 +164,35 @@ def test_products_and_suppliers(sqlite_gateway, token, dataset):
         assert n["stockLevels"] == [] and n["vendors"] == []
     assert len(parts) == len(dataset.rows("A_Product"))
 
-    vendors = by_id(page_all(sqlite_gateway, token, "vendors", "remoteId name code active email phone updatedAt"))
+    # Marked for deletion (archiving) without a change time: inactive, listed, never deleted.
+    selection = "remoteId name code active email phone updatedAt deletedAt"
+    vendors = by_id(page_all(sqlite_gateway, token, "vendors", selection))
+    suppliers = dataset.rows("A_Supplier")
+    assert len(vendors) == len(suppliers) and any(r["DeletionIndicator"] for r in suppliers)
     for r in dataset.rows("A_Supplier"):
         n = vendors[r["Supplier"]]
         blocked = r["PurchasingIsBlocked"] or r["PostingIsBlocked"] or r["DeletionIndicator"]
         assert (n["name"], n["code"], n["active"]) == (r["SupplierName"], r["Supplier"], not blocked)
-        assert n["email"] is n["phone"] is n["updatedAt"] is None
+        assert n["email"] is n["phone"] is n["updatedAt"] is n["deletedAt"] is None
 
 
 def test_purchase_orders_with_items(sqlite_gateway, token, dataset):
     orders = by_id(page_all(sqlite_gateway, token, "purchaseOrders", """
         remoteId number status statusRaw orderDate currency totalAmount vendor { remoteId name } shipTo { remoteId }
         lines { lineNumber description quantity unitOfMeasure unitPrice amount receivedQuantity part { remoteId name } }
-    """))
+        deletedAt updatedAt
+    """, filter={"includeDeleted": True}))
     status = {"01": "DRAFT", "02": "APPROVED", "03": "SUBMITTED", "05": "APPROVED", "08": "CANCELLED"}
     items = dataset.rows("A_PurchaseOrderItem")
+    codes = {r["PurchasingDocumentDeletionCode"] for r in dataset.rows("A_PurchaseOrder")}
+    assert codes == {"", "L", "S"}  # active, deleted, blocked
     for r in dataset.rows("A_PurchaseOrder"):
         n = orders[r["PurchaseOrder"]]
-        assert (n["status"], n["statusRaw"]) == (status[r["PurchasingProcessingStatus"]], r["PurchasingProcessingStatus"])
+        deleted = r["PurchasingDocumentDeletionCode"] == "L"  # 'S' (blocked) is no deletion
+        expected = "CANCELLED" if deleted else status[r["PurchasingProcessingStatus"]]
+        assert (n["status"], n["statusRaw"]) == (expected, r["PurchasingProcessingStatus"])
+        changed = r["LastChangeDateTime"].replace(microsecond=r["LastChangeDateTime"].microsecond // 1000 * 1000)
+        assert ts(n["deletedAt"]) == (changed if deleted else None)  # milliseconds on the wire
         assert n["vendor"]["remoteId"] == r["Supplier"] and n["vendor"]["name"]
         assert (n["currency"], ts(n["orderDate"])) == (r["DocumentCurrency"], r["PurchaseOrderDate"])
         assert n["shipTo"] is None

@@ -249,10 +249,14 @@ def test_purchase_order_header_update_and_delete(gateway, token, rows):
     assert changed == {"orderDate": "2026-02-03T00:00:00+00:00", "vendor": {"remoteId": "17300004"}}
     gone = data(gateway.gql(token, "mutation($id: ID!) { deletePurchaseOrder(id: $id) { remoteId deleted } }", {"id": made["id"]}))
     assert gone["deletePurchaseOrder"] == {"remoteId": made["remoteId"], "deleted": True}
-    assert row(rows, "A_PurchaseOrder", PurchaseOrder=made["remoteId"]) is None
-    assert row(rows, "A_PurchaseOrderItem", PurchaseOrder=made["remoteId"]) is None
-    live = data(gateway.gql(token, "query($r: String) { purchaseOrder(remoteId: $r) { number } }", {"r": made["remoteId"]}))
-    assert live["purchaseOrder"] is None
+    # SAP marks a deleted purchase order (and its items) with deletion code L: it stays, CANCELLED, with deletedAt.
+    assert row(rows, "A_PurchaseOrder", PurchaseOrder=made["remoteId"])["PurchasingDocumentDeletionCode"] == "L"
+    assert row(rows, "A_PurchaseOrderItem", PurchaseOrder=made["remoteId"])["PurchasingDocumentDeletionCode"] == "L"
+    live = data(gateway.gql(token, "query($r: String) { purchaseOrder(remoteId: $r) { number status deletedAt } }",
+                            {"r": made["remoteId"]}))["purchaseOrder"]
+    assert live["number"] == made["remoteId"] and live["status"] == "CANCELLED" and live["deletedAt"]
+    listed = data(gateway.gql(token, "{ purchaseOrders(first: 200) { nodes { remoteId } } }"))
+    assert made["remoteId"] not in {n["remoteId"] for n in listed["purchaseOrders"]["nodes"]}
     replica = data(gateway.gql(token, "{ purchaseOrders(source: REPLICA, first: 200) { nodes { remoteId } } }"))
     assert made["remoteId"] not in {n["remoteId"] for n in replica["purchaseOrders"]["nodes"]}
     missing = gateway.gql(token, "mutation { deletePurchaseOrder(id: \"4599999999\") { remoteId } }")

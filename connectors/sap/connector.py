@@ -13,6 +13,13 @@ items in one deep insert, changed (header only) and deleted; suppliers are
 changed only (creating one is a business partner with roles). Statuses and
 stock are not writable here: SAP changes them through function imports and
 goods movements (API_MATERIAL_DOCUMENT_SRV), which these services do not cover.
+
+Deletion is a marker, not a removal: a purchase order with deletion code `L`
+and a maintenance order with system status DLFL stay listed, CANCELLED, with
+`deletedAt` at their last change (SAP keeps no deletion time). Suppliers and
+equipment marked for deletion are archive flags: `active: false` / RETIRED,
+no `deletedAt`. Every set is ordered by its single key, so pages go by keyset
+(see docs/vendors/sap.md).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from schema.record import Record
 from ..catalog import CLOUD, ON_PREMISES, Capability, CredentialField, SystemEntry
 from ..mapping import Compute, Each, EntityMap, Enum, Path, dig
 from ..odata import ODataConnector
+from ..odata_deletion import DeletedAt, DeletionMarker, Marked
 from ..odata_query import Query, chunks, eq_any
 from ..odata_specs import Code, Decimal, ODate, Text
 from ..odata_streams import EntitySetStream
@@ -46,6 +54,8 @@ ORDER_STATUS = {
 ORDER_TYPE = {"PM01": "CORRECTIVE", "PM02": "PREVENTIVE", "PM03": "OTHER", "PM05": "INSPECTION"}
 NOTIFICATION_PHASE = {"1": "OPEN", "2": "OPEN", "3": "CONVERTED", "4": "CLOSED"}
 PO_STATUS = {"01": "DRAFT", "02": "APPROVED", "03": "SUBMITTED", "04": "SUBMITTED", "05": "APPROVED", "08": "CANCELLED"}
+DELETION_FLAG = "DLFL"
+PO_DELETED = DeletionMarker("PurchasingDocumentDeletionCode", "L", status="CANCELLED")  # 'S' (blocked) is no deletion
 EQUIPMENT = "EAMS_EQUI"
 FUNCTIONAL_LOCATION = "EAMS_FL"
 CURRENT_SEGMENT = "ValidityEndDate eq datetime'9999-12-31T00:00:00'"
@@ -54,13 +64,26 @@ ETAG = Path("__metadata.etag")  # remoteVersion: what the client sends back as i
 # -- specs particular to SAP -------------------------------------------------------
 
 
+def _codes(raw: Any, path: str) -> list[str]:
+    return (text(dig(raw, path)) or "").split()
+
+
 @dataclass(frozen=True)
 class MainStatus(Code):
-    """A status list such as `"REL MANC NMAT"`: its first code is the main status; raw keeps the list."""
+    """A status list such as `"REL MANC NMAT"`: its first code is the main status, unless one of
+    `overriding` (the deletion flag) stands anywhere in it; raw keeps the list."""
+
+    overriding: tuple[str, ...] = ()
 
     def extract(self, raw: Any) -> Any:
-        codes = (text(dig(raw, self.path)) or "").split()
-        return self.values.get(codes[0], self.default) if codes else None
+        codes = _codes(raw, self.path)
+        main = next((c for c in codes if c in self.overriding), codes[0] if codes else None)
+        return None if main is None else self.values.get(main, self.default)
+
+
+def _flagged_for_deletion(raw: Any) -> bool:
+    """The order carries the system status DLFL (deletion flag): marked deleted, to be archived."""
+    return DELETION_FLAG in _codes(raw, "SystemStatusText")
 
 
 @dataclass(frozen=True)
@@ -128,12 +151,13 @@ WORK_ORDERS = EntityMap(
     fields={
         "number": "MaintenanceOrder",
         "title": Text("MaintenanceOrderDesc"),
-        "status": MainStatus("SystemStatusText", ORDER_STATUS),
+        "status": MainStatus("SystemStatusText", ORDER_STATUS, overriding=(DELETION_FLAG,)),
         "priority": Code("MaintPriority", PRIORITY),
         "type": Code("MaintenanceOrderType", ORDER_TYPE, default="OTHER"),
         "asset": Text("Equipment"),
         "location": Text("FunctionalLocation"),
         "dueDate": ODate("MaintOrdBasicEndDateTime"),
+        "deletedAt": DeletedAt(_flagged_for_deletion, ODate("LastChangeDateTime")),
     },
     updated_at=ODate("LastChangeDateTime"),
     version=ETAG,
@@ -204,7 +228,8 @@ PURCHASE_ORDERS = EntityMap(
     fields={
         "number": "PurchaseOrder",
         "vendor": Text("Supplier"),
-        "status": Code("PurchasingProcessingStatus", PO_STATUS),
+        "status": Marked("PurchasingProcessingStatus", PO_STATUS, marker=PO_DELETED),
+        "deletedAt": DeletedAt(PO_DELETED.marks, ODate("LastChangeDateTime")),
         "orderDate": ODate("PurchaseOrderDate"),
         "currency": Text("DocumentCurrency"),
         "totalAmount": Compute(_total),
@@ -390,6 +415,7 @@ STREAMS = (
         updated_field="LastChangeDateTime",
         status_property="PurchasingProcessingStatus",
         writes=PURCHASE_ORDER_WRITES,
+        deletion=PO_DELETED,
     ),
     EntitySetStream(
         PARTS,

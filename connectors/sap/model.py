@@ -269,6 +269,7 @@ PURCHASE_ORDER_ITEM = EntitySet(
     (
         key("PurchaseOrder", 10),
         key("PurchaseOrderItem", 5),
+        computed(s("PurchasingDocumentDeletionCode", 1)),
         s("PurchaseOrderItemText", 40),
         s("Plant", 4),
         s("StorageLocation", 4),

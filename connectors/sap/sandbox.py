@@ -31,13 +31,19 @@ Writes (see `writes.py` for the rules): `POST /<EntitySet>` creates (201, the
 entity in `{"d": ...}`, deep inserts such as `to_PurchaseOrderItem` included,
 `Location` and `ETag` headers); `PATCH`/`MERGE`/`PUT` on an entity changes the
 given properties (204 with the new `ETag`); `DELETE` where the set is
-`sap:deletable` (204). What `$metadata` marks not creatable/updatable/deletable
-is refused, as SAP does.
+`sap:deletable` (204). A purchase order is not removed by `DELETE`: it and its
+items get the deletion code `L` (and a new `LastChangeDateTime`) and stay
+listed (see docs/vendors/sap.md). What `$metadata` marks not
+creatable/updatable/deletable is refused, as SAP does.
+
+`/<EntitySet>/$count` answers the number of rows the `$filter` selects, as
+plain text (SAP Gateway's framework serves it for every entity set).
 
 Besides the shared control routes (see `connectors.sandboxkit`) there is
 `POST /__sandbox/touch` with `{"resource": "<EntitySet>", "ids": [...]}`, which
-moves those records' `LastChangeDateTime` to now (ids are values of the set's
-first key property).
+moves those records' `LastChangeDateTime` to now, and `POST /__sandbox/delete`
+with the same body, which deletes them with what hangs off them (ids are values
+of the set's first key property).
 """
 
 from __future__ import annotations
@@ -356,8 +362,12 @@ class _Sandbox:
             if not entity_set.deletable:
                 raise ODataError(405, f"Entity set {entity_set.name} does not support deletion", "/IWBEP/CM_MGW_RT/021")
             self.precondition(request, entity_set, current)
-            children = {n.target: {k: current[k] for k in n.on} for n in entity_set.navs}
-            self.data.delete({entity_set.name: keys, **children})
+            matches = {entity_set.name: keys, **{n.target: {k: current[k] for k in n.on} for n in entity_set.navs}}
+            marker = writes.SOFT_DELETES.get(entity_set.name)
+            if marker is not None:
+                self.data.mark(matches, marker)
+            else:
+                self.data.delete(matches)
             return Response(status_code=204)
         self.precondition(request, entity_set, current)
         changes = writes.update(rules, entity_set, current, _json_body(body))
@@ -404,26 +414,54 @@ def _etag_header(entity_set: EntitySet, row: Row) -> dict[str, str]:
     return {"ETag": tag} if tag else {}
 
 
+CONTROL_BODY = "expected {'resource': <EntitySet>, 'ids': [...]}"
+
+
+def _control_error(status: int, message: str) -> Response:
+    return JSONResponse(error_body(status, message), status_code=status)
+
+
 def _routes(sandbox: _Sandbox) -> list[BaseRoute]:
     async def odata(request: Request) -> Response:
         body = b"" if request.method in ("GET", "HEAD") else await request.body()
         return await sandbox.handle(request, body)
 
-    async def touch(request: Request) -> Response:
+    async def target(request: Request) -> tuple[EntitySet, list[str]] | None:
+        """The entity set and ids a control route's body names (None when it names none)."""
         try:
             body = await request.json()
             entity_set = next(s for svc in SERVICES.values() for s in svc.sets if s.name == body["resource"])
-            ids = [str(i) for i in body["ids"]]
+            return entity_set, [str(i) for i in body["ids"]]
         except (ValueError, KeyError, TypeError, StopIteration):
-            return JSONResponse(error_body(400, "expected {'resource': <EntitySet>, 'ids': [...]}"), status_code=400)
+            return None
+
+    async def touch(request: Request) -> Response:
+        if (found := await target(request)) is None:
+            return _control_error(400, CONTROL_BODY)
+        entity_set, ids = found
         if entity_set.prop("LastChangeDateTime") is None:
-            return JSONResponse(error_body(400, f"{entity_set.name} has no LastChangeDateTime"), status_code=400)
+            return _control_error(400, f"{entity_set.name} has no LastChangeDateTime")
         touched = sandbox.data.touch(entity_set.name, ids, entity_set.keys[0])
         return JSONResponse({"touched": touched})
+
+    async def remove(request: Request) -> Response:
+        """Deletes rows by their first key (and what hangs off them), as a user deleting them in SAP would."""
+        if (found := await target(request)) is None:
+            return _control_error(400, CONTROL_BODY)
+        entity_set, ids = found
+        rows = [r for r in sandbox.data.rows(entity_set.name) if r.get(entity_set.keys[0]) in ids]
+        missing = set(ids) - {r[entity_set.keys[0]] for r in rows}
+        if missing:
+            return _control_error(404, f"Resource not found for key {min(missing)}")
+        for row in rows:
+            children = {n.target: {k: row[k] for k in n.on} for n in entity_set.navs}
+            sandbox.data.delete({entity_set.name: {k: row[k] for k in entity_set.keys}, **children})
+        return JSONResponse({"deleted": len(rows)})
 
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "MERGE", "DELETE"]
     return [
         Route("/__sandbox/touch", touch, methods=["POST"]),
+        Route("/__sandbox/delete", remove, methods=["POST"]),
         Route(f"{PREFIX}/{{service}}/", odata, methods=methods),
         Route(f"{PREFIX}/{{service}}/{{resource:path}}", odata, methods=methods),
     ]

@@ -37,7 +37,7 @@ EQUIPMENT_KINDS = [
     ("GEARBOX", "Gearbox", "SEW", "R47"),
 ]
 ORDER_TYPES = ("PM01", "PM01", "PM02", "PM02", "PM03", "PM05")
-ORDER_STATUSES = ("CRTD MANC NMAT", "REL NMAT PRC", "REL PRC SETC", "PCNF PRC", "TECO PRC", "CLSD PRC", "DLFL CRTD")
+ORDER_STATUSES = ("CRTD MANC NMAT", "REL NMAT PRC", "REL PRC SETC", "PCNF PRC", "TECO PRC", "CLSD PRC", "CRTD DLFL NMAT")
 ORDER_WORDS = ("Replace seal on", "Inspect", "Lubricate", "Repair leak on", "Calibrate", "Overhaul", "Check vibration of")
 NOTIFICATION_PHASES = {"1": "Outstanding", "2": "Postponed", "3": "In Process", "4": "Completed"}
 PART_NAMES = ("Mechanical seal", "Ball bearing", "V-belt", "Filter cartridge", "O-ring kit", "Coupling", "Gasket", "Fuse", "Contactor", "Impeller")
@@ -114,8 +114,8 @@ class _TechnicalObject:
 class Dataset:
     """The rows of every entity set, in key order.
 
-    `touch` serves tests (incremental reads); `insert`, `update` and `delete`
-    serve the API's own writes, each under one lock (a deep insert is one transaction).
+    `touch` serves tests (incremental reads); `insert`, `update`, `mark` and
+    `delete` serve the API's own writes, each under one lock (a deep insert is one transaction).
     """
 
     def __init__(self, seed: int = 11) -> None:
@@ -177,6 +177,21 @@ class Dataset:
                         row["LastChangeDateTime"] = stamp
                     return dict(row)
         return None
+
+    def mark(self, matches: dict[str, dict[str, Any]], changes: Row) -> int:
+        """A deletion SAP records as a marker: `changes` on every matching row, per entity set
+        (rows with a `LastChangeDateTime` get a new one)."""
+        stamp = self.stamp()
+        marked = 0
+        with self._lock:
+            for entity_set, values in matches.items():
+                for row in self.tables[entity_set]:
+                    if all(row.get(k) == v for k, v in values.items()):
+                        row.update(changes)
+                        if "LastChangeDateTime" in row:
+                            row["LastChangeDateTime"] = stamp
+                        marked += 1
+        return marked
 
     def delete(self, matches: dict[str, dict[str, Any]]) -> int:
         """Removes, per entity set, the rows whose properties equal the given values."""
@@ -362,9 +377,10 @@ class Dataset:
             number = str(4_500_000_001 + n)
             created = _moment(rng)
             currency = rng.choice(("EUR", "EUR", "USD"))
+            deletion = "L" if n % 19 == 6 else ("S" if n % 23 == 11 else "")  # deleted / blocked
             orders.append({
                 "PurchaseOrder": number, "CompanyCode": "1010" if currency == "EUR" else "1710",
-                "PurchaseOrderType": "NB", "PurchasingDocumentDeletionCode": "L" if n % 19 == 6 else "",
+                "PurchaseOrderType": "NB", "PurchasingDocumentDeletionCode": deletion,
                 "PurchasingProcessingStatus": rng.choice(("01", "02", "02", "03", "05", "05", "08")),
                 "CreatedByUser": "CB9980000010", "CreationDate": _day(created),
                 "LastChangeDateTime": created + timedelta(days=rng.randint(0, 40), microseconds=rng.randint(0, 999_999)),
@@ -376,6 +392,7 @@ class Dataset:
                 per = rng.choice((1, 1, 1, 10, 100))
                 items.append({
                     "PurchaseOrder": number, "PurchaseOrderItem": f"{(line + 1) * 10:05d}",
+                    "PurchasingDocumentDeletionCode": deletion,
                     "PurchaseOrderItemText": next(d["ProductDescription"] for d in self.tables["A_ProductDescription"] if d["Product"] == product["Product"]),
                     "Plant": "1010", "StorageLocation": "101A", "OrderQuantity": Decimal(rng.randint(1, 200)),
                     "PurchaseOrderQuantityUnit": product["BaseUnit"], "DocumentCurrency": currency,

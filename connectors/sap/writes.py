@@ -273,6 +273,8 @@ SET_RULES: dict[str, Callable[[Rules, Row, Row | None], None]] = {
     "A_Supplier": Rules.supplier,
 }
 DEEP_INSERTS = {("A_PurchaseOrder", "to_PurchaseOrderItem"): Rules.purchase_order_items}
+# A DELETE that SAP answers by marking the record (and its items) deleted: it stays listed.
+SOFT_DELETES: dict[str, Row] = {"A_PurchaseOrder": {"PurchasingDocumentDeletionCode": "L"}}
 
 
 def nested_rows(body: Any, nav: str) -> list[Any] | None:
