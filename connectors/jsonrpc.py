@@ -3,8 +3,13 @@
 Such systems read any model with one generic call, `search_read(domain, offset,
 limit, order, fields)`, where a domain is a list of `[field, operator, value]`
 clauses joined by AND. A connector declares per entity a model, the fields to
-read and a mapping; it supplies the transport (`search_read`), the login and the
-odd value formats as hooks, and may join related records per page (`enrich`).
+read and a mapping; it supplies the transport (`search_read`, `search_count`),
+the login and the odd value formats as hooks, and may join related records per
+page (`enrich`).
+
+Lists page by key: ordered by id, each page asks for `id > <last id seen>`, so
+a record archived, deleted or created before the cursor neither skips nor
+repeats one. A count is one `search_count` with the listing's domain and context.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Mapping
 
+from schema.errors import BadUserInput
 from schema.record import Record
 
 from .base import Connector, ListQuery, Page
@@ -20,6 +26,27 @@ from .mapping import EntityMap, Spec, dig
 from .writes import WriteMap
 
 Domain = list[Any]
+KEYSET = "id>"  # a cursor is the last id listed; bare digits are offsets from before keyset paging
+
+
+def keyset_cursor(last_id: Any) -> str:
+    return f"{KEYSET}{int(last_id)}"
+
+
+def page_start(cursor: str | None) -> tuple[Domain, int]:
+    """Where a page starts: the domain clause after the cursor's id, or (an old offset cursor) the offset."""
+    if cursor is None:
+        return [], 0
+    if cursor.startswith(KEYSET) and cursor[len(KEYSET):].isdigit():
+        return [["id", ">", int(cursor[len(KEYSET):])]], 0
+    if cursor.isdigit():
+        return [], int(cursor)  # read once by position, as it was written; the next cursor is a key
+    raise BadUserInput("the cursor does not belong to this list", field="after")
+
+
+def next_cursor(rows: list[dict[str, Any]], limit: int) -> str | None:
+    """After a full page, its last id (a short page is the last one)."""
+    return keyset_cursor(rows[-1]["id"]) if rows and len(rows) >= limit else None
 
 
 @dataclass(frozen=True)
@@ -52,9 +79,10 @@ class Model:
 
 
 class ModelRpcConnector(Connector):
-    """A model-based JSON-RPC system described by `models`; offset paging by id."""
+    """A model-based JSON-RPC system described by `models`; keyset paging by id."""
 
     models: ClassVar[tuple[Model, ...]] = ()
+    live_paging = "keyset"
     updated_field: ClassVar[str] = "write_date"
     created_field: ClassVar[str] = "create_date"
 
@@ -65,6 +93,10 @@ class ModelRpcConnector(Connector):
     ) -> list[dict[str, Any]]:
         """One search_read call, ordered by id; logs in first where needed."""
         raise NotImplementedError
+
+    async def search_count(self, model: Model, domain: Domain, context: Mapping[str, Any]) -> int | None:
+        """How many records match `domain`, in one call (None where the system cannot count)."""
+        return None
 
     def format_time(self, value: datetime) -> Any:
         return value.strftime("%Y-%m-%d %H:%M:%S")
@@ -113,9 +145,8 @@ class ModelRpcConnector(Connector):
         domain += [[custom.remote_path, "=", self.format_value(value)] for custom, value in query.custom]
         return domain
 
-    async def rows(self, model: Model, domain: Domain, offset: int, limit: int | None,
-                   context: Mapping[str, Any]) -> list[Record]:
-        rows = await self.search_read(model, domain, offset, limit, context)
+    async def records(self, model: Model, rows: list[dict[str, Any]]) -> list[Record]:
+        """A page's rows joined with their related records (`enrich`) and mapped."""
         if rows:
             await self.enrich(model, rows)
         return [model.mapping.map(row) for row in rows]
@@ -123,12 +154,20 @@ class ModelRpcConnector(Connector):
     async def list_page(self, entity: str, query: ListQuery, cursor: str | None, limit: int) -> Page:
         model = self.model(entity)
         domain = self.list_domain(model, query)
+        after, offset = page_start(cursor)
         if domain is None:
             return Page([], None)
-        offset = int(cursor) if cursor and cursor.isdigit() else 0
         limit = min(limit, self.max_page_size)
-        records = await self.rows(model, domain, offset, limit, model.context)
-        return Page(records, str(offset + len(records)) if len(records) >= limit else None)
+        rows = await self.search_read(model, domain + after, offset, limit, model.context)
+        return Page(await self.records(model, rows), next_cursor(rows, limit))
+
+    async def count(self, entity: str, query: ListQuery) -> int | None:
+        """`search_count` with the listing's domain and context: every filter is in the domain."""
+        model = self.model(entity)
+        domain = self.list_domain(model, query)
+        if domain is None:
+            return 0
+        return await self.search_count(model, domain, model.context)
 
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
         """One call by `id in [...]`; archived records count, as a relation may point at them."""
@@ -136,4 +175,5 @@ class ModelRpcConnector(Connector):
         ids = sorted({int(i) for i in remote_ids if i.isdigit()})
         if not ids:
             return []
-        return await self.rows(model, [["id", "in", ids]], 0, None, {**model.context, "active_test": False})
+        rows = await self.search_read(model, [["id", "in", ids]], 0, None, {**model.context, "active_test": False})
+        return await self.records(model, rows)

@@ -212,3 +212,34 @@ def test_touch_rejects_unknown_ids_and_structures_without_changedate(server):
 def test_seed_is_deterministic():
     assert Dataset(3).records("mxapipo") == Dataset(3).records("mxapipo")
     assert Dataset(3).records("mxapipo") != Dataset(4).records("mxapipo")
+
+
+# --- counting and deleting, as IBM documents them ----------------------------------------
+
+
+def test_collectioncount_counts_every_match_not_the_page(client):
+    body = get(client, **{"oslc.where": 'status="CAN"', "oslc.select": "wonum", "oslc.pageSize": 1,
+                          "collectioncount": 1})
+    cancelled = sum(r["status"] == "CAN" for r in Dataset(11).records("mxapiwodetail"))
+    assert len(body["member"]) == 1 and body["responseInfo"]["totalCount"] == cancelled
+    assert "totalCount" not in get(client, **{"oslc.pageSize": 1})["responseInfo"]
+
+
+def test_delete_is_http_delete_or_a_patch_with_the_delete_action(server):
+    with httpx.Client(base_url=server.url, timeout=5, headers={"apikey": DEMO_API_KEY}) as http:
+        made = [http.post(WO, params={"lean": 1}, json={"description": f"to delete {n}"}).headers["location"]
+                for n in range(3)]
+
+        def listed() -> set[str]:
+            return {m["href"] for m in get(http, **{"oslc.where": 'status="WAPPR"'})["member"]}
+
+        assert set(made) <= listed()
+        undocumented = http.post(made[0], params={"lean": 1}, headers={"x-method-override": "DELETE"})
+        error(undocumented, 400, "BMXAA9365E")
+        assert made[0] in listed()
+        assert http.delete(made[0], params={"lean": 1}).status_code == 200
+        patched = http.post(made[1], params={"lean": 1}, headers={"x-method-override": "PATCH"},
+                            json={"_action": "Delete"})
+        assert patched.status_code == 200
+        assert not set(made[:2]) & listed() and made[2] in listed()
+        error(http.delete(made[0]), 404)

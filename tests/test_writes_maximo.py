@@ -13,7 +13,7 @@ import pytest
 
 from connectors.maximo.sandbox import DEMO_API_KEY, create_app
 from connectors.sandboxkit import SandboxControl, ServerThread
-from tests.helpers import data
+from tests.helpers import data, page_all
 from tests.write_helpers import adjust, connection_of, create, delete, error, module_sandbox, read, record, update
 
 WO = "/maximo/api/os/mxapiwodetail"
@@ -136,6 +136,20 @@ def test_delete_work_order_only_while_waiting_on_approval(sqlite_gateway, token,
     refused = error(delete(sqlite_gateway, token, "WorkOrder", done["wonum"]))
     assert refused["code"] == "SYSTEM_REJECTED" and "BMXAA4188E" in refused["message"]
     assert stored(sandbox, "mxapiwodetail", "wonum", done["wonum"]) is not None
+
+
+def test_delete_work_order_is_an_http_delete_of_its_href_and_leaves_listings(sqlite_gateway, token, sandbox):
+    made = record(create(sqlite_gateway, token, "WorkOrder", {"title": "Duplicate request"}), "createWorkOrder")
+    listed = {n["remoteId"] for n in page_all(sqlite_gateway, token, "workOrders", "remoteId")}
+    assert made["remoteId"] in listed
+    control = SandboxControl(sandbox.url)
+    control.clear_requests()
+    assert data(delete(sqlite_gateway, token, "WorkOrder", made["id"]))["deleteWorkOrder"]["deleted"]
+    lookup, removal = control.requests()
+    assert lookup["method"] == "GET" and removal["method"] == "DELETE"
+    assert removal["path"].startswith(f"{WO}/_")  # the record's href, as IBM documents the delete
+    after = {n["remoteId"] for n in page_all(sqlite_gateway, token, "workOrders", "remoteId")}
+    assert after == listed - {made["remoteId"]}
 
 
 def test_service_request_create_and_update(sqlite_gateway, token, sandbox):

@@ -18,6 +18,9 @@ Declarations only; the protocol is in `oslc.py`. Choices the API leaves open:
   and POs are never deleted through the API (Maximo decommissions, disables or
   cancels them); work orders only while waiting on approval. Stock is adjusted
   per storeroom (`mxapiinventory`).
+- Those markers are statuses, not deletions: CAN reads CANCELLED,
+  DECOMMISSIONED reads RETIRED, a disabled company or inactive person reads
+  `active: false`; `deletedAt` stays null (docs/vendors/maximo.md).
 """
 
 from __future__ import annotations

@@ -2,18 +2,23 @@
 
 Object structures are read with `oslc.select` / `oslc.where` / `oslc.orderBy`
 and `lean=1`. Lists page by key (`<key>>"last"` ordered `+<key>`) rather than by
-`pageno`: a cursor then survives records changing between calls and resuming
-with another page size, and `responseInfo.nextPage` only says whether more
-rows exist. Keys compare as strings, in the order `+<key>` sorts them.
-Fetch-many is one `<key> in [...]` query per chunk of ids.
+`pageno`: a cursor then survives records changing between calls (a record
+deleted or added before it neither skips nor repeats one: keyset paging) and
+resuming with another page size, and `responseInfo.nextPage` only says whether
+more rows exist. Keys compare as strings, in the order `+<key>` sorts them.
+Fetch-many is one `<key> in [...]` query per chunk of ids. A count is one
+`collectioncount=1` query with the listing's `oslc.where` (its
+`responseInfo.totalCount`); Maximo counts rows, so structures whose records
+span several rows (inventory per storeroom) are not counted.
 
 Writes address a record by its `href` (looked up by key): create `POST` with a
 `properties` header to get the record back, update `POST <href>` with
 `x-method-override: PATCH` (`patchtype: MERGE` when child rows are sent),
-delete with `x-method-override: DELETE`; `If-Match: <_rowstamp>` lets Maximo
-refuse a change over a newer one (412). Custom fields are extra attributes of
-an object structure (listed by `/jsonschemas/<structure>`), selected along and
-filtered in `oslc.where`; any object structure can be a custom object.
+delete `DELETE <href>` (IBM Maximo REST API guide, "Delete resources");
+`If-Match: <_rowstamp>` lets Maximo refuse a change over a newer one (412).
+Custom fields are extra attributes of an object structure (listed by
+`/jsonschemas/<structure>`), selected along and filtered in `oslc.where`; any
+object structure can be a custom object.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from schema.errors import BadUserInput, Conflict, NotFound, SystemRejected, SystemUnreachable
-from schema.model import CustomObject
+from schema.model import CustomField, CustomObject
 from schema.record import Record
 
 from ..base import ListQuery, Page
@@ -118,10 +123,16 @@ def where_value(value: Any) -> str:
     return str(value) if isinstance(value, (int, float)) else quote(str(value))
 
 
+def pushable(custom: CustomField, value: Any) -> bool:
+    """A custom filter `oslc.where` can compare: a plain attribute, not a boolean."""
+    return "." not in custom.remote_path and not isinstance(value, bool)
+
+
 class OslcConnector(RestConnector):
     """A Maximo-style system: declare `ObjectStructure`s, the rest is here."""
 
     streams: ClassVar[tuple[ObjectStructure, ...]] = ()
+    live_paging = "keyset"  # every list, custom objects too, continues after the last key
     api_prefix = "/maximo"
     object_structures: ClassVar[tuple[str, ...]] = ()  # offered as custom objects (any may be declared)
 
@@ -177,13 +188,15 @@ class OslcConnector(RestConnector):
         return await self.collection(structure.path, clauses, select, structure.order_by, page_size, pageno)
 
     async def collection(
-        self, name: str, clauses: list[str], select: str, order: str, page_size: int, pageno: int = 1
+        self, name: str, clauses: list[str], select: str, order: str, page_size: int, pageno: int = 1,
+        **extra: Any,
     ) -> dict[str, Any]:
         params: dict[str, Any] = {"lean": 1, "oslc.select": select, "oslc.orderBy": order, "oslc.pageSize": page_size}
         if clauses:
             params["oslc.where"] = " and ".join(clauses)
         if pageno > 1:
             params["pageno"] = pageno
+        params.update(extra)
         body = await self.call("GET", f"{self.root}/{name}", params=params)
         members(body, self.entry.name)
         return body
@@ -219,17 +232,38 @@ class OslcConnector(RestConnector):
             elif bound and mapped is None:
                 return clauses, ListQuery(statuses=())  # no such time on these records
         rest = query
-        spec = mapping.enum_spec(structure.status_field) if structure.status_field else None
-        if query.statuses is not None and structure.status_param and spec:
+        spec = self.status_spec(structure)
+        if query.statuses is not None and spec:
             raw = [r for s in query.statuses for r in spec.raw_values(s)]
             if not raw:
                 return clauses, ListQuery(statuses=())
             clauses.append(f"{structure.status_param} in [{','.join(quote(str(r)) for r in raw)}]")
             rest = replace(query, statuses=None)
         for custom, value in query.custom:  # also re-checked here, on the mapped values
-            if "." not in custom.remote_path and not isinstance(value, bool):
+            if pushable(custom, value):
                 clauses.append(f"{custom.remote_path}={where_value(value)}")
         return clauses, rest
+
+    def status_spec(self, structure: ObjectStructure) -> Any:
+        """The status enum `oslc.where` can filter on, None where statuses are filtered here."""
+        if not (structure.status_field and structure.status_param):
+            return None
+        return structure.mapping.enum_spec(structure.status_field)
+
+    def all_pushed(self, structure: ObjectStructure, query: ListQuery) -> bool:
+        """Whether `filters` sends the whole query to Maximo, so that its count is the listing's.
+
+        Times count as pushed: Maximo keeps whole seconds, so the bound rounded down
+        to seconds matches the same records as the exact one.
+        """
+        mapping = structure.mapping
+        bounds = ((query.updated_after, structure.updated_param, mapping.updated_at),
+                  (query.created_after, structure.created_param, mapping.created_at))
+        if any(bound and not attr and mapped is not None for bound, attr, mapped in bounds):
+            return False
+        if query.statuses is not None and structure.status_field and not self.status_spec(structure):
+            return False
+        return all(pushable(custom, value) for custom, value in query.custom)
 
     def records(self, structure: ObjectStructure, rows: list[dict[str, Any]]) -> list[Record]:
         if not structure.grouped:
@@ -262,6 +296,27 @@ class OslcConnector(RestConnector):
             next_cursor = str(rows[-1][structure.key]) if rows and has_next_page(body) else None
         found = self.with_custom_values(found)
         return Page([r for r in found if residual.matches(r, structure.status_field)], next_cursor)
+
+    async def count(self, entity: str, query: ListQuery) -> int | None:
+        """`responseInfo.totalCount` of one `collectioncount=1` query with the listing's `oslc.where`.
+
+        None for grouped structures (Maximo counts rows, not distinct keys) and where
+        part of the filter is applied here.
+        """
+        structure = self.structure(entity)
+        if structure.grouped:
+            return None
+        clauses, residual = self.filters(structure, query)
+        if residual.statuses == ():
+            return 0
+        if not self.all_pushed(structure, query):
+            return None
+        body = await self.collection(structure.path, clauses, structure.key, structure.order_by, 1,
+                                     collectioncount=1)
+        total = dig(body, "responseInfo.totalCount")
+        if not isinstance(total, int) or isinstance(total, bool):
+            raise SystemRejected(f"{self.entry.name} sent no totalCount for {structure.path}")
+        return total
 
     async def _keys_page(
         self, structure: ObjectStructure, clauses: list[str], cursor: str | None, limit: int
@@ -334,14 +389,14 @@ class OslcConnector(RestConnector):
 
     async def guarded(
         self, structure: ObjectStructure, remote_id: str, row: dict[str, Any], headers: dict[str, str],
-        if_match: str | None, **kwargs: Any,
+        if_match: str | None, method: str = "POST", **kwargs: Any,
     ) -> Any:
-        """`POST <href>` with `If-Match`; Maximo's 412 becomes a conflict naming the current rowstamp."""
+        """`POST <href>` (or `method`) with `If-Match`; Maximo's 412 becomes a conflict naming the current rowstamp."""
         if if_match is not None:
             headers = {**headers, "If-Match": if_match}
         params = {"lean": 1, **kwargs.pop("params", {})}
         try:
-            return await self.send("POST", self.record_path(structure, row), headers, params=params, **kwargs)
+            return await self.send(method, self.record_path(structure, row), headers, params=params, **kwargs)
         except SystemRejected as exc:
             if exc.extensions.get("status") != 412:
                 raise
@@ -371,7 +426,7 @@ class OslcConnector(RestConnector):
     async def delete(self, entity: str, remote_id: str, if_match: str | None) -> None:
         structure = self.structure(entity)
         row = await self.locate(structure, remote_id)
-        await self.guarded(structure, remote_id, row, {"x-method-override": "DELETE"}, if_match)
+        await self.guarded(structure, remote_id, row, {}, if_match, method="DELETE")
 
     async def adjust_stock(self, part_id: str, location_id: str | None, delta: float) -> Record:
         """Set the storeroom's balance to the current one plus `delta`, guarded by its rowstamp

@@ -31,9 +31,13 @@ Writes, as IBM documents them: `POST /os/<structure>` creates and answers
 `201` with a `Location` header (and the record when the `properties` header
 names attributes, `*` for all); `POST <href>` with `x-method-override: PATCH`
 updates (`patchtype: MERGE` merges child rows such as `poline` by their line
-number, without it the given rows replace them), `x-method-override: DELETE`
-(or `DELETE <href>`) deletes; `If-Match: <_rowstamp>` makes a change fail with
-`412` BMXAA8229W when the record changed since. `GET <href>` reads one record,
+number, without it the given rows replace them); `DELETE <href>` deletes and
+answers `200 OK` (from 7.6.0.8 also `POST <href>` with `x-method-override: PATCH`
+and the body `{"_action": "Delete"}`; "Delete resources" in IBM's REST API
+guide), an undocumented `x-method-override: DELETE` is refused;
+`If-Match: <_rowstamp>` makes a change fail with `412` BMXAA8229W when the
+record changed since. `collectioncount=1` adds `totalCount` and `totalPages`
+to `responseInfo` (the count of every match, not of the page). `GET <href>` reads one record,
 `/jsonschemas/<structure>` describes a structure's attributes. Unverified: the
 inventory adjustment `POST <inventory href>?action=wsmethod:adjustCurrentBalance`
 with `{"newcurbal": n}`, the schema's exact keys, and the write rules in
@@ -42,7 +46,9 @@ with `{"newcurbal": n}`, the schema's exact keys, and the write rules in
 
 Besides the shared control routes (see `connectors.sandboxkit`) there is
 `POST /__sandbox/touch` with `{"resource": "<objectstructure>", "ids": [...]}`,
-which moves those records' `changedate` to now (ids are natural keys).
+which moves those records' `changedate` to now, and `POST /__sandbox/delete`
+with the same body, which deletes them as a user would in Maximo, whatever the
+API allows (ids are natural keys).
 """
 
 from __future__ import annotations
@@ -50,8 +56,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
@@ -456,13 +463,12 @@ def _routes(data: Dataset, auth: _Auth) -> list[BaseRoute]:
         return _written(request, saved, href, 201)
 
     async def change_record(request: Request) -> Response:
-        """`POST <href>` with `x-method-override: PATCH | DELETE`, or an `action=wsmethod:...`."""
+        """`DELETE <href>`, or `POST <href>` with `x-method-override: PATCH` (an update, or a
+        delete when the body is `{"_action": "Delete"}`) or with an `action=wsmethod:...`."""
         structure, current, refusal = target(request)
         if refusal is not None or current is None:
             return refusal or Response(status_code=404)
-        override = (request.headers.get("x-method-override") or "").upper()
-        if request.method == "DELETE":
-            override = "DELETE"
+        override = "DELETE" if request.method == "DELETE" else (request.headers.get("x-method-override") or "").upper()
         if_match = request.headers.get("if-match")
         if if_match is not None and if_match.strip('"') != current.get("_rowstamp"):
             return _error(412, "Record has been updated by another user. Refresh the record and try again.",
@@ -474,6 +480,8 @@ def _routes(data: Dataset, auth: _Auth) -> list[BaseRoute]:
                                                   await _body(request)), href, 200)
             if override == "PATCH":
                 body = await _body(request)
+                if isinstance(body, dict) and str(body.get("_action", "")).lower() == "delete":
+                    return delete(structure, current)
                 writes.check(structure, body, exists, creating=False)
                 writes.refuse_change(structure, current)
                 moved = [k for k in KEYS[structure] if k in body and str(body[k]) != str(current.get(k))]
@@ -482,13 +490,17 @@ def _routes(data: Dataset, auth: _Auth) -> list[BaseRoute]:
                 merge = (request.headers.get("patchtype") or "").upper() == "MERGE"
                 changes = writes.stored(structure, body, current, next_key(structure), merge)
                 return _written(request, data.change(structure, current, changes), href, 200)
-            if override == "DELETE":
-                writes.refuse_delete(structure, current)
-                data.drop(structure, current)
-                return Response(status_code=204)
+            if request.method == "DELETE":
+                return delete(structure, current)
         except writes.Refused as exc:
             return _error(400, exc.message, exc.reason)
-        return _error(400, "A POST on a record needs x-method-override PATCH or DELETE, or an action.", "BMXAA9365E")
+        return _error(400, "A POST on a record needs x-method-override PATCH, or an action.", "BMXAA9365E")
+
+    def delete(structure: str, current: Record) -> Response:
+        """Maximo answers a delete with 200 OK."""
+        writes.refuse_delete(structure, current)
+        data.drop(structure, current)
+        return Response(status_code=200)
 
     def adjusted(structure: str, current: Record, action: str, body: Any) -> Record:
         """`wsmethod:adjustCurrentBalance` on an inventory row: `{"newcurbal": n}` sets its balance."""
@@ -506,24 +518,40 @@ def _routes(data: Dataset, auth: _Auth) -> list[BaseRoute]:
         structure, refusal = gate(request)
         return refusal if refusal is not None else JSONResponse(_schema(structure, data.view(structure)))
 
-    async def touch(request: Request) -> Response:
-        try:
-            body = await request.json()
-            structure, ids = body["resource"], body["ids"]
-            if structure not in data.structures() or not isinstance(ids, list):
-                raise ValueError
-        except (ValueError, KeyError, TypeError):
-            return _error(400, f"expected {{'resource': one of {list(data.structures())}, 'ids': [...]}}")
-        try:
-            records = data.touch(structure, [str(i) for i in ids])
-        except ValueError as exc:
-            return _error(400, str(exc))
-        except KeyError as exc:
-            return _error(404, f"Record {exc.args[0]} is not found.")
-        return JSONResponse({"member": records})
+    def remove(structure: str, ids: list[str]) -> list[Record]:
+        """Deletes the records with these keys (every storeroom row of an item); KeyError first."""
+        rows = [r for r in data.view(structure) if key_of(structure, r) in ids]
+        missing = set(ids) - {key_of(structure, r) for r in rows}
+        if missing:
+            raise KeyError(min(missing))
+        for record in rows:
+            data.drop(structure, record)
+        return [dict(r) for r in rows]
+
+    def change(apply: Callable[[str, list[str]], list[Record]]) -> Callable[[Request], Awaitable[Response]]:
+        """A control route changing records named by `{"resource": "<objectstructure>", "ids": [...]}`."""
+
+        async def handle(request: Request) -> Response:
+            try:
+                body = await request.json()
+                structure, ids = body["resource"], body["ids"]
+                if structure not in data.structures() or not isinstance(ids, list):
+                    raise ValueError
+            except (ValueError, KeyError, TypeError):
+                return _error(400, f"expected {{'resource': one of {list(data.structures())}, 'ids': [...]}}")
+            try:
+                records = apply(structure, [str(i) for i in ids])
+            except ValueError as exc:
+                return _error(400, str(exc))
+            except KeyError as exc:
+                return _error(404, f"Record {exc.args[0]} is not found.")
+            return JSONResponse({"member": records})
+
+        return handle
 
     return [
-        Route("/__sandbox/touch", touch, methods=["POST"]),
+        Route("/__sandbox/touch", change(data.touch), methods=["POST"]),
+        Route("/__sandbox/delete", change(remove), methods=["POST"]),
         Route("/maximo/{root}/os/{structure}", list_records, methods=["GET"]),
         Route("/maximo/{root}/os/{structure}", create_record, methods=["POST"]),
         Route("/maximo/{root}/os/{structure}/{id}", get_record, methods=["GET"]),

@@ -7,6 +7,18 @@ per-page joins: purchase lines, and stock per location from done stock moves.
 Vendors are all parties: Tryton has no supplier flag, any party can be bought from.
 `remoteVersion` is Tryton's `_timestamp`, the token its concurrency check takes.
 Writes live in `operations.py`, custom fields and objects in `custom.py`.
+
+Archives are Tryton's soft delete: a model with `DeactivableMixin` has an
+`active` field, and searches leave inactive records out unless the context says
+`active_test: False` (Tryton server reference, "Models": `DeactivableMixin`,
+`ModelStorage.search`). An archived record is not deleted, so `deletedAt` stays
+null. Where the unified entity has `active` (Vendor from `party.party`, User
+from `res.user`) the lists include archived records (`ARCHIVED_TOO`) and map
+the flag; Location (`stock.location`) and Part (`product.product`, archived
+with its template) have no such field and are listed as Tryton lists them, so
+an archived one leaves the listings and the replica's reconciliation marks it
+deleted. Purchases have no `active` field. Fetching by id includes archived
+records, since a relation may still point at one.
 """
 
 from __future__ import annotations
@@ -307,6 +319,12 @@ class TrytonConnector(TrytonWrites, TrytonCustomization, ModelRpcConnector):
         self, model: Model, domain: Domain, offset: int, limit: int | None, context: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         return await self._search_read(model.model, domain, offset, limit, self.read_fields(model), context)
+
+    async def search_count(self, model: Model, domain: Domain, context: Mapping[str, Any]) -> int | None:
+        counted = await self.call(f"model.{model.model}.search_count", [domain], context)
+        if not isinstance(counted, int) or isinstance(counted, bool):
+            raise SystemRejected(f"Tryton sent no count for {model.model}")
+        return counted
 
     async def _search_read(self, model: str, domain: Domain, offset: int, limit: int | None,
                            fields: list[str], context: Mapping[str, Any], order: Any = None) -> list[dict[str, Any]]:

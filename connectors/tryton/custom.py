@@ -18,6 +18,7 @@ from schema.record import Record
 
 from ..base import Page
 from ..discovery import FieldCandidate, ObjectCandidate, coerce, graphql_name, map_object
+from ..jsonrpc import next_cursor, page_start
 from .wire import decode
 
 SCALAR_TYPES = {
@@ -134,11 +135,12 @@ class TrytonCustomization:
         return record
 
     async def list_objects(self, obj: CustomObject, cursor: str | None, limit: int) -> Page:
+        """Keyset paging by id, as for the unified entities."""
         model, fields = self._object_fields(obj)
-        offset = int(cursor) if cursor and cursor.isdigit() else 0
+        after, offset = page_start(cursor)
         limit = min(limit, self.max_page_size)  # type: ignore[attr-defined]
-        rows = await self._search_read(model, [], offset, limit, fields, {})  # type: ignore[attr-defined]
-        return Page([self._object_record(obj, r) for r in rows], str(offset + len(rows)) if len(rows) >= limit else None)
+        rows = await self._search_read(model, after, offset, limit, fields, {})  # type: ignore[attr-defined]
+        return Page([self._object_record(obj, r) for r in rows], next_cursor(rows, limit))
 
     async def fetch_objects(self, obj: CustomObject, remote_ids: list[str]) -> list[Record]:
         """By id in one search (a plain `read` fails on the first missing id; archived rows count)."""
