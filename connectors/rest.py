@@ -10,9 +10,9 @@ import asyncio
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
-from schema.errors import Conflict, NotFound, SystemAuthFailed, SystemRejected
+from schema.errors import BadUserInput, Conflict, NotFound, SystemAuthFailed, SystemRejected
 from schema.model import CustomObject
 from schema.record import Record
 
@@ -47,21 +47,88 @@ class Stream:
         return self.mapping.entity
 
 
+# Rows an offset page re-reads before its cursor, and ids of the last rows seen its cursor carries.
+OVERLAP = 20
+TAIL = 5
+
+
+@dataclass(frozen=True)
+class OffsetCursor:
+    """Where an offset listing resumes: a position, and the ids of the last rows seen there (newest last).
+
+    Written `offset:id,id,...` (ids quoted); a plain number, as older cursors were, has no ids.
+    """
+
+    offset: int
+    seen: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, cursor: str | None) -> OffsetCursor:
+        offset, _, ids = (cursor or "0").partition(":")
+        if not (offset.isascii() and offset.isdigit()):
+            raise BadUserInput("not a cursor of this list", field="after")
+        return cls(int(offset), tuple(unquote(i) for i in ids.split(",") if i))
+
+    def __str__(self) -> str:
+        if not self.seen:
+            return str(self.offset)
+        return f"{self.offset}:" + ",".join(quote(i, safe="") for i in self.seen)
+
+
+def _resume_at(ids: list[str], seen: tuple[str, ...], default: int) -> int:
+    """The index right after the newest id of `seen` still listed; `default` when none is."""
+    where = {remote_id: index for index, remote_id in enumerate(ids)}
+    for remote_id in reversed(seen):
+        if remote_id in where:
+            return where[remote_id] + 1
+    return min(default, len(ids))
+
+
 @dataclass(frozen=True)
 class OffsetPaging:
-    """`offset` + `limit`; a short page is the last one."""
+    """`offset` + `limit`; a short page is the last one.
+
+    A plain offset skips a row whenever a row before it is deleted between two pages.
+    So the cursor also names the last rows seen, and the next page asks from `overlap`
+    rows earlier (in the same single call) and continues right after the newest of those
+    rows it finds: keyset paging while fewer than `overlap` rows before the cursor vanish
+    between two pages and one of the last `TAIL` seen is still listed; past that, the plain
+    offset. Only sound where the system lists in a stable order.
+    """
 
     offset_param: str = "offset"
     limit_param: str = "limit"
+    overlap: int = OVERLAP
 
-    def params(self, cursor: str | None, limit: int) -> dict[str, Any]:
-        return {self.offset_param: int(cursor or 0), self.limit_param: limit}
+    def window(self, cursor: str | None, limit: int, cap: int | None = None) -> tuple[int, int]:
+        """(first position, rows) to ask for; never more rows than `cap`."""
+        at = OffsetCursor.parse(cursor)
+        back = min(self.overlap, at.offset) if at.seen else 0
+        size = limit + back
+        return at.offset - back, size if cap is None else min(size, cap)
 
-    def next_cursor(self, cursor: str | None, limit: int, rows: int, body: Any) -> str | None:
-        return str(int(cursor or 0) + rows) if rows >= limit else None
+    def params(self, cursor: str | None, limit: int, cap: int | None = None) -> dict[str, Any]:
+        start, size = self.window(cursor, limit, cap)
+        return {self.offset_param: start, self.limit_param: size}
+
+    def cut(
+        self, cursor: str | None, limit: int, ids: list[str], body: Any, cap: int | None = None
+    ) -> tuple[slice, str | None]:
+        """Which of the rows served (by id) are new, and the cursor after them (None: the list ended)."""
+        at = OffsetCursor.parse(cursor)
+        start, size = self.window(cursor, limit, cap)
+        first = _resume_at(ids, at.seen, default=at.offset - start)
+        end = min(first + limit, len(ids))
+        if len(ids) < size and end == len(ids):
+            return slice(first, end), None
+        return slice(first, end), str(OffsetCursor(start + end, tuple(ids[max(0, end - TAIL):end])))
 
     def valid(self, cursor: str) -> bool:
-        return cursor.isdigit()
+        try:
+            OffsetCursor.parse(cursor)
+        except BadUserInput:
+            return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -72,15 +139,18 @@ class CursorPaging:
     limit_param: str = "limit"
     next_key: str = "nextCursor"
 
-    def params(self, cursor: str | None, limit: int) -> dict[str, Any]:
+    def params(self, cursor: str | None, limit: int, cap: int | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {self.limit_param: limit}
         if cursor:
             params[self.cursor_param] = cursor
         return params
 
-    def next_cursor(self, cursor: str | None, limit: int, rows: int, body: Any) -> str | None:
+    def cut(
+        self, cursor: str | None, limit: int, ids: list[str], body: Any, cap: int | None = None
+    ) -> tuple[slice, str | None]:
+        """Every row served is new; the system says where the next page starts."""
         value = dig(body, self.next_key)
-        return str(value) if value else None
+        return slice(None), str(value) if value else None
 
     def valid(self, cursor: str) -> bool:
         return bool(cursor)
@@ -178,14 +248,21 @@ class RestConnector(Connector):
         if residual.statuses == ():
             return Page([], None)
         limit = min(limit, self.max_page_size)
-        params.update(self.paging.params(cursor, limit))
+        params.update(self.paging.params(cursor, limit, self.max_page_size))
         body = await self.call("GET", stream.path, params=params)
         rows = dig(body, self.list_key)
         if not isinstance(rows, list):
             raise SystemRejected(f"{self.entry.name} sent a list without '{self.list_key}'")
-        records = self.with_custom_values([stream.mapping.map(row) for row in rows])
-        records = [r for r in records if residual.matches(r, stream.status_field)]
-        return Page(records, self.paging.next_cursor(cursor, limit, len(rows), body))
+        page = self._new_rows(cursor, limit, [stream.mapping.map(row) for row in rows], body)
+        records = self.with_custom_values(page.records)
+        return Page([r for r in records if residual.matches(r, stream.status_field)], page.next_cursor)
+
+    def _new_rows(self, cursor: str | None, limit: int, records: list[Record], body: Any) -> Page:
+        """The rows of a served page that follow the cursor, and where the next page starts."""
+        window, next_cursor = self.paging.cut(
+            cursor, limit, [r.remote_id for r in records], body, self.max_page_size
+        )
+        return Page(records[window], next_cursor)
 
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
         stream = self.stream(entity)
@@ -304,11 +381,10 @@ class RestConnector(Connector):
 
     async def list_objects(self, obj: CustomObject, cursor: str | None, limit: int) -> Page:
         limit = min(limit, self.max_page_size)
-        params = self.paging.params(cursor, limit)
+        params = self.paging.params(cursor, limit, self.max_page_size)
         body = await self.call("GET", self._object_path(obj), params=params)
         rows = dig(body, self.list_key) or []
-        records = [map_object(obj, row, self.custom_value) for row in rows]
-        return Page(records, self.paging.next_cursor(cursor, limit, len(rows), body))
+        return self._new_rows(cursor, limit, [map_object(obj, row, self.custom_value) for row in rows], body)
 
     async def fetch_objects(self, obj: CustomObject, remote_ids: list[str]) -> list[Record]:
         path = self._object_path(obj)

@@ -32,6 +32,7 @@ from sqlmodel import Session, select
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from connectors.rest import OVERLAP
 from connectors.sandboxkit import Fault, ServerThread
 from connectors.upkeep.connector import ENTRY, UpKeepConnector
 from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
@@ -117,13 +118,18 @@ class Sandbox:
         return self.calls_by_mount(page, since).get(mount, [])
 
     def calls_by_mount(self, page: int, since: float = 0.0) -> dict[int | None, list[tuple[str, int, float]]]:
-        """`calls` of every mount in one pass over the log (it shares the GIL with the server)."""
+        """`calls` of every mount in one pass over the log (it shares the GIL with the server).
+
+        A page after the first asks `OVERLAP` rows before its cursor too (so a deletion there skips
+        nothing): its offset here is the cursor it resumes at, `offset + limit - page`."""
         found: dict[int | None, list[tuple[str, int, float]]] = {}
         for r in self.app.state.sandbox.requests:
             path = LIST_PATH.match(r.path)
-            if path and r.method == "GET" and r.query.get("limit") == str(page) and r.at >= since:
+            limit = int(r.query.get("limit", "0"))
+            if path and r.method == "GET" and limit in (page, page + OVERLAP) and r.at >= since:
                 mount = None if path["mount"] is None else int(path["mount"])
-                found.setdefault(mount, []).append((path["resource"], int(r.query.get("offset", "0")), r.at))
+                position = int(r.query.get("offset", "0")) + limit - page
+                found.setdefault(mount, []).append((path["resource"], position, r.at))
         return found
 
     def ids(self) -> dict[str, list[str]]:
@@ -144,6 +150,11 @@ def sandboxes() -> Iterator[Callable[..., Sandbox]]:
             return Sandbox(app, stack.enter_context(ServerThread(served)))
 
         yield start
+
+
+def offset_of(cursor: str | None) -> int:
+    """The position in an UpKeep sync cursor (`offset:last ids seen`)."""
+    return int((cursor or "0").partition(":")[0])
 
 
 def small(work_orders: int = 30, others: int = 5) -> dict[str, int]:
@@ -267,7 +278,7 @@ def test_sigkill_mid_sync_resumes_from_the_last_committed_page(tmp_path, secret_
     state = sync_states(engine, connection_id)["WorkOrder"]
     lease = leases(engine)[connection_id]
     assert state.state == "RUNNING" and state.cursor is not None, state
-    cursor = int(state.cursor)
+    cursor = offset_of(state.cursor)
     # The cursor is a page boundary the dead process had fetched up to; the replica holds exactly those pages.
     assert cursor > 0 and cursor % page == 0, cursor
     assert cursor - page in fetched and cursor <= max(fetched) + page, (cursor, fetched)
@@ -415,7 +426,7 @@ def test_a_survivor_completes_the_syncs_of_a_killed_process_after_its_leases_exp
     orphaned = {c: row for c, row in leases(engine).items() if pid_of(row.lease_owner or "") == doomed.pid}
     assert orphaned
     resume_at = {
-        c: {s.entity: int(s.cursor or 0) for s in sync_states(engine, c).values() if s.state == "RUNNING"} for c in orphaned
+        c: {s.entity: offset_of(s.cursor) for s in sync_states(engine, c).values() if s.state == "RUNNING"} for c in orphaned
     }
     expires = max(epoch(row.lease_expires_at) for row in orphaned.values())  # type: ignore[arg-type]
 

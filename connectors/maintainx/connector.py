@@ -1,6 +1,8 @@
 """MaintainX (Tier 1 CMMS, cloud): REST v1 with a bearer API key.
 
-Mostly declarations: one stream per resource, opaque-cursor paging. The hooks
+Mostly declarations: one stream per resource, opaque-cursor paging (MaintainX's
+own `nextCursor`, so live paging is "cursor"; a list carries no total, so `count`
+is None: docs/vendors/maintainx.md). The hooks
 are the bearer header (plus the optional organization), envelope keys named
 after each resource, the `{"errors": [...]}` message, inclusive time filters
 re-checked locally, and one call per id (MaintainX has no by-ids filter).
@@ -358,6 +360,7 @@ class MaintainXConnector(RestConnector):
     entry = ENTRY
     api_prefix = "/v1"
     paging = CursorPaging("cursor", "limit", "nextCursor")
+    live_paging = "cursor"
     list_key = "results"  # see `call`
     item_key = "result"
     streams = (

@@ -41,7 +41,8 @@ Unverified (our best guess, to be checked against a real tenant):
   filter, `expand`, id or cursor, 404 for an unknown record or path;
 - the default limit of 100, the ascending-id order, and the cursor itself
   (here: base64url of the resource and the last id served, so paging is stable
-  while records change) - clients must treat it as opaque;
+  while records change) - clients must treat it as opaque; a list carries no
+  total count (see docs/vendors/maintainx.md);
 - the `expand` names (comma-separated or repeated): `asset`, `location`,
   `requester` on work orders; `asset`, `location`, `workOrder`, `requester` on
   work requests; `location`, `parent` on assets; `parent` on locations;

@@ -2,6 +2,12 @@
 
 Mostly declarations: one stream per resource, offset/limit paging, envelope
 keys `results`/`result`. The hooks are the session login and epoch-ms filters.
+
+Paging is offset/limit over a list kept in creation order (docs/vendors/upkeep.md),
+resumed after the last rows seen (`OffsetPaging`): live paging is "keyset" while
+fewer than 20 records before the cursor are deleted between two pages (and one of
+the last 5 seen remains); beyond that it degrades to the plain offset. A list
+carries no total, so `count` is None.
 """
 
 from __future__ import annotations
@@ -293,6 +299,7 @@ class UpKeepConnector(RestConnector):
     entry = ENTRY
     api_prefix = "/api/v2"
     paging = OffsetPaging("offset", "limit")
+    live_paging = "keyset"  # within OffsetPaging's overlap: see the module docstring
     list_key = "results"
     item_key = "result"
     streams = (

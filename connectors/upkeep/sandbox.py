@@ -15,7 +15,9 @@ Unverified (our best guess, to be checked against a real tenant):
   its messages ("Invalid email or password", "Invalid session token");
 - the filter names `updatedAtGreaterThan` / `createdAtGreaterThan` (epoch
   milliseconds, strict) and the comma-separated `status` filter;
-- the limit cap of 200 and default of 100, and the (createdAt, id) order;
+- the limit cap of 200 and default of 100, and the (createdAt, id) order
+  (new records come last; the connector's resumable offset cursor relies on
+  it); a list carries no total count (see docs/vendors/upkeep.md);
 - dates as ISO 8601 UTC strings with milliseconds and `Z`.
 
 Writes: `POST /<resource>` creates (`{"success": true, "result": {...}}`),
