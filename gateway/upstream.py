@@ -1,4 +1,9 @@
-"""Live connector instances: one per connection, each with its own pooled HTTP client."""
+"""Live connector instances: one per connection, each with its own pooled HTTP client.
+
+A connector replaced (new credentials or settings) or evicted is closed only
+after `RETIRE_AFTER` seconds, so the live reads still using it finish; a sync
+opens a connector of its own for its run (`open`), closed when the run ends.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,9 @@ from .secrets import CredentialVault
 from .store.tables import Connection
 
 
+RETIRE_AFTER = 60.0  # longer than any live read's upstream calls take
+
+
 class ConnectorPool:
     """Keeps connectors warm (login sessions, keep-alive sockets), least recently used evicted."""
 
@@ -29,6 +37,7 @@ class ConnectorPool:
         self.max_size = max_size
         self._live: OrderedDict[str, tuple[str, Connector]] = OrderedDict()
         self._lock = asyncio.Lock()
+        self._retiring: dict[asyncio.Task[None], Connector] = {}
 
     def build(self, system: str, config: ConnectionConfig) -> Connector:
         cls = connector_class(system)
@@ -52,6 +61,16 @@ class ConnectorPool:
         finally:
             await connector.aclose()
 
+    def open(self, connection: Connection) -> Connector:
+        """A connector of the caller's own (a sync run), to be closed by the caller."""
+        config = ConnectionConfig(
+            connection.hosting,
+            connection.instance_url,
+            self.vault.decrypt(connection.credentials_encrypted),
+            extension_of(connection),
+        )
+        return self.build(connection.system, config)
+
     async def get(self, connection: Connection) -> Connector:
         # The version changes with credentials and settings (updated_at), so the connector is rebuilt.
         version = f"{connection.updated_at.isoformat()}:{len(connection.credentials_encrypted)}"
@@ -60,29 +79,38 @@ class ConnectorPool:
             if cached and cached[0] == version:
                 self._live.move_to_end(connection.id)
                 return cached[1]
-            config = ConnectionConfig(
-                connection.hosting,
-                connection.instance_url,
-                self.vault.decrypt(connection.credentials_encrypted),
-                extension_of(connection),
-            )
-            connector = self.build(connection.system, config)
+            connector = self.open(connection)
             self._live[connection.id] = (version, connector)
             stale = [cached[1]] if cached else []
             while len(self._live) > self.max_size:
                 stale.append(self._live.popitem(last=False)[1][1])
         for old in stale:
-            await old.aclose()
+            self._retire(old)
         return connector
+
+    def _retire(self, connector: Connector) -> None:
+        """Close a replaced connector once the requests still using it are done."""
+
+        async def later() -> None:
+            await asyncio.sleep(RETIRE_AFTER)
+            await connector.aclose()
+
+        task = asyncio.create_task(later())
+        self._retiring[task] = connector
+        task.add_done_callback(lambda done: self._retiring.pop(done, None))
 
     async def evict(self, connection_id: str) -> None:
         async with self._lock:
             cached = self._live.pop(connection_id, None)
         if cached:
-            await cached[1].aclose()
+            self._retire(cached[1])
 
     async def aclose(self) -> None:
         async with self._lock:
             live, self._live = list(self._live.values()), OrderedDict()
-        for _, connector in live:
+        retiring, self._retiring = dict(self._retiring), {}
+        for task in retiring:
+            task.cancel()
+        await asyncio.gather(*retiring, return_exceptions=True)
+        for connector in [*retiring.values(), *(c for _, c in live)]:
             await connector.aclose()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, Callable
 
 ENTITY_RESOURCES = {
     "workOrders": "work-orders",
@@ -52,3 +53,31 @@ def page_all(
 def filter_type(field: str) -> str:
     singular = {"maintenanceRequests": "MaintenanceRequest"}.get(field) or field[0].upper() + field[1:-1]
     return f"{singular}Filter"
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 30.0, every: float = 0.05, what: str = "condition") -> Any:
+    """Poll `check` until it is truthy (and return that); fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(every)
+    raise AssertionError(f"{what} not met within {timeout} s")
+
+
+async def list_all(connector: Any, entity: str, query: Any = None, limit: int = 50, cursor: str | None = None) -> list[Any]:
+    """Every record a connector lists for `query`, page by page from `cursor`."""
+    from connectors.base import ListQuery
+
+    records: list[Any] = []
+    while True:
+        page = await connector.list_page(entity, query or ListQuery(), cursor, limit)
+        records += page.records
+        if page.next_cursor is None:
+            return records
+        cursor = page.next_cursor
+
+
+def remote_ids(records: list[Any]) -> list[str]:
+    return [r.remote_id for r in records]

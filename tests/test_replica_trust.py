@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import httpx
 import pytest
@@ -21,7 +21,7 @@ from connectors.sap.sandbox import create_app as create_sap_sandbox
 from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
 from gateway.store.event_tables import Event
 from tests.conftest import Gateway, _start_gateway, fresh_postgres_database
-from tests.helpers import data, error_code, page_all
+from tests.helpers import wait_until, data, error_code, page_all
 
 FAST = {
     "scheduler": True,
@@ -37,7 +37,7 @@ FAST = {
     "upstream_read_timeout": 3.0,
     "upstream_retries": 0,
 }
-STATUS = """query($id: ID!) { connection(id: $id) { status statusReason
+STATUS = """query($id: ID!) { connection(id: $id) { status statusReason capabilities { entity available }
   syncStatus { entity state mode lastError recordsSynced retryAt historyStart reconciledAt } } }"""
 
 
@@ -67,14 +67,6 @@ def upkeep() -> Iterator[ServerThread]:
         yield server
 
 
-def wait_until(check: Callable[[], Any], timeout: float = 30.0, every: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(every)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 class Conn:
@@ -219,13 +211,20 @@ def test_one_failing_entity_leaves_the_others_synced_and_the_connection_degraded
     try:
         upkeep_conn.settings(historyDays=0)
         upkeep_conn.trigger(full=True)
-        wait_until(lambda: upkeep_conn.status()["status"] == "DEGRADED")
-        states = wait_until(lambda: (s := upkeep_conn.states()) and s["Vendor"]["state"] == state and all(
-            v["state"] == "SUCCEEDED" for k, v in s.items() if k != "Vendor") and s)
-        assert states["Vendor"]["state"] == state and states["Vendor"]["retryAt"]
-        assert "Vendor" in upkeep_conn.status()["statusReason"]
-        orders = upkeep.app.state.data.records("work-orders")
-        assert upkeep_conn.ids("workOrders") == sorted(r["id"] for r in orders)  # the others are complete
+        orders = sorted(r["id"] for r in upkeep.app.state.data.records("work-orders"))
+        wait_until(lambda: upkeep_conn.ids("workOrders") == orders)  # the others are complete
+
+        def degraded() -> dict[str, Any] | None:  # one snapshot: an unavailable entity is asked again later
+            status = upkeep_conn.status()
+            states = {s["entity"]: s for s in status["syncStatus"]}
+            others = all(v["state"] == "SUCCEEDED" for k, v in states.items() if k != "Vendor")
+            return status if status["status"] == "DEGRADED" and states["Vendor"]["state"] == state and others else None
+
+        status = wait_until(degraded)
+        assert "Vendor" in status["statusReason"]
+        assert next(s for s in status["syncStatus"] if s["entity"] == "Vendor")["retryAt"]
+        unavailable = {c["entity"] for c in status["capabilities"] if not c["available"]}
+        assert unavailable == ({"Vendor"} if state == "UNAVAILABLE" else set())
         with gateway.services.store.read() as session:
             events = session.exec(select(Event).where(Event.connection_id == upkeep_conn.id)).all()
         failed = [e for e in events if e.type == "sync.failed"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import httpx
 import pytest
@@ -14,7 +14,7 @@ from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
 from gateway.store.event_tables import Event
 from gateway.store.sync_tables import ReplicaRecord, SyncSchedule
 from tests.conftest import Gateway, _start_gateway
-from tests.helpers import ENTITY_RESOURCES, data, page_all
+from tests.helpers import wait_until, ENTITY_RESOURCES, data, page_all
 
 FAST = {
     "scheduler": True,
@@ -87,14 +87,6 @@ def conn(sync_gateway: Gateway, sandbox: ServerThread) -> Iterator[Conn]:
     made.close()
 
 
-def wait_until(check: Callable[[], Any], timeout: float = 20.0, every: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(every)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def sandbox_ids(sandbox: ServerThread) -> dict[str, list[str]]:

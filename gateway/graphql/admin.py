@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from datetime import datetime
 from typing import AsyncGenerator, Optional
@@ -71,6 +72,11 @@ class EntityCapability:
     update: bool
     delete: bool
     adjust: bool = strawberry.field(description="Stock adjustments (Part).")
+    available: bool = strawberry.field(
+        default=True,
+        description="False on a connection whose system refuses this entity to its login (404 or 403 on the "
+        "entity's endpoint: UNAVAILABLE in syncStatus).",
+    )
 
 
 @strawberry.type
@@ -149,6 +155,15 @@ class Connection:
     async def sync_status(self, info: strawberry.Info) -> list[EntitySyncStatus]:
         store = _ctx(info).services.store
         return [EntitySyncStatus(**s) for s in await store.run(sync_status, store, str(self.id))]
+
+    @strawberry.field(description="The system's capabilities as this connection has them: entities the system "
+                      "refuses to this login are marked unavailable.")
+    async def capabilities(self, info: strawberry.Info) -> list[EntityCapability]:
+        if self.system is None:
+            return []
+        store = _ctx(info).services.store
+        unavailable = {s["entity"] for s in await store.run(sync_status, store, str(self.id)) if s["state"] == "UNAVAILABLE"}
+        return [dataclasses.replace(c, available=c.entity not in unavailable) for c in self.system.capabilities]
 
     @classmethod
     def of(cls, row: ConnectionRow) -> "Connection":

@@ -97,8 +97,9 @@ class SyncRunner:
             await store.run(self._release, connection_id, None, 0, False, claimed_at)
             return
         full = plan.full_requested
+        connector: Connector | None = None
         try:
-            connector = await self.services.pool.get(connection)
+            connector = self.services.pool.open(connection)  # its own: a settings change mid-run closes nothing under it
             result = RunResult()
             for entity in readable(connector):
                 await self._entity(connection, connector, entity, plan, result)
@@ -118,6 +119,9 @@ class SyncRunner:
             outcome = Outcome(None, self._backoff(plan.failures + 1), plan.failures + 1, "internal error")
             await self._finish(connection, outcome, "sync.failed", {"error": "internal error", "code": "INTERNAL"}, claimed_at, False)
             return
+        finally:
+            if connector is not None:
+                await connector.aclose()
         await self._conclude(connection, result, full, claimed_at)
 
     async def _conclude(self, connection: Connection, result: RunResult, full: bool, claimed_at: datetime) -> None:

@@ -1,0 +1,210 @@
+"""Invariants that hold for every connector, whatever its system: checked through the gateway.
+
+Each system (a sandbox, or the real Tryton server) is connected to a gateway
+whose scheduler syncs for real, with the whole history. Then, for every entity
+the connector lists: the replica holds exactly what paging LIVE returns;
+`totalCount` equals the records paged wherever it is not null; a record deleted
+upstream is marked deleted after one reconciliation pass; one entity made to
+fail leaves every other entity synced and the connection DEGRADED, then ACTIVE
+again; and, unless the connector pages by plain offsets, deleting records
+before the cursor skips nothing that still exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+
+from connectors.registry import connector_class
+from gateway.store.sync_tables import SyncSchedule
+from gateway.store.tables import utcnow
+from schema.entities import BY_NAME
+from tests.conformance.case import Running, SystemCase
+from tests.conformance.cases import all_cases
+from tests.conftest import Gateway, _start_gateway
+from tests.helpers import wait_until, data, filter_type
+
+CASES = all_cases()
+SETTINGS = {
+    "scheduler": True,
+    "sync_tick": 0.05,
+    "sync_interval": 3600.0,  # runs here are the first one and those the tests trigger
+    "min_sync_interval": 0.1,
+    "history_days": 0,  # the whole history: the replica must equal LIVE
+    "reconcile_interval": 3600.0,
+    "backoff_base": 0.2,
+    "backoff_cap": 30.0,  # an entity made unavailable is not retried during the test
+    "lease_ttl": 10.0,
+    "upstream_read_timeout": 5.0,
+    "upstream_retries": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    tmp = tmp_path_factory.mktemp("gw-invariants")
+    yield from _start_gateway(tmp, f"sqlite:///{tmp / 'db.sqlite'}", "sqlite", **SETTINGS)
+
+
+class Connected:
+    """A system under test connected to the gateway."""
+
+    def __init__(self, gateway: Gateway, case: SystemCase, running: Running) -> None:
+        self.gateway, self.case, self.running = gateway, case, running
+        self.admin = gateway.new_org()
+        created = data(gateway.gql(self.admin, """
+            mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token connection { id } } }""", {"i": {
+            "system": case.system, "hosting": case.hosting, "name": "invariants",
+            "instanceUrl": running.instance_url, "credentials": running.credentials}}))["createConnection"]
+        self.id, self.token = created["connection"]["id"], created["token"]
+        entry = connector_class(case.system).entry  # type: ignore[union-attr]
+        self.entities = [name for name, capability in entry.capabilities.items() if capability.read]
+        self.paging = connector_class(case.system).live_paging  # type: ignore[union-attr]
+
+    def status(self) -> dict[str, Any]:
+        return data(self.gateway.gql(self.admin, "query($id: ID!) { connection(id: $id) { status statusReason syncStatus { entity state lastError } } }",
+                                     {"id": self.id}))["connection"]
+
+    def states(self) -> dict[str, str]:
+        return {s["entity"]: s["state"] for s in self.status()["syncStatus"]}
+
+    def _schedule(self) -> SyncSchedule | None:
+        with self.gateway.services.store.read() as session:
+            return session.get(SyncSchedule, self.id)
+
+    def _idle_since(self, moment: Any) -> bool:
+        plan = self._schedule()
+        return bool(plan and plan.lease_owner is None and plan.last_run_at is not None
+                    and plan.last_run_at.replace(tzinfo=moment.tzinfo) >= moment and not plan.requested)
+
+    def sync(self, full: bool = False) -> None:
+        """Trigger a run and wait until it has finished."""
+        asked = utcnow()
+        data(self.gateway.gql(self.admin, "mutation($id: ID!, $f: Boolean!) { triggerSync(id: $id, full: $f) { id } }",
+                              {"id": self.id, "f": full}))
+        wait_until(lambda: self._idle_since(asked), timeout=120)
+
+    def page(self, entity: str, source: str, first: int = 100, **filter: Any) -> list[dict[str, Any]]:
+        """Every node of an entity's list, following endCursor to the end."""
+        plural = BY_NAME[entity].plural
+        nodes: list[dict[str, Any]] = []
+        after = None
+        for _ in range(2000):
+            page = self.list(plural, source, first, after, filter or None)
+            nodes += page["nodes"]
+            if not page["pageInfo"]["hasNextPage"]:
+                return nodes
+            after = page["pageInfo"]["endCursor"]
+        raise AssertionError("paging did not end")
+
+    def list(self, plural: str, source: str, first: int, after: str | None, filter: dict | None) -> dict[str, Any]:
+        query = (f"query($first: Int, $after: String, $filter: {filter_type(plural)}, $source: Source!) "
+                 f"{{ {plural}(first: $first, after: $after, filter: $filter, source: $source) "
+                 "{ totalCount nodes { remoteId deletedAt } pageInfo { hasNextPage endCursor } } }")
+        return data(self.gateway.gql(self.token, query, {"first": first, "after": after, "filter": filter, "source": source}))[plural]
+
+    def ids(self, entity: str, source: str, **filter: Any) -> list[str]:
+        return [n["remoteId"] for n in self.page(entity, source, **filter)]
+
+    def close(self) -> None:
+        self.running.control.clear_fault()
+        data(self.gateway.gql(self.admin, "mutation($id: ID!) { disconnect(id: $id) { id } }", {"id": self.id}))
+
+
+
+
+@pytest.fixture(scope="module", params=CASES, ids=[c.system for c in CASES])
+def connected(request: pytest.FixtureRequest, gateway: Gateway) -> Iterator[Connected]:
+    case: SystemCase = request.param
+    with case.start() as running:
+        made = Connected(gateway, case, running)
+        wait_until(lambda: (s := made.states()) and len(s) == len(made.entities)
+                   and all(v == "SUCCEEDED" for v in s.values()), timeout=180)
+        yield made
+        made.close()
+
+
+def test_the_replica_holds_exactly_what_live_paging_returns(connected):
+    for entity in connected.entities:
+        for filter in ({}, {"includeDeleted": True}):
+            live = connected.ids(entity, "LIVE", **filter)
+            replica = connected.ids(entity, "REPLICA", **filter)
+            assert len(live) == len(set(live)), f"{entity}: LIVE repeats records {filter}"
+            assert len(replica) == len(set(replica)), f"{entity}: REPLICA repeats records {filter}"
+            assert sorted(replica) == sorted(live), f"{entity}: replica differs from LIVE {filter}"
+        assert live, f"{entity}: the system has records"
+
+
+def test_total_count_equals_the_records_paged(connected):
+    for entity in connected.entities:
+        plural = BY_NAME[entity].plural
+        for source in ("LIVE", "REPLICA"):
+            counted = connected.list(plural, source, 1, None, None)["totalCount"]
+            if counted is None:
+                assert source == "LIVE", f"{entity}: the replica can always count"
+                continue
+            assert counted == len(connected.ids(entity, source)), f"{entity} {source}"
+
+
+def test_a_record_deleted_upstream_is_reconciled(connected):
+    running, entity = connected.running, connected.running.removable
+    if running.create is not None:
+        running.create(entity)
+        connected.sync()
+    victim = connected.ids(entity, "LIVE")[-1]
+    assert victim in connected.ids(entity, "REPLICA")
+    running.remove(entity, [victim])
+    connected.sync(full=True)
+    assert victim not in connected.ids(entity, "REPLICA")
+    kept = {n["remoteId"]: n["deletedAt"] for n in connected.page(entity, "REPLICA", includeDeleted=True)}
+    assert kept.get(victim), f"{entity} {victim} is kept with deletedAt for consumers of includeDeleted"
+    assert sorted(connected.ids(entity, "REPLICA")) == sorted(connected.ids(entity, "LIVE"))
+
+
+def test_live_paging_skips_nothing_when_records_before_the_cursor_are_deleted(connected):
+    if connected.paging == "offset":
+        pytest.skip(f"{connected.case.system} pages by {connected.paging}: README says what that guarantees")
+    running, entity = connected.running, connected.running.removable
+    created = [running.create(entity) for _ in range(4)] if running.create is not None else []
+    plural = BY_NAME[entity].plural
+    everything = connected.ids(entity, "LIVE")
+    deletable = set(created) or set(everything)
+    seen: list[str] = []
+    after = None
+    while not deletable & set(seen):  # page until a record we may delete lies before the cursor
+        page = connected.list(plural, "LIVE", 2, after, None)
+        seen += [n["remoteId"] for n in page["nodes"]]
+        assert page["pageInfo"]["hasNextPage"], f"{entity}: too few records to page"
+        after = page["pageInfo"]["endCursor"]
+    running.remove(entity, [next(i for i in seen if i in deletable)])  # a record before the cursor goes away
+    rest: list[str] = []
+    while True:
+        page = connected.list(plural, "LIVE", 2, after, None)
+        rest += [n["remoteId"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert set(everything) - set(seen) <= set(rest), "a record after the cursor was skipped"
+    assert not set(seen) & set(rest), "a record before the cursor came again"
+
+
+def test_one_failing_entity_leaves_the_others_synced_and_the_connection_degraded(connected):
+    running = connected.running
+    broken = next(e for e in connected.entities if e != running.removable)
+    running.control.fault("error", status=404, match=running.entity_match(broken))
+    try:
+        connected.sync(full=True)
+        states = connected.states()
+        assert states[broken] == "UNAVAILABLE", states
+        assert all(state == "SUCCEEDED" for entity, state in states.items() if entity != broken), states
+        status = connected.status()
+        assert status["status"] == "DEGRADED" and broken in status["statusReason"]
+        for entity in connected.entities:
+            if entity != broken:
+                assert sorted(connected.ids(entity, "REPLICA")) == sorted(connected.ids(entity, "LIVE")), entity
+    finally:
+        running.control.clear_fault()
+    connected.sync()
+    assert connected.status()["status"] == "ACTIVE"
+    assert all(state == "SUCCEEDED" for state in connected.states().values())
