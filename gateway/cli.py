@@ -1,4 +1,4 @@
-"""The `plantgate` command: serve, migrate, create an organization, render the systems doc."""
+"""The `plantgate` command: serve, migrate, create an organization, check credits, render the systems doc."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet
 from connectors.catalog_doc import render
 
 from .app import SANDBOX_PREFIX, create_app
+from .credit_audit import audit_all
 from .keyrotation import rotate_key
 from .logs import configure_logging
 from .organizations import create_organization
@@ -63,6 +64,19 @@ def rotate_key_command(args: argparse.Namespace) -> None:
           "restart the gateway processes")
 
 
+def check(args: argparse.Namespace) -> None:
+    """Verify the credit invariant of every organization; exit 1 on any drift."""
+    services = Services.start(Settings.from_env())
+    with services.store.read() as session:
+        audits = audit_all(session)
+    for found in audits:
+        print(found.describe())
+    drifted = [a for a in audits if not a.consistent]
+    print(f"{len(audits)} organization(s) checked, {len(drifted)} with drift")
+    if drifted:
+        sys.exit(1)
+
+
 def systems_doc(args: argparse.Namespace) -> None:
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(render(), encoding="utf-8")
@@ -85,6 +99,9 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser(
         "rotate-key", help="re-encrypt stored credentials and webhook secrets under a new key"
     ).set_defaults(handler=rotate_key_command)
+    commands.add_parser(
+        "check", help="verify that credit pools, ledgers and connections agree (exit 1 on drift)"
+    ).set_defaults(handler=check)
     doc = commands.add_parser("systems-doc", help="render docs/systems.md from the catalog")
     doc.add_argument("--output", default="docs/systems.md")
     doc.set_defaults(handler=systems_doc)

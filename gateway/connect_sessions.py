@@ -23,7 +23,7 @@ from schema.errors import BadUserInput, NotFound, PlantgateError
 
 from .auth import hash_secret, new_secret
 from .connections import MAX_NAME, ConnectionService, NewConnection, issue_token, owned
-from .status import DISCONNECTED, PENDING, set_status
+from .status import DISCONNECTED, PENDING, locked, set_status
 from .store.connect_tables import ConnectSession
 from .store.event_tables import Event
 from .store.tables import Connection, ConnectionStatusChange, Organization, utcnow
@@ -188,7 +188,7 @@ class ConnectSessions:
             ).rowcount
             if claimed != 1:
                 raise BadUserInput("this code was already exchanged", field="code")
-            connection = owned(session, organization_id, link.connection_id)
+            connection = owned(session, organization_id, link.connection_id, lock=True)
             if connection.status == DISCONNECTED:
                 raise BadUserInput("the connection was disconnected", field="code")
             return connection, issue_token(session, connection.id)
@@ -235,7 +235,7 @@ class ConnectSessions:
             ).rowcount
             link = session.get(ConnectSession, session_id, populate_existing=True)
             assert link is not None
-            connection = session.get(Connection, link.connection_id)
+            connection = locked(session, link.connection_id)  # a disconnect racing this waits, or wins
             assert connection is not None
             if claimed != 1 or connection.status != PENDING:
                 # Raised inside the transaction, so the claim (if any) is rolled back.
@@ -273,7 +273,7 @@ class ConnectSessions:
                 ).rowcount
                 if claimed != 1:
                     continue  # another process expired it
-                connection = session.get(Connection, link.connection_id)
+                connection = locked(session, link.connection_id)
                 if connection is not None and connection.status == PENDING:
                     events += set_status(session, self.bus, connection, DISCONNECTED, "the connect link expired unused")
                     connection.disconnected_at = now

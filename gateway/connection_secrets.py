@@ -40,7 +40,7 @@ class ConnectionSecrets:
     def rotate_token(self, organization_id: str, connection_id: str) -> tuple[Connection, str]:
         """A new token (shown once); every earlier token of the connection stops working now."""
         with self.store.write() as session:
-            connection = owned(session, organization_id, connection_id)
+            connection = owned(session, organization_id, connection_id, lock=True)  # rotations queue up here
             _require_established(connection, "get a new token")
             now = utcnow()
             for token in session.exec(
@@ -73,7 +73,7 @@ class ConnectionSecrets:
 
     def _store_login(self, organization_id: str, connection_id: str, request: NewConnection) -> tuple[Connection, list[Event]]:
         with self.store.write() as session:
-            connection = owned(session, organization_id, connection_id)
+            connection = owned(session, organization_id, connection_id, lock=True)
             _require_established(connection, "be re-authorized")  # disconnected meanwhile
             connection.credentials_encrypted = self.connections.pool.vault.encrypt(request.credentials)
             connection.instance_url = request.instance_url

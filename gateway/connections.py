@@ -21,7 +21,7 @@ from schema.errors import BadUserInput, InsufficientCredits, NotFound
 from . import credits
 from .auth import TOKEN_PREFIX, hash_secret, new_secret
 from .events.bus import EventBus
-from .status import ACTIVE, DISCONNECTED, PENDING, set_status
+from .status import ACTIVE, DISCONNECTED, PENDING, locked, set_status
 from .store.engine import Store
 from .store.event_tables import Event
 from .store.tables import Connection, ConnectionStatusChange, ConnectionToken, utcnow
@@ -153,7 +153,7 @@ class ConnectionService:
 
     def _disconnect(self, organization_id: str, connection_id: str) -> tuple[Connection, list]:
         with self.store.write() as session:
-            connection = owned(session, organization_id, connection_id)
+            connection = owned(session, organization_id, connection_id, lock=True)
             if connection.status == DISCONNECTED:
                 return connection, []  # credits already returned once
             now = utcnow()
@@ -173,7 +173,7 @@ class ConnectionService:
     async def trigger_sync(self, organization_id: str, connection_id: str, full: bool) -> None:
         def request() -> None:
             with self.store.write() as session:
-                connection = owned(session, organization_id, connection_id)
+                connection = owned(session, organization_id, connection_id, lock=True)
                 if connection.status in (DISCONNECTED, PENDING):
                     raise BadUserInput(f"a {connection.status.lower()} connection is not synced", field="id")
                 schedule.request(session, connection.id, full)
@@ -209,9 +209,14 @@ def issue_token(session: Session, connection_id: str) -> str:
     return token
 
 
-def owned(session: Session, organization_id: str, connection_id: str) -> Connection:
-    """A connection of this organization; another organization's looks like no connection."""
-    connection = session.get(Connection, connection_id)
+def owned(session: Session, organization_id: str, connection_id: str, lock: bool = False) -> Connection:
+    """A connection of this organization; another organization's looks like no connection.
+
+    `lock` reads it afresh under a row lock (FOR UPDATE on PostgreSQL; SQLite's write
+    transaction already excludes other writers): a state transition decided on this
+    read cannot race another one, on this process or another.
+    """
+    connection = locked(session, connection_id) if lock else session.get(Connection, connection_id)
     if connection is None or connection.organization_id != organization_id:
         raise NotFound(f"no connection '{connection_id}'")
     return connection

@@ -16,7 +16,7 @@ from schema.errors import SystemAuthFailed, SystemUnreachable
 
 from .events.bus import EventBus
 from .settings import Settings
-from .status import ACTIVE, REAUTH_REQUIRED, UNREACHABLE, set_status
+from .status import ACTIVE, REAUTH_REQUIRED, UNREACHABLE, locked, set_status
 from .store.engine import Store
 from .store.tables import Connection, utcnow
 from .sync import schedule
@@ -63,7 +63,7 @@ class Health:
     async def _mark(self, connection_id: str, status: str, reason: str) -> None:
         def write() -> list:
             with self.store.write() as session:
-                connection = session.get(Connection, connection_id)
+                connection = locked(session, connection_id)
                 if connection is None:
                     return []
                 events = set_status(session, self.bus, connection, status, reason)

@@ -16,10 +16,21 @@ REAUTH_REQUIRED = "REAUTH_REQUIRED"
 DISCONNECTED = "DISCONNECTED"
 
 
+def locked(session: Session, connection_id: str) -> Connection | None:
+    """The connection's current row, locked until the transaction ends: every transition reads it here.
+
+    FOR UPDATE on PostgreSQL, so two transitions (a disconnect and a link completion, two
+    rotations, a sync's outcome and a disconnect) queue instead of both deciding on the same
+    old state; SQLite's write transactions already exclude each other.
+    """
+    return session.get(Connection, connection_id, with_for_update=True, populate_existing=True)
+
+
 def set_status(
     session: Session, bus: EventBus, connection: Connection, status: str, reason: str
 ) -> list[Event]:
-    """Move a connection to `status` (inside the caller's transaction); events to publish after commit."""
+    """Move a connection to `status` (inside the caller's transaction, on a row it read with `locked`);
+    events to publish after commit."""
     if connection.status == status or connection.status == DISCONNECTED:
         return []
     previous = connection.status

@@ -13,11 +13,12 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import httpx
 import psycopg
 import pytest
+import redis
 from cryptography.fernet import Fernet
 
 from connectors.sandboxkit import ServerThread
@@ -26,11 +27,13 @@ from gateway.app import create_app
 from gateway.organizations import create_organization
 from gateway.services import Services
 from gateway.settings import Settings
+from tests.processes import GatewayProcess
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "PLANTGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_POSTGRES = os.environ.get("PLANTGATE_REQUIRE_POSTGRES") == "1"
+REDIS_URL = os.environ.get("PLANTGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 UPKEEP_LOGIN = {"email": "demo@upkeep.example", "password": "upkeep-demo"}
 
 
@@ -206,3 +209,47 @@ def connection_token(sqlite_gateway: Gateway, admin_key: str, upkeep_sandbox: Se
     """A token of a fresh UpKeep connection on the SQLite gateway."""
     data = sqlite_gateway.connect(admin_key, upkeep_sandbox.url)
     return data["data"]["createConnection"]["token"]
+
+
+# -- gateway processes (multi-process tests) ---------------------------------------
+
+
+@pytest.fixture
+def secret_key() -> str:
+    """One key for every process of a test: each must decrypt what another stored."""
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def pg_url(postgres_url: str) -> Iterator[str]:
+    """A database of the test's own: its gateways sync every due connection they find."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Redis for cross-process events; skipped without it, unless CI requires the services."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+    except redis.RedisError as exc:
+        message = f"Redis not reachable at {REDIS_URL} ({type(exc).__name__})"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message)
+        pytest.skip(message)
+    return REDIS_URL
+
+
+@pytest.fixture
+def launch(tmp_path: Path) -> Iterator[Callable[[str, dict[str, str]], GatewayProcess]]:
+    """Spawns gateway processes (`tests.processes`); every one is stopped (or killed) at teardown."""
+    started: list[GatewayProcess] = []
+
+    def start(name: str, env: dict[str, str]) -> GatewayProcess:
+        process = GatewayProcess(name, env, tmp_path).start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()

@@ -10,23 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import psycopg
 import pytest
-import redis
 import websockets
-from cryptography.fernet import Fernet
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 from starlette.applications import Starlette
@@ -38,65 +32,16 @@ from connectors.upkeep.connector import ENTRY, UpKeepConnector
 from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
 from gateway.store.engine import make_engine
 from gateway.store.sync_tables import ReplicaRecord, SyncSchedule, SyncState
-from tests.conftest import CREATE_CONNECTION, POSTGRES_ADMIN_URL, REQUIRE_POSTGRES, UPKEEP_LOGIN
+from tests.conftest import CREATE_CONNECTION, UPKEEP_LOGIN
 from tests.helpers import data
 from tests.processes import GatewayProcess, base_env, create_org, wait_until
 
-REDIS_URL = os.environ.get("PLANTGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 RESOURCE = {s.mapping.entity: s.path.strip("/") for s in UpKeepConnector.streams}
 SYNC_ORDER = [RESOURCE[name] for name, cap in ENTRY.capabilities.items() if cap.read]  # the runner's order
 STATUS = "query($id: ID!) { connection(id: $id) { status syncStatus { entity state recordsSynced } } }"
 TRIGGER = "mutation($id: ID!, $full: Boolean!) { triggerSync(id: $id, full: $full) { id } }"
 LIST_PATH = re.compile(r"^(?:/m(?P<mount>\d+))?/api/v2/(?P<resource>%s)$" % "|".join(map(re.escape, SYNC_ORDER)))
 SUBSCRIBE = "subscription { connectionStatusChanged { connectionId status previousStatus } }"
-
-
-# -- fixtures -------------------------------------------------------------------
-
-
-@pytest.fixture
-def secret_key() -> str:
-    """One key for every process of a test: each must decrypt what another stored."""
-    return Fernet.generate_key().decode()
-
-
-@pytest.fixture
-def pg_url(postgres_url: str) -> Iterator[str]:
-    """A database of the test's own: its gateways sync every due connection they find."""
-    name = f"plantgate_proc_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    """Redis for cross-process events; skipped without it, unless CI requires the services."""
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
-    except redis.RedisError as exc:
-        message = f"Redis not reachable at {REDIS_URL} ({type(exc).__name__})"
-        if REQUIRE_POSTGRES:
-            pytest.fail(message)
-        pytest.skip(message)
-    return REDIS_URL
-
-
-@pytest.fixture
-def launch(tmp_path: Path) -> Iterator[Callable[[str, dict[str, str]], GatewayProcess]]:
-    """Spawns gateway processes; every one is stopped (or killed) at teardown."""
-    started: list[GatewayProcess] = []
-
-    def start(name: str, env: dict[str, str]) -> GatewayProcess:
-        process = GatewayProcess(name, env, tmp_path).start()
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
 
 
 @dataclass

@@ -26,6 +26,7 @@ from schema.errors import BadUserInput
 
 from .. import credits as credit_ops
 from ..connections import NewConnection
+from ..credit_audit import audit
 from ..store.tables import Connection as ConnectionRow
 from ..store.tables import CreditLedgerEntry
 from .admin_connect import ConnectMutation, ConnectQuery
@@ -211,11 +212,22 @@ class LedgerEntry:
 
 
 @strawberry.type
+class CreditAuditInfo:
+    """The credit invariant: pool used = credits held by live connections = ledger consumed - returned."""
+
+    consistent: bool
+    pool_used: int
+    held_by_connections: int
+    ledger_used: int
+
+
+@strawberry.type
 class CreditPool:
     total: int
     used: int
     available: int
     ledger: list[LedgerEntry]
+    audit: CreditAuditInfo
 
 
 @strawberry.input
@@ -269,8 +281,11 @@ class Query:
             with ctx.services.store.read() as session:
                 total, used = credit_ops.balance(session, ctx.principal.organization_id)
                 rows = credit_ops.ledger(session, ctx.principal.organization_id, ledger_size)
+                found = audit(session, ctx.principal.organization_id)
             return CreditPool(
-                total=total, used=used, available=total - used, ledger=[LedgerEntry.of(r) for r in rows]
+                total=total, used=used, available=total - used, ledger=[LedgerEntry.of(r) for r in rows],
+                audit=CreditAuditInfo(consistent=found.consistent, pool_used=found.pool_used,
+                                      held_by_connections=found.held_by_connections, ledger_used=found.ledger_used),
             )
 
         return await ctx.services.store.run(read)

@@ -180,7 +180,7 @@ class CustomMutation:
 
         def store() -> Connection:
             with services.store.write() as session:
-                connection = owned(session, ctx.principal.organization_id, str(id))
+                connection = owned(session, ctx.principal.organization_id, str(id), lock=True)
                 merged = {**(connection.settings or {}), **changes}
                 connection.settings = {k: v for k, v in merged.items() if v is not None}
                 connection.updated_at = utcnow()  # the connector and schema are rebuilt from it

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator, TypeVar
 import anyio
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -61,11 +61,20 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+MIGRATION_LOCK = 0x706C616E  # a PostgreSQL advisory lock key of our own ("plan")
+
+
 def migrate(engine: Engine) -> None:
-    """Create or upgrade every table to the newest Alembic revision."""
+    """Create or upgrade every table to the newest Alembic revision.
+
+    Processes starting together on one PostgreSQL database take turns (an advisory lock
+    held for the transaction): the first upgrades, the others find the newest revision.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

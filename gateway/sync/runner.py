@@ -29,7 +29,7 @@ from schema.errors import PlantgateError, RateLimited, SystemAuthFailed, SystemR
 from .. import replica
 from ..metrics import SYNC_FAILURES, SYNC_RECORDS, SYNC_RUNS
 from ..services import Services
-from ..status import ACTIVE, DEGRADED, DISCONNECTED, REAUTH_REQUIRED, UNREACHABLE, set_status
+from ..status import ACTIVE, DEGRADED, DISCONNECTED, REAUTH_REQUIRED, UNREACHABLE, locked, set_status
 from ..store.event_tables import Event
 from ..store.sync_tables import SyncSchedule, SyncState
 from ..store.tables import Connection, utcnow
@@ -344,7 +344,7 @@ class SyncRunner:
     ) -> list[Event]:
         bus = self.services.bus
         with self.services.store.write() as session:
-            connection = session.get(Connection, connection_id)
+            connection = locked(session, connection_id)  # a disconnect meanwhile wins: no status over it
             if connection is None:
                 return []
             events: list[Event] = []
