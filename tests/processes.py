@@ -15,9 +15,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
+
+from tests.helpers import wait_until  # noqa: F401  (re-exported for the process tests)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -139,13 +141,3 @@ class GatewayProcess:
         )
         return response.json()
 
-
-def wait_until(check: Callable[[], Any], timeout: float, every: float = 0.05, what: str = "condition") -> Any:
-    """Poll `check` until it is truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(every)
-    raise AssertionError(f"{what} not met within {timeout} s")
