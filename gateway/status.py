@@ -19,11 +19,12 @@ DISCONNECTED = "DISCONNECTED"
 def locked(session: Session, connection_id: str) -> Connection | None:
     """The connection's current row, locked until the transaction ends: every transition reads it here.
 
-    FOR UPDATE on PostgreSQL, so two transitions (a disconnect and a link completion, two
-    rotations, a sync's outcome and a disconnect) queue instead of both deciding on the same
-    old state; SQLite's write transactions already exclude each other.
+    FOR NO KEY UPDATE on PostgreSQL, so two transitions (a disconnect and a link completion,
+    two rotations, a sync's outcome and a disconnect) queue instead of both deciding on the same
+    old state; SQLite's write transactions already exclude each other. NO KEY: the foreign-key
+    checks of a sync writing replica rows (KEY SHARE) need not wait, so they cannot deadlock with it.
     """
-    return session.get(Connection, connection_id, with_for_update=True, populate_existing=True)
+    return session.get(Connection, connection_id, with_for_update={"key_share": True}, populate_existing=True)
 
 
 def set_status(
