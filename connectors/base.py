@@ -14,6 +14,7 @@ rather than answered with an empty list.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,7 @@ from .catalog import SystemEntry
 from .discovery import FieldCandidate, ObjectCandidate, coerce
 from .http import HttpPolicy
 from .mapping import EntityMap, dig
+from .remote_ids import id_problem
 from .writes import WriteMap
 
 
@@ -92,6 +94,8 @@ class Connector(ABC):
     # "cursor" - the system's own cursor: as stable as the system makes it;
     # "offset" - positions: a deletion before the cursor can skip a record.
     live_paging: ClassVar[str] = "offset"
+    # The form of this system's record ids where stricter than a safe path segment: (regex, what it says).
+    id_pattern: ClassVar[tuple[str, str] | None] = None
 
     def __init__(self, config: ConnectionConfig, policy: HttpPolicy | None = None) -> None:
         self.config = config
@@ -106,6 +110,15 @@ class Connector(ABC):
             raise UnsupportedOperation(
                 f"{self.entry.name} has no {entity} records", system=self.entry.key, entity=entity
             )
+
+    def check_id(self, entity: str, remote_id: str, argument: str = "id") -> None:
+        """Refuse an id that cannot name a record of this system, before any upstream call."""
+        problem = id_problem(remote_id)
+        pattern = self.id_pattern if self.entry.supports(entity) else None
+        if problem is None and pattern is not None and not re.fullmatch(pattern[0], remote_id):
+            problem = f"is not an id of {self.entry.name}: {self.entry.name} ids are {pattern[1]}"
+        if problem is not None:
+            raise BadUserInput(f"'{argument}' {problem}", field=argument, system=self.entry.key)
 
     @abstractmethod
     async def check(self) -> None:

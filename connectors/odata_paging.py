@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schema.errors import SystemRejected
+from schema.errors import BadUserInput
 
 from .odata_envelope import Collection
 from .odata_query import literal
@@ -39,7 +39,7 @@ class Window:
             return cls(0, top, cursor[len(AFTER) :])
         if cursor.isdigit():
             return cls(int(cursor), top)
-        raise SystemRejected(f"{system}: not a page cursor: {cursor!r}")
+        raise BadUserInput(f"{system}: not a cursor of this list", field="after")
 
     def after_clause(self, key: str) -> str | None:
         """`<Key> gt '<last key>'` for a keyset page after the first."""

@@ -20,11 +20,15 @@ from .base import Connector, ConnectionConfig, ListQuery, Page
 from .discovery import FieldCandidate, ObjectCandidate, graphql_name, map_object, sampled_fields
 from .http import HttpPolicy, UpstreamClient, default_error_message
 from .mapping import EntityMap, dig
+from .remote_ids import id_problem
 from .writes import CREATE, UPDATE, WriteMap
 
 
 def record_path(collection: str, remote_id: str) -> str:
-    """One record's URL path; the id is quoted, so an id can never reach another path."""
+    """One record's URL path; the id is checked and quoted, so an id can never reach another path."""
+    problem = id_problem(remote_id)
+    if problem is not None:
+        raise BadUserInput(f"the record id {problem}", field="id")
     return f"{collection}/{quote(remote_id, safe='')}"
 
 

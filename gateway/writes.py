@@ -49,16 +49,18 @@ class Writer:
 
     # -- ids --------------------------------------------------------------------
 
-    def remote_id(self, value: str, entity: str) -> str:
-        """A global id of this connection's `entity`, or a remote id as given."""
-        if not isinstance(value, str) or not value.strip() or len(value) > 255:
-            raise BadUserInput(f"'{value}' is not an id of a {entity}", field="id")
+    def remote_id(self, value: str, entity: str, argument: str = "id") -> str:
+        """A global id of this connection's `entity`, or a remote id as given; checked before any upstream call."""
+        if not isinstance(value, str):
+            raise BadUserInput(f"'{argument}' is not an id of a {entity}", field=argument)
         try:
             connection_id, kind, remote_id = parse_global_id(value)
         except BadUserInput:
-            return value
-        if connection_id != self.connection.id or kind != entity:
-            raise BadUserInput(f"'{value}' is not the id of a {entity} of this connection", field="id")
+            remote_id = value
+        else:
+            if connection_id != self.connection.id or kind != entity:
+                raise BadUserInput(f"'{argument}' is not the id of a {entity} of this connection", field=argument)
+        self.connector.check_id(entity, remote_id, argument)
         return remote_id
 
     def resolve_refs(self, entity: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -69,9 +71,9 @@ class Writer:
             if out.get(relation.name) is not None:
                 given = out[relation.name]
                 out[relation.name] = (
-                    [self.remote_id(v, relation.target) for v in given]
+                    [self.remote_id(v, relation.target, relation.name) for v in given]
                     if relation.many
-                    else self.remote_id(given, relation.target)
+                    else self.remote_id(given, relation.target, relation.name)
                 )
         for component in definition.components:
             items = out.get(component.name)
@@ -83,7 +85,7 @@ class Writer:
         item = dict(item)
         for relation in relations:
             if item.get(relation.name) is not None:
-                item[relation.name] = self.remote_id(item[relation.name], relation.target)
+                item[relation.name] = self.remote_id(item[relation.name], relation.target, relation.name)
         return item
 
     # -- operations ---------------------------------------------------------------
@@ -99,9 +101,10 @@ class Writer:
     ) -> tuple[Record, bool]:
         if entity not in BY_NAME or not (BY_NAME[entity].writable or operation == "adjust"):
             raise BadUserInput(f"{entity} cannot be written", field="entity")
-        remote_id = self.remote_id(id, entity) if id is not None else None
+        remote_id = self.remote_id(id, entity, "partId" if operation == "adjust" else "id") if id is not None else None
         if operation == "adjust":
-            values = {**values, "location": values.get("location") and self.remote_id(values["location"], "Location")}
+            location = values.get("location") and self.remote_id(values["location"], "Location", "locationId")
+            values = {**values, "location": location}
         else:
             values = self.resolve_refs(entity, values)
         self.connector.check_write(operation, entity, values)

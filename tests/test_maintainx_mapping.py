@@ -217,7 +217,7 @@ def test_by_remote_id_fetches_one_record_and_never_asks_for_impossible_ids(sqlit
     query = "query($r: String) { workOrder(remoteId: $r) { remoteId title } }"
     assert data(sqlite_gateway.gql(token, query, {"r": str(wo["id"])}))["workOrder"]["title"] == wo["title"]
     assert data(sqlite_gateway.gql(token, query, {"r": "999999999"}))["workOrder"] is None
-    assert data(sqlite_gateway.gql(token, query, {"r": "WO-42"}))["workOrder"] is None
+    assert error_code(sqlite_gateway.gql(token, query, {"r": "WO-42"})) == "BAD_USER_INPUT"  # not an integer
     assert [c["path"] for c in upstream_calls(sandbox)] == [f"/v1/workorders/{wo['id']}", "/v1/workorders/999999999"]
 
 

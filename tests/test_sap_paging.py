@@ -11,7 +11,7 @@ from connectors.base import ConnectionConfig, ListQuery
 from connectors.sandboxkit import SandboxControl, ServerThread
 from connectors.sap.connector import STREAMS, S4HanaConnector
 from connectors.sap.sandbox import LOGIN, create_app
-from schema.errors import SystemRejected
+from schema.errors import BadUserInput
 from schema.model import CustomField, Extension
 from schema.record import Record
 
@@ -150,8 +150,9 @@ async def test_an_offset_cursor_from_before_resumes_there(connector):
     page = await connector.list_page("WorkOrder", ListQuery(), "40", 20)
     assert ids(page.records) == everything[40:60] and page.next_cursor == f"k:{everything[59]}"
     assert ids(await list_all(connector, "WorkOrder", cursor=page.next_cursor)) == everything[60:]
-    with pytest.raises(SystemRejected):
+    with pytest.raises(BadUserInput) as refused:
         await connector.list_page("WorkOrder", ListQuery(), "page-two", 20)
+    assert refused.value.extensions["field"] == "after"
 
 
 # -- soft-delete markers -------------------------------------------------------------------

@@ -358,6 +358,7 @@ ENVELOPES = {
 
 class MaintainXConnector(RestConnector):
     entry = ENTRY
+    id_pattern = (r"[0-9]{1,18}", "integers")
     api_prefix = "/v1"
     paging = CursorPaging("cursor", "limit", "nextCursor")
     live_paging = "cursor"

@@ -246,6 +246,7 @@ def _error_text(error: Any) -> str:
 
 class TrytonConnector(TrytonWrites, TrytonCustomization, ModelRpcConnector):
     entry = ENTRY
+    id_pattern = (r"[0-9]{1,18}", "integers")
     models = MODELS
     updated_field = "last_modified_at"
 

@@ -5,12 +5,12 @@ request that never executed (it does not parse, validate or coerce its
 variables) is then a 400 whose body has no `data`. Everyone else gets
 `application/json` with the legacy rule: 200 for every well-formed request,
 the errors in the body. A request that is not well-formed (bad JSON, no
-query, wrong content type) is a 4xx under both.
+query, wrong content type) is a 4xx under both, and so is a body over the size
+bound (413, see `bodylimit.py`) or JSON nested past the depth bound (400).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -19,7 +19,10 @@ from starlette.responses import JSONResponse, Response
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from ..bodylimit import BodyTooLarge
 from .errors import format_error
+from .inputs import text_problem
+from .nesting import TooDeep, loads_bounded
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -28,11 +31,14 @@ JSON = "application/json"
 class HttpError(Exception):
     """Not a well-formed GraphQL-over-HTTP request: answered with `status` under any media type."""
 
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, headers: Mapping[str, str] | None = None, **extensions: Any
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = dict(headers or {})
+        self.extensions = extensions
 
 
 @dataclass(frozen=True)
@@ -43,21 +49,25 @@ class GraphQLRequest:
     extensions: dict[str, Any] | None
 
 
-async def read_request(request: Request) -> GraphQLRequest:
-    """The GraphQL parameters of a GET (query string) or POST (JSON body) request."""
+async def read_request(request: Request, max_depth: int) -> GraphQLRequest:
+    """The GraphQL parameters of a GET (query string) or POST (JSON body) request; JSON nests `max_depth` deep."""
     if request.method == "GET":
         params = request.query_params
         return _parameters({
             "query": params.get("query"),
             "operationName": params.get("operationName"),
-            "variables": _json_parameter(params.get("variables"), "variables"),
-            "extensions": _json_parameter(params.get("extensions"), "extensions"),
+            "variables": _json_parameter(params.get("variables"), "variables", max_depth),
+            "extensions": _json_parameter(params.get("extensions"), "extensions", max_depth),
         })
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
         raise HttpError(415, f"send the request body as {JSON} (got {content_type or 'no content type'})")
     try:
-        body = json.loads(await request.body())
+        body = loads_bounded(await request.body(), max_depth)
+    except BodyTooLarge as exc:  # the middleware's bound, met while streaming
+        raise HttpError(413, exc.message, limit="maxBodyBytes", max=exc.limit) from None
+    except TooDeep as exc:
+        raise HttpError(400, f"the request body is {exc}", limit="maxJsonDepth", max=exc.limit) from None
     except (ValueError, UnicodeDecodeError):
         raise HttpError(400, "the request body is not valid JSON") from None
     if not isinstance(body, dict):
@@ -65,11 +75,13 @@ async def read_request(request: Request) -> GraphQLRequest:
     return _parameters(body)
 
 
-def _json_parameter(value: str | None, name: str) -> Any:
+def _json_parameter(value: str | None, name: str, max_depth: int) -> Any:
     if value is None or value == "":
         return None
     try:
-        return json.loads(value)
+        return loads_bounded(value, max_depth)
+    except TooDeep as exc:
+        raise HttpError(400, f"the '{name}' parameter is {exc}", limit="maxJsonDepth", max=exc.limit) from None
     except ValueError:
         raise HttpError(400, f"the '{name}' parameter is not valid JSON") from None
 
@@ -81,6 +93,9 @@ def _parameters(body: dict[str, Any]) -> GraphQLRequest:
         if value is not None and not isinstance(value, kind):
             what = "a string" if kind is str else "an object"
             raise HttpError(400, f"'{name}' must be {what} or null")
+        problem = text_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise HttpError(400, f"'{name}' {problem}")
     return GraphQLRequest(body.get("query"), body.get("variables"), body.get("operationName"), body.get("extensions"))
 
 

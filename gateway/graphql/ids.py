@@ -1,13 +1,23 @@
-"""Opaque global ids and page cursors. Opaque to clients, checked when they come back."""
+"""Opaque global ids and page cursors. Opaque to clients, checked when they come back.
+
+A cursor comes back as the client sends it: its upstream part is handed to a
+connector only if it is text a connector could have written (no control
+characters, valid Unicode, no digits `int()` cannot read, bounded length), and
+its skip count only if it is a plain, bounded integer.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import unicodedata
 from typing import Any
 
 from schema.errors import BadUserInput
+
+MAX_UPSTREAM_CURSOR = 4096  # characters
+MAX_SKIP = 100_000
 
 
 def _encode(payload: Any) -> str:
@@ -19,7 +29,7 @@ def _decode(token: str) -> Any:
     padded = token + "=" * (-len(token) % 4)
     try:
         return json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 
@@ -45,12 +55,21 @@ def parse_page_cursor(list_key: str, value: str) -> tuple[str | None, int]:
     if not (
         isinstance(parsed, dict)
         and parsed.get("k") == list_key
-        and isinstance(parsed.get("s"), int)
-        and parsed["s"] >= 0
-        and (parsed.get("c") is None or isinstance(parsed.get("c"), str))
+        and type(parsed.get("s")) is int  # not a bool
+        and 0 <= parsed["s"] <= MAX_SKIP
+        and (parsed.get("c") is None or _plausible(parsed.get("c")))
     ):
         raise BadUserInput(
             "'after' is not a cursor of this list (it must come from the same field and filter)",
             field="after",
         )
     return parsed["c"], parsed["s"]
+
+
+def _plausible(upstream: Any) -> bool:
+    """Text a connector could have written as its cursor."""
+    return (
+        isinstance(upstream, str)
+        and len(upstream) <= MAX_UPSTREAM_CURSOR
+        and all(unicodedata.category(ch)[0] != "C" and (ch.isdecimal() or not ch.isdigit()) for ch in upstream)
+    )

@@ -102,7 +102,7 @@ class Limits:
         try:
             return parse(query, max_tokens=self.max_tokens, allow_empty_selection_sets=False)
         except GraphQLError as error:
-            if "Parsing aborted" in error.message:  # graphql-core's max_tokens message
+            if "Parsing aborted" in error.message and "nested too deeply" not in error.message:  # max_tokens
                 error = _violation(f"The document has more than {self.max_tokens} tokens", "maxTokens", self.max_tokens)
             raise RequestError([error]) from None
 

@@ -69,7 +69,7 @@ class ConnectionSource:
             raise BadUserInput(f"'first' must be between 1 and {self.max_page_size}", field="first")
         self._require(entity)
         filter = {k: _aware(v) for k, v in filter.items()}
-        list_key = _list_key(entity, filter, source)
+        list_key = _list_key(self.connection.id, entity, filter, source)
         upstream, skip = parse_page_cursor(list_key, after) if after else (None, 0)
         custom = self._custom_filter(entity, filter)
         if source == REPLICA and (custom or self.extension.object(entity)):
@@ -211,7 +211,8 @@ class ConnectionSource:
         with self.store.read() as session:
             return self.connector.with_custom_values(replica.get_many(session, self.connection.id, entity, ids))
 
-    async def load(self, entity: str, remote_id: str, origin: str = LIVE) -> Record | None:
+    async def load(self, entity: str, remote_id: str, origin: str = LIVE, argument: str = "remoteId") -> Record | None:
+        self.connector.check_id(entity, str(remote_id), argument)  # before any upstream call or query
         return await self._loader(entity, origin).load(str(remote_id))
 
     async def load_many(self, entity: str, remote_ids: list[str], origin: str = LIVE) -> list[Record | None]:
@@ -222,7 +223,7 @@ class ConnectionSource:
         known = self.connector.entry.supports(entity) or self.extension.object(entity) is not None
         if connection_id != self.connection.id or not known:
             return None  # another connection's ids are simply not found here
-        return await self.load(entity, remote_id)
+        return await self.load(entity, remote_id, argument="id")
 
     def global_id(self, record: Record) -> str:
         return global_id(self.connection.id, record.entity, record.remote_id)
@@ -274,7 +275,7 @@ def _statuses(entity: str, filter: dict[str, Any]) -> tuple[str, ...] | None:
     return tuple(filter[key]) if key and key in filter else None
 
 
-def _list_key(entity: str, filter: dict[str, Any], source: str) -> str:
-    """Ties a cursor to its list, filter and source, so it cannot be replayed elsewhere."""
-    fingerprint = json.dumps(filter, sort_keys=True, default=str)
+def _list_key(connection_id: str, entity: str, filter: dict[str, Any], source: str) -> str:
+    """Ties a cursor to its connection, list, filter and source, so it cannot be replayed elsewhere."""
+    fingerprint = json.dumps([connection_id, filter], sort_keys=True, default=str)
     return f"{source}:{entity}:" + hashlib.sha256(fingerprint.encode()).hexdigest()[:12]
