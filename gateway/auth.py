@@ -6,16 +6,19 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Collection, TypeVar
 
-from sqlmodel import select
+from sqlalchemy.sql.selectable import Select
+from sqlmodel import col, select
 
 from schema.errors import Unauthenticated
 
 from .store.engine import Store
-from .store.tables import AdminKey, Connection, ConnectionToken
+from .store.tables import AdminKey, Connection, ConnectionToken, utcnow
 
 ADMIN_PREFIX = "pg_admin_"
 TOKEN_PREFIX = "pg_conn_"
+Query = TypeVar("Query", bound=Select)  # a SELECT of rows or of one column
 
 
 def new_secret(prefix: str) -> str:
@@ -58,21 +61,49 @@ def resolve_caller(store: Store, token: str) -> tuple[Principal, Connection | No
     digest = hash_secret(token)
     with store.read() as session:
         if token.startswith(ADMIN_PREFIX):
-            key = session.exec(
-                select(AdminKey).where(AdminKey.key_hash == digest, AdminKey.revoked_at.is_(None))  # type: ignore[union-attr]
-            ).first()
+            key = session.exec(usable_keys(select(AdminKey)).where(AdminKey.key_hash == digest)).first()
             if key and hmac.compare_digest(key.key_hash, digest):
                 return Principal(key.organization_id), None
         elif token.startswith(TOKEN_PREFIX):
             row = session.exec(
-                select(ConnectionToken, Connection)
-                .join(Connection, Connection.id == ConnectionToken.connection_id)  # type: ignore[arg-type]
-                .where(
-                    ConnectionToken.token_hash == digest,
-                    ConnectionToken.revoked_at.is_(None),  # type: ignore[union-attr]
-                    Connection.status != "DISCONNECTED",
-                )
+                _usable_tokens(select(ConnectionToken, Connection)).where(ConnectionToken.token_hash == digest)
             ).first()
             if row and hmac.compare_digest(row[0].token_hash, digest):
                 return Principal(row[1].organization_id, row[1].id), row[1]
     raise Unauthenticated("the bearer token is not valid")
+
+
+def still_valid(store: Store, digests: Collection[str]) -> set[str]:
+    """Which of these credential hashes still authenticate: open sockets re-check theirs in one read."""
+    if not digests:
+        return set()
+    wanted = list(digests)
+    with store.read() as session:
+        keys = session.exec(usable_keys(select(AdminKey.key_hash)).where(col(AdminKey.key_hash).in_(wanted)))
+        tokens = session.exec(
+            _usable_tokens(select(ConnectionToken.token_hash)).where(col(ConnectionToken.token_hash).in_(wanted))
+        )
+        return {*keys, *tokens}
+
+
+def revoke_admin_key(store: Store, organization_id: str, key_id: str) -> bool:
+    """Retire one of the organization's admin keys; False if it has no such usable key."""
+    with store.write() as session:
+        key = session.get(AdminKey, key_id)
+        if key is None or key.organization_id != organization_id or key.revoked_at is not None:
+            return False
+        key.revoked_at = utcnow()
+        session.add(key)
+        return True
+
+
+def usable_keys(query: Query) -> Query:
+    return query.where(AdminKey.revoked_at.is_(None))  # type: ignore[union-attr]
+
+
+def _usable_tokens(query: Query) -> Query:
+    """Not revoked, and the connection not disconnected."""
+    return query.join(Connection, Connection.id == ConnectionToken.connection_id).where(  # type: ignore[arg-type]
+        ConnectionToken.revoked_at.is_(None),  # type: ignore[union-attr]
+        Connection.status != "DISCONNECTED",
+    )

@@ -20,6 +20,7 @@ from schema.errors import BadUserInput, InsufficientCredits, NotFound
 
 from . import credits
 from .auth import TOKEN_PREFIX, hash_secret, new_secret
+from .events import revocation
 from .events.bus import EventBus
 from .status import ACTIVE, DISCONNECTED, PENDING, locked, set_status
 from .store.engine import Store
@@ -149,6 +150,7 @@ class ConnectionService:
         connection, events = await self.store.run(self._disconnect, organization_id, connection_id)
         await self.pool.evict(connection_id)
         await self.bus.publish(*events)
+        await revocation.publish(self.bus, organization_id, connection_id)  # its open sockets close
         return connection
 
     def _disconnect(self, organization_id: str, connection_id: str) -> tuple[Connection, list]:

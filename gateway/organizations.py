@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from .auth import ADMIN_PREFIX, hash_secret, new_secret
+from schema.errors import Unauthenticated
+
+from .auth import ADMIN_PREFIX, hash_secret, new_secret, usable_keys
 from .store.engine import Store
-from .store.tables import AdminKey, CreditPool, Organization
+from .store.tables import AdminKey, CreditPool, Organization, utcnow
 
 
 @dataclass(frozen=True)
@@ -23,16 +25,17 @@ def create_organization(store: Store, name: str, credits: int) -> NewOrganizatio
         session.add(org)
         session.flush()
         session.add(CreditPool(organization_id=org.id, total=credits, used=0))
-        key = _add_admin_key(session, org.id)
+        key = add_admin_key(session, org.id)
     return NewOrganization(org, key)
 
 
 def issue_admin_key(store: Store, organization_id: str) -> str:
     with store.write() as session:
-        return _add_admin_key(session, organization_id)
+        return add_admin_key(session, organization_id)
 
 
-def _add_admin_key(session, organization_id: str) -> str:  # noqa: ANN001
+def add_admin_key(session: Session, organization_id: str) -> str:
+    """A new admin key in the caller's transaction; only its hash is kept, the key is returned once."""
     key = new_secret(ADMIN_PREFIX)
     session.add(
         AdminKey(organization_id=organization_id, key_hash=hash_secret(key), prefix=key[:12])
@@ -43,3 +46,14 @@ def _add_admin_key(session, organization_id: str) -> str:  # noqa: ANN001
 def find_by_name(store: Store, name: str) -> Organization | None:
     with store.read() as session:
         return session.exec(select(Organization).where(Organization.name == name)).first()
+
+
+def rotate_admin_key(store: Store, organization_id: str, digest: str) -> str:
+    """A new admin key (returned once) in place of the organization's usable key with this hash."""
+    with store.write() as session:
+        key = session.exec(usable_keys(select(AdminKey)).where(AdminKey.key_hash == digest).with_for_update()).first()
+        if key is None or key.organization_id != organization_id:
+            raise Unauthenticated("the bearer token is not valid")
+        key.revoked_at = utcnow()
+        session.add(key)
+        return add_admin_key(session, organization_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any, Iterator
 
 import pytest
@@ -39,11 +40,18 @@ async def init(ws: Any, token: str) -> None:
     assert (await receive(ws))["type"] == "connection_ack"
 
 
-async def closed_with(ws: Any) -> int:
+async def close_frame(ws: Any) -> Any:
+    """The server's close frame (None if the connection dropped without one), reading what comes before it."""
     with pytest.raises(websockets.ConnectionClosed) as closed:
         while True:
             await asyncio.wait_for(ws.recv(), 5)
-    return closed.value.rcvd.code
+    return closed.value.rcvd
+
+
+async def closed_with(ws: Any) -> int:
+    frame = await close_frame(ws)
+    assert frame is not None, "dropped without a close code"
+    return frame.code
 
 
 async def test_no_connection_init_in_time_closes_4408(ws_gateway):
@@ -120,4 +128,55 @@ async def test_over_limit_documents_get_an_error_message_and_the_socket_stays(ws
     answer = await receive(ws)
     assert answer["type"] == "next" and data(answer["payload"])["credits"]["total"] == 100
     assert (await receive(ws)) == {"id": "q", "type": "complete"}
+    await ws.close()
+
+
+@pytest.fixture
+def tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[list[logging.LogRecord]]:
+    """Records logged with a traceback, uvicorn's own included (its loggers do not propagate)."""
+    uvicorn = logging.getLogger("uvicorn")
+    uvicorn.addHandler(caplog.handler)
+    try:
+        yield caplog.records
+    finally:
+        uvicorn.removeHandler(caplog.handler)
+
+
+def nested(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+SUBSCRIBE_NESTED = (
+    '{"id": "1", "type": "subscribe", "payload": {"query": "{ credits { total } }", "variables": {"v": %s}}}'
+)
+
+
+@pytest.mark.parametrize("message", [
+    SUBSCRIBE_NESTED % nested(100_000),  # past the JSON decoder's own recursion guard
+    SUBSCRIBE_NESTED % nested(70),  # decodes, but past PLANTGATE_MAX_JSON_DEPTH (64)
+    '{"type": "subscribe", "id": "1", "payload": %s}' % nested(100_000),
+], ids=["variables-100000", "variables-70", "payload-100000"])
+async def test_deeply_nested_json_closes_4400_with_a_reason_and_no_traceback(ws_gateway, tracebacks, message):
+    ws = await open_socket(ws_gateway)
+    await init(ws, ws_gateway.new_org())
+    await send(ws, message)
+    frame = await close_frame(ws)
+    assert frame is not None and frame.code == 4400 and "nested" in frame.reason
+    assert not [r for r in tracebacks if r.exc_info], [r.getMessage() for r in tracebacks]
+
+
+async def test_deeply_nested_connection_init_closes_4400(ws_gateway, tracebacks):
+    ws = await open_socket(ws_gateway)
+    await send(ws, '{"type": "connection_init", "payload": {"Authorization": %s}}' % nested(100_000))
+    frame = await close_frame(ws)
+    assert frame is not None and frame.code == 4400 and "nested" in frame.reason
+    assert not [r for r in tracebacks if r.exc_info], [r.getMessage() for r in tracebacks]
+
+
+async def test_variables_nested_as_deep_as_over_http_are_accepted(ws_gateway):
+    ws = await open_socket(ws_gateway)
+    await init(ws, ws_gateway.new_org())
+    await send(ws, SUBSCRIBE_NESTED % nested(60))
+    answer = await receive(ws)
+    assert answer["type"] == "next" and data(answer["payload"])["credits"]["total"] == 100
     await ws.close()

@@ -103,6 +103,8 @@ class EventBus:
     ) -> AsyncIterator[dict[str, Any]]:
         """Live events of one organization (or one of its connections)."""
         async for message in self.broker.subscribe():
+            if message["type"] not in EVENT_TYPES:  # the channel also carries control messages (revocations)
+                continue
             if message["organizationId"] != organization_id:
                 continue
             if connection_id and message["connectionId"] != connection_id:

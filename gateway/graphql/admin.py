@@ -31,11 +31,11 @@ from ..store.tables import Connection as ConnectionRow
 from ..store.tables import CreditLedgerEntry
 from .admin_connect import ConnectMutation, ConnectQuery
 from .admin_custom import CustomMutation, CustomQuery
+from .admin_keys import AdminKeyMutation
 from .admin_webhooks import WebhookMutation, WebhookQuery
 from .context import RequestContext
 from .inputs import string_map as _string_map
 from .source import sync_status
-
 
 
 @strawberry.enum
@@ -379,6 +379,6 @@ class Subscription:
 
 admin_schema = strawberry.Schema(
     query=merge_types("Query", (Query, WebhookQuery, ConnectQuery, CustomQuery)),
-    mutation=merge_types("Mutation", (Mutation, WebhookMutation, ConnectMutation, CustomMutation)),
+    mutation=merge_types("Mutation", (Mutation, WebhookMutation, ConnectMutation, CustomMutation, AdminKeyMutation)),
     subscription=Subscription,
 )

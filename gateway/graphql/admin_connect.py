@@ -15,6 +15,7 @@ from strawberry.types.lazy_type import LazyType
 
 from ..connect_sessions import ConnectSessions, SessionRequest
 from ..connection_secrets import ConnectionSecrets, Reauthorization
+from ..events import revocation
 from ..store.connect_tables import ConnectSession as SessionRow
 from ..store.tables import Connection as ConnectionRow
 from .context import RequestContext
@@ -135,6 +136,7 @@ class ConnectMutation:
         ctx: RequestContext = info.context
         secrets = ConnectionSecrets(ctx.services.connections)
         connection, token = await ctx.services.store.run(secrets.rotate_token, ctx.principal.organization_id, str(id))
+        await revocation.publish(ctx.services.bus, ctx.principal.organization_id, connection.id)  # closes old sockets
         return ConnectionTokenIssued(connection=connection_of(connection), token=token)
 
     @strawberry.mutation(

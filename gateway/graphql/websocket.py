@@ -4,40 +4,41 @@ Browsers cannot set headers on a WebSocket, so the token comes in the
 `connection_init` payload (`{"Authorization": "Bearer ..."}`); the header works
 too. The schema depends on the token, so this endpoint accepts the socket,
 reads `connection_init`, picks the schema, and hands the socket to Strawberry's
-protocol handler with that first message replayed. Operations are checked
-against the caller's cost limits before they start, like over HTTP.
+protocol handler with that first message replayed.
+
+Each operation is then handled like an HTTP request (see `ws_operations.py`),
+and the socket is closed (4403) when a revocation of its credential is
+announced (see `events/revocation.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
-from graphql import GraphQLError
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-    Operation,
-)
-from strawberry.types import ExecutionResult
 
 from schema.errors import PlantgateError
 
 from .. import auth
-from ..requestid import current_request_id
-from .endpoint import GraphQLEndpoint, PlantgateView
-from .errors import RequestError, format_error
-from .limits import Limits
+from ..events.revocation import OpenSockets
+from ..store.engine import DatabaseUnavailable
+from . import nesting
+from .endpoint import GraphQLEndpoint
+from .ws_operations import Caller, SubscriptionView
 
 PROTOCOL = "graphql-transport-ws"
+TRY_AGAIN_LATER = 1013  # RFC 6455 registry: the server cannot serve now; the client may reconnect later
+ENVELOPE_DEPTH = 1  # a subscribe message wraps, as "payload", what an HTTP body is
 
 
 class SubscriptionEndpoint:
     def __init__(self, graphql: GraphQLEndpoint, init_timeout: float | None = None) -> None:
         self.graphql = graphql
         self.init_timeout = graphql.services.settings.ws_init_timeout if init_timeout is None else init_timeout
+        self.sockets = OpenSockets(graphql.services.store, graphql.services.bus.broker)
+        self.json_depth = graphql.services.settings.max_json_depth + ENVELOPE_DEPTH
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connect = await receive()
@@ -54,7 +55,10 @@ class SubscriptionEndpoint:
             return
         if init["type"] != "websocket.receive":
             return
-        message = _json(init)
+        message = _json(init, self.json_depth)
+        if isinstance(message, nesting.TooDeep):
+            await _close(send, 4400, str(message))
+            return
         if not message or message.get("type") != "connection_init":
             await _close(send, 4401, "Unauthorized")
             return
@@ -64,75 +68,15 @@ class SubscriptionEndpoint:
         try:
             if token is None:
                 raise PlantgateError("no token")
-            context, schema = await self.graphql.for_token(token, websocket)
+            context, schema = await self.graphql.for_token(token, websocket, count=False)  # operations count
+        except DatabaseUnavailable:
+            await _close(send, TRY_AGAIN_LATER, "Try again later: the database is unavailable")
+            return
         except PlantgateError:
             await _close(send, 4403, "Forbidden")
             return
-        await SubscriptionView(schema).run(websocket, context=context)
-
-
-class CheckedOperation(Operation):
-    """An operation whose errors leave in our format (codes, no internal detail)."""
-
-    async def send_initial_errors(self, errors: list[GraphQLError]) -> None:
-        await self.send_operation_message({"id": self.id, "type": "error", "payload": _formatted(errors)})
-
-    async def send_next(self, execution_result: ExecutionResult) -> None:
-        payload: dict[str, Any] = {"data": execution_result.data}
-        if execution_result.errors:
-            payload["errors"] = _formatted(execution_result.errors)
-        await self.send_operation_message({"id": self.id, "type": "next", "payload": payload})
-
-
-class CheckedTransportWS(BaseGraphQLTransportWSHandler):
-    """Strawberry's graphql-transport-ws, refusing malformed messages and over-limit documents.
-
-    Protocol closes: 4400 malformed message, 4401 subscribe before ack,
-    4409 duplicate operation id, 4429 second connection_init (Strawberry's).
-    """
-
-    async def handle_message(self, message: Any) -> None:
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            await self.handle_invalid_message("Invalid message")
-            return
-        await super().handle_message(message)  # type: ignore[arg-type]
-
-    async def handle_subscribe(self, message: Any) -> None:
-        payload, id_ = message.get("payload"), message.get("id")
-        if not (isinstance(id_, str) and isinstance(payload, dict) and isinstance(payload.get("query"), str)):
-            await self.handle_invalid_message("Invalid subscribe message")
-            return
-        if not isinstance(payload.get("variables") or {}, dict) or not isinstance(payload.get("operationName") or "", str):
-            await self.handle_invalid_message("Invalid subscribe message")
-            return
-        if not self.connection_acknowledged:
-            await self.websocket.close(code=4401, reason="Unauthorized")
-            return
-        if id_ in self.operations:
-            await self.websocket.close(code=4409, reason=f"Subscriber for {id_} already exists")
-            return
-        limits = Limits.for_caller(self.context.services.settings, self.context.principal.is_admin)
-        cap = self.max_subscriptions_per_connection
-        try:
-            if cap is not None and len(self.operations) >= cap:
-                raise RequestError([GraphQLError(f"at most {cap} operations at a time on one socket")])
-            limits.vet(self.schema._schema, payload["query"], payload.get("variables"))
-        except RequestError as exc:
-            await self.send_message({"id": id_, "type": "error", "payload": _formatted(exc.errors)})
-            return
-        operation = CheckedOperation(self, id_, payload["query"], payload.get("variables"), payload.get("operationName"))
-        operation.task = asyncio.create_task(self.run_operation(operation))
-        operation.task.add_done_callback(self._task_done)
-        self.operations[id_] = operation
-
-
-class SubscriptionView(PlantgateView):
-    graphql_transport_ws_handler_class = CheckedTransportWS
-
-
-def _formatted(errors: list[GraphQLError]) -> list[dict[str, Any]]:
-    request_id = current_request_id.get()
-    return [format_error(e, request_id) for e in errors]
+        caller = Caller(self.graphql, token, websocket, context.principal, self.sockets, self.json_depth)
+        await SubscriptionView(schema, caller).run(websocket, context=context)
 
 
 def _token(payload: Any, header: str | None) -> str | None:
@@ -145,9 +89,11 @@ def _token(payload: Any, header: str | None) -> str | None:
     return auth.bearer(header)
 
 
-def _json(message: Message) -> dict[str, Any] | None:
+def _json(message: Message, depth: int) -> dict[str, Any] | nesting.TooDeep | None:
     try:
-        parsed = json.loads(message.get("text") or message.get("bytes") or b"")
+        parsed = nesting.loads_bounded(message.get("text") or message.get("bytes") or b"", depth)
+    except nesting.TooDeep as exc:
+        return exc
     except ValueError:
         return None
     return parsed if isinstance(parsed, dict) else None
