@@ -1,12 +1,17 @@
-"""`/readyz`: can this process serve? The database answers, and Redis too when configured.
+"""`/readyz`: can this process serve? The database must answer; Redis is optional.
 
 `/healthz` only says the process is up; a load balancer should route by this.
+Without Redis every process still serves (events reach its own subscribers,
+rate limits count per process), so a Redis outage is reported as `degraded`
+with a 200: taking the whole fleet out of rotation for it would turn a
+degradation into an outage. The outages themselves are logged once by the
+parts that see them (store, event broker, rate limiter), not per probe.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
+from typing import Awaitable
 
 from sqlalchemy import text
 from starlette.requests import Request
@@ -15,8 +20,8 @@ from starlette.responses import JSONResponse
 from .settings import Settings
 from .store.engine import Store
 
-log = logging.getLogger("plantgate.readiness")
 TIMEOUT = 2.0
+OK = "ok"
 
 
 class Readiness:
@@ -38,21 +43,23 @@ class Readiness:
             await client.aclose()
 
     async def checks(self) -> dict[str, str]:
-        """Each dependency: "ok", or the kind of failure (never a connection string)."""
-        probes = {"database": self.store.run(self._database)}
+        """Each dependency: "ok"; else "failed: <kind>" (required) or "degraded: <kind>" (optional)."""
+        results = {"database": await _probe(self.store.run(self._database), "failed")}
         if self.redis_url:
-            probes["redis"] = self._redis()
-        results: dict[str, str] = {}
-        for name, probe in probes.items():
-            try:
-                await asyncio.wait_for(probe, timeout=TIMEOUT)
-                results[name] = "ok"
-            except Exception as exc:  # noqa: BLE001 - any failure means not ready
-                log.warning("readiness check %s failed: %s", name, type(exc).__name__)
-                results[name] = f"failed: {type(exc).__name__}"
+            results["redis"] = await _probe(self._redis(), "degraded")
         return results
 
     async def endpoint(self, request: Request) -> JSONResponse:
         checks = await self.checks()
-        ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503)
+        if any(v.startswith("failed") for v in checks.values()):
+            return JSONResponse({"status": "unavailable", "checks": checks}, status_code=503)
+        return JSONResponse({"status": "ok" if all(v == OK for v in checks.values()) else "degraded", "checks": checks})
+
+
+async def _probe(probe: Awaitable[None], failure: str) -> str:
+    """`ok`, or `failure` with the kind of error (never a connection string)."""
+    try:
+        await asyncio.wait_for(probe, timeout=TIMEOUT)
+        return OK
+    except Exception as exc:  # noqa: BLE001 - any failure is an answer here
+        return f"{failure}: {type(exc).__name__}"

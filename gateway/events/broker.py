@@ -1,7 +1,9 @@
 """Fan-out of events to live subscribers: in-process, or across processes through Redis.
 
 Only delivery to *connected* subscribers goes through here; durability (webhooks)
-comes from the event table, so a lost broadcast never loses a webhook.
+comes from the event table, so a lost broadcast never loses a webhook. For the
+same reason Redis being down is no error for a publisher: its own process's
+subscribers still get the event, the others miss it (logged once per outage).
 """
 
 from __future__ import annotations
@@ -10,10 +12,16 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+import uuid
 from typing import Any, AsyncIterator, Protocol
+
+from ..outage import OutageLog
 
 log = logging.getLogger("plantgate.events")
 CHANNEL = "plantgate:events"
+TIMEOUT = 2.0  # seconds to reach Redis before publishing goes local-only
+RECONNECT = 1.0  # seconds between attempts to subscribe again
 
 
 class Broker(Protocol):
@@ -54,18 +62,34 @@ class LocalBroker:
 
 
 class RedisBroker(LocalBroker):
-    """Publishes to a Redis channel; one listener per process feeds the local subscribers."""
+    """Delivers to this process's subscribers at once and broadcasts through a Redis channel to the others.
+
+    One listener per process feeds the local subscribers from the channel, skipping
+    the messages this process sent (they carry its origin), so local delivery never
+    depends on Redis.
+    """
 
     def __init__(self, url: str) -> None:
         super().__init__()
         import redis.asyncio as redis
 
-        self._redis = redis.from_url(url)
+        self._redis = redis.from_url(url, socket_connect_timeout=TIMEOUT)
         self._listener: asyncio.Task[None] | None = None
+        self.origin = uuid.uuid4().hex
+        self.outage = OutageLog(log, "Redis for events", "events reach this process's subscribers only",
+                                "broadcasting to every process again")
 
     async def publish(self, message: dict[str, Any]) -> None:
-        await self._ensure_listening()
-        await self._redis.publish(CHANNEL, json.dumps(message, default=str))
+        self.deliver(message)
+        started = time.monotonic()
+        try:
+            await self._ensure_listening()
+            wire = json.dumps({"origin": self.origin, "message": message}, default=str)
+            await asyncio.wait_for(self._redis.publish(CHANNEL, wire), TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - the other processes miss a live event; the caller goes on
+            self.outage.failed(exc, started)
+            return
+        self.outage.answered(started)
 
     async def subscribe(self) -> AsyncIterator[dict[str, Any]]:
         await self._ensure_listening()
@@ -80,19 +104,26 @@ class RedisBroker(LocalBroker):
 
     async def _listen(self, ready: asyncio.Event) -> None:
         while True:
+            started = time.monotonic()
             try:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(CHANNEL)
+                    self.outage.answered(started)
                     ready.set()
                     async for raw in pubsub.listen():
                         if raw.get("type") == "message":
-                            self.deliver(json.loads(raw["data"]))
+                            self._received(raw["data"])
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - keep listening through Redis restarts
+            except Exception as exc:  # noqa: BLE001 - keep listening through Redis restarts
                 ready.set()
-                log.warning("lost the Redis event channel; reconnecting", exc_info=True)
-                await asyncio.sleep(1)
+                self.outage.failed(exc)  # now: the channel was lost just now, however long it had been up
+                await asyncio.sleep(RECONNECT)
+
+    def _received(self, data: bytes) -> None:
+        envelope = json.loads(data)
+        if envelope.get("origin") != self.origin:  # this process's own were delivered when published
+            self.deliver(envelope.get("message", envelope))  # a bare message: from a process of an older release
 
     async def aclose(self) -> None:
         if self._listener:

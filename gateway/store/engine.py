@@ -1,8 +1,10 @@
-"""Engine, sessions and migrations for SQLite (default) and PostgreSQL."""
+"""Engine, sessions and migrations for SQLite (default) and PostgreSQL, and telling a database outage."""
 
 from __future__ import annotations
 
 import contextvars
+import logging
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
@@ -12,11 +14,20 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, create_engine
+
+from schema.errors import PlantgateError
+
+from ..outage import OutageLog
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
 WORKER_THREADS = 20  # blocking store calls in flight at once (Store.run)
+RETRY_AFTER = 5  # seconds a client is told to wait while the database is down
+# SQLSTATE classes of a lost server: connection exception, shutdown / cannot connect now.
+OUTAGE_STATES = ("08", "57P")
+log = logging.getLogger("plantgate.store")
 
 # SQLite takes its write lock at BEGIN IMMEDIATE, so concurrent writers queue on
 # the busy timeout instead of failing when a read-then-write transaction upgrades.
@@ -79,12 +90,36 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+class DatabaseUnavailable(PlantgateError):
+    """The database does not answer: nothing was done, and the same request may be retried shortly."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+    def __init__(self) -> None:
+        super().__init__("the database is unavailable; retry in a few seconds", retryAfter=RETRY_AFTER)
+        self.retry_after = RETRY_AFTER
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The server cannot be reached (down, restarting, connection lost), as opposed to a statement's own error.
+
+    Only drivers with SQLSTATEs (psycopg) qualify: SQLite's OperationalError is a lock or a query problem.
+    """
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if not isinstance(exc, (OperationalError, InterfaceError)) or not hasattr(exc.orig, "sqlstate"):
+        return False
+    state = exc.orig.sqlstate
+    return state is None or state.startswith(OUTAGE_STATES)  # None: the client lost or never got a connection
+
+
 class Store:
     """Sessions over one engine; blocking work runs off the event loop."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._limiter = anyio.CapacityLimiter(WORKER_THREADS)
+        self.outage = OutageLog(log, "database", "requests answer 503 until it is back", "serving requests again")
 
     @property
     def dialect(self) -> str:
@@ -112,7 +147,17 @@ class Store:
             return fn(session)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await anyio.to_thread.run_sync(fn, *args, limiter=self._limiter)
+        """`fn(*args)` on a worker thread; an outage raises DatabaseUnavailable and is logged once, not per call."""
+        started = time.monotonic()
+        try:
+            result = await anyio.to_thread.run_sync(fn, *args, limiter=self._limiter)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            self.outage.failed(exc, started)
+            raise DatabaseUnavailable() from exc
+        self.outage.answered(started)
+        return result
 
     def close(self) -> None:
         self.engine.dispose()

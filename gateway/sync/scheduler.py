@@ -2,7 +2,9 @@
 
 Due times, backoff and leases live in the database (`schedule.py`), so any
 number of gateway processes share the work and a restarted one picks up where
-a crashed one stopped.
+a crashed one stopped. A tick that fails (the database is down) is logged
+once, and so is the first one that works again; the ticks go on meanwhile,
+so the syncs resume by themselves.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from typing import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from ..outage import OutageLog
 from ..services import Services
+from ..store.engine import DatabaseUnavailable
 from . import schedule
 from .runner import SyncRunner
 
@@ -39,6 +44,8 @@ class SyncScheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._scheduler = AsyncIOScheduler()
         self._extra: list[Callable[[], Awaitable[None]]] = []
+        self.outage = OutageLog(log, "database for the scheduler", "syncs and webhook deliveries wait",
+                                "syncs and webhook deliveries resume")
 
     def also_every_tick(self, job: Callable[[], Awaitable[None]]) -> None:
         self._extra.append(job)
@@ -51,6 +58,19 @@ class SyncScheduler:
         self._scheduler.start()
 
     async def tick(self) -> None:
+        """One round; its failure is logged here (APScheduler's own job errors are silenced in app.py)."""
+        started = time.monotonic()
+        try:
+            await self._round()
+        except DatabaseUnavailable as exc:
+            self.outage.failed(exc, started)
+            return
+        except Exception:  # noqa: BLE001 - a bug: logged, and the next tick tries again
+            log.exception("scheduler tick failed")
+            return
+        self.outage.answered(started)
+
+    async def _round(self) -> None:
         free = self.concurrency - len(self.running)
         if free > 0:
             settings = self.services.settings
@@ -70,6 +90,8 @@ class SyncScheduler:
         async def run() -> None:
             try:
                 await self.runner.run(connection_id)
+            except DatabaseUnavailable as exc:  # mid-run: the lease expires and a later tick retries
+                self.outage.failed(exc)
             except Exception:  # noqa: BLE001
                 log.exception("sync task of %s crashed", connection_id)
             finally:

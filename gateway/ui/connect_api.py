@@ -24,10 +24,11 @@ from ..connect_sessions import OPEN, ConnectSessions, Link, LinkClosed
 from ..connections import NewConnection
 from ..ratelimit import RateLimiter, retry_after_header
 from ..requestid import current_request_id
+from ..store.engine import DatabaseUnavailable
 
 log = logging.getLogger("plantgate.connect")
 MAX_BODY = 64 * 1024
-STATUS = {Unauthenticated: 401, NotFound: 404, LinkClosed: 410, RateLimited: 429}
+STATUS = {Unauthenticated: 401, NotFound: 404, LinkClosed: 410, RateLimited: 429, DatabaseUnavailable: 503}
 
 
 def system_json(entry: SystemEntry) -> dict[str, Any]:
@@ -69,7 +70,7 @@ def link_json(link: Link) -> dict[str, Any]:
 def error_response(exc: PlantgateError) -> JSONResponse:
     status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
     error = {"code": exc.code, "message": exc.message, **exc.extensions, "requestId": current_request_id.get()}
-    headers = retry_after_header(exc) if isinstance(exc, RateLimited) else None
+    headers = retry_after_header(exc) if isinstance(exc, (RateLimited, DatabaseUnavailable)) else None
     return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
