@@ -35,7 +35,8 @@ def serve(args: argparse.Namespace) -> None:
 
         print(prepare_demo(services, settings.effective_public_url + SANDBOX_PREFIX), flush=True)
     app = create_app(settings, services)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+    # uvicorn's access line would print query strings; the app writes its own (gateway/accesslog.py).
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
 
 
 def migrate(args: argparse.Namespace) -> None:

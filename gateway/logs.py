@@ -22,9 +22,17 @@ def formatter(log_format: str) -> logging.Formatter:
     raise ValueError(f"PLANTGATE_LOG_FORMAT must be 'json' or 'text', not {log_format!r}")
 
 
+class UvicornHandshakeFilter(logging.Filter):
+    """Drops uvicorn's WebSocket handshake lines: they print the query string (the access log covers them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == "uvicorn.error" and str(record.msg).startswith('%s - "WebSocket '))
+
+
 def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdLogFilter())
+    handler.addFilter(UvicornHandshakeFilter())
     handler.setFormatter(formatter(log_format))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # httpx logs every URL at INFO; some vendors put keys in query strings.

@@ -3,6 +3,8 @@
 A URL is judged by every address its host resolves to, so a name pointing at
 loopback or the cloud metadata service is refused like the address itself, and
 odd spellings (`2130706433`, `[::ffff:127.0.0.1]`) are caught by the resolver.
+An IPv6 address that carries an IPv4 one to a relay or translator (6to4,
+Teredo, NAT64, IPv4-compatible) is judged as that IPv4 address too.
 The check runs when a URL is registered and again on every new socket: the
 guarded transport dials exactly the address it checked, so a DNS answer that
 changes after registration (rebinding) cannot redirect a request.
@@ -31,6 +33,10 @@ METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "metadata.go
 METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200", "169.254.170.2")
 )
+NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+NO_IPV4 = ipaddress.IPv4Address(0)
 
 
 class ForbiddenAddress(SystemUnreachable):
@@ -60,6 +66,30 @@ def classify(address: Address) -> str | None:
     if address.is_private or not address.is_global:
         return "a private address"
     return None
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address is a relay's or translator's way to reach (empty: none)."""
+    if address.sixtofour:  # 2002::/16
+        return [address.sixtofour]
+    if address.teredo:  # 2001::/32; the client is the bitwise NOT of the last 32 bits
+        return [address.teredo[1]]
+    if address in NAT64_WELL_KNOWN or (address in IPV4_COMPATIBLE and int(address) > 1):  # not :: or ::1
+        return [_last_32_bits(address)]
+    if address in NAT64_LOCAL_USE:  # its operator picks the layout (RFC 6052): read the /48 and the /96 one
+        found = {_rfc6052_48(address), _last_32_bits(address)} - {NO_IPV4}
+        return sorted(found) or [NO_IPV4]
+    return []
+
+
+def _last_32_bits(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address:
+    return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+
+
+def _rfc6052_48(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address:
+    """Bits 48-63 and 72-87: a /48 translation prefix skips the reserved octet 64-71."""
+    value = int(address)
+    return ipaddress.IPv4Address(((value >> 64) & 0xFFFF) << 16 | (value >> 40) & 0xFFFF)
 
 
 @dataclass(frozen=True)
@@ -134,13 +164,22 @@ class NetGuard:
             raise OSError(f"no address for {host}")
         named = self.allowlist.has_name(host)
         for text in resolved:
-            address = ipaddress.ip_address(text.split("%", 1)[0])
-            reason = classify(address)
-            if reason is None or self._allowed(address, reason, named):
-                continue
-            where = f"{host} is" if host == text else f"'{host}' resolves to {text},"
-            raise ForbiddenAddress(f"{where} {reason}")
+            reason = self.refusal(ipaddress.ip_address(text.split("%", 1)[0]), named)
+            if reason is not None:
+                where = f"{host} is" if host == text else f"'{host}' resolves to {text},"
+                raise ForbiddenAddress(f"{where} {reason}")
         return resolved
+
+    def refusal(self, address: Address, named: bool) -> str | None:
+        """Why `address` may not be dialled (None: it may); an IPv6 form of an IPv4 address must pass as both."""
+        if isinstance(address, ipaddress.IPv6Address):
+            if address.ipv4_mapped:  # the same host, only spelled in IPv6
+                return self.refusal(address.ipv4_mapped, named)
+            for inner in embedded_ipv4(address):
+                if (reason := self.refusal(inner, named)) is not None:
+                    return f"an IPv6 form of {inner}, {reason}"
+        reason = classify(address)
+        return None if reason is None or self._allowed(address, reason, named) else reason
 
     def _allowed(self, address: Address, reason: str, named: bool) -> bool:
         if reason == "a cloud metadata address":

@@ -1,14 +1,17 @@
 """Fuzzing the GraphQL API of a running gateway: generated documents, bodies and headers.
 
 Schema-driven cases come from schemathesis (GraphQL introspection of the
-caller's own schema: admin, and a connection's data schema); raw HTTP cases
-from hypothesis. Every answer must be below 500, free of stack traces, and
-free of the other organization's ids, names and secrets. Example counts keep
-the whole module to about two minutes (PLANTGATE_FUZZ_EXAMPLES scales them).
+caller's own schema: admin, and a connection's data schema); raw HTTP cases and
+graphql-transport-ws sessions from hypothesis (inputs in fuzz_inputs.py). Every
+answer must be below 500, free of stack traces and INTERNAL codes, and free of
+the other organization's ids, names and secrets. Example counts keep the whole
+module to about two minutes (PLANTGATE_FUZZ_EXAMPLES scales them); the long run
+against a `plantgate serve` process is bench/fuzz.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import uuid
@@ -17,7 +20,6 @@ from typing import Any, Iterator
 
 import httpx
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.generation.modes import GenerationMode
@@ -27,6 +29,19 @@ from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
 from gateway.graphql.ids import parse_global_id
 from schema.errors import BadUserInput
 from tests.conftest import Gateway, _start_gateway
+from tests.fuzz_inputs import (
+    GRAPHQL_RESPONSE,
+    accepts,
+    bodies,
+    content_types,
+    failure,
+    get_parameters,
+    graphql_api,
+    register_json_scalar,
+    run_ws_session,
+    strings,
+    ws_sessions,
+)
 from tests.helpers import data
 
 SCALE = float(os.environ.get("PLANTGATE_FUZZ_EXAMPLES", "1"))
@@ -37,18 +52,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
     database=None,
 )
-# The data schema's free-form `JSON` scalar (remoteData, metadata): any JSON value.
-schemathesis.graphql.scalar(
-    "JSON",
-    st.one_of(
-        st.text(max_size=20).map(schemathesis.graphql.nodes.String),
-        st.integers(-1000, 1000).map(schemathesis.graphql.nodes.Int),
-        st.booleans().map(schemathesis.graphql.nodes.Boolean),
-        st.just(schemathesis.graphql.nodes.Null),
-    ),
-)
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-TRACE_MARKERS = ("Traceback", 'File "', "site-packages", ".py\", line")
+register_json_scalar()
 
 
 @dataclass
@@ -87,30 +91,17 @@ def _tenant(gateway: Gateway, sandbox: ServerThread) -> Tenant:
 
 
 def assert_safe(status: int, text: str, other: Tenant, own_connections: set[str] | None) -> None:
-    """No 5xx, no stack trace, nothing of the other tenant, only own connections' global ids."""
-    assert status < 500, text[:2000]
-    for marker in TRACE_MARKERS:
-        assert marker not in text, text[:2000]
+    """No 5xx, no stack trace or INTERNAL code, nothing of the other tenant, only own connections' global ids."""
+    assert failure(status, text) is None, text[:2000]
     for marker in other.markers:
         assert marker not in text, f"another organization's {marker!r} leaked: {text[:2000]}"
     if own_connections is not None:
-        for value in _strings(json.loads(text)):
+        for value in strings(json.loads(text)):
             try:
                 connection_id, _, _ = parse_global_id(value)
             except BadUserInput:
                 continue
             assert connection_id in own_connections, f"foreign global id {value}"
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
 
 
 def fuzz(examples: int) -> settings:
@@ -126,7 +117,7 @@ def test_schema_driven_requests_are_safe(fuzz_gateway, tenants, caller, mode):
     a, b = tenants
     token = a.admin_key if caller == "admin" else a.token
     headers = {"Authorization": f"Bearer {token}"}
-    api = schemathesis.graphql.from_url(f"{fuzz_gateway.url}/graphql", headers=headers, timeout=30)
+    api = graphql_api(fuzz_gateway.url, headers)
     own = {a.connection_id} if caller == "connection" else None
 
     @fuzz(150)
@@ -143,35 +134,13 @@ def test_schema_driven_requests_are_safe(fuzz_gateway, tenants, caller, mode):
 
 # -- raw HTTP: whatever a client may send ------------------------------------------------
 
-_json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-    max_leaves=12,
-)
-_bodies = st.one_of(
-    st.binary(max_size=300),
-    _json_values.map(lambda v: json.dumps(v).encode()),
-    st.fixed_dictionaries(
-        {},
-        optional={
-            "query": st.one_of(st.text(max_size=200), _json_values),
-            "variables": _json_values,
-            "operationName": st.one_of(st.text(max_size=20), _json_values),
-            "extensions": _json_values,
-        },
-    ).map(lambda v: json.dumps(v).encode()),
-)
-_content_types = st.sampled_from(["application/json", "application/json; charset=utf-8", "text/plain", "", "multipart/form-data"])
-_accepts = st.sampled_from(["", GRAPHQL_RESPONSE, "application/json", "*/*", "text/html", f"{GRAPHQL_RESPONSE};q=x"])
-
-
 @pytest.mark.parametrize("caller", ["admin", "connection"])
 def test_arbitrary_http_bodies_are_safe(fuzz_gateway, tenants, caller):
     a, b = tenants
     token = a.admin_key if caller == "admin" else a.token
 
     @fuzz(150)
-    @given(body=_bodies, content_type=_content_types, accept=_accepts)
+    @given(body=bodies, content_type=content_types, accept=accepts)
     def run(body: bytes, content_type: str, accept: str) -> None:
         headers = {"Authorization": f"Bearer {token}", "Content-Type": content_type, "Accept": accept}
         response = httpx.post(f"{fuzz_gateway.url}/graphql", content=body, headers=headers, timeout=30)
@@ -182,7 +151,7 @@ def test_arbitrary_http_bodies_are_safe(fuzz_gateway, tenants, caller):
     run()
 
 
-@given(params=st.dictionaries(st.sampled_from(["query", "variables", "operationName", "extensions"]), st.text(max_size=80)))
+@given(params=get_parameters)
 @fuzz(100)
 def test_arbitrary_get_parameters_are_safe(fuzz_gateway, tenants, params):
     a, b = tenants
@@ -202,3 +171,15 @@ def test_arbitrary_credentials_are_401_or_own_data(fuzz_gateway, tenants, author
         return  # not a header a client could send
     assert_safe(response.status_code, response.text, b, None)
     assert response.status_code in (400, 401)
+
+
+@given(drawn=st.data())
+@fuzz(40)
+def test_arbitrary_websocket_sessions_are_safe(fuzz_gateway, tenants, drawn):
+    """graphql-transport-ws: any frames after the handshake end in a protocol close code or answers, never a crash."""
+    a, b = tenants
+    frames = drawn.draw(ws_sessions(a.token), label="frames")
+    outcome = asyncio.run(run_ws_session(fuzz_gateway.url.replace("http", "ws") + "/graphql", frames))
+    assert outcome.failure is None, outcome
+    text = json.dumps(outcome.received)
+    assert not [m for m in b.markers if m in text], text[:2000]

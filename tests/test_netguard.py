@@ -45,6 +45,9 @@ ABUSES = [
     ("https://localhost:9/", "a loopback address"),
     ("https://2130706433/", "resolves to 127.0.0.1, a loopback"),
     ("https://[::ffff:127.0.0.1]/", "loopback"),
+    ("https://[2002:7f00:1::]/", "an IPv6 form of 127.0.0.1, a loopback"),  # 6to4
+    ("https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", "an IPv6 form of 127.0.0.1, a loopback"),  # Teredo
+    ("https://[64:ff9b::a9fe:a9fe]/", "an IPv6 form of 169.254.169.254, a cloud metadata"),  # NAT64
     ("https://0.0.0.0/", "unspecified"),
     ("https://10.1.2.3/", "private"),
     ("https://192.168.0.10/", "private"),
@@ -113,6 +116,44 @@ async def test_allowlist_by_cidr_and_name_but_never_metadata():
     assert "private" in await check(guard, "https://10.21.0.1/")
     assert await check(guard, "https://localhost/") is None
     assert "cloud metadata" in await check(guard, "https://169.254.169.254/")
+
+
+# Each form carries an IPv4 address to a relay or translator; all but the last two embed a refused one.
+EMBEDDED = [
+    ("2002:7f00:1::", "127.0.0.1, a loopback"),  # 6to4
+    ("2002:a9fe:a9fe::1", "169.254.169.254, a cloud metadata"),
+    ("2001:0:4136:e378:8000:63bf:80ff:fffe", "127.0.0.1, a loopback"),  # Teredo: NOT of the last 32 bits
+    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "10.0.0.1, a private"),
+    ("64:ff9b::7f00:1", "127.0.0.1, a loopback"),  # NAT64, well-known prefix
+    ("64:ff9b::c0a8:1", "192.168.0.1, a private"),
+    ("64:ff9b:1::7f00:1", "127.0.0.1, a loopback"),  # NAT64, local-use prefix in its /96 layout ...
+    ("64:ff9b:1:7f00:0:100::", "127.0.0.1, a loopback"),  # ... and its /48 layout
+    ("::7f00:1", "127.0.0.1, a loopback"),  # IPv4-compatible
+    ("::ffff:a9fe:a9fe", "cloud metadata"),  # IPv4-mapped
+]
+
+
+@pytest.mark.parametrize("address, reason", EMBEDDED)
+async def test_ipv6_forms_are_judged_by_their_embedded_ipv4(address, reason):
+    """Allowlisting the relay's prefix lets none through; allowing private networks unblocks only private ones."""
+    url = f"https://[{address}]/"
+    prefixes = ("2002::/16", "2001::/32", "64:ff9b::/96", "64:ff9b:1::/48", "::/96")
+    for settings in (Settings(), Settings(allowed_hosts=prefixes)):
+        assert reason in await check(NetGuard(settings), url)
+    opened = await check(NetGuard(Settings(allow_private_networks=True)), url)
+    if reason.endswith("a private"):  # the prefix itself may still be refused (NAT64 is a reserved range)
+        assert opened is None or "IPv6 form" not in opened
+    else:
+        assert reason in opened
+
+
+async def test_ipv6_forms_of_public_addresses_pass_where_the_prefix_does():
+    assert await check(NetGuard(Settings()), "https://[2002:808:808::1]/") is None  # 6to4 is a global range
+    nat64 = "https://[64:ff9b::808:808]/"
+    assert "reserved" in await check(NetGuard(Settings()), nat64)
+    assert await check(NetGuard(Settings(allowed_hosts=("64:ff9b::/96",))), nat64) is None  # a DNS64 network
+    loopback_allowed = NetGuard(Settings(allowed_hosts=("127.0.0.1",)))
+    assert await check(loopback_allowed, "https://[::ffff:127.0.0.1]/") is None  # the same host as allowlisted
 
 
 async def test_insecure_http_on_cloud_only_when_configured():
