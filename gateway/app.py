@@ -9,14 +9,17 @@ from typing import AsyncIterator
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from connectors.sandboxes import sandboxes
 
+from .accesslog import AccessLogMiddleware
+from .bodylimit import BodyLimitMiddleware
 from .connect_sessions import ConnectSessions
 from .events.webhooks import WebhookDeliverer
-from .graphql.endpoint import GraphQLEndpoint
+from .graphql.endpoint import GraphQLEndpoint, error_response
+from .graphql.http import response_media_type
 from .graphql.ide import PREFIX as IDE_PREFIX
 from .graphql.ide import serve_asset
 from .graphql.websocket import SubscriptionEndpoint
@@ -25,6 +28,7 @@ from .readiness import Readiness
 from .requestid import RequestIdMiddleware
 from .services import Services
 from .settings import Settings
+from .store.engine import DatabaseUnavailable
 from .sync.scheduler import SyncScheduler
 from .ui.routes import ui_routes
 
@@ -39,6 +43,13 @@ logging.getLogger("apscheduler.executors.default").setLevel(logging.CRITICAL)
 
 async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    """A database outage, on any route: a GraphQL-style 503 the client may retry (the store logged it once)."""
+    assert isinstance(exc, DatabaseUnavailable)
+    media = response_media_type(request.headers.get("accept"))
+    return error_response(exc, 503, media, {"Retry-After": str(exc.retry_after)})
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
@@ -80,7 +91,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         routes += [
             Mount(f"{SANDBOX_PREFIX}/{key}", app=spec.create_app()) for key, spec in sandboxes().items()
         ]
-    middleware = [Middleware(RequestIdMiddleware), Middleware(MetricsMiddleware, routes=routes)]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    middleware = [
+        Middleware(RequestIdMiddleware),  # outermost: the access line carries the request id
+        Middleware(AccessLogMiddleware),
+        Middleware(MetricsMiddleware, routes=routes),
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),  # inside: 413s are logged and counted
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                    exception_handlers={DatabaseUnavailable: database_unavailable})
     app.state.services = services
     return app

@@ -59,6 +59,8 @@ class Settings:
     introspection_for_connections: bool = True
     apq_cache_size: int = 1000
     ws_init_timeout: float = 10.0
+    max_body_bytes: int = 1024 * 1024  # request bodies, every route
+    max_json_depth: int = 64  # nesting of request JSON and argument values
     # Hardening: rate limits (requests per minute; 0 = off), upstream concurrency, SSRF, logs
     rate_limit_per_token: int = 600
     rate_limit_per_org: int = 3000
@@ -118,6 +120,8 @@ class Settings:
             "introspection_for_connections": _flag(env.get("PLANTGATE_INTROSPECTION_FOR_CONNECTIONS"), True),
             "apq_cache_size": int(env.get("PLANTGATE_APQ_CACHE_SIZE", "1000")),
             "ws_init_timeout": float(env.get("PLANTGATE_WS_INIT_TIMEOUT", "10")),
+            "max_body_bytes": int(env.get("PLANTGATE_MAX_BODY_BYTES", str(1024 * 1024))),
+            "max_json_depth": int(env.get("PLANTGATE_MAX_JSON_DEPTH", "64")),
             "rate_limit_per_token": int(env.get("PLANTGATE_RATE_LIMIT_PER_TOKEN", "600")),
             "rate_limit_per_org": int(env.get("PLANTGATE_RATE_LIMIT_PER_ORG", "3000")),
             "upstream_concurrency": int(env.get("PLANTGATE_UPSTREAM_CONCURRENCY", "10")),

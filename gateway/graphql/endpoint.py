@@ -21,9 +21,11 @@ from strawberry.types.graphql import OperationType
 from schema.errors import BadUserInput, PlantgateError, RateLimited, Unauthenticated
 
 from .. import auth
+from ..accesslog import note_operation
 from ..ratelimit import retry_after_header
 from ..requestid import current_request_id
 from ..services import Services
+from ..store.engine import DatabaseUnavailable
 from .admin import admin_schema
 from .context import RequestContext
 from .documents import DocumentCache
@@ -31,6 +33,7 @@ from .errors import RequestError, format_error
 from .execution import execute
 from .http import HttpError, GraphQLRequest, is_request_error, read_request, respond, response_media_type, result_body
 from .ide import render_ide
+from .inputs import check_arguments
 from .limits import Limits
 from .persisted import Persisted, PersistedQueries
 from .source import ConnectionSource
@@ -63,17 +66,19 @@ class GraphQLEndpoint:
         try:
             context, schema = await self.resolve(request)
             response = await self.run(request, context, schema, media)
+        except DatabaseUnavailable:
+            raise  # a 503 from the app's handler, like any route's
         except RateLimited as exc:  # the caller's request rate (see ratelimit.py)
             response = error_response(exc, 429, media, retry_after_header(exc))
         except PlantgateError as exc:
             response = error_response(exc, 401 if isinstance(exc, Unauthenticated) else 400, media)
         except HttpError as exc:  # not a well-formed GraphQL-over-HTTP request
-            response = error_response(BadUserInput(exc.message), exc.status, media, exc.headers)
+            response = error_response(BadUserInput(exc.message, **exc.extensions), exc.status, media, exc.headers)
         await response(scope, receive, send)
 
     async def run(self, request: Request, context: RequestContext, schema: strawberry.Schema, media: str) -> Response:
         """One GraphQL-over-HTTP request: read, check (APQ, parse, method, limits), execute."""
-        params = await read_request(request)
+        params = await read_request(request, self.services.settings.max_json_depth)
         request_id = current_request_id.get()
         try:
             persisted, document = self.prepare(request.method, params, context, schema)
@@ -104,7 +109,12 @@ class GraphQLEndpoint:
             raise HttpError(400, "no GraphQL query in the request: send 'query'")
         limits = Limits.for_caller(self.services.settings, context.principal.is_admin)
         document = limits.vet(schema._schema, persisted.query, params.variables, self.documents)
+        try:
+            check_arguments(document, params.variables, self.services.settings.max_json_depth)
+        except BadUserInput as exc:
+            raise RequestError([GraphQLError(exc.message, original_error=exc)]) from None
         operation = _operation(document, params.operation_name)
+        note_operation(operation.name.value if operation.name else None)
         if operation.operation.value == OperationType.SUBSCRIPTION.value:
             raise RequestError([GraphQLError("subscriptions are served over WebSocket (graphql-transport-ws) on this path")])
         if method == "GET" and operation.operation.value != OperationType.QUERY.value:
@@ -117,11 +127,12 @@ class GraphQLEndpoint:
             raise Unauthenticated("send 'Authorization: Bearer <admin key or connection token>'")
         return await self.for_token(token, request)
 
-    async def for_token(self, token: str, request: Any) -> tuple[RequestContext, strawberry.Schema]:
-        """The caller's context and schema: admin, or the token's connection."""
+    async def for_token(self, token: str, request: Any, count: bool = True) -> tuple[RequestContext, strawberry.Schema]:
+        """The caller's context and schema: admin, or the token's connection (`count`: a rate-limited request)."""
         services = self.services
         principal, connection = await services.store.run(auth.resolve_caller, services.store, token)
-        await services.limiter.hit(principal, token)
+        if count:
+            await services.limiter.hit(principal, token)
         context = RequestContext(request=request, services=services, principal=principal)
         if connection is None:  # an admin key
             return context, admin_schema
