@@ -17,7 +17,7 @@ from typing import Any
 
 import strawberry
 from graphql import DocumentNode, GraphQLError, OperationType, get_operation_ast
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -79,6 +79,21 @@ class CheckedOperation(Operation):
         await self.send_operation_message({"id": self.id, "type": "next", "payload": payload})
 
 
+class _QuietClose:
+    """The socket adapter, except that closing a socket already closed (the client left, or an
+    earlier refusal closed it) does nothing instead of raising into the ASGI server."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def close(self, code: int, reason: str) -> None:
+        with suppress(RuntimeError, WebSocketDisconnect):
+            await self._inner.close(code=code, reason=reason)
+
+
 class CheckedTransportWS(BaseGraphQLTransportWSHandler):
     """Strawberry's graphql-transport-ws, re-authenticating, counting and vetting every operation.
 
@@ -98,6 +113,7 @@ class CheckedTransportWS(BaseGraphQLTransportWSHandler):
         return self.view.caller.digest
 
     async def handle(self) -> None:
+        self.websocket = _QuietClose(self.websocket)
         sockets = self.view.caller.sockets
         sockets.add(self)
         try:
@@ -110,10 +126,6 @@ class CheckedTransportWS(BaseGraphQLTransportWSHandler):
         with suppress(WebSocketDisconnected, RuntimeError):
             await super().send_message(message)
 
-    async def handle_invalid_message(self, error_message: str) -> None:
-        with suppress(RuntimeError):  # already closed: by the client, or by an earlier refusal
-            await self.websocket.close(code=4400, reason=error_message)
-
     async def revoke(self) -> None:
         """The credential no longer authenticates: stop every operation and close with 4403."""
         if self.revoked:
@@ -121,8 +133,7 @@ class CheckedTransportWS(BaseGraphQLTransportWSHandler):
         self.revoked = True
         for id_ in list(self.operations):
             await self.cleanup_operation(id_)
-        with suppress(RuntimeError):  # the client closed it meanwhile
-            await self.websocket.close(code=4403, reason="Forbidden")
+        await self.websocket.close(code=4403, reason="Forbidden")
 
     async def handle_message(self, message: Any) -> None:
         if isinstance(message, nesting.TooDeep):
