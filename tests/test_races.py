@@ -17,9 +17,12 @@ from typing import Any, Callable, Iterator
 
 import httpx
 import pytest
+from sqlmodel import Session, select
 
 from connectors.sandboxkit import ServerThread
 from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from gateway.store.engine import make_engine
+from gateway.store.tables import ConnectionStatusChange
 from tests.conftest import CREATE_CONNECTION, UPKEEP_LOGIN
 from tests.helpers import data
 from tests.processes import REPO, GatewayProcess, base_env, create_org
@@ -93,6 +96,12 @@ def test_two_concurrent_disconnects_refund_once(pair, sandbox):
     for connection_id in ids:
         moves = [e["reason"] for e in credits["ledger"] if e["connectionId"] == connection_id]
         assert sorted(moves) == ["connect", "disconnect"], (connection_id, moves)
+    engine = make_engine(env["PLANTGATE_DATABASE_URL"])
+    with Session(engine) as session:
+        changes = session.exec(select(ConnectionStatusChange.connection_id).where(
+            ConnectionStatusChange.status == "DISCONNECTED")).all()
+    engine.dispose()
+    assert sorted(changes) == sorted(ids)  # exactly one transition per connection
     assert credits["used"] == 0 and credits["available"] == 100
     assert credits["audit"]["consistent"], credits["audit"]
     done = check_command(env)
