@@ -18,7 +18,7 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
 from schema.errors import BadUserInput, UnsupportedOperation
 from schema.model import CustomField, CustomObject, Extension
@@ -40,6 +40,18 @@ class ConnectionConfig:
     instance_url: str | None
     credentials: dict[str, str] = field(default_factory=dict)
     extension: Extension = Extension()  # custom fields to read along, custom objects to serve
+    write_defaults: Mapping[str, str] = field(default_factory=dict)  # the connection's `writeDefaults`
+
+
+@dataclass(frozen=True)
+class WriteSetting:
+    """Organisational context a system needs on some writes (an SAP company code, a Maximo site):
+    a connection default (`writeDefaults`), overridable per mutation (`writeOptions`)."""
+
+    name: str
+    label: str
+    help: str = ""
+    entities: tuple[str, ...] = ()  # whose creates need it
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,7 @@ class Connector(ABC):
     # "cursor" - the system's own cursor: as stable as the system makes it;
     # "offset" - positions: a deletion before the cursor can skip a record.
     live_paging: ClassVar[str] = "offset"
+    write_settings: ClassVar[tuple[WriteSetting, ...]] = ()
     # The form of this system's record ids where stricter than a safe path segment: (regex, what it says).
     id_pattern: ClassVar[tuple[str, str] | None] = None
 
@@ -212,11 +225,36 @@ class Connector(ABC):
         if writes is not None and operation != "delete":
             writes.validate(operation, values, self.config.extension.fields_for(entity))
 
-    async def create(self, entity: str, values: dict[str, Any]) -> Record:
+    async def create(self, entity: str, values: dict[str, Any], options: Mapping[str, str] | None = None) -> Record:
         raise self._unsupported("create", entity)
 
-    async def update(self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None) -> Record:
+    async def update(
+        self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None,
+        options: Mapping[str, str] | None = None,
+    ) -> Record:
         raise self._unsupported("update", entity)
+
+    def write_option(self, name: str, options: Mapping[str, str] | None) -> str | None:
+        """A write setting for one call: the mutation's `writeOptions`, else the connection's `writeDefaults`."""
+        value = (options or {}).get(name) or self.config.write_defaults.get(name)
+        return str(value) if value not in (None, "") else None
+
+    def required_option(self, name: str, options: Mapping[str, str] | None, entity: str) -> str:
+        """A write setting the system cannot do without; the error names the setting and where to give it."""
+        value = self.write_option(name, options)
+        if value is None:
+            setting = next((s for s in self.write_settings if s.name == name), None)
+            label = f" ({setting.label})" if setting else ""
+            raise BadUserInput(
+                f"{self.entry.name} needs '{name}'{label} to create a {entity}: set it in the connection's "
+                f"writeDefaults, or pass writeOptions: {{{name}: ...}} with the mutation",
+                field=f"writeOptions.{name}", system=self.entry.key,
+            )
+        return value
+
+    async def write_setting_choices(self, name: str) -> list[tuple[str, str]]:
+        """Values a settings picker may offer for a write setting, as (value, label), read from the system."""
+        return []
 
     async def delete(self, entity: str, remote_id: str, if_match: str | None) -> None:
         raise self._unsupported("delete", entity)

@@ -16,7 +16,7 @@ service's `$metadata` (`odata_metadata.py`, `odata_objects.py`).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
 from schema.errors import BadUserInput, Conflict, NotFound, SystemRejected, SystemUnreachable
 from schema.model import CustomField, CustomObject
@@ -151,7 +151,7 @@ class ODataConnector(Connector):
         self.writes(stream.entity, operation)
         return stream.writes.payload(operation, values, self.config.extension.fields_for(stream.entity))
 
-    async def create(self, entity: str, values: dict[str, Any]) -> Record:
+    async def create(self, entity: str, values: dict[str, Any], options: Mapping[str, str] | None = None) -> Record:
         """`POST /EntitySet` (a deep insert when the payload carries navigations): one transaction."""
         stream = self.stream(entity)
         response = await self.odata.send("POST", stream.service, stream.entity_set, json=self._payload(stream, CREATE, values))
@@ -161,7 +161,10 @@ class ODataConnector(Connector):
             raise SystemUnreachable(f"{self.entry.name} sent a response that is not valid JSON") from None
         return self.with_custom_values([stream.mapping.map(row)])[0]
 
-    async def update(self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None) -> Record:
+    async def update(
+        self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None,
+        options: Mapping[str, str] | None = None,
+    ) -> Record:
         """`PATCH` with `If-Match` (answered 204), then the record read back."""
         stream = self.stream(entity)
         await self._on_record(stream, "PATCH", remote_id, if_match, json=self._payload(stream, UPDATE, values))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 from urllib.parse import quote, unquote
 
 from schema.errors import BadUserInput, Conflict, NotFound, SystemAuthFailed, SystemRejected
@@ -317,7 +317,7 @@ class RestConnector(Connector):
             raise SystemRejected(f"{self.entry.name} did not return the written record")
         return self.with_custom_values([stream.mapping.map(row)])[0]
 
-    async def create(self, entity: str, values: dict[str, Any]) -> Record:
+    async def create(self, entity: str, values: dict[str, Any], options: Mapping[str, str] | None = None) -> Record:
         stream = self.stream(entity)
         body = await self.call("POST", stream.path, json=self._payload(stream, CREATE, values))
         return self._mapped(stream, body)
@@ -336,7 +336,10 @@ class RestConnector(Connector):
                 current_version=current,
             )
 
-    async def update(self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None) -> Record:
+    async def update(
+        self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None,
+        options: Mapping[str, str] | None = None,
+    ) -> Record:
         stream = self.stream(entity)
         payload = self._payload(stream, UPDATE, values)
         await self.current_version(entity, remote_id, if_match)

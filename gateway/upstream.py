@@ -68,6 +68,7 @@ class ConnectorPool:
             connection.instance_url,
             self.vault.decrypt(connection.credentials_encrypted),
             extension_of(connection),
+            dict((connection.settings or {}).get("writeDefaults") or {}),
         )
         return self.build(connection.system, config)
 

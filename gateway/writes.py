@@ -32,6 +32,22 @@ MAX_KEY = 255
 WAIT_FOR_TWIN = 10.0  # seconds a duplicate waits for the first request with its key
 
 
+def write_options_of(connector: Connector, given: Any, field: str) -> dict[str, str]:
+    """Write settings as given (writeOptions or writeDefaults): only the system's, as strings."""
+    if given is None:
+        return {}
+    known = {s.name for s in connector.write_settings}
+    if not isinstance(given, dict) or not all(isinstance(v, (str, int)) for v in given.values()):
+        raise BadUserInput(f"{field} must be an object of names to string values", field=field)
+    unknown = sorted(set(given) - known)
+    if unknown:
+        offered = ", ".join(sorted(known)) or "none"
+        raise BadUserInput(
+            f"{connector.entry.name} has no write setting {unknown[0]!r} (it takes: {offered})", field=f"{field}.{unknown[0]}"
+        )
+    return {k: str(v) for k, v in given.items() if v not in (None, "")}
+
+
 class Writer:
     """The write path of one connection for one request."""
 
@@ -98,7 +114,9 @@ class Writer:
         values: dict[str, Any],
         if_match: str | None,
         idempotency_key: str | None,
+        write_options: dict[str, Any] | None = None,
     ) -> tuple[Record, bool]:
+        options = write_options_of(self.connector, write_options, "writeOptions")
         if entity not in BY_NAME or not (BY_NAME[entity].writable or operation == "adjust"):
             raise BadUserInput(f"{entity} cannot be written", field="entity")
         remote_id = self.remote_id(id, entity, "partId" if operation == "adjust" else "id") if id is not None else None
@@ -110,19 +128,20 @@ class Writer:
         self.connector.check_write(operation, entity, values)
         if operation == "update" and not values:
             raise BadUserInput("nothing to update: give at least one field", field="input")
-        send = self._sender(operation, entity, remote_id, values, if_match)
+        send = self._sender(operation, entity, remote_id, values, if_match, options)
         if idempotency_key is None or operation in ("update", "delete"):
             return await self._apply(operation, entity, remote_id, send), False
-        return await self._idempotent(idempotency_key, operation, entity, remote_id, values, send)
+        return await self._idempotent(idempotency_key, operation, entity, remote_id, {**values, **options}, send)
 
     def _sender(
-        self, operation: str, entity: str, remote_id: str | None, values: dict[str, Any], if_match: str | None
+        self, operation: str, entity: str, remote_id: str | None, values: dict[str, Any], if_match: str | None,
+        options: dict[str, str],
     ) -> Callable[[], Awaitable[Any]]:
         c = self.connector
         if operation == "create":
-            return lambda: c.create(entity, values)
+            return lambda: c.create(entity, values, options)
         if operation == "update":
-            return lambda: c.update(entity, remote_id or "", values, if_match)
+            return lambda: c.update(entity, remote_id or "", values, if_match, options)
         if operation == "delete":
             return lambda: c.delete(entity, remote_id or "", if_match)
         if operation == "adjust":

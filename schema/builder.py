@@ -608,14 +608,16 @@ class _Builder:
         name = entity.name
         input_type, payload = self.input_type(entity), self.payload_type(name)
 
-        async def resolve_create(info, input, idempotencyKey=None) -> Any:  # noqa: ANN001, A002, N803
+        async def resolve_create(info, input, idempotencyKey=None, writeOptions=None) -> Any:  # noqa: ANN001, A002, N803
             record, replayed = await _source(info).write(
-                "create", name, None, _input_values(input), idempotency_key=idempotencyKey
+                "create", name, None, _input_values(input), idempotency_key=idempotencyKey, write_options=writeOptions
             )
             return payload(record=record, replayed=replayed)  # type: ignore[call-arg]
 
-        async def resolve_update(info, id, input, ifMatch=None) -> Any:  # noqa: ANN001, A002, N803
-            record, _ = await _source(info).write("update", name, id, _input_values(input), if_match=ifMatch)
+        async def resolve_update(info, id, input, ifMatch=None, writeOptions=None) -> Any:  # noqa: ANN001, A002, N803
+            record, _ = await _source(info).write(
+                "update", name, id, _input_values(input), if_match=ifMatch, write_options=writeOptions
+            )
             return payload(record=record, replayed=False)  # type: ignore[call-arg]
 
         async def resolve_delete(info, id, ifMatch=None) -> Any:  # noqa: ANN001, A002, N803
@@ -625,11 +627,13 @@ class _Builder:
 
         key = {"idempotencyKey": Optional[str]}
         check = {"ifMatch": Optional[str]}
+        options = {"writeOptions": Optional[JSON]}
         info = {"info": strawberry.Info}
         return [
-            _mutation(f"create{name}", resolve_create, payload, {**info, "input": input_type, **key},
+            _mutation(f"create{name}", resolve_create, payload, {**info, "input": input_type, **key, **options},
                       f"Create one {name} (where the system supports it). A retry with the same idempotencyKey returns the first result."),
-            _mutation(f"update{name}", resolve_update, payload, {**info, "id": strawberry.ID, "input": input_type, **check},
+            _mutation(f"update{name}", resolve_update, payload,
+                      {**info, "id": strawberry.ID, "input": input_type, **check, **options},
                       f"Update one {name}: only the fields given change. `ifMatch` = the remoteVersion you read."),
             _mutation(f"delete{name}", resolve_delete, DeletePayload, {**info, "id": strawberry.ID, **check},
                       f"Delete one {name} where the system allows it."),

@@ -66,8 +66,11 @@ class DataSource(Protocol):
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
+        write_options: dict[str, Any] | None = None,
     ) -> tuple[Record, bool]:
-        """create / update / delete / adjust; returns the record and whether it was replayed."""
+        """create / update / delete / adjust; returns the record and whether it was replayed.
+
+        `write_options` override, for this call, the system's write settings (`writeDefaults`)."""
         ...
 
     def global_id(self, record: Record) -> str: ...

@@ -29,7 +29,7 @@ import json
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 from urllib.parse import urlsplit
 
 import httpx
@@ -406,14 +406,17 @@ class OslcConnector(RestConnector):
                 current_version=current.get("_rowstamp"),
             ) from None
 
-    async def create(self, entity: str, values: dict[str, Any]) -> Record:
+    async def create(self, entity: str, values: dict[str, Any], options: Mapping[str, str] | None = None) -> Record:
         structure = self.structure(entity)
         payload = {**self.site_defaults(structure), **self._payload(structure, CREATE, values)}
         headers = {"properties": self.selection(structure)}
         body = await self.send("POST", f"{self.root}/{structure.path}", headers, params={"lean": 1}, json=payload)
         return self._mapped(structure, body)
 
-    async def update(self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None) -> Record:
+    async def update(
+        self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None,
+        options: Mapping[str, str] | None = None,
+    ) -> Record:
         structure = self.structure(entity)
         payload = self._payload(structure, UPDATE, values)
         headers = {"x-method-override": "PATCH", "properties": self.selection(structure)}

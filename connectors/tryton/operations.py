@@ -12,7 +12,7 @@ location's lost-and-found as Tryton itself books it.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from schema.errors import BadUserInput, Conflict, NotFound, SystemRejected
 from schema.record import Record
@@ -30,7 +30,7 @@ class TrytonWrites:
 
     # -- entities -----------------------------------------------------------
 
-    async def create(self, entity: str, values: dict[str, Any]) -> Record:
+    async def create(self, entity: str, values: dict[str, Any], options: Mapping[str, str] | None = None) -> Record:
         model = self.model(entity)  # type: ignore[attr-defined]
         payload, buttons = await self._payload(model, CREATE, values)
         created = await self._write_call(model, "create", [[payload]])
@@ -42,7 +42,10 @@ class TrytonWrites:
             raise
         return _reached(await self._written(entity, remote_id), values)
 
-    async def update(self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None) -> Record:
+    async def update(
+        self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None,
+        options: Mapping[str, str] | None = None,
+    ) -> Record:
         model = self.model(entity)  # type: ignore[attr-defined]
         record_id = _record_id(entity, remote_id)
         payload, buttons = await self._payload(model, UPDATE, values)

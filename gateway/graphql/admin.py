@@ -81,6 +81,17 @@ class EntityCapability:
 
 
 @strawberry.type
+class WriteSettingInfo:
+    """Organisational context the system needs on some writes: a connection default (writeDefaults),
+    overridable per mutation (writeOptions)."""
+
+    name: str
+    label: str
+    help: str
+    entities: list[str] = strawberry.field(description="Entities whose creates need it.")
+
+
+@strawberry.type
 class HostingPrice:
     hosting: Hosting
     credits: int
@@ -98,9 +109,12 @@ class System:
     credential_fields: list[CredentialField]
     auth_guide: Optional[str]
     capabilities: list[EntityCapability]
+    write_settings: list[WriteSettingInfo]
 
     @classmethod
     def of(cls, entry: SystemEntry) -> "System":
+        found = connector_class(entry.key)
+        settings = found.write_settings if found else ()
         return cls(
             key=entry.key,
             name=entry.name,
@@ -132,6 +146,9 @@ class System:
                     adjust=c.adjust,
                 )
                 for name, c in entry.capabilities.items()
+            ],
+            write_settings=[
+                WriteSettingInfo(name=w.name, label=w.label, help=w.help, entities=list(w.entities)) for w in settings
             ],
         )
 

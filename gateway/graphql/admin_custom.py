@@ -19,6 +19,7 @@ from schema.errors import BadUserInput
 from ..customization import parse_fields, parse_objects
 from ..connections import owned
 from ..store.tables import Connection, utcnow
+from ..writes import write_options_of
 from .context import RequestContext
 
 
@@ -45,10 +46,17 @@ class CustomObjectCandidate:
 
 
 @strawberry.type
+class WriteSettingChoice:
+    value: str
+    label: str
+
+
+@strawberry.type
 class ConnectionSettings:
     sync_interval_seconds: Optional[float]
     history_days: Optional[int]
     reconcile_interval_hours: Optional[float]
+    write_defaults: JSON
     custom_fields: JSON
     custom_objects: JSON
 
@@ -58,6 +66,7 @@ class ConnectionSettings:
             sync_interval_seconds=settings.get("syncIntervalSeconds"),
             history_days=settings.get("historyDays"),
             reconcile_interval_hours=settings.get("reconcileIntervalHours"),
+            write_defaults=settings.get("writeDefaults") or {},
             custom_fields=settings.get("customFields") or [],
             custom_objects=settings.get("customObjects") or [],
         )
@@ -76,6 +85,11 @@ class ConnectionSettingsInput:
     reconcile_interval_hours: Optional[float] = strawberry.field(
         default=strawberry.UNSET,
         description="Hours between full passes that find records deleted upstream (null: the gateway's default, 24).",
+    )
+    write_defaults: Optional[JSON] = strawberry.field(
+        default=strawberry.UNSET,
+        description="{name: value} for the system's write settings (see System.writeSettings, e.g. SAP companyCode, "
+        "Maximo siteId); each mutation may override them with writeOptions. Replaces the object.",
     )
     custom_fields: Optional[JSON] = strawberry.field(
         default=strawberry.UNSET,
@@ -134,6 +148,15 @@ class CustomQuery:
             for o in await connector.discover_objects()
         ]
 
+    @strawberry.field(description="Values the connected system offers for one of its write settings (for a picker).")
+    async def write_setting_choices(
+        self, info: strawberry.Info, id: strawberry.ID, name: str  # noqa: A002
+    ) -> list[WriteSettingChoice]:
+        connector = await _connector(info, id)
+        if name not in {s.name for s in connector.write_settings}:
+            raise BadUserInput(f"{connector.entry.name} has no write setting '{name}'", field="name")
+        return [WriteSettingChoice(value=v, label=label) for v, label in await connector.write_setting_choices(name)]
+
     @strawberry.field(description="A connection's settings.")
     async def connection_settings(self, info: strawberry.Info, id: strawberry.ID) -> ConnectionSettings:  # noqa: A002
         ctx = _ctx(info)
@@ -171,6 +194,10 @@ class CustomMutation:
             if hours is not None and not 1 <= hours <= 31 * 24:
                 raise BadUserInput(f"reconcileIntervalHours must be between 1 and {31 * 24}", field="reconcileIntervalHours")
             changes["reconcileIntervalHours"] = hours
+        if input.write_defaults is not strawberry.UNSET:
+            connector = connector_class(row.system)
+            assert connector is not None
+            changes["writeDefaults"] = write_options_of(connector, input.write_defaults or {}, "writeDefaults")
         if input.custom_fields is not strawberry.UNSET:
             parse_fields(input.custom_fields or [], entry)
             changes["customFields"] = input.custom_fields or []

@@ -164,9 +164,12 @@ class ConnectionSource:
         *,
         if_match: str | None = None,
         idempotency_key: str | None = None,
+        write_options: dict[str, Any] | None = None,
     ) -> tuple[Record, bool]:
         writer = Writer(self.connection, self.connector, self.store, self._upstream)
-        record, replayed = await writer.write(operation, entity, id, values, if_match, idempotency_key)
+        record, replayed = await writer.write(
+            operation, entity, id, values, if_match, idempotency_key, write_options
+        )
         if operation != "delete":
             self._prime(entity, LIVE, [record])
         return record, replayed
