@@ -8,13 +8,17 @@ UI     := $(VENV)/share/plantgate-ui
 GRAPHIQL := $(UI)/node_modules/graphiql/graphiql.min.js
 export PLANTGATE_UI_ASSETS ?= $(CURDIR)/$(UI)/node_modules
 
-.PHONY: run test setup chromium clean
+.PHONY: run test screenshots setup chromium clean
 
 run: setup
 	$(BIN)/plantgate serve --demo
 
 test: setup chromium
 	$(BIN)/python -m pytest
+
+# The README's pictures: the browser tests, writing their screenshots into docs/.
+screenshots: setup chromium
+	PLANTGATE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/test_connect_browser.py tests/test_dashboard_browser.py
 
 setup: $(BIN)/.installed $(GRAPHIQL)
 

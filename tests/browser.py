@@ -1,11 +1,14 @@
-"""A headless Debian Chromium for page tests: local-only, page errors recorded, screenshots in docs/.
+"""A headless Debian Chromium for page tests: local-only, page errors recorded, screenshots kept.
 
 Every request to another host is aborted and recorded (the pages must work
-offline); screenshots of the steps go to docs/screenshots/ for the README.
+offline); screenshots of the steps go to tests/artifacts/screenshots/ (ignored
+by git), or to PLANTGATE_SCREENSHOTS_DIR: `make screenshots` refreshes the
+README's pictures in docs/screenshots/ that way, so a test run changes no tracked file.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +20,7 @@ from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from tests.test_graphiql_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS
 
-SCREENSHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
+SCREENSHOTS = Path(os.environ.get("PLANTGATE_SCREENSHOTS_DIR") or Path(__file__).parent / "artifacts" / "screenshots")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1024, "height": 720}
 

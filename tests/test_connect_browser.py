@@ -1,7 +1,7 @@
 """The Connect page in a real browser: a customer opens a magic link and connects UpKeep.
 
 Headless Debian Chromium on a phone-sized screen, nothing fetched from another
-host; every step is a screenshot in docs/screenshots/.
+host; every step is a screenshot (tests/browser.py says where).
 """
 
 from __future__ import annotations
