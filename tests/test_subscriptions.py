@@ -99,3 +99,17 @@ async def test_bad_token_in_connection_init_is_refused(ws_gateway):
     with pytest.raises(websockets.ConnectionClosed) as closed:
         await asyncio.wait_for(ws.recv(), 5)
     assert closed.value.rcvd.code == 4403
+
+
+@pytest.mark.parametrize("subscription", ["connectionStatusChanged", "syncEvents"])
+async def test_a_subscription_to_a_connection_the_caller_cannot_see_is_refused(ws_gateway, subscription):
+    owner, stranger = ws_gateway.new_org(), ws_gateway.new_org()
+    with ServerThread(create_upkeep_sandbox()) as sandbox:
+        theirs = (await connect(ws_gateway, owner, sandbox))["connection"]["id"]
+    for connection_id in (theirs, "0" * 32):  # another organization's, and one that does not exist
+        ws = await subscribe(ws_gateway, stranger, f'subscription {{ {subscription}(connectionId: "{connection_id}") {{ connectionId }} }}')
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))  # the execution result: no data, the error
+        assert message["type"] == "next" and message["payload"]["data"] is None, message
+        assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == ["NOT_FOUND"]
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "complete"  # and nothing more
+        await ws.close()

@@ -380,6 +380,7 @@ class Subscription:
         self, info: strawberry.Info, connection_id: Optional[strawberry.ID] = None
     ) -> AsyncGenerator[ConnectionStatusEvent, None]:
         ctx = _ctx(info)
+        await _visible(ctx, connection_id)
         events = ctx.services.bus.subscribe(ctx.principal.organization_id, connection_id and str(connection_id), STATUS_EVENTS)
         async for message in events:
             yield status_event(message)
@@ -389,9 +390,16 @@ class Subscription:
         self, info: strawberry.Info, connection_id: Optional[strawberry.ID] = None
     ) -> AsyncGenerator[SyncEvent, None]:
         ctx = _ctx(info)
+        await _visible(ctx, connection_id)
         events = ctx.services.bus.subscribe(ctx.principal.organization_id, connection_id and str(connection_id), SYNC_EVENTS)
         async for message in events:
             yield sync_event(message)
+
+
+async def _visible(ctx: RequestContext, connection_id: strawberry.ID | None) -> None:
+    """A subscription to one connection: refused (NOT_FOUND) unless it is the organization's own."""
+    if connection_id is not None:
+        await ctx.services.store.run(ctx.services.connections.get, ctx.principal.organization_id, str(connection_id))
 
 
 admin_schema = strawberry.Schema(

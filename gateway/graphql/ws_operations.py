@@ -24,6 +24,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     Operation,
     _OperationStreamClosed,
 )
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.utils.aio import aclosing
 
@@ -213,6 +214,11 @@ class CheckedTransportWS(BaseGraphQLTransportWSHandler):
 
 class SubscriptionView(PlantgateView):
     graphql_transport_ws_handler_class = CheckedTransportWS
+
+    async def pick_websocket_subprotocol(self, request: WebSocket) -> str | None:
+        """graphql-transport-ws, as the handshake accepted, whatever else the client offered and in what order:
+        the legacy graphql-ws is never spoken (it would skip these checks)."""
+        return GRAPHQL_TRANSPORT_WS_PROTOCOL
 
     def __init__(self, schema: strawberry.Schema, caller: Caller) -> None:
         super().__init__(schema)
