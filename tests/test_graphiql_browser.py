@@ -142,3 +142,49 @@ async def test_ide_without_assets_answers_503(tmp_path: Path) -> None:
     assert str(missing) in response.text
     assert "make setup" in response.text and "PLANTGATE_UI_ASSETS" in response.text
     assert asset.status_code == 404
+
+
+def test_graphiql_fetches_the_schema_for_the_token_entered_and_runs_subscriptions(
+    sqlite_gateway: Gateway, admin_key: str, upkeep_sandbox: ServerThread, page: Page
+) -> None:
+    """From a clean load: nothing is asked (no error) before a token is entered; the schema comes for the
+    token entered, and again when it changes; autocomplete and Docs use it; a subscription runs in the page."""
+    require_assets(sqlite_gateway)
+    token = sqlite_gateway.connect(admin_key, upkeep_sandbox.url)["data"]["createConnection"]["token"]
+    other = sqlite_gateway.connect(admin_key, upkeep_sandbox.url)["data"]["createConnection"]["connection"]["id"]
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.post_data or "") if r.method == "POST" else None)
+    page.route("**/*", lambda route: route.continue_() if urlsplit(route.request.url).hostname in LOCAL_HOSTS else route.abort())
+
+    page.goto(f"{sqlite_gateway.url}/graphql")
+    query = page.locator(".graphiql-query-editor .CodeMirror")
+    expect(query).to_be_visible(timeout=10_000)
+    page.wait_for_timeout(500)
+    assert posts == []  # no introspection with the placeholder: nothing to fail
+    expect(page.get_by_text("UNAUTHENTICATED")).to_have_count(0)
+
+    page.locator(".graphiql-editor-tools button[data-name='headers']").click()
+    headers = page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror")
+    with page.expect_request(lambda r: r.method == "POST" and "__schema" in (r.post_data or "")) as introspection:
+        _replace_text(page, headers, f'{{"Authorization": "Bearer {token}"}}')
+    assert introspection.value.headers.get("authorization") == f"Bearer {token}"
+
+    page.locator(".graphiql-sidebar button[aria-label='Show Documentation Explorer']").click()
+    search = page.locator(".graphiql-doc-explorer-search-input input")
+    search.fill("WorkOrder")
+    expect(page.locator(".graphiql-doc-explorer-search").get_by_text("WorkOrder", exact=True).first).to_be_visible(timeout=10_000)
+
+    _replace_text(page, query, "{ workOrders { nodes { ")
+    page.keyboard.type("sta")
+    expect(page.locator(".CodeMirror-hints")).to_contain_text("statusRaw", timeout=10_000)
+    page.keyboard.press("Escape")
+
+    with page.expect_request(lambda r: r.method == "POST" and "__schema" in (r.post_data or "")):
+        _replace_text(page, headers, f'{{"Authorization": "Bearer {admin_key}"}}')  # the admin schema now
+    _replace_text(page, query, "subscription { connectionStatusChanged { connectionId status } }")
+    page.wait_for_timeout(500)  # GraphiQL parses what was typed (a person takes longer than that to click)
+    page.locator(".graphiql-execute-button").click()
+    page.wait_for_timeout(1_000)  # subscribed
+    sqlite_gateway.gql(admin_key, "mutation($id: ID!) { disconnect(id: $id) { id } }", {"id": other})
+    expect(page.locator(".graphiql-response")).to_contain_text("DISCONNECTED", timeout=10_000)
+    expect(page.locator(".graphiql-response")).to_contain_text(other)

@@ -37,16 +37,38 @@ PAGE = """<!doctype html>
   <script src="{prefix}react-dom.js"></script>
   <script src="{prefix}graphiql.js"></script>
   <script>
-    const url = new URL({endpoint}, window.location.href).toString();
-    const fetcher = GraphiQL.createFetcher({{ url }});
+    // The schema is fetched once a real token is in the Headers tab, and again whenever it changes
+    // (a new fetcher makes GraphiQL introspect again); until then nothing is asked, so no error shows.
+    // Subscriptions go over the same path with graphql-transport-ws; the headers become the
+    // connection_init payload, so the token authenticates the socket too.
+    const url = new URL({endpoint}, window.location.href);
+    const subscriptionUrl = (url.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + url.host + url.pathname;
+    const base = GraphiQL.createFetcher({{ url: url.toString(), subscriptionUrl }});
+    const placeholder = JSON.stringify({{ Authorization: 'Bearer <admin key or connection token>' }}, null, 2);
+    const tokenIn = (text) => {{
+      try {{
+        const headers = JSON.parse(text || '{{}}');
+        const value = String(headers.Authorization || headers.authorization || '');
+        return /^Bearer pg_[A-Za-z0-9_-]+$/.test(value.trim()) ? value.trim() : null;
+      }} catch (error) {{
+        return null;  // half-typed JSON: keep the current schema
+      }}
+    }};
     const root = ReactDOM.createRoot(document.getElementById('graphiql'));
-    root.render(React.createElement(GraphiQL, {{
-      fetcher,
+    let token = null;
+    const render = () => root.render(React.createElement(GraphiQL, {{
+      fetcher: (params, options) => base(params, options),  // a new identity per token: GraphiQL refetches
+      schema: token ? undefined : null,
+      onEditHeaders: (text) => {{
+        const next = tokenIn(text);
+        if (next && next !== token) {{ token = next; render(); }}
+      }},
       defaultEditorToolsVisibility: 'headers',
       shouldPersistHeaders: false,  // tokens stay out of localStorage on shared PCs
-      defaultHeaders: JSON.stringify({{ Authorization: 'Bearer <admin key or connection token>' }}, null, 2),
+      defaultHeaders: placeholder,
       defaultQuery: {default_query},
     }}));
+    render();
   </script>
 </body>
 </html>
