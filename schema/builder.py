@@ -490,7 +490,7 @@ class _Builder:
         return [
             strawberry.field(
                 resolver=_named(resolve_list, plural, list_args),
-                graphql_type=page_type,
+                graphql_type=Optional[page_type],  # null with an error on its own path: the rest of the answer stays
                 name=plural,
                 description=f"{name} records, {DEFAULT_PAGE_SIZE} per page unless `first` says (at most {MAX_PAGE_SIZE}).",
             ),
@@ -537,7 +537,7 @@ class _Builder:
             ),
             strawberry.field(
                 resolver=_named(resolve_connection, "connection", {"info": strawberry.Info}),
-                graphql_type=ConnectionInfo,
+                graphql_type=Optional[ConnectionInfo],
                 name="connection",
                 description="The connection this token belongs to.",
             ),

@@ -132,3 +132,11 @@ class TestIsolation:
         assert error_code(sqlite_gateway.gql(admin_key, "{ workOrders { nodes { id } } }")) == "BAD_USER_INPUT"
         assert error_code(sqlite_gateway.gql(None, "{ workOrders { nodes { id } } }")) == "UNAUTHENTICATED"
         assert error_code(sqlite_gateway.gql("pg_conn_forged", "{ workOrders { nodes { id } } }")) == "UNAUTHENTICATED"
+
+
+def test_one_failing_list_leaves_the_other_fields_of_the_answer(sqlite_gateway, connection_token):
+    """UpKeep has no maintenance schedules: that field is null with its error; work orders still come back."""
+    answer = sqlite_gateway.gql(connection_token, "{ workOrders(first: 2) { nodes { number } } maintenanceSchedules(first: 2) { nodes { name } } }")
+    assert len(answer["data"]["workOrders"]["nodes"]) == 2
+    assert answer["data"]["maintenanceSchedules"] is None
+    assert [(e["path"], e["extensions"]["code"]) for e in answer["errors"]] == [(["maintenanceSchedules"], "UNSUPPORTED_OPERATION")]

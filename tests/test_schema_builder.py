@@ -16,7 +16,7 @@ def test_every_entity_has_types_lists_filters_and_by_id():
     sdl = schema.as_str()
     for entity in ENTITIES:
         assert {entity.name, f"{entity.name}Connection", f"{entity.name}Edge", f"{entity.name}Filter"} <= type_names(schema)
-        assert f"  {entity.plural}(first: Int, after: String, filter: {entity.name}Filter, source: Source! = LIVE): {entity.name}Connection!" in sdl
+        assert f"  {entity.plural}(first: Int, after: String, filter: {entity.name}Filter, source: Source! = LIVE): {entity.name}Connection" in sdl
         assert f"  {entity.singular}(id: ID, remoteId: String): {entity.name}" in sdl
         assert f"type {entity.name} implements Node" in sdl
     assert "node(id: ID!): Node" in sdl
