@@ -27,7 +27,7 @@ from .discovery import FieldCandidate, ObjectCandidate, coerce
 from .http import HttpPolicy
 from .mapping import EntityMap, dig
 from .odata_client import CSRF_HEADER, CsrfTokenRequired, ODataClient
-from .odata_envelope import Collection, error_message, read_entity
+from .odata_envelope import Collection, error_message, inline, read_entity
 from .odata_metadata import SetInfo, field_candidates, object_candidate, parse_metadata
 from .odata_objects import ObjectSet
 from .odata_paging import Window
@@ -36,7 +36,7 @@ from .odata_query import KEYS_PER_CALL, Query, all_of, chunks, eq_any, key_text,
 from .odata_specs import Code, Decimal, ODate, Text
 from .odata_streams import EntitySetStream
 from .odata_values import lenient_date, parse_date, parse_decimal, parse_time, text
-from .writes import CREATE, UPDATE
+from .writes import CREATE, UPDATE, put
 
 
 class ODataConnector(Connector):
@@ -89,13 +89,19 @@ class ODataConnector(Connector):
 
     async def list_page(self, entity: str, query: ListQuery, cursor: str | None, limit: int) -> Page:
         """One page by keyset where the set allows it (else a window); `total` on a first page
-        whose whole filter the service applied (later keyset pages count only what is left)."""
+        whose whole filter the service applied (later keyset pages count only what is left).
+
+        When part of the filter is applied here, a full server page is read (never a `$top` shrunk to
+        what is still missing, which costs a call per few records) and the page ends after the
+        `limit`-th kept record."""
         stream = self.stream(entity)
-        window = Window.at(self.entry.name, cursor, limit, self.max_page_size, keyset=stream.keyset)
         pushed = pushdown(stream, query)
         if pushed is None:
             return Page([], None, 0)
         filter, residual = pushed
+        screened = residual != ListQuery()
+        size = self.max_page_size if screened else limit
+        window = Window.at(self.entry.name, cursor, size, self.max_page_size, keyset=stream.keyset)
         after = window.after_clause(stream.key)
         options = stream.query(
             all_of([filter, after]), self.custom_select(stream), top=window.top, skip=window.skip, inlinecount=True
@@ -104,8 +110,11 @@ class ODataConnector(Connector):
         records = await self.enrich(stream, [stream.mapping.map(row) for row in page.results])
         records = self.with_custom_values(records)
         kept = [r for r in records if residual.matches(r, stream.status_field)]
-        total = page.count if residual == ListQuery() and after is None else None
-        return Page(kept, window.next_cursor(page, stream.key if stream.keyset else None), total)
+        total = None if screened or after is not None else page.count
+        next_cursor = window.next_cursor(page, stream.key if stream.keyset else None)
+        if stream.keyset and len(kept) > limit:
+            kept, next_cursor = kept[:limit], window.after_record(kept[limit - 1].remote_id)
+        return Page(kept, next_cursor, total)
 
     async def count(self, entity: str, query: ListQuery) -> int | None:
         """`/$count` with the same `$filter` as `list_page`; None when part of the filter is applied here."""
@@ -152,13 +161,22 @@ class ODataConnector(Connector):
         return stream.writes.payload(operation, values, self.config.extension.fields_for(stream.entity))
 
     async def create(self, entity: str, values: dict[str, Any], options: Mapping[str, str] | None = None) -> Record:
-        """`POST /EntitySet` (a deep insert when the payload carries navigations): one transaction."""
+        """`POST /EntitySet` (a deep insert when the payload carries navigations): one transaction.
+
+        The stream's write settings go along (a missing one is refused before any call). When the answer
+        leaves a navigation the mapping reads deferred, the record is read back, so what is returned
+        (and replicated) is what the system holds."""
         stream = self.stream(entity)
-        response = await self.odata.send("POST", stream.service, stream.entity_set, json=self._payload(stream, CREATE, values))
+        body = self._payload(stream, CREATE, values)
+        for name, path in stream.writes.settings:
+            put(body, path, self.required_option(name, options, entity))
+        response = await self.odata.send("POST", stream.service, stream.entity_set, json=body)
         try:
             row = read_entity(response.json(), self.entry.name)
         except ValueError:
             raise SystemUnreachable(f"{self.entry.name} sent a response that is not valid JSON") from None
+        if not inline(row, stream.expand):
+            return await self._current(stream, str(row.get(stream.key)))
         return self.with_custom_values([stream.mapping.map(row)])[0]
 
     async def update(
@@ -170,8 +188,12 @@ class ODataConnector(Connector):
         await self._on_record(stream, "PATCH", remote_id, if_match, json=self._payload(stream, UPDATE, values))
         return await self._current(stream, remote_id)
 
-    async def delete(self, entity: str, remote_id: str, if_match: str | None) -> None:
-        await self._on_record(self.stream(entity), "DELETE", remote_id, if_match)
+    async def delete(self, entity: str, remote_id: str, if_match: str | None) -> Record | None:
+        """`DELETE` with `If-Match`; where the system only marks the record (a deletion marker), the
+        record is read back as it now stands (status and `deletedAt`) for whoever keeps a copy."""
+        stream = self.stream(entity)
+        await self._on_record(stream, "DELETE", remote_id, if_match)
+        return await self._current(stream, remote_id) if stream.deletion is not None else None
 
     async def _current(self, stream: EntitySetStream, remote_id: str) -> Record:
         found = self.with_custom_values(await self.fetch_many(stream.entity, [remote_id]))

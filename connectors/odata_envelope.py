@@ -2,7 +2,8 @@
 
 A collection is `{"d": {"results": [...], "__count": "n", "__next": url}}` (v1
 services send a bare `{"d": [...]}`), an entity `{"d": {...}}`, an error
-`{"error": {"code", "message": {"lang", "value"}}}`. A body of another shape is
+`{"error": {"code", "message": {"lang", "value"}}}`; a navigation not expanded is
+`{"__deferred": {"uri": ...}}`. A body of another shape is
 an upstream failure, not an empty answer.
 """
 
@@ -43,6 +44,15 @@ def read_entity(body: Any, system: str) -> dict[str, Any]:
     if not isinstance(d, dict):
         raise SystemUnreachable(f"{system} sent an entity without 'd'")
     return d
+
+
+def inline(entity: dict[str, Any], navigations: tuple[str, ...]) -> bool:
+    """Whether an entity carries these navigations expanded: a deferred one is only
+    `{"__deferred": {"uri": ...}}`, as after a create whose answer does not repeat what was inserted."""
+    def deferred(value: Any) -> bool:
+        return isinstance(value, dict) and "__deferred" in value
+
+    return all(name in entity and not deferred(entity[name]) for name in navigations)
 
 
 def error_message(response: httpx.Response) -> str:

@@ -54,6 +54,10 @@ class Window:
             return None
         return f"{AFTER}{page.results[-1][key]}" if key else str(end)
 
+    def after_record(self, key_value: str) -> str:
+        """The keyset cursor of a page cut short after the record with this key."""
+        return f"{AFTER}{key_value}"
+
     def full(self, page: Collection) -> bool:
         """The page filled the window (so, without a count, there may be more)."""
         return len(page.results) >= self.top

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from schema.model import CustomField
 
 from .mapping import EntityMap
-from .writes import CREATE, To, WriteMap, enum_writer, put
+from .writes import CREATE, Lines, To, WriteMap, enum_writer, put
 from .odata_specs import Code, Decimal, ODate, Text
 from .odata_values import edm_datetime, edm_decimal
 
@@ -69,11 +69,16 @@ def custom_json(field: CustomField, value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Writes:
-    """An entity's writable fields when creating and when updating (None: not allowed); deletable or not."""
+    """An entity's writable fields when creating and when updating (None: not allowed); deletable or not.
+
+    `settings` pairs a connector's write setting with the property a create sends it in: organisational
+    context the system requires (e.g. SAP's company code) that the unified input does not carry.
+    """
 
     create: WriteMap | None = None
     update: WriteMap | None = None
     delete: bool = False
+    settings: tuple[tuple[str, str], ...] = ()
 
     def of(self, operation: str) -> WriteMap | None:
         return self.create if operation == CREATE else self.update
@@ -100,3 +105,18 @@ class Flags:
     def write(self, payload: dict[str, Any], value: Any) -> None:
         for path in self.paths:
             put(payload, path, (not value) if self.negate else bool(value))
+
+
+def written_properties(writes: WriteMap, settings: tuple[tuple[str, str], ...] = ()) -> set[str]:
+    """Every property a write map can send, `Nav/Property` for deep-inserted lines: what the
+    service's `$metadata` must mark creatable (or updatable) for the connector to offer it."""
+    def paths(writer: Any) -> set[str]:
+        if isinstance(writer, Lines):
+            nav = writer.path.split(".")[0]
+            return {f"{nav}/{p}" for w in writer.fields.values() for p in paths(w)}
+        if hasattr(writer, "paths"):
+            return set(writer.paths)
+        return {writer.path.split(".")[0]}
+
+    found = {p for writer in writes.fields.values() for p in paths(writer)}
+    return found | set(writes.defaults) | {prop for _, prop in settings}

@@ -21,7 +21,8 @@ from connectors.mapping import Each, Enum, Join, Path as PathSpec, Spec
 from connectors.odata import Decimal, ODate, Text
 from connectors.odata_deletion import DeletedAt
 from connectors.sandboxkit import ServerThread
-from connectors.sap.connector import STOCK_SELECT, STOCK_SERVICE, STOCK_SET, STREAMS, FirstFlag
+from connectors.odata_writes import written_properties
+from connectors.sap.connector import S4HANA, STOCK_SELECT, STOCK_SERVICE, STOCK_SET, STREAMS, FirstFlag
 from connectors.sap.model import SERVICES, EntitySet, Service
 from connectors.sap.sandbox import LOGIN, create_app
 
@@ -231,3 +232,46 @@ def test_stock_reads_only_what_the_real_service_has():
     assert model is not None
     for name in STOCK_SELECT:
         assert name in real.props and model.prop(name), name
+
+
+NAV_TARGETS = {"to_PurchaseOrderItem": "A_PurchaseOrderItem"}
+
+
+def _allowed(props: dict[str, dict[str, str]], name: str, flag: str) -> bool:
+    return name in props and props[name].get(flag) != "false"
+
+
+@pytest.mark.parametrize("stream", [s for s in STREAMS if s.writes], ids=lambda s: s.entity)
+def test_every_writable_field_is_creatable_or_updatable_in_the_real_service(stream):
+    """The capability matrix and the write maps offer only what SAP's `$metadata` allows."""
+    service = real_service(stream.service)
+    real = service[stream.entity_set]
+    capability = S4HANA.capabilities[stream.entity]
+    for operation, flag in (("create", "creatable"), ("update", "updatable"), ("delete", "deletable")):
+        offered = getattr(capability, operation)
+        if offered:
+            assert real_set_flags(stream.service, stream.entity_set)[flag], f"{stream.entity_set} is not {flag}"
+    for operation, flag in (("create", "creatable"), ("update", "updatable")):
+        writes = stream.writes.of(operation)
+        if writes is None:
+            continue
+        settings = stream.writes.settings if operation == "create" else ()
+        for path in written_properties(writes, settings):
+            nav, _, name = path.rpartition("/")
+            props = service[NAV_TARGETS[nav]].props if nav else real.props
+            assert _allowed(props, name, flag), f"{operation} sends {stream.entity_set} {path}, which SAP marks not {flag}"
+
+
+def test_equipment_offers_no_status_text_and_order_status_is_not_filterable():
+    """Why Asset.status comes from the two flags and WorkOrder.status is filtered by the gateway."""
+    equipment = real_service("API_EQUIPMENT")["Equipment"].props
+    assert not [n for n in equipment if "StatusText" in n or n == "SystemStatus"]
+    assert {"EquipmentIsMarkedForDeletion", "EquipmentIsInactive"} <= set(equipment)
+    order = real_service("API_MAINTENANCEORDER")["MaintenanceOrder"].props
+    assert order["SystemStatusText"].get("filterable") == "false"
+
+
+def test_purchase_order_services_expose_no_value_help_for_the_organisation():
+    """Why the write-setting picker offers the values existing purchase orders use."""
+    sets = set(real_service("API_PURCHASEORDER_PROCESS_SRV"))
+    assert not [s for s in sets if "CompanyCode" in s or "PurchasingOrg" in s or "PurchasingGroup" in s]

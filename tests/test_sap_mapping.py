@@ -8,7 +8,7 @@ from typing import Iterator
 
 import pytest
 
-from connectors.sandboxkit import ServerThread
+from connectors.sandboxkit import SandboxControl, ServerThread
 from connectors.sap.sandbox import ECC_CLIENT, LOGIN, create_app
 from connectors.sap.seed import Dataset
 from tests.helpers import data, error_code, page_all
@@ -131,8 +131,9 @@ def test_equipment_and_functional_locations(sqlite_gateway, token, dataset):
         assert (n["serialNumber"], n["criticality"]) == (r["ManufacturerSerialNumber"], r["ABCIndicator"])
         assert n["location"]["remoteId"] == r["FunctionalLocation"]  # the current segment's location
         assert (n["parent"] or {}).get("remoteId") == blank(r["SuperordinateEquipment"])
-        retired = r["EquipmentIsMarkedForDeletion"] or r["EquipmentIsInactive"]
-        assert n["status"] == ("RETIRED" if retired else None)
+        # API_EQUIPMENT has no status text: the flags decide, an equipment with neither is in service.
+        flag = next((f for f in ("EquipmentIsMarkedForDeletion", "EquipmentIsInactive") if r[f]), None)
+        assert (n["status"], n["statusRaw"]) == (("RETIRED", flag) if flag else ("OPERATIONAL", "ACTIVE"))
         assert ts(n["createdAt"]) == r["CreationDate"] and n["description"] is None
 
     locations = by_id(page_all(sqlite_gateway, token, "locations", "remoteId name code type address parent { remoteId }"))
@@ -149,8 +150,13 @@ def test_equipment_and_functional_locations(sqlite_gateway, token, dataset):
 def test_products_and_suppliers(sqlite_gateway, token, dataset):
     parts = by_id(page_all(sqlite_gateway, token, "parts", """
         remoteId displayValue partNumber name description unitOfMeasure unitCost quantityOnHand minimumQuantity
-        stockLevels { quantity } vendors { remoteId }
+        stockLevels { quantity location { remoteId } } vendors { remoteId }
     """))
+    levels: dict[str, dict[tuple[str, str], Decimal]] = {}
+    for row in dataset.rows("A_MatlStkInAcctMod"):
+        place = levels.setdefault(row["Material"], {})
+        key = (row["Plant"], row["StorageLocation"])
+        place[key] = place.get(key, Decimal(0)) + row["MatlWrhsStkQtyInMatlBaseUnit"]
     stock: dict[str, Decimal] = {}
     for row in dataset.rows("A_MatlStkInAcctMod"):
         stock[row["Material"]] = stock.get(row["Material"], Decimal(0)) + row["MatlWrhsStkQtyInMatlBaseUnit"]
@@ -161,7 +167,11 @@ def test_products_and_suppliers(sqlite_gateway, token, dataset):
         assert n["unitOfMeasure"] == r["BaseUnit"]
         assert n["quantityOnHand"] == float(stock.get(r["Product"], 0))
         assert n["unitCost"] is n["minimumQuantity"] is n["description"] is None
-        assert n["stockLevels"] == [] and n["vendors"] == []
+        # One level per plant and storage location (stock types summed), at the plant; their sum is on hand.
+        expected = [{"quantity": float(q), "location": {"remoteId": plant}}
+                    for (plant, _), q in sorted(levels.get(r["Product"], {}).items())]
+        assert n["stockLevels"] == expected and n["vendors"] == []
+        assert sum(level["quantity"] for level in n["stockLevels"]) == n["quantityOnHand"]
     assert len(parts) == len(dataset.rows("A_Product"))
 
     # Marked for deletion (archiving) without a change time: inactive, listed, never deleted.
@@ -243,3 +253,19 @@ def test_ecc_connection_sends_its_client(sqlite_gateway, ecc_sandbox):
         "credentials": {**LOGIN, "sapClient": "200"}}})
     assert error_code(wrong) == "SYSTEM_AUTH_FAILED"
     assert LOGIN["password"] not in str(wrong)
+
+
+def test_a_status_filter_sap_cannot_apply_reads_full_pages(sqlite_gateway, token, dataset, sap_sandbox):
+    """`SystemStatusText` is `sap:filterable="false"`: the gateway filters, reading full server pages
+    (not a `$top` shrunk to what is still missing, which cost ten calls for one page)."""
+    control = SandboxControl(sap_sandbox.url)
+    control.clear_requests()
+    answer = data(sqlite_gateway.gql(token, """{ workOrders(first: 10, filter: {status: [COMPLETED]}) {
+        nodes { remoteId status } pageInfo { hasNextPage } } }"""))["workOrders"]
+    assert len(answer["nodes"]) == 10 and {n["status"] for n in answer["nodes"]} == {"COMPLETED"}
+    lists = [c for c in control.requests() if c["path"].endswith("/MaintenanceOrder")]
+    assert lists and all(c["query"]["$top"] == "100" for c in lists)
+    completed = sum(1 for r in dataset.rows("MaintenanceOrder")
+                    if r["SystemStatusText"].split()[0] in ("CNF", "TECO", "CLSD") and "DLFL" not in r["SystemStatusText"])
+    assert len(lists) <= 2 and completed > 10
+    assert "$filter" not in lists[0]["query"] or "SystemStatusText" not in lists[0]["query"]["$filter"]

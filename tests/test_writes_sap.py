@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterator
 
+import httpx
 import pytest
 
 from connectors.sandboxkit import SandboxControl, ServerThread
@@ -20,7 +21,7 @@ from tests.helpers import data, error_code
 from tests.write_helpers import module_sandbox
 
 CREATE_WO = """
-mutation($i: WorkOrderInput!, $k: String) {
+mutation($i: WorkOrderCreateInput!, $k: String) {
   createWorkOrder(input: $i, idempotencyKey: $k) {
     replayed
     record { id remoteId number title status priority type dueDate remoteVersion asset { remoteId } location { remoteId } }
@@ -28,12 +29,12 @@ mutation($i: WorkOrderInput!, $k: String) {
 }
 """
 UPDATE_WO = """
-mutation($id: ID!, $i: WorkOrderInput!, $m: String) {
+mutation($id: ID!, $i: WorkOrderUpdateInput!, $m: String) {
   updateWorkOrder(id: $id, input: $i, ifMatch: $m) { record { remoteId title priority remoteVersion } }
 }
 """
 CREATE_PO = """
-mutation($i: PurchaseOrderInput!, $k: String) { createPurchaseOrder(input: $i, idempotencyKey: $k) {
+mutation($i: PurchaseOrderCreateInput!, $k: String) { createPurchaseOrder(input: $i, idempotencyKey: $k) {
   record { id remoteId number status currency totalAmount remoteVersion vendor { remoteId }
            lines { lineNumber quantity unitPrice amount description unitOfMeasure part { remoteId } } } } }
 """
@@ -55,11 +56,25 @@ def control(sandbox: ServerThread) -> Iterator[SandboxControl]:
     control.clear_fault()
 
 
-def connect(gateway: Gateway, url: str, system: str = "sap_s4hana", **credentials: str) -> str:
+ORGANISATION = {"companyCode": "1010", "purchasingOrganization": "1010", "purchasingGroup": "001"}
+SETTINGS = "mutation($id: ID!, $d: JSON) { updateConnectionSettings(id: $id, input: {writeDefaults: $d}) { writeDefaults } }"
+
+
+def connection(gateway: Gateway, url: str, system: str = "sap_s4hana", defaults: dict | None = None,
+               **credentials: str) -> tuple[str, str, str]:
+    """(token, admin key, connection id) of a new connection with these write defaults."""
     hosting = "ON_PREMISES" if system == "sap_ecc" else "CLOUD"
-    created = gateway.connect(gateway.new_org(), url, "SAP", system=system, hosting=hosting,
-                              credentials={**LOGIN, **credentials})
-    return data(created)["createConnection"]["token"]
+    admin = gateway.new_org()
+    created = data(gateway.connect(admin, url, "SAP", system=system, hosting=hosting,
+                                   credentials={**LOGIN, **credentials}))["createConnection"]
+    if defaults:
+        data(gateway.gql(admin, SETTINGS, {"id": created["connection"]["id"], "d": defaults}))
+    return created["token"], admin, created["connection"]["id"]
+
+
+def connect(gateway: Gateway, url: str, system: str = "sap_s4hana", **credentials: str) -> str:
+    """A connection whose purchase orders go to company code 1010 (its write defaults)."""
+    return connection(gateway, url, system, ORGANISATION, **credentials)[0]
 
 
 @pytest.fixture
@@ -161,7 +176,7 @@ def test_the_systems_own_validation_errors_come_back_with_its_message(gateway, t
     "mutation, given, message",
     [
         (CREATE_WO, {"i": {"title": "x", "status": "IN_PROGRESS"}}, "SAP cannot write WorkOrder.status"),
-        (CREATE_WO, {"i": {"location": "1010"}}, "creating a WorkOrder in SAP needs title"),
+        (CREATE_WO, {"i": {"location": "1010"}}, "include required field 'title'"),
         (CREATE_WO, {"i": {"title": "x", "type": "EMERGENCY"}}, "no value for EMERGENCY"),
         (UPDATE_WO, {"id": "4000001", "i": {"type": "INSPECTION"}}, "SAP cannot write WorkOrder.type"),
         ("mutation($id: ID!) { updateVendor(id: $id, input: {name: \"New name\"}) { record { name } } }",
@@ -196,8 +211,9 @@ def test_a_write_sap_does_not_offer_is_unsupported(sqlite_gateway, sandbox, cont
     control.clear_requests()
     refused = sqlite_gateway.gql(token, mutation, variables)
     assert error_code(refused) == "UNSUPPORTED_OPERATION"
-    assert refused["errors"][0]["message"] == f"SAP S/4HANA does not support {operation}"
-    assert refused["errors"][0]["extensions"]["system"] == "sap_s4hana" and control.requests() == []
+    # The connection's schema has no such mutation: validation says why, naming the system; nothing is sent.
+    assert refused["errors"][0]["message"].endswith(f": SAP S/4HANA does not support {operation}.")
+    assert control.requests() == []
 
 
 def test_capabilities_in_the_catalog_are_the_matrix(sqlite_gateway):
@@ -265,7 +281,7 @@ def test_purchase_order_header_update_and_delete(gateway, token, rows):
 
 def test_notification_create_and_update(gateway, token, rows):
     unit = current_equipment(rows, 5)
-    made = data(gateway.gql(token, """mutation($i: MaintenanceRequestInput!) { createMaintenanceRequest(input: $i) {
+    made = data(gateway.gql(token, """mutation($i: MaintenanceRequestCreateInput!) { createMaintenanceRequest(input: $i) {
         record { id remoteId title description status priority remoteVersion asset { remoteId } location { remoteId } } } }""",
         {"i": {"title": "Noise from gearbox", "description": "Heard on the night round.", "priority": "LOW",
                "asset": unit["Equipment"], "location": "1710"}}))["createMaintenanceRequest"]["record"]
@@ -313,3 +329,90 @@ def test_ecc_writes_send_the_client(sqlite_gateway):
         made = data(sqlite_gateway.gql(token, CREATE_WO, {"i": {"title": "On premises", "location": "1010"}}))
         assert made["createWorkOrder"]["record"]["title"] == "On premises"
         assert all(c["query"].get("sap-client") == ECC_CLIENT for c in control.requests())
+
+
+# -- purchase orders: organisational context, read back, deletion (items seen against independent implementations) --
+
+PO_LINE = [{"part": "SP10002", "quantity": 2, "unitPrice": 7.25}]
+CHOICES = "query($id: ID!, $n: String!) { writeSettingChoices(id: $id, name: $n) { value label } }"
+
+
+def test_a_purchase_order_without_its_organisation_is_refused_by_name_before_any_call(sqlite_gateway, sandbox, control):
+    token, _, _ = connection(sqlite_gateway, sandbox.url)
+    control.clear_requests()
+    refused = sqlite_gateway.gql(token, CREATE_PO, {"i": {"vendor": "17300001", "lines": PO_LINE}})
+    assert error_code(refused) == "BAD_USER_INPUT"
+    error = refused["errors"][0]
+    assert error["extensions"]["field"] == "writeOptions.companyCode" and "'companyCode' (Company code)" in error["message"]
+    assert control.requests() == []
+    partly = sqlite_gateway.gql(token, """mutation($i: PurchaseOrderCreateInput!, $o: JSON) {
+        createPurchaseOrder(input: $i, writeOptions: $o) { record { remoteId } } }""",
+        {"i": {"vendor": "17300001", "lines": PO_LINE}, "o": {"companyCode": "1010", "purchasingOrganization": "1010"}})
+    assert partly["errors"][0]["extensions"]["field"] == "writeOptions.purchasingGroup" and control.requests() == []
+
+
+def test_sap_refuses_a_purchase_order_without_company_code_with_its_error_body(sandbox, rows):
+    """What the connector guards against: SAP's own answer to a create without the organisational units."""
+    base = f"{sandbox.url}/sap/opu/odata/sap/API_PURCHASEORDER_PROCESS_SRV"
+    auth = (LOGIN["username"], LOGIN["password"])
+    with httpx.Client(auth=auth) as client:
+        token = client.get(f"{base}/", headers={"X-CSRF-Token": "Fetch"}).headers["x-csrf-token"]
+        body = {"PurchaseOrderType": "NB", "Supplier": "17300001", "PurchasingOrganization": "1010",
+                "PurchasingGroup": "001", "to_PurchaseOrderItem": {"results": [
+                    {"Material": "SP10002", "OrderQuantity": "1", "NetPriceAmount": "5"}]}}
+        before = len(rows.rows("A_PurchaseOrder"))
+        answer = client.post(f"{base}/A_PurchaseOrder", json=body, headers={"X-CSRF-Token": token, "Accept": "application/json"})
+    assert answer.status_code == 400 and len(rows.rows("A_PurchaseOrder")) == before
+    error = answer.json()["error"]
+    assert error["message"] == {"lang": "en", "value": "Enter a value for 'CompanyCode'"}
+    assert error["innererror"]["errordetails"][0]["propertyref"] == "CompanyCode"
+
+
+def test_write_options_override_the_connections_defaults_and_the_created_order_is_read_back(gateway, sandbox, rows, control):
+    token, _, _ = connection(gateway, sandbox.url, defaults=ORGANISATION)
+    control.clear_requests()
+    made = data(gateway.gql(token, """mutation($i: PurchaseOrderCreateInput!, $o: JSON) { createPurchaseOrder(input: $i, writeOptions: $o) {
+        record { remoteId totalAmount lines { lineNumber quantity amount part { remoteId } } } } }""",
+        {"i": {"vendor": "17300001", "currency": "USD", "lines": PO_LINE}, "o": {"companyCode": "1710"}}))
+    record = made["createPurchaseOrder"]["record"]
+    stored = row(rows, "A_PurchaseOrder", PurchaseOrder=record["remoteId"])
+    assert (stored["CompanyCode"], stored["PurchasingOrganization"], stored["PurchasingGroup"]) == ("1710", "1010", "001")
+    # SAP's answer defers the items: the order is read back with them expanded.
+    assert record["totalAmount"] == 14.5
+    assert record["lines"] == [{"lineNumber": 10, "quantity": 2.0, "amount": 14.5, "part": {"remoteId": "SP10002"}}]
+    reads = calls(control, "GET", "/A_PurchaseOrder")
+    assert len(reads) == 1 and reads[0]["query"]["$expand"] == "to_PurchaseOrderItem"
+    replica = data(gateway.gql(token, "{ purchaseOrders(source: REPLICA, first: 200) { nodes { remoteId totalAmount lines { lineNumber } } } }"))
+    assert {"remoteId": record["remoteId"], "totalAmount": 14.5, "lines": [{"lineNumber": 10}]} in replica["purchaseOrders"]["nodes"]
+
+
+def test_write_setting_choices_are_the_values_purchase_orders_use(sqlite_gateway, sandbox, rows):
+    _, admin, connection_id = connection(sqlite_gateway, sandbox.url)
+    for name, prop in (("companyCode", "CompanyCode"), ("purchasingGroup", "PurchasingGroup")):
+        choices = data(sqlite_gateway.gql(admin, CHOICES, {"id": connection_id, "n": name}))["writeSettingChoices"]
+        recent = sorted(rows.rows("A_PurchaseOrder"), key=lambda r: r["PurchaseOrder"])[-100:]
+        assert [c["value"] for c in choices] == sorted({r[prop] for r in recent if r[prop]})
+    settings = data(sqlite_gateway.gql(admin, '{ system(key: "sap_ecc") { writeSettings { name } } }'))
+    assert [s["name"] for s in settings["system"]["writeSettings"]] == ["companyCode", "purchasingOrganization", "purchasingGroup"]
+
+
+def test_a_deleted_purchase_order_reads_cancelled_live_and_in_the_replica(gateway, token, rows):
+    made = data(gateway.gql(token, CREATE_PO, {"i": {"vendor": "17300001", "lines": PO_LINE}}))["createPurchaseOrder"]["record"]
+    data(gateway.gql(token, "mutation($id: ID!) { deletePurchaseOrder(id: $id) { deleted } }", {"id": made["id"]}))
+    query = "query($r: String) { purchaseOrder(remoteId: $r) { status deletedAt } }"
+    live = data(gateway.gql(token, query, {"r": made["remoteId"]}))["purchaseOrder"]
+    assert live["status"] == "CANCELLED" and live["deletedAt"]
+    included = "{ purchaseOrders(source: REPLICA, first: 200, filter: {includeDeleted: true}) { nodes { remoteId status deletedAt } } }"
+    replica = next(n for n in data(gateway.gql(token, included))["purchaseOrders"]["nodes"] if n["remoteId"] == made["remoteId"])
+    assert replica["deletedAt"]
+    for source in ("LIVE", "REPLICA"):
+        listed = data(gateway.gql(token, f"{{ purchaseOrders(source: {source}, first: 200) {{ nodes {{ remoteId }} }} }}"))
+        assert made["remoteId"] not in {n["remoteId"] for n in listed["purchaseOrders"]["nodes"]}
+
+
+def test_the_replica_of_a_deleted_purchase_order_holds_its_cancelled_status(gateway, token):
+    made = data(gateway.gql(token, CREATE_PO, {"i": {"vendor": "17300001", "lines": PO_LINE}}))["createPurchaseOrder"]["record"]
+    data(gateway.gql(token, "mutation($id: ID!) { deletePurchaseOrder(id: $id) { deleted } }", {"id": made["id"]}))
+    included = "{ purchaseOrders(source: REPLICA, first: 200, filter: {includeDeleted: true}) { nodes { remoteId status } } }"
+    replica = next(n for n in data(gateway.gql(token, included))["purchaseOrders"]["nodes"] if n["remoteId"] == made["remoteId"])
+    assert replica["status"] == "CANCELLED"

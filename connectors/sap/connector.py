@@ -3,14 +3,18 @@
 Mostly declarations: one `EntitySetStream` per unified entity over SAP's
 standard APIs (see `connectors/odata.py` for the protocol). Both systems share
 this code; they differ in their catalog entry, and ECC sends `sap-client`.
-The one hook is `enrich`: a page of products gets its stock from
-API_MATERIAL_STOCK_SRV in batched `or` filters (one call per 40 products).
+The one hook is `enrich`: a page of products gets its stock (levels per
+plant and storage location, and their sum) from API_MATERIAL_STOCK_SRV in
+batched `or` filters (one call per 40 products).
 
 Writes follow what the services' `$metadata` allows (`sap:creatable`,
 `sap:updatable`, `sap:deletable`): orders, notifications and equipment are
 created and changed, never deleted; purchase orders are created with their
 items in one deep insert, changed (header only) and deleted; suppliers are
-changed only (creating one is a business partner with roles). Statuses and
+changed only (creating one is a business partner with roles). A purchase
+order needs its company code, purchasing organization and group: write
+settings (`writeDefaults`, overridable per mutation), checked before any call;
+its create is read back with its items when SAP's answer defers them. Statuses and
 stock are not writable here: SAP changes them through function imports and
 goods movements (API_MATERIAL_DOCUMENT_SRV), which these services do not cover.
 
@@ -30,6 +34,7 @@ from typing import Any
 
 from schema.record import Record
 
+from ..base import WriteSetting
 from ..catalog import CLOUD, ON_PREMISES, Capability, CredentialField, SystemEntry
 from ..mapping import Compute, Each, EntityMap, Enum, Path, dig
 from ..odata import ODataConnector
@@ -58,6 +63,7 @@ DELETION_FLAG = "DLFL"
 PO_DELETED = DeletionMarker("PurchasingDocumentDeletionCode", "L", status="CANCELLED")  # 'S' (blocked) is no deletion
 EQUIPMENT = "EAMS_EQUI"
 FUNCTIONAL_LOCATION = "EAMS_FL"
+IN_SERVICE = "ACTIVE"  # statusRaw of equipment neither inactive nor marked for deletion
 CURRENT_SEGMENT = "ValidityEndDate eq datetime'9999-12-31T00:00:00'"
 ETAG = Path("__metadata.etag")  # remoteVersion: what the client sends back as ifMatch
 
@@ -88,12 +94,14 @@ def _flagged_for_deletion(raw: Any) -> bool:
 
 @dataclass(frozen=True)
 class FirstFlag(Enum):
-    """The first set boolean among `flags` is the raw value (equipment has flags, not a status)."""
+    """The first set boolean among `flags` is the raw value, `unset` when none is set (equipment has
+    flags, not a status: API_EQUIPMENT offers no status text)."""
 
     flags: tuple[str, ...] = ()
+    unset: str | None = None
 
     def raw(self, raw: Any) -> str | None:
-        return next((flag for flag in self.flags if dig(raw, flag) is True), None)
+        return next((flag for flag in self.flags if dig(raw, flag) is True), self.unset)
 
     def extract(self, raw: Any) -> Any:
         flag = self.raw(raw)
@@ -190,8 +198,9 @@ ASSETS = EntityMap(
         "code": Text("TechnicalObjectSortCode"),
         "status": FirstFlag(
             "EquipmentIsMarkedForDeletion",
-            {"EquipmentIsMarkedForDeletion": "RETIRED", "EquipmentIsInactive": "RETIRED"},
+            {"EquipmentIsMarkedForDeletion": "RETIRED", "EquipmentIsInactive": "RETIRED", IN_SERVICE: "OPERATIONAL"},
             flags=("EquipmentIsMarkedForDeletion", "EquipmentIsInactive"),
+            unset=IN_SERVICE,
         ),
         "criticality": Text("ABCIndicator"),
         "category": Text("TechnicalObjectType"),
@@ -290,6 +299,7 @@ class TechnicalObject:
 
     kind: str
     primary: bool
+    paths: tuple[str, ...] = ("TechnicalObject", "TechObjIsEquipOrFuncnlLoc")
 
     def write(self, payload: dict[str, Any], value: Any) -> None:
         if value is None or (not self.primary and payload.get("TechnicalObject")):
@@ -334,11 +344,25 @@ PO_LINES = Lines(
     required=("part", "quantity", "unitPrice"),
 )
 PO_HEADER = ("vendor", "orderDate", "currency")
+PO_CONTEXT = {  # write setting -> the A_PurchaseOrder property it fills; SAP refuses a create without them
+    "companyCode": "CompanyCode",
+    "purchasingOrganization": "PurchasingOrganization",
+    "purchasingGroup": "PurchasingGroup",
+}
+WRITE_SETTINGS = (
+    WriteSetting("companyCode", "Company code", "The company code purchase orders are created in (BUKRS).",
+                 ("PurchaseOrder",)),
+    WriteSetting("purchasingOrganization", "Purchasing organization", "The purchasing organization (EKORG).",
+                 ("PurchaseOrder",)),
+    WriteSetting("purchasingGroup", "Purchasing group", "The purchasing group, i.e. the buyers (EKGRP).",
+                 ("PurchaseOrder",)),
+)
 PURCHASE_ORDER_WRITES = Writes(  # items only in the deep insert: OData v2 has no deep update
     create=write_map(SAP, PURCHASE_ORDERS, PO_HEADER, ("vendor", "lines"), {"lines": PO_LINES},
                      defaults={"PurchaseOrderType": "NB"}),
     update=write_map(SAP, PURCHASE_ORDERS, PO_HEADER),
     delete=True,
+    settings=tuple(PO_CONTEXT.items()),
 )
 
 # -- streams: what is read from where ---------------------------------------------------
@@ -443,6 +467,7 @@ STREAMS = (
 STOCK_SERVICE = "API_MATERIAL_STOCK_SRV"
 STOCK_SET = "A_MatlStkInAcctMod"
 STOCK_SELECT = ("Material", "Plant", "StorageLocation", "InventoryStockType", "MatlWrhsStkQtyInMatlBaseUnit")
+CHOICE_SAMPLE = 100  # recent purchase orders (one server page) whose organisational values a picker offers
 
 # -- catalog -------------------------------------------------------------------------------
 
@@ -459,6 +484,7 @@ def _capability(stream: EntitySetStream) -> Capability:
 
 
 CAPABILITIES = {s.entity: _capability(s) for s in STREAMS}
+PO_STREAM = next(s for s in STREAMS if s.entity == "PurchaseOrder")
 LOGIN = (
     CredentialField("username", "User", "string", help="The SAP user the gateway logs on with (Basic auth)."),
     CredentialField("password", "Password", "password", secret=True),
@@ -510,20 +536,38 @@ class SapConnector(ODataConnector):
     """SAP's standard APIs read through OData v2; subclasses only carry the catalog entry."""
 
     streams = STREAMS
+    write_settings = WRITE_SETTINGS
 
     async def enrich(self, stream: EntitySetStream, records: list[Record]) -> list[Record]:
-        """Products get `quantityOnHand`: all stock of the material, summed over plants and stock types."""
+        """Products get `stockLevels` per plant and storage location (stock types summed) and
+        `quantityOnHand`, their sum, from the same batched stock calls."""
         if stream.entity != "Part" or not records:
             return records
 
         ids = chunks([r.remote_id for r in records], self.keys_per_call)
         queries = [Query(filter=eq_any("Material", c), select=STOCK_SELECT, orderby=STOCK_SELECT[:4]) for c in ids]
-        quantity: dict[str, float] = defaultdict(float)
+        stock: dict[str, dict[tuple[str, str], float]] = defaultdict(lambda: defaultdict(float))
         for row in await self.odata.collect_all(STOCK_SERVICE, STOCK_SET, queries):
-            quantity[row["Material"]] += parse_decimal(row.get("MatlWrhsStkQtyInMatlBaseUnit")) or 0.0
+            place = (row.get("Plant") or "", row.get("StorageLocation") or "")
+            stock[row["Material"]][place] += parse_decimal(row.get("MatlWrhsStkQtyInMatlBaseUnit")) or 0.0
         for record in records:
-            record.values["quantityOnHand"] = quantity.get(record.remote_id, 0.0)
+            places = stock.get(record.remote_id, {})
+            record.values["stockLevels"] = [
+                {"location": plant or None, "quantity": quantity} for (plant, _), quantity in sorted(places.items())
+            ]
+            record.values["quantityOnHand"] = sum(places.values())
         return records
+
+    async def write_setting_choices(self, name: str) -> list[tuple[str, str]]:
+        """The values recent purchase orders use: these services expose no value help for the
+        organisational units (no company code or purchasing organization set in their `$metadata`)."""
+        prop = PO_CONTEXT.get(name)
+        if prop is None:
+            return []
+        query = Query(select=(prop,), orderby=("PurchaseOrder desc",), top=CHOICE_SAMPLE)
+        page = await self.odata.collection(PO_STREAM.service, PO_STREAM.entity_set, query)
+        values = sorted({v for row in page.results if (v := text(row.get(prop)))})
+        return [(value, value) for value in values]
 
 
 class S4HanaConnector(SapConnector):

@@ -28,8 +28,9 @@ Unverified (our best guess, to be checked against a real system):
 - write answers are JSON whatever the Accept header says.
 
 Writes (see `writes.py` for the rules): `POST /<EntitySet>` creates (201, the
-entity in `{"d": ...}`, deep inserts such as `to_PurchaseOrderItem` included,
-`Location` and `ETag` headers); `PATCH`/`MERGE`/`PUT` on an entity changes the
+entity in `{"d": ...}` with its navigations deferred, deep-inserted
+`to_PurchaseOrderItem` too, as a real system answered; `Location` and `ETag`
+headers); `PATCH`/`MERGE`/`PUT` on an entity changes the
 given properties (204 with the new `ETag`); `DELETE` where the set is
 `sap:deletable` (204). A purchase order is not removed by `DELETE`: it and its
 items get the deletion code `L` (and a new `LastChangeDateTime`) and stay
@@ -80,8 +81,10 @@ DEFAULT_CREDENTIALS = {DEMO_USER: DEMO_PASSWORD}
 SYSTEM_ID = "PG1"
 
 
-def error_body(status: int, message: str, code: str = "/IWBEP/CM_MGW_RT/000") -> dict[str, Any]:
-    """SAP Gateway's error shape."""
+def error_body(status: int, message: str, code: str = "/IWBEP/CM_MGW_RT/000", target: str = "") -> dict[str, Any]:
+    """SAP Gateway's error shape: code, message, and one error detail per message with the
+    property it refers to (`propertyref`) and its severity (SAP Help, "Error Response")."""
+    detail = {"code": code, "message": message, "propertyref": target, "severity": "error"}
     return {
         "error": {
             "code": code,
@@ -89,16 +92,16 @@ def error_body(status: int, message: str, code: str = "/IWBEP/CM_MGW_RT/000") ->
             "innererror": {
                 "transactionid": uuid.uuid4().hex.upper(),
                 "timestamp": datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S.%f")[:21],
-                "errordetails": [],
+                "errordetails": [detail] if status < 500 else [],
             },
         }
     }
 
 
 class ODataError(Exception):
-    def __init__(self, status: int, message: str, code: str = "/IWBEP/CM_MGW_RT/000") -> None:
+    def __init__(self, status: int, message: str, code: str = "/IWBEP/CM_MGW_RT/000", target: str = "") -> None:
         super().__init__(message)
-        self.status, self.message, self.code = status, message, code
+        self.status, self.message, self.code, self.target = status, message, code, target
 
 
 def wants_json(request: Request) -> bool:
@@ -110,7 +113,7 @@ def wants_json(request: Request) -> bool:
 
 def _error_response(request: Request, error: ODataError) -> Response:
     if wants_json(request):
-        return JSONResponse(error_body(error.status, error.message, error.code), status_code=error.status)
+        return JSONResponse(error_body(error.status, error.message, error.code, error.target), status_code=error.status)
     return Response(atom_error(error.code, error.message), error.status, media_type="application/xml")
 
 
@@ -199,7 +202,7 @@ class _Sandbox:
                 return self.with_csrf(request, response)
             return self.write(request, service, resource or "", body)
         except writes.WriteError as exc:
-            return _error_response(request, ODataError(exc.status, exc.message, exc.code))
+            return _error_response(request, ODataError(exc.status, exc.message, exc.code, exc.target))
         except (ODataError, FilterError) as exc:
             error = exc if isinstance(exc, ODataError) else ODataError(400, str(exc), "/IWBEP/CM_MGW_RT/006")
             return _error_response(request, error)
@@ -392,12 +395,8 @@ class _Sandbox:
         targets = {n.name: service.set(n.target) for n in entity_set.navs}
         self.data.insert({entity_set.name: [row], **{targets[name].name: rows for name, rows in nested.items()}})  # type: ignore[union-attr]
         url = self.service_url(request, service)
-        expanded = {
-            name: {"results": [entity_json(targets[name], service.qualified(targets[name]), r, url, None, {}, {})  # type: ignore[arg-type]
-                               for r in rows]}
-            for name, rows in nested.items()
-        }
-        entity = entity_json(entity_set, service.qualified(entity_set), row, url, None, {}, expanded)
+        # The answer carries the header alone: its navigations, the inserted items too, are deferred.
+        entity = entity_json(entity_set, service.qualified(entity_set), row, url, None, {}, {})
         headers = {"Location": f"{url}/{entity_set.name}{key_predicate(entity_set, row)}", **_etag_header(entity_set, row)}
         return JSONResponse({"d": entity}, status_code=201, headers=headers)
 

@@ -8,11 +8,14 @@ location from the technical object, texts from the material). A deep insert
 (a purchase order with `to_PurchaseOrderItem`) is checked as a whole before
 anything is stored, so it is one transaction.
 
-Unverified (our best guess): the message texts and `/IWBEP/` codes; that
+A purchase order without its company code, purchasing organization or
+purchasing group is refused ("Enter a value for 'CompanyCode'", as a real
+system answered; see docs/vendors/sap.md).
+
+Unverified (our best guess): the other message texts and `/IWBEP/` codes; that
 Edm.DateTime values must be `/Date(ms)/` and Edm.Decimal values strings (the
-JSON format SAP itself writes); the organizational defaults of a purchase
-order (company code, purchasing organization and group, plant, currency) taken
-from the API user's parameters (BUK, EKO, EKG, WRK) when the request has none.
+JSON format SAP itself writes); the plant and currency of a purchase order
+taken from the API user's parameters (WRK) when the request has none.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ from .seed import END_OF_TIME, NOTIFICATION_PHASES, Dataset
 Row = dict[str, Any]
 BAD_VALUE = "/IWBEP/CM_MGW_RT/006"
 BUSINESS = "/IWBEP/CM_MGW_RT/022"  # a business check of the application failed
-USER_DEFAULTS = {"CompanyCode": "1010", "PurchasingOrganization": "1010", "PurchasingGroup": "001",
-                 "Plant": "1010", "DocumentCurrency": "EUR"}
+USER_DEFAULTS = {"Plant": "1010", "DocumentCurrency": "EUR"}
+PO_ORGANIZATION = ("CompanyCode", "PurchasingOrganization", "PurchasingGroup")  # no default: SAP needs them given
 ORDER_TYPES = ("PM01", "PM02", "PM03", "PM05")
 NOTIFICATION_TYPES = ("M1", "M2", "M3")
 PRIORITIES = ("", "1", "2", "3", "4")
@@ -41,9 +44,9 @@ _TIME = re.compile(r"^PT(\d{1,2})H(\d{1,2})M(\d{1,2})S$")
 class WriteError(Exception):
     """A refused write, answered with SAP's error body."""
 
-    def __init__(self, status: int, message: str, code: str = BAD_VALUE) -> None:
+    def __init__(self, status: int, message: str, code: str = BAD_VALUE, target: str = "") -> None:
         super().__init__(message)
-        self.status, self.message, self.code = status, message, code
+        self.status, self.message, self.code, self.target = status, message, code, target
 
 
 # -- values -------------------------------------------------------------------------
@@ -158,7 +161,13 @@ class Rules:
     def required(self, row: Row, *names: str) -> None:
         for name in names:
             if row.get(name) in (None, ""):
-                raise WriteError(400, f"Property {name} is required", BUSINESS)
+                raise WriteError(400, f"Property {name} is required", BUSINESS, target=name)
+
+    def entered(self, row: Row, *names: str) -> None:
+        """Organisational units a purchase order cannot do without, refused as SAP words it."""
+        for name in names:
+            if row.get(name) in (None, ""):
+                raise WriteError(400, f"Enter a value for '{name}'", BUSINESS, target=name)
 
     # -- maintenance orders -------------------------------------------------------------
 
@@ -233,8 +242,8 @@ class Rules:
             raise WriteError(400, f"Supplier {supplier['Supplier']} is blocked for purchasing", BUSINESS)
         if current is None:
             self.required(row, "PurchaseOrderType", "Supplier")
-            for name in ("CompanyCode", "PurchasingOrganization", "PurchasingGroup", "DocumentCurrency"):
-                row[name] = row.get(name) or USER_DEFAULTS[name]
+            self.entered(row, *PO_ORGANIZATION)
+            row["DocumentCurrency"] = row.get("DocumentCurrency") or USER_DEFAULTS["DocumentCurrency"]
             today = self.data.stamp().replace(hour=0, minute=0, second=0, microsecond=0)
             row.update(PurchaseOrder=self.data.next_number("A_PurchaseOrder", "PurchaseOrder"),
                        PurchasingProcessingStatus="01", CreatedByUser=self.user, CreationDate=today)

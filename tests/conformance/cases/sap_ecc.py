@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from connectors.sap.sandbox import ECC_CLIENT
 from tests.conformance.case import SystemCase
-from tests.conformance.cases.sap_s4hana import NESTED_QUERY, expected_calls, starter
+from tests.conformance.cases.sap_s4hana import NESTED_QUERY, WRITES, expected_calls, starter
 
 CASE = SystemCase(
     system="sap_ecc",
@@ -12,4 +12,5 @@ CASE = SystemCase(
     start=starter(ECC_CLIENT),
     nested_query=NESTED_QUERY,
     expected_calls=expected_calls,
+    writes=WRITES,
 )

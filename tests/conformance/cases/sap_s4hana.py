@@ -11,7 +11,7 @@ from connectors.odata import KEYS_PER_CALL
 from connectors.sandboxkit import SandboxControl, ServerThread
 from connectors.sap.connector import STOCK_SET
 from connectors.sap.sandbox import LOGIN, PREFIX, create_app
-from tests.conformance.case import Running, SystemCase, path_matches
+from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches
 
 ENTITY_SETS = {
     "WorkOrder": "MaintenanceOrder", "MaintenanceRequest": "MaintenanceNotification", "Asset": "Equipment",
@@ -53,10 +53,50 @@ def expected_calls(answer: dict[str, Any], running: Running) -> int:
     return 1 + math.ceil(len(assets) / KEYS_PER_CALL) + math.ceil(len(locations) / KEYS_PER_CALL)
 
 
+# Values SAP takes (docs/vendors/sap.md). A notification's asset and location are one technical object: its
+# location reads back as the equipment's functional location, so the sample names equipment 10000002 of the seed
+# and the place it is installed at. Purchase orders need their organisational units as write settings (the ones
+# the seed's orders use). SAP keeps ETags, but not of suppliers.
+WRITES = Writes(
+    create={
+        "WorkOrder": {
+            "title": "Conformance: replace belt", "priority": "HIGH", "type": "PREVENTIVE", "asset": Ref("Asset"),
+            "location": Ref("Location"), "dueDate": "2026-12-01T10:00:00.000Z",
+        },
+        "MaintenanceRequest": {
+            "title": "Conformance: noisy pump", "description": "Heard at start-up", "priority": "LOW",
+            "asset": "10000002", "location": "1010-SP-CMP", "workOrder": Ref("WorkOrder"),
+        },
+        "Asset": {
+            "name": "Conformance pump", "code": "CONF-001", "criticality": "A", "category": "PUMP",
+            "manufacturer": "Grundfos", "model": "CR 10", "serialNumber": "SN-CONF-1", "parent": Ref("Asset"),
+        },
+        "PurchaseOrder": {
+            "vendor": Ref("Vendor"), "orderDate": "2026-11-15T00:00:00.000Z", "currency": "EUR",
+            "lines": [{"lineNumber": 10, "part": Ref("Part"), "description": "V-belt", "quantity": 4.0,
+                       "unitPrice": 12.5}],
+        },
+    },
+    update={
+        "WorkOrder": {"title": "Conformance: belt replaced", "priority": "LOW", "asset": Ref("Asset", 1),
+                      "location": Ref("Location", 1), "dueDate": "2027-01-10T08:30:00.000Z"},
+        "MaintenanceRequest": {"title": "Conformance: pump checked", "description": "Seal replaced",
+                               "priority": "HIGH", "asset": Ref("Asset", 1), "location": Ref("Location", 1),
+                               "workOrder": Ref("WorkOrder", 1)},
+        "Asset": {"name": "Conformance pump (rebuilt)", "code": "CONF-002", "criticality": "B",
+                  "parent": Ref("Asset", 1)},
+        "Vendor": {"active": False},
+        "PurchaseOrder": {"vendor": Ref("Vendor", 3), "orderDate": "2026-12-20T00:00:00.000Z", "currency": "USD"},
+    },
+    unversioned=frozenset({"Vendor"}),  # A_Supplier has no change time, so no ETag
+    write_defaults={"companyCode": "1010", "purchasingOrganization": "1010", "purchasingGroup": "001"},
+)
+
 CASE = SystemCase(
     system="sap_s4hana",
     hosting="CLOUD",
     start=starter(None),
     nested_query=NESTED_QUERY,
     expected_calls=expected_calls,
+    writes=WRITES,
 )
