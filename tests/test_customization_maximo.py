@@ -29,8 +29,14 @@ def admin(sqlite_gateway) -> str:
     return sqlite_gateway.new_org()
 
 
+SETTINGS = "mutation($id: ID!, $d: JSON) { updateConnectionSettings(id: $id, input: {writeDefaults: $d}) { writeDefaults } }"
+
+
 def connect(gateway, admin: str, url: str, name: str) -> tuple[str, str]:
-    return connection_of(gateway, admin, url, "maximo", "ON_PREMISES", {"apiKey": DEMO_API_KEY}, name)
+    """A connection whose creates go to the site BEDFORD (the sandbox's API user has no default site)."""
+    made = connection_of(gateway, admin, url, "maximo", "ON_PREMISES", {"apiKey": DEMO_API_KEY}, name)
+    data(gateway.gql(admin, SETTINGS, {"id": made[0], "d": {"siteId": "BEDFORD"}}))
+    return made
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +51,7 @@ def test_attributes_beyond_the_mapping_are_candidates_from_the_json_schema(sqlit
                                      "filterable": True, "writable": True}
     assert by_path["cust_downtime"]["type"] == "Int" and "cust_costcenter" in by_path
     assert not {"wonum", "description", "status", "changedate"} & set(by_path)  # already unified
+    assert by_path["woclass"]["writable"] is False  # read-only in the JSON schema: Maximo sets it
     assets = data(sqlite_gateway.gql(admin, FIELD_CANDIDATES, {"id": connection[0], "entity": "Asset"}))
     types = {c["remotePath"]: c["type"] for c in assets["customFieldCandidates"]}
     assert (types["cust_warrantyexp"], types["cust_ratedkw"], types["isrunning"]) == ("DateTime", "Float", "Boolean")

@@ -134,16 +134,17 @@ def test_parts_merge_the_stock_of_every_storeroom(sqlite_gateway, token, tables)
     stock: dict[str, list[dict]] = defaultdict(list)
     for row in tables["mxapiinventory"]:
         stock[row["itemnum"]].append(row)
+    described = {item["itemnum"]: item["description"] for item in tables["mxapiitem"]}
     assert len(nodes) == len(stock) == 130
     assert any(len(rows) == 3 for rows in stock.values())
     for itemnum, rows in stock.items():
         n = nodes[itemnum]
-        assert (n["partNumber"], n["name"], n["unitOfMeasure"]) == (itemnum, rows[0]["description"], rows[0]["issueunit"])
+        assert (n["partNumber"], n["name"], n["unitOfMeasure"]) == (itemnum, described[itemnum], rows[0]["issueunit"])
         assert n["unitCost"] == rows[0]["avgcost"] and n["updatedAt"] is None
-        assert n["quantityOnHand"] == sum(r["curbaltotal"] for r in rows)
+        assert n["quantityOnHand"] == sum(r["curbal"] for r in rows)
         assert n["minimumQuantity"] == sum(r["minlevel"] for r in rows)
         assert n["stockLevels"] == [
-            {"quantity": r["curbaltotal"], "location": {"remoteId": r["location"], "type": "STORAGE"}} for r in rows
+            {"quantity": r["curbal"], "location": {"remoteId": r["location"], "type": "STORAGE"}} for r in rows
         ]
         assert [v["remoteId"] for v in n["vendors"]] == list(dict.fromkeys(r["vendor"] for r in rows))
 

@@ -227,7 +227,7 @@ def test_collectioncount_counts_every_match_not_the_page(client):
 
 def test_delete_is_http_delete_or_a_patch_with_the_delete_action(server):
     with httpx.Client(base_url=server.url, timeout=5, headers={"apikey": DEMO_API_KEY}) as http:
-        made = [http.post(WO, params={"lean": 1}, json={"description": f"to delete {n}"}).headers["location"]
+        made = [http.post(WO, params={"lean": 1}, json={"description": f"to delete {n}", "siteid": "BEDFORD"}).headers["location"]
                 for n in range(3)]
 
         def listed() -> set[str]:
@@ -243,3 +243,42 @@ def test_delete_is_http_delete_or_a_patch_with_the_delete_action(server):
         assert patched.status_code == 200
         assert not set(made[:2]) & listed() and made[2] in listed()
         error(http.delete(made[0]), 404)
+
+
+# -- behaviours named in docs/vendors/maximo.md --------------------------------------------
+
+
+def test_a_site_scoped_create_without_a_site_is_refused_as_maximo_does(client):
+    refused = client.post(WO, params={"lean": 1}, json={"description": "no site"})
+    assert "null is not a valid site" in error(refused, 400, "BMXAA4153E")
+    made = client.post(WO, params={"lean": 1}, json={"description": "second site", "siteid": "NASHUA"})
+    assert made.status_code == 201
+    company = client.post("/maximo/api/os/mxapivendor", params={"lean": 1}, json={"company": "NOORG", "name": "x"})
+    error(company, 400, "BMXAA4195E")
+
+
+def test_inventory_serves_curbal_and_the_item_description_through_its_relation(client):
+    rows = get(client, "/maximo/api/os/mxapiinventory", **{"oslc.select": "itemnum,item.description,curbal",
+                                                           "oslc.pageSize": 2})["member"]
+    assert all(isinstance(r["curbal"], float) and r["item"]["description"] for r in rows)
+    assert not {"description", "curbaltotal"} & set(rows[0])
+    schema = client.get("/maximo/api/jsonschemas/mxapiinventory").json()["properties"]
+    assert "curbal" in schema and "curbaltotal" not in schema and "description" not in schema
+    assert schema["curbal"]["readOnly"] is True
+
+
+def test_read_only_attributes_are_marked_in_the_schema_and_refused_in_writes(client):
+    schema = client.get("/maximo/api/jsonschemas/mxapiwodetail").json()["properties"]
+    assert schema["actlabhrs"]["readOnly"] is True and "readOnly" not in schema["description"]
+    refused = client.post(WO, params={"lean": 1}, json={"description": "x", "siteid": "BEDFORD", "actlabhrs": 3})
+    assert "ACTLABHRS field on the WORKORDER object is read-only" in error(refused, 400)
+
+
+def test_an_action_needs_the_patch_method_override(client):
+    row = get(client, "/maximo/api/os/mxapiinventory", **{"oslc.select": "itemnum,curbal", "oslc.pageSize": 1})
+    href, before = row["member"][0]["href"], row["member"][0]["curbal"]
+    action = {"action": "wsmethod:adjustCurrentBalance", "lean": 1}
+    error(client.post(href, params=action, json={"newcurbal": before + 1}), 400, "BMXAA9365E")
+    done = client.post(href, params=action, headers={"x-method-override": "PATCH"}, json={"newcurbal": before + 1})
+    assert done.status_code == 204
+    assert client.get(href, params={"lean": 1}).json()["curbal"] == before + 1

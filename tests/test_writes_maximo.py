@@ -17,15 +17,30 @@ from tests.helpers import data, page_all
 from tests.write_helpers import adjust, connection_of, create, delete, error, module_sandbox, read, record, update
 
 WO = "/maximo/api/os/mxapiwodetail"
+SETTINGS = ("mutation($id: ID!, $d: JSON) { updateConnectionSettings(id: $id, input: {writeDefaults: $d}) "
+            "{ writeDefaults } }")
+CHOICES = "query($id: ID!, $n: String!) { writeSettingChoices(id: $id, name: $n) { value label } }"
 
 
 sandbox = module_sandbox(create_app)
 
 
 @pytest.fixture(scope="module")
-def token(sqlite_gateway, sandbox) -> str:
-    admin = sqlite_gateway.new_org()
-    return connection_of(sqlite_gateway, admin, sandbox.url, "maximo", "ON_PREMISES", {"apiKey": DEMO_API_KEY})[1]
+def admin(sqlite_gateway) -> str:
+    return sqlite_gateway.new_org()
+
+
+def connected(gateway, admin: str, url: str, defaults: dict | None = None) -> tuple[str, str]:
+    """A new connection (id, token), with these write defaults."""
+    made = connection_of(gateway, admin, url, "maximo", "ON_PREMISES", {"apiKey": DEMO_API_KEY})
+    if defaults:
+        data(gateway.gql(admin, SETTINGS, {"id": made[0], "d": defaults}))
+    return made
+
+
+@pytest.fixture(scope="module")
+def token(sqlite_gateway, admin, sandbox) -> str:
+    return connected(sqlite_gateway, admin, sandbox.url, {"siteId": "BEDFORD", "orgId": "EAGLENA"})[1]
 
 
 def rows(sandbox: ServerThread, structure: str) -> list[dict]:
@@ -110,7 +125,7 @@ def test_maximos_validation_errors_are_system_rejected_with_its_message(sqlite_g
     ("WorkOrder", {"title": "x", "actualHours": 3}, "IBM Maximo cannot write WorkOrder.actualHours"),
     ("Asset", {"name": "x", "criticality": "high"}, "priority number"),
     ("Asset", {"name": "x", "model": "X1"}, "IBM Maximo cannot write Asset.model"),
-    ("Vendor", {"name": "No code"}, "needs code"),
+    ("Vendor", {"name": "No code"}, "include required field 'code'"),
 ])
 def test_input_is_refused_before_any_upstream_call(sqlite_gateway, token, sandbox, entity, values, message):
     control = SandboxControl(sandbox.url)
@@ -124,7 +139,7 @@ def test_deletes_maximo_does_not_allow_are_unsupported(sqlite_gateway, token, sa
     for entity, remote_id in (("Asset", "11001"), ("Vendor", "GRAINGER"), ("PurchaseOrder", "1001"),
                               ("MaintenanceRequest", "5001")):
         refused = error(delete(sqlite_gateway, token, entity, remote_id))
-        assert refused["code"] == "UNSUPPORTED_OPERATION" and refused["operation"] == f"delete{entity}"
+        assert refused["code"] == "UNSUPPORTED_OPERATION" and f"does not support delete of {entity}" in refused["message"]
 
 
 def test_delete_work_order_only_while_waiting_on_approval(sqlite_gateway, token, sandbox):
@@ -182,6 +197,18 @@ def test_asset_and_vendor_create_and_update(sqlite_gateway, token, sandbox):
     assert closed["active"] is False and stored(sandbox, "mxapivendor", "company", "NEWCO")["disabled"] is True
 
 
+def test_a_vendors_code_is_its_key_and_is_not_changed_by_an_update(sqlite_gateway, token, sandbox):
+    vendor = record(create(sqlite_gateway, token, "Vendor", {"code": "KEYCO", "name": "Key Co"}), "createVendor")
+    control = SandboxControl(sandbox.url)
+    control.clear_requests()
+    refused = error(update(sqlite_gateway, token, "Vendor", vendor["id"], {"code": "OTHERCO"}))
+    assert refused["code"] == "BAD_USER_INPUT" and "cannot write Vendor.code" in refused["message"]
+    assert control.requests() == [] and stored(sandbox, "mxapivendor", "company", "KEYCO") is not None
+    renamed = record(update(sqlite_gateway, token, "Vendor", vendor["id"], {"name": "Key Co Ltd"}, "code name"),
+                     "updateVendor")
+    assert (renamed["code"], renamed["name"]) == ("KEYCO", "Key Co Ltd")
+
+
 def test_purchase_order_with_lines_in_one_transaction(sqlite_gateway, token, sandbox):
     items = list({r["itemnum"]: r for r in rows(sandbox, "mxapiinventory")}.values())[:3]
     before = len(rows(sandbox, "mxapipo"))
@@ -210,24 +237,93 @@ def test_purchase_order_with_lines_in_one_transaction(sqlite_gateway, token, san
     assert len(rows(sandbox, "mxapipo")) == before + 1  # nothing of the refused order was kept
 
 
+def balance(sandbox: ServerThread, item: str, room: str) -> float | None:
+    """The storeroom's balance as the sandbox keeps it (`curbal`, what MXAPIINVENTORY serves)."""
+    found = next(r for r in rows(sandbox, "mxapiinventory") if (r["itemnum"], r["location"]) == (item, room))
+    return found.get("curbal")
+
+
 def test_adjust_part_stock_per_storeroom(sqlite_gateway, token, sandbox):
     inventory = rows(sandbox, "mxapiinventory")
     rooms = Counter(r["itemnum"] for r in inventory)
-    single = next(r for r in inventory if rooms[r["itemnum"]] == 1)
-    multi = next(r for r in inventory if rooms[r["itemnum"]] > 1 and r["curbaltotal"] >= 1)
-
-    def balance(item: str, room: str) -> float:
-        return next(r for r in rows(sandbox, "mxapiinventory") if (r["itemnum"], r["location"]) == (item, room))["curbaltotal"]
+    single = next(r for r in inventory if rooms[r["itemnum"]] == 1 and r["curbal"] >= 1)
+    multi = next(r for r in inventory if rooms[r["itemnum"]] > 1 and r["curbal"] >= 1)
 
     answer = data(adjust(sqlite_gateway, token, single["itemnum"], 5, key="adjust-1"))["adjustPartStock"]
     again = data(adjust(sqlite_gateway, token, single["itemnum"], 5, key="adjust-1"))["adjustPartStock"]
-    assert balance(single["itemnum"], single["location"]) == single["curbaltotal"] + 5
-    assert answer["record"]["quantityOnHand"] == single["curbaltotal"] + 5 and again["replayed"] is True
+    assert balance(sandbox, single["itemnum"], single["location"]) == single["curbal"] + 5  # not 5: read, then moved
+    assert answer["record"]["quantityOnHand"] == single["curbal"] + 5 and again["replayed"] is True
 
     vague = error(adjust(sqlite_gateway, token, multi["itemnum"], 1))
     assert vague["code"] == "BAD_USER_INPUT" and multi["location"] in vague["message"]
     data(adjust(sqlite_gateway, token, multi["itemnum"], -1, location=multi["location"]))
-    assert balance(multi["itemnum"], multi["location"]) == multi["curbaltotal"] - 1
+    assert balance(sandbox, multi["itemnum"], multi["location"]) == multi["curbal"] - 1
 
     below = error(adjust(sqlite_gateway, token, single["itemnum"], -10_000))
     assert below["code"] == "SYSTEM_REJECTED" and "BMXAA1861E" in below["message"]
+
+
+def test_an_adjustment_never_sets_a_balance_it_did_not_read(sqlite_gateway, token, sandbox):
+    inventory = rows(sandbox, "mxapiinventory")
+    rooms = Counter(r["itemnum"] for r in inventory)
+    row = next(r for r in sandbox.app.state.data.view("mxapiinventory")
+               if rooms[r["itemnum"]] == 1 and r["itemnum"] != inventory[0]["itemnum"] and r["curbal"] >= 1)
+    kept = row["curbal"]
+    sandbox.app.state.data.change("mxapiinventory", row, {"curbal": None})  # Maximo leaves null attributes out
+    control = SandboxControl(sandbox.url)
+    control.clear_requests()
+    try:
+        refused = error(adjust(sqlite_gateway, token, row["itemnum"], 5))
+        assert refused["code"] == "SYSTEM_REJECTED" and "no current balance (curbal)" in refused["message"]
+        assert not [r for r in control.requests() if r["method"] == "POST"]  # nothing was sent to Maximo
+        assert balance(sandbox, row["itemnum"], row["location"]) is None
+    finally:
+        sandbox.app.state.data.change("mxapiinventory", row, {"curbal": kept})
+
+
+def test_parts_read_the_item_description_and_the_balance_the_structure_serves(sqlite_gateway, token, sandbox):
+    item = rows(sandbox, "mxapiitem")[3]
+    stock = [r for r in rows(sandbox, "mxapiinventory") if r["itemnum"] == item["itemnum"]]
+    part = data(sqlite_gateway.gql(token, "query($r: String) { part(remoteId: $r) { name quantityOnHand "
+                                          "stockLevels { quantity } } }", {"r": item["itemnum"]}))["part"]
+    assert part["name"] == item["description"] and "description" not in stock[0]
+    assert part["quantityOnHand"] == sum(r["curbal"] for r in stock)
+    assert [s["quantity"] for s in part["stockLevels"]] == [r["curbal"] for r in stock]
+
+
+def test_creates_go_to_the_configured_site_or_name_the_missing_setting(sqlite_gateway, admin, sandbox):
+    connection_id, bare = connected(sqlite_gateway, admin, sandbox.url)
+    control = SandboxControl(sandbox.url)
+    control.clear_requests()
+    refused = error(create(sqlite_gateway, bare, "WorkOrder", {"title": "Nowhere"}))
+    assert refused["code"] == "BAD_USER_INPUT" and refused["field"] == "writeOptions.siteId"
+    assert "needs 'siteId' (Site)" in refused["message"]
+    assert not [r for r in control.requests() if r["method"] == "POST"]  # refused before any write
+    vendor = error(create(sqlite_gateway, bare, "Vendor", {"code": "NOORG", "name": "No Org"}))
+    assert vendor["code"] == "BAD_USER_INPUT" and vendor["field"] == "writeOptions.orgId"
+
+    asset = rows(sandbox, "mxapiasset")[7]
+    values = {"title": "On the asset's site", "asset": asset["assetnum"]}
+    made = record(create(sqlite_gateway, bare, "WorkOrder", values), "createWorkOrder")
+    assert stored(sandbox, "mxapiwodetail", "wonum", made["remoteId"])["siteid"] == asset["siteid"] == "BEDFORD"
+
+    call = sqlite_gateway.gql(bare, 'mutation { createWorkOrder(input: {title: "Second site"}, '
+                                    'writeOptions: {siteId: "nashua"}) { record { remoteId } } }')
+    second = data(call)["createWorkOrder"]["record"]["remoteId"]
+    assert stored(sandbox, "mxapiwodetail", "wonum", second)["siteid"] == "NASHUA"
+
+    data(sqlite_gateway.gql(admin, SETTINGS, {"id": connection_id, "d": {"siteId": "BEDFORD"}}))
+    company = record(create(sqlite_gateway, bare, "Vendor", {"code": "SITEORG", "name": "Org of the site"}),
+                     "createVendor")
+    assert stored(sandbox, "mxapivendor", "company", company["remoteId"])["orgid"] == "EAGLENA"
+
+
+def test_site_and_organization_pickers_read_maximo(sqlite_gateway, admin, sandbox):
+    connection_id, _ = connected(sqlite_gateway, admin, sandbox.url)
+    sites = data(sqlite_gateway.gql(admin, CHOICES, {"id": connection_id, "n": "siteId"}))["writeSettingChoices"]
+    assert sites == [{"value": "BEDFORD", "label": "Bedford Plant (EAGLENA)"},
+                     {"value": "NASHUA", "label": "Nashua Warehouse (EAGLENA)"}]
+    orgs = data(sqlite_gateway.gql(admin, CHOICES, {"id": connection_id, "n": "orgId"}))["writeSettingChoices"]
+    assert orgs == [{"value": "EAGLENA", "label": "Eagle North America"}]
+    declared = data(sqlite_gateway.gql(admin, '{ system(key: "maximo") { writeSettings { name } } }'))
+    assert [s["name"] for s in declared["system"]["writeSettings"]] == ["siteId", "orgId"]

@@ -16,8 +16,16 @@ Declarations only; the protocol is in `oslc.py`. Choices the API leaves open:
   `_rowstamp`, sent back as `If-Match`. Updating PO lines merges them: a line
   with a `lineNumber` changes that line, one without is added. Assets, vendors
   and POs are never deleted through the API (Maximo decommissions, disables or
-  cancels them); work orders only while waiting on approval. Stock is adjusted
+  cancels them); work orders only while waiting on approval. A vendor's code is
+  its company key: set on create, never changed. Stock is adjusted
   per storeroom (`mxapiinventory`).
+- Creates send their site (`siteId`) or organization (`orgId`): the write
+  settings, else the connection's read site, else the site of the referenced
+  asset or location (`sites.py`). Fields the structure's JSON schema marks
+  read-only are refused before the call.
+- A Part's name is its item's description (`item.description`: INVENTORY has
+  none) and its balance per storeroom `curbaltotal` or `curbal`, whichever the
+  instance's MXAPIINVENTORY offers (its JSON schema says).
 - Those markers are statuses, not deletions: CAN reads CANCELLED,
   DECOMMISSIONED reads RETIRED, a disabled company or inactive person reads
   `active: false`; `deletedAt` stays null (docs/vendors/maximo.md).
@@ -25,13 +33,15 @@ Declarations only; the protocol is in `oslc.py`. Choices the API leaves open:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Mapping
 
 from schema.errors import BadUserInput
 
+from ..base import WriteSetting
 from ..catalog import CLOUD, ON_PREMISES, Capability, CredentialField, SystemEntry
-from ..mapping import Compute, Date, Each, EntityMap, Enum, Join, Number
+from ..mapping import Compute, Date, Each, EntityMap, Enum, Join, Number, dig
 from ..writes import Lines, To, WriteMap
+from . import sites
 from .oslc import ObjectStructure, OslcConnector
 
 INCREMENTAL = Capability(read=True, incremental=True)
@@ -87,13 +97,27 @@ def _primary_parent(location: dict[str, Any]) -> str | None:
     return next((r.get("parent") for r in rows if r.get("systemid") == "PRIMARY"), None)
 
 
-def _stock(item: dict[str, Any], attr: str) -> float | None:
-    values = [row[attr] for row in item["member"] if row.get(attr) is not None]
+BALANCES = ("curbaltotal", "curbal")  # a storeroom's balance: the total over its bins, else the one served
+
+
+def _balance(row: dict[str, Any]) -> float | None:
+    value = next((row[a] for a in BALANCES if row.get(a) is not None), None)
+    return None if value is None else float(value)
+
+
+def _stock(item: dict[str, Any], attr: str | None = None) -> float | None:
+    """The sum over storerooms of `attr` (of the balance when None)."""
+    values = [v for row in item["member"] if (v := (_balance(row) if attr is None else row.get(attr))) is not None]
     return float(sum(values)) if values else None
 
 
 def _first(item: dict[str, Any], attr: str) -> Any:
-    return next((row[attr] for row in item["member"] if row.get(attr) is not None), None)
+    return next((dig(row, attr) for row in item["member"] if dig(row, attr) is not None), None)
+
+
+def _item_name(item: dict[str, Any]) -> Any:
+    """The item's description (`item.description`), else a `description` the structure may add."""
+    return _first(item, "item.description") or _first(item, "description")
 
 
 WORK_ORDERS = EntityMap(
@@ -182,15 +206,15 @@ LOCATIONS = EntityMap(
 PARTS = EntityMap(
     "Part",
     remote_id="itemnum",
-    display=Compute(lambda r: f'{r["itemnum"]} {_first(r, "description") or ""}'.strip()),
+    display=Compute(lambda r: f'{r["itemnum"]} {_item_name(r) or ""}'.strip()),
     fields={
         "partNumber": "itemnum",
-        "name": Compute(lambda r: _first(r, "description")),
+        "name": Compute(_item_name),
         "unitOfMeasure": Compute(lambda r: _first(r, "issueunit")),
         "unitCost": Compute(lambda r: _first(r, "avgcost")),
-        "quantityOnHand": Compute(lambda r: _stock(r, "curbaltotal")),
+        "quantityOnHand": Compute(_stock),
         "minimumQuantity": Compute(lambda r: _stock(r, "minlevel")),
-        "stockLevels": Each("member", {"location": "location", "quantity": Number("curbaltotal")}),
+        "stockLevels": Each("member", {"location": "location", "quantity": Compute(_balance)}),
         "vendors": Compute(lambda r: _distinct([row.get("vendor") for row in r["member"]])),
     },
 )
@@ -291,10 +315,9 @@ ASSET_WRITES = _writes(
     ("name",),
     criticality=To("priority", _criticality),
 )
-VENDOR_WRITES = _writes(
-    VENDORS, ("name", "code", "phone", "website"), ("code", "name"),
-    address=To("address1"), active=To("disabled", lambda active: not active),
-)
+VENDOR_EXTRA = {"address": To("address1"), "active": To("disabled", lambda active: not active)}
+VENDOR_WRITES = _writes(VENDORS, ("name", "code", "phone", "website"), ("code", "name"), **VENDOR_EXTRA)
+VENDOR_UPDATES = _writes(VENDORS, ("name", "phone", "website"), (), **VENDOR_EXTRA)  # the code is the key
 PURCHASE_ORDER_WRITES = _writes(
     PURCHASE_ORDERS,
     ("vendor", "status", "orderDate", "expectedDate", "currency"),
@@ -316,6 +339,7 @@ def _os(mapping: EntityMap, name: str, key: str, select: str, **options: Any) ->
 class MaximoConnector(OslcConnector):
     entry = ENTRY
     object_structures = ("mxapimeter",)
+    write_settings: ClassVar[tuple[WriteSetting, ...]] = sites.SETTINGS
     streams = (
         _os(WORK_ORDERS, "mxapiwodetail", "wonum", site_scoped=True, created_param="reportdate",
             writes=WORK_ORDER_WRITES,
@@ -328,9 +352,10 @@ class MaximoConnector(OslcConnector):
         _os(LOCATIONS, "mxapilocations", "location", site_scoped=True, status_field="type",
             select="location,description,type,changedate,siteid,lochierarchy{parent,systemid}"),
         _os(PARTS, "mxapiinventory", "itemnum", site_scoped=True, grouped=True, status_field=None,
-            updated_param=None, order="+itemnum,+location",
-            select="itemnum,description,location,issueunit,curbaltotal,minlevel,avgcost,vendor,siteid"),
+            updated_param=None, order="+itemnum,+location", variants=(BALANCES,),
+            select="itemnum,item.description,location,issueunit,minlevel,avgcost,vendor,siteid"),
         _os(VENDORS, "mxapivendor", "company", status_field=None, writes=VENDOR_WRITES,
+            update_writes=VENDOR_UPDATES,
             select="company,name,phone,address1,city,stateprovince,zip,country,homepage,disabled,changedate"),
         _os(PURCHASE_ORDERS, "mxapipo", "ponum", site_scoped=True, writes=PURCHASE_ORDER_WRITES,
             select="ponum,description,status,vendor,orderdate,requireddate,currencycode,totalcost,changedate,"
@@ -341,6 +366,14 @@ class MaximoConnector(OslcConnector):
             select="ticketid,description,description_longdescription,status,reportedpriority,assetnum,location,"
                    "reportedby,reportdate,changedate,siteid"),
     )
+
+    async def write_context(
+        self, structure: ObjectStructure, payload: dict[str, Any], options: Mapping[str, str] | None
+    ) -> dict[str, Any]:
+        return await sites.context(self, structure, payload, options)
+
+    async def write_setting_choices(self, name: str) -> list[tuple[str, str]]:
+        return await sites.choices(self, name)
 
 
 CONNECTOR = MaximoConnector

@@ -43,7 +43,7 @@ from ..discovery import FieldCandidate, ObjectCandidate, graphql_name, map_objec
 from ..http import default_error_message
 from ..mapping import dig
 from ..rest import RestConnector, Stream
-from ..writes import CREATE, UPDATE
+from ..writes import CREATE, UPDATE, WriteMap
 
 ID_CHUNK = 50  # ids per `in [...]` filter: keeps URLs short
 ROW_PAGE = 1000  # rows per call where one record spans several rows
@@ -67,6 +67,11 @@ class ObjectStructure(Stream):
     order: str = ""
     site_scoped: bool = False
     grouped: bool = False
+    # Attributes whose name differs between object structure versions: of each group, the first
+    # one the structure's JSON schema lists is selected (the first of all when it lists none).
+    variants: tuple[tuple[str, ...], ...] = ()
+    # The fields an update takes, where fewer than a create's (a key Maximo lets no one change).
+    update_writes: WriteMap | None = None
 
     @property
     def order_by(self) -> str:
@@ -115,8 +120,19 @@ def schema_candidates(entity: str, schema: dict[str, Any], skip: set[str], writa
         searchable = spec.get("persistent", True) and spec.get("searchType") != "NONE"
         found.append(FieldCandidate(entity, attr, graphql_name(attr), kind, str(spec.get("title") or attr),
                                     filterable=bool(searchable) and kind not in ("DateTime", "JSON"),
-                                    writable=writable))
+                                    writable=writable and not read_only(spec)))
     return found
+
+
+def read_only(spec: Any) -> bool:
+    """Whether a JSON-schema property says Maximo will not take a value for it."""
+    return isinstance(spec, dict) and bool(spec.get("readOnly") or spec.get("readonly"))
+
+
+def offered(variants: tuple[tuple[str, ...], ...], schema: dict[str, Any] | None) -> list[str]:
+    """Of each group of alternative attributes, the one the schema lists (else the group's first)."""
+    listed = set((schema or {}).get("properties") or {})
+    return [next((a for a in group if a in listed), group[0]) for group in variants]
 
 
 def where_value(value: Any) -> str:
@@ -184,7 +200,7 @@ class OslcConnector(RestConnector):
         self, structure: ObjectStructure, clauses: list[str], *, page_size: int,
         select: str | None = None, pageno: int = 1,
     ) -> dict[str, Any]:
-        select = select or self.selection(structure)
+        select = select or await self.resolved_selection(structure)
         return await self.collection(structure.path, clauses, select, structure.order_by, page_size, pageno)
 
     async def collection(
@@ -206,6 +222,23 @@ class OslcConnector(RestConnector):
         named = set(top_level(structure.select))
         custom = [f.remote_path.split(".")[0] for f in self.config.extension.fields_for(structure.entity)]
         return ",".join([structure.select, *(a for a in dict.fromkeys(custom) if a not in named)])
+
+    async def resolved_selection(self, structure: ObjectStructure) -> str:
+        """`selection` plus the attributes of `variants` this instance's object structure offers."""
+        if not structure.variants:
+            return self.selection(structure)
+        chosen = offered(structure.variants, await self.schema_or_none(structure.path))
+        return ",".join([self.selection(structure), *chosen])
+
+    async def schema_or_none(self, name: str) -> dict[str, Any] | None:
+        """The structure's JSON schema, read once per connector; None where Maximo does not serve it."""
+        cache: dict[str, Any] = self.__dict__.setdefault("_schemas", {})
+        if name not in cache:
+            try:
+                cache[name] = await self.json_schema(name)
+            except (SystemRejected, NotFound):
+                cache[name] = None
+        return cache[name]
 
     def structure(self, entity: str) -> ObjectStructure:
         found = self.stream(entity)
@@ -359,10 +392,32 @@ class OslcConnector(RestConnector):
     def written_row(self, stream: Stream, body: Any) -> Any:
         return body
 
-    def site_defaults(self, structure: ObjectStructure) -> dict[str, Any]:
-        """A new record goes to the connection's site when one is set (else the user's default site)."""
-        site = (self.config.credentials.get("siteId") or "").strip()
-        return {"siteid": site.upper()} if site and structure.site_scoped else {}
+    def writes(self, entity: str, operation: str) -> WriteMap:
+        """The entity's write map for this operation; unsupported when it has none."""
+        structure = self.structure(entity)
+        writes = (structure.update_writes if operation == UPDATE else None) or structure.writes
+        if writes is None:
+            raise self._unsupported(operation, entity)
+        return writes
+
+    def _payload(self, stream: Stream, operation: str, values: dict[str, Any]) -> Any:
+        """The body by the operation's write map (an update naming a key is refused before any call)."""
+        custom = self.config.extension.fields_for(stream.entity)
+        return self.write_body(stream, self.writes(stream.entity, operation).payload(operation, values, custom))
+
+    async def write_context(
+        self, structure: ObjectStructure, payload: dict[str, Any], options: Mapping[str, str] | None
+    ) -> dict[str, Any]:
+        """Organisational attributes a create needs (a site, an organization); none here."""
+        return {}
+
+    async def refuse_read_only(self, structure: ObjectStructure, payload: dict[str, Any]) -> None:
+        """Refuse, before the write, an attribute the structure's JSON schema calls read-only."""
+        properties = (await self.schema_or_none(structure.path) or {}).get("properties") or {}
+        fixed = [attr for attr in payload if read_only(properties.get(attr))]
+        if fixed:
+            raise BadUserInput(f"{self.entry.name} keeps {structure.path}.{fixed[0]} itself (read-only in its "
+                               "JSON schema)", field=fixed[0])
 
     async def send(self, method: str, path: str, headers: dict[str, str], **kwargs: Any) -> Any:
         """One write call with its own headers; the decoded body, or None when Maximo sends none."""
@@ -408,8 +463,10 @@ class OslcConnector(RestConnector):
 
     async def create(self, entity: str, values: dict[str, Any], options: Mapping[str, str] | None = None) -> Record:
         structure = self.structure(entity)
-        payload = {**self.site_defaults(structure), **self._payload(structure, CREATE, values)}
-        headers = {"properties": self.selection(structure)}
+        payload = self._payload(structure, CREATE, values)
+        await self.refuse_read_only(structure, payload)
+        payload = {**await self.write_context(structure, payload, options), **payload}
+        headers = {"properties": await self.resolved_selection(structure)}
         body = await self.send("POST", f"{self.root}/{structure.path}", headers, params={"lean": 1}, json=payload)
         return self._mapped(structure, body)
 
@@ -419,7 +476,8 @@ class OslcConnector(RestConnector):
     ) -> Record:
         structure = self.structure(entity)
         payload = self._payload(structure, UPDATE, values)
-        headers = {"x-method-override": "PATCH", "properties": self.selection(structure)}
+        await self.refuse_read_only(structure, payload)
+        headers = {"x-method-override": "PATCH", "properties": await self.resolved_selection(structure)}
         if any(isinstance(v, list) for v in payload.values()):
             headers["patchtype"] = "MERGE"  # child rows: numbered ones change, new ones are added
         row = await self.locate(structure, remote_id)
@@ -432,30 +490,47 @@ class OslcConnector(RestConnector):
         await self.guarded(structure, remote_id, row, {}, if_match, method="DELETE")
 
     async def adjust_stock(self, part_id: str, location_id: str | None, delta: float) -> Record:
-        """Set the storeroom's balance to the current one plus `delta`, guarded by its rowstamp
-        (re-read and tried again when someone else moved the balance meanwhile)."""
+        """Set the storeroom's balance to the one just read plus `delta`, guarded by its rowstamp
+        (re-read and tried again when someone else moved the balance meanwhile).
+
+        The balance is the attribute this instance's MXAPIINVENTORY offers (`curbaltotal` or
+        `curbal`, per its JSON schema). A row that comes without it is refused: a new absolute
+        balance is never computed from a balance that was not read.
+        """
         structure = self.structure("Part")
         clauses = [*self.scope(structure), f"{structure.key}={quote(part_id)}"]
         if location_id is not None:
             clauses.append(f"location={quote(location_id)}")
+        balance = offered(structure.variants, await self.schema_or_none(structure.path))[0]
         for attempt in range(ADJUST_ATTEMPTS):
-            body = await self.query(structure, clauses, page_size=ROW_PAGE, select=f"{structure.key},location,curbaltotal")
-            rows = members(body, self.entry.name)
-            if not rows:
-                where = f" in storeroom {location_id}" if location_id else ""
-                raise NotFound(f"{self.entry.name} has no stock of item {part_id}{where}")
-            if len(rows) > 1:
-                rooms = ", ".join(str(r.get("location")) for r in rows)
-                raise BadUserInput(f"item {part_id} is stocked in {rooms}: give locationId", field="locationId")
-            balance = float(rows[0].get("curbaltotal") or 0) + delta
+            select = f"{structure.key},location,{balance}"
+            body = await self.query(structure, clauses, page_size=ROW_PAGE, select=select)
+            row = self._stock_row(members(body, self.entry.name), part_id, location_id)
+            current = row.get(balance)
+            if not isinstance(current, (int, float)) or isinstance(current, bool):
+                raise SystemRejected(
+                    f"{self.entry.name} sent no current balance ({balance}) for item {part_id} in storeroom "
+                    f"{row.get('location')}: the stock was not changed"
+                )
             try:
-                await self.guarded(structure, part_id, rows[0], {}, rows[0].get("_rowstamp"),
-                                   params={"action": "wsmethod:adjustCurrentBalance"}, json={"newcurbal": balance})
+                await self.guarded(structure, part_id, row, {"x-method-override": "PATCH"}, row.get("_rowstamp"),
+                                   params={"action": "wsmethod:adjustCurrentBalance"},
+                                   json={"newcurbal": float(current) + delta})
                 break
             except Conflict:
                 if attempt == ADJUST_ATTEMPTS - 1:
                     raise
         return (await self.fetch_many("Part", [part_id]))[0]
+
+    def _stock_row(self, rows: list[dict[str, Any]], part_id: str, location_id: str | None) -> dict[str, Any]:
+        """The one storeroom row an adjustment names."""
+        if not rows:
+            where = f" in storeroom {location_id}" if location_id else ""
+            raise NotFound(f"{self.entry.name} has no stock of item {part_id}{where}")
+        if len(rows) > 1:
+            rooms = ", ".join(str(r.get("location")) for r in rows)
+            raise BadUserInput(f"item {part_id} is stocked in {rooms}: give locationId", field="locationId")
+        return rows[0]
 
     # -- customization --------------------------------------------------------------
 

@@ -38,10 +38,12 @@ guide), an undocumented `x-method-override: DELETE` is refused;
 `If-Match: <_rowstamp>` makes a change fail with `412` BMXAA8229W when the
 record changed since. `collectioncount=1` adds `totalCount` and `totalPages`
 to `responseInfo` (the count of every match, not of the page). `GET <href>` reads one record,
-`/jsonschemas/<structure>` describes a structure's attributes. Unverified: the
-inventory adjustment `POST <inventory href>?action=wsmethod:adjustCurrentBalance`
-with `{"newcurbal": n}`, the schema's exact keys, and the write rules in
-`writes.py`. This customer added `cust_` attributes to work orders and assets;
+`/jsonschemas/<structure>` describes a structure's attributes; `rel.attr` in a
+select (`item.description` on inventory) comes back as a nested object; an
+action (`?action=wsmethod:...`) needs `x-method-override: PATCH`. Unverified:
+the inventory adjustment `wsmethod:adjustCurrentBalance` with `{"newcurbal": n}`
+(it sets `curbal`), the schema's exact keys (`readOnly` marks computed
+attributes), MXAPIORGANIZATION for sites, and the write rules in `writes.py`. This customer added `cust_` attributes to work orders and assets;
 `mxapisr` (service requests) and `mxapimeter` (meters) are served too.
 
 Besides the shared control routes (see `connectors.sandboxkit`) there is
@@ -334,7 +336,8 @@ def _collection(data: Dataset, request: Request, structure: str) -> dict[str, An
     members = []
     for row in chosen:
         member = {"href": f"{base}/{_href_id(structure, row)}"}
-        members.append({**member, **project(row, select)} if select else member)
+        found = {**project(row, select), **related(data, structure, row, select)} if select else {}
+        members.append({**member, **found})
     info: dict[str, Any] = {"href": str(request.url), "thisPage": {"href": page_href(page)}, "pagenum": page}
     if page < total_pages:
         info["nextPage"] = {"href": page_href(page + 1)}
@@ -343,6 +346,23 @@ def _collection(data: Dataset, request: Request, structure: str) -> dict[str, An
     if params.get("collectioncount") == "1":
         info.update(totalCount=len(rows), totalPages=total_pages)
     return {"member": members, "href": base, "responseInfo": info}
+
+
+RELATIONS = {("mxapiinventory", "item"): ("mxapiitem", "itemnum")}  # (structure, relation) -> (target, key)
+
+
+def related(data: Dataset, structure: str, record: Record, select: Select) -> Record:
+    """Dot-notation attributes of related objects (`item.description`) as one nested object per relation."""
+    out: Record = {}
+    for name in (n for n in select if "." in n):
+        relation, attr = name.split(".", 1)
+        target = RELATIONS.get((structure, relation))
+        if target is None:
+            continue
+        found = next((r for r in data.view(target[0]) if r.get(target[1]) == record.get(target[1])), None)
+        if found is not None and found.get(attr) is not None:
+            out.setdefault(relation, {})[attr] = found[attr]
+    return out
 
 
 def _json(request: Request, body: Any, status: int = 200) -> JSONResponse:
@@ -387,6 +407,8 @@ def _schema(structure: str, rows: list[Record]) -> dict[str, Any]:
                          else ("string", "DATETIME") if ISO_DATE.match(str(value)) else ("string", "ALN"))
             properties[attr] = {"type": kind, "subType": sub, "title": attr.replace("_", " ").title(),
                                 "persistent": True, "searchType": "EXACT"}
+            if attr in writes.READ_ONLY.get(structure, ()):
+                properties[attr]["readOnly"] = True
     return {"resource": structure.upper(), "title": SCHEMA_TITLES.get(structure, structure.upper()),
             "type": "object", "pk": list(KEYS[structure]), "properties": dict(sorted(properties.items()))}
 
@@ -440,7 +462,8 @@ def _routes(data: Dataset, auth: _Auth) -> list[BaseRoute]:
         if refusal is not None or record is None:
             return refusal or Response(status_code=404)
         select = parse_select(request.query_params.get("oslc.select") or "*")
-        return _json(request, {"href": str(request.url).split("?")[0], **project(record, select)})
+        found = {**project(record, select), **related(data, structure, record, select)}
+        return _json(request, {"href": str(request.url).split("?")[0], **found})
 
     async def create_record(request: Request) -> Response:
         structure, refusal = gate(request)
@@ -475,6 +498,8 @@ def _routes(data: Dataset, auth: _Auth) -> list[BaseRoute]:
                           "BMXAA8229W")
         href = str(request.url).split("?")[0]
         try:
+            if request.query_params.get("action") and override != "PATCH":
+                raise writes.Refused("BMXAA9365E", "An action on a record needs x-method-override: PATCH.")
             if request.query_params.get("action"):
                 return _written(request, adjusted(structure, current, request.query_params["action"],
                                                   await _body(request)), href, 200)
@@ -503,7 +528,7 @@ def _routes(data: Dataset, auth: _Auth) -> list[BaseRoute]:
         return Response(status_code=200)
 
     def adjusted(structure: str, current: Record, action: str, body: Any) -> Record:
-        """`wsmethod:adjustCurrentBalance` on an inventory row: `{"newcurbal": n}` sets its balance."""
+        """`wsmethod:adjustCurrentBalance` on an inventory row: `{"newcurbal": n}` sets its balance (`curbal`)."""
         if structure != "mxapiinventory" or action.lower() != "wsmethod:adjustcurrentbalance":
             raise writes.Refused("BMXAA9365E", f"The action {action} is not supported on {structure.upper()}.")
         balance = body.get("newcurbal") if isinstance(body, dict) else None
@@ -512,7 +537,7 @@ def _routes(data: Dataset, auth: _Auth) -> list[BaseRoute]:
         if balance < 0:
             raise writes.Refused("BMXAA1861E", f"The current balance of item {current['itemnum']} in storeroom "
                                                f"{current['location']} cannot be negative.")
-        return data.change(structure, current, {"curbaltotal": float(balance)})
+        return data.change(structure, current, {"curbal": float(balance)})
 
     async def json_schema(request: Request) -> Response:
         structure, refusal = gate(request)

@@ -1,6 +1,7 @@
 """Deterministic seed data for the Maximo sandbox, stored the way Maximo keeps it.
 
-One organization (EAGLENA) with one site (BEDFORD), like Maximo's demo data:
+One organization (EAGLENA) with the site BEDFORD, like Maximo's demo data, and
+a second, empty site (NASHUA) so that a write has a site to choose:
 a location hierarchy under the site with three storerooms, assets in those
 locations, work orders on the assets, items stocked in one to three storerooms,
 companies, purchase orders with lines, and people. Records are flat dicts of
@@ -20,6 +21,7 @@ from typing import Any, Callable
 Record = dict[str, Any]
 
 ORG, SITE, ITEMSET = "EAGLENA", "BEDFORD", "SET1"
+SITES = {SITE: "Bedford Plant", "NASHUA": "Nashua Warehouse"}  # NASHUA: a second site, with no records yet
 SERVER_TZ = timezone(timedelta(hours=-5))
 WINDOW_START = datetime(2025, 1, 1, tzinfo=SERVER_TZ)
 WINDOW_DAYS = 600  # everything seeded lies well before "now"
@@ -30,11 +32,13 @@ KEYS: dict[str, tuple[str, ...]] = {
     "mxapiasset": ("siteid", "assetnum"),
     "mxapilocations": ("siteid", "location"),
     "mxapiinventory": ("itemsetid", "siteid", "location", "itemnum"),
+    "mxapiitem": ("itemsetid", "itemnum"),
     "mxapivendor": ("orgid", "company"),
     "mxapipo": ("siteid", "revisionnum", "ponum"),
     "mxapiperson": ("personid",),
     "mxapisr": ("siteid", "ticketid"),
     "mxapimeter": ("metername",),
+    "mxapiorganization": ("orgid",),
 }
 COUNTS = {"mxapiwodetail": 460, "mxapiasset": 240, "mxapipo": 90, "mxapiperson": 30, "items": 130, "mxapisr": 80}
 
@@ -187,7 +191,7 @@ class Dataset:
             self._tables[structure][:] = [r for r in self._tables[structure] if r is not record]
 
 
-NO_CHANGEDATE = ("mxapiinventory", "mxapiperson", "mxapimeter")
+NO_CHANGEDATE = ("mxapiinventory", "mxapiperson", "mxapimeter", "mxapiitem", "mxapiorganization")
 
 
 def _copy(record: Record) -> Record:
@@ -207,14 +211,15 @@ class _Generator:
         locations = self.locations()
         operating = [loc["location"] for loc in locations if loc["type"] == "OPERATING"]
         assets = self.assets(operating, companies)
-        items = self.inventory(companies)
+        items, catalog = self.inventory(companies)
         return {
             "mxapiwodetail": self.work_orders(assets, operating, persons),
             "mxapiasset": assets,
             "mxapilocations": locations,
             "mxapiinventory": items,
+            "mxapiitem": catalog,
             "mxapivendor": companies,
-            "mxapipo": self.purchase_orders(items, companies),
+            "mxapipo": self.purchase_orders(items, catalog, companies),
             "mxapiperson": persons,
         }
 
@@ -342,28 +347,35 @@ class _Generator:
             }, {"siteid": SITE, "orgid": ORG}))
         return rows
 
-    def inventory(self, companies: list[Record]) -> list[Record]:
+    def inventory(self, companies: list[Record]) -> tuple[list[Record], list[Record]]:
+        """Stock rows (INVENTORY, one per storeroom) and the item master (ITEM) they belong to.
+
+        As in Maximo, the description is the item's (INVENTORY has none) and the
+        storeroom's balance is `curbal`, the attribute MXAPIINVENTORY serves.
+        """
         vendors = [c["company"] for c in companies if c["type"] == "V"]
         makers = [c["company"] for c in companies if c["type"] == "M"]
-        rows = []
+        rows, catalog = [], []
         kinds = [(stem, v, unit) for stem, variants, unit in ITEM_KINDS for v in variants]
         for n in range(COUNTS["items"]):
             stem, variant, unit = kinds[n % len(kinds)]
             itemnum = f"PT-{1001 + n}"
             description = f"{stem}, {variant}" + (f" (alt {n // len(kinds)})" if n >= len(kinds) else "")
+            catalog.append({"itemnum": itemnum, "itemsetid": ITEMSET, "description": description,
+                            "status": "ACTIVE", "status_description": "Active", "issueunit": unit,
+                            "_rowstamp": str(700_000 + n)})
             cost = round(self.rng.uniform(4, 400), 2)
             vendor = self.rng.choice(vendors)
             maker = self.rng.choice(makers) if self.rng.random() < 0.4 else None
             for room in sorted(self.rng.sample(STOREROOMS, self.rng.randint(1, 3))):
                 rows.append(self.stamp({
                     "itemnum": itemnum,
-                    "description": description,
                     "location": room,
                     "status": "ACTIVE",
                     "status_description": "Active",
                     "issueunit": unit,
                     "orderunit": unit,
-                    "curbaltotal": float(self.rng.randint(0, 120)),
+                    "curbal": float(self.rng.randint(0, 120)),
                     "minlevel": float(self.rng.choice((0, 2, 5, 10))),
                     "maxlevel": float(self.rng.choice((20, 50, 100))),
                     "avgcost": round(cost * self.rng.uniform(0.95, 1.05), 2),
@@ -371,10 +383,11 @@ class _Generator:
                     "vendor": vendor if self.rng.random() < 0.85 else self.rng.choice(vendors),
                     "manufacturer": maker,
                 }, {"itemsetid": ITEMSET, "siteid": SITE, "orgid": ORG}))
-        return rows
+        return rows, catalog
 
-    def purchase_orders(self, inventory: list[Record], companies: list[Record]) -> list[Record]:
+    def purchase_orders(self, inventory: list[Record], catalog: list[Record], companies: list[Record]) -> list[Record]:
         vendors = [c["company"] for c in companies if c["type"] == "V"]
+        described = {item["itemnum"]: item["description"] for item in catalog}
         rows = []
         for n in range(COUNTS["mxapipo"]):
             status = self.pick({"CLOSE": 35, "APPR": 25, "WAPPR": 15, "INPRG": 15, "CAN": 10})
@@ -388,7 +401,7 @@ class _Generator:
                     "polinenum": number,
                     "linetype": "ITEM",
                     "itemnum": stock["itemnum"],
-                    "description": stock["description"],
+                    "description": described[stock["itemnum"]],
                     "orderqty": qty,
                     "orderunit": stock["orderunit"],
                     "unitcost": unit_cost,
@@ -483,6 +496,10 @@ def customize(tables: dict[str, list[Record]], seed: int) -> None:
         asset.update(cust_warrantyexp=iso(installed + timedelta(days=1825)), cust_ratedkw=float(5 + (n * 7) % 90))
     rng = random.Random(f"{seed}-additions")
     tables["mxapisr"] = service_requests(rng, tables)
+    tables["mxapiorganization"] = [{
+        "orgid": ORG, "description": "Eagle North America", "active": True, "_rowstamp": "600001",
+        "site": [{"siteid": code, "description": name, "active": True} for code, name in SITES.items()],
+    }]
     tables["mxapimeter"] = [
         {"metername": name, "description": text, "metertype": kind, "measureunitid": unit,
          "readingtype": "ACTUAL" if kind != "CONTINUOUS" else rng.choice(("ACTUAL", "DELTA")),

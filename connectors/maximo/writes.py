@@ -6,8 +6,12 @@ guards updates, a missing required value is BMXAA4195E ("A value is required
 for the X field on the Y object.") and a duplicate key BMXAA4129E.
 Unverified: the other reason codes and messages, which attributes each
 structure lets an integration write, that `wonum`, `assetnum` and `ticketid`
-are autonumbered when left out, and that only work orders waiting on approval
-can be deleted.
+are autonumbered when left out, that only work orders waiting on approval
+can be deleted, and the refusal of a site-scoped create without a site: the
+message ("null is not a valid site") is the one users report, the reason code
+BMXAA4153E our reading (docs/vendors/maximo.md). Maximo fills the site from
+the user's default insert site when there is one; this sandbox's API user has
+none, so a create must name its site (and a company its organization).
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from typing import Any, Callable
 
 from connectors.sandbox_rules import Attr, Exists, first_problem
 
-from .seed import ASSET_STATUS, ORG, PO_STATUS, SITE, SR_STATUS, WO_STATUS, WORKTYPES, Record, iso
+from .seed import ASSET_STATUS, ORG, PO_STATUS, SITES, SR_STATUS, WO_STATUS, WORKTYPES, Record, iso
 
 PRIORITY = Attr("integer", (1, 2, 3, 4, 5))
 PERSON = Attr("text", ref="mxapiperson")
+SITE_ATTR = Attr("text", tuple(SITES))
+SITE_SCOPED = ("mxapiwodetail", "mxapisr", "mxapiasset", "mxapipo")
 OBJECTS = {"mxapiwodetail": "WORKORDER", "mxapiasset": "ASSET", "mxapivendor": "COMPANIES", "mxapipo": "PO",
            "mxapisr": "SR", "poline": "POLINE"}
 CUSTOM = {  # this customer's added attributes
@@ -30,7 +36,7 @@ CUSTOM = {  # this customer's added attributes
 }
 RULES: dict[str, dict[str, Attr]] = {
     "mxapiwodetail": {
-        "wonum": Attr("text"), "siteid": Attr("text", (SITE,)), "description": Attr("text"),
+        "wonum": Attr("text"), "siteid": SITE_ATTR, "description": Attr("text"),
         "description_longdescription": Attr("text"), "status": Attr("text", tuple(WO_STATUS)),
         "wopriority": PRIORITY, "worktype": Attr("text", WORKTYPES), "assetnum": Attr("text", ref="mxapiasset"),
         "location": Attr("text", ref="mxapilocations"), "reportedby": PERSON, "lead": PERSON, "owner": PERSON,
@@ -38,13 +44,13 @@ RULES: dict[str, dict[str, Attr]] = {
         "estdur": Attr("number", minimum=0), **CUSTOM["mxapiwodetail"],
     },
     "mxapisr": {
-        "ticketid": Attr("text"), "siteid": Attr("text", (SITE,)), "description": Attr("text"),
+        "ticketid": Attr("text"), "siteid": SITE_ATTR, "description": Attr("text"),
         "description_longdescription": Attr("text"), "status": Attr("text", tuple(SR_STATUS)),
         "reportedpriority": PRIORITY, "assetnum": Attr("text", ref="mxapiasset"),
         "location": Attr("text", ref="mxapilocations"), "reportedby": PERSON,
     },
     "mxapiasset": {
-        "assetnum": Attr("text"), "siteid": Attr("text", (SITE,)), "description": Attr("text"),
+        "assetnum": Attr("text"), "siteid": SITE_ATTR, "description": Attr("text"),
         "description_longdescription": Attr("text"), "status": Attr("text", tuple(ASSET_STATUS)),
         "assettag": Attr("text"), "assettype": Attr("text"), "priority": PRIORITY,
         "manufacturer": Attr("text", ref="mxapivendor"), "vendor": Attr("text", ref="mxapivendor"),
@@ -58,7 +64,7 @@ RULES: dict[str, dict[str, Attr]] = {
         "currencycode": Attr("text"),
     },
     "mxapipo": {
-        "siteid": Attr("text", (SITE,)), "description": Attr("text"), "status": Attr("text", tuple(PO_STATUS)),
+        "siteid": SITE_ATTR, "description": Attr("text"), "status": Attr("text", tuple(PO_STATUS)),
         "vendor": Attr("text", ref="mxapivendor"), "orderdate": Attr("datetime"), "requireddate": Attr("datetime"),
         "currencycode": Attr("text"), "poline": Attr("list"),
     },
@@ -71,11 +77,19 @@ LINE = {
 }
 REQUIRED = {
     "mxapiwodetail": ("description",), "mxapisr": ("description",), "mxapiasset": ("description",),
-    "mxapivendor": ("company", "name"), "mxapipo": ("vendor",),
+    "mxapivendor": ("company", "name", "orgid"), "mxapipo": ("vendor",),
 }
 LINE_REQUIRED = ("orderqty", "unitcost")
 DOMAINS = {"mxapiwodetail": WO_STATUS, "mxapisr": SR_STATUS, "mxapiasset": ASSET_STATUS, "mxapipo": PO_STATUS}
 FINAL = {"mxapiwodetail": ("CLOSE", "CAN"), "mxapipo": ("CLOSE", "CAN"), "mxapisr": ("CLOSED", "CANCELLED")}
+READ_ONLY = {  # attributes Maximo computes: listed as read-only in the JSON schema, refused in a write
+    "mxapiwodetail": ("actlabhrs", "reportdate", "statusdate", "changedate", "changeby", "woclass"),
+    "mxapisr": ("reportdate", "statusdate", "changedate", "changeby", "class"),
+    "mxapiasset": ("isrunning", "changedate", "changeby"),
+    "mxapivendor": ("changedate", "changeby"),
+    "mxapipo": ("totalcost", "receipts", "revisionnum", "statusdate", "changedate", "changeby"),
+    "mxapiinventory": ("curbal", "avgcost", "lastcost"),
+}
 DATES = ("targcompdate", "actstart", "actfinish", "orderdate", "requireddate", "cust_warrantyexp")
 
 
@@ -93,6 +107,12 @@ def check(structure: str, body: Any, exists: Exists, creating: bool) -> None:
     rules = RULES.get(structure)
     if rules is None:
         raise Refused("BMXAA9365E", f"The {structure.upper()} object structure does not accept this operation.")
+    if creating and structure in SITE_SCOPED and not (isinstance(body, dict) and body.get("siteid")):
+        raise Refused("BMXAA4153E", "null is not a valid site. Enter a valid Site value as defined in the "
+                                    "Organization Application.")
+    fixed = [a for a in READ_ONLY.get(structure, ()) if isinstance(body, dict) and a in body]
+    if fixed:
+        raise Refused("BMXAA4190E", f"The {fixed[0].upper()} field on the {OBJECTS[structure]} object is read-only.")
     required = REQUIRED[structure] if creating else ()
     _raise(first_problem(rules, body, exists, required), structure, body)
     for n, line in enumerate(body.get("poline") or [], 1):
@@ -149,14 +169,14 @@ def stored(
 
 def _defaults(structure: str, next_key: Callable[[str], str]) -> Record:
     now = iso(datetime.now().astimezone())
-    site = {"siteid": SITE, "orgid": ORG}
+    site = {"orgid": ORG}  # the site's organization; the site itself comes with the create
     return {
         "mxapiwodetail": lambda: {**site, "wonum": next_key("wonum"), "status": "WAPPR", "woclass": "WORKORDER",
                                   "istask": False, "reportdate": now},
         "mxapisr": lambda: {**site, "ticketid": next_key("ticketid"), "class": "SR", "status": "NEW",
                             "reportdate": now},
         "mxapiasset": lambda: {**site, "assetnum": next_key("assetnum"), "status": "NOT READY", "isrunning": False},
-        "mxapivendor": lambda: {"orgid": ORG, "type": "V", "currencycode": "USD", "disabled": False},
+        "mxapivendor": lambda: {"type": "V", "currencycode": "USD", "disabled": False},
         "mxapipo": lambda: {**site, "ponum": next_key("ponum"), "revisionnum": 0, "status": "WAPPR",
                             "orderdate": now, "currencycode": "USD", "receipts": "NONE", "poline": []},
     }[structure]()
