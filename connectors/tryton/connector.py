@@ -256,7 +256,7 @@ class TrytonConnector(TrytonWrites, TrytonCustomization, ModelRpcConnector):
         self._session: str | None = None
         self._context: dict[str, Any] = {}
         self._login_lock = asyncio.Lock()
-        self._field_types: dict[str, dict[str, str]] = {}
+        self._described: dict[str, dict[str, dict[str, Any]]] = {}
 
     @property
     def rpc_path(self) -> str:

@@ -1,7 +1,7 @@
 """Tryton customization: any model field as a custom field, any stored model as a custom object.
 
 Candidates come from Tryton's own metadata: `fields_get` for a model's fields
-(type, selection values, readonly, searchable) and `ir.model` / `ir.model.field`
+(type, selection values, read-only flag and states, searchable) and `ir.model` / `ir.model.field`
 for the models (a model with a `create_date` column is stored, so it can be
 listed). Custom fields are read along in `search_read` (Tryton returns only
 the fields asked for) and filtered in the search domain.
@@ -19,6 +19,8 @@ from schema.record import Record
 from ..base import Page
 from ..discovery import FieldCandidate, ObjectCandidate, coerce, graphql_name, map_object
 from ..jsonrpc import next_cursor, page_start
+from .states import CREATE_ID, UPDATE_ID
+from .states import writable as settable
 from .wire import decode
 
 SCALAR_TYPES = {
@@ -53,7 +55,7 @@ def field_candidate(entity: str, name: str, described: Mapping[str, Any], writab
         "Enum" if enum else type_,
         label,
         filterable=searchable and type_ not in ("JSON", "DateTime"),
-        writable=writable and not described.get("readonly") and type_ != "JSON",
+        writable=writable and type_ != "JSON" and any(settable(described, i) for i in (CREATE_ID, UPDATE_ID)),
         enum_values=values if enum else (),
     )
 

@@ -7,6 +7,12 @@ never retried (`idempotent=False`): a lost answer is an UNKNOWN outcome.
 A stock adjustment is a Tryton inventory of one product at one storage
 location, counted at on-hand + delta, so the difference moves from or to the
 location's lost-and-found as Tryton itself books it.
+
+What a write may set is Tryton's to say: every field a unified field writes is
+looked up in the model's `fields_get` (once per connector) and a field Tryton
+declares read-only for that operation is refused before anything is written
+(`states.py`). Values kept in one2many rows (`Child`) become commands in the
+same create or write call, so they commit with the record.
 """
 
 from __future__ import annotations
@@ -18,15 +24,16 @@ from schema.errors import BadUserInput, Conflict, NotFound, SystemRejected
 from schema.record import Record
 
 from ..jsonrpc import Model
-from ..writes import CREATE, UPDATE
+from ..writes import CREATE, UPDATE, WriteMap
+from .states import CREATE_ID, UPDATE_ID, writable
 from .wire import encode_as
-from .writes import BUTTONS, Find
+from .writes import BUTTONS, CHILDREN, ChildValue, Find, targets
 
 
 class TrytonWrites:
     """Mixed into the Tryton connector (uses its `call`, `model`, `fetch_many`, `with_custom_values`)."""
 
-    _field_types: dict[str, dict[str, str]]
+    _described: dict[str, dict[str, dict[str, Any]]]
 
     # -- entities -----------------------------------------------------------
 
@@ -48,7 +55,7 @@ class TrytonWrites:
     ) -> Record:
         model = self.model(entity)  # type: ignore[attr-defined]
         record_id = _record_id(entity, remote_id)
-        payload, buttons = await self._payload(model, UPDATE, values)
+        payload, buttons = await self._payload(model, UPDATE, values, record_id)
         if "lines" in payload:  # the given lines replace the purchase's lines, in the same call
             old = await self.call(f"model.{model.model}.read", [[record_id], ["lines"]], {})  # type: ignore[attr-defined]
             payload["lines"] = [["delete", old[0]["lines"] if old else []], *payload["lines"]]
@@ -131,7 +138,9 @@ class TrytonWrites:
 
     # -- payloads ---------------------------------------------------------------
 
-    async def _payload(self, model: Model, operation: str, values: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    async def _payload(
+        self, model: Model, operation: str, values: dict[str, Any], record_id: int | None = None
+    ) -> tuple[dict[str, Any], tuple[tuple[str, tuple[str, ...]], ...]]:
         """The WriteMap's payload, custom fields typed, `Find` markers resolved; and the buttons to press."""
         writes = model.writes
         if writes is None:
@@ -139,20 +148,88 @@ class TrytonWrites:
         custom = self.config.extension.fields_for(model.entity)  # type: ignore[attr-defined]
         payload = writes.payload(operation, values, custom)
         buttons = tuple(payload.pop(BUTTONS, ()))
-        written = [f for f in custom if f.writable and f.name in values]
-        if written:
-            types = await self._types(model.model)
-            for f in written:
-                payload[f.remote_path] = encode_as(types.get(f.remote_path, ""), values[f.name])
+        children: tuple[ChildValue, ...] = payload.pop(CHILDREN, ())
+        await self._refuse_read_only(model, writes, operation, values)
+        described = await self._fields(model.model)
+        for f in custom:
+            if f.writable and f.name in values:
+                kind = (described.get(f.remote_path) or {}).get("type", "")
+                payload[f.remote_path] = encode_as(kind, values[f.name])
+        if children:
+            payload.update(await self._child_commands(model, children, record_id))
         await self._resolve(payload)
         return payload, buttons
 
-    async def _types(self, model: str) -> dict[str, str]:
-        """Tryton field types of a model (`fields_get`, once per connector)."""
-        if model not in self._field_types:
+    async def _fields(self, model: str) -> dict[str, dict[str, Any]]:
+        """A model's `fields_get` (types, read-only states), once per connector."""
+        if model not in self._described:
             described = await self.call(f"model.{model}.fields_get", [None], {})  # type: ignore[attr-defined]
-            self._field_types[model] = {name: d.get("type", "") for name, d in described.items()}
-        return self._field_types[model]
+            self._described[model] = described
+        return self._described[model]
+
+    async def writable_fields(self, entity: str, operation: str) -> dict[str, tuple[str, ...]]:
+        """The capability matrix of one entity: each writable unified field with the Tryton fields it sets,
+        kept only where this server's `fields_get` lets a create (or an update) set them all."""
+        model = self.model(entity)  # type: ignore[attr-defined]
+        if model.writes is None:
+            return {}
+        described = await self._fields(model.model)
+        record_id = CREATE_ID if operation == CREATE else UPDATE_ID
+        found = {name: targets(writer) for name, writer in model.writes.fields.items()}
+        return {name: fields for name, fields in found.items()
+                if all(writable(described.get(f), record_id) for f in fields)}
+
+    async def _refuse_read_only(
+        self, model: Model, writes: WriteMap, operation: str, values: Mapping[str, Any]
+    ) -> None:
+        """A field Tryton declares read-only for this operation is the caller's mistake, named before any write."""
+        allowed = await self.writable_fields(model.entity, operation)
+        described = await self._fields(model.model)
+        record_id = CREATE_ID if operation == CREATE else UPDATE_ID
+        extension = self.config.extension  # type: ignore[attr-defined]
+        custom = {f.name: f.remote_path.split(".")[0] for f in extension.fields_for(model.entity)}
+        for name in values:
+            if name in writes.fields and name not in allowed:
+                fields = ", ".join(targets(writes.fields[name]))
+            elif name in custom and not writable(described.get(custom[name]), record_id):
+                fields = custom[name]
+            else:
+                continue
+            when = "a new record" if operation == CREATE else "a stored record"
+            raise BadUserInput(
+                f"Tryton cannot {operation} {model.entity}.{name}: {model.model} declares {fields} read-only on {when}",
+                field=name,
+            )
+
+    async def _child_commands(
+        self, model: Model, children: tuple[ChildValue, ...], record_id: int | None
+    ) -> dict[str, list[Any]]:
+        """`Child` values as one2many commands: rows created with a new record, else the matching row written."""
+        current = {} if record_id is None else await self._child_rows(model, children, record_id)
+        commands: dict[str, list[Any]] = defaultdict(list)
+        for (relation, match), given in _by_row(children).items():
+            values = {cv.child.field: cv.value for cv in given if not cv.ensure}
+            row = next((r for r in current.get(f"{relation}.") or [] if all(r.get(k) == v for k, v in match)), None)
+            if row is None:
+                filled = {k: v for k, v in values.items() if v is not None}
+                if filled or (record_id is None and any(cv.ensure for cv in given)):
+                    commands[relation].append(["create", [{**dict(match), **filled}]])
+            elif any(cv.value is None and cv.child.clear == "delete" for cv in given if not cv.ensure):
+                commands[relation].append(["delete", [row["id"]]])
+            elif values:
+                commands[relation].append(["write", [row["id"]], values])
+        return dict(commands)
+
+    async def _child_rows(self, model: Model, children: tuple[ChildValue, ...], record_id: int) -> dict[str, Any]:
+        """The record's rows of the relations written, in Tryton's order (its getters read the first)."""
+        fields = sorted({f"{cv.child.relation}.{name}" for cv in children
+                         for name in (cv.child.field, *(k for k, _ in cv.child.match))})
+        rows = await self._search_read(  # type: ignore[attr-defined]
+            model.model, [["id", "=", record_id]], 0, 1, fields, {"active_test": False}
+        )
+        if not rows:
+            raise NotFound(f"Tryton has no {model.entity} {record_id}")
+        return rows[0]
 
     async def _resolve(self, payload: Any) -> None:
         """Replace every `Find` with the value it names: one search per kind of lookup."""
@@ -183,11 +260,24 @@ class TrytonWrites:
     ) -> Any:
         return await self._rpc(model.model, method, args, _stamp(model, record_id, if_match))
 
-    async def _press(self, model: Model, record_id: int, buttons: tuple[str, ...], if_match: str | None) -> None:
-        """Workflow buttons in order; the version check goes with the first (its state write checks it)."""
-        for button in buttons:
+    async def _press(
+        self, model: Model, record_id: int, buttons: tuple[tuple[str, tuple[str, ...]], ...], if_match: str | None
+    ) -> None:
+        """Workflow buttons in order, each only where Tryton shows it for the record's state (it refuses a
+        hidden one); the version check goes with the first pressed (its state write checks it), else here."""
+        for button, shown in buttons:
+            if shown and await self._state(model, record_id) not in shown:
+                continue
             await self._rpc(model.model, button, [[record_id]], _stamp(model, record_id, if_match))
             if_match = None
+        if if_match is not None and buttons and await self._version(model, record_id) != if_match:
+            raise Conflict(f"Tryton's {model.model} {record_id} changed since the version given")
+
+    async def _state(self, model: Model, record_id: int) -> Any:
+        rows = await self._search_read(  # type: ignore[attr-defined]
+            model.model, [["id", "=", record_id]], 0, 1, [model.status_remote or "state"], {}
+        )
+        return rows[0].get(model.status_remote or "state") if rows else None
 
     async def _undo_create(self, model: Model, record_id: int) -> None:
         """Best effort: cancel (what a workflow moved may only go that way) and delete."""
@@ -243,6 +333,14 @@ def _stamp(model: Model, record_id: int | None, if_match: str | None) -> dict[st
     if record_id is None or if_match is None:
         return {}
     return {"_timestamp": {f"{model.model},{record_id}": if_match}}
+
+
+def _by_row(children: tuple[ChildValue, ...]) -> dict[tuple[str, tuple[tuple[str, Any], ...]], list[ChildValue]]:
+    """Child values grouped by the row they land in (relation and match)."""
+    grouped: dict[tuple[str, tuple[tuple[str, Any], ...]], list[ChildValue]] = defaultdict(list)
+    for cv in children:
+        grouped[(cv.child.relation, cv.child.match)].append(cv)
+    return grouped
 
 
 def _finds(value: Any) -> Iterator[tuple[Find, Any, Any]]:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from connectors.sandboxkit import SandboxControl, ServerThread, fault_proxy
-from tests.conformance.case import Running, SystemCase
+from tests.conformance.case import Ref, Running, SystemCase, Writes
 from tests.tryton_server import DATABASE, LOGIN, PASSWORD, serve_copy
 
 # A field per entity whose rewrite (same value) moves the record's write_date; `active`
@@ -92,10 +92,38 @@ def expected_calls(answer: dict[str, Any], running: Running) -> int:
     return 2 + int(vendors) + 2 * int(parts)
 
 
+# Values the seeded Tryton takes (tests/tryton_server.py): EUR is its only currency and "Unit" the unit of
+# its goods; Location 4 is the stock module's warehouse (WH, the only one: a purchase ships to a warehouse);
+# Vendor 0 is the company's own party, without an address, so purchases go to the suppliers after it.
+# Updates set only what Tryton lets a stored record change (the connector leaves a party's code out of its
+# update fields). A purchase stays a draft: Tryton makes a quoted one read-only, and the kit updates its
+# fields one by one in name order, `status` before `vendor`, so the status sample keeps it DRAFT.
+WRITES = Writes(
+    create={
+        "Vendor": {"name": "Conformance Supply", "code": "CONF-001", "email": "sales@conformance.example",
+                   "phone": "+49 30 5550100", "website": "https://conformance.example", "address": "1 Test Road",
+                   "active": True},
+        "PurchaseOrder": {
+            "vendor": Ref("Vendor", 1), "number": "CONF-PO-1", "status": "DRAFT", "currency": "EUR",
+            "orderDate": "2026-11-01T00:00:00Z", "expectedDate": "2026-11-15T00:00:00Z", "shipTo": Ref("Location", 4),
+            "lines": [{"part": Ref("Part"), "description": "V-belt", "quantity": 4.0, "unitPrice": 12.5,
+                       "unitOfMeasure": "Unit"}],
+        },
+    },
+    update={
+        "Vendor": {"name": "Conformance Supply Ltd", "email": "orders@conformance.example", "phone": "+49 30 5550199",
+                   "website": "https://conformance.example/de", "address": "2 Test Road"},
+        "PurchaseOrder": {"vendor": Ref("Vendor", 2), "number": "CONF-PO-2", "orderDate": "2026-11-02T00:00:00Z",
+                          "expectedDate": "2026-12-20T00:00:00Z",
+                          "lines": [{"part": Ref("Part", 1), "quantity": 2.0, "unitPrice": 7.25}]},
+    },
+)
+
 CASE = SystemCase(
     system="tryton",
     hosting="ON_PREMISES",
     start=start,
     nested_query="{ purchaseOrders(first: 50) { nodes { remoteId vendor { remoteId } lines { part { remoteId } } } } }",
     expected_calls=expected_calls,
+    writes=WRITES,
 )
