@@ -256,7 +256,8 @@ class Connector(ABC):
         """Values a settings picker may offer for a write setting, as (value, label), read from the system."""
         return []
 
-    async def delete(self, entity: str, remote_id: str, if_match: str | None) -> None:
+    async def delete(self, entity: str, remote_id: str, if_match: str | None) -> Record | None:
+        """Delete one record; a system that only marks records deleted returns the record as it now reads."""
         raise self._unsupported("delete", entity)
 
     async def adjust_stock(self, part_id: str, location_id: str | None, delta: float) -> Record:

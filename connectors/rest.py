@@ -320,7 +320,20 @@ class RestConnector(Connector):
     async def create(self, entity: str, values: dict[str, Any], options: Mapping[str, str] | None = None) -> Record:
         stream = self.stream(entity)
         body = await self.call("POST", stream.path, json=self._payload(stream, CREATE, values))
-        return self._mapped(stream, body)
+        return await self._created(stream, body)
+
+    async def _created(self, stream: Stream, body: Any) -> Record:
+        """The new record: inline where the answer carries it, else read back by the id it names
+        (some systems answer a create with `{"id": ...}` alone), so the caller sees what the system holds."""
+        if isinstance(self.written_row(stream, body), dict):
+            return self._mapped(stream, body)
+        new_id = body.get("id") if isinstance(body, dict) else None
+        if new_id is None:
+            raise SystemRejected(f"{self.entry.name} did not return the written record")
+        found = await self.fetch_many(stream.entity, [str(new_id)])
+        if not found:
+            raise SystemRejected(f"{self.entry.name} created {stream.entity} {new_id} but cannot read it back")
+        return found[0]
 
     async def current_version(self, entity: str, remote_id: str, if_match: str | None) -> None:
         """Optimistic concurrency where the API has none: compare before writing."""

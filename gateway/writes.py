@@ -153,6 +153,9 @@ class Writer:
     ) -> Record:
         result = await self.upstream(send)
         if operation == "delete":
+            if isinstance(result, Record):  # soft delete: the system keeps the record, marked deleted
+                await self.store.run(self._replica_upsert, result)
+                return result
             record = Record(entity, remote_id or "", {"remoteId": remote_id, "deletedAt": utcnow()})
             await self.store.run(self._replica_delete, entity, remote_id)
             return record

@@ -66,7 +66,7 @@ ENTRY = SystemEntry(
     ),
     capabilities={
         "WorkOrder": WRITE,
-        "MaintenanceRequest": Capability(read=True, incremental=True, create=True),  # decided in the app
+        "MaintenanceRequest": Capability(read=True, incremental=True, create=True, delete=True),  # decided in the app
         "Asset": WRITE,
         "Location": READ,
         "Part": READ,

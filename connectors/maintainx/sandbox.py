@@ -289,8 +289,8 @@ def _routes(data: Dataset, api_keys: dict[str, tuple[int, ...]]) -> list[BaseRou
             record["sequentialId"] = max((r["sequentialId"] for r in rows), default=0) + 1
         if resource == "purchaseorders":
             record["number"] = f"PO-{2001 + len(rows)}"
-        _, singular = ENVELOPES[resource]
-        return JSONResponse({singular: data.insert(resource, record)}, status_code=201)
+        # A create answers the new id alone (docs/vendors/maintainx.md): clients read the record back.
+        return JSONResponse({"id": data.insert(resource, record)["id"]}, status_code=201)
 
     async def update_record(request: Request) -> Response:
         resource, current, refusal = addressed(request, with_id=True)

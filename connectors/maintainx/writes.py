@@ -3,9 +3,9 @@
 MaintainX documents `POST /workorders` and `PATCH /workorders/{id}` with the
 work-order fields its reads return; the other resources follow the same shape.
 Unverified: the exact set of writable fields per resource, that status changes
-go through the same PATCH, that work requests can only be created (they are
-approved or declined in the app), which resources can be deleted, and the
-wording of the messages.
+go through the same PATCH, that work requests cannot be updated (they are
+approved or declined in the app), and the wording of the messages. A create
+answers `{"id": ...}` alone.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ REQUIRED = {
     "workrequests": ("title",),
 }
 UPDATABLE = ("workorders", "assets", "vendors", "purchaseorders")
-DELETABLE = ("workorders", "assets", "vendors")
+# MaintainX documents DELETE for work orders and work requests (docs/vendors/maintainx.md).
+DELETABLE = ("workorders", "workrequests", "assets", "vendors")
 # Every record of a resource carries all its keys (MaintainX sends nulls): the defaults of a new one.
 NEW = {
     "workorders": {"description": None, "status": "OPEN", "priority": "NONE", "categories": [], "assetId": None,

@@ -51,7 +51,7 @@ ENTRY = SystemEntry(
         "Asset": WRITE,
         "Location": READ,
         "Part": Capability(read=True, incremental=True, adjust=True),
-        "Vendor": WRITE,
+        "Vendor": Capability(read=True, incremental=True, create=True, update=True),  # no vendor delete in the API
         "PurchaseOrder": Capability(read=True, incremental=True, create=True, update=True),
         "User": READ,
     },

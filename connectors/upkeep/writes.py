@@ -3,8 +3,8 @@
 UpKeep documents the work-order create fields (`title, description, priority
 (0-3), category, dueDate (epoch ms), asset, location, assignedToUser`); the
 rest follows the shape its reads return. Unknown fields are refused so a
-mapping mistake shows up as a 400, not as silently dropped data. Exact
-messages, and which resources can be deleted, are unverified.
+mapping mistake shows up as a 400, not as silently dropped data. Vendors have
+no delete in the API Reference; the exact messages are unverified.
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ REQUIRED = {
     "vendors": ("businessName",),
     "purchase-orders": ("vendor", "partsOrdered"),
 }
-DELETABLE = ("work-orders", "requests", "assets", "vendors")
+# UpKeep's API Reference offers no "Delete a Specific Vendor" (docs/vendors/upkeep.md).
+DELETABLE = ("work-orders", "requests", "assets")
 DEFAULTS = {"work-orders": {"status": "open", "priority": 0}, "requests": {"status": "pending"},
             "assets": {"status": "active"}, "purchase-orders": {"status": "requested", "currency": "USD"}}
 

@@ -3,12 +3,13 @@
 A case starts the system (a sandbox on a local port, or a real server behind a
 fault proxy), says how to log in, how to change and delete records, how to aim a
 fault at one entity's upstream requests, and what a nested query may cost
-upstream. Each system adds one module in `cases/`.
+upstream. Each system adds one module in `cases/`. Where the connector takes
+writes, the case also declares sample inputs valid in that system (`Writes`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,34 @@ def path_matches(prefix: str, paths: dict[str, str]) -> Callable[[str], str]:
     return lambda entity: rf"^[A-Z]+ {prefix}/(?:{paths[entity]})(?:[/?(]|$)"
 
 
+@dataclass(frozen=True)
+class Ref:
+    """A sample value naming records that exist upstream: the remote ids of the `count` records
+    starting at `index` in the entity's LIVE list (one id unless `many`)."""
+
+    entity: str
+    index: int = 0
+    many: bool = False
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Writes:
+    """What the write checks of the kit need from one system.
+
+    `create`: per creatable entity, an input the system accepts. `update`: per updatable entity, a
+    value per field the update map declares writable (a field missing here is updated with its
+    create value). `versioned`: the system (or the connector) compares `ifMatch`; `unversioned`: entities
+    of a versioned system whose records carry no version (there, an update with `ifMatch` is refused).
+    `write_defaults`: organisational context set on the connection (`writeDefaults`) before any write."""
+
+    create: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    update: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    versioned: bool = True
+    unversioned: frozenset[str] = field(default_factory=frozenset)
+    write_defaults: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class SystemCase:
     system: str
@@ -51,3 +80,4 @@ class SystemCase:
     expected_calls: Callable[[dict[str, Any], Running], int]
     # Entities to skip in the modified-since check (no change timestamp upstream).
     no_modified_since: frozenset[str] = field(default_factory=frozenset)
+    writes: Writes | None = None  # None: the connector takes no writes
