@@ -190,18 +190,25 @@ def list_page(
     session: Session,
     connection_id: str,
     entity: str,
-    first: int,
-    after_id: str | None,
+    size: int,
+    anchor_id: str | None,
     filter: dict[str, Any],
     status_field: str | None,
+    backward: bool = False,
 ) -> tuple[list[Record], bool]:
-    """Keyset paging by remote id: a cursor is the last id seen, so records inserted or
-    deleted before it neither shift nor repeat what follows."""
+    """Keyset paging by remote id: a cursor is the last id seen, so records inserted or deleted
+    before it neither shift nor repeat what follows. Backward: the `size` ids before the anchor.
+    Returns the records in id order and whether more lie beyond them in the paging direction."""
     query = select(ReplicaRecord).where(*_listed(connection_id, entity, filter, status_field))
-    if after_id is not None:
-        query = query.where(ReplicaRecord.remote_id > after_id)
-    rows = list(session.exec(query.order_by(ReplicaRecord.remote_id).limit(first + 1)))
-    return [to_record(r) for r in rows[:first]], len(rows) > first
+    key = ReplicaRecord.remote_id
+    if anchor_id is not None:
+        query = query.where(key < anchor_id if backward else key > anchor_id)
+    order = key.desc() if backward else key  # type: ignore[attr-defined]
+    rows = list(session.exec(query.order_by(order).limit(size + 1)))
+    kept = rows[:size]
+    if backward:
+        kept.reverse()
+    return [to_record(r) for r in kept], len(rows) > size
 
 
 def count_listed(

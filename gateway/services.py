@@ -11,6 +11,7 @@ from .connections import ConnectionService
 from .events.broker import make_broker
 from .events.bus import EventBus
 from .events.webhooks import WebhookService
+from .graphql.shapes import field_sources
 from .health import Health
 from .metrics import observe_upstream
 from .netguard import NetGuard
@@ -55,7 +56,7 @@ class Services:
         connections = ConnectionService(store, pool, bus)
         health = Health(store, bus, settings)
         webhooks = WebhookService(store, vault, bus, guard)
-        return cls(settings, store, pool, connections, SchemaCache(settings.schema_cache_size), bus, health, webhooks, guard, RateLimiter(settings))
+        return cls(settings, store, pool, connections, SchemaCache(settings.schema_cache_size, field_sources()), bus, health, webhooks, guard, RateLimiter(settings))
 
     async def aclose(self) -> None:
         await self.pool.aclose()

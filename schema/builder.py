@@ -18,6 +18,8 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.tools import create_type
 
+from .closed_sets import ConnectionStatus, Hosting, SyncEventType, SyncMode, SyncState
+from .descriptions import describe
 from .entities import ENTITIES
 from .model import (
     STANDARD_FIELDS,
@@ -30,6 +32,8 @@ from .model import (
     Extension,
     Field,
     Relation,
+    Shape,
+    Sources,
 )
 from .record import DataSource, Record, ResultPage
 
@@ -65,6 +69,11 @@ def _origin(root: Any) -> str:
     return root.get("__origin", "LIVE") if isinstance(root, dict) else "LIVE"
 
 
+def _given(value: Any) -> Any:
+    """An optional argument's value; None when the query left it out."""
+    return None if value is strawberry.UNSET else value
+
+
 async def _total_count(root: Any) -> int | None:
     """A page's `totalCount`: known with the page, or counted now (only when a client selects it)."""
     page: ResultPage = root._result
@@ -80,10 +89,14 @@ def _named(fn: Callable, name: str, annotations: dict[str, Any]) -> Callable:
     return fn
 
 
-@strawberry.type
+@strawberry.type(description="Where a page sits in its list (Relay's PageInfo).")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: Optional[str]
+    has_next_page: bool = strawberry.field(description="More records follow the end cursor.")
+    end_cursor: Optional[str] = strawberry.field(description="The last edge's cursor: pass it as `after`.")
+    has_previous_page: bool = strawberry.field(
+        default=False, description="Records precede the start cursor (known when paging backward or after a cursor)."
+    )
+    start_cursor: Optional[str] = strawberry.field(default=None, description="The first edge's cursor: pass it as `before`.")
 
 
 @strawberry.type(name="System")
@@ -109,8 +122,8 @@ class EntitySyncStatus:
     `retryAt`) or UNAVAILABLE (the system has no such endpoint for this login: asked again rarely)."""
 
     entity: str
-    state: str
-    mode: Optional[str]
+    state: SyncState
+    mode: Optional[SyncMode]
     last_started_at: Optional[datetime]
     last_succeeded_at: Optional[datetime]
     last_error: Optional[str]
@@ -129,8 +142,8 @@ class EntitySyncStatus:
 class ConnectionStatusEvent:
     id: strawberry.ID
     connection_id: strawberry.ID
-    status: str
-    previous_status: Optional[str]
+    status: ConnectionStatus
+    previous_status: Optional[ConnectionStatus]
     reason: Optional[str]
     at: datetime
 
@@ -139,7 +152,7 @@ class ConnectionStatusEvent:
 class SyncEvent:
     id: strawberry.ID
     connection_id: strawberry.ID
-    type: str
+    type: SyncEventType
     at: datetime
     data: JSON
 
@@ -177,9 +190,9 @@ class ConnectionInfo:
 
     id: strawberry.ID
     name: str
-    status: str
+    status: ConnectionStatus
     status_reason: Optional[str]
-    hosting: str
+    hosting: Hosting
     instance_url: Optional[str]
     system: SystemInfo
     metadata: JSON
@@ -201,14 +214,17 @@ class _Builder:
     what its custom fields and objects change.
     """
 
-    def __init__(self, extension: Extension) -> None:
+    def __init__(self, extension: Extension, shape: Shape = Shape(), sources: Sources = Sources()) -> None:
         self.extension = extension
+        self.shape = shape
+        self.sources = sources
         self.enums: dict[str, type] = {}
         self.types: dict[str, type] = {}
 
     def reuse(self, base: "_Builder") -> None:
         self.enums.update(base.enums)
-        self.types.update({n: base.types[n] for n in unchanged_types(self.extension) if n in base.types})
+        shared = unchanged_types(self.extension, self.shape)
+        self.types.update({n: base.types[n] for n in shared if n in base.types})
 
     def once(self, name: str, make: Callable[[], type]) -> type:
         if name not in self.types:
@@ -219,8 +235,9 @@ class _Builder:
 
     def enum(self, definition: EnumDef) -> type:
         if definition.name not in self.enums:
-            members = {v: v for v in definition.values}
-            self.enums[definition.name] = strawberry.enum(enum.Enum(definition.name, members))
+            members = {v: strawberry.enum_value(v, description=definition.meaning(v)) for v in definition.values}
+            made = enum.Enum(definition.name, members)  # type: ignore[misc]
+            self.enums[definition.name] = strawberry.enum(made, description=definition.description or None)
         return self.enums[definition.name]
 
     def scalar(self, type_: str | EnumDef) -> Any:
@@ -394,7 +411,7 @@ class _Builder:
             for custom in self.extension.fields_for(name)
             if custom.filterable and custom.type not in ("JSON", "DateTime")
         ]
-        if status and status_name:
+        if status and status_name and self.shape.filters_status(name):
             fields.append(
                 strawberry.field(
                     name=status_name,
@@ -447,15 +464,18 @@ class _Builder:
         page_type, edge_type = self.page_type(name, node_type)
 
         async def resolve_list(  # noqa: ANN202
-            info, first=strawberry.UNSET, after=strawberry.UNSET, filter=strawberry.UNSET, source=Source.LIVE  # noqa: ANN001, A002
+            info, first=strawberry.UNSET, after=strawberry.UNSET, filter=strawberry.UNSET, source=Source.LIVE,  # noqa: ANN001, A002
+            last=strawberry.UNSET, before=strawberry.UNSET,  # noqa: ANN001
         ) -> Any:
             criteria = strawberry.asdict(filter) if filter else {}
             page = await _source(info).list(
                 name,
-                first=None if first is strawberry.UNSET else first,
-                after=None if after is strawberry.UNSET else after,
+                first=_given(first),
+                after=_given(after),
                 filter={k: _plain(v) for k, v in criteria.items() if v is not None},
                 source=source.value,
+                last=_given(last),
+                before=_given(before),
             )
             made = page_type(  # type: ignore[call-arg]
                 nodes=page.records,
@@ -463,7 +483,12 @@ class _Builder:
                     edge_type(cursor=c, node=r)  # type: ignore[call-arg]
                     for c, r in zip(page.cursors, page.records, strict=True)
                 ],
-                pageInfo=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+                pageInfo=PageInfo(
+                    has_next_page=page.has_next_page,
+                    end_cursor=page.end_cursor,
+                    has_previous_page=page.has_previous_page,
+                    start_cursor=page.cursors[0] if page.cursors else None,
+                ),
                 syncedAt=page.synced_at,
                 historyStart=page.history_start,
             )
@@ -485,6 +510,8 @@ class _Builder:
             "after": Optional[str],
             "filter": Optional[filter_type],
             "source": Source,
+            "last": Optional[int],
+            "before": Optional[str],
         }
         one_args = {"info": strawberry.Info, "id": Optional[strawberry.ID], "remoteId": Optional[str]}
         return [
@@ -512,7 +539,7 @@ class _Builder:
             self.add_relations(entity.name, entity.relations)
             for component in entity.components:
                 self.add_relations(component.embedded.name, component.embedded.relations)
-        for entity in ENTITIES:
+        for entity in (e for e in ENTITIES if self.shape.reads(e.name)):
             status = entity.status_enum
             filter_type = self.filter_input(entity.name, status, entity.status_field)
             query_fields += self.root_fields(
@@ -544,11 +571,19 @@ class _Builder:
         ]
         query = create_type("Query", query_fields)
         mutation_fields = [f for e in ENTITIES if e.writable for f in self.write_fields(e)]
-        mutation_fields.append(self.adjust_stock_field())
-        mutation = create_type("Mutation", mutation_fields)
-        return strawberry.Schema(
-            query=query, mutation=mutation, subscription=_DataSubscription, types=list(self.types.values())
+        if self.shape.allows("Part", "adjust"):
+            mutation_fields.append(self.adjust_stock_field())
+        mutation = create_type("Mutation", mutation_fields) if mutation_fields else None
+        unread = {n for e in ENTITIES if not self.shape.reads(e.name) for n in entity_type_names(e.name)}
+        made_schema = strawberry.Schema(
+            query=query,
+            mutation=mutation,
+            subscription=_DataSubscription,
+            types=[t for n, t in self.types.items() if n not in unread],
         )
+        describe(made_schema._schema, self.sources)
+        made_schema._schema.extensions = {**(made_schema._schema.extensions or {}), UNSUPPORTED: unsupported(self.shape)}
+        return made_schema
 
     def custom_object_fields(self, obj: CustomObject) -> list[Any]:
         node_type = self.object_type(obj.name, tuple(f.as_field() for f in obj.fields))
@@ -557,36 +592,51 @@ class _Builder:
 
     # -- writes ------------------------------------------------------------
 
-    def input_value(self, field: Field) -> Any:
+    def input_value(self, field: Field, required: bool = False) -> Any:
         graphql_type = self.scalar(field.type)
         graphql_type = list[graphql_type] if field.many else graphql_type  # type: ignore[valid-type]
-        return _input_field(field.name, graphql_type, field.description)
+        return _input_field(field.name, graphql_type, field.description, required)
 
     def input_fields(
-        self, fields: tuple[Field, ...], relations: tuple[Relation, ...], custom: tuple[CustomField, ...] = ()
+        self,
+        fields: tuple[Field, ...],
+        relations: tuple[Relation, ...],
+        custom: tuple[CustomField, ...] = (),
+        required: tuple[str, ...] = (),
     ) -> list[Any]:
-        made = [self.input_value(f) for f in fields if not f.read_only]
+        made = [self.input_value(f, f.name in required) for f in fields if not f.read_only]
         made += [
-            _input_field(r.name, list[strawberry.ID] if r.many else strawberry.ID, f"{r.target} id (global or remote).")
+            _input_field(
+                r.name,
+                list[strawberry.ID] if r.many else strawberry.ID,
+                f"{r.target} id (global or remote).",
+                r.name in required,
+            )
             for r in relations
         ]
         made += [self.input_value(c.as_field()) for c in custom if c.writable]
         return made
 
-    def input_type(self, entity: Entity) -> type:
-        return self.once(f"{entity.name}Input", lambda: self._input_type(entity))
+    def create_input(self, entity: Entity) -> type:
+        name = f"{entity.name}CreateInput"
+        return self.once(name, lambda: self._input_type(entity, name, self.shape.required(entity.name)))
 
-    def _input_type(self, entity: Entity) -> type:
-        """`<Entity>Input`: every writable field optional; each system says what it needs."""
-        fields = self.input_fields(entity.fields, entity.relations, self.extension.fields_for(entity.name))
+    def update_input(self, entity: Entity) -> type:
+        name = f"{entity.name}UpdateInput"
+        return self.once(name, lambda: self._input_type(entity, name, ()))
+
+    def _input_type(self, entity: Entity, name: str, required: tuple[str, ...]) -> type:
+        """A write input: what the system requires on a create is non-null, all else optional."""
+        fields = self.input_fields(entity.fields, entity.relations, self.extension.fields_for(entity.name), required)
         for component in entity.components:
             if component.writable:
                 embedded = component.embedded
                 line = self.once(f"{embedded.name}Input", lambda: create_type(
                     f"{embedded.name}Input", self.input_fields(embedded.fields, embedded.relations), is_input=True
                 ))
-                fields.append(_input_field(component.name, list[line] if component.many else line))  # type: ignore[valid-type]
-        return create_type(f"{entity.name}Input", fields, is_input=True)
+                line_type = list[line] if component.many else line  # type: ignore[valid-type]
+                fields.append(_input_field(component.name, line_type, "", component.name in required))
+        return create_type(name, fields, is_input=True)
 
     def payload_type(self, name: str) -> type:
         return self.once(f"{name}Payload", lambda: self._payload_type(name))
@@ -606,7 +656,7 @@ class _Builder:
 
     def write_fields(self, entity: Entity) -> list[Any]:
         name = entity.name
-        input_type, payload = self.input_type(entity), self.payload_type(name)
+        payload = self.payload_type(name)
 
         async def resolve_create(info, input, idempotencyKey=None, writeOptions=None) -> Any:  # noqa: ANN001, A002, N803
             record, replayed = await _source(info).write(
@@ -629,15 +679,23 @@ class _Builder:
         check = {"ifMatch": Optional[str]}
         options = {"writeOptions": Optional[JSON]}
         info = {"info": strawberry.Info}
-        return [
-            _mutation(f"create{name}", resolve_create, payload, {**info, "input": input_type, **key, **options},
-                      f"Create one {name} (where the system supports it). A retry with the same idempotencyKey returns the first result."),
-            _mutation(f"update{name}", resolve_update, payload,
-                      {**info, "id": strawberry.ID, "input": input_type, **check, **options},
-                      f"Update one {name}: only the fields given change. `ifMatch` = the remoteVersion you read."),
-            _mutation(f"delete{name}", resolve_delete, DeletePayload, {**info, "id": strawberry.ID, **check},
-                      f"Delete one {name} where the system allows it."),
-        ]
+        made = []
+        if self.shape.allows(name, "create"):
+            made.append(_mutation(
+                f"create{name}", resolve_create, payload,
+                {**info, "input": self.create_input(entity), **key, **options},
+                f"Create one {name}. A retry with the same idempotencyKey returns the first result.",
+            ))
+        if self.shape.allows(name, "update"):
+            made.append(_mutation(
+                f"update{name}", resolve_update, payload,
+                {**info, "id": strawberry.ID, "input": self.update_input(entity), **check, **options},
+                f"Update one {name}: only the fields given change. `ifMatch` = the remoteVersion you read.",
+            ))
+        if self.shape.allows(name, "delete"):
+            made.append(_mutation(f"delete{name}", resolve_delete, DeletePayload, {**info, "id": strawberry.ID, **check},
+                                  f"Delete one {name}."))
+        return made
 
     def adjust_stock_field(self) -> Any:
         payload = self.payload_type("Part")
@@ -665,7 +723,9 @@ class DeletePayload:
     deleted: bool = True
 
 
-def _input_field(name: str, graphql_type: Any, description: str = "") -> Any:
+def _input_field(name: str, graphql_type: Any, description: str = "", required: bool = False) -> Any:
+    if required:
+        return strawberry.field(name=name, graphql_type=graphql_type, description=description or None)
     return strawberry.field(
         name=name, graphql_type=Optional[graphql_type], default=strawberry.UNSET, description=description or None
     )
@@ -715,23 +775,30 @@ def _record_of(obj: Any, entity: str) -> bool:
 
 
 class SchemaCache:
-    """Schemas by extension, least recently used evicted past `max_size`."""
+    """Schemas by (extension, shape), least recently used evicted past `max_size`.
 
-    def __init__(self, max_size: int = 256) -> None:
+    Connections whose systems have the same shape and who add the same custom
+    fields and objects share one schema. `sources` (which systems fill each field)
+    goes into every schema's descriptions.
+    """
+
+    def __init__(self, max_size: int = 256, sources: Sources = Sources()) -> None:
         self.max_size = max_size
-        self._schemas: OrderedDict[Extension, strawberry.Schema] = OrderedDict()
+        self.sources = sources
+        self._schemas: OrderedDict[tuple[Extension, Shape], strawberry.Schema] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, extension: Extension = Extension()) -> strawberry.Schema:
+    def get(self, extension: Extension = Extension(), shape: Shape = Shape()) -> strawberry.Schema:
+        key = (extension, shape)
         with self._lock:
-            schema = self._schemas.get(extension)
+            schema = self._schemas.get(key)
             if schema is not None:
-                self._schemas.move_to_end(extension)
+                self._schemas.move_to_end(key)
                 return schema
-        schema = build_schema(extension)
+        schema = build_schema(extension, shape, self.sources)
         with self._lock:
-            schema = self._schemas.setdefault(extension, schema)
-            self._schemas.move_to_end(extension)
+            schema = self._schemas.setdefault(key, schema)
+            self._schemas.move_to_end(key)
             while len(self._schemas) > self.max_size:
                 self._schemas.popitem(last=False)
         return schema
@@ -740,12 +807,37 @@ class SchemaCache:
         return len(self._schemas)
 
 
-def unchanged_types(extension: Extension) -> set[str]:
-    """Names of the unified types an extension leaves as they are.
+UNSUPPORTED = "plantgate.unsupported"  # key of a schema's extensions: root field -> why this system lacks it
+ENTITY_TYPES = ("", "Connection", "Edge", "Filter", "Payload", "CreateInput", "UpdateInput")
 
-    An entity with custom fields changes its type, filter and input; every entity
+
+def entity_type_names(entity: str) -> tuple[str, ...]:
+    """The types made for one entity (dropped from a schema whose system does not have it)."""
+    return tuple(f"{entity}{suffix}" for suffix in ENTITY_TYPES)
+
+
+def unsupported(shape: Shape) -> dict[str, str]:
+    """Why each unified root field is missing from a shaped schema, naming the system."""
+    why: dict[str, str] = {}
+    for e in ENTITIES:
+        if not shape.reads(e.name):
+            no_records = f"{shape.system} has no {e.name} records"
+            why |= {f"Query.{e.plural}": no_records, f"Query.{e.singular}": no_records}
+        for operation in ("create", "update", "delete") if e.writable else ():
+            if not shape.allows(e.name, operation):
+                why[f"Mutation.{operation}{e.name}"] = f"{shape.system} does not support {operation} of {e.name}"
+    if not shape.allows("Part", "adjust"):
+        why["Mutation.adjustPartStock"] = f"{shape.system} does not support adjust of Part"
+    return why
+
+
+def unchanged_types(extension: Extension, shape: Shape = Shape()) -> set[str]:
+    """Names of the unified types an extension and a shape leave as they are.
+
+    An entity with custom fields changes its type, filter and inputs; every entity
     whose type reaches a changed one (through relations, its lines' included)
-    changes its type, page and payload types too.
+    changes its type, page and payload types too. A system's shape changes the
+    filters (status where the system fills it) and the create inputs (its required fields).
     """
     customized = {f.entity for f in extension.custom_fields}
     reaches = {
@@ -759,32 +851,35 @@ def unchanged_types(extension: Extension) -> set[str]:
     for e in ENTITIES:
         embedded = [c.embedded.name for c in e.components]
         if e.name not in customized:
-            names |= {f"{e.name}Filter", f"{e.name}Input", *(f"{n}Input" for n in embedded)}
+            names |= {f"{e.name}UpdateInput", *(f"{n}Input" for n in embedded)}
+            if shape.unified:
+                names |= {f"{e.name}Filter", f"{e.name}CreateInput"}
         if e.name not in changed:
             names |= {e.name, f"{e.name}Connection", f"{e.name}Edge", f"{e.name}Payload", *embedded}
     return names
 
 
-_unified: _Builder | None = None
+_unified: dict[Sources, _Builder] = {}
 _unified_lock = threading.Lock()
 
 
-def _unified_types() -> _Builder:
+def _unified_types(sources: Sources) -> _Builder:
     """The builder of the unified schema, built once per process; its types are shared."""
-    global _unified
     with _unified_lock:
-        if _unified is None:
-            builder = _Builder(Extension())
+        if sources not in _unified:
+            builder = _Builder(Extension(), Shape(), sources)
             builder.schema = builder.build()  # type: ignore[attr-defined]
-            _unified = builder
-        return _unified
+            _unified[sources] = builder
+        return _unified[sources]
 
 
-def build_schema(extension: Extension = Extension()) -> strawberry.Schema:
-    """Generate the data schema for one extension of the unified model (unchanged types shared)."""
-    unified = _unified_types()
-    if extension == Extension():
+def build_schema(
+    extension: Extension = Extension(), shape: Shape = Shape(), sources: Sources = Sources()
+) -> strawberry.Schema:
+    """Generate the data schema for one extension of the unified model, shaped by a system (unchanged types shared)."""
+    unified = _unified_types(sources)
+    if extension == Extension() and shape.unified:
         return unified.schema  # type: ignore[attr-defined]
-    builder = _Builder(extension)
+    builder = _Builder(extension, shape, sources)
     builder.reuse(unified)
     return builder.build()

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from .model import Component, Embedded, EnumDef, Entity, Field, Relation
 
-LocationType = EnumDef("LocationType", ("SITE", "BUILDING", "AREA", "STORAGE", "OTHER"))
-AssetStatus = EnumDef("AssetStatus", ("OPERATIONAL", "DOWN", "IN_REPAIR", "RETIRED", "UNKNOWN"))
-WorkOrderStatus = EnumDef(
-    "WorkOrderStatus", ("OPEN", "IN_PROGRESS", "ON_HOLD", "COMPLETED", "CANCELLED")
+LocationType = EnumDef(
+    "LocationType", ("SITE", "BUILDING", "AREA", "STORAGE", "OTHER"), "What kind of place a location is."
 )
-Priority = EnumDef("Priority", ("NONE", "LOW", "MEDIUM", "HIGH", "URGENT"))
+AssetStatus = EnumDef(
+    "AssetStatus", ("OPERATIONAL", "DOWN", "IN_REPAIR", "RETIRED", "UNKNOWN"), "An asset's condition, normalized."
+)
+WorkOrderStatus = EnumDef(
+    "WorkOrderStatus", ("OPEN", "IN_PROGRESS", "ON_HOLD", "COMPLETED", "CANCELLED"), "Where a work order stands, normalized."
+)
+Priority = EnumDef("Priority", ("NONE", "LOW", "MEDIUM", "HIGH", "URGENT"), "How urgent the work is, normalized.")
 WorkOrderType = EnumDef(
-    "WorkOrderType", ("CORRECTIVE", "PREVENTIVE", "INSPECTION", "EMERGENCY", "OTHER")
+    "WorkOrderType", ("CORRECTIVE", "PREVENTIVE", "INSPECTION", "EMERGENCY", "OTHER"), "Why the work is done, normalized."
 )
 RequestStatus = EnumDef(
-    "MaintenanceRequestStatus", ("OPEN", "APPROVED", "REJECTED", "CONVERTED", "CLOSED")
+    "MaintenanceRequestStatus",
+    ("OPEN", "APPROVED", "REJECTED", "CONVERTED", "CLOSED"),
+    "Where a maintenance request stands, normalized (CONVERTED: a work order was made from it).",
 )
 PurchaseOrderStatus = EnumDef(
     "PurchaseOrderStatus",
@@ -27,12 +33,16 @@ PurchaseOrderStatus = EnumDef(
         "CLOSED",
         "CANCELLED",
     ),
+    "Where a purchase order stands, normalized.",
 )
-IntervalUnit = EnumDef("IntervalUnit", ("HOUR", "DAY", "WEEK", "MONTH", "YEAR", "METER"))
+IntervalUnit = EnumDef(
+    "IntervalUnit", ("HOUR", "DAY", "WEEK", "MONTH", "YEAR", "METER"), "The unit of a schedule's interval (METER: a meter reading)."
+)
 
 LOCATION = Entity(
     "Location",
     "locations",
+    "A site, building, area or storage place; locations nest (parent).",
     fields=(
         Field("name", "String"),
         Field("code", "String"),
@@ -46,6 +56,7 @@ LOCATION = Entity(
 ASSET = Entity(
     "Asset",
     "assets",
+    "A piece of equipment that is maintained.",
     writable=True,
     fields=(
         Field("name", "String"),
@@ -64,6 +75,7 @@ ASSET = Entity(
 WORK_ORDER = Entity(
     "WorkOrder",
     "workOrders",
+    "Maintenance work to do or done, on an asset or at a location.",
     writable=True,
     fields=(
         Field("number", "String"),
@@ -89,6 +101,7 @@ WORK_ORDER = Entity(
 MAINTENANCE_REQUEST = Entity(
     "MaintenanceRequest",
     "maintenanceRequests",
+    "A request for maintenance, approved or rejected, possibly turned into a work order.",
     writable=True,
     fields=(
         Field("title", "String"),
@@ -104,11 +117,16 @@ MAINTENANCE_REQUEST = Entity(
     ),
 )
 
-INTERVAL = Embedded("Interval", fields=(Field("value", "Float"), Field("unit", IntervalUnit)))
+INTERVAL = Embedded(
+    "Interval",
+    fields=(Field("value", "Float"), Field("unit", IntervalUnit)),
+    description="How often a schedule recurs: every `value` `unit`s.",
+)
 
 MAINTENANCE_SCHEDULE = Entity(
     "MaintenanceSchedule",
     "maintenanceSchedules",
+    "Preventive maintenance that recurs on an interval.",
     fields=(
         Field("name", "String"),
         Field("nextDueAt", "DateTime"),
@@ -124,11 +142,13 @@ STOCK_LEVEL = Embedded(
     "StockLevel",
     fields=(Field("quantity", "Float"),),
     relations=(Relation("location", "Location"),),
+    description="A part's quantity at one location.",
 )
 
 PART = Entity(
     "Part",
     "parts",
+    "A spare part or material kept in stock.",
     fields=(
         Field("partNumber", "String"),
         Field("name", "String"),
@@ -146,6 +166,7 @@ PART = Entity(
 VENDOR = Entity(
     "Vendor",
     "vendors",
+    "A supplier parts and services are bought from.",
     writable=True,
     fields=(
         Field("name", "String"),
@@ -171,11 +192,13 @@ PURCHASE_ORDER_LINE = Embedded(
         Field("receivedQuantity", "Float"),
     ),
     relations=(Relation("part", "Part"),),
+    description="One line of a purchase order.",
 )
 
 PURCHASE_ORDER = Entity(
     "PurchaseOrder",
     "purchaseOrders",
+    "An order placed with a vendor, with its lines.",
     writable=True,
     fields=(
         Field("number", "String"),
@@ -192,6 +215,7 @@ PURCHASE_ORDER = Entity(
 USER = Entity(
     "User",
     "users",
+    "A person of the system: technician, requester, manager.",
     fields=(
         Field("name", "String"),
         Field("email", "String"),

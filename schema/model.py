@@ -19,6 +19,13 @@ class EnumDef:
 
     name: str
     values: tuple[str, ...]
+    description: str = ""
+    meanings: tuple[str, ...] = ()  # one text per value, in order (else a text made from the value's name)
+
+    def meaning(self, value: str) -> str:
+        if len(self.meanings) == len(self.values):
+            return self.meanings[self.values.index(value)]
+        return value.replace("_", " ").capitalize() + "."
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class Embedded:
     name: str
     fields: tuple[Field, ...] = ()
     relations: tuple[Relation, ...] = ()
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ class Entity:
 
     name: str
     plural: str
+    description: str = ""
     fields: tuple[Field, ...] = ()
     relations: tuple[Relation, ...] = ()
     components: tuple[Component, ...] = ()
@@ -158,3 +167,64 @@ class Extension:
 
     def object(self, name: str) -> CustomObject | None:
         return next((o for o in self.custom_objects if o.name == name), None)
+
+
+WRITE_OPERATIONS = ("create", "update", "delete", "adjust")
+
+
+@dataclass(frozen=True)
+class EntityShape:
+    """What one system does with one entity, as the data schema shows it."""
+
+    entity: str
+    operations: frozenset[str] = frozenset()  # of WRITE_OPERATIONS
+    required: tuple[str, ...] = ()  # what a create needs (the system's write map)
+    status_filter: bool = True  # the system fills the entity's status field, so filtering by it means something
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a connection's system supports, as plain data the gateway derives from the connector.
+
+    The schema layer knows no connector: a connection's schema lists only what its
+    system can do. `Shape()` (no system) is the unified schema's: everything.
+    Hashable, so connections with the same shape share one schema.
+    """
+
+    system: str = ""
+    entities: tuple[EntityShape, ...] = ()
+
+    @property
+    def unified(self) -> bool:
+        return not self.system
+
+    def of(self, entity: str) -> EntityShape | None:
+        if self.unified:
+            return EntityShape(entity, frozenset(WRITE_OPERATIONS))
+        return next((e for e in self.entities if e.entity == entity), None)
+
+    def reads(self, entity: str) -> bool:
+        return self.of(entity) is not None
+
+    def allows(self, entity: str, operation: str) -> bool:
+        found = self.of(entity)
+        return found is not None and operation in found.operations
+
+    def required(self, entity: str) -> tuple[str, ...]:
+        found = self.of(entity)
+        return found.required if found else ()
+
+    def filters_status(self, entity: str) -> bool:
+        found = self.of(entity)
+        return found is not None and found.status_filter
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Which systems fill each unified field ("Entity.field" -> system names), for descriptions."""
+
+    fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def systems(self, entity: str, field: str) -> tuple[str, ...]:
+        key = f"{entity}.{field}"
+        return next((names for name, names in self.fields if name == key), ())

@@ -37,6 +37,7 @@ class ResultPage:
     end_cursor: str | None
     has_next_page: bool
     total_count: int | None = None
+    has_previous_page: bool = False
     synced_at: datetime | None = None
     history_start: datetime | None = None  # replica reads: every record changed since is held (None: all)
     counter: Callable[[], Awaitable[int | None]] | None = None  # counts the whole list when asked
@@ -46,7 +47,15 @@ class DataSource(Protocol):
     """The per-request context a generated schema resolves against."""
 
     async def list(
-        self, entity: str, *, first: int | None, after: str | None, filter: dict[str, Any], source: str
+        self,
+        entity: str,
+        *,
+        first: int | None,
+        after: str | None,
+        filter: dict[str, Any],
+        source: str,
+        last: int | None = None,
+        before: str | None = None,
     ) -> ResultPage: ...
 
     async def load(self, entity: str, remote_id: str, origin: str = "LIVE") -> Record | None: ...

@@ -255,3 +255,14 @@ def test_a_failed_entity_is_retried_on_its_own_backoff_not_every_run(upkeep_conn
         assert not any(p.endswith("/vendors") for p in paths)
     finally:
         control.clear_fault()
+
+
+def test_replica_pages_backward_by_key_with_the_same_records_as_forward(upkeep_conn):
+    from tests.test_relay_paging import walk
+
+    upkeep_conn.settings(historyDays=0)
+    upkeep_conn.trigger(full=True)
+    wait_until(lambda: data(upkeep_conn.gateway.gql(upkeep_conn.token, "{ workOrders(first: 1, source: REPLICA) { totalCount } }"))["workOrders"]["totalCount"] == 620)
+    forward = walk(upkeep_conn.gateway, upkeep_conn.token, "REPLICA", backward=False, size=83)
+    backward = walk(upkeep_conn.gateway, upkeep_conn.token, "REPLICA", backward=True, size=83)
+    assert backward == forward == sorted(forward) and len(set(forward)) == 620

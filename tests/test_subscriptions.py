@@ -89,7 +89,7 @@ async def test_sync_events_stream(ws_gateway):
         ws = await subscribe(ws_gateway, created["token"], SYNCS)
         await asyncio.to_thread(ws_gateway.gql, admin, TRIGGER, {"id": created["connection"]["id"]})
         event = (await next_payload(ws, timeout=20))["syncEvents"]
-        assert event["connectionId"] == created["connection"]["id"] and event["type"] == "sync.completed"
+        assert event["connectionId"] == created["connection"]["id"] and event["type"] == "SYNC_COMPLETED"
         await ws.close()
 
 

@@ -35,7 +35,7 @@ ROTATE = "mutation($id: ID!) { rotateConnectionToken(id: $id) { token } }"
 DISCONNECT = "mutation($id: ID!) { disconnect(id: $id) { status } }"
 LIVE = "{ workOrders(first: 2) { nodes { number } } }"
 STATUS = "subscription { connectionStatusChanged { connectionId status } }"
-CREATE_VENDOR = "mutation($i: VendorInput!) { createVendor(input: $i) { record { name } } }"
+CREATE_VENDOR = "mutation($i: VendorCreateInput!) { createVendor(input: $i) { record { name } } }"
 RATE = 5  # operations per minute per token on `limited_gateway`
 
 

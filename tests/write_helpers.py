@@ -27,7 +27,7 @@ def create(gateway: Any, token: str, entity: str, values: dict, selection: str =
     """The raw answer of `create<Entity>`."""
     return gateway.gql(
         token,
-        f"mutation($input: {entity}Input!, $key: String) {{ create{entity}(input: $input, idempotencyKey: $key) "
+        f"mutation($input: {entity}CreateInput!, $key: String) {{ create{entity}(input: $input, idempotencyKey: $key) "
         f"{{ replayed record {{ {BASE} {selection} }} }} }}",
         {"input": values, "key": key},
     )
@@ -37,7 +37,7 @@ def update(gateway: Any, token: str, entity: str, id: str, values: dict, selecti
            if_match: str | None = None) -> dict:
     return gateway.gql(
         token,
-        f"mutation($id: ID!, $input: {entity}Input!, $ifMatch: String) {{ update{entity}(id: $id, input: $input, "
+        f"mutation($id: ID!, $input: {entity}UpdateInput!, $ifMatch: String) {{ update{entity}(id: $id, input: $input, "
         f"ifMatch: $ifMatch) {{ record {{ {BASE} {selection} }} }} }}",
         {"id": id, "input": values, "ifMatch": if_match},
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 from datetime import datetime
 from typing import AsyncGenerator, Optional
 
@@ -11,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.tools import merge_types
 
-from connectors.catalog import CLOUD, ON_PREMISES, SystemEntry
+from connectors.catalog import SystemEntry
 from connectors.registry import catalog, connector_class
 from schema.builder import (
     STATUS_EVENTS,
@@ -22,6 +21,7 @@ from schema.builder import (
     status_event,
     sync_event,
 )
+from schema.closed_sets import ConnectionStatus, Hosting
 from schema.errors import BadUserInput
 
 from .. import credits as credit_ops
@@ -36,22 +36,6 @@ from .admin_webhooks import WebhookMutation, WebhookQuery
 from .context import RequestContext
 from .inputs import string_map as _string_map
 from .source import sync_status
-
-
-@strawberry.enum
-class ConnectionStatus(enum.Enum):
-    PENDING = "PENDING"
-    ACTIVE = "ACTIVE"
-    DEGRADED = "DEGRADED"
-    UNREACHABLE = "UNREACHABLE"
-    REAUTH_REQUIRED = "REAUTH_REQUIRED"
-    DISCONNECTED = "DISCONNECTED"
-
-
-@strawberry.enum
-class Hosting(enum.Enum):
-    CLOUD = CLOUD
-    ON_PREMISES = ON_PREMISES
 
 
 @strawberry.type

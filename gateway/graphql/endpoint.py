@@ -36,6 +36,7 @@ from .ide import render_ide
 from .inputs import check_arguments
 from .limits import Limits
 from .persisted import Persisted, PersistedQueries
+from .shapes import shape_of
 from .source import ConnectionSource
 
 
@@ -140,7 +141,7 @@ class GraphQLEndpoint:
         context.source = ConnectionSource(
             connection, connector, services.store, services.health, services.bus, services.settings.max_page_size
         )
-        return context, services.schemas.get(connector.config.extension)
+        return context, services.schemas.get(connector.config.extension, shape_of(type(connector)))
 
 
 def error_response(exc: PlantgateError, status: int, media: str, headers: dict[str, str] | None = None) -> Response:

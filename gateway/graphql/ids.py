@@ -45,12 +45,25 @@ def parse_global_id(value: str) -> tuple[str, str, str]:
     return parsed[0], parsed[1], parsed[2]
 
 
-def page_cursor(list_key: str, upstream: str | None, skip: int) -> str:
-    """Where a list resumes: an upstream page cursor and rows to skip within it."""
-    return _encode({"k": list_key, "c": upstream, "s": skip})
+def page_cursor(list_key: str, upstream: str | None, skip: int, record: str | None = None) -> str:
+    """Where a list resumes: an upstream page cursor and rows to skip within it, and the record the
+    cursor follows (an edge's own cursor), so `before` can name that record whatever the page size."""
+    body: dict[str, Any] = {"k": list_key, "c": upstream, "s": skip}
+    if record is not None:
+        body["r"] = record
+    return _encode(body)
 
 
-def parse_page_cursor(list_key: str, value: str) -> tuple[str | None, int]:
+def cursor_record(list_key: str, value: str, field: str = "before") -> str:
+    """The record an edge cursor stands for (what `before` pages up to)."""
+    parse_page_cursor(list_key, value, field)
+    record = _decode(value).get("r")
+    if not _plausible(record):
+        raise BadUserInput(f"'{field}' must be the cursor of an edge of this list", field=field)
+    return record
+
+
+def parse_page_cursor(list_key: str, value: str, field: str = "after") -> tuple[str | None, int]:
     parsed = _decode(value)
     if not (
         isinstance(parsed, dict)
@@ -60,8 +73,8 @@ def parse_page_cursor(list_key: str, value: str) -> tuple[str | None, int]:
         and (parsed.get("c") is None or _plausible(parsed.get("c")))
     ):
         raise BadUserInput(
-            "'after' is not a cursor of this list (it must come from the same field and filter)",
-            field="after",
+            f"'{field}' is not a cursor of this list (it must come from the same field and filter)",
+            field=field,
         )
     return parsed["c"], parsed["s"]
 

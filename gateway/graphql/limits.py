@@ -34,19 +34,21 @@ from graphql import (
     specified_rules,
     validate,
 )
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import FieldsOnCorrectTypeRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.schema import validate_document
 
 from schema.builder import DEFAULT_PAGE_SIZE
 from schema.errors import BadUserInput
+from schema.shape_rule import ShapedFieldsRule
 
 from ..settings import Settings
 from .documents import DocumentCache
 from .errors import RequestError
 
-STANDARD_RULES = tuple(specified_rules)  # what Strawberry validates with by default (it adds its own two)
+# What Strawberry validates with by default (it adds its own two), the unknown-field message naming the system.
+STANDARD_RULES = tuple(ShapedFieldsRule if rule is FieldsOnCorrectTypeRule else rule for rule in specified_rules)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ Replica reads page over the synced copy with the same cursors and filters.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 import json
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator
@@ -30,7 +31,7 @@ from ..store.engine import Store
 from ..store.sync_tables import SyncSchedule, SyncState
 from ..store.tables import Connection
 from ..writes import Writer
-from .ids import global_id, page_cursor, parse_global_id, parse_page_cursor
+from .ids import cursor_record, global_id, page_cursor, parse_global_id, parse_page_cursor
 
 LIVE, REPLICA = "LIVE", "REPLICA"
 
@@ -62,15 +63,24 @@ class ConnectionSource:
     # -- lists ----------------------------------------------------------------
 
     async def list(
-        self, entity: str, *, first: int | None, after: str | None, filter: dict[str, Any], source: str = LIVE
+        self,
+        entity: str,
+        *,
+        first: int | None,
+        after: str | None,
+        filter: dict[str, Any],
+        source: str = LIVE,
+        last: int | None = None,
+        before: str | None = None,
     ) -> ResultPage:
-        first = DEFAULT_PAGE_SIZE if first is None else first
-        if not 1 <= first <= self.max_page_size:
-            raise BadUserInput(f"'first' must be between 1 and {self.max_page_size}", field="first")
+        """A page forward (`first`/`after`) or backward (`last`/`before`), live or from the replica."""
+        backward = last is not None or before is not None
+        if backward and (first is not None or after is not None):
+            raise BadUserInput("page forward (first/after) or backward (last/before), not both", field="last")
+        size = _page_size(last if backward else first, "last" if backward else "first", self.max_page_size)
         self._require(entity)
         filter = {k: _aware(v) for k, v in filter.items()}
         list_key = _list_key(self.connection.id, entity, filter, source)
-        upstream, skip = parse_page_cursor(list_key, after) if after else (None, 0)
         custom = self._custom_filter(entity, filter)
         if source == REPLICA and (custom or self.extension.object(entity)):
             raise BadUserInput(
@@ -86,10 +96,24 @@ class ConnectionSource:
         if self.extension.object(entity) is None:
             self.connector.check_query(entity, query)  # live and replica alike: records without the time
         if source == REPLICA:
-            page = await self.store.run(self._replica_page, entity, first, upstream, filter, list_key)
+            anchor = before if backward else after
+            anchor_id = parse_page_cursor(list_key, anchor, "before" if backward else "after")[0] if anchor else None
+            page = await self.store.run(self._replica_page, entity, size, anchor_id, filter, list_key, backward)
             page.counter = lambda: self.store.run(self._replica_count, entity, filter)
             self._prime(entity, REPLICA, page.records)
             return page
+        if backward:
+            page = await self._live_backward(entity, query, list_key, size, before)
+        else:
+            page = await self._live_forward(entity, query, list_key, size, after)
+        self._prime(entity, LIVE, page.records)
+        page.counter = lambda: self._live_count(entity, query)
+        return page
+
+    async def _live_forward(
+        self, entity: str, query: ListQuery, list_key: str, first: int, after: str | None
+    ) -> ResultPage:
+        upstream, skip = parse_page_cursor(list_key, after) if after else (None, 0)
         records: list[Record] = []
         cursors: list[str] = []
         while True:
@@ -99,23 +123,49 @@ class ConnectionSource:
             taken = page.records[skip : skip + need]
             records += taken
             end = skip + len(taken)
-            cursors += [page_cursor(list_key, upstream, skip + i + 1) for i in range(len(taken))]
+            cursors += [page_cursor(list_key, upstream, skip + i + 1, r.remote_id) for i, r in enumerate(taken)]
             if end < len(page.records):  # stopped inside this page
-                has_next, end_cursor = True, page_cursor(list_key, upstream, end)
+                has_next, end_cursor = True, cursors[-1] if cursors else page_cursor(list_key, upstream, end)
                 break
             if page.next_cursor is None:
-                has_next, end_cursor = False, page_cursor(list_key, upstream, end)
+                has_next, end_cursor = False, cursors[-1] if cursors else page_cursor(list_key, upstream, end)
                 break
             upstream, skip = page.next_cursor, 0
             if len(records) >= first:  # the page ended exactly here: resume on the next one
-                has_next, end_cursor = True, page_cursor(list_key, upstream, 0)
-                if cursors:
-                    cursors[-1] = end_cursor
+                has_next, end_cursor = True, page_cursor(list_key, upstream, 0, records[-1].remote_id)
+                cursors[-1] = end_cursor
                 break
-        self._prime(entity, LIVE, records)
-        page = ResultPage(records, cursors, end_cursor if records or after else None, has_next)
-        page.counter = lambda: self._live_count(entity, query)
-        return page
+        return ResultPage(records, cursors, end_cursor if records or after else None, has_next,
+                          has_previous_page=after is not None)
+
+    async def _live_backward(
+        self, entity: str, query: ListQuery, list_key: str, last: int, before: str | None
+    ) -> ResultPage:
+        """Systems page forward only: read from the start up to `before` (or the end), keep the last `last`.
+
+        Costs every page before the cursor; the replica pages backward by key at the cost of one query.
+        """
+        stop_at = cursor_record(list_key, before) if before else None
+        window: deque[tuple[Record, str]] = deque(maxlen=last + 1)
+        upstream: str | None = None
+        found = False
+        while not found:
+            page = await self._upstream(self._list_page, entity, query, upstream, self.connector.max_page_size)
+            for i, record in enumerate(page.records):
+                if record.remote_id == stop_at:
+                    found = True
+                    break
+                window.append((record, page_cursor(list_key, upstream, i + 1, record.remote_id)))
+            if page.next_cursor is None:
+                break
+            upstream = page.next_cursor
+        if stop_at is not None and not found:
+            raise BadUserInput("'before' names a record this list no longer holds", field="before")
+        has_previous = len(window) > last
+        kept = list(window)[-last:]
+        records, cursors = [r for r, _ in kept], [c for _, c in kept]
+        return ResultPage(records, cursors, cursors[-1] if cursors else None, has_next_page=before is not None,
+                          has_previous_page=has_previous)
 
     async def _live_count(self, entity: str, query: ListQuery) -> int | None:
         if self.extension.object(entity) is not None:
@@ -175,17 +225,20 @@ class ConnectionSource:
         return record, replayed
 
     def _replica_page(
-        self, entity: str, first: int, after_id: str | None, filter: dict[str, Any], list_key: str
+        self, entity: str, size: int, anchor_id: str | None, filter: dict[str, Any], list_key: str, backward: bool
     ) -> ResultPage:
         with self.store.read() as session:
-            records, has_next = replica.list_page(
-                session, self.connection.id, entity, first, after_id, filter, _status_field(entity)
+            records, more = replica.list_page(
+                session, self.connection.id, entity, size, anchor_id, filter, _status_field(entity), backward
             )
             records = self.connector.with_custom_values(records)
             synced_at, history_start = replica.window(session, self.connection.id, entity)
-        cursors = [page_cursor(list_key, r.remote_id, 0) for r in records]
+        cursors = [page_cursor(list_key, r.remote_id, 0, r.remote_id) for r in records]
         end = cursors[-1] if cursors else None
-        return ResultPage(records, cursors, end, has_next, synced_at=synced_at, history_start=history_start)
+        anchored = anchor_id is not None
+        has_next, has_previous = (anchored, more) if backward else (more, anchored)
+        return ResultPage(records, cursors, end, has_next, synced_at=synced_at, history_start=history_start,
+                          has_previous_page=has_previous)
 
     # -- by id ------------------------------------------------------------------
 
@@ -260,6 +313,13 @@ def sync_status(store: Store, connection_id: str) -> list[dict[str, Any]]:
             }
             for s in states
         ]
+
+
+def _page_size(value: int | None, field: str, largest: int) -> int:
+    size = DEFAULT_PAGE_SIZE if value is None else value
+    if not 1 <= size <= largest:
+        raise BadUserInput(f"'{field}' must be between 1 and {largest}", field=field)
+    return size
 
 
 def _aware(value: Any) -> Any:
