@@ -7,13 +7,18 @@ BIN    := $(VENV)/bin
 UI     := $(VENV)/share/plantgate-ui
 GRAPHIQL := $(UI)/node_modules/graphiql/graphiql.min.js
 export PLANTGATE_UI_ASSETS ?= $(CURDIR)/$(UI)/node_modules
+# Client tooling for the typed-client tests (see the README, "Typed clients").
+CLIENT_TOOLS := $(VENV)/share/plantgate-clients
+CODEGEN_TS := $(CLIENT_TOOLS)/node_modules/.bin/graphql-codegen
+CODEGEN_PY := $(CLIENT_TOOLS)/ariadne/bin/ariadne-codegen
+export PLANTGATE_CLIENT_TOOLS ?= $(CURDIR)/$(CLIENT_TOOLS)
 
-.PHONY: run test screenshots setup chromium clean
+.PHONY: run test screenshots setup client-tools chromium clean
 
 run: setup
 	$(BIN)/plantgate serve --demo
 
-test: setup chromium
+test: setup chromium client-tools
 	$(BIN)/python -m pytest
 
 # The README's pictures: the browser tests, writing their screenshots into docs/.
@@ -21,6 +26,8 @@ screenshots: setup chromium
 	PLANTGATE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/test_connect_browser.py tests/test_dashboard_browser.py
 
 setup: $(BIN)/.installed $(GRAPHIQL)
+
+client-tools: $(CODEGEN_TS) $(CODEGEN_PY)
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +41,21 @@ $(GRAPHIQL):
 	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)
 	mkdir -p $(UI)
 	npm install --silent --no-audit --no-fund --prefix $(UI) graphiql@3.8.3 react@18.2.0 react-dom@18.2.0
+	test -f $@
+
+# The real clients of tests/test_js_clients.py and tests/test_clients_generated.py, pinned in
+# clients/package.json: graphql-codegen, tsc, graphql-ws and Apollo Client, from the npm registry.
+$(CODEGEN_TS): clients/package.json
+	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)
+	mkdir -p $(CLIENT_TOOLS)
+	cp clients/package.json $(CLIENT_TOOLS)/package.json
+	npm install --silent --no-audit --no-fund --prefix $(CLIENT_TOOLS)
+	touch $@
+
+# ariadne-codegen pins graphql-core below 3.3, which Strawberry needs: it gets a virtualenv of its own.
+$(CODEGEN_PY):
+	$(PYTHON) -m venv $(CLIENT_TOOLS)/ariadne
+	$(CLIENT_TOOLS)/ariadne/bin/pip install --quiet ariadne-codegen==0.19.0
 	test -f $@
 
 chromium:

@@ -1,4 +1,4 @@
-"""The `plantgate` command: serve, migrate, create an organization, check credits, render the systems doc."""
+"""The `plantgate` command: serve, migrate, create an organization, check credits, systems doc, schema SDL."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from connectors.catalog_doc import render
 
 from .app import SANDBOX_PREFIX, create_app
 from .credit_audit import audit_all
+from .graphql.sdl import admin_sdl, connection_sdl, data_sdl
 from .keyrotation import rotate_key
 from .logs import configure_logging
 from .organizations import create_organization
@@ -84,6 +85,26 @@ def systems_doc(args: argparse.Namespace) -> None:
     print(f"wrote {args.output}")
 
 
+def schema_command(args: argparse.Namespace) -> None:
+    """Print a schema's SDL for client generators; only `--connection` opens the database."""
+    if args.admin:
+        sdl = admin_sdl()
+    elif args.connection:
+        store = Services.start(Settings.from_env()).store
+        try:
+            sdl = connection_sdl(store, args.connection)
+        except LookupError as exc:
+            sys.exit(f"schema: {exc.args[0]}")
+        finally:
+            store.close()
+    else:
+        sdl = data_sdl()
+    if args.output:
+        Path(args.output).write_text(sdl, encoding="utf-8")
+    else:
+        sys.stdout.write(sdl)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="plantgate", description="GraphQL gateway for industrial systems")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -106,6 +127,14 @@ def main(argv: list[str] | None = None) -> None:
     doc = commands.add_parser("systems-doc", help="render docs/systems.md from the catalog")
     doc.add_argument("--output", default="docs/systems.md")
     doc.set_defaults(handler=systems_doc)
+    sdl = commands.add_parser(
+        "schema", help="print the SDL of the data schema (default), the admin schema, or one connection's schema"
+    )
+    which = sdl.add_mutually_exclusive_group()
+    which.add_argument("--admin", action="store_true", help="the schema admin keys are served")
+    which.add_argument("--connection", metavar="ID", help="the schema of this connection's token (reads the database)")
+    sdl.add_argument("--output", "-o", help="write to this file instead of stdout")
+    sdl.set_defaults(handler=schema_command)
     args = parser.parse_args(argv)
     configure_logging(Settings.from_env().log_format)
     args.handler(args)
