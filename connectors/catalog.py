@@ -53,6 +53,7 @@ class SystemEntry:
     capabilities: dict[str, Capability] = field(default_factory=dict)
     auth_guide: str = ""
     default_base_url: str | None = None
+    deletions: str = ""  # what a record deleted (or cancelled, archived) in the system reads as here
 
     def credits(self, hosting: str) -> int:
         """Credits a connection holds: by tier, doubled on premises."""

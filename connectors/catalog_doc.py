@@ -37,6 +37,8 @@ def _system(entry: SystemEntry) -> list[str]:
     ]
     if entry.auth_guide:
         lines += ["", f"**Auth guide.** {entry.auth_guide}"]
+    if entry.deletions:
+        lines += ["", f"**Deleted records.** {entry.deletions}"]
     lines += [
         "",
         "| entity | read | incremental | create | update | delete | stock adjust |",

@@ -489,6 +489,9 @@ LOGIN = (
     CredentialField("username", "User", "string", help="The SAP user the gateway logs on with (Basic auth)."),
     CredentialField("password", "Password", "password", secret=True),
 )
+DELETIONS = (
+    "A purchase order with deletion code `L` and a maintenance order flagged `DLFL` read `CANCELLED` with `deletedAt` (their last change) and are left out of default lists; a supplier with the deletion indicator reads `active: false`; records removed are reconciled as deleted."
+)
 SERVICES_LIST = ", ".join(sorted({s.service for s in STREAMS} | {STOCK_SERVICE}))
 
 S4HANA = SystemEntry(
@@ -500,6 +503,7 @@ S4HANA = SystemEntry(
     hostings=(CLOUD,),
     credential_fields=LOGIN,
     capabilities=CAPABILITIES,
+    deletions=DELETIONS,
     auth_guide=(
         "Guidance: an administrator creates a communication user (app Maintain Communication Users), "
         "a communication system for Plantgate that lets this user in with Basic authentication, and "
@@ -522,6 +526,7 @@ ECC = SystemEntry(
         CredentialField("sapClient", "Client", "string", help="The three-digit SAP client, e.g. 100."),
     ),
     capabilities=CAPABILITIES,
+    deletions=DELETIONS,
     auth_guide=(
         "Guidance: use a system user of the client you enter, with display authorizations for plant "
         "maintenance, purchasing and materials management (change authorizations too for what the "
