@@ -48,7 +48,8 @@ WRITE = Capability(read=True, incremental=True, create=True, update=True, delete
 ENTRY = SystemEntry(
     key="maintainx",
     deletions=(
-        "MaintainX removes deleted records: the replica's reconciliation pass marks them `deletedAt` and leaves them out of default lists (`includeDeleted: true` shows them)."
+        "MaintainX removes deleted records: the replica's reconciliation pass marks them `deletedAt` and "
+        "leaves them out of default lists (`includeDeleted: true` shows them)."
     ),
     name="MaintainX",
     vendor="MaintainX",

@@ -51,7 +51,10 @@ CREATE_UPDATE = Capability(read=True, incremental=True, create=True, update=True
 ENTRY = SystemEntry(
     key="maximo",
     deletions=(
-        "Maximo cancels rather than deletes: `CAN` work orders and purchase orders read `CANCELLED`, decommissioned assets `RETIRED`, disabled vendors and inactive people `active: false`, all without `deletedAt`; records deleted through the API (`DELETE` on the record) are gone and reconciled as deleted."
+        "Maximo cancels rather than deletes: `CAN` work orders and purchase orders read `CANCELLED`, "
+        "decommissioned assets `RETIRED`, disabled vendors and inactive people `active: false`, all without "
+        "`deletedAt`; records deleted through the API (`DELETE` on the record) are gone and reconciled as "
+        "deleted."
     ),
     name="IBM Maximo",
     vendor="IBM",

@@ -490,7 +490,9 @@ LOGIN = (
     CredentialField("password", "Password", "password", secret=True),
 )
 DELETIONS = (
-    "A purchase order with deletion code `L` and a maintenance order flagged `DLFL` read `CANCELLED` with `deletedAt` (their last change) and are left out of default lists; a supplier with the deletion indicator reads `active: false`; records removed are reconciled as deleted."
+    "A purchase order with deletion code `L` and a maintenance order flagged `DLFL` read `CANCELLED` with"
+    " `deletedAt` (their last change) and are left out of default lists; a supplier with the deletion "
+    "indicator reads `active: false`; records removed are reconciled as deleted."
 )
 SERVICES_LIST = ", ".join(sorted({s.service for s in STREAMS} | {STOCK_SERVICE}))
 

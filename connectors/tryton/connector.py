@@ -47,7 +47,9 @@ STOCK_TYPE = "storage"  # the only location type that holds stock
 ENTRY = SystemEntry(
     key="tryton",
     deletions=(
-        "Tryton archives rather than deletes: an archived party or user reads `active: false` (never `deletedAt`); archived locations and products leave Tryton's listings and are reconciled as deleted (`deletedAt`); records deleted outright (draft purchases) likewise."
+        "Tryton archives rather than deletes: an archived party or user reads `active: false` (never "
+        "`deletedAt`); archived locations and products leave Tryton's listings and are reconciled as deleted "
+        "(`deletedAt`); records deleted outright (draft purchases) likewise."
     ),
     name="Tryton",
     vendor="Tryton",

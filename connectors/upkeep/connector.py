@@ -32,7 +32,8 @@ WRITE = Capability(read=True, incremental=True, create=True, update=True, delete
 ENTRY = SystemEntry(
     key="upkeep",
     deletions=(
-        "UpKeep removes deleted records: the replica's reconciliation pass marks them `deletedAt` and leaves them out of default lists (`includeDeleted: true` shows them)."
+        "UpKeep removes deleted records: the replica's reconciliation pass marks them `deletedAt` and leaves "
+        "them out of default lists (`includeDeleted: true` shows them)."
     ),
     name="UpKeep",
     vendor="UpKeep Technologies",
