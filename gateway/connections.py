@@ -186,23 +186,6 @@ class ConnectionService:
         with self.store.read() as session:
             return owned(session, organization_id, connection_id)
 
-    def list(
-        self,
-        organization_id: str,
-        status: str | None = None,
-        metadata: dict[str, str] | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> tuple[list[Connection], int]:
-        with self.store.read() as session:
-            query = select(Connection).where(Connection.organization_id == organization_id)
-            if status:
-                query = query.where(Connection.status == status)
-            rows = list(session.exec(query.order_by(Connection.created_at, Connection.id)))
-        if metadata:
-            rows = [c for c in rows if all(c.metadata_.get(k) == v for k, v in metadata.items())]
-        return rows[offset : offset + limit], len(rows)
-
 
 def issue_token(session: Session, connection_id: str) -> str:
     """A new token for a connection (shown once; only its hash is kept)."""

@@ -64,7 +64,7 @@ def sdl_of(schema: GraphQLSchema) -> str:
 
 def served(gateway: Gateway, token: str) -> str:
     """The schema a token is served, read by introspection over HTTP."""
-    introspection = get_introspection_query(descriptions=True, specified_by_url=True)
+    introspection = get_introspection_query(descriptions=True, specified_by_url=True, input_value_deprecation=True)
     return sdl_of(build_client_schema(data(gateway.gql(token, introspection))))  # type: ignore[arg-type]
 
 

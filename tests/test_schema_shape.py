@@ -106,6 +106,12 @@ def test_every_part_of_the_data_schemas_is_described():
     assert undescribed(upkeep_schema()) == []
 
 
+def test_every_part_of_the_admin_schema_is_described():
+    assert undescribed(admin_schema._schema) == []
+    offset = admin_schema._schema.query_type.fields["connections"].args["offset"]
+    assert offset.deprecation_reason and "after" in offset.deprecation_reason
+
+
 def test_descriptions_say_which_systems_fill_a_field():
     fields = build_schema(sources=field_sources())._schema.type_map["Asset"].fields
     assert "Filled by" in fields["serialNumber"].description and "UpKeep" in fields["serialNumber"].description

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import AsyncGenerator, Optional
+from typing import Annotated, Any, AsyncGenerator, Optional
 
 import strawberry
+from sqlalchemy import exists, func
+from sqlmodel import select
 from strawberry.scalars import JSON
 from strawberry.tools import merge_types
 
@@ -29,33 +31,37 @@ from ..connections import NewConnection
 from ..credit_audit import audit
 from ..store.tables import Connection as ConnectionRow
 from ..store.tables import CreditLedgerEntry
+from . import admin_paging as paging
 from .admin_connect import ConnectMutation, ConnectQuery
 from .admin_custom import CustomMutation, CustomQuery
 from .admin_keys import AdminKeyMutation
+from .admin_paging import PageInfo
 from .admin_webhooks import WebhookMutation, WebhookQuery
 from .context import RequestContext
 from .inputs import string_map as _string_map
 from .source import sync_status
 
 
-@strawberry.type
+@strawberry.type(description="A credential a system needs to connect.")
 class CredentialField:
-    name: str
-    label: str
-    type: str
-    secret: bool
-    required: bool
-    help: str
+    name: str = strawberry.field(
+        description="The key to use in `credentials` (createConnection, reauthorizeConnection)."
+    )
+    label: str = strawberry.field(description="A label for a form.")
+    type: str = strawberry.field(description="The kind of input: text, password, url, …")
+    secret: bool = strawberry.field(description="The value is a secret: mask it, never log it.")
+    required: bool = strawberry.field(description="The system cannot connect without it.")
+    help: str = strawberry.field(description="Where the customer finds the value.")
 
 
-@strawberry.type
+@strawberry.type(description="What the gateway can do with one entity of a system.")
 class EntityCapability:
-    entity: str
-    read: bool
-    incremental: bool
-    create: bool
-    update: bool
-    delete: bool
+    entity: str = strawberry.field(description="The unified entity (WorkOrder, Asset, …).")
+    read: bool = strawberry.field(description="Records can be listed and read.")
+    incremental: bool = strawberry.field(description="Records can be read by modified time (incremental syncs).")
+    create: bool = strawberry.field(description="Records can be created.")
+    update: bool = strawberry.field(description="Records can be updated.")
+    delete: bool = strawberry.field(description="Records can be deleted.")
     adjust: bool = strawberry.field(description="Stock adjustments (Part).")
     available: bool = strawberry.field(
         default=True,
@@ -64,36 +70,49 @@ class EntityCapability:
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="Organisational context the system needs on some writes: a connection default (writeDefaults), "
+    "overridable per mutation (writeOptions)."
+)
 class WriteSettingInfo:
     """Organisational context the system needs on some writes: a connection default (writeDefaults),
     overridable per mutation (writeOptions)."""
 
-    name: str
-    label: str
-    help: str
+    name: str = strawberry.field(description="The key in writeDefaults and writeOptions.")
+    label: str = strawberry.field(description="A label for a form.")
+    help: str = strawberry.field(description="What the setting is, in the system's terms.")
     entities: list[str] = strawberry.field(description="Entities whose creates need it.")
 
 
-@strawberry.type
+@strawberry.type(description="The credits a connection consumes with one hosting.")
 class HostingPrice:
-    hosting: Hosting
-    credits: int
+    hosting: Hosting = strawberry.field(description="How the system is hosted.")
+    credits: int = strawberry.field(description="Credits a connection with this hosting consumes.")
 
 
-@strawberry.type
+@strawberry.type(description="A system the gateway can connect to, and what it can do with it.")
 class System:
-    key: str
-    name: str
-    vendor: str
-    category: str
-    tier: int
-    hostings: list[Hosting]
-    credits: list[HostingPrice]
-    credential_fields: list[CredentialField]
-    auth_guide: Optional[str]
-    capabilities: list[EntityCapability]
-    write_settings: list[WriteSettingInfo]
+    key: str = strawberry.field(description="The system's key, as createConnection takes it.")
+    name: str = strawberry.field(description="The product's name.")
+    vendor: str = strawberry.field(description="Who makes it.")
+    category: str = strawberry.field(description="The kind of system: CMMS, EAM or ERP.")
+    tier: int = strawberry.field(
+        description="Price tier, 1 to 3: a connection consumes 1, 2 or 4 credits in the cloud."
+    )
+    hostings: list[Hosting] = strawberry.field(description="Hostings the gateway can connect to.")
+    credits: list[HostingPrice] = strawberry.field(description="Credits a connection consumes, per hosting.")
+    credential_fields: list[CredentialField] = strawberry.field(
+        description="What createConnection needs in `credentials`."
+    )
+    auth_guide: Optional[str] = strawberry.field(
+        description="How to obtain the credentials (Markdown), if the system needs a guide."
+    )
+    capabilities: list[EntityCapability] = strawberry.field(
+        description="What the gateway can read and write per entity."
+    )
+    write_settings: list[WriteSettingInfo] = strawberry.field(
+        description="Organisational values some writes need (connection defaults, per-write overrides)."
+    )
 
     @classmethod
     def of(cls, entry: SystemEntry) -> "System":
@@ -137,21 +156,35 @@ class System:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="A connection to one customer's system, as the organization sees it (never its credentials)."
+)
 class Connection:
     """A connection as the organization sees it (never its credentials)."""
 
-    id: strawberry.ID
-    name: str
+    id: strawberry.ID = strawberry.field(description="The connection's id.")
+    name: str = strawberry.field(description="A name for people.")
     system: Optional[System] = strawberry.field(description="Null while a connect link without a preset system is pending.")
-    hosting: Optional[Hosting]
-    instance_url: Optional[str]
-    status: ConnectionStatus
-    status_reason: Optional[str]
-    metadata: JSON
-    credits: int
-    created_at: datetime
-    disconnected_at: Optional[datetime]
+    hosting: Optional[Hosting] = strawberry.field(
+        description="How the connected system is hosted (null while a connect link is pending)."
+    )
+    instance_url: Optional[str] = strawberry.field(
+        description="The system's base URL, for systems that have one per customer."
+    )
+    status: ConnectionStatus = strawberry.field(
+        description="Where the connection stands; only ACTIVE connections' tokens read and write."
+    )
+    status_reason: Optional[str] = strawberry.field(
+        description="Why the connection is in its status (e.g. the system's refusal), when known."
+    )
+    metadata: JSON = strawberry.field(
+        description="Your own {key: value} strings, given at creation; filter connections by them."
+    )
+    credits: int = strawberry.field(description="Credits the connection holds (returned when it is disconnected).")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    disconnected_at: Optional[datetime] = strawberry.field(
+        description="When it was disconnected (null unless DISCONNECTED)."
+    )
 
     @strawberry.field(description="Sync state per entity.")
     async def sync_status(self, info: strawberry.Info) -> list[EntitySyncStatus]:
@@ -185,20 +218,28 @@ class Connection:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A connection with its cursor.")
+class ConnectionEdge:
+    cursor: str = strawberry.field(description="Where this connection sits in the list: pass it as `after` or `before`.")
+    node: Connection = strawberry.field(description="The connection.")
+
+
+@strawberry.type(description="A page of connections, oldest first (by creation time, then id).")
 class ConnectionList:
-    nodes: list[Connection]
-    total_count: int
+    edges: list[ConnectionEdge] = strawberry.field(description="The page's connections with their cursors.")
+    nodes: list[Connection] = strawberry.field(description="The page's connections.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
+    total_count: int = strawberry.field(description="Connections matching the filters, on every page.")
 
 
-@strawberry.type
+@strawberry.type(description="One consume or return of credits.")
 class LedgerEntry:
-    id: int
-    connection_id: strawberry.ID
-    amount: int
-    balance_after: int
-    reason: str
-    created_at: datetime
+    id: int = strawberry.field(description="The entry's number, increasing with time.")
+    connection_id: strawberry.ID = strawberry.field(description="The connection that consumed or returned the credits.")
+    amount: int = strawberry.field(description="Credits taken (negative) or returned (positive).")
+    balance_after: int = strawberry.field(description="Credits available after this entry.")
+    reason: str = strawberry.field(description="Why: connect, disconnect, …")
+    created_at: datetime = strawberry.field(description="When.")
 
     @classmethod
     def of(cls, row: CreditLedgerEntry) -> "LedgerEntry":
@@ -212,50 +253,129 @@ class LedgerEntry:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The credit invariant: pool used = credits held by live connections = ledger consumed - returned."
+)
 class CreditAuditInfo:
     """The credit invariant: pool used = credits held by live connections = ledger consumed - returned."""
 
-    consistent: bool
-    pool_used: int
-    held_by_connections: int
-    ledger_used: int
+    consistent: bool = strawberry.field(description="The three counts agree.")
+    pool_used: int = strawberry.field(description="Credits the pool counts as used.")
+    held_by_connections: int = strawberry.field(description="Credits held by connections that are not disconnected.")
+    ledger_used: int = strawberry.field(description="Credits the ledger consumed minus those it returned.")
 
 
-@strawberry.type
+@strawberry.type(description="A ledger entry with its cursor.")
+class LedgerEntryEdge:
+    cursor: str = strawberry.field(description="Where this entry sits in the ledger: pass it as `after` or `before`.")
+    node: LedgerEntry = strawberry.field(description="The ledger entry.")
+
+
+@strawberry.type(description="A page of the credit ledger, newest first.")
+class LedgerEntryList:
+    edges: list[LedgerEntryEdge] = strawberry.field(description="The page's entries with their cursors.")
+    nodes: list[LedgerEntry] = strawberry.field(description="The page's entries.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the ledger.")
+    total_count: int = strawberry.field(description="Every entry of the organization's ledger.")
+
+
+@strawberry.type(description="The organization's credit pool: connections consume credits from it by tier and hosting.")
 class CreditPool:
-    total: int
-    used: int
-    available: int
-    ledger: list[LedgerEntry]
-    audit: CreditAuditInfo
+    total: int = strawberry.field(description="Credits the organization has.")
+    used: int = strawberry.field(description="Credits held by connections that are not disconnected.")
+    available: int = strawberry.field(description="Credits left for new connections (total - used).")
+    ledger: list[LedgerEntry] = strawberry.field(
+        description="The newest ledger entries (as many as `ledgerSize`), newest first; ledgerPage pages through all."
+    )
+    audit: CreditAuditInfo = strawberry.field(description="The pool checked against the connections and the ledger.")
+
+    @strawberry.field(description="The whole credit ledger, newest first, paged the Relay way.")
+    async def ledger_page(
+        self,
+        info: strawberry.Info,
+        first: Annotated[Optional[int], strawberry.argument(description=paging.FIRST)] = None,
+        after: Annotated[Optional[str], strawberry.argument(description=paging.AFTER)] = None,
+        last: Annotated[Optional[int], strawberry.argument(description=paging.LAST)] = None,
+        before: Annotated[Optional[str], strawberry.argument(description=paging.BEFORE)] = None,
+    ) -> LedgerEntryList:
+        ctx = _ctx(info)
+        window = paging.Window(first, after, last, before)
+        organization_id = ctx.principal.organization_id
+
+        def read() -> paging.Page[CreditLedgerEntry]:
+            query = select(CreditLedgerEntry).where(CreditLedgerEntry.organization_id == organization_id)
+            columns = (CreditLedgerEntry.created_at, CreditLedgerEntry.id)
+            with ctx.services.store.read() as session:
+                return paging.keyset_page(
+                    session, query, "ledger", columns, lambda r: (r.created_at, r.id), window, descending=True
+                )
+
+        page = await ctx.services.store.run(read)
+        nodes = [LedgerEntry.of(r) for r in page.rows]
+        return LedgerEntryList(
+            edges=[LedgerEntryEdge(cursor=c, node=n) for c, n in zip(page.cursors, nodes)],
+            nodes=nodes,
+            page_info=page.page_info,
+            total_count=page.total,
+        )
 
 
-@strawberry.input
+@strawberry.input(description="A new connection: the system, its credentials, and your name and metadata for it.")
 class CreateConnectionInput:
-    system: str
-    hosting: Hosting = Hosting.CLOUD
-    name: str
+    system: str = strawberry.field(description="The system's key (see `systems`).")
+    hosting: Hosting = strawberry.field(
+        default=Hosting.CLOUD, description="How the system is hosted; decides the credits."
+    )
+    name: str = strawberry.field(description="A name for people.")
     credentials: JSON = strawberry.field(description="Credential fields by name (see System.credentialFields).")
-    instance_url: Optional[str] = None
-    metadata: Optional[JSON] = None
+    instance_url: Optional[str] = strawberry.field(
+        default=None, description="The system's base URL, for systems that have one per customer."
+    )
+    metadata: Optional[JSON] = strawberry.field(
+        default=None, description="Your own {key: value} strings, e.g. your customer's id."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The new connection and its token.")
 class CreateConnectionPayload:
-    connection: Connection
+    connection: Connection = strawberry.field(description="The new connection, ACTIVE.")
     token: str = strawberry.field(description="The connection token. Shown once: store it now.")
+
+
+ConnectionId = Annotated[strawberry.ID, strawberry.argument(description="The connection's id.")]
+
+
+WatchedConnection = Annotated[
+    Optional[strawberry.ID], strawberry.argument(description="Only this connection's events (default: every connection's).")
+]
 
 
 def _ctx(info: strawberry.Info) -> RequestContext:
     return info.context
 
 
-@strawberry.type
+def _metadata_is(dialect: str, key: str, value: str) -> Any:
+    """The condition "metadata[key] == value", evaluated by the database."""
+    if dialect == "sqlite":  # a JSON path cannot quote every key: match the object's members instead
+        members = func.json_each(ConnectionRow.metadata_).table_valued("key", "value")
+        return exists(select(members.c.key).where(members.c.key == key, members.c.value == value))
+    return ConnectionRow.metadata_[key].as_string() == value  # type: ignore[index]
+
+
+@strawberry.type(
+    description="The organization's catalog, credits, connections, connect sessions, webhooks and connection settings."
+)
 class Query:
     @strawberry.field(description="Systems that can be connected, optionally searched and filtered.")
     def systems(
-        self, search: Optional[str] = None, category: Optional[str] = None, tier: Optional[int] = None
+        self,
+        search: Annotated[
+            Optional[str], strawberry.argument(description="Text to find in the key, name or vendor (any case).")
+        ] = None,
+        category: Annotated[
+            Optional[str], strawberry.argument(description="Only this category: CMMS, EAM or ERP (any case).")
+        ] = None,
+        tier: Annotated[Optional[int], strawberry.argument(description="Only this price tier (1 to 3).")] = None,
     ) -> list[System]:
         found = catalog()
         if search:
@@ -267,13 +387,19 @@ class Query:
             found = [e for e in found if e.tier == tier]
         return [System.of(e) for e in found]
 
-    @strawberry.field
-    def system(self, key: str) -> Optional[System]:
+    @strawberry.field(description="One system by key (null: no such system).")
+    def system(
+        self, key: Annotated[str, strawberry.argument(description="The system key, e.g. upkeep.")]
+    ) -> Optional[System]:
         cls = connector_class(key)
         return System.of(cls.entry) if cls else None
 
     @strawberry.field(description="The organization's credit pool and its newest ledger entries.")
-    async def credits(self, info: strawberry.Info, ledger_size: int = 50) -> CreditPool:
+    async def credits(
+        self,
+        info: strawberry.Info,
+        ledger_size: Annotated[int, strawberry.argument(description="How many entries `ledger` holds (1 to 500).")] = 50,
+    ) -> CreditPool:
         ctx = _ctx(info)
         if not 1 <= ledger_size <= 500:
             raise BadUserInput("ledgerSize must be between 1 and 500", field="ledgerSize")
@@ -291,31 +417,52 @@ class Query:
 
         return await ctx.services.store.run(read)
 
-    @strawberry.field(description="Connections, filtered by status and by metadata values.")
+    @strawberry.field(
+        description="The organization's connections, oldest first, filtered by status and metadata; paged the Relay way "
+        "(first/after forward, last/before backward)."
+    )
     async def connections(
         self,
         info: strawberry.Info,
-        status: Optional[ConnectionStatus] = None,
-        metadata: Optional[JSON] = None,
-        first: int = 50,
-        offset: int = 0,
+        status: Annotated[
+            Optional[ConnectionStatus], strawberry.argument(description="Only connections in this status.")
+        ] = None,
+        metadata: Annotated[Optional[JSON], strawberry.argument(
+            description="{key: value} strings: only connections whose metadata has every one of them.")] = None,
+        first: Annotated[Optional[int], strawberry.argument(description=paging.FIRST)] = None,
+        after: Annotated[Optional[str], strawberry.argument(description=paging.AFTER)] = None,
+        last: Annotated[Optional[int], strawberry.argument(description=paging.LAST)] = None,
+        before: Annotated[Optional[str], strawberry.argument(description=paging.BEFORE)] = None,
+        offset: Annotated[int, strawberry.argument(
+            description="Rows to skip before a forward page.",
+            deprecation_reason="Use `after` with the previous page's pageInfo.endCursor.")] = 0,
     ) -> ConnectionList:
         ctx = _ctx(info)
-        if not 1 <= first <= 200 or offset < 0:
-            raise BadUserInput("first must be 1 to 200 and offset not negative", field="first")
-        rows, total = await ctx.services.store.run(
-            lambda: ctx.services.connections.list(
-                ctx.principal.organization_id,
-                status.value if status else None,
-                _string_map(metadata, "metadata"),
-                first,
-                offset,
-            )
-        )
-        return ConnectionList(nodes=[Connection.of(r) for r in rows], total_count=total)
+        window = paging.Window(first, after, last, before, offset)
+        wanted = _string_map(metadata, "metadata")
+        organization_id = ctx.principal.organization_id
 
-    @strawberry.field
-    async def connection(self, info: strawberry.Info, id: strawberry.ID) -> Connection:  # noqa: A002
+        def read() -> paging.Page[ConnectionRow]:
+            query = select(ConnectionRow).where(ConnectionRow.organization_id == organization_id)
+            if status:
+                query = query.where(ConnectionRow.status == status.value)
+            columns = (ConnectionRow.created_at, ConnectionRow.id)
+            with ctx.services.store.read() as session:
+                for key, value in wanted.items():
+                    query = query.where(_metadata_is(session.get_bind().dialect.name, key, value))
+                return paging.keyset_page(session, query, "connection", columns, lambda r: (r.created_at, r.id), window)
+
+        page = await ctx.services.store.run(read)
+        nodes = [Connection.of(r) for r in page.rows]
+        return ConnectionList(
+            edges=[ConnectionEdge(cursor=c, node=n) for c, n in zip(page.cursors, nodes)],
+            nodes=nodes,
+            page_info=page.page_info,
+            total_count=page.total,
+        )
+
+    @strawberry.field(description="One of the organization's connections (NOT_FOUND otherwise).")
+    async def connection(self, info: strawberry.Info, id: ConnectionId) -> Connection:  # noqa: A002
         ctx = _ctx(info)
         row = await ctx.services.store.run(
             ctx.services.connections.get, ctx.principal.organization_id, str(id)
@@ -323,13 +470,17 @@ class Query:
         return Connection.of(row)
 
 
-@strawberry.type
+@strawberry.type(description="Changes to the organization's connections, connect sessions, webhooks and admin key.")
 class Mutation:
     @strawberry.mutation(
         description="Check the credentials against the system, then create the connection and consume its credits."
     )
     async def create_connection(
-        self, info: strawberry.Info, input: CreateConnectionInput  # noqa: A002
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            CreateConnectionInput, strawberry.argument(description="The connection to create.")
+        ],  # noqa: A002
     ) -> CreateConnectionPayload:
         ctx = _ctx(info)
         request = NewConnection(
@@ -344,24 +495,31 @@ class Mutation:
         return CreateConnectionPayload(connection=Connection.of(row), token=token)
 
     @strawberry.mutation(description="Sync now: incremental, or a full pass that also finds deleted records.")
-    async def trigger_sync(self, info: strawberry.Info, id: strawberry.ID, full: bool = False) -> Connection:  # noqa: A002
+    async def trigger_sync(
+        self,
+        info: strawberry.Info,
+        id: ConnectionId,  # noqa: A002
+        full: Annotated[
+            bool, strawberry.argument(description="A full pass (finds deleted records) instead of an incremental one.")
+        ] = False,
+    ) -> Connection:
         ctx = _ctx(info)
         await ctx.services.connections.trigger_sync(ctx.principal.organization_id, str(id), full)
         row = await ctx.services.store.run(ctx.services.connections.get, ctx.principal.organization_id, str(id))
         return Connection.of(row)
 
     @strawberry.mutation(description="Disconnect: the token stops working and the credits return to the pool.")
-    async def disconnect(self, info: strawberry.Info, id: strawberry.ID) -> Connection:  # noqa: A002
+    async def disconnect(self, info: strawberry.Info, id: ConnectionId) -> Connection:  # noqa: A002
         ctx = _ctx(info)
         row = await ctx.services.connections.disconnect(ctx.principal.organization_id, str(id))
         return Connection.of(row)
 
 
-@strawberry.type
+@strawberry.type(description="Events of the organization's connections, over WebSocket (graphql-transport-ws).")
 class Subscription:
     @strawberry.subscription(description="Status changes of the organization's connections (or one of them).")
     async def connection_status_changed(
-        self, info: strawberry.Info, connection_id: Optional[strawberry.ID] = None
+        self, info: strawberry.Info, connection_id: WatchedConnection = None
     ) -> AsyncGenerator[ConnectionStatusEvent, None]:
         ctx = _ctx(info)
         await _visible(ctx, connection_id)
@@ -371,7 +529,7 @@ class Subscription:
 
     @strawberry.subscription(description="Sync completions and failures of the organization's connections.")
     async def sync_events(
-        self, info: strawberry.Info, connection_id: Optional[strawberry.ID] = None
+        self, info: strawberry.Info, connection_id: WatchedConnection = None
     ) -> AsyncGenerator[SyncEvent, None]:
         ctx = _ctx(info)
         await _visible(ctx, connection_id)
@@ -391,3 +549,50 @@ admin_schema = strawberry.Schema(
     mutation=merge_types("Mutation", (Mutation, WebhookMutation, ConnectMutation, CustomMutation, AdminKeyMutation)),
     subscription=Subscription,
 )
+
+# The merged root types, and the types shared with the data schemas (defined without texts in schema.builder).
+SHARED_DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "Query": {"": "The organization's catalog, credits, connections, connect sessions, webhooks and connection settings."},
+    "Mutation": {"": "Changes to the organization's connections, connect sessions, webhooks and admin key."},
+    "EntitySyncStatus": {
+        "": "One entity's sync into the gateway's replica.",
+        "entity": "The unified entity (WorkOrder, Asset, …).",
+        "state": "Where the sync stands: IDLE, RUNNING, SUCCEEDED, FAILED or UNAVAILABLE.",
+        "mode": "The kind of the last run: incremental, or a full pass that also finds deleted records.",
+        "lastStartedAt": "When the last run started.",
+        "lastSucceededAt": "When a run last succeeded.",
+        "lastError": "Why the last run failed.",
+        "nextRunAt": "When the next run is due.",
+        "recordsSynced": "Records the replica holds for this entity.",
+        "retryAt": "When a failed run is retried (its own backoff).",
+    },
+    "ConnectionStatusEvent": {
+        "": "A change of a connection's status.",
+        "id": "The event's id (the webhook event id too).",
+        "connectionId": "The connection whose status changed.",
+        "status": "The new status.",
+        "previousStatus": "The status before (null for a new connection).",
+        "reason": "Why, when known (e.g. the system's refusal).",
+        "at": "When it changed.",
+    },
+    "SyncEvent": {
+        "": "A sync that completed or failed.",
+        "id": "The event's id (the webhook event id too).",
+        "connectionId": "The connection that synced.",
+        "type": "SYNC_COMPLETED or SYNC_FAILED.",
+        "at": "When.",
+        "data": "The webhook event's data: entities, counts, error.",
+    },
+}
+
+
+def _describe_shared(schema: strawberry.Schema) -> None:
+    """Fill the texts the shared types lack in the admin schema (the data schemas fill theirs on build)."""
+    for type_name, texts in SHARED_DESCRIPTIONS.items():
+        graphql_type = schema._schema.type_map[type_name]
+        graphql_type.description = graphql_type.description or texts[""]
+        for field_name, field in graphql_type.fields.items():  # type: ignore[attr-defined]
+            field.description = field.description or texts.get(field_name)
+
+
+_describe_shared(admin_schema)

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import strawberry
+from sqlmodel import select
 from strawberry.scalars import JSON
 from strawberry.types.lazy_type import LazyType
 
@@ -18,6 +19,8 @@ from ..connection_secrets import ConnectionSecrets, Reauthorization
 from ..events import revocation
 from ..store.connect_tables import ConnectSession as SessionRow
 from ..store.tables import Connection as ConnectionRow
+from . import admin_paging as paging
+from .admin_paging import PageInfo
 from .context import RequestContext
 from .inputs import string_map
 
@@ -34,17 +37,21 @@ def connection_of(row: ConnectionRow) -> Any:
     return LazyType("Connection", ADMIN).resolve_type().of(row)
 
 
-@strawberry.type(name="ConnectSession")
+@strawberry.type(
+    name="ConnectSession", description="A magic link for a customer to connect its system (its URL is shown once, at creation)."
+)
 class ConnectSessionInfo:
-    id: strawberry.ID
-    connection_id: strawberry.ID
-    system: Optional[str]
-    hosting: Optional[str]
-    redirect_url: Optional[str]
+    id: strawberry.ID = strawberry.field(description="The session's id.")
+    connection_id: strawberry.ID = strawberry.field(description="The PENDING connection the link completes.")
+    system: Optional[str] = strawberry.field(description="The preset system key (null: the customer picks one).")
+    hosting: Optional[str] = strawberry.field(description="The preset hosting (null: the customer picks one).")
+    redirect_url: Optional[str] = strawberry.field(
+        description="Where the customer goes, with `?code=`, when done (null: the page shows the token)."
+    )
     status: str = strawberry.field(description="PENDING, COMPLETED or EXPIRED.")
-    expires_at: datetime
-    created_at: datetime
-    completed_at: Optional[datetime]
+    expires_at: datetime = strawberry.field(description="When the link stops working.")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    completed_at: Optional[datetime] = strawberry.field(description="When the customer completed it.")
 
     @classmethod
     def of(cls, row: SessionRow) -> "ConnectSessionInfo":
@@ -61,29 +68,36 @@ class ConnectSessionInfo:
         )
 
 
-@strawberry.input
+@strawberry.input(description="What to preset on a connect link; anything left out the customer chooses.")
 class CreateConnectSessionInput:
     system: Optional[str] = strawberry.field(default=None, description="Preset system key; else the customer picks one.")
-    hosting: Optional[AdminHosting] = None
+    hosting: Optional[AdminHosting] = strawberry.field(
+        default=None, description="Preset hosting; else the customer picks one."
+    )
     name: Optional[str] = strawberry.field(default=None, description="Preset connection name; else the customer names it.")
-    metadata: Optional[JSON] = None
+    metadata: Optional[JSON] = strawberry.field(
+        default=None, description="Your own {key: value} strings for the connection."
+    )
     redirect_url: Optional[str] = strawberry.field(
         default=None, description="Send the customer here with `?code=` when done (exchange it with exchangeConnectCode); else the page shows the token."
     )
-    expires_in_minutes: int = 24 * 60
+    expires_in_minutes: int = strawberry.field(default=24 * 60, description="How long the link works (default a day).")
 
 
-@strawberry.type
+@strawberry.type(description="A new magic link, its session and the connection it will complete.")
 class ConnectSessionCreated:
     url: str = strawberry.field(description="The magic link. Shown once: send it to your customer now.")
-    session: ConnectSessionInfo
+    session: ConnectSessionInfo = strawberry.field(description="The session behind the link.")
     connection: AdminConnection = strawberry.field(description="The connection the link completes; PENDING until then.")
 
 
-@strawberry.type
+@strawberry.type(description="A connection and a new token for it.")
 class ConnectionTokenIssued:
-    connection: AdminConnection
+    connection: AdminConnection = strawberry.field(description="The connection.")
     token: str = strawberry.field(description="The connection token. Shown once: store it now.")
+
+
+ConnectionId = Annotated[strawberry.ID, strawberry.argument(description="The connection's id.")]
 
 
 def _sessions(info: strawberry.Info) -> tuple[RequestContext, ConnectSessions]:
@@ -95,20 +109,79 @@ def _public_url(ctx: RequestContext) -> str:
     return ctx.services.settings.public_url or str(ctx.request.base_url)
 
 
+@strawberry.type(description="A connect session with its cursor.")
+class ConnectSessionEdge:
+    cursor: str = strawberry.field(description="Where this session sits in the list: pass it as `after` or `before`.")
+    node: ConnectSessionInfo = strawberry.field(description="The connect session.")
+
+
+@strawberry.type(description="A page of connect sessions, newest first.")
+class ConnectSessionList:
+    edges: list[ConnectSessionEdge] = strawberry.field(description="The page's sessions with their cursors.")
+    nodes: list[ConnectSessionInfo] = strawberry.field(description="The page's sessions.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
+    total_count: int = strawberry.field(description="Sessions matching the filter, on every page.")
+
+
+SESSION_STATUS = "Only sessions in this status: PENDING, COMPLETED or EXPIRED."
+
+
 @strawberry.type
 class ConnectQuery:
-    @strawberry.field(description="Connect sessions, newest first, optionally by status (PENDING, COMPLETED, EXPIRED).")
-    async def connect_sessions(self, info: strawberry.Info, status: Optional[str] = None) -> list[ConnectSessionInfo]:
+    @strawberry.field(description="The 100 newest connect sessions, optionally by status; connectSessionsPage pages "
+                      "through all of them.")
+    async def connect_sessions(
+        self,
+        info: strawberry.Info,
+        status: Annotated[Optional[str], strawberry.argument(description=SESSION_STATUS)] = None,
+    ) -> list[ConnectSessionInfo]:
         ctx, sessions = _sessions(info)
         rows = await ctx.services.store.run(sessions.list, ctx.principal.organization_id, status)
         return [ConnectSessionInfo.of(r) for r in rows]
+
+    @strawberry.field(description="Connect sessions, newest first, optionally by status; paged the Relay way.")
+    async def connect_sessions_page(
+        self,
+        info: strawberry.Info,
+        status: Annotated[Optional[str], strawberry.argument(description=SESSION_STATUS)] = None,
+        first: Annotated[Optional[int], strawberry.argument(description=paging.FIRST)] = None,
+        after: Annotated[Optional[str], strawberry.argument(description=paging.AFTER)] = None,
+        last: Annotated[Optional[int], strawberry.argument(description=paging.LAST)] = None,
+        before: Annotated[Optional[str], strawberry.argument(description=paging.BEFORE)] = None,
+    ) -> ConnectSessionList:
+        ctx: RequestContext = info.context
+        window = paging.Window(first, after, last, before)
+        organization_id = ctx.principal.organization_id
+
+        def read() -> paging.Page[SessionRow]:
+            query = select(SessionRow).where(SessionRow.organization_id == organization_id)
+            if status:
+                query = query.where(SessionRow.status == status)
+            columns = (SessionRow.created_at, SessionRow.id)
+            with ctx.services.store.read() as session:
+                return paging.keyset_page(
+                    session, query, "connect_session", columns, lambda r: (r.created_at, r.id), window, descending=True
+                )
+
+        page = await ctx.services.store.run(read)
+        nodes = [ConnectSessionInfo.of(r) for r in page.rows]
+        return ConnectSessionList(
+            edges=[ConnectSessionEdge(cursor=c, node=n) for c, n in zip(page.cursors, nodes)],
+            nodes=nodes,
+            page_info=page.page_info,
+            total_count=page.total,
+        )
 
 
 @strawberry.type
 class ConnectMutation:
     @strawberry.mutation(description="A single-use, expiring magic link that lets a customer connect its system.")
     async def create_connect_session(
-        self, info: strawberry.Info, input: Optional[CreateConnectSessionInput] = None  # noqa: A002
+        self,
+        info: strawberry.Info,
+        input: Annotated[  # noqa: A002
+            Optional[CreateConnectSessionInput], strawberry.argument(description="What to preset (default: nothing).")
+        ] = None,
     ) -> ConnectSessionCreated:
         ctx, sessions = _sessions(info)
         given = input or CreateConnectSessionInput()
@@ -126,13 +199,17 @@ class ConnectMutation:
         return ConnectSessionCreated(url=url, session=ConnectSessionInfo.of(link), connection=connection_of(connection))
 
     @strawberry.mutation(description="Exchange the one-time code of a redirecting connect link for the connection's token (once).")
-    async def exchange_connect_code(self, info: strawberry.Info, code: str) -> ConnectionTokenIssued:
+    async def exchange_connect_code(
+        self,
+        info: strawberry.Info,
+        code: Annotated[str, strawberry.argument(description="The `code` the redirect carried.")],
+    ) -> ConnectionTokenIssued:
         ctx, sessions = _sessions(info)
         connection, token = await ctx.services.store.run(sessions.exchange, ctx.principal.organization_id, code)
         return ConnectionTokenIssued(connection=connection_of(connection), token=token)
 
     @strawberry.mutation(description="A new token for the connection; the old ones stop working at once.")
-    async def rotate_connection_token(self, info: strawberry.Info, id: strawberry.ID) -> ConnectionTokenIssued:  # noqa: A002
+    async def rotate_connection_token(self, info: strawberry.Info, id: ConnectionId) -> ConnectionTokenIssued:  # noqa: A002
         ctx: RequestContext = info.context
         secrets = ConnectionSecrets(ctx.services.connections)
         connection, token = await ctx.services.store.run(secrets.rotate_token, ctx.principal.organization_id, str(id))
@@ -143,7 +220,15 @@ class ConnectMutation:
         description="New credentials (checked live) for the same connection and credits; back to ACTIVE and synced."
     )
     async def reauthorize_connection(
-        self, info: strawberry.Info, id: strawberry.ID, credentials: JSON, instance_url: Optional[str] = None  # noqa: A002
+        self,
+        info: strawberry.Info,
+        id: ConnectionId,  # noqa: A002
+        credentials: Annotated[
+            JSON, strawberry.argument(description="The new credential fields by name (see System.credentialFields).")
+        ],
+        instance_url: Annotated[
+            Optional[str], strawberry.argument(description="A new base URL (default: the current one).")
+        ] = None,
     ) -> AdminConnection:
         ctx: RequestContext = info.context
         change = Reauthorization(string_map(credentials, "credentials"), instance_url)

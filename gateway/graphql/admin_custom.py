@@ -8,7 +8,7 @@ are validated, stored, and take effect on the connection's next request.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 import strawberry
 from strawberry.scalars import JSON
@@ -23,42 +23,58 @@ from ..writes import write_options_of
 from .context import RequestContext
 
 
-@strawberry.type
+@strawberry.type(
+    description="A field the connected system has beyond the unified model, as a custom field could map it."
+)
 class CustomFieldCandidate:
-    entity: str
-    remote_path: str
+    entity: str = strawberry.field(description="The unified entity the field belongs to.")
+    remote_path: str = strawberry.field(
+        description="Where the value sits in the system's record (remotePath in customFields)."
+    )
     name: str = strawberry.field(description="A suggested GraphQL name.")
-    type: str
-    label: str
-    filterable: bool
-    writable: bool
-    enum_values: list[str]
+    type: str = strawberry.field(
+        description="The suggested GraphQL type: String, Int, Float, Boolean, DateTime, JSON or Enum."
+    )
+    label: str = strawberry.field(description="The system's label for it.")
+    filterable: bool = strawberry.field(description="The system can filter on it.")
+    writable: bool = strawberry.field(description="The system accepts it on writes.")
+    enum_values: list[str] = strawberry.field(description="The values of an Enum field.")
 
 
-@strawberry.type
+@strawberry.type(description="A table or object type of the connected system that can become a custom object.")
 class CustomObjectCandidate:
-    remote_name: str
-    name: str
-    plural: str
-    id_path: str
-    label: str
-    fields: list[CustomFieldCandidate]
+    remote_name: str = strawberry.field(description="The system's table or object type (remoteName in customObjects).")
+    name: str = strawberry.field(description="A suggested GraphQL type name.")
+    plural: str = strawberry.field(description="A suggested list field name.")
+    id_path: str = strawberry.field(description="Where the record's id sits.")
+    label: str = strawberry.field(description="The system's label for it.")
+    fields: list[CustomFieldCandidate] = strawberry.field(description="Its fields.")
 
 
-@strawberry.type
+@strawberry.type(description="A value a write setting can take.")
 class WriteSettingChoice:
-    value: str
-    label: str
+    value: str = strawberry.field(description="The value to store.")
+    label: str = strawberry.field(description="A label for a picker.")
 
 
-@strawberry.type
+@strawberry.type(description="A connection's settings.")
 class ConnectionSettings:
-    sync_interval_seconds: Optional[float]
-    history_days: Optional[int]
-    reconcile_interval_hours: Optional[float]
-    write_defaults: JSON
-    custom_fields: JSON
-    custom_objects: JSON
+    sync_interval_seconds: Optional[float] = strawberry.field(
+        description="Seconds between syncs (null: the gateway's default)."
+    )
+    history_days: Optional[int] = strawberry.field(
+        description="Days of history a full sync reads (0: all; null: the gateway's default)."
+    )
+    reconcile_interval_hours: Optional[float] = strawberry.field(
+        description="Hours between full passes that find deleted records (null: the default, 24)."
+    )
+    write_defaults: JSON = strawberry.field(description="{name: value} for the system's write settings.")
+    custom_fields: JSON = strawberry.field(
+        description="The connection's custom fields (see ConnectionSettingsInput.customFields)."
+    )
+    custom_objects: JSON = strawberry.field(
+        description="The connection's custom objects (see ConnectionSettingsInput.customObjects)."
+    )
 
     @classmethod
     def of(cls, settings: dict[str, Any]) -> "ConnectionSettings":
@@ -72,7 +88,7 @@ class ConnectionSettings:
         )
 
 
-@strawberry.input
+@strawberry.input(description="Settings to change: only the fields given change (null restores the default).")
 class ConnectionSettingsInput:
     sync_interval_seconds: Optional[float] = strawberry.field(
         default=strawberry.UNSET, description="Seconds between syncs (at least the gateway's minimum)."
@@ -102,6 +118,9 @@ class ConnectionSettingsInput:
     )
 
 
+ConnectionId = Annotated[strawberry.ID, strawberry.argument(description="The connection's id.")]
+
+
 def _ctx(info: strawberry.Info) -> RequestContext:
     return info.context
 
@@ -127,14 +146,17 @@ def _candidate(c: Any) -> CustomFieldCandidate:
 class CustomQuery:
     @strawberry.field(description="Fields of an entity the connected system has beyond the unified model.")
     async def custom_field_candidates(
-        self, info: strawberry.Info, id: strawberry.ID, entity: str  # noqa: A002
+        self,
+        info: strawberry.Info,
+        id: ConnectionId,  # noqa: A002
+        entity: Annotated[str, strawberry.argument(description="The unified entity, e.g. WorkOrder.")],
     ) -> list[CustomFieldCandidate]:
         connector = await _connector(info, id)
         connector.require(entity)
         return [_candidate(c) for c in await connector.discover_fields(entity)]
 
     @strawberry.field(description="Tables / object types of the connected system that can become custom objects.")
-    async def custom_object_candidates(self, info: strawberry.Info, id: strawberry.ID) -> list[CustomObjectCandidate]:  # noqa: A002
+    async def custom_object_candidates(self, info: strawberry.Info, id: ConnectionId) -> list[CustomObjectCandidate]:  # noqa: A002
         connector = await _connector(info, id)
         return [
             CustomObjectCandidate(
@@ -150,7 +172,10 @@ class CustomQuery:
 
     @strawberry.field(description="Values the connected system offers for one of its write settings (for a picker).")
     async def write_setting_choices(
-        self, info: strawberry.Info, id: strawberry.ID, name: str  # noqa: A002
+        self,
+        info: strawberry.Info,
+        id: ConnectionId,  # noqa: A002
+        name: Annotated[str, strawberry.argument(description="The write setting (see System.writeSettings).")],
     ) -> list[WriteSettingChoice]:
         connector = await _connector(info, id)
         if name not in {s.name for s in connector.write_settings}:
@@ -158,7 +183,7 @@ class CustomQuery:
         return [WriteSettingChoice(value=v, label=label) for v, label in await connector.write_setting_choices(name)]
 
     @strawberry.field(description="A connection's settings.")
-    async def connection_settings(self, info: strawberry.Info, id: strawberry.ID) -> ConnectionSettings:  # noqa: A002
+    async def connection_settings(self, info: strawberry.Info, id: ConnectionId) -> ConnectionSettings:  # noqa: A002
         ctx = _ctx(info)
         row = await ctx.services.store.run(ctx.services.connections.get, ctx.principal.organization_id, str(id))
         return ConnectionSettings.of(row.settings)
@@ -170,7 +195,12 @@ class CustomMutation:
         description="Change a connection's settings; custom fields and objects show in its schema from the next request."
     )
     async def update_connection_settings(
-        self, info: strawberry.Info, id: strawberry.ID, input: ConnectionSettingsInput  # noqa: A002
+        self,
+        info: strawberry.Info,
+        id: ConnectionId,  # noqa: A002
+        input: Annotated[
+            ConnectionSettingsInput, strawberry.argument(description="The settings to change.")
+        ],  # noqa: A002
     ) -> ConnectionSettings:
         ctx = _ctx(info)
         services = ctx.services

@@ -12,7 +12,7 @@ from ..organizations import rotate_admin_key
 from .context import RequestContext
 
 
-@strawberry.type
+@strawberry.type(description="A new admin key.")
 class AdminKeyRotated:
     key: str = strawberry.field(description="The new admin key. Shown once: store it now.")
 

@@ -3,37 +3,49 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import Annotated, Optional
 
 import strawberry
+from sqlmodel import select
 from strawberry.scalars import JSON
 
 from ..store.event_tables import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from . import admin_paging as paging
+from .admin_paging import PageInfo
 from .context import RequestContext
 
 
-@strawberry.type
+EndpointId = Annotated[strawberry.ID, strawberry.argument(description="The endpoint's id.")]
+
+
+@strawberry.type(description="One attempt to deliver an event.")
 class WebhookAttemptInfo:
-    attempted_at: datetime
-    status_code: Optional[int]
-    error: Optional[str]
-    duration_ms: int
+    attempted_at: datetime = strawberry.field(description="When the attempt was made.")
+    status_code: Optional[int] = strawberry.field(description="The endpoint's HTTP status (null when no answer came).")
+    error: Optional[str] = strawberry.field(description="Why the attempt failed (null on success).")
+    duration_ms: int = strawberry.field(description="How long the attempt took, in milliseconds.")
 
 
-@strawberry.type(name="WebhookDelivery")
+@strawberry.type(
+    name="WebhookDelivery", description="One event sent to one endpoint, retried with backoff until acknowledged or given up."
+)
 class WebhookDeliveryInfo:
-    id: strawberry.ID
-    event_id: str
-    event_type: str
-    event_data: JSON
-    status: str
-    attempts: int
-    last_status_code: Optional[int]
-    last_error: Optional[str]
-    next_attempt_at: Optional[datetime]
-    created_at: datetime
-    delivered_at: Optional[datetime]
-    log: list[WebhookAttemptInfo]
+    id: strawberry.ID = strawberry.field(description="The delivery's id (for redeliverWebhook).")
+    event_id: str = strawberry.field(
+        description="The event's id, the same on every delivery of it (deduplicate on it)."
+    )
+    event_type: str = strawberry.field(description="The event's type, e.g. connection.created.")
+    event_data: JSON = strawberry.field(description="The event's payload, as sent.")
+    status: str = strawberry.field(description="PENDING (to be sent or retried), DELIVERED or FAILED (given up).")
+    attempts: int = strawberry.field(description="Attempts made so far.")
+    last_status_code: Optional[int] = strawberry.field(description="The last attempt's HTTP status.")
+    last_error: Optional[str] = strawberry.field(description="Why the last attempt failed.")
+    next_attempt_at: Optional[datetime] = strawberry.field(
+        description="When the next attempt is due (null once delivered or given up)."
+    )
+    created_at: datetime = strawberry.field(description="When the event was queued for this endpoint.")
+    delivered_at: Optional[datetime] = strawberry.field(description="When the endpoint acknowledged it (2xx).")
+    log: list[WebhookAttemptInfo] = strawberry.field(description="Every attempt, oldest first.")
 
     @classmethod
     def of(cls, delivery: WebhookDelivery, event: Event | None = None, attempts: list[WebhookAttempt] = ()) -> "WebhookDeliveryInfo":  # type: ignore[assignment]
@@ -56,35 +68,96 @@ class WebhookDeliveryInfo:
         )
 
 
-@strawberry.type(name="WebhookEndpoint")
-class WebhookEndpointInfo:
-    id: strawberry.ID
-    url: str
-    events: list[str]
-    created_at: datetime
+@strawberry.type(description="A webhook delivery with its cursor.")
+class WebhookDeliveryEdge:
+    cursor: str = strawberry.field(description="Where this delivery sits in the list: pass it as `after` or `before`.")
+    node: WebhookDeliveryInfo = strawberry.field(description="The delivery.")
 
-    @strawberry.field(description="Newest deliveries first, with every attempt.")
-    async def deliveries(self, info: strawberry.Info, first: int = 50) -> list[WebhookDeliveryInfo]:
+
+@strawberry.type(description="A page of an endpoint's deliveries, newest first.")
+class WebhookDeliveryList:
+    edges: list[WebhookDeliveryEdge] = strawberry.field(description="The page's deliveries with their cursors.")
+    nodes: list[WebhookDeliveryInfo] = strawberry.field(description="The page's deliveries.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
+    total_count: int = strawberry.field(description="The endpoint's deliveries, on every page.")
+
+
+@strawberry.type(name="WebhookEndpoint", description="A URL that receives the organization's events.")
+class WebhookEndpointInfo:
+    id: strawberry.ID = strawberry.field(description="The endpoint's id.")
+    url: str = strawberry.field(description="Where events are POSTed (signed with the endpoint's secret).")
+    events: list[str] = strawberry.field(description="Event types it receives (empty or '*': all but opt-in ones).")
+    created_at: datetime = strawberry.field(description="When it was registered.")
+
+    @strawberry.field(description="The newest deliveries first, with every attempt; deliveriesPage pages through all.")
+    async def deliveries(
+        self,
+        info: strawberry.Info,
+        first: Annotated[int, strawberry.argument(description="How many of the newest (1 to 200).")] = 50,
+    ) -> list[WebhookDeliveryInfo]:
         ctx: RequestContext = info.context
         rows = await ctx.services.store.run(
             ctx.services.webhooks.deliveries, ctx.principal.organization_id, str(self.id), min(max(first, 1), 200)
         )
         return [WebhookDeliveryInfo.of(d, e, a) for d, e, a in rows]
 
+    @strawberry.field(description="Deliveries to this endpoint, newest first, with every attempt; paged the Relay way.")
+    async def deliveries_page(
+        self,
+        info: strawberry.Info,
+        first: Annotated[Optional[int], strawberry.argument(description=paging.FIRST)] = None,
+        after: Annotated[Optional[str], strawberry.argument(description=paging.AFTER)] = None,
+        last: Annotated[Optional[int], strawberry.argument(description=paging.LAST)] = None,
+        before: Annotated[Optional[str], strawberry.argument(description=paging.BEFORE)] = None,
+    ) -> WebhookDeliveryList:
+        ctx: RequestContext = info.context
+        window = paging.Window(first, after, last, before)
+        organization_id, endpoint_id = ctx.principal.organization_id, str(self.id)
+
+        def read() -> tuple[paging.Page[tuple[WebhookDelivery, Event]], dict[str, list[WebhookAttempt]]]:
+            query = (
+                select(WebhookDelivery, Event)
+                .join(Event, Event.id == WebhookDelivery.event_id)  # type: ignore[arg-type]
+                .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)  # type: ignore[arg-type]
+                .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookEndpoint.organization_id == organization_id)
+            )
+            columns = (WebhookDelivery.created_at, WebhookDelivery.id)
+            with ctx.services.store.read() as session:
+                page = paging.keyset_page(
+                    session, query, "webhook_delivery", columns, lambda r: (r[0].created_at, r[0].id), window, descending=True
+                )
+                attempts: dict[str, list[WebhookAttempt]] = {d.id: [] for d, _ in page.rows}
+                if attempts:
+                    for attempt in session.exec(
+                        select(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(attempts))  # type: ignore[attr-defined]
+                        .order_by(WebhookAttempt.id)  # type: ignore[arg-type]
+                    ):
+                        attempts[attempt.delivery_id].append(attempt)
+                return page, attempts
+
+        page, attempts = await ctx.services.store.run(read)
+        nodes = [WebhookDeliveryInfo.of(d, e, attempts[d.id]) for d, e in page.rows]
+        return WebhookDeliveryList(
+            edges=[WebhookDeliveryEdge(cursor=c, node=n) for c, n in zip(page.cursors, nodes)],
+            nodes=nodes,
+            page_info=page.page_info,
+            total_count=page.total,
+        )
+
     @classmethod
     def of(cls, endpoint: WebhookEndpoint) -> "WebhookEndpointInfo":
         return cls(id=strawberry.ID(endpoint.id), url=endpoint.url, events=list(endpoint.events), created_at=endpoint.created_at)
 
 
-@strawberry.type
+@strawberry.type(description="An endpoint and its signing secret.")
 class WebhookEndpointCreated:
-    endpoint: WebhookEndpointInfo
+    endpoint: WebhookEndpointInfo = strawberry.field(description="The endpoint.")
     secret: str = strawberry.field(description="The signing secret. Shown once: store it now.")
 
 
 @strawberry.type
 class WebhookQuery:
-    @strawberry.field
+    @strawberry.field(description="The organization's webhook endpoints.")
     async def webhook_endpoints(self, info: strawberry.Info) -> list[WebhookEndpointInfo]:
         ctx: RequestContext = info.context
         rows = await ctx.services.store.run(ctx.services.webhooks.endpoints, ctx.principal.organization_id)
@@ -95,35 +168,44 @@ class WebhookQuery:
 class WebhookMutation:
     @strawberry.mutation(description="Register an endpoint; events: types to send (empty or '*' = all but opt-in ones).")
     async def create_webhook_endpoint(
-        self, info: strawberry.Info, url: str, events: Optional[list[str]] = None
+        self,
+        info: strawberry.Info,
+        url: Annotated[str, strawberry.argument(description="Where to POST the events.")],
+        events: Annotated[
+            Optional[list[str]], strawberry.argument(description="Event types to send; empty or ['*']: all but opt-in ones.")
+        ] = None,
     ) -> WebhookEndpointCreated:
         ctx: RequestContext = info.context
         endpoint, secret = await ctx.services.webhooks.create(ctx.principal.organization_id, url, events or [])
         return WebhookEndpointCreated(endpoint=WebhookEndpointInfo.of(endpoint), secret=secret)
 
     @strawberry.mutation(description="Replace an endpoint's signing secret; the new one is shown once and signs every delivery from now on.")
-    async def rotate_webhook_secret(self, info: strawberry.Info, id: strawberry.ID) -> WebhookEndpointCreated:  # noqa: A002
+    async def rotate_webhook_secret(self, info: strawberry.Info, id: EndpointId) -> WebhookEndpointCreated:  # noqa: A002
         ctx: RequestContext = info.context
         endpoint, secret = await ctx.services.store.run(
             ctx.services.webhooks.rotate_secret, ctx.principal.organization_id, str(id)
         )
         return WebhookEndpointCreated(endpoint=WebhookEndpointInfo.of(endpoint), secret=secret)
 
-    @strawberry.mutation
-    async def delete_webhook_endpoint(self, info: strawberry.Info, id: strawberry.ID) -> bool:  # noqa: A002
+    @strawberry.mutation(description="Remove an endpoint: it receives nothing more. True when done.")
+    async def delete_webhook_endpoint(self, info: strawberry.Info, id: EndpointId) -> bool:  # noqa: A002
         ctx: RequestContext = info.context
         await ctx.services.store.run(ctx.services.webhooks.delete_endpoint, ctx.principal.organization_id, str(id))
         return True
 
     @strawberry.mutation(description="Send a delivery's event again (same event id).")
-    async def redeliver_webhook(self, info: strawberry.Info, delivery_id: strawberry.ID) -> WebhookDeliveryInfo:
+    async def redeliver_webhook(
+        self,
+        info: strawberry.Info,
+        delivery_id: Annotated[strawberry.ID, strawberry.argument(description="The delivery to send again.")],
+    ) -> WebhookDeliveryInfo:
         ctx: RequestContext = info.context
         delivery = await ctx.services.store.run(ctx.services.webhooks.redeliver, ctx.principal.organization_id, str(delivery_id))
         await ctx.services.bus.poke()
         return WebhookDeliveryInfo.of(delivery)
 
     @strawberry.mutation(description="Send a `webhook.test` event to one endpoint.")
-    async def send_test_webhook(self, info: strawberry.Info, endpoint_id: strawberry.ID) -> WebhookDeliveryInfo:
+    async def send_test_webhook(self, info: strawberry.Info, endpoint_id: EndpointId) -> WebhookDeliveryInfo:
         ctx: RequestContext = info.context
         delivery = await ctx.services.store.run(ctx.services.webhooks.send_test, ctx.principal.organization_id, str(endpoint_id))
         await ctx.services.bus.poke()

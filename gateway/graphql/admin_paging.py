@@ -1,0 +1,160 @@
+"""Relay paging for the admin schema's lists: opaque keyset cursors on (created_at, id), forward and backward.
+
+A list is read with `first`/`after` (forward) or `last`/`before` (backward); a cursor
+names a row by its sort key, so rows added or removed between two pages shift
+nothing: no row is skipped or repeated. Each list's cursors carry its kind, so a
+cursor of one list is refused by another.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Generic, Optional, TypeVar
+
+import strawberry
+from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from schema.errors import BadUserInput
+
+MAX_PAGE = 200
+DEFAULT_PAGE = 50
+
+R = TypeVar("R")
+
+
+@strawberry.type(description="Where a page sits in its list: pass endCursor as `after` (startCursor as `before`) "
+                 "for the next page.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More rows follow this page.")
+    has_previous_page: bool = strawberry.field(description="More rows come before this page.")
+    start_cursor: Optional[str] = strawberry.field(description="The first row's cursor (null on an empty page).")
+    end_cursor: Optional[str] = strawberry.field(description="The last row's cursor (null on an empty page).")
+
+
+FIRST = "Rows from the start (or from `after`), 1 to 200; 50 when neither first nor last is given."
+AFTER = "A cursor: rows after it."
+LAST = "Rows from the end (or up to `before`), 1 to 200."
+BEFORE = "A cursor: rows before it."
+
+
+@dataclass(frozen=True)
+class Window:
+    """The paging arguments of one request."""
+
+    first: Optional[int] = None
+    after: Optional[str] = None
+    last: Optional[int] = None
+    before: Optional[str] = None
+    offset: int = 0
+
+
+@dataclass
+class Page(Generic[R]):
+    rows: list[R]
+    cursors: list[str]
+    page_info: PageInfo
+    total: int
+
+
+def encode_cursor(kind: str, created_at: datetime, key: Any) -> str:
+    raw = json.dumps([kind, created_at.isoformat(), key], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str, field: str) -> tuple[datetime, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        found, created_at, key = json.loads(raw)
+        if found != kind or not isinstance(key, (str, int)):
+            raise ValueError(found)
+        return datetime.fromisoformat(created_at), key
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise BadUserInput(f"{field} is not a cursor of this list", field=field) from None
+
+
+def _checked(window: Window) -> Window:
+    if window.first is not None and window.last is not None:
+        raise BadUserInput("give first or last, not both", field="last")
+    for name in ("first", "last"):
+        size = getattr(window, name)
+        if size is not None and not 1 <= size <= MAX_PAGE:
+            raise BadUserInput(f"{name} must be 1 to {MAX_PAGE}", field=name)
+    if window.offset < 0:
+        raise BadUserInput("offset must not be negative", field="offset")
+    if window.offset and window.last is not None:
+        raise BadUserInput("offset pages forward only: use last and before", field="offset")
+    if window.first is None and window.last is None:
+        return Window(DEFAULT_PAGE, window.after, None, window.before, window.offset)
+    return window
+
+
+def keyset_page(
+    session: Session,
+    query: Any,
+    kind: str,
+    columns: tuple[Any, Any],
+    key_of: Callable[[Any], tuple[datetime, Any]],
+    window: Window,
+    descending: bool = False,
+) -> Page[Any]:
+    """One page of `query` (a select with its filters, unordered) in (created_at, id) order.
+
+    `columns` are the created-at and id columns, `key_of` reads them from a result row;
+    `descending` lists newest first. `totalCount` counts every row the filters keep.
+    """
+    window = _checked(window)
+    created, key = columns
+
+    def later(cursor: str, field: str) -> Any:
+        """Rows strictly after the cursor in the list's order."""
+        at, ident = decode_cursor(kind, cursor, field)
+        if descending:
+            return or_(created < at, and_(created == at, key < ident))
+        return or_(created > at, and_(created == at, key > ident))
+
+    def earlier(cursor: str, field: str) -> Any:
+        at, ident = decode_cursor(kind, cursor, field)
+        if descending:
+            return or_(created > at, and_(created == at, key > ident))
+        return or_(created < at, and_(created == at, key < ident))
+
+    bounded = query
+    if window.after is not None:
+        bounded = bounded.where(later(window.after, "after"))
+    if window.before is not None:
+        bounded = bounded.where(earlier(window.before, "before"))
+    forward = window.last is None
+    size = window.first if forward else window.last
+    assert size is not None
+    reverse = descending == forward  # the SQL order that reads this page's end first
+    ordered = bounded.order_by(*((created.desc(), key.desc()) if reverse else (created.asc(), key.asc())))
+    if forward:
+        ordered = ordered.offset(window.offset)
+    found = list(session.execute(ordered.limit(size + 1)).all())
+    more = len(found) > size
+    found = found[:size] if forward else list(reversed(found[:size]))
+
+    def exists(condition: Any) -> bool:
+        return session.execute(query.where(condition).limit(1)).first() is not None
+
+    if forward:
+        has_next = more
+        has_previous = bool(window.offset) or (window.after is not None and exists(not_(later(window.after, "after"))))
+    else:
+        has_previous = more
+        has_next = window.before is not None and exists(not_(earlier(window.before, "before")))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = [r[0] if len(r) == 1 else tuple(r) for r in found]
+    cursors = [encode_cursor(kind, *key_of(r)) for r in rows]
+    info = PageInfo(
+        has_next_page=has_next,
+        has_previous_page=has_previous,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )
+    return Page(rows=rows, cursors=cursors, page_info=info, total=total)
