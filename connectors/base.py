@@ -65,6 +65,8 @@ class ListQuery:
     # Records the system still lists but marks deleted (SAP deletion codes, ...): syncs
     # want them (the replica marks them deleted); default API lists leave them out.
     include_deleted: bool = True
+    # `orderBy` of a live list as (field, "ASC" | "DESC"): only a field the connector's `live_order` has.
+    order_by: tuple[str, str] | None = None
 
     def matches(self, record: Record, status_field: str | None) -> bool:
         """The same filters applied locally, for what the system cannot filter."""
@@ -106,6 +108,10 @@ class Connector(ABC):
     # "cursor" - the system's own cursor: as stable as the system makes it;
     # "offset" - positions: a deletion before the cursor can skip a record.
     live_paging: ClassVar[str] = "offset"
+    # The unified fields (`remoteId`, `updatedAt`, `createdAt`) a live list can be sorted by, both ways,
+    # honoured in `list_page` through `ListQuery.order_by` without breaking its paging; any other
+    # `orderBy` is refused before an upstream call (the replica sorts by all three).
+    live_order: ClassVar[frozenset[str]] = frozenset()
     write_settings: ClassVar[tuple[WriteSetting, ...]] = ()
     # The form of this system's record ids where stricter than a safe path segment: (regex, what it says).
     id_pattern: ClassVar[tuple[str, str] | None] = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Text, cast, func, or_, update
+from sqlalchemy import Text, and_, cast, func, or_, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session, select
@@ -199,16 +199,67 @@ def list_page(
     """Keyset paging by remote id: a cursor is the last id seen, so records inserted or deleted
     before it neither shift nor repeat what follows. Backward: the `size` ids before the anchor.
     Returns the records in id order and whether more lie beyond them in the paging direction."""
+    anchor = None if anchor_id is None else (None, anchor_id)
+    rows, more = sorted_page(session, connection_id, entity, size, anchor, filter, status_field, None, False, backward)
+    return [record for record, _ in rows], more
+
+
+# The orders a replica list can be read in (`orderBy.field`): columns of ReplicaRecord's indexes.
+ORDER_COLUMNS: dict[str, str | None] = {
+    "remoteId": None,
+    "updatedAt": "remote_updated_at",
+    "createdAt": "remote_created_at",
+}
+
+
+def sorted_page(
+    session: Session,
+    connection_id: str,
+    entity: str,
+    size: int,
+    anchor: tuple[datetime | None, str] | None,
+    filter: dict[str, Any],
+    status_field: str | None,
+    column: str | None,
+    descending: bool,
+    backward: bool,
+) -> tuple[list[tuple[Record, datetime | None]], bool]:
+    """Keyset paging by (`column`, remote id), or by remote id alone when `column` is None.
+
+    Ascending puts records without a value last, descending is its exact reverse,
+    so backward is forward read the other way. `anchor` is the (value, remote id)
+    of the cursor. Returns each record with its sort value (as stored: the next
+    cursor's), in list order, and whether more lie beyond them in the paging direction.
+    """
     query = select(ReplicaRecord).where(*_listed(connection_id, entity, filter, status_field))
     key = ReplicaRecord.remote_id
-    if anchor_id is not None:
-        query = query.where(key < anchor_id if backward else key > anchor_id)
-    order = key.desc() if backward else key  # type: ignore[attr-defined]
-    rows = list(session.exec(query.order_by(order).limit(size + 1)))
+    sort = getattr(ReplicaRecord, column) if column else None
+    down = descending != backward  # read toward the start of the ascending order
+    if anchor is not None:
+        query = query.where(_beyond(sort, key, anchor, down))
+    if sort is None:
+        order = [key.desc() if down else key]  # type: ignore[attr-defined]
+    elif down:
+        order = [sort.desc().nulls_first(), key.desc()]  # type: ignore[attr-defined]
+    else:
+        order = [sort.asc().nulls_last(), key]
+    rows = list(session.exec(query.order_by(*order).limit(size + 1)))
     kept = rows[:size]
     if backward:
         kept.reverse()
-    return [to_record(r) for r in kept], len(rows) > size
+    return [(to_record(r), getattr(r, column) if column else None) for r in kept], len(rows) > size
+
+
+def _beyond(sort: Any, key: Any, anchor: tuple[datetime | None, str], down: bool) -> Any:
+    """The records past the anchor in the ascending order (`down`: before it), nulls last."""
+    value, remote_id = anchor
+    if sort is None:
+        return key < remote_id if down else key > remote_id
+    if value is None:  # the anchor is among the records without a value, after every other
+        return or_(sort.is_not(None), key < remote_id) if down else and_(sort.is_(None), key > remote_id)
+    if down:
+        return tuple_(sort, key) < tuple_(value, remote_id)  # a null value compares as null: left out
+    return or_(tuple_(sort, key) > tuple_(value, remote_id), sort.is_(None))
 
 
 def count_listed(

@@ -9,6 +9,7 @@ default model share one schema object.
 from __future__ import annotations
 
 import enum
+import inspect
 import threading
 from collections import OrderedDict
 from datetime import datetime
@@ -114,6 +115,20 @@ class Source(enum.Enum):
 
     LIVE = "LIVE"
     REPLICA = "REPLICA"
+
+
+@strawberry.enum(description="Which way a list is sorted.")
+class OrderDirection(enum.Enum):
+    ASC = strawberry.enum_value("ASC", description="Smallest first; records without the value last.")
+    DESC = strawberry.enum_value("DESC", description="Largest first; records without the value first.")
+
+
+# `<Entity>OrderField` values: the unified field each sorts by (the replica's indexed columns).
+ORDER_FIELDS = {
+    "REMOTE_ID": ("remoteId", "By `remoteId`, the system's own key (the default order of replica lists)."),
+    "UPDATED_AT": ("updatedAt", "By `updatedAt`, then `remoteId`."),
+    "CREATED_AT": ("createdAt", "By `createdAt`, then `remoteId`."),
+}
 
 
 @strawberry.type
@@ -422,6 +437,32 @@ class _Builder:
             )
         return create_type(f"{name}Filter", fields, is_input=True)
 
+    def order_input(self, name: str) -> type:
+        return self.once(f"{name}Order", lambda: self._order_input(name))
+
+    def _order_input(self, name: str) -> type:
+        enum_name = f"{name}OrderField"
+        if enum_name not in self.enums:
+            members = {k: strawberry.enum_value(v, description=text) for k, (v, text) in ORDER_FIELDS.items()}
+            made = enum.Enum(enum_name, members)  # type: ignore[misc]
+            self.enums[enum_name] = strawberry.enum(made, description=f"What {name} lists can be sorted by.")
+        fields = [
+            strawberry.field(name="field", graphql_type=self.enums[enum_name], description="The field to sort by."),
+            strawberry.field(
+                name="direction",
+                graphql_type=OrderDirection,
+                default=OrderDirection.ASC,
+                description="Ascending (default) or descending.",
+            ),
+        ]
+        return create_type(
+            f"{name}Order",
+            fields,
+            is_input=True,
+            description=f"The order of a {name} list: with `source: REPLICA` by any field (keyset paging by the "
+            "field and remoteId); live only where the system can sort that way, else refused.",
+        )
+
     def page_type(self, name: str, node_type: type) -> tuple[type, type]:
         edge = self.once(f"{name}Edge", lambda: create_type(
             f"{name}Edge",
@@ -460,12 +501,15 @@ class _Builder:
 
     # -- root fields -------------------------------------------------------
 
-    def root_fields(self, name: str, plural: str, singular: str, node_type: type, filter_type: type) -> list[Any]:
+    def root_fields(
+        self, name: str, plural: str, singular: str, node_type: type, filter_type: type, order_type: type | None = None
+    ) -> list[Any]:
+        """The list and by-id fields; the list takes `orderBy` where `order_type` is given (unified entities)."""
         page_type, edge_type = self.page_type(name, node_type)
 
         async def resolve_list(  # noqa: ANN202
             info, first=strawberry.UNSET, after=strawberry.UNSET, filter=strawberry.UNSET, source=Source.LIVE,  # noqa: ANN001, A002
-            last=strawberry.UNSET, before=strawberry.UNSET,  # noqa: ANN001
+            last=strawberry.UNSET, before=strawberry.UNSET, orderBy=strawberry.UNSET,  # noqa: ANN001, N803
         ) -> Any:
             criteria = strawberry.asdict(filter) if filter else {}
             page = await _source(info).list(
@@ -476,6 +520,7 @@ class _Builder:
                 source=source.value,
                 last=_given(last),
                 before=_given(before),
+                order=_input_values(orderBy) if _given(orderBy) else None,
             )
             made = page_type(  # type: ignore[call-arg]
                 nodes=page.records,
@@ -512,7 +557,13 @@ class _Builder:
             "source": Source,
             "last": Optional[int],
             "before": Optional[str],
+            **({"orderBy": Optional[order_type]} if order_type else {}),
         }
+        if order_type is None:  # custom objects: listed in the system's order only, no `orderBy`
+            signature = inspect.signature(resolve_list)
+            kept = [p.replace(annotation=list_args[p.name]) for p in signature.parameters.values()
+                    if p.name in list_args]
+            resolve_list.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
         one_args = {"info": strawberry.Info, "id": Optional[strawberry.ID], "remoteId": Optional[str]}
         return [
             strawberry.field(
@@ -543,7 +594,8 @@ class _Builder:
             status = entity.status_enum
             filter_type = self.filter_input(entity.name, status, entity.status_field)
             query_fields += self.root_fields(
-                entity.name, entity.plural, entity.singular, self.types[entity.name], filter_type
+                entity.name, entity.plural, entity.singular, self.types[entity.name], filter_type,
+                self.order_input(entity.name),
             )
         for obj in self.extension.custom_objects:
             query_fields += self.custom_object_fields(obj)
@@ -808,7 +860,7 @@ class SchemaCache:
 
 
 UNSUPPORTED = "plantgate.unsupported"  # key of a schema's extensions: root field -> why this system lacks it
-ENTITY_TYPES = ("", "Connection", "Edge", "Filter", "Payload", "CreateInput", "UpdateInput")
+ENTITY_TYPES = ("", "Connection", "Edge", "Filter", "Payload", "CreateInput", "UpdateInput", "Order")
 
 
 def entity_type_names(entity: str) -> tuple[str, ...]:
@@ -850,6 +902,7 @@ def unchanged_types(extension: Extension, shape: Shape = Shape()) -> set[str]:
     names: set[str] = set()
     for e in ENTITIES:
         embedded = [c.embedded.name for c in e.components]
+        names.add(f"{e.name}Order")  # the same fields whatever the extension and shape
         if e.name not in customized:
             names |= {f"{e.name}UpdateInput", *(f"{n}Input" for n in embedded)}
             if shape.unified:

@@ -56,6 +56,7 @@ class DataSource(Protocol):
         source: str,
         last: int | None = None,
         before: str | None = None,
+        order: dict[str, str] | None = None,
     ) -> ResultPage: ...
 
     async def load(self, entity: str, remote_id: str, origin: str = "LIVE") -> Record | None: ...

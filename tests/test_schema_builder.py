@@ -25,7 +25,7 @@ def test_every_entity_has_types_lists_filters_and_by_id():
     sdl = schema.as_str()
     for entity in ENTITIES:
         assert {entity.name, f"{entity.name}Connection", f"{entity.name}Edge", f"{entity.name}Filter"} <= type_names(schema)
-        assert signature(schema, entity.plural) == f"{entity.plural}(first: Int, after: String, filter: {entity.name}Filter, source: Source! = LIVE, last: Int, before: String): {entity.name}Connection"
+        assert signature(schema, entity.plural) == f"{entity.plural}(first: Int, after: String, filter: {entity.name}Filter, source: Source! = LIVE, last: Int, before: String, orderBy: {entity.name}Order): {entity.name}Connection"
         assert signature(schema, entity.singular) == f"{entity.singular}(id: ID, remoteId: String): {entity.name}"
         assert f"type {entity.name} implements Node" in sdl
     assert signature(schema, "node") == "node(id: ID!): Node"

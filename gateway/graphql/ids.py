@@ -3,7 +3,8 @@
 A cursor comes back as the client sends it: its upstream part is handed to a
 connector only if it is text a connector could have written (no control
 characters, valid Unicode, no digits `int()` cannot read, bounded length), and
-its skip count only if it is a plain, bounded integer.
+its skip count only if it is a plain, bounded integer. A replica cursor of a list sorted by a
+time also carries the record's sort value, read back only as a date-time.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import base64
 import binascii
 import json
 import unicodedata
+from datetime import datetime
 from typing import Any
 
 from schema.errors import BadUserInput
@@ -61,6 +63,25 @@ def cursor_record(list_key: str, value: str, field: str = "before") -> str:
     if not _plausible(record):
         raise BadUserInput(f"'{field}' must be the cursor of an edge of this list", field=field)
     return record
+
+
+def sorted_cursor(list_key: str, remote_id: str, value: datetime | None) -> str:
+    """A replica cursor of a list sorted by a time: the record and its sort value (null sorts last)."""
+    body = {"k": list_key, "c": remote_id, "s": 0, "r": remote_id, "v": None if value is None else value.isoformat()}
+    return _encode(body)
+
+
+def parse_sorted_cursor(list_key: str, value: str, field: str = "after") -> tuple[str, datetime | None]:
+    """The record and sort value a `sorted_cursor` stands for."""
+    upstream = parse_page_cursor(list_key, value, field)[0]
+    sort_value = _decode(value).get("v", "")
+    try:
+        if upstream is not None and (sort_value is None or isinstance(sort_value, str) and len(sort_value) <= 64):
+            return upstream, None if sort_value is None else datetime.fromisoformat(sort_value)
+    except ValueError:
+        pass
+    raise BadUserInput(f"'{field}' is not a cursor of this list (it must come from the same field and filter)",
+                       field=field)
 
 
 def parse_page_cursor(list_key: str, value: str, field: str = "after") -> tuple[str | None, int]:

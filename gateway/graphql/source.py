@@ -31,7 +31,15 @@ from ..store.engine import Store
 from ..store.sync_tables import SyncSchedule, SyncState
 from ..store.tables import Connection
 from ..writes import Writer
-from .ids import cursor_record, global_id, page_cursor, parse_global_id, parse_page_cursor
+from .ids import (
+    cursor_record,
+    global_id,
+    page_cursor,
+    parse_global_id,
+    parse_page_cursor,
+    parse_sorted_cursor,
+    sorted_cursor,
+)
 
 LIVE, REPLICA = "LIVE", "REPLICA"
 
@@ -72,33 +80,40 @@ class ConnectionSource:
         source: str = LIVE,
         last: int | None = None,
         before: str | None = None,
+        order: dict[str, str] | None = None,
     ) -> ResultPage:
-        """A page forward (`first`/`after`) or backward (`last`/`before`), live or from the replica."""
+        """A page forward (`first`/`after`) or backward (`last`/`before`), live or from the replica.
+
+        `order` ({field, direction}, from `orderBy`) sorts replica lists by an indexed column;
+        live, only by what the connector declares in `live_order` (else the system's own order)."""
         backward = last is not None or before is not None
         if backward and (first is not None or after is not None):
             raise BadUserInput("page forward (first/after) or backward (last/before), not both", field="last")
         size = _page_size(last if backward else first, "last" if backward else "first", self.max_page_size)
         self._require(entity)
         filter = {k: _aware(v) for k, v in filter.items()}
-        list_key = _list_key(self.connection.id, entity, filter, source)
+        list_key = _list_key(self.connection.id, entity, filter, source, order)
         custom = self._custom_filter(entity, filter)
         if source == REPLICA and (custom or self.extension.object(entity)):
             raise BadUserInput(
                 "custom objects and custom-field filters are read live (the system filters them)", field="source"
             )
+        if order and source != REPLICA:
+            self._check_live_order(entity, order)
         query = ListQuery(
             updated_after=filter.get("updatedAfter"),
             created_after=filter.get("createdAfter"),
             statuses=_statuses(entity, filter),
             custom=custom,
             include_deleted=bool(filter.get("includeDeleted")),
+            order_by=(order["field"], order["direction"]) if order and source != REPLICA else None,
         )
         if self.extension.object(entity) is None:
             self.connector.check_query(entity, query)  # live and replica alike: records without the time
         if source == REPLICA:
-            anchor = before if backward else after
-            anchor_id = parse_page_cursor(list_key, anchor, "before" if backward else "after")[0] if anchor else None
-            page = await self.store.run(self._replica_page, entity, size, anchor_id, filter, list_key, backward)
+            page = await self.store.run(
+                self._replica_page, entity, size, before if backward else after, filter, list_key, backward, order
+            )
             page.counter = lambda: self.store.run(self._replica_count, entity, filter)
             self._prime(entity, REPLICA, page.records)
             return page
@@ -167,6 +182,18 @@ class ConnectionSource:
         return ResultPage(records, cursors, cursors[-1] if cursors else None, has_next_page=before is not None,
                           has_previous_page=has_previous)
 
+    def _check_live_order(self, entity: str, order: dict[str, str]) -> None:
+        """Refuse, before any upstream call, an order the system cannot list in."""
+        if order["field"] in self.connector.live_order and self.extension.object(entity) is None:
+            return
+        name = self.connector.entry.name
+        raise BadUserInput(
+            f"{name} cannot list {entity} records sorted by {order['field']}: read them with source: REPLICA "
+            f"(sorted by {', '.join(replica.ORDER_COLUMNS)}) or leave out orderBy for {name}'s own order",
+            field="orderBy",
+            system=self.connector.entry.key,
+        )
+
     async def _live_count(self, entity: str, query: ListQuery) -> int | None:
         if self.extension.object(entity) is not None:
             return None
@@ -225,17 +252,39 @@ class ConnectionSource:
         return record, replayed
 
     def _replica_page(
-        self, entity: str, size: int, anchor_id: str | None, filter: dict[str, Any], list_key: str, backward: bool
+        self,
+        entity: str,
+        size: int,
+        cursor: str | None,
+        filter: dict[str, Any],
+        list_key: str,
+        backward: bool,
+        order: dict[str, str] | None,
     ) -> ResultPage:
+        """Keyset paging by remote id, or by (sort value, remote id) when `order` names a time."""
+        column = replica.ORDER_COLUMNS[order["field"]] if order else None
+        descending = bool(order and order["direction"] == "DESC")
+        field = "before" if backward else "after"
+        anchor: tuple[datetime | None, str] | None = None
+        if cursor and column:
+            anchor_id, value = parse_sorted_cursor(list_key, cursor, field)
+            anchor = (value, anchor_id)
+        elif cursor:
+            anchor_id = parse_page_cursor(list_key, cursor, field)[0]
+            anchor = None if anchor_id is None else (None, anchor_id)
         with self.store.read() as session:
-            records, more = replica.list_page(
-                session, self.connection.id, entity, size, anchor_id, filter, _status_field(entity), backward
+            rows, more = replica.sorted_page(
+                session, self.connection.id, entity, size, anchor, filter, _status_field(entity), column, descending,
+                backward,
             )
-            records = self.connector.with_custom_values(records)
+            records = self.connector.with_custom_values([record for record, _ in rows])
             synced_at, history_start = replica.window(session, self.connection.id, entity)
-        cursors = [page_cursor(list_key, r.remote_id, 0, r.remote_id) for r in records]
+        if column:
+            cursors = [sorted_cursor(list_key, r.remote_id, value) for r, value in rows]
+        else:
+            cursors = [page_cursor(list_key, r.remote_id, 0, r.remote_id) for r in records]
         end = cursors[-1] if cursors else None
-        anchored = anchor_id is not None
+        anchored = anchor is not None
         has_next, has_previous = (anchored, more) if backward else (more, anchored)
         return ResultPage(records, cursors, end, has_next, synced_at=synced_at, history_start=history_start,
                           has_previous_page=has_previous)
@@ -338,7 +387,9 @@ def _statuses(entity: str, filter: dict[str, Any]) -> tuple[str, ...] | None:
     return tuple(filter[key]) if key and key in filter else None
 
 
-def _list_key(connection_id: str, entity: str, filter: dict[str, Any], source: str) -> str:
-    """Ties a cursor to its connection, list, filter and source, so it cannot be replayed elsewhere."""
-    fingerprint = json.dumps([connection_id, filter], sort_keys=True, default=str)
+def _list_key(
+    connection_id: str, entity: str, filter: dict[str, Any], source: str, order: dict[str, str] | None = None
+) -> str:
+    """Ties a cursor to its connection, list, filter, order and source, so it cannot be replayed elsewhere."""
+    fingerprint = json.dumps([connection_id, filter, *([order] if order else [])], sort_keys=True, default=str)
     return f"{source}:{entity}:" + hashlib.sha256(fingerprint.encode()).hexdigest()[:12]
