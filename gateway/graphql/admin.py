@@ -35,7 +35,6 @@ from . import admin_paging as paging
 from .admin_connect import ConnectMutation, ConnectQuery
 from .admin_custom import CustomMutation, CustomQuery
 from .admin_keys import AdminKeyMutation
-from .admin_paging import PageInfo
 from .admin_webhooks import WebhookMutation, WebhookQuery
 from .context import RequestContext
 from .inputs import string_map as _string_map
@@ -218,20 +217,6 @@ class Connection:
         )
 
 
-@strawberry.type(description="A connection with its cursor.")
-class ConnectionEdge:
-    cursor: str = strawberry.field(description="Where this connection sits in the list: pass it as `after` or `before`.")
-    node: Connection = strawberry.field(description="The connection.")
-
-
-@strawberry.type(description="A page of connections, oldest first (by creation time, then id).")
-class ConnectionList:
-    edges: list[ConnectionEdge] = strawberry.field(description="The page's connections with their cursors.")
-    nodes: list[Connection] = strawberry.field(description="The page's connections.")
-    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
-    total_count: int = strawberry.field(description="Connections matching the filters, on every page.")
-
-
 @strawberry.type(description="One consume or return of credits.")
 class LedgerEntry:
     id: int = strawberry.field(description="The entry's number, increasing with time.")
@@ -265,20 +250,6 @@ class CreditAuditInfo:
     ledger_used: int = strawberry.field(description="Credits the ledger consumed minus those it returned.")
 
 
-@strawberry.type(description="A ledger entry with its cursor.")
-class LedgerEntryEdge:
-    cursor: str = strawberry.field(description="Where this entry sits in the ledger: pass it as `after` or `before`.")
-    node: LedgerEntry = strawberry.field(description="The ledger entry.")
-
-
-@strawberry.type(description="A page of the credit ledger, newest first.")
-class LedgerEntryList:
-    edges: list[LedgerEntryEdge] = strawberry.field(description="The page's entries with their cursors.")
-    nodes: list[LedgerEntry] = strawberry.field(description="The page's entries.")
-    page_info: PageInfo = strawberry.field(description="Where this page sits in the ledger.")
-    total_count: int = strawberry.field(description="Every entry of the organization's ledger.")
-
-
 @strawberry.type(description="The organization's credit pool: connections consume credits from it by tier and hosting.")
 class CreditPool:
     total: int = strawberry.field(description="Credits the organization has.")
@@ -297,7 +268,7 @@ class CreditPool:
         after: Annotated[Optional[str], strawberry.argument(description=paging.AFTER)] = None,
         last: Annotated[Optional[int], strawberry.argument(description=paging.LAST)] = None,
         before: Annotated[Optional[str], strawberry.argument(description=paging.BEFORE)] = None,
-    ) -> LedgerEntryList:
+    ) -> paging.List[LedgerEntry]:
         ctx = _ctx(info)
         window = paging.Window(first, after, last, before)
         organization_id = ctx.principal.organization_id
@@ -311,13 +282,7 @@ class CreditPool:
                 )
 
         page = await ctx.services.store.run(read)
-        nodes = [LedgerEntry.of(r) for r in page.rows]
-        return LedgerEntryList(
-            edges=[LedgerEntryEdge(cursor=c, node=n) for c, n in zip(page.cursors, nodes)],
-            nodes=nodes,
-            page_info=page.page_info,
-            total_count=page.total,
-        )
+        return paging.listing(page, [LedgerEntry.of(r) for r in page.rows])
 
 
 @strawberry.input(description="A new connection: the system, its credentials, and your name and metadata for it.")
@@ -436,7 +401,7 @@ class Query:
         offset: Annotated[int, strawberry.argument(
             description="Rows to skip before a forward page.",
             deprecation_reason="Use `after` with the previous page's pageInfo.endCursor.")] = 0,
-    ) -> ConnectionList:
+    ) -> paging.List[Connection]:
         ctx = _ctx(info)
         window = paging.Window(first, after, last, before, offset)
         wanted = _string_map(metadata, "metadata")
@@ -453,13 +418,7 @@ class Query:
                 return paging.keyset_page(session, query, "connection", columns, lambda r: (r.created_at, r.id), window)
 
         page = await ctx.services.store.run(read)
-        nodes = [Connection.of(r) for r in page.rows]
-        return ConnectionList(
-            edges=[ConnectionEdge(cursor=c, node=n) for c, n in zip(page.cursors, nodes)],
-            nodes=nodes,
-            page_info=page.page_info,
-            total_count=page.total,
-        )
+        return paging.listing(page, [Connection.of(r) for r in page.rows])
 
     @strawberry.field(description="One of the organization's connections (NOT_FOUND otherwise).")
     async def connection(self, info: strawberry.Info, id: ConnectionId) -> Connection:  # noqa: A002

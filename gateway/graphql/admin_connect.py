@@ -20,7 +20,6 @@ from ..events import revocation
 from ..store.connect_tables import ConnectSession as SessionRow
 from ..store.tables import Connection as ConnectionRow
 from . import admin_paging as paging
-from .admin_paging import PageInfo
 from .context import RequestContext
 from .inputs import string_map
 
@@ -109,20 +108,6 @@ def _public_url(ctx: RequestContext) -> str:
     return ctx.services.settings.public_url or str(ctx.request.base_url)
 
 
-@strawberry.type(description="A connect session with its cursor.")
-class ConnectSessionEdge:
-    cursor: str = strawberry.field(description="Where this session sits in the list: pass it as `after` or `before`.")
-    node: ConnectSessionInfo = strawberry.field(description="The connect session.")
-
-
-@strawberry.type(description="A page of connect sessions, newest first.")
-class ConnectSessionList:
-    edges: list[ConnectSessionEdge] = strawberry.field(description="The page's sessions with their cursors.")
-    nodes: list[ConnectSessionInfo] = strawberry.field(description="The page's sessions.")
-    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
-    total_count: int = strawberry.field(description="Sessions matching the filter, on every page.")
-
-
 SESSION_STATUS = "Only sessions in this status: PENDING, COMPLETED or EXPIRED."
 
 
@@ -148,7 +133,7 @@ class ConnectQuery:
         after: Annotated[Optional[str], strawberry.argument(description=paging.AFTER)] = None,
         last: Annotated[Optional[int], strawberry.argument(description=paging.LAST)] = None,
         before: Annotated[Optional[str], strawberry.argument(description=paging.BEFORE)] = None,
-    ) -> ConnectSessionList:
+    ) -> paging.List[ConnectSessionInfo]:
         ctx: RequestContext = info.context
         window = paging.Window(first, after, last, before)
         organization_id = ctx.principal.organization_id
@@ -164,13 +149,7 @@ class ConnectQuery:
                 )
 
         page = await ctx.services.store.run(read)
-        nodes = [ConnectSessionInfo.of(r) for r in page.rows]
-        return ConnectSessionList(
-            edges=[ConnectSessionEdge(cursor=c, node=n) for c, n in zip(page.cursors, nodes)],
-            nodes=nodes,
-            page_info=page.page_info,
-            total_count=page.total,
-        )
+        return paging.listing(page, [ConnectSessionInfo.of(r) for r in page.rows])
 
 
 @strawberry.type

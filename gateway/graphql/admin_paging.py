@@ -25,6 +25,7 @@ MAX_PAGE = 200
 DEFAULT_PAGE = 50
 
 R = TypeVar("R")
+N = TypeVar("N")
 
 
 @strawberry.type(description="Where a page sits in its list: pass endCursor as `after` (startCursor as `before`) "
@@ -59,6 +60,30 @@ class Page(Generic[R]):
     cursors: list[str]
     page_info: PageInfo
     total: int
+
+
+@strawberry.type(description="A row of a list with its cursor.")
+class Edge(Generic[N]):
+    """`<Node>Edge` in the schema."""
+
+    cursor: str = strawberry.field(description="Where this row sits in the list: pass it as `after` or `before`.")
+    node: N = strawberry.field(description="The row.")
+
+
+@strawberry.type(description="A page of a list, paged the Relay way (see the field for its order).")
+class List(Generic[N]):
+    """`<Node>List` in the schema: the page's rows, with and without their cursors, and the list's size."""
+
+    edges: list[Edge[N]] = strawberry.field(description="The page's rows with their cursors.")
+    nodes: list[N] = strawberry.field(description="The page's rows.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
+    total_count: int = strawberry.field(description="Rows matching the filters, on every page.")
+
+
+def listing(page: Page[Any], nodes: list[N]) -> List[N]:
+    """The schema's page of `nodes`, the rows of `page` as the schema shows them."""
+    edges = [Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)]
+    return List(edges=edges, nodes=nodes, page_info=page.page_info, total_count=page.total)
 
 
 def encode_cursor(kind: str, created_at: datetime, key: Any) -> str:

@@ -11,7 +11,6 @@ from strawberry.scalars import JSON
 
 from ..store.event_tables import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from . import admin_paging as paging
-from .admin_paging import PageInfo
 from .context import RequestContext
 
 
@@ -68,20 +67,6 @@ class WebhookDeliveryInfo:
         )
 
 
-@strawberry.type(description="A webhook delivery with its cursor.")
-class WebhookDeliveryEdge:
-    cursor: str = strawberry.field(description="Where this delivery sits in the list: pass it as `after` or `before`.")
-    node: WebhookDeliveryInfo = strawberry.field(description="The delivery.")
-
-
-@strawberry.type(description="A page of an endpoint's deliveries, newest first.")
-class WebhookDeliveryList:
-    edges: list[WebhookDeliveryEdge] = strawberry.field(description="The page's deliveries with their cursors.")
-    nodes: list[WebhookDeliveryInfo] = strawberry.field(description="The page's deliveries.")
-    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
-    total_count: int = strawberry.field(description="The endpoint's deliveries, on every page.")
-
-
 @strawberry.type(name="WebhookEndpoint", description="A URL that receives the organization's events.")
 class WebhookEndpointInfo:
     id: strawberry.ID = strawberry.field(description="The endpoint's id.")
@@ -109,7 +94,7 @@ class WebhookEndpointInfo:
         after: Annotated[Optional[str], strawberry.argument(description=paging.AFTER)] = None,
         last: Annotated[Optional[int], strawberry.argument(description=paging.LAST)] = None,
         before: Annotated[Optional[str], strawberry.argument(description=paging.BEFORE)] = None,
-    ) -> WebhookDeliveryList:
+    ) -> paging.List[WebhookDeliveryInfo]:
         ctx: RequestContext = info.context
         window = paging.Window(first, after, last, before)
         organization_id, endpoint_id = ctx.principal.organization_id, str(self.id)
@@ -136,13 +121,7 @@ class WebhookEndpointInfo:
                 return page, attempts
 
         page, attempts = await ctx.services.store.run(read)
-        nodes = [WebhookDeliveryInfo.of(d, e, attempts[d.id]) for d, e in page.rows]
-        return WebhookDeliveryList(
-            edges=[WebhookDeliveryEdge(cursor=c, node=n) for c, n in zip(page.cursors, nodes)],
-            nodes=nodes,
-            page_info=page.page_info,
-            total_count=page.total,
-        )
+        return paging.listing(page, [WebhookDeliveryInfo.of(d, e, attempts[d.id]) for d, e in page.rows])
 
     @classmethod
     def of(cls, endpoint: WebhookEndpoint) -> "WebhookEndpointInfo":
