@@ -107,6 +107,24 @@ def tryton_truth(tryton_scratch: Any) -> Iterator[Any]:
     rpc.close()
 
 
+@pytest.fixture(scope="module")
+def tryton() -> Iterator[Any]:
+    """A trytond on a fresh copy of the seeded database, for one module (its reads see only the seed)."""
+    from tests.tryton_server import serve_copy
+
+    server = serve_copy()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def truth(tryton: Any) -> Iterator[Any]:
+    """The module's server's own answers, read over RPC as the admin."""
+    rpc = tryton.rpc()
+    yield rpc
+    rpc.close()
+
+
 def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
     """Settings from the environment (e.g. PLANTGATE_UI_ASSETS), pinned where tests need it."""
     values: dict[str, Any] = {

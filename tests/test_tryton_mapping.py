@@ -8,7 +8,7 @@ check the mapping, not a copy of it.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -19,23 +19,9 @@ from connectors.tryton.connector import TrytonConnector
 from connectors.tryton.wire import decode
 from schema.errors import SystemAuthFailed, SystemRejected
 from tests.helpers import data, page_all
-from tests.tryton_server import CREDENTIALS, PASSWORD, Rpc, TrytonServer, serve_copy
+from tests.tryton_server import CREDENTIALS, PASSWORD, Rpc, TrytonServer
+
 ORDER = [["id", "ASC"]]
-
-
-@pytest.fixture(scope="module")
-def tryton() -> Iterator[TrytonServer]:
-    server = serve_copy()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def truth(tryton: TrytonServer) -> Iterator[Rpc]:
-    """The server's own answers, read over RPC as the admin."""
-    rpc = tryton.rpc()
-    yield rpc
-    rpc.close()
 
 
 def read_all(rpc: Rpc, model: str, fields: list[str], domain: list | None = None, **context: Any) -> list[dict]:

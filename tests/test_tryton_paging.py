@@ -7,7 +7,7 @@ seeded database; the expected values come from the same server over its RPC API.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import AsyncIterator, Iterator
+from typing import AsyncIterator
 
 import pytest
 
@@ -18,24 +18,10 @@ from connectors.tryton.connector import TrytonConnector
 from schema.errors import BadUserInput
 from schema.model import CustomField, Extension
 from tests.helpers import data, list_all, page_all, remote_ids
-from tests.tryton_server import CREDENTIALS, Rpc, TrytonServer, serve_copy
+from tests.tryton_server import CREDENTIALS, Rpc, TrytonServer
 
 ENTITIES = ("Location", "Part", "Vendor", "PurchaseOrder", "User")
 STATE = CustomField("PurchaseOrder", "invoiceMethod", "String", "invoice_method", filterable=True)
-
-
-@pytest.fixture(scope="module")
-def tryton() -> Iterator[TrytonServer]:
-    server = serve_copy()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def truth(tryton: TrytonServer) -> Iterator[Rpc]:
-    rpc = tryton.rpc()
-    yield rpc
-    rpc.close()
 
 
 @pytest.fixture
@@ -55,10 +41,6 @@ def token(sqlite_gateway, tryton: TrytonServer) -> str:
     made = data(sqlite_gateway.connect(admin, tryton.url, name="Tryton archive", system="tryton",
                                        hosting="ON_PREMISES", credentials=CREDENTIALS))
     return made["createConnection"]["token"]
-
-
-
-
 
 
 # -- counting --------------------------------------------------------------------------------

@@ -107,11 +107,14 @@ class Connected:
     def ids(self, entity: str, source: str, **filter: Any) -> list[str]:
         return [n["remoteId"] for n in self.page(entity, source, **filter)]
 
+    def wait_synced(self) -> None:
+        """Until the first sync has read every entity (the replica is complete)."""
+        wait_until(lambda: (s := self.states()) and len(s) == len(self.entities)
+                   and all(v == "SUCCEEDED" for v in s.values()), timeout=180)
+
     def close(self) -> None:
         self.running.control.clear_fault()
         data(self.gateway.gql(self.admin, "mutation($id: ID!) { disconnect(id: $id) { id } }", {"id": self.id}))
-
-
 
 
 @pytest.fixture(scope="module", params=CASES, ids=[c.system for c in CASES])
@@ -119,8 +122,7 @@ def connected(request: pytest.FixtureRequest, gateway: Gateway) -> Iterator[Conn
     case: SystemCase = request.param
     with case.start() as running:
         made = Connected(gateway, case, running)
-        wait_until(lambda: (s := made.states()) and len(s) == len(made.entities)
-                   and all(v == "SUCCEEDED" for v in s.values()), timeout=180)
+        made.wait_synced()
         yield made
         made.close()
 

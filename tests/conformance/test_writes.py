@@ -25,7 +25,7 @@ from tests.conformance.cases import all_cases
 from tests.conformance.readback import Shapes
 from tests.conformance.test_invariants import SETTINGS, Connected
 from tests.conftest import Gateway, _start_gateway
-from tests.helpers import data, wait_until
+from tests.helpers import data
 from tests.write_helpers import create, delete, error, update
 
 WRITE_DEFAULTS = ("mutation($id: ID!, $d: JSON) { updateConnectionSettings(id: $id, input: {writeDefaults: $d}) "
@@ -174,8 +174,7 @@ def system(request: pytest.FixtureRequest, gateway: Gateway) -> Iterator[Writing
     case: SystemCase = request.param
     with case.start() as running:
         made = Writing(gateway, case, running)
-        wait_until(lambda: (s := made.states()) and len(s) == len(made.entities)
-                   and all(v == "SUCCEEDED" for v in s.values()), timeout=180)
+        made.wait_synced()
         yield made
         made.close()
 
