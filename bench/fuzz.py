@@ -46,9 +46,9 @@ from hypothesis import strategies as st
 from nested_query import machine, table
 from schemathesis.generation.modes import GenerationMode
 
-from connectors.sandboxes import sandboxes
-from connectors.sandboxkit import ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.registry import sandboxes
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests import fuzz_inputs as inputs
 from tests.processes import GatewayProcess, base_env, create_org
 

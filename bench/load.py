@@ -80,7 +80,7 @@ def gql(url: str, token: str, query: str, variables: dict | None = None) -> dict
 
 
 def connect(url: str, admin: str) -> str:
-    from connectors.sandboxes import sandboxes
+    from sandboxes.registry import sandboxes
 
     spec = sandboxes()["upkeep"]
     created = gql(url, admin, CONNECT, {"i": {"system": "upkeep", "name": "Load", "credentials": spec.credentials,

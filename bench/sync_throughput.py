@@ -51,7 +51,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors.catalog import CLOUD
-from connectors.sandboxkit import ServerThread
+from sandboxes.kit import ServerThread
 from gateway import replica
 from gateway.connections import NewConnection
 from gateway.organizations import create_organization

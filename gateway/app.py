@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
-from connectors.sandboxes import sandboxes
+from sandboxes.registry import sandboxes
 
 from .accesslog import AccessLogMiddleware
 from .bodylimit import BodyLimitMiddleware

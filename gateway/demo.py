@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.sandboxes import sandboxes
+from sandboxes.registry import sandboxes
 
 from . import credits
 from .organizations import create_organization, find_by_name, issue_admin_key

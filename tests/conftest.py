@@ -21,8 +21,8 @@ import pytest
 import redis
 from cryptography.fernet import Fernet
 
-from connectors.sandboxkit import ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.app import create_app
 from gateway.organizations import create_organization
 from gateway.services import Services

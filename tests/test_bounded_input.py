@@ -16,11 +16,11 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from connectors.maintainx.sandbox import DEMO_API_KEY
-from connectors.maintainx.sandbox import create_app as create_maintainx_sandbox
+from sandboxes.maintainx.app import DEMO_API_KEY
+from sandboxes.maintainx.app import create_app as create_maintainx_sandbox
 from connectors.rest import record_path
-from connectors.sandboxkit import SandboxControl, ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from schema.errors import BadUserInput
 from tests.conftest import Gateway
 from tests.helpers import data

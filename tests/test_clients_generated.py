@@ -25,8 +25,8 @@ from graphql import (
 )
 from graphql import build_schema as parse_sdl
 
-from connectors.sandboxkit import ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.graphql.sdl import data_sdl
 from tests.client_tools import clients_project, python_client, typescript_client
 from tests.conftest import Gateway

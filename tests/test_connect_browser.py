@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Browser, expect
 
-from connectors.sandboxkit import ServerThread
+from sandboxes.kit import ServerThread
 from tests.browser import DESKTOP, PHONE, Watched, chromium, open_page
 from tests.conftest import UPKEEP_LOGIN, Gateway, _start_gateway
 from tests.helpers import data

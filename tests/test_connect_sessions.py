@@ -12,8 +12,8 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from connectors.sandboxkit import SandboxControl, ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.store.connect_tables import ConnectSession
 from gateway.store.tables import Connection, CreditLedgerEntry, utcnow
 from tests.conftest import UPKEEP_LOGIN, Gateway, _start_gateway

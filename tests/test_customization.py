@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from connectors.sandboxkit import ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import Gateway, _start_gateway
 from tests.helpers import data, error_code, page_all
 from tests.write_helpers import module_sandbox

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.maintainx.sandbox import DEMO_API_KEY, create_app
-from connectors.sandbox_data import parse_ms
+from sandboxes.maintainx.app import DEMO_API_KEY, create_app
+from sandboxes.data import parse_ms
 from tests.helpers import data, page_all
 from tests.write_helpers import (
     FIELD_CANDIDATES, OBJECT_CANDIDATES, connection_of, module_sandbox, record, settle, type_fields, update,

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from connectors.maximo.sandbox import DEMO_API_KEY, create_app
-from connectors.sandboxkit import SandboxControl
+from sandboxes.maximo.app import DEMO_API_KEY, create_app
+from sandboxes.kit import SandboxControl
 from tests.helpers import data, page_all
 from tests.write_helpers import (
     FIELD_CANDIDATES, OBJECT_CANDIDATES, connection_of, create, module_sandbox, record, settle, type_fields,

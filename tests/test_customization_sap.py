@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from connectors.sandboxkit import SandboxControl, ServerThread
-from connectors.sap.sandbox import LOGIN, create_app
-from connectors.sap.seed import Dataset
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.sap.app import LOGIN, create_app
+from sandboxes.sap.seed import Dataset
 from tests.conftest import Gateway
 from tests.helpers import data, error_code, page_all
 from tests.test_customization import Conn

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, expect
 
-from connectors.sandboxkit import SandboxControl, ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.browser import DESKTOP, PHONE, Watched, chromium, open_page
 from tests.conftest import UPKEEP_LOGIN, Gateway, _start_gateway
 from tests.helpers import data

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from connectors.sandboxkit import ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.helpers import ENTITY_RESOURCES, data, error_code, page_all
 
 

@@ -7,7 +7,7 @@ from typing import Iterator
 import pytest
 
 from connectors.registry import connector_class
-from connectors.sandboxes import sandboxes
+from sandboxes.registry import sandboxes
 from gateway.app import SANDBOX_PREFIX
 from gateway.demo import prepare_demo
 from tests.conftest import Gateway, _start_gateway

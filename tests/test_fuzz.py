@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.generation.modes import GenerationMode
 
-from connectors.sandboxkit import ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.graphql.ids import parse_global_id
 from schema.errors import BadUserInput
 from tests.conftest import Gateway, _start_gateway

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, Route, expect, sync_playwright
 
-from connectors.sandboxkit import ServerThread
+from sandboxes.kit import ServerThread
 from gateway.app import create_app
 from gateway.graphql.ide import ASSETS, PREFIX
 from gateway.services import Services

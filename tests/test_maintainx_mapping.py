@@ -10,9 +10,9 @@ import pytest
 
 from connectors.base import ConnectionConfig, ListQuery
 from connectors.maintainx.connector import MaintainXConnector
-from connectors.maintainx.sandbox import DEMO_API_KEY, create_app
-from connectors.maintainx.seed import ORGANIZATION_ID
-from connectors.sandboxkit import ServerThread
+from sandboxes.maintainx.app import DEMO_API_KEY, create_app
+from sandboxes.maintainx.seed import ORGANIZATION_ID
+from sandboxes.kit import ServerThread
 from schema.errors import SystemAuthFailed, SystemRejected
 from tests.conftest import CREATE_CONNECTION
 from tests.helpers import data, error_code, page_all

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from connectors.maintainx.sandbox import DEMO_API_KEY, ENVELOPES, create_app, encode_cursor
-from connectors.maintainx.seed import COUNTS, DEMO_EMAIL, ORGANIZATION_ID, RESOURCES, WINDOW_END, WINDOW_START, iso, parse_ms
-from connectors.sandboxkit import SandboxControl, ServerThread
+from sandboxes.maintainx.app import DEMO_API_KEY, ENVELOPES, create_app, encode_cursor
+from sandboxes.maintainx.seed import COUNTS, DEMO_EMAIL, ORGANIZATION_ID, RESOURCES, WINDOW_END, WINDOW_START, iso, parse_ms
+from sandboxes.kit import SandboxControl, ServerThread
 
 API = "/v1"
 BEARER = {"Authorization": f"Bearer {DEMO_API_KEY}"}

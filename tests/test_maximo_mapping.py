@@ -8,8 +8,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from connectors.maximo.sandbox import DEMO_API_KEY, create_app
-from connectors.sandboxkit import SandboxControl, ServerThread
+from sandboxes.maximo.app import DEMO_API_KEY, create_app
+from sandboxes.kit import SandboxControl, ServerThread
 from tests.helpers import data, error_code, page_all
 
 API_KEY = {"apiKey": DEMO_API_KEY}

@@ -9,8 +9,8 @@ import pytest
 
 from connectors.base import ConnectionConfig, ListQuery
 from connectors.maximo.connector import MaximoConnector
-from connectors.maximo.sandbox import DEMO_API_KEY, create_app
-from connectors.sandboxkit import SandboxControl, ServerThread
+from sandboxes.maximo.app import DEMO_API_KEY, create_app
+from sandboxes.kit import SandboxControl, ServerThread
 from schema.model import CustomField, Extension
 from tests.helpers import list_all, remote_ids
 

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from connectors.maximo.sandbox import DEMO_API_KEY, create_app
-from connectors.maximo.seed import COUNTS, Dataset
-from connectors.sandboxkit import SandboxControl, ServerThread
+from sandboxes.maximo.app import DEMO_API_KEY, create_app
+from sandboxes.maximo.seed import COUNTS, Dataset
+from sandboxes.kit import SandboxControl, ServerThread
 
 WO = "/maximo/api/os/mxapiwodetail"
 

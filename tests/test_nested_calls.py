@@ -6,8 +6,8 @@ from collections import Counter
 
 import httpx
 
-from connectors.sandboxkit import ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.helpers import data
 
 NESTED = "{ workOrders(first: 100) { nodes { number asset { name location { name } } location { name } } } }"

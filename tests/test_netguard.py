@@ -8,8 +8,8 @@ from typing import Iterator
 import pytest
 
 from connectors.http import HttpPolicy, UpstreamClient
-from connectors.sandboxkit import SandboxControl, ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.app import SANDBOX_PREFIX, create_app
 from gateway.netguard import ForbiddenAddress, NetGuard
 from gateway.services import Services

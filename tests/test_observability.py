@@ -16,8 +16,8 @@ import pytest
 import websockets
 from prometheus_client.parser import text_string_to_metric_families
 
-from connectors.sandboxkit import ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import POSTGRES_ADMIN_URL, Gateway, _start_gateway
 from tests.helpers import data
 from tests.processes import GatewayProcess, base_env, create_org, wait_until

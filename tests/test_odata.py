@@ -20,9 +20,9 @@ from connectors.odata import (
     parse_decimal,
     parse_time,
 )
-from connectors.sandboxkit import SandboxControl, ServerThread
+from sandboxes.kit import SandboxControl, ServerThread
 from connectors.sap.connector import EccConnector
-from connectors.sap.sandbox import ECC_CLIENT, LOGIN, PAGE_SIZE, create_app
+from sandboxes.sap.app import ECC_CLIENT, LOGIN, PAGE_SIZE, create_app
 from schema.errors import SystemAuthFailed, SystemRejected
 
 ORDERS = ("API_MAINTENANCEORDER", "MaintenanceOrder")

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import websockets
 
-from connectors.sandboxkit import ServerThread
+from sandboxes.kit import ServerThread
 from tests.conftest import Gateway, _start_gateway
 from tests.helpers import data, wait_until
 from tests.processes import GatewayProcess, base_env, create_org

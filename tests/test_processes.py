@@ -27,9 +27,9 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from connectors.rest import OVERLAP
-from connectors.sandboxkit import Fault, ServerThread
+from sandboxes.kit import Fault, ServerThread
 from connectors.upkeep.connector import ENTRY, UpKeepConnector
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.store.engine import make_engine
 from gateway.store.sync_tables import ReplicaRecord, SyncSchedule, SyncState
 from tests.conftest import CREATE_CONNECTION, UPKEEP_LOGIN

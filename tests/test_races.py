@@ -19,8 +19,8 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from connectors.sandboxkit import ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.store.engine import make_engine
 from gateway.store.tables import ConnectionStatusChange
 from tests.conftest import CREATE_CONNECTION, UPKEEP_LOGIN

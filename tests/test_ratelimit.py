@@ -11,8 +11,8 @@ import httpx
 import pytest
 import redis
 
-from connectors.sandboxkit import SandboxControl, ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import Gateway, _start_gateway
 from tests.helpers import data
 

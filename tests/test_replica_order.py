@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from connectors.sandboxkit import ServerThread
+from sandboxes.kit import ServerThread
 from gateway import replica
 from schema.record import Record
 from tests.conftest import Gateway

@@ -15,10 +15,10 @@ import pytest
 from sqlmodel import select
 
 from connectors.registry import connector_class
-from connectors.sandboxkit import SandboxControl, ServerThread
-from connectors.sap.sandbox import LOGIN as SAP_LOGIN
-from connectors.sap.sandbox import create_app as create_sap_sandbox
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.sap.app import LOGIN as SAP_LOGIN
+from sandboxes.sap.app import create_app as create_sap_sandbox
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.store.event_tables import Event
 from tests.conftest import Gateway, _start_gateway, fresh_postgres_database
 from tests.helpers import wait_until, data, error_code, page_all

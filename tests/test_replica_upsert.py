@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from connectors.sandboxkit import ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway import replica
 from gateway.store.engine import Store, make_engine
 from gateway.store.event_tables import Event

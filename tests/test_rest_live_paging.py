@@ -14,13 +14,13 @@ import pytest
 from connectors.base import ConnectionConfig, Connector, ListQuery, Page
 from connectors.http import HttpPolicy
 from connectors.maintainx.connector import MaintainXConnector
-from connectors.maintainx.sandbox import SANDBOX as MAINTAINX
-from connectors.maintainx.sandbox import create_app as maintainx_app
+from sandboxes.maintainx.app import SANDBOX as MAINTAINX
+from sandboxes.maintainx.app import create_app as maintainx_app
 from connectors.rest import OVERLAP
-from connectors.sandboxkit import SandboxControl, ServerThread
+from sandboxes.kit import SandboxControl, ServerThread
 from connectors.upkeep.connector import UpKeepConnector
-from connectors.upkeep.sandbox import SANDBOX as UPKEEP
-from connectors.upkeep.sandbox import create_app as upkeep_app
+from sandboxes.upkeep.app import SANDBOX as UPKEEP
+from sandboxes.upkeep.app import create_app as upkeep_app
 from schema.errors import BadUserInput
 
 POLICY = HttpPolicy(connect_timeout=2.0, read_timeout=3.0, retries=0)

@@ -19,8 +19,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from connectors.base import Connector, ListQuery
-from connectors.sandboxkit import SandboxApp, SandboxControl, ServerThread, fault_proxy
-from connectors.upkeep.sandbox import create_app as upkeep_app
+from sandboxes.kit import SandboxApp, SandboxControl, ServerThread, fault_proxy
+from sandboxes.upkeep.app import create_app as upkeep_app
 from schema.errors import PlantgateError
 from tests.conformance.case import Running, SystemCase
 from tests.conformance.cases import all_cases

@@ -8,9 +8,9 @@ from typing import Iterator
 
 import pytest
 
-from connectors.sandboxkit import SandboxControl, ServerThread
-from connectors.sap.sandbox import ECC_CLIENT, LOGIN, create_app
-from connectors.sap.seed import Dataset
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.sap.app import ECC_CLIENT, LOGIN, create_app
+from sandboxes.sap.seed import Dataset
 from tests.helpers import data, error_code, page_all
 
 CREATE = """mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token connection { credits } } }"""

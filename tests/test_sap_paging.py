@@ -8,9 +8,9 @@ from typing import AsyncIterator, Iterator
 import pytest
 
 from connectors.base import ConnectionConfig, ListQuery
-from connectors.sandboxkit import SandboxControl, ServerThread
+from sandboxes.kit import SandboxControl, ServerThread
 from connectors.sap.connector import STREAMS, S4HanaConnector
-from connectors.sap.sandbox import LOGIN, create_app
+from sandboxes.sap.app import LOGIN, create_app
 from schema.errors import BadUserInput
 from schema.model import CustomField, Extension
 from schema.record import Record

@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from connectors.sandboxkit import ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.store.event_tables import WebhookEndpoint
 from gateway.store.tables import Connection, Organization
 from tests.conftest import UPKEEP_LOGIN

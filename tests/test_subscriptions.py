@@ -11,8 +11,8 @@ import pytest
 import websockets
 from sqlmodel import select
 
-from connectors.sandboxkit import SandboxControl, ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.store.tables import ConnectionStatusChange
 from tests.conftest import Gateway, _start_gateway
 from tests.helpers import data

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from connectors.sandboxkit import SandboxControl, ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.store.event_tables import Event
 from gateway.store.sync_tables import ReplicaRecord, SyncSchedule
 from tests.conftest import Gateway, _start_gateway

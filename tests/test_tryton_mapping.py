@@ -14,7 +14,7 @@ import pytest
 
 from connectors.base import ConnectionConfig, ListQuery
 from connectors.http import HttpPolicy
-from connectors.sandboxkit import SandboxControl, ServerThread, fault_proxy
+from sandboxes.kit import SandboxControl, ServerThread, fault_proxy
 from connectors.tryton.connector import TrytonConnector
 from connectors.tryton.wire import decode
 from schema.errors import SystemAuthFailed, SystemRejected

@@ -13,7 +13,7 @@ import pytest
 
 from connectors.base import ConnectionConfig, ListQuery
 from connectors.http import HttpPolicy
-from connectors.sandboxkit import SandboxControl, ServerThread, fault_proxy
+from sandboxes.kit import SandboxControl, ServerThread, fault_proxy
 from connectors.tryton.connector import TrytonConnector
 from schema.errors import BadUserInput
 from schema.model import CustomField, Extension

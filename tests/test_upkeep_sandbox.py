@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from connectors.sandboxkit import Fault, SandboxControl, SandboxState, ServerThread
-from connectors.upkeep.sandbox import create_app
-from connectors.upkeep.seed import COUNTS, DEMO_EMAIL, RESOURCES, WINDOW_END, WINDOW_START, parse_ms
+from sandboxes.kit import Fault, SandboxControl, SandboxState, ServerThread
+from sandboxes.upkeep.app import create_app
+from sandboxes.upkeep.seed import COUNTS, DEMO_EMAIL, RESOURCES, WINDOW_END, WINDOW_START, parse_ms
 
 API = "/api/v2"
 GOOD_LOGIN = {"email": DEMO_EMAIL, "password": "upkeep-demo"}

@@ -8,8 +8,8 @@ from typing import Iterator
 import httpx
 import pytest
 
-from connectors.sandboxkit import ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import Gateway, UPKEEP_LOGIN, _start_gateway
 from tests.helpers import data, error_code
 

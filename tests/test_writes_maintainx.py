@@ -9,9 +9,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.maintainx.sandbox import DEMO_API_KEY, create_app
-from connectors.sandbox_data import parse_ms
-from connectors.sandboxkit import SandboxControl, ServerThread
+from sandboxes.maintainx.app import DEMO_API_KEY, create_app
+from sandboxes.data import parse_ms
+from sandboxes.kit import SandboxControl, ServerThread
 from tests.helpers import data
 from tests.write_helpers import adjust, connection_of, create, delete, error, module_sandbox, read, record, update
 

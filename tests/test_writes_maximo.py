@@ -11,8 +11,8 @@ from collections import Counter
 import httpx
 import pytest
 
-from connectors.maximo.sandbox import DEMO_API_KEY, create_app
-from connectors.sandboxkit import SandboxControl, ServerThread
+from sandboxes.maximo.app import DEMO_API_KEY, create_app
+from sandboxes.kit import SandboxControl, ServerThread
 from tests.helpers import data, page_all
 from tests.write_helpers import adjust, connection_of, create, delete, error, module_sandbox, read, record, update
 

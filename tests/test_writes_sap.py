@@ -13,9 +13,9 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from connectors.sandboxkit import SandboxControl, ServerThread
-from connectors.sap.sandbox import ECC_CLIENT, LOGIN, create_app
-from connectors.sap.seed import Dataset
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.sap.app import ECC_CLIENT, LOGIN, create_app
+from sandboxes.sap.seed import Dataset
 from tests.conftest import Gateway
 from tests.helpers import data, error_code
 from tests.write_helpers import module_sandbox

@@ -12,8 +12,8 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from connectors.sandboxkit import SandboxControl, ServerThread
-from connectors.upkeep.sandbox import SANDBOX, create_app as create_upkeep_sandbox
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.upkeep.app import SANDBOX, create_app as create_upkeep_sandbox
 from tests.conftest import Gateway
 from tests.helpers import data, error_code
 from tests.write_helpers import module_sandbox

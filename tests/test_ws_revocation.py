@@ -12,8 +12,8 @@ from typing import Any, Iterator
 import pytest
 from sqlmodel import select
 
-from connectors.sandboxkit import ServerThread
-from connectors.upkeep.sandbox import create_app as create_upkeep_sandbox
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.auth import hash_secret
 from gateway.events import revocation
 from gateway.events.broker import make_broker

@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from connectors.sandboxkit import ServerThread
+from sandboxes.kit import ServerThread
 from tests.helpers import data
 
 BASE = "id remoteId remoteVersion updatedAt"

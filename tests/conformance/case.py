@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.sandboxkit import SandboxControl
+from sandboxes.kit import SandboxControl
 
 
 @dataclass

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from connectors.maintainx.sandbox import SANDBOX, create_app
-from connectors.sandboxkit import SandboxControl, ServerThread
+from sandboxes.maintainx.app import SANDBOX, create_app
+from sandboxes.kit import SandboxControl, ServerThread
 from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches
 
 RESOURCES = {

@@ -9,8 +9,8 @@ from math import ceil
 from typing import Any
 
 from connectors.maximo.oslc import ID_CHUNK
-from connectors.maximo.sandbox import SANDBOX, create_app
-from connectors.sandboxkit import SandboxControl, ServerThread
+from sandboxes.maximo.app import SANDBOX, create_app
+from sandboxes.kit import SandboxControl, ServerThread
 from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches
 
 STRUCTURES = {

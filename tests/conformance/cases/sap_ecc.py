@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.sap.sandbox import ECC_CLIENT
+from sandboxes.sap.app import ECC_CLIENT
 from tests.conformance.case import SystemCase
 from tests.conformance.cases.sap_s4hana import NESTED_QUERY, WRITES, expected_calls, starter
 

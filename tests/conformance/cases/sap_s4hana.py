@@ -8,9 +8,9 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from connectors.odata import KEYS_PER_CALL
-from connectors.sandboxkit import SandboxControl, ServerThread
+from sandboxes.kit import SandboxControl, ServerThread
 from connectors.sap.connector import STOCK_SET
-from connectors.sap.sandbox import LOGIN, PREFIX, create_app
+from sandboxes.sap.app import LOGIN, PREFIX, create_app
 from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches
 
 ENTITY_SETS = {

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from connectors.sandboxkit import SandboxControl, ServerThread, fault_proxy
+from sandboxes.kit import SandboxControl, ServerThread, fault_proxy
 from tests.conformance.case import Ref, Running, SystemCase, Writes
 from tests.tryton_server import DATABASE, LOGIN, PASSWORD, serve_copy
 

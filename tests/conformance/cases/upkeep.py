@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from connectors.sandboxkit import SandboxControl, ServerThread
-from connectors.upkeep.sandbox import SANDBOX, create_app
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.upkeep.app import SANDBOX, create_app
 from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches
 
 RESOURCES = {

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from connectors.sandbox_data import EPOCH, Record, SeededDataset, SeededGenerator, iso, now_ms, parse_ms
+from sandboxes.data import EPOCH, Record, SeededDataset, SeededGenerator, iso, now_ms, parse_ms
 
 
 RESOURCES = (

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.sandbox_data import Record, SeededDataset
+from sandboxes.data import Record, SeededDataset
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 # Builds the vendor's whole error response from a status code and a message.

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.sandbox_data import Record, iso
-from connectors.sandbox_rules import Attr, Exists, first_problem
+from sandboxes.data import Record, iso
+from sandboxes.rules import Attr, Exists, first_problem
 
 PRIORITY = Attr("integer", (0, 1, 2, 3))
 AMOUNT = Attr("number", minimum=0)

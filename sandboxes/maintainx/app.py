@@ -57,7 +57,7 @@ resource accepts is in `writes.py`. MaintainX has no ETag: nothing stops a
 write over a newer change. Customer-specific fields live in each record's
 `extraFields` object, keyed by label (unverified); `/meters` serves meters.
 
-Besides the shared control routes (see `connectors.sandboxkit`) there is
+Besides the shared control routes (see `sandboxes.kit`) there is
 `POST /__sandbox/touch` with `{"resource": ..., "ids": [...]}`, which bumps
 those records' `updatedAt` to now so tests can exercise incremental reads, and
 `POST /__sandbox/delete` with the same body, which deletes them.
@@ -76,10 +76,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from connectors.maintainx import writes
-from connectors.maintainx.seed import ORGANIZATION_ID, RESOURCES, Dataset, iso, now_ms, parse_ms
-from connectors.sandbox_rest import dataset_routes, json_or_none, record_routes
-from connectors.sandboxkit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
+from sandboxes.maintainx import rules as writes
+from sandboxes.maintainx.seed import ORGANIZATION_ID, RESOURCES, Dataset, iso, now_ms, parse_ms
+from sandboxes.rest import dataset_routes, json_or_none, record_routes
+from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
 
 PREFIX = "/v1"
 DEMO_API_KEY = "mx-demo-4f1c2a9e7b"

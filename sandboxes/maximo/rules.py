@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable
 
-from connectors.sandbox_rules import Attr, Exists, first_problem
+from sandboxes.rules import Attr, Exists, first_problem
 
 from .seed import ASSET_STATUS, ORG, PO_STATUS, SITES, SR_STATUS, WO_STATUS, WORKTYPES, Record, iso
 

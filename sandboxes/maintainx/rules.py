@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.sandbox_data import Record, iso, now_ms, parse_ms
-from connectors.sandbox_rules import Attr, Exists, first_problem
+from sandboxes.data import Record, iso, now_ms, parse_ms
+from sandboxes.rules import Attr, Exists, first_problem
 
 PRIORITY = Attr("text", ("NONE", "LOW", "MEDIUM", "HIGH"))
 ITEM = {

@@ -46,7 +46,7 @@ the inventory adjustment `wsmethod:adjustCurrentBalance` with `{"newcurbal": n}`
 attributes), MXAPIORGANIZATION for sites, and the write rules in `writes.py`. This customer added `cust_` attributes to work orders and assets;
 `mxapisr` (service requests) and `mxapimeter` (meters) are served too.
 
-Besides the shared control routes (see `connectors.sandboxkit`) there is
+Besides the shared control routes (see `sandboxes.kit`) there is
 `POST /__sandbox/touch` with `{"resource": "<objectstructure>", "ids": [...]}`,
 which moves those records' `changedate` to now, and `POST /__sandbox/delete`
 with the same body, which deletes them as a user would in Maximo, whatever the
@@ -69,9 +69,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.maximo import writes
-from connectors.maximo.seed import KEYS, Dataset, Record, key_of
-from connectors.sandboxkit import SandboxApp, SandboxSpec, SandboxState, status_phrase
+from sandboxes.maximo import rules as writes
+from sandboxes.maximo.seed import KEYS, Dataset, Record, key_of
+from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, status_phrase
 
 DEMO_API_KEY = "mx-demo-7f3c9a1e5b2d4c68"
 DEMO_USERS = {"MAXADMIN": "maxadmin"}

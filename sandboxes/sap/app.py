@@ -40,7 +40,7 @@ creatable/updatable/deletable is refused, as SAP does.
 `/<EntitySet>/$count` answers the number of rows the `$filter` selects, as
 plain text (SAP Gateway's framework serves it for every entity set).
 
-Besides the shared control routes (see `connectors.sandboxkit`) there is
+Besides the shared control routes (see `sandboxes.kit`) there is
 `POST /__sandbox/touch` with `{"resource": "<EntitySet>", "ids": [...]}`, which
 moves those records' `LastChangeDateTime` to now, and `POST /__sandbox/delete`
 with the same body, which deletes them with what hangs off them (ids are values
@@ -66,12 +66,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.sandboxkit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
-from connectors.sap.filtering import FilterError, Row, parse_filter, parse_key
-from connectors.sap.model import SERVICES, EntitySet, Service, edmx
-from connectors.sap.seed import Dataset
-from connectors.sap.wire import atom_error, atom_feed, entity_json, etag, key_predicate
-from connectors.sap import writes
+from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
+from sandboxes.sap.filtering import FilterError, Row, parse_filter, parse_key
+from sandboxes.sap.model import SERVICES, EntitySet, Service, edmx
+from sandboxes.sap.seed import Dataset
+from sandboxes.sap.wire import atom_error, atom_feed, entity_json, etag, key_predicate
+from sandboxes.sap import rules as writes
 
 PREFIX = "/sap/opu/odata/sap"
 PAGE_SIZE = 100

@@ -24,7 +24,7 @@ Writes: `POST /<resource>` creates (`{"success": true, "result": {...}}`),
 `PATCH /<resource>/<id>` changes the given fields, `DELETE /<resource>/<id>`
 deletes where UpKeep allows it; what each resource accepts is in `writes.py`.
 
-Besides the shared control routes (see `connectors.sandboxkit`) there is
+Besides the shared control routes (see `sandboxes.kit`) there is
 `POST /__sandbox/touch` with `{"resource": ..., "ids": [...]}`, which bumps
 those records' `updatedAt` to now so tests can exercise incremental reads, and
 `POST /__sandbox/delete` with the same body, which deletes them.
@@ -42,11 +42,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.sandbox_data import iso, now_ms
-from connectors.sandbox_rest import dataset_routes, json_or_none, record_routes
-from connectors.sandboxkit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
-from connectors.upkeep import writes
-from connectors.upkeep.seed import API_USER_ID, DEMO_EMAIL, RESOURCES, STATUS_RESOURCES, Dataset, parse_ms
+from sandboxes.data import iso, now_ms
+from sandboxes.rest import dataset_routes, json_or_none, record_routes
+from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
+from sandboxes.upkeep import rules as writes
+from sandboxes.upkeep.seed import API_USER_ID, DEMO_EMAIL, RESOURCES, STATUS_RESOURCES, Dataset, parse_ms
 
 PREFIX = "/api/v2"
 DEFAULT_CREDENTIALS = {DEMO_EMAIL: "upkeep-demo"}

@@ -1,0 +1,1 @@
+"""The maintainx sandbox: app, seed data, write rules."""

@@ -1,0 +1,1 @@
+"""The maximo sandbox: app, seed data, write rules."""

@@ -1,0 +1,1 @@
+"""The sap sandbox: app, seed data, write rules."""

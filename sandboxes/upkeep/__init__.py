@@ -1,0 +1,1 @@
+"""The upkeep sandbox: app, seed data, write rules."""
