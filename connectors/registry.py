@@ -2,7 +2,8 @@
 
 A connector module exports `CONNECTOR` (or `CONNECTORS` when one package serves
 several systems, as SAP does). Adding a system is adding a package; nothing
-else needs editing. Packages whose name starts with `_` are not systems.
+else needs editing. Packages whose name starts with `_`, and the protocol
+packages every system shares (`PROTOCOLS`), are not systems.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from .base import Connector
 from .catalog import SystemEntry
 
 
+PROTOCOLS = frozenset({"odata"})
+
+
 def system_packages() -> list[str]:
     package = importlib.import_module(__package__)
     return sorted(
         f"{__package__}.{m.name}"
         for m in pkgutil.iter_modules(package.__path__)
-        if m.ispkg and not m.name.startswith("_")
+        if m.ispkg and not m.name.startswith("_") and m.name not in PROTOCOLS
     )
 
 

@@ -1,4 +1,4 @@
-"""The OData v2 client and connector base (`connectors/odata*.py`) against the SAP sandbox over real HTTP."""
+"""The OData v2 client and connector base (`connectors/odata/`) against the SAP sandbox over real HTTP."""
 
 from __future__ import annotations
 

@@ -19,9 +19,9 @@ import pytest
 
 from connectors.mapping import Each, Enum, Join, Path as PathSpec, Spec
 from connectors.odata import Decimal, ODate, Text
-from connectors.odata_deletion import DeletedAt
+from connectors.odata.deletion import DeletedAt
 from sandboxes.kit import ServerThread
-from connectors.odata_writes import written_properties
+from connectors.odata.writes import written_properties
 from connectors.sap.connector import S4HANA, STOCK_SELECT, STOCK_SERVICE, STOCK_SET, STREAMS, FirstFlag
 from sandboxes.sap.model import SERVICES, EntitySet, Service
 from sandboxes.sap.app import LOGIN, create_app

@@ -1,7 +1,7 @@
 """SAP S/4HANA Cloud and SAP ECC / on-premises (Tier 3 ERP): the same OData v2 services.
 
 Mostly declarations: one `EntitySetStream` per unified entity over SAP's
-standard APIs (see `connectors/odata.py` for the protocol). Both systems share
+standard APIs (see `connectors/odata/connector.py` for the protocol). Both systems share
 this code; they differ in their catalog entry, and ECC sends `sap-client`.
 The one hook is `enrich`: a page of products gets its stock (levels per
 plant and storage location, and their sum) from API_MATERIAL_STOCK_SRV in
@@ -38,12 +38,12 @@ from ..base import WriteSetting
 from ..catalog import CLOUD, ON_PREMISES, Capability, CredentialField, SystemEntry
 from ..mapping import Compute, Each, EntityMap, Enum, Path, dig
 from ..odata import ODataConnector
-from ..odata_deletion import DeletedAt, DeletionMarker, Marked
-from ..odata_query import Query, chunks, eq_any
-from ..odata_specs import Code, Decimal, ODate, Text
-from ..odata_streams import EntitySetStream
-from ..odata_values import edm_decimal, parse_decimal, text
-from ..odata_writes import Blank, Flags, Writes, write_map
+from ..odata.deletion import DeletedAt, DeletionMarker, Marked
+from ..odata.query import Query, chunks, eq_any
+from ..odata.specs import Code, Decimal, ODate, Text
+from ..odata.streams import EntitySetStream
+from ..odata.values import edm_decimal, parse_decimal, text
+from ..odata.writes import Blank, Flags, Writes, write_map
 from ..writes import Lines, To, WriteMap, put
 
 PRIORITY = {"1": "URGENT", "2": "HIGH", "3": "MEDIUM", "4": "LOW"}

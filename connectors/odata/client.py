@@ -17,9 +17,9 @@ import httpx
 
 from schema.errors import SystemAuthFailed, SystemRejected, SystemUnreachable
 
-from .http import HttpPolicy, UpstreamClient
-from .odata_envelope import Collection, error_message, read_collection, read_entity
-from .odata_query import Query
+from ..http import HttpPolicy, UpstreamClient
+from .envelope import Collection, error_message, read_collection, read_entity
+from .query import Query
 
 SERVICE_ROOT = "/sap/opu/odata/sap"
 CSRF_HEADER = "X-CSRF-Token"

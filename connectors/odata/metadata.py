@@ -18,7 +18,7 @@ from defusedxml.common import DefusedXmlException
 
 from schema.errors import SystemUnreachable
 
-from .discovery import FieldCandidate, ObjectCandidate, graphql_name
+from ..discovery import FieldCandidate, ObjectCandidate, graphql_name
 
 EXTENSION_PREFIXES = ("YY1_", "ZZ1_")
 GRAPHQL_TYPES = {

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .base import ListQuery
-from .odata_query import all_of, custom_literal, eq_any, literal
-from .odata_streams import EntitySetStream
+from ..base import ListQuery
+from .query import all_of, custom_literal, eq_any, literal
+from .streams import EntitySetStream
 
 
 def pushdown(stream: EntitySetStream, query: ListQuery) -> tuple[str | None, ListQuery] | None:

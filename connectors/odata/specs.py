@@ -2,7 +2,7 @@
 
 `Text` and `Code` treat the empty string as no value, `ODate` reads `/Date(ms)/`
 (optionally plus an `Edm.Time` of the same day), `Decimal` the string form of
-`Edm.Decimal`. `odata_writes.write_map` derives writers from these same specs.
+`Edm.Decimal`. `writes.write_map` derives writers from these same specs.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from .mapping import Enum, Spec, dig
-from .odata_values import parse_date, parse_decimal, parse_time, text
+from ..mapping import Enum, Spec, dig
+from .values import parse_date, parse_decimal, parse_time, text
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from schema.errors import NotFound
 from schema.model import CustomField, CustomObject
 from schema.record import Record
 
-from .discovery import map_object
-from .mapping import dig
-from .odata_query import Query, chunks, eq_all, key_text, key_values
+from ..discovery import map_object
+from ..mapping import dig
+from .query import Query, chunks, eq_all, key_text, key_values
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,5 @@
-"""OData v2 as SAP Gateway speaks it: one client and one declarative connector base.
+"""`ODataConnector`: the declarations of an OData v2 system turned into the connector contract."""
 
-The wire details live in the `odata_*` modules, once each: the `d`/`results`/
-`__count`/`__next` envelopes and the SAP error body (`odata_envelope.py`),
-`/Date(ms)/` values and `Edm.Decimal` strings (`odata_values.py`), `$filter`
-literals and keys (`odata_query.py`), the CSRF token handshake for writes and
-the `sap-client` parameter (`odata_client.py`). A connector declares
-`EntitySetStream`s (`odata_streams.py`), mappings with the specs of
-`odata_specs.py` and `Writes` from `odata_writes.py`; see `connectors/sap/`.
-`ODataConnector` here turns the declarations into the connector contract:
-filter pushdown (`odata_pushdown.py`) with soft-delete markers (`odata_deletion.py`),
-keyset or `$top`/`$skip` pages (`odata_paging.py`), counts by `/$count`,
-writes with ETags sent back as `If-Match`, and custom fields and objects from the
-service's `$metadata` (`odata_metadata.py`, `odata_objects.py`).
-"""
 
 from __future__ import annotations
 
@@ -22,21 +9,20 @@ from schema.errors import BadUserInput, Conflict, NotFound, SystemRejected, Syst
 from schema.model import CustomField, CustomObject
 from schema.record import Record
 
-from .base import ConnectionConfig, Connector, ListQuery, Page
-from .discovery import FieldCandidate, ObjectCandidate, coerce
-from .http import HttpPolicy
-from .mapping import EntityMap, dig
-from .odata_client import CSRF_HEADER, CsrfTokenRequired, ODataClient
-from .odata_envelope import Collection, error_message, inline, read_entity
-from .odata_metadata import SetInfo, field_candidates, object_candidate, parse_metadata
-from .odata_objects import ObjectSet
-from .odata_paging import Window
-from .odata_pushdown import pushdown
-from .odata_query import KEYS_PER_CALL, Query, all_of, chunks, eq_any, key_text, key_values, literal
-from .odata_specs import Code, Decimal, ODate, Text
-from .odata_streams import EntitySetStream
-from .odata_values import lenient_date, parse_date, parse_decimal, parse_time, text
-from .writes import CREATE, UPDATE, put
+from ..base import ConnectionConfig, Connector, ListQuery, Page
+from ..discovery import FieldCandidate, ObjectCandidate, coerce
+from ..http import HttpPolicy
+from ..mapping import EntityMap, dig
+from .client import ODataClient
+from .envelope import inline, read_entity
+from .metadata import SetInfo, field_candidates, object_candidate, parse_metadata
+from .objects import ObjectSet
+from .paging import Window
+from .pushdown import pushdown
+from .query import KEYS_PER_CALL, Query, all_of, chunks, eq_any
+from .streams import EntitySetStream
+from .values import lenient_date
+from ..writes import CREATE, UPDATE, put
 
 
 class ODataConnector(Connector):
@@ -270,32 +256,3 @@ class ODataConnector(Connector):
 
     async def aclose(self) -> None:
         await self.odata.aclose()
-
-
-# What `connectors.odata` offered before its pieces got modules of their own.
-__all__ = [
-    "CSRF_HEADER",
-    "Code",
-    "Collection",
-    "CsrfTokenRequired",
-    "Decimal",
-    "EntitySetStream",
-    "KEYS_PER_CALL",
-    "ODataClient",
-    "ODataConnector",
-    "ODate",
-    "Query",
-    "Text",
-    "all_of",
-    "chunks",
-    "eq_any",
-    "error_message",
-    "key_text",
-    "key_values",
-    "lenient_date",
-    "literal",
-    "parse_date",
-    "parse_decimal",
-    "parse_time",
-    "text",
-]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .mapping import EntityMap
-from .odata_deletion import DeletionMarker
-from .odata_query import Query, all_of, literal
+from ..mapping import EntityMap
+from .deletion import DeletionMarker
+from .query import Query, all_of, literal
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,7 @@ class EntitySetStream:
 
     `key` is the property that holds the remote id (filtered on for fetch-many);
     `select` lists every property the mapping reads, `expand` the navigations.
-    `writes` (an `odata_writes.Writes`) declares what creates and updates may
+    `writes` (an `writes.Writes`) declares what creates and updates may
     set; `extra_keys` completes a composite key in URLs (e.g. the current time segment).
     `deletion` names the filterable property that marks a record deleted, if any.
     """

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .mapping import Spec, dig
-from .odata_query import eq_any, literal
-from .odata_specs import Code, ODate
+from ..mapping import Spec, dig
+from .query import eq_any, literal
+from .specs import Code, ODate
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from typing import Any, Mapping
 
 from schema.model import CustomField
 
-from .mapping import EntityMap
-from .writes import CREATE, Lines, To, WriteMap, enum_writer, put
-from .odata_specs import Code, Decimal, ODate, Text
-from .odata_values import edm_datetime, edm_decimal
+from ..mapping import EntityMap
+from ..writes import CREATE, Lines, To, WriteMap, enum_writer, put
+from .specs import Code, Decimal, ODate, Text
+from .values import edm_datetime, edm_decimal
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Blank(To):
 
 
 def writer_for(spec: Any) -> To | None:
-    """A writer for the OData specs of `odata_specs.py` (None: not one of them)."""
+    """A writer for the OData specs of `specs.py` (None: not one of them)."""
     if isinstance(spec, Text):
         return Blank(spec.path)
     if isinstance(spec, Code):

@@ -16,7 +16,7 @@ import httpx
 
 from schema.errors import SystemUnreachable
 
-from .http import default_error_message
+from ..http import default_error_message
 
 
 @dataclass

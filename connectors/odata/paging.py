@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from schema.errors import BadUserInput
 
-from .odata_envelope import Collection
-from .odata_query import literal
+from .envelope import Collection
+from .query import literal
 
 AFTER = "k:"  # a keyset cursor: the last key of the page before
 
