@@ -46,8 +46,8 @@ from hypothesis import strategies as st
 from nested_query import machine, table
 from schemathesis.generation.modes import GenerationMode
 
-from sandboxes.registry import sandboxes
 from sandboxes.kit import ServerThread
+from sandboxes.registry import sandboxes
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests import fuzz_inputs as inputs
 from tests.processes import GatewayProcess, base_env, create_org
@@ -112,16 +112,25 @@ class Target:
             response = case.call(session=self.session, headers={**headers, "Accept": accept}, timeout=30)
             return response.status_code, inputs.failure(response.status_code, response.text), response.text
 
-        return run(Tally(f"schema, {caller}, {mode.value}"), strategy, examples, deadline, send,
-                   lambda value: (value[0].body, value[1]))
+        return run(
+            Tally(f"schema, {caller}, {mode.value}"),
+            strategy,
+            examples,
+            deadline,
+            send,
+            lambda value: (value[0].body, value[1]),
+        )
 
     def body_phase(self, caller: str, examples: int, deadline: float) -> Tally:
         strategy = st.tuples(inputs.bodies, inputs.content_types, inputs.accepts)
 
         def send(value: tuple[bytes, str, str]) -> tuple[int, str | None, str]:
             body, content_type, accept = value
-            response = self.http.post(f"{self.url}/graphql", content=body,
-                                      headers={**self.headers(caller), "Content-Type": content_type, "Accept": accept})
+            response = self.http.post(
+                f"{self.url}/graphql",
+                content=body,
+                headers={**self.headers(caller), "Content-Type": content_type, "Accept": accept},
+            )
             return response.status_code, inputs.failure(response.status_code, response.text), response.text
 
         return run(Tally(f"POST bodies, {caller}"), strategy, examples, deadline, send)
@@ -134,14 +143,17 @@ class Target:
         return run(Tally("GET parameters"), inputs.get_parameters, examples, deadline, send)
 
     def auth_phase(self, examples: int, deadline: float) -> Tally:
-        strategy = st.tuples(inputs.authorizations(self.admin, self.token),
-                             st.sampled_from(["{ credits { total } }", "{ connection { id } }"]))
+        strategy = st.tuples(
+            inputs.authorizations(self.admin, self.token),
+            st.sampled_from(["{ credits { total } }", "{ connection { id } }"]),
+        )
 
         def send(value: tuple[str, str]) -> tuple[int, str | None, str] | None:
             authorization, query = value
             try:
-                response = self.http.post(f"{self.url}/graphql", json={"query": query},
-                                          headers={"Authorization": authorization})
+                response = self.http.post(
+                    f"{self.url}/graphql", json={"query": query}, headers={"Authorization": authorization}
+                )
             except httpx.LocalProtocolError:
                 return None  # not a header value HTTP allows: nothing was sent
             return response.status_code, inputs.failure(response.status_code, response.text), response.text
@@ -159,17 +171,28 @@ class Target:
         return run(Tally("WebSocket sessions"), strategy, examples, deadline, send)
 
 
-def run(tally: Tally, strategy: st.SearchStrategy[Any], examples: int, deadline: float,
-        send: Callable[[Any], tuple[int | str, str | None, str] | None],
-        shown: Callable[[Any], Any] = lambda value: value) -> Tally:
+def run(
+    tally: Tally,
+    strategy: st.SearchStrategy[Any],
+    examples: int,
+    deadline: float,
+    send: Callable[[Any], tuple[int | str, str | None, str] | None],
+    shown: Callable[[Any], Any] = lambda value: value,
+) -> Tally:
     """Draws `examples` inputs (the same ones on every run) and sends each one until the deadline.
 
     `send` returns the status (or close code), why the answer is a failure (None: it is not) and the
     answer's text, or None for an input that could not be sent at all.
     """
 
-    @settings(max_examples=max(1, examples), deadline=None, database=None, derandomize=True,
-              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=max(1, examples),
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(value=strategy)
     def case(value: Any) -> None:
         if time.monotonic() < deadline and (answered := send(value)) is not None:
@@ -181,21 +204,36 @@ def run(tally: Tally, strategy: st.SearchStrategy[Any], examples: int, deadline:
 
 
 def start(tmp: Path, sandbox_url: str) -> tuple[GatewayProcess, Target]:
-    env = base_env(PLANTGATE_DATA_DIR=str(tmp / "data"), PLANTGATE_WS_INIT_TIMEOUT="1",
-                   PLANTGATE_SYNC_INTERVAL="60", PLANTGATE_MIN_SYNC_INTERVAL="30")
+    env = base_env(
+        PLANTGATE_DATA_DIR=str(tmp / "data"),
+        PLANTGATE_WS_INIT_TIMEOUT="1",
+        PLANTGATE_SYNC_INTERVAL="60",
+        PLANTGATE_MIN_SYNC_INTERVAL="30",
+    )
     admin = create_org(env, "fuzz", 100_000)
     gateway = GatewayProcess("gateway", env, tmp).start().wait_healthy()
     spec = sandboxes()["upkeep"]
-    answer = httpx.post(f"{gateway.url}/graphql", timeout=60, headers={"Authorization": f"Bearer {admin}"}, json={
-        "query": CONNECT,
-        "variables": {"i": {"system": "upkeep", "name": "Fuzz", "instanceUrl": sandbox_url, "credentials": spec.credentials}},
-    }).json()
+    answer = httpx.post(
+        f"{gateway.url}/graphql",
+        timeout=60,
+        headers={"Authorization": f"Bearer {admin}"},
+        json={
+            "query": CONNECT,
+            "variables": {
+                "i": {"system": "upkeep", "name": "Fuzz", "instanceUrl": sandbox_url, "credentials": spec.credentials}
+            },
+        },
+    ).json()
     token = answer["data"]["createConnection"]["token"]
     target = Target(gateway.url, admin, token)
     for caller in ("admin", "connection"):  # warm up: both schemas built, one live read made
         query = "{ credits { total } }" if caller == "admin" else "{ workOrders(first: 5) { nodes { id } } }"
-        assert "errors" not in target.http.post(f"{gateway.url}/graphql", json={"query": query},
-                                                headers=target.headers(caller)).json()
+        assert (
+            "errors"
+            not in target.http.post(
+                f"{gateway.url}/graphql", json={"query": query}, headers=target.headers(caller)
+            ).json()
+        )
     return gateway, target
 
 
@@ -205,12 +243,14 @@ def log_errors(log: str) -> list[str]:
     for at, line in enumerate(lines):
         if " ERROR " in line:
             block = [line]
-            for following in lines[at + 1:]:
+            for following in lines[at + 1 :]:
                 if re.match(r"^\d{4}-\d\d-\d\d ", following):
                     break
                 block.append(following)
             frames = [b.strip() for b in block[1:] if b.strip().startswith("File ")][-3:]
-            found.append(" | ".join([re.sub(r"^\S+ \S+ ", "", line), *frames, *block[-1:]] if len(block) > 1 else [line]))
+            found.append(
+                " | ".join([re.sub(r"^\S+ \S+ ", "", line), *frames, *block[-1:]] if len(block) > 1 else [line])
+            )
     return list(dict.fromkeys(re.sub(r"[0-9a-f]{32}", "…", f)[:900] for f in found))
 
 
@@ -223,14 +263,26 @@ def main() -> None:
     parser.add_argument("--in-namespace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not args.in_namespace and os.geteuid() == 0 and shutil.which("unshare") and shutil.which("ip"):
-        os.execvp("unshare", ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$0" "$@"',
-                              sys.executable, __file__, "--in-namespace", *sys.argv[1:]])
+        os.execvp(
+            "unshare",
+            [
+                "unshare",
+                "--net",
+                "--",
+                "sh",
+                "-c",
+                'ip link set lo up && exec "$0" "$@"',
+                sys.executable,
+                __file__,
+                "--in-namespace",
+                *sys.argv[1:],
+            ],
+        )
     inputs.register_json_scalar()
     load_start, began = os.getloadavg()[0], time.monotonic()
     deadline = began + args.max_seconds
     share = args.requests // 8
-    with tempfile.TemporaryDirectory(prefix="plantgate-fuzz-") as tmp, \
-            ServerThread(create_upkeep_sandbox()) as sandbox:
+    with tempfile.TemporaryDirectory(prefix="plantgate-fuzz-") as tmp, ServerThread(create_upkeep_sandbox()) as sandbox:
         gateway, target = start(Path(tmp), sandbox.url)
         boot_rss = rss_mb(gateway.pid)
         peak = PeakRss(gateway.pid)
@@ -238,8 +290,11 @@ def main() -> None:
         try:
             start_rss = rss_mb(gateway.pid)
             tallies = [
-                *(target.schema_phase(caller, mode, share, deadline)
-                  for caller in ("admin", "connection") for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)),
+                *(
+                    target.schema_phase(caller, mode, share, deadline)
+                    for caller in ("admin", "connection")
+                    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+                ),
                 target.body_phase("admin", share, deadline),
                 target.body_phase("connection", share, deadline),
                 target.get_phase(share, deadline),
@@ -253,33 +308,64 @@ def main() -> None:
             gateway.stop()
         errors = log_errors(gateway.log_tail(50_000_000))
         shutil.copy(gateway.log_path, args.log)
-    report(tallies, errors, boot_rss, start_rss, peak.peak, end_rss, time.monotonic() - began, load_start,
-           args.in_namespace)
+    report(
+        tallies,
+        errors,
+        boot_rss,
+        start_rss,
+        peak.peak,
+        end_rss,
+        time.monotonic() - began,
+        load_start,
+        args.in_namespace,
+    )
     clean = not errors and not any(t.findings for t in tallies) and end_rss - start_rss <= RSS_BUDGET_MB
     sys.exit(0 if clean else 1)
 
 
-def report(tallies: list[Tally], errors: list[str], boot: float, start: float, peak: float, end: float,
-           seconds: float, load_start: float, isolated: bool) -> None:
+def report(
+    tallies: list[Tally],
+    errors: list[str],
+    boot: float,
+    start: float,
+    peak: float,
+    end: float,
+    seconds: float,
+    load_start: float,
+    isolated: bool,
+) -> None:
     http = sum(t.sent for t in tallies[:-1])
-    print(f"## Fuzz run: {http:,} HTTP requests and {tallies[-1].sent:,} WebSocket sessions in {seconds:.0f} s "
-          f"({'own network namespace, lo only' if isolated else 'loopback'})\n")
+    print(
+        f"## Fuzz run: {http:,} HTTP requests and {tallies[-1].sent:,} WebSocket sessions in {seconds:.0f} s "
+        f"({'own network namespace, lo only' if isolated else 'loopback'})\n"
+    )
     print("| Phase | Sent | 5xx | Findings (5xx, INTERNAL, trace, bad close) | Answers (status or close code) |")
     print("|---|---|---|---|---|")
     for t in tallies:
         five = sum(n for s, n in t.statuses.items() if isinstance(s, int) and 500 <= s < 600)
         answers = ", ".join(f"{n} × {s}" for s, n in sorted(t.statuses.items(), key=lambda i: -i[1]))
         print(f"| {t.name} | {t.sent:,} | {five} | {len(t.findings)} | {answers} |")
-    print(f"\nGateway RSS: {boot:.1f} MB at boot, {start:.1f} MB after warm-up, peak {peak:.1f} MB, "
-          f"{end:.1f} MB at the end ({end - start:+.1f} MB; budget {RSS_BUDGET_MB:.0f} MB)\n")
+    print(
+        f"\nGateway RSS: {boot:.1f} MB at boot, {start:.1f} MB after warm-up, peak {peak:.1f} MB, "
+        f"{end:.1f} MB at the end ({end - start:+.1f} MB; budget {RSS_BUDGET_MB:.0f} MB)\n"
+    )
     findings = [(t.name, *f) for t in tallies for f in t.findings]
     print(f"Findings: {len(findings)}; ERROR or exception lines in the gateway's log: {len(errors)}\n")
     for name, reason, given_input, answer in findings[:30]:
         print(f"- {name}: {reason}\n  input: `{given_input}`\n  answer: `{answer}`")
     for line in errors[:30]:
         print(f"- log: `{line}`")
-    print("\n" + table([*machine().items(), ("Store", "SQLite"),
-                 ("Load average (1 min), start / end", f"{load_start:.2f} / {os.getloadavg()[0]:.2f}")], ("", "")))
+    print(
+        "\n"
+        + table(
+            [
+                *machine().items(),
+                ("Store", "SQLite"),
+                ("Load average (1 min), start / end", f"{load_start:.2f} / {os.getloadavg()[0]:.2f}"),
+            ],
+            ("", ""),
+        )
+    )
 
 
 if __name__ == "__main__":

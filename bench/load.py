@@ -30,7 +30,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nested_query import machine, table  # noqa: E402
+from nested_query import machine, table
 
 REPO = Path(__file__).resolve().parents[1]
 QUERY = "{ workOrders(first: 20%s) { nodes { id number title status priority dueDate } } }"
@@ -39,17 +39,25 @@ CONNECT = "mutation($i: CreateConnectionInput!) { createConnection(input: $i) { 
 
 def start_gateway(data_dir: Path, port: int, redis_url: str, per_token: int) -> tuple[subprocess.Popen, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLANTGATE_")}
-    env.update({
-        "PLANTGATE_DATA_DIR": str(data_dir),
-        "PLANTGATE_PORT": str(port),
-        "PLANTGATE_REDIS_URL": redis_url,
-        "PLANTGATE_RATE_LIMIT_PER_TOKEN": str(per_token),
-        "PLANTGATE_RATE_LIMIT_PER_ORG": str(per_token * 10),
-        "PLANTGATE_LOG_FORMAT": "json",
-    })
+    env.update(
+        {
+            "PLANTGATE_DATA_DIR": str(data_dir),
+            "PLANTGATE_PORT": str(port),
+            "PLANTGATE_REDIS_URL": redis_url,
+            "PLANTGATE_RATE_LIMIT_PER_TOKEN": str(per_token),
+            "PLANTGATE_RATE_LIMIT_PER_ORG": str(per_token * 10),
+            "PLANTGATE_LOG_FORMAT": "json",
+        }
+    )
     log = open(data_dir / "gateway.log", "wb")  # noqa: SIM115 - kept open for the process's life
-    proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve", "--demo"], env=env, cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "serve", "--demo"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.stdout is not None
     key = None
     while True:  # the demo banner: the admin key, then the sandboxes, then an empty line
@@ -72,8 +80,12 @@ def start_gateway(data_dir: Path, port: int, redis_url: str, per_token: int) -> 
 
 
 def gql(url: str, token: str, query: str, variables: dict | None = None) -> dict:
-    answer = httpx.post(f"{url}/graphql", json={"query": query, "variables": variables or {}},
-                        headers={"Authorization": f"Bearer {token}"}, timeout=60).json()
+    answer = httpx.post(
+        f"{url}/graphql",
+        json={"query": query, "variables": variables or {}},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    ).json()
     if answer.get("errors"):
         raise RuntimeError(answer["errors"])
     return answer["data"]
@@ -83,8 +95,19 @@ def connect(url: str, admin: str) -> str:
     from sandboxes.registry import sandboxes
 
     spec = sandboxes()["upkeep"]
-    created = gql(url, admin, CONNECT, {"i": {"system": "upkeep", "name": "Load", "credentials": spec.credentials,
-                                                 "instanceUrl": f"{url}/sandboxes/upkeep"}})
+    created = gql(
+        url,
+        admin,
+        CONNECT,
+        {
+            "i": {
+                "system": "upkeep",
+                "name": "Load",
+                "credentials": spec.credentials,
+                "instanceUrl": f"{url}/sandboxes/upkeep",
+            }
+        },
+    )
     token = created["createConnection"]["token"]
     deadline = time.monotonic() + 60  # the first sync fills the replica
     while time.monotonic() < deadline:
@@ -103,8 +126,9 @@ async def phase(url: str, token: str, query: str, seconds: float, clients: int) 
         async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=1)) as http:
             while time.monotonic() < stop:
                 started = time.perf_counter()
-                response = await http.post(f"{url}/graphql", json={"query": query},
-                                           headers={"Authorization": f"Bearer {token}"})
+                response = await http.post(
+                    f"{url}/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}
+                )
                 latencies.append(time.perf_counter() - started)
                 ok = response.status_code == 200 and not response.json().get("errors")
                 key = response.status_code if ok or response.status_code != 200 else 0
@@ -115,8 +139,13 @@ async def phase(url: str, token: str, query: str, seconds: float, clients: int) 
     elapsed = time.monotonic() - began
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    return {"requests": len(latencies), "rps": len(latencies) / elapsed, "p50": pick(0.50), "p99": pick(0.99),
-            "statuses": statuses}
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50": pick(0.50),
+        "p99": pick(0.99),
+        "statuses": statuses,
+    }
 
 
 async def limited(url: str, token: str) -> dict[int, int]:
@@ -124,8 +153,9 @@ async def limited(url: str, token: str) -> dict[int, int]:
     statuses: dict[int, int] = {}
     async with httpx.AsyncClient(timeout=30) as http:
         for _ in range(40):
-            r = await http.post(f"{url}/graphql", json={"query": "{ credits { total } }"},
-                                headers={"Authorization": f"Bearer {token}"})
+            r = await http.post(
+                f"{url}/graphql", json={"query": "{ credits { total } }"}, headers={"Authorization": f"Bearer {token}"}
+            )
             statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
     return statuses
 
@@ -144,8 +174,10 @@ def main() -> None:
         url = f"http://127.0.0.1:{args.port}"
         try:
             token = connect(url, admin)
-            results = {name: asyncio.run(phase(url, token, QUERY % source, args.seconds, args.clients))
-                       for name, source in (("replica", ", source: REPLICA"), ("live", ""))}
+            results = {
+                name: asyncio.run(phase(url, token, QUERY % source, args.seconds, args.clients))
+                for name, source in (("replica", ", source: REPLICA"), ("live", ""))
+            }
         finally:
             proc.terminate()
             proc.wait(timeout=10)
@@ -156,15 +188,23 @@ def main() -> None:
             proc2.terminate()
             proc2.wait(timeout=10)
     limiter = f"Redis ({args.redis})" if args.redis else "in-process"
-    print(f"## Load test ({args.clients} clients, {args.seconds:.0f} s per phase, limiter {limiter}, "
-          f"{args.per_token:,} requests/min per token)\n")
+    print(
+        f"## Load test ({args.clients} clients, {args.seconds:.0f} s per phase, limiter {limiter}, "
+        f"{args.per_token:,} requests/min per token)\n"
+    )
     print("| Read | Requests | Requests/s | p50 | p99 | Statuses (0 = GraphQL error) |")
     print("|---|---|---|---|---|---|")
     for name, r in results.items():
-        print(f"| {name} | {r['requests']} | **{r['rps']:.0f}** | {r['p50']:.1f} ms | **{r['p99']:.1f} ms** | {r['statuses']} |")
+        print(
+            f"| {name} | {r['requests']} | **{r['rps']:.0f}** | {r['p50']:.1f} ms | **{r['p99']:.1f} ms** | {r['statuses']} |"
+        )
     print(f"\nBurst of 40 from one token limited to 20/min: {burst}\n")
-    print(table([*machine().items(), ("Load average (1 min), start / end", f"{load_start:.2f} / {os.getloadavg()[0]:.2f}")],
-                ("", "")))
+    print(
+        table(
+            [*machine().items(), ("Load average (1 min), start / end", f"{load_start:.2f} / {os.getloadavg()[0]:.2f}")],
+            ("", ""),
+        )
+    )
 
 
 if __name__ == "__main__":

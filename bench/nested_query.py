@@ -31,20 +31,21 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 from cryptography.fernet import Fernet
 
-from sandboxes.kit import ServerThread
-from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.app import create_app
 from gateway.organizations import create_organization
 from gateway.services import Services
 from gateway.settings import Settings
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 
 UPKEEP_LOGIN = {"email": "demo@upkeep.example", "password": "upkeep-demo"}
 API = "/api/v2"
@@ -54,10 +55,7 @@ ROWS = 100
 
 NESTED = "{ workOrders(first: 100) { nodes { number asset { name location { name } } } } }"
 # The same query with the keys of what it loads, to list the ids behind the answer.
-NESTED_WITH_IDS = (
-    "{ workOrders(first: 100) { nodes { number"
-    " asset { remoteId name location { remoteId name } } } } }"
-)
+NESTED_WITH_IDS = "{ workOrders(first: 100) { nodes { number asset { remoteId name location { remoteId name } } } } }"
 FLAT = "{ workOrders(first: 100) { nodes { id number title status priority dueDate } } }"
 
 CREATE_CONNECTION = """
@@ -87,9 +85,13 @@ def running_stack(database_url: str | None) -> Iterator[tuple[str, str, Services
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="plantgate-bench-")))
         url = database_url or f"sqlite:///{tmp / 'plantgate.db'}"
         settings = Settings.from_env(
-            data_dir=tmp, database_url=url, secret_key=Fernet.generate_key().decode(),
-            allowed_hosts=("127.0.0.1",), allow_insecure_http=True,  # the sandbox is on plain-http loopback
-            rate_limit_per_token=0, rate_limit_per_org=0,
+            data_dir=tmp,
+            database_url=url,
+            secret_key=Fernet.generate_key().decode(),
+            allowed_hosts=("127.0.0.1",),
+            allow_insecure_http=True,  # the sandbox is on plain-http loopback
+            rate_limit_per_token=0,
+            rate_limit_per_org=0,
         )
         services = Services.start(settings)
         stack.callback(services.store.close)
@@ -167,9 +169,7 @@ async def count_calls(client: httpx.AsyncClient, stack: Stack, query: str) -> tu
     kinds: Counter[str] = Counter(kind_of(r["path"]) for r in logged)
     ids: dict[str, list[str]] = {"assets": [], "locations": []}
     list_params = [
-        "&".join(f"{k}={v}" for k, v in r["query"].items())
-        for r in logged
-        if kind_of(r["path"]) == "list work-orders"
+        "&".join(f"{k}={v}" for k, v in r["query"].items()) for r in logged if kind_of(r["path"]) == "list work-orders"
     ]
     for r in logged:
         parts = r["path"].removeprefix(API).strip("/").split("/")
@@ -245,7 +245,9 @@ async def timed(coro: Any) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-async def latencies(client: httpx.AsyncClient, stack: Stack, direct: Direct, runs: int) -> tuple[list[float], list[float]]:
+async def latencies(
+    client: httpx.AsyncClient, stack: Stack, direct: Direct, runs: int
+) -> tuple[list[float], list[float]]:
     """Gateway and direct runs alternated, so drift on the machine hits both alike."""
     for _ in range(3):  # warm-up: sockets, session, schema
         await gql(client, stack.gateway_url, stack.token, NESTED)
@@ -393,17 +395,21 @@ async def measure(stack: Stack, runs: int, clients: int, duration: float) -> Non
     info["Load average (1 min), start / end"] = f"{load_before} / {load_average()}"
     print("## Upstream calls for the nested query (a)\n")
     print(f"`{NESTED}`\n")
-    print(table([
-        ("Rows returned", str(ROWS)),
-        ("Rows with an asset / distinct asset ids", f"{asset_rows} / {len(asset_ids)}"),
-        ("Rows whose asset has a location / distinct location ids", f"{location_rows} / {len(location_ids)}"),
-        ("Floor: 1 list + distinct assets + distinct locations", f"{floor} (+1 login on first use)"),
-        ("Upstream calls, first request on the connection", calls_row(cold)),
-        ("Upstream calls, next request (fresh DataLoaders, warm session)", calls_row(warm)),
-        ("Same query with `remoteId` selected", calls_row(probe)),
-        ("Calls repeating an id within one request", str(warm.repeated)),
-        ("Query of the list call(s)", ", ".join(f"`{p}`" for p in warm.list_params)),
-    ]))
+    print(
+        table(
+            [
+                ("Rows returned", str(ROWS)),
+                ("Rows with an asset / distinct asset ids", f"{asset_rows} / {len(asset_ids)}"),
+                ("Rows whose asset has a location / distinct location ids", f"{location_rows} / {len(location_ids)}"),
+                ("Floor: 1 list + distinct assets + distinct locations", f"{floor} (+1 login on first use)"),
+                ("Upstream calls, first request on the connection", calls_row(cold)),
+                ("Upstream calls, next request (fresh DataLoaders, warm session)", calls_row(warm)),
+                ("Same query with `remoteId` selected", calls_row(probe)),
+                ("Calls repeating an id within one request", str(warm.repeated)),
+                ("Query of the list call(s)", ", ".join(f"`{p}`" for p in warm.list_params)),
+            ]
+        )
+    )
     print(f"\nDistinct asset ids ({len(asset_ids)}): {', '.join(asset_ids)}\n")
     print(f"Distinct location ids ({len(location_ids)}): {', '.join(location_ids)}\n")
     expected = 1 + len(asset_ids) + len(location_ids)
@@ -422,15 +428,23 @@ async def measure(stack: Stack, runs: int, clients: int, duration: float) -> Non
     print(f"| Gateway overhead | {ms(g50 - d50)} ({g50 / d50:.2f}x) | {ms(g95 - d95)} ({g95 / d95:.2f}x) | | |\n")
 
     print(f"## Throughput of the flat query (c)\n\n`{FLAT}`\n")
-    print(table([
-        ("Clients (async httpx, one connection each)", str(load.clients)),
-        ("Duration", f"{load.seconds:.1f} s"),
-        ("Completed / failed", f"{load.completed} / {load.failed}"),
-        ("Requests per second", f"**{load.per_second:.1f}**"),
-        ("Latency median / p95", f"{ms(statistics.median(load.latencies_ms))} / {ms(percentile(load.latencies_ms, 95))}"
-         if load.latencies_ms else "n/a"),
-        ("Upstream calls per request", f"{load.upstream_calls / max(1, load.completed + load.failed):.2f}"),
-    ]))
+    print(
+        table(
+            [
+                ("Clients (async httpx, one connection each)", str(load.clients)),
+                ("Duration", f"{load.seconds:.1f} s"),
+                ("Completed / failed", f"{load.completed} / {load.failed}"),
+                ("Requests per second", f"**{load.per_second:.1f}**"),
+                (
+                    "Latency median / p95",
+                    f"{ms(statistics.median(load.latencies_ms))} / {ms(percentile(load.latencies_ms, 95))}"
+                    if load.latencies_ms
+                    else "n/a",
+                ),
+                ("Upstream calls per request", f"{load.upstream_calls / max(1, load.completed + load.failed):.2f}"),
+            ]
+        )
+    )
     print("\n## Machine\n")
     print(table([*info.items(), ("Database", stack.database), ("Date", date.today().isoformat())], ("Machine", "")))
     print(

@@ -29,8 +29,8 @@ import tracemalloc
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from schema.builder import SchemaCache  # noqa: E402
-from schema.model import CustomField, EnumDef, Extension  # noqa: E402
+from gateway.graphql.builder import SchemaCache
+from schema.model import CustomField, EnumDef, Extension
 
 
 def extension(n: int) -> Extension:
@@ -88,12 +88,18 @@ def main() -> None:
 
     ms = sorted(t * 1000 for t in times)
     print(f"## Schema build: {args.connections} connections with distinct custom fields, cache of {args.cache}\n")
-    print(f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load {os.getloadavg()[0]:.2f}")
-    print(f"- build per schema: median {statistics.median(ms):.1f} ms, p95 {ms[int(len(ms) * 0.95)]:.1f} ms, "
-          f"total {sum(ms) / 1000:.1f} s")
+    print(
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load {os.getloadavg()[0]:.2f}"
+    )
+    print(
+        f"- build per schema: median {statistics.median(ms):.1f} ms, p95 {ms[int(len(ms) * 0.95)]:.1f} ms, "
+        f"total {sum(ms) / 1000:.1f} s"
+    )
     print(f"- cache hit (a connection's next request): {hit * 1e6:.1f} µs")
-    print(f"- schemas held: {len(cache)}; RSS {rss_before:.0f} MiB before, {rss_after:.0f} MiB after "
-          f"(+{rss_after - rss_before:.0f} MiB); one schema holds {per_schema / 2**20:.2f} MiB (traced)")
+    print(
+        f"- schemas held: {len(cache)}; RSS {rss_before:.0f} MiB before, {rss_after:.0f} MiB after "
+        f"(+{rss_after - rss_before:.0f} MiB); one schema holds {per_schema / 2**20:.2f} MiB (traced)"
+    )
 
 
 if __name__ == "__main__":

@@ -51,7 +51,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors.catalog import CLOUD
-from sandboxes.kit import ServerThread
 from gateway import replica
 from gateway.connections import NewConnection
 from gateway.organizations import create_organization
@@ -60,6 +59,7 @@ from gateway.settings import Settings
 from gateway.store.sync_tables import SyncSchedule, SyncState
 from gateway.sync import schedule
 from gateway.sync.runner import SyncRunner
+from sandboxes.kit import ServerThread
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOGIN = {"email": "bench@upkeep.example", "password": "bench"}
@@ -76,7 +76,13 @@ STORES = ("sqlite", "postgresql", "postgresql-analyzed")
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 STATUSES = ("complete", "complete", "open", "inProgress", "onHold")
 CATEGORIES = ("Preventive", "Inspection", "Mechanical", "Electrical", "Emergency", "Damage")
-TITLES = ("Quarterly PM - {a}", "Lubricate {a}", "Fix oil leak on {a}", "Thermal scan of {a}", "Breaker tripping on {a}")
+TITLES = (
+    "Quarterly PM - {a}",
+    "Lubricate {a}",
+    "Fix oil leak on {a}",
+    "Thermal scan of {a}",
+    "Breaker tripping on {a}",
+)
 KINDS = ("Centrifugal Pump P", "Belt Conveyor CV", "Air Compressor AC", "Rooftop Unit RTU", "Forklift FK")
 SECOND, DAY = 1000, 86_400_000
 
@@ -156,10 +162,12 @@ def create_source(total: int, progress: Progress) -> Starlette:
         progress.served = max(progress.served, end)
         return JSONResponse({"success": True, "results": [work_order(i, anchor) for i in range(offset, end)]})
 
-    return Starlette(routes=[
-        Route("/api/v2/auth", login, methods=["POST"]),
-        Route("/api/v2/{resource}", list_records, methods=["GET"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/api/v2/auth", login, methods=["POST"]),
+            Route("/api/v2/{resource}", list_records, methods=["GET"]),
+        ]
+    )
 
 
 # -- memory -----------------------------------------------------------------------------
@@ -294,8 +302,20 @@ async def sync_once(services: Services, source_url: str, total: int, progress: P
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
         text = out.getvalue()
-    return RunResult(store.dialect, total, seconds, services.settings.sync_page_size, baseline, sampler.limits,
-                     sampler.peaks, sampler.done_at, rss_kib("VmHWM"), sampler.samples, resync, text)
+    return RunResult(
+        store.dialect,
+        total,
+        seconds,
+        services.settings.sync_page_size,
+        baseline,
+        sampler.limits,
+        sampler.peaks,
+        sampler.done_at,
+        rss_kib("VmHWM"),
+        sampler.samples,
+        resync,
+        text,
+    )
 
 
 def claim(services: Services, owner: str, connection_id: str) -> None:
@@ -323,7 +343,9 @@ def check_synced(services: Services, connection_id: str, total: int) -> None:
         rows = replica.count(session, connection_id, "WorkOrder")
         lease = session.get(SyncSchedule, connection_id)
     if state is None or state.state != "SUCCEEDED" or state.records_synced != total or rows != total:
-        raise RuntimeError(f"sync incomplete: state={state and state.state} error={state and state.last_error} rows={rows}")
+        raise RuntimeError(
+            f"sync incomplete: state={state and state.state} error={state and state.last_error} rows={rows}"
+        )
     if lease is None or lease.lease_owner is not None or lease.failures:
         raise RuntimeError("the sync did not release its lease cleanly")
 
@@ -336,7 +358,8 @@ def child(total: int, database_url: str | None, profile: bool, analyze: bool) ->
             database_url=database_url or f"sqlite:///{tmp / 'plantgate.db'}",
             secret_key=Fernet.generate_key().decode(),
             scheduler=False,  # the benchmark claims the lease and runs the sync itself
-            allowed_hosts=("127.0.0.1",), allow_insecure_http=True,  # the source is on plain-http loopback
+            allowed_hosts=("127.0.0.1",),
+            allow_insecure_http=True,  # the source is on plain-http loopback
         )
         progress = Progress()
         source = stack.enter_context(ServerThread(create_source(total, progress)))
@@ -405,12 +428,18 @@ def mib(kib: int) -> str:
 
 def report(results: list[RunResult], profile: RunResult | None, info: dict[str, str]) -> None:
     print("## Sync throughput\n")
-    print("| Store | Records | Wall time | Records/s | Peak RSS (sampled) | Full re-sync, unchanged |\n|---|---|---|---|---|---|")
+    print(
+        "| Store | Records | Wall time | Records/s | Peak RSS (sampled) | Full re-sync, unchanged |\n|---|---|---|---|---|---|"
+    )
     for r in results:
-        print(f"| {r.store} | {r.records:,} | {r.seconds:.1f} s | **{r.per_second:,.0f}** | {mib(max(r.band_peaks_kib))}"
-              f" | {r.resync_seconds:.1f} s, {r.resync_per_second:,.0f}/s |")
-    print(f"\nPage size {results[0].page_size}; one transaction per page (upsert, cursor, lease)."
-          f" postgresql-analyzed: ANALYZE replica_record once {ANALYZE_AT:,} records are read.\n")
+        print(
+            f"| {r.store} | {r.records:,} | {r.seconds:.1f} s | **{r.per_second:,.0f}** | {mib(max(r.band_peaks_kib))}"
+            f" | {r.resync_seconds:.1f} s, {r.resync_per_second:,.0f}/s |"
+        )
+    print(
+        f"\nPage size {results[0].page_size}; one transaction per page (upsert, cursor, lease)."
+        f" postgresql-analyzed: ANALYZE replica_record once {ANALYZE_AT:,} records are read.\n"
+    )
 
     largest = max(r.records for r in results)
     print(f"## Memory and rate while {largest:,} records are synced\n")
@@ -434,13 +463,26 @@ def report(results: list[RunResult], profile: RunResult | None, info: dict[str, 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--records", type=int, nargs="+", default=[10_000, 100_000],
-                        help="sizes to sync (default 10000 100000); the memory bands come from the largest")
-    parser.add_argument("--postgres-url", default=PG_DEFAULT,
-                        help=f"an admin URL; a temporary database is created next to it (default {PG_DEFAULT})")
-    parser.add_argument("--stores", nargs="+", choices=STORES, default=list(STORES[:2]),
-                        help="stores to sync into (default sqlite postgresql); postgresql-analyzed runs ANALYZE"
-                             f" on the replica once {ANALYZE_AT:,} records are read, as autovacuum would")
+    parser.add_argument(
+        "--records",
+        type=int,
+        nargs="+",
+        default=[10_000, 100_000],
+        help="sizes to sync (default 10000 100000); the memory bands come from the largest",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=PG_DEFAULT,
+        help=f"an admin URL; a temporary database is created next to it (default {PG_DEFAULT})",
+    )
+    parser.add_argument(
+        "--stores",
+        nargs="+",
+        choices=STORES,
+        default=list(STORES[:2]),
+        help="stores to sync into (default sqlite postgresql); postgresql-analyzed runs ANALYZE"
+        f" on the replica once {ANALYZE_AT:,} records are read, as autovacuum would",
+    )
     parser.add_argument("--profile", action="store_true", help="also profile a 10,000-record sync on SQLite")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from schema.errors import BadUserInput, UnsupportedOperation
 from schema.model import CustomField, CustomObject, Extension
@@ -144,9 +145,7 @@ class Connector(ABC):
         """Log in and make one cheap read; raise the matching error if it fails."""
 
     @abstractmethod
-    async def list_page(
-        self, entity: str, query: ListQuery, cursor: str | None, limit: int
-    ) -> Page:
+    async def list_page(self, entity: str, query: ListQuery, cursor: str | None, limit: int) -> Page:
         """One page of an entity in a stable order, starting at `cursor`."""
 
     @abstractmethod
@@ -235,7 +234,11 @@ class Connector(ABC):
         raise self._unsupported("create", entity)
 
     async def update(
-        self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None,
+        self,
+        entity: str,
+        remote_id: str,
+        values: dict[str, Any],
+        if_match: str | None,
         options: Mapping[str, str] | None = None,
     ) -> Record:
         raise self._unsupported("update", entity)
@@ -254,7 +257,8 @@ class Connector(ABC):
             raise BadUserInput(
                 f"{self.entry.name} needs '{name}'{label} to create a {entity}: set it in the connection's "
                 f"writeDefaults, or pass writeOptions: {{{name}: ...}} with the mutation",
-                field=f"writeOptions.{name}", system=self.entry.key,
+                field=f"writeOptions.{name}",
+                system=self.entry.key,
             )
         return value
 

@@ -54,9 +54,7 @@ def _system(entry: SystemEntry) -> list[str]:
 def render() -> str:
     entries = catalog()
     lines = [HEADER, "| system | key | category | tier | hostings |", "|---|---|---|---|---|"]
-    lines += [
-        f"| {e.name} | `{e.key}` | {e.category} | {e.tier} | {', '.join(e.hostings)} |" for e in entries
-    ]
+    lines += [f"| {e.name} | `{e.key}` | {e.category} | {e.tier} | {', '.join(e.hostings)} |" for e in entries]
     lines.append("")
     for entry in entries:
         lines += _system(entry)

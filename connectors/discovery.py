@@ -9,10 +9,11 @@ declared GraphQL type here, once, for every system.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from schema.model import CustomField, CustomObject, EnumDef
 from schema.record import Record

@@ -11,9 +11,10 @@ import json
 import logging
 import random
 import time
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Iterable
+from typing import Any
 
 import httpx
 
@@ -115,9 +116,7 @@ class UpstreamClient:
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    async def request(
-        self, method: str, url: str, *, idempotent: bool | None = None, **kwargs: Any
-    ) -> httpx.Response:
+    async def request(self, method: str, url: str, *, idempotent: bool | None = None, **kwargs: Any) -> httpx.Response:
         """Send a request; retry idempotent ones (reads, logins) on transport errors and 5xx."""
         if idempotent is None:
             idempotent = method.upper() in IDEMPOTENT
@@ -151,7 +150,7 @@ class UpstreamClient:
         """One of the connection's `max_connections` concurrent calls (no client hammers a system)."""
         try:
             await asyncio.wait_for(self._slots.acquire(), timeout=self.policy.read_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise RateLimited(
                 f"too many concurrent calls to {self.system} on this connection", retry_after=1.0
             ) from None

@@ -14,9 +14,10 @@ repeats one. A count is one `search_count` with the listing's domain and context
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from schema.errors import BadUserInput
 from schema.record import Record
@@ -37,8 +38,8 @@ def page_start(cursor: str | None) -> tuple[Domain, int]:
     """Where a page starts: the domain clause after the cursor's id, or (an old offset cursor) the offset."""
     if cursor is None:
         return [], 0
-    if cursor.startswith(KEYSET) and cursor[len(KEYSET):].isdigit():
-        return [["id", ">", int(cursor[len(KEYSET):])]], 0
+    if cursor.startswith(KEYSET) and cursor[len(KEYSET) :].isdigit():
+        return [["id", ">", int(cursor[len(KEYSET) :])]], 0
     if cursor.isdigit():
         return [], int(cursor)  # read once by position, as it was written; the next cursor is a key
     raise BadUserInput("the cursor does not belong to this list", field="after")

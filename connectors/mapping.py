@@ -8,9 +8,10 @@ the raw enum value as `<field>Raw`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from schema.record import Record
 
@@ -78,16 +79,16 @@ def parse_datetime(value: Any, style: str = "iso") -> datetime | None:
     if value in (None, ""):
         return None
     if style == "epoch_ms":
-        return datetime.fromtimestamp(float(value) / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(float(value) / 1000, tz=UTC)
     if style == "epoch_s":
-        return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        return datetime.fromtimestamp(float(value), tz=UTC)
     text = str(value)
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -219,8 +220,8 @@ class EntityMap:
         values["updatedAt"] = as_spec(self.updated_at).extract(raw) if self.updated_at else None
         values.setdefault("deletedAt", None)
         version = as_spec(self.version).extract(raw) if self.version else values["updatedAt"]
-        values["remoteVersion"] = version.isoformat() if isinstance(version, datetime) else (
-            None if version is None else str(version)
+        values["remoteVersion"] = (
+            version.isoformat() if isinstance(version, datetime) else (None if version is None else str(version))
         )
         display = as_spec(self.display).extract(raw) if self.display else None
         values["displayValue"] = None if display is None else str(display)

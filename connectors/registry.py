@@ -17,7 +17,6 @@ from types import ModuleType
 from .base import Connector
 from .catalog import SystemEntry
 
-
 PROTOCOLS = frozenset({"odata"})
 
 

@@ -7,16 +7,17 @@ style and envelope keys; hooks cover the odd parts (login, filter formats).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 from urllib.parse import quote, unquote
 
 from schema.errors import BadUserInput, Conflict, NotFound, SystemAuthFailed, SystemRejected
 from schema.model import CustomObject
 from schema.record import Record
 
-from .base import Connector, ConnectionConfig, ListQuery, Page
+from .base import ConnectionConfig, Connector, ListQuery, Page
 from .discovery import FieldCandidate, ObjectCandidate, graphql_name, map_object, sampled_fields
 from .http import HttpPolicy, UpstreamClient, default_error_message
 from .mapping import EntityMap, dig
@@ -125,7 +126,7 @@ class OffsetPaging:
         end = min(first + limit, len(ids))
         if len(ids) < size and end == len(ids):
             return slice(first, end), None
-        return slice(first, end), str(OffsetCursor(start + end, tuple(ids[max(0, end - TAIL):end])))
+        return slice(first, end), str(OffsetCursor(start + end, tuple(ids[max(0, end - TAIL) : end])))
 
     def valid(self, cursor: str) -> bool:
         try:
@@ -263,17 +264,13 @@ class RestConnector(Connector):
 
     def _new_rows(self, cursor: str | None, limit: int, records: list[Record], body: Any) -> Page:
         """The rows of a served page that follow the cursor, and where the next page starts."""
-        window, next_cursor = self.paging.cut(
-            cursor, limit, [r.remote_id for r in records], body, self.max_page_size
-        )
+        window, next_cursor = self.paging.cut(cursor, limit, [r.remote_id for r in records], body, self.max_page_size)
         return Page(records[window], next_cursor)
 
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
         stream = self.stream(entity)
         if stream.ids_param:
-            body = await self.call(
-                "GET", stream.path, params={stream.ids_param: ",".join(remote_ids)}
-            )
+            body = await self.call("GET", stream.path, params={stream.ids_param: ",".join(remote_ids)})
             return [stream.mapping.map(row) for row in dig(body, self.list_key) or []]
         limiter = asyncio.Semaphore(self.fetch_concurrency)
 
@@ -350,7 +347,11 @@ class RestConnector(Connector):
             )
 
     async def update(
-        self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None,
+        self,
+        entity: str,
+        remote_id: str,
+        values: dict[str, Any],
+        if_match: str | None,
         options: Mapping[str, str] | None = None,
     ) -> Record:
         stream = self.stream(entity)

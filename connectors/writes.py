@@ -9,9 +9,10 @@ one, is the caller's mistake and says which.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from schema.errors import BadUserInput
 from schema.model import CustomField
@@ -125,7 +126,7 @@ class WriteMap:
         required: tuple[str, ...] = (),
         extra: Mapping[str, Any] | None = None,
         defaults: Mapping[str, Any] | None = None,
-    ) -> "WriteMap":
+    ) -> WriteMap:
         """Writers for `names` derived from the read mapping, plus explicit `extra` ones."""
         fields = {name: _inverse_of(read.fields[name]) for name in names}
         fields.update({k: _as_writer(v) for k, v in (extra or {}).items()})
@@ -144,9 +145,7 @@ class WriteMap:
                     f"creating a {self.entity} in {self.system} needs {', '.join(missing)}", field=missing[0]
                 )
 
-    def payload(
-        self, op: str, values: Mapping[str, Any], custom: tuple[CustomField, ...] = ()
-    ) -> dict[str, Any]:
+    def payload(self, op: str, values: Mapping[str, Any], custom: tuple[CustomField, ...] = ()) -> dict[str, Any]:
         self.validate(op, values, custom)
         body: dict[str, Any] = dict(self.defaults) if op == CREATE else {}
         by_name = {f.name: f for f in custom if f.writable}

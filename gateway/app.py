@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -35,7 +35,9 @@ from .ui.routes import ui_routes
 SANDBOX_PREFIX = "/sandboxes"
 
 # Client errors are answered with a code; only real failures are logged (by us).
-logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)  # a level survives uvicorn's dictConfig; `disabled` does not
+logging.getLogger("strawberry.execution").setLevel(
+    logging.CRITICAL
+)  # a level survives uvicorn's dictConfig; `disabled` does not
 # A busy tick skips the next one by design; that is not worth a warning each time.
 logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
 logging.getLogger("apscheduler.executors.default").setLevel(logging.CRITICAL)
@@ -88,16 +90,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         *ui_routes(services),
     ]
     if settings.sandboxes:
-        routes += [
-            Mount(f"{SANDBOX_PREFIX}/{key}", app=spec.create_app()) for key, spec in sandboxes().items()
-        ]
+        routes += [Mount(f"{SANDBOX_PREFIX}/{key}", app=spec.create_app()) for key, spec in sandboxes().items()]
     middleware = [
         Middleware(RequestIdMiddleware),  # outermost: the access line carries the request id
         Middleware(AccessLogMiddleware),
         Middleware(MetricsMiddleware, routes=routes),
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),  # inside: 413s are logged and counted
     ]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
-                    exception_handlers={DatabaseUnavailable: database_unavailable})
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={DatabaseUnavailable: database_unavailable},
+    )
     app.state.services = services
     return app

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Collection, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.sql.selectable import Select
 from sqlmodel import col, select

@@ -66,8 +66,12 @@ class BodyLimitMiddleware:
 
 async def too_large_response(exc: BodyTooLarge, send: Send) -> None:
     """413 with the body every GraphQL error has (code BAD_USER_INPUT, the limit named)."""
-    extensions = {"code": "BAD_USER_INPUT", "limit": "maxBodyBytes", "max": exc.limit,
-                  "requestId": current_request_id.get()}
+    extensions = {
+        "code": "BAD_USER_INPUT",
+        "limit": "maxBodyBytes",
+        "max": exc.limit,
+        "requestId": current_request_id.get(),
+    }
     body = json.dumps({"errors": [{"message": exc.message, "extensions": extensions}]}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 413, "headers": headers})

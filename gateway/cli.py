@@ -55,15 +55,21 @@ def rotate_key_command(args: argparse.Namespace) -> None:
     settings = Settings.from_env()
     new_key = Fernet.generate_key()
     if settings.secret_key:  # printed before anything changes, so it cannot be lost
-        print(f"new key: {new_key.decode()}\nset PLANTGATE_SECRET_KEY to it (or to 'new,old' while processes restart)",
-              flush=True)
+        print(
+            f"new key: {new_key.decode()}\nset PLANTGATE_SECRET_KEY to it (or to 'new,old' while processes restart)",
+            flush=True,
+        )
     try:
         done = rotate_key(settings, new_key)
     except RuntimeError as exc:
         sys.exit(f"rotate-key: {exc}")
-    where = f"key file {done.key_file} now holds only the new key" if done.key_file else "the old key is no longer needed"
-    print(f"re-encrypted {done.connections} connection(s) and {done.webhook_endpoints} webhook secret(s); {where}; "
-          "restart the gateway processes")
+    where = (
+        f"key file {done.key_file} now holds only the new key" if done.key_file else "the old key is no longer needed"
+    )
+    print(
+        f"re-encrypted {done.connections} connection(s) and {done.webhook_endpoints} webhook secret(s); {where}; "
+        "restart the gateway processes"
+    )
 
 
 def check(args: argparse.Namespace) -> None:

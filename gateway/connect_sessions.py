@@ -12,7 +12,7 @@ as hashes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import update
@@ -94,7 +94,7 @@ class Completed:
 
 
 def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _check_redirect(url: str) -> None:
@@ -133,7 +133,9 @@ class ConnectSessions:
 
     # -- the organization's side (admin API) --------------------------------
 
-    def create(self, organization_id: str, request: SessionRequest, base_url: str) -> tuple[ConnectSession, Connection, str]:
+    def create(
+        self, organization_id: str, request: SessionRequest, base_url: str
+    ) -> tuple[ConnectSession, Connection, str]:
         """A new link and its PENDING connection; returns them with the link's URL (shown once)."""
         validate_preset(request)
         token = new_secret(LINK_PREFIX)
@@ -151,7 +153,9 @@ class ConnectSessions:
             )
             session.add(connection)
             session.flush()
-            session.add(ConnectionStatusChange(connection_id=connection.id, status=PENDING, reason="connect link created"))
+            session.add(
+                ConnectionStatusChange(connection_id=connection.id, status=PENDING, reason="connect link created")
+            )
             link = ConnectSession(
                 organization_id=organization_id,
                 connection_id=connection.id,
@@ -178,7 +182,9 @@ class ConnectSessions:
             if link is None or link.organization_id != organization_id:
                 raise BadUserInput("unknown code", field="code")
             if link.code_used_at is not None:
-                raise BadUserInput("this code was already exchanged; rotate the connection's token if it was lost", field="code")
+                raise BadUserInput(
+                    "this code was already exchanged; rotate the connection's token if it was lost", field="code"
+                )
             if link.code_expires_at is None or _utc(link.code_expires_at) <= utcnow():
                 raise BadUserInput("this code has expired; rotate the connection's token to get one", field="code")
             claimed = session.execute(
@@ -230,7 +236,9 @@ class ConnectSessions:
         with self.store.write() as session:
             claimed = session.execute(
                 update(ConnectSession)
-                .where(ConnectSession.id == session_id, ConnectSession.status == "PENDING", ConnectSession.expires_at > now)
+                .where(
+                    ConnectSession.id == session_id, ConnectSession.status == "PENDING", ConnectSession.expires_at > now
+                )
                 .values(status="COMPLETED", completed_at=now, system=request.system, hosting=request.hosting)
             ).rowcount
             link = session.get(ConnectSession, session_id, populate_existing=True)
@@ -241,7 +249,9 @@ class ConnectSessions:
                 # Raised inside the transaction, so the claim (if any) is rolled back.
                 raise LinkClosed(Link(link, connection, "").state if claimed != 1 else CANCELLED)
             redirect = link.redirect_url
-            connection, token, events = self.connections.establish(session, connection, request, cost, with_token=redirect is None)
+            connection, token, events = self.connections.establish(
+                session, connection, request, cost, with_token=redirect is None
+            )
             if redirect is None:
                 return Completed(connection, token, None), events
             code = new_secret(CODE_PREFIX)
@@ -278,4 +288,3 @@ class ConnectSessions:
                     events += set_status(session, self.bus, connection, DISCONNECTED, "the connect link expired unused")
                     connection.disconnected_at = now
         return events
-

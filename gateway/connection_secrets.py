@@ -71,7 +71,9 @@ class ConnectionSecrets:
         await self.connections.bus.publish(*events)
         return connection
 
-    def _store_login(self, organization_id: str, connection_id: str, request: NewConnection) -> tuple[Connection, list[Event]]:
+    def _store_login(
+        self, organization_id: str, connection_id: str, request: NewConnection
+    ) -> tuple[Connection, list[Event]]:
         with self.store.write() as session:
             connection = owned(session, organization_id, connection_id, lock=True)
             _require_established(connection, "be re-authorized")  # disconnected meanwhile
@@ -83,4 +85,3 @@ class ConnectionSecrets:
             row = schedule.request(session, connection.id, full=False)  # sync now, on the normal schedule after
             row.failures = 0
             return connection, events
-

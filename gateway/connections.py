@@ -50,9 +50,7 @@ def validate(request: NewConnection) -> SystemEntry:
     entry = cls.entry
     if request.hosting not in entry.hostings:
         offered = ", ".join(entry.hostings)
-        raise BadUserInput(
-            f"{entry.name} is offered as {offered}, not {request.hosting}", field="hosting"
-        )
+        raise BadUserInput(f"{entry.name} is offered as {offered}, not {request.hosting}", field="hosting")
     if not request.name.strip() or len(request.name) > MAX_NAME:
         raise BadUserInput(f"name must be 1 to {MAX_NAME} characters", field="name")
     if request.instance_url is not None or entry.default_base_url is None:
@@ -74,9 +72,7 @@ def check_url(url: str | None) -> None:
         raise BadUserInput("instanceUrl is required for this system", field="instanceUrl")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadUserInput(
-            f"instanceUrl '{url}' is not an http(s) URL with a host", field="instanceUrl"
-        )
+        raise BadUserInput(f"instanceUrl '{url}' is not an http(s) URL with a host", field="instanceUrl")
 
 
 class ConnectionService:
@@ -113,7 +109,9 @@ class ConnectionService:
                 available=total - used,
             )
 
-    def _insert(self, organization_id: str, request: NewConnection, cost: int) -> tuple[Connection, str | None, list[Event]]:
+    def _insert(
+        self, organization_id: str, request: NewConnection, cost: int
+    ) -> tuple[Connection, str | None, list[Event]]:
         with self.store.write() as session:
             connection = Connection(organization_id=organization_id, name=request.name, credentials_encrypted="")
             return self.establish(session, connection, request, cost)
@@ -141,8 +139,11 @@ class ConnectionService:
         token = issue_token(session, connection.id) if with_token else None
         schedule.ensure(session, connection.id)  # the initial sync starts at once
         created = self.bus.record(
-            session, connection.organization_id, "connection.created",
-            {"connectionId": connection.id, "system": request.system, "name": connection.name}, connection.id,
+            session,
+            connection.organization_id,
+            "connection.created",
+            {"connectionId": connection.id, "system": request.system, "name": connection.name},
+            connection.id,
         )
         return connection, token, [created, *events]
 
@@ -163,9 +164,7 @@ class ConnectionService:
             connection.disconnected_at = now
             if connection.credits:  # a PENDING connection never held any
                 credits.release(session, organization_id, connection.id, connection.credits)
-            for token in session.exec(
-                select(ConnectionToken).where(ConnectionToken.connection_id == connection.id)
-            ):
+            for token in session.exec(select(ConnectionToken).where(ConnectionToken.connection_id == connection.id)):
                 token.revoked_at = token.revoked_at or now
             row = schedule.ensure(session, connection.id)
             row.next_run_at = None

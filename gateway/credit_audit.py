@@ -29,8 +29,10 @@ class CreditAudit:
 
     def describe(self) -> str:
         verdict = "ok" if self.consistent else "DRIFT"
-        return (f"{self.organization_id}: {verdict} (pool used {self.pool_used}, held by connections "
-                f"{self.held_by_connections}, ledger {self.ledger_used})")
+        return (
+            f"{self.organization_id}: {verdict} (pool used {self.pool_used}, held by connections "
+            f"{self.held_by_connections}, ledger {self.ledger_used})"
+        )
 
 
 def audit(session: Session, organization_id: str) -> CreditAudit:

@@ -45,9 +45,7 @@ def consume(session: Session, organization_id: str, connection_id: str, amount: 
 def release(session: Session, organization_id: str, connection_id: str, amount: int) -> int:
     """Give a disconnected connection's credits back to the pool."""
     session.execute(
-        update(CreditPool)
-        .where(CreditPool.organization_id == organization_id)
-        .values(used=CreditPool.used - amount)
+        update(CreditPool).where(CreditPool.organization_id == organization_id).values(used=CreditPool.used - amount)
     )
     return _record(session, organization_id, connection_id, amount, "disconnect")
 

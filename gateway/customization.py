@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from connectors.catalog import SystemEntry
-from schema.builder import build_schema
+from gateway.graphql.builder import build_schema
 from schema.entities import BY_NAME
 from schema.errors import BadUserInput
 from schema.model import SCALARS, STANDARD_FIELDS, CustomField, CustomObject, EnumDef, Extension
@@ -60,11 +60,17 @@ def _custom_field(item: Any, entity: str, where: str, type_prefix: str) -> Custo
     type_: str | EnumDef = kind
     if kind == "Enum":
         values = item.get("enumValues")
-        if not isinstance(values, list) or not values or not all(isinstance(v, str) and ENUM_VALUE.match(v) for v in values):
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) and ENUM_VALUE.match(v) for v in values)
+        ):
             raise BadUserInput(f"{where}: an Enum needs enumValues, each a GraphQL name", field="enumValues")
         type_ = EnumDef(f"{type_prefix}{name[0].upper()}{name[1:]}", tuple(dict.fromkeys(values)))
         if type_.name in _default_names()[0]:
-            raise BadUserInput(f"{where}: its enum type {type_.name} would clash with the schema; rename it", field="name")
+            raise BadUserInput(
+                f"{where}: its enum type {type_.name} would clash with the schema; rename it", field="name"
+            )
     return CustomField(
         entity=entity,
         name=name,
@@ -146,7 +152,9 @@ def extension_of(connection: Any) -> Extension:
     settings = connection.settings or {}
     if not settings.get("customFields") and not settings.get("customObjects"):
         return Extension()
-    return _extension(json.dumps([settings.get("customFields") or [], settings.get("customObjects") or []], sort_keys=True))
+    return _extension(
+        json.dumps([settings.get("customFields") or [], settings.get("customObjects") or []], sort_keys=True)
+    )
 
 
 @lru_cache(maxsize=4096)

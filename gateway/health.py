@@ -9,8 +9,9 @@ the breaker and returns the connection to ACTIVE.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Awaitable, Callable, TypeVar
+from typing import TypeVar
 
 from schema.errors import SystemAuthFailed, SystemUnreachable
 

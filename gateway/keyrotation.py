@@ -77,4 +77,6 @@ def _rotate(fernet: MultiFernet, token: str) -> str:
     try:
         return fernet.rotate(token.encode()).decode()
     except InvalidToken:
-        raise RuntimeError("a stored secret cannot be decrypted with the configured key(s); nothing was changed") from None
+        raise RuntimeError(
+            "a stored secret cannot be decrypted with the configured key(s); nothing was changed"
+        ) from None

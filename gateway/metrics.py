@@ -17,7 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 HTTP_REQUESTS = Counter("plantgate_http_requests_total", "HTTP requests answered", ["route", "method", "status"])
 HTTP_SECONDS = Histogram("plantgate_http_request_duration_seconds", "HTTP request latency", ["route", "method"])
 UPSTREAM_CALLS = Counter("plantgate_upstream_calls_total", "Calls to connected systems", ["system", "outcome"])
-UPSTREAM_SECONDS = Histogram("plantgate_upstream_call_duration_seconds", "Latency of calls to connected systems", ["system"])
+UPSTREAM_SECONDS = Histogram(
+    "plantgate_upstream_call_duration_seconds", "Latency of calls to connected systems", ["system"]
+)
 SYNC_RUNS = Counter("plantgate_sync_runs_total", "Sync runs finished", ["outcome"])
 SYNC_RECORDS = Counter("plantgate_sync_records_total", "Records written to the replica by syncs", ["entity"])
 SYNC_FAILURES = Counter("plantgate_sync_failures_total", "Failed sync runs by error code", ["code"])

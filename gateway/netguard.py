@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Iterable
 from urllib.parse import urlsplit
 
 import httpcore
@@ -100,7 +100,7 @@ class Allowlist:
     names: frozenset[str] = frozenset()
 
     @classmethod
-    def parse(cls, entries: Iterable[str]) -> "Allowlist":
+    def parse(cls, entries: Iterable[str]) -> Allowlist:
         networks, names = [], set()
         for entry in (e.strip().lower() for e in entries):
             if not entry:
@@ -200,17 +200,25 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         self.guard = guard
         self.inner = inner
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                          socket_options: Iterable | None = None) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         try:
             addresses = await self.guard.addresses(host, port)
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}") from exc
-        return await self.inner.connect_tcp(addresses[0], port, timeout=timeout, local_address=local_address,
-                                            socket_options=socket_options)
+        return await self.inner.connect_tcp(
+            addresses[0], port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable | None = None) -> httpcore.AsyncNetworkStream:
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable | None = None
+    ) -> httpcore.AsyncNetworkStream:
         raise ForbiddenAddress("unix sockets are not dialled")
 
     async def sleep(self, seconds: float) -> None:

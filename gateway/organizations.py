@@ -37,9 +37,7 @@ def issue_admin_key(store: Store, organization_id: str) -> str:
 def add_admin_key(session: Session, organization_id: str) -> str:
     """A new admin key in the caller's transaction; only its hash is kept, the key is returned once."""
     key = new_secret(ADMIN_PREFIX)
-    session.add(
-        AdminKey(organization_id=organization_id, key_hash=hash_secret(key), prefix=key[:12])
-    )
+    session.add(AdminKey(organization_id=organization_id, key_hash=hash_secret(key), prefix=key[:12]))
     return key
 
 

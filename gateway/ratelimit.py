@@ -35,8 +35,13 @@ SHARED_RETRY = 5.0  # seconds between attempts to use Redis again after it faile
 def make_storage(redis_url: str) -> Storage:
     if not redis_url:
         return MemoryStorage()
-    return RedisStorage(f"async+{redis_url}", implementation="redispy", key_prefix=f"{NAMESPACE}:ratelimit",
-                        socket_connect_timeout=1, socket_timeout=1)
+    return RedisStorage(
+        f"async+{redis_url}",
+        implementation="redispy",
+        key_prefix=f"{NAMESPACE}:ratelimit",
+        socket_connect_timeout=1,
+        socket_timeout=1,
+    )
 
 
 class RateLimiter:
@@ -45,8 +50,9 @@ class RateLimiter:
     def __init__(self, settings: Settings) -> None:
         self.local = SlidingWindowCounterRateLimiter(MemoryStorage())
         self.shared = SlidingWindowCounterRateLimiter(make_storage(settings.redis_url)) if settings.redis_url else None
-        self.outage = OutageLog(log, "Redis for rate limits", "counting per process until it is back",
-                                "counting in Redis again")
+        self.outage = OutageLog(
+            log, "Redis for rate limits", "counting per process until it is back", "counting in Redis again"
+        )
         self._shared_retry_at = 0.0
         self.per_token = _per_minute(settings.rate_limit_per_token)
         self.per_org = _per_minute(settings.rate_limit_per_org)
@@ -78,7 +84,7 @@ class RateLimiter:
         started = time.monotonic()
         try:
             stats = await _counted(self.shared, item, scope, key)
-        except Exception as exc:  # noqa: BLE001 - any storage failure: count here instead
+        except Exception as exc:
             self.outage.failed(exc, started)
             self._shared_retry_at = time.monotonic() + SHARED_RETRY
             return await _counted(self.local, item, scope, key)

@@ -11,7 +11,7 @@ parts that see them (store, event broker, rate limiter), not per probe.
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable
+from collections.abc import Awaitable
 
 from sqlalchemy import text
 from starlette.requests import Request
@@ -61,5 +61,5 @@ async def _probe(probe: Awaitable[None], failure: str) -> str:
     try:
         await asyncio.wait_for(probe, timeout=TIMEOUT)
         return OK
-    except Exception as exc:  # noqa: BLE001 - any failure is an answer here
+    except Exception as exc:
         return f"{failure}: {type(exc).__name__}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Text, and_, cast, func, or_, tuple_, update
@@ -18,7 +18,16 @@ from .store.tables import utcnow
 _DT = "$dt"
 _TABLE = ReplicaRecord.__table__  # type: ignore[attr-defined]
 _KEY = ("connection_id", "entity", "remote_id")
-_UPDATED = ("values", "remote_data", "status", "remote_created_at", "remote_updated_at", "deleted_at", "synced_at", "last_seen_run")
+_UPDATED = (
+    "values",
+    "remote_data",
+    "status",
+    "remote_created_at",
+    "remote_updated_at",
+    "deleted_at",
+    "synced_at",
+    "last_seen_run",
+)
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 _CHUNK = 500  # remote ids per UPDATE .. IN, far below either backend's limit on parameters
 
@@ -26,7 +35,7 @@ _CHUNK = 500  # remote ids per UPDATE .. IN, far below either backend's limit on
 def encode(value: Any) -> Any:
     """JSON-safe values; datetimes are tagged so they come back as datetimes."""
     if isinstance(value, datetime):
-        return {_DT: value.astimezone(timezone.utc).isoformat()}
+        return {_DT: value.astimezone(UTC).isoformat()}
     if isinstance(value, dict):
         return {k: encode(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -47,7 +56,7 @@ def decode(value: Any) -> Any:
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def to_record(row: ReplicaRecord) -> Record:
@@ -78,8 +87,11 @@ def upsert(
         for start in range(0, len(seen), _CHUNK):
             session.execute(
                 update(_TABLE)
-                .where(_TABLE.c.connection_id == connection_id, _TABLE.c.entity == entity,
-                       _TABLE.c.remote_id.in_(seen[start : start + _CHUNK]))
+                .where(
+                    _TABLE.c.connection_id == connection_id,
+                    _TABLE.c.entity == entity,
+                    _TABLE.c.remote_id.in_(seen[start : start + _CHUNK]),
+                )
                 .values(last_seen_run=run_id, synced_at=now)
             )
     return [record for remote_id, record in latest.items() if remote_id in written]
@@ -137,9 +149,7 @@ def _write(session: Session, dialect: Dialect, rows: list[dict[str, Any]]) -> se
     return {row["remote_id"] for row in rows if session.execute(_UPSERTS[dialect.name], row).rowcount}
 
 
-def mark_deleted(
-    session: Session, connection_id: str, entity: str, run_id: str, since: datetime | None
-) -> list[str]:
+def mark_deleted(session: Session, connection_id: str, entity: str, run_id: str, since: datetime | None) -> list[str]:
     """After a full pass: records in its window that it did not see are gone upstream."""
     query = select(ReplicaRecord).where(
         ReplicaRecord.connection_id == connection_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connectors.http import HttpPolicy
-from schema.builder import SchemaCache
+from gateway.graphql.builder import SchemaCache
 
 from .connections import ConnectionService
 from .events.broker import make_broker
@@ -36,7 +36,7 @@ class Services:
     limiter: RateLimiter
 
     @classmethod
-    def start(cls, settings: Settings) -> "Services":
+    def start(cls, settings: Settings) -> Services:
         """Open (and migrate) the store and prepare the connector pool."""
         engine = make_engine(settings.effective_database_url)
         migrate(engine)
@@ -56,7 +56,18 @@ class Services:
         connections = ConnectionService(store, pool, bus)
         health = Health(store, bus, settings)
         webhooks = WebhookService(store, vault, bus, guard)
-        return cls(settings, store, pool, connections, SchemaCache(settings.schema_cache_size, field_sources()), bus, health, webhooks, guard, RateLimiter(settings))
+        return cls(
+            settings,
+            store,
+            pool,
+            connections,
+            SchemaCache(settings.schema_cache_size, field_sources()),
+            bus,
+            health,
+            webhooks,
+            guard,
+            RateLimiter(settings),
+        )
 
     async def aclose(self) -> None:
         await self.pool.aclose()

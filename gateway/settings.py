@@ -79,7 +79,7 @@ class Settings:
         return self.public_url or f"http://{self.host}:{self.port}"
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
         env = dict(os.environ if env is None else env)
         values: dict[str, object] = {
             "data_dir": Path(env.get("PLANTGATE_DATA_DIR", "data")),
@@ -89,9 +89,7 @@ class Settings:
             "port": int(env.get("PLANTGATE_PORT", "8000")),
             "sandboxes": _flag(env.get("PLANTGATE_SANDBOXES"), False),
             "public_url": env.get("PLANTGATE_PUBLIC_URL", ""),
-            "ui_assets_dir": Path(
-                env.get("PLANTGATE_UI_ASSETS", ".venv/share/plantgate-ui/node_modules")
-            ),
+            "ui_assets_dir": Path(env.get("PLANTGATE_UI_ASSETS", ".venv/share/plantgate-ui/node_modules")),
             "schema_cache_size": int(env.get("PLANTGATE_SCHEMA_CACHE_SIZE", "256")),
             "connect_attempts_per_link": int(env.get("PLANTGATE_CONNECT_ATTEMPTS_PER_LINK", "10")),
             "upstream_connect_timeout": float(env.get("PLANTGATE_UPSTREAM_CONNECT_TIMEOUT", "5")),

@@ -27,9 +27,7 @@ def locked(session: Session, connection_id: str) -> Connection | None:
     return session.get(Connection, connection_id, with_for_update={"key_share": True}, populate_existing=True)
 
 
-def set_status(
-    session: Session, bus: EventBus, connection: Connection, status: str, reason: str
-) -> list[Event]:
+def set_status(session: Session, bus: EventBus, connection: Connection, status: str, reason: str) -> list[Event]:
     """Move a connection to `status` (inside the caller's transaction, on a row it read with `locked`);
     events to publish after commit."""
     if connection.status == status or connection.status == DISCONNECTED:
@@ -37,11 +35,15 @@ def set_status(
     previous = connection.status
     connection.status, connection.status_reason = status, reason[:500]
     session.add(connection)
-    session.add(ConnectionStatusChange(connection_id=connection.id, status=status, reason=reason[:500], created_at=utcnow()))
+    session.add(
+        ConnectionStatusChange(connection_id=connection.id, status=status, reason=reason[:500], created_at=utcnow())
+    )
     data = {"connectionId": connection.id, "status": status, "previousStatus": previous, "reason": reason}
     events = [bus.record(session, connection.organization_id, "connection.status_changed", data, connection.id)]
     if status == REAUTH_REQUIRED:
-        events.append(bus.record(session, connection.organization_id, "connection.reauth_required", data, connection.id))
+        events.append(
+            bus.record(session, connection.organization_id, "connection.reauth_required", data, connection.id)
+        )
     if status == DISCONNECTED:
         events.append(bus.record(session, connection.organization_id, "connection.disconnected", data, connection.id))
     return events

@@ -16,11 +16,10 @@ from connectors.http import HttpPolicy, redact
 from connectors.registry import connector_class
 from schema.errors import NotFound, PlantgateError
 
-from .netguard import NetGuard
 from .customization import extension_of
+from .netguard import NetGuard
 from .secrets import CredentialVault
 from .store.tables import Connection
-
 
 RETIRE_AFTER = 60.0  # longer than any live read's upstream calls take
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -22,7 +23,7 @@ from schema.errors import BadUserInput, PlantgateError, RateLimited, SystemUnrea
 from schema.record import Record
 
 from . import replica
-from .graphql.ids import parse_global_id
+from .ids import parse_global_id
 from .store.engine import Store
 from .store.tables import Connection, utcnow
 from .store.write_tables import IdempotentWrite
@@ -43,7 +44,8 @@ def write_options_of(connector: Connector, given: Any, field: str) -> dict[str, 
     if unknown:
         offered = ", ".join(sorted(known)) or "none"
         raise BadUserInput(
-            f"{connector.entry.name} has no write setting {unknown[0]!r} (it takes: {offered})", field=f"{field}.{unknown[0]}"
+            f"{connector.entry.name} has no write setting {unknown[0]!r} (it takes: {offered})",
+            field=f"{field}.{unknown[0]}",
         )
     return {k: str(v) for k, v in given.items() if v not in (None, "")}
 
@@ -134,7 +136,12 @@ class Writer:
         return await self._idempotent(idempotency_key, operation, entity, remote_id, {**values, **options}, send)
 
     def _sender(
-        self, operation: str, entity: str, remote_id: str | None, values: dict[str, Any], if_match: str | None,
+        self,
+        operation: str,
+        entity: str,
+        remote_id: str | None,
+        values: dict[str, Any],
+        if_match: str | None,
         options: dict[str, str],
     ) -> Callable[[], Awaitable[Any]]:
         c = self.connector
@@ -258,6 +265,3 @@ class Writer:
 def _fingerprint(operation: str, entity: str, remote_id: str | None, values: dict[str, Any]) -> str:
     body = json.dumps([operation, entity, remote_id, values], sort_keys=True, default=str)
     return hashlib.sha256(body.encode()).hexdigest()
-
-
-

@@ -10,11 +10,11 @@ import itertools
 import random
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 Record = dict[str, Any]
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def iso(ms: int) -> str:
@@ -27,12 +27,12 @@ def parse_ms(value: str) -> int:
     """The inverse of `iso` (accepts any ISO 8601 with an offset or `Z`; naive means UTC)."""
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return (moment - EPOCH) // timedelta(milliseconds=1)
 
 
 def now_ms() -> int:
-    return (datetime.now(timezone.utc) - EPOCH) // timedelta(milliseconds=1)
+    return (datetime.now(UTC) - EPOCH) // timedelta(milliseconds=1)
 
 
 class SeededDataset:

@@ -160,9 +160,7 @@ def _json_bytes(data: Any) -> bytes:
     return json.dumps(data, separators=(",", ":")).encode()
 
 
-async def _send_body(
-    send: Send, status: int, body: bytes, headers: tuple[tuple[bytes, bytes], ...] = ()
-) -> None:
+async def _send_body(send: Send, status: int, body: bytes, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -236,7 +234,7 @@ class SandboxMiddleware:
             return
         try:
             message = await asyncio.wait_for(receive(), timeout=delay)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         else:
             if message["type"] == "http.disconnect":
@@ -247,7 +245,7 @@ class SandboxMiddleware:
 def route_path(scope: Scope) -> str:
     """The request path relative to where the app is mounted (the demo mounts sandboxes under a prefix)."""
     path, root = scope["path"], scope.get("root_path", "")
-    return (path[len(root):] or "/") if root and path.startswith(root) else path
+    return (path[len(root) :] or "/") if root and path.startswith(root) else path
 
 
 def _has_body(scope: Scope) -> bool:

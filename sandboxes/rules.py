@@ -9,9 +9,10 @@ problem in its vendor's error shape; this module only finds it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any
 
 Exists = Callable[[str, Any], bool]  # (resource, id) -> is there such a record
 
@@ -64,8 +65,13 @@ _KINDS: dict[str, Callable[[Any], bool]] = {
     "list": lambda v: isinstance(v, list),
 }
 _WORDS = {
-    "text": "a string", "number": "a number", "integer": "an integer", "boolean": "true or false",
-    "datetime": "an ISO 8601 date-time with an offset", "object": "an object", "list": "a list",
+    "text": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "datetime": "an ISO 8601 date-time with an offset",
+    "object": "an object",
+    "list": "a list",
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import Component, Embedded, EnumDef, Entity, Field, Relation
+from .model import Component, Embedded, Entity, EnumDef, Field, Relation
 
 LocationType = EnumDef(
     "LocationType", ("SITE", "BUILDING", "AREA", "STORAGE", "OTHER"), "What kind of place a location is."
@@ -11,11 +11,15 @@ AssetStatus = EnumDef(
     "AssetStatus", ("OPERATIONAL", "DOWN", "IN_REPAIR", "RETIRED", "UNKNOWN"), "An asset's condition, normalized."
 )
 WorkOrderStatus = EnumDef(
-    "WorkOrderStatus", ("OPEN", "IN_PROGRESS", "ON_HOLD", "COMPLETED", "CANCELLED"), "Where a work order stands, normalized."
+    "WorkOrderStatus",
+    ("OPEN", "IN_PROGRESS", "ON_HOLD", "COMPLETED", "CANCELLED"),
+    "Where a work order stands, normalized.",
 )
 Priority = EnumDef("Priority", ("NONE", "LOW", "MEDIUM", "HIGH", "URGENT"), "How urgent the work is, normalized.")
 WorkOrderType = EnumDef(
-    "WorkOrderType", ("CORRECTIVE", "PREVENTIVE", "INSPECTION", "EMERGENCY", "OTHER"), "Why the work is done, normalized."
+    "WorkOrderType",
+    ("CORRECTIVE", "PREVENTIVE", "INSPECTION", "EMERGENCY", "OTHER"),
+    "Why the work is done, normalized.",
 )
 RequestStatus = EnumDef(
     "MaintenanceRequestStatus",
@@ -36,7 +40,9 @@ PurchaseOrderStatus = EnumDef(
     "Where a purchase order stands, normalized.",
 )
 IntervalUnit = EnumDef(
-    "IntervalUnit", ("HOUR", "DAY", "WEEK", "MONTH", "YEAR", "METER"), "The unit of a schedule's interval (METER: a meter reading)."
+    "IntervalUnit",
+    ("HOUR", "DAY", "WEEK", "MONTH", "YEAR", "METER"),
+    "The unit of a schedule's interval (METER: a meter reading).",
 )
 
 LOCATION = Entity(

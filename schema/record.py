@@ -6,9 +6,12 @@ only reads both, so the schema package depends on nothing above it.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, AsyncIterator, Awaitable, Callable, Protocol
+from typing import Any, Protocol
+
+DEFAULT_PAGE_SIZE = 50  # records per page when a list does not say `first`/`last`
 
 
 @dataclass
@@ -61,9 +64,7 @@ class DataSource(Protocol):
 
     async def load(self, entity: str, remote_id: str, origin: str = "LIVE") -> Record | None: ...
 
-    async def load_many(
-        self, entity: str, remote_ids: list[str], origin: str = "LIVE"
-    ) -> list[Record | None]: ...
+    async def load_many(self, entity: str, remote_ids: list[str], origin: str = "LIVE") -> list[Record | None]: ...
 
     async def node(self, global_id: str) -> Record | None: ...
 

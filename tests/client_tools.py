@@ -34,8 +34,12 @@ def require(path: Path) -> Path:
 def run(command: list[str | Path], cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> str:
     """Run a tool; its output is the test's failure message when it fails."""
     done = subprocess.run(
-        [str(part) for part in command], cwd=cwd, env={**os.environ, **(env or {})},
-        capture_output=True, text=True, timeout=timeout,
+        [str(part) for part in command],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if done.returncode != 0:
         pytest.fail(f"{' '.join(map(str, command))} exited {done.returncode}\n{done.stdout}\n{done.stderr}")

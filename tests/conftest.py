@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 import psycopg
@@ -21,17 +22,15 @@ import pytest
 import redis
 from cryptography.fernet import Fernet
 
-from sandboxes.kit import ServerThread
-from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.app import create_app
 from gateway.organizations import create_organization
 from gateway.services import Services
 from gateway.settings import Settings
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.processes import GatewayProcess
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "PLANTGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+POSTGRES_ADMIN_URL = os.environ.get("PLANTGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("PLANTGATE_REQUIRE_POSTGRES") == "1"
 REDIS_URL = os.environ.get("PLANTGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 UPKEEP_LOGIN = {"email": "demo@upkeep.example", "password": "upkeep-demo"}
@@ -170,15 +169,19 @@ class Gateway:
         return created.admin_key
 
     def connect(self, admin_key: str, instance_url: str, name: str = "Plant", **extra: Any) -> dict:
-        data = self.gql(admin_key, CREATE_CONNECTION, {
-            "input": {
-                "system": "upkeep",
-                "name": name,
-                "instanceUrl": instance_url,
-                "credentials": extra.pop("credentials", UPKEEP_LOGIN),
-                **extra,
-            }
-        })
+        data = self.gql(
+            admin_key,
+            CREATE_CONNECTION,
+            {
+                "input": {
+                    "system": "upkeep",
+                    "name": name,
+                    "instanceUrl": instance_url,
+                    "credentials": extra.pop("credentials", UPKEEP_LOGIN),
+                    **extra,
+                }
+            },
+        )
         return data
 
 

@@ -18,7 +18,7 @@ import websockets
 from hypothesis import strategies as st
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-TRACE_MARKERS = ("Traceback", 'File "', "site-packages", ".py\", line")
+TRACE_MARKERS = ("Traceback", 'File "', "site-packages", '.py", line')
 WS_PROTOCOL = "graphql-transport-ws"
 # Closes the protocol defines for a client's fault; anything else (1011, 4500, no close frame) is a failure.
 WS_EXPECTED_CLOSES = frozenset({1000, 1001, 4400, 4401, 4403, 4406, 4408, 4409, 4429})
@@ -33,10 +33,15 @@ def graphql_api(url: str, headers: dict[str, str]) -> Any:
 def register_json_scalar() -> None:
     """Lets schemathesis fill the data schema's free-form `JSON` scalar (remoteData, metadata)."""
     nodes = schemathesis.graphql.nodes
-    schemathesis.graphql.scalar("JSON", st.one_of(
-        st.text(max_size=20).map(nodes.String), st.integers(-1000, 1000).map(nodes.Int),
-        st.booleans().map(nodes.Boolean), st.just(nodes.Null),
-    ))
+    schemathesis.graphql.scalar(
+        "JSON",
+        st.one_of(
+            st.text(max_size=20).map(nodes.String),
+            st.integers(-1000, 1000).map(nodes.Int),
+            st.booleans().map(nodes.Boolean),
+            st.just(nodes.Null),
+        ),
+    )
 
 
 json_values = st.recursive(
@@ -66,7 +71,6 @@ get_parameters = st.dictionaries(
 )
 
 
-
 def authorizations(*tokens: str) -> st.SearchStrategy[str]:
     """Header values a client can send: junk, wrong schemes, and damaged or valid bearer tokens."""
     printable = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=60)
@@ -83,7 +87,7 @@ SUBSCRIPTIONS = [
     "subscription S { connectionStatusChanged { status } }",
     "subscription { connectionStatusChanged { nope } }",
     "query { credits { total } }",
-    "mutation { rotateConnectionToken(id: \"x\") { token } }",
+    'mutation { rotateConnectionToken(id: "x") { token } }',
     "{ __typename }",
 ]
 
@@ -95,9 +99,15 @@ def _init(token: str) -> st.SearchStrategy[Any]:
 
 _ids = st.sampled_from(["1", "2", "a"]) | st.text(max_size=5)
 _subscribe = st.builds(
-    lambda id_, query, variables, name: {"type": "subscribe", "id": id_,
-                                         "payload": {"query": query, "variables": variables, "operationName": name}},
-    _ids, st.sampled_from(SUBSCRIPTIONS) | st.text(max_size=60), st.none() | json_values, st.none() | st.text(max_size=8),
+    lambda id_, query, variables, name: {
+        "type": "subscribe",
+        "id": id_,
+        "payload": {"query": query, "variables": variables, "operationName": name},
+    },
+    _ids,
+    st.sampled_from(SUBSCRIPTIONS) | st.text(max_size=60),
+    st.none() | json_values,
+    st.none() | st.text(max_size=8),
 )
 _other = st.one_of(
     st.builds(lambda id_: {"type": "complete", "id": id_}, _ids),

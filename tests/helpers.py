@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 ENTITY_RESOURCES = {
     "workOrders": "work-orders",
@@ -29,7 +30,13 @@ def error_code(result: dict[str, Any]) -> str:
 
 
 def page_all(
-    gateway: Any, token: str, field: str, selection: str, first: int = 200, filter: dict | None = None, source: str = "LIVE"
+    gateway: Any,
+    token: str,
+    field: str,
+    selection: str,
+    first: int = 200,
+    filter: dict | None = None,
+    source: str = "LIVE",
 ) -> list[dict]:
     """Every node of a list field, following endCursor to the end."""
     nodes: list[dict] = []
@@ -66,7 +73,9 @@ def wait_until(check: Callable[[], Any], timeout: float = 30.0, every: float = 0
     raise AssertionError(f"{what} not met within {timeout} s")
 
 
-async def list_all(connector: Any, entity: str, query: Any = None, limit: int = 50, cursor: str | None = None) -> list[Any]:
+async def list_all(
+    connector: Any, entity: str, query: Any = None, limit: int = 50, cursor: str | None = None
+) -> list[Any]:
     """Every record a connector lists for `query`, page by page from `cursor`."""
     from connectors.base import ListQuery
 

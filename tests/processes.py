@@ -64,7 +64,11 @@ def create_org(env: dict[str, str], name: str, credits: int) -> str:
     """Run `plantgate create-org` against the processes' database; returns the admin key."""
     done = subprocess.run(
         [sys.executable, "-m", "gateway.cli", "create-org", name, "--credits", str(credits)],
-        env=env, cwd=REPO, capture_output=True, text=True, timeout=60,
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     found = re.search(r"admin key\s+(\S+)", done.stdout)
@@ -96,7 +100,11 @@ class GatewayProcess:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "gateway.cli", "serve"],
-                env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=self.env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
             )
         return self
 
@@ -140,4 +148,3 @@ class GatewayProcess:
             f"{self.url}/graphql", json={"query": query, "variables": variables or {}}, headers=headers, timeout=30
         )
         return response.json()
-

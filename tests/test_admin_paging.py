@@ -90,8 +90,11 @@ def test_the_ledger_pages_newest_first(sqlite_gateway, upkeep_sandbox):
     assert first["totalCount"] == 3 and [e["id"] for e in first["nodes"]] == newest[:2]
     assert first["pageInfo"]["hasNextPage"] and not first["pageInfo"]["hasPreviousPage"]
     assert [e["id"] for e in credits["back"]["nodes"]] == newest[2:]
-    rest = data(sqlite_gateway.gql(key, query, {"after": first["pageInfo"]["endCursor"], "last": 1,
-                                                "before": first["pageInfo"]["endCursor"]}))["credits"]
+    rest = data(
+        sqlite_gateway.gql(
+            key, query, {"after": first["pageInfo"]["endCursor"], "last": 1, "before": first["pageInfo"]["endCursor"]}
+        )
+    )["credits"]
     assert [e["id"] for e in rest["ledgerPage"]["nodes"]] == newest[2:]
     assert rest["ledgerPage"]["pageInfo"]["hasPreviousPage"] and not rest["ledgerPage"]["pageInfo"]["hasNextPage"]
     assert [e["id"] for e in rest["back"]["nodes"]] == newest[:1]
@@ -105,8 +108,12 @@ def test_webhook_deliveries_page_newest_first(tmp_path):
     for gateway in _start_gateway(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", "sqlite", **HOOKS):
         admin = gateway.new_org()
         endpoint_id, _ = endpoint(gateway, admin, f"http://127.0.0.1:{free_port()}/hook")
-        sent = [data(gateway.gql(admin, "mutation($e: ID!) { sendTestWebhook(endpointId: $e) { id } }",
-                                 {"e": endpoint_id}))["sendTestWebhook"]["id"] for _ in range(3)]
+        sent = [
+            data(
+                gateway.gql(admin, "mutation($e: ID!) { sendTestWebhook(endpointId: $e) { id } }", {"e": endpoint_id})
+            )["sendTestWebhook"]["id"]
+            for _ in range(3)
+        ]
         query = """query($after: String) { webhookEndpoints { deliveriesPage(first: 2, after: $after) {
           totalCount nodes { id eventType log { attemptedAt } } pageInfo { hasNextPage endCursor } } } }"""
         first = data(gateway.gql(admin, query))["webhookEndpoints"][0]["deliveriesPage"]

@@ -10,16 +10,17 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
 
-from sandboxes.maintainx.app import DEMO_API_KEY
-from sandboxes.maintainx.app import create_app as create_maintainx_sandbox
 from connectors.rest import record_path
 from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.maintainx.app import DEMO_API_KEY
+from sandboxes.maintainx.app import create_app as create_maintainx_sandbox
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from schema.errors import BadUserInput
 from tests.conftest import Gateway
@@ -35,7 +36,9 @@ upkeep = module_sandbox(create_upkeep_sandbox)
 maintainx = module_sandbox(create_maintainx_sandbox)
 
 
-def post_raw(url: str, token: str | None, body: bytes | str, accept: str = GRAPHQL_RESPONSE, **kw: Any) -> httpx.Response:
+def post_raw(
+    url: str, token: str | None, body: bytes | str, accept: str = GRAPHQL_RESPONSE, **kw: Any
+) -> httpx.Response:
     """A POST of exactly these bytes (json.dumps keeps a lone surrogate as an escape; httpx's `json=` cannot)."""
     headers = {"Content-Type": "application/json", "Accept": accept, **kw.pop("headers", {})}
     if token:
@@ -44,7 +47,9 @@ def post_raw(url: str, token: str | None, body: bytes | str, accept: str = GRAPH
 
 
 def ask(url: str, token: str, query: str, variables: dict | None = None) -> dict:
-    return post_raw(url, token, json.dumps({"query": query, "variables": variables or {}}), accept="application/json").json()
+    return post_raw(
+        url, token, json.dumps({"query": query, "variables": variables or {}}), accept="application/json"
+    ).json()
 
 
 def refusal(result: dict, field: str | None = None) -> str:
@@ -119,9 +124,11 @@ def test_deeply_nested_variables_are_400_not_500(sqlite_gateway, admin_key, dept
     assert response.status_code == 400, response.text
     assert "nested more than 64 levels deep" in refusal(response.json())
     short = min(depth, 2000)  # a URL stays short
-    get = httpx.get(f"{sqlite_gateway.url}/graphql", params={"query": "{ credits { total } }",
-                    "variables": '{"v": ' + "[" * short + "]" * short + "}"},
-                    headers={"Authorization": f"Bearer {admin_key}"})
+    get = httpx.get(
+        f"{sqlite_gateway.url}/graphql",
+        params={"query": "{ credits { total } }", "variables": '{"v": ' + "[" * short + "]" * short + "}"},
+        headers={"Authorization": f"Bearer {admin_key}"},
+    )
     assert get.status_code == 400 and "nested more than 64" in get.text
 
 
@@ -177,7 +184,10 @@ def test_a_global_id_carrying_a_dot_segment_is_refused(sqlite_gateway, upkeep, u
     forged = base64.urlsafe_b64encode(json.dumps([connection_id, "WorkOrder", ".."]).encode()).decode()
     control = SandboxControl(upkeep.url)
     control.clear_requests()
-    refusal(ask(sqlite_gateway.url, upkeep_token, "mutation($v: ID!) { deleteWorkOrder(id: $v) { id } }", {"v": forged}), "id")
+    refusal(
+        ask(sqlite_gateway.url, upkeep_token, "mutation($v: ID!) { deleteWorkOrder(id: $v) { id } }", {"v": forged}),
+        "id",
+    )
     refusal(ask(sqlite_gateway.url, upkeep_token, "query($v: ID!) { node(id: $v) { id } }", {"v": forged}), "id")
     assert control.requests() == []
 
@@ -185,7 +195,9 @@ def test_a_global_id_carrying_a_dot_segment_is_refused(sqlite_gateway, upkeep, u
 def test_maintainx_ids_are_integers(sqlite_gateway, maintainx, maintainx_token):
     control = SandboxControl(maintainx.url)
     control.clear_requests()
-    message = refusal(ask(sqlite_gateway.url, maintainx_token, "query { workOrder(remoteId: \"abc\") { id } }"), "remoteId")
+    message = refusal(
+        ask(sqlite_gateway.url, maintainx_token, 'query { workOrder(remoteId: "abc") { id } }'), "remoteId"
+    )
     assert "not an id of MaintainX" in message and control.requests() == []
 
 
@@ -247,8 +259,12 @@ def test_nul_and_lone_surrogates_are_refused_naming_the_argument(gateway, live_t
     refusal(ask(gateway.url, live_token, LIST, {"s": "REPLICA", "a": bad}), "after")
     admin = gateway.new_org()
     create = "mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token } }"
-    base = {"system": "upkeep", "name": "Plant", "instanceUrl": upkeep_sandbox.url,
-            "credentials": {"email": "demo@upkeep.example", "password": "upkeep-demo"}}
+    base = {
+        "system": "upkeep",
+        "name": "Plant",
+        "instanceUrl": upkeep_sandbox.url,
+        "credentials": {"email": "demo@upkeep.example", "password": "upkeep-demo"},
+    }
     for path, value in [
         ("input.name", {**base, "name": f"Plant {bad}"}),
         ("input.metadata.site", {**base, "metadata": {"site": bad}}),
@@ -275,5 +291,6 @@ def test_ordinary_text_and_ids_stay_accepted(sqlite_gateway, admin_key, upkeep_s
     made = data(sqlite_gateway.connect(admin_key, upkeep_sandbox.url, name=name))["createConnection"]
     assert made["connection"]["name"] == name
     for value in ["wo.1", "50%off", "..a", "a..b"]:
-        assert data(sqlite_gateway.gql(made["token"], "query($v: String) { workOrder(remoteId: $v) { id } }",
-                                       {"v": value})) == {"workOrder": None}
+        assert data(
+            sqlite_gateway.gql(made["token"], "query($v: String) { workOrder(remoteId: $v) { id } }", {"v": value})
+        ) == {"workOrder": None}

@@ -26,6 +26,10 @@ def test_doc_lists_every_system_with_tier_credits_and_capabilities():
 
 def test_command_writes_the_doc(tmp_path):
     out = tmp_path / "systems.md"
-    subprocess.run([sys.executable, "-m", "gateway.cli", "systems-doc", "--output", str(out)], check=True,
-                   cwd=Path(__file__).resolve().parents[1], capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "systems-doc", "--output", str(out)],
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+    )
     assert out.read_text(encoding="utf-8") == render()

@@ -25,9 +25,9 @@ from graphql import (
 )
 from graphql import build_schema as parse_sdl
 
+from gateway.graphql.sdl import data_sdl
 from sandboxes.kit import ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
-from gateway.graphql.sdl import data_sdl
 from tests.client_tools import clients_project, python_client, typescript_client
 from tests.conftest import Gateway
 from tests.helpers import data, page_all

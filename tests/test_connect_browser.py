@@ -7,7 +7,7 @@ host; every step is a screenshot (tests/browser.py says where).
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -97,7 +97,9 @@ def test_magic_link_to_a_working_token(gw: Gateway, upkeep_sandbox: ServerThread
 
     # Credentials travel only in POST bodies, never in a URL; the page never left the gateway.
     assert not [u for u in ui.urls if UPKEEP_LOGIN["password"] in u or "wrong-password" in u]
-    assert any(json.loads(body).get("credentials", {}).get("password") == UPKEEP_LOGIN["password"] for body in posted if body)
+    assert any(
+        json.loads(body).get("credentials", {}).get("password") == UPKEEP_LOGIN["password"] for body in posted if body
+    )
     ui.assert_clean()
 
     page.reload()
@@ -105,7 +107,9 @@ def test_magic_link_to_a_working_token(gw: Gateway, upkeep_sandbox: ServerThread
     expect(page.locator("#pick")).to_be_hidden()
 
 
-def test_unreachable_address_and_missing_credits_are_explained(gw: Gateway, upkeep_sandbox: ServerThread, browser: Browser) -> None:
+def test_unreachable_address_and_missing_credits_are_explained(
+    gw: Gateway, upkeep_sandbox: ServerThread, browser: Browser
+) -> None:
     ui = open_page(browser, DESKTOP)
     page = ui.page
     page.goto(magic_link(gw, gw.new_org(credits=0, name="Acme Maintenance Apps"), system="upkeep", name="Line 4"))
@@ -116,7 +120,9 @@ def test_unreachable_address_and_missing_credits_are_explained(gw: Gateway, upke
     page.get_by_label("Email").fill(UPKEEP_LOGIN["email"])
     page.get_by_label("Password").fill(UPKEEP_LOGIN["password"])
     page.get_by_role("button", name="Connect").click()
-    expect(page.get_by_role("alert")).to_contain_text("does not have enough connection credits for this connection (it needs 1 credit, 0 available)")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "does not have enough connection credits for this connection (it needs 1 credit, 0 available)"
+    )
     ui.shot("connect-4-insufficient-credits-desktop")
 
     page.goto(magic_link(gw, gw.new_org(name="Acme Maintenance Apps"), system="upkeep", name="Line 5"))
@@ -133,7 +139,9 @@ def test_unreachable_address_and_missing_credits_are_explained(gw: Gateway, upke
     ui.assert_clean()
 
 
-def test_redirecting_link_hands_a_code_to_the_organizations_backend(gw: Gateway, upkeep_sandbox: ServerThread, browser: Browser) -> None:
+def test_redirecting_link_hands_a_code_to_the_organizations_backend(
+    gw: Gateway, upkeep_sandbox: ServerThread, browser: Browser
+) -> None:
     admin = gw.new_org()
     back = f"{gw.url}/healthz?state=s1"  # any page of the organization's app
     ui = open_page(browser, PHONE)

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from sqlmodel import select
 
-from sandboxes.kit import SandboxControl, ServerThread
-from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.store.connect_tables import ConnectSession
 from gateway.store.tables import Connection, CreditLedgerEntry, utcnow
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import UPKEEP_LOGIN, Gateway, _start_gateway
 from tests.helpers import data, error_code
 from tests.test_sync import FAST, wait_until
@@ -29,7 +30,9 @@ mutation($input: CreateConnectSessionInput) {
   }
 }
 """
-CONNECTION = "query($id: ID!) { connection(id: $id) { id name status statusReason credits metadata hosting system { key } } }"
+CONNECTION = (
+    "query($id: ID!) { connection(id: $id) { id name status statusReason credits metadata hosting system { key } } }"
+)
 CREDITS = "{ credits { total used available ledger { connectionId amount reason } } }"
 EXCHANGE = "mutation($code: String!) { exchangeConnectCode(code: $code) { token connection { id status } } }"
 ROTATE = "mutation($id: ID!) { rotateConnectionToken(id: $id) { token connection { id status } } }"
@@ -66,8 +69,17 @@ def open_link(gw: Gateway, token: str) -> httpx.Response:
     return httpx.get(f"{gw.url}/connect/api/link", headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
 
-def complete(gw: Gateway, token: str, sandbox: ServerThread, credentials: dict = UPKEEP_LOGIN, **form: Any) -> httpx.Response:
-    body = {"system": "upkeep", "hosting": "CLOUD", "name": "Plant", "instanceUrl": sandbox.url, "credentials": credentials, **form}
+def complete(
+    gw: Gateway, token: str, sandbox: ServerThread, credentials: dict = UPKEEP_LOGIN, **form: Any
+) -> httpx.Response:
+    body = {
+        "system": "upkeep",
+        "hosting": "CLOUD",
+        "name": "Plant",
+        "instanceUrl": sandbox.url,
+        "credentials": credentials,
+        **form,
+    }
     return httpx.post(f"{gw.url}/connect/api/link", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
 
@@ -110,7 +122,11 @@ def test_a_link_creates_a_pending_connection_that_completes_once(gw: Gateway, sa
     again = complete(gw, token, sandbox)
     assert again.status_code == 410 and again.json()["error"]["linkState"] == "USED"
     reopened = open_link(gw, token)
-    assert reopened.status_code == 410 and reopened.json()["state"] == "USED" and "already been used" in reopened.json()["message"]
+    assert (
+        reopened.status_code == 410
+        and reopened.json()["state"] == "USED"
+        and "already been used" in reopened.json()["message"]
+    )
     assert "systems" not in reopened.json()
     credits = data(gw.gql(admin, CREDITS))["credits"]
     assert credits["available"] == 4 and [(e["amount"], e["reason"]) for e in credits["ledger"]] == [(-1, "connect")]
@@ -137,7 +153,11 @@ def test_the_customer_picks_system_and_name_when_nothing_is_preset(gw: Gateway, 
     assert {"upkeep", "maintainx", "sap_s4hana"} <= {s["key"] for s in page["systems"]}
     missing_name = complete(gw, link_token(link), sandbox, name="  ")
     assert missing_name.json()["error"] | {"requestId": None} == {
-        "code": "BAD_USER_INPUT", "message": "name must be 1 to 200 characters", "field": "name", "requestId": None}
+        "code": "BAD_USER_INPUT",
+        "message": "name must be 1 to 200 characters",
+        "field": "name",
+        "requestId": None,
+    }
     assert complete(gw, link_token(link), sandbox, name="Line 3").status_code == 200
     assert connection(gw, admin, link["connection"]["id"])["name"] == "Line 3"
 
@@ -157,11 +177,15 @@ def test_unknown_expired_and_cancelled_links_say_so(gw: Gateway, sandbox: Server
     refused = complete(gw, link_token(expiring), sandbox)
     assert refused.status_code == 410 and refused.json()["error"]["linkState"] == "EXPIRED"
     # The scheduler notices too: the pending connection ends, with its reason.
-    ended = wait_until(lambda: (c := connection(gw, admin, expiring["connection"]["id"]))["status"] == "DISCONNECTED" and c)
+    ended = wait_until(
+        lambda: (c := connection(gw, admin, expiring["connection"]["id"]))["status"] == "DISCONNECTED" and c
+    )
     assert ended["statusReason"] == "the connect link expired unused" and ended["credits"] == 0
 
     cancelled = new_link(gw, admin)
-    assert data(gw.gql(admin, DISCONNECT, {"id": cancelled["connection"]["id"]}))["disconnect"]["status"] == "DISCONNECTED"
+    assert (
+        data(gw.gql(admin, DISCONNECT, {"id": cancelled["connection"]["id"]}))["disconnect"]["status"] == "DISCONNECTED"
+    )
     assert open_link(gw, link_token(cancelled)).json()["state"] == "CANCELLED"
     assert complete(gw, link_token(cancelled), sandbox).status_code == 410
     assert data(gw.gql(admin, CREDITS))["credits"]["ledger"] == []  # a pending connection never held credits
@@ -196,7 +220,9 @@ def test_failures_name_their_cause_and_keep_the_link_open(gw: Gateway, sandbox: 
     assert open_link(gw, token).json()["state"] == "OPEN"
     admin = gw.new_org()
     token = link_token(new_link(gw, admin))
-    assert complete(gw, token, sandbox, instanceUrl="http://127.0.0.1:9").json()["error"]["code"] == "SYSTEM_UNREACHABLE"
+    assert (
+        complete(gw, token, sandbox, instanceUrl="http://127.0.0.1:9").json()["error"]["code"] == "SYSTEM_UNREACHABLE"
+    )
     assert complete(gw, token, sandbox, instanceUrl="ftp://x").json()["error"]["field"] == "instanceUrl"
     assert open_link(gw, token).json()["state"] == "OPEN"
 
@@ -243,7 +269,9 @@ def test_rotating_a_token_revokes_the_old_one(gw: Gateway, sandbox: ServerThread
     assert error_code(gw.gql(stranger, ROTATE, {"id": cid})) == "NOT_FOUND"
     rotated = data(gw.gql(admin, ROTATE, {"id": cid}))["rotateConnectionToken"]
     assert rotated["connection"] == {"id": cid, "status": "ACTIVE"} and rotated["token"] != old
-    answer = httpx.post(f"{gw.url}/graphql", json={"query": WORK_ORDERS}, headers={"Authorization": f"Bearer {old}"}, timeout=10)
+    answer = httpx.post(
+        f"{gw.url}/graphql", json={"query": WORK_ORDERS}, headers={"Authorization": f"Bearer {old}"}, timeout=10
+    )
     assert answer.status_code == 401 and answer.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert data(gw.gql(rotated["token"], WORK_ORDERS))["workOrders"]["nodes"]
     data(gw.gql(admin, DISCONNECT, {"id": cid}))
@@ -274,9 +302,16 @@ def test_reauthorize_returns_the_same_connection_to_active(gw: Gateway) -> None:
         assert fixed == {"id": cid, "status": "ACTIVE", "credits": 1}
         assert data(gw.gql(token, WORK_ORDERS))["workOrders"]["nodes"]  # the same token still works
         # Sync was rescheduled: it runs and succeeds again.
-        wait_until(lambda: any(
-            s["lastSucceededAt"] for s in data(gw.gql(admin, "query($id: ID!) { connection(id: $id) { syncStatus { lastSucceededAt } } }", {"id": cid}))["connection"]["syncStatus"]
-        ))
+        wait_until(
+            lambda: any(
+                s["lastSucceededAt"]
+                for s in data(
+                    gw.gql(
+                        admin, "query($id: ID!) { connection(id: $id) { syncStatus { lastSucceededAt } } }", {"id": cid}
+                    )
+                )["connection"]["syncStatus"]
+            )
+        )
         credits = data(gw.gql(admin, CREDITS))["credits"]
         assert credits["used"] == 1 and [e["reason"] for e in credits["ledger"]] == ["connect"]
         with gw.services.store.read() as session:
@@ -297,7 +332,14 @@ def test_pages_send_strict_headers_and_the_access_log_hides_link_tokens(gw: Gate
     assert httpx.get(f"{gw.url}/ui/redact.py", timeout=10).status_code == 404  # only static/ is served
 
     access = logging.getLogger("uvicorn.access")
-    record = access.makeRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-                               ("127.0.0.1:5000", "GET", "/connect/pg_connect_secret123?x=1", "1.1", 200), None)
+    record = access.makeRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/connect/pg_connect_secret123?x=1", "1.1", 200),
+        None,
+    )
     assert all(f.filter(record) for f in access.filters)
     assert "pg_connect_secret123" not in record.getMessage() and "/connect/…?x=1" in record.getMessage()

@@ -39,14 +39,21 @@ def test_connect_consumes_and_disconnect_returns_credits(gateway, upkeep_sandbox
     assert (pool["total"], pool["used"], pool["available"]) == (3, 1, 2)
     assert pool["ledger"] == [{"connectionId": connection["id"], "amount": -1, "balanceAfter": 2, "reason": "connect"}]
 
-    gone = data(gateway.gql(key, 'mutation($id: ID!) { disconnect(id: $id) { status credits } }', {"id": connection["id"]}))
+    gone = data(
+        gateway.gql(key, "mutation($id: ID!) { disconnect(id: $id) { status credits } }", {"id": connection["id"]})
+    )
     assert gone["disconnect"]["status"] == "DISCONNECTED"
     pool = data(gateway.gql(key, CREDITS))["credits"]
     assert (pool["used"], pool["available"]) == (0, 3)
-    assert pool["ledger"][0] == {"connectionId": connection["id"], "amount": 1, "balanceAfter": 3, "reason": "disconnect"}
+    assert pool["ledger"][0] == {
+        "connectionId": connection["id"],
+        "amount": 1,
+        "balanceAfter": 3,
+        "reason": "disconnect",
+    }
     # The token is dead, and disconnecting again returns nothing twice.
     assert error_code(gateway.gql(created["token"], "{ connection { id } }")) == "UNAUTHENTICATED"
-    data(gateway.gql(key, 'mutation($id: ID!) { disconnect(id: $id) { id } }', {"id": connection["id"]}))
+    data(gateway.gql(key, "mutation($id: ID!) { disconnect(id: $id) { id } }", {"id": connection["id"]}))
     assert data(gateway.gql(key, CREDITS))["credits"]["available"] == 3
 
 
@@ -86,13 +93,20 @@ def test_concurrent_connects_never_overdraw_the_pool(gateway, upkeep_sandbox):
     assert count_connections(gateway, key) == 10
 
     with gateway.services.store.read() as session:
-        org_id = session.exec(select(Connection.organization_id).where(
-            Connection.id == ok[0]["data"]["createConnection"]["connection"]["id"])).one()
+        org_id = session.exec(
+            select(Connection.organization_id).where(
+                Connection.id == ok[0]["data"]["createConnection"]["connection"]["id"]
+            )
+        ).one()
         pool_row = session.get(CreditPool, org_id)
-        held = session.exec(select(func.sum(Connection.credits)).where(
-            Connection.organization_id == org_id, Connection.status != "DISCONNECTED")).one()
-        ledger = session.exec(select(CreditLedgerEntry).where(CreditLedgerEntry.organization_id == org_id)
-                              .order_by(CreditLedgerEntry.id)).all()
+        held = session.exec(
+            select(func.sum(Connection.credits)).where(
+                Connection.organization_id == org_id, Connection.status != "DISCONNECTED"
+            )
+        ).one()
+        ledger = session.exec(
+            select(CreditLedgerEntry).where(CreditLedgerEntry.organization_id == org_id).order_by(CreditLedgerEntry.id)
+        ).all()
     assert pool_row.used == held == 10
     assert sum(-e.amount for e in ledger) == 10
     assert sorted(e.balance_after for e in ledger) == list(range(10))  # each consume saw the one before
@@ -114,7 +128,9 @@ def test_concurrent_connects_never_overdraw_the_pool(gateway, upkeep_sandbox):
 def test_bad_connect_input_is_bad_user_input(sqlite_gateway, admin_key, upkeep_sandbox, overrides, field):
     payload = {"system": "upkeep", "name": "Plant", "instanceUrl": upkeep_sandbox.url, "credentials": UPKEEP_LOGIN}
     payload.update(overrides)
-    result = sqlite_gateway.gql(admin_key, "mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token } }", {"i": payload})
+    result = sqlite_gateway.gql(
+        admin_key, "mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token } }", {"i": payload}
+    )
     assert error_code(result) == "BAD_USER_INPUT"
     assert result["errors"][0]["extensions"].get("field") == field
     assert count_connections(sqlite_gateway, admin_key) == 0
@@ -139,7 +155,11 @@ def test_connection_list_filters(sqlite_gateway, admin_key, upkeep_sandbox):
     a = data(sqlite_gateway.connect(admin_key, upkeep_sandbox.url, name="A", metadata={"customer": "1"}))
     data(sqlite_gateway.connect(admin_key, upkeep_sandbox.url, name="B", metadata={"customer": "2"}))
     a_id = a["createConnection"]["connection"]["id"]
-    data(sqlite_gateway.gql(admin_key, 'mutation($id: ID!) { disconnect(id: $id) { id } }', {"id": a_id}))
-    query = "query($s: ConnectionStatus, $m: JSON) { connections(status: $s, metadata: $m) { totalCount nodes { name } } }"
+    data(sqlite_gateway.gql(admin_key, "mutation($id: ID!) { disconnect(id: $id) { id } }", {"id": a_id}))
+    query = (
+        "query($s: ConnectionStatus, $m: JSON) { connections(status: $s, metadata: $m) { totalCount nodes { name } } }"
+    )
     assert data(sqlite_gateway.gql(admin_key, query, {"s": "ACTIVE"}))["connections"]["nodes"] == [{"name": "B"}]
-    assert data(sqlite_gateway.gql(admin_key, query, {"m": {"customer": "1"}}))["connections"]["nodes"] == [{"name": "A"}]
+    assert data(sqlite_gateway.gql(admin_key, query, {"m": {"customer": "1"}}))["connections"]["nodes"] == [
+        {"name": "A"}
+    ]

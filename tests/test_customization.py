@@ -19,13 +19,27 @@ mutation($id: ID!, $i: ConnectionSettingsInput!) {
 }
 """
 SHIFT = {
-    "entity": "WorkOrder", "name": "shift", "type": "Enum", "enumValues": ["first", "second", "third"],
-    "remotePath": "customFields.shift", "filterable": True, "writable": True,
+    "entity": "WorkOrder",
+    "name": "shift",
+    "type": "Enum",
+    "enumValues": ["first", "second", "third"],
+    "remotePath": "customFields.shift",
+    "filterable": True,
+    "writable": True,
 }
-COST_CENTER = {"entity": "WorkOrder", "name": "costCenter", "type": "String", "remotePath": "customFields.costCenter", "writable": True}
+COST_CENTER = {
+    "entity": "WorkOrder",
+    "name": "costCenter",
+    "type": "String",
+    "remotePath": "customFields.costCenter",
+    "writable": True,
+}
 WARRANTY = {"entity": "Asset", "name": "warrantyUntil", "type": "DateTime", "remotePath": "customFields.warrantyUntil"}
 METER = {
-    "name": "Meter", "remoteName": "/meters", "idPath": "id", "displayPath": "name",
+    "name": "Meter",
+    "remoteName": "/meters",
+    "idPath": "id",
+    "displayPath": "name",
     "fields": [
         {"name": "units", "type": "String", "remotePath": "units"},
         {"name": "lastReading", "type": "Float", "remotePath": "lastReading"},
@@ -77,7 +91,10 @@ def test_a_custom_field_appears_for_its_connection_only_and_goes_when_removed(ga
     assert asset["warrantyUntil"].startswith("20")
     # Another connection of the same system keeps the unified schema.
     assert "shift" not in other.type_fields("WorkOrder")
-    assert "Cannot query field 'shift'" in other.query("{ workOrders(first: 1) { nodes { shift } } }")["errors"][0]["message"]
+    assert (
+        "Cannot query field 'shift'"
+        in other.query("{ workOrders(first: 1) { nodes { shift } } }")["errors"][0]["message"]
+    )
     data(conn.settings(customFields=[]))
     assert "shift" not in conn.type_fields("WorkOrder")
     assert conn.type_fields("WorkOrderCustomShift") is None
@@ -96,10 +113,12 @@ def test_a_filterable_custom_field_filters_and_others_are_not_offered(gateway, s
 
 def test_a_writable_custom_field_is_written_to_the_system(conn, sandbox):
     data(conn.settings(customFields=[SHIFT, COST_CENTER]))
-    made = data(conn.query(
-        'mutation { createWorkOrder(input: {title: "Night check", shift: third, costCenter: "CC-999"}) '
-        "{ record { remoteId shift costCenter } } }"
-    ))["createWorkOrder"]["record"]
+    made = data(
+        conn.query(
+            'mutation { createWorkOrder(input: {title: "Night check", shift: third, costCenter: "CC-999"}) '
+            "{ record { remoteId shift costCenter } } }"
+        )
+    )["createWorkOrder"]["record"]
     assert (made["shift"], made["costCenter"]) == ("third", "CC-999")
     stored = sandbox.app.state.data.get("work-orders", made["remoteId"])
     assert stored["customFields"] == {"shift": "third", "costCenter": "CC-999"}
@@ -112,7 +131,8 @@ def test_a_custom_object_lists_fetches_and_goes_when_removed(gateway, sandbox, c
     meters = page_all(gateway, conn.token, "meters", "id remoteId displayValue units lastReading assetId", first=7)
     seeded = sandbox.app.state.data.records("meters")
     assert [(m["remoteId"], m["units"], m["lastReading"], m["assetId"]) for m in meters] == [
-        (r["id"], r["units"], r["lastReading"], r["asset"]) for r in seeded]
+        (r["id"], r["units"], r["lastReading"], r["asset"]) for r in seeded
+    ]
     one = data(conn.query("query($r: String) { meter(remoteId: $r) { displayValue } }", {"r": seeded[3]["id"]}))
     assert one["meter"]["displayValue"] == seeded[3]["name"]
     node = data(conn.query("query($id: ID!) { node(id: $id) { ... on Meter { remoteId } } }", {"id": meters[0]["id"]}))
@@ -136,26 +156,53 @@ def test_a_custom_object_lists_fetches_and_goes_when_removed(gateway, sandbox, c
         ({"customObjects": [{**METER, "plural": "workOrders"}]}, "not a free query field name"),
         ({"customObjects": [{**METER, "idPath": ""}]}, "'idPath'"),
         ({"syncIntervalSeconds": 0.001}, "syncIntervalSeconds"),
-        ({"customObjects": [{**METER, "name": "Work", "fields": [{"name": "orderStatus", "type": "Enum",
-          "enumValues": ["A"], "remotePath": "s"}]}]}, "would clash with the schema"),
+        (
+            {
+                "customObjects": [
+                    {
+                        **METER,
+                        "name": "Work",
+                        "fields": [{"name": "orderStatus", "type": "Enum", "enumValues": ["A"], "remotePath": "s"}],
+                    }
+                ]
+            },
+            "would clash with the schema",
+        ),
     ],
 )
 def test_bad_settings_are_refused_and_nothing_is_stored(conn, given, message):
     data(conn.settings(customFields=[COST_CENTER]))
     refused = conn.settings(**given)
     assert error_code(refused) == "BAD_USER_INPUT" and message in refused["errors"][0]["message"]
-    current = data(conn.gateway.gql(conn.admin, "query($id: ID!) { connectionSettings(id: $id) { customFields customObjects } }", {"id": conn.id}))
+    current = data(
+        conn.gateway.gql(
+            conn.admin,
+            "query($id: ID!) { connectionSettings(id: $id) { customFields customObjects } }",
+            {"id": conn.id},
+        )
+    )
     assert current["connectionSettings"] == {"customFields": [COST_CENTER], "customObjects": []}
 
 
 def test_candidates_are_discovered_from_the_system(conn):
-    found = data(conn.gateway.gql(conn.admin, """
+    found = data(
+        conn.gateway.gql(
+            conn.admin,
+            """
       query($id: ID!) {
         customFieldCandidates(id: $id, entity: "WorkOrder") { remotePath name type writable }
         customObjectCandidates(id: $id) { remoteName name idPath fields { remotePath type } }
-      }""", {"id": conn.id}))
+      }""",
+            {"id": conn.id},
+        )
+    )
     fields = {f["remotePath"]: f for f in found["customFieldCandidates"]}
-    assert fields["customFields.shift"] == {"remotePath": "customFields.shift", "name": "shift", "type": "String", "writable": True}
+    assert fields["customFields.shift"] == {
+        "remotePath": "customFields.shift",
+        "name": "shift",
+        "type": "String",
+        "writable": True,
+    }
     assert fields["customFields.downtimeMinutes"]["type"] == "Int"
     meters = next(o for o in found["customObjectCandidates"] if o["remoteName"] == "/meters")
     assert {"remotePath": "lastReading", "type": "Float"} in meters["fields"] and meters["idPath"] == "id"
@@ -165,7 +212,9 @@ def test_another_organization_cannot_change_or_read_a_connections_settings(gatew
     stranger = gateway.new_org()
     refused = gateway.gql(stranger, SETTINGS, {"id": conn.id, "i": {"customFields": [SHIFT]}})
     assert error_code(refused) == "NOT_FOUND"
-    peek = gateway.gql(stranger, 'query($id: ID!) { customFieldCandidates(id: $id, entity: "WorkOrder") { name } }', {"id": conn.id})
+    peek = gateway.gql(
+        stranger, 'query($id: ID!) { customFieldCandidates(id: $id, entity: "WorkOrder") { name } }', {"id": conn.id}
+    )
     assert error_code(peek) == "NOT_FOUND"
 
 

@@ -6,7 +6,6 @@ writes are checked against the same trytond over its own RPC API.
 
 from __future__ import annotations
 
-
 import pytest
 
 from tests.helpers import data, page_all
@@ -18,22 +17,41 @@ CANDIDATES = """query($id: ID!, $entity: String!) { customFieldCandidates(id: $i
 OBJECTS = "query($id: ID!) { customObjectCandidates(id: $id) { remoteName name plural idPath fields { name type remotePath } } }"
 SETTINGS = """mutation($id: ID!, $input: ConnectionSettingsInput!) { updateConnectionSettings(id: $id, input: $input)
   { customFields customObjects } }"""
-TYPE_FIELDS = 'query($name: String!) { __type(name: $name) { fields { name } } }'
+TYPE_FIELDS = "query($name: String!) { __type(name: $name) { fields { name } } }"
 ORDER = [["id", "ASC"]]
 
 FIELDS = [
-    {"entity": "PurchaseOrder", "name": "invoiceMethod", "type": "Enum", "enumValues": ["manual", "order", "fulfillment"],
-     "remotePath": "invoice_method", "filterable": True, "writable": True},
+    {
+        "entity": "PurchaseOrder",
+        "name": "invoiceMethod",
+        "type": "Enum",
+        "enumValues": ["manual", "order", "fulfillment"],
+        "remotePath": "invoice_method",
+        "filterable": True,
+        "writable": True,
+    },
     {"entity": "PurchaseOrder", "name": "comment", "type": "String", "remotePath": "comment", "writable": True},
-    {"entity": "PurchaseOrder", "name": "quotationExpire", "type": "DateTime", "remotePath": "quotation_expire",
-     "writable": True},
+    {
+        "entity": "PurchaseOrder",
+        "name": "quotationExpire",
+        "type": "DateTime",
+        "remotePath": "quotation_expire",
+        "writable": True,
+    },
     {"entity": "Vendor", "name": "createdBy", "type": "String", "remotePath": "create_uid.rec_name"},
 ]
-OBJECT = {"name": "ContactMechanism", "plural": "contactMechanisms", "remoteName": "party.contact_mechanism",
-          "idPath": "id", "displayPath": "rec_name",
-          "fields": [{"name": "kind", "type": "String", "remotePath": "type"},
-                     {"name": "value", "type": "String", "remotePath": "value"},
-                     {"name": "partyName", "type": "String", "remotePath": "party.name"}]}
+OBJECT = {
+    "name": "ContactMechanism",
+    "plural": "contactMechanisms",
+    "remoteName": "party.contact_mechanism",
+    "idPath": "id",
+    "displayPath": "rec_name",
+    "fields": [
+        {"name": "kind", "type": "String", "remotePath": "type"},
+        {"name": "value", "type": "String", "remotePath": "value"},
+        {"name": "partyName", "type": "String", "remotePath": "party.name"},
+    ],
+}
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +65,9 @@ def admin(sqlite_gateway) -> str:
 
 
 def connect(gateway, admin: str, url: str, name: str) -> tuple[str, str]:
-    made = data(gateway.connect(admin, url, name=name, system="tryton", hosting="ON_PREMISES",
-                                credentials=CREDENTIALS))["createConnection"]
+    made = data(
+        gateway.connect(admin, url, name=name, system="tryton", hosting="ON_PREMISES", credentials=CREDENTIALS)
+    )["createConnection"]
     return made["connection"]["id"], made["token"]
 
 
@@ -63,15 +82,22 @@ def field_names(gateway, token: str, type_name: str) -> set[str]:
 
 
 def settle(gateway, admin: str, connection_id: str, fields: list, objects: list) -> None:
-    data(gateway.gql(admin, SETTINGS, {"id": connection_id, "input": {"customFields": fields, "customObjects": objects}}))
+    data(
+        gateway.gql(admin, SETTINGS, {"id": connection_id, "input": {"customFields": fields, "customObjects": objects}})
+    )
 
 
 def test_model_fields_and_stored_models_are_candidates(sqlite_gateway, admin, connection):
     found = data(sqlite_gateway.gql(admin, CANDIDATES, {"id": connection[0], "entity": "PurchaseOrder"}))
     by_path = {c["remotePath"]: c for c in found["customFieldCandidates"]}
-    assert by_path["invoice_method"] == {"remotePath": "invoice_method", "name": "invoiceMethod", "type": "Enum",
-                                         "filterable": True, "writable": True,
-                                         "enumValues": ["manual", "order", "fulfillment"]}
+    assert by_path["invoice_method"] == {
+        "remotePath": "invoice_method",
+        "name": "invoiceMethod",
+        "type": "Enum",
+        "filterable": True,
+        "writable": True,
+        "enumValues": ["manual", "order", "fulfillment"],
+    }
     assert (by_path["comment"]["type"], by_path["comment"]["writable"]) == ("String", True)
     assert by_path["quotation_expire"]["type"] == "DateTime"
     assert by_path["invoice_state"]["type"] == "String"  # values with spaces are no GraphQL enum
@@ -87,7 +113,9 @@ def test_model_fields_and_stored_models_are_candidates(sqlite_gateway, admin, co
     assert not any(o["remoteName"].startswith("ir.") for o in objects)
 
 
-def test_declared_fields_are_read_filtered_written_and_removed(sqlite_gateway, admin, connection, tryton_scratch, truth):
+def test_declared_fields_are_read_filtered_written_and_removed(
+    sqlite_gateway, admin, connection, tryton_scratch, truth
+):
     connection_id, token = connection
     _, other = connect(sqlite_gateway, admin, tryton_scratch.url, "Untouched")
     truth("purchase.purchase", "write", [1, 5], {"invoice_method": "manual", "comment": "Call before delivery"})
@@ -98,27 +126,48 @@ def test_declared_fields_are_read_filtered_written_and_removed(sqlite_gateway, a
     raw = truth("purchase.purchase", "search_read", [], 0, None, ORDER, ["invoice_method", "comment"])
     nodes = page_all(sqlite_gateway, token, "purchaseOrders", "remoteId invoiceMethod comment", first=9)
     assert [(n["remoteId"], n["invoiceMethod"], n["comment"]) for n in nodes] == [
-        (str(r["id"]), r["invoice_method"], r["comment"] or None) for r in raw]
+        (str(r["id"]), r["invoice_method"], r["comment"] or None) for r in raw
+    ]
     manual = page_all(sqlite_gateway, token, "purchaseOrders", "remoteId", filter={"invoiceMethod": "manual"})
     assert [n["remoteId"] for n in manual] == [str(r["id"]) for r in raw if r["invoice_method"] == "manual"]
     assert [n["remoteId"] for n in manual] == ["1", "5"]
     vendor = data(sqlite_gateway.gql(token, '{ vendor(remoteId: "2") { createdBy } }'))["vendor"]
-    assert vendor["createdBy"] == truth("party.party", "read", [2], ["create_uid.rec_name"])[0]["create_uid."]["rec_name"]
+    assert (
+        vendor["createdBy"] == truth("party.party", "read", [2], ["create_uid.rec_name"])[0]["create_uid."]["rec_name"]
+    )
 
     gid = data(sqlite_gateway.gql(token, '{ purchaseOrder(remoteId: "1") { id } }'))["purchaseOrder"]["id"]
-    changed = record(update(sqlite_gateway, token, "PurchaseOrder", gid, {
-        "comment": "Dock 4 only", "quotationExpire": "2026-05-01T00:00:00Z", "invoiceMethod": "order",
-    }, "comment quotationExpire invoiceMethod"), "updatePurchaseOrder")
+    changed = record(
+        update(
+            sqlite_gateway,
+            token,
+            "PurchaseOrder",
+            gid,
+            {
+                "comment": "Dock 4 only",
+                "quotationExpire": "2026-05-01T00:00:00Z",
+                "invoiceMethod": "order",
+            },
+            "comment quotationExpire invoiceMethod",
+        ),
+        "updatePurchaseOrder",
+    )
     assert (changed["comment"], changed["invoiceMethod"]) == ("Dock 4 only", "order")
     assert changed["quotationExpire"].startswith("2026-05-01")
     kept = truth("purchase.purchase", "read", [1], ["comment", "quotation_expire", "invoice_method"])[0]
     assert kept["comment"] == "Dock 4 only" and kept["invoice_method"] == "order"
     assert kept["quotation_expire"] == {"__class__": "date", "year": 2026, "month": 5, "day": 1}
 
-    made = record(create(sqlite_gateway, token, "PurchaseOrder", {"vendor": "3", "invoiceMethod": "manual"},
-                         "invoiceMethod"), "createPurchaseOrder")
-    assert truth("purchase.purchase", "read", [int(made["remoteId"])], ["invoice_method"])[0]["invoice_method"] == "manual"
-    refused = sqlite_gateway.gql(token, 'mutation { updateVendor(id: "2", input: {createdBy: "me"}) { record { id } } }')
+    made = record(
+        create(sqlite_gateway, token, "PurchaseOrder", {"vendor": "3", "invoiceMethod": "manual"}, "invoiceMethod"),
+        "createPurchaseOrder",
+    )
+    assert (
+        truth("purchase.purchase", "read", [int(made["remoteId"])], ["invoice_method"])[0]["invoice_method"] == "manual"
+    )
+    refused = sqlite_gateway.gql(
+        token, 'mutation { updateVendor(id: "2", input: {createdBy: "me"}) { record { id } } }'
+    )
     assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"  # declared read-only
 
     settle(sqlite_gateway, admin, connection_id, [], [])
@@ -128,17 +177,32 @@ def test_declared_fields_are_read_filtered_written_and_removed(sqlite_gateway, a
 def test_a_tryton_model_as_a_custom_object_listed_and_fetched(sqlite_gateway, admin, connection, truth):
     connection_id, token = connection
     settle(sqlite_gateway, admin, connection_id, [], [OBJECT])
-    raw = truth("party.contact_mechanism", "search_read", [], 0, None, ORDER, ["type", "value", "rec_name", "party.name"])
+    raw = truth(
+        "party.contact_mechanism", "search_read", [], 0, None, ORDER, ["type", "value", "rec_name", "party.name"]
+    )
     listed = page_all(sqlite_gateway, token, "contactMechanisms", "remoteId displayValue kind value partyName", first=7)
     assert [n["remoteId"] for n in listed] == [str(r["id"]) for r in raw] and len(raw) > 7
     third = raw[3]
-    assert listed[3] == {"remoteId": str(third["id"]), "displayValue": third["rec_name"], "kind": third["type"],
-                         "value": third["value"], "partyName": third["party."]["name"]}
-    one = data(sqlite_gateway.gql(token, "query($r: String) { contactMechanism(remoteId: $r) { id remoteId value "
-                                  "remoteVersion } }", {"r": str(raw[5]["id"])}))["contactMechanism"]
+    assert listed[3] == {
+        "remoteId": str(third["id"]),
+        "displayValue": third["rec_name"],
+        "kind": third["type"],
+        "value": third["value"],
+        "partyName": third["party."]["name"],
+    }
+    one = data(
+        sqlite_gateway.gql(
+            token,
+            "query($r: String) { contactMechanism(remoteId: $r) { id remoteId value remoteVersion } }",
+            {"r": str(raw[5]["id"])},
+        )
+    )["contactMechanism"]
     assert (one["remoteId"], one["value"]) == (str(raw[5]["id"]), raw[5]["value"]) and one["remoteVersion"]
-    by_node = data(sqlite_gateway.gql(token, "query($id: ID!) { node(id: $id) { ... on ContactMechanism { kind } } }",
-                                      {"id": one["id"]}))["node"]
+    by_node = data(
+        sqlite_gateway.gql(
+            token, "query($id: ID!) { node(id: $id) { ... on ContactMechanism { kind } } }", {"id": one["id"]}
+        )
+    )["node"]
     assert by_node == {"kind": raw[5]["type"]}
     missing = data(sqlite_gateway.gql(token, '{ contactMechanism(remoteId: "99999") { id } }'))["contactMechanism"]
     assert missing is None

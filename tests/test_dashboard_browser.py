@@ -8,7 +8,7 @@ page must show both without a reload and without polling.
 from __future__ import annotations
 
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -67,7 +67,9 @@ def synced(gw: Gateway, admin: str, connection_id: str) -> bool:
     return bool(states) and all(s["state"] == "SUCCEEDED" for s in states)
 
 
-def test_outage_and_recovery_show_live_without_reload_or_polling(gw: Gateway, browser: Browser, sandbox: ServerThread) -> None:
+def test_outage_and_recovery_show_live_without_reload_or_polling(
+    gw: Gateway, browser: Browser, sandbox: ServerThread
+) -> None:
     admin = gw.new_org(name="Acme Maintenance Apps")
     created = data(gw.connect(admin, sandbox.url, name="North plant"))["createConnection"]
     cid = created["connection"]["id"]
@@ -124,7 +126,12 @@ def test_rotate_reauthorize_and_disconnect(gw: Gateway, browser: Browser, sandbo
     assert new_token.startswith("pg_conn_") and new_token != old_token
     ui.shot("dashboard-4-rotated-token-desktop")
     page.get_by_role("button", name="Done").click()
-    assert httpx.post(f"{gw.url}/graphql", json={"query": WORK_ORDERS}, headers={"Authorization": f"Bearer {old_token}"}).status_code == 401
+    assert (
+        httpx.post(
+            f"{gw.url}/graphql", json={"query": WORK_ORDERS}, headers={"Authorization": f"Bearer {old_token}"}
+        ).status_code
+        == 401
+    )
     assert data(gw.gql(new_token, WORK_ORDERS))["workOrders"]["nodes"]
 
     control = SandboxControl(sandbox.url)
@@ -154,7 +161,12 @@ def test_rotate_reauthorize_and_disconnect(gw: Gateway, browser: Browser, sandbo
     expect(page.locator("#ledger tbody tr")).to_have_count(2)
     expect(page.locator("#ledger tbody tr").first).to_contain_text("+1")
     expect(page.locator("#ledger tbody tr").first).to_contain_text("disconnect")
-    assert httpx.post(f"{gw.url}/graphql", json={"query": WORK_ORDERS}, headers={"Authorization": f"Bearer {new_token}"}).status_code == 401
+    assert (
+        httpx.post(
+            f"{gw.url}/graphql", json={"query": WORK_ORDERS}, headers={"Authorization": f"Bearer {new_token}"}
+        ).status_code
+        == 401
+    )
     ui.assert_clean()
 
 
@@ -162,7 +174,13 @@ def test_links_and_webhooks_from_the_dashboard(gw: Gateway, browser: Browser, sa
     admin = gw.new_org()
     receiver = Receiver(status=500)
     with ServerThread(receiver.app()) as hooks:
-        data(gw.gql(admin, 'mutation($u: String!) { createWebhookEndpoint(url: $u, events: ["connection.created"]) { secret } }', {"u": f"{hooks.url}/hook"}))
+        data(
+            gw.gql(
+                admin,
+                'mutation($u: String!) { createWebhookEndpoint(url: $u, events: ["connection.created"]) { secret } }',
+                {"u": f"{hooks.url}/hook"},
+            )
+        )
         ui = sign_in(gw, browser, admin, PHONE)
         page = ui.page
 
@@ -179,7 +197,9 @@ def test_links_and_webhooks_from_the_dashboard(gw: Gateway, browser: Browser, sa
         # The customer completes the link elsewhere: the row turns ACTIVE live.
         token = link.rsplit("/", 1)[1]
         body = {"system": "upkeep", "hosting": "CLOUD", "instanceUrl": sandbox.url, "credentials": UPKEEP_LOGIN}
-        done = httpx.post(f"{gw.url}/connect/api/link", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        done = httpx.post(
+            f"{gw.url}/connect/api/link", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
         assert done.status_code == 200, done.text
         expect(pending.locator(".status")).to_have_text("ACTIVE", timeout=LIVE_TIMEOUT)
         expect(page.locator("#pending-links")).to_contain_text("No open links.")
@@ -218,7 +238,9 @@ def test_a_wrong_admin_key_is_refused(gw: Gateway, browser: Browser) -> None:
     ui.assert_clean()
 
 
-def test_connection_settings_pick_discovered_custom_fields(gw: Gateway, browser: Browser, sandbox: ServerThread) -> None:
+def test_connection_settings_pick_discovered_custom_fields(
+    gw: Gateway, browser: Browser, sandbox: ServerThread
+) -> None:
     admin = gw.new_org()
     cid = data(gw.connect(admin, sandbox.url, name="West plant"))["createConnection"]["connection"]["id"]
     ui = sign_in(gw, browser, admin)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -10,7 +10,6 @@ import pytest
 from sandboxes.kit import ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.helpers import ENTITY_RESOURCES, data, error_code, page_all
-
 
 PAGINGS = [(field, 200) for field in sorted(ENTITY_RESOURCES)] + [("workOrders", 23), ("locations", 7)]
 
@@ -25,13 +24,23 @@ def test_paging_reaches_the_end_without_gaps_or_repeats(sqlite_gateway, connecti
 def test_edge_cursors_resume_after_their_row(sqlite_gateway, connection_token):
     first = data(sqlite_gateway.gql(connection_token, "{ workOrders(first: 10) { edges { cursor node { number } } } }"))
     edges = first["workOrders"]["edges"]
-    again = data(sqlite_gateway.gql(connection_token, "query($a: String) { workOrders(first: 3, after: $a) { nodes { number } } }", {"a": edges[4]["cursor"]}))
+    again = data(
+        sqlite_gateway.gql(
+            connection_token,
+            "query($a: String) { workOrders(first: 3, after: $a) { nodes { number } } }",
+            {"a": edges[4]["cursor"]},
+        )
+    )
     assert [n["number"] for n in again["workOrders"]["nodes"]] == [e["node"]["number"] for e in edges[5:8]]
 
 
 def test_status_filter(sqlite_gateway, connection_token, upkeep_sandbox):
-    nodes = page_all(sqlite_gateway, connection_token, "workOrders", "remoteId status", filter={"status": ["ON_HOLD", "IN_PROGRESS"]})
-    expected = [r["id"] for r in upkeep_sandbox.app.state.data.records("work-orders") if r["status"] in ("onHold", "inProgress")]
+    nodes = page_all(
+        sqlite_gateway, connection_token, "workOrders", "remoteId status", filter={"status": ["ON_HOLD", "IN_PROGRESS"]}
+    )
+    expected = [
+        r["id"] for r in upkeep_sandbox.app.state.data.records("work-orders") if r["status"] in ("onHold", "inProgress")
+    ]
     assert [n["remoteId"] for n in nodes] == expected and expected
     assert {n["status"] for n in nodes} == {"ON_HOLD", "IN_PROGRESS"}
 
@@ -48,7 +57,7 @@ def test_updated_after_returns_exactly_the_changed_records(sqlite_gateway, admin
         token = data(sqlite_gateway.connect(admin_key, sandbox.url))["createConnection"]["token"]
         dataset = sandbox.app.state.data
         changed = [r["id"] for r in dataset.records("work-orders")[100:105]]
-        before = datetime.now(timezone.utc) - timedelta(seconds=1)
+        before = datetime.now(UTC) - timedelta(seconds=1)
         dataset.touch("work-orders", changed)
         nodes = page_all(sqlite_gateway, token, "workOrders", "remoteId", filter={"updatedAfter": before.isoformat()})
         assert sorted(n["remoteId"] for n in nodes) == sorted(changed)
@@ -57,23 +66,47 @@ def test_updated_after_returns_exactly_the_changed_records(sqlite_gateway, admin
 
 
 def test_by_id_remote_id_and_node(sqlite_gateway, connection_token):
-    listed = data(sqlite_gateway.gql(connection_token, "{ assets(first: 1) { nodes { id remoteId name } } }"))["assets"]["nodes"][0]
-    by_id = data(sqlite_gateway.gql(connection_token, "query($id: ID) { asset(id: $id) { remoteId name } }", {"id": listed["id"]}))
+    listed = data(sqlite_gateway.gql(connection_token, "{ assets(first: 1) { nodes { id remoteId name } } }"))[
+        "assets"
+    ]["nodes"][0]
+    by_id = data(
+        sqlite_gateway.gql(
+            connection_token, "query($id: ID) { asset(id: $id) { remoteId name } }", {"id": listed["id"]}
+        )
+    )
     assert by_id["asset"] == {"remoteId": listed["remoteId"], "name": listed["name"]}
-    by_remote = data(sqlite_gateway.gql(connection_token, "query($r: String) { asset(remoteId: $r) { id } }", {"r": listed["remoteId"]}))
+    by_remote = data(
+        sqlite_gateway.gql(
+            connection_token, "query($r: String) { asset(remoteId: $r) { id } }", {"r": listed["remoteId"]}
+        )
+    )
     assert by_remote["asset"]["id"] == listed["id"]
-    node = data(sqlite_gateway.gql(connection_token, "query($id: ID!) { node(id: $id) { id ... on Asset { name } } }", {"id": listed["id"]}))
+    node = data(
+        sqlite_gateway.gql(
+            connection_token, "query($id: ID!) { node(id: $id) { id ... on Asset { name } } }", {"id": listed["id"]}
+        )
+    )
     assert node["node"] == {"id": listed["id"], "name": listed["name"]}
     missing = data(sqlite_gateway.gql(connection_token, '{ asset(remoteId: "nope00000") { id } }'))
     assert missing["asset"] is None
     # An asset's id asked for as a work order is not that work order.
-    wrong_type = data(sqlite_gateway.gql(connection_token, "query($id: ID) { workOrder(id: $id) { id } }", {"id": listed["id"]}))
+    wrong_type = data(
+        sqlite_gateway.gql(connection_token, "query($id: ID) { workOrder(id: $id) { id } }", {"id": listed["id"]})
+    )
     assert wrong_type["workOrder"] is None
 
 
 def test_connection_field(sqlite_gateway, connection_token):
-    conn = data(sqlite_gateway.gql(connection_token, "{ connection { name status hosting credits system { key tier } } }"))["connection"]
-    assert conn == {"name": "Plant", "status": "ACTIVE", "hosting": "CLOUD", "credits": 1, "system": {"key": "upkeep", "tier": 1}}
+    conn = data(
+        sqlite_gateway.gql(connection_token, "{ connection { name status hosting credits system { key tier } } }")
+    )["connection"]
+    assert conn == {
+        "name": "Plant",
+        "status": "ACTIVE",
+        "hosting": "CLOUD",
+        "credits": 1,
+        "system": {"key": "upkeep", "tier": 1},
+    }
 
 
 @pytest.mark.parametrize(
@@ -84,7 +117,7 @@ def test_connection_field(sqlite_gateway, connection_token):
         ('{ workOrders(after: "not-a-cursor") { nodes { id } } }', {}),
         ('{ node(id: "garbage") { id } }', {}),
         ("{ workOrders { nodes { noSuchField } } }", {}),
-        ('{ workOrders(filter: {status: [BOGUS]}) { nodes { id } } }', {}),
+        ("{ workOrders(filter: {status: [BOGUS]}) { nodes { id } } }", {}),
         ('{ workOrders(filter: {updatedAfter: "yesterday"}) { nodes { id } } }', {}),
     ],
 )
@@ -96,7 +129,9 @@ def test_bad_input_is_bad_user_input(sqlite_gateway, connection_token, query, va
 def test_cursor_of_another_list_is_refused(sqlite_gateway, connection_token):
     page = data(sqlite_gateway.gql(connection_token, "{ assets(first: 2) { pageInfo { endCursor } } }"))
     cursor = page["assets"]["pageInfo"]["endCursor"]
-    result = sqlite_gateway.gql(connection_token, "query($a: String) { workOrders(after: $a) { nodes { id } } }", {"a": cursor})
+    result = sqlite_gateway.gql(
+        connection_token, "query($a: String) { workOrders(after: $a) { nodes { id } } }", {"a": cursor}
+    )
     assert error_code(result) == "BAD_USER_INPUT"
 
 
@@ -115,7 +150,11 @@ class TestIsolation:
         own_ids = {n["id"] for n in seen[token_a1]["workOrders"]["nodes"]}
         assert own_ids.isdisjoint(foreign_ids)  # ids are per connection
         for foreign in foreign_ids:
-            answer = data(gateway.gql(token_a1, "query($id: ID!) { node(id: $id) { id } workOrder(id: $id) { id } }", {"id": foreign}))
+            answer = data(
+                gateway.gql(
+                    token_a1, "query($id: ID!) { node(id: $id) { id } workOrder(id: $id) { id } }", {"id": foreign}
+                )
+            )
             assert answer == {"node": None, "workOrder": None}
 
     def test_admin_key_cannot_reach_another_organizations_connection(self, gateway, upkeep_sandbox):
@@ -123,7 +162,10 @@ class TestIsolation:
         conn_b = data(gateway.connect(org_b, upkeep_sandbox.url))["createConnection"]["connection"]["id"]
         result = gateway.gql(org_a, "query($id: ID!) { connection(id: $id) { id } }", {"id": conn_b})
         assert error_code(result) == "NOT_FOUND"
-        assert error_code(gateway.gql(org_a, "mutation($id: ID!) { disconnect(id: $id) { id } }", {"id": conn_b})) == "NOT_FOUND"
+        assert (
+            error_code(gateway.gql(org_a, "mutation($id: ID!) { disconnect(id: $id) { id } }", {"id": conn_b}))
+            == "NOT_FOUND"
+        )
         listed = data(gateway.gql(org_a, "{ connections { totalCount nodes { id } } }"))["connections"]
         assert listed == {"totalCount": 0, "nodes": []}
 
@@ -136,7 +178,9 @@ class TestIsolation:
 
 def test_one_failing_list_leaves_the_other_fields_of_the_answer(sqlite_gateway, connection_token):
     """A list that fails (here: a cursor of another list) is null with its error; work orders still come back."""
-    answer = sqlite_gateway.gql(connection_token, '{ workOrders(first: 2) { nodes { number } } vendors(after: "nope") { nodes { name } } }')
+    answer = sqlite_gateway.gql(
+        connection_token, '{ workOrders(first: 2) { nodes { number } } vendors(after: "nope") { nodes { name } } }'
+    )
     assert len(answer["data"]["workOrders"]["nodes"]) == 2
     assert answer["data"]["vendors"] is None
     assert [(e["path"], e["extensions"]["code"]) for e in answer["errors"]] == [(["vendors"], "BAD_USER_INPUT")]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from connectors.registry import connector_class
-from sandboxes.registry import sandboxes
 from gateway.app import SANDBOX_PREFIX
 from gateway.demo import prepare_demo
+from sandboxes.registry import sandboxes
 from tests.conftest import Gateway, _start_gateway
 from tests.helpers import data
 
@@ -35,9 +35,21 @@ def test_each_sandbox_connects_and_answers_through_the_mount(demo, system):
     spec = sandboxes()[system]
     entry = connector_class(system).entry
     admin = demo.new_org()
-    created = data(demo.gql(admin, "mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token } }", {"i": {
-        "system": system, "hosting": entry.hostings[0], "name": system,
-        "instanceUrl": f"{demo.url}{SANDBOX_PREFIX}/{system}", "credentials": spec.credentials}}))
+    created = data(
+        demo.gql(
+            admin,
+            "mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token } }",
+            {
+                "i": {
+                    "system": system,
+                    "hosting": entry.hostings[0],
+                    "name": system,
+                    "instanceUrl": f"{demo.url}{SANDBOX_PREFIX}/{system}",
+                    "credentials": spec.credentials,
+                }
+            },
+        )
+    )
     assert entry.supports("WorkOrder")  # every sandboxed system is a maintenance system
     nodes = data(demo.gql(created["createConnection"]["token"], FIRST_LIST % "workOrders"))["workOrders"]["nodes"]
     assert len(nodes) == 2 and all(n["remoteId"] for n in nodes)

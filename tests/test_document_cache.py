@@ -133,17 +133,27 @@ class _Query:
         raise ValueError("upstream said no")
 
 
-@pytest.mark.parametrize("query, variables", [
-    ("query($n: String!) { hello(name: $n) broken }", {"n": "plant"}),  # data, and a field error with a path
-    ("query($n: String!) { hello(name: $n) }", {"n": 3}),  # variable coercion: no data
-    ("query A { hello(name: \"a\") } query B { broken }", None),  # the named operation runs
-])
+@pytest.mark.parametrize(
+    "query, variables",
+    [
+        ("query($n: String!) { hello(name: $n) broken }", {"n": "plant"}),  # data, and a field error with a path
+        ("query($n: String!) { hello(name: $n) }", {"n": 3}),  # variable coercion: no data
+        ('query A { hello(name: "a") } query B { broken }', None),  # the named operation runs
+    ],
+)
 async def test_running_a_vetted_document_answers_as_strawberry_does(query, variables):
     schema = strawberry.Schema(query=_Query)
     name = "B" if "query B" in query else None
     document = Limits.for_caller(Settings(), is_admin=True).vet(schema._schema, query, variables)
-    ours = await execute(schema, document, query, variables=variables, context={"who": "us"},
-                         operation_name=name, operation_extensions=None)
+    ours = await execute(
+        schema,
+        document,
+        query,
+        variables=variables,
+        context={"who": "us"},
+        operation_name=name,
+        operation_extensions=None,
+    )
     theirs = await schema.execute(query, variables, {"who": "us"}, operation_name=name)
     assert (ours.data, ours.extensions, type(ours)) == (theirs.data, theirs.extensions, type(theirs))
     assert [e.formatted for e in ours.errors or []] == [e.formatted for e in theirs.errors or []]

@@ -15,8 +15,9 @@ import asyncio
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -24,9 +25,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.generation.modes import GenerationMode
 
+from gateway.ids import parse_global_id
 from sandboxes.kit import ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
-from gateway.graphql.ids import parse_global_id
 from schema.errors import BadUserInput
 from tests.conftest import Gateway, _start_gateway
 from tests.fuzz_inputs import (
@@ -134,6 +135,7 @@ def test_schema_driven_requests_are_safe(fuzz_gateway, tenants, caller, mode):
 
 # -- raw HTTP: whatever a client may send ------------------------------------------------
 
+
 @pytest.mark.parametrize("caller", ["admin", "connection"])
 def test_arbitrary_http_bodies_are_safe(fuzz_gateway, tenants, caller):
     a, b = tenants
@@ -160,13 +162,16 @@ def test_arbitrary_get_parameters_are_safe(fuzz_gateway, tenants, params):
     assert_safe(response.status_code, response.text, b, {a.connection_id})
 
 
-@given(authorization=st.text(max_size=60), query=st.sampled_from(["{ credits { total } }", "{ connection { id name } }"]))
+@given(
+    authorization=st.text(max_size=60), query=st.sampled_from(["{ credits { total } }", "{ connection { id name } }"])
+)
 @fuzz(60)
 def test_arbitrary_credentials_are_401_or_own_data(fuzz_gateway, tenants, authorization, query):
     a, b = tenants
     try:
-        response = httpx.post(f"{fuzz_gateway.url}/graphql", json={"query": query},
-                              headers={"Authorization": authorization}, timeout=30)
+        response = httpx.post(
+            f"{fuzz_gateway.url}/graphql", json={"query": query}, headers={"Authorization": authorization}, timeout=30
+        )
     except (httpx.LocalProtocolError, UnicodeEncodeError):
         return  # not a header a client could send
     assert_safe(response.status_code, response.text, b, None)

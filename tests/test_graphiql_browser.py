@@ -16,10 +16,10 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, Route, expect, sync_playwright
 
-from sandboxes.kit import ServerThread
 from gateway.app import create_app
 from gateway.graphql.ide import ASSETS, PREFIX
 from gateway.services import Services
+from sandboxes.kit import ServerThread
 from tests.conftest import Gateway, make_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,9 +53,7 @@ def page() -> Iterator[Page]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} not found: run `make chromium` (apt-get install chromium)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
             yield browser.new_page()
         finally:
@@ -74,9 +72,7 @@ def test_assets_are_served_and_nothing_else(sqlite_gateway: Gateway) -> None:
         assert response.status_code == 404, (name, response.status_code)
 
 
-def test_graphiql_runs_a_query_offline(
-    sqlite_gateway: Gateway, connection_token: str, page: Page
-) -> None:
+def test_graphiql_runs_a_query_offline(sqlite_gateway: Gateway, connection_token: str, page: Page) -> None:
     require_assets(sqlite_gateway)
     ARTIFACTS.mkdir(exist_ok=True)
     outside: list[str] = []
@@ -154,7 +150,10 @@ def test_graphiql_fetches_the_schema_for_the_token_entered_and_runs_subscription
     other = sqlite_gateway.connect(admin_key, upkeep_sandbox.url)["data"]["createConnection"]["connection"]["id"]
     posts: list[str] = []
     page.on("request", lambda r: posts.append(r.post_data or "") if r.method == "POST" else None)
-    page.route("**/*", lambda route: route.continue_() if urlsplit(route.request.url).hostname in LOCAL_HOSTS else route.abort())
+    page.route(
+        "**/*",
+        lambda route: route.continue_() if urlsplit(route.request.url).hostname in LOCAL_HOSTS else route.abort(),
+    )
 
     page.goto(f"{sqlite_gateway.url}/graphql")
     query = page.locator(".graphiql-query-editor .CodeMirror")
@@ -172,7 +171,9 @@ def test_graphiql_fetches_the_schema_for_the_token_entered_and_runs_subscription
     page.locator(".graphiql-sidebar button[aria-label='Show Documentation Explorer']").click()
     search = page.locator(".graphiql-doc-explorer-search-input input")
     search.fill("WorkOrder")
-    expect(page.locator(".graphiql-doc-explorer-search").get_by_text("WorkOrder", exact=True).first).to_be_visible(timeout=10_000)
+    expect(page.locator(".graphiql-doc-explorer-search").get_by_text("WorkOrder", exact=True).first).to_be_visible(
+        timeout=10_000
+    )
 
     _replace_text(page, query, "{ workOrders { nodes { ")
     page.keyboard.type("sta")

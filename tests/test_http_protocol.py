@@ -29,20 +29,28 @@ def test_bad_variable_value_is_bad_user_input(sqlite_gateway, admin_key):
 
 
 def test_queries_work_over_get(sqlite_gateway, admin_key):
-    response = httpx.get(f"{sqlite_gateway.url}/graphql", params={"query": "{ credits { total } }"},
-                         headers={"Authorization": f"Bearer {admin_key}"})
+    response = httpx.get(
+        f"{sqlite_gateway.url}/graphql",
+        params={"query": "{ credits { total } }"},
+        headers={"Authorization": f"Bearer {admin_key}"},
+    )
     assert response.status_code == 200 and response.json()["data"]["credits"]["total"] == 100
 
 
 def test_missing_or_foreign_scheme_is_401(sqlite_gateway):
-    response = httpx.post(f"{sqlite_gateway.url}/graphql", json={"query": "{ x }"}, headers={"Authorization": "Basic abc"})
+    response = httpx.post(
+        f"{sqlite_gateway.url}/graphql", json={"query": "{ x }"}, headers={"Authorization": "Basic abc"}
+    )
     assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 def test_request_id_is_echoed(sqlite_gateway, admin_key):
-    response = httpx.post(f"{sqlite_gateway.url}/graphql", json={"query": "{ credits { total } }"},
-                          headers={"Authorization": f"Bearer {admin_key}", "X-Request-Id": "trace-123"})
+    response = httpx.post(
+        f"{sqlite_gateway.url}/graphql",
+        json={"query": "{ credits { total } }"},
+        headers={"Authorization": f"Bearer {admin_key}", "X-Request-Id": "trace-123"},
+    )
     assert response.headers["x-request-id"] == "trace-123"
 
 
@@ -58,11 +66,14 @@ def post(gateway, key, body=None, accept=GRAPHQL_RESPONSE, **kwargs) -> httpx.Re
     return httpx.post(f"{gateway.url}/graphql", headers=headers, **kwargs)
 
 
-@pytest.mark.parametrize("query, variables", [
-    ("{ credits { total ", None),  # does not parse
-    ("{ credits { nope } }", None),  # does not validate
-    ("query($t: Int) { systems(tier: $t) { key } }", {"t": "abc"}),  # variables do not coerce
-])
+@pytest.mark.parametrize(
+    "query, variables",
+    [
+        ("{ credits { total ", None),  # does not parse
+        ("{ credits { nope } }", None),  # does not validate
+        ("query($t: Int) { systems(tier: $t) { key } }", {"t": "abc"}),  # variables do not coerce
+    ],
+)
 def test_request_errors_are_400_without_data_under_graphql_response_json(sqlite_gateway, admin_key, query, variables):
     response = post(sqlite_gateway, admin_key, {"query": query, "variables": variables})
     assert response.status_code == 400
@@ -88,16 +99,23 @@ def test_success_and_field_errors_are_200_with_data(sqlite_gateway, admin_key):
     assert "data" in missing.json() and missing.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
-@pytest.mark.parametrize("kwargs, status, message", [
-    ({"content": b'{"query": "{ credits { total } }"}', "headers": {"content-type": "text/plain"}}, 415, "application/json"),
-    ({"content": b'{"query": "{ credits { total } }"}'}, 415, "no content type"),
-    ({"content": b"[1, 2]", "headers": {"content-type": "application/json"}}, 400, "batching"),
-    ({"json": {"query": 42}}, 400, "'query' must be a string"),
-    ({"json": {"query": "{ credits { total } }", "variables": [1]}}, 400, "'variables' must be an object"),
-    ({"json": {"query": "{ credits { total } }", "operationName": 1}}, 400, "'operationName' must be a string"),
-    ({"json": {"query": "{ credits { total } }", "extensions": "x"}}, 400, "'extensions' must be an object"),
-    ({"content": b"\xff\xfe", "headers": {"content-type": "application/json"}}, 400, "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "kwargs, status, message",
+    [
+        (
+            {"content": b'{"query": "{ credits { total } }"}', "headers": {"content-type": "text/plain"}},
+            415,
+            "application/json",
+        ),
+        ({"content": b'{"query": "{ credits { total } }"}'}, 415, "no content type"),
+        ({"content": b"[1, 2]", "headers": {"content-type": "application/json"}}, 400, "batching"),
+        ({"json": {"query": 42}}, 400, "'query' must be a string"),
+        ({"json": {"query": "{ credits { total } }", "variables": [1]}}, 400, "'variables' must be an object"),
+        ({"json": {"query": "{ credits { total } }", "operationName": 1}}, 400, "'operationName' must be a string"),
+        ({"json": {"query": "{ credits { total } }", "extensions": "x"}}, 400, "'extensions' must be an object"),
+        ({"content": b"\xff\xfe", "headers": {"content-type": "application/json"}}, 400, "not valid JSON"),
+    ],
+)
 def test_malformed_requests_are_clear_4xx(sqlite_gateway, admin_key, kwargs, status, message):
     for accept in (GRAPHQL_RESPONSE, "application/json"):
         response = post(sqlite_gateway, admin_key, accept=accept, **dict(kwargs))
@@ -110,23 +128,27 @@ def test_get_is_for_queries_only(sqlite_gateway, admin_key):
     url, headers = f"{sqlite_gateway.url}/graphql", {"Authorization": f"Bearer {admin_key}", "Accept": GRAPHQL_RESPONSE}
     mutation = httpx.get(url, params={"query": 'mutation { disconnect(id: "x") { id } }'}, headers=headers)
     assert mutation.status_code == 405 and mutation.headers["allow"] == "POST"
-    named = "query Q { credits { total } } mutation M { disconnect(id: \"x\") { id } }"
+    named = 'query Q { credits { total } } mutation M { disconnect(id: "x") { id } }'
     chosen = httpx.get(url, params={"query": named, "operationName": "M"}, headers=headers)
     assert chosen.status_code == 405
     query = httpx.get(url, params={"query": named, "operationName": "Q"}, headers=headers)
     assert query.status_code == 200 and query.json()["data"]["credits"]["total"] == 100
-    variables = httpx.get(url, params={"query": "query($t: Int) { systems(tier: $t) { tier } }", "variables": '{"t": 1}'},
-                          headers=headers)
+    variables = httpx.get(
+        url, params={"query": "query($t: Int) { systems(tier: $t) { tier } }", "variables": '{"t": 1}'}, headers=headers
+    )
     assert variables.status_code == 200 and {s["tier"] for s in variables.json()["data"]["systems"]} == {1}
     bad = httpx.get(url, params={"query": "{ credits { total } }", "variables": "{nope"}, headers=headers)
     assert bad.status_code == 400 and "'variables' parameter is not valid JSON" in bad.json()["errors"][0]["message"]
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"query": "query A { credits { total } } query B { credits { total } }"}, "send 'operationName'"),
-    ({"query": "query A { credits { total } }", "operationName": "Z"}, "no operation named 'Z'"),
-    ({"query": "subscription { connectionStatusChanged { status } }"}, "WebSocket"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"query": "query A { credits { total } } query B { credits { total } }"}, "send 'operationName'"),
+        ({"query": "query A { credits { total } }", "operationName": "Z"}, "no operation named 'Z'"),
+        ({"query": "subscription { connectionStatusChanged { status } }"}, "WebSocket"),
+    ],
+)
 def test_operations_that_cannot_run_over_http_are_request_errors(sqlite_gateway, admin_key, body, message):
     response = post(sqlite_gateway, admin_key, body)
     assert response.status_code == 400 and "data" not in response.json()

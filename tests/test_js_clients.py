@@ -25,29 +25,37 @@ def connection(sqlite_gateway: Gateway, upkeep_sandbox) -> dict:
 
 def test_graphql_ws_client_queries_and_subscribes(sqlite_gateway: Gateway, upkeep_sandbox, connection: dict) -> None:
     other = data(sqlite_gateway.connect(connection["admin"], upkeep_sandbox.url))["createConnection"]["connection"]
-    seen = node_script("graphql_ws_client.cjs", {
-        "PLANTGATE_URL": f"{sqlite_gateway.url}/graphql",
-        "PLANTGATE_WS_URL": f"{sqlite_gateway.url.replace('http', 'ws', 1)}/graphql",
-        "CONNECTION_TOKEN": connection["token"],
-        "ADMIN_KEY": connection["admin"],
-        "DISCONNECT_ID": other["id"],
-    })
+    seen = node_script(
+        "graphql_ws_client.cjs",
+        {
+            "PLANTGATE_URL": f"{sqlite_gateway.url}/graphql",
+            "PLANTGATE_WS_URL": f"{sqlite_gateway.url.replace('http', 'ws', 1)}/graphql",
+            "CONNECTION_TOKEN": connection["token"],
+            "ADMIN_KEY": connection["admin"],
+            "DISCONNECT_ID": other["id"],
+        },
+    )
     assert seen["protocols"] == ["graphql-transport-ws", "graphql-transport-ws"]
     assert "errors" not in seen["query"] and len(seen["query"]["data"]["workOrders"]["nodes"]) == 2
     assert data(seen["disconnected"])["disconnect"]["id"] == other["id"]
     assert "errors" not in seen["event"], seen["event"]
     assert seen["event"]["data"]["connectionStatusChanged"] == {
-        "connectionId": other["id"], "status": "DISCONNECTED", "previousStatus": "ACTIVE"
+        "connectionId": other["id"],
+        "status": "DISCONNECTED",
+        "previousStatus": "ACTIVE",
     }
 
 
 def _apollo(gateway: Gateway, token: str, direction: str) -> dict:
-    return node_script("apollo_paging.cjs", {
-        "PLANTGATE_URL": f"{gateway.url}/graphql",
-        "PLANTGATE_TOKEN": token,
-        "DIRECTION": direction,
-        "PAGE_SIZE": str(PAGE_SIZE),
-    })
+    return node_script(
+        "apollo_paging.cjs",
+        {
+            "PLANTGATE_URL": f"{gateway.url}/graphql",
+            "PLANTGATE_TOKEN": token,
+            "DIRECTION": direction,
+            "PAGE_SIZE": str(PAGE_SIZE),
+        },
+    )
 
 
 def test_apollo_pages_forward_through_every_work_order(sqlite_gateway: Gateway, connection: dict) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -35,12 +35,16 @@ def test_deep_query_is_refused(sqlite_gateway, connection_token):
     response = post(sqlite_gateway, connection_token, {"query": f"{{ locations {{ nodes {{ {deep} }} }} }}"})
     assert "exceeds maximum operation depth of 15" in refused(response, "maxDepth")
     fine = "parent { " * 3 + "name" + " }" * 3
-    data(post(sqlite_gateway, connection_token, {"query": f"{{ locations(first: 2) {{ nodes {{ {fine} }} }} }}"}).json())
+    data(
+        post(sqlite_gateway, connection_token, {"query": f"{{ locations(first: 2) {{ nodes {{ {fine} }} }} }}"}).json()
+    )
 
 
 def test_alias_bomb_is_refused(sqlite_gateway, admin_key):
     bomb = " ".join(f"a{i}: credits {{ total }}" for i in range(51))
-    assert "51 aliases found. Allowed: 50" in refused(post(sqlite_gateway, admin_key, {"query": f"{{ {bomb} }}"}), "maxAliases")
+    assert "51 aliases found. Allowed: 50" in refused(
+        post(sqlite_gateway, admin_key, {"query": f"{{ {bomb} }}"}), "maxAliases"
+    )
 
 
 def test_huge_token_count_is_refused(sqlite_gateway, admin_key):
@@ -52,10 +56,14 @@ def test_list_size_times_nesting_over_the_budget_is_refused(sqlite_gateway, conn
     fields = "id remoteId title status priority dueDate asset { id name location { id name } } assignees { id name }"
     # 12 aliases x 200 records x 14 fields: ~34,000 > 20,000, though each piece alone is modest.
     query = " ".join(f"w{i}: workOrders(first: 200) {{ nodes {{ {fields} }} }}" for i in range(12))
-    assert "more than the budget of 20000" in refused(post(sqlite_gateway, connection_token, {"query": f"{{ {query} }}"}), "maxComplexity")
+    assert "more than the budget of 20000" in refused(
+        post(sqlite_gateway, connection_token, {"query": f"{{ {query} }}"}), "maxComplexity"
+    )
     # The same through a variable: `first` is read from the variables.
     varied = " ".join(f"w{i}: workOrders(first: $n) {{ nodes {{ {fields} }} }}" for i in range(12))
-    response = post(sqlite_gateway, connection_token, {"query": f"query($n: Int) {{ {varied} }}", "variables": {"n": 200}})
+    response = post(
+        sqlite_gateway, connection_token, {"query": f"query($n: Int) {{ {varied} }}", "variables": {"n": 200}}
+    )
     refused(response, "maxComplexity")
     small = post(sqlite_gateway, connection_token, {"query": f"query($n: Int) {{ {varied} }}", "variables": {"n": 2}})
     assert small.status_code == 200 and len(data(small.json())["w0"]["nodes"]) == 2
@@ -63,7 +71,9 @@ def test_list_size_times_nesting_over_the_budget_is_refused(sqlite_gateway, conn
 
 @pytest.mark.parametrize("first", [201, 0, -5])
 def test_first_outside_the_page_cap_is_refused_before_any_upstream_call(sqlite_gateway, connection_token, first):
-    response = post(sqlite_gateway, connection_token, {"query": f"{{ workOrders(first: {first}) {{ nodes {{ id }} }} }}"})
+    response = post(
+        sqlite_gateway, connection_token, {"query": f"{{ workOrders(first: {first}) {{ nodes {{ id }} }} }}"}
+    )
     assert "'first' must be between 1 and 200" in refused(response, "maxPageSize")
 
 
@@ -112,8 +122,11 @@ def test_automatic_persisted_query_round_trip(sqlite_gateway, admin_key):
     assert data(registered.json())["credits"]["total"] == 100
     by_hash = post(sqlite_gateway, admin_key, {"extensions": apq(query)})
     assert by_hash.status_code == 200 and data(by_hash.json())["credits"]["total"] == 100
-    over_get = httpx.get(f"{sqlite_gateway.url}/graphql", params={"extensions": json.dumps(apq(query))},
-                         headers={"Authorization": f"Bearer {admin_key}"})
+    over_get = httpx.get(
+        f"{sqlite_gateway.url}/graphql",
+        params={"extensions": json.dumps(apq(query))},
+        headers={"Authorization": f"Bearer {admin_key}"},
+    )
     assert over_get.status_code == 200 and data(over_get.json())["credits"]["total"] == 100
     stranger = sqlite_gateway.new_org()  # another organization does not share the store
     assert error_code(post(sqlite_gateway, stranger, {"extensions": apq(query)}).json()) == "PERSISTED_QUERY_NOT_FOUND"
@@ -132,9 +145,14 @@ def test_persisted_query_hash_mismatch_and_bad_shapes(sqlite_gateway, admin_key)
 def test_invalid_documents_are_not_persisted_and_mutations_stay_off_get(sqlite_gateway, admin_key):
     invalid = "{ credits { nope } }"
     assert post(sqlite_gateway, admin_key, {"query": invalid, "extensions": apq(invalid)}).status_code == 400
-    assert error_code(post(sqlite_gateway, admin_key, {"extensions": apq(invalid)}).json()) == "PERSISTED_QUERY_NOT_FOUND"
+    assert (
+        error_code(post(sqlite_gateway, admin_key, {"extensions": apq(invalid)}).json()) == "PERSISTED_QUERY_NOT_FOUND"
+    )
     mutation = 'mutation { disconnect(id: "x") { id } }'
     post(sqlite_gateway, admin_key, {"query": mutation, "extensions": apq(mutation)})
-    over_get = httpx.get(f"{sqlite_gateway.url}/graphql", params={"extensions": json.dumps(apq(mutation))},
-                         headers={"Authorization": f"Bearer {admin_key}"})
+    over_get = httpx.get(
+        f"{sqlite_gateway.url}/graphql",
+        params={"extensions": json.dumps(apq(mutation))},
+        headers={"Authorization": f"Bearer {admin_key}"},
+    )
     assert over_get.status_code == 405

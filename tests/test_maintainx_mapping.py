@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Iterator
 
 import httpx
 import pytest
 
 from connectors.base import ConnectionConfig, ListQuery
 from connectors.maintainx.connector import MaintainXConnector
+from sandboxes.kit import ServerThread
 from sandboxes.maintainx.app import DEMO_API_KEY, create_app
 from sandboxes.maintainx.seed import ORGANIZATION_ID
-from sandboxes.kit import ServerThread
 from schema.errors import SystemAuthFailed, SystemRejected
 from tests.conftest import CREATE_CONNECTION
 from tests.helpers import data, error_code, page_all
 
 WO_STATUS = {"OPEN": "OPEN", "IN_PROGRESS": "IN_PROGRESS", "ON_HOLD": "ON_HOLD", "DONE": "COMPLETED"}
-WO_TYPE = {"Preventive": "PREVENTIVE", "Inspection": "INSPECTION", "Mechanical": "CORRECTIVE",
-           "Electrical": "CORRECTIVE", "Damage": "CORRECTIVE", "Refrigeration": "CORRECTIVE"}
+WO_TYPE = {
+    "Preventive": "PREVENTIVE",
+    "Inspection": "INSPECTION",
+    "Mechanical": "CORRECTIVE",
+    "Electrical": "CORRECTIVE",
+    "Damage": "CORRECTIVE",
+    "Refrigeration": "CORRECTIVE",
+}
 
 
 def ts(value: str | None) -> datetime | None:
@@ -46,9 +52,18 @@ def dataset(sandbox):
 
 
 def connect(gateway, admin_key: str, url: str, **credentials: str) -> dict:
-    return gateway.gql(admin_key, CREATE_CONNECTION, {"input": {
-        "system": "maintainx", "name": "Creamery", "instanceUrl": url,
-        "credentials": credentials or {"apiKey": DEMO_API_KEY}}})
+    return gateway.gql(
+        admin_key,
+        CREATE_CONNECTION,
+        {
+            "input": {
+                "system": "maintainx",
+                "name": "Creamery",
+                "instanceUrl": url,
+                "credentials": credentials or {"apiKey": DEMO_API_KEY},
+            }
+        },
+    )
 
 
 @pytest.fixture
@@ -61,17 +76,24 @@ def upstream_calls(sandbox: ServerThread) -> list[dict]:
 
 
 def test_work_orders(sqlite_gateway, token, dataset):
-    nodes = by_remote_id(page_all(sqlite_gateway, token, "workOrders", """
+    nodes = by_remote_id(
+        page_all(
+            sqlite_gateway,
+            token,
+            "workOrders",
+            """
         remoteId displayValue number title description status statusRaw priority priorityRaw
         type typeRaw dueDate startedAt completedAt estimatedHours actualHours createdAt updatedAt deletedAt
         remoteData asset { remoteId } location { remoteId } requestedBy { remoteId } assignees { remoteId }
-    """))
+    """,
+        )
+    )
     raw = dataset.records("workorders")
     assert len(nodes) == len(raw) == 650
     for r in raw:
         n = nodes[r["id"]]
         assert (n["number"], n["title"]) == (str(r["sequentialId"]), r["title"])
-        assert n["displayValue"] == f'#{r["sequentialId"]} {r["title"]}'
+        assert n["displayValue"] == f"#{r['sequentialId']} {r['title']}"
         assert (n["status"], n["statusRaw"]) == (WO_STATUS[r["status"]], r["status"])
         assert (n["priority"], n["priorityRaw"]) == (r["priority"], r["priority"])
         known = [WO_TYPE[c] for c in r["categories"] if c in WO_TYPE]
@@ -89,10 +111,17 @@ def test_work_orders(sqlite_gateway, token, dataset):
 
 
 def test_assets_and_locations(sqlite_gateway, token, dataset):
-    assets = by_remote_id(page_all(sqlite_gateway, token, "assets", """
+    assets = by_remote_id(
+        page_all(
+            sqlite_gateway,
+            token,
+            "assets",
+            """
         remoteId displayValue name code description status statusRaw criticality category manufacturer
         model serialNumber location { remoteId } parent { remoteId } remoteData
-    """))
+    """,
+        )
+    )
     status = {"ONLINE": "OPERATIONAL", "OFFLINE": "DOWN", "DO_NOT_TRACK": "UNKNOWN"}
     for r in dataset.records("assets"):
         n = assets[r["id"]]
@@ -103,8 +132,9 @@ def test_assets_and_locations(sqlite_gateway, token, dataset):
         assert (ref(n["location"]), ref(n["parent"])) == (r["locationId"], r["parentId"])
     assert len(assets) == 240
 
-    locations = by_remote_id(page_all(sqlite_gateway, token, "locations",
-                                      "remoteId name code address type typeRaw parent { remoteId name }"))
+    locations = by_remote_id(
+        page_all(sqlite_gateway, token, "locations", "remoteId name code address type typeRaw parent { remoteId name }")
+    )
     for r in dataset.records("locations"):
         n = locations[r["id"]]
         assert (n["name"], n["address"], n["code"]) == (r["name"], r["address"], None)
@@ -114,16 +144,24 @@ def test_assets_and_locations(sqlite_gateway, token, dataset):
 
 
 def test_parts_with_stock_per_location_vendors_users(sqlite_gateway, token, dataset):
-    parts = by_remote_id(page_all(sqlite_gateway, token, "parts", """
+    parts = by_remote_id(
+        page_all(
+            sqlite_gateway,
+            token,
+            "parts",
+            """
         remoteId partNumber name description unitOfMeasure unitCost quantityOnHand minimumQuantity
         stockLevels { quantity location { remoteId name } } vendors { remoteId name }
-    """))
+    """,
+        )
+    )
     for r in dataset.records("parts"):
         n = parts[r["id"]]
         assert (n["partNumber"], n["name"], n["unitOfMeasure"]) == (r["partNumber"], r["name"], r["unit"])
         assert n["unitCost"] == r["unitCost"]
         assert [(ref(s["location"]), s["quantity"]) for s in n["stockLevels"]] == [
-            (s["locationId"], s["availableQuantity"]) for s in r["stock"]]
+            (s["locationId"], s["availableQuantity"]) for s in r["stock"]
+        ]
         if r["stock"]:
             assert n["quantityOnHand"] == sum(s["availableQuantity"] for s in r["stock"])
             assert n["minimumQuantity"] == sum(s["minimumQuantity"] for s in r["stock"])
@@ -132,8 +170,9 @@ def test_parts_with_stock_per_location_vendors_users(sqlite_gateway, token, data
         assert [ref(v) for v in n["vendors"]] == r["vendorIds"]
     assert any(len(n["stockLevels"]) > 1 for n in parts.values())
 
-    vendors = by_remote_id(page_all(sqlite_gateway, token, "vendors",
-                                    "remoteId name code email phone address website active"))
+    vendors = by_remote_id(
+        page_all(sqlite_gateway, token, "vendors", "remoteId name code email phone address website active")
+    )
     for r in dataset.records("vendors"):
         n = vendors[r["id"]]
         assert (n["name"], n["email"], n["phone"]) == (r["name"], r["email"], r["phoneNumber"])
@@ -142,18 +181,31 @@ def test_parts_with_stock_per_location_vendors_users(sqlite_gateway, token, data
     users = by_remote_id(page_all(sqlite_gateway, token, "users", "remoteId displayValue name email role active"))
     for r in dataset.records("users"):
         n = users[r["id"]]
-        assert n["name"] == f'{r["firstName"]} {r["lastName"]}' and n["displayValue"] == r["email"]
+        assert n["name"] == f"{r['firstName']} {r['lastName']}" and n["displayValue"] == r["email"]
         assert (n["email"], n["role"], n["active"]) == (r["email"], r["role"], not r["deactivated"])
 
 
 def test_purchase_orders_with_lines_and_requests(sqlite_gateway, token, dataset):
-    orders = by_remote_id(page_all(sqlite_gateway, token, "purchaseOrders", """
+    orders = by_remote_id(
+        page_all(
+            sqlite_gateway,
+            token,
+            "purchaseOrders",
+            """
         remoteId number status statusRaw orderDate expectedDate currency totalAmount
         vendor { remoteId } shipTo { remoteId }
         lines { lineNumber description quantity unitPrice amount receivedQuantity part { remoteId } }
-    """))
-    status = {"REQUESTED": "SUBMITTED", "APPROVED": "APPROVED", "DECLINED": "CANCELLED", "CANCELED": "CANCELLED",
-              "PARTIALLY_FULFILLED": "PARTIALLY_RECEIVED", "FULFILLED": "RECEIVED"}
+    """,
+        )
+    )
+    status = {
+        "REQUESTED": "SUBMITTED",
+        "APPROVED": "APPROVED",
+        "DECLINED": "CANCELLED",
+        "CANCELED": "CANCELLED",
+        "PARTIALLY_FULFILLED": "PARTIALLY_RECEIVED",
+        "FULFILLED": "RECEIVED",
+    }
     for r in dataset.records("purchaseorders"):
         n = orders[r["id"]]
         assert (n["number"], n["status"], n["statusRaw"]) == (r["number"], status[r["status"]], r["status"])
@@ -161,24 +213,42 @@ def test_purchase_orders_with_lines_and_requests(sqlite_gateway, token, dataset)
         assert ts(n["expectedDate"]) == ts(r["dueDate"]) and n["orderDate"] is None
         assert len(n["lines"]) == len(r["items"])
         for number, (line, item) in enumerate(zip(n["lines"], r["items"]), start=1):
-            assert (line["lineNumber"], ref(line["part"]), line["description"]) == (number, item["partId"], item["name"])
+            assert (line["lineNumber"], ref(line["part"]), line["description"]) == (
+                number,
+                item["partId"],
+                item["name"],
+            )
             assert (line["quantity"], line["unitPrice"]) == (item["quantity"], item["unitCost"])
             assert line["amount"] == pytest.approx(item["quantity"] * item["unitCost"], abs=0.01)
             assert line["receivedQuantity"] == item["quantityReceived"]
         assert n["totalAmount"] == pytest.approx(sum(l["amount"] for l in n["lines"]), abs=0.01)
     assert len(orders) == 90
 
-    requests = by_remote_id(page_all(sqlite_gateway, token, "maintenanceRequests", """
+    requests = by_remote_id(
+        page_all(
+            sqlite_gateway,
+            token,
+            "maintenanceRequests",
+            """
         remoteId title description status statusRaw priority priorityRaw
         asset { remoteId } location { remoteId } requestedBy { remoteId } workOrder { remoteId requestedBy { remoteId } }
-    """))
+    """,
+        )
+    )
     status = {"PENDING": "OPEN", "APPROVED": "APPROVED", "DECLINED": "REJECTED"}
     for r in dataset.records("workrequests"):
         n = requests[r["id"]]
         assert (n["title"], n["status"], n["statusRaw"], n["priority"]) == (
-            r["title"], status[r["status"]], r["status"], r["priority"])
+            r["title"],
+            status[r["status"]],
+            r["status"],
+            r["priority"],
+        )
         assert (ref(n["asset"]), ref(n["location"]), ref(n["requestedBy"])) == (
-            r["assetId"], r["locationId"], r["requesterId"])
+            r["assetId"],
+            r["locationId"],
+            r["requesterId"],
+        )
         assert ref(n["workOrder"]) == r["workOrderId"]
         if n["workOrder"]:  # the work order a request became names the same requester
             assert ref(n["workOrder"]["requestedBy"]) == r["requesterId"]
@@ -186,8 +256,9 @@ def test_purchase_orders_with_lines_and_requests(sqlite_gateway, token, dataset)
 
 def test_status_filter_is_applied_here_not_upstream(sqlite_gateway, token, dataset, sandbox):
     httpx.delete(f"{sandbox.url}/__sandbox/requests")
-    nodes = page_all(sqlite_gateway, token, "workOrders", "remoteId status",
-                     filter={"status": ["COMPLETED", "ON_HOLD"]})
+    nodes = page_all(
+        sqlite_gateway, token, "workOrders", "remoteId status", filter={"status": ["COMPLETED", "ON_HOLD"]}
+    )
     expected = [r["id"] for r in dataset.records("workorders") if r["status"] in ("DONE", "ON_HOLD")]
     assert [int(n["remoteId"]) for n in nodes] == expected
     calls = upstream_calls(sandbox)
@@ -228,9 +299,14 @@ def test_unsupported_entity_says_so(sqlite_gateway, token):
 
 
 def test_catalog_entry(sqlite_gateway, admin_key):
-    system = data(sqlite_gateway.gql(admin_key, """{ system(key: "maintainx") {
+    system = data(
+        sqlite_gateway.gql(
+            admin_key,
+            """{ system(key: "maintainx") {
         name tier category hostings credits { hosting credits } authGuide
-        credentialFields { name type secret required } capabilities { entity read incremental } } }"""))["system"]
+        credentialFields { name type secret required } capabilities { entity read incremental } } }""",
+        )
+    )["system"]
     assert (system["name"], system["tier"], system["category"]) == ("MaintainX", 1, "CMMS")
     assert system["credits"] == [{"hosting": "CLOUD", "credits": 1}]
     assert system["credentialFields"] == [
@@ -239,11 +315,21 @@ def test_catalog_entry(sqlite_gateway, admin_key):
     ]
     assert "Settings → Integrations" in system["authGuide"] and "New Key" in system["authGuide"]
     assert {c["entity"] for c in system["capabilities"] if c["read"] and c["incremental"]} == {
-        "WorkOrder", "MaintenanceRequest", "Asset", "Location", "Part", "Vendor", "PurchaseOrder", "User"}
+        "WorkOrder",
+        "MaintenanceRequest",
+        "Asset",
+        "Location",
+        "Part",
+        "Vendor",
+        "PurchaseOrder",
+        "User",
+    }
 
 
 def test_connect_checks_the_key_and_the_organization(sqlite_gateway, admin_key, sandbox):
-    ok = connect(sqlite_gateway, admin_key, sandbox.url, apiKey=f" {DEMO_API_KEY}\n", organizationId=str(ORGANIZATION_ID))
+    ok = connect(
+        sqlite_gateway, admin_key, sandbox.url, apiKey=f" {DEMO_API_KEY}\n", organizationId=str(ORGANIZATION_ID)
+    )
     assert data(ok)["createConnection"]["token"]
     bad_key = connect(sqlite_gateway, admin_key, sandbox.url, apiKey="mx-forged")
     assert error_code(bad_key) == "SYSTEM_AUTH_FAILED" and "Invalid API key" in bad_key["errors"][0]["message"]

@@ -10,9 +10,18 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from sandboxes.maintainx.app import DEMO_API_KEY, ENVELOPES, create_app, encode_cursor
-from sandboxes.maintainx.seed import COUNTS, DEMO_EMAIL, ORGANIZATION_ID, RESOURCES, WINDOW_END, WINDOW_START, iso, parse_ms
 from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.maintainx.app import DEMO_API_KEY, ENVELOPES, create_app, encode_cursor
+from sandboxes.maintainx.seed import (
+    COUNTS,
+    DEMO_EMAIL,
+    ORGANIZATION_ID,
+    RESOURCES,
+    WINDOW_END,
+    WINDOW_START,
+    iso,
+    parse_ms,
+)
 
 API = "/v1"
 BEARER = {"Authorization": f"Bearer {DEMO_API_KEY}"}
@@ -164,8 +173,12 @@ def test_a_cursor_resumes_after_the_last_record_whatever_the_limit(authed: httpx
 def test_cursor_is_opaque_and_garbage_is_400(authed: httpx.Client) -> None:
     cursor = authed.get(f"{API}/parts", params={"limit": 5}).json()["nextCursor"]
     assert not cursor.isdigit()
-    for bad in ("garbage!", "bm90IGpzb24", encode_cursor("assets", 1),
-                base64.urlsafe_b64encode(json.dumps({"r": "parts", "after": "x"}).encode()).decode()):
+    for bad in (
+        "garbage!",
+        "bm90IGpzb24",
+        encode_cursor("assets", 1),
+        base64.urlsafe_b64encode(json.dumps({"r": "parts", "after": "x"}).encode()).decode(),
+    ):
         assert error_message(authed.get(f"{API}/parts", params={"cursor": bad}), 400) == "Invalid cursor"
 
 
@@ -302,7 +315,9 @@ def test_fault_down_is_a_transport_error(authed: httpx.Client, control: SandboxC
         authed.get(f"{API}/assets")
 
 
-def test_fault_slow_times_the_client_out_but_answers_a_patient_one(authed: httpx.Client, control: SandboxControl) -> None:
+def test_fault_slow_times_the_client_out_but_answers_a_patient_one(
+    authed: httpx.Client, control: SandboxControl
+) -> None:
     control.fault("slow", delay=2, count=1)
     with pytest.raises(httpx.ReadTimeout):
         authed.get(f"{API}/assets", timeout=0.2)
@@ -310,7 +325,9 @@ def test_fault_slow_times_the_client_out_but_answers_a_patient_one(authed: httpx
     assert authed.get(f"{API}/assets", params={"limit": 1}).status_code == 200
 
 
-def test_fault_error_rate_limit_and_unauthorized_use_the_vendor_body(authed: httpx.Client, control: SandboxControl) -> None:
+def test_fault_error_rate_limit_and_unauthorized_use_the_vendor_body(
+    authed: httpx.Client, control: SandboxControl
+) -> None:
     control.fault("error", status=503)
     assert error_message(authed.get(f"{API}/assets"), 503) == "Service Unavailable"
     control.fault("rate_limit", retry_after=7)
@@ -329,7 +346,9 @@ def test_fault_malformed_is_invalid_json(authed: httpx.Client, control: SandboxC
         response.json()
 
 
-def test_fault_with_count_clears_itself_and_spares_control_routes(authed: httpx.Client, control: SandboxControl) -> None:
+def test_fault_with_count_clears_itself_and_spares_control_routes(
+    authed: httpx.Client, control: SandboxControl
+) -> None:
     control.fault("error", status=500, count=1)
     assert authed.get("/__sandbox/requests").status_code == 200
     assert authed.get(f"{API}/assets", params={"limit": 1}).status_code == 500

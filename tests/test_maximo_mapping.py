@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from sandboxes.maximo.app import DEMO_API_KEY, create_app
 from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.maximo.app import DEMO_API_KEY, create_app
 from tests.helpers import data, error_code, page_all
 
 API_KEY = {"apiKey": DEMO_API_KEY}
@@ -42,7 +43,7 @@ def utc(value: str | None) -> datetime | None:
     if value is None:
         return None
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    assert parsed.utcoffset() == timezone.utc.utcoffset(None), value
+    assert parsed.utcoffset() == UTC.utcoffset(None), value
     return parsed
 
 
@@ -59,21 +60,35 @@ def rid(node: dict | None) -> str | None:
 
 
 def test_work_orders(sqlite_gateway, token, tables):
-    nodes = by_id(page_all(sqlite_gateway, token, "workOrders", """
+    nodes = by_id(
+        page_all(
+            sqlite_gateway,
+            token,
+            "workOrders",
+            """
         remoteId displayValue number title description status statusRaw priority priorityRaw type typeRaw
         dueDate startedAt completedAt estimatedHours actualHours createdAt updatedAt remoteData
         asset { remoteId } location { remoteId } requestedBy { remoteId } assignees { remoteId }
-    """))
+    """,
+        )
+    )
     rows = tables["mxapiwodetail"]
     assert len(nodes) == len(rows) == 460
-    status = {"WAPPR": "OPEN", "APPR": "OPEN", "INPRG": "IN_PROGRESS", "WMATL": "ON_HOLD",
-              "COMP": "COMPLETED", "CLOSE": "COMPLETED", "CAN": "CANCELLED"}
+    status = {
+        "WAPPR": "OPEN",
+        "APPR": "OPEN",
+        "INPRG": "IN_PROGRESS",
+        "WMATL": "ON_HOLD",
+        "COMP": "COMPLETED",
+        "CLOSE": "COMPLETED",
+        "CAN": "CANCELLED",
+    }
     priority = {1: "URGENT", 2: "HIGH", 3: "MEDIUM", 4: "LOW", 5: "LOW", None: None}
     kind = {"CM": "CORRECTIVE", "PM": "PREVENTIVE", "EM": "EMERGENCY", "CAL": "OTHER", "CP": "OTHER", None: None}
     for r in rows:
         n = nodes[r["wonum"]]
         assert (n["number"], n["title"]) == (r["wonum"], r["description"])
-        assert n["displayValue"] == f'{r["wonum"]} {r["description"]}'
+        assert n["displayValue"] == f"{r['wonum']} {r['description']}"
         assert n["description"] == r.get("description_longdescription")
         assert (n["status"], n["statusRaw"]) == (status[r["status"]], r["status"])
         assert n["priority"] == priority[r.get("wopriority")]
@@ -81,22 +96,32 @@ def test_work_orders(sqlite_gateway, token, tables):
         assert (n["type"], n["typeRaw"]) == (kind[r.get("worktype")], r.get("worktype"))
         assert rid(n["asset"]) == r.get("assetnum") and rid(n["location"]) == r["location"]
         assert rid(n["requestedBy"]) == r["reportedby"]
-        assert [a["remoteId"] for a in n["assignees"]] == list(dict.fromkeys(p for p in (r.get("lead"), r.get("owner")) if p))
+        assert [a["remoteId"] for a in n["assignees"]] == list(
+            dict.fromkeys(p for p in (r.get("lead"), r.get("owner")) if p)
+        )
         assert utc(n["dueDate"]) == local(r.get("targcompdate"))
         assert utc(n["startedAt"]) == local(r.get("actstart"))
         assert utc(n["completedAt"]) == local(r.get("actfinish"))
         assert utc(n["createdAt"]) == local(r["reportdate"]) and utc(n["updatedAt"]) == local(r["changedate"])
         assert (n["estimatedHours"], n["actualHours"]) == (r["estdur"], r["actlabhrs"])
         assert n["remoteData"]["wonum"] == r["wonum"] and n["remoteData"]["href"].endswith(
-            "/maximo/api/os/mxapiwodetail/" + n["remoteData"]["href"].rsplit("/", 1)[1])
+            "/maximo/api/os/mxapiwodetail/" + n["remoteData"]["href"].rsplit("/", 1)[1]
+        )
         assert n["remoteData"]["status_description"] == r["status_description"]
 
 
 def test_assets(sqlite_gateway, token, tables):
-    nodes = by_id(page_all(sqlite_gateway, token, "assets", """
+    nodes = by_id(
+        page_all(
+            sqlite_gateway,
+            token,
+            "assets",
+            """
         remoteId name code status statusRaw criticality category manufacturer model serialNumber updatedAt
         location { remoteId } parent { remoteId name }
-    """))
+    """,
+        )
+    )
     status = {"OPERATING": "OPERATIONAL", "NOT READY": "DOWN", "DECOMMISSIONED": "RETIRED"}
     rows = {r["assetnum"]: r for r in tables["mxapiasset"]}
     assert len(nodes) == len(rows) == 240
@@ -113,8 +138,9 @@ def test_assets(sqlite_gateway, token, tables):
 
 
 def test_locations_form_a_hierarchy(sqlite_gateway, token, tables):
-    nodes = by_id(page_all(sqlite_gateway, token, "locations",
-                           "remoteId name code type typeRaw address parent { remoteId }"))
+    nodes = by_id(
+        page_all(sqlite_gateway, token, "locations", "remoteId name code type typeRaw address parent { remoteId }")
+    )
     assert len(nodes) == len(tables["mxapilocations"])
     for r in tables["mxapilocations"]:
         n = nodes[r["location"]]
@@ -127,10 +153,18 @@ def test_locations_form_a_hierarchy(sqlite_gateway, token, tables):
 
 
 def test_parts_merge_the_stock_of_every_storeroom(sqlite_gateway, token, tables):
-    nodes = by_id(page_all(sqlite_gateway, token, "parts", """
+    nodes = by_id(
+        page_all(
+            sqlite_gateway,
+            token,
+            "parts",
+            """
         remoteId partNumber name unitOfMeasure unitCost quantityOnHand minimumQuantity updatedAt
         stockLevels { quantity location { remoteId type } } vendors { remoteId name }
-    """, first=37))
+    """,
+            first=37,
+        )
+    )
     stock: dict[str, list[dict]] = defaultdict(list)
     for row in tables["mxapiinventory"]:
         stock[row["itemnum"]].append(row)
@@ -167,11 +201,18 @@ def test_vendors_and_users(sqlite_gateway, token, tables):
 
 
 def test_purchase_orders_with_lines(sqlite_gateway, token, tables):
-    nodes = by_id(page_all(sqlite_gateway, token, "purchaseOrders", """
+    nodes = by_id(
+        page_all(
+            sqlite_gateway,
+            token,
+            "purchaseOrders",
+            """
         remoteId number status statusRaw orderDate expectedDate currency totalAmount shipTo { remoteId }
         vendor { remoteId name }
         lines { lineNumber description quantity unitOfMeasure unitPrice amount receivedQuantity part { remoteId name } }
-    """))
+    """,
+        )
+    )
     status = {"WAPPR": "SUBMITTED", "APPR": "APPROVED", "INPRG": "APPROVED", "CLOSE": "CLOSED", "CAN": "CANCELLED"}
     for r in tables["mxapipo"]:
         n = nodes[r["ponum"]]
@@ -182,17 +223,29 @@ def test_purchase_orders_with_lines(sqlite_gateway, token, tables):
         assert [line["lineNumber"] for line in n["lines"]] == [line["polinenum"] for line in r["poline"]]
         for line, raw in zip(n["lines"], r["poline"]):
             assert line["part"]["remoteId"] == raw["itemnum"] and line["part"]["name"] == raw["description"]
-            assert (line["quantity"], line["unitPrice"], line["amount"]) == (raw["orderqty"], raw["unitcost"], raw["linecost"])
+            assert (line["quantity"], line["unitPrice"], line["amount"]) == (
+                raw["orderqty"],
+                raw["unitcost"],
+                raw["linecost"],
+            )
             assert (line["receivedQuantity"], line["unitOfMeasure"]) == (raw["receivedqty"], raw["orderunit"])
 
 
 def test_filters_are_pushed_into_oslc_where(sqlite_gateway, token, sandbox, tables):
     control = SandboxControl(sandbox.url)
     control.clear_requests()
-    found = page_all(sqlite_gateway, token, "workOrders", "remoteId status", filter={
-        "status": ["IN_PROGRESS", "ON_HOLD"], "updatedAfter": "2026-01-01T00:00:00Z"})
-    expected = {r["wonum"] for r in tables["mxapiwodetail"]
-                if r["status"] in ("INPRG", "WMATL") and local(r["changedate"]) > datetime(2026, 1, 1, tzinfo=timezone.utc)}
+    found = page_all(
+        sqlite_gateway,
+        token,
+        "workOrders",
+        "remoteId status",
+        filter={"status": ["IN_PROGRESS", "ON_HOLD"], "updatedAfter": "2026-01-01T00:00:00Z"},
+    )
+    expected = {
+        r["wonum"]
+        for r in tables["mxapiwodetail"]
+        if r["status"] in ("INPRG", "WMATL") and local(r["changedate"]) > datetime(2026, 1, 1, tzinfo=UTC)
+    }
     assert {n["remoteId"] for n in found} == expected and expected
     where = control.requests()[0]["query"]["oslc.where"]
     assert where == 'changedate>"2026-01-01T00:00:00+00:00" and status in ["INPRG","WMATL","WPCOND"]'
@@ -218,7 +271,9 @@ def test_credentials_need_an_api_key_or_a_login(sqlite_gateway, sandbox):
 
 def test_site_id_scopes_every_site_bound_read(sqlite_gateway, sandbox):
     other = data(connect(sqlite_gateway, sandbox.url, {**API_KEY, "siteId": "texas"}))["createConnection"]["token"]
-    answer = data(sqlite_gateway.gql(other, "{ workOrders { nodes { remoteId } } vendors(first: 2) { nodes { remoteId } } }"))
+    answer = data(
+        sqlite_gateway.gql(other, "{ workOrders { nodes { remoteId } } vendors(first: 2) { nodes { remoteId } } }")
+    )
     assert answer["workOrders"]["nodes"] == [] and len(answer["vendors"]["nodes"]) == 2
     bedford = data(connect(sqlite_gateway, sandbox.url, {**API_KEY, "siteId": "BEDFORD"}))["createConnection"]["token"]
     assert len(data(sqlite_gateway.gql(bedford, "{ assets(first: 5) { nodes { remoteId } } }"))["assets"]["nodes"]) == 5
@@ -230,17 +285,35 @@ def test_entities_maximo_lacks_are_unsupported(sqlite_gateway, token):
 
 
 def test_maintenance_requests_are_service_requests(sqlite_gateway, token, tables):
-    nodes = by_id(page_all(sqlite_gateway, token, "maintenanceRequests", """
+    nodes = by_id(
+        page_all(
+            sqlite_gateway,
+            token,
+            "maintenanceRequests",
+            """
         remoteId title status statusRaw priority createdAt updatedAt remoteVersion
         asset { remoteId } location { remoteId } requestedBy { remoteId }
-    """))
+    """,
+        )
+    )
     rows = tables["mxapisr"]
     assert len(nodes) == len(rows) == 80
-    status = {"NEW": "OPEN", "PENDING": "OPEN", "QUEUED": "APPROVED", "INPROG": "APPROVED",
-              "RESOLVED": "CLOSED", "CLOSED": "CLOSED", "CANCELLED": "REJECTED"}
+    status = {
+        "NEW": "OPEN",
+        "PENDING": "OPEN",
+        "QUEUED": "APPROVED",
+        "INPROG": "APPROVED",
+        "RESOLVED": "CLOSED",
+        "CLOSED": "CLOSED",
+        "CANCELLED": "REJECTED",
+    }
     for row in rows:
         node = nodes[row["ticketid"]]
-        assert (node["title"], node["status"], node["statusRaw"]) == (row["description"], status[row["status"]], row["status"])
+        assert (node["title"], node["status"], node["statusRaw"]) == (
+            row["description"],
+            status[row["status"]],
+            row["status"],
+        )
         assert rid(node["asset"]) == row.get("assetnum") and rid(node["location"]) == row["location"]
         assert rid(node["requestedBy"]) == row["reportedby"] and node["remoteVersion"] == row["_rowstamp"]
         assert utc(node["createdAt"]) == local(row["reportdate"]) and utc(node["updatedAt"]) == local(row["changedate"])

@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from connectors.base import ConnectionConfig, ListQuery
 from connectors.maximo.connector import MaximoConnector
-from sandboxes.maximo.app import DEMO_API_KEY, create_app
 from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.maximo.app import DEMO_API_KEY, create_app
 from schema.model import CustomField, Extension
 from tests.helpers import list_all, remote_ids
 
 STRUCTURES = {
-    "WorkOrder": "mxapiwodetail", "Asset": "mxapiasset", "Location": "mxapilocations", "Part": "mxapiinventory",
-    "Vendor": "mxapivendor", "PurchaseOrder": "mxapipo", "User": "mxapiperson", "MaintenanceRequest": "mxapisr",
+    "WorkOrder": "mxapiwodetail",
+    "Asset": "mxapiasset",
+    "Location": "mxapilocations",
+    "Part": "mxapiinventory",
+    "Vendor": "mxapivendor",
+    "PurchaseOrder": "mxapipo",
+    "User": "mxapiperson",
+    "MaintenanceRequest": "mxapisr",
 }
 SHIFT = CustomField("WorkOrder", "shift", "String", "cust_shift", filterable=True)
 FLAG = CustomField("Asset", "flag", "Boolean", "cust_flag", filterable=True)
 SYSTEM = CustomField("Location", "parentSystem", "String", "lochierarchy.systemid", filterable=True)
-KEYS = {"mxapiwodetail": "wonum", "mxapiasset": "assetnum", "mxapilocations": "location", "mxapiinventory": "itemnum",
-        "mxapivendor": "company", "mxapipo": "ponum", "mxapiperson": "personid", "mxapisr": "ticketid"}
+KEYS = {
+    "mxapiwodetail": "wonum",
+    "mxapiasset": "assetnum",
+    "mxapilocations": "location",
+    "mxapiinventory": "itemnum",
+    "mxapivendor": "company",
+    "mxapipo": "ponum",
+    "mxapiperson": "personid",
+    "mxapisr": "ticketid",
+}
 
 
 @pytest.fixture
@@ -38,10 +52,6 @@ async def connector(sandbox) -> AsyncIterator[MaximoConnector]:
     made = MaximoConnector(ConnectionConfig("ON_PREMISES", sandbox.url, {"apiKey": DEMO_API_KEY}, extension))
     yield made
     await made.aclose()
-
-
-
-
 
 
 def drop(sandbox: ServerThread, entity: str, remote_ids: set[str]) -> None:
@@ -67,7 +77,7 @@ async def test_count_is_the_number_of_records_listed(connector):
 
 async def test_count_takes_the_same_filters_in_one_call(connector, sandbox):
     control = SandboxControl(sandbox.url)
-    since = datetime.now(timezone.utc) - timedelta(days=200)
+    since = datetime.now(UTC) - timedelta(days=200)
     for entity, query in (
         ("WorkOrder", ListQuery(statuses=("OPEN", "CANCELLED"))),
         ("WorkOrder", ListQuery(created_after=since, statuses=("COMPLETED",))),

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.maximo.app import DEMO_API_KEY, create_app
 from sandboxes.maximo.seed import COUNTS, Dataset
-from sandboxes.kit import SandboxControl, ServerThread
 
 WO = "/maximo/api/os/mxapiwodetail"
 
@@ -122,7 +122,7 @@ def test_where_combines_comparisons_with_and(client):
     assert found
     for m in found:
         assert m["status"] == "APPR" and m["wopriority"] <= 2
-        assert datetime.fromisoformat(m["reportdate"]) > datetime(2025, 6, 1, tzinfo=timezone.utc)
+        assert datetime.fromisoformat(m["reportdate"]) > datetime(2025, 6, 1, tzinfo=UTC)
 
 
 def test_where_in_fetches_a_batch_by_key(client):
@@ -133,7 +133,7 @@ def test_where_in_fetches_a_batch_by_key(client):
 def test_date_bounds_compare_instants_across_offsets(client):
     first = get(client, **{"oslc.select": "wonum,changedate", "oslc.pageSize": 1})["member"][0]
     moment = datetime.fromisoformat(first["changedate"])
-    as_utc = moment.astimezone(timezone.utc).isoformat()
+    as_utc = moment.astimezone(UTC).isoformat()
     exact = get(client, **{"oslc.where": f'wonum="1001" and changedate>="{as_utc}"', "oslc.select": "wonum"})
     later = get(client, **{"oslc.where": f'wonum="1001" and changedate>"{as_utc}"', "oslc.select": "wonum"})
     assert len(exact["member"]) == 1 and later["member"] == []
@@ -155,7 +155,10 @@ def test_order_by_ascending_and_descending(client):
 
 
 def test_pages_link_to_the_next_one_until_the_end(client):
-    seen, params = [], {"oslc.select": "assetnum", "oslc.pageSize": 50, "collectioncount": 1, "oslc.orderBy": "+assetnum"}
+    seen, params = (
+        [],
+        {"oslc.select": "assetnum", "oslc.pageSize": 50, "collectioncount": 1, "oslc.orderBy": "+assetnum"},
+    )
     body = get(client, "/maximo/api/os/mxapiasset", **params)
     info = body["responseInfo"]
     assert (info["pagenum"], info["totalCount"], info["totalPages"]) == (1, COUNTS["mxapiasset"], 5)
@@ -193,7 +196,7 @@ def test_faults_use_the_error_shape_and_are_logged(server, client):
 
 
 def test_touch_moves_changedate_to_now(server, client):
-    before = datetime.now(timezone.utc) - timedelta(seconds=1)
+    before = datetime.now(UTC) - timedelta(seconds=1)
     response = httpx.post(f"{server.url}/__sandbox/touch", json={"resource": "mxapiasset", "ids": ["11005", "11100"]})
     assert response.status_code == 200
     where = f'changedate>"{before.replace(microsecond=0).isoformat()}"'
@@ -218,8 +221,9 @@ def test_seed_is_deterministic():
 
 
 def test_collectioncount_counts_every_match_not_the_page(client):
-    body = get(client, **{"oslc.where": 'status="CAN"', "oslc.select": "wonum", "oslc.pageSize": 1,
-                          "collectioncount": 1})
+    body = get(
+        client, **{"oslc.where": 'status="CAN"', "oslc.select": "wonum", "oslc.pageSize": 1, "collectioncount": 1}
+    )
     cancelled = sum(r["status"] == "CAN" for r in Dataset(11).records("mxapiwodetail"))
     assert len(body["member"]) == 1 and body["responseInfo"]["totalCount"] == cancelled
     assert "totalCount" not in get(client, **{"oslc.pageSize": 1})["responseInfo"]
@@ -227,8 +231,12 @@ def test_collectioncount_counts_every_match_not_the_page(client):
 
 def test_delete_is_http_delete_or_a_patch_with_the_delete_action(server):
     with httpx.Client(base_url=server.url, timeout=5, headers={"apikey": DEMO_API_KEY}) as http:
-        made = [http.post(WO, params={"lean": 1}, json={"description": f"to delete {n}", "siteid": "BEDFORD"}).headers["location"]
-                for n in range(3)]
+        made = [
+            http.post(WO, params={"lean": 1}, json={"description": f"to delete {n}", "siteid": "BEDFORD"}).headers[
+                "location"
+            ]
+            for n in range(3)
+        ]
 
         def listed() -> set[str]:
             return {m["href"] for m in get(http, **{"oslc.where": 'status="WAPPR"'})["member"]}
@@ -238,8 +246,9 @@ def test_delete_is_http_delete_or_a_patch_with_the_delete_action(server):
         error(undocumented, 400, "BMXAA9365E")
         assert made[0] in listed()
         assert http.delete(made[0], params={"lean": 1}).status_code == 200
-        patched = http.post(made[1], params={"lean": 1}, headers={"x-method-override": "PATCH"},
-                            json={"_action": "Delete"})
+        patched = http.post(
+            made[1], params={"lean": 1}, headers={"x-method-override": "PATCH"}, json={"_action": "Delete"}
+        )
         assert patched.status_code == 200
         assert not set(made[:2]) & listed() and made[2] in listed()
         error(http.delete(made[0]), 404)
@@ -258,8 +267,11 @@ def test_a_site_scoped_create_without_a_site_is_refused_as_maximo_does(client):
 
 
 def test_inventory_serves_curbal_and_the_item_description_through_its_relation(client):
-    rows = get(client, "/maximo/api/os/mxapiinventory", **{"oslc.select": "itemnum,item.description,curbal",
-                                                           "oslc.pageSize": 2})["member"]
+    rows = get(
+        client,
+        "/maximo/api/os/mxapiinventory",
+        **{"oslc.select": "itemnum,item.description,curbal", "oslc.pageSize": 2},
+    )["member"]
     assert all(isinstance(r["curbal"], float) and r["item"]["description"] for r in rows)
     assert not {"description", "curbaltotal"} & set(rows[0])
     schema = client.get("/maximo/api/jsonschemas/mxapiinventory").json()["properties"]

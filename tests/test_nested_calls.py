@@ -25,7 +25,9 @@ def test_nested_query_fetches_each_distinct_id_once(sqlite_gateway, admin_key):
     dataset = sandbox.app.state.data
     raw = {r["workOrderNo"]: r for r in dataset.records("work-orders")}
     assets = {raw[n["number"]]["asset"] for n in nodes} - {None}
-    locations = ({dataset.get("assets", a)["location"] for a in assets} | {raw[n["number"]]["location"] for n in nodes}) - {None}
+    locations = (
+        {dataset.get("assets", a)["location"] for a in assets} | {raw[n["number"]]["location"] for n in nodes}
+    ) - {None}
     by_kind = Counter(c["path"].split("/")[3] + ("/id" if c["path"].count("/") > 3 else "") for c in calls)
     assert by_kind == {"work-orders": 1, "assets/id": len(assets), "locations/id": len(locations)}
     assert len(nodes) == 100 and len(assets) < 100  # shared assets are fetched once, not per row

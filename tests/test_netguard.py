@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from connectors.http import HttpPolicy, UpstreamClient
-from sandboxes.kit import SandboxControl, ServerThread
-from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.app import SANDBOX_PREFIX, create_app
 from gateway.netguard import ForbiddenAddress, NetGuard
 from gateway.services import Services
 from gateway.settings import Settings
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import Gateway, _start_gateway, make_settings
 from tests.helpers import data
 from tests.processes import free_port
@@ -27,8 +27,15 @@ def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """A gateway with the production defaults: no loopback, no private ranges, https on cloud; demo sandboxes on."""
     tmp = tmp_path_factory.mktemp("gw-strict")
     port = free_port()
-    settings = make_settings(tmp, f"sqlite:///{tmp / 'db.sqlite'}", allowed_hosts=(), allow_insecure_http=False,
-                             sandboxes=True, port=port, public_url=f"http://127.0.0.1:{port}")
+    settings = make_settings(
+        tmp,
+        f"sqlite:///{tmp / 'db.sqlite'}",
+        allowed_hosts=(),
+        allow_insecure_http=False,
+        sandboxes=True,
+        port=port,
+        public_url=f"http://127.0.0.1:{port}",
+    )
     services = Services.start(settings)
     with ServerThread(create_app(settings, services), port=port, lifespan="on") as server:
         yield Gateway(server.url, services, "sqlite")
@@ -66,12 +73,15 @@ def test_instance_url_abuse_is_refused_and_nothing_stored(strict, url, reason):
     assert state["connections"]["totalCount"] == 0 and state["credits"]["available"] == 10
 
 
-@pytest.mark.parametrize("url, reason", [
-    ("https://169.254.169.254/hook", "cloud metadata"),
-    ("https://127.0.0.1:9/hook", "loopback"),
-    ("https://localhost/hook", "loopback"),
-    ("http://example.com/hook", "must use https"),
-])
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("https://169.254.169.254/hook", "cloud metadata"),
+        ("https://127.0.0.1:9/hook", "loopback"),
+        ("https://localhost/hook", "loopback"),
+        ("http://example.com/hook", "must use https"),
+    ],
+)
 def test_webhook_url_abuse_is_refused_and_nothing_stored(strict, url, reason):
     admin = strict.new_org()
     result = strict.gql(admin, CREATE_HOOK, {"u": url})
@@ -97,7 +107,7 @@ def test_demo_sandboxes_are_allowed_explicitly(strict):
 async def check(guard: NetGuard, url: str, https_required: bool = True) -> str | None:
     try:
         await guard.check_url(url, field="instanceUrl", https_required=https_required)
-    except Exception as exc:  # noqa: BLE001 - the message is what is asserted
+    except Exception as exc:
         return getattr(exc, "message", str(exc))
     return None
 
@@ -208,11 +218,21 @@ def test_webhook_delivery_rechecks_the_address(tmp_path: Path):
         endpoint = data(gateway.gql(admin, "{ webhookEndpoints { id } }"))["webhookEndpoints"][0]["id"]
         data(gateway.gql(admin, "mutation($e: ID!) { sendTestWebhook(endpointId: $e) { id } }", {"e": endpoint}))
         next(lenient, None)
-        strict_gen = _start_gateway(tmp_path / "b", db, "sqlite", secret_key=key, allowed_hosts=(),
-                                    scheduler=True, sync_tick=0.1, webhook_backoff_base=60.0)
+        strict_gen = _start_gateway(
+            tmp_path / "b",
+            db,
+            "sqlite",
+            secret_key=key,
+            allowed_hosts=(),
+            scheduler=True,
+            sync_tick=0.1,
+            webhook_backoff_base=60.0,
+        )
         strict_gw = next(strict_gen)
         try:
-            log = wait_until(lambda: data(strict_gw.gql(admin, DELIVERY_LOG))["webhookEndpoints"][0]["deliveries"][0]["log"], 10)
+            log = wait_until(
+                lambda: data(strict_gw.gql(admin, DELIVERY_LOG))["webhookEndpoints"][0]["deliveries"][0]["log"], 10
+            )
         finally:
             next(strict_gen, None)
     assert "loopback" in log[0]["error"] and log[0]["statusCode"] is None

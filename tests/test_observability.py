@@ -7,8 +7,8 @@ import json
 import re
 import socket
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import psycopg
@@ -51,13 +51,24 @@ def test_metrics_count_requests_upstream_calls_syncs_and_webhooks(busy):
     admin = busy.new_org()
     receiver = Receiver()
     with ServerThread(create_upkeep_sandbox()) as sandbox, ServerThread(receiver.app()) as hooks:
-        data(busy.gql(admin, "mutation($u: String!) { createWebhookEndpoint(url: $u) { secret } }", {"u": f"{hooks.url}/hook"}))
+        data(
+            busy.gql(
+                admin, "mutation($u: String!) { createWebhookEndpoint(url: $u) { secret } }", {"u": f"{hooks.url}/hook"}
+            )
+        )
         token = data(busy.connect(admin, sandbox.url))["createConnection"]["token"]
         data(busy.gql(token, "{ workOrders(first: 2) { nodes { remoteId } } }"))
         wait_until(lambda: receiver.events("sync.completed"), timeout=30, what="a sync and its webhook")
     httpx.get(f"{busy.url}/no-such-route")
-    after = wait_until(lambda: (s := scrape(busy)) and value(s, "plantgate_webhook_deliveries_total", outcome="delivered")
-                       > value(before, "plantgate_webhook_deliveries_total", outcome="delivered") and s, timeout=10)
+    after = wait_until(
+        lambda: (
+            (s := scrape(busy))
+            and value(s, "plantgate_webhook_deliveries_total", outcome="delivered")
+            > value(before, "plantgate_webhook_deliveries_total", outcome="delivered")
+            and s
+        ),
+        timeout=10,
+    )
 
     def moved(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
@@ -79,7 +90,8 @@ def test_failures_are_counted_by_outcome(busy):
     busy.gql(token, "{ workOrders(first: 2) { nodes { remoteId } } }")  # the sandbox is gone now
     after = scrape(busy)
     assert value(after, "plantgate_upstream_calls_total", system="UpKeep", outcome="unreachable") > value(
-        before, "plantgate_upstream_calls_total", system="UpKeep", outcome="unreachable")
+        before, "plantgate_upstream_calls_total", system="UpKeep", outcome="unreachable"
+    )
 
 
 def test_readyz_ok_with_its_dependencies(sqlite_gateway):
@@ -95,8 +107,9 @@ def closed_port() -> int:
 
 
 def test_readyz_200_degraded_when_redis_is_unreachable(tmp_path: Path):
-    gen = _start_gateway(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", "sqlite",
-                         redis_url=f"redis://127.0.0.1:{closed_port()}/0")
+    gen = _start_gateway(
+        tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", "sqlite", redis_url=f"redis://127.0.0.1:{closed_port()}/0"
+    )
     gateway = next(gen)
     try:
         response = httpx.get(f"{gateway.url}/readyz", timeout=10)
@@ -132,14 +145,22 @@ def test_serve_logs_json_lines_with_the_request_id(tmp_path: Path):
     gateway = GatewayProcess("json", env, tmp_path).start().wait_healthy()
     try:
         request_id = f"req-{uuid.uuid4().hex[:12]}"
-        response = httpx.post(f"{gateway.url}/graphql", json={"query": "{ credits { total } }"},
-                              headers={"Authorization": f"Bearer {admin}", "X-Request-Id": request_id})
+        response = httpx.post(
+            f"{gateway.url}/graphql",
+            json={"query": "{ credits { total } }"},
+            headers={"Authorization": f"Bearer {admin}", "X-Request-Id": request_id},
+        )
         assert response.headers["x-request-id"] == request_id
-        lines = wait_until(lambda: [line for line in gateway.log_tail(100_000).splitlines() if request_id in line],
-                           timeout=5, what="a log line of the request")
+        lines = wait_until(
+            lambda: [line for line in gateway.log_tail(100_000).splitlines() if request_id in line],
+            timeout=5,
+            what="a log line of the request",
+        )
     finally:
         gateway.stop()
-    records = [json.loads(line) for line in gateway.log_tail(100_000).splitlines() if line.strip()]  # every line is JSON
+    records = [
+        json.loads(line) for line in gateway.log_tail(100_000).splitlines() if line.strip()
+    ]  # every line is JSON
     assert {"time", "level", "logger", "message", "request_id"} <= set(records[0])
     mine = [json.loads(line) for line in lines]
     assert mine and all(r["request_id"] == request_id for r in mine)
@@ -148,14 +169,17 @@ def test_serve_logs_json_lines_with_the_request_id(tmp_path: Path):
 
 
 SECRET = "Pw-" + uuid.uuid4().hex  # a password, a link token and a WebSocket parameter each embed it
-LEAKY_MUTATION = ('mutation { createConnection(input: {system: "upkeep", name: "x", instanceUrl: "https://e.example", '
-                  f'credentials: {{username: "u", password: "{SECRET}"}}}}) {{ token }} }}')
+LEAKY_MUTATION = (
+    'mutation { createConnection(input: {system: "upkeep", name: "x", instanceUrl: "https://e.example", '
+    f'credentials: {{username: "u", password: "{SECRET}"}}}}) {{ token }} }}'
+)
 
 
 async def open_and_close_socket(url: str) -> None:
     """A client that puts a secret in the WebSocket URL (uvicorn printed it on its handshake line)."""
-    async with websockets.connect(f"{url.replace('http', 'ws')}/graphql?token={SECRET}",
-                                  subprotocols=["graphql-transport-ws"]) as ws:
+    async with websockets.connect(
+        f"{url.replace('http', 'ws')}/graphql?token={SECRET}", subprotocols=["graphql-transport-ws"]
+    ) as ws:
         assert ws.subprotocol == "graphql-transport-ws"
 
 
@@ -169,8 +193,11 @@ def test_access_log_holds_no_query_string_or_credential(tmp_path: Path, log_form
     try:
         refused = httpx.get(f"{gateway.url}/graphql", params={"query": LEAKY_MUTATION}, headers=headers)
         assert refused.status_code == 405 and refused.headers["allow"] == "POST"
-        named = httpx.get(f"{gateway.url}/graphql", headers=headers,
-                          params={"query": "query Balance { credits { total } }", "variables": f'{{"p": "{SECRET}"}}'})
+        named = httpx.get(
+            f"{gateway.url}/graphql",
+            headers=headers,
+            params={"query": "query Balance { credits { total } }", "variables": f'{{"p": "{SECRET}"}}'},
+        )
         assert named.status_code == 200
         assert httpx.get(f"{gateway.url}/connect/pg_connect_{SECRET}").status_code == 200
         asyncio.run(open_and_close_socket(gateway.url))
@@ -184,8 +211,10 @@ def test_access_log_holds_no_query_string_or_credential(tmp_path: Path, log_form
         lines = [(r["method"], r["path"], r["status"], r.get("operation")) for r in access]
         assert all(r["duration_ms"] >= 0 and r["request_id"] != "-" for r in access)
     else:
-        found = (re.search(r"plantgate\.access \[\w+\] (\S+) (\S+) (\d+) [\d.]+ ms(?: operation=(\w+))?$", line)
-                 for line in log.splitlines())
+        found = (
+            re.search(r"plantgate\.access \[\w+\] (\S+) (\S+) (\d+) [\d.]+ ms(?: operation=(\w+))?$", line)
+            for line in log.splitlines()
+        )
         lines = [(m[1], m[2], int(m[3]), m[4]) for m in found if m]
     assert ("GET", "/graphql", 405, None) in lines  # an anonymous mutation: no name to log
     assert ("GET", "/graphql", 200, "Balance") in lines

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
-from typing import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -20,8 +20,8 @@ from connectors.odata import (
     parse_decimal,
     parse_time,
 )
-from sandboxes.kit import SandboxControl, ServerThread
 from connectors.sap.connector import EccConnector
+from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.sap.app import ECC_CLIENT, LOGIN, PAGE_SIZE, create_app
 from schema.errors import SystemAuthFailed, SystemRejected
 
@@ -43,8 +43,13 @@ def control(sandbox: ServerThread) -> SandboxControl:
 
 def client_for(sandbox: ServerThread, **overrides: str | None) -> ODataClient:
     settings = {**LOGIN, "sap_client": ECC_CLIENT, **overrides}
-    return ODataClient(sandbox.url, system="SAP ECC", username=settings["username"] or "",
-                       password=settings["password"] or "", sap_client=settings["sap_client"])
+    return ODataClient(
+        sandbox.url,
+        system="SAP ECC",
+        username=settings["username"] or "",
+        password=settings["password"] or "",
+        sap_client=settings["sap_client"],
+    )
 
 
 @pytest.fixture
@@ -55,16 +60,16 @@ async def client(sandbox: ServerThread) -> AsyncIterator[ODataClient]:
 
 
 def test_values_parse_as_sap_writes_them():
-    moment = datetime(2017, 4, 13, tzinfo=timezone.utc)
+    moment = datetime(2017, 4, 13, tzinfo=UTC)
     assert parse_date("/Date(1492041600000)/") == moment
     assert parse_date("/Date(1492041600000+0000)/") == moment
     assert parse_date("/Date(1492041600000+0120)/") == moment  # ms are UTC; the suffix is informational
-    assert parse_date("/Date(-86400000)/") == datetime(1969, 12, 31, tzinfo=timezone.utc)
+    assert parse_date("/Date(-86400000)/") == datetime(1969, 12, 31, tzinfo=UTC)
     assert parse_date(None) is None and parse_date("") is None
     assert parse_time("PT15H51M04S") == timedelta(hours=15, minutes=51, seconds=4)
     assert parse_decimal("12.500") == 12.5 and parse_decimal("") is None
     assert literal("O'Neil") == "'O''Neil'"
-    assert literal(datetime(2026, 1, 1, 12, 0, 0, 500, tzinfo=timezone.utc)) == "datetimeoffset'2026-01-01T12:00:00Z'"
+    assert literal(datetime(2026, 1, 1, 12, 0, 0, 500, tzinfo=UTC)) == "datetimeoffset'2026-01-01T12:00:00Z'"
     assert eq_any("Equipment", ["1", "2"]) == "(Equipment eq '1' or Equipment eq '2')"
 
 
@@ -82,8 +87,9 @@ async def test_follows_next_links_until_the_server_stops_paging(client, sandbox,
 
 async def test_inlinecount_top_skip_and_select(client, sandbox):
     rows = sandbox.app.state.data.rows("MaintenanceOrder")
-    page = await client.collection(*ORDERS, Query(select=("MaintenanceOrder", "LastChangeDateTime"), top=5, skip=10,
-                                                  inlinecount=True))
+    page = await client.collection(
+        *ORDERS, Query(select=("MaintenanceOrder", "LastChangeDateTime"), top=5, skip=10, inlinecount=True)
+    )
     assert page.count == len(rows) and page.next_url is None
     assert [r["MaintenanceOrder"] for r in page.results] == [r["MaintenanceOrder"] for r in rows[10:15]]
     record = page.results[0]
@@ -93,13 +99,21 @@ async def test_inlinecount_top_skip_and_select(client, sandbox):
 
 
 async def test_filters_expand_and_deferred_navigation(client, sandbox):
-    since = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    newer = await client.collect(*ORDERS, Query(filter=f"LastChangeDateTime gt {literal(since)}", select=("MaintenanceOrder",)))
-    expected = {r["MaintenanceOrder"] for r in sandbox.app.state.data.rows("MaintenanceOrder") if r["LastChangeDateTime"] > since}
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    newer = await client.collect(
+        *ORDERS, Query(filter=f"LastChangeDateTime gt {literal(since)}", select=("MaintenanceOrder",))
+    )
+    expected = {
+        r["MaintenanceOrder"]
+        for r in sandbox.app.state.data.rows("MaintenanceOrder")
+        if r["LastChangeDateTime"] > since
+    }
     assert {r["MaintenanceOrder"] for r in newer.results} == expected and expected
     po = "API_PURCHASEORDER_PROCESS_SRV", "A_PurchaseOrder"
     plain = (await client.collection(*po, Query(top=1))).results[0]
-    assert plain["to_PurchaseOrderItem"]["__deferred"]["uri"].endswith("A_PurchaseOrder('4500000001')/to_PurchaseOrderItem")
+    assert plain["to_PurchaseOrderItem"]["__deferred"]["uri"].endswith(
+        "A_PurchaseOrder('4500000001')/to_PurchaseOrderItem"
+    )
     expanded = (await client.collection(*po, Query(top=1, expand=("to_PurchaseOrderItem",)))).results[0]
     items = expanded["to_PurchaseOrderItem"]["results"]
     assert items and all(i["PurchaseOrder"] == "4500000001" and isinstance(i["OrderQuantity"], str) for i in items)
@@ -135,23 +149,37 @@ async def test_csrf_token_is_fetched_kept_and_refetched_when_stale(client, sandb
     fetch = control.requests()[-1]
     assert fetch["method"] == "GET" and fetch["path"].endswith("/API_MAINTENANCEORDER/") and token
     assert any(c.name.startswith("SAP_SESSIONID_") for c in client.http.client.cookies.jar)
-    answer = await client.send("PATCH", "API_MAINTENANCEORDER", "MaintenanceOrder('4000000')",
-                               json={"MaintenanceOrderDesc": "Replace seal"}, headers={"If-Match": "*"})
+    answer = await client.send(
+        "PATCH",
+        "API_MAINTENANCEORDER",
+        "MaintenanceOrder('4000000')",
+        json={"MaintenanceOrderDesc": "Replace seal"},
+        headers={"If-Match": "*"},
+    )
     assert answer.status_code == 204
     row = next(r for r in sandbox.app.state.data.rows("MaintenanceOrder") if r["MaintenanceOrder"] == "4000000")
     assert row["MaintenanceOrderDesc"] == "Replace seal"
 
     client.csrf_token = "stale"
     control.clear_requests()
-    answer = await client.send("PATCH", "API_MAINTENANCEORDER", "MaintenanceOrder('4000000')",
-                               json={"MaintenanceOrderDesc": "Replace seal again"}, headers={"If-Match": "*"})
+    answer = await client.send(
+        "PATCH",
+        "API_MAINTENANCEORDER",
+        "MaintenanceOrder('4000000')",
+        json={"MaintenanceOrderDesc": "Replace seal again"},
+        headers={"If-Match": "*"},
+    )
     assert answer.status_code == 204 and client.csrf_token not in (None, "stale")
     assert [c["method"] for c in control.requests()] == ["PATCH", "GET", "PATCH"]
 
 
 async def test_write_without_token_is_not_an_auth_failure(sandbox):
-    raw = httpx.patch(f"{sandbox.url}/sap/opu/odata/sap/API_MAINTENANCEORDER/MaintenanceOrder('4000001')",
-                      params={"sap-client": ECC_CLIENT}, auth=(LOGIN["username"], LOGIN["password"]), json={})
+    raw = httpx.patch(
+        f"{sandbox.url}/sap/opu/odata/sap/API_MAINTENANCEORDER/MaintenanceOrder('4000001')",
+        params={"sap-client": ECC_CLIENT},
+        auth=(LOGIN["username"], LOGIN["password"]),
+        json={},
+    )
     assert raw.status_code == 403 and raw.headers["X-CSRF-Token"] == "Required"
 
 
@@ -160,7 +188,9 @@ def test_atom_unless_json_is_asked_for(sandbox):
     auth = (LOGIN["username"], LOGIN["password"])
     atom = httpx.get(url, params={"sap-client": ECC_CLIENT, "$top": "1"}, auth=auth)
     assert atom.headers["content-type"].startswith("application/atom+xml") and "<m:properties>" in atom.text
-    as_json = httpx.get(url, params={"sap-client": ECC_CLIENT, "$top": "1"}, auth=auth, headers={"Accept": "application/json"})
+    as_json = httpx.get(
+        url, params={"sap-client": ECC_CLIENT, "$top": "1"}, auth=auth, headers={"Accept": "application/json"}
+    )
     assert as_json.json()["d"]["results"][0]["Equipment"] == "10000000"
 
 

@@ -43,8 +43,12 @@ def redis_server() -> Iterator[Redis]:
 
 
 def post(gateway: Gateway | GatewayProcess, token: str, **headers: str) -> httpx.Response:
-    return httpx.post(f"{gateway.url}/graphql", json={"query": CREDITS}, timeout=30,
-                      headers={"Authorization": f"Bearer {token}", **headers})
+    return httpx.post(
+        f"{gateway.url}/graphql",
+        json={"query": CREDITS},
+        timeout=30,
+        headers={"Authorization": f"Bearer {token}", **headers},
+    )
 
 
 def lines(caplog: pytest.LogCaptureFixture, logger: str, text: str) -> list[logging.LogRecord]:
@@ -69,7 +73,9 @@ def test_postgres_down_answers_503_logs_once_and_recovers(
         answers = [post(gateway, admin) for _ in range(5)]
         answers.append(post(gateway, admin, accept="application/graphql-response+json"))
         ready = httpx.get(f"{gateway.url}/readyz", timeout=10)
-        link = httpx.get(f"{gateway.url}/connect/api/link", headers={"Authorization": "Bearer pg_connect_x"}, timeout=10)
+        link = httpx.get(
+            f"{gateway.url}/connect/api/link", headers={"Authorization": "Bearer pg_connect_x"}, timeout=10
+        )
         assert link.status_code == 503 and link.json()["error"]["code"] == "SERVICE_UNAVAILABLE", link.text
         assert link.headers["retry-after"].isdigit()
         assert asyncio.run(socket_close(gateway, admin)) == (1013, "Try again later: the database is unavailable")
@@ -98,7 +104,9 @@ def test_postgres_down_answers_503_logs_once_and_recovers(
 
 async def socket_close(gateway: Gateway, token: str) -> tuple[int | None, str]:
     """How a socket opened during the outage is closed (1013: try again later, not 4403)."""
-    async with websockets.connect(gateway.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+    async with websockets.connect(
+        gateway.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]
+    ) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 10)
@@ -124,8 +132,9 @@ async def test_redis_down_degrades_readiness_keeps_local_events_and_limits(
     tmp_path: Path, redis_server: Redis, upkeep_sandbox: ServerThread, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    gen = _start_gateway(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", "sqlite",
-                         redis_url=redis_server.url, rate_limit_per_token=5)
+    gen = _start_gateway(
+        tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", "sqlite", redis_url=redis_server.url, rate_limit_per_token=5
+    )
     gateway = next(gen)
     ws = None
     try:
@@ -158,7 +167,8 @@ async def test_redis_down_degrades_readiness_keeps_local_events_and_limits(
 
         def back() -> bool:  # a fresh key each time: polling must not hit the limit it checks
             return post(gateway, gateway.new_org()).status_code == 200 and bool(
-                lines(caplog, "plantgate.ratelimit", "available again"))
+                lines(caplog, "plantgate.ratelimit", "available again")
+            )
 
         await asyncio.to_thread(wait_until, back, 20, 0.5, "rate limits counted in Redis again")
         await asyncio.to_thread(wait_until, lambda: lines(caplog, "plantgate.events", "available again"), 10)
@@ -175,7 +185,11 @@ async def test_redis_down_degrades_readiness_keeps_local_events_and_limits(
 
 
 async def broadcast_again(
-    gateway: Gateway, tmp_path: Path, redis_server: Redis, admin: str, sandbox: ServerThread,
+    gateway: Gateway,
+    tmp_path: Path,
+    redis_server: Redis,
+    admin: str,
+    sandbox: ServerThread,
     ws: websockets.ClientConnection,
 ) -> None:
     """Redis is back: another process on the same database and Redis hears the first one's event; the first
@@ -201,8 +215,12 @@ def test_a_serving_process_logs_each_outage_once_and_no_traceback(
     tmp_path: Path, postgres: Postgres, redis_server: Redis, launch: Callable[[str, dict[str, str]], GatewayProcess]
 ) -> None:
     """What an operator reads in the process's own log through a Redis outage, then a database outage."""
-    env = base_env(PLANTGATE_DATA_DIR=str(tmp_path / "data"), PLANTGATE_DATABASE_URL=postgres.url,
-                   PLANTGATE_REDIS_URL=redis_server.url, PLANTGATE_RATE_LIMIT_PER_TOKEN="100")
+    env = base_env(
+        PLANTGATE_DATA_DIR=str(tmp_path / "data"),
+        PLANTGATE_DATABASE_URL=postgres.url,
+        PLANTGATE_REDIS_URL=redis_server.url,
+        PLANTGATE_RATE_LIMIT_PER_TOKEN="100",
+    )
     admin = create_org(env, "outages", 1)
     gateway = launch("outages", env).wait_healthy()
 
@@ -213,8 +231,12 @@ def test_a_serving_process_logs_each_outage_once_and_no_traceback(
     assert {post(gateway, admin).status_code for _ in range(5)} == {200}
     assert httpx.get(f"{gateway.url}/readyz").json()["checks"]["redis"].startswith("degraded")
     redis_server.start()
-    wait_until(lambda: post(gateway, admin).status_code == 200 and logged("Redis for rate limits available again"),
-               timeout=20, every=0.5, what="rate limits back in Redis")
+    wait_until(
+        lambda: post(gateway, admin).status_code == 200 and logged("Redis for rate limits available again"),
+        timeout=20,
+        every=0.5,
+        what="rate limits back in Redis",
+    )
 
     postgres.stop()
     assert {post(gateway, admin).status_code for _ in range(5)} == {503}

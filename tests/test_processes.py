@@ -13,11 +13,12 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import websockets
@@ -27,11 +28,11 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from connectors.rest import OVERLAP
-from sandboxes.kit import Fault, ServerThread
 from connectors.upkeep.connector import ENTRY, UpKeepConnector
-from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.store.engine import make_engine
 from gateway.store.sync_tables import ReplicaRecord, SyncSchedule, SyncState
+from sandboxes.kit import Fault, ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import CREATE_CONNECTION, UPKEEP_LOGIN
 from tests.helpers import data
 from tests.processes import GatewayProcess, base_env, create_org, wait_until
@@ -132,9 +133,13 @@ def split_runs(calls: list[tuple[str, int, float]], page: int) -> int:
 
 
 def connect(gateway: GatewayProcess, admin: str, instance_url: str) -> str:
-    created = data(gateway.gql(admin, CREATE_CONNECTION, {
-        "input": {"system": "upkeep", "name": "Plant", "instanceUrl": instance_url, "credentials": UPKEEP_LOGIN}
-    }))
+    created = data(
+        gateway.gql(
+            admin,
+            CREATE_CONNECTION,
+            {"input": {"system": "upkeep", "name": "Plant", "instanceUrl": instance_url, "credentials": UPKEEP_LOGIN}},
+        )
+    )
     return created["createConnection"]["connection"]["id"]
 
 
@@ -144,7 +149,7 @@ def synced(gateway: GatewayProcess, admin: str, connection_id: str) -> bool:
 
 
 def epoch(value: datetime) -> float:
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
 def pid_of(owner: str) -> int:
@@ -165,8 +170,11 @@ def sync_states(engine: Engine, connection_id: str) -> dict[str, SyncState]:
 def replica_ids(engine: Engine, connection_id: str) -> dict[str, list[str]]:
     """Live replica ids per resource (a list, so a duplicate would show)."""
     with Session(engine) as session:
-        rows = session.exec(select(ReplicaRecord.entity, ReplicaRecord.remote_id).where(
-            ReplicaRecord.connection_id == connection_id, ReplicaRecord.deleted_at.is_(None))).all()  # type: ignore[union-attr]
+        rows = session.exec(
+            select(ReplicaRecord.entity, ReplicaRecord.remote_id).where(
+                ReplicaRecord.connection_id == connection_id, ReplicaRecord.deleted_at.is_(None)
+            )
+        ).all()  # type: ignore[union-attr]
     found: dict[str, list[str]] = {resource: [] for resource in SYNC_ORDER}
     for entity, remote_id in rows:
         found[RESOURCE[entity]].append(remote_id)
@@ -203,8 +211,10 @@ def test_sigkill_mid_sync_resumes_from_the_last_committed_page(tmp_path, secret_
     """A crash loses no committed page and repeats none: the next process continues from the cursor."""
     page = 20
     env = base_env(
-        PLANTGATE_DATABASE_URL=f"sqlite:///{tmp_path / 'gateway.db'}", PLANTGATE_SECRET_KEY=secret_key,
-        PLANTGATE_DATA_DIR=str(tmp_path), PLANTGATE_SYNC_PAGE_SIZE=str(page),
+        PLANTGATE_DATABASE_URL=f"sqlite:///{tmp_path / 'gateway.db'}",
+        PLANTGATE_SECRET_KEY=secret_key,
+        PLANTGATE_DATA_DIR=str(tmp_path),
+        PLANTGATE_SYNC_PAGE_SIZE=str(page),
     )
     engine = make_engine(env["PLANTGATE_DATABASE_URL"])
     admin = create_org(env, "crash", 10)
@@ -250,8 +260,11 @@ def test_two_processes_share_fifty_connections_and_never_run_one_twice(
     """Leases split the work between processes, and one connection's syncs never overlap."""
     page, count = 20, 50
     env = base_env(
-        PLANTGATE_DATABASE_URL=pg_url, PLANTGATE_REDIS_URL=redis_url, PLANTGATE_SECRET_KEY=secret_key,
-        PLANTGATE_DATA_DIR=str(tmp_path), PLANTGATE_SYNC_PAGE_SIZE=str(page),
+        PLANTGATE_DATABASE_URL=pg_url,
+        PLANTGATE_REDIS_URL=redis_url,
+        PLANTGATE_SECRET_KEY=secret_key,
+        PLANTGATE_DATA_DIR=str(tmp_path),
+        PLANTGATE_SYNC_PAGE_SIZE=str(page),
         PLANTGATE_LEASE_TTL="10",  # takeover is not under test here: none of a live process on a busy machine
     )  # the 30 s sync interval leaves only the runs the test asks for: initial, and two triggered
     engine = make_engine(pg_url)
@@ -293,8 +306,11 @@ def test_two_processes_share_fifty_connections_and_never_run_one_twice(
     for gateway in gateways:  # work was shared
         assert len(watch.held.get(gateway.pid, set())) >= 10, {pid: len(held) for pid, held in watch.held.items()}
     with Session(engine) as session:
-        counts = session.exec(select(ReplicaRecord.connection_id, ReplicaRecord.entity, func.count()).group_by(
-            ReplicaRecord.connection_id, ReplicaRecord.entity)).all()
+        counts = session.exec(
+            select(ReplicaRecord.connection_id, ReplicaRecord.entity, func.count()).group_by(
+                ReplicaRecord.connection_id, ReplicaRecord.entity
+            )
+        ).all()
     assert {(c, RESOURCE[e]): n for c, e, n in counts} == {(c, r): n for c in ids for r, n in small().items()}
     engine.dispose()
 
@@ -304,7 +320,9 @@ async def test_a_subscriber_on_one_process_sees_a_status_change_detected_by_anot
 ):
     """Behind a load balancer the subscriber and the sync are rarely on the same process."""
     env = base_env(
-        PLANTGATE_DATABASE_URL=pg_url, PLANTGATE_REDIS_URL=redis_url, PLANTGATE_SECRET_KEY=secret_key,
+        PLANTGATE_DATABASE_URL=pg_url,
+        PLANTGATE_REDIS_URL=redis_url,
+        PLANTGATE_SECRET_KEY=secret_key,
         PLANTGATE_DATA_DIR=str(tmp_path),
     )
     admin = await asyncio.to_thread(create_org, env, "events", 10)
@@ -329,7 +347,9 @@ async def test_a_subscriber_on_one_process_sees_a_status_change_detected_by_anot
         await ws.close()
     assert message["type"] == "next", message
     assert message["payload"]["data"]["connectionStatusChanged"] == {
-        "connectionId": connection_id, "status": "UNREACHABLE", "previousStatus": "ACTIVE",
+        "connectionId": connection_id,
+        "status": "UNREACHABLE",
+        "previousStatus": "ACTIVE",
     }
 
 
@@ -339,8 +359,12 @@ def test_a_survivor_completes_the_syncs_of_a_killed_process_after_its_leases_exp
     """A dead process's syncs are not stuck: another takes them over once its leases expire."""
     page, ttl, count = 20, 3.0, 4
     env = base_env(
-        PLANTGATE_DATABASE_URL=pg_url, PLANTGATE_REDIS_URL=redis_url, PLANTGATE_SECRET_KEY=secret_key,
-        PLANTGATE_DATA_DIR=str(tmp_path), PLANTGATE_SYNC_PAGE_SIZE=str(page), PLANTGATE_LEASE_TTL=str(ttl),
+        PLANTGATE_DATABASE_URL=pg_url,
+        PLANTGATE_REDIS_URL=redis_url,
+        PLANTGATE_SECRET_KEY=secret_key,
+        PLANTGATE_DATA_DIR=str(tmp_path),
+        PLANTGATE_SYNC_PAGE_SIZE=str(page),
+        PLANTGATE_LEASE_TTL=str(ttl),
     )
     engine = make_engine(pg_url)
     admin = create_org(env, "takeover", 10)
@@ -371,13 +395,18 @@ def test_a_survivor_completes_the_syncs_of_a_killed_process_after_its_leases_exp
     orphaned = {c: row for c, row in leases(engine).items() if pid_of(row.lease_owner or "") == doomed.pid}
     assert orphaned
     resume_at = {
-        c: {s.entity: offset_of(s.cursor) for s in sync_states(engine, c).values() if s.state == "RUNNING"} for c in orphaned
+        c: {s.entity: offset_of(s.cursor) for s in sync_states(engine, c).values() if s.state == "RUNNING"}
+        for c in orphaned
     }
     expires = max(epoch(row.lease_expires_at) for row in orphaned.values())  # type: ignore[arg-type]
 
     margin = 15.0  # for the rest of the slow syncs
-    wait_until(lambda: all(synced(survivor, admin, c) for c in ids), timeout=expires - time.time() + margin, every=0.2,
-               what="every sync done by the survivor")
+    wait_until(
+        lambda: all(synced(survivor, admin, c) for c in ids),
+        timeout=expires - time.time() + margin,
+        every=0.2,
+        what="every sync done by the survivor",
+    )
     since = killed_at + 0.5  # past any request the dead process sent just before the kill
     for connection_id, row in orphaned.items():
         calls = sandbox.calls(page, since, mount=mount[connection_id])

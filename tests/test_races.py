@@ -12,17 +12,18 @@ import random
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
 from sqlmodel import Session, select
 
-from sandboxes.kit import ServerThread
-from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.store.engine import make_engine
 from gateway.store.tables import ConnectionStatusChange
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import CREATE_CONNECTION, UPKEEP_LOGIN
 from tests.helpers import data
 from tests.processes import REPO, GatewayProcess, base_env, create_org
@@ -31,7 +32,7 @@ DISCONNECT = "mutation($id: ID!) { disconnect(id: $id) { id status } }"
 ROTATE = "mutation($id: ID!) { rotateConnectionToken(id: $id) { token } }"
 CREDITS = "{ credits(ledgerSize: 500) { used available ledger { connectionId amount reason } audit { consistent poolUsed heldByConnections ledgerUsed } } }"
 CONNECTION = "query($id: ID!) { connection(id: $id) { status credits } }"
-CREATE_SESSION = "mutation { createConnectSession(input: {system: \"upkeep\", name: \"Plant\"}) { url connection { id } } }"
+CREATE_SESSION = 'mutation { createConnectSession(input: {system: "upkeep", name: "Plant"}) { url connection { id } } }'
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +46,11 @@ def sandbox() -> Iterator[ServerThread]:
 @pytest.fixture
 def pair(tmp_path, pg_url, redis_url, secret_key, launch) -> tuple[list[GatewayProcess], dict[str, str]]:
     env = base_env(
-        PLANTGATE_DATABASE_URL=pg_url, PLANTGATE_REDIS_URL=redis_url, PLANTGATE_SECRET_KEY=secret_key,
-        PLANTGATE_DATA_DIR=str(tmp_path), PLANTGATE_SCHEDULER="0",
+        PLANTGATE_DATABASE_URL=pg_url,
+        PLANTGATE_REDIS_URL=redis_url,
+        PLANTGATE_SECRET_KEY=secret_key,
+        PLANTGATE_DATA_DIR=str(tmp_path),
+        PLANTGATE_SCHEDULER="0",
     )
     gateways = [launch("a", env), launch("b", env)]
     for gateway in gateways:
@@ -69,8 +73,13 @@ def at_once(*calls: Callable[[], Any], jitter: float = 0.0) -> list[Any]:
 
 
 def connect(gateway: GatewayProcess, admin: str, sandbox: ServerThread) -> tuple[str, str]:
-    created = data(gateway.gql(admin, CREATE_CONNECTION, {"input": {
-        "system": "upkeep", "name": "Plant", "instanceUrl": sandbox.url, "credentials": UPKEEP_LOGIN}}))
+    created = data(
+        gateway.gql(
+            admin,
+            CREATE_CONNECTION,
+            {"input": {"system": "upkeep", "name": "Plant", "instanceUrl": sandbox.url, "credentials": UPKEEP_LOGIN}},
+        )
+    )
     return created["createConnection"]["connection"]["id"], created["createConnection"]["token"]
 
 
@@ -79,8 +88,9 @@ def audit(gateway: GatewayProcess, admin: str) -> dict[str, Any]:
 
 
 def check_command(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gateway.cli", "check"], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "check"], env=env, cwd=REPO, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_two_concurrent_disconnects_refund_once(pair, sandbox):
@@ -89,8 +99,11 @@ def test_two_concurrent_disconnects_refund_once(pair, sandbox):
     rounds = 50
     ids = [connect(a, admin, sandbox)[0] for _ in range(rounds)]
     for connection_id in ids:
-        answers = at_once(lambda: a.gql(admin, DISCONNECT, {"id": connection_id}),
-                          lambda: b.gql(admin, DISCONNECT, {"id": connection_id}), jitter=0.01)
+        answers = at_once(
+            lambda: a.gql(admin, DISCONNECT, {"id": connection_id}),
+            lambda: b.gql(admin, DISCONNECT, {"id": connection_id}),
+            jitter=0.01,
+        )
         assert all(data(answer)["disconnect"]["status"] == "DISCONNECTED" for answer in answers)
     credits = audit(a, admin)
     for connection_id in ids:
@@ -98,8 +111,9 @@ def test_two_concurrent_disconnects_refund_once(pair, sandbox):
         assert sorted(moves) == ["connect", "disconnect"], (connection_id, moves)
     engine = make_engine(env["PLANTGATE_DATABASE_URL"])
     with Session(engine) as session:
-        changes = session.exec(select(ConnectionStatusChange.connection_id).where(
-            ConnectionStatusChange.status == "DISCONNECTED")).all()
+        changes = session.exec(
+            select(ConnectionStatusChange.connection_id).where(ConnectionStatusChange.status == "DISCONNECTED")
+        ).all()
     engine.dispose()
     assert sorted(changes) == sorted(ids)  # exactly one transition per connection
     assert credits["used"] == 0 and credits["available"] == 100
@@ -113,12 +127,21 @@ def test_concurrent_rotations_leave_exactly_one_valid_token(pair, sandbox):
     admin = create_org(env, "rotations", 10)
     connection_id, first = connect(a, admin, sandbox)
     for _ in range(10):
-        answers = at_once(*[(lambda g=g: g.gql(admin, ROTATE, {"id": connection_id})) for g in (a, b, a, b, a)],
-                          jitter=0.01)
+        answers = at_once(
+            *[(lambda g=g: g.gql(admin, ROTATE, {"id": connection_id})) for g in (a, b, a, b, a)], jitter=0.01
+        )
         tokens = [data(answer)["rotateConnectionToken"]["token"] for answer in answers]
-        valid = [t for t in [first, *tokens]
-                 if httpx.post(f"{b.url}/graphql", json={"query": "{ connection { id } }"},
-                               headers={"Authorization": f"Bearer {t}"}, timeout=10).status_code == 200]
+        valid = [
+            t
+            for t in [first, *tokens]
+            if httpx.post(
+                f"{b.url}/graphql",
+                json={"query": "{ connection { id } }"},
+                headers={"Authorization": f"Bearer {t}"},
+                timeout=10,
+            ).status_code
+            == 200
+        ]
         assert len(valid) == 1, f"{len(valid)} tokens still valid"
         first = valid[0]
 
@@ -130,9 +153,17 @@ def test_link_completion_racing_disconnect_ends_disconnected_with_credits_return
     for _ in range(16):
         link = data(a.gql(admin, CREATE_SESSION))["createConnectSession"]
         token, connection_id = link["url"].rsplit("/", 1)[1], link["connection"]["id"]
-        body = {"system": "upkeep", "hosting": "CLOUD", "name": "Plant", "instanceUrl": sandbox.url, "credentials": UPKEEP_LOGIN}
+        body = {
+            "system": "upkeep",
+            "hosting": "CLOUD",
+            "name": "Plant",
+            "instanceUrl": sandbox.url,
+            "credentials": UPKEEP_LOGIN,
+        }
         completed, disconnected = at_once(
-            lambda: httpx.post(f"{a.url}/connect/api/link", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30),
+            lambda: httpx.post(
+                f"{a.url}/connect/api/link", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30
+            ),
             lambda: b.gql(admin, DISCONNECT, {"id": connection_id}),
             jitter=0.08,
         )

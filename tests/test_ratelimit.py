@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -36,8 +36,14 @@ def limited(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             pytest.skip(f"Redis not reachable at {REDIS_URL}")
         redis_url = REDIS_URL
     tmp = tmp_path_factory.mktemp(f"gw-limited-{request.param}")
-    yield from _start_gateway(tmp, f"sqlite:///{tmp / 'db.sqlite'}", "sqlite",
-                              rate_limit_per_token=3, rate_limit_per_org=5, redis_url=redis_url)
+    yield from _start_gateway(
+        tmp,
+        f"sqlite:///{tmp / 'db.sqlite'}",
+        "sqlite",
+        rate_limit_per_token=3,
+        rate_limit_per_org=5,
+        redis_url=redis_url,
+    )
 
 
 def post(gateway: Gateway, token: str) -> httpx.Response:
@@ -91,8 +97,9 @@ def test_limits_off_when_zero(sqlite_gateway, admin_key):
 
 @pytest.fixture
 def capped(tmp_path: Path) -> Iterator[Gateway]:
-    yield from _start_gateway(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", "sqlite",
-                              upstream_concurrency=2, upstream_read_timeout=20.0)
+    yield from _start_gateway(
+        tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", "sqlite", upstream_concurrency=2, upstream_read_timeout=20.0
+    )
 
 
 def max_concurrent(requests: list[dict], delay: float) -> int:

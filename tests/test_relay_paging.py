@@ -17,7 +17,10 @@ def walk(gateway, token: str, source: str, backward: bool, size: int) -> list[st
     seen: list[str] = []
     cursor = None
     for _ in range(500):
-        variables = {"source": source, **({"last": size, "before": cursor} if backward else {"first": size, "after": cursor})}
+        variables = {
+            "source": source,
+            **({"last": size, "before": cursor} if backward else {"first": size, "after": cursor}),
+        }
         page = data(gateway.gql(token, PAGE, variables))["workOrders"]
         ids = [e["node"]["remoteId"] for e in page["edges"]]
         info = page["pageInfo"]
@@ -31,7 +34,9 @@ def walk(gateway, token: str, source: str, backward: bool, size: int) -> list[st
     raise AssertionError("paging did not end")
 
 
-def test_live_paging_backward_returns_every_record_once_in_the_same_order(sqlite_gateway, connection_token, upkeep_sandbox):
+def test_live_paging_backward_returns_every_record_once_in_the_same_order(
+    sqlite_gateway, connection_token, upkeep_sandbox
+):
     forward = walk(sqlite_gateway, connection_token, "LIVE", backward=False, size=97)
     backward = walk(sqlite_gateway, connection_token, "LIVE", backward=True, size=97)
     assert len(forward) == len(set(forward)) == len(upkeep_sandbox.app.state.data.records("work-orders"))
@@ -41,7 +46,11 @@ def test_live_paging_backward_returns_every_record_once_in_the_same_order(sqlite
 def test_a_before_cursor_from_any_page_size_pages_backward_from_that_record(sqlite_gateway, connection_token):
     first = data(sqlite_gateway.gql(connection_token, PAGE, {"source": "LIVE", "first": 30}))["workOrders"]
     ids = [e["node"]["remoteId"] for e in first["edges"]]
-    before = data(sqlite_gateway.gql(connection_token, PAGE, {"source": "LIVE", "last": 5, "before": first["edges"][20]["cursor"]}))
+    before = data(
+        sqlite_gateway.gql(
+            connection_token, PAGE, {"source": "LIVE", "last": 5, "before": first["edges"][20]["cursor"]}
+        )
+    )
     page = before["workOrders"]
     assert [e["node"]["remoteId"] for e in page["edges"]] == ids[15:20]
     assert page["pageInfo"]["hasPreviousPage"] and page["pageInfo"]["hasNextPage"]

@@ -3,11 +3,11 @@ orders refused where the system cannot sort that way."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sandboxes.kit import ServerThread
 from gateway import replica
+from sandboxes.kit import ServerThread
 from schema.record import Record
 from tests.conftest import Gateway
 from tests.helpers import data, error_code, wait_until
@@ -19,7 +19,7 @@ PAGE = """query($first: Int, $after: String, $last: Int, $before: String, $sourc
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   }
 }"""
-T0 = datetime(2026, 1, 5, 8, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 8, 30, tzinfo=UTC)
 
 
 def walk(gateway: Gateway, token: str, order: dict[str, str] | None, backward: bool, size: int) -> list[str]:
@@ -78,8 +78,14 @@ def test_live_order_is_refused_naming_the_system(upkeep_conn):
 
 
 def record(n: int, updated: datetime | None, created: datetime | None) -> Record:
-    values = {"remoteId": f"wo-{n:03d}", "title": "Inspect pump", "status": "OPEN",
-              "createdAt": created, "updatedAt": updated, "deletedAt": None}
+    values = {
+        "remoteId": f"wo-{n:03d}",
+        "title": "Inspect pump",
+        "status": "OPEN",
+        "createdAt": created,
+        "updatedAt": updated,
+        "deletedAt": None,
+    }
     return Record("WorkOrder", f"wo-{n:03d}", values, {"id": n})
 
 
@@ -115,8 +121,12 @@ def test_every_order_pages_both_ways_with_ties_and_missing_times_last_ascending(
 def test_a_cursor_only_pages_the_order_it_came_from(sqlite_gateway, upkeep_sandbox):
     """Cursors carry their order: one from another order, or from no order, is refused, not misread."""
     token = written_replica(sqlite_gateway, upkeep_sandbox, [record(n, T0 + timedelta(hours=n), T0) for n in range(3)])
-    orders = [None, {"field": "UPDATED_AT", "direction": "DESC"}, {"field": "UPDATED_AT", "direction": "ASC"},
-              {"field": "CREATED_AT", "direction": "DESC"}]
+    orders = [
+        None,
+        {"field": "UPDATED_AT", "direction": "DESC"},
+        {"field": "UPDATED_AT", "direction": "ASC"},
+        {"field": "CREATED_AT", "direction": "DESC"},
+    ]
     for given in orders:
         page = data(sqlite_gateway.gql(token, PAGE, {"source": "REPLICA", "first": 1, "order": given}))["workOrders"]
         for other in (o for o in orders if o != given):

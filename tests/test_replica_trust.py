@@ -7,21 +7,22 @@ syncs sandboxes that speak the vendors' wire formats.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 from sqlmodel import select
 
 from connectors.registry import connector_class
+from gateway.store.event_tables import Event
 from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.sap.app import LOGIN as SAP_LOGIN
 from sandboxes.sap.app import create_app as create_sap_sandbox
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
-from gateway.store.event_tables import Event
 from tests.conftest import Gateway, _start_gateway, fresh_postgres_database
-from tests.helpers import wait_until, data, error_code, page_all
+from tests.helpers import data, error_code, page_all, wait_until
 
 FAST = {
     "scheduler": True,
@@ -67,8 +68,6 @@ def upkeep() -> Iterator[ServerThread]:
         yield server
 
 
-
-
 class Conn:
     def __init__(self, gateway: Gateway, url: str, **connect: Any) -> None:
         self.gateway = gateway
@@ -87,14 +86,28 @@ class Conn:
         return len(states) == entities and all(s["state"] == "SUCCEEDED" for s in states.values())
 
     def ids(self, field: str, source: str = "REPLICA", **filter: Any) -> list[str]:
-        return sorted(n["remoteId"] for n in page_all(self.gateway, self.token, field, "remoteId", filter=filter or None, source=source))
+        return sorted(
+            n["remoteId"]
+            for n in page_all(self.gateway, self.token, field, "remoteId", filter=filter or None, source=source)
+        )
 
     def settings(self, **values: Any) -> None:
-        data(self.gateway.gql(self.admin, "mutation($id: ID!, $i: ConnectionSettingsInput!) { updateConnectionSettings(id: $id, input: $i) { historyDays } }",
-                              {"id": self.id, "i": values}))
+        data(
+            self.gateway.gql(
+                self.admin,
+                "mutation($id: ID!, $i: ConnectionSettingsInput!) { updateConnectionSettings(id: $id, input: $i) { historyDays } }",
+                {"id": self.id, "i": values},
+            )
+        )
 
     def trigger(self, full: bool = False) -> None:
-        data(self.gateway.gql(self.admin, "mutation($id: ID!, $f: Boolean!) { triggerSync(id: $id, full: $f) { id } }", {"id": self.id, "f": full}))
+        data(
+            self.gateway.gql(
+                self.admin,
+                "mutation($id: ID!, $f: Boolean!) { triggerSync(id: $id, full: $f) { id } }",
+                {"id": self.id, "f": full},
+            )
+        )
 
     def close(self) -> None:
         data(self.gateway.gql(self.admin, "mutation($id: ID!) { disconnect(id: $id) { id } }", {"id": self.id}))
@@ -130,7 +143,11 @@ def test_an_entity_without_a_change_time_is_replicated_whole(sap_conn, sap):
     assert sap_conn.ids("vendors", includeDeleted=True) == suppliers
     assert sap_conn.states()["Vendor"]["recordsSynced"] == len(suppliers)
     assert sap_conn.states()["Vendor"]["historyStart"] is None  # read whole: no window
-    counted = data(sap_conn.gateway.gql(sap_conn.token, "{ vendors(first: 1, source: REPLICA, filter: {includeDeleted: true}) { totalCount } }"))
+    counted = data(
+        sap_conn.gateway.gql(
+            sap_conn.token, "{ vendors(first: 1, source: REPLICA, filter: {includeDeleted: true}) { totalCount } }"
+        )
+    )
     assert counted["vendors"]["totalCount"] == len(suppliers)
 
 
@@ -138,19 +155,26 @@ def test_a_time_filter_the_records_cannot_answer_is_refused_not_empty(sap_conn):
     for source in ("LIVE", "REPLICA"):
         result = sap_conn.gateway.gql(
             sap_conn.token,
-            "query($s: Source!) { vendors(first: 5, source: $s, filter: {updatedAfter: \"2020-01-01T00:00:00Z\"}) { nodes { remoteId } } }",
+            'query($s: Source!) { vendors(first: 5, source: $s, filter: {updatedAfter: "2020-01-01T00:00:00Z"}) { nodes { remoteId } } }',
             {"s": source},
         )
         assert error_code(result) == "BAD_USER_INPUT"
         assert "does not say when a Vendor changed" in result["errors"][0]["message"]
     # Where the records carry the time, the filter works as before.
-    ok = sap_conn.gateway.gql(sap_conn.token, '{ workOrders(first: 5, filter: {updatedAfter: "2020-01-01T00:00:00Z"}) { nodes { remoteId } } }')
+    ok = sap_conn.gateway.gql(
+        sap_conn.token,
+        '{ workOrders(first: 5, filter: {updatedAfter: "2020-01-01T00:00:00Z"}) { nodes { remoteId } } }',
+    )
     assert data(ok)["workOrders"]["nodes"]
 
 
 def test_the_connection_token_reads_its_sync_status(upkeep_conn):
     wait_until(lambda: upkeep_conn.synced(UPKEEP_ENTITIES))
-    answer = data(upkeep_conn.gateway.gql(upkeep_conn.token, "{ connection { status syncStatus { entity state recordsSynced historyStart } } }"))
+    answer = data(
+        upkeep_conn.gateway.gql(
+            upkeep_conn.token, "{ connection { status syncStatus { entity state recordsSynced historyStart } } }"
+        )
+    )
     states = {s["entity"]: s for s in answer["connection"]["syncStatus"]}
     assert set(states) >= {"WorkOrder", "Asset", "Vendor"} and states["WorkOrder"]["state"] == "SUCCEEDED"
 
@@ -160,14 +184,16 @@ def test_replica_reads_say_which_window_they_hold_and_history_days_zero_means_ev
     query = "{ workOrders(first: 1, source: REPLICA) { totalCount syncedAt historyStart } }"
     windowed = data(upkeep_conn.gateway.gql(upkeep_conn.token, query))["workOrders"]
     start = datetime.fromisoformat(windowed["historyStart"])
-    assert abs(start - (datetime.now(timezone.utc) - timedelta(days=90))) < timedelta(minutes=5)
+    assert abs(start - (datetime.now(UTC) - timedelta(days=90))) < timedelta(minutes=5)
     all_orders = upkeep.app.state.data.records("work-orders")
     in_window = [r for r in all_orders if datetime.fromisoformat(r["updatedAt"].replace("Z", "+00:00")) > start]
     assert windowed["totalCount"] == len(in_window) < len(all_orders)  # honest: older records are not there
 
     upkeep_conn.settings(historyDays=0)
     upkeep_conn.trigger(full=True)
-    wait_until(lambda: data(upkeep_conn.gateway.gql(upkeep_conn.token, query))["workOrders"]["totalCount"] == len(all_orders))
+    wait_until(
+        lambda: data(upkeep_conn.gateway.gql(upkeep_conn.token, query))["workOrders"]["totalCount"] == len(all_orders)
+    )
     assert data(upkeep_conn.gateway.gql(upkeep_conn.token, query))["workOrders"]["historyStart"] is None
     assert upkeep_conn.ids("workOrders") == sorted(r["id"] for r in all_orders)
 
@@ -175,7 +201,9 @@ def test_replica_reads_say_which_window_they_hold_and_history_days_zero_means_ev
 def test_replica_total_count_equals_the_records_paged(upkeep_conn):
     wait_until(lambda: upkeep_conn.synced(UPKEEP_ENTITIES))
     for field, filter in (("workOrders", {"status": ["OPEN"]}), ("assets", None), ("users", None)):
-        paged = page_all(upkeep_conn.gateway, upkeep_conn.token, field, "remoteId", first=37, filter=filter, source="REPLICA")
+        paged = page_all(
+            upkeep_conn.gateway, upkeep_conn.token, field, "remoteId", first=37, filter=filter, source="REPLICA"
+        )
         counted = upkeep_conn.gateway.gql(
             upkeep_conn.token,
             f"query($f: {field[0].upper() + field[1:-1]}Filter) {{ {field}(first: 1, source: REPLICA, filter: $f) {{ totalCount }} }}",
@@ -187,7 +215,12 @@ def test_replica_total_count_equals_the_records_paged(upkeep_conn):
 def test_scheduled_reconciliation_marks_deleted_records_and_announces_them(upkeep_conn, upkeep):
     """No full sync asked for: the daily (here: 3 s) reconciliation pass finds what was deleted upstream."""
     gateway = upkeep_conn.gateway
-    data(gateway.gql(upkeep_conn.admin, 'mutation { createWebhookEndpoint(url: "http://127.0.0.1:9/hook", events: ["record.deleted"]) { endpoint { id } } }'))
+    data(
+        gateway.gql(
+            upkeep_conn.admin,
+            'mutation { createWebhookEndpoint(url: "http://127.0.0.1:9/hook", events: ["record.deleted"]) { endpoint { id } } }',
+        )
+    )
     upkeep_conn.settings(historyDays=0)
     upkeep_conn.trigger(full=True)
     vendors = sorted(r["id"] for r in upkeep.app.state.data.records("vendors"))
@@ -196,11 +229,15 @@ def test_scheduled_reconciliation_marks_deleted_records_and_announces_them(upkee
     httpx.post(f"{upkeep.url}/__sandbox/delete", json={"resource": "vendors", "ids": gone}).raise_for_status()
     wait_until(lambda: not set(gone) & set(upkeep_conn.ids("vendors")), timeout=30)
     assert upkeep_conn.ids("vendors") == sorted(r["id"] for r in upkeep.app.state.data.records("vendors"))
-    kept = page_all(gateway, upkeep_conn.token, "vendors", "remoteId deletedAt", filter={"includeDeleted": True}, source="REPLICA")
+    kept = page_all(
+        gateway, upkeep_conn.token, "vendors", "remoteId deletedAt", filter={"includeDeleted": True}, source="REPLICA"
+    )
     marked = {n["remoteId"]: n["deletedAt"] for n in kept if n["remoteId"] in gone}
     assert set(marked) == set(gone) and all(marked.values())
     with gateway.services.store.read() as session:
-        events = session.exec(select(Event).where(Event.connection_id == upkeep_conn.id, Event.type == "record.deleted")).all()
+        events = session.exec(
+            select(Event).where(Event.connection_id == upkeep_conn.id, Event.type == "record.deleted")
+        ).all()
     assert {e.data["remoteId"] for e in events} == set(gone) and {e.data["entity"] for e in events} == {"Vendor"}
 
 
@@ -228,7 +265,11 @@ def test_one_failing_entity_leaves_the_others_synced_and_the_connection_degraded
         with gateway.services.store.read() as session:
             events = session.exec(select(Event).where(Event.connection_id == upkeep_conn.id)).all()
         failed = [e for e in events if e.type == "sync.failed"]
-        assert failed and failed[0].data["entities"][0]["entity"] == "Vendor" and failed[0].data["entities"][0]["state"] == state
+        assert (
+            failed
+            and failed[0].data["entities"][0]["entity"] == "Vendor"
+            and failed[0].data["entities"][0]["state"] == state
+        )
         assert any(e.type == "connection.status_changed" and e.data["status"] == "DEGRADED" for e in events)
     finally:
         control.clear_fault()
@@ -248,8 +289,8 @@ def test_a_failed_entity_is_retried_on_its_own_backoff_not_every_run(upkeep_conn
         control.clear_requests()
         retry_at = datetime.fromisoformat(upkeep_conn.states()["Vendor"]["retryAt"])
         until = retry_at - timedelta(seconds=0.1)
-        assert until - datetime.now(timezone.utc) > timedelta(seconds=1)  # the backoff cap, not the next tick
-        time.sleep(max(0.0, (until - datetime.now(timezone.utc)).total_seconds()))  # runs keep coming each second
+        assert until - datetime.now(UTC) > timedelta(seconds=1)  # the backoff cap, not the next tick
+        time.sleep(max(0.0, (until - datetime.now(UTC)).total_seconds()))  # runs keep coming each second
         paths = [r["path"] for r in control.requests() if r["at"] < until.timestamp()]
         assert any(p.endswith("/work-orders") for p in paths)
         assert not any(p.endswith("/vendors") for p in paths)
@@ -262,7 +303,14 @@ def test_replica_pages_backward_by_key_with_the_same_records_as_forward(upkeep_c
 
     upkeep_conn.settings(historyDays=0)
     upkeep_conn.trigger(full=True)
-    wait_until(lambda: data(upkeep_conn.gateway.gql(upkeep_conn.token, "{ workOrders(first: 1, source: REPLICA) { totalCount } }"))["workOrders"]["totalCount"] == 620)
+    wait_until(
+        lambda: (
+            data(
+                upkeep_conn.gateway.gql(upkeep_conn.token, "{ workOrders(first: 1, source: REPLICA) { totalCount } }")
+            )["workOrders"]["totalCount"]
+            == 620
+        )
+    )
     forward = walk(upkeep_conn.gateway, upkeep_conn.token, "REPLICA", backward=False, size=83)
     backward = walk(upkeep_conn.gateway, upkeep_conn.token, "REPLICA", backward=True, size=83)
     assert backward == forward == sorted(forward) and len(set(forward)) == 620

@@ -3,32 +3,38 @@ and the PostgreSQL statistics a large sync refreshes."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from sandboxes.kit import ServerThread
-from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway import replica
 from gateway.store.engine import Store, make_engine
 from gateway.store.event_tables import Event
 from gateway.store.sync_tables import ReplicaRecord
 from gateway.sync import statistics
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from schema.record import Record
 from tests.conftest import Gateway, _start_gateway, fresh_postgres_database
 from tests.helpers import data
 from tests.test_sync import FAST, Conn, wait_until
 from tests.webhook_receiver import Receiver
 
-T0 = datetime(2026, 1, 5, 8, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 8, 30, tzinfo=UTC)
 
 
 def record(n: int, title: str = "Inspect pump", status: str = "OPEN", raw: dict | None = None) -> Record:
-    values = {"remoteId": f"wo-{n:05d}", "title": title, "status": status,
-              "createdAt": T0 + timedelta(minutes=n), "updatedAt": T0 + timedelta(hours=n), "deletedAt": None}
+    values = {
+        "remoteId": f"wo-{n:05d}",
+        "title": title,
+        "status": status,
+        "createdAt": T0 + timedelta(minutes=n),
+        "updatedAt": T0 + timedelta(hours=n),
+        "deletedAt": None,
+    }
     return Record("WorkOrder", f"wo-{n:05d}", values, raw if raw is not None else {"id": n, "tags": ["a", {"b": 1.5}]})
 
 
@@ -55,7 +61,9 @@ def test_only_new_and_changed_records_are_reported(gateway, connection_id):
     assert upsert(gateway, connection_id, page) == []  # an unchanged page is no change
     assert upsert(gateway, connection_id, [record(0), record(1, title="Replace seal"), record(2)]) == ["wo-00001"]
     assert upsert(gateway, connection_id, [record(3, raw={"id": 3, "tags": ["a", {"b": 2}]})]) == ["wo-00003"]
-    assert upsert(gateway, connection_id, [record(4, raw={"id": 4, "tags": ["a", {"b": 1.5}]}), record(9)]) == ["wo-00009"]
+    assert upsert(gateway, connection_id, [record(4, raw={"id": 4, "tags": ["a", {"b": 1.5}]}), record(9)]) == [
+        "wo-00009"
+    ]
     assert upsert(gateway, connection_id, [record(5), record(5, title="Second copy")]) == ["wo-00005"]
     assert rows(gateway, connection_id)["wo-00005"].values["title"] == "Second copy"  # the last copy in a page wins
 
@@ -66,7 +74,9 @@ def test_every_column_is_written_and_a_deleted_record_comes_back(gateway, connec
     with gateway.services.store.write() as session:
         replica.mark_gone(session, connection_id, "WorkOrder", ["wo-00002"])
     assert rows(gateway, connection_id)["wo-00002"].deleted_at is not None
-    assert upsert(gateway, connection_id, [record(1), record(2)], "run-2") == ["wo-00002"]  # same values, back from deleted
+    assert upsert(gateway, connection_id, [record(1), record(2)], "run-2") == [
+        "wo-00002"
+    ]  # same values, back from deleted
     assert upsert(gateway, connection_id, [record(2, status="DONE")], "run-3") == ["wo-00002"]
     after = rows(gateway, connection_id)
     unchanged, back = after["wo-00001"], after["wo-00002"]
@@ -77,7 +87,9 @@ def test_every_column_is_written_and_a_deleted_record_comes_back(gateway, connec
     assert (back.remote_created_at, back.remote_updated_at) == (T0 + timedelta(minutes=2), T0 + timedelta(hours=2))
     assert back.remote_data == {"id": 2, "tags": ["a", {"b": 1.5}]}
     with gateway.services.store.read() as session:
-        assert [r.values["status"] for r in replica.get_many(session, connection_id, "WorkOrder", ["wo-00002"])] == ["DONE"]
+        assert [r.values["status"] for r in replica.get_many(session, connection_id, "WorkOrder", ["wo-00002"])] == [
+            "DONE"
+        ]
 
 
 def test_pages_larger_than_one_statement(gateway, connection_id):
@@ -90,11 +102,14 @@ def test_pages_larger_than_one_statement(gateway, connection_id):
 
 def test_sqlite_without_returning_detects_the_same(sqlite_gateway, upkeep_sandbox):
     """SQLite before 3.35 has no RETURNING; the per-row fallback must agree with the bulk path."""
-    connection_id = data(sqlite_gateway.connect(sqlite_gateway.new_org(), upkeep_sandbox.url))["createConnection"]["connection"]["id"]
+    connection_id = data(sqlite_gateway.connect(sqlite_gateway.new_org(), upkeep_sandbox.url))["createConnection"][
+        "connection"
+    ]["id"]
     engine = make_engine(sqlite_gateway.services.settings.database_url)
     engine.dialect.insert_returning = False  # what SQLAlchemy sets on an SQLite older than 3.35
     old_sqlite = Store(engine)
     try:
+
         def write(records: list[Record]) -> list[str]:
             with old_sqlite.write() as session:
                 return [r.remote_id for r in replica.upsert(session, connection_id, records, "run-1", "status")]
@@ -138,7 +153,7 @@ def test_full_resync_reports_exactly_the_changed_record(sync_gateway):
     receiver = Receiver()
     with ServerThread(receiver.app()) as hooks, ServerThread(create_upkeep_sandbox()) as sandbox:
         conn = Conn(sync_gateway, sandbox)
-        create = "mutation($u: String!) { createWebhookEndpoint(url: $u, events: [\"record.changed\"]) { secret } }"
+        create = 'mutation($u: String!) { createWebhookEndpoint(url: $u, events: ["record.changed"]) { secret } }'
         data(sync_gateway.gql(conn.admin, create, {"u": f"{hooks.url}/hook"}))
         try:
             wait_until(lambda: events(conn, "sync.completed"))
@@ -148,7 +163,9 @@ def test_full_resync_reports_exactly_the_changed_record(sync_gateway):
             sandbox.app.state.data.touch("work-orders", [touched])
             full_sync(conn)
             changed = events(conn, "record.changed")
-            assert [(e.data["entity"], e.data["remoteId"], e.data["change"]) for e in changed] == [("WorkOrder", touched, "upserted")]
+            assert [(e.data["entity"], e.data["remoteId"], e.data["change"]) for e in changed] == [
+                ("WorkOrder", touched, "upserted")
+            ]
             delivered = wait_until(lambda: receiver.events("record.changed"), timeout=10)
             assert [r.json["data"]["remoteId"] for r in delivered] == [touched]
         finally:
@@ -163,10 +180,12 @@ def test_a_large_sync_gives_postgresql_statistics(sync_gateway, upkeep_sandbox):
     try:
         wait_until(lambda: events(conn, "sync.completed"))
         with sync_gateway.services.store.engine.connect() as db:
-            analyzed, estimate = db.execute(text(
-                "SELECT s.last_analyze, c.reltuples FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
-                " WHERE s.relname = 'replica_record'"
-            )).one()
+            analyzed, estimate = db.execute(
+                text(
+                    "SELECT s.last_analyze, c.reltuples FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
+                    " WHERE s.relname = 'replica_record'"
+                )
+            ).one()
         assert analyzed is not None and estimate >= 20 * statistics.AFTER_PAGES  # analyzed by the sync, not autovacuum
     finally:
         conn.close()

@@ -14,11 +14,11 @@ import pytest
 from connectors.base import ConnectionConfig, Connector, ListQuery, Page
 from connectors.http import HttpPolicy
 from connectors.maintainx.connector import MaintainXConnector
+from connectors.rest import OVERLAP
+from connectors.upkeep.connector import UpKeepConnector
+from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.maintainx.app import SANDBOX as MAINTAINX
 from sandboxes.maintainx.app import create_app as maintainx_app
-from connectors.rest import OVERLAP
-from sandboxes.kit import SandboxControl, ServerThread
-from connectors.upkeep.connector import UpKeepConnector
 from sandboxes.upkeep.app import SANDBOX as UPKEEP
 from sandboxes.upkeep.app import create_app as upkeep_app
 from schema.errors import BadUserInput
@@ -94,7 +94,7 @@ async def test_deleting_records_before_the_cursor_skips_nothing(system: System, 
     first = await page(system, None, 50)
     seen = [r.remote_id for r in first.records]
     assert seen == before[:50] and first.next_cursor
-    gone = {"last seen": seen[-3:], "spread": seen[5:50:9], "first page": seen[:OVERLAP - 1]}[where]
+    gone = {"last seen": seen[-3:], "spread": seen[5:50:9], "first page": seen[: OVERLAP - 1]}[where]
     system.delete(gone)
     rest = await rest_of(system, first.next_cursor, 50)
     assert rest == before[50:], "records after the cursor are each listed once, none skipped"
@@ -161,7 +161,7 @@ async def test_upkeep_falls_back_to_the_offset_past_the_overlap(upkeep: System) 
     """More deletions before the cursor than the overlap re-reads: the plain offset (which may skip)."""
     before = upkeep.ids()
     first = await page(upkeep, None, 50)
-    upkeep.delete(before[:OVERLAP + 10] + before[45:50])
+    upkeep.delete(before[: OVERLAP + 10] + before[45:50])
     rest = await rest_of(upkeep, first.next_cursor, 50)
     assert rest == upkeep.ids()[50:], "resumes at the cursor's position in the list as it is now"
 

@@ -9,22 +9,24 @@ from __future__ import annotations
 import os
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
 
-from connectors.mapping import Each, Enum, Join, Path as PathSpec, Spec
+from connectors.mapping import Each, Enum, Join, Spec
+from connectors.mapping import Path as PathSpec
 from connectors.odata import Decimal, ODate, Text
 from connectors.odata.deletion import DeletedAt
-from sandboxes.kit import ServerThread
 from connectors.odata.writes import written_properties
 from connectors.sap.connector import S4HANA, STOCK_SELECT, STOCK_SERVICE, STOCK_SET, STREAMS, FirstFlag
-from sandboxes.sap.model import SERVICES, EntitySet, Service
+from sandboxes.kit import ServerThread
 from sandboxes.sap.app import LOGIN, create_app
+from sandboxes.sap.model import SERVICES, EntitySet, Service
 
 
 def specs_dir() -> Path:
@@ -112,8 +114,11 @@ def test_sandbox_model_is_a_subset_of_the_real_service(service: Service, entity_
     assert real.type_name == service.qualified(entity_set)
     assert list(entity_set.keys) == real.keys
     flags = real_set_flags(service.name, entity_set.name)
-    assert flags == {"creatable": entity_set.creatable, "updatable": entity_set.updatable,
-                     "deletable": entity_set.deletable}, entity_set.name
+    assert flags == {
+        "creatable": entity_set.creatable,
+        "updatable": entity_set.updatable,
+        "deletable": entity_set.deletable,
+    }, entity_set.name
     for prop in entity_set.props:
         attrs = real.props.get(prop.name)
         if prop.extension:  # a customer's field: in this tenant's metadata, never in SAP's published one
@@ -121,7 +126,9 @@ def test_sandbox_model_is_a_subset_of_the_real_service(service: Service, entity_
             continue
         assert attrs is not None, f"{entity_set.name}.{prop.name} is not in the real service"
         assert (attrs.get("creatable") != "false", attrs.get("updatable") != "false") == (
-            prop.creatable, prop.updatable), prop.name
+            prop.creatable,
+            prop.updatable,
+        ), prop.name
         assert attrs["Type"] == prop.type, prop.name
         if prop.max_length is not None:
             assert attrs.get("MaxLength") == str(prop.max_length), prop.name
@@ -144,8 +151,9 @@ def sandbox() -> Iterator[ServerThread]:
 
 @pytest.mark.parametrize("service", list(SERVICES.values()), ids=lambda s: s.name)
 def test_served_metadata_is_generated_from_the_model(sandbox, service: Service):
-    answer = httpx.get(f"{sandbox.url}/sap/opu/odata/sap/{service.name}/$metadata",
-                       auth=(LOGIN["username"], LOGIN["password"]))
+    answer = httpx.get(
+        f"{sandbox.url}/sap/opu/odata/sap/{service.name}/$metadata", auth=(LOGIN["username"], LOGIN["password"])
+    )
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/xml")
     served = parse_edmx(answer.content)
     assert set(served) == {s.name for s in service.sets}
@@ -259,7 +267,9 @@ def test_every_writable_field_is_creatable_or_updatable_in_the_real_service(stre
         for path in written_properties(writes, settings):
             nav, _, name = path.rpartition("/")
             props = service[NAV_TARGETS[nav]].props if nav else real.props
-            assert _allowed(props, name, flag), f"{operation} sends {stream.entity_set} {path}, which SAP marks not {flag}"
+            assert _allowed(props, name, flag), (
+                f"{operation} sends {stream.entity_set} {path}, which SAP marks not {flag}"
+            )
 
 
 def test_equipment_offers_no_status_text_and_order_status_is_not_filterable():

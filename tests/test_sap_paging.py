@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 
 import pytest
 
 from connectors.base import ConnectionConfig, ListQuery
-from sandboxes.kit import SandboxControl, ServerThread
 from connectors.sap.connector import STREAMS, S4HanaConnector
+from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.sap.app import LOGIN, create_app
 from schema.errors import BadUserInput
 from schema.model import CustomField, Extension
@@ -18,7 +18,7 @@ from schema.record import Record
 SETS = {s.entity: s.entity_set for s in STREAMS}
 SHIFT = CustomField("WorkOrder", "shift", "String", "YY1_ShiftCode_ORD", filterable=True)
 DOWNTIME = CustomField("WorkOrder", "downtime", "Float", "YY1_DowntimeHours_ORD")  # not filterable in SAP
-SINCE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -41,8 +41,9 @@ async def connector(sandbox) -> AsyncIterator[S4HanaConnector]:
     await made.aclose()
 
 
-async def list_all(connector: S4HanaConnector, entity: str, query: ListQuery = ListQuery(), limit: int = 40,
-                   cursor: str | None = None) -> list[Record]:
+async def list_all(
+    connector: S4HanaConnector, entity: str, query: ListQuery = ListQuery(), limit: int = 40, cursor: str | None = None
+) -> list[Record]:
     records: list[Record] = []
     for _ in range(1000):
         page = await connector.list_page(entity, query, cursor, limit)
@@ -69,16 +70,19 @@ async def test_count_is_the_number_of_records_listed(connector):
             assert counted == len(await list_all(connector, entity, query)), (entity, query)
 
 
-@pytest.mark.parametrize("entity, query", [
-    ("PurchaseOrder", ListQuery(include_deleted=False)),
-    ("PurchaseOrder", ListQuery(statuses=("CANCELLED",))),
-    ("PurchaseOrder", ListQuery(statuses=("CANCELLED",), include_deleted=False)),
-    ("PurchaseOrder", ListQuery(statuses=("APPROVED", "DRAFT"))),
-    ("PurchaseOrder", ListQuery(updated_after=SINCE, statuses=("APPROVED", "CANCELLED"))),
-    ("MaintenanceRequest", ListQuery(statuses=("CLOSED",), updated_after=SINCE)),
-    ("WorkOrder", ListQuery(custom=((SHIFT, "N"),))),
-    ("Asset", ListQuery(updated_after=SINCE)),
-])
+@pytest.mark.parametrize(
+    "entity, query",
+    [
+        ("PurchaseOrder", ListQuery(include_deleted=False)),
+        ("PurchaseOrder", ListQuery(statuses=("CANCELLED",))),
+        ("PurchaseOrder", ListQuery(statuses=("CANCELLED",), include_deleted=False)),
+        ("PurchaseOrder", ListQuery(statuses=("APPROVED", "DRAFT"))),
+        ("PurchaseOrder", ListQuery(updated_after=SINCE, statuses=("APPROVED", "CANCELLED"))),
+        ("MaintenanceRequest", ListQuery(statuses=("CLOSED",), updated_after=SINCE)),
+        ("WorkOrder", ListQuery(custom=((SHIFT, "N"),))),
+        ("Asset", ListQuery(updated_after=SINCE)),
+    ],
+)
 async def test_count_takes_the_same_filter_in_one_call(connector, control, entity, query):
     listed = await list_all(connector, entity, query)
     assert 0 < len(listed) < len(await list_all(connector, entity)), (entity, query)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql.utilities.print_schema import print_input_value
 
-from schema.builder import SchemaCache, build_schema
+from gateway.graphql.builder import SchemaCache, build_schema
 from schema.entities import ENTITIES
 from schema.model import CustomField, CustomObject, Extension
 
@@ -24,8 +24,13 @@ def test_every_entity_has_types_lists_filters_and_by_id():
     schema = build_schema()
     sdl = schema.as_str()
     for entity in ENTITIES:
-        assert {entity.name, f"{entity.name}Connection", f"{entity.name}Edge", f"{entity.name}Filter"} <= type_names(schema)
-        assert signature(schema, entity.plural) == f"{entity.plural}(first: Int, after: String, filter: {entity.name}Filter, source: Source! = LIVE, last: Int, before: String, orderBy: {entity.name}Order): {entity.name}Connection"
+        assert {entity.name, f"{entity.name}Connection", f"{entity.name}Edge", f"{entity.name}Filter"} <= type_names(
+            schema
+        )
+        assert (
+            signature(schema, entity.plural)
+            == f"{entity.plural}(first: Int, after: String, filter: {entity.name}Filter, source: Source! = LIVE, last: Int, before: String, orderBy: {entity.name}Order): {entity.name}Connection"
+        )
         assert signature(schema, entity.singular) == f"{entity.singular}(id: ID, remoteId: String): {entity.name}"
         assert f"type {entity.name} implements Node" in sdl
     assert signature(schema, "node") == "node(id: ID!): Node"
@@ -42,13 +47,17 @@ def test_extension_adds_fields_and_objects_to_its_schema_only():
     cache = SchemaCache()
     extension = Extension(
         custom_fields=(CustomField("WorkOrder", "costCenter", "String", "custom.costCenter"),),
-        custom_objects=(CustomObject("Meter", "meters", "/meters", "id", (CustomField("Meter", "reading", "Float", "reading"),)),),
+        custom_objects=(
+            CustomObject("Meter", "meters", "/meters", "id", (CustomField("Meter", "reading", "Float", "reading"),)),
+        ),
     )
     extended, default = cache.get(extension), cache.get(Extension())
     assert extended is not default and len(cache) == 2
     assert "costCenter: String" in extended.as_str() and "costCenter" not in default.as_str()
     assert "meters(" in extended.as_str() and "Meter" not in type_names(default)
-    assert cache.get(Extension(custom_fields=extension.custom_fields, custom_objects=extension.custom_objects)) is extended
+    assert (
+        cache.get(Extension(custom_fields=extension.custom_fields, custom_objects=extension.custom_objects)) is extended
+    )
 
 
 def test_cache_evicts_least_recently_used():
@@ -65,8 +74,11 @@ def test_an_extension_shares_the_unified_types_it_does_not_reach():
     """Only the customized entity and those whose types reach it are made again (time, memory)."""
     vendor_field = Extension(custom_fields=(CustomField("Vendor", "rating", "Int", "rating"),))
     unified, extended = build_schema(), build_schema(vendor_field)
-    same = {n for n in ("Location", "Asset", "WorkOrder", "User", "WorkOrderConnection", "VendorUpdateInput")
-            if unified.get_type_by_name(n) is extended.get_type_by_name(n)}
+    same = {
+        n
+        for n in ("Location", "Asset", "WorkOrder", "User", "WorkOrderConnection", "VendorUpdateInput")
+        if unified.get_type_by_name(n) is extended.get_type_by_name(n)
+    }
     assert same == {"Location", "Asset", "WorkOrder", "User", "WorkOrderConnection"}
     # Vendor changed; Part and PurchaseOrder reach it (vendors, vendor), so they are made anew too.
     for name in ("Vendor", "Part", "PurchaseOrder", "PurchaseOrderLine", "VendorConnection"):

@@ -10,8 +10,8 @@ from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceTyp
 
 from connectors.registry import connector_class
 from gateway.graphql.admin import admin_schema
+from gateway.graphql.builder import SchemaCache, build_schema
 from gateway.graphql.shapes import field_sources, shape_of
-from schema.builder import SchemaCache, build_schema
 from schema.model import Extension
 from tests.helpers import data
 
@@ -33,7 +33,9 @@ def test_a_connection_schema_lists_only_what_its_system_does():
     assert "type" not in shaped.type_map["LocationFilter"].fields  # UpKeep's locations carry no type
     assert "status" in shaped.type_map["WorkOrderFilter"].fields
     # The default data schema keeps everything.
-    assert {"maintenanceSchedules", "deleteVendor"} <= set(unified.query_type.fields) | set(unified.mutation_type.fields)
+    assert {"maintenanceSchedules", "deleteVendor"} <= set(unified.query_type.fields) | set(
+        unified.mutation_type.fields
+    )
     assert "type" in unified.type_map["LocationFilter"].fields
 
 
@@ -59,10 +61,15 @@ def test_connections_with_the_same_shape_share_one_schema():
 def test_asking_for_what_the_system_lacks_fails_validation_naming_the_system(connection_token, sqlite_gateway):
     answer = sqlite_gateway.gql(connection_token, "{ maintenanceSchedules { nodes { id } } }")
     message = answer["errors"][0]["message"]
-    assert message == "Cannot query field 'maintenanceSchedules' on type 'Query': UpKeep has no MaintenanceSchedule records."
+    assert (
+        message
+        == "Cannot query field 'maintenanceSchedules' on type 'Query': UpKeep has no MaintenanceSchedule records."
+    )
     answer = sqlite_gateway.gql(connection_token, 'mutation { deleteVendor(id: "1") { deleted } }')
     assert "UpKeep does not support delete of Vendor" in answer["errors"][0]["message"]
-    missing = sqlite_gateway.gql(connection_token, "mutation { createWorkOrder(input: {description: \"x\"}) { replayed } }")
+    missing = sqlite_gateway.gql(
+        connection_token, 'mutation { createWorkOrder(input: {description: "x"}) { replayed } }'
+    )
     assert "'WorkOrderCreateInput' to include required field 'title'" in missing["errors"][0]["message"]
 
 

@@ -17,10 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from sandboxes.kit import ServerThread
-from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.store.event_tables import WebhookEndpoint
 from gateway.store.tables import Connection, Organization
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import UPKEEP_LOGIN
 from tests.helpers import data, error_code
 from tests.processes import REPO, GatewayProcess, base_env, create_org, wait_until
@@ -40,14 +40,19 @@ def signed_with(secret: str, received) -> bool:
 
 
 def test_rotate_key_reencrypts_everything_and_retires_the_old_key(tmp_path: Path):
-    env = base_env(PLANTGATE_DATA_DIR=str(tmp_path / "data"), PLANTGATE_SCHEDULER="1", PLANTGATE_WEBHOOK_BACKOFF_BASE="0.2")
+    env = base_env(
+        PLANTGATE_DATA_DIR=str(tmp_path / "data"), PLANTGATE_SCHEDULER="1", PLANTGATE_WEBHOOK_BACKOFF_BASE="0.2"
+    )
     admin = create_org(env, "rotating", 10)
     receiver = Receiver()
     with ServerThread(create_upkeep_sandbox()) as sandbox, ServerThread(receiver.app()) as hooks:
         gateway = GatewayProcess("before", env, tmp_path).start().wait_healthy()
         try:
-            created = gateway.gql(admin, "mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token } }",
-                                  {"i": {"system": "upkeep", "name": "Plant", "instanceUrl": sandbox.url, "credentials": UPKEEP_LOGIN}})
+            created = gateway.gql(
+                admin,
+                "mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token } }",
+                {"i": {"system": "upkeep", "name": "Plant", "instanceUrl": sandbox.url, "credentials": UPKEEP_LOGIN}},
+            )
             token = data(created)["createConnection"]["token"]
             hook = data(gateway.gql(admin, CREATE_HOOK, {"u": f"{hooks.url}/hook"}))["createWebhookEndpoint"]
         finally:
@@ -55,8 +60,14 @@ def test_rotate_key_reencrypts_everything_and_retires_the_old_key(tmp_path: Path
         key_file = tmp_path / "data" / "secret.key"
         old_key = key_file.read_bytes().strip()
 
-        done = subprocess.run([sys.executable, "-m", "gateway.cli", "rotate-key"], env=env, cwd=REPO,
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "gateway.cli", "rotate-key"],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         assert "re-encrypted 1 connection(s) and 1 webhook secret(s)" in done.stdout
         new_key = key_file.read_bytes().strip()
@@ -68,8 +79,10 @@ def test_rotate_key_reencrypts_everything_and_retires_the_old_key(tmp_path: Path
 
         engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'plantgate.db'}")
         with Session(engine) as session:
-            stored = [session.exec(select(Connection)).one().credentials_encrypted,
-                      session.exec(select(WebhookEndpoint)).one().secret_encrypted]
+            stored = [
+                session.exec(select(Connection)).one().credentials_encrypted,
+                session.exec(select(WebhookEndpoint)).one().secret_encrypted,
+            ]
         engine.dispose()
         for ciphertext in stored:
             with pytest.raises(InvalidToken):
@@ -95,14 +108,30 @@ def test_rotate_key_refuses_when_a_row_cannot_be_decrypted(tmp_path: Path):
     engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'plantgate.db'}")
     with Session(engine) as session:
         org_id = session.exec(select(Organization.id)).one()  # a row encrypted with some other key
-        session.add(Connection(organization_id=org_id, system="upkeep", hosting="CLOUD", name="x", status="ACTIVE",
-                               credentials_encrypted=Fernet(Fernet.generate_key()).encrypt(b"{}").decode(),
-                               metadata_={}, settings={}, credits=0))
+        session.add(
+            Connection(
+                organization_id=org_id,
+                system="upkeep",
+                hosting="CLOUD",
+                name="x",
+                status="ACTIVE",
+                credentials_encrypted=Fernet(Fernet.generate_key()).encrypt(b"{}").decode(),
+                metadata_={},
+                settings={},
+                credits=0,
+            )
+        )
         session.commit()
     engine.dispose()
     key_before = (tmp_path / "data" / "secret.key").read_bytes()
-    done = subprocess.run([sys.executable, "-m", "gateway.cli", "rotate-key"], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "rotate-key"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0 and "cannot be decrypted" in done.stderr
     assert (tmp_path / "data" / "secret.key").read_bytes().split() == key_before.split()  # the old key alone
 
@@ -121,7 +150,9 @@ def test_no_secret_in_error_bodies_or_logs(sqlite_gateway, upkeep_sandbox, caplo
     caplog.set_level(logging.DEBUG)
     admin = sqlite_gateway.new_org()
     with ServerThread(echoing_login()) as vendor:
-        refused = sqlite_gateway.connect(admin, vendor.url, credentials={"email": "a@b.example", "password": ECHOED_PASSWORD})
+        refused = sqlite_gateway.connect(
+            admin, vendor.url, credentials={"email": "a@b.example", "password": ECHOED_PASSWORD}
+        )
     assert error_code(refused) == "SYSTEM_AUTH_FAILED"
     assert "Invalid password" in refused["errors"][0]["message"] and ECHOED_PASSWORD not in str(refused)
 

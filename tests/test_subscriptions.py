@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 import websockets
 from sqlmodel import select
 
+from gateway.store.tables import ConnectionStatusChange
 from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
-from gateway.store.tables import ConnectionStatusChange
 from tests.conftest import Gateway, _start_gateway
 from tests.helpers import data
 from tests.test_sync import FAST
@@ -71,11 +71,15 @@ async def test_a_token_sees_its_own_connection_and_an_admin_key_all_of_its_organ
         assert own["connectionId"] == a["connection"]["id"]  # B's change never reached A's token
         assert own["previousStatus"] == "ACTIVE" and own["status"] == "UNREACHABLE"
         with ws_gateway.services.store.read() as session:
-            detected = session.exec(select(ConnectionStatusChange).where(
-                ConnectionStatusChange.connection_id == a["connection"]["id"], ConnectionStatusChange.status == "UNREACHABLE")).one()
-        received = datetime.now(timezone.utc)
-        assert (received - detected.created_at.replace(tzinfo=timezone.utc)).total_seconds() < 1
-        assert (datetime.fromisoformat(own["at"]) - detected.created_at.replace(tzinfo=timezone.utc)).total_seconds() < 1
+            detected = session.exec(
+                select(ConnectionStatusChange).where(
+                    ConnectionStatusChange.connection_id == a["connection"]["id"],
+                    ConnectionStatusChange.status == "UNREACHABLE",
+                )
+            ).one()
+        received = datetime.now(UTC)
+        assert (received - detected.created_at.replace(tzinfo=UTC)).total_seconds() < 1
+        assert (datetime.fromisoformat(own["at"]) - detected.created_at.replace(tzinfo=UTC)).total_seconds() < 1
         with pytest.raises(asyncio.TimeoutError):
             await next_payload(stranger_ws, timeout=1.0)  # another organization sees nothing
         for ws in (token_ws, admin_ws, stranger_ws):
@@ -94,7 +98,9 @@ async def test_sync_events_stream(ws_gateway):
 
 
 async def test_bad_token_in_connection_init_is_refused(ws_gateway):
-    ws = await websockets.connect(ws_gateway.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
+    ws = await websockets.connect(
+        ws_gateway.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]
+    )
     await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer pg_conn_forged"}}))
     with pytest.raises(websockets.ConnectionClosed) as closed:
         await asyncio.wait_for(ws.recv(), 5)
@@ -107,7 +113,11 @@ async def test_a_subscription_to_a_connection_the_caller_cannot_see_is_refused(w
     with ServerThread(create_upkeep_sandbox()) as sandbox:
         theirs = (await connect(ws_gateway, owner, sandbox))["connection"]["id"]
     for connection_id in (theirs, "0" * 32):  # another organization's, and one that does not exist
-        ws = await subscribe(ws_gateway, stranger, f'subscription {{ {subscription}(connectionId: "{connection_id}") {{ connectionId }} }}')
+        ws = await subscribe(
+            ws_gateway,
+            stranger,
+            f'subscription {{ {subscription}(connectionId: "{connection_id}") {{ connectionId }} }}',
+        )
         message = json.loads(await asyncio.wait_for(ws.recv(), 10))  # the execution result: no data, the error
         assert message["type"] == "next" and message["payload"]["data"] is None, message
         assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == ["NOT_FOUND"]

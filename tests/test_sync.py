@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 from sqlmodel import select
 
-from sandboxes.kit import SandboxControl, ServerThread
-from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.store.event_tables import Event
 from gateway.store.sync_tables import ReplicaRecord, SyncSchedule
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import Gateway, _start_gateway
-from tests.helpers import wait_until, ENTITY_RESOURCES, data, page_all
+from tests.helpers import ENTITY_RESOURCES, data, page_all, wait_until
 
 FAST = {
     "scheduler": True,
@@ -66,14 +67,22 @@ class Conn:
         return len(states) == len(ENTITY_RESOURCES) and all(s["state"] == "SUCCEEDED" for s in states)
 
     def trigger(self, full: bool = False) -> None:
-        data(self.gateway.gql(self.admin, "mutation($id: ID!, $f: Boolean!) { triggerSync(id: $id, full: $f) { id } }", {"id": self.id, "f": full}))
+        data(
+            self.gateway.gql(
+                self.admin,
+                "mutation($id: ID!, $f: Boolean!) { triggerSync(id: $id, full: $f) { id } }",
+                {"id": self.id, "f": full},
+            )
+        )
 
     def schedule(self) -> SyncSchedule:
         with self.gateway.services.store.read() as session:
             return session.get(SyncSchedule, self.id)
 
     def replica_ids(self, entity_field: str) -> list[str]:
-        return sorted(n["remoteId"] for n in page_all(self.gateway, self.token, entity_field, "remoteId", source="REPLICA"))
+        return sorted(
+            n["remoteId"] for n in page_all(self.gateway, self.token, entity_field, "remoteId", source="REPLICA")
+        )
 
     def close(self) -> None:
         self.control.clear_fault()
@@ -85,8 +94,6 @@ def conn(sync_gateway: Gateway, sandbox: ServerThread) -> Iterator[Conn]:
     made = Conn(sync_gateway, sandbox)
     yield made
     made.close()
-
-
 
 
 def sandbox_ids(sandbox: ServerThread) -> dict[str, list[str]]:
@@ -111,9 +118,19 @@ def test_initial_sync_fills_the_replica_and_replica_reads_match_live(conn):
 
 def test_replica_filters_and_paging(conn):
     wait_until(conn.synced)
-    on_hold = page_all(conn.gateway, conn.token, "workOrders", "remoteId status", filter={"status": ["ON_HOLD"]}, source="REPLICA", first=13)
+    on_hold = page_all(
+        conn.gateway,
+        conn.token,
+        "workOrders",
+        "remoteId status",
+        filter={"status": ["ON_HOLD"]},
+        source="REPLICA",
+        first=13,
+    )
     expected = sorted(r["id"] for r in conn.sandbox.app.state.data.records("work-orders") if r["status"] == "onHold")
-    assert sorted(n["remoteId"] for n in on_hold) == expected and len(on_hold) == len(set(n["remoteId"] for n in on_hold))
+    assert sorted(n["remoteId"] for n in on_hold) == expected and len(on_hold) == len(
+        set(n["remoteId"] for n in on_hold)
+    )
 
 
 def test_incremental_sync_picks_up_changes(conn):
@@ -126,9 +143,13 @@ def test_incremental_sync_picks_up_changes(conn):
     wait_until(conn.synced)
     states = {s["entity"]: s for s in conn.status()["syncStatus"]}
     assert states["WorkOrder"]["mode"] == "INCREMENTAL" and states["WorkOrder"]["recordsSynced"] < 620
-    expected = {r["id"]: r["updatedAt"] for r in conn.sandbox.app.state.data.records("work-orders") if r["id"] in changed}
+    expected = {
+        r["id"]: r["updatedAt"] for r in conn.sandbox.app.state.data.records("work-orders") if r["id"] in changed
+    }
     with conn.gateway.services.store.read() as session:
-        rows = session.exec(select(ReplicaRecord).where(ReplicaRecord.connection_id == conn.id, ReplicaRecord.remote_id.in_(changed))).all()
+        rows = session.exec(
+            select(ReplicaRecord).where(ReplicaRecord.connection_id == conn.id, ReplicaRecord.remote_id.in_(changed))
+        ).all()
     assert {r.remote_id: r.remote_data["updatedAt"] for r in rows} == expected
 
 
@@ -141,7 +162,9 @@ def test_full_sync_marks_records_no_longer_found_as_deleted(conn):
     wait_until(lambda: conn.synced() and conn.status()["syncStatus"] != before)
     wait_until(lambda: not set(gone) & set(conn.replica_ids("assets")))
     with conn.gateway.services.store.read() as session:
-        rows = session.exec(select(ReplicaRecord).where(ReplicaRecord.connection_id == conn.id, ReplicaRecord.remote_id.in_(gone))).all()
+        rows = session.exec(
+            select(ReplicaRecord).where(ReplicaRecord.connection_id == conn.id, ReplicaRecord.remote_id.in_(gone))
+        ).all()
     assert len(rows) == 2 and all(r.deleted_at is not None for r in rows)
     assert conn.replica_ids("assets") == sandbox_ids(conn.sandbox)["assets"]
 
@@ -151,7 +174,16 @@ def test_outage_mid_sync_backs_off_then_recovers_with_an_exact_replica(sync_gate
     control.fault("slow", delay=0.05)  # slow pages, so the outage lands mid-sync
     conn = Conn(sync_gateway, sandbox)
     try:
-        wait_until(lambda: sum(1 for r in control.requests() if r["path"].endswith("/work-orders") and r["query"].get("offset", "0") != "0") >= 3)
+        wait_until(
+            lambda: (
+                sum(
+                    1
+                    for r in control.requests()
+                    if r["path"].endswith("/work-orders") and r["query"].get("offset", "0") != "0"
+                )
+                >= 3
+            )
+        )
         control.fault("down")
         wait_until(lambda: conn.status()["status"] == "UNREACHABLE", timeout=10)
         # Retries back off: each wait is at most min(cap, base * 2**(n-1)) and failures keep counting.
@@ -178,7 +210,11 @@ def test_outage_mid_sync_backs_off_then_recovers_with_an_exact_replica(sync_gate
         wait_until(lambda: conn.status()["status"] == "ACTIVE" and conn.synced(), timeout=20)
         assert {field: conn.replica_ids(field) for field in ENTITY_RESOURCES} == sandbox_ids(sandbox)
         with sync_gateway.services.store.read() as session:
-            rows = session.exec(select(ReplicaRecord.remote_id).where(ReplicaRecord.connection_id == conn.id, ReplicaRecord.entity == "WorkOrder")).all()
+            rows = session.exec(
+                select(ReplicaRecord.remote_id).where(
+                    ReplicaRecord.connection_id == conn.id, ReplicaRecord.entity == "WorkOrder"
+                )
+            ).all()
         assert len(rows) == len(set(rows)) == 620
     finally:
         conn.close()
@@ -215,7 +251,10 @@ def test_sync_events_are_recorded(sync_gateway, sandbox):
     try:
         wait_until(conn.synced)
         with sync_gateway.services.store.read() as session:
-            types = [e.type for e in session.exec(select(Event).where(Event.connection_id == conn.id).order_by(Event.created_at))]
+            types = [
+                e.type
+                for e in session.exec(select(Event).where(Event.connection_id == conn.id).order_by(Event.created_at))
+            ]
         assert types[0] == "connection.created" and "sync.completed" in types
     finally:
         conn.close()

@@ -7,16 +7,16 @@ check the mapping, not a copy of it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from connectors.base import ConnectionConfig, ListQuery
 from connectors.http import HttpPolicy
-from sandboxes.kit import SandboxControl, ServerThread, fault_proxy
 from connectors.tryton.connector import TrytonConnector
 from connectors.tryton.wire import decode
+from sandboxes.kit import SandboxControl, ServerThread, fault_proxy
 from schema.errors import SystemAuthFailed, SystemRejected
 from tests.helpers import data, page_all
 from tests.tryton_server import CREDENTIALS, PASSWORD, Rpc, TrytonServer
@@ -25,17 +25,30 @@ ORDER = [["id", "ASC"]]
 
 
 def read_all(rpc: Rpc, model: str, fields: list[str], domain: list | None = None, **context: Any) -> list[dict]:
-    return decode(rpc.raw(f"model.{model}.search_read", [domain or [], 0, None, ORDER, fields,
-                                                          {**rpc.context, **context}]))
+    return decode(
+        rpc.raw(f"model.{model}.search_read", [domain or [], 0, None, ORDER, fields, {**rpc.context, **context}])
+    )
 
 
 @pytest.fixture(scope="module")
 def token(sqlite_gateway, tryton: TrytonServer) -> str:
     admin = sqlite_gateway.new_org()
-    created = data(sqlite_gateway.gql(admin, """
-        mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token } }""", {"i": {
-        "system": "tryton", "hosting": "ON_PREMISES", "name": "Tryton plant",
-        "instanceUrl": tryton.url, "credentials": CREDENTIALS}}))
+    created = data(
+        sqlite_gateway.gql(
+            admin,
+            """
+        mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token } }""",
+            {
+                "i": {
+                    "system": "tryton",
+                    "hosting": "ON_PREMISES",
+                    "name": "Tryton plant",
+                    "instanceUrl": tryton.url,
+                    "credentials": CREDENTIALS,
+                }
+            },
+        )
+    )
     return created["createConnection"]["token"]
 
 
@@ -48,15 +61,27 @@ def ref(node: dict | None) -> str | None:
 
 
 def test_purchase_orders_with_lines(sqlite_gateway, token, truth):
-    nodes = by_id(page_all(sqlite_gateway, token, "purchaseOrders", """
+    nodes = by_id(
+        page_all(
+            sqlite_gateway,
+            token,
+            "purchaseOrders",
+            """
         remoteId displayValue number status statusRaw orderDate currency totalAmount
         vendor { remoteId name } shipTo { remoteId type }
         lines { lineNumber description quantity unitOfMeasure unitPrice amount part { remoteId partNumber } }
-    """, first=10))
-    raw = read_all(truth, "purchase.purchase", ["number", "reference", "state", "party", "warehouse",
-                                                "purchase_date", "total_amount", "currency.code"])
-    lines = read_all(truth, "purchase.line", ["purchase", "product", "quantity", "unit_price", "amount"],
-                     [["type", "=", "line"]])
+    """,
+            first=10,
+        )
+    )
+    raw = read_all(
+        truth,
+        "purchase.purchase",
+        ["number", "reference", "state", "party", "warehouse", "purchase_date", "total_amount", "currency.code"],
+    )
+    lines = read_all(
+        truth, "purchase.line", ["purchase", "product", "quantity", "unit_price", "amount"], [["type", "=", "line"]]
+    )
     status = {"draft": "DRAFT", "quotation": "SUBMITTED", "confirmed": "APPROVED", "cancelled": "CANCELLED"}
     assert len(nodes) == len(raw) == 26
     for r in raw:
@@ -69,7 +94,8 @@ def test_purchase_orders_with_lines(sqlite_gateway, token, truth):
         assert n["shipTo"] == {"remoteId": str(r["warehouse"]), "type": "SITE"}
         mine = [line for line in lines if line["purchase"] == r["id"]]
         assert [(l["part"]["remoteId"], l["quantity"], l["unitPrice"], l["amount"]) for l in n["lines"]] == [
-            (str(l["product"]), l["quantity"], float(l["unit_price"]), float(l["amount"])) for l in mine]
+            (str(l["product"]), l["quantity"], float(l["unit_price"]), float(l["amount"])) for l in mine
+        ]
         assert [l["lineNumber"] for l in n["lines"]] == list(range(1, len(mine) + 1))
         assert all(l["unitOfMeasure"] == "Unit" and l["part"]["partNumber"] for l in n["lines"])
         assert sum(l["amount"] for l in n["lines"]) == pytest.approx(n["totalAmount"])
@@ -80,17 +106,29 @@ def test_purchase_orders_with_lines(sqlite_gateway, token, truth):
 
 
 def test_parts_with_stock_per_location(sqlite_gateway, token, truth):
-    nodes = by_id(page_all(sqlite_gateway, token, "parts", """
+    nodes = by_id(
+        page_all(
+            sqlite_gateway,
+            token,
+            "parts",
+            """
         remoteId partNumber name description unitOfMeasure unitCost quantityOnHand minimumQuantity
         stockLevels { quantity location { remoteId type } } vendors { remoteId }
-    """, first=12))
+    """,
+            first=12,
+        )
+    )
     raw = read_all(truth, "product.product", ["code", "name", "description", "cost_price"])
     suppliers = read_all(truth, "purchase.product_supplier", ["template.products", "party"])
     storages = [l["id"] for l in read_all(truth, "stock.location", ["id"], [["type", "=", "storage"]])]
     # Tryton's own computation, one storage location at a time.
-    at = {loc: {p["id"]: p["quantity"] for p in read_all(truth, "product.product", ["quantity"],
-                                                        locations=[loc], with_childs=False)}
-          for loc in storages}
+    at = {
+        loc: {
+            p["id"]: p["quantity"]
+            for p in read_all(truth, "product.product", ["quantity"], locations=[loc], with_childs=False)
+        }
+        for loc in storages
+    }
     assert len(nodes) == len(raw) == 30
     for r in raw:
         n = nodes[str(r["id"])]
@@ -118,7 +156,9 @@ def test_vendors_locations_users(sqlite_gateway, token, truth):
         assert n["address"] == next((a["full_address"] for a in p["addresses."]), None)
     assert vendors["3"]["phone"] and vendors["2"]["phone"] is None  # empty strings are not values
 
-    locations = by_id(page_all(sqlite_gateway, token, "locations", "remoteId name code type typeRaw parent { remoteId }"))
+    locations = by_id(
+        page_all(sqlite_gateway, token, "locations", "remoteId name code type typeRaw parent { remoteId }")
+    )
     raw = read_all(truth, "stock.location", ["name", "code", "type", "parent"])
     kinds = {"warehouse": "SITE", "storage": "STORAGE", "view": "AREA"}
     for r in raw:
@@ -129,7 +169,12 @@ def test_vendors_locations_users(sqlite_gateway, token, truth):
 
     users = by_id(page_all(sqlite_gateway, token, "users", "remoteId displayValue name email active"))
     assert {n["displayValue"]: n["active"] for n in users.values()} == {
-        "admin": True, "Maria": True, "Jonas": True, "Aiko": True, "Pedro": False}  # archived users too
+        "admin": True,
+        "Maria": True,
+        "Jonas": True,
+        "Aiko": True,
+        "Pedro": False,
+    }  # archived users too
 
 
 @pytest.fixture
@@ -145,8 +190,8 @@ async def proxied(tryton: TrytonServer) -> Any:
 async def test_modified_since_includes_records_never_written(proxied, truth):
     """A new record has no write_date; it still counts as modified since before its creation."""
     connector, _ = proxied
-    since = datetime.now(timezone.utc) - timedelta(seconds=1)
-    new, = truth("stock.location", "create", [{"name": "Fresh Zone", "type": "storage"}])
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    (new,) = truth("stock.location", "create", [{"name": "Fresh Zone", "type": "storage"}])
     assert truth("stock.location", "read", [new], ["write_date"])[0]["write_date"] is None
     page = await connector.list_page("Location", ListQuery(updated_after=since), None, 50)
     assert [r.remote_id for r in page.records] == [str(new)]

@@ -6,15 +6,15 @@ seeded database; the expected values come from the same server over its RPC API.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from connectors.base import ConnectionConfig, ListQuery
 from connectors.http import HttpPolicy
-from sandboxes.kit import SandboxControl, ServerThread, fault_proxy
 from connectors.tryton.connector import TrytonConnector
+from sandboxes.kit import SandboxControl, ServerThread, fault_proxy
 from schema.errors import BadUserInput
 from schema.model import CustomField, Extension
 from tests.helpers import data, list_all, page_all, remote_ids
@@ -38,8 +38,11 @@ async def proxied(tryton: TrytonServer) -> AsyncIterator[tuple[TrytonConnector, 
 @pytest.fixture(scope="module")
 def token(sqlite_gateway, tryton: TrytonServer) -> str:
     admin = sqlite_gateway.new_org()
-    made = data(sqlite_gateway.connect(admin, tryton.url, name="Tryton archive", system="tryton",
-                                       hosting="ON_PREMISES", credentials=CREDENTIALS))
+    made = data(
+        sqlite_gateway.connect(
+            admin, tryton.url, name="Tryton archive", system="tryton", hosting="ON_PREMISES", credentials=CREDENTIALS
+        )
+    )
     return made["createConnection"]["token"]
 
 
@@ -48,7 +51,7 @@ def token(sqlite_gateway, tryton: TrytonServer) -> str:
 
 async def test_count_is_one_search_count_matching_the_listing(proxied):
     connector, control = proxied
-    since = datetime.now(timezone.utc) - timedelta(days=1)
+    since = datetime.now(UTC) - timedelta(days=1)
     queries = [(entity, ListQuery()) for entity in ENTITIES] + [
         ("PurchaseOrder", ListQuery(statuses=("SUBMITTED", "CANCELLED"))),
         ("PurchaseOrder", ListQuery(custom=((STATE, "order"),))),
@@ -94,13 +97,20 @@ async def test_an_offset_cursor_from_before_reads_its_page_then_pages_by_key(pro
 def spares(truth: Rpc) -> dict[str, tuple[str, list[int]]]:
     """Eight new records per entity (the last ids), to take away upstream: model and ids."""
     unit = truth("product.uom", "search", [["symbol", "=", "u"]])[0]
-    templates = truth("product.template", "create", [
-        {"name": f"Spare item {n}", "type": "goods", "default_uom": unit, "products": [["create", [{}]]]}
-        for n in range(8)])
+    templates = truth(
+        "product.template",
+        "create",
+        [
+            {"name": f"Spare item {n}", "type": "goods", "default_uom": unit, "products": [["create", [{}]]]}
+            for n in range(8)
+        ],
+    )
     products = [t["products"][0] for t in truth("product.template", "read", templates, ["products"])]
     return {
-        "Location": ("stock.location", truth("stock.location", "create", [
-            {"name": f"Spare bin {n}", "type": "storage"} for n in range(8)])),
+        "Location": (
+            "stock.location",
+            truth("stock.location", "create", [{"name": f"Spare bin {n}", "type": "storage"} for n in range(8)]),
+        ),
         "Part": ("product.product", products),
         "Vendor": ("party.party", truth("party.party", "create", [{"name": f"Spare party {n}"} for n in range(8)])),
     }
@@ -140,4 +150,3 @@ def test_an_archived_party_reads_inactive_and_an_archived_location_leaves_the_li
     assert str(location) not in locations
     active = truth("stock.location", "search", [], 0, None, [["id", "ASC"]])
     assert locations == [str(i) for i in active]  # Tryton's own listing without archived records
-

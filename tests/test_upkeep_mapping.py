@@ -23,11 +23,18 @@ def by_remote_id(nodes):
 
 
 def test_work_orders(sqlite_gateway, connection_token, dataset):
-    nodes = by_remote_id(page_all(sqlite_gateway, connection_token, "workOrders", """
+    nodes = by_remote_id(
+        page_all(
+            sqlite_gateway,
+            connection_token,
+            "workOrders",
+            """
         remoteId displayValue number title description status statusRaw priority priorityRaw
         type typeRaw dueDate completedAt estimatedHours actualHours createdAt updatedAt deletedAt
         remoteData asset { remoteId } location { remoteId } requestedBy { remoteId } assignees { remoteId }
-    """))
+    """,
+        )
+    )
     raw = dataset.records("work-orders")
     assert len(nodes) == len(raw) == 620
     status = {"open": "OPEN", "inProgress": "IN_PROGRESS", "onHold": "ON_HOLD", "complete": "COMPLETED"}
@@ -35,7 +42,7 @@ def test_work_orders(sqlite_gateway, connection_token, dataset):
     for r in raw:
         n = nodes[r["id"]]
         assert n["number"] == r["workOrderNo"] and n["title"] == r["title"]
-        assert n["displayValue"] == f'{r["workOrderNo"]} {r["title"]}'
+        assert n["displayValue"] == f"{r['workOrderNo']} {r['title']}"
         assert (n["status"], n["statusRaw"]) == (status[r["status"]], r["status"])
         assert (n["priority"], n["priorityRaw"]) == (priority[r["priority"]], str(r["priority"]))
         assert n["typeRaw"] == r["category"]
@@ -53,10 +60,17 @@ def test_work_orders(sqlite_gateway, connection_token, dataset):
 
 
 def test_assets_and_locations(sqlite_gateway, connection_token, dataset):
-    assets = by_remote_id(page_all(sqlite_gateway, connection_token, "assets", """
+    assets = by_remote_id(
+        page_all(
+            sqlite_gateway,
+            connection_token,
+            "assets",
+            """
         remoteId name code description status statusRaw criticality category manufacturer model
         serialNumber location { remoteId } parent { remoteId } remoteData
-    """))
+    """,
+        )
+    )
     status = {"active": "OPERATIONAL", "inactive": "DOWN", "maintenance": "IN_REPAIR", "retired": "RETIRED"}
     for r in dataset.records("assets"):
         n = assets[r["id"]]
@@ -68,8 +82,11 @@ def test_assets_and_locations(sqlite_gateway, connection_token, dataset):
         assert (n["parent"] or {}).get("remoteId") == r["parentAsset"]
     assert len(assets) == 220
 
-    locations = by_remote_id(page_all(sqlite_gateway, connection_token, "locations",
-                                      "remoteId name address type typeRaw parent { remoteId name }"))
+    locations = by_remote_id(
+        page_all(
+            sqlite_gateway, connection_token, "locations", "remoteId name address type typeRaw parent { remoteId name }"
+        )
+    )
     for r in dataset.records("locations"):
         n = locations[r["id"]]
         assert (n["name"], n["address"]) == (r["name"], r["address"])
@@ -80,20 +97,30 @@ def test_assets_and_locations(sqlite_gateway, connection_token, dataset):
 
 
 def test_parts_vendors_users(sqlite_gateway, connection_token, dataset):
-    parts = by_remote_id(page_all(sqlite_gateway, connection_token, "parts", """
+    parts = by_remote_id(
+        page_all(
+            sqlite_gateway,
+            connection_token,
+            "parts",
+            """
         remoteId partNumber name description unitOfMeasure unitCost quantityOnHand minimumQuantity
         stockLevels { quantity location { remoteId } } vendors { remoteId name }
-    """))
+    """,
+        )
+    )
     for r in dataset.records("parts"):
         n = parts[r["id"]]
         assert (n["partNumber"], n["name"], n["unitOfMeasure"]) == (r["partNumber"], r["name"], r["unit"])
         assert n["unitCost"] == r["cost"] and n["quantityOnHand"] == r["quantity"]
         assert n["minimumQuantity"] == r["minimumQuantity"]
-        assert n["stockLevels"] == [{"quantity": r["quantity"], "location": {"remoteId": r["location"]} if r["location"] else None}]
+        assert n["stockLevels"] == [
+            {"quantity": r["quantity"], "location": {"remoteId": r["location"]} if r["location"] else None}
+        ]
         assert [v["remoteId"] for v in n["vendors"]] == r["vendors"]
 
-    vendors = by_remote_id(page_all(sqlite_gateway, connection_token, "vendors",
-                                    "remoteId name email phone address website active"))
+    vendors = by_remote_id(
+        page_all(sqlite_gateway, connection_token, "vendors", "remoteId name email phone address website active")
+    )
     for r in dataset.records("vendors"):
         n = vendors[r["id"]]
         assert (n["name"], n["email"], n["phone"]) == (r["businessName"], r["email"], r["phoneNumber"])
@@ -102,16 +129,23 @@ def test_parts_vendors_users(sqlite_gateway, connection_token, dataset):
     users = by_remote_id(page_all(sqlite_gateway, connection_token, "users", "remoteId name email role active"))
     for r in dataset.records("users"):
         n = users[r["id"]]
-        assert n["name"] == f'{r["firstName"]} {r["lastName"]}'
+        assert n["name"] == f"{r['firstName']} {r['lastName']}"
         assert (n["email"], n["role"], n["active"]) == (r["email"], r["role"], r["active"])
 
 
 def test_purchase_orders_and_requests(sqlite_gateway, connection_token, dataset):
-    orders = by_remote_id(page_all(sqlite_gateway, connection_token, "purchaseOrders", """
+    orders = by_remote_id(
+        page_all(
+            sqlite_gateway,
+            connection_token,
+            "purchaseOrders",
+            """
         remoteId number status statusRaw orderDate expectedDate currency totalAmount
         vendor { remoteId } shipTo { remoteId }
         lines { lineNumber quantity unitPrice amount receivedQuantity part { remoteId } }
-    """))
+    """,
+        )
+    )
     for r in dataset.records("purchase-orders"):
         n = orders[r["id"]]
         assert n["number"] == r["purchaseOrderNumber"] and n["statusRaw"] == r["status"]
@@ -125,9 +159,16 @@ def test_purchase_orders_and_requests(sqlite_gateway, connection_token, dataset)
             assert line["receivedQuantity"] == raw_line["quantityReceived"]
         assert n["totalAmount"] == pytest.approx(sum(l["amount"] for l in n["lines"]), abs=0.01)
 
-    requests = by_remote_id(page_all(sqlite_gateway, connection_token, "maintenanceRequests", """
+    requests = by_remote_id(
+        page_all(
+            sqlite_gateway,
+            connection_token,
+            "maintenanceRequests",
+            """
         remoteId title status statusRaw priority asset { remoteId } requestedBy { remoteId } workOrder { remoteId }
-    """))
+    """,
+        )
+    )
     status = {"pending": "OPEN", "approved": "APPROVED", "declined": "REJECTED"}
     for r in dataset.records("requests"):
         n = requests[r["id"]]
@@ -145,5 +186,14 @@ def test_unsupported_entity_says_so(sqlite_gateway, connection_token):
 def test_capabilities_match_mapped_entities(sqlite_gateway, admin_key):
     system = data(sqlite_gateway.gql(admin_key, '{ system(key: "upkeep") { capabilities { entity read } } }'))["system"]
     declared = {c["entity"] for c in system["capabilities"] if c["read"]}
-    assert declared == {"WorkOrder", "MaintenanceRequest", "Asset", "Location", "Part", "Vendor", "PurchaseOrder", "User"}
+    assert declared == {
+        "WorkOrder",
+        "MaintenanceRequest",
+        "Asset",
+        "Location",
+        "Part",
+        "Vendor",
+        "PurchaseOrder",
+        "User",
+    }
     assert len(ENTITY_RESOURCES) == len(declared)

@@ -290,7 +290,9 @@ def test_request_log_records_and_clears(authed: httpx.Client, app) -> None:
 
 def test_truncate_fault_drops_the_connection_mid_body():
     with ServerThread(create_app()) as server:
-        token = httpx.post(f"{server.url}/api/v2/auth", json={"email": "demo@upkeep.example", "password": "upkeep-demo"}).json()["result"]["sessionToken"]
+        token = httpx.post(
+            f"{server.url}/api/v2/auth", json={"email": "demo@upkeep.example", "password": "upkeep-demo"}
+        ).json()["result"]["sessionToken"]
         SandboxControl(server.url).fault("truncate", count=1)
         with pytest.raises(httpx.TransportError):
             httpx.get(f"{server.url}/api/v2/work-orders", params={"limit": 200}, headers={"Session-Token": token})

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from sandboxes.kit import ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
-from tests.conftest import Gateway, UPKEEP_LOGIN, _start_gateway
+from tests.conftest import UPKEEP_LOGIN, Gateway, _start_gateway
 from tests.helpers import data, error_code
 
 QUERY = "{ workOrders(first: 2) { nodes { number } } }"

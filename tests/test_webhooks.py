@@ -6,14 +6,14 @@ import hashlib
 import hmac
 import socket
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from sqlmodel import select
 
+from gateway.store.tables import ConnectionStatusChange
 from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
-from gateway.store.tables import ConnectionStatusChange
 from tests.conftest import Gateway, _start_gateway
 from tests.helpers import data, error_code
 from tests.test_sync import FAST, wait_until
@@ -76,8 +76,12 @@ def test_status_change_arrives_within_a_second(hook_gateway, receiver):
         change = wait_until(lambda: got.events("connection.status_changed"), timeout=10)[0]
         assert change.json["data"]["status"] == "UNREACHABLE" and verify(secret, change)
         with hook_gateway.services.store.read() as session:
-            detected = session.exec(select(ConnectionStatusChange).where(
-                ConnectionStatusChange.connection_id == created["id"], ConnectionStatusChange.status == "UNREACHABLE")).one()
+            detected = session.exec(
+                select(ConnectionStatusChange).where(
+                    ConnectionStatusChange.connection_id == created["id"],
+                    ConnectionStatusChange.status == "UNREACHABLE",
+                )
+            ).one()
         assert change.at - detected.created_at.timestamp() < 1.0
         types = [r.json["type"] for r in got.events()]
         assert types[0] == "connection.created" and "sync.failed" in types
@@ -96,7 +100,9 @@ def test_receiver_down_for_a_while_gets_every_event_after_it_returns(hook_gatewa
     admin = hook_gateway.new_org()
     endpoint_id, secret = endpoint(hook_gateway, admin, f"http://127.0.0.1:{port}/hook")
     for _ in range(3):
-        data(hook_gateway.gql(admin, "mutation($e: ID!) { sendTestWebhook(endpointId: $e) { id } }", {"e": endpoint_id}))
+        data(
+            hook_gateway.gql(admin, "mutation($e: ID!) { sendTestWebhook(endpointId: $e) { id } }", {"e": endpoint_id})
+        )
 
     def attempted() -> bool:
         rows = data(hook_gateway.gql(admin, DELIVERIES))["webhookEndpoints"][0]["deliveries"]
@@ -106,7 +112,14 @@ def test_receiver_down_for_a_while_gets_every_event_after_it_returns(hook_gatewa
     assert all(d["status"] == "PENDING" and d["log"][0]["error"] for d in failing)  # refused, logged, retried
     with ServerThread(got.app(), port=port):
         wait_until(lambda: len({r.json["id"] for r in got.events()}) == 3, timeout=10)
-        rows = wait_until(lambda: [d for d in data(hook_gateway.gql(admin, DELIVERIES))["webhookEndpoints"][0]["deliveries"] if d["status"] == "DELIVERED"] , timeout=5)
+        rows = wait_until(
+            lambda: [
+                d
+                for d in data(hook_gateway.gql(admin, DELIVERIES))["webhookEndpoints"][0]["deliveries"]
+                if d["status"] == "DELIVERED"
+            ],
+            timeout=5,
+        )
     assert all(verify(secret, r) for r in got.events())
     assert {r.json["id"] for r in got.events()} == {d["eventId"] for d in failing}
     assert all(d["log"][-1]["statusCode"] == 200 for d in rows)
@@ -118,14 +131,28 @@ def test_non_2xx_is_retried_then_failed_then_redelivered(hook_gateway, receiver)
     admin = hook_gateway.new_org()
     endpoint_id, _ = endpoint(hook_gateway, admin, f"{server.url}/hook")
     data(hook_gateway.gql(admin, "mutation($e: ID!) { sendTestWebhook(endpointId: $e) { id } }", {"e": endpoint_id}))
-    failed = wait_until(lambda: [d for d in data(hook_gateway.gql(admin, DELIVERIES))["webhookEndpoints"][0]["deliveries"] if d["status"] == "FAILED"], timeout=15)[0]
+    failed = wait_until(
+        lambda: [
+            d
+            for d in data(hook_gateway.gql(admin, DELIVERIES))["webhookEndpoints"][0]["deliveries"]
+            if d["status"] == "FAILED"
+        ],
+        timeout=15,
+    )[0]
     assert failed["attempts"] >= 3 and failed["lastStatusCode"] == 500
     arrivals = [r.at for r in got.events()]
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
     assert gaps == sorted(gaps) or gaps[-1] > gaps[0]  # backoff grows
     got.status = 200
     data(hook_gateway.gql(admin, "mutation($d: ID!) { redeliverWebhook(deliveryId: $d) { id } }", {"d": failed["id"]}))
-    wait_until(lambda: got.events() and got.received[-1].headers["plantgate-webhook-id"] == failed["eventId"] and len(got.events()) > len(arrivals), timeout=5)
+    wait_until(
+        lambda: (
+            got.events()
+            and got.received[-1].headers["plantgate-webhook-id"] == failed["eventId"]
+            and len(got.events()) > len(arrivals)
+        ),
+        timeout=5,
+    )
 
 
 def test_record_changed_is_opt_in(hook_gateway, receiver):
@@ -141,7 +168,9 @@ def test_record_changed_is_opt_in(hook_gateway, receiver):
         touched = [r["id"] for r in sandbox.app.state.data.records("work-orders")[:2]]
         sandbox.app.state.data.touch("work-orders", touched)
         data(hook_gateway.gql(admin, "mutation($id: ID!) { triggerSync(id: $id) { id } }", {"id": created["id"]}))
-        changed = wait_until(lambda: len(got.events("record.changed")) >= 2 and got.events("record.changed"), timeout=10)
+        changed = wait_until(
+            lambda: len(got.events("record.changed")) >= 2 and got.events("record.changed"), timeout=10
+        )
         assert {r.json["type"] for r in got.events()} == {"record.changed"}
         assert not everything.events("record.changed")
         assert {(r.json["data"]["entity"], r.json["data"]["remoteId"], r.json["data"]["change"]) for r in changed} == {

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from tests.helpers import data, error_code
 
-SETTINGS = "mutation($id: ID!, $d: JSON) { updateConnectionSettings(id: $id, input: {writeDefaults: $d}) { writeDefaults } }"
+SETTINGS = (
+    "mutation($id: ID!, $d: JSON) { updateConnectionSettings(id: $id, input: {writeDefaults: $d}) { writeDefaults } }"
+)
 CONNECTION_ID = "{ connection { id } }"
 
 
@@ -15,7 +17,9 @@ def test_a_system_without_write_settings_refuses_them_by_name(sqlite_gateway, ad
     assert error_code(refused) == "BAD_USER_INPUT"
     assert refused["errors"][0]["extensions"]["field"] == "writeDefaults.companyCode"
     assert "UpKeep has no write setting 'companyCode' (it takes: none)" in refused["errors"][0]["message"]
-    call = sqlite_gateway.gql(token, 'mutation { createVendor(input: {name: "Acme"}, writeOptions: {site: "X"}) { record { id } } }')
+    call = sqlite_gateway.gql(
+        token, 'mutation { createVendor(input: {name: "Acme"}, writeOptions: {site: "X"}) { record { id } } }'
+    )
     assert error_code(call) == "BAD_USER_INPUT" and call["errors"][0]["extensions"]["field"] == "writeOptions.site"
     kept = data(sqlite_gateway.gql(admin_key, SETTINGS, {"id": connection_id, "d": {}}))
     assert kept["updateConnectionSettings"]["writeDefaults"] == {}

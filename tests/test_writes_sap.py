@@ -6,9 +6,10 @@ other tests; the sandbox's tables are counted to prove what reached SAP.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -57,16 +58,20 @@ def control(sandbox: ServerThread) -> Iterator[SandboxControl]:
 
 
 ORGANISATION = {"companyCode": "1010", "purchasingOrganization": "1010", "purchasingGroup": "001"}
-SETTINGS = "mutation($id: ID!, $d: JSON) { updateConnectionSettings(id: $id, input: {writeDefaults: $d}) { writeDefaults } }"
+SETTINGS = (
+    "mutation($id: ID!, $d: JSON) { updateConnectionSettings(id: $id, input: {writeDefaults: $d}) { writeDefaults } }"
+)
 
 
-def connection(gateway: Gateway, url: str, system: str = "sap_s4hana", defaults: dict | None = None,
-               **credentials: str) -> tuple[str, str, str]:
+def connection(
+    gateway: Gateway, url: str, system: str = "sap_s4hana", defaults: dict | None = None, **credentials: str
+) -> tuple[str, str, str]:
     """(token, admin key, connection id) of a new connection with these write defaults."""
     hosting = "ON_PREMISES" if system == "sap_ecc" else "CLOUD"
     admin = gateway.new_org()
-    created = data(gateway.connect(admin, url, "SAP", system=system, hosting=hosting,
-                                   credentials={**LOGIN, **credentials}))["createConnection"]
+    created = data(
+        gateway.connect(admin, url, "SAP", system=system, hosting=hosting, credentials={**LOGIN, **credentials})
+    )["createConnection"]
     if defaults:
         data(gateway.gql(admin, SETTINGS, {"id": created["connection"]["id"], "d": defaults}))
     return created["token"], admin, created["connection"]["id"]
@@ -98,28 +103,61 @@ def current_equipment(rows: Dataset, n: int = 0) -> dict[str, Any]:
 def test_create_work_order_maps_both_ways_and_is_visible_live_and_in_the_replica(gateway, token, rows, control):
     unit = current_equipment(rows, 3)
     before = len(rows.rows("MaintenanceOrder"))
-    made = data(gateway.gql(token, CREATE_WO, {"i": {
-        "title": "Replace mechanical seal", "priority": "HIGH", "type": "PREVENTIVE",
-        "dueDate": "2026-12-01T10:00:00Z", "asset": unit["Equipment"],
-    }}))["createWorkOrder"]
+    made = data(
+        gateway.gql(
+            token,
+            CREATE_WO,
+            {
+                "i": {
+                    "title": "Replace mechanical seal",
+                    "priority": "HIGH",
+                    "type": "PREVENTIVE",
+                    "dueDate": "2026-12-01T10:00:00Z",
+                    "asset": unit["Equipment"],
+                }
+            },
+        )
+    )["createWorkOrder"]
     record = made["record"]
     assert made["replayed"] is False and len(rows.rows("MaintenanceOrder")) == before + 1
     stored = row(rows, "MaintenanceOrder", MaintenanceOrder=record["remoteId"])
     # SAP's side: its codes, the object and plant it derives, its initial status.
     assert (stored["MaintenanceOrderDesc"], stored["MaintPriority"], stored["MaintenanceOrderType"]) == (
-        "Replace mechanical seal", "2", "PM02")
+        "Replace mechanical seal",
+        "2",
+        "PM02",
+    )
     assert (stored["Equipment"], stored["FunctionalLocation"], stored["TechObjIsEquipOrFuncnlLoc"]) == (
-        unit["Equipment"], unit["FunctionalLocation"], "EAMS_EQUI")
-    assert stored["MaintOrdBasicEndDateTime"] == datetime(2026, 12, 1, 10, tzinfo=timezone.utc)
-    assert stored["MaintenancePlanningPlant"] == unit["FunctionalLocation"][:4] and stored["SystemStatusText"] == "CRTD MANC"
+        unit["Equipment"],
+        unit["FunctionalLocation"],
+        "EAMS_EQUI",
+    )
+    assert stored["MaintOrdBasicEndDateTime"] == datetime(2026, 12, 1, 10, tzinfo=UTC)
+    assert (
+        stored["MaintenancePlanningPlant"] == unit["FunctionalLocation"][:4]
+        and stored["SystemStatusText"] == "CRTD MANC"
+    )
     assert (record["title"], record["priority"], record["type"], record["status"]) == (
-        "Replace mechanical seal", "HIGH", "PREVENTIVE", "OPEN")
-    assert record["asset"]["remoteId"] == unit["Equipment"] and record["location"]["remoteId"] == unit["FunctionalLocation"]
+        "Replace mechanical seal",
+        "HIGH",
+        "PREVENTIVE",
+        "OPEN",
+    )
+    assert (
+        record["asset"]["remoteId"] == unit["Equipment"]
+        and record["location"]["remoteId"] == unit["FunctionalLocation"]
+    )
     assert record["remoteVersion"].startswith('W/"datetimeoffset')
     # The wire: a token fetch, then the POST (the token and session cookie are kept for later writes).
     assert [(c["method"], c["path"].rsplit("/", 2)[-2:]) for c in calls(control)][:2] == [
-        ("GET", ["API_MAINTENANCEORDER", ""]), ("POST", ["API_MAINTENANCEORDER", "MaintenanceOrder"])]
-    live = data(gateway.gql(token, "query($r: String) { workOrder(remoteId: $r) { title remoteVersion } }", {"r": record["remoteId"]}))
+        ("GET", ["API_MAINTENANCEORDER", ""]),
+        ("POST", ["API_MAINTENANCEORDER", "MaintenanceOrder"]),
+    ]
+    live = data(
+        gateway.gql(
+            token, "query($r: String) { workOrder(remoteId: $r) { title remoteVersion } }", {"r": record["remoteId"]}
+        )
+    )
     assert live["workOrder"] == {"title": "Replace mechanical seal", "remoteVersion": record["remoteVersion"]}
     replica = data(gateway.gql(token, "{ workOrders(source: REPLICA, first: 200) { nodes { remoteId title } } }"))
     assert {"remoteId": record["remoteId"], "title": "Replace mechanical seal"} in replica["workOrders"]["nodes"]
@@ -146,8 +184,12 @@ def test_a_create_retried_with_its_idempotency_key_makes_one_record(gateway, tok
 
 
 def test_update_sends_the_etag_and_a_stale_one_conflicts(gateway, token, rows):
-    made = data(gateway.gql(token, CREATE_WO, {"i": {"title": "Version me", "location": "1010-PK"}}))["createWorkOrder"]["record"]
-    first = data(gateway.gql(token, UPDATE_WO, {"id": made["id"], "i": {"priority": "URGENT"}, "m": made["remoteVersion"]}))
+    made = data(gateway.gql(token, CREATE_WO, {"i": {"title": "Version me", "location": "1010-PK"}}))[
+        "createWorkOrder"
+    ]["record"]
+    first = data(
+        gateway.gql(token, UPDATE_WO, {"id": made["id"], "i": {"priority": "URGENT"}, "m": made["remoteVersion"]})
+    )
     updated = first["updateWorkOrder"]["record"]
     assert (updated["priority"], updated["title"]) == ("URGENT", "Version me")
     assert updated["remoteVersion"] != made["remoteVersion"]
@@ -168,7 +210,10 @@ def test_the_systems_own_validation_errors_come_back_with_its_message(gateway, t
     assert error_code(no_object) == "SYSTEM_REJECTED"
     assert "Enter a reference object (equipment or functional location)" in no_object["errors"][0]["message"]
     unknown = gateway.gql(token, CREATE_WO, {"i": {"title": "x", "asset": "99999999"}})
-    assert error_code(unknown) == "SYSTEM_REJECTED" and "Equipment 99999999 does not exist" in unknown["errors"][0]["message"]
+    assert (
+        error_code(unknown) == "SYSTEM_REJECTED"
+        and "Equipment 99999999 does not exist" in unknown["errors"][0]["message"]
+    )
     assert len(rows.rows("MaintenanceOrder")) == before
 
 
@@ -179,14 +224,31 @@ def test_the_systems_own_validation_errors_come_back_with_its_message(gateway, t
         (CREATE_WO, {"i": {"location": "1010"}}, "include required field 'title'"),
         (CREATE_WO, {"i": {"title": "x", "type": "EMERGENCY"}}, "no value for EMERGENCY"),
         (UPDATE_WO, {"id": "4000001", "i": {"type": "INSPECTION"}}, "SAP cannot write WorkOrder.type"),
-        ("mutation($id: ID!) { updateVendor(id: $id, input: {name: \"New name\"}) { record { name } } }",
-         {"id": "17300001"}, "SAP cannot write Vendor.name"),
-        ("mutation($id: ID!) { updatePurchaseOrder(id: $id, input: {lines: [{quantity: 2}]}) { record { number } } }",
-         {"id": "4500000001"}, "SAP cannot write PurchaseOrder.lines"),
-        (CREATE_PO, {"i": {"vendor": "17300001", "lines": [{"part": "SP10001", "quantity": 1, "unitPrice": 2,
-                                                             "receivedQuantity": 1}]}}, "'receivedQuantity' cannot be written"),
-        ("mutation($id: ID!) { updateVendor(id: $id, input: {active: false}, ifMatch: \"x\") { record { name } } }",
-         {"id": "17300001"}, "keeps no version of Vendor records"),
+        (
+            'mutation($id: ID!) { updateVendor(id: $id, input: {name: "New name"}) { record { name } } }',
+            {"id": "17300001"},
+            "SAP cannot write Vendor.name",
+        ),
+        (
+            "mutation($id: ID!) { updatePurchaseOrder(id: $id, input: {lines: [{quantity: 2}]}) { record { number } } }",
+            {"id": "4500000001"},
+            "SAP cannot write PurchaseOrder.lines",
+        ),
+        (
+            CREATE_PO,
+            {
+                "i": {
+                    "vendor": "17300001",
+                    "lines": [{"part": "SP10001", "quantity": 1, "unitPrice": 2, "receivedQuantity": 1}],
+                }
+            },
+            "'receivedQuantity' cannot be written",
+        ),
+        (
+            'mutation($id: ID!) { updateVendor(id: $id, input: {active: false}, ifMatch: "x") { record { name } } }',
+            {"id": "17300001"},
+            "keeps no version of Vendor records",
+        ),
     ],
 )
 def test_bad_input_is_refused_before_any_write_reaches_sap(sqlite_gateway, sandbox, control, mutation, given, message):
@@ -201,8 +263,12 @@ def test_bad_input_is_refused_before_any_write_reaches_sap(sqlite_gateway, sandb
     "mutation, variables, operation",
     [
         ("mutation($id: ID!) { deleteWorkOrder(id: $id) { id } }", {"id": "4000001"}, "delete of WorkOrder"),
-        ("mutation { createVendor(input: {name: \"Acme\"}) { record { name } } }", {}, "create of Vendor"),
-        ("mutation { adjustPartStock(partId: \"SP10001\", delta: 5) { record { quantityOnHand } } }", {}, "adjust of Part"),
+        ('mutation { createVendor(input: {name: "Acme"}) { record { name } } }', {}, "create of Vendor"),
+        (
+            'mutation { adjustPartStock(partId: "SP10001", delta: 5) { record { quantityOnHand } } }',
+            {},
+            "adjust of Part",
+        ),
         ("mutation($id: ID!) { deleteAsset(id: $id) { id } }", {"id": "10000000"}, "delete of Asset"),
     ],
 )
@@ -218,38 +284,63 @@ def test_a_write_sap_does_not_offer_is_unsupported(sqlite_gateway, sandbox, cont
 
 def test_capabilities_in_the_catalog_are_the_matrix(sqlite_gateway):
     query = '{ system(key: "sap_ecc") { capabilities { entity create update delete adjust } } }'
-    caps = {c.pop("entity"): c for c in data(sqlite_gateway.gql(sqlite_gateway.new_org(), query))["system"]["capabilities"]}
+    caps = {
+        c.pop("entity"): c for c in data(sqlite_gateway.gql(sqlite_gateway.new_org(), query))["system"]["capabilities"]
+    }
     flags = {entity: tuple(k for k, v in c.items() if v) for entity, c in caps.items()}
     assert flags == {
-        "WorkOrder": ("create", "update"), "MaintenanceRequest": ("create", "update"), "Asset": ("create", "update"),
-        "PurchaseOrder": ("create", "update", "delete"), "Vendor": ("update",), "Location": (), "Part": (),
+        "WorkOrder": ("create", "update"),
+        "MaintenanceRequest": ("create", "update"),
+        "Asset": ("create", "update"),
+        "PurchaseOrder": ("create", "update", "delete"),
+        "Vendor": ("update",),
+        "Location": (),
+        "Part": (),
     }
 
 
 def test_purchase_order_with_items_is_one_deep_insert(gateway, token, rows, control):
     parts = ["SP10003", "SP10004"]
-    lines = [{"part": parts[0], "quantity": 3, "unitPrice": 12.5},
-             {"part": parts[1], "quantity": 4, "unitPrice": 0.1, "description": "Spare", "lineNumber": 30}]
+    lines = [
+        {"part": parts[0], "quantity": 3, "unitPrice": 12.5},
+        {"part": parts[1], "quantity": 4, "unitPrice": 0.1, "description": "Spare", "lineNumber": 30},
+    ]
     made = data(gateway.gql(token, CREATE_PO, {"i": {"vendor": "17300001", "currency": "USD", "lines": lines}}))
     record = made["createPurchaseOrder"]["record"]
     assert (record["status"], record["currency"], record["totalAmount"]) == ("DRAFT", "USD", 37.9)
     assert [(l["lineNumber"], l["part"]["remoteId"], l["amount"]) for l in record["lines"]] == [
-        (10, parts[0], 37.5), (30, parts[1], 0.4)]
-    assert record["lines"][1]["description"] == "Spare" and record["lines"][0]["description"]  # SAP's text from the material
+        (10, parts[0], 37.5),
+        (30, parts[1], 0.4),
+    ]
+    assert (
+        record["lines"][1]["description"] == "Spare" and record["lines"][0]["description"]
+    )  # SAP's text from the material
     assert len(calls(control, "POST", "/A_PurchaseOrder")) == 1
     items = [r for r in rows.rows("A_PurchaseOrderItem") if r["PurchaseOrder"] == record["remoteId"]]
-    assert [(i["PurchaseOrderItem"], i["OrderQuantity"], i["NetPriceAmount"], i["DocumentCurrency"]) for i in items] == [
-        ("00010", Decimal(3), Decimal("12.5"), "USD"), ("00030", Decimal(4), Decimal("0.1"), "USD")]
-    live = data(gateway.gql(token, "query($r: String) { purchaseOrder(remoteId: $r) { totalAmount lines { lineNumber } } }",
-                            {"r": record["remoteId"]}))
+    assert [
+        (i["PurchaseOrderItem"], i["OrderQuantity"], i["NetPriceAmount"], i["DocumentCurrency"]) for i in items
+    ] == [("00010", Decimal(3), Decimal("12.5"), "USD"), ("00030", Decimal(4), Decimal("0.1"), "USD")]
+    live = data(
+        gateway.gql(
+            token,
+            "query($r: String) { purchaseOrder(remoteId: $r) { totalAmount lines { lineNumber } } }",
+            {"r": record["remoteId"]},
+        )
+    )
     assert live["purchaseOrder"] == {"totalAmount": 37.9, "lines": [{"lineNumber": 10}, {"lineNumber": 30}]}
 
 
 def test_a_purchase_order_with_one_bad_item_stores_nothing(gateway, token, rows):
     headers, items = len(rows.rows("A_PurchaseOrder")), len(rows.rows("A_PurchaseOrderItem"))
-    lines = [{"part": "SP10001", "quantity": 1, "unitPrice": 5}, {"part": "NO-SUCH-PART", "quantity": 1, "unitPrice": 5}]
+    lines = [
+        {"part": "SP10001", "quantity": 1, "unitPrice": 5},
+        {"part": "NO-SUCH-PART", "quantity": 1, "unitPrice": 5},
+    ]
     refused = gateway.gql(token, CREATE_PO, {"i": {"vendor": "17300001", "lines": lines}})
-    assert error_code(refused) == "SYSTEM_REJECTED" and "Material NO-SUCH-PART does not exist" in refused["errors"][0]["message"]
+    assert (
+        error_code(refused) == "SYSTEM_REJECTED"
+        and "Material NO-SUCH-PART does not exist" in refused["errors"][0]["message"]
+    )
     blocked = next(s for s in rows.rows("A_Supplier") if s["PurchasingIsBlocked"])
     refused = gateway.gql(token, CREATE_PO, {"i": {"vendor": blocked["Supplier"], "lines": lines[:1]}})
     assert f"Supplier {blocked['Supplier']} is blocked for purchasing" in refused["errors"][0]["message"]
@@ -258,67 +349,141 @@ def test_a_purchase_order_with_one_bad_item_stores_nothing(gateway, token, rows)
 
 def test_purchase_order_header_update_and_delete(gateway, token, rows):
     lines = [{"part": "SP10002", "quantity": 2, "unitPrice": 3}]
-    made = data(gateway.gql(token, CREATE_PO, {"i": {"vendor": "17300001", "lines": lines}}))["createPurchaseOrder"]["record"]
-    changed = data(gateway.gql(token, """mutation($id: ID!, $m: String) { updatePurchaseOrder(id: $id,
+    made = data(gateway.gql(token, CREATE_PO, {"i": {"vendor": "17300001", "lines": lines}}))["createPurchaseOrder"][
+        "record"
+    ]
+    changed = data(
+        gateway.gql(
+            token,
+            """mutation($id: ID!, $m: String) { updatePurchaseOrder(id: $id,
         input: {vendor: "17300004", orderDate: "2026-02-03T00:00:00Z"}, ifMatch: $m) { record { orderDate vendor { remoteId } } } }""",
-        {"id": made["id"], "m": made["remoteVersion"]}))["updatePurchaseOrder"]["record"]
+            {"id": made["id"], "m": made["remoteVersion"]},
+        )
+    )["updatePurchaseOrder"]["record"]
     assert changed == {"orderDate": "2026-02-03T00:00:00+00:00", "vendor": {"remoteId": "17300004"}}
-    gone = data(gateway.gql(token, "mutation($id: ID!) { deletePurchaseOrder(id: $id) { remoteId deleted } }", {"id": made["id"]}))
+    gone = data(
+        gateway.gql(
+            token, "mutation($id: ID!) { deletePurchaseOrder(id: $id) { remoteId deleted } }", {"id": made["id"]}
+        )
+    )
     assert gone["deletePurchaseOrder"] == {"remoteId": made["remoteId"], "deleted": True}
     # SAP marks a deleted purchase order (and its items) with deletion code L: it stays, CANCELLED, with deletedAt.
     assert row(rows, "A_PurchaseOrder", PurchaseOrder=made["remoteId"])["PurchasingDocumentDeletionCode"] == "L"
     assert row(rows, "A_PurchaseOrderItem", PurchaseOrder=made["remoteId"])["PurchasingDocumentDeletionCode"] == "L"
-    live = data(gateway.gql(token, "query($r: String) { purchaseOrder(remoteId: $r) { number status deletedAt } }",
-                            {"r": made["remoteId"]}))["purchaseOrder"]
+    live = data(
+        gateway.gql(
+            token,
+            "query($r: String) { purchaseOrder(remoteId: $r) { number status deletedAt } }",
+            {"r": made["remoteId"]},
+        )
+    )["purchaseOrder"]
     assert live["number"] == made["remoteId"] and live["status"] == "CANCELLED" and live["deletedAt"]
     listed = data(gateway.gql(token, "{ purchaseOrders(first: 200) { nodes { remoteId } } }"))
     assert made["remoteId"] not in {n["remoteId"] for n in listed["purchaseOrders"]["nodes"]}
     replica = data(gateway.gql(token, "{ purchaseOrders(source: REPLICA, first: 200) { nodes { remoteId } } }"))
     assert made["remoteId"] not in {n["remoteId"] for n in replica["purchaseOrders"]["nodes"]}
-    missing = gateway.gql(token, "mutation { deletePurchaseOrder(id: \"4599999999\") { remoteId } }")
+    missing = gateway.gql(token, 'mutation { deletePurchaseOrder(id: "4599999999") { remoteId } }')
     assert error_code(missing) == "NOT_FOUND"
 
 
 def test_notification_create_and_update(gateway, token, rows):
     unit = current_equipment(rows, 5)
-    made = data(gateway.gql(token, """mutation($i: MaintenanceRequestCreateInput!) { createMaintenanceRequest(input: $i) {
+    made = data(
+        gateway.gql(
+            token,
+            """mutation($i: MaintenanceRequestCreateInput!) { createMaintenanceRequest(input: $i) {
         record { id remoteId title description status priority remoteVersion asset { remoteId } location { remoteId } } } }""",
-        {"i": {"title": "Noise from gearbox", "description": "Heard on the night round.", "priority": "LOW",
-               "asset": unit["Equipment"], "location": "1710"}}))["createMaintenanceRequest"]["record"]
+            {
+                "i": {
+                    "title": "Noise from gearbox",
+                    "description": "Heard on the night round.",
+                    "priority": "LOW",
+                    "asset": unit["Equipment"],
+                    "location": "1710",
+                }
+            },
+        )
+    )["createMaintenanceRequest"]["record"]
     assert (made["title"], made["description"], made["status"], made["priority"]) == (
-        "Noise from gearbox", "Heard on the night round.", "OPEN", "LOW")
+        "Noise from gearbox",
+        "Heard on the night round.",
+        "OPEN",
+        "LOW",
+    )
     assert made["asset"]["remoteId"] == unit["Equipment"]  # the asset wins over the location: one technical object
     stored = row(rows, "MaintenanceNotification", MaintenanceNotification=made["remoteId"])
     assert (stored["TechnicalObject"], stored["TechObjIsEquipOrFuncnlLoc"], stored["NotificationType"]) == (
-        unit["Equipment"], "EAMS_EQUI", "M1")
-    moved = data(gateway.gql(token, """mutation($id: ID!, $m: String) { updateMaintenanceRequest(id: $id,
+        unit["Equipment"],
+        "EAMS_EQUI",
+        "M1",
+    )
+    moved = data(
+        gateway.gql(
+            token,
+            """mutation($id: ID!, $m: String) { updateMaintenanceRequest(id: $id,
         input: {location: "1020-PK", description: null}, ifMatch: $m) { record { asset { remoteId } location { remoteId } description } } }""",
-        {"id": made["id"], "m": made["remoteVersion"]}))["updateMaintenanceRequest"]["record"]
+            {"id": made["id"], "m": made["remoteVersion"]},
+        )
+    )["updateMaintenanceRequest"]["record"]
     assert moved == {"asset": None, "location": {"remoteId": "1020-PK"}, "description": None}
 
 
 def test_equipment_create_and_update_use_the_current_time_segment(gateway, token, rows):
-    made = data(gateway.gql(token, """mutation { createAsset(input: {name: "Booster pump P-7", manufacturer: "KSB",
-        serialNumber: "SN-7781", parent: "10000000"}) { record { id remoteId name manufacturer serialNumber remoteVersion parent { remoteId } } } }"""))
+    made = data(
+        gateway.gql(
+            token,
+            """mutation { createAsset(input: {name: "Booster pump P-7", manufacturer: "KSB",
+        serialNumber: "SN-7781", parent: "10000000"}) { record { id remoteId name manufacturer serialNumber remoteVersion parent { remoteId } } } }""",
+        )
+    )
     record = made["createAsset"]["record"]
-    assert (record["name"], record["manufacturer"], record["parent"]["remoteId"]) == ("Booster pump P-7", "KSB", "10000000")
+    assert (record["name"], record["manufacturer"], record["parent"]["remoteId"]) == (
+        "Booster pump P-7",
+        "KSB",
+        "10000000",
+    )
     assert row(rows, "Equipment", Equipment=record["remoteId"])["EquipmentCategory"] == "M"
-    renamed = data(gateway.gql(token, """mutation($id: ID!, $m: String) { updateAsset(id: $id, input: {model: "Etanorm 2"}, ifMatch: $m)
-        { record { model name } } }""", {"id": record["id"], "m": record["remoteVersion"]}))
+    renamed = data(
+        gateway.gql(
+            token,
+            """mutation($id: ID!, $m: String) { updateAsset(id: $id, input: {model: "Etanorm 2"}, ifMatch: $m)
+        { record { model name } } }""",
+            {"id": record["id"], "m": record["remoteVersion"]},
+        )
+    )
     assert renamed["updateAsset"]["record"] == {"model": "Etanorm 2", "name": "Booster pump P-7"}
-    location = gateway.gql(token, 'mutation { updateAsset(id: "10000001", input: {location: "1010"}) { record { name } } }')
-    assert error_code(location) == "BAD_USER_INPUT" and "SAP cannot write Asset.location" in location["errors"][0]["message"]
+    location = gateway.gql(
+        token, 'mutation { updateAsset(id: "10000001", input: {location: "1010"}) { record { name } } }'
+    )
+    assert (
+        error_code(location) == "BAD_USER_INPUT"
+        and "SAP cannot write Asset.location" in location["errors"][0]["message"]
+    )
 
 
 def test_vendor_update_sets_the_purchasing_blocks(gateway, token, rows):
-    supplier = next(s for s in rows.rows("A_Supplier") if not (s["PurchasingIsBlocked"] or s["PostingIsBlocked"] or s["DeletionIndicator"]))
-    blocked = data(gateway.gql(token, "mutation($id: ID!) { updateVendor(id: $id, input: {active: false}) { record { active name } } }",
-                               {"id": supplier["Supplier"]}))["updateVendor"]["record"]
+    supplier = next(
+        s
+        for s in rows.rows("A_Supplier")
+        if not (s["PurchasingIsBlocked"] or s["PostingIsBlocked"] or s["DeletionIndicator"])
+    )
+    blocked = data(
+        gateway.gql(
+            token,
+            "mutation($id: ID!) { updateVendor(id: $id, input: {active: false}) { record { active name } } }",
+            {"id": supplier["Supplier"]},
+        )
+    )["updateVendor"]["record"]
     assert blocked == {"active": False, "name": supplier["SupplierName"]}
     stored = row(rows, "A_Supplier", Supplier=supplier["Supplier"])
     assert stored["PurchasingIsBlocked"] and stored["PostingIsBlocked"]
-    data(gateway.gql(token, "mutation($id: ID!) { updateVendor(id: $id, input: {active: true}) { record { active } } }",
-                     {"id": supplier["Supplier"]}))
+    data(
+        gateway.gql(
+            token,
+            "mutation($id: ID!) { updateVendor(id: $id, input: {active: true}) { record { active } } }",
+            {"id": supplier["Supplier"]},
+        )
+    )
     assert not row(rows, "A_Supplier", Supplier=supplier["Supplier"])["PurchasingIsBlocked"]
 
 
@@ -343,11 +508,17 @@ def test_a_purchase_order_without_its_organisation_is_refused_by_name_before_any
     refused = sqlite_gateway.gql(token, CREATE_PO, {"i": {"vendor": "17300001", "lines": PO_LINE}})
     assert error_code(refused) == "BAD_USER_INPUT"
     error = refused["errors"][0]
-    assert error["extensions"]["field"] == "writeOptions.companyCode" and "'companyCode' (Company code)" in error["message"]
+    assert (
+        error["extensions"]["field"] == "writeOptions.companyCode"
+        and "'companyCode' (Company code)" in error["message"]
+    )
     assert control.requests() == []
-    partly = sqlite_gateway.gql(token, """mutation($i: PurchaseOrderCreateInput!, $o: JSON) {
+    partly = sqlite_gateway.gql(
+        token,
+        """mutation($i: PurchaseOrderCreateInput!, $o: JSON) {
         createPurchaseOrder(input: $i, writeOptions: $o) { record { remoteId } } }""",
-        {"i": {"vendor": "17300001", "lines": PO_LINE}, "o": {"companyCode": "1010", "purchasingOrganization": "1010"}})
+        {"i": {"vendor": "17300001", "lines": PO_LINE}, "o": {"companyCode": "1010", "purchasingOrganization": "1010"}},
+    )
     assert partly["errors"][0]["extensions"]["field"] == "writeOptions.purchasingGroup" and control.requests() == []
 
 
@@ -357,33 +528,57 @@ def test_sap_refuses_a_purchase_order_without_company_code_with_its_error_body(s
     auth = (LOGIN["username"], LOGIN["password"])
     with httpx.Client(auth=auth) as client:
         token = client.get(f"{base}/", headers={"X-CSRF-Token": "Fetch"}).headers["x-csrf-token"]
-        body = {"PurchaseOrderType": "NB", "Supplier": "17300001", "PurchasingOrganization": "1010",
-                "PurchasingGroup": "001", "to_PurchaseOrderItem": {"results": [
-                    {"Material": "SP10002", "OrderQuantity": "1", "NetPriceAmount": "5"}]}}
+        body = {
+            "PurchaseOrderType": "NB",
+            "Supplier": "17300001",
+            "PurchasingOrganization": "1010",
+            "PurchasingGroup": "001",
+            "to_PurchaseOrderItem": {"results": [{"Material": "SP10002", "OrderQuantity": "1", "NetPriceAmount": "5"}]},
+        }
         before = len(rows.rows("A_PurchaseOrder"))
-        answer = client.post(f"{base}/A_PurchaseOrder", json=body, headers={"X-CSRF-Token": token, "Accept": "application/json"})
+        answer = client.post(
+            f"{base}/A_PurchaseOrder", json=body, headers={"X-CSRF-Token": token, "Accept": "application/json"}
+        )
     assert answer.status_code == 400 and len(rows.rows("A_PurchaseOrder")) == before
     error = answer.json()["error"]
     assert error["message"] == {"lang": "en", "value": "Enter a value for 'CompanyCode'"}
     assert error["innererror"]["errordetails"][0]["propertyref"] == "CompanyCode"
 
 
-def test_write_options_override_the_connections_defaults_and_the_created_order_is_read_back(gateway, sandbox, rows, control):
+def test_write_options_override_the_connections_defaults_and_the_created_order_is_read_back(
+    gateway, sandbox, rows, control
+):
     token, _, _ = connection(gateway, sandbox.url, defaults=ORGANISATION)
     control.clear_requests()
-    made = data(gateway.gql(token, """mutation($i: PurchaseOrderCreateInput!, $o: JSON) { createPurchaseOrder(input: $i, writeOptions: $o) {
+    made = data(
+        gateway.gql(
+            token,
+            """mutation($i: PurchaseOrderCreateInput!, $o: JSON) { createPurchaseOrder(input: $i, writeOptions: $o) {
         record { remoteId totalAmount lines { lineNumber quantity amount part { remoteId } } } } }""",
-        {"i": {"vendor": "17300001", "currency": "USD", "lines": PO_LINE}, "o": {"companyCode": "1710"}}))
+            {"i": {"vendor": "17300001", "currency": "USD", "lines": PO_LINE}, "o": {"companyCode": "1710"}},
+        )
+    )
     record = made["createPurchaseOrder"]["record"]
     stored = row(rows, "A_PurchaseOrder", PurchaseOrder=record["remoteId"])
-    assert (stored["CompanyCode"], stored["PurchasingOrganization"], stored["PurchasingGroup"]) == ("1710", "1010", "001")
+    assert (stored["CompanyCode"], stored["PurchasingOrganization"], stored["PurchasingGroup"]) == (
+        "1710",
+        "1010",
+        "001",
+    )
     # SAP's answer defers the items: the order is read back with them expanded.
     assert record["totalAmount"] == 14.5
     assert record["lines"] == [{"lineNumber": 10, "quantity": 2.0, "amount": 14.5, "part": {"remoteId": "SP10002"}}]
     reads = calls(control, "GET", "/A_PurchaseOrder")
     assert len(reads) == 1 and reads[0]["query"]["$expand"] == "to_PurchaseOrderItem"
-    replica = data(gateway.gql(token, "{ purchaseOrders(source: REPLICA, first: 200) { nodes { remoteId totalAmount lines { lineNumber } } } }"))
-    assert {"remoteId": record["remoteId"], "totalAmount": 14.5, "lines": [{"lineNumber": 10}]} in replica["purchaseOrders"]["nodes"]
+    replica = data(
+        gateway.gql(
+            token,
+            "{ purchaseOrders(source: REPLICA, first: 200) { nodes { remoteId totalAmount lines { lineNumber } } } }",
+        )
+    )
+    assert {"remoteId": record["remoteId"], "totalAmount": 14.5, "lines": [{"lineNumber": 10}]} in replica[
+        "purchaseOrders"
+    ]["nodes"]
 
 
 def test_write_setting_choices_are_the_values_purchase_orders_use(sqlite_gateway, sandbox, rows):
@@ -393,26 +588,42 @@ def test_write_setting_choices_are_the_values_purchase_orders_use(sqlite_gateway
         recent = sorted(rows.rows("A_PurchaseOrder"), key=lambda r: r["PurchaseOrder"])[-100:]
         assert [c["value"] for c in choices] == sorted({r[prop] for r in recent if r[prop]})
     settings = data(sqlite_gateway.gql(admin, '{ system(key: "sap_ecc") { writeSettings { name } } }'))
-    assert [s["name"] for s in settings["system"]["writeSettings"]] == ["companyCode", "purchasingOrganization", "purchasingGroup"]
+    assert [s["name"] for s in settings["system"]["writeSettings"]] == [
+        "companyCode",
+        "purchasingOrganization",
+        "purchasingGroup",
+    ]
 
 
 def test_a_deleted_purchase_order_reads_cancelled_live_and_in_the_replica(gateway, token, rows):
-    made = data(gateway.gql(token, CREATE_PO, {"i": {"vendor": "17300001", "lines": PO_LINE}}))["createPurchaseOrder"]["record"]
+    made = data(gateway.gql(token, CREATE_PO, {"i": {"vendor": "17300001", "lines": PO_LINE}}))["createPurchaseOrder"][
+        "record"
+    ]
     data(gateway.gql(token, "mutation($id: ID!) { deletePurchaseOrder(id: $id) { deleted } }", {"id": made["id"]}))
     query = "query($r: String) { purchaseOrder(remoteId: $r) { status deletedAt } }"
     live = data(gateway.gql(token, query, {"r": made["remoteId"]}))["purchaseOrder"]
     assert live["status"] == "CANCELLED" and live["deletedAt"]
     included = "{ purchaseOrders(source: REPLICA, first: 200, filter: {includeDeleted: true}) { nodes { remoteId status deletedAt } } }"
-    replica = next(n for n in data(gateway.gql(token, included))["purchaseOrders"]["nodes"] if n["remoteId"] == made["remoteId"])
+    replica = next(
+        n for n in data(gateway.gql(token, included))["purchaseOrders"]["nodes"] if n["remoteId"] == made["remoteId"]
+    )
     assert replica["deletedAt"]
     for source in ("LIVE", "REPLICA"):
-        listed = data(gateway.gql(token, f"{{ purchaseOrders(source: {source}, first: 200) {{ nodes {{ remoteId }} }} }}"))
+        listed = data(
+            gateway.gql(token, f"{{ purchaseOrders(source: {source}, first: 200) {{ nodes {{ remoteId }} }} }}")
+        )
         assert made["remoteId"] not in {n["remoteId"] for n in listed["purchaseOrders"]["nodes"]}
 
 
 def test_the_replica_of_a_deleted_purchase_order_holds_its_cancelled_status(gateway, token):
-    made = data(gateway.gql(token, CREATE_PO, {"i": {"vendor": "17300001", "lines": PO_LINE}}))["createPurchaseOrder"]["record"]
+    made = data(gateway.gql(token, CREATE_PO, {"i": {"vendor": "17300001", "lines": PO_LINE}}))["createPurchaseOrder"][
+        "record"
+    ]
     data(gateway.gql(token, "mutation($id: ID!) { deletePurchaseOrder(id: $id) { deleted } }", {"id": made["id"]}))
-    included = "{ purchaseOrders(source: REPLICA, first: 200, filter: {includeDeleted: true}) { nodes { remoteId status } } }"
-    replica = next(n for n in data(gateway.gql(token, included))["purchaseOrders"]["nodes"] if n["remoteId"] == made["remoteId"])
+    included = (
+        "{ purchaseOrders(source: REPLICA, first: 200, filter: {includeDeleted: true}) { nodes { remoteId status } } }"
+    )
+    replica = next(
+        n for n in data(gateway.gql(token, included))["purchaseOrders"]["nodes"] if n["remoteId"] == made["remoteId"]
+    )
     assert replica["status"] == "CANCELLED"

@@ -6,14 +6,16 @@ other tests; the sandbox's tables are counted to prove what reached UpKeep.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
 
 from sandboxes.kit import SandboxControl, ServerThread
-from sandboxes.upkeep.app import SANDBOX, create_app as create_upkeep_sandbox
+from sandboxes.upkeep.app import SANDBOX
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import Gateway
 from tests.helpers import data, error_code
 from tests.write_helpers import module_sandbox
@@ -68,20 +70,38 @@ def an_asset(sandbox: ServerThread) -> dict[str, Any]:
 def test_create_maps_input_both_ways_and_is_visible_live_and_in_the_replica(gateway, token, sandbox):
     asset, techs = an_asset(sandbox), [u["id"] for u in sandbox.app.state.data.records("users")[:2]]
     before = count(sandbox, "work-orders")
-    made = data(gateway.gql(token, CREATE_WO, {"i": {
-        "title": "Replace drive belt", "priority": "HIGH", "type": "PREVENTIVE",
-        "dueDate": "2026-12-01T10:00:00Z", "asset": asset["id"], "assignees": techs,
-    }}))["createWorkOrder"]
+    made = data(
+        gateway.gql(
+            token,
+            CREATE_WO,
+            {
+                "i": {
+                    "title": "Replace drive belt",
+                    "priority": "HIGH",
+                    "type": "PREVENTIVE",
+                    "dueDate": "2026-12-01T10:00:00Z",
+                    "asset": asset["id"],
+                    "assignees": techs,
+                }
+            },
+        )
+    )["createWorkOrder"]
     record = made["record"]
     assert made["replayed"] is False and count(sandbox, "work-orders") == before + 1
     stored = sandbox.app.state.data.get("work-orders", record["remoteId"])
     # UpKeep's wire format: epoch-ms due date in, ISO out; priority 3; first assignee apart.
     assert (stored["priority"], stored["category"], stored["assignedToUser"], stored["additionalUsers"]) == (
-        3, "Preventive", techs[0], techs[1:])
+        3,
+        "Preventive",
+        techs[0],
+        techs[1:],
+    )
     assert stored["dueDate"] == "2026-12-01T10:00:00.000Z"
     assert (record["title"], record["priority"], record["type"]) == ("Replace drive belt", "HIGH", "PREVENTIVE")
     assert record["asset"]["remoteId"] == asset["id"] and [u["remoteId"] for u in record["assignees"]] == techs
-    live = data(gateway.gql(token, "query($r: String) { workOrder(remoteId: $r) { title number } }", {"r": record["remoteId"]}))
+    live = data(
+        gateway.gql(token, "query($r: String) { workOrder(remoteId: $r) { title number } }", {"r": record["remoteId"]})
+    )
     assert live["workOrder"] == {"title": "Replace drive belt", "number": record["number"]}
     replica = data(gateway.gql(token, "{ workOrders(source: REPLICA, first: 200) { nodes { remoteId title } } }"))
     assert {"remoteId": record["remoteId"], "title": "Replace drive belt"} in replica["workOrders"]["nodes"]
@@ -161,7 +181,9 @@ def test_the_systems_own_validation_error_comes_back_with_its_message(gateway, t
 
 def test_update_with_if_match_and_a_stale_version_conflicts(gateway, token, sandbox):
     made = data(gateway.gql(token, CREATE_WO, {"i": {"title": "Version me"}}))["createWorkOrder"]["record"]
-    first = data(gateway.gql(token, UPDATE_WO, {"id": made["id"], "i": {"status": "IN_PROGRESS"}, "m": made["remoteVersion"]}))
+    first = data(
+        gateway.gql(token, UPDATE_WO, {"id": made["id"], "i": {"status": "IN_PROGRESS"}, "m": made["remoteVersion"]})
+    )
     updated = first["updateWorkOrder"]["record"]
     assert updated["status"] == "IN_PROGRESS" and updated["title"] == "Version me"
     assert sandbox.app.state.data.get("work-orders", made["remoteId"])["status"] == "inProgress"
@@ -174,7 +196,13 @@ def test_update_with_if_match_and_a_stale_version_conflicts(gateway, token, sand
 
 def test_update_by_remote_id_and_of_a_missing_record(gateway, token, sandbox):
     asset = an_asset(sandbox)
-    renamed = data(gateway.gql(token, "mutation($id: ID!) { updateAsset(id: $id, input: {model: \"MK-II\"}) { record { model name } } }", {"id": asset["id"]}))
+    renamed = data(
+        gateway.gql(
+            token,
+            'mutation($id: ID!) { updateAsset(id: $id, input: {model: "MK-II"}) { record { model name } } }',
+            {"id": asset["id"]},
+        )
+    )
     assert renamed["updateAsset"]["record"] == {"model": "MK-II", "name": asset["name"]}
     missing = gateway.gql(token, UPDATE_WO, {"id": "NoSuchOrder", "i": {"title": "x"}})
     assert error_code(missing) == "NOT_FOUND"
@@ -182,13 +210,17 @@ def test_update_by_remote_id_and_of_a_missing_record(gateway, token, sandbox):
     assert error_code(empty) == "BAD_USER_INPUT"
     assert error_code(gateway.gql(token, UPDATE_WO, {"id": "", "i": {"title": "x"}})) == "BAD_USER_INPUT"
     # An id with a path separator or a dot segment is refused: it can never address another resource.
-    sneaky = gateway.gql(token, "mutation { deleteWorkOrder(id: \"../vendors/x\") { id } }")
+    sneaky = gateway.gql(token, 'mutation { deleteWorkOrder(id: "../vendors/x") { id } }')
     assert error_code(sneaky) == "BAD_USER_INPUT"
 
 
 def test_delete_removes_it_from_the_system_live_reads_and_the_replica(gateway, token, sandbox):
     made = data(gateway.gql(token, CREATE_WO, {"i": {"title": "Delete me"}}))["createWorkOrder"]["record"]
-    gone = data(gateway.gql(token, "mutation($id: ID!) { deleteWorkOrder(id: $id) { id remoteId deleted } }", {"id": made["id"]}))
+    gone = data(
+        gateway.gql(
+            token, "mutation($id: ID!) { deleteWorkOrder(id: $id) { id remoteId deleted } }", {"id": made["id"]}
+        )
+    )
     assert gone["deleteWorkOrder"] == {"id": made["id"], "remoteId": made["remoteId"], "deleted": True}
     assert sandbox.app.state.data.get("work-orders", made["remoteId"]) is None
     live = data(gateway.gql(token, "query($r: String) { workOrder(remoteId: $r) { title } }", {"r": made["remoteId"]}))
@@ -210,16 +242,27 @@ def test_a_write_the_system_does_not_support_is_unsupported(gateway, token, sand
 def test_purchase_order_with_lines_is_one_request(gateway, token, sandbox, control):
     vendor, parts = sandbox.app.state.data.records("vendors")[0], sandbox.app.state.data.records("parts")[:2]
     lines = [{"part": p["id"], "quantity": 3, "unitPrice": 12.5} for p in parts]
-    made = data(gateway.gql(token, """
+    made = data(
+        gateway.gql(
+            token,
+            """
       mutation($i: PurchaseOrderCreateInput!) { createPurchaseOrder(input: $i) {
         record { number status totalAmount vendor { remoteId } lines { lineNumber quantity unitPrice amount part { remoteId } } } } }
-    """, {"i": {"vendor": vendor["id"], "lines": lines}}))["createPurchaseOrder"]["record"]
+    """,
+            {"i": {"vendor": vendor["id"], "lines": lines}},
+        )
+    )["createPurchaseOrder"]["record"]
     assert made["status"] == "SUBMITTED" and made["totalAmount"] == 75.0 and made["vendor"]["remoteId"] == vendor["id"]
     assert [(l["lineNumber"], l["part"]["remoteId"], l["amount"]) for l in made["lines"]] == [
-        (1, parts[0]["id"], 37.5), (2, parts[1]["id"], 37.5)]
+        (1, parts[0]["id"], 37.5),
+        (2, parts[1]["id"], 37.5),
+    ]
     assert posts(control, "purchase-orders") == 1
-    no_price = gateway.gql(token, "mutation($i: PurchaseOrderCreateInput!) { createPurchaseOrder(input: $i) { record { number } } }",
-                           {"i": {"vendor": vendor["id"], "lines": [{"part": parts[0]["id"], "quantity": 1}]}})
+    no_price = gateway.gql(
+        token,
+        "mutation($i: PurchaseOrderCreateInput!) { createPurchaseOrder(input: $i) { record { number } } }",
+        {"i": {"vendor": vendor["id"], "lines": [{"part": parts[0]["id"], "quantity": 1}]}},
+    )
     assert error_code(no_price) == "BAD_USER_INPUT" and "line 1 needs unitPrice" in no_price["errors"][0]["message"]
 
 
@@ -227,13 +270,23 @@ def test_purchase_order_with_lines_is_one_request(gateway, token, sandbox, contr
     "mutation, given, read",
     [
         ("createVendor", {"name": "Acme Bearings", "email": "sales@acme.example"}, "name email"),
-        ("createAsset", {"name": "Compressor C-9", "status": "IN_REPAIR", "serialNumber": "SN-9"}, "name status serialNumber"),
+        (
+            "createAsset",
+            {"name": "Compressor C-9", "status": "IN_REPAIR", "serialNumber": "SN-9"},
+            "name status serialNumber",
+        ),
         ("createMaintenanceRequest", {"title": "Noisy fan", "priority": "LOW"}, "title priority"),
     ],
 )
 def test_other_creates(gateway, token, mutation, given, read):
     entity = mutation.removeprefix("create")
-    made = data(gateway.gql(token, f"mutation($i: {entity}CreateInput!) {{ {mutation}(input: $i) {{ record {{ {read} }} }} }}", {"i": given}))
+    made = data(
+        gateway.gql(
+            token,
+            f"mutation($i: {entity}CreateInput!) {{ {mutation}(input: $i) {{ record {{ {read} }} }} }}",
+            {"i": given},
+        )
+    )
     assert made[mutation]["record"] == given
 
 
@@ -243,8 +296,12 @@ ADJUST = "mutation($p: ID!, $d: Float!, $k: String) { adjustPartStock(partId: $p
 def test_stock_adjustment_is_applied_once_per_key(gateway, token, sandbox):
     part = sandbox.app.state.data.records("parts")[5]
     on_hand = part["quantity"]
-    first = data(gateway.gql(token, ADJUST, {"p": part["id"], "d": 5, "k": f"adj-{gateway.backend}"}))["adjustPartStock"]
-    again = data(gateway.gql(token, ADJUST, {"p": part["id"], "d": 5, "k": f"adj-{gateway.backend}"}))["adjustPartStock"]
+    first = data(gateway.gql(token, ADJUST, {"p": part["id"], "d": 5, "k": f"adj-{gateway.backend}"}))[
+        "adjustPartStock"
+    ]
+    again = data(gateway.gql(token, ADJUST, {"p": part["id"], "d": 5, "k": f"adj-{gateway.backend}"}))[
+        "adjustPartStock"
+    ]
     assert first["record"]["quantityOnHand"] == on_hand + 5 and again["replayed"] is True
     assert sandbox.app.state.data.get("parts", part["id"])["quantity"] == on_hand + 5
     below = gateway.gql(token, ADJUST, {"p": part["id"], "d": -(on_hand + 6)})
@@ -260,7 +317,8 @@ def test_vendors_cannot_be_deleted(gateway, token, sandbox, control):
     assert error_code(refused) == "UNSUPPORTED_OPERATION" and control.requests() == []
     with httpx.Client(base_url=sandbox.url) as client:
         session = client.post("/api/v2/auth", json=dict(zip(("email", "password"), SANDBOX_LOGIN))).json()
-        answer = client.delete(f"/api/v2/vendors/{vendor['id']}",
-                               headers={"Session-Token": session["result"]["sessionToken"]})
+        answer = client.delete(
+            f"/api/v2/vendors/{vendor['id']}", headers={"Session-Token": session["result"]["sessionToken"]}
+        )
     assert answer.status_code == 405 and answer.json()["success"] is False
     assert sandbox.app.state.data.get("vendors", vendor["id"]) is not None

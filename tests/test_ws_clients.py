@@ -45,7 +45,11 @@ async def test_gql_default_websocket_transport_queries_and_subscribes(sqlite_gat
         await asyncio.sleep(0.3)  # subscribed before the change
         data(await asyncio.to_thread(sqlite_gateway.gql, admin, DISCONNECT, {"id": other["connection"]["id"]}))
         event = await asyncio.wait_for(waiting, 20)
-        assert event == {"connectionId": other["connection"]["id"], "status": "DISCONNECTED", "previousStatus": "ACTIVE"}
+        assert event == {
+            "connectionId": other["connection"]["id"],
+            "status": "DISCONNECTED",
+            "previousStatus": "ACTIVE",
+        }
 
 
 async def test_gql_sees_the_gateways_checks_on_the_socket(sqlite_gateway, upkeep_sandbox):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import websockets
@@ -91,22 +92,27 @@ async def test_second_connection_init_closes_4429(ws_gateway):
     assert await closed_with(ws) == 4429
 
 
-@pytest.mark.parametrize("payload", [{}, {"Authorization": "Bearer pg_admin_forged"}, {"Authorization": "Basic x"}, "junk"])
+@pytest.mark.parametrize(
+    "payload", [{}, {"Authorization": "Bearer pg_admin_forged"}, {"Authorization": "Basic x"}, "junk"]
+)
 async def test_unauthenticated_connection_init_closes_4403(ws_gateway, payload):
     ws = await open_socket(ws_gateway)
     await send(ws, {"type": "connection_init", "payload": payload})
     assert await closed_with(ws) == 4403
 
 
-@pytest.mark.parametrize("message", [
-    "not json",
-    "[1, 2]",
-    {"type": 7},
-    {"type": "subscribe", "id": "1", "payload": "junk"},
-    {"type": "subscribe", "id": 1, "payload": {"query": STATUS}},
-    {"type": "subscribe", "id": "1", "payload": {"query": STATUS, "variables": [1]}},
-    {"type": "no-such-type"},
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "not json",
+        "[1, 2]",
+        {"type": 7},
+        {"type": "subscribe", "id": "1", "payload": "junk"},
+        {"type": "subscribe", "id": 1, "payload": {"query": STATUS}},
+        {"type": "subscribe", "id": "1", "payload": {"query": STATUS, "variables": [1]}},
+        {"type": "no-such-type"},
+    ],
+)
 async def test_malformed_messages_close_4400(ws_gateway, message):
     ws = await open_socket(ws_gateway)
     await init(ws, ws_gateway.new_org())
@@ -151,11 +157,15 @@ SUBSCRIBE_NESTED = (
 )
 
 
-@pytest.mark.parametrize("message", [
-    SUBSCRIBE_NESTED % nested(100_000),  # past the JSON decoder's own recursion guard
-    SUBSCRIBE_NESTED % nested(70),  # decodes, but past PLANTGATE_MAX_JSON_DEPTH (64)
-    '{"type": "subscribe", "id": "1", "payload": %s}' % nested(100_000),
-], ids=["variables-100000", "variables-70", "payload-100000"])
+@pytest.mark.parametrize(
+    "message",
+    [
+        SUBSCRIBE_NESTED % nested(100_000),  # past the JSON decoder's own recursion guard
+        SUBSCRIBE_NESTED % nested(70),  # decodes, but past PLANTGATE_MAX_JSON_DEPTH (64)
+        '{"type": "subscribe", "id": "1", "payload": %s}' % nested(100_000),
+    ],
+    ids=["variables-100000", "variables-70", "payload-100000"],
+)
 async def test_deeply_nested_json_closes_4400_with_a_reason_and_no_traceback(ws_gateway, tracebacks, message):
     ws = await open_socket(ws_gateway)
     await init(ws, ws_gateway.new_org())

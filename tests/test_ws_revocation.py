@@ -7,19 +7,20 @@ The UpKeep sandbox runs in this process, so its request log shows every upstream
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlmodel import select
 
-from sandboxes.kit import ServerThread
-from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from gateway.auth import hash_secret
 from gateway.events import revocation
 from gateway.events.broker import make_broker
 from gateway.events.bus import EventBus
 from gateway.organizations import issue_admin_key
 from gateway.store.tables import AdminKey, ConnectionToken, utcnow
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import (
     CREATE_CONNECTION,
     REDIS_URL,
@@ -181,9 +182,13 @@ async def test_mutations_are_refused_on_the_socket_before_the_system(sqlite_gate
 
 
 def connect_on(gateway: GatewayProcess, admin: str, instance_url: str) -> tuple[str, str]:
-    created = data(gateway.gql(admin, CREATE_CONNECTION, {
-        "input": {"system": "upkeep", "name": "Plant", "instanceUrl": instance_url, "credentials": UPKEEP_LOGIN}
-    }))["createConnection"]
+    created = data(
+        gateway.gql(
+            admin,
+            CREATE_CONNECTION,
+            {"input": {"system": "upkeep", "name": "Plant", "instanceUrl": instance_url, "credentials": UPKEEP_LOGIN}},
+        )
+    )["createConnection"]
     return created["token"], created["connection"]["id"]
 
 
@@ -193,8 +198,11 @@ async def test_rotation_on_one_process_closes_the_socket_on_another(
 ):
     """With Redis the other process closes the socket at once; without, at its next operation, before the system."""
     env = base_env(
-        PLANTGATE_DATABASE_URL=pg_url, PLANTGATE_SECRET_KEY=secret_key, PLANTGATE_DATA_DIR=str(tmp_path),
-        PLANTGATE_SCHEDULER="0", **({"PLANTGATE_REDIS_URL": redis_url} if with_redis else {}),
+        PLANTGATE_DATABASE_URL=pg_url,
+        PLANTGATE_SECRET_KEY=secret_key,
+        PLANTGATE_DATA_DIR=str(tmp_path),
+        PLANTGATE_SCHEDULER="0",
+        **({"PLANTGATE_REDIS_URL": redis_url} if with_redis else {}),
     )
     admin = await asyncio.to_thread(create_org, env, "sockets", 10)
     rotating, serving = launch("rotating", env), launch("serving", env)

@@ -51,16 +51,20 @@ class Postgres:
         self.port = free_port()
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
-        subprocess.run(_as_postgres([_pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust"]),
-                       check=True, capture_output=True)
+        subprocess.run(
+            _as_postgres([_pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust"]),
+            check=True,
+            capture_output=True,
+        )
 
     @property
     def url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _ctl(self, *args: str) -> None:
-        subprocess.run(_as_postgres([_pg_bin("pg_ctl"), "-D", str(self.data), "-w", *args]),
-                       check=True, capture_output=True)
+        subprocess.run(
+            _as_postgres([_pg_bin("pg_ctl"), "-D", str(self.data), "-w", *args]), check=True, capture_output=True
+        )
 
     def start(self) -> Postgres:
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
@@ -79,8 +83,11 @@ class Postgres:
             return False
 
     def remove(self) -> None:
-        subprocess.run(_as_postgres([_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]),
-                       check=False, capture_output=True)  # already stopped is fine
+        subprocess.run(
+            _as_postgres([_pg_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]),
+            check=False,
+            capture_output=True,
+        )  # already stopped is fine
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -96,8 +103,11 @@ class Redis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> Redis:
-        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         _wait(self.answers, "Redis answering")
         return self
 

@@ -159,78 +159,133 @@ STATES = ((), ("quote",), ("quote", "confirm"), ("cancel",))
 
 def seed(rpc: Rpc) -> None:
     """A company, suppliers, goods with stock on shelves, purchases in every state, users."""
-    currency, = rpc("currency.currency", "create", [
-        {"name": "Euro", "code": "EUR", "symbol": "€", "rounding": Decimal("0.01"), "digits": 2}])
-    own, = rpc("party.party", "create", [{"name": "Plantgate Works"}])
-    company, = rpc("company.company", "create", [{"party": own, "currency": currency}])
+    (currency,) = rpc(
+        "currency.currency",
+        "create",
+        [{"name": "Euro", "code": "EUR", "symbol": "€", "rounding": Decimal("0.01"), "digits": 2}],
+    )
+    (own,) = rpc("party.party", "create", [{"name": "Plantgate Works"}])
+    (company,) = rpc("company.company", "create", [{"party": own, "currency": currency}])
     rpc("res.user", "write", [1], {"companies": [["add", [company]]], "company": company})
     rpc.refresh_context()
 
-    unit, = rpc("product.uom", "search", [["symbol", "=", "u"]])
-    storage, = rpc("stock.location", "search", [["code", "=", "STO"]])
-    supplier_zone, = rpc("stock.location", "search", [["code", "=", "SUP"]])
-    shelves = rpc("stock.location", "create", [
-        {"name": f"Shelf {c}", "code": f"SH-{c}", "type": "storage", "parent": storage} for c in "ABC"])
+    (unit,) = rpc("product.uom", "search", [["symbol", "=", "u"]])
+    (storage,) = rpc("stock.location", "search", [["code", "=", "STO"]])
+    (supplier_zone,) = rpc("stock.location", "search", [["code", "=", "SUP"]])
+    shelves = rpc(
+        "stock.location",
+        "create",
+        [{"name": f"Shelf {c}", "code": f"SH-{c}", "type": "storage", "parent": storage} for c in "ABC"],
+    )
 
     parties = rpc("party.party", "create", [_supplier(n) for n in range(SUPPLIERS)])
     templates = rpc("product.template", "create", [_goods(n, unit) for n in range(PRODUCTS)])
     products = [t["products"][0] for t in rpc("product.template", "read", templates, ["products"])]
-    rpc("purchase.product_supplier", "create", [
-        {"template": t, "party": parties[n % SUPPLIERS]} for n, t in enumerate(templates) if n % 3])
+    rpc(
+        "purchase.product_supplier",
+        "create",
+        [{"template": t, "party": parties[n % SUPPLIERS]} for n, t in enumerate(templates) if n % 3],
+    )
 
-    moves = rpc("stock.move", "create", [
-        {"product": p, "quantity": float(5 + n % 7), "unit": unit, "unit_price": Decimal("4.50"),
-         "currency": currency, "company": company, "from_location": supplier_zone,
-         "to_location": shelves[n % len(shelves)] if n % 4 else storage}
-        for n, p in enumerate(products) if n % 5])
+    moves = rpc(
+        "stock.move",
+        "create",
+        [
+            {
+                "product": p,
+                "quantity": float(5 + n % 7),
+                "unit": unit,
+                "unit_price": Decimal("4.50"),
+                "currency": currency,
+                "company": company,
+                "from_location": supplier_zone,
+                "to_location": shelves[n % len(shelves)] if n % 4 else storage,
+            }
+            for n, p in enumerate(products)
+            if n % 5
+        ],
+    )
     rpc.confirming("stock.move", "do", moves)  # warns: the moves have no origin
 
     addresses = {a["party"]: a["id"] for a in rpc("party.address", "search_read", [], 0, None, None, ["party"])}
-    purchases = rpc("purchase.purchase", "create", [
-        _purchase(n, parties, products, addresses, company, currency, unit) for n in range(PURCHASES)])
+    purchases = rpc(
+        "purchase.purchase",
+        "create",
+        [_purchase(n, parties, products, addresses, company, currency, unit) for n in range(PURCHASES)],
+    )
     for n, buttons in enumerate(STATES):
         for button in buttons:
             rpc("purchase.purchase", button, purchases[n :: len(STATES)])
 
-    users = rpc("res.user", "create", [
-        {"name": name.title(), "login": name, "email": f"{name}@plant.example"} for name in USERS])
+    users = rpc(
+        "res.user",
+        "create",
+        [{"name": name.title(), "login": name, "email": f"{name}@plant.example"} for name in USERS],
+    )
     rpc("res.user", "write", users[-1:], {"active": False})
 
 
 def _supplier(n: int) -> dict[str, Any]:
     contacts = [{"type": "email", "value": f"sales{n}@supplier{n}.example"}]
     if n % 2:
-        contacts += [{"type": "phone", "value": f"+49 30 5550{n:03d}"},
-                     {"type": "website", "value": f"https://supplier{n}.example"}]
+        contacts += [
+            {"type": "phone", "value": f"+49 30 5550{n:03d}"},
+            {"type": "website", "value": f"https://supplier{n}.example"},
+        ]
     return {
         "name": f"Supplier {n:02d}",
         "contact_mechanisms": [["create", contacts]],
-        "addresses": [["create", [{"street": f"{n + 1} Industrial Way", "postal_code": f"10{n:03d}",
-                                   "city": "Springfield"}]]],
+        "addresses": [
+            ["create", [{"street": f"{n + 1} Industrial Way", "postal_code": f"10{n:03d}", "city": "Springfield"}]]
+        ],
     }
 
 
 def _goods(n: int, unit: int) -> dict[str, Any]:
     return {
-        "name": f"Spare part {n:02d}", "type": "goods", "purchasable": True,
-        "default_uom": unit, "purchase_uom": unit, "list_price": Decimal(10 + n),
-        "products": [["create", [{"suffix_code": f"SP-{n:03d}", "description": f"Spare part number {n}",
-                                  "cost_price": Decimal(f"{4 + n % 9}.25")}]]],
+        "name": f"Spare part {n:02d}",
+        "type": "goods",
+        "purchasable": True,
+        "default_uom": unit,
+        "purchase_uom": unit,
+        "list_price": Decimal(10 + n),
+        "products": [
+            [
+                "create",
+                [
+                    {
+                        "suffix_code": f"SP-{n:03d}",
+                        "description": f"Spare part number {n}",
+                        "cost_price": Decimal(f"{4 + n % 9}.25"),
+                    }
+                ],
+            ]
+        ],
     }
 
 
-def _purchase(n: int, parties: list[int], products: list[int], addresses: dict[int, int],
-              company: int, currency: int, unit: int) -> dict[str, Any]:
+def _purchase(
+    n: int, parties: list[int], products: list[int], addresses: dict[int, int], company: int, currency: int, unit: int
+) -> dict[str, Any]:
     party = parties[n % len(parties)]
     lines = [
-        {"type": "line", "product": products[(n + k * 7) % len(products)], "quantity": float(k + 1 + n % 4),
-         "unit": unit, "unit_price": Decimal(f"{3 + k}.{n % 10}0"), "description": f"Line {k + 1}"}
+        {
+            "type": "line",
+            "product": products[(n + k * 7) % len(products)],
+            "quantity": float(k + 1 + n % 4),
+            "unit": unit,
+            "unit_price": Decimal(f"{3 + k}.{n % 10}0"),
+            "description": f"Line {k + 1}",
+        }
         for k in range(1 + n % 3)
     ]
     return {
-        "party": party, "invoice_address": addresses[party], "company": company, "currency": currency,
-        "reference": f"REF-{n:03d}", "purchase_date": {"__class__": "date", "year": 2024, "month": 1 + n % 12,
-                                                       "day": 1 + n % 27},
+        "party": party,
+        "invoice_address": addresses[party],
+        "company": company,
+        "currency": currency,
+        "reference": f"REF-{n:03d}",
+        "purchase_date": {"__class__": "date", "year": 2024, "month": 1 + n % 12, "day": 1 + n % 27},
         "lines": [["create", lines]],
     }
 
@@ -257,7 +312,10 @@ class TrytonServer:
             try:
                 self.process = subprocess.Popen(
                     [_script("trytond"), "-c", str(self.config), "-d", DATABASE],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
                 )
             except FileNotFoundError:
                 raise RuntimeError("trytond not found: install the `test` extra") from None
@@ -266,8 +324,9 @@ class TrytonServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"trytond exited with {self.process.returncode}:\n{_tail(self.log)}")
             try:
-                httpx.post(f"{self.url}/rpc/", json={"id": 0, "method": "common.server.version", "params": []},
-                           timeout=2).raise_for_status()
+                httpx.post(
+                    f"{self.url}/rpc/", json={"id": 0, "method": "common.server.version", "params": []}, timeout=2
+                ).raise_for_status()
                 return self
             except httpx.HTTPError:
                 time.sleep(0.2)
@@ -303,14 +362,24 @@ def create_database(directory: Path) -> Path:
     password.write_text(PASSWORD + "\n")
     log = directory / "admin.log"
     command = [
-        _script("trytond-admin"), "-c", str(config), "-d", DATABASE, "--activate-dependencies",
-        "-u", "purchase", "stock", "--email", "admin@plant.example",
+        _script("trytond-admin"),
+        "-c",
+        str(config),
+        "-d",
+        DATABASE,
+        "--activate-dependencies",
+        "-u",
+        "purchase",
+        "stock",
+        "--email",
+        "admin@plant.example",
     ]
     env = {**os.environ, "TRYTONPASSFILE": str(password)}
     with log.open("wb") as out:
         try:
-            done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                  env=env, timeout=ADMIN_TIMEOUT)
+            done = subprocess.run(
+                command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, timeout=ADMIN_TIMEOUT
+            )
         except FileNotFoundError:
             raise RuntimeError("trytond-admin not found: install the `test` extra") from None
         except subprocess.TimeoutExpired:

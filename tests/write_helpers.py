@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -33,8 +34,9 @@ def create(gateway: Any, token: str, entity: str, values: dict, selection: str =
     )
 
 
-def update(gateway: Any, token: str, entity: str, id: str, values: dict, selection: str = "",
-           if_match: str | None = None) -> dict:
+def update(
+    gateway: Any, token: str, entity: str, id: str, values: dict, selection: str = "", if_match: str | None = None
+) -> dict:
     return gateway.gql(
         token,
         f"mutation($id: ID!, $input: {entity}UpdateInput!, $ifMatch: String) {{ update{entity}(id: $id, input: $input, "
@@ -51,8 +53,15 @@ def delete(gateway: Any, token: str, entity: str, id: str, if_match: str | None 
     )
 
 
-def adjust(gateway: Any, token: str, part: str, delta: float, location: str | None = None,
-           key: str | None = None, selection: str = "quantityOnHand") -> dict:
+def adjust(
+    gateway: Any,
+    token: str,
+    part: str,
+    delta: float,
+    location: str | None = None,
+    key: str | None = None,
+    selection: str = "quantityOnHand",
+) -> dict:
     return gateway.gql(
         token,
         "mutation($part: ID!, $delta: Float!, $location: ID, $key: String) { adjustPartStock(partId: $part, "
@@ -69,7 +78,9 @@ def record(result: dict, field: str) -> dict:
 def read(gateway: Any, token: str, entity: str, id: str, selection: str) -> dict | None:
     """A live by-id read (what a client sees right after the write)."""
     singular = entity[0].lower() + entity[1:]
-    return data(gateway.gql(token, f"query($id: ID!) {{ {singular}(id: $id) {{ {BASE} {selection} }} }}", {"id": id}))[singular]
+    return data(gateway.gql(token, f"query($id: ID!) {{ {singular}(id: $id) {{ {BASE} {selection} }} }}", {"id": id}))[
+        singular
+    ]
 
 
 def error(result: dict) -> dict:
@@ -79,11 +90,13 @@ def error(result: dict) -> dict:
     return {"message": first["message"], **first["extensions"]}
 
 
-def connection_of(gateway: Any, admin: str, url: str, system: str, hosting: str, credentials: dict,
-                  name: str = "Plant") -> tuple[str, str]:
+def connection_of(
+    gateway: Any, admin: str, url: str, system: str, hosting: str, credentials: dict, name: str = "Plant"
+) -> tuple[str, str]:
     """A new connection to a system: (its id, its token)."""
-    made = data(gateway.connect(admin, url, name=name, system=system, hosting=hosting,
-                                credentials=credentials))["createConnection"]
+    made = data(gateway.connect(admin, url, name=name, system=system, hosting=hosting, credentials=credentials))[
+        "createConnection"
+    ]
     return made["connection"]["id"], made["token"]
 
 
@@ -99,12 +112,14 @@ SETTINGS = """mutation($id: ID!, $input: ConnectionSettingsInput!) { updateConne
 
 def settle(gateway: Any, admin: str, connection_id: str, fields: list, objects: list) -> dict:
     """Declare a connection's custom fields and objects (replacing the earlier ones)."""
-    return data(gateway.gql(admin, SETTINGS, {"id": connection_id,
-                                              "input": {"customFields": fields, "customObjects": objects}}))
+    return data(
+        gateway.gql(admin, SETTINGS, {"id": connection_id, "input": {"customFields": fields, "customObjects": objects}})
+    )
 
 
 def type_fields(gateway: Any, token: str, type_name: str) -> set[str]:
     """The field names of a type in a connection's schema (empty when it has no such type)."""
-    found = data(gateway.gql(token, "query($n: String!) { __type(name: $n) { fields { name } } }",
-                             {"n": type_name}))["__type"]
+    found = data(gateway.gql(token, "query($n: String!) { __type(name: $n) { fields { name } } }", {"n": type_name}))[
+        "__type"
+    ]
     return {f["name"] for f in found["fields"]} if found else set()

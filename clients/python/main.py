@@ -32,12 +32,16 @@ async def main() -> None:
         input=WorkOrderCreateInput(title="Replace drive belt", priority=Priority.HIGH),
         idempotency_key=os.environ.get("PLANTGATE_IDEMPOTENCY_KEY"),
     )
-    print(json.dumps({
-        "pages": pages,
-        "numbers": numbers,
-        "byId": by_id.work_order.model_dump(by_alias=True) if by_id and by_id.work_order else None,
-        "created": created.create_work_order.model_dump(by_alias=True),
-    }))
+    print(
+        json.dumps(
+            {
+                "pages": pages,
+                "numbers": numbers,
+                "byId": by_id.work_order.model_dump(by_alias=True) if by_id and by_id.work_order else None,
+                "created": created.create_work_order.model_dump(by_alias=True),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ any call. MaintainX has no ETag: `ifMatch` is compared with the record's
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -58,10 +58,20 @@ ENTRY = SystemEntry(
     hostings=(CLOUD,),
     default_base_url="https://api.getmaintainx.com",
     credential_fields=(
-        CredentialField("apiKey", "API key", "password", secret=True,
-                        help="A MaintainX REST API key (Settings → Integrations → New Key)."),
-        CredentialField("organizationId", "Organization ID", "number", required=False,
-                        help="Only for keys that reach several organizations: the one to read."),
+        CredentialField(
+            "apiKey",
+            "API key",
+            "password",
+            secret=True,
+            help="A MaintainX REST API key (Settings → Integrations → New Key).",
+        ),
+        CredentialField(
+            "organizationId",
+            "Organization ID",
+            "number",
+            required=False,
+            help="Only for keys that reach several organizations: the one to read.",
+        ),
     ),
     auth_guide=(
         "In MaintainX, an administrator opens Settings → Integrations → New Key, generates a REST "
@@ -242,14 +252,18 @@ PURCHASE_ORDERS = EntityMap(
         "currency": "currency",
         "totalAmount": SumOfProducts("items", "quantity", "unitCost"),
         "shipTo": "shipToLocationId",
-        "lines": Each("items", number="lineNumber", fields={
-            "part": "partId",
-            "description": "name",
-            "quantity": Number("quantity"),
-            "unitPrice": Number("unitCost"),
-            "amount": Product("quantity", "unitCost"),
-            "receivedQuantity": Number("quantityReceived", default=0.0),
-        }),
+        "lines": Each(
+            "items",
+            number="lineNumber",
+            fields={
+                "part": "partId",
+                "description": "name",
+                "quantity": Number("quantity"),
+                "unitPrice": Number("unitCost"),
+                "amount": Product("quantity", "unitCost"),
+                "receivedQuantity": Number("quantityReceived", default=0.0),
+            },
+        ),
     },
     **_stamps(),
 )
@@ -305,8 +319,12 @@ WORK_ORDER_WRITES = _writes(
     assignees=To("assignees", lambda ids: [{"type": "USER", "id": _id(i)} for i in ids]),
 )
 REQUEST_WRITES = _writes(
-    REQUESTS, ("title", "description", "priority"), ("title",),
-    asset=_ref("assetId"), location=_ref("locationId"), requestedBy=_ref("requesterId"),
+    REQUESTS,
+    ("title", "description", "priority"),
+    ("title",),
+    asset=_ref("assetId"),
+    location=_ref("locationId"),
+    requestedBy=_ref("requesterId"),
 )
 ASSET_WRITES = _writes(
     ASSETS,
@@ -325,8 +343,13 @@ PURCHASE_ORDER_WRITES = _writes(
     shipTo=_ref("shipToLocationId"),
     lines=Lines(
         "items",
-        {"part": _ref("partId"), "description": "name", "quantity": "quantity", "unitPrice": "unitCost",
-         "receivedQuantity": "quantityReceived"},
+        {
+            "part": _ref("partId"),
+            "description": "name",
+            "quantity": "quantity",
+            "unitPrice": "unitCost",
+            "receivedQuantity": "quantityReceived",
+        },
         required=("part", "quantity", "unitPrice"),
     ),
 )
@@ -335,15 +358,22 @@ PURCHASE_ORDER_WRITES = _writes(
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _stream(
     mapping: EntityMap, path: str, status_field: str | None = "status", writes: WriteMap | None = None
 ) -> Stream:
     """MaintainX filters every resource by time (inclusive `…Gte`), none by status, ids or extra fields."""
-    return Stream(mapping, path, status_field=status_field, updated_param="updatedAtGte",
-                  created_param="createdAtGte", writes=writes, custom_under="extraFields")
+    return Stream(
+        mapping,
+        path,
+        status_field=status_field,
+        updated_param="updatedAtGte",
+        created_param="createdAtGte",
+        writes=writes,
+        custom_under="extraFields",
+    )
 
 
 # path -> (list key, single-record key): MaintainX names each envelope after its resource.

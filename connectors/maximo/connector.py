@@ -33,7 +33,8 @@ Declarations only; the protocol is in `oslc.py`. Choices the API leaves open:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from schema.errors import BadUserInput
 
@@ -62,13 +63,29 @@ ENTRY = SystemEntry(
     tier=3,
     hostings=(CLOUD, ON_PREMISES),
     credential_fields=(
-        CredentialField("apiKey", "API key", "password", secret=True, required=False,
-                        help="Preferred. Leave empty to sign in with a username and password."),
-        CredentialField("username", "Username", "string", required=False,
-                        help="A Maximo user with native authentication (used when no API key is given)."),
+        CredentialField(
+            "apiKey",
+            "API key",
+            "password",
+            secret=True,
+            required=False,
+            help="Preferred. Leave empty to sign in with a username and password.",
+        ),
+        CredentialField(
+            "username",
+            "Username",
+            "string",
+            required=False,
+            help="A Maximo user with native authentication (used when no API key is given).",
+        ),
         CredentialField("password", "Password", "password", secret=True, required=False),
-        CredentialField("siteId", "Site", "string", required=False,
-                        help="Optional: read only this site (e.g. BEDFORD) of a multi-site instance."),
+        CredentialField(
+            "siteId",
+            "Site",
+            "string",
+            required=False,
+            help="Optional: read only this site (e.g. BEDFORD) of a multi-site instance.",
+        ),
     ),
     auth_guide=(
         "Give the instance URL (https://<host>, with or without /maximo) and either an API key or a "
@@ -134,14 +151,26 @@ WORK_ORDERS = EntityMap(
         "number": "wonum",
         "title": "description",
         "description": "description_longdescription",
-        "status": Enum("status", {
-            "WAPPR": "OPEN", "APPR": "OPEN", "WSCH": "OPEN", "INPRG": "IN_PROGRESS",
-            "WMATL": "ON_HOLD", "WPCOND": "ON_HOLD", "COMP": "COMPLETED", "CLOSE": "COMPLETED",
-            "CAN": "CANCELLED",
-        }),
+        "status": Enum(
+            "status",
+            {
+                "WAPPR": "OPEN",
+                "APPR": "OPEN",
+                "WSCH": "OPEN",
+                "INPRG": "IN_PROGRESS",
+                "WMATL": "ON_HOLD",
+                "WPCOND": "ON_HOLD",
+                "COMP": "COMPLETED",
+                "CLOSE": "COMPLETED",
+                "CAN": "CANCELLED",
+            },
+        ),
         "priority": Enum("wopriority", PRIORITY),
-        "type": Enum("worktype", {"CM": "CORRECTIVE", "PM": "PREVENTIVE", "EM": "EMERGENCY",
-                                  "INSP": "INSPECTION"}, default="OTHER"),
+        "type": Enum(
+            "worktype",
+            {"CM": "CORRECTIVE", "PM": "PREVENTIVE", "EM": "EMERGENCY", "INSP": "INSPECTION"},
+            default="OTHER",
+        ),
         "asset": "assetnum",
         "location": "location",
         "assignees": Compute(lambda r: _distinct([r.get("lead"), r.get("owner")])),
@@ -163,10 +192,18 @@ REQUESTS = EntityMap(
     fields={
         "title": "description",
         "description": "description_longdescription",
-        "status": Enum("status", {
-            "NEW": "OPEN", "PENDING": "OPEN", "QUEUED": "APPROVED", "INPROG": "APPROVED",
-            "RESOLVED": "CLOSED", "CLOSED": "CLOSED", "CANCELLED": "REJECTED",
-        }),
+        "status": Enum(
+            "status",
+            {
+                "NEW": "OPEN",
+                "PENDING": "OPEN",
+                "QUEUED": "APPROVED",
+                "INPROG": "APPROVED",
+                "RESOLVED": "CLOSED",
+                "CLOSED": "CLOSED",
+                "CANCELLED": "REJECTED",
+            },
+        ),
         "priority": Enum("reportedpriority", PRIORITY),
         "asset": "assetnum",
         "location": "location",
@@ -184,8 +221,17 @@ ASSETS = EntityMap(
         "name": "description",
         "code": "assettag",
         "description": "description_longdescription",
-        "status": Enum("status", {"OPERATING": "OPERATIONAL", "ACTIVE": "OPERATIONAL", "NOT READY": "DOWN",
-                                  "BROKEN": "DOWN", "DECOMMISSIONED": "RETIRED"}, default="UNKNOWN"),
+        "status": Enum(
+            "status",
+            {
+                "OPERATING": "OPERATIONAL",
+                "ACTIVE": "OPERATIONAL",
+                "NOT READY": "DOWN",
+                "BROKEN": "DOWN",
+                "DECOMMISSIONED": "RETIRED",
+            },
+            default="UNKNOWN",
+        ),
         "criticality": Compute(lambda r: None if r.get("priority") is None else str(r["priority"])),
         "category": "assettype",
         "manufacturer": "manufacturer",
@@ -212,7 +258,7 @@ LOCATIONS = EntityMap(
 PARTS = EntityMap(
     "Part",
     remote_id="itemnum",
-    display=Compute(lambda r: f'{r["itemnum"]} {_item_name(r) or ""}'.strip()),
+    display=Compute(lambda r: f"{r['itemnum']} {_item_name(r) or ''}".strip()),
     fields={
         "partNumber": "itemnum",
         "name": Compute(_item_name),
@@ -247,23 +293,35 @@ PURCHASE_ORDERS = EntityMap(
     fields={
         "number": "ponum",
         "vendor": "vendor",
-        "status": Enum("status", {"WAPPR": "SUBMITTED", "APPR": "APPROVED", "INPRG": "APPROVED",
-                                  "REVISE": "DRAFT", "PNDREV": "DRAFT", "CLOSE": "CLOSED",
-                                  "CAN": "CANCELLED"}),
+        "status": Enum(
+            "status",
+            {
+                "WAPPR": "SUBMITTED",
+                "APPR": "APPROVED",
+                "INPRG": "APPROVED",
+                "REVISE": "DRAFT",
+                "PNDREV": "DRAFT",
+                "CLOSE": "CLOSED",
+                "CAN": "CANCELLED",
+            },
+        ),
         "orderDate": Date("orderdate"),
         "expectedDate": Date("requireddate"),
         "currency": "currencycode",
         "totalAmount": Number("totalcost"),
-        "lines": Each("poline", {
-            "lineNumber": "polinenum",
-            "part": "itemnum",
-            "description": "description",
-            "quantity": Number("orderqty"),
-            "unitOfMeasure": "orderunit",
-            "unitPrice": Number("unitcost"),
-            "amount": Number("linecost"),
-            "receivedQuantity": Number("receivedqty"),
-        }),
+        "lines": Each(
+            "poline",
+            {
+                "lineNumber": "polinenum",
+                "part": "itemnum",
+                "description": "description",
+                "quantity": Number("orderqty"),
+                "unitOfMeasure": "orderunit",
+                "unitPrice": Number("unitcost"),
+                "amount": Number("linecost"),
+                "receivedQuantity": Number("receivedqty"),
+            },
+        ),
     },
     **CHANGED,
 )
@@ -307,8 +365,20 @@ def _writes(read: EntityMap, names: tuple[str, ...], required: tuple[str, ...], 
 
 WORK_ORDER_WRITES = _writes(
     WORK_ORDERS,
-    ("title", "description", "status", "priority", "type", "asset", "location", "requestedBy", "dueDate",
-     "startedAt", "completedAt", "estimatedHours"),
+    (
+        "title",
+        "description",
+        "status",
+        "priority",
+        "type",
+        "asset",
+        "location",
+        "requestedBy",
+        "dueDate",
+        "startedAt",
+        "completedAt",
+        "estimatedHours",
+    ),
     ("title",),
     assignees=Assignees(),
 )
@@ -328,10 +398,17 @@ PURCHASE_ORDER_WRITES = _writes(
     PURCHASE_ORDERS,
     ("vendor", "status", "orderDate", "expectedDate", "currency"),
     ("vendor", "lines"),
-    lines=Lines("poline", {
-        "lineNumber": "polinenum", "part": "itemnum", "description": "description",
-        "quantity": To("orderqty", float), "unitOfMeasure": "orderunit", "unitPrice": To("unitcost", float),
-    }),
+    lines=Lines(
+        "poline",
+        {
+            "lineNumber": "polinenum",
+            "part": "itemnum",
+            "description": "description",
+            "quantity": To("orderqty", float),
+            "unitOfMeasure": "orderunit",
+            "unitPrice": To("unitcost", float),
+        },
+    ),
 )
 
 
@@ -347,30 +424,82 @@ class MaximoConnector(OslcConnector):
     object_structures = ("mxapimeter",)
     write_settings: ClassVar[tuple[WriteSetting, ...]] = sites.SETTINGS
     streams = (
-        _os(WORK_ORDERS, "mxapiwodetail", "wonum", site_scoped=True, created_param="reportdate",
+        _os(
+            WORK_ORDERS,
+            "mxapiwodetail",
+            "wonum",
+            site_scoped=True,
+            created_param="reportdate",
             writes=WORK_ORDER_WRITES,
             select="wonum,description,description_longdescription,status,wopriority,worktype,assetnum,"
-                   "location,lead,owner,reportedby,reportdate,targcompdate,actstart,actfinish,estdur,"
-                   "actlabhrs,changedate,siteid"),
-        _os(ASSETS, "mxapiasset", "assetnum", site_scoped=True, writes=ASSET_WRITES,
+            "location,lead,owner,reportedby,reportdate,targcompdate,actstart,actfinish,estdur,"
+            "actlabhrs,changedate,siteid",
+        ),
+        _os(
+            ASSETS,
+            "mxapiasset",
+            "assetnum",
+            site_scoped=True,
+            writes=ASSET_WRITES,
             select="assetnum,description,description_longdescription,status,assettag,assettype,priority,"
-                   "manufacturer,serialnum,location,parent,changedate,siteid"),
-        _os(LOCATIONS, "mxapilocations", "location", site_scoped=True, status_field="type",
-            select="location,description,type,changedate,siteid,lochierarchy{parent,systemid}"),
-        _os(PARTS, "mxapiinventory", "itemnum", site_scoped=True, grouped=True, status_field=None,
-            updated_param=None, order="+itemnum,+location", variants=(BALANCES,),
-            select="itemnum,item.description,location,issueunit,minlevel,avgcost,vendor,siteid"),
-        _os(VENDORS, "mxapivendor", "company", status_field=None, writes=VENDOR_WRITES,
+            "manufacturer,serialnum,location,parent,changedate,siteid",
+        ),
+        _os(
+            LOCATIONS,
+            "mxapilocations",
+            "location",
+            site_scoped=True,
+            status_field="type",
+            select="location,description,type,changedate,siteid,lochierarchy{parent,systemid}",
+        ),
+        _os(
+            PARTS,
+            "mxapiinventory",
+            "itemnum",
+            site_scoped=True,
+            grouped=True,
+            status_field=None,
+            updated_param=None,
+            order="+itemnum,+location",
+            variants=(BALANCES,),
+            select="itemnum,item.description,location,issueunit,minlevel,avgcost,vendor,siteid",
+        ),
+        _os(
+            VENDORS,
+            "mxapivendor",
+            "company",
+            status_field=None,
+            writes=VENDOR_WRITES,
             update_writes=VENDOR_UPDATES,
-            select="company,name,phone,address1,city,stateprovince,zip,country,homepage,disabled,changedate"),
-        _os(PURCHASE_ORDERS, "mxapipo", "ponum", site_scoped=True, writes=PURCHASE_ORDER_WRITES,
+            select="company,name,phone,address1,city,stateprovince,zip,country,homepage,disabled,changedate",
+        ),
+        _os(
+            PURCHASE_ORDERS,
+            "mxapipo",
+            "ponum",
+            site_scoped=True,
+            writes=PURCHASE_ORDER_WRITES,
             select="ponum,description,status,vendor,orderdate,requireddate,currencycode,totalcost,changedate,"
-                   "siteid,poline{polinenum,itemnum,description,orderqty,orderunit,unitcost,linecost,receivedqty}"),
-        _os(USERS, "mxapiperson", "personid", status_field=None, updated_param=None,
-            select="personid,displayname,primaryemail,title,status"),
-        _os(REQUESTS, "mxapisr", "ticketid", site_scoped=True, created_param="reportdate", writes=REQUEST_WRITES,
+            "siteid,poline{polinenum,itemnum,description,orderqty,orderunit,unitcost,linecost,receivedqty}",
+        ),
+        _os(
+            USERS,
+            "mxapiperson",
+            "personid",
+            status_field=None,
+            updated_param=None,
+            select="personid,displayname,primaryemail,title,status",
+        ),
+        _os(
+            REQUESTS,
+            "mxapisr",
+            "ticketid",
+            site_scoped=True,
+            created_param="reportdate",
+            writes=REQUEST_WRITES,
             select="ticketid,description,description_longdescription,status,reportedpriority,assetnum,location,"
-                   "reportedby,reportdate,changedate,siteid"),
+            "reportedby,reportdate,changedate,siteid",
+        ),
     )
 
     async def write_context(

@@ -27,9 +27,10 @@ import asyncio
 import base64
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from typing import Any, ClassVar, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -85,7 +86,7 @@ def quote(value: str) -> str:
 
 def where_time(value: datetime) -> str:
     """Whole seconds (Maximo keeps no more), rounded down so nothing is missed."""
-    return quote(value.astimezone(timezone.utc).replace(microsecond=0).isoformat())
+    return quote(value.astimezone(UTC).replace(microsecond=0).isoformat())
 
 
 def members(body: Any, system: str) -> list[dict[str, Any]]:
@@ -114,13 +115,26 @@ def schema_candidates(entity: str, schema: dict[str, Any], skip: set[str], writa
     """Custom-field candidates from a `/jsonschemas/<structure>` answer: its plain attributes but `skip`."""
     found = []
     for attr, spec in (schema.get("properties") or {}).items():
-        if attr in skip or attr.startswith("_") or not isinstance(spec, dict) or spec.get("type") in ("array", "object"):
+        if (
+            attr in skip
+            or attr.startswith("_")
+            or not isinstance(spec, dict)
+            or spec.get("type") in ("array", "object")
+        ):
             continue
         kind = SUBTYPES.get(str(spec.get("subType")).upper()) or JSON_TYPES.get(spec.get("type"), "String")
         searchable = spec.get("persistent", True) and spec.get("searchType") != "NONE"
-        found.append(FieldCandidate(entity, attr, graphql_name(attr), kind, str(spec.get("title") or attr),
-                                    filterable=bool(searchable) and kind not in ("DateTime", "JSON"),
-                                    writable=writable and not read_only(spec)))
+        found.append(
+            FieldCandidate(
+                entity,
+                attr,
+                graphql_name(attr),
+                kind,
+                str(spec.get("title") or attr),
+                filterable=bool(searchable) and kind not in ("DateTime", "JSON"),
+                writable=writable and not read_only(spec),
+            )
+        )
     return found
 
 
@@ -174,9 +188,7 @@ class OslcConnector(RestConnector):
         if user.strip() and password:
             token = base64.b64encode(f"{user.strip()}:{password}".encode()).decode()
             return "/oslc/os", {"maxauth": token}
-        raise BadUserInput(
-            f"{self.entry.name} needs either an API key or a username and password", field="credentials"
-        )
+        raise BadUserInput(f"{self.entry.name} needs either an API key or a username and password", field="credentials")
 
     async def auth_headers(self) -> dict[str, str]:
         return self.login()[1]
@@ -197,14 +209,25 @@ class OslcConnector(RestConnector):
         return self.login()[0]
 
     async def query(
-        self, structure: ObjectStructure, clauses: list[str], *, page_size: int,
-        select: str | None = None, pageno: int = 1,
+        self,
+        structure: ObjectStructure,
+        clauses: list[str],
+        *,
+        page_size: int,
+        select: str | None = None,
+        pageno: int = 1,
     ) -> dict[str, Any]:
         select = select or await self.resolved_selection(structure)
         return await self.collection(structure.path, clauses, select, structure.order_by, page_size, pageno)
 
     async def collection(
-        self, name: str, clauses: list[str], select: str, order: str, page_size: int, pageno: int = 1,
+        self,
+        name: str,
+        clauses: list[str],
+        select: str,
+        order: str,
+        page_size: int,
+        pageno: int = 1,
         **extra: Any,
     ) -> dict[str, Any]:
         params: dict[str, Any] = {"lean": 1, "oslc.select": select, "oslc.orderBy": order, "oslc.pageSize": page_size}
@@ -257,8 +280,10 @@ class OslcConnector(RestConnector):
         """
         clauses = self.scope(structure)
         mapping = structure.mapping
-        bounds = ((query.updated_after, structure.updated_param, mapping.updated_at),
-                  (query.created_after, structure.created_param, mapping.created_at))
+        bounds = (
+            (query.updated_after, structure.updated_param, mapping.updated_at),
+            (query.created_after, structure.created_param, mapping.created_at),
+        )
         for bound, attr, mapped in bounds:
             if bound and attr:
                 clauses.append(f"{attr}>{where_time(bound)}")
@@ -290,8 +315,10 @@ class OslcConnector(RestConnector):
         to seconds matches the same records as the exact one.
         """
         mapping = structure.mapping
-        bounds = ((query.updated_after, structure.updated_param, mapping.updated_at),
-                  (query.created_after, structure.created_param, mapping.created_at))
+        bounds = (
+            (query.updated_after, structure.updated_param, mapping.updated_at),
+            (query.created_after, structure.created_param, mapping.created_at),
+        )
         if any(bound and not attr and mapped is not None for bound, attr, mapped in bounds):
             return False
         if query.statuses is not None and structure.status_field and not self.status_spec(structure):
@@ -344,8 +371,7 @@ class OslcConnector(RestConnector):
             return 0
         if not self.all_pushed(structure, query):
             return None
-        body = await self.collection(structure.path, clauses, structure.key, structure.order_by, 1,
-                                     collectioncount=1)
+        body = await self.collection(structure.path, clauses, structure.key, structure.order_by, 1, collectioncount=1)
         total = dig(body, "responseInfo.totalCount")
         if not isinstance(total, int) or isinstance(total, bool):
             raise SystemRejected(f"{self.entry.name} sent no totalCount for {structure.path}")
@@ -416,8 +442,10 @@ class OslcConnector(RestConnector):
         properties = (await self.schema_or_none(structure.path) or {}).get("properties") or {}
         fixed = [attr for attr in payload if read_only(properties.get(attr))]
         if fixed:
-            raise BadUserInput(f"{self.entry.name} keeps {structure.path}.{fixed[0]} itself (read-only in its "
-                               "JSON schema)", field=fixed[0])
+            raise BadUserInput(
+                f"{self.entry.name} keeps {structure.path}.{fixed[0]} itself (read-only in its JSON schema)",
+                field=fixed[0],
+            )
 
     async def send(self, method: str, path: str, headers: dict[str, str], **kwargs: Any) -> Any:
         """One write call with its own headers; the decoded body, or None when Maximo sends none."""
@@ -443,8 +471,14 @@ class OslcConnector(RestConnector):
         return f"{self.root}/{structure.path}/{str(row['href']).rstrip('/').rsplit('/', 1)[-1]}"
 
     async def guarded(
-        self, structure: ObjectStructure, remote_id: str, row: dict[str, Any], headers: dict[str, str],
-        if_match: str | None, method: str = "POST", **kwargs: Any,
+        self,
+        structure: ObjectStructure,
+        remote_id: str,
+        row: dict[str, Any],
+        headers: dict[str, str],
+        if_match: str | None,
+        method: str = "POST",
+        **kwargs: Any,
     ) -> Any:
         """`POST <href>` (or `method`) with `If-Match`; Maximo's 412 becomes a conflict naming the current rowstamp."""
         if if_match is not None:
@@ -471,7 +505,11 @@ class OslcConnector(RestConnector):
         return self._mapped(structure, body)
 
     async def update(
-        self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None,
+        self,
+        entity: str,
+        remote_id: str,
+        values: dict[str, Any],
+        if_match: str | None,
         options: Mapping[str, str] | None = None,
     ) -> Record:
         structure = self.structure(entity)
@@ -513,9 +551,15 @@ class OslcConnector(RestConnector):
                     f"{row.get('location')}: the stock was not changed"
                 )
             try:
-                await self.guarded(structure, part_id, row, {"x-method-override": "PATCH"}, row.get("_rowstamp"),
-                                   params={"action": "wsmethod:adjustCurrentBalance"},
-                                   json={"newcurbal": float(current) + delta})
+                await self.guarded(
+                    structure,
+                    part_id,
+                    row,
+                    {"x-method-override": "PATCH"},
+                    row.get("_rowstamp"),
+                    params={"action": "wsmethod:adjustCurrentBalance"},
+                    json={"newcurbal": float(current) + delta},
+                )
                 break
             except Conflict:
                 if attempt == ADJUST_ATTEMPTS - 1:

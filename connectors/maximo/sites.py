@@ -12,7 +12,8 @@ structure (each organization with its `site` rows), which also feeds the pickers
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from schema.errors import BadUserInput
 
@@ -20,11 +21,18 @@ from ..base import WriteSetting
 from .oslc import ObjectStructure, OslcConnector, quote
 
 ORGANIZATIONS = "mxapiorganization"
-SITE = WriteSetting("siteId", "Site", "The Maximo site new work orders, service requests, assets and purchase "
-                    "orders go to (e.g. BEDFORD).",
-                    entities=("WorkOrder", "MaintenanceRequest", "Asset", "PurchaseOrder"))
-ORG = WriteSetting("orgId", "Organization", "The Maximo organization new companies (vendors) belong to "
-                   "(e.g. EAGLENA).", entities=("Vendor",))
+SITE = WriteSetting(
+    "siteId",
+    "Site",
+    "The Maximo site new work orders, service requests, assets and purchase orders go to (e.g. BEDFORD).",
+    entities=("WorkOrder", "MaintenanceRequest", "Asset", "PurchaseOrder"),
+)
+ORG = WriteSetting(
+    "orgId",
+    "Organization",
+    "The Maximo organization new companies (vendors) belong to (e.g. EAGLENA).",
+    entities=("Vendor",),
+)
 SETTINGS = (SITE, ORG)
 REFERENCES = (("assetnum", "mxapiasset"), ("location", "mxapilocations"))  # whose site a new record can take
 
@@ -40,8 +48,11 @@ async def choices(connector: OslcConnector, name: str) -> list[tuple[str, str]]:
     found = await organizations(connector)
     if name == ORG.name:
         return [(str(o["orgid"]), str(o.get("description") or o["orgid"])) for o in found]
-    return [(str(s["siteid"]), f'{s.get("description") or s["siteid"]} ({o["orgid"]})')
-            for o in found for s in o.get("site") or []]
+    return [
+        (str(s["siteid"]), f"{s.get('description') or s['siteid']} ({o['orgid']})")
+        for o in found
+        for s in o.get("site") or []
+    ]
 
 
 async def context(
@@ -49,8 +60,9 @@ async def context(
 ) -> dict[str, Any]:
     """The `siteid` or `orgid` a create sends; BAD_USER_INPUT naming the setting when none can be found."""
     if structure.site_scoped:
-        site = (payload.get("siteid") or _configured(connector, SITE.name, options)
-                or await _referenced(connector, payload))
+        site = (
+            payload.get("siteid") or _configured(connector, SITE.name, options) or await _referenced(connector, payload)
+        )
         if not site:
             connector.required_option(SITE.name, options, structure.entity)
         return {"siteid": str(site).upper()}
@@ -74,12 +86,16 @@ async def _referenced(connector: OslcConnector, payload: dict[str, Any]) -> str 
     """The site of the asset (else the location) the new record refers to, where it is one site."""
     for attr, structure in REFERENCES:
         if payload.get(attr):
-            body = await connector.collection(structure, [f"{attr}={quote(str(payload[attr]))}"], f"{attr},siteid",
-                                              f"+{attr}", 2)
+            body = await connector.collection(
+                structure, [f"{attr}={quote(str(payload[attr]))}"], f"{attr},siteid", f"+{attr}", 2
+            )
             sites = {row.get("siteid") for row in body["member"] if row.get("siteid")}
             if len(sites) > 1:
-                raise BadUserInput(f"{attr} {payload[attr]} exists in the sites {', '.join(sorted(sites))}: "
-                                   "give writeOptions: {siteId: ...}", field="writeOptions.siteId")
+                raise BadUserInput(
+                    f"{attr} {payload[attr]} exists in the sites {', '.join(sorted(sites))}: "
+                    "give writeOptions: {siteId: ...}",
+                    field="writeOptions.siteId",
+                )
             if sites:
                 return sites.pop()
     return None
@@ -90,5 +106,12 @@ async def _site_org(connector: OslcConnector, options: Mapping[str, str] | None)
     site = _configured(connector, SITE.name, options)
     if not site:
         return None
-    return next((str(o["orgid"]) for o in await organizations(connector)
-                 for s in o.get("site") or [] if str(s.get("siteid")).upper() == site.upper()), None)
+    return next(
+        (
+            str(o["orgid"])
+            for o in await organizations(connector)
+            for s in o.get("site") or []
+            if str(s.get("siteid")).upper() == site.upper()
+        ),
+        None,
+    )

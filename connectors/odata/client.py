@@ -11,7 +11,8 @@ missing or stale token, not refused credentials: the token is fetched again once
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import httpx
 

@@ -1,9 +1,9 @@
 """`ODataConnector`: the declarations of an OData v2 system turned into the connector contract."""
 
-
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from schema.errors import BadUserInput, Conflict, NotFound, SystemRejected, SystemUnreachable
 from schema.model import CustomField, CustomObject
@@ -13,6 +13,7 @@ from ..base import ConnectionConfig, Connector, ListQuery, Page
 from ..discovery import FieldCandidate, ObjectCandidate, coerce
 from ..http import HttpPolicy
 from ..mapping import EntityMap, dig
+from ..writes import CREATE, UPDATE, put
 from .client import ODataClient
 from .envelope import inline, read_entity
 from .metadata import SetInfo, field_candidates, object_candidate, parse_metadata
@@ -22,7 +23,6 @@ from .pushdown import pushdown
 from .query import KEYS_PER_CALL, Query, all_of, chunks, eq_any
 from .streams import EntitySetStream
 from .values import lenient_date
-from ..writes import CREATE, UPDATE, put
 
 
 class ODataConnector(Connector):
@@ -166,7 +166,11 @@ class ODataConnector(Connector):
         return self.with_custom_values([stream.mapping.map(row)])[0]
 
     async def update(
-        self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None,
+        self,
+        entity: str,
+        remote_id: str,
+        values: dict[str, Any],
+        if_match: str | None,
         options: Mapping[str, str] | None = None,
     ) -> Record:
         """`PATCH` with `If-Match` (answered 204), then the record read back."""

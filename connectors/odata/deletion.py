@@ -9,8 +9,9 @@ stay exact. `Marked` is a status that such a marker overrides; `DeletedAt` sets
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..mapping import Spec, dig
 from .query import eq_any, literal

@@ -49,6 +49,7 @@ def read_entity(body: Any, system: str) -> dict[str, Any]:
 def inline(entity: dict[str, Any], navigations: tuple[str, ...]) -> bool:
     """Whether an entity carries these navigations expanded: a deferred one is only
     `{"__deferred": {"uri": ...}}`, as after a create whose answer does not repeat what was inserted."""
+
     def deferred(value: Any) -> bool:
         return isinstance(value, dict) and "__deferred" in value
 

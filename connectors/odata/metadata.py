@@ -95,7 +95,9 @@ def parse_metadata(document: bytes, system: str) -> dict[str, SetInfo]:
         properties = tuple(_property(p) for p in entity_type if _local(p.tag) == "Property")
         attrs = _sap(element)
         name = element.get("Name", "")
-        sets[name] = SetInfo(name, keys, properties, *(_allowed(attrs, f) for f in ("creatable", "updatable", "deletable")))
+        sets[name] = SetInfo(
+            name, keys, properties, *(_allowed(attrs, f) for f in ("creatable", "updatable", "deletable"))
+        )
     return sets
 
 

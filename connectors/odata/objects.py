@@ -8,8 +8,9 @@ A composite key becomes the remote id `A='1',B='2'` (as SAP writes it in URLs).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from schema.errors import NotFound
 from schema.model import CustomField, CustomObject

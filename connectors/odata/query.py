@@ -8,9 +8,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, TypeVar
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from schema.model import CustomField
 
@@ -23,7 +24,7 @@ T = TypeVar("T")
 def literal(value: Any) -> str:
     """A `$filter` literal: strings quoted with `'` doubled, datetimes as datetimeoffset."""
     if isinstance(value, datetime):
-        moment = value.astimezone(timezone.utc).replace(microsecond=0, tzinfo=None)
+        moment = value.astimezone(UTC).replace(microsecond=0, tzinfo=None)
         return f"datetimeoffset'{moment.isoformat()}Z'"
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -8,7 +8,7 @@ null: the empty string means "no value".
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -24,12 +24,12 @@ def parse_date(value: Any) -> datetime | None:
         return None
     match = _DATE.match(str(value))
     if match:
-        return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=UTC)
     try:  # some services send ISO 8601 instead
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         raise SystemUnreachable(f"unreadable OData date {str(value)[:40]!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def parse_time(value: Any) -> timedelta | None:

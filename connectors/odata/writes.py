@@ -10,8 +10,9 @@ update maps, because SAP fixes some properties once a record exists
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from schema.model import CustomField
 
@@ -110,6 +111,7 @@ class Flags:
 def written_properties(writes: WriteMap, settings: tuple[tuple[str, str], ...] = ()) -> set[str]:
     """Every property a write map can send, `Nav/Property` for deep-inserted lines: what the
     service's `$metadata` must mark creatable (or updatable) for the connector to offer it."""
+
     def paths(writer: Any) -> set[str]:
         if isinstance(writer, Lines):
             nav = writer.path.split(".")[0]

@@ -155,7 +155,9 @@ def _total(raw: Any) -> float | None:
 WORK_ORDERS = EntityMap(
     "WorkOrder",
     remote_id="MaintenanceOrder",
-    display=Compute(lambda r: " ".join(p for p in (text(r.get("MaintenanceOrder")), text(r.get("MaintenanceOrderDesc"))) if p)),
+    display=Compute(
+        lambda r: " ".join(p for p in (text(r.get("MaintenanceOrder")), text(r.get("MaintenanceOrderDesc"))) if p)
+    ),
     fields={
         "number": "MaintenanceOrder",
         "title": Text("MaintenanceOrderDesc"),
@@ -319,8 +321,14 @@ REQUEST_EXTRA = {  # the long text is written through its edit field; the object
     "location": TechnicalObject(FUNCTIONAL_LOCATION, primary=False),
 }
 REQUEST_WRITES = Writes(
-    create=write_map(SAP, REQUESTS, ("title", "priority", "workOrder"), ("title",), REQUEST_EXTRA,
-                     defaults={"NotificationType": "M1"}),
+    create=write_map(
+        SAP,
+        REQUESTS,
+        ("title", "priority", "workOrder"),
+        ("title",),
+        REQUEST_EXTRA,
+        defaults={"NotificationType": "M1"},
+    ),
     update=write_map(SAP, REQUESTS, ("title", "priority", "workOrder"), extra=REQUEST_EXTRA),
 )
 ASSET_FIELDS = ("name", "code", "criticality", "category", "manufacturer", "model", "serialNumber", "parent")
@@ -350,16 +358,20 @@ PO_CONTEXT = {  # write setting -> the A_PurchaseOrder property it fills; SAP re
     "purchasingGroup": "PurchasingGroup",
 }
 WRITE_SETTINGS = (
-    WriteSetting("companyCode", "Company code", "The company code purchase orders are created in (BUKRS).",
-                 ("PurchaseOrder",)),
-    WriteSetting("purchasingOrganization", "Purchasing organization", "The purchasing organization (EKORG).",
-                 ("PurchaseOrder",)),
-    WriteSetting("purchasingGroup", "Purchasing group", "The purchasing group, i.e. the buyers (EKGRP).",
-                 ("PurchaseOrder",)),
+    WriteSetting(
+        "companyCode", "Company code", "The company code purchase orders are created in (BUKRS).", ("PurchaseOrder",)
+    ),
+    WriteSetting(
+        "purchasingOrganization", "Purchasing organization", "The purchasing organization (EKORG).", ("PurchaseOrder",)
+    ),
+    WriteSetting(
+        "purchasingGroup", "Purchasing group", "The purchasing group, i.e. the buyers (EKGRP).", ("PurchaseOrder",)
+    ),
 )
 PURCHASE_ORDER_WRITES = Writes(  # items only in the deep insert: OData v2 has no deep update
-    create=write_map(SAP, PURCHASE_ORDERS, PO_HEADER, ("vendor", "lines"), {"lines": PO_LINES},
-                     defaults={"PurchaseOrderType": "NB"}),
+    create=write_map(
+        SAP, PURCHASE_ORDERS, PO_HEADER, ("vendor", "lines"), {"lines": PO_LINES}, defaults={"PurchaseOrderType": "NB"}
+    ),
     update=write_map(SAP, PURCHASE_ORDERS, PO_HEADER),
     delete=True,
     settings=tuple(PO_CONTEXT.items()),
@@ -374,9 +386,20 @@ STREAMS = (
         "MaintenanceOrder",
         key="MaintenanceOrder",
         select=(
-            "MaintenanceOrder", "MaintenanceOrderType", "MaintenanceOrderDesc", "MaintOrdBasicStartDateTime",
-            "MaintOrdBasicEndDateTime", "Equipment", "FunctionalLocation", "MaintPriority", "SystemStatusText",
-            "UserStatusText", "MaintenancePlant", "MainWorkCenter", "MaintenanceNotification", "LastChangeDateTime",
+            "MaintenanceOrder",
+            "MaintenanceOrderType",
+            "MaintenanceOrderDesc",
+            "MaintOrdBasicStartDateTime",
+            "MaintOrdBasicEndDateTime",
+            "Equipment",
+            "FunctionalLocation",
+            "MaintPriority",
+            "SystemStatusText",
+            "UserStatusText",
+            "MaintenancePlant",
+            "MainWorkCenter",
+            "MaintenanceNotification",
+            "LastChangeDateTime",
         ),
         updated_field="LastChangeDateTime",
         writes=WORK_ORDER_WRITES,
@@ -387,9 +410,19 @@ STREAMS = (
         "MaintenanceNotification",
         key="MaintenanceNotification",
         select=(
-            "MaintenanceNotification", "NotificationText", "MaintNotificationLongText", "NotificationType",
-            "NotifProcessingPhase", "MaintPriority", "TechnicalObject", "TechObjIsEquipOrFuncnlLoc",
-            "FunctionalLocation", "MaintenanceOrder", "ReportedByUser", "CreationDate", "CreationTime",
+            "MaintenanceNotification",
+            "NotificationText",
+            "MaintNotificationLongText",
+            "NotificationType",
+            "NotifProcessingPhase",
+            "MaintPriority",
+            "TechnicalObject",
+            "TechObjIsEquipOrFuncnlLoc",
+            "FunctionalLocation",
+            "MaintenanceOrder",
+            "ReportedByUser",
+            "CreationDate",
+            "CreationTime",
             "LastChangeDateTime",
         ),
         updated_field="LastChangeDateTime",
@@ -402,10 +435,22 @@ STREAMS = (
         "Equipment",
         key="Equipment",
         select=(
-            "Equipment", "ValidityEndDate", "EquipmentName", "TechnicalObjectSortCode", "TechnicalObjectType",
-            "ABCIndicator", "AssetManufacturerName", "ManufacturerPartTypeName", "ManufacturerSerialNumber",
-            "FunctionalLocation", "SuperordinateEquipment", "MaintenancePlant", "EquipmentIsMarkedForDeletion",
-            "EquipmentIsInactive", "CreationDate", "LastChangeDateTime",
+            "Equipment",
+            "ValidityEndDate",
+            "EquipmentName",
+            "TechnicalObjectSortCode",
+            "TechnicalObjectType",
+            "ABCIndicator",
+            "AssetManufacturerName",
+            "ManufacturerPartTypeName",
+            "ManufacturerSerialNumber",
+            "FunctionalLocation",
+            "SuperordinateEquipment",
+            "MaintenancePlant",
+            "EquipmentIsMarkedForDeletion",
+            "EquipmentIsInactive",
+            "CreationDate",
+            "LastChangeDateTime",
         ),
         updated_field="LastChangeDateTime",
         fixed_filter=CURRENT_SEGMENT,
@@ -418,9 +463,18 @@ STREAMS = (
         "FunctionalLocation",
         key="FunctionalLocation",
         select=(
-            "FunctionalLocation", "FunctionalLocationLabelName", "FunctionalLocationName",
-            "SuperiorFunctionalLocation", "MaintenancePlant", "StreetName", "HouseNumber", "PostalCode", "CityName",
-            "Country", "CreationDate", "LastChangeDateTime",
+            "FunctionalLocation",
+            "FunctionalLocationLabelName",
+            "FunctionalLocationName",
+            "SuperiorFunctionalLocation",
+            "MaintenancePlant",
+            "StreetName",
+            "HouseNumber",
+            "PostalCode",
+            "CityName",
+            "Country",
+            "CreationDate",
+            "LastChangeDateTime",
         ),
         updated_field="LastChangeDateTime",
         status_field="type",
@@ -431,8 +485,15 @@ STREAMS = (
         "A_PurchaseOrder",
         key="PurchaseOrder",
         select=(
-            "PurchaseOrder", "Supplier", "PurchasingProcessingStatus", "PurchasingDocumentDeletionCode",
-            "PurchaseOrderDate", "DocumentCurrency", "CompanyCode", "CreationDate", "LastChangeDateTime",
+            "PurchaseOrder",
+            "Supplier",
+            "PurchasingProcessingStatus",
+            "PurchasingDocumentDeletionCode",
+            "PurchaseOrderDate",
+            "DocumentCurrency",
+            "CompanyCode",
+            "CreationDate",
+            "LastChangeDateTime",
             "to_PurchaseOrderItem",
         ),
         expand=("to_PurchaseOrderItem",),
@@ -457,7 +518,12 @@ STREAMS = (
         "A_Supplier",
         key="Supplier",
         select=(
-            "Supplier", "SupplierName", "PurchasingIsBlocked", "PostingIsBlocked", "DeletionIndicator", "CreationDate",
+            "Supplier",
+            "SupplierName",
+            "PurchasingIsBlocked",
+            "PostingIsBlocked",
+            "DeletionIndicator",
+            "CreationDate",
         ),
         status_field=None,
         writes=VENDOR_WRITES,
@@ -470,6 +536,7 @@ STOCK_SELECT = ("Material", "Plant", "StorageLocation", "InventoryStockType", "M
 CHOICE_SAMPLE = 100  # recent purchase orders (one server page) whose organisational values a picker offers
 
 # -- catalog -------------------------------------------------------------------------------
+
 
 def _capability(stream: EntitySetStream) -> Capability:
     """Read everything; write what the stream declares. Stock is a goods movement: not adjustable here."""

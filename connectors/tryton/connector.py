@@ -26,8 +26,9 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from schema.errors import Conflict, SystemAuthFailed, SystemRejected
 
@@ -81,7 +82,12 @@ ENTRY = SystemEntry(
 
 def _stamps(**fields: Any) -> dict[str, Any]:
     """`last_modified_at` is Tryton's coalesce(write_date, create_date): write_date is empty until a write."""
-    return {"created_at": Date("create_date"), "updated_at": Date("last_modified_at"), "version": "_timestamp", **fields}
+    return {
+        "created_at": Date("create_date"),
+        "updated_at": Date("last_modified_at"),
+        "version": "_timestamp",
+        **fields,
+    }
 
 
 def _flag(path: str) -> Compute:
@@ -118,7 +124,10 @@ def _stock_levels(row: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _vendors(row: Mapping[str, Any]) -> list[str]:
-    suppliers = [*(row.get("product_suppliers.") or []), *((row.get("template.") or {}).get("product_suppliers.") or [])]
+    suppliers = [
+        *(row.get("product_suppliers.") or []),
+        *((row.get("template.") or {}).get("product_suppliers.") or []),
+    ]
     return list(dict.fromkeys(str(s["party"]) for s in suppliers if s.get("party")))
 
 
@@ -217,20 +226,56 @@ STAMPS = ("create_date", "last_modified_at", "_timestamp")
 ARCHIVED_TOO = {"active_test": False}  # list inactive parties and users: `active` is mapped
 
 MODELS = (
-    Model(LOCATIONS, "stock.location", ("name", "code", "type", "parent", "address.full_address", *STAMPS),
-          status_field="type", status_remote="type"),
-    Model(PARTS, "product.product",
-          ("code", "name", "description", "default_uom.name", "cost_price",
-           "product_suppliers.party", "template.product_suppliers.party", *STAMPS)),
-    Model(VENDORS, "party.party",
-          ("name", "code", "email", "phone", "website", "addresses.full_address", "active", *STAMPS),
-          context=ARCHIVED_TOO, writes=vendor_writes(VENDORS)),
-    Model(PURCHASE_ORDERS, "purchase.purchase",
-          ("number", "reference", "state", "purchase_date", "delivery_date", "currency.code",
-           "total_amount", "party", "warehouse", *STAMPS),
-          status_field="status", status_remote="state", writes=purchase_writes(PURCHASE_ORDERS)),
-    Model(USERS, "res.user", ("name", "login", "email", "active", *STAMPS),
-          domain=(["id", ">", 0],), context=ARCHIVED_TOO),  # id 0 is Tryton's internal root
+    Model(
+        LOCATIONS,
+        "stock.location",
+        ("name", "code", "type", "parent", "address.full_address", *STAMPS),
+        status_field="type",
+        status_remote="type",
+    ),
+    Model(
+        PARTS,
+        "product.product",
+        (
+            "code",
+            "name",
+            "description",
+            "default_uom.name",
+            "cost_price",
+            "product_suppliers.party",
+            "template.product_suppliers.party",
+            *STAMPS,
+        ),
+    ),
+    Model(
+        VENDORS,
+        "party.party",
+        ("name", "code", "email", "phone", "website", "addresses.full_address", "active", *STAMPS),
+        context=ARCHIVED_TOO,
+        writes=vendor_writes(VENDORS),
+    ),
+    Model(
+        PURCHASE_ORDERS,
+        "purchase.purchase",
+        (
+            "number",
+            "reference",
+            "state",
+            "purchase_date",
+            "delivery_date",
+            "currency.code",
+            "total_amount",
+            "party",
+            "warehouse",
+            *STAMPS,
+        ),
+        status_field="status",
+        status_remote="state",
+        writes=purchase_writes(PURCHASE_ORDERS),
+    ),
+    Model(
+        USERS, "res.user", ("name", "login", "email", "active", *STAMPS), domain=(["id", ">", 0],), context=ARCHIVED_TOO
+    ),  # id 0 is Tryton's internal root
 )
 
 LINE_FIELDS = ["purchase", "sequence", "product", "description", "quantity", "unit.name", "unit_price", "amount"]
@@ -293,7 +338,9 @@ class TrytonConnector(TrytonWrites, TrytonCustomization, ModelRpcConnector):
         creds = self.config.credentials
         username = creds.get("username", "")
         try:
-            result = await self._post("common.db.login", [username, {"password": creds.get("password", "")}, "en"], None)
+            result = await self._post(
+                "common.db.login", [username, {"password": creds.get("password", "")}, "en"], None
+            )
         except SystemRejected as exc:
             raise SystemAuthFailed(f"Tryton rejected the login: {exc.message.split(': ', 1)[-1]}") from None
         if not isinstance(result, list) or len(result) < 2 or not result[1]:
@@ -332,8 +379,16 @@ class TrytonConnector(TrytonWrites, TrytonCustomization, ModelRpcConnector):
             raise SystemRejected(f"Tryton sent no count for {model.model}")
         return counted
 
-    async def _search_read(self, model: str, domain: Domain, offset: int, limit: int | None,
-                           fields: list[str], context: Mapping[str, Any], order: Any = None) -> list[dict[str, Any]]:
+    async def _search_read(
+        self,
+        model: str,
+        domain: Domain,
+        offset: int,
+        limit: int | None,
+        fields: list[str],
+        context: Mapping[str, Any],
+        order: Any = None,
+    ) -> list[dict[str, Any]]:
         rows = await self.call(
             f"model.{model}.search_read", [domain, offset, limit, order or [["id", "ASC"]], fields], context
         )
@@ -353,7 +408,12 @@ class TrytonConnector(TrytonWrites, TrytonCustomization, ModelRpcConnector):
         """The page's purchase lines in one call, under `lines.` as Tryton names nested reads."""
         ids = [r["id"] for r in rows]
         lines = await self._search_read(
-            "purchase.line", [["purchase", "in", ids], ["type", "=", "line"]], 0, None, LINE_FIELDS, {},
+            "purchase.line",
+            [["purchase", "in", ids], ["type", "=", "line"]],
+            0,
+            None,
+            LINE_FIELDS,
+            {},
             order=[["purchase", "ASC"], ["sequence", "ASC"], ["id", "ASC"]],
         )
         by_purchase: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -367,9 +427,15 @@ class TrytonConnector(TrytonWrites, TrytonCustomization, ModelRpcConnector):
         ids = [r["id"] for r in rows]
         moves = await self._search_read(
             "stock.move",
-            [["product", "in", ids], ["state", "=", "done"],
-             ["OR", [["from_location.type", "=", STOCK_TYPE]], [["to_location.type", "=", STOCK_TYPE]]]],
-            0, None, MOVE_FIELDS, {},
+            [
+                ["product", "in", ids],
+                ["state", "=", "done"],
+                ["OR", [["from_location.type", "=", STOCK_TYPE]], [["to_location.type", "=", STOCK_TYPE]]],
+            ],
+            0,
+            None,
+            MOVE_FIELDS,
+            {},
         )
         stock: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
         for move in moves:

@@ -10,7 +10,8 @@ the fields asked for) and filtered in the search domain.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from schema.errors import BadUserInput
 from schema.model import CustomField, CustomObject
@@ -24,10 +25,25 @@ from .states import writable as settable
 from .wire import decode
 
 SCALAR_TYPES = {
-    "char": "String", "text": "String", "selection": "String", "reference": "String", "time": "String",
-    "integer": "Int", "biginteger": "Int", "float": "Float", "numeric": "Float", "timedelta": "Float",
-    "boolean": "Boolean", "date": "DateTime", "datetime": "DateTime", "timestamp": "DateTime",
-    "one2many": "JSON", "many2many": "JSON", "multiselection": "JSON", "dict": "JSON", "many2one": "Int",
+    "char": "String",
+    "text": "String",
+    "selection": "String",
+    "reference": "String",
+    "time": "String",
+    "integer": "Int",
+    "biginteger": "Int",
+    "float": "Float",
+    "numeric": "Float",
+    "timedelta": "Float",
+    "boolean": "Boolean",
+    "date": "DateTime",
+    "datetime": "DateTime",
+    "timestamp": "DateTime",
+    "one2many": "JSON",
+    "many2many": "JSON",
+    "multiselection": "JSON",
+    "dict": "JSON",
+    "many2one": "Int",
 }
 STANDARD = {"id", "rec_name", "create_date", "write_date", "last_modified_at", "xml_id"}
 ENUM_VALUE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -115,10 +131,16 @@ class TrytonCustomization:
                 for f in sorted(own, key=lambda f: f["name"])
                 if f["name"] != "id"
             )
-            found.append(ObjectCandidate(
-                name, type_name, plural(type_name[0].lower() + type_name[1:]), "id", str(m.get("string") or name),
-                tuple(c for c in candidates if c is not None),
-            ))
+            found.append(
+                ObjectCandidate(
+                    name,
+                    type_name,
+                    plural(type_name[0].lower() + type_name[1:]),
+                    "id",
+                    str(m.get("string") or name),
+                    tuple(c for c in candidates if c is not None),
+                )
+            )
         return found
 
     def _object_fields(self, obj: CustomObject) -> tuple[str, list[str]]:

@@ -18,7 +18,8 @@ same create or write call, so they commit with the record.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from schema.errors import BadUserInput, Conflict, NotFound, SystemRejected
 from schema.record import Record
@@ -50,7 +51,11 @@ class TrytonWrites:
         return _reached(await self._written(entity, remote_id), values)
 
     async def update(
-        self, entity: str, remote_id: str, values: dict[str, Any], if_match: str | None,
+        self,
+        entity: str,
+        remote_id: str,
+        values: dict[str, Any],
+        if_match: str | None,
         options: Mapping[str, str] | None = None,
     ) -> Record:
         model = self.model(entity)  # type: ignore[attr-defined]
@@ -87,11 +92,19 @@ class TrytonWrites:
         if await self._version(self.model("Part"), product) is None:  # type: ignore[attr-defined]
             raise NotFound(f"Tryton has no Part {part_id}")
         location = _record_id("Location", location_id) if location_id else await self._default_storage()
-        inventory = await self._rpc("stock.inventory", "create", [[{
-            "location": location,
-            "empty_quantity": "keep",  # lines Tryton adds for other products change nothing
-            "lines": [["create", [{"product": product, "quantity": 0.0}]]],
-        }]])
+        inventory = await self._rpc(
+            "stock.inventory",
+            "create",
+            [
+                [
+                    {
+                        "location": location,
+                        "empty_quantity": "keep",  # lines Tryton adds for other products change nothing
+                        "lines": [["create", [{"product": product, "quantity": 0.0}]]],
+                    }
+                ]
+            ],
+        )
         inventory_id = inventory[0]
         try:
             await self._count(inventory_id, product, delta, location)
@@ -176,8 +189,9 @@ class TrytonWrites:
         described = await self._fields(model.model)
         record_id = CREATE_ID if operation == CREATE else UPDATE_ID
         found = {name: targets(writer) for name, writer in model.writes.fields.items()}
-        return {name: fields for name, fields in found.items()
-                if all(writable(described.get(f), record_id) for f in fields)}
+        return {
+            name: fields for name, fields in found.items() if all(writable(described.get(f), record_id) for f in fields)
+        }
 
     async def _refuse_read_only(
         self, model: Model, writes: WriteMap, operation: str, values: Mapping[str, Any]
@@ -222,8 +236,13 @@ class TrytonWrites:
 
     async def _child_rows(self, model: Model, children: tuple[ChildValue, ...], record_id: int) -> dict[str, Any]:
         """The record's rows of the relations written, in Tryton's order (its getters read the first)."""
-        fields = sorted({f"{cv.child.relation}.{name}" for cv in children
-                         for name in (cv.child.field, *(k for k, _ in cv.child.match))})
+        fields = sorted(
+            {
+                f"{cv.child.relation}.{name}"
+                for cv in children
+                for name in (cv.child.field, *(k for k, _ in cv.child.match))
+            }
+        )
         rows = await self._search_read(  # type: ignore[attr-defined]
             model.model, [["id", "=", record_id]], 0, 1, fields, {"active_test": False}
         )
@@ -301,7 +320,8 @@ class TrytonWrites:
             return NotFound(f"Tryton has no {entity} {record_id}")
         if isinstance(exc, Conflict):
             return Conflict(
-                f"{entity} {record_id} changed in Tryton since the version given; read it again", current_version=current
+                f"{entity} {record_id} changed in Tryton since the version given; read it again",
+                current_version=current,
             )
         return exc
 

@@ -13,7 +13,8 @@ at hand, and its refusal comes back with its own message.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 UNKNOWN = object()  # a PYSON value that depends on what the record holds
 CREATE_ID, UPDATE_ID = -1, 1  # Tryton evaluates a new record as id -1; a stored one has a positive id

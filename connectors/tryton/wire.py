@@ -45,14 +45,14 @@ def decode(value: Any) -> Any:
 
 def encode_datetime(value: dt.datetime) -> dict[str, Any]:
     """An aware datetime as Tryton's naive-UTC typed object."""
-    utc = value.astimezone(dt.timezone.utc)
+    utc = value.astimezone(dt.UTC)
     return {"__class__": "datetime", **{k: getattr(utc, k) for k in _DATE + _TIME}}
 
 
 def encode_date(value: dt.date | dt.datetime) -> dict[str, Any]:
     """A date (an aware datetime counts by its UTC date) as Tryton's typed object."""
     if isinstance(value, dt.datetime):
-        value = value.astimezone(dt.timezone.utc).date()
+        value = value.astimezone(dt.UTC).date()
     return {"__class__": "date", **{k: getattr(value, k) for k in _DATE}}
 
 

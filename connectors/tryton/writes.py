@@ -13,8 +13,9 @@ writes the connector turns into one2many commands in the same call.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from schema.errors import BadUserInput
 
@@ -108,7 +109,9 @@ class Buttons:
     def write(self, payload: dict[str, Any], value: str) -> None:
         if value not in self.by_status:
             allowed = ", ".join(self.by_status)
-            raise BadUserInput(f"Tryton cannot set {self.entity}.status to {value}; use one of {allowed}", field="status")
+            raise BadUserInput(
+                f"Tryton cannot set {self.entity}.status to {value}; use one of {allowed}", field="status"
+            )
         payload[BUTTONS] = tuple((button, self.shown.get(button, ())) for button in self.by_status[value])
 
 

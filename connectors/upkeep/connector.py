@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 from schema.errors import NotFound, SystemAuthFailed, SystemRejected
-
 from schema.record import Record
 
 from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
@@ -129,9 +128,7 @@ WORK_ORDERS = EntityMap(
         ),
         "asset": "asset",
         "location": "location",
-        "assignees": Compute(
-            lambda r: [u for u in [r.get("assignedToUser"), *(r.get("additionalUsers") or [])] if u]
-        ),
+        "assignees": Compute(lambda r: [u for u in [r.get("assignedToUser"), *(r.get("additionalUsers") or [])] if u]),
         "requestedBy": "requestedByUser",
         "dueDate": Date("dueDate"),
         "completedAt": Date("dateCompleted"),
@@ -170,9 +167,7 @@ PARTS = EntityMap(
         "unitCost": Number("cost"),
         "quantityOnHand": Number("quantity"),
         "minimumQuantity": Number("minimumQuantity"),
-        "stockLevels": Compute(
-            lambda r: [{"location": r.get("location"), "quantity": float(r.get("quantity") or 0)}]
-        ),
+        "stockLevels": Compute(lambda r: [{"location": r.get("location"), "quantity": float(r.get("quantity") or 0)}]),
         "vendors": "vendors",
     },
     **_stamps(),
@@ -215,13 +210,17 @@ PURCHASE_ORDERS = EntityMap(
         "currency": "currency",
         "totalAmount": SumOfProducts("partsOrdered", "quantity", "price"),
         "shipTo": "shipToLocation",
-        "lines": Each("partsOrdered", number="lineNumber", fields={
-            "part": "part",
-            "quantity": Number("quantity"),
-            "unitPrice": Number("price"),
-            "amount": Product("quantity", "price"),
-            "receivedQuantity": Number("quantityReceived", default=0.0),
-        }),
+        "lines": Each(
+            "partsOrdered",
+            number="lineNumber",
+            fields={
+                "part": "part",
+                "quantity": Number("quantity"),
+                "unitPrice": Number("price"),
+                "amount": Product("quantity", "price"),
+                "receivedQuantity": Number("quantityReceived", default=0.0),
+            },
+        ),
     },
     **_stamps(),
 )
@@ -256,19 +255,42 @@ def _writes(read: EntityMap, names: tuple[str, ...], required: tuple[str, ...], 
 # UpKeep takes dates as epoch milliseconds on writes, though it reads them back as ISO.
 WORK_ORDER_WRITES = _writes(
     WORK_ORDERS,
-    ("title", "description", "status", "priority", "type", "asset", "location", "requestedBy",
-     "estimatedHours", "actualHours"),
+    (
+        "title",
+        "description",
+        "status",
+        "priority",
+        "type",
+        "asset",
+        "location",
+        "requestedBy",
+        "estimatedHours",
+        "actualHours",
+    ),
     ("title",),
     dueDate=date_writer("dueDate", "epoch_ms"),
     assignees=AssigneesWriter(),
 )
 REQUEST_WRITES = _writes(
-    REQUESTS, ("title", "description", "status", "priority", "asset", "location", "requestedBy", "workOrder"), ("title",)
+    REQUESTS,
+    ("title", "description", "status", "priority", "asset", "location", "requestedBy", "workOrder"),
+    ("title",),
 )
 ASSET_WRITES = _writes(
     ASSETS,
-    ("name", "code", "description", "status", "criticality", "category", "manufacturer", "model",
-     "serialNumber", "location", "parent"),
+    (
+        "name",
+        "code",
+        "description",
+        "status",
+        "criticality",
+        "category",
+        "manufacturer",
+        "model",
+        "serialNumber",
+        "location",
+        "parent",
+    ),
     ("name",),
 )
 VENDOR_WRITES = _writes(VENDORS, ("name", "email", "phone", "address", "website"), ("name",))
@@ -285,7 +307,9 @@ PURCHASE_ORDER_WRITES = _writes(
 )
 
 
-def _stream(mapping: EntityMap, path: str, status_field: str | None = "status", writes: WriteMap | None = None) -> Stream:
+def _stream(
+    mapping: EntityMap, path: str, status_field: str | None = "status", writes: WriteMap | None = None
+) -> Stream:
     """UpKeep filters every resource by time, and by status where it has one."""
     return Stream(
         mapping,
@@ -365,5 +389,6 @@ class UpKeepConnector(RestConnector):
         async with self._login_lock:
             self._session = None
         return True
+
 
 CONNECTOR = UpKeepConnector

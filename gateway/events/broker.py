@@ -14,7 +14,8 @@ import json
 import logging
 import time
 import uuid
-from typing import Any, AsyncIterator, Protocol
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
 
 from ..outage import OutageLog
 
@@ -76,8 +77,12 @@ class RedisBroker(LocalBroker):
         self._redis = redis.from_url(url, socket_connect_timeout=TIMEOUT)
         self._listener: asyncio.Task[None] | None = None
         self.origin = uuid.uuid4().hex
-        self.outage = OutageLog(log, "Redis for events", "events reach this process's subscribers only",
-                                "broadcasting to every process again")
+        self.outage = OutageLog(
+            log,
+            "Redis for events",
+            "events reach this process's subscribers only",
+            "broadcasting to every process again",
+        )
 
     async def publish(self, message: dict[str, Any]) -> None:
         self.deliver(message)
@@ -86,7 +91,7 @@ class RedisBroker(LocalBroker):
             await self._ensure_listening()
             wire = json.dumps({"origin": self.origin, "message": message}, default=str)
             await asyncio.wait_for(self._redis.publish(CHANNEL, wire), TIMEOUT)
-        except Exception as exc:  # noqa: BLE001 - the other processes miss a live event; the caller goes on
+        except Exception as exc:
             self.outage.failed(exc, started)
             return
         self.outage.answered(started)
@@ -115,7 +120,7 @@ class RedisBroker(LocalBroker):
                             self._received(raw["data"])
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - keep listening through Redis restarts
+            except Exception as exc:
                 ready.set()
                 self.outage.failed(exc)  # now: the channel was lost just now, however long it had been up
                 await asyncio.sleep(RECONNECT)

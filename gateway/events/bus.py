@@ -6,7 +6,8 @@ the change it reports was committed; `publish` runs after the commit.
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -61,9 +62,7 @@ class EventBus:
         data: dict[str, Any],
         connection_id: str | None = None,
     ) -> Event:
-        event = Event(
-            organization_id=organization_id, connection_id=connection_id, type=event_type, data=data
-        )
+        event = Event(organization_id=organization_id, connection_id=connection_id, type=event_type, data=data)
         session.add(event)
         session.flush()
         endpoints = session.exec(

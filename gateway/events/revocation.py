@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Iterable, Protocol
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from .. import auth
 from ..auth import Principal
@@ -33,7 +34,7 @@ async def publish(bus: EventBus, organization_id: str, connection_id: str | None
     """
     try:
         await bus.broker.publish({"type": KIND, "organizationId": organization_id, "connectionId": connection_id})
-    except Exception:  # noqa: BLE001 - a broker outage must not fail a committed revocation
+    except Exception:
         log.warning("could not announce a revocation; open sockets re-check it on their next operation", exc_info=True)
 
 
@@ -91,7 +92,7 @@ class OpenSockets:
             return
         try:
             valid = await self.store.run(auth.still_valid, self.store, {s.digest for s in sockets})
-        except Exception:  # noqa: BLE001 - the next operation or sweep checks again
+        except Exception:
             log.warning("could not re-check the credentials of open sockets", exc_info=True)
             return
         for socket in sockets:
@@ -106,7 +107,7 @@ class OpenSockets:
                         await self.recheck([s for s in self._sockets if concerns(message, s.principal)])
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - keep listening; sweeps cover the gap
+            except Exception:
                 log.warning("revocation listener failed; restarting", exc_info=True)
                 await asyncio.sleep(1)
 

@@ -49,7 +49,7 @@ def payload(event: Event) -> bytes:
     return json.dumps(body, separators=(",", ":"), default=str).encode()
 
 
-def _utc(value):  # noqa: ANN001, ANN202
+def _utc(value):
     return value if value is None or value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
 
 
@@ -93,11 +93,13 @@ class WebhookService:
 
     def endpoints(self, organization_id: str) -> list[WebhookEndpoint]:
         with self.store.read() as session:
-            return list(session.exec(
-                select(WebhookEndpoint)
-                .where(WebhookEndpoint.organization_id == organization_id, WebhookEndpoint.deleted_at.is_(None))  # type: ignore[union-attr]
-                .order_by(WebhookEndpoint.created_at)
-            ))
+            return list(
+                session.exec(
+                    select(WebhookEndpoint)
+                    .where(WebhookEndpoint.organization_id == organization_id, WebhookEndpoint.deleted_at.is_(None))  # type: ignore[union-attr]
+                    .order_by(WebhookEndpoint.created_at)
+                )
+            )
 
     def delete_endpoint(self, organization_id: str, endpoint_id: str) -> None:
         with self.store.write() as session:
@@ -105,7 +107,9 @@ class WebhookService:
             endpoint.deleted_at = utcnow()
             session.add(endpoint)
 
-    def deliveries(self, organization_id: str, endpoint_id: str, limit: int = 50) -> list[tuple[WebhookDelivery, Event, list[WebhookAttempt]]]:
+    def deliveries(
+        self, organization_id: str, endpoint_id: str, limit: int = 50
+    ) -> list[tuple[WebhookDelivery, Event, list[WebhookAttempt]]]:
         with self.store.read() as session:
             _owned_endpoint(session, organization_id, endpoint_id)
             rows = session.exec(
@@ -116,9 +120,17 @@ class WebhookService:
                 .limit(limit)
             ).all()
             return [
-                (delivery, event, list(session.exec(
-                    select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery.id).order_by(WebhookAttempt.id)  # type: ignore[arg-type]
-                )))
+                (
+                    delivery,
+                    event,
+                    list(
+                        session.exec(
+                            select(WebhookAttempt)
+                            .where(WebhookAttempt.delivery_id == delivery.id)
+                            .order_by(WebhookAttempt.id)  # type: ignore[arg-type]
+                        )
+                    ),
+                )
                 for delivery, event in rows
             ]
 
@@ -159,7 +171,13 @@ class WebhookDeliverer:
     """Sends due deliveries; run every scheduler tick by every process (leases keep them apart)."""
 
     def __init__(
-        self, store: Store, vault: CredentialVault, settings: Settings, owner: str, guard: NetGuard, concurrency: int = 16
+        self,
+        store: Store,
+        vault: CredentialVault,
+        settings: Settings,
+        owner: str,
+        guard: NetGuard,
+        concurrency: int = 16,
     ) -> None:
         self.store = store
         self.vault = vault
@@ -205,13 +223,15 @@ class WebhookDeliverer:
                 event = session.get(Event, delivery.event_id)
                 if endpoint is None or event is None:
                     continue
-                jobs.append({
-                    "id": delivery.id,
-                    "url": endpoint.url,
-                    "secret": self.vault.decrypt(endpoint.secret_encrypted)["secret"],
-                    "event_id": event.id,
-                    "body": payload(event),
-                })
+                jobs.append(
+                    {
+                        "id": delivery.id,
+                        "url": endpoint.url,
+                        "secret": self.vault.decrypt(endpoint.secret_encrypted)["secret"],
+                        "event_id": event.id,
+                        "body": payload(event),
+                    }
+                )
             return jobs
 
     async def _send(self, job: dict[str, Any]) -> None:
@@ -245,7 +265,9 @@ class WebhookDeliverer:
             delivery = session.get(WebhookDelivery, delivery_id)
             if delivery is None or delivery.lease_owner != self.owner:
                 return
-            session.add(WebhookAttempt(delivery_id=delivery_id, status_code=status, error=error, duration_ms=duration_ms))
+            session.add(
+                WebhookAttempt(delivery_id=delivery_id, status_code=status, error=error, duration_ms=duration_ms)
+            )
             delivery.attempts += 1
             delivery.last_status_code, delivery.last_error = status, error
             delivery.lease_owner = delivery.lease_expires_at = None

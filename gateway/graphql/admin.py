@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Annotated, Any, AsyncGenerator, Optional
+from typing import Annotated, Any, Optional
 
 import strawberry
 from sqlalchemy import exists, func
@@ -14,7 +15,7 @@ from strawberry.tools import merge_types
 
 from connectors.catalog import SystemEntry
 from connectors.registry import catalog, connector_class
-from schema.builder import (
+from gateway.graphql.builder import (
     STATUS_EVENTS,
     SYNC_EVENTS,
     ConnectionStatusEvent,
@@ -23,12 +24,13 @@ from schema.builder import (
     status_event,
     sync_event,
 )
-from schema.closed_sets import ConnectionStatus, Hosting
+from gateway.graphql.closed_sets import ConnectionStatus, Hosting
 from schema.errors import BadUserInput
 
 from .. import credits as credit_ops
 from ..connections import NewConnection
 from ..credit_audit import audit
+from ..reads import sync_status
 from ..store.tables import Connection as ConnectionRow
 from ..store.tables import CreditLedgerEntry
 from . import admin_paging as paging
@@ -38,7 +40,6 @@ from .admin_keys import AdminKeyMutation
 from .admin_webhooks import WebhookMutation, WebhookQuery
 from .context import RequestContext
 from .inputs import string_map as _string_map
-from .source import sync_status
 
 
 @strawberry.type(description="A credential a system needs to connect.")
@@ -114,7 +115,7 @@ class System:
     )
 
     @classmethod
-    def of(cls, entry: SystemEntry) -> "System":
+    def of(cls, entry: SystemEntry) -> System:
         found = connector_class(entry.key)
         settings = found.write_settings if found else ()
         return cls(
@@ -163,7 +164,9 @@ class Connection:
 
     id: strawberry.ID = strawberry.field(description="The connection's id.")
     name: str = strawberry.field(description="A name for people.")
-    system: Optional[System] = strawberry.field(description="Null while a connect link without a preset system is pending.")
+    system: Optional[System] = strawberry.field(
+        description="Null while a connect link without a preset system is pending."
+    )
     hosting: Optional[Hosting] = strawberry.field(
         description="How the connected system is hosted (null while a connect link is pending)."
     )
@@ -190,17 +193,21 @@ class Connection:
         store = _ctx(info).services.store
         return [EntitySyncStatus(**s) for s in await store.run(sync_status, store, str(self.id))]
 
-    @strawberry.field(description="The system's capabilities as this connection has them: entities the system "
-                      "refuses to this login are marked unavailable.")
+    @strawberry.field(
+        description="The system's capabilities as this connection has them: entities the system "
+        "refuses to this login are marked unavailable."
+    )
     async def capabilities(self, info: strawberry.Info) -> list[EntityCapability]:
         if self.system is None:
             return []
         store = _ctx(info).services.store
-        unavailable = {s["entity"] for s in await store.run(sync_status, store, str(self.id)) if s["state"] == "UNAVAILABLE"}
+        unavailable = {
+            s["entity"] for s in await store.run(sync_status, store, str(self.id)) if s["state"] == "UNAVAILABLE"
+        }
         return [dataclasses.replace(c, available=c.entity not in unavailable) for c in self.system.capabilities]
 
     @classmethod
-    def of(cls, row: ConnectionRow) -> "Connection":
+    def of(cls, row: ConnectionRow) -> Connection:
         found = connector_class(row.system) if row.system else None  # "" while PENDING
         return cls(
             id=strawberry.ID(row.id),
@@ -227,7 +234,7 @@ class LedgerEntry:
     created_at: datetime = strawberry.field(description="When.")
 
     @classmethod
-    def of(cls, row: CreditLedgerEntry) -> "LedgerEntry":
+    def of(cls, row: CreditLedgerEntry) -> LedgerEntry:
         return cls(
             id=row.id or 0,
             connection_id=strawberry.ID(row.connection_id),
@@ -311,7 +318,8 @@ ConnectionId = Annotated[strawberry.ID, strawberry.argument(description="The con
 
 
 WatchedConnection = Annotated[
-    Optional[strawberry.ID], strawberry.argument(description="Only this connection's events (default: every connection's).")
+    Optional[strawberry.ID],
+    strawberry.argument(description="Only this connection's events (default: every connection's)."),
 ]
 
 
@@ -363,7 +371,9 @@ class Query:
     async def credits(
         self,
         info: strawberry.Info,
-        ledger_size: Annotated[int, strawberry.argument(description="How many entries `ledger` holds (1 to 500).")] = 50,
+        ledger_size: Annotated[
+            int, strawberry.argument(description="How many entries `ledger` holds (1 to 500).")
+        ] = 50,
     ) -> CreditPool:
         ctx = _ctx(info)
         if not 1 <= ledger_size <= 500:
@@ -375,9 +385,16 @@ class Query:
                 rows = credit_ops.ledger(session, ctx.principal.organization_id, ledger_size)
                 found = audit(session, ctx.principal.organization_id)
             return CreditPool(
-                total=total, used=used, available=total - used, ledger=[LedgerEntry.of(r) for r in rows],
-                audit=CreditAuditInfo(consistent=found.consistent, pool_used=found.pool_used,
-                                      held_by_connections=found.held_by_connections, ledger_used=found.ledger_used),
+                total=total,
+                used=used,
+                available=total - used,
+                ledger=[LedgerEntry.of(r) for r in rows],
+                audit=CreditAuditInfo(
+                    consistent=found.consistent,
+                    pool_used=found.pool_used,
+                    held_by_connections=found.held_by_connections,
+                    ledger_used=found.ledger_used,
+                ),
             )
 
         return await ctx.services.store.run(read)
@@ -392,15 +409,23 @@ class Query:
         status: Annotated[
             Optional[ConnectionStatus], strawberry.argument(description="Only connections in this status.")
         ] = None,
-        metadata: Annotated[Optional[JSON], strawberry.argument(
-            description="{key: value} strings: only connections whose metadata has every one of them.")] = None,
+        metadata: Annotated[
+            Optional[JSON],
+            strawberry.argument(
+                description="{key: value} strings: only connections whose metadata has every one of them."
+            ),
+        ] = None,
         first: Annotated[Optional[int], strawberry.argument(description=paging.FIRST)] = None,
         after: Annotated[Optional[str], strawberry.argument(description=paging.AFTER)] = None,
         last: Annotated[Optional[int], strawberry.argument(description=paging.LAST)] = None,
         before: Annotated[Optional[str], strawberry.argument(description=paging.BEFORE)] = None,
-        offset: Annotated[int, strawberry.argument(
-            description="Rows to skip before a forward page.",
-            deprecation_reason="Use `after` with the previous page's pageInfo.endCursor.")] = 0,
+        offset: Annotated[
+            int,
+            strawberry.argument(
+                description="Rows to skip before a forward page.",
+                deprecation_reason="Use `after` with the previous page's pageInfo.endCursor.",
+            ),
+        ] = 0,
     ) -> paging.List[Connection]:
         ctx = _ctx(info)
         window = paging.Window(first, after, last, before, offset)
@@ -421,11 +446,9 @@ class Query:
         return paging.listing(page, [Connection.of(r) for r in page.rows])
 
     @strawberry.field(description="One of the organization's connections (NOT_FOUND otherwise).")
-    async def connection(self, info: strawberry.Info, id: ConnectionId) -> Connection:  # noqa: A002
+    async def connection(self, info: strawberry.Info, id: ConnectionId) -> Connection:
         ctx = _ctx(info)
-        row = await ctx.services.store.run(
-            ctx.services.connections.get, ctx.principal.organization_id, str(id)
-        )
+        row = await ctx.services.store.run(ctx.services.connections.get, ctx.principal.organization_id, str(id))
         return Connection.of(row)
 
 
@@ -437,9 +460,7 @@ class Mutation:
     async def create_connection(
         self,
         info: strawberry.Info,
-        input: Annotated[
-            CreateConnectionInput, strawberry.argument(description="The connection to create.")
-        ],  # noqa: A002
+        input: Annotated[CreateConnectionInput, strawberry.argument(description="The connection to create.")],
     ) -> CreateConnectionPayload:
         ctx = _ctx(info)
         request = NewConnection(
@@ -457,7 +478,7 @@ class Mutation:
     async def trigger_sync(
         self,
         info: strawberry.Info,
-        id: ConnectionId,  # noqa: A002
+        id: ConnectionId,
         full: Annotated[
             bool, strawberry.argument(description="A full pass (finds deleted records) instead of an incremental one.")
         ] = False,
@@ -468,7 +489,7 @@ class Mutation:
         return Connection.of(row)
 
     @strawberry.mutation(description="Disconnect: the token stops working and the credits return to the pool.")
-    async def disconnect(self, info: strawberry.Info, id: ConnectionId) -> Connection:  # noqa: A002
+    async def disconnect(self, info: strawberry.Info, id: ConnectionId) -> Connection:
         ctx = _ctx(info)
         row = await ctx.services.connections.disconnect(ctx.principal.organization_id, str(id))
         return Connection.of(row)
@@ -482,7 +503,9 @@ class Subscription:
     ) -> AsyncGenerator[ConnectionStatusEvent, None]:
         ctx = _ctx(info)
         await _visible(ctx, connection_id)
-        events = ctx.services.bus.subscribe(ctx.principal.organization_id, connection_id and str(connection_id), STATUS_EVENTS)
+        events = ctx.services.bus.subscribe(
+            ctx.principal.organization_id, connection_id and str(connection_id), STATUS_EVENTS
+        )
         async for message in events:
             yield status_event(message)
 
@@ -492,7 +515,9 @@ class Subscription:
     ) -> AsyncGenerator[SyncEvent, None]:
         ctx = _ctx(info)
         await _visible(ctx, connection_id)
-        events = ctx.services.bus.subscribe(ctx.principal.organization_id, connection_id and str(connection_id), SYNC_EVENTS)
+        events = ctx.services.bus.subscribe(
+            ctx.principal.organization_id, connection_id and str(connection_id), SYNC_EVENTS
+        )
         async for message in events:
             yield sync_event(message)
 
@@ -509,9 +534,11 @@ admin_schema = strawberry.Schema(
     subscription=Subscription,
 )
 
-# The merged root types, and the types shared with the data schemas (defined without texts in schema.builder).
+# The merged root types, and the types shared with the data schemas (defined without texts in gateway.graphql.builder).
 SHARED_DESCRIPTIONS: dict[str, dict[str, str]] = {
-    "Query": {"": "The organization's catalog, credits, connections, connect sessions, webhooks and connection settings."},
+    "Query": {
+        "": "The organization's catalog, credits, connections, connect sessions, webhooks and connection settings."
+    },
     "Mutation": {"": "Changes to the organization's connections, connect sessions, webhooks and admin key."},
     "EntitySyncStatus": {
         "": "One entity's sync into the gateway's replica.",

@@ -37,7 +37,8 @@ def connection_of(row: ConnectionRow) -> Any:
 
 
 @strawberry.type(
-    name="ConnectSession", description="A magic link for a customer to connect its system (its URL is shown once, at creation)."
+    name="ConnectSession",
+    description="A magic link for a customer to connect its system (its URL is shown once, at creation).",
 )
 class ConnectSessionInfo:
     id: strawberry.ID = strawberry.field(description="The session's id.")
@@ -53,7 +54,7 @@ class ConnectSessionInfo:
     completed_at: Optional[datetime] = strawberry.field(description="When the customer completed it.")
 
     @classmethod
-    def of(cls, row: SessionRow) -> "ConnectSessionInfo":
+    def of(cls, row: SessionRow) -> ConnectSessionInfo:
         return cls(
             id=strawberry.ID(row.id),
             connection_id=strawberry.ID(row.connection_id),
@@ -69,16 +70,21 @@ class ConnectSessionInfo:
 
 @strawberry.input(description="What to preset on a connect link; anything left out the customer chooses.")
 class CreateConnectSessionInput:
-    system: Optional[str] = strawberry.field(default=None, description="Preset system key; else the customer picks one.")
+    system: Optional[str] = strawberry.field(
+        default=None, description="Preset system key; else the customer picks one."
+    )
     hosting: Optional[AdminHosting] = strawberry.field(
         default=None, description="Preset hosting; else the customer picks one."
     )
-    name: Optional[str] = strawberry.field(default=None, description="Preset connection name; else the customer names it.")
+    name: Optional[str] = strawberry.field(
+        default=None, description="Preset connection name; else the customer names it."
+    )
     metadata: Optional[JSON] = strawberry.field(
         default=None, description="Your own {key: value} strings for the connection."
     )
     redirect_url: Optional[str] = strawberry.field(
-        default=None, description="Send the customer here with `?code=` when done (exchange it with exchangeConnectCode); else the page shows the token."
+        default=None,
+        description="Send the customer here with `?code=` when done (exchange it with exchangeConnectCode); else the page shows the token.",
     )
     expires_in_minutes: int = strawberry.field(default=24 * 60, description="How long the link works (default a day).")
 
@@ -113,8 +119,10 @@ SESSION_STATUS = "Only sessions in this status: PENDING, COMPLETED or EXPIRED."
 
 @strawberry.type
 class ConnectQuery:
-    @strawberry.field(description="The 100 newest connect sessions, optionally by status; connectSessionsPage pages "
-                      "through all of them.")
+    @strawberry.field(
+        description="The 100 newest connect sessions, optionally by status; connectSessionsPage pages "
+        "through all of them."
+    )
     async def connect_sessions(
         self,
         info: strawberry.Info,
@@ -158,7 +166,7 @@ class ConnectMutation:
     async def create_connect_session(
         self,
         info: strawberry.Info,
-        input: Annotated[  # noqa: A002
+        input: Annotated[
             Optional[CreateConnectSessionInput], strawberry.argument(description="What to preset (default: nothing).")
         ] = None,
     ) -> ConnectSessionCreated:
@@ -177,7 +185,9 @@ class ConnectMutation:
         )
         return ConnectSessionCreated(url=url, session=ConnectSessionInfo.of(link), connection=connection_of(connection))
 
-    @strawberry.mutation(description="Exchange the one-time code of a redirecting connect link for the connection's token (once).")
+    @strawberry.mutation(
+        description="Exchange the one-time code of a redirecting connect link for the connection's token (once)."
+    )
     async def exchange_connect_code(
         self,
         info: strawberry.Info,
@@ -188,7 +198,7 @@ class ConnectMutation:
         return ConnectionTokenIssued(connection=connection_of(connection), token=token)
 
     @strawberry.mutation(description="A new token for the connection; the old ones stop working at once.")
-    async def rotate_connection_token(self, info: strawberry.Info, id: ConnectionId) -> ConnectionTokenIssued:  # noqa: A002
+    async def rotate_connection_token(self, info: strawberry.Info, id: ConnectionId) -> ConnectionTokenIssued:
         ctx: RequestContext = info.context
         secrets = ConnectionSecrets(ctx.services.connections)
         connection, token = await ctx.services.store.run(secrets.rotate_token, ctx.principal.organization_id, str(id))
@@ -201,7 +211,7 @@ class ConnectMutation:
     async def reauthorize_connection(
         self,
         info: strawberry.Info,
-        id: ConnectionId,  # noqa: A002
+        id: ConnectionId,
         credentials: Annotated[
             JSON, strawberry.argument(description="The new credential fields by name (see System.credentialFields).")
         ],
@@ -211,5 +221,7 @@ class ConnectMutation:
     ) -> AdminConnection:
         ctx: RequestContext = info.context
         change = Reauthorization(string_map(credentials, "credentials"), instance_url)
-        row = await ConnectionSecrets(ctx.services.connections).reauthorize(ctx.principal.organization_id, str(id), change)
+        row = await ConnectionSecrets(ctx.services.connections).reauthorize(
+            ctx.principal.organization_id, str(id), change
+        )
         return connection_of(row)

@@ -16,8 +16,8 @@ from strawberry.scalars import JSON
 from connectors.registry import connector_class
 from schema.errors import BadUserInput
 
-from ..customization import parse_fields, parse_objects
 from ..connections import owned
+from ..customization import parse_fields, parse_objects
 from ..store.tables import Connection, utcnow
 from ..writes import write_options_of
 from .context import RequestContext
@@ -77,7 +77,7 @@ class ConnectionSettings:
     )
 
     @classmethod
-    def of(cls, settings: dict[str, Any]) -> "ConnectionSettings":
+    def of(cls, settings: dict[str, Any]) -> ConnectionSettings:
         return cls(
             sync_interval_seconds=settings.get("syncIntervalSeconds"),
             history_days=settings.get("historyDays"),
@@ -125,16 +125,18 @@ def _ctx(info: strawberry.Info) -> RequestContext:
     return info.context
 
 
-async def _established(info: strawberry.Info, id: strawberry.ID) -> Connection:  # noqa: A002
+async def _established(info: strawberry.Info, id: strawberry.ID) -> Connection:
     """The organization's connection, once it has a system and credentials (not a pending link)."""
     ctx = _ctx(info)
     row = await ctx.services.store.run(ctx.services.connections.get, ctx.principal.organization_id, str(id))
     if row.status in ("PENDING", "DISCONNECTED") or connector_class(row.system) is None:
-        raise BadUserInput(f"connection {id} is {row.status.lower()}: its settings apply once it is connected", field="id")
+        raise BadUserInput(
+            f"connection {id} is {row.status.lower()}: its settings apply once it is connected", field="id"
+        )
     return row
 
 
-async def _connector(info: strawberry.Info, id: strawberry.ID) -> Any:  # noqa: A002
+async def _connector(info: strawberry.Info, id: strawberry.ID) -> Any:
     return await _ctx(info).services.pool.get(await _established(info, id))
 
 
@@ -148,7 +150,7 @@ class CustomQuery:
     async def custom_field_candidates(
         self,
         info: strawberry.Info,
-        id: ConnectionId,  # noqa: A002
+        id: ConnectionId,
         entity: Annotated[str, strawberry.argument(description="The unified entity, e.g. WorkOrder.")],
     ) -> list[CustomFieldCandidate]:
         connector = await _connector(info, id)
@@ -156,7 +158,7 @@ class CustomQuery:
         return [_candidate(c) for c in await connector.discover_fields(entity)]
 
     @strawberry.field(description="Tables / object types of the connected system that can become custom objects.")
-    async def custom_object_candidates(self, info: strawberry.Info, id: ConnectionId) -> list[CustomObjectCandidate]:  # noqa: A002
+    async def custom_object_candidates(self, info: strawberry.Info, id: ConnectionId) -> list[CustomObjectCandidate]:
         connector = await _connector(info, id)
         return [
             CustomObjectCandidate(
@@ -174,7 +176,7 @@ class CustomQuery:
     async def write_setting_choices(
         self,
         info: strawberry.Info,
-        id: ConnectionId,  # noqa: A002
+        id: ConnectionId,
         name: Annotated[str, strawberry.argument(description="The write setting (see System.writeSettings).")],
     ) -> list[WriteSettingChoice]:
         connector = await _connector(info, id)
@@ -183,7 +185,7 @@ class CustomQuery:
         return [WriteSettingChoice(value=v, label=label) for v, label in await connector.write_setting_choices(name)]
 
     @strawberry.field(description="A connection's settings.")
-    async def connection_settings(self, info: strawberry.Info, id: ConnectionId) -> ConnectionSettings:  # noqa: A002
+    async def connection_settings(self, info: strawberry.Info, id: ConnectionId) -> ConnectionSettings:
         ctx = _ctx(info)
         row = await ctx.services.store.run(ctx.services.connections.get, ctx.principal.organization_id, str(id))
         return ConnectionSettings.of(row.settings)
@@ -197,10 +199,8 @@ class CustomMutation:
     async def update_connection_settings(
         self,
         info: strawberry.Info,
-        id: ConnectionId,  # noqa: A002
-        input: Annotated[
-            ConnectionSettingsInput, strawberry.argument(description="The settings to change.")
-        ],  # noqa: A002
+        id: ConnectionId,
+        input: Annotated[ConnectionSettingsInput, strawberry.argument(description="The settings to change.")],
     ) -> ConnectionSettings:
         ctx = _ctx(info)
         services = ctx.services
@@ -222,7 +222,9 @@ class CustomMutation:
         if input.reconcile_interval_hours is not strawberry.UNSET:
             hours = input.reconcile_interval_hours
             if hours is not None and not 1 <= hours <= 31 * 24:
-                raise BadUserInput(f"reconcileIntervalHours must be between 1 and {31 * 24}", field="reconcileIntervalHours")
+                raise BadUserInput(
+                    f"reconcileIntervalHours must be between 1 and {31 * 24}", field="reconcileIntervalHours"
+                )
             changes["reconcileIntervalHours"] = hours
         if input.write_defaults is not strawberry.UNSET:
             connector = connector_class(row.system)

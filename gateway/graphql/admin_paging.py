@@ -11,9 +11,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Generic, Optional, TypeVar
+from typing import Any, Generic, Optional, TypeVar
 
 import strawberry
 from sqlalchemy import and_, func, not_, or_, select
@@ -28,8 +29,9 @@ R = TypeVar("R")
 N = TypeVar("N")
 
 
-@strawberry.type(description="Where a page sits in its list: pass endCursor as `after` (startCursor as `before`) "
-                 "for the next page.")
+@strawberry.type(
+    description="Where a page sits in its list: pass endCursor as `after` (startCursor as `before`) for the next page."
+)
 class PageInfo:
     has_next_page: bool = strawberry.field(description="More rows follow this page.")
     has_previous_page: bool = strawberry.field(description="More rows come before this page.")

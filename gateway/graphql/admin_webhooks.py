@@ -13,7 +13,6 @@ from ..store.event_tables import Event, WebhookAttempt, WebhookDelivery, Webhook
 from . import admin_paging as paging
 from .context import RequestContext
 
-
 EndpointId = Annotated[strawberry.ID, strawberry.argument(description="The endpoint's id.")]
 
 
@@ -26,7 +25,8 @@ class WebhookAttemptInfo:
 
 
 @strawberry.type(
-    name="WebhookDelivery", description="One event sent to one endpoint, retried with backoff until acknowledged or given up."
+    name="WebhookDelivery",
+    description="One event sent to one endpoint, retried with backoff until acknowledged or given up.",
 )
 class WebhookDeliveryInfo:
     id: strawberry.ID = strawberry.field(description="The delivery's id (for redeliverWebhook).")
@@ -47,7 +47,9 @@ class WebhookDeliveryInfo:
     log: list[WebhookAttemptInfo] = strawberry.field(description="Every attempt, oldest first.")
 
     @classmethod
-    def of(cls, delivery: WebhookDelivery, event: Event | None = None, attempts: list[WebhookAttempt] = ()) -> "WebhookDeliveryInfo":  # type: ignore[assignment]
+    def of(
+        cls, delivery: WebhookDelivery, event: Event | None = None, attempts: list[WebhookAttempt] = ()
+    ) -> WebhookDeliveryInfo:  # type: ignore[assignment]
         return cls(
             id=strawberry.ID(delivery.id),
             event_id=delivery.event_id,
@@ -61,7 +63,9 @@ class WebhookDeliveryInfo:
             created_at=delivery.created_at,
             delivered_at=delivery.delivered_at,
             log=[
-                WebhookAttemptInfo(attempted_at=a.attempted_at, status_code=a.status_code, error=a.error, duration_ms=a.duration_ms)
+                WebhookAttemptInfo(
+                    attempted_at=a.attempted_at, status_code=a.status_code, error=a.error, duration_ms=a.duration_ms
+                )
                 for a in attempts
             ],
         )
@@ -109,12 +113,19 @@ class WebhookEndpointInfo:
             columns = (WebhookDelivery.created_at, WebhookDelivery.id)
             with ctx.services.store.read() as session:
                 page = paging.keyset_page(
-                    session, query, "webhook_delivery", columns, lambda r: (r[0].created_at, r[0].id), window, descending=True
+                    session,
+                    query,
+                    "webhook_delivery",
+                    columns,
+                    lambda r: (r[0].created_at, r[0].id),
+                    window,
+                    descending=True,
                 )
                 attempts: dict[str, list[WebhookAttempt]] = {d.id: [] for d, _ in page.rows}
                 if attempts:
                     for attempt in session.exec(
-                        select(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(attempts))  # type: ignore[attr-defined]
+                        select(WebhookAttempt)
+                        .where(WebhookAttempt.delivery_id.in_(attempts))  # type: ignore[attr-defined]
                         .order_by(WebhookAttempt.id)  # type: ignore[arg-type]
                     ):
                         attempts[attempt.delivery_id].append(attempt)
@@ -124,8 +135,13 @@ class WebhookEndpointInfo:
         return paging.listing(page, [WebhookDeliveryInfo.of(d, e, attempts[d.id]) for d, e in page.rows])
 
     @classmethod
-    def of(cls, endpoint: WebhookEndpoint) -> "WebhookEndpointInfo":
-        return cls(id=strawberry.ID(endpoint.id), url=endpoint.url, events=list(endpoint.events), created_at=endpoint.created_at)
+    def of(cls, endpoint: WebhookEndpoint) -> WebhookEndpointInfo:
+        return cls(
+            id=strawberry.ID(endpoint.id),
+            url=endpoint.url,
+            events=list(endpoint.events),
+            created_at=endpoint.created_at,
+        )
 
 
 @strawberry.type(description="An endpoint and its signing secret.")
@@ -145,21 +161,26 @@ class WebhookQuery:
 
 @strawberry.type
 class WebhookMutation:
-    @strawberry.mutation(description="Register an endpoint; events: types to send (empty or '*' = all but opt-in ones).")
+    @strawberry.mutation(
+        description="Register an endpoint; events: types to send (empty or '*' = all but opt-in ones)."
+    )
     async def create_webhook_endpoint(
         self,
         info: strawberry.Info,
         url: Annotated[str, strawberry.argument(description="Where to POST the events.")],
         events: Annotated[
-            Optional[list[str]], strawberry.argument(description="Event types to send; empty or ['*']: all but opt-in ones.")
+            Optional[list[str]],
+            strawberry.argument(description="Event types to send; empty or ['*']: all but opt-in ones."),
         ] = None,
     ) -> WebhookEndpointCreated:
         ctx: RequestContext = info.context
         endpoint, secret = await ctx.services.webhooks.create(ctx.principal.organization_id, url, events or [])
         return WebhookEndpointCreated(endpoint=WebhookEndpointInfo.of(endpoint), secret=secret)
 
-    @strawberry.mutation(description="Replace an endpoint's signing secret; the new one is shown once and signs every delivery from now on.")
-    async def rotate_webhook_secret(self, info: strawberry.Info, id: EndpointId) -> WebhookEndpointCreated:  # noqa: A002
+    @strawberry.mutation(
+        description="Replace an endpoint's signing secret; the new one is shown once and signs every delivery from now on."
+    )
+    async def rotate_webhook_secret(self, info: strawberry.Info, id: EndpointId) -> WebhookEndpointCreated:
         ctx: RequestContext = info.context
         endpoint, secret = await ctx.services.store.run(
             ctx.services.webhooks.rotate_secret, ctx.principal.organization_id, str(id)
@@ -167,7 +188,7 @@ class WebhookMutation:
         return WebhookEndpointCreated(endpoint=WebhookEndpointInfo.of(endpoint), secret=secret)
 
     @strawberry.mutation(description="Remove an endpoint: it receives nothing more. True when done.")
-    async def delete_webhook_endpoint(self, info: strawberry.Info, id: EndpointId) -> bool:  # noqa: A002
+    async def delete_webhook_endpoint(self, info: strawberry.Info, id: EndpointId) -> bool:
         ctx: RequestContext = info.context
         await ctx.services.store.run(ctx.services.webhooks.delete_endpoint, ctx.principal.organization_id, str(id))
         return True
@@ -179,13 +200,17 @@ class WebhookMutation:
         delivery_id: Annotated[strawberry.ID, strawberry.argument(description="The delivery to send again.")],
     ) -> WebhookDeliveryInfo:
         ctx: RequestContext = info.context
-        delivery = await ctx.services.store.run(ctx.services.webhooks.redeliver, ctx.principal.organization_id, str(delivery_id))
+        delivery = await ctx.services.store.run(
+            ctx.services.webhooks.redeliver, ctx.principal.organization_id, str(delivery_id)
+        )
         await ctx.services.bus.poke()
         return WebhookDeliveryInfo.of(delivery)
 
     @strawberry.mutation(description="Send a `webhook.test` event to one endpoint.")
     async def send_test_webhook(self, info: strawberry.Info, endpoint_id: EndpointId) -> WebhookDeliveryInfo:
         ctx: RequestContext = info.context
-        delivery = await ctx.services.store.run(ctx.services.webhooks.send_test, ctx.principal.organization_id, str(endpoint_id))
+        delivery = await ctx.services.store.run(
+            ctx.services.webhooks.send_test, ctx.principal.organization_id, str(endpoint_id)
+        )
         await ctx.services.bus.poke()
         return WebhookDeliveryInfo.of(delivery)

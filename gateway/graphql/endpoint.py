@@ -23,6 +23,7 @@ from schema.errors import BadUserInput, PlantgateError, RateLimited, Unauthentic
 from .. import auth
 from ..accesslog import note_operation
 from ..ratelimit import retry_after_header
+from ..reads import ConnectionSource
 from ..requestid import current_request_id
 from ..services import Services
 from ..store.engine import DatabaseUnavailable
@@ -31,13 +32,12 @@ from .context import RequestContext
 from .documents import DocumentCache
 from .errors import RequestError, format_error
 from .execution import execute
-from .http import HttpError, GraphQLRequest, is_request_error, read_request, respond, response_media_type, result_body
+from .http import GraphQLRequest, HttpError, is_request_error, read_request, respond, response_media_type, result_body
 from .ide import render_ide
 from .inputs import check_arguments
 from .limits import Limits
 from .persisted import Persisted, PersistedQueries
 from .shapes import shape_of
-from .source import ConnectionSource
 
 
 class PlantgateView(GraphQL):
@@ -117,7 +117,9 @@ class GraphQLEndpoint:
         operation = _operation(document, params.operation_name)
         note_operation(operation.name.value if operation.name else None)
         if operation.operation.value == OperationType.SUBSCRIPTION.value:
-            raise RequestError([GraphQLError("subscriptions are served over WebSocket (graphql-transport-ws) on this path")])
+            raise RequestError(
+                [GraphQLError("subscriptions are served over WebSocket (graphql-transport-ws) on this path")]
+            )
         if method == "GET" and operation.operation.value != OperationType.QUERY.value:
             raise HttpError(405, "only queries may be sent with GET: send mutations with POST", {"Allow": "POST"})
         return persisted, document
@@ -155,7 +157,11 @@ def error_response(exc: PlantgateError, status: int, media: str, headers: dict[s
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
     operation = get_operation_ast(document, name)
     if operation is None:
-        message = f"no operation named '{name}' in the document" if name else "the document has several operations: send 'operationName'"
+        message = (
+            f"no operation named '{name}' in the document"
+            if name
+            else "the document has several operations: send 'operationName'"
+        )
         raise RequestError([GraphQLError(message)])
     return operation
 

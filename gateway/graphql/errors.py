@@ -22,9 +22,7 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         formatted["path"] = error.path
     if isinstance(original, PlantgateError):
         extensions = {"code": original.code, **original.extensions}
-    elif original is None or (
-        not error.path and isinstance(original, (GraphQLError, ValueError, TypeError))
-    ):
+    elif original is None or (not error.path and isinstance(original, (GraphQLError, ValueError, TypeError))):
         # Parse, validation and variable-coercion errors: the request itself is wrong.
         extensions = {"code": "BAD_USER_INPUT"}
     else:

@@ -64,7 +64,7 @@ async def execute(
             )
     except (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError):
         raise
-    except Exception as exc:  # noqa: BLE001 - as Strawberry does: an error in the pipeline is a request error
+    except Exception as exc:
         failed = PreExecutionError(data=None, errors=[_as_graphql_error(exc)])
         return await schema._handle_execution_result(execution, failed, runner)
     return await schema._handle_execution_result(execution, result, runner, skip_process_errors=True)

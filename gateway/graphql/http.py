@@ -11,8 +11,9 @@ bound (413, see `bodylimit.py`) or JSON nested past the depth bound (400).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,9 +32,7 @@ JSON = "application/json"
 class HttpError(Exception):
     """Not a well-formed GraphQL-over-HTTP request: answered with `status` under any media type."""
 
-    def __init__(
-        self, status: int, message: str, headers: Mapping[str, str] | None = None, **extensions: Any
-    ) -> None:
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None, **extensions: Any) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -53,12 +52,14 @@ async def read_request(request: Request, max_depth: int) -> GraphQLRequest:
     """The GraphQL parameters of a GET (query string) or POST (JSON body) request; JSON nests `max_depth` deep."""
     if request.method == "GET":
         params = request.query_params
-        return _parameters({
-            "query": params.get("query"),
-            "operationName": params.get("operationName"),
-            "variables": _json_parameter(params.get("variables"), "variables", max_depth),
-            "extensions": _json_parameter(params.get("extensions"), "extensions", max_depth),
-        })
+        return _parameters(
+            {
+                "query": params.get("query"),
+                "operationName": params.get("operationName"),
+                "variables": _json_parameter(params.get("variables"), "variables", max_depth),
+                "extensions": _json_parameter(params.get("extensions"), "extensions", max_depth),
+            }
+        )
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
         raise HttpError(415, f"send the request body as {JSON} (got {content_type or 'no content type'})")

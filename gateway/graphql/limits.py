@@ -9,9 +9,10 @@ connection tokens only). Each violation is a request error with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -39,9 +40,9 @@ from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.schema import validate_document
 
-from schema.builder import DEFAULT_PAGE_SIZE
+from gateway.graphql.shape_rule import ShapedFieldsRule
 from schema.errors import BadUserInput
-from schema.shape_rule import ShapedFieldsRule
+from schema.record import DEFAULT_PAGE_SIZE
 
 from ..settings import Settings
 from .documents import DocumentCache
@@ -63,7 +64,7 @@ class Limits:
     introspection: bool
 
     @classmethod
-    def for_caller(cls, settings: Settings, is_admin: bool) -> "Limits":
+    def for_caller(cls, settings: Settings, is_admin: bool) -> Limits:
         return cls(
             max_tokens=settings.max_tokens,
             max_depth=settings.max_depth,
@@ -154,7 +155,9 @@ class _Complexity:
     client's choice.
     """
 
-    def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any], limits: Limits) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any], limits: Limits
+    ) -> None:
         self.schema = schema
         self.variables = variables
         self.limits = limits
@@ -175,13 +178,17 @@ class _Complexity:
                 self._errors.append(_violation(message, "maxComplexity", self.limits.max_complexity, [operation]))
         return self._errors
 
-    def cost(self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None, seen: frozenset[str]) -> int:
+    def cost(
+        self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None, seen: frozenset[str]
+    ) -> int:
         total = 0
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
                 total += self.field_cost(selection, parent, seen)
             elif isinstance(selection, InlineFragmentNode):
-                condition = self.schema.get_type(selection.type_condition.name.value) if selection.type_condition else parent
+                condition = (
+                    self.schema.get_type(selection.type_condition.name.value) if selection.type_condition else parent
+                )
                 total += self.cost(selection.selection_set, condition, seen)
             elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
                 fragment = self.fragments[selection.name.value]

@@ -66,7 +66,9 @@ class PersistedQueries:
 
 def _hash_of(persisted: Any) -> str:
     if not isinstance(persisted, dict) or persisted.get("version") != 1:
-        raise BadUserInput("extensions.persistedQuery must be {version: 1, sha256Hash}", field="extensions.persistedQuery")
+        raise BadUserInput(
+            "extensions.persistedQuery must be {version: 1, sha256Hash}", field="extensions.persistedQuery"
+        )
     digest = persisted.get("sha256Hash")
     if not isinstance(digest, str) or not _SHA256.match(digest.lower()):
         raise BadUserInput("sha256Hash must be 64 hexadecimal characters", field="extensions.persistedQuery")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import strawberry
 
 from connectors.registry import connector_class
-from schema.builder import build_schema
+from gateway.graphql.builder import build_schema
 from schema.model import Extension, Shape
 
 from ..customization import extension_of

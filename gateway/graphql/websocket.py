@@ -50,7 +50,7 @@ class SubscriptionEndpoint:
         await send({"type": "websocket.accept", "subprotocol": PROTOCOL})
         try:
             init = await asyncio.wait_for(receive(), timeout=self.init_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await _close(send, 4408, "Connection initialisation timeout")
             return
         if init["type"] != "websocket.receive":

@@ -19,12 +19,12 @@ import strawberry
 from graphql import DocumentNode, GraphQLError, OperationType, get_operation_ast
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
     _OperationStreamClosed,
 )
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.utils.aio import aclosing
 
@@ -64,8 +64,14 @@ class Caller:
 class CheckedOperation(Operation):
     """An operation with its own context and schema; its errors leave in our format (codes, no internal detail)."""
 
-    def __init__(self, handler: CheckedTransportWS, payload: dict[str, Any], id_: str,
-                 context: RequestContext, schema: strawberry.Schema) -> None:
+    def __init__(
+        self,
+        handler: CheckedTransportWS,
+        payload: dict[str, Any],
+        id_: str,
+        context: RequestContext,
+        schema: strawberry.Schema,
+    ) -> None:
         super().__init__(handler, id_, payload["query"], payload.get("variables"), payload.get("operationName"))
         self.context = context
         self.schema = schema

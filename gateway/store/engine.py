@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 from alembic import command
@@ -135,9 +136,8 @@ class Store:
         """A transaction that commits on success and rolls back on any error."""
         token = _immediate.set(True)
         try:
-            with Session(self.engine, expire_on_commit=False) as session:
-                with session.begin():
-                    yield session
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                yield session
         finally:
             _immediate.reset(token)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Optional
 
 from sqlalchemy import JSON, Column, Text
@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_id() -> str:
@@ -57,9 +57,7 @@ class Connection(SQLModel, table=True):
     name: str = Field(max_length=200)
     instance_url: Optional[str] = Field(default=None, max_length=2000)
     credentials_encrypted: str = Field(sa_column=Column(Text, nullable=False))
-    metadata_: dict[str, Any] = Field(
-        default_factory=dict, sa_column=Column("metadata", JSON, nullable=False)
-    )
+    metadata_: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="ACTIVE", max_length=32, index=True)
     status_reason: Optional[str] = Field(default=None, max_length=500)

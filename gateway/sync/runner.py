@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.base import Connector, ListQuery
@@ -63,8 +63,13 @@ class EntityProblem:
     attempted: bool = True
 
     def as_event(self) -> dict[str, Any]:
-        return {"entity": self.entity, "state": self.state, "error": self.error, "code": self.code,
-                "retryAt": self.retry_at.isoformat()}
+        return {
+            "entity": self.entity,
+            "state": self.state,
+            "error": self.error,
+            "code": self.code,
+            "retryAt": self.retry_at.isoformat(),
+        }
 
 
 @dataclass
@@ -78,7 +83,7 @@ def readable(connector: Connector) -> list[str]:
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class SyncRunner:
@@ -99,7 +104,9 @@ class SyncRunner:
         full = plan.full_requested
         connector: Connector | None = None
         try:
-            connector = self.services.pool.open(connection)  # its own: a settings change mid-run closes nothing under it
+            connector = self.services.pool.open(
+                connection
+            )  # its own: a settings change mid-run closes nothing under it
             result = RunResult()
             for entity in readable(connector):
                 await self._entity(connection, connector, entity, plan, result)
@@ -110,14 +117,18 @@ class SyncRunner:
             SYNC_RUNS.labels(outcome="failed").inc()
             SYNC_FAILURES.labels(code=exc.code).inc()
             outcome = self._failure(exc, plan.failures + 1, connection)
-            await self._finish(connection, outcome, "sync.failed", {"error": exc.message, "code": exc.code}, claimed_at, False)
+            await self._finish(
+                connection, outcome, "sync.failed", {"error": exc.message, "code": exc.code}, claimed_at, False
+            )
             return
-        except Exception:  # noqa: BLE001 - a bug must not stop the scheduler
+        except Exception:
             log.exception("sync of %s failed", connection_id)
             SYNC_RUNS.labels(outcome="failed").inc()
             SYNC_FAILURES.labels(code="INTERNAL").inc()
             outcome = Outcome(None, self._backoff(plan.failures + 1), plan.failures + 1, "internal error")
-            await self._finish(connection, outcome, "sync.failed", {"error": "internal error", "code": "INTERNAL"}, claimed_at, False)
+            await self._finish(
+                connection, outcome, "sync.failed", {"error": "internal error", "code": "INTERNAL"}, claimed_at, False
+            )
             return
         finally:
             if connector is not None:
@@ -143,7 +154,9 @@ class SyncRunner:
             for problem in failed_now:
                 SYNC_FAILURES.labels(code=problem.code).inc()
             data.update(error=reason, code="ENTITIES_FAILED")
-        await self._finish(connection, outcome, "sync.failed" if failed_now else "sync.completed", data, claimed_at, True)
+        await self._finish(
+            connection, outcome, "sync.failed" if failed_now else "sync.completed", data, claimed_at, True
+        )
 
     # -- one entity ---------------------------------------------------------
 
@@ -172,7 +185,7 @@ class SyncRunner:
             error, code = exc.message, exc.code
         except PlantgateError as exc:
             state, error, code = FAILED, exc.message, exc.code
-        except Exception:  # noqa: BLE001 - one entity's bug must not stop the others
+        except Exception:
             log.exception("sync of %s %s failed", connection.id, entity)
             state, error, code = FAILED, "internal error", "INTERNAL"
         retry_at = await store.run(self._entity_failed, connection.id, entity, state, error)
@@ -208,7 +221,9 @@ class SyncRunner:
         while True:
             page = await connector.list_page(entity, query, cursor, self.settings.sync_page_size)
             last = page.next_cursor is None
-            events = await store.run(self._commit_page, connection, entity, page.records, page.next_cursor, last, status_field)
+            events = await store.run(
+                self._commit_page, connection, entity, page.records, page.next_cursor, last, status_field
+            )
             SYNC_RECORDS.labels(entity=entity).inc(len(page.records))
             await self.services.bus.publish(*events)
             pages += 1
@@ -220,7 +235,9 @@ class SyncRunner:
 
     def _load(self, connection_id: str) -> tuple[Connection | None, SyncSchedule]:
         with self.services.store.read() as session:
-            return session.get(Connection, connection_id), session.get(SyncSchedule, connection_id) or SyncSchedule(connection_id=connection_id)
+            return session.get(Connection, connection_id), session.get(SyncSchedule, connection_id) or SyncSchedule(
+                connection_id=connection_id
+            )
 
     def _history_days(self, connection: Connection) -> int:
         return int(connection.settings.get("historyDays", self.settings.history_days))
@@ -256,7 +273,13 @@ class SyncRunner:
             return state
 
     def _commit_page(
-        self, connection: Connection, entity: str, records: list, next_cursor: str | None, last: bool, status_field: str | None
+        self,
+        connection: Connection,
+        entity: str,
+        records: list,
+        next_cursor: str | None,
+        last: bool,
+        status_field: str | None,
     ) -> list[Event]:
         with self.services.store.write() as session:
             schedule.renew(session, connection.id, self.owner, self.settings.lease_ttl)
@@ -291,19 +314,39 @@ class SyncRunner:
         upserted = [r.remote_id for r in changed if r.values.get("deletedAt") is None]
         events: list[Event] = []
         if (upserted or deleted) and bus.has_listeners(session, org, "record.changed"):
-            events += [bus.record(session, org, "record.changed", {"entity": entity, "remoteId": i, "change": "upserted"},
-                                  connection.id) for i in upserted]
-            events += [bus.record(session, org, "record.changed", {"entity": entity, "remoteId": i, "change": "deleted"},
-                                  connection.id) for i in deleted]
+            events += [
+                bus.record(
+                    session,
+                    org,
+                    "record.changed",
+                    {"entity": entity, "remoteId": i, "change": "upserted"},
+                    connection.id,
+                )
+                for i in upserted
+            ]
+            events += [
+                bus.record(
+                    session,
+                    org,
+                    "record.changed",
+                    {"entity": entity, "remoteId": i, "change": "deleted"},
+                    connection.id,
+                )
+                for i in deleted
+            ]
         if deleted and bus.has_listeners(session, org, "record.deleted"):
-            events += [bus.record(session, org, "record.deleted", {"entity": entity, "remoteId": i}, connection.id)
-                       for i in deleted]
+            events += [
+                bus.record(session, org, "record.deleted", {"entity": entity, "remoteId": i}, connection.id)
+                for i in deleted
+            ]
         return events
 
     def _entity_failed(self, connection_id: str, entity: str, state_name: str, error: str) -> datetime:
         """Record an entity's failure and its own backoff; a FAILED pass resumes from its cursor."""
         with self.services.store.write() as session:
-            state = session.get(SyncState, (connection_id, entity)) or SyncState(connection_id=connection_id, entity=entity)
+            state = session.get(SyncState, (connection_id, entity)) or SyncState(
+                connection_id=connection_id, entity=entity
+            )
             state.failures += 1
             # A missing or forbidden endpoint will not appear by itself soon: ask again rarely.
             delay = self.settings.backoff_cap if state_name == UNAVAILABLE else self._backoff(state.failures)
@@ -334,9 +377,17 @@ class SyncRunner:
         return Outcome(None, self._backoff(failures), failures, exc.message)
 
     async def _finish(
-        self, connection: Connection, outcome: Outcome, event_type: str, data: dict, claimed_at: datetime, full_done: bool
+        self,
+        connection: Connection,
+        outcome: Outcome,
+        event_type: str,
+        data: dict,
+        claimed_at: datetime,
+        full_done: bool,
     ) -> None:
-        events = await self.services.store.run(self._record_outcome, connection.id, outcome, event_type, data, claimed_at, full_done)
+        events = await self.services.store.run(
+            self._record_outcome, connection.id, outcome, event_type, data, claimed_at, full_done
+        )
         await self.services.bus.publish(*events)
 
     def _record_outcome(
@@ -363,13 +414,17 @@ class SyncRunner:
             events.append(bus.record(session, connection.organization_id, event_type, payload, connection_id))
             return events
 
-    def _release(self, connection_id: str, next_run: datetime | None, failures: int, full_done: bool, claimed_at: datetime) -> None:
+    def _release(
+        self, connection_id: str, next_run: datetime | None, failures: int, full_done: bool, claimed_at: datetime
+    ) -> None:
         with self.services.store.write() as session:
             self._release_in(session, connection_id, next_run, failures, full_done, claimed_at)
 
-    def _release_in(self, session, connection_id, next_run, failures, full_done, claimed_at):  # noqa: ANN001, ANN202
+    def _release_in(self, session, connection_id, next_run, failures, full_done, claimed_at):
         row = session.get(SyncSchedule, connection_id)
         if row is not None and row.next_run_at is not None and _utc(row.next_run_at) > claimed_at:
-            next_run = row.next_run_at if next_run is None else min(_utc(row.next_run_at), next_run)  # triggered meanwhile
+            next_run = (
+                row.next_run_at if next_run is None else min(_utc(row.next_run_at), next_run)
+            )  # triggered meanwhile
             full_done = False
         return schedule.release(session, connection_id, self.owner, next_run, failures, full_done)

@@ -15,7 +15,7 @@ import os
 import socket
 import time
 import uuid
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -44,8 +44,12 @@ class SyncScheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._scheduler = AsyncIOScheduler()
         self._extra: list[Callable[[], Awaitable[None]]] = []
-        self.outage = OutageLog(log, "database for the scheduler", "syncs and webhook deliveries wait",
-                                "syncs and webhook deliveries resume")
+        self.outage = OutageLog(
+            log,
+            "database for the scheduler",
+            "syncs and webhook deliveries wait",
+            "syncs and webhook deliveries resume",
+        )
 
     def also_every_tick(self, job: Callable[[], Awaitable[None]]) -> None:
         self._extra.append(job)
@@ -65,7 +69,7 @@ class SyncScheduler:
         except DatabaseUnavailable as exc:
             self.outage.failed(exc, started)
             return
-        except Exception:  # noqa: BLE001 - a bug: logged, and the next tick tries again
+        except Exception:
             log.exception("scheduler tick failed")
             return
         self.outage.answered(started)
@@ -92,7 +96,7 @@ class SyncScheduler:
                 await self.runner.run(connection_id)
             except DatabaseUnavailable as exc:  # mid-run: the lease expires and a later tick retries
                 self.outage.failed(exc)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("sync task of %s crashed", connection_id)
             finally:
                 self.running.discard(connection_id)

@@ -10,13 +10,12 @@ import json
 import logging
 from typing import Any
 
+from limits import RateLimitItem
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from connectors.catalog import SystemEntry
 from connectors.registry import catalog, connector_class
-from limits import RateLimitItem
-
 from schema.errors import BadUserInput, NotFound, PlantgateError, RateLimited, Unauthenticated
 
 from ..auth import bearer, hash_secret
@@ -42,8 +41,15 @@ def system_json(entry: SystemEntry) -> dict[str, Any]:
         "hostings": list(entry.hostings),
         "credits": {h: entry.credits(h) for h in entry.hostings},
         "credentialFields": [
-            {"name": f.name, "label": f.label, "type": f.type, "secret": f.secret,
-             "required": f.required, "help": f.help, "default": f.default}
+            {
+                "name": f.name,
+                "label": f.label,
+                "type": f.type,
+                "secret": f.secret,
+                "required": f.required,
+                "help": f.help,
+                "default": f.default,
+            }
             for f in entry.credential_fields
         ],
         "authGuide": entry.auth_guide or None,
@@ -54,7 +60,11 @@ def system_json(entry: SystemEntry) -> dict[str, Any]:
 def link_json(link: Link) -> dict[str, Any]:
     session, connection = link.session, link.connection
     state = link.state
-    body: dict[str, Any] = {"state": state, "organization": link.organization_name, "expiresAt": session.expires_at.isoformat()}
+    body: dict[str, Any] = {
+        "state": state,
+        "organization": link.organization_name,
+        "expiresAt": session.expires_at.isoformat(),
+    }
     if state != OPEN:
         body["message"] = LinkClosed(state).message
         return body
@@ -129,7 +139,7 @@ class ConnectApi:
             done = await self.sessions.complete(token, await _form(request))
         except PlantgateError as exc:
             return error_response(exc)
-        except Exception:  # noqa: BLE001 - the page gets a request id, the log the details
+        except Exception:
             log.exception("connect link completion failed (request %s)", current_request_id.get())
             return error_response(PlantgateError(f"Internal error (request id {current_request_id.get()})"))
         if done.redirect_to:

@@ -30,7 +30,7 @@ PAGE_HEADERS = {
 }
 
 
-def page(name: str):  # noqa: ANN201
+def page(name: str):
     async def serve(request: Request) -> Response:
         return FileResponse(STATIC / name, media_type="text/html", headers=PAGE_HEADERS)
 
@@ -39,7 +39,9 @@ def page(name: str):  # noqa: ANN201
 
 def ui_routes(services: Services) -> list[BaseRoute]:
     attempts = services.settings.connect_attempts_per_link
-    api = ConnectApi(ConnectSessions(services.connections), services.limiter, RateLimitItemPerHour(attempts) if attempts else None)
+    api = ConnectApi(
+        ConnectSessions(services.connections), services.limiter, RateLimitItemPerHour(attempts) if attempts else None
+    )
     mask_link_tokens()
     return [
         Route("/connect/api/link", api.handle, methods=["GET", "POST"]),

@@ -76,10 +76,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
+from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
 from sandboxes.maintainx import rules as writes
 from sandboxes.maintainx.seed import ORGANIZATION_ID, RESOURCES, Dataset, iso, now_ms, parse_ms
 from sandboxes.rest import dataset_routes, json_or_none, record_routes
-from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
 
 PREFIX = "/v1"
 DEMO_API_KEY = "mx-demo-4f1c2a9e7b"
@@ -101,10 +101,17 @@ ENVELOPES = {
 }
 # resource -> expand name -> (id field, related resource)
 EXPANSIONS = {
-    "workorders": {"asset": ("assetId", "assets"), "location": ("locationId", "locations"),
-                   "requester": ("requesterId", "users")},
-    "workrequests": {"asset": ("assetId", "assets"), "location": ("locationId", "locations"),
-                     "workOrder": ("workOrderId", "workorders"), "requester": ("requesterId", "users")},
+    "workorders": {
+        "asset": ("assetId", "assets"),
+        "location": ("locationId", "locations"),
+        "requester": ("requesterId", "users"),
+    },
+    "workrequests": {
+        "asset": ("assetId", "assets"),
+        "location": ("locationId", "locations"),
+        "workOrder": ("workOrderId", "workorders"),
+        "requester": ("requesterId", "users"),
+    },
     "assets": {"location": ("locationId", "locations"), "parent": ("parentId", "assets")},
     "locations": {"parent": ("parentId", "locations")},
     "purchaseorders": {"vendor": ("vendorId", "vendors")},
@@ -312,8 +319,14 @@ def _routes(data: Dataset, api_keys: dict[str, tuple[int, ...]]) -> list[BaseRou
 
     return [
         *dataset_routes(data, ENVELOPES, _error, _listed, record_id=int),
-        *record_routes(PREFIX, list_records=list_records, create_record=create_record, get_record=get_record,
-                       update_record=update_record, delete_record=delete_record),
+        *record_routes(
+            PREFIX,
+            list_records=list_records,
+            create_record=create_record,
+            get_record=get_record,
+            update_record=update_record,
+            delete_record=delete_record,
+        ),
     ]
 
 

@@ -12,10 +12,9 @@ database's would; lists are served in id order. Everything comes from one
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sandboxes.data import EPOCH, Record, SeededDataset, SeededGenerator, iso, now_ms, parse_ms
-
 
 RESOURCES = (
     "users",
@@ -45,8 +44,8 @@ COUNTS = {
 ORGANIZATION_ID = 48213
 DEMO_EMAIL = "demo@maintainx.example"
 
-WINDOW_START = int((datetime(2025, 3, 1, tzinfo=timezone.utc) - EPOCH).total_seconds() * 1000)
-WINDOW_END = int((datetime(2026, 9, 30, tzinfo=timezone.utc) - EPOCH).total_seconds() * 1000)
+WINDOW_START = int((datetime(2025, 3, 1, tzinfo=UTC) - EPOCH).total_seconds() * 1000)
+WINDOW_END = int((datetime(2026, 9, 30, tzinfo=UTC) - EPOCH).total_seconds() * 1000)
 DAY = 86_400_000
 HOUR = 3_600_000
 
@@ -98,31 +97,85 @@ def meters(assets: list[Record]) -> list[Record]:
     for n, asset in enumerate(tracked):
         created = parse_ms(asset["createdAt"]) + DAY
         unit = METER_UNITS[n % len(METER_UNITS)]
-        rows.append({
-            "id": METER_IDS + n,
-            "name": f"{asset['name']} ({unit})",
-            "unit": unit,
-            "assetId": asset["id"],
-            "locationId": asset["locationId"],
-            "lastReading": round(120 + n * 41.5, 1),
-            "lastReadingAt": iso(created + (n + 1) * 7 * DAY),
-            "createdAt": iso(created),
-            "updatedAt": iso(created + (n + 1) * 7 * DAY),
-        })
+        rows.append(
+            {
+                "id": METER_IDS + n,
+                "name": f"{asset['name']} ({unit})",
+                "unit": unit,
+                "assetId": asset["id"],
+                "locationId": asset["locationId"],
+                "lastReading": round(120 + n * 41.5, 1),
+                "lastReadingAt": iso(created + (n + 1) * 7 * DAY),
+                "createdAt": iso(created),
+                "updatedAt": iso(created + (n + 1) * 7 * DAY),
+            }
+        )
     return rows
 
 
 # --- generation -------------------------------------------------------------
 
 FIRST_NAMES = (
-    "Avery", "Jordan", "Rosa", "Malik", "Elena", "Tomasz", "Keisha", "Hiro", "Bianca", "Omar",
-    "Dmitri", "Leah", "Andre", "Yuki", "Gabriel", "Nadia", "Wesley", "Carmen", "Felix", "Imani",
-    "Ravi", "Sienna", "Victor", "Lucia", "Owen", "Zara", "Hector", "Maya", "Connor", "Amara",
+    "Avery",
+    "Jordan",
+    "Rosa",
+    "Malik",
+    "Elena",
+    "Tomasz",
+    "Keisha",
+    "Hiro",
+    "Bianca",
+    "Omar",
+    "Dmitri",
+    "Leah",
+    "Andre",
+    "Yuki",
+    "Gabriel",
+    "Nadia",
+    "Wesley",
+    "Carmen",
+    "Felix",
+    "Imani",
+    "Ravi",
+    "Sienna",
+    "Victor",
+    "Lucia",
+    "Owen",
+    "Zara",
+    "Hector",
+    "Maya",
+    "Connor",
+    "Amara",
 )
 LAST_NAMES = (
-    "Chen", "Okafor", "Lindqvist", "Moreau", "Novak", "Ramirez", "Sato", "Brennan", "Haddad", "Kim",
-    "Petrov", "Duarte", "Whitfield", "Nakamura", "Osei", "Fischer", "Gallagher", "Ibrahim", "Rossi",
-    "Santos", "Kaur", "Larsen", "Mbeki", "Quinn", "Varga", "Yilmaz", "Abbott", "Delgado",
+    "Chen",
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Novak",
+    "Ramirez",
+    "Sato",
+    "Brennan",
+    "Haddad",
+    "Kim",
+    "Petrov",
+    "Duarte",
+    "Whitfield",
+    "Nakamura",
+    "Osei",
+    "Fischer",
+    "Gallagher",
+    "Ibrahim",
+    "Rossi",
+    "Santos",
+    "Kaur",
+    "Larsen",
+    "Mbeki",
+    "Quinn",
+    "Varga",
+    "Yilmaz",
+    "Abbott",
+    "Delgado",
 )
 # (role, how many) besides the demo administrator
 ROLES = (("ADMIN", 2), ("TECHNICIAN", 17), ("REQUESTER", 7), ("VIEW_ONLY", 3))
@@ -135,10 +188,25 @@ SITES = (
 )
 HALLS = ("Production Hall", "Utilities Building")
 AREA_NAMES = (
-    "Line 1 Bottling", "Line 2 Bottling", "Line 3 Canning", "Palletizer Cell", "Boiler Room",
-    "Compressor Room", "CIP Station", "Blending Room", "Cold Room", "Ammonia Machine Room",
-    "Loading Dock", "Wastewater Pit", "Electrical Room", "Quality Lab", "Roof",
-    "Syrup Room", "Pasteurizer Bay", "Shipping Lanes", "Maintenance Shop",
+    "Line 1 Bottling",
+    "Line 2 Bottling",
+    "Line 3 Canning",
+    "Palletizer Cell",
+    "Boiler Room",
+    "Compressor Room",
+    "CIP Station",
+    "Blending Room",
+    "Cold Room",
+    "Ammonia Machine Room",
+    "Loading Dock",
+    "Wastewater Pit",
+    "Electrical Room",
+    "Quality Lab",
+    "Roof",
+    "Syrup Room",
+    "Pasteurizer Bay",
+    "Shipping Lanes",
+    "Maintenance Shop",
 )
 
 # (asset type, kind, tag prefix, manufacturers)
@@ -164,13 +232,33 @@ COMPONENTS = ("Drive Motor", "Gearbox", "VFD", "Seal Kit", "Control Panel", "Bea
 ASSET_STATUSES = (("ONLINE", 80), ("OFFLINE", 12), ("DO_NOT_TRACK", 8))
 
 VENDOR_NAMES = (
-    "Prairie Bearing & Drive", "Northstar Electric Supply", "Hawkeye Pump Service", "Titan Industrial",
-    "Great Plains Refrigeration", "Sanitary Fittings Direct", "Iron Range Welding", "Cornbelt Compressor",
-    "Clearview Filtration", "Polar Ammonia Services", "MidAmerica Motion", "Lakeside Conveyor Parts",
-    "Superior Seals & Gaskets", "Heartland Boiler Co.", "Bluestem Lubricants", "Twin Cities Controls",
-    "River Valley Fasteners", "Keystone Labels Service", "Summit Safety Supply", "Frontier Forklift",
-    "Granite Instrumentation", "Evergreen Pest Management", "Arrowhead Electric Motors",
-    "Crystal Water Treatment", "Badger Belting", "Pioneer Hydraulics", "Meridian Calibration",
+    "Prairie Bearing & Drive",
+    "Northstar Electric Supply",
+    "Hawkeye Pump Service",
+    "Titan Industrial",
+    "Great Plains Refrigeration",
+    "Sanitary Fittings Direct",
+    "Iron Range Welding",
+    "Cornbelt Compressor",
+    "Clearview Filtration",
+    "Polar Ammonia Services",
+    "MidAmerica Motion",
+    "Lakeside Conveyor Parts",
+    "Superior Seals & Gaskets",
+    "Heartland Boiler Co.",
+    "Bluestem Lubricants",
+    "Twin Cities Controls",
+    "River Valley Fasteners",
+    "Keystone Labels Service",
+    "Summit Safety Supply",
+    "Frontier Forklift",
+    "Granite Instrumentation",
+    "Evergreen Pest Management",
+    "Arrowhead Electric Motors",
+    "Crystal Water Treatment",
+    "Badger Belting",
+    "Pioneer Hydraulics",
+    "Meridian Calibration",
     "Northwoods Facility Services",
 )
 STREETS = ("Commerce Dr", "Industrial Pkwy", "Main St", "River Rd", "Elm Ave", "Depot St")
@@ -200,8 +288,12 @@ PART_KINDS = (
     ("Nitrile Gloves", ("L", "XL"), "box", (10, 25)),
 )
 PO_STATUSES = (
-    ("FULFILLED", 38), ("APPROVED", 20), ("REQUESTED", 16),
-    ("PARTIALLY_FULFILLED", 12), ("DECLINED", 8), ("CANCELED", 6),
+    ("FULFILLED", 38),
+    ("APPROVED", 20),
+    ("REQUESTED", 16),
+    ("PARTIALLY_FULFILLED", 12),
+    ("DECLINED", 8),
+    ("CANCELED", 6),
 )
 
 WO_STATUSES = (("DONE", 50), ("OPEN", 25), ("IN_PROGRESS", 15), ("ON_HOLD", 10))
@@ -210,8 +302,7 @@ PRIORITIES = (("NONE", 25), ("LOW", 35), ("MEDIUM", 28), ("HIGH", 12))
 WO_TITLES = {
     "Preventive": ("Weekly PM - {a}", "Lubricate {a}", "Replace filters on {a}", "Quarterly PM - {a}"),
     "Inspection": ("Monthly inspection - {a}", "Vibration route - {a}", "Thermal scan of {a}"),
-    "Mechanical": ("Replace seal on {a}", "Realign coupling on {a}", "Noisy bearing on {a}",
-                   "Fix leak on {a}"),
+    "Mechanical": ("Replace seal on {a}", "Realign coupling on {a}", "Noisy bearing on {a}", "Fix leak on {a}"),
     "Electrical": ("Overload tripping on {a}", "Replace sensor on {a}", "Check motor amps on {a}"),
     "Damage": ("Repair forklift damage to {a}", "Replace bent guard on {a}"),
     "Refrigeration": ("Check ammonia levels at {a}", "Defrost cycle fault on {a}"),
@@ -219,18 +310,30 @@ WO_TITLES = {
     "Safety": ("Replace missing guard on {a}", "Relabel lockout points on {a}"),
 }
 CATEGORY_WEIGHTS = (
-    ("Preventive", 30), ("Inspection", 14), ("Mechanical", 20), ("Electrical", 12),
-    ("Damage", 5), ("Refrigeration", 6), ("Sanitation", 8), ("Safety", 5),
+    ("Preventive", 30),
+    ("Inspection", 14),
+    ("Mechanical", 20),
+    ("Electrical", 12),
+    ("Damage", 5),
+    ("Refrigeration", 6),
+    ("Sanitation", 8),
+    ("Safety", 5),
 )
 # Work on a place rather than an asset; {l} is the location name.
 LOCATION_TITLES = (
-    ("Safety", "Clean up spill in {l}"), ("Electrical", "Lights out in {l}"),
-    ("Damage", "Repair dock door in {l}"), ("Sanitation", "Drain backing up in {l}"),
+    ("Safety", "Clean up spill in {l}"),
+    ("Electrical", "Lights out in {l}"),
+    ("Damage", "Repair dock door in {l}"),
+    ("Sanitation", "Drain backing up in {l}"),
     ("Inspection", "Fire extinguisher check - {l}"),
 )
 REQUEST_TITLES = (
-    "{a} is making a grinding noise", "{a} is leaking", "{a} keeps stopping",
-    "Burning smell near {a}", "{a} running hot", "Guard loose on {a}",
+    "{a} is making a grinding noise",
+    "{a} is leaking",
+    "{a} keeps stopping",
+    "Burning smell near {a}",
+    "{a} running hot",
+    "Guard loose on {a}",
 )
 REQUEST_LOCATION_TITLES = ("Light out in {l}", "Water on the floor in {l}", "Door sticking in {l}")
 REQUEST_STATUSES = (("APPROVED", 45), ("PENDING", 35), ("DECLINED", 20))
@@ -305,8 +408,9 @@ class _Generator(SeededGenerator):
     def teams(self, users: list[Record]) -> list[Record]:
         staff = [u["id"] for u in users if u["role"] in ("ADMIN", "TECHNICIAN")]
         rows = []
-        for name, (record_id, created) in zip(TEAM_NAMES, self.numbered("teams", WINDOW_START + 25 * DAY,
-                                                                          WINDOW_START + 30 * DAY)):
+        for name, (record_id, created) in zip(
+            TEAM_NAMES, self.numbered("teams", WINDOW_START + 25 * DAY, WINDOW_START + 30 * DAY)
+        ):
             members = sorted(self.rng.sample(staff, self.rng.randint(3, 7)))
             team = {"id": record_id, "name": name, "userIds": members}
             rows.append(self.stamped(team, created, self.updated(created)))
@@ -319,8 +423,13 @@ class _Generator(SeededGenerator):
 
         def add(name: str, parent: Record | None, description: str, address: str | None = None) -> Record:
             record_id, created = next(slots)
-            record = {"id": record_id, "name": name, "description": description, "address": address,
-                      "parentId": parent["id"] if parent else None}
+            record = {
+                "id": record_id,
+                "name": name,
+                "description": description,
+                "address": address,
+                "parentId": parent["id"] if parent else None,
+            }
             rows.append(self.stamped(record, created, self.updated(created)))
             return record
 
@@ -340,14 +449,14 @@ class _Generator(SeededGenerator):
 
     def vendors(self) -> list[Record]:
         rows = []
-        for name, (record_id, created) in zip(VENDOR_NAMES, self.numbered("vendors", WINDOW_START,
-                                                                            WINDOW_START + 15 * DAY)):
+        for name, (record_id, created) in zip(
+            VENDOR_NAMES, self.numbered("vendors", WINDOW_START, WINDOW_START + 15 * DAY)
+        ):
             slug = "".join(c for c in name.lower() if c.isalnum())
             record = {
                 "id": record_id,
                 "name": name,
-                "description": self.rng.choice(("Parts supplier", "Service contractor", "Distributor",
-                                                "OEM service")),
+                "description": self.rng.choice(("Parts supplier", "Service contractor", "Distributor", "OEM service")),
                 "email": f"sales@{slug}.example",
                 "phoneNumber": f"+1-555-{self.rng.randint(200, 999)}-{self.rng.randint(1000, 9999)}",
                 "address": f"{self.rng.randint(10, 9999)} {self.rng.choice(STREETS)}, {self.rng.choice(CITIES)}",
@@ -363,8 +472,9 @@ class _Generator(SeededGenerator):
         places = [loc for loc in locations if loc["parentId"] in halls]
         tags: dict[str, int] = {}
         rows: list[Record] = []
-        for n, (record_id, created) in enumerate(self.numbered("assets", WINDOW_START + 20 * DAY,
-                                                               WINDOW_START + 200 * DAY)):
+        for n, (record_id, created) in enumerate(
+            self.numbered("assets", WINDOW_START + 20 * DAY, WINDOW_START + 200 * DAY)
+        ):
             parent = None
             if n >= 25 and self.rng.random() < 0.2:
                 parent = self.rng.choice([a for a in rows if a["parentId"] is None])
@@ -400,15 +510,22 @@ class _Generator(SeededGenerator):
         variants = [(stem, v, unit, costs) for stem, vs, unit, costs in PART_KINDS for v in vs]
         numbers: set[str] = set()
         rows = []
-        for n, (record_id, created) in enumerate(self.numbered("parts", WINDOW_START + 20 * DAY,
-                                                               WINDOW_START + 220 * DAY)):
+        for n, (record_id, created) in enumerate(
+            self.numbered("parts", WINDOW_START + 20 * DAY, WINDOW_START + 220 * DAY)
+        ):
             stem, variant, unit, (low, high) = variants[n % len(variants)]
             while (number := f"MX-{self.rng.randint(10000, 99999)}") in numbers:
                 pass
             numbers.add(number)
             where = self.rng.sample(stores, self.rng.choice((0, 1, 1, 1, 2, 2, 3)))
-            stock = [{"locationId": loc, "availableQuantity": self.rng.randint(0, 120),
-                      "minimumQuantity": self.rng.randint(0, 15)} for loc in sorted(where)]
+            stock = [
+                {
+                    "locationId": loc,
+                    "availableQuantity": self.rng.randint(0, 120),
+                    "minimumQuantity": self.rng.randint(0, 15),
+                }
+                for loc in sorted(where)
+            ]
             record = {
                 "id": record_id,
                 "name": f"{stem} {variant}",
@@ -426,8 +543,9 @@ class _Generator(SeededGenerator):
         parts, vendors = tables["parts"], tables["vendors"]
         stores = [loc["id"] for loc in tables["locations"] if "Storeroom" in loc["name"]]
         rows = []
-        for n, (record_id, created) in enumerate(self.numbered("purchaseorders", WINDOW_START + 60 * DAY,
-                                                               WINDOW_END - 20 * DAY)):
+        for n, (record_id, created) in enumerate(
+            self.numbered("purchaseorders", WINDOW_START + 60 * DAY, WINDOW_END - 20 * DAY)
+        ):
             vendor = self.rng.choice(vendors)
             supplied = [p for p in parts if vendor["id"] in p["vendorIds"]] or parts
             bought = self.rng.sample(supplied, min(len(supplied), self.rng.randint(1, 5)))
@@ -436,13 +554,15 @@ class _Generator(SeededGenerator):
             for part in bought:
                 quantity = self.rng.randint(2 if status == "PARTIALLY_FULFILLED" else 1, 40)
                 received = self.received(quantity, status == "FULFILLED", status == "PARTIALLY_FULFILLED")
-                items.append({
-                    "partId": part["id"],
-                    "name": part["name"],
-                    "quantity": quantity,
-                    "unitCost": round(part["unitCost"] * self.rng.uniform(0.92, 1.08), 2),
-                    "quantityReceived": received,
-                })
+                items.append(
+                    {
+                        "partId": part["id"],
+                        "name": part["name"],
+                        "quantity": quantity,
+                        "unitCost": round(part["unitCost"] * self.rng.uniform(0.92, 1.08), 2),
+                        "quantityReceived": received,
+                    }
+                )
             due = min(created + self.rng.randint(5, 40) * DAY, WINDOW_END) if self.rng.random() < 0.9 else None
             record = {
                 "id": record_id,
@@ -466,8 +586,9 @@ class _Generator(SeededGenerator):
         techs = [u["id"] for u in tables["users"] if u["role"] in ("ADMIN", "TECHNICIAN")]
         teams = [t["id"] for t in tables["teams"]]
         rows = []
-        for n, (record_id, created) in enumerate(self.numbered("workorders", WINDOW_START + 30 * DAY,
-                                                               WINDOW_END - DAY)):
+        for n, (record_id, created) in enumerate(
+            self.numbered("workorders", WINDOW_START + 30 * DAY, WINDOW_END - DAY)
+        ):
             existing = [a for at, a in assets if at <= created]
             if existing and self.rng.random() < 0.88:
                 asset = self.rng.choice(existing)

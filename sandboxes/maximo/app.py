@@ -69,17 +69,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, status_phrase
 from sandboxes.maximo import rules as writes
 from sandboxes.maximo.seed import KEYS, Dataset, Record, key_of
-from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, status_phrase
 
 DEMO_API_KEY = "mx-demo-7f3c9a1e5b2d4c68"
 DEMO_USERS = {"MAXADMIN": "maxadmin"}
 ROOTS = ("oslc", "api")
 
 LOGIN_ERRORS = {
-    "apikey": ("BMXAA9549E", "The API key token is invalid. Either the token may have expired or the token "
-                             "has been revoked by the administrator."),
+    "apikey": (
+        "BMXAA9549E",
+        "The API key token is invalid. Either the token may have expired or the token "
+        "has been revoked by the administrator.",
+    ),
     "maxauth": ("BMXAA0021E", "User name and password combination are not valid. Try again."),
     "none": ("BMXAA7901E", "You cannot log in at this time. Contact the system administrator."),
 }
@@ -117,7 +120,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         if not match or match.end() == pos:
             if text[pos:].strip() == "":
                 break
-            raise QueryError(f"oslc.where is not valid near '{text[pos:pos + 20]}'")
+            raise QueryError(f"oslc.where is not valid near '{text[pos : pos + 20]}'")
         kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind)))
         pos = match.end()
@@ -187,8 +190,14 @@ def matches(record: Record, clause: Clause) -> bool:
         return op == "!="
     left, right = _comparable(value, wanted)
     try:
-        return {"=": left == right, "!=": left != right, ">": left > right,
-                ">=": left >= right, "<": left < right, "<=": left <= right}[op]
+        return {
+            "=": left == right,
+            "!=": left != right,
+            ">": left > right,
+            ">=": left >= right,
+            "<": left < right,
+            "<=": left <= right,
+        }[op]
     except TypeError:
         raise QueryError(f"{attr} cannot be compared with {wanted!r}") from None
 
@@ -248,8 +257,11 @@ def project(record: Record, select: Select) -> Record:
 
 def sorter(spec: str) -> Callable[[list[Record]], list[Record]]:
     """A sort for `+a,-b`; missing values sort last, as databases put nulls."""
-    terms = [(t.strip()[1:] if t.strip()[:1] in "+-" else t.strip(), t.strip().startswith("-"))
-             for t in spec.split(",") if t.strip()]
+    terms = [
+        (t.strip()[1:] if t.strip()[:1] in "+-" else t.strip(), t.strip().startswith("-"))
+        for t in spec.split(",")
+        if t.strip()
+    ]
 
     def sort(rows: list[Record]) -> list[Record]:
         for attr, descending in reversed(terms):
@@ -402,15 +414,33 @@ def _schema(structure: str, rows: list[Record]) -> dict[str, Any]:
             if isinstance(value, list):
                 properties[attr] = {"type": "array", "objectName": attr.upper(), "items": {"type": "object"}}
                 continue
-            kind, sub = (("boolean", "YORN") if isinstance(value, bool) else ("integer", "INTEGER")
-                         if isinstance(value, int) else ("number", "DECIMAL") if isinstance(value, float)
-                         else ("string", "DATETIME") if ISO_DATE.match(str(value)) else ("string", "ALN"))
-            properties[attr] = {"type": kind, "subType": sub, "title": attr.replace("_", " ").title(),
-                                "persistent": True, "searchType": "EXACT"}
+            kind, sub = (
+                ("boolean", "YORN")
+                if isinstance(value, bool)
+                else ("integer", "INTEGER")
+                if isinstance(value, int)
+                else ("number", "DECIMAL")
+                if isinstance(value, float)
+                else ("string", "DATETIME")
+                if ISO_DATE.match(str(value))
+                else ("string", "ALN")
+            )
+            properties[attr] = {
+                "type": kind,
+                "subType": sub,
+                "title": attr.replace("_", " ").title(),
+                "persistent": True,
+                "searchType": "EXACT",
+            }
             if attr in writes.READ_ONLY.get(structure, ()):
                 properties[attr]["readOnly"] = True
-    return {"resource": structure.upper(), "title": SCHEMA_TITLES.get(structure, structure.upper()),
-            "type": "object", "pk": list(KEYS[structure]), "properties": dict(sorted(properties.items()))}
+    return {
+        "resource": structure.upper(),
+        "title": SCHEMA_TITLES.get(structure, structure.upper()),
+        "type": "object",
+        "pk": list(KEYS[structure]),
+        "properties": dict(sorted(properties.items())),
+    }
 
 
 def _routes(data: Dataset, auth: _Auth) -> list[BaseRoute]:
@@ -477,8 +507,10 @@ def _routes(data: Dataset, auth: _Auth) -> list[BaseRoute]:
             record = writes.stored(structure, body, None, next_key(structure))
             if exists(structure, key_of(structure, record)):
                 keys = ", ".join(f"{k.title()}={record.get(k)}" for k in KEYS[structure])
-                raise writes.Refused("BMXAA4129E", f"Record already exists for {keys}. Ensure that the key value "
-                                                   "for the given record is unique.")
+                raise writes.Refused(
+                    "BMXAA4129E",
+                    f"Record already exists for {keys}. Ensure that the key value for the given record is unique.",
+                )
         except writes.Refused as exc:
             return _error(400, exc.message, exc.reason)
         saved = data.add(structure, record)
@@ -494,15 +526,20 @@ def _routes(data: Dataset, auth: _Auth) -> list[BaseRoute]:
         override = "DELETE" if request.method == "DELETE" else (request.headers.get("x-method-override") or "").upper()
         if_match = request.headers.get("if-match")
         if if_match is not None and if_match.strip('"') != current.get("_rowstamp"):
-            return _error(412, "Record has been updated by another user. Refresh the record and try again.",
-                          "BMXAA8229W")
+            return _error(
+                412, "Record has been updated by another user. Refresh the record and try again.", "BMXAA8229W"
+            )
         href = str(request.url).split("?")[0]
         try:
             if request.query_params.get("action") and override != "PATCH":
                 raise writes.Refused("BMXAA9365E", "An action on a record needs x-method-override: PATCH.")
             if request.query_params.get("action"):
-                return _written(request, adjusted(structure, current, request.query_params["action"],
-                                                  await _body(request)), href, 200)
+                return _written(
+                    request,
+                    adjusted(structure, current, request.query_params["action"], await _body(request)),
+                    href,
+                    200,
+                )
             if override == "PATCH":
                 body = await _body(request)
                 if isinstance(body, dict) and str(body.get("_action", "")).lower() == "delete":
@@ -535,8 +572,11 @@ def _routes(data: Dataset, auth: _Auth) -> list[BaseRoute]:
         if not isinstance(balance, (int, float)) or isinstance(balance, bool):
             raise writes.Refused("BMXAA4195E", "A value is required for the NEWCURBAL field on the INVENTORY object.")
         if balance < 0:
-            raise writes.Refused("BMXAA1861E", f"The current balance of item {current['itemnum']} in storeroom "
-                                               f"{current['location']} cannot be negative.")
+            raise writes.Refused(
+                "BMXAA1861E",
+                f"The current balance of item {current['itemnum']} in storeroom "
+                f"{current['location']} cannot be negative.",
+            )
         return data.change(structure, current, {"curbal": float(balance)})
 
     async def json_schema(request: Request) -> Response:

@@ -16,8 +16,9 @@ none, so a create must name its site (and a company its organization).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from sandboxes.rules import Attr, Exists, first_problem
 
@@ -27,57 +28,111 @@ PRIORITY = Attr("integer", (1, 2, 3, 4, 5))
 PERSON = Attr("text", ref="mxapiperson")
 SITE_ATTR = Attr("text", tuple(SITES))
 SITE_SCOPED = ("mxapiwodetail", "mxapisr", "mxapiasset", "mxapipo")
-OBJECTS = {"mxapiwodetail": "WORKORDER", "mxapiasset": "ASSET", "mxapivendor": "COMPANIES", "mxapipo": "PO",
-           "mxapisr": "SR", "poline": "POLINE"}
+OBJECTS = {
+    "mxapiwodetail": "WORKORDER",
+    "mxapiasset": "ASSET",
+    "mxapivendor": "COMPANIES",
+    "mxapipo": "PO",
+    "mxapisr": "SR",
+    "poline": "POLINE",
+}
 CUSTOM = {  # this customer's added attributes
-    "mxapiwodetail": {"cust_shift": Attr("text", ("DAY", "SWING", "NIGHT")), "cust_costcenter": Attr("text"),
-                      "cust_downtime": Attr("integer", minimum=0)},
+    "mxapiwodetail": {
+        "cust_shift": Attr("text", ("DAY", "SWING", "NIGHT")),
+        "cust_costcenter": Attr("text"),
+        "cust_downtime": Attr("integer", minimum=0),
+    },
     "mxapiasset": {"cust_warrantyexp": Attr("datetime"), "cust_ratedkw": Attr("number", minimum=0)},
 }
 RULES: dict[str, dict[str, Attr]] = {
     "mxapiwodetail": {
-        "wonum": Attr("text"), "siteid": SITE_ATTR, "description": Attr("text"),
-        "description_longdescription": Attr("text"), "status": Attr("text", tuple(WO_STATUS)),
-        "wopriority": PRIORITY, "worktype": Attr("text", WORKTYPES), "assetnum": Attr("text", ref="mxapiasset"),
-        "location": Attr("text", ref="mxapilocations"), "reportedby": PERSON, "lead": PERSON, "owner": PERSON,
-        "targcompdate": Attr("datetime"), "actstart": Attr("datetime"), "actfinish": Attr("datetime"),
-        "estdur": Attr("number", minimum=0), **CUSTOM["mxapiwodetail"],
+        "wonum": Attr("text"),
+        "siteid": SITE_ATTR,
+        "description": Attr("text"),
+        "description_longdescription": Attr("text"),
+        "status": Attr("text", tuple(WO_STATUS)),
+        "wopriority": PRIORITY,
+        "worktype": Attr("text", WORKTYPES),
+        "assetnum": Attr("text", ref="mxapiasset"),
+        "location": Attr("text", ref="mxapilocations"),
+        "reportedby": PERSON,
+        "lead": PERSON,
+        "owner": PERSON,
+        "targcompdate": Attr("datetime"),
+        "actstart": Attr("datetime"),
+        "actfinish": Attr("datetime"),
+        "estdur": Attr("number", minimum=0),
+        **CUSTOM["mxapiwodetail"],
     },
     "mxapisr": {
-        "ticketid": Attr("text"), "siteid": SITE_ATTR, "description": Attr("text"),
-        "description_longdescription": Attr("text"), "status": Attr("text", tuple(SR_STATUS)),
-        "reportedpriority": PRIORITY, "assetnum": Attr("text", ref="mxapiasset"),
-        "location": Attr("text", ref="mxapilocations"), "reportedby": PERSON,
+        "ticketid": Attr("text"),
+        "siteid": SITE_ATTR,
+        "description": Attr("text"),
+        "description_longdescription": Attr("text"),
+        "status": Attr("text", tuple(SR_STATUS)),
+        "reportedpriority": PRIORITY,
+        "assetnum": Attr("text", ref="mxapiasset"),
+        "location": Attr("text", ref="mxapilocations"),
+        "reportedby": PERSON,
     },
     "mxapiasset": {
-        "assetnum": Attr("text"), "siteid": SITE_ATTR, "description": Attr("text"),
-        "description_longdescription": Attr("text"), "status": Attr("text", tuple(ASSET_STATUS)),
-        "assettag": Attr("text"), "assettype": Attr("text"), "priority": PRIORITY,
-        "manufacturer": Attr("text", ref="mxapivendor"), "vendor": Attr("text", ref="mxapivendor"),
-        "serialnum": Attr("text"), "location": Attr("text", ref="mxapilocations"),
-        "parent": Attr("text", ref="mxapiasset"), **CUSTOM["mxapiasset"],
+        "assetnum": Attr("text"),
+        "siteid": SITE_ATTR,
+        "description": Attr("text"),
+        "description_longdescription": Attr("text"),
+        "status": Attr("text", tuple(ASSET_STATUS)),
+        "assettag": Attr("text"),
+        "assettype": Attr("text"),
+        "priority": PRIORITY,
+        "manufacturer": Attr("text", ref="mxapivendor"),
+        "vendor": Attr("text", ref="mxapivendor"),
+        "serialnum": Attr("text"),
+        "location": Attr("text", ref="mxapilocations"),
+        "parent": Attr("text", ref="mxapiasset"),
+        **CUSTOM["mxapiasset"],
     },
     "mxapivendor": {
-        "company": Attr("text"), "orgid": Attr("text", (ORG,)), "name": Attr("text"), "type": Attr("text", ("V", "M", "C")),
-        "address1": Attr("text"), "city": Attr("text"), "stateprovince": Attr("text"), "zip": Attr("text"),
-        "country": Attr("text"), "phone": Attr("text"), "homepage": Attr("text"), "disabled": Attr("boolean"),
+        "company": Attr("text"),
+        "orgid": Attr("text", (ORG,)),
+        "name": Attr("text"),
+        "type": Attr("text", ("V", "M", "C")),
+        "address1": Attr("text"),
+        "city": Attr("text"),
+        "stateprovince": Attr("text"),
+        "zip": Attr("text"),
+        "country": Attr("text"),
+        "phone": Attr("text"),
+        "homepage": Attr("text"),
+        "disabled": Attr("boolean"),
         "currencycode": Attr("text"),
     },
     "mxapipo": {
-        "siteid": SITE_ATTR, "description": Attr("text"), "status": Attr("text", tuple(PO_STATUS)),
-        "vendor": Attr("text", ref="mxapivendor"), "orderdate": Attr("datetime"), "requireddate": Attr("datetime"),
-        "currencycode": Attr("text"), "poline": Attr("list"),
+        "siteid": SITE_ATTR,
+        "description": Attr("text"),
+        "status": Attr("text", tuple(PO_STATUS)),
+        "vendor": Attr("text", ref="mxapivendor"),
+        "orderdate": Attr("datetime"),
+        "requireddate": Attr("datetime"),
+        "currencycode": Attr("text"),
+        "poline": Attr("list"),
     },
 }
 LINE = {
-    "polinenum": Attr("integer", minimum=1), "itemnum": Attr("text", ref="mxapiinventory"),
-    "description": Attr("text"), "orderqty": Attr("number", minimum=0.0001), "orderunit": Attr("text"),
-    "unitcost": Attr("number", minimum=0), "linetype": Attr("text", ("ITEM", "MATERIAL", "SERVICE")),
+    "polinenum": Attr("integer", minimum=1),
+    "itemnum": Attr("text", ref="mxapiinventory"),
+    "description": Attr("text"),
+    "orderqty": Attr("number", minimum=0.0001),
+    "orderunit": Attr("text"),
+    "unitcost": Attr("number", minimum=0),
+    "linetype": Attr("text", ("ITEM", "MATERIAL", "SERVICE")),
     "storeloc": Attr("text", ref="mxapilocations"),
 }
 REQUIRED = {
-    "mxapiwodetail": ("description",), "mxapisr": ("description",), "mxapiasset": ("description",),
-    "mxapivendor": ("company", "name", "orgid"), "mxapipo": ("vendor",),
+    "mxapiwodetail": ("description",),
+    "mxapisr": ("description",),
+    "mxapiasset": ("description",),
+    "mxapivendor": ("company", "name", "orgid"),
+    "mxapipo": ("vendor",),
 }
 LINE_REQUIRED = ("orderqty", "unitcost")
 DOMAINS = {"mxapiwodetail": WO_STATUS, "mxapisr": SR_STATUS, "mxapiasset": ASSET_STATUS, "mxapipo": PO_STATUS}
@@ -108,8 +163,10 @@ def check(structure: str, body: Any, exists: Exists, creating: bool) -> None:
     if rules is None:
         raise Refused("BMXAA9365E", f"The {structure.upper()} object structure does not accept this operation.")
     if creating and structure in SITE_SCOPED and not (isinstance(body, dict) and body.get("siteid")):
-        raise Refused("BMXAA4153E", "null is not a valid site. Enter a valid Site value as defined in the "
-                                    "Organization Application.")
+        raise Refused(
+            "BMXAA4153E",
+            "null is not a valid site. Enter a valid Site value as defined in the Organization Application.",
+        )
     fixed = [a for a in READ_ONLY.get(structure, ()) if isinstance(body, dict) and a in body]
     if fixed:
         raise Refused("BMXAA4190E", f"The {fixed[0].upper()} field on the {OBJECTS[structure]} object is read-only.")
@@ -138,7 +195,9 @@ def refuse_change(structure: str, current: Record) -> None:
     """Records in a final status cannot be changed (Maximo asks for a new record instead)."""
     if current.get("status") in FINAL.get(structure, ()):
         key = current.get("wonum") or current.get("ponum") or current.get("ticketid")
-        raise Refused("BMXAA4590E", f"{OBJECTS[structure]} {key} is in status {current['status']} and cannot be changed.")
+        raise Refused(
+            "BMXAA4590E", f"{OBJECTS[structure]} {key} is in status {current['status']} and cannot be changed."
+        )
 
 
 def refuse_delete(structure: str, current: Record) -> None:
@@ -171,14 +230,33 @@ def _defaults(structure: str, next_key: Callable[[str], str]) -> Record:
     now = iso(datetime.now().astimezone())
     site = {"orgid": ORG}  # the site's organization; the site itself comes with the create
     return {
-        "mxapiwodetail": lambda: {**site, "wonum": next_key("wonum"), "status": "WAPPR", "woclass": "WORKORDER",
-                                  "istask": False, "reportdate": now},
-        "mxapisr": lambda: {**site, "ticketid": next_key("ticketid"), "class": "SR", "status": "NEW",
-                            "reportdate": now},
+        "mxapiwodetail": lambda: {
+            **site,
+            "wonum": next_key("wonum"),
+            "status": "WAPPR",
+            "woclass": "WORKORDER",
+            "istask": False,
+            "reportdate": now,
+        },
+        "mxapisr": lambda: {
+            **site,
+            "ticketid": next_key("ticketid"),
+            "class": "SR",
+            "status": "NEW",
+            "reportdate": now,
+        },
         "mxapiasset": lambda: {**site, "assetnum": next_key("assetnum"), "status": "NOT READY", "isrunning": False},
         "mxapivendor": lambda: {"type": "V", "currencycode": "USD", "disabled": False},
-        "mxapipo": lambda: {**site, "ponum": next_key("ponum"), "revisionnum": 0, "status": "WAPPR",
-                            "orderdate": now, "currencycode": "USD", "receipts": "NONE", "poline": []},
+        "mxapipo": lambda: {
+            **site,
+            "ponum": next_key("ponum"),
+            "revisionnum": 0,
+            "status": "WAPPR",
+            "orderdate": now,
+            "currencycode": "USD",
+            "receipts": "NONE",
+            "poline": [],
+        },
     }[structure]()
 
 
@@ -196,4 +274,3 @@ def _lines(given: list[Record], existing: list[Record], merge: bool) -> list[Rec
         merged["linecost"] = round(merged["orderqty"] * merged["unitcost"], 2)
         lines[number] = merged
     return [lines[n] for n in sorted(lines)]
-

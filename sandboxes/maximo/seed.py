@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import random
 import threading
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 Record = dict[str, Any]
 
@@ -43,61 +44,164 @@ KEYS: dict[str, tuple[str, ...]] = {
 COUNTS = {"mxapiwodetail": 460, "mxapiasset": 240, "mxapipo": 90, "mxapiperson": 30, "items": 130, "mxapisr": 80}
 
 WO_STATUS = {
-    "WAPPR": "Waiting on Approval", "APPR": "Approved", "INPRG": "In Progress",
-    "WMATL": "Waiting on Material", "COMP": "Completed", "CLOSE": "Closed", "CAN": "Canceled",
+    "WAPPR": "Waiting on Approval",
+    "APPR": "Approved",
+    "INPRG": "In Progress",
+    "WMATL": "Waiting on Material",
+    "COMP": "Completed",
+    "CLOSE": "Closed",
+    "CAN": "Canceled",
 }
 ASSET_STATUS = {"OPERATING": "Operating", "NOT READY": "Not Ready", "DECOMMISSIONED": "Decommissioned"}
 PO_STATUS = {
-    "WAPPR": "Waiting on Approval", "APPR": "Approved", "INPRG": "In Progress",
-    "CLOSE": "Closed", "CAN": "Canceled",
+    "WAPPR": "Waiting on Approval",
+    "APPR": "Approved",
+    "INPRG": "In Progress",
+    "CLOSE": "Closed",
+    "CAN": "Canceled",
 }
 LOC_TYPE = {"OPERATING": "Operating", "STOREROOM": "Storeroom", "REPAIR": "Repair"}
 PERSON_STATUS = {"ACTIVE": "Active", "INACTIVE": "Inactive"}
 SR_STATUS = {
-    "NEW": "New", "QUEUED": "Queued", "INPROG": "In Progress", "PENDING": "Pending",
-    "RESOLVED": "Resolved", "CLOSED": "Closed", "CANCELLED": "Cancelled",
+    "NEW": "New",
+    "QUEUED": "Queued",
+    "INPROG": "In Progress",
+    "PENDING": "Pending",
+    "RESOLVED": "Resolved",
+    "CLOSED": "Closed",
+    "CANCELLED": "Cancelled",
 }
 WORKTYPES = ("CM", "PM", "EM", "CAL", "CP")
 
 STOREROOMS = ("CENTRAL", "EAST", "WEST")
 BUILDINGS = ("BR100", "BR200", "BR300", "BR400", "BR500")
-AREAS = ("Boiler Room", "Compressor Room", "Line 1", "Line 2", "Packaging", "Electrical Room",
-         "Loading Dock", "Roof", "Mixing Area", "Machine Shop")
+AREAS = (
+    "Boiler Room",
+    "Compressor Room",
+    "Line 1",
+    "Line 2",
+    "Packaging",
+    "Electrical Room",
+    "Loading Dock",
+    "Roof",
+    "Mixing Area",
+    "Machine Shop",
+)
 ASSET_KINDS = (
-    ("PRODUCTION", "Centrifugal Pump"), ("PRODUCTION", "Belt Conveyor"), ("FACILITIES", "Air Compressor"),
-    ("FACILITIES", "Rooftop Unit"), ("FACILITIES", "Chiller"), ("FACILITIES", "Steam Boiler"),
-    ("PRODUCTION", "Case Packer"), ("PRODUCTION", "Filler"), ("FLEET", "Forklift"),
-    ("FACILITIES", "Emergency Generator"), ("PRODUCTION", "Mixing Tank"), ("FACILITIES", "Transformer"),
+    ("PRODUCTION", "Centrifugal Pump"),
+    ("PRODUCTION", "Belt Conveyor"),
+    ("FACILITIES", "Air Compressor"),
+    ("FACILITIES", "Rooftop Unit"),
+    ("FACILITIES", "Chiller"),
+    ("FACILITIES", "Steam Boiler"),
+    ("PRODUCTION", "Case Packer"),
+    ("PRODUCTION", "Filler"),
+    ("FLEET", "Forklift"),
+    ("FACILITIES", "Emergency Generator"),
+    ("PRODUCTION", "Mixing Tank"),
+    ("FACILITIES", "Transformer"),
 )
 COMPONENTS = ("Drive Motor", "Gearbox", "VFD", "Bearing Assembly", "Control Panel")
-WO_TITLES = ("Replace bearing on {a}", "Oil leak at {a}", "Quarterly PM - {a}", "Calibrate sensors on {a}",
-             "{a} tripping - investigate", "Inspect and lubricate {a}", "Replace belts on {a}")
+WO_TITLES = (
+    "Replace bearing on {a}",
+    "Oil leak at {a}",
+    "Quarterly PM - {a}",
+    "Calibrate sensors on {a}",
+    "{a} tripping - investigate",
+    "Inspect and lubricate {a}",
+    "Replace belts on {a}",
+)
 ITEM_KINDS = (
-    ("Ball Bearing", ("6203-2RS", "6205-2RS", "6305-2RS"), "EACH"), ("V-Belt", ("A42", "B52", "BX75"), "EACH"),
-    ("Mechanical Seal", ("1.125 IN", "1.5 IN"), "EACH"), ("Hydraulic Oil", ("ISO 32", "ISO 68"), "LITER"),
-    ("Air Filter Element", ("10 MICRON", "PANEL 24X24"), "EACH"), ("Contactor", ("3P 25A", "3P 65A"), "EACH"),
-    ("Fuse", ("30A CLASS J", "10A MIDGET"), "BOX"), ("Proximity Sensor", ("M12 PNP", "M18 NPN"), "EACH"),
-    ("Solenoid Valve", ("24VDC 1/4 IN", "120VAC 1/2 IN"), "EACH"), ("Roller Chain", ("#40", "#60"), "FOOT"),
-    ("Gasket Kit", ("HANDHOLE", "MANWAY"), "EACH"), ("Grease Cartridge", ("EP2", "H1"), "CASE"),
+    ("Ball Bearing", ("6203-2RS", "6205-2RS", "6305-2RS"), "EACH"),
+    ("V-Belt", ("A42", "B52", "BX75"), "EACH"),
+    ("Mechanical Seal", ("1.125 IN", "1.5 IN"), "EACH"),
+    ("Hydraulic Oil", ("ISO 32", "ISO 68"), "LITER"),
+    ("Air Filter Element", ("10 MICRON", "PANEL 24X24"), "EACH"),
+    ("Contactor", ("3P 25A", "3P 65A"), "EACH"),
+    ("Fuse", ("30A CLASS J", "10A MIDGET"), "BOX"),
+    ("Proximity Sensor", ("M12 PNP", "M18 NPN"), "EACH"),
+    ("Solenoid Valve", ("24VDC 1/4 IN", "120VAC 1/2 IN"), "EACH"),
+    ("Roller Chain", ("#40", "#60"), "FOOT"),
+    ("Gasket Kit", ("HANDHOLE", "MANWAY"), "EACH"),
+    ("Grease Cartridge", ("EP2", "H1"), "CASE"),
 )
 COMPANIES = (
-    ("GRAINGER", "W.W. Grainger", "V"), ("MOTION", "Motion Industries", "V"), ("FASTENAL", "Fastenal", "V"),
-    ("APEXELEC", "Apex Industrial Electric", "V"), ("ALLIEDPV", "Allied Pump & Valve", "V"),
-    ("SUMMIT", "Summit HVAC Services", "V"), ("KEYCOMP", "Keystone Compressor Co.", "V"),
-    ("TRISTATE", "Tri-State Boiler Works", "V"), ("PRECMOTOR", "Precision Motor Repair", "V"),
-    ("LAKESHORE", "Lakeshore Hydraulics", "V"), ("NORTHLUBE", "Northern Lubricants", "V"),
-    ("UNIONSEAL", "Union Seal & Gasket", "V"), ("GREATBELT", "Great Lakes Belting", "V"),
-    ("STERLING", "Sterling Instrumentation", "V"), ("OLDVENDOR", "Legacy Supply (closed)", "V"),
-    ("GRUNDFOS", "Grundfos", "M"), ("ATLASCOP", "Atlas Copco", "M"), ("TRANE", "Trane", "M"),
-    ("SIEMENS", "Siemens", "M"), ("CATERP", "Caterpillar", "M"), ("KRONES", "Krones", "M"),
-    ("TOYOTA", "Toyota Material Handling", "M"), ("CARRIER", "Carrier", "M"), ("ABB", "ABB", "M"),
+    ("GRAINGER", "W.W. Grainger", "V"),
+    ("MOTION", "Motion Industries", "V"),
+    ("FASTENAL", "Fastenal", "V"),
+    ("APEXELEC", "Apex Industrial Electric", "V"),
+    ("ALLIEDPV", "Allied Pump & Valve", "V"),
+    ("SUMMIT", "Summit HVAC Services", "V"),
+    ("KEYCOMP", "Keystone Compressor Co.", "V"),
+    ("TRISTATE", "Tri-State Boiler Works", "V"),
+    ("PRECMOTOR", "Precision Motor Repair", "V"),
+    ("LAKESHORE", "Lakeshore Hydraulics", "V"),
+    ("NORTHLUBE", "Northern Lubricants", "V"),
+    ("UNIONSEAL", "Union Seal & Gasket", "V"),
+    ("GREATBELT", "Great Lakes Belting", "V"),
+    ("STERLING", "Sterling Instrumentation", "V"),
+    ("OLDVENDOR", "Legacy Supply (closed)", "V"),
+    ("GRUNDFOS", "Grundfos", "M"),
+    ("ATLASCOP", "Atlas Copco", "M"),
+    ("TRANE", "Trane", "M"),
+    ("SIEMENS", "Siemens", "M"),
+    ("CATERP", "Caterpillar", "M"),
+    ("KRONES", "Krones", "M"),
+    ("TOYOTA", "Toyota Material Handling", "M"),
+    ("CARRIER", "Carrier", "M"),
+    ("ABB", "ABB", "M"),
 )
-CITIES = (("Bedford", "MA", "01730"), ("Boston", "MA", "02110"), ("Nashua", "NH", "03060"),
-          ("Providence", "RI", "02903"), ("Worcester", "MA", "01608"))
-FIRST = ("James", "Maria", "Robert", "Linda", "Carlos", "Aisha", "Thomas", "Priya", "Kevin", "Olga",
-         "Marcus", "Hannah", "Luis", "Grace", "Samuel", "Fatima", "Derek", "Mei", "Ingrid", "Tyrone")
-LAST = ("Wilson", "Garcia", "Miller", "Davis", "Martinez", "Anderson", "Taylor", "Moore", "Jackson",
-        "Lee", "Harris", "Clark", "Lewis", "Walker", "Young", "King", "Wright", "Lopez", "Patel", "Scott")
+CITIES = (
+    ("Bedford", "MA", "01730"),
+    ("Boston", "MA", "02110"),
+    ("Nashua", "NH", "03060"),
+    ("Providence", "RI", "02903"),
+    ("Worcester", "MA", "01608"),
+)
+FIRST = (
+    "James",
+    "Maria",
+    "Robert",
+    "Linda",
+    "Carlos",
+    "Aisha",
+    "Thomas",
+    "Priya",
+    "Kevin",
+    "Olga",
+    "Marcus",
+    "Hannah",
+    "Luis",
+    "Grace",
+    "Samuel",
+    "Fatima",
+    "Derek",
+    "Mei",
+    "Ingrid",
+    "Tyrone",
+)
+LAST = (
+    "Wilson",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Martinez",
+    "Anderson",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Lee",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Walker",
+    "Young",
+    "King",
+    "Wright",
+    "Lopez",
+    "Patel",
+    "Scott",
+)
 TITLES = ("Mechanic", "Electrician", "Maintenance Supervisor", "Planner", "Storekeeper", "Technician")
 
 
@@ -107,7 +211,7 @@ def iso(moment: datetime) -> str:
 
 
 def now_iso() -> str:
-    return iso(datetime.now(timezone.utc))
+    return iso(datetime.now(UTC))
 
 
 def key_of(structure: str, record: Record) -> str:
@@ -254,55 +358,67 @@ class _Generator:
         for first, last in self.rng.sample([(f, l) for f in FIRST for l in LAST], COUNTS["mxapiperson"]):
             personid = (first[0] + last).upper()[:12]
             status = self.pick({"ACTIVE": 85, "INACTIVE": 15})
-            people.append(self.stamp({
-                "personid": personid,
-                "displayname": f"{first} {last}",
-                "firstname": first,
-                "lastname": last,
-                "primaryemail": f"{first}.{last}@eaglena.example".lower() if self.rng.random() < 0.9 else None,
-                "primaryphone": f"(781) 555-{self.rng.randrange(10_000):04d}",
-                "title": self.rng.choice(TITLES),
-                **self.domain("status", status, PERSON_STATUS),
-                "statusdate": iso(self.moment()),
-                "locationsite": SITE,
-                "locationorg": ORG,
-            }))
+            people.append(
+                self.stamp(
+                    {
+                        "personid": personid,
+                        "displayname": f"{first} {last}",
+                        "firstname": first,
+                        "lastname": last,
+                        "primaryemail": f"{first}.{last}@eaglena.example".lower() if self.rng.random() < 0.9 else None,
+                        "primaryphone": f"(781) 555-{self.rng.randrange(10_000):04d}",
+                        "title": self.rng.choice(TITLES),
+                        **self.domain("status", status, PERSON_STATUS),
+                        "statusdate": iso(self.moment()),
+                        "locationsite": SITE,
+                        "locationorg": ORG,
+                    }
+                )
+            )
         return sorted(people, key=lambda r: r["personid"])
 
     def companies(self) -> list[Record]:
         rows = []
         for code, name, kind in COMPANIES:
             city, state, zipcode = self.rng.choice(CITIES)
-            rows.append(self.stamp({
-                "company": code,
-                "name": name,
-                "type": kind,
-                "address1": f"{self.rng.randint(10, 9999)} {self.rng.choice(('Main St', 'Commerce Dr', 'Mill Rd'))}",
-                "city": city,
-                "stateprovince": state,
-                "zip": zipcode,
-                "country": "US",
-                "phone": f"(800) 555-{self.rng.randrange(10_000):04d}",
-                "homepage": f"https://www.{code.lower()}.example" if self.rng.random() < 0.7 else None,
-                "currencycode": "USD",
-                "disabled": code == "OLDVENDOR",
-                "changedate": iso(self.moment()),
-                "changeby": "MAXADMIN",
-            }, {"orgid": ORG}))
+            rows.append(
+                self.stamp(
+                    {
+                        "company": code,
+                        "name": name,
+                        "type": kind,
+                        "address1": f"{self.rng.randint(10, 9999)} {self.rng.choice(('Main St', 'Commerce Dr', 'Mill Rd'))}",
+                        "city": city,
+                        "stateprovince": state,
+                        "zip": zipcode,
+                        "country": "US",
+                        "phone": f"(800) 555-{self.rng.randrange(10_000):04d}",
+                        "homepage": f"https://www.{code.lower()}.example" if self.rng.random() < 0.7 else None,
+                        "currencycode": "USD",
+                        "disabled": code == "OLDVENDOR",
+                        "changedate": iso(self.moment()),
+                        "changeby": "MAXADMIN",
+                    },
+                    {"orgid": ORG},
+                )
+            )
         return sorted(rows, key=lambda r: r["company"])
 
     def location(self, code: str, name: str, kind: str, parent: str | None) -> Record:
         hierarchy = [{"parent": parent, "systemid": "PRIMARY"}] if parent else [{"systemid": "PRIMARY"}]
-        return self.stamp({
-            "location": code,
-            "description": name,
-            **self.domain("type", kind, LOC_TYPE),
-            "status": "OPERATING",
-            "status_description": "Operating",
-            "changedate": iso(self.moment()),
-            "changeby": "MAXADMIN",
-            "lochierarchy": [{k: v for k, v in row.items() if v is not None} for row in hierarchy],
-        }, {"siteid": SITE, "orgid": ORG})
+        return self.stamp(
+            {
+                "location": code,
+                "description": name,
+                **self.domain("type", kind, LOC_TYPE),
+                "status": "OPERATING",
+                "status_description": "Operating",
+                "changedate": iso(self.moment()),
+                "changeby": "MAXADMIN",
+                "lochierarchy": [{k: v for k, v in row.items() if v is not None} for row in hierarchy],
+            },
+            {"siteid": SITE, "orgid": ORG},
+        )
 
     def locations(self) -> list[Record]:
         rows = [self.location(SITE, "Bedford Plant", "OPERATING", None)]
@@ -328,23 +444,28 @@ class _Generator:
             name = f"{self.rng.choice(COMPONENTS)} of {parent['description']}"[:100] if parent else kind
             status = self.pick({"OPERATING": 80, "NOT READY": 12, "DECOMMISSIONED": 8})
             installed = self.moment(WINDOW_START - timedelta(days=3000), 3000)
-            rows.append(self.stamp({
-                "assetnum": assetnum,
-                "description": name,
-                **self.domain("status", status, ASSET_STATUS),
-                "assettag": f"T-{self.rng.randrange(100_000):05d}" if self.rng.random() < 0.6 else None,
-                "assettype": category,
-                "serialnum": f"SN{self.rng.randrange(10**8):08d}" if self.rng.random() < 0.8 else None,
-                "manufacturer": self.rng.choice(makers) if self.rng.random() < 0.8 else None,
-                "vendor": self.rng.choice(vendors) if self.rng.random() < 0.5 else None,
-                "location": parent["location"] if parent else self.rng.choice(areas),
-                "parent": parent["assetnum"] if parent else None,
-                "priority": self.rng.randint(1, 5) if self.rng.random() < 0.7 else None,
-                "isrunning": status == "OPERATING",
-                "installdate": iso(installed),
-                "changedate": iso(self.moment()),
-                "changeby": "MAXADMIN",
-            }, {"siteid": SITE, "orgid": ORG}))
+            rows.append(
+                self.stamp(
+                    {
+                        "assetnum": assetnum,
+                        "description": name,
+                        **self.domain("status", status, ASSET_STATUS),
+                        "assettag": f"T-{self.rng.randrange(100_000):05d}" if self.rng.random() < 0.6 else None,
+                        "assettype": category,
+                        "serialnum": f"SN{self.rng.randrange(10**8):08d}" if self.rng.random() < 0.8 else None,
+                        "manufacturer": self.rng.choice(makers) if self.rng.random() < 0.8 else None,
+                        "vendor": self.rng.choice(vendors) if self.rng.random() < 0.5 else None,
+                        "location": parent["location"] if parent else self.rng.choice(areas),
+                        "parent": parent["assetnum"] if parent else None,
+                        "priority": self.rng.randint(1, 5) if self.rng.random() < 0.7 else None,
+                        "isrunning": status == "OPERATING",
+                        "installdate": iso(installed),
+                        "changedate": iso(self.moment()),
+                        "changeby": "MAXADMIN",
+                    },
+                    {"siteid": SITE, "orgid": ORG},
+                )
+            )
         return rows
 
     def inventory(self, companies: list[Record]) -> tuple[list[Record], list[Record]]:
@@ -361,28 +482,41 @@ class _Generator:
             stem, variant, unit = kinds[n % len(kinds)]
             itemnum = f"PT-{1001 + n}"
             description = f"{stem}, {variant}" + (f" (alt {n // len(kinds)})" if n >= len(kinds) else "")
-            catalog.append({"itemnum": itemnum, "itemsetid": ITEMSET, "description": description,
-                            "status": "ACTIVE", "status_description": "Active", "issueunit": unit,
-                            "_rowstamp": str(700_000 + n)})
+            catalog.append(
+                {
+                    "itemnum": itemnum,
+                    "itemsetid": ITEMSET,
+                    "description": description,
+                    "status": "ACTIVE",
+                    "status_description": "Active",
+                    "issueunit": unit,
+                    "_rowstamp": str(700_000 + n),
+                }
+            )
             cost = round(self.rng.uniform(4, 400), 2)
             vendor = self.rng.choice(vendors)
             maker = self.rng.choice(makers) if self.rng.random() < 0.4 else None
             for room in sorted(self.rng.sample(STOREROOMS, self.rng.randint(1, 3))):
-                rows.append(self.stamp({
-                    "itemnum": itemnum,
-                    "location": room,
-                    "status": "ACTIVE",
-                    "status_description": "Active",
-                    "issueunit": unit,
-                    "orderunit": unit,
-                    "curbal": float(self.rng.randint(0, 120)),
-                    "minlevel": float(self.rng.choice((0, 2, 5, 10))),
-                    "maxlevel": float(self.rng.choice((20, 50, 100))),
-                    "avgcost": round(cost * self.rng.uniform(0.95, 1.05), 2),
-                    "lastcost": cost,
-                    "vendor": vendor if self.rng.random() < 0.85 else self.rng.choice(vendors),
-                    "manufacturer": maker,
-                }, {"itemsetid": ITEMSET, "siteid": SITE, "orgid": ORG}))
+                rows.append(
+                    self.stamp(
+                        {
+                            "itemnum": itemnum,
+                            "location": room,
+                            "status": "ACTIVE",
+                            "status_description": "Active",
+                            "issueunit": unit,
+                            "orderunit": unit,
+                            "curbal": float(self.rng.randint(0, 120)),
+                            "minlevel": float(self.rng.choice((0, 2, 5, 10))),
+                            "maxlevel": float(self.rng.choice((20, 50, 100))),
+                            "avgcost": round(cost * self.rng.uniform(0.95, 1.05), 2),
+                            "lastcost": cost,
+                            "vendor": vendor if self.rng.random() < 0.85 else self.rng.choice(vendors),
+                            "manufacturer": maker,
+                        },
+                        {"itemsetid": ITEMSET, "siteid": SITE, "orgid": ORG},
+                    )
+                )
         return rows, catalog
 
     def purchase_orders(self, inventory: list[Record], catalog: list[Record], companies: list[Record]) -> list[Record]:
@@ -397,36 +531,43 @@ class _Generator:
                 qty = float(self.rng.randint(1, 40))
                 received = {"CLOSE": qty, "APPR": float(self.rng.randint(0, int(qty)))}.get(status, 0.0)
                 unit_cost = stock["lastcost"]
-                lines.append({
-                    "polinenum": number,
-                    "linetype": "ITEM",
-                    "itemnum": stock["itemnum"],
-                    "description": described[stock["itemnum"]],
-                    "orderqty": qty,
-                    "orderunit": stock["orderunit"],
-                    "unitcost": unit_cost,
-                    "linecost": round(qty * unit_cost, 2),
-                    "receivedqty": received,
-                    "storeloc": stock["location"],
-                })
+                lines.append(
+                    {
+                        "polinenum": number,
+                        "linetype": "ITEM",
+                        "itemnum": stock["itemnum"],
+                        "description": described[stock["itemnum"]],
+                        "orderqty": qty,
+                        "orderunit": stock["orderunit"],
+                        "unitcost": unit_cost,
+                        "linecost": round(qty * unit_cost, 2),
+                        "receivedqty": received,
+                        "storeloc": stock["location"],
+                    }
+                )
             received_all = sum(l["receivedqty"] for l in lines)
             ordered_all = sum(l["orderqty"] for l in lines)
             receipts = "NONE" if received_all == 0 else "COMPLETE" if received_all == ordered_all else "PARTIAL"
-            rows.append(self.stamp({
-                "ponum": str(1001 + n),
-                "revisionnum": 0,
-                "description": f"Stock replenishment {1001 + n}",
-                **self.domain("status", status, PO_STATUS),
-                "vendor": self.rng.choice(vendors),
-                "orderdate": iso(ordered),
-                "requireddate": self.maybe(0.8, lambda: iso(ordered + timedelta(days=self.rng.randint(5, 45)))),
-                "currencycode": "USD",
-                "totalcost": round(sum(l["linecost"] for l in lines), 2),
-                "receipts": receipts,
-                "changedate": iso(ordered + timedelta(hours=self.rng.randint(1, 500))),
-                "changeby": "MAXADMIN",
-                "poline": lines,
-            }, {"siteid": SITE, "orgid": ORG}))
+            rows.append(
+                self.stamp(
+                    {
+                        "ponum": str(1001 + n),
+                        "revisionnum": 0,
+                        "description": f"Stock replenishment {1001 + n}",
+                        **self.domain("status", status, PO_STATUS),
+                        "vendor": self.rng.choice(vendors),
+                        "orderdate": iso(ordered),
+                        "requireddate": self.maybe(0.8, lambda: iso(ordered + timedelta(days=self.rng.randint(5, 45)))),
+                        "currencycode": "USD",
+                        "totalcost": round(sum(l["linecost"] for l in lines), 2),
+                        "receipts": receipts,
+                        "changedate": iso(ordered + timedelta(hours=self.rng.randint(1, 500))),
+                        "changeby": "MAXADMIN",
+                        "poline": lines,
+                    },
+                    {"siteid": SITE, "orgid": ORG},
+                )
+            )
         return rows
 
     def work_orders(self, assets: list[Record], operating: list[str], persons: list[Record]) -> list[Record]:
@@ -441,30 +582,39 @@ class _Generator:
             finished = started + timedelta(hours=self.rng.randint(1, 72))
             done = status in ("COMP", "CLOSE")
             title = self.rng.choice(WO_TITLES).format(a=asset["description"] if asset else "building services")
-            rows.append(self.stamp({
-                "wonum": str(1001 + n),
-                "description": title[:100],
-                "description_longdescription": self.maybe(0.4, lambda: f"<p>{title}. Reported by operations.</p>"),
-                **self.domain("status", status, WO_STATUS),
-                "statusdate": iso(finished if done else started),
-                "wopriority": self.rng.randint(1, 5) if self.rng.random() < 0.85 else None,
-                "worktype": self.rng.choice(WORKTYPES) if self.rng.random() < 0.9 else None,
-                "woclass": "WORKORDER",
-                "istask": False,
-                "assetnum": asset["assetnum"] if asset else None,
-                "location": asset["location"] if asset else self.rng.choice(operating),
-                "reportedby": self.rng.choice(people),
-                "reportdate": iso(reported),
-                "lead": self.rng.choice(people) if self.rng.random() < 0.7 else None,
-                "owner": self.rng.choice(people) if self.rng.random() < 0.3 else None,
-                "targcompdate": self.maybe(0.8, lambda: iso(reported + timedelta(days=self.rng.randint(1, 30)))),
-                "actstart": iso(started) if status in ("INPRG", "WMATL") or done else None,
-                "actfinish": iso(finished) if done else None,
-                "estdur": round(self.rng.choice((0.5, 1, 2, 4, 8)), 2),
-                "actlabhrs": round(self.rng.uniform(0.5, 12), 2) if done else 0.0,
-                "changedate": iso(finished if done else started),
-                "changeby": "MAXADMIN",
-            }, {"siteid": SITE, "orgid": ORG}))
+            rows.append(
+                self.stamp(
+                    {
+                        "wonum": str(1001 + n),
+                        "description": title[:100],
+                        "description_longdescription": self.maybe(
+                            0.4, lambda: f"<p>{title}. Reported by operations.</p>"
+                        ),
+                        **self.domain("status", status, WO_STATUS),
+                        "statusdate": iso(finished if done else started),
+                        "wopriority": self.rng.randint(1, 5) if self.rng.random() < 0.85 else None,
+                        "worktype": self.rng.choice(WORKTYPES) if self.rng.random() < 0.9 else None,
+                        "woclass": "WORKORDER",
+                        "istask": False,
+                        "assetnum": asset["assetnum"] if asset else None,
+                        "location": asset["location"] if asset else self.rng.choice(operating),
+                        "reportedby": self.rng.choice(people),
+                        "reportdate": iso(reported),
+                        "lead": self.rng.choice(people) if self.rng.random() < 0.7 else None,
+                        "owner": self.rng.choice(people) if self.rng.random() < 0.3 else None,
+                        "targcompdate": self.maybe(
+                            0.8, lambda: iso(reported + timedelta(days=self.rng.randint(1, 30)))
+                        ),
+                        "actstart": iso(started) if status in ("INPRG", "WMATL") or done else None,
+                        "actfinish": iso(finished) if done else None,
+                        "estdur": round(self.rng.choice((0.5, 1, 2, 4, 8)), 2),
+                        "actlabhrs": round(self.rng.uniform(0.5, 12), 2) if done else 0.0,
+                        "changedate": iso(finished if done else started),
+                        "changeby": "MAXADMIN",
+                    },
+                    {"siteid": SITE, "orgid": ORG},
+                )
+            )
         return rows
 
 
@@ -473,12 +623,18 @@ class _Generator:
 SHIFTS = ("DAY", "SWING", "NIGHT")
 SR_TITLES = ("{a} is noisy", "Leak under {a}", "{a} will not start", "Guard missing on {a}", "Light out near {a}")
 METERS = (
-    ("RUNHOURS", "Run hours", "CONTINUOUS", "HOURS"), ("TEMP-F", "Temperature", "GAUGE", "DEG F"),
-    ("PRESSURE", "Discharge pressure", "GAUGE", "PSI"), ("VIBRATION", "Vibration velocity", "GAUGE", "IN/S"),
-    ("CYCLES", "Cycle count", "CONTINUOUS", "CYCLES"), ("ODOMETER", "Odometer", "CONTINUOUS", "MILES"),
-    ("AMPS", "Motor current", "GAUGE", "AMPS"), ("OILCOND", "Oil condition", "CHARACTERISTIC", None),
-    ("FLOW", "Flow rate", "GAUGE", "GPM"), ("STARTS", "Motor starts", "CONTINUOUS", "STARTS"),
-    ("DP-FILTER", "Filter differential pressure", "GAUGE", "PSI"), ("NOISE", "Noise level", "GAUGE", "DB"),
+    ("RUNHOURS", "Run hours", "CONTINUOUS", "HOURS"),
+    ("TEMP-F", "Temperature", "GAUGE", "DEG F"),
+    ("PRESSURE", "Discharge pressure", "GAUGE", "PSI"),
+    ("VIBRATION", "Vibration velocity", "GAUGE", "IN/S"),
+    ("CYCLES", "Cycle count", "CONTINUOUS", "CYCLES"),
+    ("ODOMETER", "Odometer", "CONTINUOUS", "MILES"),
+    ("AMPS", "Motor current", "GAUGE", "AMPS"),
+    ("OILCOND", "Oil condition", "CHARACTERISTIC", None),
+    ("FLOW", "Flow rate", "GAUGE", "GPM"),
+    ("STARTS", "Motor starts", "CONTINUOUS", "STARTS"),
+    ("DP-FILTER", "Filter differential pressure", "GAUGE", "PSI"),
+    ("NOISE", "Noise level", "GAUGE", "DB"),
 )
 
 
@@ -489,21 +645,33 @@ def customize(tables: dict[str, list[Record]], seed: int) -> None:
     the service requests and meters come from their own random stream.
     """
     for n, order in enumerate(tables["mxapiwodetail"]):
-        order.update(cust_shift=SHIFTS[n % 3], cust_costcenter=f"CC-{4100 + 10 * (n % 5)}",
-                     cust_downtime=(n * 23) % 480)
+        order.update(
+            cust_shift=SHIFTS[n % 3], cust_costcenter=f"CC-{4100 + 10 * (n % 5)}", cust_downtime=(n * 23) % 480
+        )
     for n, asset in enumerate(tables["mxapiasset"]):
         installed = datetime.fromisoformat(asset["installdate"])
         asset.update(cust_warrantyexp=iso(installed + timedelta(days=1825)), cust_ratedkw=float(5 + (n * 7) % 90))
     rng = random.Random(f"{seed}-additions")
     tables["mxapisr"] = service_requests(rng, tables)
-    tables["mxapiorganization"] = [{
-        "orgid": ORG, "description": "Eagle North America", "active": True, "_rowstamp": "600001",
-        "site": [{"siteid": code, "description": name, "active": True} for code, name in SITES.items()],
-    }]
+    tables["mxapiorganization"] = [
+        {
+            "orgid": ORG,
+            "description": "Eagle North America",
+            "active": True,
+            "_rowstamp": "600001",
+            "site": [{"siteid": code, "description": name, "active": True} for code, name in SITES.items()],
+        }
+    ]
     tables["mxapimeter"] = [
-        {"metername": name, "description": text, "metertype": kind, "measureunitid": unit,
-         "readingtype": "ACTUAL" if kind != "CONTINUOUS" else rng.choice(("ACTUAL", "DELTA")),
-         "active": True, "_rowstamp": str(810_000 + n)}
+        {
+            "metername": name,
+            "description": text,
+            "metertype": kind,
+            "measureunitid": unit,
+            "readingtype": "ACTUAL" if kind != "CONTINUOUS" else rng.choice(("ACTUAL", "DELTA")),
+            "active": True,
+            "_rowstamp": str(810_000 + n),
+        }
         for n, (name, text, kind, unit) in enumerate(sorted(METERS))
     ]
     for meter in tables["mxapimeter"]:

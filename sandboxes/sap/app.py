@@ -55,7 +55,7 @@ import json
 import secrets
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
@@ -67,11 +67,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
+from sandboxes.sap import rules as writes
 from sandboxes.sap.filtering import FilterError, Row, parse_filter, parse_key
 from sandboxes.sap.model import SERVICES, EntitySet, Service, edmx
 from sandboxes.sap.seed import Dataset
 from sandboxes.sap.wire import atom_error, atom_feed, entity_json, etag, key_predicate
-from sandboxes.sap import rules as writes
 
 PREFIX = "/sap/opu/odata/sap"
 PAGE_SIZE = 100
@@ -91,7 +91,7 @@ def error_body(status: int, message: str, code: str = "/IWBEP/CM_MGW_RT/000", ta
             "message": {"lang": "en", "value": message},
             "innererror": {
                 "transactionid": uuid.uuid4().hex.upper(),
-                "timestamp": datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S.%f")[:21],
+                "timestamp": datetime.now(UTC).strftime("%Y%m%d%H%M%S.%f")[:21],
                 "errordetails": [detail] if status < 500 else [],
             },
         }
@@ -187,8 +187,11 @@ class _Sandbox:
     def service(self, request: Request) -> Service:
         service = SERVICES.get(request.path_params["service"])
         if service is None:
-            raise ODataError(404, f"No service found for namespace '', name '{request.path_params['service']}', version '0001'",
-                             "/IWFND/MED/170")
+            raise ODataError(
+                404,
+                f"No service found for namespace '', name '{request.path_params['service']}', version '0001'",
+                "/IWFND/MED/170",
+            )
         return service
 
     async def handle(self, request: Request, body: bytes) -> Response:
@@ -270,8 +273,10 @@ class _Sandbox:
             name, direction = clause[0], (clause[1] if len(clause) > 1 else "asc")
             if entity_set.prop(name) is None or direction not in ("asc", "desc"):
                 raise ODataError(400, f"Invalid $orderby '{' '.join(clause)}'", "/IWBEP/CM_MGW_RT/006")
-            rows.sort(key=lambda r: (r.get(name) is not None, r.get(name) if r.get(name) is not None else ""),
-                      reverse=direction == "desc")
+            rows.sort(
+                key=lambda r: (r.get(name) is not None, r.get(name) if r.get(name) is not None else ""),
+                reverse=direction == "desc",
+            )
         return rows
 
     def int_option(self, request: Request, name: str) -> int | None:
@@ -289,14 +294,18 @@ class _Sandbox:
         names = {n.strip() for n in raw.split(",") if n.strip()}
         for name in names:
             if entity_set.prop(name) is None and entity_set.nav(name) is None:
-                raise ODataError(400, f"Property {name} not found in type {entity_set.type_name}", "/IWBEP/CM_MGW_RT/006")
+                raise ODataError(
+                    400, f"Property {name} not found in type {entity_set.type_name}", "/IWBEP/CM_MGW_RT/006"
+                )
         return names
 
     def expand(self, request: Request, entity_set: EntitySet) -> list[str]:
         names = [n.strip() for n in (request.query_params.get("$expand") or "").split(",") if n.strip()]
         for name in names:
             if entity_set.nav(name) is None:
-                raise ODataError(400, f"Property {name} not found in type {entity_set.type_name}", "/IWBEP/CM_MGW_RT/006")
+                raise ODataError(
+                    400, f"Property {name} not found in type {entity_set.type_name}", "/IWBEP/CM_MGW_RT/006"
+                )
         return names
 
     def entities(self, request: Request, service: Service, entity_set: EntitySet, rows: list[Row]) -> list[dict]:
@@ -309,8 +318,10 @@ class _Sandbox:
                 link = entity_set.nav(name)
                 target = service.set(link.target) if link else None
                 assert link is not None and target is not None
-                related = [entity_json(target, service.qualified(target), r, url, None, {}, {})
-                           for r in self.related(row, link.target, link.on)]
+                related = [
+                    entity_json(target, service.qualified(target), r, url, None, {}, {})
+                    for r in self.related(row, link.target, link.on)
+                ]
                 expanded[name] = {"results": related} if link.many else (related[0] if related else None)
             out.append(entity_json(entity_set, service.qualified(entity_set), row, url, select, {}, expanded))
         return out
@@ -330,8 +341,16 @@ class _Sandbox:
         sent = self.int_option(request, "$skiptoken") or 0
         page = window[sent : sent + PAGE_SIZE]
         if not wants_json(request):
-            return Response(atom_feed(entity_set, service.qualified(entity_set), page, self.service_url(request, service),
-                                      self.select(request, entity_set)), media_type="application/atom+xml")
+            return Response(
+                atom_feed(
+                    entity_set,
+                    service.qualified(entity_set),
+                    page,
+                    self.service_url(request, service),
+                    self.select(request, entity_set),
+                ),
+                media_type="application/atom+xml",
+            )
         body: dict[str, Any] = {"results": self.entities(request, service, entity_set, page)}
         if request.query_params.get("$inlinecount") == "allpages":
             body["__count"] = str(total)
@@ -344,9 +363,19 @@ class _Sandbox:
 
     def single(self, request: Request, service: Service, entity_set: EntitySet, row: Row) -> Response:
         if not wants_json(request):
-            return Response(atom_feed(entity_set, service.qualified(entity_set), [row], self.service_url(request, service),
-                                      self.select(request, entity_set)), media_type="application/atom+xml")
-        return JSONResponse({"d": self.entities(request, service, entity_set, [row])[0]}, headers=_etag_header(entity_set, row))
+            return Response(
+                atom_feed(
+                    entity_set,
+                    service.qualified(entity_set),
+                    [row],
+                    self.service_url(request, service),
+                    self.select(request, entity_set),
+                ),
+                media_type="application/atom+xml",
+            )
+        return JSONResponse(
+            {"d": self.entities(request, service, entity_set, [row])[0]}, headers=_etag_header(entity_set, row)
+        )
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -387,17 +416,25 @@ class _Sandbox:
         if given is None:
             raise ODataError(428, "Precondition required: send the entity's ETag in If-Match", "/IWBEP/CM_MGW_RT/035")
         if given.strip() != "*" and given.strip() != current:
-            raise ODataError(412, "The entity was changed by another user since it was read (ETag mismatch); "
-                                  "read it again", "/IWBEP/CM_MGW_RT/024")
+            raise ODataError(
+                412,
+                "The entity was changed by another user since it was read (ETag mismatch); read it again",
+                "/IWBEP/CM_MGW_RT/024",
+            )
 
-    def create(self, request: Request, service: Service, entity_set: EntitySet, rules: writes.Rules, body: Any) -> Response:
+    def create(
+        self, request: Request, service: Service, entity_set: EntitySet, rules: writes.Rules, body: Any
+    ) -> Response:
         row, nested = writes.create(rules, service, entity_set, body)
         targets = {n.name: service.set(n.target) for n in entity_set.navs}
         self.data.insert({entity_set.name: [row], **{targets[name].name: rows for name, rows in nested.items()}})  # type: ignore[union-attr]
         url = self.service_url(request, service)
         # The answer carries the header alone: its navigations, the inserted items too, are deferred.
         entity = entity_json(entity_set, service.qualified(entity_set), row, url, None, {}, {})
-        headers = {"Location": f"{url}/{entity_set.name}{key_predicate(entity_set, row)}", **_etag_header(entity_set, row)}
+        headers = {
+            "Location": f"{url}/{entity_set.name}{key_predicate(entity_set, row)}",
+            **_etag_header(entity_set, row),
+        }
         return JSONResponse({"d": entity}, status_code=201, headers=headers)
 
 

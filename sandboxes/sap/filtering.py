@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import operator
 import re
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .model import EntitySet
 
@@ -28,11 +29,19 @@ _TOKEN = re.compile(
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_/]*))"
 )
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le,
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
 }
 _TYPE_OF_LITERAL = {
-    "Edm.String": str, "Edm.DateTime": datetime, "Edm.DateTimeOffset": datetime,
-    "Edm.Decimal": Decimal, "Edm.Boolean": bool,
+    "Edm.String": str,
+    "Edm.DateTime": datetime,
+    "Edm.DateTimeOffset": datetime,
+    "Edm.Decimal": Decimal,
+    "Edm.Boolean": bool,
 }
 
 
@@ -73,7 +82,7 @@ def literal_value(kind: str, raw: str) -> Any:
                 moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
                 raise FilterError(f"Invalid {prefix} literal {raw}") from None
-            return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         raise FilterError(f"Literals of type {prefix} are not supported here")
     words = {"true": True, "false": False, "null": None}
     if raw in words:

@@ -21,9 +21,10 @@ taken from the API user's parameters (WRK) when the request has none.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 from .model import EntitySet, Prop, Service
 from .seed import END_OF_TIME, NOTIFICATION_PHASES, Dataset
@@ -61,7 +62,9 @@ def parse_value(prop: Prop, value: Any) -> Any:
     try:
         return _PARSERS[prop.type](prop, value)
     except (ValueError, TypeError, InvalidOperation, KeyError):
-        raise WriteError(400, f"Invalid value '{str(value)[:40]}' for property {prop.name} (type {prop.type})") from None
+        raise WriteError(
+            400, f"Invalid value '{str(value)[:40]}' for property {prop.name} (type {prop.type})"
+        ) from None
 
 
 def _string(prop: Prop, value: Any) -> str:
@@ -76,7 +79,7 @@ def _moment(prop: Prop, value: Any) -> datetime:
     match = _DATE.match(value)
     if not match:
         raise ValueError
-    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=int(match.group(1)))
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(match.group(1)))
 
 
 def _decimal(prop: Prop, value: Any) -> Decimal:
@@ -102,8 +105,12 @@ def _time(prop: Prop, value: Any) -> timedelta:
 
 
 _PARSERS: dict[str, Callable[[Prop, Any], Any]] = {
-    "Edm.String": _string, "Edm.DateTime": _moment, "Edm.DateTimeOffset": _moment,
-    "Edm.Decimal": _decimal, "Edm.Boolean": _boolean, "Edm.Time": _time,
+    "Edm.String": _string,
+    "Edm.DateTime": _moment,
+    "Edm.DateTimeOffset": _moment,
+    "Edm.Decimal": _decimal,
+    "Edm.Boolean": _boolean,
+    "Edm.Time": _time,
 }
 
 
@@ -190,8 +197,12 @@ class Rules:
             plant = (row.get("FunctionalLocation") or merged.get("FunctionalLocation") or "")[:4]
             row.setdefault("MaintenancePlanningPlant", plant)
             row.setdefault("MaintenancePlant", plant)
-            row.update(MaintenanceOrder=row.get("MaintenanceOrder") or self.data.next_number("MaintenanceOrder", "MaintenanceOrder"),
-                       SystemStatusText="CRTD MANC", CreatedByUser=self.user)
+            row.update(
+                MaintenanceOrder=row.get("MaintenanceOrder")
+                or self.data.next_number("MaintenanceOrder", "MaintenanceOrder"),
+                SystemStatusText="CRTD MANC",
+                CreatedByUser=self.user,
+            )
 
     # -- notifications --------------------------------------------------------------------
 
@@ -202,8 +213,9 @@ class Rules:
         if row.get("TechnicalObject"):
             kind = row.get("TechObjIsEquipOrFuncnlLoc") or (current or {}).get("TechObjIsEquipOrFuncnlLoc")
             if kind == "EAMS_EQUI":
-                unit = self.exists(row["TechnicalObject"], "Equipment", "Equipment", "Equipment",
-                                   ValidityEndDate=END_OF_TIME)
+                unit = self.exists(
+                    row["TechnicalObject"], "Equipment", "Equipment", "Equipment", ValidityEndDate=END_OF_TIME
+                )
                 row["FunctionalLocation"] = unit["FunctionalLocation"] if unit else ""
             elif kind == "EAMS_FL":
                 self.exists(row["TechnicalObject"], "FunctionalLocation", "FunctionalLocation", "Functional location")
@@ -217,21 +229,30 @@ class Rules:
             self.required(row, "NotificationType", "NotificationText")
             now = self.data.stamp()
             day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-            row.update(MaintenanceNotification=self.data.next_number("MaintenanceNotification", "MaintenanceNotification"),
-                       NotifProcessingPhase="1", NotifProcessingPhaseDesc=NOTIFICATION_PHASES["1"],
-                       CreationDate=day, CreationTime=timedelta(seconds=(now - day).seconds))
+            row.update(
+                MaintenanceNotification=self.data.next_number("MaintenanceNotification", "MaintenanceNotification"),
+                NotifProcessingPhase="1",
+                NotifProcessingPhaseDesc=NOTIFICATION_PHASES["1"],
+                CreationDate=day,
+                CreationTime=timedelta(seconds=(now - day).seconds),
+            )
             row["ReportedByUser"] = row.get("ReportedByUser") or self.user
 
     # -- equipment -----------------------------------------------------------------------
 
     def equipment(self, row: Row, current: Row | None) -> None:
         self.one_of(row, "EquipmentCategory", EQUIPMENT_CATEGORIES, "Equipment category")
-        self.exists(row.get("SuperordinateEquipment"), "Equipment", "Equipment", "Equipment", ValidityEndDate=END_OF_TIME)
+        self.exists(
+            row.get("SuperordinateEquipment"), "Equipment", "Equipment", "Equipment", ValidityEndDate=END_OF_TIME
+        )
         if current is None:
             self.required(row, "EquipmentCategory", "EquipmentName")
             today = self.data.stamp().replace(hour=0, minute=0, second=0, microsecond=0)
-            row.update(Equipment=row.get("Equipment") or self.data.next_number("Equipment", "Equipment"),
-                       ValidityEndDate=END_OF_TIME, CreationDate=today)
+            row.update(
+                Equipment=row.get("Equipment") or self.data.next_number("Equipment", "Equipment"),
+                ValidityEndDate=END_OF_TIME,
+                CreationDate=today,
+            )
             row["ValidityStartDate"] = row.get("ValidityStartDate") or today
 
     # -- purchase orders ------------------------------------------------------------------
@@ -245,8 +266,12 @@ class Rules:
             self.entered(row, *PO_ORGANIZATION)
             row["DocumentCurrency"] = row.get("DocumentCurrency") or USER_DEFAULTS["DocumentCurrency"]
             today = self.data.stamp().replace(hour=0, minute=0, second=0, microsecond=0)
-            row.update(PurchaseOrder=self.data.next_number("A_PurchaseOrder", "PurchaseOrder"),
-                       PurchasingProcessingStatus="01", CreatedByUser=self.user, CreationDate=today)
+            row.update(
+                PurchaseOrder=self.data.next_number("A_PurchaseOrder", "PurchaseOrder"),
+                PurchasingProcessingStatus="01",
+                CreatedByUser=self.user,
+                CreationDate=today,
+            )
             row["PurchaseOrderDate"] = row.get("PurchaseOrderDate") or today
 
     def purchase_order_items(self, header: Row, items: list[Row]) -> None:
@@ -264,7 +289,9 @@ class Rules:
                 raise WriteError(400, f"Item {item['PurchaseOrderItem']} is given twice", BUSINESS)
             numbers.add(item["PurchaseOrderItem"])
             description = self.row("A_ProductDescription", Product=product["Product"], Language="EN") or {}
-            item["PurchaseOrderItemText"] = item.get("PurchaseOrderItemText") or description.get("ProductDescription", "")
+            item["PurchaseOrderItemText"] = item.get("PurchaseOrderItemText") or description.get(
+                "ProductDescription", ""
+            )
             item["PurchaseOrderQuantityUnit"] = item.get("PurchaseOrderQuantityUnit") or product["BaseUnit"]
             item["Plant"] = item.get("Plant") or USER_DEFAULTS["Plant"]
             item["NetPriceQuantity"] = item.get("NetPriceQuantity") or Decimal(1)

@@ -15,17 +15,21 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 Row = dict[str, Any]
 
-WINDOW_START = datetime(2025, 1, 1, tzinfo=timezone.utc)
+WINDOW_START = datetime(2025, 1, 1, tzinfo=UTC)
 WINDOW_DAYS = 600
-END_OF_TIME = datetime(9999, 12, 31, tzinfo=timezone.utc)  # ValidityEndDate of the current segment
+END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)  # ValidityEndDate of the current segment
 
-PLANTS = {"1010": ("Hamburg", "Alsterufer", "20354"), "1020": ("Berlin", "Spreeweg", "10557"), "1710": ("Palo Alto", "Hillview Ave", "94304")}
+PLANTS = {
+    "1010": ("Hamburg", "Alsterufer", "20354"),
+    "1020": ("Berlin", "Spreeweg", "10557"),
+    "1710": ("Palo Alto", "Hillview Ave", "94304"),
+}
 AREAS = {"SP": "Spinning", "PK": "Packaging", "UT": "Utilities"}
 SYSTEMS = {"PMP": "Pump station", "CMP": "Compressor line", "CNV": "Conveyor line", "HVC": "HVAC"}
 EQUIPMENT_KINDS = [
@@ -37,11 +41,47 @@ EQUIPMENT_KINDS = [
     ("GEARBOX", "Gearbox", "SEW", "R47"),
 ]
 ORDER_TYPES = ("PM01", "PM01", "PM02", "PM02", "PM03", "PM05")
-ORDER_STATUSES = ("CRTD MANC NMAT", "REL NMAT PRC", "REL PRC SETC", "PCNF PRC", "TECO PRC", "CLSD PRC", "CRTD DLFL NMAT")
-ORDER_WORDS = ("Replace seal on", "Inspect", "Lubricate", "Repair leak on", "Calibrate", "Overhaul", "Check vibration of")
+ORDER_STATUSES = (
+    "CRTD MANC NMAT",
+    "REL NMAT PRC",
+    "REL PRC SETC",
+    "PCNF PRC",
+    "TECO PRC",
+    "CLSD PRC",
+    "CRTD DLFL NMAT",
+)
+ORDER_WORDS = (
+    "Replace seal on",
+    "Inspect",
+    "Lubricate",
+    "Repair leak on",
+    "Calibrate",
+    "Overhaul",
+    "Check vibration of",
+)
 NOTIFICATION_PHASES = {"1": "Outstanding", "2": "Postponed", "3": "In Process", "4": "Completed"}
-PART_NAMES = ("Mechanical seal", "Ball bearing", "V-belt", "Filter cartridge", "O-ring kit", "Coupling", "Gasket", "Fuse", "Contactor", "Impeller")
-SUPPLIER_NAMES = ("Industrial Supply", "Bearing House", "Seal Tech", "Motor Works", "Valve Center", "Fluid Systems", "Electro Parts", "Drive Solutions")
+PART_NAMES = (
+    "Mechanical seal",
+    "Ball bearing",
+    "V-belt",
+    "Filter cartridge",
+    "O-ring kit",
+    "Coupling",
+    "Gasket",
+    "Fuse",
+    "Contactor",
+    "Impeller",
+)
+SUPPLIER_NAMES = (
+    "Industrial Supply",
+    "Bearing House",
+    "Seal Tech",
+    "Motor Works",
+    "Valve Center",
+    "Fluid Systems",
+    "Electro Parts",
+    "Drive Solutions",
+)
 CITIES = ("GmbH", "AG", "Inc.", "Ltd.", "KG")
 OPERATION_STEPS = ("Isolate and lock out", "Carry out the work", "Test run and hand back")
 
@@ -59,14 +99,22 @@ def customize(tables: dict[str, list[Row]]) -> None:
         order["YY1_DowntimeHours_ORD"] = Decimal((n * 13) % 240) / 4
         for step in range(n % len(OPERATION_STEPS) + 1):
             hours = Decimal(1 + (n + step) % 8)
-            operations.append({
-                "MaintenanceOrder": order["MaintenanceOrder"], "MaintenanceOrderOperation": f"{(step + 1) * 10:04d}",
-                "MaintenanceOrderSubOperation": "", "OperationControlKey": "PM01",
-                "WorkCenter": order["MainWorkCenter"], "Plant": order["MaintenancePlant"],
-                "OperationDescription": OPERATION_STEPS[step], "MaintOrderOperationDuration": hours,
-                "MaintOrdOperationDurationUnit": "H", "MaintOrdOperationWorkDuration": hours * (1 + step % 2),
-                "MaintOrdOpWorkDurationUnit": "H", "SystemStatusText": order["SystemStatusText"].split()[0],
-            })
+            operations.append(
+                {
+                    "MaintenanceOrder": order["MaintenanceOrder"],
+                    "MaintenanceOrderOperation": f"{(step + 1) * 10:04d}",
+                    "MaintenanceOrderSubOperation": "",
+                    "OperationControlKey": "PM01",
+                    "WorkCenter": order["MainWorkCenter"],
+                    "Plant": order["MaintenancePlant"],
+                    "OperationDescription": OPERATION_STEPS[step],
+                    "MaintOrderOperationDuration": hours,
+                    "MaintOrdOperationDurationUnit": "H",
+                    "MaintOrdOperationWorkDuration": hours * (1 + step % 2),
+                    "MaintOrdOpWorkDurationUnit": "H",
+                    "SystemStatusText": order["SystemStatusText"].split()[0],
+                }
+            )
     tables["MaintenanceOrderOperation"] = operations
     for n, unit in enumerate(tables["Equipment"]):
         unit["ZZ1_WarrantyEnd_EQU"] = unit["CreationDate"] + timedelta(days=730) if n % 4 else None
@@ -150,7 +198,7 @@ class Dataset:
         Written records need distinct stamps: their ETag is made from them.
         """
         with self._lock:
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             now = now.replace(microsecond=now.microsecond // 1000 * 1000)
             self._last_stamp = max(now, self._last_stamp + timedelta(milliseconds=1))
             return self._last_stamp
@@ -205,7 +253,7 @@ class Dataset:
 
     def touch(self, entity_set: str, ids: list[str], key: str) -> int:
         """Moves `LastChangeDateTime` of the rows whose `key` is in `ids` to now (seconds precision)."""
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
         with self._lock:
             rows = [r for r in self.tables[entity_set] if r.get(key) in set(ids)]
             for row in rows:
@@ -220,14 +268,24 @@ class Dataset:
         def add(code: str, name: str, parent: str, plant: str, category: str) -> None:
             city, street, postal = PLANTS[plant]
             created = _moment(rng, 0, 60)
-            rows.append({
-                "FunctionalLocation": code, "FunctionalLocationLabelName": code, "FunctionalLocationName": name,
-                "FunctionalLocationCategory": category, "SuperiorFunctionalLocation": parent, "MaintenancePlant": plant,
-                "CityName": city, "StreetName": street, "HouseNumber": str(rng.randint(1, 120)), "PostalCode": postal,
-                "Country": "US" if plant == "1710" else "DE", "CreationDate": _day(created),
-                "LastChangeDateTime": created + timedelta(days=rng.randint(0, 400)),
-                "FuncnlLocIsMarkedForDeletion": False,
-            })
+            rows.append(
+                {
+                    "FunctionalLocation": code,
+                    "FunctionalLocationLabelName": code,
+                    "FunctionalLocationName": name,
+                    "FunctionalLocationCategory": category,
+                    "SuperiorFunctionalLocation": parent,
+                    "MaintenancePlant": plant,
+                    "CityName": city,
+                    "StreetName": street,
+                    "HouseNumber": str(rng.randint(1, 120)),
+                    "PostalCode": postal,
+                    "Country": "US" if plant == "1710" else "DE",
+                    "CreationDate": _day(created),
+                    "LastChangeDateTime": created + timedelta(days=rng.randint(0, 400)),
+                    "FuncnlLocIsMarkedForDeletion": False,
+                }
+            )
 
         for plant, (city, _, _) in PLANTS.items():
             add(plant, f"Plant {city}", "", plant, "A")
@@ -247,17 +305,28 @@ class Dataset:
             created = _moment(rng, 0, 200)
             parent = rows[-1]["Equipment"] if rows and n % 7 == 0 else ""
             row = {
-                "Equipment": number, "ValidityEndDate": END_OF_TIME, "ValidityStartDate": _day(created),
-                "EquipmentName": f"{label} {location['FunctionalLocation']}-{n % 9 + 1}", "EquipmentCategory": "M",
-                "TechnicalObjectType": kind, "GrossWeight": Decimal(rng.randint(50, 900_000)) / 1000,
-                "GrossWeightUnit": "KG", "InventoryNumber": f"INV-{n:05d}" if rng.random() < 0.6 else "",
-                "AssetManufacturerName": maker, "ManufacturerPartTypeName": model,
-                "ConstructionYear": str(rng.randint(2005, 2024)), "ManufacturerSerialNumber": f"SN{rng.randint(10**7, 10**8 - 1)}",
-                "MaintenancePlant": location["MaintenancePlant"], "ABCIndicator": rng.choice("ABC"),
-                "FunctionalLocation": location["FunctionalLocation"], "SuperordinateEquipment": parent,
-                "TechnicalObjectSortCode": f"{kind}-{n:04d}", "CreationDate": _day(created),
+                "Equipment": number,
+                "ValidityEndDate": END_OF_TIME,
+                "ValidityStartDate": _day(created),
+                "EquipmentName": f"{label} {location['FunctionalLocation']}-{n % 9 + 1}",
+                "EquipmentCategory": "M",
+                "TechnicalObjectType": kind,
+                "GrossWeight": Decimal(rng.randint(50, 900_000)) / 1000,
+                "GrossWeightUnit": "KG",
+                "InventoryNumber": f"INV-{n:05d}" if rng.random() < 0.6 else "",
+                "AssetManufacturerName": maker,
+                "ManufacturerPartTypeName": model,
+                "ConstructionYear": str(rng.randint(2005, 2024)),
+                "ManufacturerSerialNumber": f"SN{rng.randint(10**7, 10**8 - 1)}",
+                "MaintenancePlant": location["MaintenancePlant"],
+                "ABCIndicator": rng.choice("ABC"),
+                "FunctionalLocation": location["FunctionalLocation"],
+                "SuperordinateEquipment": parent,
+                "TechnicalObjectSortCode": f"{kind}-{n:04d}",
+                "CreationDate": _day(created),
                 "LastChangeDateTime": created + timedelta(days=rng.randint(0, 380), seconds=rng.randint(0, 9999)),
-                "EquipmentIsMarkedForDeletion": n % 23 == 5, "EquipmentIsInactive": n % 31 == 7,
+                "EquipmentIsMarkedForDeletion": n % 23 == 5,
+                "EquipmentIsInactive": n % 31 == 7,
             }
             rows.append(row)
             if n % 12 == 3:  # an expired time segment: the equipment sat elsewhere before
@@ -272,13 +341,21 @@ class Dataset:
         rows = []
         for n in range(40):
             name = f"{rng.choice(SUPPLIER_NAMES)} {rng.choice(CITIES)}"
-            rows.append({
-                "Supplier": str(17_300_001 + n), "SupplierName": name, "SupplierFullName": f"{name} ({n + 1})",
-                "CreatedByUser": "CB9980000010", "CreationDate": _day(_moment(rng, 0, 300)),
-                "PaymentIsBlockedForSupplier": False, "PostingIsBlocked": n % 13 == 4,
-                "PurchasingIsBlocked": n % 11 == 2, "SupplierAccountGroup": "SUPL",
-                "VATRegistration": f"DE{rng.randint(10**8, 10**9 - 1)}", "DeletionIndicator": n % 17 == 9,
-            })
+            rows.append(
+                {
+                    "Supplier": str(17_300_001 + n),
+                    "SupplierName": name,
+                    "SupplierFullName": f"{name} ({n + 1})",
+                    "CreatedByUser": "CB9980000010",
+                    "CreationDate": _day(_moment(rng, 0, 300)),
+                    "PaymentIsBlockedForSupplier": False,
+                    "PostingIsBlocked": n % 13 == 4,
+                    "PurchasingIsBlocked": n % 11 == 2,
+                    "SupplierAccountGroup": "SUPL",
+                    "VATRegistration": f"DE{rng.randint(10**8, 10**9 - 1)}",
+                    "DeletionIndicator": n % 17 == 9,
+                }
+            )
         return rows
 
     def _products(self, rng: random.Random) -> tuple[list[Row], list[Row]]:
@@ -288,13 +365,22 @@ class Dataset:
             name = f"{rng.choice(PART_NAMES)} {rng.choice('ABCDEFGH')}{rng.randint(10, 99)}"
             created = _moment(rng, 0, 300)
             changed = created + timedelta(days=rng.randint(0, 250), seconds=rng.randint(0, 9999))
-            products.append({
-                "Product": product, "ProductType": "ERSA", "CreationDate": _day(created), "CreatedByUser": "CB9980000010",
-                "LastChangeDate": _day(changed), "LastChangeDateTime": changed, "IsMarkedForDeletion": n % 29 == 3,
-                "GrossWeight": Decimal(rng.randint(10, 20_000)) / 1000, "WeightUnit": "KG",
-                "ProductGroup": "L004", "BaseUnit": rng.choice(("PC", "PC", "M", "L", "KG")),
-                "ProductManufacturerNumber": f"MPN-{rng.randint(1000, 9999)}" if n % 3 else "",
-            })
+            products.append(
+                {
+                    "Product": product,
+                    "ProductType": "ERSA",
+                    "CreationDate": _day(created),
+                    "CreatedByUser": "CB9980000010",
+                    "LastChangeDate": _day(changed),
+                    "LastChangeDateTime": changed,
+                    "IsMarkedForDeletion": n % 29 == 3,
+                    "GrossWeight": Decimal(rng.randint(10, 20_000)) / 1000,
+                    "WeightUnit": "KG",
+                    "ProductGroup": "L004",
+                    "BaseUnit": rng.choice(("PC", "PC", "M", "L", "KG")),
+                    "ProductManufacturerNumber": f"MPN-{rng.randint(1000, 9999)}" if n % 3 else "",
+                }
+            )
             descriptions.append({"Product": product, "Language": "EN", "ProductDescription": name})
             if n % 2:
                 descriptions.append({"Product": product, "Language": "DE", "ProductDescription": f"{name} (DE)"})
@@ -305,12 +391,25 @@ class Dataset:
         for product in self.tables["A_Product"]:
             for plant in rng.sample(sorted(PLANTS), rng.randint(0, 2)):
                 for stock_type in ("01", "02") if rng.random() < 0.3 else ("01",):
-                    rows.append(_blank({
-                        "Material": product["Product"], "Plant": plant, "StorageLocation": f"{plant[:2]}1A",
-                        "InventoryStockType": stock_type, "MaterialBaseUnit": product["BaseUnit"],
-                        "MatlWrhsStkQtyInMatlBaseUnit": Decimal(rng.randint(0, 400)),
-                    }, "Batch", "Supplier", "Customer", "WBSElementInternalID", "SDDocument", "SDDocumentItem",
-                        "InventorySpecialStockType"))
+                    rows.append(
+                        _blank(
+                            {
+                                "Material": product["Product"],
+                                "Plant": plant,
+                                "StorageLocation": f"{plant[:2]}1A",
+                                "InventoryStockType": stock_type,
+                                "MaterialBaseUnit": product["BaseUnit"],
+                                "MatlWrhsStkQtyInMatlBaseUnit": Decimal(rng.randint(0, 400)),
+                            },
+                            "Batch",
+                            "Supplier",
+                            "Customer",
+                            "WBSElementInternalID",
+                            "SDDocument",
+                            "SDDocumentItem",
+                            "InventorySpecialStockType",
+                        )
+                    )
         return rows
 
     def _orders(self, rng: random.Random) -> list[Row]:
@@ -321,21 +420,29 @@ class Dataset:
             obj = _TechnicalObject.pick(rng, equipment, locations, 0.8)
             location = obj.location
             start = _moment(rng)
-            rows.append({
-                "MaintenanceOrder": str(4_000_000 + n), "MaintenanceOrderType": rng.choice(ORDER_TYPES),
-                "MaintenanceOrderDesc": f"{rng.choice(ORDER_WORDS)} {obj.name}"[:40],
-                "MaintOrdBasicStartDateTime": start, "MaintOrdBasicEndDateTime": start + timedelta(hours=rng.choice((4, 8, 24, 72))),
-                "MaintenanceNotification": "", "MaintenancePlanningPlant": location[:4], "MaintenancePlant": location[:4],
-                "MainWorkCenter": rng.choice(("RES-0100", "RES-0200", "MECH", "ELEC")),
-                "Equipment": obj.equipment["Equipment"] if obj.equipment is not None else "", "FunctionalLocation": location,
-                "MaintenanceActivityType": rng.choice(("001", "002", "003")),
-                "MaintPriority": rng.choice(("1", "2", "3", "3", "4", "")),
-                "MaintOrdPersonResponsible": rng.choice(("", "50000123", "50000456")),
-                "LastChangeDateTime": start + timedelta(days=rng.randint(0, 30), seconds=rng.randint(0, 9999)),
-                "CreatedByUser": "CB9980000010", "SystemStatusText": rng.choice(ORDER_STATUSES),
-                "UserStatusText": rng.choice(("", "INIT", "APPR")),
-                **obj.fields(),
-            })
+            rows.append(
+                {
+                    "MaintenanceOrder": str(4_000_000 + n),
+                    "MaintenanceOrderType": rng.choice(ORDER_TYPES),
+                    "MaintenanceOrderDesc": f"{rng.choice(ORDER_WORDS)} {obj.name}"[:40],
+                    "MaintOrdBasicStartDateTime": start,
+                    "MaintOrdBasicEndDateTime": start + timedelta(hours=rng.choice((4, 8, 24, 72))),
+                    "MaintenanceNotification": "",
+                    "MaintenancePlanningPlant": location[:4],
+                    "MaintenancePlant": location[:4],
+                    "MainWorkCenter": rng.choice(("RES-0100", "RES-0200", "MECH", "ELEC")),
+                    "Equipment": obj.equipment["Equipment"] if obj.equipment is not None else "",
+                    "FunctionalLocation": location,
+                    "MaintenanceActivityType": rng.choice(("001", "002", "003")),
+                    "MaintPriority": rng.choice(("1", "2", "3", "3", "4", "")),
+                    "MaintOrdPersonResponsible": rng.choice(("", "50000123", "50000456")),
+                    "LastChangeDateTime": start + timedelta(days=rng.randint(0, 30), seconds=rng.randint(0, 9999)),
+                    "CreatedByUser": "CB9980000010",
+                    "SystemStatusText": rng.choice(ORDER_STATUSES),
+                    "UserStatusText": rng.choice(("", "INIT", "APPR")),
+                    **obj.fields(),
+                }
+            )
         return rows
 
     def _notifications(self, rng: random.Random) -> list[Row]:
@@ -352,21 +459,31 @@ class Dataset:
             number = str(10_000_000 + n)
             if order is not None and not order["MaintenanceNotification"]:
                 order["MaintenanceNotification"] = number
-            rows.append({
-                "MaintenanceNotification": number,
-                "NotificationText": f"{rng.choice(('Leak at', 'Noise from', 'Overheating', 'Vibration on', 'Failure of'))} {obj.name}"[:40],
-                "MaintPriority": rng.choice(("1", "2", "3", "4")), "NotificationType": rng.choice(("M1", "M2", "M3")),
-                "NotifProcessingPhase": phase, "NotifProcessingPhaseDesc": NOTIFICATION_PHASES[phase],
-                "CreationDate": _day(created), "CreationTime": created - _day(created),
-                "LastChangeDateTime": created + timedelta(days=rng.randint(0, 20), seconds=rng.randint(0, 9999)),
-                "ReportedByUser": rng.choice(("CB9980000010", "CB9980000022", "OPERATOR1")),
-                "MaintNotificationLongText": rng.choice(("", "Operator noticed it during the morning round.")),
-                "RequiredEndDate": _day(created + timedelta(days=rng.randint(1, 30))) if rng.random() < 0.6 else None,
-                "MaintenanceObjectIsDown": rng.random() < 0.2,
-                **obj.fields(),
-                "MaintenancePlanningPlant": location[:4], "FunctionalLocation": location,
-                "MaintenanceOrder": order["MaintenanceOrder"] if order else "",
-            })
+            rows.append(
+                {
+                    "MaintenanceNotification": number,
+                    "NotificationText": f"{rng.choice(('Leak at', 'Noise from', 'Overheating', 'Vibration on', 'Failure of'))} {obj.name}"[
+                        :40
+                    ],
+                    "MaintPriority": rng.choice(("1", "2", "3", "4")),
+                    "NotificationType": rng.choice(("M1", "M2", "M3")),
+                    "NotifProcessingPhase": phase,
+                    "NotifProcessingPhaseDesc": NOTIFICATION_PHASES[phase],
+                    "CreationDate": _day(created),
+                    "CreationTime": created - _day(created),
+                    "LastChangeDateTime": created + timedelta(days=rng.randint(0, 20), seconds=rng.randint(0, 9999)),
+                    "ReportedByUser": rng.choice(("CB9980000010", "CB9980000022", "OPERATOR1")),
+                    "MaintNotificationLongText": rng.choice(("", "Operator noticed it during the morning round.")),
+                    "RequiredEndDate": _day(created + timedelta(days=rng.randint(1, 30)))
+                    if rng.random() < 0.6
+                    else None,
+                    "MaintenanceObjectIsDown": rng.random() < 0.2,
+                    **obj.fields(),
+                    "MaintenancePlanningPlant": location[:4],
+                    "FunctionalLocation": location,
+                    "MaintenanceOrder": order["MaintenanceOrder"] if order else "",
+                }
+            )
         return rows
 
     def _purchase_orders(self, rng: random.Random) -> tuple[list[Row], list[Row]]:
@@ -378,25 +495,46 @@ class Dataset:
             created = _moment(rng)
             currency = rng.choice(("EUR", "EUR", "USD"))
             deletion = "L" if n % 19 == 6 else ("S" if n % 23 == 11 else "")  # deleted / blocked
-            orders.append({
-                "PurchaseOrder": number, "CompanyCode": "1010" if currency == "EUR" else "1710",
-                "PurchaseOrderType": "NB", "PurchasingDocumentDeletionCode": deletion,
-                "PurchasingProcessingStatus": rng.choice(("01", "02", "02", "03", "05", "05", "08")),
-                "CreatedByUser": "CB9980000010", "CreationDate": _day(created),
-                "LastChangeDateTime": created + timedelta(days=rng.randint(0, 40), microseconds=rng.randint(0, 999_999)),
-                "Supplier": rng.choice(suppliers)["Supplier"], "PurchasingOrganization": "1010",
-                "PurchasingGroup": "001", "PurchaseOrderDate": _day(created), "DocumentCurrency": currency,
-            })
+            orders.append(
+                {
+                    "PurchaseOrder": number,
+                    "CompanyCode": "1010" if currency == "EUR" else "1710",
+                    "PurchaseOrderType": "NB",
+                    "PurchasingDocumentDeletionCode": deletion,
+                    "PurchasingProcessingStatus": rng.choice(("01", "02", "02", "03", "05", "05", "08")),
+                    "CreatedByUser": "CB9980000010",
+                    "CreationDate": _day(created),
+                    "LastChangeDateTime": created
+                    + timedelta(days=rng.randint(0, 40), microseconds=rng.randint(0, 999_999)),
+                    "Supplier": rng.choice(suppliers)["Supplier"],
+                    "PurchasingOrganization": "1010",
+                    "PurchasingGroup": "001",
+                    "PurchaseOrderDate": _day(created),
+                    "DocumentCurrency": currency,
+                }
+            )
             for line in range(rng.randint(1, 5)):
                 product = rng.choice(products)
                 per = rng.choice((1, 1, 1, 10, 100))
-                items.append({
-                    "PurchaseOrder": number, "PurchaseOrderItem": f"{(line + 1) * 10:05d}",
-                    "PurchasingDocumentDeletionCode": deletion,
-                    "PurchaseOrderItemText": next(d["ProductDescription"] for d in self.tables["A_ProductDescription"] if d["Product"] == product["Product"]),
-                    "Plant": "1010", "StorageLocation": "101A", "OrderQuantity": Decimal(rng.randint(1, 200)),
-                    "PurchaseOrderQuantityUnit": product["BaseUnit"], "DocumentCurrency": currency,
-                    "NetPriceAmount": Decimal(rng.randint(100, 250_000)) / 100, "NetPriceQuantity": Decimal(per),
-                    "IsCompletelyDelivered": rng.random() < 0.4, "Material": product["Product"],
-                })
+                items.append(
+                    {
+                        "PurchaseOrder": number,
+                        "PurchaseOrderItem": f"{(line + 1) * 10:05d}",
+                        "PurchasingDocumentDeletionCode": deletion,
+                        "PurchaseOrderItemText": next(
+                            d["ProductDescription"]
+                            for d in self.tables["A_ProductDescription"]
+                            if d["Product"] == product["Product"]
+                        ),
+                        "Plant": "1010",
+                        "StorageLocation": "101A",
+                        "OrderQuantity": Decimal(rng.randint(1, 200)),
+                        "PurchaseOrderQuantityUnit": product["BaseUnit"],
+                        "DocumentCurrency": currency,
+                        "NetPriceAmount": Decimal(rng.randint(100, 250_000)) / 100,
+                        "NetPriceQuantity": Decimal(per),
+                        "IsCompletelyDelivered": rng.random() < 0.4,
+                        "Material": product["Product"],
+                    }
+                )
         return orders, items

@@ -9,7 +9,7 @@ e.g. `W/"datetimeoffset'2024-05-02T08%3A15%3A30.1230000Z'"` (format unverified).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -20,7 +20,7 @@ from .model import METADATA_NS, EntitySet, Prop
 Row = dict[str, Any]
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DATA_NS = "http://schemas.microsoft.com/ado/2007/08/dataservices"
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _ms(moment: datetime) -> int:
@@ -49,7 +49,7 @@ def json_value(prop: Prop, value: Any) -> Any:
 def text_value(prop: Prop, value: Any) -> str:
     """The same value as Atom and key predicates write it."""
     if prop.type in ("Edm.DateTime", "Edm.DateTimeOffset"):
-        stamp = value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        stamp = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
         return stamp + ("Z" if prop.type == "Edm.DateTimeOffset" else "")
     if prop.type == "Edm.Boolean":
         return "true" if value else "false"
@@ -61,7 +61,7 @@ def etag(entity_set: EntitySet, row: Row) -> str | None:
     value = row.get(entity_set.etag) if entity_set.etag else None
     if value is None:
         return None
-    stamp = value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+    stamp = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
     return f"W/\"datetimeoffset'{quote(stamp, safe='.-')}'\""
 
 
@@ -107,17 +107,19 @@ def entity_json(
 
 def atom_feed(entity_set: EntitySet, type_name: str, rows: list[Row], service_url: str, select: set[str] | None) -> str:
     """A minimal Atom feed (what SAP Gateway answers when JSON was not asked for)."""
-    updated = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    updated = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     entries = []
     for row in rows:
         uri = f"{service_url}/{entity_set.name}{key_predicate(entity_set, row)}"
         props = "".join(
-            f'<d:{p.name} m:null="true"/>' if row.get(p.name) is None else f"<d:{p.name}>{escape(text_value(p, row[p.name]))}</d:{p.name}>"
+            f'<d:{p.name} m:null="true"/>'
+            if row.get(p.name) is None
+            else f"<d:{p.name}>{escape(text_value(p, row[p.name]))}</d:{p.name}>"
             for p in entity_set.props
             if select is None or p.name in select
         )
         entries.append(
-            f"<entry><id>{escape(uri)}</id><title type=\"text\">{entity_set.name}</title><updated>{updated}</updated>"
+            f'<entry><id>{escape(uri)}</id><title type="text">{entity_set.name}</title><updated>{updated}</updated>'
             f'<category term="{type_name}" scheme="{DATA_NS}/scheme"/>'
             f'<link href="{escape(uri)}" rel="self" title="{entity_set.type_name}"/>'
             f'<content type="application/xml"><m:properties>{props}</m:properties></content></entry>'
@@ -125,7 +127,7 @@ def atom_feed(entity_set: EntitySet, type_name: str, rows: list[Row], service_ur
     return (
         '<?xml version="1.0" encoding="utf-8"?>'
         f'<feed xml:base="{escape(service_url)}/" xmlns="{ATOM_NS}" xmlns:m="{METADATA_NS}" xmlns:d="{DATA_NS}">'
-        f"<id>{escape(service_url)}/{entity_set.name}</id><title type=\"text\">{entity_set.name}</title>"
+        f'<id>{escape(service_url)}/{entity_set.name}</id><title type="text">{entity_set.name}</title>'
         f"<updated>{updated}</updated>" + "".join(entries) + "</feed>"
     )
 

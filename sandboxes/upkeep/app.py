@@ -43,8 +43,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sandboxes.data import iso, now_ms
-from sandboxes.rest import dataset_routes, json_or_none, record_routes
 from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
+from sandboxes.rest import dataset_routes, json_or_none, record_routes
 from sandboxes.upkeep import rules as writes
 from sandboxes.upkeep.seed import API_USER_ID, DEMO_EMAIL, RESOURCES, STATUS_RESOURCES, Dataset, parse_ms
 
@@ -198,7 +198,9 @@ def _routes(data: Dataset, credentials: dict[str, str], sessions: _Sessions) -> 
         error = writes.problem(resource, body, exists, creating=False)
         if error:
             return _error(400, error)
-        return JSONResponse({"success": True, "result": data.patch(resource, record_id, writes.stored(resource, body, current))})
+        return JSONResponse(
+            {"success": True, "result": data.patch(resource, record_id, writes.stored(resource, body, current))}
+        )
 
     async def delete_record(request: Request) -> Response:
         if (refusal := denied(request)) is not None:
@@ -215,8 +217,14 @@ def _routes(data: Dataset, credentials: dict[str, str], sessions: _Sessions) -> 
         *dataset_routes(data, RESOURCES, _error, lambda resource, records: {"success": True, "results": records}),
         Route(f"{PREFIX}/auth", login, methods=["POST"]),
         Route(f"{PREFIX}/auth", logout, methods=["DELETE"]),
-        *record_routes(PREFIX, list_records=list_records, create_record=create_record, get_record=get_record,
-                       update_record=update_record, delete_record=delete_record),
+        *record_routes(
+            PREFIX,
+            list_records=list_records,
+            create_record=create_record,
+            get_record=get_record,
+            update_record=update_record,
+            delete_record=delete_record,
+        ),
     ]
 
 
@@ -241,6 +249,4 @@ def create_app(
     return app
 
 
-SANDBOX = SandboxSpec(
-    "upkeep", create_app, {"email": DEMO_EMAIL, "password": DEFAULT_CREDENTIALS[DEMO_EMAIL]}
-)
+SANDBOX = SandboxSpec("upkeep", create_app, {"email": DEMO_EMAIL, "password": DEFAULT_CREDENTIALS[DEMO_EMAIL]})

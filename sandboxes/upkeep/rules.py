@@ -26,31 +26,52 @@ LINE = {
 
 RULES: dict[str, dict[str, Attr]] = {
     "work-orders": {
-        "title": TEXT, "description": TEXT, "category": TEXT,
+        "title": TEXT,
+        "description": TEXT,
+        "category": TEXT,
         "status": Attr("text", ("open", "inProgress", "onHold", "complete")),
-        "priority": PRIORITY, "dueDate": Attr("integer"),
-        "asset": Attr("text", ref="assets"), "location": Attr("text", ref="locations"),
-        "assignedToUser": Attr("text", ref="users"), "additionalUsers": Attr("list", ref="users"),
-        "requestedByUser": Attr("text", ref="users"), "estimatedTime": AMOUNT, "time": AMOUNT,
+        "priority": PRIORITY,
+        "dueDate": Attr("integer"),
+        "asset": Attr("text", ref="assets"),
+        "location": Attr("text", ref="locations"),
+        "assignedToUser": Attr("text", ref="users"),
+        "additionalUsers": Attr("list", ref="users"),
+        "requestedByUser": Attr("text", ref="users"),
+        "estimatedTime": AMOUNT,
+        "time": AMOUNT,
         "customFields": Attr("object"),
     },
     "requests": {
-        "title": TEXT, "description": TEXT, "priority": PRIORITY,
+        "title": TEXT,
+        "description": TEXT,
+        "priority": PRIORITY,
         "status": Attr("text", ("pending", "approved", "declined")),
-        "asset": Attr("text", ref="assets"), "location": Attr("text", ref="locations"),
-        "requestedByUser": Attr("text", ref="users"), "workOrder": Attr("text", ref="work-orders"),
+        "asset": Attr("text", ref="assets"),
+        "location": Attr("text", ref="locations"),
+        "requestedByUser": Attr("text", ref="users"),
+        "workOrder": Attr("text", ref="work-orders"),
     },
     "assets": {
-        "name": TEXT, "barcode": TEXT, "description": TEXT, "criticality": TEXT, "category": TEXT,
-        "make": TEXT, "model": TEXT, "serial": TEXT,
+        "name": TEXT,
+        "barcode": TEXT,
+        "description": TEXT,
+        "criticality": TEXT,
+        "category": TEXT,
+        "make": TEXT,
+        "model": TEXT,
+        "serial": TEXT,
         "status": Attr("text", ("active", "inactive", "maintenance", "retired")),
-        "location": Attr("text", ref="locations"), "parentAsset": Attr("text", ref="assets"),
+        "location": Attr("text", ref="locations"),
+        "parentAsset": Attr("text", ref="assets"),
         "customFields": Attr("object"),
     },
     "vendors": {"businessName": TEXT, "email": TEXT, "phoneNumber": TEXT, "address": TEXT, "website": TEXT},
     "purchase-orders": {
-        "vendor": Attr("text", ref="vendors"), "dueDate": Attr("integer"),
-        "shipToLocation": Attr("text", ref="locations"), "currency": TEXT, "title": TEXT,
+        "vendor": Attr("text", ref="vendors"),
+        "dueDate": Attr("integer"),
+        "shipToLocation": Attr("text", ref="locations"),
+        "currency": TEXT,
+        "title": TEXT,
         "partsOrdered": Attr("list"),
         "status": Attr("text", ("requested", "approved", "declined", "cancelled", "partiallyFulfilled", "fulfilled")),
     },
@@ -65,8 +86,12 @@ REQUIRED = {
 }
 # UpKeep's API Reference offers no "Delete a Specific Vendor" (docs/vendors/upkeep.md).
 DELETABLE = ("work-orders", "requests", "assets")
-DEFAULTS = {"work-orders": {"status": "open", "priority": 0}, "requests": {"status": "pending"},
-            "assets": {"status": "active"}, "purchase-orders": {"status": "requested", "currency": "USD"}}
+DEFAULTS = {
+    "work-orders": {"status": "open", "priority": 0},
+    "requests": {"status": "pending"},
+    "assets": {"status": "active"},
+    "purchase-orders": {"status": "requested", "currency": "USD"},
+}
 
 
 def problem(resource: str, body: Any, exists: Exists, creating: bool) -> str | None:

@@ -9,10 +9,9 @@ from one `random.Random(seed)`, so a seed always gives the same bytes.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sandboxes.data import EPOCH, Record, SeededDataset, SeededGenerator, iso, now_ms, parse_ms
-
 
 RESOURCES = (
     "users",
@@ -44,8 +43,8 @@ DEMO_EMAIL = "demo@upkeep.example"
 # userId reported for logins whose email matches no seeded user.
 API_USER_ID = "ApiUser00"
 
-WINDOW_START = int((datetime(2025, 6, 1, tzinfo=timezone.utc) - EPOCH).total_seconds() * 1000)
-WINDOW_END = int((datetime(2026, 11, 1, tzinfo=timezone.utc) - EPOCH).total_seconds() * 1000)
+WINDOW_START = int((datetime(2025, 6, 1, tzinfo=UTC) - EPOCH).total_seconds() * 1000)
+WINDOW_END = int((datetime(2026, 11, 1, tzinfo=UTC) - EPOCH).total_seconds() * 1000)
 DAY = 86_400_000
 HOUR = 3_600_000
 
@@ -65,14 +64,65 @@ class Dataset(SeededDataset):
 # --- generation -------------------------------------------------------------
 
 FIRST_NAMES = (
-    "James", "Maria", "Robert", "Linda", "Michael", "Patricia", "David", "Jennifer", "Carlos",
-    "Aisha", "Thomas", "Nguyen", "Daniel", "Sofia", "Kevin", "Priya", "Brian", "Olga", "Marcus",
-    "Hannah", "Luis", "Grace", "Tyrone", "Ingrid", "Samuel", "Fatima", "Derek", "Mei",
+    "James",
+    "Maria",
+    "Robert",
+    "Linda",
+    "Michael",
+    "Patricia",
+    "David",
+    "Jennifer",
+    "Carlos",
+    "Aisha",
+    "Thomas",
+    "Nguyen",
+    "Daniel",
+    "Sofia",
+    "Kevin",
+    "Priya",
+    "Brian",
+    "Olga",
+    "Marcus",
+    "Hannah",
+    "Luis",
+    "Grace",
+    "Tyrone",
+    "Ingrid",
+    "Samuel",
+    "Fatima",
+    "Derek",
+    "Mei",
 )
 LAST_NAMES = (
-    "Smith", "Johnson", "Garcia", "Miller", "Davis", "Martinez", "Wilson", "Anderson", "Taylor",
-    "Thomas", "Moore", "Jackson", "Lee", "Harris", "Clark", "Lewis", "Walker", "Young", "King",
-    "Wright", "Lopez", "Hill", "Scott", "Green", "Adams", "Baker", "Nelson", "Patel", "Kowalski",
+    "Smith",
+    "Johnson",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Martinez",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Thomas",
+    "Moore",
+    "Jackson",
+    "Lee",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Walker",
+    "Young",
+    "King",
+    "Wright",
+    "Lopez",
+    "Hill",
+    "Scott",
+    "Green",
+    "Adams",
+    "Baker",
+    "Nelson",
+    "Patel",
+    "Kowalski",
 )
 TEAM_NAMES = ("Mechanical Crew", "Electrical Crew", "Facilities", "Utilities", "Night Shift")
 
@@ -84,10 +134,26 @@ SITES = (
 )
 BUILDINGS_PER_SITE = (3, 2, 2, 2)
 AREA_NAMES = (
-    "Line 1 Filling", "Line 2 Filling", "Line 3 Packaging", "Line 4 Palletizing", "Boiler Room",
-    "Compressor Room", "Loading Dock", "Mixing Area", "Maintenance Shop", "Electrical Room",
-    "Roof", "Warehouse Aisles", "Cold Storage", "Paint Booth", "Machine Shop", "Wastewater Treatment",
-    "Quality Lab", "Break Room", "Mechanical Room", "Shipping Bay",
+    "Line 1 Filling",
+    "Line 2 Filling",
+    "Line 3 Packaging",
+    "Line 4 Palletizing",
+    "Boiler Room",
+    "Compressor Room",
+    "Loading Dock",
+    "Mixing Area",
+    "Maintenance Shop",
+    "Electrical Room",
+    "Roof",
+    "Warehouse Aisles",
+    "Cold Storage",
+    "Paint Booth",
+    "Machine Shop",
+    "Wastewater Treatment",
+    "Quality Lab",
+    "Break Room",
+    "Mechanical Room",
+    "Shipping Bay",
 )
 
 # (category, asset kind, tag prefix, makes)
@@ -116,20 +182,51 @@ ASSET_STATUSES = (("active", 75), ("maintenance", 10), ("inactive", 10), ("retir
 CRITICALITIES = (("low", 30), ("medium", 35), ("high", 20), (None, 15))
 
 VENDOR_NAMES = (
-    "Midwest Bearing Supply", "Apex Industrial Electric", "Grainger Industrial", "Motion Industries",
-    "Fastenal", "Allied Pump & Valve", "Summit HVAC Services", "Keystone Compressor Co.",
-    "Tri-State Boiler Works", "Precision Motor Repair", "Buckeye Safety Supply", "Lakeshore Hydraulics",
-    "Iron City Welding", "Blue Ridge Conveyor", "Northern Lubricants", "Capital Electric Motors",
-    "ProFilter Solutions", "Delta Controls Integration", "Harbor Fastener", "Granite Rigging",
-    "Ohio Valley Plumbing", "Eagle Forklift Service", "Sterling Instrumentation", "Great Lakes Belting",
-    "Reliable Scaffold", "Metro Waste Services", "Clearwater Chemical", "Frontier Pest Control",
-    "Bright Path Lighting", "Union Seal & Gasket",
+    "Midwest Bearing Supply",
+    "Apex Industrial Electric",
+    "Grainger Industrial",
+    "Motion Industries",
+    "Fastenal",
+    "Allied Pump & Valve",
+    "Summit HVAC Services",
+    "Keystone Compressor Co.",
+    "Tri-State Boiler Works",
+    "Precision Motor Repair",
+    "Buckeye Safety Supply",
+    "Lakeshore Hydraulics",
+    "Iron City Welding",
+    "Blue Ridge Conveyor",
+    "Northern Lubricants",
+    "Capital Electric Motors",
+    "ProFilter Solutions",
+    "Delta Controls Integration",
+    "Harbor Fastener",
+    "Granite Rigging",
+    "Ohio Valley Plumbing",
+    "Eagle Forklift Service",
+    "Sterling Instrumentation",
+    "Great Lakes Belting",
+    "Reliable Scaffold",
+    "Metro Waste Services",
+    "Clearwater Chemical",
+    "Frontier Pest Control",
+    "Bright Path Lighting",
+    "Union Seal & Gasket",
 )
 VENDOR_TYPES = ("Supplier", "Contractor", "Service Provider", "Manufacturer")
 VENDOR_SCOPES = (
-    "bearings and power transmission", "electrical supplies", "pumps and valves", "HVAC service",
-    "compressed air systems", "boiler service", "motor rewinds", "safety equipment", "lubricants",
-    "fasteners and MRO supplies", "conveyor parts", "facility services",
+    "bearings and power transmission",
+    "electrical supplies",
+    "pumps and valves",
+    "HVAC service",
+    "compressed air systems",
+    "boiler service",
+    "motor rewinds",
+    "safety equipment",
+    "lubricants",
+    "fasteners and MRO supplies",
+    "conveyor parts",
+    "facility services",
 )
 STREETS = ("Commerce Dr", "Main St", "Industrial Blvd", "Harbor Rd", "Oak Ave", "Market St", "Mill Rd")
 CITIES = ("Dayton, OH", "Cincinnati, OH", "Knoxville, TN", "Pittsburgh, PA", "Columbus, OH", "Reading, PA")
@@ -167,18 +264,31 @@ PART_KINDS = (
     ("Safety Glasses", ("Clear", "Tinted"), "box", (20, 55)),
 )
 PO_STATUSES = (
-    ("fulfilled", 40), ("approved", 20), ("requested", 15),
-    ("partiallyFulfilled", 12), ("declined", 7), ("cancelled", 6),
+    ("fulfilled", 40),
+    ("approved", 20),
+    ("requested", 15),
+    ("partiallyFulfilled", 12),
+    ("declined", 7),
+    ("cancelled", 6),
 )
 
 WO_STATUSES = (("complete", 50), ("open", 25), ("inProgress", 15), ("onHold", 10))
 WO_PRIORITIES = ((0, 30), (1, 40), (2, 20), (3, 10))
 # category -> title templates; {a} is the asset name
 WO_TITLES = {
-    "Mechanical": ("Replace worn bearing on {a}", "Fix oil leak on {a}", "Realign coupling on {a}",
-                   "Adjust belt tension on {a}", "Excessive vibration on {a}"),
-    "Electrical": ("Breaker tripping on {a}", "Replace faulty contactor on {a}",
-                   "Check motor amps on {a}", "Loose wiring in panel of {a}"),
+    "Mechanical": (
+        "Replace worn bearing on {a}",
+        "Fix oil leak on {a}",
+        "Realign coupling on {a}",
+        "Adjust belt tension on {a}",
+        "Excessive vibration on {a}",
+    ),
+    "Electrical": (
+        "Breaker tripping on {a}",
+        "Replace faulty contactor on {a}",
+        "Check motor amps on {a}",
+        "Loose wiring in panel of {a}",
+    ),
     "Inspection": ("Monthly inspection - {a}", "Annual safety inspection - {a}", "Thermal scan of {a}"),
     "Preventive": ("Quarterly PM - {a}", "Lubricate {a}", "Change filters on {a}", "Oil change - {a}"),
     "Safety": ("Replace missing guard on {a}", "Lockout point label faded on {a}"),
@@ -186,18 +296,30 @@ WO_TITLES = {
     "Emergency": ("{a} down - production stopped", "{a} overheating - shut down"),
 }
 WO_CATEGORY_WEIGHTS = (
-    ("Preventive", 30), ("Mechanical", 22), ("Electrical", 15), ("Inspection", 15),
-    ("Damage", 6), ("Safety", 6), ("Emergency", 6),
+    ("Preventive", 30),
+    ("Mechanical", 22),
+    ("Electrical", 15),
+    ("Inspection", 15),
+    ("Damage", 6),
+    ("Safety", 6),
+    ("Emergency", 6),
 )
 # Work without an asset; {l} is the location name.
 LOCATION_TITLES = (
-    ("Facilities", "Replace lights in {l}"), ("Damage", "Repair roof leak above {l}"),
-    ("Safety", "Clean up spill in {l}"), ("Mechanical", "Fix door closer in {l}"),
-    ("Inspection", "Fire extinguisher check - {l}"), ("Electrical", "Outlet not working in {l}"),
+    ("Facilities", "Replace lights in {l}"),
+    ("Damage", "Repair roof leak above {l}"),
+    ("Safety", "Clean up spill in {l}"),
+    ("Mechanical", "Fix door closer in {l}"),
+    ("Inspection", "Fire extinguisher check - {l}"),
+    ("Electrical", "Outlet not working in {l}"),
 )
 REQUEST_TITLES = (
-    "Strange noise from {a}", "{a} is leaking", "{a} will not start", "Burning smell near {a}",
-    "Guard missing on {a}", "{a} running hot",
+    "Strange noise from {a}",
+    "{a} is leaking",
+    "{a} will not start",
+    "Burning smell near {a}",
+    "Guard missing on {a}",
+    "{a} running hot",
 )
 REQUEST_LOCATION_TITLES = ("Light out in {l}", "Spill in {l}", "Door stuck in {l}", "Too cold in {l}")
 REQUEST_STATUSES = (("approved", 45), ("pending", 35), ("declined", 20))
@@ -212,7 +334,10 @@ def customize(tables: dict[str, list[Record]]) -> None:
         shift = order["description"].rsplit("during ", 1)[-1].split(" ")[0]
         order["customFields"] = {"shift": shift, "costCenter": f"CC-{200 + n % 7}", "downtimeMinutes": (n * 13) % 240}
     for n, asset in enumerate(tables["assets"]):
-        asset["customFields"] = {"warrantyUntil": iso(parse_ms(asset["createdAt"]) + 730 * DAY), "ratedPowerKw": 5 + n % 40}
+        asset["customFields"] = {
+            "warrantyUntil": iso(parse_ms(asset["createdAt"]) + 730 * DAY),
+            "ratedPowerKw": 5 + n % 40,
+        }
 
 
 class _Generator(SeededGenerator):
@@ -282,8 +407,14 @@ class _Generator(SeededGenerator):
         emails: set[str] = {DEMO_EMAIL}
         early, late = WINDOW_START + 20 * DAY, WINDOW_START + 25 * DAY
         created, updated = self.stamps(WINDOW_START, WINDOW_START + HOUR)
-        demo = {"id": self.new_id(), "firstName": "Dana", "lastName": "Reyes", "email": DEMO_EMAIL,
-                "role": "ADMIN", "active": True}
+        demo = {
+            "id": self.new_id(),
+            "firstName": "Dana",
+            "lastName": "Reyes",
+            "email": DEMO_EMAIL,
+            "role": "ADMIN",
+            "active": True,
+        }
         rows.append(self.stamped(demo, created, updated))
         roles = ["ADMIN"] * 2 + ["TECHNICIAN"] * 14 + ["REQUESTER"] * 5 + ["VIEW_ONLY"] * 3
         self.rng.shuffle(roles)
@@ -295,8 +426,14 @@ class _Generator(SeededGenerator):
                     emails.add(email)
                     break
             created, updated = self.stamps(WINDOW_START + HOUR, early if role != "REQUESTER" else late)
-            user = {"id": self.new_id(), "firstName": first, "lastName": last, "email": email,
-                    "role": role, "active": self.rng.random() < 0.9}
+            user = {
+                "id": self.new_id(),
+                "firstName": first,
+                "lastName": last,
+                "email": email,
+                "role": role,
+                "active": self.rng.random() < 0.9,
+            }
             rows.append(self.stamped(user, created, updated))
         return rows
 
@@ -312,12 +449,17 @@ class _Generator(SeededGenerator):
     def locations(self) -> list[Record]:
         rows: list[Record] = []
 
-        def add(name: str, parent: Record | None, address: str | None,
-                lat: float | None, lng: float | None) -> Record:
+        def add(name: str, parent: Record | None, address: str | None, lat: float | None, lng: float | None) -> Record:
             floor = parse_ms(parent["createdAt"]) if parent else WINDOW_START
             created, updated = self.stamps(floor, floor + 10 * DAY)
-            record = {"id": self.new_id(), "name": name, "address": address, "latitude": lat,
-                      "longitude": lng, "parentLocation": parent["id"] if parent else None}
+            record = {
+                "id": self.new_id(),
+                "name": name,
+                "address": address,
+                "latitude": lat,
+                "longitude": lng,
+                "parentLocation": parent["id"] if parent else None,
+            }
             rows.append(self.stamped(record, created, updated))
             return record
 
@@ -326,8 +468,7 @@ class _Generator(SeededGenerator):
             site = add(name, None, address, lat, lng)
             for b in range(count):
                 jitter = (self.rng.uniform(-0.002, 0.002), self.rng.uniform(-0.002, 0.002))
-                building = add(f"Building {'ABC'[b]}", site, None,
-                               round(lat + jitter[0], 6), round(lng + jitter[1], 6))
+                building = add(f"Building {'ABC'[b]}", site, None, round(lat + jitter[0], 6), round(lng + jitter[1], 6))
                 buildings.append(building)
                 if b == 0:
                     add("Main Storeroom", building, None, None, None)
@@ -352,8 +493,7 @@ class _Generator(SeededGenerator):
                 "businessName": name,
                 "email": f"orders@{slug}.example",
                 "phoneNumber": f"+1-555-{self.rng.randint(100, 999)}-{self.rng.randint(1000, 9999)}",
-                "address": f"{self.rng.randint(10, 9999)} {self.rng.choice(STREETS)}, "
-                f"{self.rng.choice(CITIES)}",
+                "address": f"{self.rng.randint(10, 9999)} {self.rng.choice(STREETS)}, {self.rng.choice(CITIES)}",
                 "website": f"https://www.{slug}.example",
                 "vendorType": vendor_type,
                 "description": f"{vendor_type} for {self.rng.choice(VENDOR_SCOPES)}",
@@ -364,8 +504,11 @@ class _Generator(SeededGenerator):
     def assets(self, locations: list[Record]) -> list[Record]:
         by_id = {loc["id"]: loc for loc in locations}
         # Equipment sits in areas, sometimes directly in a building; never in storerooms.
-        places = [loc for loc in locations
-                  if loc["parentLocation"] and "Store" not in loc["name"] and "Cage" not in loc["name"]]
+        places = [
+            loc
+            for loc in locations
+            if loc["parentLocation"] and "Store" not in loc["name"] and "Cage" not in loc["name"]
+        ]
         numbers: dict[str, int] = {}
         rows: list[Record] = []
         for n in range(COUNTS["assets"]):
@@ -375,8 +518,11 @@ class _Generator(SeededGenerator):
             if parent is not None:
                 component = self.rng.choice(COMPONENTS)
                 tag = parent["name"].split()[-1]
-                name, category, make = f"{component} {tag}", parent["category"], self.rng.choice(
-                    ("Baldor", "WEG", "SEW-Eurodrive", "ABB", "Allen-Bradley", "SKF"))
+                name, category, make = (
+                    f"{component} {tag}",
+                    parent["category"],
+                    self.rng.choice(("Baldor", "WEG", "SEW-Eurodrive", "ABB", "Allen-Bradley", "SKF")),
+                )
                 kind, location = component, parent["location"]
                 floor = parse_ms(parent["createdAt"])
             else:
@@ -427,8 +573,15 @@ class _Generator(SeededGenerator):
                 "name": name,
                 "partNumber": number,
                 "description": f"{stem} ({variant})",
-                "details": self.rng.choice(("", "Keep sealed until use", "Check expiry on receipt",
-                                            "Critical spare - do not lend", "Order in multiples of 10")),
+                "details": self.rng.choice(
+                    (
+                        "",
+                        "Keep sealed until use",
+                        "Check expiry on receipt",
+                        "Critical spare - do not lend",
+                        "Order in multiples of 10",
+                    )
+                ),
                 "quantity": self.rng.randint(0, 200),
                 "minimumQuantity": self.rng.randint(0, 20),
                 "cost": round(self.rng.uniform(low, high), 2),
@@ -441,10 +594,11 @@ class _Generator(SeededGenerator):
 
     def purchase_orders(self, tables: dict[str, list[Record]]) -> list[Record]:
         parts, vendors = tables["parts"], tables["vendors"]
-        ship_to = [loc["id"] for loc in tables["locations"]
-                   if loc["parentLocation"] is None or "Store" in loc["name"]]
-        stamps = sorted(self.stamps(WINDOW_START + 30 * DAY, WINDOW_END - 20 * DAY, unchanged=0.1)
-                        for _ in range(COUNTS["purchase-orders"]))
+        ship_to = [loc["id"] for loc in tables["locations"] if loc["parentLocation"] is None or "Store" in loc["name"]]
+        stamps = sorted(
+            self.stamps(WINDOW_START + 30 * DAY, WINDOW_END - 20 * DAY, unchanged=0.1)
+            for _ in range(COUNTS["purchase-orders"])
+        )
         rows = []
         for n, (created, updated) in enumerate(stamps):
             vendor = self.rng.choice(vendors)
@@ -458,8 +612,7 @@ class _Generator(SeededGenerator):
                     quantity = max(quantity, 2)
                 received = self.received(quantity, status == "fulfilled", status == "partiallyFulfilled")
                 price = round(part["cost"] * self.rng.uniform(0.9, 1.1), 2)
-                lines.append({"part": part["id"], "quantity": quantity, "price": price,
-                              "quantityReceived": received})
+                lines.append({"part": part["id"], "quantity": quantity, "price": price, "quantityReceived": received})
             due = self.due(created, 7, 45, none_share=0.1)
             more = f" and {len(lines) - 1} more" if len(lines) > 1 else ""
             record = {
@@ -482,8 +635,7 @@ class _Generator(SeededGenerator):
         places = [loc for loc in tables["locations"] if loc["parentLocation"] is not None]
         users = tables["users"]
         techs = [u["id"] for u in users if u["role"] in ("TECHNICIAN", "ADMIN")]
-        stamps = sorted(self.moment(WINDOW_START + 30 * DAY, WINDOW_END - DAY)
-                        for _ in range(COUNTS["work-orders"]))
+        stamps = sorted(self.moment(WINDOW_START + 30 * DAY, WINDOW_END - DAY) for _ in range(COUNTS["work-orders"]))
         rows = []
         for n, created in enumerate(stamps):
             existing = [a for at, a in assets if at <= created]

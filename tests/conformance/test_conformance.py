@@ -7,8 +7,8 @@ upstream failures, and the upstream cost of a nested query through the gateway.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -43,7 +43,9 @@ def running(case_running) -> Iterator[Running]:
     case_running[1].control.clear_fault()
 
 
-def make_connector(case: SystemCase, running: Running, credentials: dict | None = None, url: str | None = None) -> Connector:
+def make_connector(
+    case: SystemCase, running: Running, credentials: dict | None = None, url: str | None = None
+) -> Connector:
     cls = connector_class(case.system)
     assert cls is not None, f"{case.system} is not registered"
     config = ConnectionConfig(case.hosting, url or running.instance_url, dict(credentials or running.credentials))
@@ -103,7 +105,7 @@ async def test_modified_since_returns_exactly_the_changed_records(case, connecto
             continue
         page = await connector.list_page(entity, ListQuery(), None, 20)
         changed = sorted({r.remote_id for r in page.records[2:5]})
-        since = datetime.now(timezone.utc) - timedelta(seconds=1)
+        since = datetime.now(UTC) - timedelta(seconds=1)
         running.touch(entity, changed)
         found = await list_all(connector, entity, ListQuery(updated_after=since))
         assert sorted(r.remote_id for r in found) == changed, entity
@@ -186,10 +188,22 @@ async def test_refused_connection_is_unreachable(case, running):
 
 def test_nested_query_costs_the_minimum_upstream_calls(case, running, sqlite_gateway):
     admin = sqlite_gateway.new_org()
-    created = data(sqlite_gateway.gql(admin, """
-        mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token } }""", {"i": {
-        "system": case.system, "hosting": case.hosting, "name": "conformance",
-        "instanceUrl": running.instance_url, "credentials": running.credentials}}))
+    created = data(
+        sqlite_gateway.gql(
+            admin,
+            """
+        mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token } }""",
+            {
+                "i": {
+                    "system": case.system,
+                    "hosting": case.hosting,
+                    "name": "conformance",
+                    "instanceUrl": running.instance_url,
+                    "credentials": running.credentials,
+                }
+            },
+        )
+    )
     token = created["createConnection"]["token"]
     first_entity = BY_NAME[readable(make_connector(case, running))[0]].plural
     data(sqlite_gateway.gql(token, f"{{ {first_entity}(first: 1) {{ nodes {{ remoteId }} }} }}"))  # log in

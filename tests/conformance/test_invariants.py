@@ -12,7 +12,8 @@ before the cursor skips nothing that still exists.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ from schema.entities import BY_NAME
 from tests.conformance.case import Running, SystemCase
 from tests.conformance.cases import all_cases
 from tests.conftest import Gateway, _start_gateway
-from tests.helpers import wait_until, data, filter_type
+from tests.helpers import data, filter_type, wait_until
 
 CASES = all_cases()
 SETTINGS = {
@@ -53,18 +54,35 @@ class Connected:
     def __init__(self, gateway: Gateway, case: SystemCase, running: Running) -> None:
         self.gateway, self.case, self.running = gateway, case, running
         self.admin = gateway.new_org()
-        created = data(gateway.gql(self.admin, """
-            mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token connection { id } } }""", {"i": {
-            "system": case.system, "hosting": case.hosting, "name": "invariants",
-            "instanceUrl": running.instance_url, "credentials": running.credentials}}))["createConnection"]
+        created = data(
+            gateway.gql(
+                self.admin,
+                """
+            mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token connection { id } } }""",
+                {
+                    "i": {
+                        "system": case.system,
+                        "hosting": case.hosting,
+                        "name": "invariants",
+                        "instanceUrl": running.instance_url,
+                        "credentials": running.credentials,
+                    }
+                },
+            )
+        )["createConnection"]
         self.id, self.token = created["connection"]["id"], created["token"]
         entry = connector_class(case.system).entry  # type: ignore[union-attr]
         self.entities = [name for name, capability in entry.capabilities.items() if capability.read]
         self.paging = connector_class(case.system).live_paging  # type: ignore[union-attr]
 
     def status(self) -> dict[str, Any]:
-        return data(self.gateway.gql(self.admin, "query($id: ID!) { connection(id: $id) { status statusReason syncStatus { entity state lastError } } }",
-                                     {"id": self.id}))["connection"]
+        return data(
+            self.gateway.gql(
+                self.admin,
+                "query($id: ID!) { connection(id: $id) { status statusReason syncStatus { entity state lastError } } }",
+                {"id": self.id},
+            )
+        )["connection"]
 
     def states(self) -> dict[str, str]:
         return {s["entity"]: s["state"] for s in self.status()["syncStatus"]}
@@ -75,14 +93,24 @@ class Connected:
 
     def _idle_since(self, moment: Any) -> bool:
         plan = self._schedule()
-        return bool(plan and plan.lease_owner is None and plan.last_run_at is not None
-                    and plan.last_run_at.replace(tzinfo=moment.tzinfo) >= moment and not plan.requested)
+        return bool(
+            plan
+            and plan.lease_owner is None
+            and plan.last_run_at is not None
+            and plan.last_run_at.replace(tzinfo=moment.tzinfo) >= moment
+            and not plan.requested
+        )
 
     def sync(self, full: bool = False) -> None:
         """Trigger a run and wait until it has finished."""
         asked = utcnow()
-        data(self.gateway.gql(self.admin, "mutation($id: ID!, $f: Boolean!) { triggerSync(id: $id, full: $f) { id } }",
-                              {"id": self.id, "f": full}))
+        data(
+            self.gateway.gql(
+                self.admin,
+                "mutation($id: ID!, $f: Boolean!) { triggerSync(id: $id, full: $f) { id } }",
+                {"id": self.id, "f": full},
+            )
+        )
         wait_until(lambda: self._idle_since(asked), timeout=120)
 
     def page(self, entity: str, source: str, first: int = 100, **filter: Any) -> list[dict[str, Any]]:
@@ -99,18 +127,24 @@ class Connected:
         raise AssertionError("paging did not end")
 
     def list(self, plural: str, source: str, first: int, after: str | None, filter: dict | None) -> dict[str, Any]:
-        query = (f"query($first: Int, $after: String, $filter: {filter_type(plural)}, $source: Source!) "
-                 f"{{ {plural}(first: $first, after: $after, filter: $filter, source: $source) "
-                 "{ totalCount nodes { remoteId deletedAt } pageInfo { hasNextPage endCursor } } }")
-        return data(self.gateway.gql(self.token, query, {"first": first, "after": after, "filter": filter, "source": source}))[plural]
+        query = (
+            f"query($first: Int, $after: String, $filter: {filter_type(plural)}, $source: Source!) "
+            f"{{ {plural}(first: $first, after: $after, filter: $filter, source: $source) "
+            "{ totalCount nodes { remoteId deletedAt } pageInfo { hasNextPage endCursor } } }"
+        )
+        return data(
+            self.gateway.gql(self.token, query, {"first": first, "after": after, "filter": filter, "source": source})
+        )[plural]
 
     def ids(self, entity: str, source: str, **filter: Any) -> list[str]:
         return [n["remoteId"] for n in self.page(entity, source, **filter)]
 
     def wait_synced(self) -> None:
         """Until the first sync has read every entity (the replica is complete)."""
-        wait_until(lambda: (s := self.states()) and len(s) == len(self.entities)
-                   and all(v == "SUCCEEDED" for v in s.values()), timeout=180)
+        wait_until(
+            lambda: (s := self.states()) and len(s) == len(self.entities) and all(v == "SUCCEEDED" for v in s.values()),
+            timeout=180,
+        )
 
     def close(self) -> None:
         self.running.control.clear_fault()

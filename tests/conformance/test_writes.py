@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -28,8 +29,9 @@ from tests.conftest import Gateway, _start_gateway
 from tests.helpers import data
 from tests.write_helpers import create, delete, error, update
 
-WRITE_DEFAULTS = ("mutation($id: ID!, $d: JSON) { updateConnectionSettings(id: $id, input: {writeDefaults: $d}) "
-                  "{ writeDefaults } }")
+WRITE_DEFAULTS = (
+    "mutation($id: ID!, $d: JSON) { updateConnectionSettings(id: $id, input: {writeDefaults: $d}) { writeDefaults } }"
+)
 
 
 def _plan(operation: str) -> list[Any]:
@@ -38,10 +40,20 @@ def _plan(operation: str) -> list[Any]:
     for case in all_cases():
         capabilities = connector_class(case.system).entry.capabilities  # type: ignore[union-attr]
         # A system whose case declares no samples yet is not started for nothing: its checks xfail, saying so.
-        marks = [] if case.writes is not None else [pytest.mark.xfail(
-            reason=f"{case.system} takes writes but its case declares no `writes` samples yet", run=False)]
-        params += [pytest.param(case, entity, id=f"{case.system}-{entity}", marks=marks)
-                   for entity, capability in sorted(capabilities.items()) if capability.allows(operation)]
+        marks = (
+            []
+            if case.writes is not None
+            else [
+                pytest.mark.xfail(
+                    reason=f"{case.system} takes writes but its case declares no `writes` samples yet", run=False
+                )
+            ]
+        )
+        params += [
+            pytest.param(case, entity, id=f"{case.system}-{entity}", marks=marks)
+            for entity, capability in sorted(capabilities.items())
+            if capability.allows(operation)
+        ]
     return params
 
 
@@ -58,7 +70,8 @@ class Writing(Connected):
         super().__init__(gateway, case, running)
         self.shapes = Shapes(lambda query, variables: gateway.gql(self.token, query, variables))
         self.connector: Connector = connector_class(case.system)(  # type: ignore[misc]
-            ConnectionConfig(case.hosting, running.instance_url, running.credentials))
+            ConnectionConfig(case.hosting, running.instance_url, running.credentials)
+        )
         self.refused_defaults: str | None = None
         defaults = dict(case.writes.write_defaults) if case.writes else {}
         if defaults:
@@ -84,12 +97,14 @@ class Writing(Connected):
         `fields_get`: a party's code only on create), the fields it offers; asked once, on a connector of its own
         (this one's client stays off the short-lived event loop)."""
         if (entity, operation) not in self._offered:
+
             async def ask() -> set[str]:
                 connector = connector_class(self.case.system)(self.connector.config)  # type: ignore[misc]
                 try:
                     return set(await connector.writable_fields(entity, operation))
                 finally:
                     await connector.aclose()
+
             self._offered[(entity, operation)] = asyncio.run(ask())
         return self._offered[(entity, operation)]
 
@@ -98,7 +113,7 @@ class Writing(Connected):
         if isinstance(value, Ref):
             if value.entity not in self._ids:
                 self._ids[value.entity] = self.ids(value.entity, "LIVE")
-            ids = self._ids[value.entity][value.index:value.index + value.count]
+            ids = self._ids[value.entity][value.index : value.index + value.count]
             assert len(ids) == value.count, f"{self.case.system} has too few {value.entity} records for {value}"
             return ids if value.many else ids[0]
         if isinstance(value, dict):
@@ -110,7 +125,8 @@ class Writing(Connected):
     def sample(self, entity: str) -> dict[str, Any]:
         writes = self.case.writes
         assert writes is not None and entity in writes.create, (
-            f"{self.case.system} can create {entity}: its case must declare a sample input")
+            f"{self.case.system} can create {entity}: its case must declare a sample input"
+        )
         return self.resolve(dict(writes.create[entity]))
 
     def fresh(self, entity: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -139,16 +155,19 @@ class Writing(Connected):
         plural = BY_NAME[entity].plural
         after = None
         while True:
-            query = (f"query($a: String) {{ {plural}(first: 200, after: $a, source: REPLICA) "
-                     f"{{ nodes {{ remoteId {selection} }} pageInfo {{ hasNextPage endCursor }} }} }}")
+            query = (
+                f"query($a: String) {{ {plural}(first: 200, after: $a, source: REPLICA) "
+                f"{{ nodes {{ remoteId {selection} }} pageInfo {{ hasNextPage endCursor }} }} }}"
+            )
             page = data(self.gateway.gql(self.token, query, {"a": after}))[plural]
             found = next((n for n in page["nodes"] if n["remoteId"] == remote_id), None)
             if found is not None or not page["pageInfo"]["hasNextPage"]:
                 return found
             after = page["pageInfo"]["endCursor"]
 
-    def holds(self, entity: str, remote_id: str, values: dict[str, Any],
-              returned: dict[str, Any] | None = None) -> None:
+    def holds(
+        self, entity: str, remote_id: str, values: dict[str, Any], returned: dict[str, Any] | None = None
+    ) -> None:
         """The written values are what the mutation returned, LIVE reads and the replica holds."""
         selection = self.shapes.selection(entity, values)
         seen = {"LIVE": self.live(entity, remote_id, selection), "REPLICA": self.replica(entity, remote_id, selection)}
@@ -183,8 +202,10 @@ def _ready(system: Writing, entity: str) -> None:
     """xfail, saying why, where the connection refused the write settings the case needs (that part
     of the connector is not there yet)."""
     if system.refused_defaults:
-        pytest.xfail(f"{system.case.system} refused writeDefaults {dict(system.case.writes.write_defaults)}: "
-                     f"{system.refused_defaults}")
+        pytest.xfail(
+            f"{system.case.system} refused writeDefaults {dict(system.case.writes.write_defaults)}: "
+            f"{system.refused_defaults}"
+        )
 
 
 @pytest.mark.parametrize("system,entity", _plan("create"), indirect=["system"])
@@ -215,8 +236,9 @@ def test_an_update_with_a_stale_version_is_a_conflict(system: Writing, entity: s
         return
     stale = target["remoteVersion"]
     assert stale, f"{system.case.system} {entity}: a record without remoteVersion cannot be checked"
-    moved = system.returned(update(system.gateway, system.token, entity, target["id"], {field: value}),
-                            f"update{entity}")
+    moved = system.returned(
+        update(system.gateway, system.token, entity, target["id"], {field: value}), f"update{entity}"
+    )
     assert moved["remoteVersion"] != stale, f"{entity}: an update did not change the version"
     refused = error(update(system.gateway, system.token, entity, target["id"], {field: value}, if_match=stale))
     assert refused.get("reason") == "CONFLICT" or refused.get("code") == "CONFLICT", refused
@@ -229,16 +251,18 @@ def test_every_field_the_update_map_takes_is_accepted_and_reads_back(system: Wri
     target = system.target(entity)
     for field, value in _changes(system, entity).items():
         values = {field: value}
-        answer = update(system.gateway, system.token, entity, target["id"], values,
-                        system.shapes.selection(entity, values))
+        answer = update(
+            system.gateway, system.token, entity, target["id"], values, system.shapes.selection(entity, values)
+        )
         returned = system.returned(answer, f"update{entity}")
         system.holds(entity, target["remoteId"], values, returned=returned)
     system.sync()  # some fields exclude each other (SAP's technical object): the replica equals LIVE
     selection = system.shapes.selection(entity, _changes(system, entity))
     live = system.live(entity, target["remoteId"], selection)
     assert live is not None
-    assert system.replica(entity, target["remoteId"], selection) == {k: v for k, v in live.items()
-                                                                      if k != "remoteVersion"}
+    assert system.replica(entity, target["remoteId"], selection) == {
+        k: v for k, v in live.items() if k != "remoteVersion"
+    }
 
 
 @pytest.mark.parametrize("system,entity", _plan("delete"), indirect=["system"])
@@ -265,4 +289,3 @@ def _changes(system: Writing, entity: str) -> dict[str, Any]:
     missing = sorted(fields - set(given) - set(fallback))
     assert not missing, f"{system.case.system} can update {entity}.{missing}: the case must give values"
     return {name: given[name] if name in given else fallback[name] for name in sorted(fields)}
-

@@ -6,13 +6,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sandboxes.maintainx.app import SANDBOX, create_app
 from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.maintainx.app import SANDBOX, create_app
 from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches
 
 RESOURCES = {
-    "WorkOrder": "workorders", "Asset": "assets", "Location": "locations", "MaintenanceRequest": "workrequests",
-    "Part": "parts", "Vendor": "vendors", "PurchaseOrder": "purchaseorders", "User": "users",
+    "WorkOrder": "workorders",
+    "Asset": "assets",
+    "Location": "locations",
+    "MaintenanceRequest": "workrequests",
+    "Part": "parts",
+    "Vendor": "vendors",
+    "PurchaseOrder": "purchaseorders",
+    "User": "users",
 }
 
 
@@ -46,35 +52,71 @@ def expected_calls(answer: dict[str, Any], running: Running) -> int:
 WRITES = Writes(
     create={
         "WorkOrder": {
-            "title": "Conformance: replace belt", "description": "Made by the conformance kit", "status": "OPEN",
-            "priority": "HIGH", "type": "PREVENTIVE", "asset": Ref("Asset"), "location": Ref("Location"),
-            "requestedBy": Ref("User"), "assignees": Ref("User", 1, many=True, count=2),
+            "title": "Conformance: replace belt",
+            "description": "Made by the conformance kit",
+            "status": "OPEN",
+            "priority": "HIGH",
+            "type": "PREVENTIVE",
+            "asset": Ref("Asset"),
+            "location": Ref("Location"),
+            "requestedBy": Ref("User"),
+            "assignees": Ref("User", 1, many=True, count=2),
             "dueDate": "2026-12-01T10:00:00.000Z",
         },
-        "MaintenanceRequest": {"title": "Conformance: noisy pump", "description": "Heard at start-up",
-                               "priority": "LOW", "asset": Ref("Asset"), "location": Ref("Location"),
-                               "requestedBy": Ref("User")},
-        "Asset": {
-            "name": "Conformance pump", "code": "CONF-001", "description": "Spare pump", "status": "OPERATIONAL",
-            "category": "Pumps", "manufacturer": "Grundfos", "model": "CR 10", "serialNumber": "SN-CONF-1",
-            "location": Ref("Location"), "parent": Ref("Asset"),
+        "MaintenanceRequest": {
+            "title": "Conformance: noisy pump",
+            "description": "Heard at start-up",
+            "priority": "LOW",
+            "asset": Ref("Asset"),
+            "location": Ref("Location"),
+            "requestedBy": Ref("User"),
         },
-        "Vendor": {"name": "Conformance Supply", "email": "sales@conformance.example", "phone": "+1 555 0100",
-                   "address": "1 Test Road", "website": "https://conformance.example"},
+        "Asset": {
+            "name": "Conformance pump",
+            "code": "CONF-001",
+            "description": "Spare pump",
+            "status": "OPERATIONAL",
+            "category": "Pumps",
+            "manufacturer": "Grundfos",
+            "model": "CR 10",
+            "serialNumber": "SN-CONF-1",
+            "location": Ref("Location"),
+            "parent": Ref("Asset"),
+        },
+        "Vendor": {
+            "name": "Conformance Supply",
+            "email": "sales@conformance.example",
+            "phone": "+1 555 0100",
+            "address": "1 Test Road",
+            "website": "https://conformance.example",
+        },
         "PurchaseOrder": {
-            "vendor": Ref("Vendor"), "status": "SUBMITTED", "currency": "USD", "shipTo": Ref("Location"),
+            "vendor": Ref("Vendor"),
+            "status": "SUBMITTED",
+            "currency": "USD",
+            "shipTo": Ref("Location"),
             "expectedDate": "2026-11-15T00:00:00.000Z",
             "lines": [{"part": Ref("Part"), "description": "V-belt", "quantity": 4.0, "unitPrice": 12.5}],
         },
     },
     update={
-        "WorkOrder": {"title": "Conformance: belt replaced", "status": "IN_PROGRESS", "priority": "LOW",
-                      "type": "INSPECTION", "asset": Ref("Asset", 1), "assignees": Ref("User", 3, many=True),
-                      "dueDate": "2027-01-10T08:30:00.000Z"},
+        "WorkOrder": {
+            "title": "Conformance: belt replaced",
+            "status": "IN_PROGRESS",
+            "priority": "LOW",
+            "type": "INSPECTION",
+            "asset": Ref("Asset", 1),
+            "assignees": Ref("User", 3, many=True),
+            "dueDate": "2027-01-10T08:30:00.000Z",
+        },
         "Asset": {"name": "Conformance pump (rebuilt)", "status": "DOWN", "parent": Ref("Asset", 1)},
         "Vendor": {"name": "Conformance Supply Ltd", "phone": "+1 555 0199"},
-        "PurchaseOrder": {"status": "APPROVED", "currency": "EUR", "expectedDate": "2026-12-20T00:00:00.000Z",
-                          "lines": [{"part": Ref("Part", 1), "quantity": 2.0, "unitPrice": 7.25}]},
+        "PurchaseOrder": {
+            "status": "APPROVED",
+            "currency": "EUR",
+            "expectedDate": "2026-12-20T00:00:00.000Z",
+            "lines": [{"part": Ref("Part", 1), "quantity": 2.0, "unitPrice": 7.25}],
+        },
     },
 )
 

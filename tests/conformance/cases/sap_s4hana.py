@@ -8,20 +8,23 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from connectors.odata import KEYS_PER_CALL
-from sandboxes.kit import SandboxControl, ServerThread
 from connectors.sap.connector import STOCK_SET
+from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.sap.app import LOGIN, PREFIX, create_app
 from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches
 
 ENTITY_SETS = {
-    "WorkOrder": "MaintenanceOrder", "MaintenanceRequest": "MaintenanceNotification", "Asset": "Equipment",
-    "Location": "FunctionalLocation", "PurchaseOrder": "A_PurchaseOrder", "Part": "A_Product", "Vendor": "A_Supplier",
+    "WorkOrder": "MaintenanceOrder",
+    "MaintenanceRequest": "MaintenanceNotification",
+    "Asset": "Equipment",
+    "Location": "FunctionalLocation",
+    "PurchaseOrder": "A_PurchaseOrder",
+    "Part": "A_Product",
+    "Vendor": "A_Supplier",
 }
 # Orders flagged for deletion (DLFL) are left out by the gateway (SAP cannot filter the status text), which
 # may take a second list call to fill the page; with them included the cost is that of the relations alone.
-NESTED_QUERY = (
-    "{ workOrders(first: 100, filter: {includeDeleted: true}) { nodes { remoteId asset { remoteId location { remoteId } } } } }"
-)
+NESTED_QUERY = "{ workOrders(first: 100, filter: {includeDeleted: true}) { nodes { remoteId asset { remoteId location { remoteId } } } } }"
 
 
 def starter(sap_client: str | None) -> Callable[[], AbstractContextManager[Running]]:
@@ -60,31 +63,62 @@ def expected_calls(answer: dict[str, Any], running: Running) -> int:
 WRITES = Writes(
     create={
         "WorkOrder": {
-            "title": "Conformance: replace belt", "priority": "HIGH", "type": "PREVENTIVE", "asset": Ref("Asset"),
-            "location": Ref("Location"), "dueDate": "2026-12-01T10:00:00.000Z",
+            "title": "Conformance: replace belt",
+            "priority": "HIGH",
+            "type": "PREVENTIVE",
+            "asset": Ref("Asset"),
+            "location": Ref("Location"),
+            "dueDate": "2026-12-01T10:00:00.000Z",
         },
         "MaintenanceRequest": {
-            "title": "Conformance: noisy pump", "description": "Heard at start-up", "priority": "LOW",
-            "asset": "10000002", "location": "1010-SP-CMP", "workOrder": Ref("WorkOrder"),
+            "title": "Conformance: noisy pump",
+            "description": "Heard at start-up",
+            "priority": "LOW",
+            "asset": "10000002",
+            "location": "1010-SP-CMP",
+            "workOrder": Ref("WorkOrder"),
         },
         "Asset": {
-            "name": "Conformance pump", "code": "CONF-001", "criticality": "A", "category": "PUMP",
-            "manufacturer": "Grundfos", "model": "CR 10", "serialNumber": "SN-CONF-1", "parent": Ref("Asset"),
+            "name": "Conformance pump",
+            "code": "CONF-001",
+            "criticality": "A",
+            "category": "PUMP",
+            "manufacturer": "Grundfos",
+            "model": "CR 10",
+            "serialNumber": "SN-CONF-1",
+            "parent": Ref("Asset"),
         },
         "PurchaseOrder": {
-            "vendor": Ref("Vendor"), "orderDate": "2026-11-15T00:00:00.000Z", "currency": "EUR",
-            "lines": [{"lineNumber": 10, "part": Ref("Part"), "description": "V-belt", "quantity": 4.0,
-                       "unitPrice": 12.5}],
+            "vendor": Ref("Vendor"),
+            "orderDate": "2026-11-15T00:00:00.000Z",
+            "currency": "EUR",
+            "lines": [
+                {"lineNumber": 10, "part": Ref("Part"), "description": "V-belt", "quantity": 4.0, "unitPrice": 12.5}
+            ],
         },
     },
     update={
-        "WorkOrder": {"title": "Conformance: belt replaced", "priority": "LOW", "asset": Ref("Asset", 1),
-                      "location": Ref("Location", 1), "dueDate": "2027-01-10T08:30:00.000Z"},
-        "MaintenanceRequest": {"title": "Conformance: pump checked", "description": "Seal replaced",
-                               "priority": "HIGH", "asset": Ref("Asset", 1), "location": Ref("Location", 1),
-                               "workOrder": Ref("WorkOrder", 1)},
-        "Asset": {"name": "Conformance pump (rebuilt)", "code": "CONF-002", "criticality": "B",
-                  "parent": Ref("Asset", 1)},
+        "WorkOrder": {
+            "title": "Conformance: belt replaced",
+            "priority": "LOW",
+            "asset": Ref("Asset", 1),
+            "location": Ref("Location", 1),
+            "dueDate": "2027-01-10T08:30:00.000Z",
+        },
+        "MaintenanceRequest": {
+            "title": "Conformance: pump checked",
+            "description": "Seal replaced",
+            "priority": "HIGH",
+            "asset": Ref("Asset", 1),
+            "location": Ref("Location", 1),
+            "workOrder": Ref("WorkOrder", 1),
+        },
+        "Asset": {
+            "name": "Conformance pump (rebuilt)",
+            "code": "CONF-002",
+            "criticality": "B",
+            "parent": Ref("Asset", 1),
+        },
         "Vendor": {"active": False},
         "PurchaseOrder": {"vendor": Ref("Vendor", 3), "orderDate": "2026-12-20T00:00:00.000Z", "currency": "USD"},
     },

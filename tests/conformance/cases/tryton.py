@@ -47,6 +47,7 @@ def start() -> Iterator[Running]:
     try:
         rpc = server.rpc()
         with ServerThread(fault_proxy(server.url, error_body)) as proxy:
+
             def touch(entity: str, ids: list[str]) -> None:
                 model, name = TOUCH[entity]
                 for row in rpc(model, "read", [int(i) for i in ids], [name]):
@@ -60,8 +61,8 @@ def start() -> Iterator[Running]:
                 """A copy of the entity's first record, as a user's "Duplicate" makes it (a purchase
                 comes back as a draft, a party without purchases: both can be deleted)."""
                 model = TOUCH[entity][0]
-                first, = rpc(model, "search", [], 0, 1, [["id", "ASC"]])
-                copied, = rpc(model, "copy", [first], {})
+                (first,) = rpc(model, "search", [], 0, 1, [["id", "ASC"]])
+                (copied,) = rpc(model, "copy", [first], {})
                 return str(copied)
 
             credentials = {"database": DATABASE, "username": LOGIN, "password": PASSWORD}
@@ -100,22 +101,49 @@ def expected_calls(answer: dict[str, Any], running: Running) -> int:
 # fields one by one in name order, `status` before `vendor`, so the status sample keeps it DRAFT.
 WRITES = Writes(
     create={
-        "Vendor": {"name": "Conformance Supply", "code": "CONF-001", "email": "sales@conformance.example",
-                   "phone": "+49 30 5550100", "website": "https://conformance.example", "address": "1 Test Road",
-                   "active": True},
+        "Vendor": {
+            "name": "Conformance Supply",
+            "code": "CONF-001",
+            "email": "sales@conformance.example",
+            "phone": "+49 30 5550100",
+            "website": "https://conformance.example",
+            "address": "1 Test Road",
+            "active": True,
+        },
         "PurchaseOrder": {
-            "vendor": Ref("Vendor", 1), "number": "CONF-PO-1", "status": "DRAFT", "currency": "EUR",
-            "orderDate": "2026-11-01T00:00:00Z", "expectedDate": "2026-11-15T00:00:00Z", "shipTo": Ref("Location", 4),
-            "lines": [{"part": Ref("Part"), "description": "V-belt", "quantity": 4.0, "unitPrice": 12.5,
-                       "unitOfMeasure": "Unit"}],
+            "vendor": Ref("Vendor", 1),
+            "number": "CONF-PO-1",
+            "status": "DRAFT",
+            "currency": "EUR",
+            "orderDate": "2026-11-01T00:00:00Z",
+            "expectedDate": "2026-11-15T00:00:00Z",
+            "shipTo": Ref("Location", 4),
+            "lines": [
+                {
+                    "part": Ref("Part"),
+                    "description": "V-belt",
+                    "quantity": 4.0,
+                    "unitPrice": 12.5,
+                    "unitOfMeasure": "Unit",
+                }
+            ],
         },
     },
     update={
-        "Vendor": {"name": "Conformance Supply Ltd", "email": "orders@conformance.example", "phone": "+49 30 5550199",
-                   "website": "https://conformance.example/de", "address": "2 Test Road"},
-        "PurchaseOrder": {"vendor": Ref("Vendor", 2), "number": "CONF-PO-2", "orderDate": "2026-11-02T00:00:00Z",
-                          "expectedDate": "2026-12-20T00:00:00Z",
-                          "lines": [{"part": Ref("Part", 1), "quantity": 2.0, "unitPrice": 7.25}]},
+        "Vendor": {
+            "name": "Conformance Supply Ltd",
+            "email": "orders@conformance.example",
+            "phone": "+49 30 5550199",
+            "website": "https://conformance.example/de",
+            "address": "2 Test Road",
+        },
+        "PurchaseOrder": {
+            "vendor": Ref("Vendor", 2),
+            "number": "CONF-PO-2",
+            "orderDate": "2026-11-02T00:00:00Z",
+            "expectedDate": "2026-12-20T00:00:00Z",
+            "lines": [{"part": Ref("Part", 1), "quantity": 2.0, "unitPrice": 7.25}],
+        },
     },
 )
 

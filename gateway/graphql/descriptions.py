@@ -21,8 +21,8 @@ from graphql import (
     GraphQLSchema,
 )
 
-from .entities import BY_NAME, ENTITIES
-from .model import Embedded, Field, Sources
+from schema.entities import BY_NAME, ENTITIES
+from schema.model import Embedded, Field, Sources
 
 EMBEDDED: dict[str, Embedded] = {c.embedded.name: c.embedded for e in ENTITIES for c in e.components}
 
@@ -119,7 +119,7 @@ def humanized(name: str) -> str:
 
 def field_text(owner: str, field: Field | None, name: str, sources: Sources) -> str:
     """A model field's text: its declared description (or its name), plus which systems fill it."""
-    text = (field.description if field and field.description else FIELDS.get(name) or humanized(name) + ".")
+    text = field.description if field and field.description else FIELDS.get(name) or humanized(name) + "."
     systems = sources.systems(owner, name)
     if systems and owner in BY_NAME:
         text += f" Filled by {', '.join(systems)}."

@@ -9,8 +9,9 @@ from __future__ import annotations
 from graphql import FieldNode, GraphQLError
 from graphql.validation import FieldsOnCorrectTypeRule
 
+from schema.errors import UnsupportedOperation
+
 from .builder import UNSUPPORTED
-from .errors import UnsupportedOperation
 
 
 class ShapedFieldsRule(FieldsOnCorrectTypeRule):

@@ -80,8 +80,9 @@ def parse_sorted_cursor(list_key: str, value: str, field: str = "after") -> tupl
             return upstream, None if sort_value is None else datetime.fromisoformat(sort_value)
     except ValueError:
         pass
-    raise BadUserInput(f"'{field}' is not a cursor of this list (it must come from the same field and filter)",
-                       field=field)
+    raise BadUserInput(
+        f"'{field}' is not a cursor of this list (it must come from the same field and filter)", field=field
+    )
 
 
 def parse_page_cursor(list_key: str, value: str, field: str = "after") -> tuple[str | None, int]:

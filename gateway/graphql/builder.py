@@ -12,17 +12,16 @@ import enum
 import inspect
 import threading
 from collections import OrderedDict
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
-from typing import Any, AsyncGenerator, Callable, Optional
+from typing import Any, Optional
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.tools import create_type
 
-from .closed_sets import ConnectionStatus, Hosting, SyncEventType, SyncMode, SyncState
-from .descriptions import describe
-from .entities import ENTITIES
-from .model import (
+from schema.entities import ENTITIES
+from schema.model import (
     STANDARD_FIELDS,
     Component,
     CustomField,
@@ -36,10 +35,12 @@ from .model import (
     Shape,
     Sources,
 )
-from .record import DataSource, Record, ResultPage
+from schema.record import DEFAULT_PAGE_SIZE, DataSource, Record, ResultPage
+
+from .closed_sets import ConnectionStatus, Hosting, SyncEventType, SyncMode, SyncState
+from .descriptions import describe
 
 MAX_PAGE_SIZE = 200
-DEFAULT_PAGE_SIZE = 50
 
 _SCALARS: dict[str, Any] = {
     "ID": strawberry.ID,
@@ -97,7 +98,9 @@ class PageInfo:
     has_previous_page: bool = strawberry.field(
         default=False, description="Records precede the start cursor (known when paging backward or after a cursor)."
     )
-    start_cursor: Optional[str] = strawberry.field(default=None, description="The first edge's cursor: pass it as `before`.")
+    start_cursor: Optional[str] = strawberry.field(
+        default=None, description="The first edge's cursor: pass it as `before`."
+    )
 
 
 @strawberry.type(name="System")
@@ -236,7 +239,7 @@ class _Builder:
         self.enums: dict[str, type] = {}
         self.types: dict[str, type] = {}
 
-    def reuse(self, base: "_Builder") -> None:
+    def reuse(self, base: _Builder) -> None:
         self.enums.update(base.enums)
         shared = unchanged_types(self.extension, self.shape)
         self.types.update({n: base.types[n] for n in shared if n in base.types})
@@ -269,7 +272,7 @@ class _Builder:
         return made
 
     def _getter(self, name: str, graphql_type: Any, description: str = "") -> Any:
-        def resolve(root) -> Any:  # noqa: ANN001
+        def resolve(root) -> Any:
             return _value(root, name)
 
         return strawberry.field(
@@ -288,7 +291,7 @@ class _Builder:
         name, entity = relation.name, relation.target
         if relation.many:
 
-            async def resolve_many(root, info) -> Any:  # noqa: ANN001
+            async def resolve_many(root, info) -> Any:
                 ids = _value(root, name) or []
                 records = await _source(info).load_many(entity, list(ids), _origin(root))
                 return [r for r in records if r is not None]
@@ -301,7 +304,7 @@ class _Builder:
                 )
             )
 
-        async def resolve_one(root, info) -> Any:  # noqa: ANN001
+        async def resolve_one(root, info) -> Any:
             remote_id = _value(root, name)
             if remote_id is None:
                 return None
@@ -341,7 +344,7 @@ class _Builder:
         if component.many:
             name = component.name
 
-            def resolve(root) -> Any:  # noqa: ANN001
+            def resolve(root) -> Any:
                 return _value(root, name) or []
 
             return strawberry.field(
@@ -352,10 +355,10 @@ class _Builder:
         return self._getter(component.name, Optional[embedded_type])
 
     def standard_fields(self) -> list[Any]:
-        def resolve_id(root, info) -> Any:  # noqa: ANN001
+        def resolve_id(root, info) -> Any:
             return _source(info).global_id(root)
 
-        def resolve_remote_data(root) -> Any:  # noqa: ANN001
+        def resolve_remote_data(root) -> Any:
             return root.remote_data
 
         fields: list[Any] = [
@@ -376,9 +379,7 @@ class _Builder:
             fields.extend(self.value_field(f))
         return fields
 
-    def object_type(
-        self, name: str, value_fields: tuple[Field, ...], components: tuple[Component, ...] = ()
-    ) -> type:
+    def object_type(self, name: str, value_fields: tuple[Field, ...], components: tuple[Component, ...] = ()) -> type:
         """An entity type with its values; relations are added in a second pass."""
         fields = self.standard_fields()
         for f in value_fields:
@@ -464,39 +465,45 @@ class _Builder:
         )
 
     def page_type(self, name: str, node_type: type) -> tuple[type, type]:
-        edge = self.once(f"{name}Edge", lambda: create_type(
+        edge = self.once(
             f"{name}Edge",
-            [
-                strawberry.field(name="cursor", graphql_type=str),
-                strawberry.field(name="node", graphql_type=node_type),
-            ],
-        ))
-        page = self.once(f"{name}Connection", lambda: create_type(
+            lambda: create_type(
+                f"{name}Edge",
+                [
+                    strawberry.field(name="cursor", graphql_type=str),
+                    strawberry.field(name="node", graphql_type=node_type),
+                ],
+            ),
+        )
+        page = self.once(
             f"{name}Connection",
-            [
-                strawberry.field(name="nodes", graphql_type=list[node_type]),  # type: ignore[valid-type]
-                strawberry.field(name="edges", graphql_type=list[edge]),  # type: ignore[valid-type]
-                strawberry.field(name="pageInfo", graphql_type=PageInfo),
-                strawberry.field(
-                    resolver=_named(_total_count, "totalCount", {"root": Any}),
-                    name="totalCount",
-                    graphql_type=Optional[int],
-                    description="All records of the list with its filters (one count, asked only when selected); "
-                    "null where the system cannot count them.",
-                ),
-                strawberry.field(
-                    name="syncedAt",
-                    graphql_type=Optional[datetime],
-                    description="For replica reads: when this entity last synced successfully.",
-                ),
-                strawberry.field(
-                    name="historyStart",
-                    graphql_type=Optional[datetime],
-                    description="For replica reads: the replica holds every record changed since this time "
-                    "(null: the whole history; set the connection's historyDays to 0 for that).",
-                ),
-            ],
-        ))
+            lambda: create_type(
+                f"{name}Connection",
+                [
+                    strawberry.field(name="nodes", graphql_type=list[node_type]),  # type: ignore[valid-type]
+                    strawberry.field(name="edges", graphql_type=list[edge]),  # type: ignore[valid-type]
+                    strawberry.field(name="pageInfo", graphql_type=PageInfo),
+                    strawberry.field(
+                        resolver=_named(_total_count, "totalCount", {"root": Any}),
+                        name="totalCount",
+                        graphql_type=Optional[int],
+                        description="All records of the list with its filters (one count, asked only when selected); "
+                        "null where the system cannot count them.",
+                    ),
+                    strawberry.field(
+                        name="syncedAt",
+                        graphql_type=Optional[datetime],
+                        description="For replica reads: when this entity last synced successfully.",
+                    ),
+                    strawberry.field(
+                        name="historyStart",
+                        graphql_type=Optional[datetime],
+                        description="For replica reads: the replica holds every record changed since this time "
+                        "(null: the whole history; set the connection's historyDays to 0 for that).",
+                    ),
+                ],
+            ),
+        )
         return page, edge
 
     # -- root fields -------------------------------------------------------
@@ -507,9 +514,15 @@ class _Builder:
         """The list and by-id fields; the list takes `orderBy` where `order_type` is given (unified entities)."""
         page_type, edge_type = self.page_type(name, node_type)
 
-        async def resolve_list(  # noqa: ANN202
-            info, first=strawberry.UNSET, after=strawberry.UNSET, filter=strawberry.UNSET, source=Source.LIVE,  # noqa: ANN001, A002
-            last=strawberry.UNSET, before=strawberry.UNSET, orderBy=strawberry.UNSET,  # noqa: ANN001, N803
+        async def resolve_list(
+            info,
+            first=strawberry.UNSET,
+            after=strawberry.UNSET,
+            filter=strawberry.UNSET,
+            source=Source.LIVE,
+            last=strawberry.UNSET,
+            before=strawberry.UNSET,
+            orderBy=strawberry.UNSET,
         ) -> Any:
             criteria = strawberry.asdict(filter) if filter else {}
             page = await _source(info).list(
@@ -540,7 +553,7 @@ class _Builder:
             made._result = page
             return made
 
-        async def resolve_one(info, id=strawberry.UNSET, remoteId=strawberry.UNSET) -> Any:  # noqa: ANN001, A002, N803
+        async def resolve_one(info, id=strawberry.UNSET, remoteId=strawberry.UNSET) -> Any:
             source = _source(info)
             if id is not strawberry.UNSET and id is not None:
                 record = await source.node(id)
@@ -561,8 +574,9 @@ class _Builder:
         }
         if order_type is None:  # custom objects: listed in the system's order only, no `orderBy`
             signature = inspect.signature(resolve_list)
-            kept = [p.replace(annotation=list_args[p.name]) for p in signature.parameters.values()
-                    if p.name in list_args]
+            kept = [
+                p.replace(annotation=list_args[p.name]) for p in signature.parameters.values() if p.name in list_args
+            ]
             resolve_list.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
         one_args = {"info": strawberry.Info, "id": Optional[strawberry.ID], "remoteId": Optional[str]}
         return [
@@ -594,16 +608,20 @@ class _Builder:
             status = entity.status_enum
             filter_type = self.filter_input(entity.name, status, entity.status_field)
             query_fields += self.root_fields(
-                entity.name, entity.plural, entity.singular, self.types[entity.name], filter_type,
+                entity.name,
+                entity.plural,
+                entity.singular,
+                self.types[entity.name],
+                filter_type,
                 self.order_input(entity.name),
             )
         for obj in self.extension.custom_objects:
             query_fields += self.custom_object_fields(obj)
 
-        async def resolve_node(info, id) -> Any:  # noqa: ANN001, A002
+        async def resolve_node(info, id) -> Any:
             return await _source(info).node(id)
 
-        async def resolve_connection(info) -> Any:  # noqa: ANN001
+        async def resolve_connection(info) -> Any:
             found = await _source(info).connection_info()
             statuses = [EntitySyncStatus(**s) for s in found.pop("sync_status")]
             return ConnectionInfo(**found, sync_status=statuses)
@@ -634,7 +652,10 @@ class _Builder:
             types=[t for n, t in self.types.items() if n not in unread],
         )
         describe(made_schema._schema, self.sources)
-        made_schema._schema.extensions = {**(made_schema._schema.extensions or {}), UNSUPPORTED: unsupported(self.shape)}
+        made_schema._schema.extensions = {
+            **(made_schema._schema.extensions or {}),
+            UNSUPPORTED: unsupported(self.shape),
+        }
         return made_schema
 
     def custom_object_fields(self, obj: CustomObject) -> list[Any]:
@@ -683,9 +704,12 @@ class _Builder:
         for component in entity.components:
             if component.writable:
                 embedded = component.embedded
-                line = self.once(f"{embedded.name}Input", lambda: create_type(
-                    f"{embedded.name}Input", self.input_fields(embedded.fields, embedded.relations), is_input=True
-                ))
+                line = self.once(
+                    f"{embedded.name}Input",
+                    lambda: create_type(
+                        f"{embedded.name}Input", self.input_fields(embedded.fields, embedded.relations), is_input=True
+                    ),
+                )
                 line_type = list[line] if component.many else line  # type: ignore[valid-type]
                 fields.append(_input_field(component.name, line_type, "", component.name in required))
         return create_type(name, fields, is_input=True)
@@ -710,19 +734,19 @@ class _Builder:
         name = entity.name
         payload = self.payload_type(name)
 
-        async def resolve_create(info, input, idempotencyKey=None, writeOptions=None) -> Any:  # noqa: ANN001, A002, N803
+        async def resolve_create(info, input, idempotencyKey=None, writeOptions=None) -> Any:
             record, replayed = await _source(info).write(
                 "create", name, None, _input_values(input), idempotency_key=idempotencyKey, write_options=writeOptions
             )
             return payload(record=record, replayed=replayed)  # type: ignore[call-arg]
 
-        async def resolve_update(info, id, input, ifMatch=None, writeOptions=None) -> Any:  # noqa: ANN001, A002, N803
+        async def resolve_update(info, id, input, ifMatch=None, writeOptions=None) -> Any:
             record, _ = await _source(info).write(
                 "update", name, id, _input_values(input), if_match=ifMatch, write_options=writeOptions
             )
             return payload(record=record, replayed=False)  # type: ignore[call-arg]
 
-        async def resolve_delete(info, id, ifMatch=None) -> Any:  # noqa: ANN001, A002, N803
+        async def resolve_delete(info, id, ifMatch=None) -> Any:
             source = _source(info)
             record, _ = await source.write("delete", name, id, {}, if_match=ifMatch)
             return DeletePayload(id=strawberry.ID(source.global_id(record)), remote_id=record.remote_id)
@@ -733,28 +757,45 @@ class _Builder:
         info = {"info": strawberry.Info}
         made = []
         if self.shape.allows(name, "create"):
-            made.append(_mutation(
-                f"create{name}", resolve_create, payload,
-                {**info, "input": self.create_input(entity), **key, **options},
-                f"Create one {name}. A retry with the same idempotencyKey returns the first result.",
-            ))
+            made.append(
+                _mutation(
+                    f"create{name}",
+                    resolve_create,
+                    payload,
+                    {**info, "input": self.create_input(entity), **key, **options},
+                    f"Create one {name}. A retry with the same idempotencyKey returns the first result.",
+                )
+            )
         if self.shape.allows(name, "update"):
-            made.append(_mutation(
-                f"update{name}", resolve_update, payload,
-                {**info, "id": strawberry.ID, "input": self.update_input(entity), **check, **options},
-                f"Update one {name}: only the fields given change. `ifMatch` = the remoteVersion you read.",
-            ))
+            made.append(
+                _mutation(
+                    f"update{name}",
+                    resolve_update,
+                    payload,
+                    {**info, "id": strawberry.ID, "input": self.update_input(entity), **check, **options},
+                    f"Update one {name}: only the fields given change. `ifMatch` = the remoteVersion you read.",
+                )
+            )
         if self.shape.allows(name, "delete"):
-            made.append(_mutation(f"delete{name}", resolve_delete, DeletePayload, {**info, "id": strawberry.ID, **check},
-                                  f"Delete one {name}."))
+            made.append(
+                _mutation(
+                    f"delete{name}",
+                    resolve_delete,
+                    DeletePayload,
+                    {**info, "id": strawberry.ID, **check},
+                    f"Delete one {name}.",
+                )
+            )
         return made
 
     def adjust_stock_field(self) -> Any:
         payload = self.payload_type("Part")
 
-        async def resolve(info, partId, delta, locationId=None, idempotencyKey=None) -> Any:  # noqa: ANN001, N803
+        async def resolve(info, partId, delta, locationId=None, idempotencyKey=None) -> Any:
             values = {"delta": delta, "location": locationId}
-            record, replayed = await _source(info).write("adjust", "Part", partId, values, idempotency_key=idempotencyKey)
+            record, replayed = await _source(info).write(
+                "adjust", "Part", partId, values, idempotency_key=idempotencyKey
+            )
             return payload(record=record, replayed=replayed)  # type: ignore[call-arg]
 
         args = {
@@ -764,8 +805,13 @@ class _Builder:
             "locationId": Optional[strawberry.ID],
             "idempotencyKey": Optional[str],
         }
-        return _mutation("adjustPartStock", resolve, payload, args,
-                         "Change a part's quantity on hand by `delta` (at a location where the system keeps stock per location).")
+        return _mutation(
+            "adjustPartStock",
+            resolve,
+            payload,
+            args,
+            "Change a part's quantity on hand by `delta` (at a location where the system keeps stock per location).",
+        )
 
 
 @strawberry.type
@@ -784,7 +830,9 @@ def _input_field(name: str, graphql_type: Any, description: str = "", required: 
 
 
 def _mutation(name: str, resolver: Callable, payload: type, args: dict[str, Any], description: str) -> Any:
-    return strawberry.mutation(resolver=_named(resolver, name, args), graphql_type=payload, name=name, description=description)
+    return strawberry.mutation(
+        resolver=_named(resolver, name, args), graphql_type=payload, name=name, description=description
+    )
 
 
 def _input_values(value: Any) -> Any:

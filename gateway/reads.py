@@ -9,28 +9,24 @@ Replica reads page over the synced copy with the same cursors and filters.
 from __future__ import annotations
 
 import hashlib
-from collections import deque
 import json
-from datetime import datetime, timezone
-from typing import Any, AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
 
 from aiodataloader import DataLoader
 from sqlmodel import select
 
 from connectors.base import Connector, ListQuery, Page
-from schema.builder import DEFAULT_PAGE_SIZE
 from schema.entities import BY_NAME
 from schema.errors import BadUserInput
-from schema.record import Record, ResultPage
+from schema.record import DEFAULT_PAGE_SIZE, Record, ResultPage
 
-from .. import replica
-from ..connections import describe
-from ..events.bus import EventBus
-from ..health import Health
-from ..store.engine import Store
-from ..store.sync_tables import SyncSchedule, SyncState
-from ..store.tables import Connection
-from ..writes import Writer
+from . import replica
+from .connections import describe
+from .events.bus import EventBus
+from .health import Health
 from .ids import (
     cursor_record,
     global_id,
@@ -40,6 +36,10 @@ from .ids import (
     parse_sorted_cursor,
     sorted_cursor,
 )
+from .store.engine import Store
+from .store.sync_tables import SyncSchedule, SyncState
+from .store.tables import Connection
+from .writes import Writer
 
 LIVE, REPLICA = "LIVE", "REPLICA"
 
@@ -150,8 +150,9 @@ class ConnectionSource:
                 has_next, end_cursor = True, page_cursor(list_key, upstream, 0, records[-1].remote_id)
                 cursors[-1] = end_cursor
                 break
-        return ResultPage(records, cursors, end_cursor if records or after else None, has_next,
-                          has_previous_page=after is not None)
+        return ResultPage(
+            records, cursors, end_cursor if records or after else None, has_next, has_previous_page=after is not None
+        )
 
     async def _live_backward(
         self, entity: str, query: ListQuery, list_key: str, last: int, before: str | None
@@ -179,8 +180,13 @@ class ConnectionSource:
         has_previous = len(window) > last
         kept = list(window)[-last:]
         records, cursors = [r for r, _ in kept], [c for _, c in kept]
-        return ResultPage(records, cursors, cursors[-1] if cursors else None, has_next_page=before is not None,
-                          has_previous_page=has_previous)
+        return ResultPage(
+            records,
+            cursors,
+            cursors[-1] if cursors else None,
+            has_next_page=before is not None,
+            has_previous_page=has_previous,
+        )
 
     def _check_live_order(self, entity: str, order: dict[str, str]) -> None:
         """Refuse, before any upstream call, an order the system cannot list in."""
@@ -244,9 +250,7 @@ class ConnectionSource:
         write_options: dict[str, Any] | None = None,
     ) -> tuple[Record, bool]:
         writer = Writer(self.connection, self.connector, self.store, self._upstream)
-        record, replayed = await writer.write(
-            operation, entity, id, values, if_match, idempotency_key, write_options
-        )
+        record, replayed = await writer.write(operation, entity, id, values, if_match, idempotency_key, write_options)
         if operation != "delete":
             self._prime(entity, LIVE, [record])
         return record, replayed
@@ -274,7 +278,15 @@ class ConnectionSource:
             anchor = None if anchor_id is None else (None, anchor_id)
         with self.store.read() as session:
             rows, more = replica.sorted_page(
-                session, self.connection.id, entity, size, anchor, filter, _status_field(entity), column, descending,
+                session,
+                self.connection.id,
+                entity,
+                size,
+                anchor,
+                filter,
+                _status_field(entity),
+                column,
+                descending,
                 backward,
             )
             records = self.connector.with_custom_values([record for record, _ in rows])
@@ -286,8 +298,15 @@ class ConnectionSource:
         end = cursors[-1] if cursors else None
         anchored = anchor is not None
         has_next, has_previous = (anchored, more) if backward else (more, anchored)
-        return ResultPage(records, cursors, end, has_next, synced_at=synced_at, history_start=history_start,
-                          has_previous_page=has_previous)
+        return ResultPage(
+            records,
+            cursors,
+            end,
+            has_next,
+            synced_at=synced_at,
+            history_start=history_start,
+            has_previous_page=has_previous,
+        )
 
     # -- by id ------------------------------------------------------------------
 
@@ -338,14 +357,19 @@ class ConnectionSource:
         return self.bus.subscribe(self.connection.organization_id, self.connection.id, types)
 
     async def connection_info(self) -> dict[str, Any]:
-        return {**describe(self.connection), "sync_status": await self.store.run(sync_status, self.store, self.connection.id)}
+        return {
+            **describe(self.connection),
+            "sync_status": await self.store.run(sync_status, self.store, self.connection.id),
+        }
 
 
 def sync_status(store: Store, connection_id: str) -> list[dict[str, Any]]:
     """Per entity: state, last started/succeeded, last error, next run, records synced."""
     with store.read() as session:
         plan = session.get(SyncSchedule, connection_id)
-        states = session.exec(select(SyncState).where(SyncState.connection_id == connection_id).order_by(SyncState.entity))
+        states = session.exec(
+            select(SyncState).where(SyncState.connection_id == connection_id).order_by(SyncState.entity)
+        )
         return [
             {
                 "entity": s.entity,
@@ -374,7 +398,7 @@ def _page_size(value: int | None, field: str, largest: int) -> int:
 def _aware(value: Any) -> Any:
     """A date-time filter without a zone means UTC (never a naive comparison downstream)."""
     if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 
