@@ -2,8 +2,13 @@
 
 A connector reads one connection's system: `check` the login, list pages of an
 entity (cursor + modified-since), count, fetch many records by id, and map remote
-records to the unified model. Protocol code (REST paging, OData) lives in
-`rest.py` / `odata.py`, so a connector is mostly declarations.
+records to the unified model. Protocol code lives in `rest.py`, `jsonrpc.py`,
+`odata/` and the paging styles in `paging.py`, so a connector is mostly declarations.
+
+A listing's filter is split once, here, by `plan_filter`: given what a stream's
+system filters (`Filterable`), it returns a `FilterPlan` (the part to push, which
+the protocol renders, and the residual matched on the mapped records), or None
+when nothing can match, the one signal every protocol answers with an empty page.
 
 How far a listing can be trusted is declared too: an entity is read
 incrementally only where its capability says `incremental` (the system filters by
@@ -16,8 +21,8 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -87,6 +92,110 @@ class ListQuery:
 
 def _after(value: datetime | None, bound: datetime) -> bool:
     return value is not None and value > bound
+
+
+def _takes_none(custom: CustomField, value: Any) -> bool:
+    return False
+
+
+TIMES = ("updated_after", "created_after")  # the time filters, as `Filterable.recheck` names them
+
+
+@dataclass(frozen=True)
+class Filterable:
+    """What a system filters itself on one stream's records: the filter planner's input.
+
+    Each protocol builds one from its stream's declarations (query parameters, filterable
+    properties, domain fields). A status is filtered by the raw values behind the `status_field`
+    enum; `marked_status` is one the system filters by a deletion marker instead, so it can match
+    with no raw value. `recheck` names pushed filters applied here again, where the system's form
+    is coarser than the unified one (inclusive `…Gte` bounds, whole seconds): any of `TIMES` and
+    `"custom"`.
+    """
+
+    mapping: EntityMap
+    status_field: str | None = None
+    updated_after: bool = False
+    created_after: bool = False
+    statuses: bool = False
+    marked_status: str | None = None
+    deleted: bool = False  # leaves records marked deleted out
+    custom: Callable[[CustomField, Any], bool] = _takes_none  # which custom-field filters it takes
+    recheck: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class FilterPlan:
+    """A listing's filter split in two: `pushed` for the system to render, `residual` to match here.
+
+    `raw_statuses` are the system's values behind `pushed.statuses`. `exact`: the system alone
+    lists the records the whole filter keeps (re-checks aside), so its count is the listing's.
+    """
+
+    pushed: ListQuery
+    residual: ListQuery
+    raw_statuses: tuple[Any, ...] = ()
+    exact: bool = True
+
+    @property
+    def screened(self) -> bool:
+        """Whether some records the system lists may be left out here."""
+        return replace(self.residual, order_by=None) != ListQuery()
+
+
+def _split_time(
+    bound: datetime | None, pushable: bool, recheck: bool, mapped: Any
+) -> tuple[datetime | None, datetime | None, bool] | None:
+    """A time bound as (pushed, matched here, exact); None: the records carry no such time."""
+    if bound is None:
+        return None, None, True
+    if pushable:
+        return bound, bound if recheck else None, True
+    return None if mapped is None else (None, bound, False)
+
+
+def plan_filter(query: ListQuery, can: Filterable) -> FilterPlan | None:
+    """Split `query` into what the system filters and what is matched here; None: nothing can match
+    (a status no raw value stands for, or a time bound on records that carry no such time).
+
+    The one planner every protocol uses, so each renders only `pushed`. A stream that never marks a
+    record deleted needs no filter to leave deleted records out, nor one without a status field a
+    status filter.
+    """
+    updated = _split_time(
+        query.updated_after, can.updated_after, "updated_after" in can.recheck, can.mapping.updated_at
+    )
+    created = _split_time(
+        query.created_after, can.created_after, "created_after" in can.recheck, can.mapping.created_at
+    )
+    if updated is None or created is None:
+        return None
+    pushed = ListQuery(updated_after=updated[0], created_after=created[0])
+    residual = replace(query, updated_after=updated[1], created_after=created[1], custom=())
+    exact = updated[2] and created[2]
+    if not query.include_deleted:
+        if can.deleted:
+            pushed, residual = replace(pushed, include_deleted=False), replace(residual, include_deleted=True)
+        elif "deletedAt" in can.mapping.fields:
+            exact = False
+        else:
+            residual = replace(residual, include_deleted=True)
+    raw: tuple[Any, ...] = ()
+    spec = can.mapping.enum_spec(can.status_field) if can.status_field else None
+    if query.statuses is not None and can.status_field is None:
+        residual = replace(residual, statuses=None)
+    elif query.statuses is not None and can.statuses and spec:
+        raw = tuple(r for s in query.statuses for r in spec.raw_values(s))
+        if not raw and can.marked_status not in query.statuses:
+            return None
+        pushed, residual = replace(pushed, statuses=query.statuses), replace(residual, statuses=None)
+    elif query.statuses is not None:
+        exact = False
+    taken = tuple((f, v) for f, v in query.custom if can.custom(f, v))
+    left = tuple(c for c in query.custom if c not in taken)
+    exact = exact and not left
+    residual = replace(residual, custom=query.custom if "custom" in can.recheck else left)
+    return FilterPlan(replace(pushed, custom=taken), residual, raw, exact)
 
 
 @dataclass
@@ -282,4 +391,5 @@ class Connector(ABC):
         )
 
     async def aclose(self) -> None:
-        """Release the connection's HTTP pool."""
+        """Release the connection's HTTP pool (a connector without one has nothing to release)."""
+        return None

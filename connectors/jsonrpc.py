@@ -19,35 +19,33 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from schema.errors import BadUserInput
+from schema.model import CustomField
 from schema.record import Record
 
-from .base import Connector, ListQuery, Page
+from .base import Connector, Filterable, FilterPlan, ListQuery, Page, plan_filter
 from .mapping import EntityMap, Spec, dig
+from .paging import KeysetPaging, Start
 from .writes import WriteMap
 
 Domain = list[Any]
-KEYSET = "id>"  # a cursor is the last id listed; bare digits are offsets from before keyset paging
-
-
-def keyset_cursor(last_id: Any) -> str:
-    return f"{KEYSET}{int(last_id)}"
+# A cursor is `id>` and the last id listed; bare digits are offsets from before keyset paging,
+# read once by position, as they were written (the next cursor is a key).
+KEYS = KeysetPaging("id>", key=r"[0-9]+", offsets=True)
 
 
 def page_start(cursor: str | None) -> tuple[Domain, int]:
     """Where a page starts: the domain clause after the cursor's id, or (an old offset cursor) the offset."""
-    if cursor is None:
-        return [], 0
-    if cursor.startswith(KEYSET) and cursor[len(KEYSET) :].isdigit():
-        return [["id", ">", int(cursor[len(KEYSET) :])]], 0
-    if cursor.isdigit():
-        return [], int(cursor)  # read once by position, as it was written; the next cursor is a key
-    raise BadUserInput("the cursor does not belong to this list", field="after")
+    start = KEYS.start(cursor)
+    return ([["id", ">", int(start.after)]] if start.after is not None else []), start.offset
 
 
 def next_cursor(rows: list[dict[str, Any]], limit: int) -> str | None:
     """After a full page, its last id (a short page is the last one)."""
-    return keyset_cursor(rows[-1]["id"]) if rows and len(rows) >= limit else None
+    return KEYS.next_cursor(Start(), [int(r["id"]) for r in rows], len(rows) >= limit)
+
+
+def _any_custom(custom: CustomField, value: Any) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
@@ -130,20 +128,37 @@ class ModelRpcConnector(Connector):
         first = self.models[0]
         await self.search_read(first, list(first.domain), 0, 1, first.context)
 
+    def filterable(self, model: Model) -> Filterable:
+        """A domain compares any field: both times, custom fields, and the raw status where the model
+        names its field (a status filter on a model that names none filters nothing)."""
+        return Filterable(
+            model.mapping,
+            model.status_field if model.status_remote else None,
+            updated_after=True,
+            created_after=True,
+            statuses=True,
+            custom=_any_custom,
+        )
+
     def list_domain(self, model: Model, query: ListQuery) -> Domain | None:
-        """The filters as a domain; None when no record can match."""
-        domain: Domain = list(model.domain)
-        if query.updated_after:
-            domain.append([self.updated_field, ">", self.format_time(query.updated_after)])
-        if query.created_after:
-            domain.append([self.created_field, ">", self.format_time(query.created_after)])
-        spec = model.mapping.enum_spec(model.status_field) if model.status_field else None
-        if query.statuses is not None and spec and model.status_remote:
-            raw = [r for s in query.statuses for r in spec.raw_values(s)]
-            if not raw:
-                return None
-            domain.append([model.status_remote, "in", raw])
-        domain += [[custom.remote_path, "=", self.format_value(value)] for custom, value in query.custom]
+        """The model's own clauses and the filters, as a domain; None when no record can match.
+
+        The kit's planner (`plan_filter` on `filterable`) splits the filter; what it pushes is
+        rendered by `plan_domain`, and a domain takes every filter `filterable` declares.
+        """
+        plan = plan_filter(query, self.filterable(model))
+        return None if plan is None else self.plan_domain(model, plan)
+
+    def plan_domain(self, model: Model, plan: FilterPlan) -> Domain:
+        """The model's own clauses and the pushed part of a plan."""
+        pushed, domain = plan.pushed, list(model.domain)
+        if pushed.updated_after:
+            domain.append([self.updated_field, ">", self.format_time(pushed.updated_after)])
+        if pushed.created_after:
+            domain.append([self.created_field, ">", self.format_time(pushed.created_after)])
+        if pushed.statuses is not None:
+            domain.append([model.status_remote, "in", list(plan.raw_statuses)])
+        domain += [[custom.remote_path, "=", self.format_value(value)] for custom, value in pushed.custom]
         return domain
 
     async def records(self, model: Model, rows: list[dict[str, Any]]) -> list[Record]:

@@ -1,28 +1,52 @@
-"""Reusable pieces for JSON REST systems: streams, paging styles, the connector.
+"""Reusable pieces for JSON REST systems: streams, envelopes, the connector.
 
 A REST connector subclasses `RestConnector` and declares its streams, paging
-style and envelope keys; hooks cover the odd parts (login, filter formats).
+style (a `RestPaging`: `OffsetPaging`, `CursorPaging` or `PagePaging` from
+`paging.py`, re-exported here) and
+where responses carry records (`Envelope`: the connector's `list_key` /
+`item_key`, or a stream's own `envelope`); hooks cover the odd parts (login,
+filter formats). Filters go through the kit's planner (`base.plan_filter`): a
+stream's `*_param`s say what the API filters (`filterable`), `filter_params`
+renders that part as query parameters, and the rest is matched on the mapped
+records.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from schema.errors import BadUserInput, Conflict, NotFound, SystemAuthFailed, SystemRejected
 from schema.model import CustomObject
 from schema.record import Record
 
-from .base import ConnectionConfig, Connector, ListQuery, Page
+from .base import ConnectionConfig, Connector, Filterable, FilterPlan, ListQuery, Page, plan_filter
 from .discovery import FieldCandidate, ObjectCandidate, graphql_name, map_object, sampled_fields
 from .http import HttpPolicy, UpstreamClient, default_error_message
 from .mapping import EntityMap, dig
+from .paging import OVERLAP, TAIL, CursorPaging, OffsetCursor, OffsetPaging, PagePaging, RestPaging
 from .remote_ids import id_problem
 from .writes import CREATE, UPDATE, WriteMap
+
+__all__ = [
+    "OVERLAP",
+    "TAIL",
+    "CursorPaging",
+    "Envelope",
+    "ListQuery",
+    "OffsetCursor",
+    "OffsetPaging",
+    "Page",
+    "PagePaging",
+    "RestConnector",
+    "RestPaging",
+    "Stream",
+    "record_path",
+]
 
 
 def record_path(collection: str, remote_id: str) -> str:
@@ -34,8 +58,27 @@ def record_path(collection: str, remote_id: str) -> str:
 
 
 @dataclass(frozen=True)
+class Envelope:
+    """Where a response body carries its records, as Airbyte's record selector names a path:
+    a list at `records`, one record at `record` (None: the body is the record). Paths are dotted."""
+
+    records: str = "results"
+    record: str | None = "result"
+
+    def rows(self, body: Any) -> Any:
+        return dig(body, self.records)
+
+    def row(self, body: Any) -> Any:
+        return dig(body, self.record) if self.record else body
+
+
+@dataclass(frozen=True)
 class Stream:
-    """One remote resource read as one unified entity."""
+    """One remote resource read as one unified entity.
+
+    `envelope` says where this resource's responses carry records, for APIs that name the
+    envelope after each resource (None: the connector's `list_key` / `item_key`).
+    """
 
     mapping: EntityMap
     path: str
@@ -46,132 +89,25 @@ class Stream:
     ids_param: str | None = None  # set when the API fetches many ids in one call
     writes: WriteMap | None = None  # writable fields, where the system takes writes
     custom_under: str = ""  # where the system keeps its custom fields in a record, if nested
+    envelope: Envelope | None = None
 
     @property
     def entity(self) -> str:
         return self.mapping.entity
 
 
-# Rows an offset page re-reads before its cursor, and ids of the last rows seen its cursor carries.
-OVERLAP = 20
-TAIL = 5
-
-
-@dataclass(frozen=True)
-class OffsetCursor:
-    """Where an offset listing resumes: a position, and the ids of the last rows seen there (newest last).
-
-    Written `offset:id,id,...` (ids quoted); a plain number, as older cursors were, has no ids.
-    """
-
-    offset: int
-    seen: tuple[str, ...] = ()
-
-    @classmethod
-    def parse(cls, cursor: str | None) -> OffsetCursor:
-        offset, _, ids = (cursor or "0").partition(":")
-        if not (offset.isascii() and offset.isdigit()):
-            raise BadUserInput("not a cursor of this list", field="after")
-        return cls(int(offset), tuple(unquote(i) for i in ids.split(",") if i))
-
-    def __str__(self) -> str:
-        if not self.seen:
-            return str(self.offset)
-        return f"{self.offset}:" + ",".join(quote(i, safe="") for i in self.seen)
-
-
-def _resume_at(ids: list[str], seen: tuple[str, ...], default: int) -> int:
-    """The index right after the newest id of `seen` still listed; `default` when none is."""
-    where = {remote_id: index for index, remote_id in enumerate(ids)}
-    for remote_id in reversed(seen):
-        if remote_id in where:
-            return where[remote_id] + 1
-    return min(default, len(ids))
-
-
-@dataclass(frozen=True)
-class OffsetPaging:
-    """`offset` + `limit`; a short page is the last one.
-
-    A plain offset skips a row whenever a row before it is deleted between two pages.
-    So the cursor also names the last rows seen, and the next page asks from `overlap`
-    rows earlier (in the same single call) and continues right after the newest of those
-    rows it finds: keyset paging while fewer than `overlap` rows before the cursor vanish
-    between two pages and one of the last `TAIL` seen is still listed; past that, the plain
-    offset. Only sound where the system lists in a stable order.
-    """
-
-    offset_param: str = "offset"
-    limit_param: str = "limit"
-    overlap: int = OVERLAP
-
-    def window(self, cursor: str | None, limit: int, cap: int | None = None) -> tuple[int, int]:
-        """(first position, rows) to ask for; never more rows than `cap`."""
-        at = OffsetCursor.parse(cursor)
-        back = min(self.overlap, at.offset) if at.seen else 0
-        size = limit + back
-        return at.offset - back, size if cap is None else min(size, cap)
-
-    def params(self, cursor: str | None, limit: int, cap: int | None = None) -> dict[str, Any]:
-        start, size = self.window(cursor, limit, cap)
-        return {self.offset_param: start, self.limit_param: size}
-
-    def cut(
-        self, cursor: str | None, limit: int, ids: list[str], body: Any, cap: int | None = None
-    ) -> tuple[slice, str | None]:
-        """Which of the rows served (by id) are new, and the cursor after them (None: the list ended)."""
-        at = OffsetCursor.parse(cursor)
-        start, size = self.window(cursor, limit, cap)
-        first = _resume_at(ids, at.seen, default=at.offset - start)
-        end = min(first + limit, len(ids))
-        if len(ids) < size and end == len(ids):
-            return slice(first, end), None
-        return slice(first, end), str(OffsetCursor(start + end, tuple(ids[max(0, end - TAIL) : end])))
-
-    def valid(self, cursor: str) -> bool:
-        try:
-            OffsetCursor.parse(cursor)
-        except BadUserInput:
-            return False
-        return True
-
-
-@dataclass(frozen=True)
-class CursorPaging:
-    """An opaque cursor the system hands back with each page."""
-
-    cursor_param: str = "cursor"
-    limit_param: str = "limit"
-    next_key: str = "nextCursor"
-
-    def params(self, cursor: str | None, limit: int, cap: int | None = None) -> dict[str, Any]:
-        params: dict[str, Any] = {self.limit_param: limit}
-        if cursor:
-            params[self.cursor_param] = cursor
-        return params
-
-    def cut(
-        self, cursor: str | None, limit: int, ids: list[str], body: Any, cap: int | None = None
-    ) -> tuple[slice, str | None]:
-        """Every row served is new; the system says where the next page starts."""
-        value = dig(body, self.next_key)
-        return slice(None), str(value) if value else None
-
-    def valid(self, cursor: str) -> bool:
-        return bool(cursor)
-
-
 class RestConnector(Connector):
     """A JSON REST system described by class attributes."""
 
     streams: ClassVar[tuple[Stream, ...]] = ()
-    paging: ClassVar[OffsetPaging | CursorPaging] = OffsetPaging()
+    paging: ClassVar[RestPaging] = OffsetPaging()
     api_prefix: ClassVar[str] = ""
     list_key: ClassVar[str] = "results"
     item_key: ClassVar[str | None] = "result"
     fetch_concurrency: ClassVar[int] = 8
     update_method: ClassVar[str] = "PATCH"
     object_paths: ClassVar[tuple[str, ...]] = ()  # resources offered as custom objects
+    object_envelopes: ClassVar[Mapping[str, Envelope]] = {}  # an offered resource's own envelope, by path
 
     def __init__(self, config: ConnectionConfig, policy: HttpPolicy | None = None) -> None:
         super().__init__(config, policy)
@@ -205,18 +141,31 @@ class RestConnector(Connector):
     # -- protocol -----------------------------------------------------------
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One authenticated JSON call, re-authenticating once if the session expired."""
-        headers = await self.auth_headers()
+        """One authenticated JSON call, re-authenticating once if the session expired.
+
+        The answer to a `DELETE` is not read (many APIs send 204 without a body): None."""
         try:
-            return await self.http.json(method, path, headers=headers, **kwargs)
+            return await self._send(method, path, await self.auth_headers(), **kwargs)
         except SystemAuthFailed:
             if not await self.on_auth_failure():
                 raise
-            return await self.http.json(method, path, headers=await self.auth_headers(), **kwargs)
+            return await self._send(method, path, await self.auth_headers(), **kwargs)
+
+    async def _send(self, method: str, path: str, headers: dict[str, str], **kwargs: Any) -> Any:
+        if method == "DELETE":
+            await self.http.request(method, path, headers=headers, **kwargs)
+            return None
+        return await self.http.json(method, path, headers=headers, **kwargs)
 
     def stream(self, entity: str) -> Stream:
         self.require(entity)
         return self._by_entity[entity]
+
+    def envelope(self, stream: Stream | None = None) -> Envelope:
+        """Where responses about a stream's records carry them: its own envelope, else the connector's."""
+        if stream is not None and stream.envelope is not None:
+            return stream.envelope
+        return Envelope(self.list_key, self.item_key)
 
     def entity_map(self, entity: str) -> EntityMap | None:
         return self.stream(entity).mapping
@@ -228,39 +177,46 @@ class RestConnector(Connector):
         first = self.streams[0]
         await self.call("GET", first.path, params=self.paging.params(None, 1))
 
-    def list_params(self, stream: Stream, query: ListQuery) -> tuple[dict[str, Any], ListQuery]:
-        """Query parameters for the filters the API takes, and what is left to filter here."""
-        params: dict[str, Any] = {}
-        rest = query
-        if query.updated_after and stream.updated_param:
-            params[stream.updated_param] = self.format_time(query.updated_after)
-            rest = replace(rest, updated_after=None)
-        if query.created_after and stream.created_param:
-            params[stream.created_param] = self.format_time(query.created_after)
-            rest = replace(rest, created_after=None)
-        spec = stream.mapping.enum_spec(stream.status_field) if stream.status_field else None
-        if query.statuses is not None and stream.status_param and spec:
-            raw = [r for s in query.statuses for r in spec.raw_values(s)]
-            if not raw:
-                return params, ListQuery(statuses=())  # nothing can match
-            params[stream.status_param] = self.format_statuses(raw)
-            rest = replace(rest, statuses=None)
-        return params, rest
+    def filterable(self, stream: Stream) -> Filterable:
+        """What the API filters for a stream: the filters it names a query parameter for."""
+        return Filterable(
+            stream.mapping,
+            stream.status_field,
+            updated_after=bool(stream.updated_param),
+            created_after=bool(stream.created_param),
+            statuses=bool(stream.status_param),
+        )
+
+    def filter_plan(self, stream: Stream, query: ListQuery) -> FilterPlan | None:
+        """The kit's planner on this stream (None: nothing can match)."""
+        return plan_filter(query, self.filterable(stream))
+
+    def filter_params(self, stream: Stream, plan: FilterPlan) -> dict[str, Any]:
+        """The pushed part of a plan as query parameters."""
+        pushed, params = plan.pushed, {}
+        if pushed.updated_after and stream.updated_param:
+            params[stream.updated_param] = self.format_time(pushed.updated_after)
+        if pushed.created_after and stream.created_param:
+            params[stream.created_param] = self.format_time(pushed.created_after)
+        if pushed.statuses is not None and stream.status_param:
+            params[stream.status_param] = self.format_statuses(list(plan.raw_statuses))
+        return params
 
     async def list_page(self, entity: str, query: ListQuery, cursor: str | None, limit: int) -> Page:
         stream = self.stream(entity)
-        params, residual = self.list_params(stream, query)
-        if residual.statuses == ():
+        plan = self.filter_plan(stream, query)
+        if plan is None:
             return Page([], None)
         limit = min(limit, self.max_page_size)
-        params.update(self.paging.params(cursor, limit, self.max_page_size))
+        params = {**self.filter_params(stream, plan), **self.paging.params(cursor, limit, self.max_page_size)}
         body = await self.call("GET", stream.path, params=params)
-        rows = dig(body, self.list_key)
+        envelope = self.envelope(stream)
+        rows = envelope.rows(body)
         if not isinstance(rows, list):
-            raise SystemRejected(f"{self.entry.name} sent a list without '{self.list_key}'")
+            raise SystemRejected(f"{self.entry.name} sent a list without '{envelope.records}'")
         page = self._new_rows(cursor, limit, [stream.mapping.map(row) for row in rows], body)
         records = self.with_custom_values(page.records)
-        return Page([r for r in records if residual.matches(r, stream.status_field)], page.next_cursor)
+        return Page([r for r in records if plan.residual.matches(r, stream.status_field)], page.next_cursor)
 
     def _new_rows(self, cursor: str | None, limit: int, records: list[Record], body: Any) -> Page:
         """The rows of a served page that follow the cursor, and where the next page starts."""
@@ -271,7 +227,7 @@ class RestConnector(Connector):
         stream = self.stream(entity)
         if stream.ids_param:
             body = await self.call("GET", stream.path, params={stream.ids_param: ",".join(remote_ids)})
-            return [stream.mapping.map(row) for row in dig(body, self.list_key) or []]
+            return [stream.mapping.map(row) for row in self.envelope(stream).rows(body) or []]
         limiter = asyncio.Semaphore(self.fetch_concurrency)
 
         async def one(remote_id: str) -> Record | None:
@@ -282,7 +238,7 @@ class RestConnector(Connector):
                     if exc.extensions.get("status") == 404:
                         return None  # deleted upstream: the relation resolves to null
                     raise
-            row = dig(body, self.item_key) if self.item_key else body
+            row = self.envelope(stream).row(body)
             return stream.mapping.map(row) if row else None
 
         found = await asyncio.gather(*(one(i) for i in remote_ids))
@@ -299,7 +255,7 @@ class RestConnector(Connector):
 
     def written_row(self, stream: Stream, body: Any) -> Any:
         """The record in a write's response body."""
-        return dig(body, self.item_key) if self.item_key else body
+        return self.envelope(stream).row(body)
 
     def _payload(self, stream: Stream, operation: str, values: dict[str, Any]) -> Any:
         writes = stream.writes
@@ -375,15 +331,16 @@ class RestConnector(Connector):
 
     # -- customization --------------------------------------------------------
 
-    async def _sample(self, path: str) -> list[dict[str, Any]]:
+    async def _sample(self, path: str, envelope: Envelope) -> list[dict[str, Any]]:
         body = await self.call("GET", path, params=self.paging.params(None, 20))
-        return [r for r in dig(body, self.list_key) or [] if isinstance(r, dict)]
+        return [r for r in envelope.rows(body) or [] if isinstance(r, dict)]
 
     async def discover_fields(self, entity: str) -> list[FieldCandidate]:
         stream = self.stream(entity)
         specs = stream.mapping.fields.values()
-        mapped = {spec if isinstance(spec, str) else getattr(spec, "path", None) for spec in specs} - {None}
-        rows = await self._sample(stream.path)
+        paths = (spec if isinstance(spec, str) else getattr(spec, "path", None) for spec in specs)
+        mapped = {path for path in paths if path is not None}
+        rows = await self._sample(stream.path, self.envelope(stream))
         return sampled_fields(entity, rows, mapped, stream.custom_under, writable=stream.writes is not None)
 
     async def discover_objects(self) -> list[ObjectCandidate]:
@@ -391,7 +348,7 @@ class RestConnector(Connector):
         for path in self.object_paths:
             plural = graphql_name(path.strip("/").split("/")[-1])  # resources are named in the plural
             name = graphql_name(plural.removesuffix("s") or plural, upper=True)
-            fields = sampled_fields(name, await self._sample(path), set())
+            fields = sampled_fields(name, await self._sample(path, self._object_envelope(path)), set())
             found.append(ObjectCandidate(path, name, plural, "id", path, tuple(fields)))
         return found
 
@@ -400,11 +357,15 @@ class RestConnector(Connector):
             raise NotFound(f"{self.entry.name} has no object '{obj.remote_name}' to serve")
         return obj.remote_name
 
+    def _object_envelope(self, path: str) -> Envelope:
+        return self.object_envelopes.get(path) or self.envelope()
+
     async def list_objects(self, obj: CustomObject, cursor: str | None, limit: int) -> Page:
         limit = min(limit, self.max_page_size)
         params = self.paging.params(cursor, limit, self.max_page_size)
-        body = await self.call("GET", self._object_path(obj), params=params)
-        rows = dig(body, self.list_key) or []
+        path = self._object_path(obj)
+        body = await self.call("GET", path, params=params)
+        rows = self._object_envelope(path).rows(body) or []
         return self._new_rows(cursor, limit, [map_object(obj, row, self.custom_value) for row in rows], body)
 
     async def fetch_objects(self, obj: CustomObject, remote_ids: list[str]) -> list[Record]:
@@ -417,7 +378,7 @@ class RestConnector(Connector):
                 if exc.extensions.get("status") == 404:
                     continue
                 raise
-            row = dig(body, self.item_key) if self.item_key else body
+            row = self._object_envelope(path).row(body)
             if row:
                 found.append(map_object(obj, row, self.custom_value))
         return found

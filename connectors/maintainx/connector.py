@@ -3,9 +3,10 @@
 Mostly declarations: one stream per resource, opaque-cursor paging (MaintainX's
 own `nextCursor`, so live paging is "cursor"; a list carries no total, so `count`
 is None: docs/vendors/maintainx.md). The hooks
-are the bearer header (plus the optional organization), envelope keys named
-after each resource, the `{"errors": [...]}` message, inclusive time filters
-re-checked locally, and one call per id (MaintainX has no by-ids filter).
+are the bearer header (plus the optional organization), the `{"errors": [...]}`
+message, inclusive time filters re-checked locally, and one call per id
+(MaintainX has no by-ids filter). Each stream declares its envelope, named after
+its resource.
 
 Writes: create, update and delete per the capability matrix below; ids are
 integers on the wire, so relation inputs are checked to be integers before
@@ -24,11 +25,11 @@ import httpx
 from schema.errors import BadUserInput, SystemAuthFailed
 from schema.record import Record
 
-from ..base import ListQuery
+from ..base import TIMES, Filterable, FilterPlan, ListQuery
 from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
 from ..http import default_error_message
 from ..mapping import Compute, Date, Each, EntityMap, Enum, Join, Number, Product, SumOfProducts
-from ..rest import CursorPaging, RestConnector, Stream
+from ..rest import CursorPaging, Envelope, RestConnector, Stream
 from ..writes import Lines, To, WriteMap
 
 PRIORITY = {"NONE": "NONE", "LOW": "LOW", "MEDIUM": "MEDIUM", "HIGH": "HIGH"}
@@ -362,9 +363,14 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 def _stream(
-    mapping: EntityMap, path: str, status_field: str | None = "status", writes: WriteMap | None = None
+    mapping: EntityMap,
+    path: str,
+    envelope: Envelope,
+    status_field: str | None = "status",
+    writes: WriteMap | None = None,
 ) -> Stream:
-    """MaintainX filters every resource by time (inclusive `…Gte`), none by status, ids or extra fields."""
+    """MaintainX filters every resource by time (inclusive `…Gte`), none by status, ids or extra fields;
+    it names each envelope after its resource (`{"workOrders": [...]}`, `{"workOrder": {...}}`)."""
     return Stream(
         mapping,
         path,
@@ -373,21 +379,8 @@ def _stream(
         created_param="createdAtGte",
         writes=writes,
         custom_under="extraFields",
+        envelope=envelope,
     )
-
-
-# path -> (list key, single-record key): MaintainX names each envelope after its resource.
-ENVELOPES = {
-    "workorders": ("workOrders", "workOrder"),
-    "assets": ("assets", "asset"),
-    "locations": ("locations", "location"),
-    "workrequests": ("workRequests", "workRequest"),
-    "parts": ("parts", "part"),
-    "vendors": ("vendors", "vendor"),
-    "purchaseorders": ("purchaseOrders", "purchaseOrder"),
-    "users": ("users", "user"),
-    "meters": ("meters", "meter"),
-}
 
 
 class MaintainXConnector(RestConnector):
@@ -396,19 +389,23 @@ class MaintainXConnector(RestConnector):
     api_prefix = "/v1"
     paging = CursorPaging("cursor", "limit", "nextCursor")
     live_paging = "cursor"
-    list_key = "results"  # see `call`
-    item_key = "result"
     streams = (
-        _stream(WORK_ORDERS, "/workorders", writes=WORK_ORDER_WRITES),
-        _stream(ASSETS, "/assets", writes=ASSET_WRITES),
-        _stream(LOCATIONS, "/locations", status_field="type"),
-        _stream(REQUESTS, "/workrequests", writes=REQUEST_WRITES),
-        _stream(PARTS, "/parts", status_field=None),
-        _stream(VENDORS, "/vendors", status_field=None, writes=VENDOR_WRITES),
-        _stream(PURCHASE_ORDERS, "/purchaseorders", writes=PURCHASE_ORDER_WRITES),
-        _stream(USERS, "/users", status_field=None),
+        _stream(WORK_ORDERS, "/workorders", Envelope("workOrders", "workOrder"), writes=WORK_ORDER_WRITES),
+        _stream(ASSETS, "/assets", Envelope("assets", "asset"), writes=ASSET_WRITES),
+        _stream(LOCATIONS, "/locations", Envelope("locations", "location"), status_field="type"),
+        _stream(REQUESTS, "/workrequests", Envelope("workRequests", "workRequest"), writes=REQUEST_WRITES),
+        _stream(PARTS, "/parts", Envelope("parts", "part"), status_field=None),
+        _stream(VENDORS, "/vendors", Envelope("vendors", "vendor"), status_field=None, writes=VENDOR_WRITES),
+        _stream(
+            PURCHASE_ORDERS,
+            "/purchaseorders",
+            Envelope("purchaseOrders", "purchaseOrder"),
+            writes=PURCHASE_ORDER_WRITES,
+        ),
+        _stream(USERS, "/users", Envelope("users", "user"), status_field=None),
     )
     object_paths = ("/meters",)
+    object_envelopes = {"/meters": Envelope("meters", "meter")}
 
     async def auth_headers(self) -> dict[str, str]:
         creds = self.config.credentials
@@ -420,18 +417,6 @@ class MaintainXConnector(RestConnector):
         if organization:
             headers["x-organization-id"] = organization
         return headers
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Present `{"workOrders": [...]}` / `{"workOrder": {...}}` under the keys
-        the REST base reads (`list_key` / `item_key`). A delete answers 204 without a body."""
-        if method == "DELETE":
-            await self.http.request(method, path, headers=await self.auth_headers(), **kwargs)
-            return {}
-        body = await super().call(method, path, **kwargs)
-        plural, singular = ENVELOPES[path.strip("/").split("/")[0]]
-        if isinstance(body, dict):
-            body = {**body, "results": body.get(plural), "result": body.get(singular)}
-        return body
 
     def error_message(self, response: httpx.Response) -> str:
         """`{"errors": [{"message": ...}, ...]}`, else whatever the generic reader finds."""
@@ -449,12 +434,15 @@ class MaintainXConnector(RestConnector):
     def format_time(self, value: datetime) -> Any:
         return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
-    def list_params(self, stream: Stream, query: ListQuery) -> tuple[dict[str, Any], ListQuery]:
+    def filterable(self, stream: Stream) -> Filterable:
         """The `…Gte` filters are inclusive (and millisecond-precise); the unified ones are strict,
-        so the bounds pushed down are checked again here (in UTC: a bound without offset is UTC)."""
+        so the bounds pushed down are checked again here."""
+        return replace(super().filterable(stream), recheck=frozenset(TIMES))
+
+    def filter_plan(self, stream: Stream, query: ListQuery) -> FilterPlan | None:
+        """Bounds in UTC (a bound without offset is UTC), so the re-check compares like with like."""
         query = replace(query, updated_after=_utc(query.updated_after), created_after=_utc(query.created_after))
-        params, rest = super().list_params(stream, query)
-        return params, replace(query, statuses=rest.statuses)
+        return super().filter_plan(stream, query)
 
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
         """One `GET /<resource>/{id}` per distinct id; ids that are not integers cannot exist."""

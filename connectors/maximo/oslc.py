@@ -39,13 +39,15 @@ from schema.errors import BadUserInput, Conflict, NotFound, SystemRejected, Syst
 from schema.model import CustomField, CustomObject
 from schema.record import Record
 
-from ..base import ListQuery, Page
+from ..base import TIMES, Filterable, FilterPlan, ListQuery, Page
 from ..discovery import FieldCandidate, ObjectCandidate, graphql_name, map_object
 from ..http import default_error_message
 from ..mapping import dig
+from ..paging import KeysetPaging, Start
 from ..rest import RestConnector, Stream
 from ..writes import CREATE, UPDATE, WriteMap
 
+KEYS = KeysetPaging()  # a cursor is the last key listed, as it is
 ID_CHUNK = 50  # ids per `in [...]` filter: keeps URLs short
 ROW_PAGE = 1000  # rows per call where one record spans several rows
 ADJUST_ATTEMPTS = 3  # a stock adjustment re-reads the balance when it changed meanwhile
@@ -122,7 +124,7 @@ def schema_candidates(entity: str, schema: dict[str, Any], skip: set[str], writa
             or spec.get("type") in ("array", "object")
         ):
             continue
-        kind = SUBTYPES.get(str(spec.get("subType")).upper()) or JSON_TYPES.get(spec.get("type"), "String")
+        kind = SUBTYPES.get(str(spec.get("subType")).upper()) or JSON_TYPES.get(str(spec.get("type")), "String")
         searchable = spec.get("persistent", True) and spec.get("searchType") != "NONE"
         found.append(
             FieldCandidate(
@@ -151,6 +153,11 @@ def offered(variants: tuple[tuple[str, ...], ...], schema: dict[str, Any] | None
 
 def where_value(value: Any) -> str:
     return str(value) if isinstance(value, (int, float)) else quote(str(value))
+
+
+def after(key: str, last: str | None) -> list[str]:
+    """The `oslc.where` clause of a keyset page: the keys after the last one seen (none on a first page)."""
+    return [f"{key}>{quote(last)}"] if last else []
 
 
 def pushable(custom: CustomField, value: Any) -> bool:
@@ -272,58 +279,28 @@ class OslcConnector(RestConnector):
         site = (self.config.credentials.get("siteId") or "").strip()
         return [f"siteid={quote(site.upper())}"] if site and structure.site_scoped else []
 
-    def filters(self, structure: ObjectStructure, query: ListQuery) -> tuple[list[str], ListQuery]:
-        """`oslc.where` clauses for a list query, and what is left to check here.
+    def filterable(self, stream: Stream) -> Filterable:
+        """What `oslc.where` compares: the REST parameters' attributes, and plain custom attributes.
 
-        Times are compared here again: the pushed-down bound is rounded to seconds.
-        `statuses=()` in the rest means nothing can match.
+        Times and custom values are checked here again: the pushed-down bound is rounded down to
+        seconds, and custom values compare as Maximo does. Times still count as exact for a
+        count: Maximo keeps whole seconds, so the rounded bound matches the same records.
         """
-        clauses = self.scope(structure)
-        mapping = structure.mapping
-        bounds = (
-            (query.updated_after, structure.updated_param, mapping.updated_at),
-            (query.created_after, structure.created_param, mapping.created_at),
-        )
-        for bound, attr, mapped in bounds:
+        return replace(super().filterable(stream), custom=pushable, recheck=frozenset((*TIMES, "custom")))
+
+    def filters(self, structure: ObjectStructure, plan: FilterPlan) -> list[str]:
+        """The `oslc.where` clauses of a plan's pushed part, after the structure's site scope."""
+        pushed, clauses = plan.pushed, self.scope(structure)
+        for bound, attr in (
+            (pushed.updated_after, structure.updated_param),
+            (pushed.created_after, structure.created_param),
+        ):
             if bound and attr:
                 clauses.append(f"{attr}>{where_time(bound)}")
-            elif bound and mapped is None:
-                return clauses, ListQuery(statuses=())  # no such time on these records
-        rest = query
-        spec = self.status_spec(structure)
-        if query.statuses is not None and spec:
-            raw = [r for s in query.statuses for r in spec.raw_values(s)]
-            if not raw:
-                return clauses, ListQuery(statuses=())
-            clauses.append(f"{structure.status_param} in [{','.join(quote(str(r)) for r in raw)}]")
-            rest = replace(query, statuses=None)
-        for custom, value in query.custom:  # also re-checked here, on the mapped values
-            if pushable(custom, value):
-                clauses.append(f"{custom.remote_path}={where_value(value)}")
-        return clauses, rest
-
-    def status_spec(self, structure: ObjectStructure) -> Any:
-        """The status enum `oslc.where` can filter on, None where statuses are filtered here."""
-        if not (structure.status_field and structure.status_param):
-            return None
-        return structure.mapping.enum_spec(structure.status_field)
-
-    def all_pushed(self, structure: ObjectStructure, query: ListQuery) -> bool:
-        """Whether `filters` sends the whole query to Maximo, so that its count is the listing's.
-
-        Times count as pushed: Maximo keeps whole seconds, so the bound rounded down
-        to seconds matches the same records as the exact one.
-        """
-        mapping = structure.mapping
-        bounds = (
-            (query.updated_after, structure.updated_param, mapping.updated_at),
-            (query.created_after, structure.created_param, mapping.created_at),
-        )
-        if any(bound and not attr and mapped is not None for bound, attr, mapped in bounds):
-            return False
-        if query.statuses is not None and structure.status_field and not self.status_spec(structure):
-            return False
-        return all(pushable(custom, value) for custom, value in query.custom)
+        if pushed.statuses is not None:
+            clauses.append(f"{structure.status_param} in [{','.join(quote(str(r)) for r in plan.raw_statuses)}]")
+        clauses += [f"{custom.remote_path}={where_value(value)}" for custom, value in pushed.custom]
+        return clauses
 
     def records(self, structure: ObjectStructure, rows: list[dict[str, Any]]) -> list[Record]:
         if not structure.grouped:
@@ -341,21 +318,22 @@ class OslcConnector(RestConnector):
 
     async def list_page(self, entity: str, query: ListQuery, cursor: str | None, limit: int) -> Page:
         structure = self.structure(entity)
-        clauses, residual = self.filters(structure, query)
-        if residual.statuses == ():
+        plan = self.filter_plan(structure, query)
+        if plan is None:
             return Page([], None)
+        clauses = self.filters(structure, plan)
         limit = min(limit, self.max_page_size)
+        start = KEYS.start(cursor)
         if structure.grouped:
-            keys, next_cursor = await self._keys_page(structure, clauses, cursor, limit)
+            keys, next_cursor = await self._keys_page(structure, clauses, start.after, limit)
             found = await self.fetch_many(entity, keys)
         else:
-            after = [f"{structure.key}>{quote(cursor)}"] if cursor else []
-            body = await self.query(structure, clauses + after, page_size=limit)
+            body = await self.query(structure, clauses + after(structure.key, start.after), page_size=limit)
             rows = members(body, self.entry.name)
             found = self.records(structure, rows)
-            next_cursor = str(rows[-1][structure.key]) if rows and has_next_page(body) else None
+            next_cursor = KEYS.next_cursor(start, [r[structure.key] for r in rows], has_next_page(body))
         found = self.with_custom_values(found)
-        return Page([r for r in found if residual.matches(r, structure.status_field)], next_cursor)
+        return Page([r for r in found if plan.residual.matches(r, structure.status_field)], next_cursor)
 
     async def count(self, entity: str, query: ListQuery) -> int | None:
         """`responseInfo.totalCount` of one `collectioncount=1` query with the listing's `oslc.where`.
@@ -366,11 +344,12 @@ class OslcConnector(RestConnector):
         structure = self.structure(entity)
         if structure.grouped:
             return None
-        clauses, residual = self.filters(structure, query)
-        if residual.statuses == ():
+        plan = self.filter_plan(structure, query)
+        if plan is None:
             return 0
-        if not self.all_pushed(structure, query):
+        if not plan.exact:
             return None
+        clauses = self.filters(structure, plan)
         body = await self.collection(structure.path, clauses, structure.key, structure.order_by, 1, collectioncount=1)
         total = dig(body, "responseInfo.totalCount")
         if not isinstance(total, int) or isinstance(total, bool):
@@ -380,19 +359,22 @@ class OslcConnector(RestConnector):
     async def _keys_page(
         self, structure: ObjectStructure, clauses: list[str], cursor: str | None, limit: int
     ) -> tuple[list[str], str | None]:
-        """The next `limit` distinct keys after `cursor` (a record may span several rows)."""
+        """The next `limit` distinct keys after the key `cursor` (a record may span several rows),
+        and the cursor after them."""
         keys: list[str] = []
         last, more = cursor, True
         while more and len(keys) <= limit:
-            after = [f"{structure.key}>{quote(last)}"] if last else []
-            body = await self.query(structure, clauses + after, page_size=2 * limit + 1, select=structure.key)
+            page_size = 2 * limit + 1
+            body = await self.query(
+                structure, clauses + after(structure.key, last), page_size=page_size, select=structure.key
+            )
             rows = members(body, self.entry.name)
             for row in rows:
                 if not keys or keys[-1] != str(row[structure.key]):
                     keys.append(str(row[structure.key]))
             more = bool(rows) and has_next_page(body)
             last = keys[-1] if keys else last
-        return keys[:limit], (keys[limit - 1] if len(keys) > limit else None)
+        return keys[:limit], KEYS.next_cursor(Start(), keys[:limit], len(keys) > limit)
 
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
         structure = self.structure(entity)
@@ -613,10 +595,12 @@ class OslcConnector(RestConnector):
     async def list_objects(self, obj: CustomObject, cursor: str | None, limit: int) -> Page:
         """Keyed paging on the object's id attribute, as for the unified entities."""
         limit = min(limit, self.max_page_size)
-        after = [f"{obj.id_path}>{quote(cursor)}"] if cursor else []
-        body = await self.collection(self.object_name(obj), after, "*", f"+{obj.id_path}", limit)
+        start = KEYS.start(cursor)
+        body = await self.collection(
+            self.object_name(obj), after(obj.id_path, start.after), "*", f"+{obj.id_path}", limit
+        )
         rows = members(body, self.entry.name)
-        next_cursor = str(rows[-1][obj.id_path]) if rows and has_next_page(body) else None
+        next_cursor = KEYS.next_cursor(start, [r[obj.id_path] for r in rows], has_next_page(body))
         return Page(self.object_records(obj, rows), next_cursor)
 
     async def fetch_objects(self, obj: CustomObject, remote_ids: list[str]) -> list[Record]:

@@ -8,8 +8,9 @@ the `sap-client` parameter (`client.py`). A connector declares
 `EntitySetStream`s (`streams.py`), mappings with the specs of
 `specs.py` and `Writes` from `writes.py`; see `connectors/sap/`.
 `ODataConnector` (`connector.py`) turns the declarations into the connector contract:
-filter pushdown (`pushdown.py`) with soft-delete markers (`deletion.py`),
-keyset or `$top`/`$skip` pages (`paging.py`), counts by `/$count`,
+filter pushdown (the kit's planner, rendered as `$filter` by `pushdown.py`) with
+soft-delete markers (`deletion.py`), keyset (`k:<key>`) or `$top`/`$skip` pages
+(the kit's `paging.py`), counts by `/$count`,
 writes with ETags sent back as `If-Match`, and custom fields and objects from the
 service's `$metadata` (`metadata.py`, `objects.py`).
 """

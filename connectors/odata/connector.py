@@ -9,20 +9,27 @@ from schema.errors import BadUserInput, Conflict, NotFound, SystemRejected, Syst
 from schema.model import CustomField, CustomObject
 from schema.record import Record
 
-from ..base import ConnectionConfig, Connector, ListQuery, Page
+from ..base import ConnectionConfig, Connector, ListQuery, Page, plan_filter
 from ..discovery import FieldCandidate, ObjectCandidate, coerce
 from ..http import HttpPolicy
 from ..mapping import EntityMap, dig
+from ..paging import KeysetPaging, PositionPaging
 from ..writes import CREATE, UPDATE, put
 from .client import ODataClient
 from .envelope import inline, read_entity
 from .metadata import SetInfo, field_candidates, object_candidate, parse_metadata
 from .objects import ObjectSet
-from .paging import Window
-from .pushdown import pushdown
-from .query import KEYS_PER_CALL, Query, all_of, chunks, eq_any
+from .pushdown import clause, filterable
+from .query import KEYS_PER_CALL, Query, all_of, chunks, eq_any, literal
 from .streams import EntitySetStream
 from .values import lenient_date
+
+# Pages of a set ordered by its single key continue after the last key (`k:<key>`; an offset
+# cursor from before still resumes there); other sets and custom objects page by `$skip` (the cursor
+# is the offset the last page ended at). A page holds at most `max_page_size` records (SAP Gateway's
+# usual server page), so no `__next` is followed inside it.
+KEYSET = KeysetPaging("k:", offsets=True)
+POSITIONS = PositionPaging()
 
 
 class ODataConnector(Connector):
@@ -81,39 +88,47 @@ class ODataConnector(Connector):
         what is still missing, which costs a call per few records) and the page ends after the
         `limit`-th kept record."""
         stream = self.stream(entity)
-        pushed = pushdown(stream, query)
-        if pushed is None:
+        plan = plan_filter(query, filterable(stream))
+        if plan is None:
             return Page([], None, 0)
-        filter, residual = pushed
-        screened = residual != ListQuery()
-        size = self.max_page_size if screened else limit
-        window = Window.at(self.entry.name, cursor, size, self.max_page_size, keyset=stream.keyset)
-        after = window.after_clause(stream.key)
+        top = self.top(self.max_page_size if plan.screened else limit)
+        paging: KeysetPaging | PositionPaging = KEYSET if stream.keyset else POSITIONS
+        start = paging.start(cursor)
+        after = f"{stream.key} gt {literal(start.after)}" if start.after is not None else None
         options = stream.query(
-            all_of([filter, after]), self.custom_select(stream), top=window.top, skip=window.skip, inlinecount=True
+            all_of([clause(stream, plan), after]),
+            self.custom_select(stream),
+            top=top,
+            skip=start.offset,
+            inlinecount=True,
         )
         page = await self.odata.collection(stream.service, stream.entity_set, options)
         records = await self.enrich(stream, [stream.mapping.map(row) for row in page.results])
         records = self.with_custom_values(records)
-        kept = [r for r in records if residual.matches(r, stream.status_field)]
-        total = None if screened or after is not None else page.count
-        next_cursor = window.next_cursor(page, stream.key if stream.keyset else None)
+        kept = [r for r in records if plan.residual.matches(r, stream.status_field)]
+        total = None if plan.screened or after is not None else page.count
+        next_cursor = paging.next_cursor(
+            start, [row.get(stream.key) for row in page.results], page.more(start.offset, top)
+        )
         if stream.keyset and len(kept) > limit:
-            kept, next_cursor = kept[:limit], window.after_record(kept[limit - 1].remote_id)
+            kept, next_cursor = kept[:limit], KEYSET.after(kept[limit - 1].remote_id)
         return Page(kept, next_cursor, total)
+
+    def top(self, limit: int) -> int:
+        """`$top` of a page: at least one row, at most the server's page."""
+        return max(1, min(limit, self.max_page_size))
 
     async def count(self, entity: str, query: ListQuery) -> int | None:
         """`/$count` with the same `$filter` as `list_page`; None when part of the filter is applied here."""
         stream = self._by_entity.get(entity)
         if stream is None:  # a custom object: not counted
             return None
-        pushed = pushdown(stream, query)
-        if pushed is None:
+        plan = plan_filter(query, filterable(stream))
+        if plan is None:
             return 0
-        filter, residual = pushed
-        if residual != ListQuery():
+        if not plan.exact:
             return None
-        return await self.odata.count(stream.service, stream.entity_set, stream.query(filter).filter)
+        return await self.odata.count(stream.service, stream.entity_set, stream.query(clause(stream, plan)).filter)
 
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
         stream = self.stream(entity)
@@ -246,11 +261,11 @@ class ODataConnector(Connector):
 
     async def list_objects(self, obj: CustomObject, cursor: str | None, limit: int) -> Page:
         found = self._object_set(obj)
-        window = Window.at(self.entry.name, cursor, limit, self.max_page_size)
-        query = found.query(top=window.top, skip=window.skip, inlinecount=True)
+        start, top = POSITIONS.start(cursor), self.top(limit)
+        query = found.query(top=top, skip=start.offset, inlinecount=True)
         page = await self.odata.collection(found.service, found.entity_set, query)
         records = [found.record(row, self.custom_value) for row in page.results]
-        return Page(records, window.next_cursor(page), page.count)
+        return Page(records, POSITIONS.next_cursor(start, page.results, page.more(start.offset, top)), page.count)
 
     async def fetch_objects(self, obj: CustomObject, remote_ids: list[str]) -> list[Record]:
         found = self._object_set(obj)

@@ -27,6 +27,13 @@ class Collection:
     count: int | None = None
     next_url: str | None = None
 
+    def more(self, skip: int, top: int) -> bool:
+        """Whether rows follow this page, read at `skip` with `$top=top`: by `__count` (which counts from
+        the page's cursor on) when sent, else by `__next` or a full page."""
+        if self.count is not None:
+            return skip + len(self.results) < self.count
+        return bool(self.next_url) or len(self.results) >= top
+
 
 def read_collection(body: Any, system: str) -> Collection:
     """`{"d": {"results": [...], "__count": "n", "__next": url}}` (or v1's bare `{"d": [...]}`)."""

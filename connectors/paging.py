@@ -1,0 +1,278 @@
+"""Every paging style of the connector kit, as one small paginator object each.
+
+A paginator turns the cursor a client holds (None: the first page) into where the
+next upstream read starts, and what a read returned into the cursor of the page
+after it (None: the list ended). Clients keep cursors, so each style's cursor
+format is fixed once written:
+
+- `OffsetPaging`: `offset` + `limit` query parameters; the cursor is `offset:id,id,...`
+  (a plain number from before carries no ids) and re-reads an overlap to resume
+  after the last rows seen (UpKeep).
+- `CursorPaging`: the system's own opaque cursor, handed back with each page (MaintainX).
+- `PagePaging`: `page` (from 1) + `limit` query parameters; the cursor is a row position.
+- `KeysetPaging`: continue after the last key seen; the cursor is a prefix and that
+  key (`k:<key>` OData, `id><id>` Tryton, the bare key Maximo). Bare digits may be an
+  offset cursor written before the list paged by key: read once by position.
+- `PositionPaging`: a position alone; the cursor is where the next page starts
+  (OData sets that cannot page by key).
+
+The first three are the REST styles (`RestPaging`: query parameters in, the new
+rows and the next cursor out). For the others, rendering the position (a `$filter`
+or `oslc.where` clause, a domain) stays with the protocol, which asks the paginator
+where to start (`start`) and hands it the keys it read (`next_cursor`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import quote, unquote
+
+from schema.errors import BadUserInput
+
+from .mapping import dig
+
+# Rows an offset page re-reads before its cursor, and ids of the last rows seen its cursor carries.
+OVERLAP = 20
+TAIL = 5
+
+
+def not_a_cursor() -> BadUserInput:
+    """The one error for a cursor a paginator did not write."""
+    return BadUserInput("not a cursor of this list", field="after")
+
+
+class RestPaging(Protocol):
+    """A paging style of REST query parameters (`RestConnector.paging`)."""
+
+    def params(self, cursor: str | None, limit: int, cap: int | None = None) -> dict[str, Any]:
+        """The query parameters of the page at `cursor`, of `limit` rows (never more than `cap`)."""
+        ...
+
+    def cut(
+        self, cursor: str | None, limit: int, ids: list[str], body: Any, cap: int | None = None
+    ) -> tuple[slice, str | None]:
+        """Which of the rows served (by id) belong to the page, and the cursor after them (None: the end)."""
+        ...
+
+    def valid(self, cursor: str) -> bool: ...
+
+
+# -- offset + limit, resumed after the last rows seen ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class OffsetCursor:
+    """Where an offset listing resumes: a position, and the ids of the last rows seen there (newest last).
+
+    Written `offset:id,id,...` (ids quoted); a plain number, as older cursors were, has no ids.
+    """
+
+    offset: int
+    seen: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, cursor: str | None) -> OffsetCursor:
+        offset, _, ids = (cursor or "0").partition(":")
+        if not (offset.isascii() and offset.isdigit()):
+            raise not_a_cursor()
+        return cls(int(offset), tuple(unquote(i) for i in ids.split(",") if i))
+
+    def __str__(self) -> str:
+        if not self.seen:
+            return str(self.offset)
+        return f"{self.offset}:" + ",".join(quote(i, safe="") for i in self.seen)
+
+
+def _resume_at(ids: list[str], seen: tuple[str, ...], default: int) -> int:
+    """The index right after the newest id of `seen` still listed; `default` when none is."""
+    where = {remote_id: index for index, remote_id in enumerate(ids)}
+    for remote_id in reversed(seen):
+        if remote_id in where:
+            return where[remote_id] + 1
+    return min(default, len(ids))
+
+
+@dataclass(frozen=True)
+class OffsetPaging:
+    """`offset` + `limit`; a short page is the last one.
+
+    A plain offset skips a row whenever a row before it is deleted between two pages.
+    So the cursor also names the last rows seen, and the next page asks from `overlap`
+    rows earlier (in the same single call) and continues right after the newest of those
+    rows it finds: keyset paging while fewer than `overlap` rows before the cursor vanish
+    between two pages and one of the last `TAIL` seen is still listed; past that, the plain
+    offset. Only sound where the system lists in a stable order.
+    """
+
+    offset_param: str = "offset"
+    limit_param: str = "limit"
+    overlap: int = OVERLAP
+
+    def window(self, cursor: str | None, limit: int, cap: int | None = None) -> tuple[int, int]:
+        """(first position, rows) to ask for; never more rows than `cap`."""
+        at = OffsetCursor.parse(cursor)
+        back = min(self.overlap, at.offset) if at.seen else 0
+        size = limit + back
+        return at.offset - back, size if cap is None else min(size, cap)
+
+    def params(self, cursor: str | None, limit: int, cap: int | None = None) -> dict[str, Any]:
+        start, size = self.window(cursor, limit, cap)
+        return {self.offset_param: start, self.limit_param: size}
+
+    def cut(
+        self, cursor: str | None, limit: int, ids: list[str], body: Any, cap: int | None = None
+    ) -> tuple[slice, str | None]:
+        """Which of the rows served (by id) are new, and the cursor after them (None: the list ended)."""
+        at = OffsetCursor.parse(cursor)
+        start, size = self.window(cursor, limit, cap)
+        first = _resume_at(ids, at.seen, default=at.offset - start)
+        end = min(first + limit, len(ids))
+        if len(ids) < size and end == len(ids):
+            return slice(first, end), None
+        return slice(first, end), str(OffsetCursor(start + end, tuple(ids[max(0, end - TAIL) : end])))
+
+    def valid(self, cursor: str) -> bool:
+        try:
+            OffsetCursor.parse(cursor)
+        except BadUserInput:
+            return False
+        return True
+
+
+# -- the system's own cursor ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CursorPaging:
+    """An opaque cursor the system hands back with each page (at `next_key` of the body)."""
+
+    cursor_param: str = "cursor"
+    limit_param: str = "limit"
+    next_key: str = "nextCursor"
+
+    def params(self, cursor: str | None, limit: int, cap: int | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {self.limit_param: limit}
+        if cursor:
+            params[self.cursor_param] = cursor
+        return params
+
+    def cut(
+        self, cursor: str | None, limit: int, ids: list[str], body: Any, cap: int | None = None
+    ) -> tuple[slice, str | None]:
+        """Every row served is new; the system says where the next page starts."""
+        value = dig(body, self.next_key)
+        return slice(None), str(value) if value else None
+
+    def valid(self, cursor: str) -> bool:
+        return bool(cursor)
+
+
+# -- page numbers ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PagePaging:
+    """`page` (from 1) + `limit`; a short page is the last. The cursor is a row position, so a caller
+    may change the page size: the page holding that row is asked for and the rows before it cut."""
+
+    page_param: str = "page"
+    limit_param: str = "limit"
+
+    def _at(self, cursor: str | None, limit: int, cap: int | None) -> tuple[int, int, int]:
+        """(row position, page size, page number) of a cursor."""
+        at = 0 if cursor is None else _position(cursor)
+        if at is None:
+            raise not_a_cursor()
+        size = max(1, min(limit, cap or limit))
+        return at, size, at // size + 1
+
+    def params(self, cursor: str | None, limit: int, cap: int | None = None) -> dict[str, Any]:
+        _, size, page = self._at(cursor, limit, cap)
+        return {self.page_param: page, self.limit_param: size}
+
+    def cut(
+        self, cursor: str | None, limit: int, ids: list[str], body: Any, cap: int | None = None
+    ) -> tuple[slice, str | None]:
+        at, size, page = self._at(cursor, limit, cap)
+        skip = at - (page - 1) * size
+        return slice(skip, None), str(at + len(ids) - skip) if len(ids) >= size else None
+
+    def valid(self, cursor: str) -> bool:
+        return _position(cursor) is not None
+
+
+# -- keys and positions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a page starts: after a key (`after`), or at a position (`offset`; 0 with a key)."""
+
+    after: str | None = None
+    offset: int = 0
+
+
+def _position(cursor: str) -> int | None:
+    return int(cursor) if cursor.isascii() and cursor.isdigit() else None
+
+
+@dataclass(frozen=True)
+class PositionPaging:
+    """Pages by position: the cursor is the position the next page starts at."""
+
+    def start(self, cursor: str | None) -> Start:
+        if cursor is None:
+            return Start()
+        offset = _position(cursor)
+        if offset is None:
+            raise not_a_cursor()
+        return Start(offset=offset)
+
+    def next_cursor(self, start: Start, keys: Sequence[Any], more: bool) -> str | None:
+        """After a page of `keys` read from `start`: the position after it, while `more` rows follow."""
+        return str(start.offset + len(keys)) if more and keys else None
+
+    def valid(self, cursor: str) -> bool:
+        return _position(cursor) is not None
+
+
+@dataclass(frozen=True)
+class KeysetPaging:
+    """Pages continue after the last key seen, in key order: a record deleted or added before the
+    cursor neither skips nor repeats one. The cursor is `prefix` + the last key.
+
+    `key` is the form a key must have (a regex; any text by default). With `offsets`, bare digits
+    are an offset cursor written before the list paged by key: that page is read by position, and
+    the cursor after it is a key again.
+    """
+
+    prefix: str = ""
+    key: str = r".*"
+    offsets: bool = False
+
+    def start(self, cursor: str | None) -> Start:
+        if cursor is None:
+            return Start()
+        if cursor.startswith(self.prefix) and re.fullmatch(self.key, cursor[len(self.prefix) :], re.DOTALL):
+            return Start(after=cursor[len(self.prefix) :])
+        if self.offsets and (offset := _position(cursor)) is not None:
+            return Start(offset=offset)
+        raise not_a_cursor()
+
+    def after(self, key: Any) -> str:
+        """The cursor of the page after the record with this key."""
+        return f"{self.prefix}{key}"
+
+    def next_cursor(self, start: Start, keys: Sequence[Any], more: bool) -> str | None:
+        """After a page of `keys`: its last key, while `more` rows follow."""
+        return self.after(keys[-1]) if more and keys else None
+
+    def valid(self, cursor: str) -> bool:
+        try:
+            self.start(cursor)
+        except BadUserInput:
+            return False
+        return True
