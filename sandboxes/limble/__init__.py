@@ -1,0 +1,1 @@
+"""The Limble CMMS sandbox: app, seed data, write rules."""

@@ -1,0 +1,101 @@
+"""Limble CMMS against its sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.limble.app import SANDBOX, create_app
+from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches
+
+RESOURCES = {
+    "Location": "locations",
+    "Asset": "assets",
+    "Part": "parts",
+    "Vendor": "vendors",
+    "PurchaseOrder": "purchase-orders",
+    "User": "users",
+    "WorkOrder": "tasks",
+    "MaintenanceRequest": "tasks",
+}
+# Work orders and requests share /tasks; every read of one names its task types.
+TASK_TYPES = {"WorkOrder": "1,2,4", "MaintenanceRequest": "6"}
+
+
+def entity_match(entity: str) -> str:
+    if entity in TASK_TYPES:
+        return rf"^GET /v2/tasks\?(?:.*&)?types={TASK_TYPES[entity]}(?:&|$)"
+    return path_matches("/v2", RESOURCES)(entity)
+
+
+@contextmanager
+def start() -> Iterator[Running]:
+    with ServerThread(create_app()) as server:
+        control = SandboxControl(server.url)
+        yield Running(
+            instance_url=server.url,
+            credentials=dict(SANDBOX.credentials),
+            bad_credentials={**SANDBOX.credentials, "client_secret": "wrong"},
+            control=control,
+            touch=lambda entity, ids: control.touch(RESOURCES[entity], [int(i) for i in ids]),
+            entity_match=entity_match,
+            remove=lambda entity, ids: control.remove(RESOURCES[entity], [int(i) for i in ids]),
+            removable="MaintenanceRequest",  # nothing refers to a work request
+            state=server.app.state.data,
+        )
+
+
+def expected_calls(answer: dict[str, Any], running: Running) -> int:
+    """One list call, then one batched call for the assets and one for their locations."""
+    nodes = answer["workOrders"]["nodes"]
+    assets = {n["asset"]["remoteId"] for n in nodes if n["asset"]}
+    locations = {n["asset"]["location"]["remoteId"] for n in nodes if n["asset"] and n["asset"]["location"]}
+    return 1 + bool(assets) + bool(locations)
+
+
+# Values Limble takes (docs/vendors/limble.md): relations are ids of records that exist, dates whole seconds.
+WRITES = Writes(
+    create={
+        "WorkOrder": {
+            "title": "Conformance: replace belt",
+            "description": "Made by the conformance kit",
+            "status": "IN_PROGRESS",
+            "priority": "HIGH",
+            "type": "PREVENTIVE",
+            "asset": Ref("Asset"),
+            "location": Ref("Location"),
+            "dueDate": "2026-12-01T10:00:00.000Z",
+        },
+        "MaintenanceRequest": {
+            "title": "Conformance: noisy pump",
+            "description": "Heard at start-up",
+            "priority": "LOW",
+            "asset": Ref("Asset"),
+            "location": Ref("Location"),
+        },
+    },
+    update={
+        "WorkOrder": {
+            "title": "Conformance: belt replaced",
+            "status": "COMPLETED",
+            "priority": "MEDIUM",
+            "type": "CORRECTIVE",
+            "asset": Ref("Asset", 1),
+            "location": Ref("Location", 1),
+            "dueDate": "2027-01-10T08:30:00.000Z",
+        },
+        "MaintenanceRequest": {"title": "Conformance: pump checked", "status": "APPROVED", "priority": "URGENT"},
+    },
+    versioned=False,  # `lastEdited` is whole seconds: two writes in one second keep one version
+)
+
+CASE = SystemCase(
+    system="limble",
+    hosting="CLOUD",
+    start=start,
+    nested_query="{ workOrders(first: 100) { nodes { remoteId asset { remoteId location { remoteId } } } } }",
+    expected_calls=expected_calls,
+    writes=WRITES,
+)
