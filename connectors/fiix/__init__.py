@@ -1,0 +1,1 @@
+"""Fiix CMMS: the connector (`connector.py`) and its signed RPC wire (`rpc.py`)."""

@@ -1,0 +1,1 @@
+"""The Fiix sandbox: app, ql filters, seed data, write rules."""
