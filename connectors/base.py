@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
-from schema.errors import BadUserInput, UnsupportedOperation
+from schema.errors import BadUserInput, Conflict, NotFound, UnsupportedOperation
 from schema.model import CustomField, CustomObject, Extension
 from schema.record import Record
 
@@ -329,6 +329,41 @@ class Connector(ABC):
     def write_map(self, entity: str) -> WriteMap | None:
         """The declared writable fields of an entity (None: no field-level check here)."""
         return None
+
+    def write_payload(self, operation: str, entity: str, values: dict[str, Any]) -> dict[str, Any]:
+        """The request payload by the entity's write map, custom fields included (none: no such write)."""
+        writes = self.write_map(entity)
+        if writes is None:
+            raise self._unsupported(operation, entity)
+        return writes.payload(operation, values, self.config.extension.fields_for(entity))
+
+    async def current_version(
+        self, entity: str, remote_id: str, if_match: str | None, must_exist: bool = False
+    ) -> None:
+        """Optimistic concurrency where the system checks none: before a write, read the record and
+        compare its `remoteVersion` with the client's `ifMatch` (a Conflict names the current one).
+
+        `ifMatch` on records that carry no version is refused, as it could never match. With
+        `must_exist` the record is read even without `ifMatch`, for systems whose writes to a
+        missing id answer no error the caller could tell apart.
+        """
+        self.check_id(entity, remote_id)
+        mapping = self.entity_map(entity)
+        if if_match is not None and mapping is not None and not mapping.versioned:
+            raise BadUserInput(
+                f"{self.entry.name} keeps no version of {entity} records: leave ifMatch out", field="ifMatch"
+            )
+        if if_match is None and not must_exist:
+            return
+        found = await self.fetch_many(entity, [remote_id])
+        if not found:
+            raise NotFound(f"{self.entry.name} has no {entity} {remote_id}")
+        current = found[0].values.get("remoteVersion")
+        if if_match is not None and current != if_match:
+            raise Conflict(
+                f"{entity} {remote_id} changed in {self.entry.name} since version {if_match}; read it again",
+                current_version=current,
+            )
 
     def check_write(self, operation: str, entity: str, values: dict[str, Any]) -> None:
         """Refuse before any upstream call: unsupported operation, or input the system cannot take."""

@@ -23,7 +23,7 @@ from schema.model import CustomField
 from schema.record import Record
 
 from .base import Connector, Filterable, FilterPlan, ListQuery, Page, plan_filter
-from .mapping import EntityMap, Spec, dig
+from .mapping import EntityMap, Spec, dig, spec_path
 from .paging import KeysetPaging, Start
 from .writes import WriteMap
 
@@ -82,8 +82,10 @@ class ModelRpcConnector(Connector):
 
     models: ClassVar[tuple[Model, ...]] = ()
     live_paging = "keyset"
-    updated_field: ClassVar[str] = "write_date"
-    created_field: ClassVar[str] = "create_date"
+    # The fields a domain compares for `updatedAfter` / `createdAfter`; None: each model's own, the
+    # field its mapping reads `updatedAt` / `createdAt` from (a model without that time has none).
+    updated_field: ClassVar[str | None] = "write_date"
+    created_field: ClassVar[str | None] = "create_date"
 
     # -- hooks --------------------------------------------------------------
 
@@ -124,18 +126,27 @@ class ModelRpcConnector(Connector):
     def write_map(self, entity: str) -> WriteMap | None:
         return self.model(entity).writes
 
+    def stamp_fields(self, model: Model) -> tuple[str | None, str | None]:
+        """The (updated, created) time fields a domain compares on this model; None: it keeps no such time."""
+        mapping = model.mapping
+        return (
+            self.updated_field or spec_path(mapping.updated_at),
+            self.created_field or spec_path(mapping.created_at),
+        )
+
     async def check(self) -> None:
         first = self.models[0]
         await self.search_read(first, list(first.domain), 0, 1, first.context)
 
     def filterable(self, model: Model) -> Filterable:
-        """A domain compares any field: both times, custom fields, and the raw status where the model
-        names its field (a status filter on a model that names none filters nothing)."""
+        """A domain compares any field: the times the model keeps, custom fields, and the raw status where
+        the model names its field (a status filter on a model that names none filters nothing)."""
+        updated, created = self.stamp_fields(model)
         return Filterable(
             model.mapping,
             model.status_field if model.status_remote else None,
-            updated_after=True,
-            created_after=True,
+            updated_after=bool(updated),
+            created_after=bool(created),
             statuses=True,
             custom=_any_custom,
         )
@@ -152,20 +163,21 @@ class ModelRpcConnector(Connector):
     def plan_domain(self, model: Model, plan: FilterPlan) -> Domain:
         """The model's own clauses and the pushed part of a plan."""
         pushed, domain = plan.pushed, list(model.domain)
-        if pushed.updated_after:
-            domain.append([self.updated_field, ">", self.format_time(pushed.updated_after)])
-        if pushed.created_after:
-            domain.append([self.created_field, ">", self.format_time(pushed.created_after)])
+        updated, created = self.stamp_fields(model)
+        if pushed.updated_after and updated:
+            domain.append([updated, ">", self.format_time(pushed.updated_after)])
+        if pushed.created_after and created:
+            domain.append([created, ">", self.format_time(pushed.created_after)])
         if pushed.statuses is not None:
             domain.append([model.status_remote, "in", list(plan.raw_statuses)])
         domain += [[custom.remote_path, "=", self.format_value(value)] for custom, value in pushed.custom]
         return domain
 
     async def records(self, model: Model, rows: list[dict[str, Any]]) -> list[Record]:
-        """A page's rows joined with their related records (`enrich`) and mapped."""
+        """A page's rows joined with their related records (`enrich`), mapped, with the connection's custom values."""
         if rows:
             await self.enrich(model, rows)
-        return [model.mapping.map(row) for row in rows]
+        return self.with_custom_values([model.mapping.map(row) for row in rows])
 
     async def list_page(self, entity: str, query: ListQuery, cursor: str | None, limit: int) -> Page:
         model = self.model(entity)

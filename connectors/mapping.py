@@ -1,7 +1,7 @@
 """Declarative mapping of remote records to the unified model.
 
 A connector states, per entity, where each unified field comes from: a dotted
-path, or a small spec object (`Enum`, `Date`, `Number`, `Join`, `Each`, `Product`,
+path, or a small spec object (`Enum`, `Date`, `Number`, `Join`, `Each`, `Ids`, `Product`,
 `SumOfProducts`, `Compute`). The mapper keeps the raw record as `remoteData` and
 the raw enum value as `<field>Raw`.
 """
@@ -185,8 +185,27 @@ class Each(Spec):
         return [{self.number: n, **_map_values(item, self.fields)} for n, item in enumerate(items, start=1)]
 
 
+@dataclass(frozen=True)
+class Ids(Spec):
+    """Related ids kept as one separated string (`"12,15"`): a list, or the first only with `first`."""
+
+    path: str
+    first: bool = False
+    sep: str = ","
+
+    def extract(self, raw: Any) -> Any:
+        ids = [i.strip() for i in str(dig(raw, self.path) or "").split(self.sep) if i.strip()]
+        return (ids[0] if ids else None) if self.first else ids
+
+
 def as_spec(spec: Any) -> Spec:
     return Path(spec) if isinstance(spec, str) else spec
+
+
+def spec_path(spec: Any) -> str | None:
+    """The one raw path a spec reads (None: no spec, or one computed from several or none)."""
+    path = None if spec is None else getattr(as_spec(spec), "path", None)
+    return path if isinstance(path, str) else None
 
 
 def _map_values(raw: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -226,6 +245,17 @@ class EntityMap:
         display = as_spec(self.display).extract(raw) if self.display else None
         values["displayValue"] = None if display is None else str(display)
         return Record(self.entity, remote_id, values, raw)
+
+    @property
+    def versioned(self) -> bool:
+        """Whether its records carry a `remoteVersion`: a version of their own, else their update time."""
+        return self.version is not None or self.updated_at is not None
+
+    def paths(self) -> tuple[str, ...]:
+        """The raw paths its id, fields and times read, once each in that order: what to ask a system
+        for where a read names its fields, and what a field discovery need not offer again."""
+        specs = [self.remote_id, *self.fields.values(), self.created_at, self.updated_at]
+        return tuple(dict.fromkeys(p for p in map(spec_path, specs) if p))
 
     def enum_spec(self, field_name: str) -> Enum | None:
         spec = self.fields.get(field_name)

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from schema.errors import BadUserInput, Conflict, NotFound, SystemAuthFailed, SystemRejected
+from schema.errors import BadUserInput, NotFound, SystemAuthFailed, SystemRejected
 from schema.model import CustomObject
 from schema.record import Record
 
@@ -60,13 +60,14 @@ def record_path(collection: str, remote_id: str) -> str:
 @dataclass(frozen=True)
 class Envelope:
     """Where a response body carries its records, as Airbyte's record selector names a path:
-    a list at `records`, one record at `record` (None: the body is the record). Paths are dotted."""
+    a list at `records`, one record at `record` (None: the body is the list, or the record). Paths
+    are dotted."""
 
-    records: str = "results"
+    records: str | None = "results"
     record: str | None = "result"
 
     def rows(self, body: Any) -> Any:
-        return dig(body, self.records)
+        return dig(body, self.records) if self.records else body
 
     def row(self, body: Any) -> Any:
         return dig(body, self.record) if self.record else body
@@ -77,7 +78,9 @@ class Stream:
     """One remote resource read as one unified entity.
 
     `envelope` says where this resource's responses carry records, for APIs that name the
-    envelope after each resource (None: the connector's `list_key` / `item_key`).
+    envelope after each resource (None: the connector's `list_key` / `item_key`). `params` are
+    query parameters every list and fetch-many call of the stream sends, for resources that
+    share a path and are told apart by a filter (like OData's `fixed_filter`).
     """
 
     mapping: EntityMap
@@ -90,6 +93,7 @@ class Stream:
     writes: WriteMap | None = None  # writable fields, where the system takes writes
     custom_under: str = ""  # where the system keeps its custom fields in a record, if nested
     envelope: Envelope | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def entity(self) -> str:
@@ -102,7 +106,7 @@ class RestConnector(Connector):
     streams: ClassVar[tuple[Stream, ...]] = ()
     paging: ClassVar[RestPaging] = OffsetPaging()
     api_prefix: ClassVar[str] = ""
-    list_key: ClassVar[str] = "results"
+    list_key: ClassVar[str | None] = "results"  # None: a list's body is the list
     item_key: ClassVar[str | None] = "result"
     fetch_concurrency: ClassVar[int] = 8
     update_method: ClassVar[str] = "PATCH"
@@ -192,8 +196,8 @@ class RestConnector(Connector):
         return plan_filter(query, self.filterable(stream))
 
     def filter_params(self, stream: Stream, plan: FilterPlan) -> dict[str, Any]:
-        """The pushed part of a plan as query parameters."""
-        pushed, params = plan.pushed, {}
+        """The pushed part of a plan as query parameters, and the stream's fixed ones."""
+        pushed, params = plan.pushed, dict(stream.params)
         if pushed.updated_after and stream.updated_param:
             params[stream.updated_param] = self.format_time(pushed.updated_after)
         if pushed.created_after and stream.created_param:
@@ -213,7 +217,8 @@ class RestConnector(Connector):
         envelope = self.envelope(stream)
         rows = envelope.rows(body)
         if not isinstance(rows, list):
-            raise SystemRejected(f"{self.entry.name} sent a list without '{envelope.records}'")
+            what = f"a list without '{envelope.records}'" if envelope.records else "an answer that is not a list"
+            raise SystemRejected(f"{self.entry.name} sent {what}")
         page = self._new_rows(cursor, limit, [stream.mapping.map(row) for row in rows], body)
         records = self.with_custom_values(page.records)
         return Page([r for r in records if plan.residual.matches(r, stream.status_field)], page.next_cursor)
@@ -226,7 +231,8 @@ class RestConnector(Connector):
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
         stream = self.stream(entity)
         if stream.ids_param:
-            body = await self.call("GET", stream.path, params={stream.ids_param: ",".join(remote_ids)})
+            params = {stream.ids_param: ",".join(remote_ids), **stream.params}
+            body = await self.call("GET", stream.path, params=params)
             return [stream.mapping.map(row) for row in self.envelope(stream).rows(body) or []]
         limiter = asyncio.Semaphore(self.fetch_concurrency)
 
@@ -258,11 +264,7 @@ class RestConnector(Connector):
         return self.envelope(stream).row(body)
 
     def _payload(self, stream: Stream, operation: str, values: dict[str, Any]) -> Any:
-        writes = stream.writes
-        if writes is None:
-            raise self._unsupported(operation, stream.entity)
-        custom = self.config.extension.fields_for(stream.entity)
-        return self.write_body(stream, writes.payload(operation, values, custom))
+        return self.write_body(stream, self.write_payload(operation, stream.entity, values))
 
     def _mapped(self, stream: Stream, body: Any) -> Record:
         row = self.written_row(stream, body)
@@ -287,20 +289,6 @@ class RestConnector(Connector):
         if not found:
             raise SystemRejected(f"{self.entry.name} created {stream.entity} {new_id} but cannot read it back")
         return found[0]
-
-    async def current_version(self, entity: str, remote_id: str, if_match: str | None) -> None:
-        """Optimistic concurrency where the API has none: compare before writing."""
-        if if_match is None:
-            return
-        found = await self.fetch_many(entity, [remote_id])
-        if not found:
-            raise NotFound(f"{self.entry.name} has no {entity} {remote_id}")
-        current = found[0].values.get("remoteVersion")
-        if current != if_match:
-            raise Conflict(
-                f"{entity} {remote_id} changed in {self.entry.name} since version {if_match}; read it again",
-                current_version=current,
-            )
 
     async def update(
         self,
@@ -337,9 +325,7 @@ class RestConnector(Connector):
 
     async def discover_fields(self, entity: str) -> list[FieldCandidate]:
         stream = self.stream(entity)
-        specs = stream.mapping.fields.values()
-        paths = (spec if isinstance(spec, str) else getattr(spec, "path", None) for spec in specs)
-        mapped = {path for path in paths if path is not None}
+        mapped = set(stream.mapping.paths())
         rows = await self._sample(stream.path, self.envelope(stream))
         return sampled_fields(entity, rows, mapped, stream.custom_under, writable=stream.writes is not None)
 

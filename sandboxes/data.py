@@ -38,9 +38,10 @@ def now_ms() -> int:
 class SeededDataset:
     """Deterministic records per resource, in the order the list endpoints serve them.
 
-    Subclasses say how to generate the tables and how the vendor writes a
-    modification time. `touch` and `remove` serve tests (incremental reads,
-    deletions); `insert` and `patch` serve the vendor API's own writes.
+    Subclasses say how to generate the tables, how the vendor writes a
+    modification time and, where it is not `id`, which field holds a record's id
+    (`id_field`). `touch` and `remove` serve tests (incremental reads, deletions);
+    `insert` and `patch` serve the vendor API's own writes.
     """
 
     stamp_field = "updatedAt"
@@ -58,11 +59,15 @@ class SeededDataset:
         """The vendor's representation of "now" for `stamp_field`."""
         raise NotImplementedError
 
+    def id_field(self, resource: str) -> str:
+        """The field holding a resource's record ids (some vendors name it per resource: `taskID`)."""
+        return "id"
+
     def _load(self) -> dict[str, list[Record]]:
         with self._lock:
             if self._tables is None:
                 tables = self.generate()
-                self._index = {name: {r["id"]: r for r in rows} for name, rows in tables.items()}
+                self._index = {name: {r[self.id_field(name)]: r for r in rows} for name, rows in tables.items()}
                 self._tables = tables
             return self._tables
 
@@ -120,7 +125,7 @@ class SeededDataset:
         tables = self._load()
         with self._lock:
             tables[resource].append(record)
-            self._index[resource][record["id"]] = record
+            self._index[resource][record[self.id_field(resource)]] = record
             return copy.deepcopy(record)
 
     def patch(self, resource: str, record_id: Any, changes: Record) -> Record | None:
@@ -140,7 +145,8 @@ class SeededDataset:
         with self._lock:
             index = self._known(resource, ids)
             gone = [index.pop(i) for i in ids]
-            tables[resource][:] = [r for r in tables[resource] if r["id"] in index]
+            key = self.id_field(resource)
+            tables[resource][:] = [r for r in tables[resource] if r[key] in index]
             return gone
 
 

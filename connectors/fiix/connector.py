@@ -15,19 +15,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from schema.errors import BadUserInput, Conflict, NotFound, SystemRejected
+from schema.errors import SystemRejected
 from schema.record import Record
 
-from ..base import Filterable, FilterPlan
 from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
 from ..http import UpstreamClient
 from ..jsonrpc import Domain, Model, ModelRpcConnector, Ref
-from ..mapping import Compute, Date, EntityMap, Enum, Join, Number, Spec, as_spec, dig
-from ..writes import To, WriteMap
+from ..mapping import Compute, Date, EntityMap, Enum, Ids, Join, Number
+from ..writes import CREATE, UPDATE, To, WriteMap
 from . import rpc
 
 LOCATIONS_CODE, EQUIPMENT_CODE, PARTS_CODE = 1, 2, 4  # AssetCategory.intSysCode (4 unverified)
@@ -63,18 +62,6 @@ ENTRY = SystemEntry(
     },
     deletions="Fiix removes deleted records: the replica's reconciliation pass marks them `deletedAt`.",
 )
-
-
-@dataclass(frozen=True)
-class Ids(Spec):
-    """Related ids Fiix lists as one comma-separated string (the first only, with `first`)."""
-
-    path: str
-    first: bool = False
-
-    def extract(self, raw: Any) -> Any:
-        ids = [i.strip() for i in str(dig(raw, self.path) or "").split(",") if i.strip()]
-        return (ids[0] if ids else None) if self.first else ids
 
 
 WORK_ORDERS = EntityMap(
@@ -188,22 +175,12 @@ class FiixClass(Model):
     category: int | None = None
 
 
-def _path(spec: Any) -> str | None:
-    return None if spec is None else getattr(as_spec(spec), "path", None)
-
-
-def _read(mapping: EntityMap, *extra: str) -> tuple[str, ...]:
-    """The fields to ask for: every path the mapping reads, and `extra` ones (display fallbacks, kinds)."""
-    paths = [_path(spec) for spec in [*mapping.fields.values(), mapping.created_at, mapping.updated_at]]
-    return tuple(dict.fromkeys(["id", *(p for p in paths if p), *extra]))
-
-
 def _asset_kind(mapping: EntityMap, code: int, writes: WriteMap | None = None) -> FiixClass:
     """Locations, equipment and parts are `Asset`s of one category system code."""
     return FiixClass(
         mapping,
         "Asset",
-        _read(mapping, "intSuperCategorySysCode"),
+        (*mapping.paths(), "intSuperCategorySysCode"),
         domain=(["intSuperCategorySysCode", "=", code],),
         category=code,
         writes=writes,
@@ -214,7 +191,7 @@ CLASSES = (
     FiixClass(
         WORK_ORDERS,
         "WorkOrder",
-        _read(WORK_ORDERS),
+        WORK_ORDERS.paths(),
         status_field="status",
         status_remote="intWorkOrderStatusID",
         writes=_writes(
@@ -241,15 +218,11 @@ CLASSES = (
     FiixClass(
         VENDORS,
         "Business",
-        _read(VENDORS),
+        VENDORS.paths(),
         writes=_writes(VENDORS, ("name", "code", "email", "phone", "address"), ("name",)),
     ),
-    FiixClass(USERS, "User", _read(USERS, "strUserName")),
-    FiixClass(
-        SCHEDULES,
-        "ScheduledMaintenance",
-        _read(SCHEDULES, "strCode"),
-    ),
+    FiixClass(USERS, "User", (*USERS.paths(), "strUserName")),  # display fallbacks read too
+    FiixClass(SCHEDULES, "ScheduledMaintenance", (*SCHEDULES.paths(), "strCode")),
 )
 
 
@@ -258,6 +231,7 @@ class FiixConnector(ModelRpcConnector):
     id_pattern = (r"[0-9]{1,18}", "integers")
     models = CLASSES
     max_page_size = 100  # maxObjects cap (docs/vendors/fiix.md)
+    updated_field = created_field = None  # each class's own stamps, where it keeps them
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -288,23 +262,6 @@ class FiixConnector(ModelRpcConnector):
     async def search_count(self, model: Model, domain: Domain, context: Mapping[str, Any]) -> int | None:
         total = (await self.send(self.find(model, domain, 0, 1))).get("totalObjects")
         return total if isinstance(total, int) else None
-
-    def filterable(self, model: Model) -> Filterable:
-        """A ql filter compares any field; times only where the class keeps them."""
-        can, mapping = super().filterable(model), model.mapping
-        return replace(
-            can, updated_after=bool(_path(mapping.updated_at)), created_after=bool(_path(mapping.created_at))
-        )
-
-    def plan_domain(self, model: Model, plan: FilterPlan) -> Domain:
-        """Time filters on the class's own stamps, the rest as the kit renders it."""
-        pushed, mapping = plan.pushed, model.mapping
-        rest = super().plan_domain(model, replace(plan, pushed=replace(pushed, updated_after=None, created_after=None)))
-        bounds = ((_path(mapping.updated_at), pushed.updated_after), (_path(mapping.created_at), pushed.created_after))
-        return rest + [[name, ">", self.format_time(bound)] for name, bound in bounds if name and bound]
-
-    async def records(self, model: Model, rows: list[dict[str, Any]]) -> list[Record]:
-        return self.with_custom_values([model.mapping.map(row) for row in rows])
 
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
         """One `FindRequest` by `id IN (...)`; more ids than a page holds go as one `BatchRequest`."""
@@ -343,7 +300,7 @@ class FiixConnector(ModelRpcConnector):
 
     async def create(self, entity: str, values: dict[str, Any], options: Mapping[str, str] | None = None) -> Record:
         model = self.model(entity)
-        payload = self._payload(model, "create", values)
+        payload = self.write_payload(CREATE, entity, values)
         if isinstance(model, FiixClass) and model.category is not None:
             payload["intCategoryID"] = await self.category(model.category)
         return await self.write({"_maCn": "AddRequest", "object": payload}, model)
@@ -356,36 +313,15 @@ class FiixConnector(ModelRpcConnector):
         if_match: str | None,
         options: Mapping[str, str] | None = None,
     ) -> Record:
-        model = self.model(entity)
-        payload = self._payload(model, "update", values)
-        record_id = await self._current(entity, remote_id, if_match)
-        request = {"_maCn": "ChangeRequest", "changeFields": ", ".join(payload), "object": {**payload, "id": record_id}}
-        return await self.write(request, model)
+        payload = self.write_payload(UPDATE, entity, values)
+        await self.current_version(entity, remote_id, if_match, must_exist=True)
+        change = {"changeFields": ", ".join(payload), "object": {**payload, "id": int(remote_id)}}
+        return await self.write({"_maCn": "ChangeRequest", **change}, self.model(entity))
 
     async def delete(self, entity: str, remote_id: str, if_match: str | None) -> None:
-        model = self.model(entity)
-        record_id = await self._current(entity, remote_id, if_match)
-        await self.send({"_maCn": "RemoveRequest", "className": model.model, "id": record_id}, False)
-
-    def _payload(self, model: Model, operation: str, values: dict[str, Any]) -> dict[str, Any]:
-        if model.writes is None:
-            raise self._unsupported(operation, model.entity)
-        return model.writes.payload(operation, values, self.config.extension.fields_for(model.entity))
-
-    async def _current(self, entity: str, remote_id: str, if_match: str | None) -> int:
-        """The record's id, after checking it exists and (with `ifMatch`) that it has not changed."""
-        self.check_id(entity, remote_id)
-        if if_match is not None and self.model(entity).mapping.updated_at is None:
-            raise BadUserInput(f"Fiix keeps no version of {entity} records: leave ifMatch out", field="ifMatch")
-        found = await self.fetch_many(entity, [remote_id])
-        if not found:
-            raise NotFound(f"Fiix has no {entity} {remote_id}")
-        current = found[0].values.get("remoteVersion")
-        if if_match is not None and current != if_match:
-            raise Conflict(
-                f"{entity} {remote_id} changed in Fiix since version {if_match}; read it again", current_version=current
-            )
-        return int(remote_id)
+        """Fiix checks no version and may not tell a missing id: both are checked here first."""
+        await self.current_version(entity, remote_id, if_match, must_exist=True)
+        await self.send({"_maCn": "RemoveRequest", "className": self.model(entity).model, "id": int(remote_id)}, False)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -1,13 +1,12 @@
 """Limble CMMS (Tier 1 CMMS, cloud): REST API v2, HTTP Basic with the API client id and secret.
 
 Mostly declarations. Work orders (types 1, 2, 4) and work requests (type 6)
-are both `/tasks`, told apart by a `types` filter on every read. Lists are bare
-arrays paged by `page` and `limit` (the kit's `PagePaging`); the kit's envelopes
-name a key, so `BareEnvelope` is this connector's hook for a body that is the
-list. No list filters by a modified time, so no entity is incremental: syncs
-read them whole and `updatedAfter` is applied here. Dates are epoch seconds,
-ids integers, 0 meaning none in both. docs/vendors/limble.md says what is
-documented and what is not.
+are both `/tasks`, told apart by a `types` filter on every read (the streams'
+fixed `params`). Lists are bare arrays (no `list_key`) paged by `page` and
+`limit` (the kit's `PagePaging`). No list filters by a modified time, so no
+entity is incremental: syncs read them whole and `updatedAfter` is applied
+here. Dates are epoch seconds, ids integers, 0 meaning none in both.
+docs/vendors/limble.md says what is documented and what is not.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from typing import Any
 from schema.errors import BadUserInput
 from schema.record import Record
 
-from ..base import FilterPlan
 from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
 from ..mapping import (
     Compute,
@@ -36,7 +34,7 @@ from ..mapping import (
     dig,
     parse_datetime,
 )
-from ..rest import Envelope, PagePaging, RestConnector, Stream
+from ..rest import PagePaging, RestConnector, Stream
 from ..writes import To, WriteMap
 
 READ = Capability(read=True)
@@ -196,36 +194,22 @@ def _task_writes(read: EntityMap, task_type: int, names: tuple[str, ...]) -> Wri
     return WriteMap.inverse("Limble", read, names, ("title", "location"), refs, {"type": task_type})
 
 
-class BareEnvelope(Envelope):
-    """Limble answers a list with a bare JSON array and a record with the bare object."""
-
-    def rows(self, body: Any) -> Any:
-        return body
-
-
-BARE = BareEnvelope(record=None)
-
-
-@dataclass(frozen=True)
-class TaskStream(Stream):
-    types: str = ""  # the task types this entity is, as Limble's `types` filter takes them
-
-
 class LimbleConnector(RestConnector):
     entry = ENTRY
     api_prefix = "/v2"
+    list_key = item_key = None  # a list is a bare JSON array, a record the bare object
     paging = PagePaging()
     id_pattern = (r"[0-9]+", "whole numbers")
     streams = (
         Stream(LOCATIONS, "/locations", status_field=None, ids_param="locations"),
-        TaskStream(
+        Stream(
             WORK_ORDERS,
             "/tasks",
             ids_param="tasks",
-            types="1,2,4",
+            params={"types": "1,2,4"},
             writes=_task_writes(WORK_ORDERS, 2, ("type", "dueDate")),
         ),
-        TaskStream(REQUESTS, "/tasks", ids_param="tasks", types="6", writes=_task_writes(REQUESTS, 6, ())),
+        Stream(REQUESTS, "/tasks", ids_param="tasks", params={"types": "6"}, writes=_task_writes(REQUESTS, 6, ())),
         Stream(ASSETS, "/assets", status_field=None, ids_param="assets"),
         Stream(PARTS, "/parts", status_field=None, ids_param="parts"),
         Stream(VENDORS, "/vendors", status_field=None, ids_param="vendors"),
@@ -238,20 +222,6 @@ class LimbleConnector(RestConnector):
         pair = f"{creds.get('client_id', '')}:{creds.get('client_secret', '')}"
         return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
 
-    def envelope(self, stream: Stream | None = None) -> Envelope:
-        return BARE
-
-    def filter_params(self, stream: Stream, plan: FilterPlan) -> dict[str, Any]:
-        return {**super().filter_params(stream, plan), **_types(stream)}
-
-    async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
-        """One call for many ids (`tasks=1,2`), kept to the entity's task types."""
-        stream = self.stream(entity)
-        if not isinstance(stream, TaskStream):
-            return await super().fetch_many(entity, remote_ids)
-        params = {"tasks": ",".join(remote_ids), **_types(stream)}
-        return [stream.mapping.map(row) for row in await self.call("GET", stream.path, params=params)]
-
     async def create(self, entity: str, values: dict[str, Any], options: Mapping[str, str] | None = None) -> Record:
         """Limble refuses `statusID` on a create: create the task open, then move it."""
         status = values.get("status")
@@ -259,10 +229,6 @@ class LimbleConnector(RestConnector):
         if status is None or created.values.get("status") == status:
             return created
         return await self.update(entity, created.remote_id, {"status": status}, None, options)
-
-
-def _types(stream: Stream) -> dict[str, str]:
-    return {"types": stream.types} if isinstance(stream, TaskStream) else {}
 
 
 CONNECTOR = LimbleConnector

@@ -9,9 +9,7 @@ orders, PMs and work requests (`type`). Everything comes from one
 
 from __future__ import annotations
 
-import copy
 import time
-from typing import Any
 
 from sandboxes.data import Record, SeededDataset, SeededGenerator
 
@@ -61,28 +59,8 @@ class Dataset(SeededDataset):
     def now_stamp(self) -> int:
         return int(time.time())
 
-    def _load(self) -> dict[str, list[Record]]:
-        with self._lock:
-            if self._tables is None:
-                tables = self.generate()
-                self._index = {name: {r[KEYS[name]]: r for r in rows} for name, rows in tables.items()}
-                self._tables = tables
-            return self._tables
-
-    def insert(self, resource: str, record: Record) -> Record:
-        tables = self._load()
-        with self._lock:
-            tables[resource].append(record)
-            self._index[resource][record[KEYS[resource]]] = record
-            return copy.deepcopy(record)
-
-    def remove(self, resource: str, ids: list[Any]) -> list[Record]:
-        tables = self._load()
-        with self._lock:
-            index = self._known(resource, ids)
-            gone = [index.pop(i) for i in ids]
-            tables[resource][:] = [r for r in tables[resource] if r[KEYS[resource]] in index]
-            return gone
+    def id_field(self, resource: str) -> str:
+        return KEYS[resource]
 
     def next_id(self, resource: str) -> int:
         with self._lock:
