@@ -13,13 +13,23 @@ CODEGEN_TS := $(CLIENT_TOOLS)/node_modules/.bin/graphql-codegen
 CODEGEN_PY := $(CLIENT_TOOLS)/ariadne/bin/ariadne-codegen
 export PLANTGATE_CLIENT_TOOLS ?= $(CURDIR)/$(CLIENT_TOOLS)
 
-.PHONY: run test screenshots setup client-tools chromium clean
+.PHONY: run test test-fast check screenshots setup client-tools chromium clean
 
 run: setup
 	$(BIN)/plantgate serve --demo
 
 test: setup chromium client-tools
 	$(BIN)/python -m pytest
+
+# The inner loop: everything but the browser, multi-process, Tryton and slowest tests (markers in pyproject.toml).
+test-fast: setup
+	$(BIN)/python -m pytest -m "not browser and not processes and not tryton and not slow"
+
+# Style and types, as CI checks them (settings in pyproject.toml).
+check: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The README's pictures: the browser tests, writing their screenshots into docs/.
 screenshots: setup chromium

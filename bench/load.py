@@ -138,7 +138,10 @@ async def phase(url: str, token: str, query: str, seconds: float, clients: int) 
     await asyncio.gather(*(client() for _ in range(clients)))
     elapsed = time.monotonic() - began
     latencies.sort()
-    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+
+    def pick(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+
     return {
         "requests": len(latencies),
         "rps": len(latencies) / elapsed,

@@ -403,9 +403,14 @@ def temp_postgres(admin_url: str) -> Iterator[str]:
 def postgres_info(admin_url: str) -> str:
     """Version and autovacuum: without autovacuum the planner never sees the replica grow."""
     with psycopg.connect(admin_url, connect_timeout=5) as conn:
-        version = conn.execute("SHOW server_version").fetchone()[0]
-        autovacuum = conn.execute("SHOW autovacuum").fetchone()[0]
+        version, autovacuum = (_show(conn, setting) for setting in ("server_version", "autovacuum"))
     return f"{version.split()[0]}, autovacuum {autovacuum}"
+
+
+def _show(conn: psycopg.Connection, setting: str) -> str:
+    row = conn.execute(f"SHOW {setting}").fetchone()
+    assert row is not None, setting  # SHOW always answers one row
+    return str(row[0])
 
 
 def spawn(store: str, total: int, database_url: str | None, profile: bool = False) -> RunResult:

@@ -99,12 +99,12 @@ def revoke_admin_key(store: Store, organization_id: str, key_id: str) -> bool:
 
 
 def usable_keys(query: Query) -> Query:
-    return query.where(AdminKey.revoked_at.is_(None))  # type: ignore[union-attr]
+    return query.where(col(AdminKey.revoked_at).is_(None))
 
 
 def _usable_tokens(query: Query) -> Query:
     """Not revoked, and the connection not disconnected."""
-    return query.join(Connection, Connection.id == ConnectionToken.connection_id).where(  # type: ignore[arg-type]
-        ConnectionToken.revoked_at.is_(None),  # type: ignore[union-attr]
-        Connection.status != "DISCONNECTED",
+    return query.join(Connection, col(Connection.id) == col(ConnectionToken.connection_id)).where(
+        col(ConnectionToken.revoked_at).is_(None),
+        col(Connection.status) != "DISCONNECTED",
     )

@@ -29,7 +29,7 @@ def serve(args: argparse.Namespace) -> None:
         overrides["port"] = args.port
     if args.host is not None:
         overrides["host"] = args.host
-    settings = Settings.from_env(**overrides)
+    settings = Settings.from_env(None, **overrides)
     services = Services.start(settings)
     if args.demo:
         from .demo import prepare_demo
@@ -147,4 +147,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

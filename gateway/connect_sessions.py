@@ -11,12 +11,13 @@ as hashes.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from connectors.registry import connector_class
 from schema.errors import BadUserInput, NotFound, PlantgateError
@@ -173,7 +174,7 @@ class ConnectSessions:
             query = select(ConnectSession).where(ConnectSession.organization_id == organization_id)
             if status:
                 query = query.where(ConnectSession.status == status)
-            return list(session.exec(query.order_by(ConnectSession.created_at.desc()).limit(limit)))  # type: ignore[attr-defined]
+            return list(session.exec(query.order_by(col(ConnectSession.created_at).desc()).limit(limit)))
 
     def exchange(self, organization_id: str, code: str) -> tuple[Connection, str]:
         """The token of a connection completed through a redirecting link, once per code."""
@@ -187,9 +188,9 @@ class ConnectSessions:
                 )
             if link.code_expires_at is None or _utc(link.code_expires_at) <= utcnow():
                 raise BadUserInput("this code has expired; rotate the connection's token to get one", field="code")
-            claimed = session.execute(
+            claimed = session.exec(
                 update(ConnectSession)
-                .where(ConnectSession.id == link.id, ConnectSession.code_used_at.is_(None))  # type: ignore[union-attr]
+                .where(col(ConnectSession.id) == link.id, col(ConnectSession.code_used_at).is_(None))
                 .values(code_used_at=utcnow())
             ).rowcount
             if claimed != 1:
@@ -231,13 +232,15 @@ class ConnectSessions:
         await self.bus.publish(*events)
         return completed
 
-    def _complete(self, session_id: str, request: NewConnection, cost: int) -> tuple[Completed, list[Event]]:
+    def _complete(self, session_id: str, request: NewConnection, cost: int) -> tuple[Completed, builtins.list[Event]]:
         now = utcnow()
         with self.store.write() as session:
-            claimed = session.execute(
+            claimed = session.exec(
                 update(ConnectSession)
                 .where(
-                    ConnectSession.id == session_id, ConnectSession.status == "PENDING", ConnectSession.expires_at > now
+                    col(ConnectSession.id) == session_id,
+                    col(ConnectSession.status) == "PENDING",
+                    col(ConnectSession.expires_at) > now,
                 )
                 .values(status="COMPLETED", completed_at=now, system=request.system, hosting=request.hosting)
             ).rowcount
@@ -266,19 +269,19 @@ class ConnectSessions:
         events = await self.store.run(self._expire_due)
         await self.bus.publish(*events)
 
-    def _expire_due(self, limit: int = 100) -> list[Event]:
+    def _expire_due(self, limit: int = 100) -> builtins.list[Event]:
         now = utcnow()
         events: list[Event] = []
         with self.store.write() as session:
             due = session.exec(
                 select(ConnectSession)
-                .where(ConnectSession.status == "PENDING", ConnectSession.expires_at <= now)
+                .where(ConnectSession.status == "PENDING", col(ConnectSession.expires_at) <= now)
                 .limit(limit)
             ).all()
             for link in due:
-                claimed = session.execute(
+                claimed = session.exec(
                     update(ConnectSession)
-                    .where(ConnectSession.id == link.id, ConnectSession.status == "PENDING")
+                    .where(col(ConnectSession.id) == link.id, col(ConnectSession.status) == "PENDING")
                     .values(status="EXPIRED")
                 ).rowcount
                 if claimed != 1:

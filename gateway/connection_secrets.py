@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from connectors.base import ConnectionConfig
 from schema.errors import BadUserInput
@@ -46,7 +46,7 @@ class ConnectionSecrets:
             for token in session.exec(
                 select(ConnectionToken).where(
                     ConnectionToken.connection_id == connection.id,
-                    ConnectionToken.revoked_at.is_(None),  # type: ignore[union-attr]
+                    col(ConnectionToken.revoked_at).is_(None),
                 )
             ):
                 token.revoked_at = now

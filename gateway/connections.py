@@ -87,7 +87,7 @@ class ConnectionService:
         cost = await self.precheck(organization_id, request)
         connection, token, events = await self.store.run(self._insert, organization_id, request, cost)
         await self.bus.publish(*events)
-        return connection, token  # type: ignore[return-value]
+        return connection, token  # type: ignore[return-value]  # a new connection always gets a token
 
     async def precheck(self, organization_id: str, request: NewConnection) -> int:
         """Validate, look at the credits, then try the credentials live; returns the cost."""
@@ -113,7 +113,13 @@ class ConnectionService:
         self, organization_id: str, request: NewConnection, cost: int
     ) -> tuple[Connection, str | None, list[Event]]:
         with self.store.write() as session:
-            connection = Connection(organization_id=organization_id, name=request.name, credentials_encrypted="")
+            connection = Connection(
+                organization_id=organization_id,
+                name=request.name,
+                system=request.system,
+                hosting=request.hosting,
+                credentials_encrypted="",
+            )
             return self.establish(session, connection, request, cost)
 
     def establish(

@@ -7,7 +7,7 @@ never overdraw it, on SQLite and PostgreSQL alike; every change is a ledger entr
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from schema.errors import InsufficientCredits, NotFound
 
@@ -24,11 +24,11 @@ def balance(session: Session, organization_id: str) -> tuple[int, int]:
 
 def consume(session: Session, organization_id: str, connection_id: str, amount: int) -> int:
     """Take `amount` credits for a connection; returns the balance after."""
-    changed = session.execute(
+    changed = session.exec(
         update(CreditPool)
         .where(
-            CreditPool.organization_id == organization_id,
-            CreditPool.total - CreditPool.used >= amount,
+            col(CreditPool.organization_id) == organization_id,
+            CreditPool.total - col(CreditPool.used) >= amount,
         )
         .values(used=CreditPool.used + amount)
     ).rowcount
@@ -44,8 +44,10 @@ def consume(session: Session, organization_id: str, connection_id: str, amount: 
 
 def release(session: Session, organization_id: str, connection_id: str, amount: int) -> int:
     """Give a disconnected connection's credits back to the pool."""
-    session.execute(
-        update(CreditPool).where(CreditPool.organization_id == organization_id).values(used=CreditPool.used - amount)
+    session.exec(
+        update(CreditPool)
+        .where(col(CreditPool.organization_id) == organization_id)
+        .values(used=CreditPool.used - amount)
     )
     return _record(session, organization_id, connection_id, amount, "disconnect")
 
@@ -69,7 +71,7 @@ def ledger(session: Session, organization_id: str, limit: int = 100) -> list[Cre
         session.exec(
             select(CreditLedgerEntry)
             .where(CreditLedgerEntry.organization_id == organization_id)
-            .order_by(CreditLedgerEntry.id.desc())  # type: ignore[union-attr]
+            .order_by(col(CreditLedgerEntry.id).desc())
             .limit(limit)
         )
     )

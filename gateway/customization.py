@@ -13,6 +13,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from strawberry.types.base import StrawberryObjectDefinition
+
 from connectors.catalog import SystemEntry
 from gateway.graphql.builder import build_schema
 from schema.entities import BY_NAME
@@ -33,7 +35,7 @@ def _default_names() -> tuple[frozenset[str], frozenset[str]]:
     """Type and root-field names of the unified schema, which custom objects must not take."""
     schema = build_schema()
     query = schema.get_type_by_name("Query")
-    fields = frozenset(f.name for f in query.fields) if query else frozenset()  # type: ignore[union-attr]
+    fields = frozenset(f.name for f in query.fields) if isinstance(query, StrawberryObjectDefinition) else frozenset()
     return frozenset(schema._schema.type_map), fields
 
 

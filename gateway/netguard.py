@@ -46,7 +46,7 @@ class ForbiddenAddress(SystemUnreachable):
 async def system_resolver(host: str, port: int) -> list[str]:
     """Every address the operating system's resolver gives for `host`."""
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def classify(address: Address) -> str | None:
@@ -232,7 +232,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         super().__init__(limits=limits, trust_env=False)
         # httpx offers no public hook for the network backend; its pool keeps it here.
         pool = self._pool
-        pool._network_backend = GuardedBackend(guard, pool._network_backend)  # type: ignore[attr-defined]
+        pool._network_backend = GuardedBackend(guard, pool._network_backend)
 
 
 def _default_port(scheme: str) -> int:

@@ -31,7 +31,7 @@ class Readiness:
 
     def _database(self) -> None:
         with self.store.read() as session:
-            session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            session.exec(text("SELECT 1"))  # type: ignore[call-overload]  # exec runs any statement
 
     async def _redis(self) -> None:
         import redis.asyncio as redis

@@ -8,6 +8,7 @@ Replica reads page over the synced copy with the same cursors and filters.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 from collections import deque
@@ -230,7 +231,7 @@ class ConnectionSource:
         page.records = self.connector.with_custom_values(page.records)
         return page
 
-    async def _fetch_many(self, entity: str, ids: list[str]) -> list[Record]:
+    async def _fetch_many(self, entity: str, ids: builtins.list[str]) -> builtins.list[Record]:
         obj = self.extension.object(entity)
         if obj is not None:
             return await self.connector.fetch_objects(obj, ids)
@@ -274,8 +275,8 @@ class ConnectionSource:
             anchor_id, value = parse_sorted_cursor(list_key, cursor, field)
             anchor = (value, anchor_id)
         elif cursor:
-            anchor_id = parse_page_cursor(list_key, cursor, field)[0]
-            anchor = None if anchor_id is None else (None, anchor_id)
+            after_id = parse_page_cursor(list_key, cursor, field)[0]
+            anchor = None if after_id is None else (None, after_id)
         with self.store.read() as session:
             rows, more = replica.sorted_page(
                 session,
@@ -310,7 +311,7 @@ class ConnectionSource:
 
     # -- by id ------------------------------------------------------------------
 
-    def _prime(self, entity: str, origin: str, records: list[Record]) -> None:
+    def _prime(self, entity: str, origin: str, records: builtins.list[Record]) -> None:
         loader = self._loader(entity, origin)
         for record in records:
             loader.prime(record.remote_id, record)
@@ -331,7 +332,7 @@ class ConnectionSource:
             loader = self._loaders[(entity, origin)] = DataLoader(batch)
         return loader
 
-    def _replica_many(self, entity: str, ids: list[str]) -> list[Record]:
+    def _replica_many(self, entity: str, ids: builtins.list[str]) -> builtins.list[Record]:
         with self.store.read() as session:
             return self.connector.with_custom_values(replica.get_many(session, self.connection.id, entity, ids))
 
@@ -339,7 +340,9 @@ class ConnectionSource:
         self.connector.check_id(entity, str(remote_id), argument)  # before any upstream call or query
         return await self._loader(entity, origin).load(str(remote_id))
 
-    async def load_many(self, entity: str, remote_ids: list[str], origin: str = LIVE) -> list[Record | None]:
+    async def load_many(
+        self, entity: str, remote_ids: builtins.list[str], origin: str = LIVE
+    ) -> builtins.list[Record | None]:
         return await self._loader(entity, origin).load_many([str(i) for i in remote_ids])
 
     async def node(self, value: str) -> Record | None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, func, or_, tuple_, update
+from sqlalchemy import Table, Text, and_, cast, func, or_, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from schema.record import Record
 
@@ -16,7 +17,7 @@ from .store.sync_tables import ReplicaRecord, SyncState
 from .store.tables import utcnow
 
 _DT = "$dt"
-_TABLE = ReplicaRecord.__table__  # type: ignore[attr-defined]
+_TABLE = ReplicaRecord.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table classes at run time
 _KEY = ("connection_id", "entity", "remote_id")
 _UPDATED = (
     "values",
@@ -28,7 +29,10 @@ _UPDATED = (
     "synced_at",
     "last_seen_run",
 )
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
 _CHUNK = 500  # remote ids per UPDATE .. IN, far below either backend's limit on parameters
 
 
@@ -85,7 +89,7 @@ def upsert(
     if seen:
         entity = rows[0]["entity"]
         for start in range(0, len(seen), _CHUNK):
-            session.execute(
+            session.exec(
                 update(_TABLE)
                 .where(
                     _TABLE.c.connection_id == connection_id,
@@ -146,7 +150,7 @@ def _write(session: Session, dialect: Dialect, rows: list[dict[str, Any]]) -> se
     if dialect.insert_returning:
         return set(session.execute(_RETURNING[dialect.name], rows).scalars())
     # SQLite before 3.35 has no RETURNING: one row per statement, its rowcount says written or not.
-    return {row["remote_id"] for row in rows if session.execute(_UPSERTS[dialect.name], row).rowcount}
+    return {row["remote_id"] for row in rows if session.exec(_UPSERTS[dialect.name], params=row).rowcount}
 
 
 def mark_deleted(session: Session, connection_id: str, entity: str, run_id: str, since: datetime | None) -> list[str]:
@@ -154,11 +158,11 @@ def mark_deleted(session: Session, connection_id: str, entity: str, run_id: str,
     query = select(ReplicaRecord).where(
         ReplicaRecord.connection_id == connection_id,
         ReplicaRecord.entity == entity,
-        ReplicaRecord.deleted_at.is_(None),  # type: ignore[union-attr]
-        or_(ReplicaRecord.last_seen_run.is_(None), ReplicaRecord.last_seen_run != run_id),  # type: ignore[union-attr]
+        col(ReplicaRecord.deleted_at).is_(None),
+        or_(col(ReplicaRecord.last_seen_run).is_(None), col(ReplicaRecord.last_seen_run) != run_id),
     )
     if since is not None:
-        query = query.where(ReplicaRecord.remote_updated_at > since)  # type: ignore[operator]
+        query = query.where(col(ReplicaRecord.remote_updated_at) > since)
     now = utcnow()
     gone = []
     for row in session.exec(query):
@@ -175,7 +179,7 @@ def mark_gone(session: Session, connection_id: str, entity: str, remote_ids: lis
         select(ReplicaRecord).where(
             ReplicaRecord.connection_id == connection_id,
             ReplicaRecord.entity == entity,
-            ReplicaRecord.remote_id.in_(remote_ids),  # type: ignore[attr-defined]
+            col(ReplicaRecord.remote_id).in_(remote_ids),
         )
     ):
         row.deleted_at = now
@@ -184,15 +188,15 @@ def mark_gone(session: Session, connection_id: str, entity: str, remote_ids: lis
 
 def _listed(connection_id: str, entity: str, filter: dict[str, Any], status_field: str | None) -> Any:
     """The WHERE of a replica list: its filters over indexed columns; deleted records only when asked."""
-    conditions = [ReplicaRecord.connection_id == connection_id, ReplicaRecord.entity == entity]
+    conditions = [col(ReplicaRecord.connection_id) == connection_id, col(ReplicaRecord.entity) == entity]
     if not filter.get("includeDeleted"):
-        conditions.append(ReplicaRecord.deleted_at.is_(None))  # type: ignore[union-attr]
+        conditions.append(col(ReplicaRecord.deleted_at).is_(None))
     if filter.get("updatedAfter"):
-        conditions.append(ReplicaRecord.remote_updated_at > filter["updatedAfter"])  # type: ignore[operator]
+        conditions.append(col(ReplicaRecord.remote_updated_at) > filter["updatedAfter"])
     if filter.get("createdAfter"):
-        conditions.append(ReplicaRecord.remote_created_at > filter["createdAfter"])  # type: ignore[operator]
+        conditions.append(col(ReplicaRecord.remote_created_at) > filter["createdAfter"])
     if status_field and status_field in filter:
-        conditions.append(ReplicaRecord.status.in_(filter[status_field]))  # type: ignore[union-attr]
+        conditions.append(col(ReplicaRecord.status).in_(filter[status_field]))
     return conditions
 
 
@@ -242,15 +246,15 @@ def sorted_page(
     cursor's), in list order, and whether more lie beyond them in the paging direction.
     """
     query = select(ReplicaRecord).where(*_listed(connection_id, entity, filter, status_field))
-    key = ReplicaRecord.remote_id
+    key = col(ReplicaRecord.remote_id)
     sort = getattr(ReplicaRecord, column) if column else None
     down = descending != backward  # read toward the start of the ascending order
     if anchor is not None:
         query = query.where(_beyond(sort, key, anchor, down))
     if sort is None:
-        order = [key.desc() if down else key]  # type: ignore[attr-defined]
+        order = [key.desc() if down else key]
     elif down:
-        order = [sort.desc().nulls_first(), key.desc()]  # type: ignore[attr-defined]
+        order = [sort.desc().nulls_first(), key.desc()]
     else:
         order = [sort.asc().nulls_last(), key]
     rows = list(session.exec(query.order_by(*order).limit(size + 1)))
@@ -285,7 +289,7 @@ def get_many(session: Session, connection_id: str, entity: str, ids: list[str]) 
         select(ReplicaRecord).where(
             ReplicaRecord.connection_id == connection_id,
             ReplicaRecord.entity == entity,
-            ReplicaRecord.remote_id.in_(ids),  # type: ignore[attr-defined]
+            col(ReplicaRecord.remote_id).in_(ids),
         )
     )
     return [to_record(r) for r in rows]
@@ -296,7 +300,7 @@ def count(session: Session, connection_id: str, entity: str) -> int:
         select(func.count()).where(
             ReplicaRecord.connection_id == connection_id,
             ReplicaRecord.entity == entity,
-            ReplicaRecord.deleted_at.is_(None),  # type: ignore[union-attr]
+            col(ReplicaRecord.deleted_at).is_(None),
         )
     ).one()
 

@@ -129,4 +129,4 @@ class Settings:
             "log_format": env.get("PLANTGATE_LOG_FORMAT", "text").strip().lower(),
         }
         values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]  # each value is built above with its field's type

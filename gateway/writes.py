@@ -33,7 +33,7 @@ MAX_KEY = 255
 WAIT_FOR_TWIN = 10.0  # seconds a duplicate waits for the first request with its key
 
 
-def write_options_of(connector: Connector, given: Any, field: str) -> dict[str, str]:
+def write_options_of(connector: Connector | type[Connector], given: Any, field: str) -> dict[str, str]:
     """Write settings as given (writeOptions or writeDefaults): only the system's, as strings."""
     if given is None:
         return {}

@@ -25,7 +25,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, replace
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote_plus
 
 import httpx
@@ -400,8 +400,10 @@ class SandboxApp(Starlette):
 class ServerThread:
     """Serves an ASGI app with uvicorn on 127.0.0.1 from a background thread."""
 
-    def __init__(self, app: ASGIApp, port: int = 0, start_timeout: float = 10.0, lifespan: str = "off") -> None:
-        self.app = app
+    def __init__(
+        self, app: ASGIApp, port: int = 0, start_timeout: float = 10.0, lifespan: Literal["auto", "on", "off"] = "off"
+    ) -> None:
+        self.app: Any = app  # tests reach into a sandbox's state (`app.state.data`)
         self.lifespan = lifespan
         self.port = port
         self.start_timeout = start_timeout

@@ -6,6 +6,7 @@ only reads both, so the schema package depends on nothing above it.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,7 +65,9 @@ class DataSource(Protocol):
 
     async def load(self, entity: str, remote_id: str, origin: str = "LIVE") -> Record | None: ...
 
-    async def load_many(self, entity: str, remote_ids: list[str], origin: str = "LIVE") -> list[Record | None]: ...
+    async def load_many(
+        self, entity: str, remote_ids: builtins.list[str], origin: str = "LIVE"
+    ) -> builtins.list[Record | None]: ...
 
     async def node(self, global_id: str) -> Record | None: ...
 

@@ -16,13 +16,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Route, ViewportSize, sync_playwright
 
 from tests.test_graphiql_browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS
 
 SCREENSHOTS = Path(os.environ.get("PLANTGATE_SCREENSHOTS_DIR") or Path(__file__).parent / "artifacts" / "screenshots")
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1024, "height": 720}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1024, "height": 720}
 
 
 @dataclass
@@ -55,7 +55,7 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-def open_page(browser: Browser, viewport: dict[str, int] = PHONE) -> Watched:
+def open_page(browser: Browser, viewport: ViewportSize = PHONE) -> Watched:
     """A fresh context (own storage) with a local-only guard and error recording."""
     page = browser.new_context(viewport=viewport, device_scale_factor=1).new_page()
     watched = Watched(page)

@@ -35,6 +35,8 @@ REQUIRE_POSTGRES = os.environ.get("PLANTGATE_REQUIRE_POSTGRES") == "1"
 REDIS_URL = os.environ.get("PLANTGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 UPKEEP_LOGIN = {"email": "demo@upkeep.example", "password": "upkeep-demo"}
 
+pytest_plugins = ["tests.replica_fixtures"]  # the replica tests' gateway, sandboxes and connection handle
+
 
 def _postgres_unavailable() -> str | None:
     try:

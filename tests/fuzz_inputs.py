@@ -17,9 +17,10 @@ import schemathesis
 import websockets
 from hypothesis import strategies as st
 
+from tests.helpers import WS_PROTOCOL
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 TRACE_MARKERS = ("Traceback", 'File "', "site-packages", '.py", line')
-WS_PROTOCOL = "graphql-transport-ws"
 # Closes the protocol defines for a client's fault; anything else (1011, 4500, no close frame) is a failure.
 WS_EXPECTED_CLOSES = frozenset({1000, 1001, 4400, 4401, 4403, 4406, 4408, 4409, 4429})
 

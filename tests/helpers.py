@@ -6,6 +6,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from websockets.typing import Subprotocol
+
+WS_PROTOCOL = Subprotocol("graphql-transport-ws")  # the subprotocol every WebSocket test speaks
+
 ENTITY_RESOURCES = {
     "workOrders": "work-orders",
     "assets": "assets",

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from tests.helpers import wait_until  # noqa: F401  (re-exported for the process tests)
+from tests.helpers import wait_until as wait_until  # re-exported for the process tests
 
 REPO = Path(__file__).resolve().parents[1]
 

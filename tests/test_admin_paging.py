@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import data, error_code
 
 PAGE = """query($first: Int, $after: String, $last: Int, $before: String, $m: JSON) {
@@ -16,6 +18,7 @@ def page(gateway, key, **variables):
     return data(gateway.gql(key, PAGE, variables))["connections"]
 
 
+@pytest.mark.slow
 def test_paging_forward_and_backward_through_25_connections(gateway, upkeep_sandbox):
     key = gateway.new_org(credits=30)
     names = [f"c{i:02d}" for i in range(25)]

@@ -89,6 +89,7 @@ def gateway_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     process.stop()
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
 def test_a_100_mib_body_is_413_and_never_held_in_memory(gateway_process, declared):
     process, admin = gateway_process

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from connectors.catalog_doc import render
 from connectors.registry import catalog
 
@@ -24,6 +26,7 @@ def test_doc_lists_every_system_with_tier_credits_and_capabilities():
             assert f"{hosting} {entry.credits(hosting)}" in text
 
 
+@pytest.mark.processes
 def test_command_writes_the_doc(tmp_path):
     out = tmp_path / "systems.md"
     subprocess.run(

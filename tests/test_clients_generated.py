@@ -32,6 +32,8 @@ from tests.client_tools import clients_project, python_client, typescript_client
 from tests.conftest import Gateway
 from tests.helpers import data, page_all
 
+pytestmark = pytest.mark.processes
+
 PLANTGATE = Path(sys.executable).parent / "plantgate"
 SETTINGS = """
 mutation($id: ID!, $input: ConnectionSettingsInput!) {

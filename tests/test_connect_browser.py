@@ -19,6 +19,8 @@ from tests.conftest import UPKEEP_LOGIN, Gateway, _start_gateway
 from tests.helpers import data
 from tests.test_connect_sessions import CREATE_SESSION, EXCHANGE
 
+pytestmark = pytest.mark.browser
+
 WORK_ORDERS = "{ workOrders(first: 3) { nodes { number title } } }"
 
 

@@ -82,6 +82,7 @@ def test_unreachable_instance_stores_nothing(gateway):
     assert count_connections(gateway, key) == 0
 
 
+@pytest.mark.slow
 def test_concurrent_connects_never_overdraw_the_pool(gateway, upkeep_sandbox):
     key = gateway.new_org(credits=10)
     with ThreadPoolExecutor(max_workers=20) as pool:

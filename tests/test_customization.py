@@ -74,6 +74,7 @@ def conn(gateway: Gateway, sandbox: ServerThread) -> Conn:
     return Conn(gateway, sandbox)
 
 
+@pytest.mark.slow
 def test_a_custom_field_appears_for_its_connection_only_and_goes_when_removed(gateway, sandbox, conn):
     other = Conn(gateway, sandbox)
     assert "shift" not in conn.type_fields("WorkOrder")

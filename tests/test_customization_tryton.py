@@ -12,6 +12,8 @@ from tests.helpers import data, page_all
 from tests.tryton_server import CREDENTIALS, Rpc
 from tests.write_helpers import create, record, update
 
+pytestmark = pytest.mark.tryton
+
 CANDIDATES = """query($id: ID!, $entity: String!) { customFieldCandidates(id: $id, entity: $entity)
   { remotePath name type filterable writable enumValues } }"""
 OBJECTS = "query($id: ID!) { customObjectCandidates(id: $id) { remoteName name plural idPath fields { name type remotePath } } }"

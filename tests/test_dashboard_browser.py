@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, expect
+from playwright.sync_api import Browser, Locator, ViewportSize, expect
 
 from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
@@ -22,6 +22,8 @@ from tests.helpers import data
 from tests.test_connect_sessions import TRIGGER, WORK_ORDERS
 from tests.test_sync import FAST, wait_until
 from tests.webhook_receiver import Receiver
+
+pytestmark = pytest.mark.browser
 
 LIVE_TIMEOUT = 20_000
 
@@ -44,7 +46,7 @@ def sandbox() -> Iterator[ServerThread]:
         yield server
 
 
-def sign_in(gw: Gateway, browser: Browser, admin: str, viewport: dict = DESKTOP) -> Watched:
+def sign_in(gw: Gateway, browser: Browser, admin: str, viewport: ViewportSize = DESKTOP) -> Watched:
     ui = open_page(browser, viewport)
     ui.page.goto(f"{gw.url}/dashboard")
     ui.page.get_by_label("Admin key").fill(admin)

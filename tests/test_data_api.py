@@ -14,6 +14,7 @@ from tests.helpers import ENTITY_RESOURCES, data, error_code, page_all
 PAGINGS = [(field, 200) for field in sorted(ENTITY_RESOURCES)] + [("workOrders", 23), ("locations", 7)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("field, first", PAGINGS)
 def test_paging_reaches_the_end_without_gaps_or_repeats(sqlite_gateway, connection_token, upkeep_sandbox, field, first):
     nodes = page_all(sqlite_gateway, connection_token, field, "remoteId", first=first)

@@ -45,6 +45,8 @@ from tests.fuzz_inputs import (
 )
 from tests.helpers import data
 
+pytestmark = pytest.mark.slow  # generated inputs by the hundred
+
 SCALE = float(os.environ.get("PLANTGATE_FUZZ_EXAMPLES", "1"))
 FUZZ = settings(
     print_blob=True,

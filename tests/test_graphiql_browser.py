@@ -22,6 +22,8 @@ from gateway.services import Services
 from sandboxes.kit import ServerThread
 from tests.conftest import Gateway, make_settings
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -13,6 +13,8 @@ from tests.client_tools import node_script
 from tests.conftest import Gateway
 from tests.helpers import data, page_all
 
+pytestmark = pytest.mark.processes
+
 PAGE_SIZE = 25
 
 

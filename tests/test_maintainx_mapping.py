@@ -221,7 +221,7 @@ def test_purchase_orders_with_lines_and_requests(sqlite_gateway, token, dataset)
             assert (line["quantity"], line["unitPrice"]) == (item["quantity"], item["unitCost"])
             assert line["amount"] == pytest.approx(item["quantity"] * item["unitCost"], abs=0.01)
             assert line["receivedQuantity"] == item["quantityReceived"]
-        assert n["totalAmount"] == pytest.approx(sum(l["amount"] for l in n["lines"]), abs=0.01)
+        assert n["totalAmount"] == pytest.approx(sum(line["amount"] for line in n["lines"]), abs=0.01)
     assert len(orders) == 90
 
     requests = by_remote_id(

@@ -226,7 +226,10 @@ def test_filters_take_offsets_and_reject_garbage(authed: httpx.Client, app) -> N
 
 def test_expand_embeds_related_records(authed: httpx.Client, app) -> None:
     data = app.state.data
-    for params in ({"expand": "asset,location"}, [("expand", "asset"), ("expand", "location")]):
+    for params in (
+        httpx.QueryParams({"expand": "asset,location"}),
+        httpx.QueryParams([("expand", "asset"), ("expand", "location")]),
+    ):
         rows = authed.get(f"{API}/workorders", params=params).json()["workOrders"]
         for wo in rows:
             assert wo["asset"] == (data.get("assets", wo["assetId"]) if wo["assetId"] else None)

@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sandboxes.kit import ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import POSTGRES_ADMIN_URL, Gateway, _start_gateway
-from tests.helpers import data
+from tests.helpers import WS_PROTOCOL, data
 from tests.processes import GatewayProcess, base_env, create_org, wait_until
 from tests.test_webhooks import HOOKS
 from tests.webhook_receiver import Receiver
@@ -139,6 +139,7 @@ def test_readyz_503_when_the_database_is_gone(tmp_path: Path, postgres_url: str)
     assert name not in response.text  # no connection string in the answer
 
 
+@pytest.mark.processes
 def test_serve_logs_json_lines_with_the_request_id(tmp_path: Path):
     env = base_env(PLANTGATE_DATA_DIR=str(tmp_path / "data"), PLANTGATE_LOG_FORMAT="json", PLANTGATE_SCHEDULER="0")
     admin = create_org(env, "logged", 1)
@@ -178,11 +179,12 @@ LEAKY_MUTATION = (
 async def open_and_close_socket(url: str) -> None:
     """A client that puts a secret in the WebSocket URL (uvicorn printed it on its handshake line)."""
     async with websockets.connect(
-        f"{url.replace('http', 'ws')}/graphql?token={SECRET}", subprotocols=["graphql-transport-ws"]
+        f"{url.replace('http', 'ws')}/graphql?token={SECRET}", subprotocols=[WS_PROTOCOL]
     ) as ws:
         assert ws.subprotocol == "graphql-transport-ws"
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("log_format", ["text", "json"])
 def test_access_log_holds_no_query_string_or_credential(tmp_path: Path, log_format: str):
     """A refused GET mutation, a named POST, a magic link and a WebSocket: logged by method, path, status, time."""

@@ -19,9 +19,11 @@ import websockets
 
 from sandboxes.kit import ServerThread
 from tests.conftest import Gateway, _start_gateway
-from tests.helpers import data, wait_until
+from tests.helpers import WS_PROTOCOL, data, wait_until
 from tests.processes import GatewayProcess, base_env, create_org
 from tests.throwaway import Postgres, Redis
+
+pytestmark = pytest.mark.processes
 
 CREDITS = "{ credits { total } }"
 STATUS = "subscription { connectionStatusChanged { connectionId status previousStatus } }"
@@ -104,9 +106,7 @@ def test_postgres_down_answers_503_logs_once_and_recovers(
 
 async def socket_close(gateway: Gateway, token: str) -> tuple[int | None, str]:
     """How a socket opened during the outage is closed (1013: try again later, not 4403)."""
-    async with websockets.connect(
-        gateway.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]
-    ) as ws:
+    async with websockets.connect(gateway.url.replace("http", "ws") + "/graphql", subprotocols=[WS_PROTOCOL]) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 10)
@@ -114,7 +114,7 @@ async def socket_close(gateway: Gateway, token: str) -> tuple[int | None, str]:
 
 
 async def subscribe(gateway: Gateway, token: str) -> websockets.ClientConnection:
-    ws = await websockets.connect(gateway.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
+    ws = await websockets.connect(gateway.url.replace("http", "ws") + "/graphql", subprotocols=[WS_PROTOCOL])
     await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
     assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
     await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": STATUS}}))

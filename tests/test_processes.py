@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import websockets
 from sqlalchemy import Engine, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -34,14 +34,17 @@ from gateway.store.sync_tables import ReplicaRecord, SyncSchedule, SyncState
 from sandboxes.kit import Fault, ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import CREATE_CONNECTION, UPKEEP_LOGIN
-from tests.helpers import data
+from tests.helpers import WS_PROTOCOL, data
 from tests.processes import GatewayProcess, base_env, create_org, wait_until
+
+pytestmark = pytest.mark.processes
 
 RESOURCE = {s.mapping.entity: s.path.strip("/") for s in UpKeepConnector.streams}
 SYNC_ORDER = [RESOURCE[name] for name, cap in ENTRY.capabilities.items() if cap.read]  # the runner's order
 STATUS = "query($id: ID!) { connection(id: $id) { status syncStatus { entity state recordsSynced } } }"
 TRIGGER = "mutation($id: ID!, $full: Boolean!) { triggerSync(id: $id, full: $full) { id } }"
-LIST_PATH = re.compile(r"^(?:/m(?P<mount>\d+))?/api/v2/(?P<resource>%s)$" % "|".join(map(re.escape, SYNC_ORDER)))
+RESOURCES = "|".join(map(re.escape, SYNC_ORDER))
+LIST_PATH = re.compile(rf"^(?:/m(?P<mount>\d+))?/api/v2/(?P<resource>{RESOURCES})$")
 SUBSCRIBE = "subscription { connectionStatusChanged { connectionId status previousStatus } }"
 
 
@@ -158,7 +161,7 @@ def pid_of(owner: str) -> int:
 
 def leases(engine: Engine) -> dict[str, SyncSchedule]:
     with Session(engine) as session:
-        held = select(SyncSchedule).where(SyncSchedule.lease_owner.is_not(None))  # type: ignore[union-attr]
+        held = select(SyncSchedule).where(col(SyncSchedule.lease_owner).is_not(None))
         return {row.connection_id: row for row in session.exec(held)}
 
 
@@ -172,9 +175,9 @@ def replica_ids(engine: Engine, connection_id: str) -> dict[str, list[str]]:
     with Session(engine) as session:
         rows = session.exec(
             select(ReplicaRecord.entity, ReplicaRecord.remote_id).where(
-                ReplicaRecord.connection_id == connection_id, ReplicaRecord.deleted_at.is_(None)
+                ReplicaRecord.connection_id == connection_id, col(ReplicaRecord.deleted_at).is_(None)
             )
-        ).all()  # type: ignore[union-attr]
+        ).all()
     found: dict[str, list[str]] = {resource: [] for resource in SYNC_ORDER}
     for entity, remote_id in rows:
         found[RESOURCE[entity]].append(remote_id)
@@ -247,7 +250,7 @@ def test_sigkill_mid_sync_resumes_from_the_last_committed_page(tmp_path, secret_
     total = sandbox.app.state.data.count("work-orders")
     # Resumed at the cursor once the dead process's lease had expired, and no page was read twice.
     assert [o for o, _ in after] == list(range(cursor, total + 1, page)), (cursor, after)
-    assert after[0][1] >= epoch(lease.lease_expires_at) - 0.1  # type: ignore[arg-type]
+    assert after[0][1] >= epoch(lease.lease_expires_at) - 0.1
     assert replica_ids(engine, connection_id) == sandbox.ids()
     states = data(second.gql(admin, STATUS, {"id": connection_id}))["connection"]["syncStatus"]
     assert {s["entity"]: s["recordsSynced"] for s in states}["WorkOrder"] == total
@@ -334,7 +337,7 @@ async def test_a_subscriber_on_one_process_sees_a_status_change_detected_by_anot
     connection_id = await asyncio.to_thread(connect, quiet, admin, sandbox.url())
     await asyncio.to_thread(wait_until, lambda: synced(quiet, admin, connection_id), 20, 0.2, "sync by the worker")
 
-    ws = await websockets.connect(quiet.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
+    ws = await websockets.connect(quiet.url.replace("http", "ws") + "/graphql", subprotocols=[WS_PROTOCOL])
     try:
         await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {admin}"}}))
         assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
@@ -398,7 +401,7 @@ def test_a_survivor_completes_the_syncs_of_a_killed_process_after_its_leases_exp
         c: {s.entity: offset_of(s.cursor) for s in sync_states(engine, c).values() if s.state == "RUNNING"}
         for c in orphaned
     }
-    expires = max(epoch(row.lease_expires_at) for row in orphaned.values())  # type: ignore[arg-type]
+    expires = max(epoch(row.lease_expires_at) for row in orphaned.values())
 
     margin = 15.0  # for the rest of the slow syncs
     wait_until(
@@ -410,7 +413,7 @@ def test_a_survivor_completes_the_syncs_of_a_killed_process_after_its_leases_exp
     since = killed_at + 0.5  # past any request the dead process sent just before the kill
     for connection_id, row in orphaned.items():
         calls = sandbox.calls(page, since, mount=mount[connection_id])
-        assert calls and calls[0][2] >= epoch(row.lease_expires_at) - 0.1  # type: ignore[arg-type]
+        assert calls and calls[0][2] >= epoch(row.lease_expires_at) - 0.1
         for entity, cursor in resume_at[connection_id].items():  # picked up where the dead process committed
             assert next(o for r, o, _ in calls if r == RESOURCE[entity]) == cursor, (entity, cursor, calls[:3])
     for connection_id in ids:

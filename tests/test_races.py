@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import httpx
@@ -27,6 +28,8 @@ from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import CREATE_CONNECTION, UPKEEP_LOGIN
 from tests.helpers import data
 from tests.processes import REPO, GatewayProcess, base_env, create_org
+
+pytestmark = pytest.mark.processes
 
 DISCONNECT = "mutation($id: ID!) { disconnect(id: $id) { id status } }"
 ROTATE = "mutation($id: ID!) { rotateConnectionToken(id: $id) { token } }"
@@ -100,8 +103,8 @@ def test_two_concurrent_disconnects_refund_once(pair, sandbox):
     ids = [connect(a, admin, sandbox)[0] for _ in range(rounds)]
     for connection_id in ids:
         answers = at_once(
-            lambda: a.gql(admin, DISCONNECT, {"id": connection_id}),
-            lambda: b.gql(admin, DISCONNECT, {"id": connection_id}),
+            partial(a.gql, admin, DISCONNECT, {"id": connection_id}),
+            partial(b.gql, admin, DISCONNECT, {"id": connection_id}),
             jitter=0.01,
         )
         assert all(data(answer)["disconnect"]["status"] == "DISCONNECTED" for answer in answers)
@@ -161,10 +164,14 @@ def test_link_completion_racing_disconnect_ends_disconnected_with_credits_return
             "credentials": UPKEEP_LOGIN,
         }
         completed, disconnected = at_once(
-            lambda: httpx.post(
-                f"{a.url}/connect/api/link", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30
+            partial(
+                httpx.post,
+                f"{a.url}/connect/api/link",
+                json=body,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
             ),
-            lambda: b.gql(admin, DISCONNECT, {"id": connection_id}),
+            partial(b.gql, admin, DISCONNECT, {"id": connection_id}),
             jitter=0.08,
         )
         assert data(disconnected)["disconnect"]["status"] == "DISCONNECTED"

@@ -108,6 +108,7 @@ def max_concurrent(requests: list[dict], delay: float) -> int:
     return max(sum(1 for s in starts if start <= s < start + delay * 0.9) for start in starts)
 
 
+@pytest.mark.slow
 def test_parallel_queries_never_exceed_the_connection_cap(capped):
     admin = capped.new_org()
     with ServerThread(create_upkeep_sandbox()) as sandbox:

@@ -6,12 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from gateway import replica
 from sandboxes.kit import ServerThread
 from schema.record import Record
 from tests.conftest import Gateway
 from tests.helpers import data, error_code, wait_until
-from tests.test_replica_trust import trust_gateway, upkeep, upkeep_conn  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.slow  # a scheduler syncing for real, on SQLite and PostgreSQL
 
 PAGE = """query($first: Int, $after: String, $last: Int, $before: String, $source: Source!, $order: WorkOrderOrder) {
   workOrders(first: $first, after: $after, last: $last, before: $before, source: $source, orderBy: $order) {

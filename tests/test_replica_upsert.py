@@ -149,6 +149,7 @@ def full_sync(conn: Conn) -> None:
     wait_until(lambda: len(events(conn, "sync.completed")) > done)
 
 
+@pytest.mark.slow
 def test_full_resync_reports_exactly_the_changed_record(sync_gateway):
     receiver = Receiver()
     with ServerThread(receiver.app()) as hooks, ServerThread(create_upkeep_sandbox()) as sandbox:

@@ -4,7 +4,7 @@ and what `count` and `live_paging` declare."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +47,8 @@ class System:
         return SandboxControl(self.server.url)
 
 
-SYSTEMS = {
+# Per system: its sandbox app, connector, login, the resource behind WorkOrder, and its wire id type.
+SYSTEMS: dict[str, tuple[Callable[[], Any], type[Connector], Mapping[str, str], str, Callable[[str], Any]]] = {
     "upkeep": (upkeep_app, UpKeepConnector, UPKEEP.credentials, "work-orders", str),
     "maintainx": (maintainx_app, MaintainXConnector, MAINTAINX.credentials, "workorders", int),
 }

@@ -16,14 +16,14 @@ import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from connectors.base import Connector, ListQuery
 from sandboxes.kit import SandboxApp, SandboxControl, ServerThread, fault_proxy
 from sandboxes.upkeep.app import create_app as upkeep_app
 from schema.errors import PlantgateError
 from tests.conformance.case import Running, SystemCase
-from tests.conformance.cases import all_cases
+from tests.conformance.cases import all_cases, case_params
 from tests.conformance.test_conformance import list_all, make_connector, readable
 
 CASES = all_cases()
@@ -41,7 +41,7 @@ async def _echo(request: Request) -> Response:
     return JSONResponse({"path": request.url.path, "query": dict(request.query_params), "body": body.decode()})
 
 
-def _echo_routes() -> list[Route]:
+def _echo_routes() -> list[BaseRoute]:
     return [Route("/{path:path}", _echo, methods=["GET", "POST"])]
 
 
@@ -162,7 +162,7 @@ def test_a_scoped_fault_under_a_mount_matches_the_path_inside_it(mounted: str) -
 # --- conformance hooks, with every system's real connector --------------------------------
 
 
-@pytest.fixture(scope="module", params=CASES, ids=[c.system for c in CASES])
+@pytest.fixture(scope="module", params=case_params(CASES))
 def case_running(request: pytest.FixtureRequest) -> Iterator[tuple[SystemCase, Running]]:
     case: SystemCase = request.param
     with case.start() as running:
@@ -177,6 +177,7 @@ async def connector(case_running) -> AsyncIterator[Connector]:
     await made.aclose()
 
 
+@pytest.mark.slow
 async def test_a_fault_scoped_to_an_entity_fails_that_entity_only(case_running, connector) -> None:
     _, running = case_running
     entities = readable(connector)

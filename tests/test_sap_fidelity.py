@@ -83,7 +83,7 @@ def parse_edmx(xml: bytes) -> dict[str, RealSet]:
                 real.props[child.get("Name") or ""] = _attrs(child)
             elif kind == "NavigationProperty":
                 target, multiplicity = ends[child.get("Relationship") or ""][child.get("ToRole")]
-                real.navs[child.get("Name") or ""] = target
+                real.navs[child.get("Name") or ""] = target or ""
                 real.many[child.get("Name") or ""] = multiplicity == "*"
         sets[element.get("Name") or ""] = real
     return sets

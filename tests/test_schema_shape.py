@@ -15,7 +15,7 @@ from gateway.graphql.shapes import field_sources, shape_of
 from schema.model import Extension
 from tests.helpers import data
 
-UPKEEP = shape_of(connector_class("upkeep"))  # type: ignore[arg-type]
+UPKEEP = shape_of(connector_class("upkeep"))
 
 
 def upkeep_schema() -> GraphQLSchema:
@@ -52,8 +52,8 @@ def test_create_input_requires_what_the_system_requires_update_input_nothing():
 
 def test_connections_with_the_same_shape_share_one_schema():
     cache = SchemaCache()
-    maximo = shape_of(connector_class("maximo"))  # type: ignore[arg-type]
-    assert cache.get(Extension(), UPKEEP) is cache.get(Extension(), shape_of(connector_class("upkeep")))  # type: ignore[arg-type]
+    maximo = shape_of(connector_class("maximo"))
+    assert cache.get(Extension(), UPKEEP) is cache.get(Extension(), shape_of(connector_class("upkeep")))
     assert cache.get(Extension(), maximo) is not cache.get(Extension(), UPKEEP)
     assert cache.get(Extension()) is build_schema() and len(cache) == 3
 

@@ -39,6 +39,7 @@ def signed_with(secret: str, received) -> bool:
     return hmac.compare_digest(received.headers["plantgate-webhook-signature"], "v1=" + expected)
 
 
+@pytest.mark.processes
 def test_rotate_key_reencrypts_everything_and_retires_the_old_key(tmp_path: Path):
     env = base_env(
         PLANTGATE_DATA_DIR=str(tmp_path / "data"), PLANTGATE_SCHEDULER="1", PLANTGATE_WEBHOOK_BACKOFF_BASE="0.2"
@@ -99,6 +100,7 @@ def test_rotate_key_reencrypts_everything_and_retires_the_old_key(tmp_path: Path
             gateway.stop()
 
 
+@pytest.mark.processes
 def test_rotate_key_refuses_when_a_row_cannot_be_decrypted(tmp_path: Path):
     env = base_env(PLANTGATE_DATA_DIR=str(tmp_path / "data"))
     create_org(env, "broken", 1)  # creates the key file and the database

@@ -15,7 +15,7 @@ from gateway.store.tables import ConnectionStatusChange
 from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import Gateway, _start_gateway
-from tests.helpers import data
+from tests.helpers import WS_PROTOCOL, data
 from tests.test_sync import FAST
 
 STATUS = "subscription { connectionStatusChanged { connectionId status previousStatus reason at } }"
@@ -30,7 +30,7 @@ def ws_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
 
 
 async def subscribe(gateway: Gateway, token: str, query: str):
-    ws = await websockets.connect(gateway.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
+    ws = await websockets.connect(gateway.url.replace("http", "ws") + "/graphql", subprotocols=[WS_PROTOCOL])
     await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
     assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
     await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
@@ -98,9 +98,7 @@ async def test_sync_events_stream(ws_gateway):
 
 
 async def test_bad_token_in_connection_init_is_refused(ws_gateway):
-    ws = await websockets.connect(
-        ws_gateway.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]
-    )
+    ws = await websockets.connect(ws_gateway.url.replace("http", "ws") + "/graphql", subprotocols=[WS_PROTOCOL])
     await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer pg_conn_forged"}}))
     with pytest.raises(websockets.ConnectionClosed) as closed:
         await asyncio.wait_for(ws.recv(), 5)

@@ -77,7 +77,9 @@ class Conn:
 
     def schedule(self) -> SyncSchedule:
         with self.gateway.services.store.read() as session:
-            return session.get(SyncSchedule, self.id)
+            found = session.get(SyncSchedule, self.id)
+        assert found is not None
+        return found
 
     def replica_ids(self, entity_field: str) -> list[str]:
         return sorted(
@@ -220,6 +222,7 @@ def test_outage_mid_sync_backs_off_then_recovers_with_an_exact_replica(sync_gate
         conn.close()
 
 
+@pytest.mark.slow
 def test_rejected_credentials_need_reauth_and_are_not_hammered(conn):
     wait_until(conn.synced)
     conn.control.fault("unauthorized")

@@ -21,6 +21,8 @@ from schema.errors import SystemAuthFailed, SystemRejected
 from tests.helpers import data, page_all
 from tests.tryton_server import CREDENTIALS, PASSWORD, Rpc, TrytonServer
 
+pytestmark = pytest.mark.tryton
+
 ORDER = [["id", "ASC"]]
 
 
@@ -93,12 +95,14 @@ def test_purchase_orders_with_lines(sqlite_gateway, token, truth):
         assert n["vendor"]["remoteId"] == str(r["party"]) and n["vendor"]["name"].startswith("Supplier")
         assert n["shipTo"] == {"remoteId": str(r["warehouse"]), "type": "SITE"}
         mine = [line for line in lines if line["purchase"] == r["id"]]
-        assert [(l["part"]["remoteId"], l["quantity"], l["unitPrice"], l["amount"]) for l in n["lines"]] == [
-            (str(l["product"]), l["quantity"], float(l["unit_price"]), float(l["amount"])) for l in mine
+        assert [
+            (line["part"]["remoteId"], line["quantity"], line["unitPrice"], line["amount"]) for line in n["lines"]
+        ] == [
+            (str(line["product"]), line["quantity"], float(line["unit_price"]), float(line["amount"])) for line in mine
         ]
-        assert [l["lineNumber"] for l in n["lines"]] == list(range(1, len(mine) + 1))
-        assert all(l["unitOfMeasure"] == "Unit" and l["part"]["partNumber"] for l in n["lines"])
-        assert sum(l["amount"] for l in n["lines"]) == pytest.approx(n["totalAmount"])
+        assert [line["lineNumber"] for line in n["lines"]] == list(range(1, len(mine) + 1))
+        assert all(line["unitOfMeasure"] == "Unit" and line["part"]["partNumber"] for line in n["lines"])
+        assert sum(line["amount"] for line in n["lines"]) == pytest.approx(n["totalAmount"])
     assert {n["status"] for n in nodes.values()} == set(status.values())
 
     submitted = page_all(sqlite_gateway, token, "purchaseOrders", "status", filter={"status": ["SUBMITTED"]})
@@ -120,7 +124,7 @@ def test_parts_with_stock_per_location(sqlite_gateway, token, truth):
     )
     raw = read_all(truth, "product.product", ["code", "name", "description", "cost_price"])
     suppliers = read_all(truth, "purchase.product_supplier", ["template.products", "party"])
-    storages = [l["id"] for l in read_all(truth, "stock.location", ["id"], [["type", "=", "storage"]])]
+    storages = [row["id"] for row in read_all(truth, "stock.location", ["id"], [["type", "=", "storage"]])]
     # Tryton's own computation, one storage location at a time.
     at = {
         loc: {

@@ -20,6 +20,8 @@ from schema.model import CustomField, Extension
 from tests.helpers import data, list_all, page_all, remote_ids
 from tests.tryton_server import CREDENTIALS, Rpc, TrytonServer
 
+pytestmark = pytest.mark.tryton
+
 ENTITIES = ("Location", "Part", "Vendor", "PurchaseOrder", "User")
 STATE = CustomField("PurchaseOrder", "invoiceMethod", "String", "invoice_method", filterable=True)
 

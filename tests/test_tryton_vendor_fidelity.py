@@ -10,7 +10,7 @@ decided here with trytond's own PYSON evaluator on real records.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -23,6 +23,8 @@ from connectors.writes import CREATE, UPDATE
 from tests.helpers import data
 from tests.tryton_server import CREDENTIALS, Rpc, TrytonServer
 from tests.write_helpers import create, error, read, record, update
+
+pytestmark = pytest.mark.tryton
 
 ALL_CONTACTS = 7  # party of the seed's "Supplier 05": email, phone and website (tests/tryton_server.py)
 EMAIL_ONLY = 8  # "Supplier 06": an email only
@@ -44,7 +46,7 @@ def token(sqlite_gateway, tryton_scratch: TrytonServer) -> str:
 
 
 @pytest.fixture
-async def connector(tryton_scratch: TrytonServer) -> Iterator[TrytonConnector]:
+async def connector(tryton_scratch: TrytonServer) -> AsyncIterator[TrytonConnector]:
     made = TrytonConnector(ConnectionConfig("ON_PREMISES", tryton_scratch.url, CREDENTIALS))
     yield made
     await made.aclose()

@@ -157,7 +157,7 @@ def test_purchase_orders_and_requests(sqlite_gateway, connection_token, dataset)
             assert line["lineNumber"] == number and line["part"]["remoteId"] == raw_line["part"]
             assert line["quantity"] == raw_line["quantity"] and line["unitPrice"] == raw_line["price"]
             assert line["receivedQuantity"] == raw_line["quantityReceived"]
-        assert n["totalAmount"] == pytest.approx(sum(l["amount"] for l in n["lines"]), abs=0.01)
+        assert n["totalAmount"] == pytest.approx(sum(line["amount"] for line in n["lines"]), abs=0.01)
 
     requests = by_remote_id(
         page_all(

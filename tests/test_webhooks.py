@@ -125,6 +125,7 @@ def test_receiver_down_for_a_while_gets_every_event_after_it_returns(hook_gatewa
     assert all(d["log"][-1]["statusCode"] == 200 for d in rows)
 
 
+@pytest.mark.slow
 def test_non_2xx_is_retried_then_failed_then_redelivered(hook_gateway, receiver):
     got, server = receiver
     got.status = 500

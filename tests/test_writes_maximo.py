@@ -332,7 +332,7 @@ def test_purchase_order_with_lines_in_one_transaction(sqlite_gateway, token, san
     )
     assert len(rows(sandbox, "mxapipo")) == before + 1
     assert made["status"] == "SUBMITTED" and made["totalAmount"] == 139.5
-    assert [(l["lineNumber"], l["part"]["remoteId"], l["amount"]) for l in made["lines"]] == [
+    assert [(line["lineNumber"], line["part"]["remoteId"], line["amount"]) for line in made["lines"]] == [
         (1, items[0]["itemnum"], 40.0),
         (2, items[1]["itemnum"], 99.5),
     ]
@@ -354,7 +354,7 @@ def test_purchase_order_with_lines_in_one_transaction(sqlite_gateway, token, san
         ),
         "updatePurchaseOrder",
     )
-    assert [(l["lineNumber"], l["quantity"]) for l in merged["lines"]] == [(1, 10.0), (2, 1.0), (3, 2.0)]
+    assert [(line["lineNumber"], line["quantity"]) for line in merged["lines"]] == [(1, 10.0), (2, 1.0), (3, 2.0)]
     assert merged["totalAmount"] == 209.5
 
     refused = error(

@@ -308,7 +308,7 @@ def test_purchase_order_with_items_is_one_deep_insert(gateway, token, rows, cont
     made = data(gateway.gql(token, CREATE_PO, {"i": {"vendor": "17300001", "currency": "USD", "lines": lines}}))
     record = made["createPurchaseOrder"]["record"]
     assert (record["status"], record["currency"], record["totalAmount"]) == ("DRAFT", "USD", 37.9)
-    assert [(l["lineNumber"], l["part"]["remoteId"], l["amount"]) for l in record["lines"]] == [
+    assert [(line["lineNumber"], line["part"]["remoteId"], line["amount"]) for line in record["lines"]] == [
         (10, parts[0], 37.5),
         (30, parts[1], 0.4),
     ]

@@ -20,6 +20,8 @@ from tests.helpers import data
 from tests.tryton_server import CREDENTIALS, Rpc, TrytonServer
 from tests.write_helpers import adjust, create, delete, error, read, record, update
 
+pytestmark = pytest.mark.tryton
+
 SHELF_A = "9"  # a storage location of the seed (tests/tryton_server.py)
 
 
@@ -136,7 +138,9 @@ def test_purchase_order_with_lines_is_one_create_call(sqlite_gateway, token, tru
     )
     assert (made["number"], made["status"], made["currency"], made["totalAmount"]) == ("ACME-7", "DRAFT", "EUR", 17.0)
     assert made["expectedDate"].startswith("2026-03-01") and made["vendor"] == {"remoteId": "3"}
-    assert [(l["part"]["remoteId"], l["quantity"], l["amount"], l["description"]) for l in made["lines"]] == [
+    assert [
+        (line["part"]["remoteId"], line["quantity"], line["amount"], line["description"]) for line in made["lines"]
+    ] == [
         ("1", 2.0, 7.0, None),
         ("2", 1.0, 10.0, "Seal kit"),
     ]
@@ -147,7 +151,10 @@ def test_purchase_order_with_lines_is_one_create_call(sqlite_gateway, token, tru
         kept["reference"] == "ACME-7" and kept["party"] == 3 and kept["invoice_address"]
     )  # as Tryton's client fills it
     lines = truth("purchase.line", "read", kept["lines"], ["product", "unit", "unit_price"])
-    assert [(l["product"], l["unit"], float(l["unit_price"]["decimal"])) for l in lines] == [(1, 1, 3.5), (2, 1, 10.0)]
+    assert [(line["product"], line["unit"], float(line["unit_price"]["decimal"])) for line in lines] == [
+        (1, 1, 3.5),
+        (2, 1, 10.0),
+    ]
 
     # One transaction: a line Tryton refuses leaves no purchase and no line behind.
     before = (count(truth, "purchase.purchase", []), count(truth, "purchase.line", []))

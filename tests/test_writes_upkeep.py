@@ -253,7 +253,7 @@ def test_purchase_order_with_lines_is_one_request(gateway, token, sandbox, contr
         )
     )["createPurchaseOrder"]["record"]
     assert made["status"] == "SUBMITTED" and made["totalAmount"] == 75.0 and made["vendor"]["remoteId"] == vendor["id"]
-    assert [(l["lineNumber"], l["part"]["remoteId"], l["amount"]) for l in made["lines"]] == [
+    assert [(line["lineNumber"], line["part"]["remoteId"], line["amount"]) for line in made["lines"]] == [
         (1, parts[0]["id"], 37.5),
         (2, parts[1]["id"], 37.5),
     ]

@@ -12,7 +12,7 @@ import pytest
 import websockets
 
 from tests.conftest import Gateway, _start_gateway
-from tests.helpers import data
+from tests.helpers import WS_PROTOCOL, data
 
 STATUS = "subscription { connectionStatusChanged { connectionId status } }"
 
@@ -25,7 +25,7 @@ def ws_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
 
 async def open_socket(gateway: Gateway) -> Any:
     url = gateway.url.replace("http", "ws") + "/graphql"
-    return await websockets.connect(url, subprotocols=["graphql-transport-ws"])
+    return await websockets.connect(url, subprotocols=[WS_PROTOCOL])
 
 
 async def send(ws: Any, message: dict | str) -> None:
@@ -162,7 +162,7 @@ SUBSCRIBE_NESTED = (
     [
         SUBSCRIBE_NESTED % nested(100_000),  # past the JSON decoder's own recursion guard
         SUBSCRIBE_NESTED % nested(70),  # decodes, but past PLANTGATE_MAX_JSON_DEPTH (64)
-        '{"type": "subscribe", "id": "1", "payload": %s}' % nested(100_000),
+        '{"type": "subscribe", "id": "1", "payload": ' + nested(100_000) + "}",
     ],
     ids=["variables-100000", "variables-70", "payload-100000"],
 )
@@ -177,7 +177,7 @@ async def test_deeply_nested_json_closes_4400_with_a_reason_and_no_traceback(ws_
 
 async def test_deeply_nested_connection_init_closes_4400(ws_gateway, tracebacks):
     ws = await open_socket(ws_gateway)
-    await send(ws, '{"type": "connection_init", "payload": {"Authorization": %s}}' % nested(100_000))
+    await send(ws, '{"type": "connection_init", "payload": {"Authorization": ' + nested(100_000) + "}}")
     frame = await close_frame(ws)
     assert frame is not None and frame.code == 4400 and "nested" in frame.reason
     assert not [r for r in tracebacks if r.exc_info], [r.getMessage() for r in tracebacks]

@@ -192,6 +192,7 @@ def connect_on(gateway: GatewayProcess, admin: str, instance_url: str) -> tuple[
     return created["token"], created["connection"]["id"]
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("with_redis", [True, False], ids=["announced-through-redis", "no-redis"])
 async def test_rotation_on_one_process_closes_the_socket_on_another(
     tmp_path, pg_url, redis_url, secret_key, launch, sandbox, with_redis
@@ -209,7 +210,7 @@ async def test_rotation_on_one_process_closes_the_socket_on_another(
     await asyncio.to_thread(rotating.wait_healthy)
     await asyncio.to_thread(serving.wait_healthy)
     token, connection_id = await asyncio.to_thread(connect_on, rotating, admin, sandbox.url)
-    ws = await socket_of(serving, token)  # type: ignore[arg-type] - has the `url` a Gateway has
+    ws = await socket_of(serving, token)  # a GatewayProcess has the `url` a Gateway has
     assert (await read_live(ws, "before"))["workOrders"]["nodes"]
     before = upstream_calls(sandbox)
     assert data(await asyncio.to_thread(rotating.gql, admin, ROTATE, {"id": connection_id}))["rotateConnectionToken"]

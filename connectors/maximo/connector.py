@@ -106,7 +106,7 @@ ENTRY = SystemEntry(
     },
 )
 
-CHANGED = {"updated_at": Date("changedate"), "version": "_rowstamp"}
+CHANGED: dict[str, Any] = {"updated_at": Date("changedate"), "version": "_rowstamp"}
 PRIORITY = {1: "URGENT", 2: "HIGH", 3: "MEDIUM", 4: "LOW", 5: "LOW"}
 
 

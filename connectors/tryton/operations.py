@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from typing import Any
 
 from schema.errors import BadUserInput, Conflict, NotFound, SystemRejected
@@ -135,10 +136,8 @@ class TrytonWrites:
 
     async def _discard(self, inventory: int) -> None:
         """Best effort: a refused adjustment leaves no draft inventory behind."""
-        try:
+        with suppress(SystemRejected):
             await self._rpc("stock.inventory", "delete", [[inventory]])
-        except SystemRejected:
-            pass
 
     async def _default_storage(self) -> int:
         """The storage zone of the only warehouse; with several, the caller must say where."""
@@ -301,10 +300,8 @@ class TrytonWrites:
     async def _undo_create(self, model: Model, record_id: int) -> None:
         """Best effort: cancel (what a workflow moved may only go that way) and delete."""
         for method in ("cancel", "delete"):
-            try:
+            with suppress(SystemRejected):
                 await self._rpc(model.model, method, [[record_id]])
-            except SystemRejected:
-                pass
 
     async def _version(self, model: Model, record_id: int) -> str | None:
         """The record's current `_timestamp`, None when it does not exist."""

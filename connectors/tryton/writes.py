@@ -138,7 +138,7 @@ def derived(read: EntityMap, names: tuple[str, ...]) -> dict[str, Any]:
         elif isinstance(spec, Number):
             writers[name] = To(spec.path, encode_decimal)
         else:
-            writers[name] = To(spec.path)
+            writers[name] = To(spec.path)  # type: ignore[attr-defined]  # a writable field's spec has a path
     return writers
 
 

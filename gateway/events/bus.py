@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..store.event_tables import Event, WebhookDelivery, WebhookEndpoint
 from .broker import Broker
@@ -68,7 +68,7 @@ class EventBus:
         endpoints = session.exec(
             select(WebhookEndpoint).where(
                 WebhookEndpoint.organization_id == organization_id,
-                WebhookEndpoint.deleted_at.is_(None),  # type: ignore[union-attr]
+                col(WebhookEndpoint.deleted_at).is_(None),
             )
         )
         for endpoint in endpoints:
@@ -81,7 +81,7 @@ class EventBus:
         endpoints = session.exec(
             select(WebhookEndpoint).where(
                 WebhookEndpoint.organization_id == organization_id,
-                WebhookEndpoint.deleted_at.is_(None),  # type: ignore[union-attr]
+                col(WebhookEndpoint.deleted_at).is_(None),
             )
         )
         return any(event_type in e.events for e in endpoints)

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from schema.errors import BadUserInput, NotFound
 
@@ -96,8 +96,10 @@ class WebhookService:
             return list(
                 session.exec(
                     select(WebhookEndpoint)
-                    .where(WebhookEndpoint.organization_id == organization_id, WebhookEndpoint.deleted_at.is_(None))  # type: ignore[union-attr]
-                    .order_by(WebhookEndpoint.created_at)
+                    .where(
+                        WebhookEndpoint.organization_id == organization_id, col(WebhookEndpoint.deleted_at).is_(None)
+                    )
+                    .order_by(col(WebhookEndpoint.created_at))
                 )
             )
 
@@ -114,9 +116,9 @@ class WebhookService:
             _owned_endpoint(session, organization_id, endpoint_id)
             rows = session.exec(
                 select(WebhookDelivery, Event)
-                .join(Event, Event.id == WebhookDelivery.event_id)  # type: ignore[arg-type]
+                .join(Event, col(Event.id) == col(WebhookDelivery.event_id))
                 .where(WebhookDelivery.endpoint_id == endpoint_id)
-                .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id)  # type: ignore[attr-defined]
+                .order_by(col(WebhookDelivery.created_at).desc(), WebhookDelivery.id)
                 .limit(limit)
             ).all()
             return [
@@ -127,7 +129,7 @@ class WebhookService:
                         session.exec(
                             select(WebhookAttempt)
                             .where(WebhookAttempt.delivery_id == delivery.id)
-                            .order_by(WebhookAttempt.id)  # type: ignore[arg-type]
+                            .order_by(col(WebhookAttempt.id))
                         )
                     ),
                 )
@@ -208,10 +210,10 @@ class WebhookDeliverer:
                 select(WebhookDelivery)
                 .where(
                     WebhookDelivery.status == "PENDING",
-                    WebhookDelivery.next_attempt_at <= now,  # type: ignore[operator]
-                    or_(WebhookDelivery.lease_expires_at.is_(None), WebhookDelivery.lease_expires_at < now),  # type: ignore[union-attr]
+                    col(WebhookDelivery.next_attempt_at) <= now,
+                    or_(col(WebhookDelivery.lease_expires_at).is_(None), col(WebhookDelivery.lease_expires_at) < now),
                 )
-                .order_by(WebhookDelivery.next_attempt_at)
+                .order_by(col(WebhookDelivery.next_attempt_at))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             ).all()

@@ -124,8 +124,8 @@ class System:
             vendor=entry.vendor,
             category=entry.category,
             tier=entry.tier,
-            hostings=list(entry.hostings),
-            credits=[HostingPrice(hosting=h, credits=entry.credits(h)) for h in entry.hostings],
+            hostings=[Hosting(h) for h in entry.hostings],
+            credits=[HostingPrice(hosting=Hosting(h), credits=entry.credits(h)) for h in entry.hostings],
             credential_fields=[
                 CredentialField(
                     name=f.name,
@@ -213,11 +213,11 @@ class Connection:
             id=strawberry.ID(row.id),
             name=row.name,
             system=System.of(found.entry) if found else None,
-            hosting=row.hosting or None,
+            hosting=Hosting(row.hosting) if row.hosting else None,
             instance_url=row.instance_url,
-            status=row.status,
+            status=ConnectionStatus(row.status),
             status_reason=row.status_reason,
-            metadata=row.metadata_,
+            metadata=JSON(row.metadata_),
             credits=row.credits,
             created_at=row.created_at,
             disconnected_at=row.disconnected_at,
@@ -332,7 +332,7 @@ def _metadata_is(dialect: str, key: str, value: str) -> Any:
     if dialect == "sqlite":  # a JSON path cannot quote every key: match the object's members instead
         members = func.json_each(ConnectionRow.metadata_).table_valued("key", "value")
         return exists(select(members.c.key).where(members.c.key == key, members.c.value == value))
-    return ConnectionRow.metadata_[key].as_string() == value  # type: ignore[index]
+    return ConnectionRow.metadata_[key].as_string() == value
 
 
 @strawberry.type(

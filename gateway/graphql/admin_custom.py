@@ -82,9 +82,9 @@ class ConnectionSettings:
             sync_interval_seconds=settings.get("syncIntervalSeconds"),
             history_days=settings.get("historyDays"),
             reconcile_interval_hours=settings.get("reconcileIntervalHours"),
-            write_defaults=settings.get("writeDefaults") or {},
-            custom_fields=settings.get("customFields") or [],
-            custom_objects=settings.get("customObjects") or [],
+            write_defaults=JSON(settings.get("writeDefaults") or {}),
+            custom_fields=JSON(settings.get("customFields") or []),
+            custom_objects=JSON(settings.get("customObjects") or []),
         )
 
 
@@ -205,7 +205,9 @@ class CustomMutation:
         ctx = _ctx(info)
         services = ctx.services
         row = await _established(info, id)
-        entry = connector_class(row.system).entry  # type: ignore[union-attr]
+        connector = connector_class(row.system)
+        assert connector is not None  # an established connection's system is registered
+        entry = connector.entry
         changes: dict[str, Any] = {}
         if input.sync_interval_seconds is not strawberry.UNSET:
             interval = input.sync_interval_seconds
@@ -227,8 +229,6 @@ class CustomMutation:
                 )
             changes["reconcileIntervalHours"] = hours
         if input.write_defaults is not strawberry.UNSET:
-            connector = connector_class(row.system)
-            assert connector is not None
             changes["writeDefaults"] = write_options_of(connector, input.write_defaults or {}, "writeDefaults")
         if input.custom_fields is not strawberry.UNSET:
             parse_fields(input.custom_fields or [], entry)

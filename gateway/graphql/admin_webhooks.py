@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Optional
 
 import strawberry
-from sqlmodel import select
+from sqlmodel import col, select
 from strawberry.scalars import JSON
 
 from ..store.event_tables import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -48,13 +49,13 @@ class WebhookDeliveryInfo:
 
     @classmethod
     def of(
-        cls, delivery: WebhookDelivery, event: Event | None = None, attempts: list[WebhookAttempt] = ()
-    ) -> WebhookDeliveryInfo:  # type: ignore[assignment]
+        cls, delivery: WebhookDelivery, event: Event | None = None, attempts: Sequence[WebhookAttempt] = ()
+    ) -> WebhookDeliveryInfo:
         return cls(
             id=strawberry.ID(delivery.id),
             event_id=delivery.event_id,
             event_type=event.type if event else "",
-            event_data=event.data if event else {},
+            event_data=JSON(event.data if event else {}),
             status=delivery.status,
             attempts=delivery.attempts,
             last_status_code=delivery.last_status_code,
@@ -106,8 +107,8 @@ class WebhookEndpointInfo:
         def read() -> tuple[paging.Page[tuple[WebhookDelivery, Event]], dict[str, list[WebhookAttempt]]]:
             query = (
                 select(WebhookDelivery, Event)
-                .join(Event, Event.id == WebhookDelivery.event_id)  # type: ignore[arg-type]
-                .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)  # type: ignore[arg-type]
+                .join(Event, col(Event.id) == col(WebhookDelivery.event_id))
+                .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
                 .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookEndpoint.organization_id == organization_id)
             )
             columns = (WebhookDelivery.created_at, WebhookDelivery.id)
@@ -125,8 +126,8 @@ class WebhookEndpointInfo:
                 if attempts:
                     for attempt in session.exec(
                         select(WebhookAttempt)
-                        .where(WebhookAttempt.delivery_id.in_(attempts))  # type: ignore[attr-defined]
-                        .order_by(WebhookAttempt.id)  # type: ignore[arg-type]
+                        .where(col(WebhookAttempt.delivery_id).in_(attempts))
+                        .order_by(col(WebhookAttempt.id))
                     ):
                         attempts[attempt.delivery_id].append(attempt)
                 return page, attempts

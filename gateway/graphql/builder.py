@@ -535,12 +535,9 @@ class _Builder:
                 before=_given(before),
                 order=_input_values(orderBy) if _given(orderBy) else None,
             )
-            made = page_type(  # type: ignore[call-arg]
+            made = page_type(
                 nodes=page.records,
-                edges=[
-                    edge_type(cursor=c, node=r)  # type: ignore[call-arg]
-                    for c, r in zip(page.cursors, page.records, strict=True)
-                ],
+                edges=[edge_type(cursor=c, node=r) for c, r in zip(page.cursors, page.records, strict=True)],
                 pageInfo=PageInfo(
                     has_next_page=page.has_next_page,
                     end_cursor=page.end_cursor,
@@ -703,16 +700,17 @@ class _Builder:
         fields = self.input_fields(entity.fields, entity.relations, self.extension.fields_for(entity.name), required)
         for component in entity.components:
             if component.writable:
-                embedded = component.embedded
-                line = self.once(
-                    f"{embedded.name}Input",
-                    lambda: create_type(
-                        f"{embedded.name}Input", self.input_fields(embedded.fields, embedded.relations), is_input=True
-                    ),
-                )
+                line = self._line_input(component.embedded)
                 line_type = list[line] if component.many else line  # type: ignore[valid-type]
                 fields.append(_input_field(component.name, line_type, "", component.name in required))
         return create_type(name, fields, is_input=True)
+
+    def _line_input(self, embedded: Embedded) -> type:
+        """The input of one embedded line (a purchase order's line), made once per schema."""
+        name = f"{embedded.name}Input"
+        return self.once(
+            name, lambda: create_type(name, self.input_fields(embedded.fields, embedded.relations), is_input=True)
+        )
 
     def payload_type(self, name: str) -> type:
         return self.once(f"{name}Payload", lambda: self._payload_type(name))
@@ -738,13 +736,13 @@ class _Builder:
             record, replayed = await _source(info).write(
                 "create", name, None, _input_values(input), idempotency_key=idempotencyKey, write_options=writeOptions
             )
-            return payload(record=record, replayed=replayed)  # type: ignore[call-arg]
+            return payload(record=record, replayed=replayed)
 
         async def resolve_update(info, id, input, ifMatch=None, writeOptions=None) -> Any:
             record, _ = await _source(info).write(
                 "update", name, id, _input_values(input), if_match=ifMatch, write_options=writeOptions
             )
-            return payload(record=record, replayed=False)  # type: ignore[call-arg]
+            return payload(record=record, replayed=False)
 
         async def resolve_delete(info, id, ifMatch=None) -> Any:
             source = _source(info)
@@ -796,7 +794,7 @@ class _Builder:
             record, replayed = await _source(info).write(
                 "adjust", "Part", partId, values, idempotency_key=idempotencyKey
             )
-            return payload(record=record, replayed=replayed)  # type: ignore[call-arg]
+            return payload(record=record, replayed=replayed)
 
         args = {
             "info": strawberry.Info,

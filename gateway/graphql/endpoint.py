@@ -40,11 +40,11 @@ from .persisted import Persisted, PersistedQueries
 from .shapes import shape_of
 
 
-class PlantgateView(GraphQL):
+class PlantgateView(GraphQL[RequestContext, None]):
     """Strawberry's view, used for WebSocket subscriptions: our error format and GraphiQL page."""
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
-        return result_body(result, current_request_id.get())  # type: ignore[return-value]
+        return result_body(result, current_request_id.get())  # type: ignore[return-value]  # our body, with error codes
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return render_ide(request)
@@ -88,7 +88,7 @@ class GraphQLEndpoint:
         result = await execute(
             schema,
             document,
-            persisted.query,  # type: ignore[arg-type] - prepare refuses a request without one
+            persisted.query,  # type: ignore[arg-type]  # prepare refuses a request without one
             variables=params.variables,
             context=context,
             operation_name=params.operation_name,

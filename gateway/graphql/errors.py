@@ -17,7 +17,7 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     original = error.original_error
     formatted: dict[str, Any] = {"message": error.message}
     if error.locations:
-        formatted["locations"] = [{"line": l.line, "column": l.column} for l in error.locations]
+        formatted["locations"] = [{"line": location.line, "column": location.column} for location in error.locations]
     if error.path:
         formatted["path"] = error.path
     if isinstance(original, PlantgateError):

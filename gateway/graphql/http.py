@@ -132,7 +132,8 @@ def is_request_error(result: ExecutionResult) -> bool:
     """Parse, validation or variable-coercion failure: no field ran, so no error has a path."""
     if isinstance(result, PreExecutionError):
         return True
-    return result.data is None and bool(result.errors) and all(not e.path for e in result.errors)
+    errors = result.errors or []
+    return result.data is None and bool(errors) and all(not e.path for e in errors)
 
 
 def respond(body: dict[str, Any], media: str, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:

@@ -21,7 +21,7 @@ class ShapedFieldsRule(FieldsOnCorrectTypeRule):
         parent = self.context.get_parent_type()
         why = (self.context.schema.extensions or {}).get(UNSUPPORTED, {})
         reason = why.get(f"{parent.name}.{node.name.value}") if parent is not None else None
-        if reason is None or self.context.get_field_def() is not None:
+        if parent is None or reason is None or self.context.get_field_def() is not None:
             super().enter_field(node, *args)
             return
         self.report_error(  # a validation error, coded as what it is: the system cannot do it

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import DocumentNode, GraphQLError, OperationType, get_operation_ast
@@ -25,6 +25,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     Operation,
     _OperationStreamClosed,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ErrorMessage, NextMessage
 from strawberry.types import ExecutionResult
 from strawberry.utils.aio import aclosing
 
@@ -61,7 +62,7 @@ class Caller:
         return await self.graphql.for_token(self.token, self.request)
 
 
-class CheckedOperation(Operation):
+class CheckedOperation(Operation[RequestContext, None]):
     """An operation with its own context and schema; its errors leave in our format (codes, no internal detail)."""
 
     def __init__(
@@ -77,13 +78,16 @@ class CheckedOperation(Operation):
         self.schema = schema
 
     async def send_initial_errors(self, errors: list[GraphQLError]) -> None:
-        await self.send_operation_message({"id": self.id, "type": "error", "payload": _formatted(errors)})
+        # cast: the payloads carry our error format (codes), wider than graphql-core's TypedDict
+        await self.send_operation_message(
+            cast(ErrorMessage, {"id": self.id, "type": "error", "payload": _formatted(errors)})
+        )
 
     async def send_next(self, execution_result: ExecutionResult) -> None:
         payload: dict[str, Any] = {"data": execution_result.data}
         if execution_result.errors:
             payload["errors"] = _formatted(execution_result.errors)
-        await self.send_operation_message({"id": self.id, "type": "next", "payload": payload})
+        await self.send_operation_message(cast(NextMessage, {"id": self.id, "type": "next", "payload": payload}))
 
 
 class _QuietClose:
@@ -101,7 +105,7 @@ class _QuietClose:
             await self._inner.close(code=code, reason=reason)
 
 
-class CheckedTransportWS(BaseGraphQLTransportWSHandler):
+class CheckedTransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
     """Strawberry's graphql-transport-ws, re-authenticating, counting and vetting every operation.
 
     Protocol closes: 4400 malformed message, 4401 subscribe before ack, 4403
@@ -120,7 +124,7 @@ class CheckedTransportWS(BaseGraphQLTransportWSHandler):
         return self.view.caller.digest
 
     async def handle(self) -> None:
-        self.websocket = _QuietClose(self.websocket)
+        self.websocket = _QuietClose(self.websocket)  # type: ignore[assignment]  # wraps the adapter, duck-typed
         sockets = self.view.caller.sockets
         sockets.add(self)
         try:
@@ -149,7 +153,7 @@ class CheckedTransportWS(BaseGraphQLTransportWSHandler):
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             await self.handle_invalid_message("Invalid message")
             return
-        await super().handle_message(message)  # type: ignore[arg-type]
+        await super().handle_message(message)  # type: ignore[arg-type]  # a dict with a string `type`, as it dispatches
 
     async def handle_subscribe(self, message: Any) -> None:
         payload, id_ = message.get("payload"), message.get("id")
@@ -194,7 +198,7 @@ class CheckedTransportWS(BaseGraphQLTransportWSHandler):
         document = limits.vet(schema._schema, payload["query"], payload.get("variables"), documents)
         _refuse_mutations(document, payload.get("operationName"))
 
-    async def run_operation(self, operation: Operation) -> None:
+    async def run_operation(self, operation: Operation[RequestContext, None]) -> None:
         """Strawberry's, on the operation's own context and schema rather than the socket's."""
         assert isinstance(operation, CheckedOperation)
         try:

@@ -108,9 +108,10 @@ def is_outage(exc: BaseException) -> bool:
     """
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    if not isinstance(exc, (OperationalError, InterfaceError)) or not hasattr(exc.orig, "sqlstate"):
+    orig = exc.orig if isinstance(exc, (OperationalError, InterfaceError)) else None
+    if orig is None or not hasattr(orig, "sqlstate"):
         return False
-    state = exc.orig.sqlstate
+    state = orig.sqlstate
     return state is None or state.startswith(OUTAGE_STATES)  # None: the client lost or never got a connection
 
 

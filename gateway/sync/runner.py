@@ -20,7 +20,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from connectors.base import Connector, ListQuery
 from schema.entities import BY_NAME
@@ -82,6 +82,10 @@ def readable(connector: Connector) -> list[str]:
     return [name for name, cap in connector.entry.capabilities.items() if cap.read]
 
 
+@overload
+def _utc(value: datetime) -> datetime: ...
+@overload
+def _utc(value: datetime | None) -> datetime | None: ...
 def _utc(value: datetime | None) -> datetime | None:
     return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
@@ -355,7 +359,7 @@ class SyncRunner:
             if state_name == UNAVAILABLE:
                 state.run_id, state.cursor = None, None
             session.add(state)
-            return _utc(state.retry_at)  # type: ignore[return-value]
+            return _utc(state.retry_at)
 
     # -- outcome ------------------------------------------------------------
 

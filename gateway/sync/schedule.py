@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..store.sync_tables import SyncSchedule
 from ..store.tables import Connection, utcnow
@@ -33,7 +33,9 @@ def ensure_all(session: Session) -> None:
     """Connections created before scheduling existed get a schedule row (PENDING ones have nothing to sync yet)."""
     scheduled = select(SyncSchedule.connection_id)
     for connection in session.exec(
-        select(Connection).where(Connection.status.not_in(("DISCONNECTED", "PENDING")), Connection.id.not_in(scheduled))  # type: ignore[union-attr]
+        select(Connection).where(
+            col(Connection.status).not_in(("DISCONNECTED", "PENDING")), col(Connection.id).not_in(scheduled)
+        )
     ):
         ensure(session, connection.id)
 
@@ -52,10 +54,10 @@ def claim_due(session: Session, owner: str, ttl: float, limit: int) -> list[str]
     rows = session.exec(
         select(SyncSchedule)
         .where(
-            SyncSchedule.next_run_at <= now,  # type: ignore[operator]
-            or_(SyncSchedule.lease_expires_at.is_(None), SyncSchedule.lease_expires_at < now),  # type: ignore[union-attr]
+            col(SyncSchedule.next_run_at) <= now,
+            or_(col(SyncSchedule.lease_expires_at).is_(None), col(SyncSchedule.lease_expires_at) < now),
         )
-        .order_by(SyncSchedule.next_run_at)
+        .order_by(col(SyncSchedule.next_run_at))
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
@@ -67,9 +69,9 @@ def claim_due(session: Session, owner: str, ttl: float, limit: int) -> list[str]
 
 def renew(session: Session, connection_id: str, owner: str, ttl: float) -> None:
     """Extend the lease as part of a page's transaction; raises if it was taken over."""
-    changed = session.execute(
+    changed = session.exec(
         update(SyncSchedule)
-        .where(SyncSchedule.connection_id == connection_id, SyncSchedule.lease_owner == owner)
+        .where(col(SyncSchedule.connection_id) == connection_id, col(SyncSchedule.lease_owner) == owner)
         .values(lease_expires_at=utcnow() + timedelta(seconds=ttl))
     ).rowcount
     if changed != 1:

@@ -284,7 +284,7 @@ def _routes(data: Dataset, api_keys: dict[str, tuple[int, ...]]) -> list[BaseRou
 
     async def create_record(request: Request) -> Response:
         resource, _, refusal = addressed(request, with_id=False)
-        body = None if refusal else await json_or_none(request)
+        body: Any = None if refusal else await json_or_none(request)  # JSON as sent: `problem` checks it
         refusal = refusal or _refused(writes.problem(resource, body, exists, creating=True))
         if refusal is not None:
             return refusal
@@ -301,7 +301,7 @@ def _routes(data: Dataset, api_keys: dict[str, tuple[int, ...]]) -> list[BaseRou
 
     async def update_record(request: Request) -> Response:
         resource, current, refusal = addressed(request, with_id=True)
-        body = None if refusal else await json_or_none(request)
+        body: Any = None if refusal else await json_or_none(request)  # JSON as sent: `problem` checks it
         refusal = refusal or _refused(writes.problem(resource, body, exists, creating=False))
         if refusal is not None:
             return refusal

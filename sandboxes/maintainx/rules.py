@@ -89,7 +89,7 @@ UPDATABLE = ("workorders", "assets", "vendors", "purchaseorders")
 # MaintainX documents DELETE for work orders and work requests (docs/vendors/maintainx.md).
 DELETABLE = ("workorders", "workrequests", "assets", "vendors")
 # Every record of a resource carries all its keys (MaintainX sends nulls): the defaults of a new one.
-NEW = {
+NEW: dict[str, Record] = {
     "workorders": {
         "description": None,
         "status": "OPEN",

@@ -212,7 +212,9 @@ def stored(
 ) -> Record:
     """The write as Maximo keeps it: defaults and autonumbers on create, dates in the server's
     time zone, domain descriptions, PO lines numbered and costed (merged or replaced)."""
-    out = {k: iso(datetime.fromisoformat(v.replace("Z", "+00:00"))) if k in DATES and v else v for k, v in body.items()}
+    out: Record = {
+        k: iso(datetime.fromisoformat(v.replace("Z", "+00:00"))) if k in DATES and v else v for k, v in body.items()
+    }
     if current is None:
         out = {**_defaults(structure, next_key), **out}
     if "company" in out:
@@ -229,7 +231,7 @@ def stored(
 def _defaults(structure: str, next_key: Callable[[str], str]) -> Record:
     now = iso(datetime.now().astimezone())
     site = {"orgid": ORG}  # the site's organization; the site itself comes with the create
-    return {
+    makers: dict[str, Callable[[], Record]] = {
         "mxapiwodetail": lambda: {
             **site,
             "wonum": next_key("wonum"),
@@ -257,7 +259,8 @@ def _defaults(structure: str, next_key: Callable[[str], str]) -> Record:
             "receipts": "NONE",
             "poline": [],
         },
-    }[structure]()
+    }
+    return makers[structure]()
 
 
 def _lines(given: list[Record], existing: list[Record], merge: bool) -> list[Record]:

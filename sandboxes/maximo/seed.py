@@ -344,7 +344,7 @@ class _Generator:
             return {}
         return {attr: value, f"{attr}_description": descriptions[value]}
 
-    def maybe(self, chance: float, make: Callable[[], Any]) -> Any:
+    def maybe(self, chance: float, make: Callable[..., Any]) -> Any:
         """`make()` with this chance, else None (an attribute the record lacks)."""
         return make() if self.rng.random() < chance else None
 
@@ -355,7 +355,9 @@ class _Generator:
 
     def persons(self) -> list[Record]:
         people = []
-        for first, last in self.rng.sample([(f, l) for f in FIRST for l in LAST], COUNTS["mxapiperson"]):
+        for first, last in self.rng.sample(
+            [(given, family) for given in FIRST for family in LAST], COUNTS["mxapiperson"]
+        ):
             personid = (first[0] + last).upper()[:12]
             status = self.pick({"ACTIVE": 85, "INACTIVE": 15})
             people.append(
@@ -545,8 +547,8 @@ class _Generator:
                         "storeloc": stock["location"],
                     }
                 )
-            received_all = sum(l["receivedqty"] for l in lines)
-            ordered_all = sum(l["orderqty"] for l in lines)
+            received_all = sum(line["receivedqty"] for line in lines)
+            ordered_all = sum(line["orderqty"] for line in lines)
             receipts = "NONE" if received_all == 0 else "COMPLETE" if received_all == ordered_all else "PARTIAL"
             rows.append(
                 self.stamp(
@@ -557,9 +559,11 @@ class _Generator:
                         **self.domain("status", status, PO_STATUS),
                         "vendor": self.rng.choice(vendors),
                         "orderdate": iso(ordered),
-                        "requireddate": self.maybe(0.8, lambda: iso(ordered + timedelta(days=self.rng.randint(5, 45)))),
+                        "requireddate": self.maybe(
+                            0.8, lambda ordered=ordered: iso(ordered + timedelta(days=self.rng.randint(5, 45)))
+                        ),
                         "currencycode": "USD",
-                        "totalcost": round(sum(l["linecost"] for l in lines), 2),
+                        "totalcost": round(sum(line["linecost"] for line in lines), 2),
                         "receipts": receipts,
                         "changedate": iso(ordered + timedelta(hours=self.rng.randint(1, 500))),
                         "changeby": "MAXADMIN",
@@ -588,7 +592,7 @@ class _Generator:
                         "wonum": str(1001 + n),
                         "description": title[:100],
                         "description_longdescription": self.maybe(
-                            0.4, lambda: f"<p>{title}. Reported by operations.</p>"
+                            0.4, lambda title=title: f"<p>{title}. Reported by operations.</p>"
                         ),
                         **self.domain("status", status, WO_STATUS),
                         "statusdate": iso(finished if done else started),
@@ -603,7 +607,7 @@ class _Generator:
                         "lead": self.rng.choice(people) if self.rng.random() < 0.7 else None,
                         "owner": self.rng.choice(people) if self.rng.random() < 0.3 else None,
                         "targcompdate": self.maybe(
-                            0.8, lambda: iso(reported + timedelta(days=self.rng.randint(1, 30)))
+                            0.8, lambda reported=reported: iso(reported + timedelta(days=self.rng.randint(1, 30)))
                         ),
                         "actstart": iso(started) if status in ("INPRG", "WMATL") or done else None,
                         "actfinish": iso(finished) if done else None,

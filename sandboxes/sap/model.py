@@ -10,6 +10,7 @@ serializes rows, validates `$filter`/`$select`/`$expand` and generates its
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 from xml.sax.saxutils import quoteattr
 
 EXTENSION_PREFIXES = ("YY1_", "ZZ1_")  # customer fields (key user extensibility / custom fields app)
@@ -77,7 +78,7 @@ class Service:
         return f"{self.namespace}.{entity_set.type_name}"
 
 
-def s(name: str, max_length: int | None = None, **kw: bool) -> Prop:
+def s(name: str, max_length: int | None = None, **kw: Any) -> Prop:
     return Prop(name, "Edm.String", max_length, **kw)
 
 
@@ -85,7 +86,7 @@ def key(name: str, max_length: int) -> Prop:
     return Prop(name, "Edm.String", max_length, nullable=False)
 
 
-def date(name: str, **kw: bool) -> Prop:
+def date(name: str, **kw: Any) -> Prop:
     return Prop(name, "Edm.DateTime", **kw)
 
 
@@ -115,7 +116,7 @@ def on_create(prop: Prop) -> Prop:
     return replace(prop, updatable=False)
 
 
-def custom(prop: Prop, label: str, **flags: bool) -> Prop:
+def custom(prop: Prop, label: str, **flags: Any) -> Prop:
     """A customer extension field (`YY1_`/`ZZ1_`): not in SAP's published metadata."""
     assert prop.extension, prop.name
     return replace(prop, label=label, **flags)

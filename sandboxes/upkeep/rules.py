@@ -86,7 +86,7 @@ REQUIRED = {
 }
 # UpKeep's API Reference offers no "Delete a Specific Vendor" (docs/vendors/upkeep.md).
 DELETABLE = ("work-orders", "requests", "assets")
-DEFAULTS = {
+DEFAULTS: dict[str, Record] = {
     "work-orders": {"status": "open", "priority": 0},
     "requests": {"status": "pending"},
     "assets": {"status": "active"},

@@ -14,6 +14,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from sandboxes.kit import SandboxControl
 
 
@@ -81,3 +83,5 @@ class SystemCase:
     # Entities to skip in the modified-since check (no change timestamp upstream).
     no_modified_since: frozenset[str] = field(default_factory=frozenset)
     writes: Writes | None = None  # None: the connector takes no writes
+    # pytest marks for every test of this case (`tryton`: it needs a real trytond).
+    marks: tuple[pytest.MarkDecorator, ...] = ()

@@ -37,7 +37,8 @@ class Shapes:
     """Field types of the record types of one connection's schema, read on first use."""
 
     def __init__(self, ask: Callable[[str, dict[str, Any]], dict[str, Any]]) -> None:
-        self._ask, self._types = ask, {}  # type: dict[str, dict[str, FieldType]]
+        self._ask = ask
+        self._types: dict[str, dict[str, FieldType]] = {}
 
     def of(self, type_name: str) -> dict[str, FieldType]:
         if type_name not in self._types:

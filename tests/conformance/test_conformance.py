@@ -18,14 +18,14 @@ from connectors.registry import connector_class
 from schema.entities import BY_NAME
 from schema.errors import PlantgateError, RateLimited, SystemAuthFailed, SystemUnreachable
 from tests.conformance.case import Running, SystemCase
-from tests.conformance.cases import all_cases
+from tests.conformance.cases import all_cases, case_params
 from tests.helpers import data
 
 CASES = all_cases()
 POLICY = HttpPolicy(connect_timeout=1.0, read_timeout=1.0, retries=1, backoff=0.01)
 
 
-@pytest.fixture(scope="module", params=CASES, ids=[c.system for c in CASES])
+@pytest.fixture(scope="module", params=case_params(CASES))
 def case_running(request: pytest.FixtureRequest) -> Iterator[tuple[SystemCase, Running]]:
     case: SystemCase = request.param
     with case.start() as running:
@@ -155,7 +155,7 @@ def _scalars(value):
 @pytest.mark.parametrize(
     "fault, error",
     [
-        ({"mode": "slow", "delay": 3}, SystemUnreachable),
+        pytest.param({"mode": "slow", "delay": 3}, SystemUnreachable, marks=pytest.mark.slow),  # waits out a timeout
         ({"mode": "down"}, SystemUnreachable),
         ({"mode": "error", "status": 500}, SystemUnreachable),
         ({"mode": "error", "status": 503}, SystemUnreachable),

@@ -12,19 +12,22 @@ before the cursor skips nothing that still exists.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from connectors.registry import connector_class
+from connectors.registry import connectors
 from gateway.store.sync_tables import SyncSchedule
 from gateway.store.tables import utcnow
 from schema.entities import BY_NAME
 from tests.conformance.case import Running, SystemCase
-from tests.conformance.cases import all_cases
+from tests.conformance.cases import all_cases, case_params
 from tests.conftest import Gateway, _start_gateway
 from tests.helpers import data, filter_type, wait_until
+
+pytestmark = pytest.mark.slow  # a full sync of every system before its checks
 
 CASES = all_cases()
 SETTINGS = {
@@ -71,9 +74,9 @@ class Connected:
             )
         )["createConnection"]
         self.id, self.token = created["connection"]["id"], created["token"]
-        entry = connector_class(case.system).entry  # type: ignore[union-attr]
-        self.entities = [name for name, capability in entry.capabilities.items() if capability.read]
-        self.paging = connector_class(case.system).live_paging  # type: ignore[union-attr]
+        connector = connectors()[case.system]
+        self.entities = [name for name, capability in connector.entry.capabilities.items() if capability.read]
+        self.paging = connector.live_paging
 
     def status(self) -> dict[str, Any]:
         return data(
@@ -136,7 +139,7 @@ class Connected:
             self.gateway.gql(self.token, query, {"first": first, "after": after, "filter": filter, "source": source})
         )[plural]
 
-    def ids(self, entity: str, source: str, **filter: Any) -> list[str]:
+    def ids(self, entity: str, source: str, **filter: Any) -> builtins.list[str]:
         return [n["remoteId"] for n in self.page(entity, source, **filter)]
 
     def wait_synced(self) -> None:
@@ -151,7 +154,7 @@ class Connected:
         data(self.gateway.gql(self.admin, "mutation($id: ID!) { disconnect(id: $id) { id } }", {"id": self.id}))
 
 
-@pytest.fixture(scope="module", params=CASES, ids=[c.system for c in CASES])
+@pytest.fixture(scope="module", params=case_params(CASES))
 def connected(request: pytest.FixtureRequest, gateway: Gateway) -> Iterator[Connected]:
     case: SystemCase = request.param
     with case.start() as running:

@@ -17,17 +17,19 @@ from typing import Any
 
 import pytest
 
-from connectors.base import ConnectionConfig, Connector
-from connectors.registry import connector_class
+from connectors.base import ConnectionConfig
+from connectors.registry import connectors
 from schema.entities import BY_NAME
 from schema.errors import UnsupportedOperation
-from tests.conformance.case import Ref, SystemCase
+from tests.conformance.case import Ref, SystemCase, Writes
 from tests.conformance.cases import all_cases
 from tests.conformance.readback import Shapes
 from tests.conformance.test_invariants import SETTINGS, Connected
 from tests.conftest import Gateway, _start_gateway
 from tests.helpers import data
 from tests.write_helpers import create, delete, error, update
+
+pytestmark = pytest.mark.slow  # every writable entity of every system, read back live and from the replica
 
 WRITE_DEFAULTS = (
     "mutation($id: ID!, $d: JSON) { updateConnectionSettings(id: $id, input: {writeDefaults: $d}) { writeDefaults } }"
@@ -38,17 +40,15 @@ def _plan(operation: str) -> list[Any]:
     """(case, entity) for every entity whose capability allows the operation."""
     params = []
     for case in all_cases():
-        capabilities = connector_class(case.system).entry.capabilities  # type: ignore[union-attr]
+        capabilities = connectors()[case.system].entry.capabilities
         # A system whose case declares no samples yet is not started for nothing: its checks xfail, saying so.
-        marks = (
-            []
-            if case.writes is not None
-            else [
+        marks = list(case.marks)
+        if case.writes is None:
+            marks.append(
                 pytest.mark.xfail(
                     reason=f"{case.system} takes writes but its case declares no `writes` samples yet", run=False
                 )
-            ]
-        )
+            )
         params += [
             pytest.param(case, entity, id=f"{case.system}-{entity}", marks=marks)
             for entity, capability in sorted(capabilities.items())
@@ -69,7 +69,7 @@ class Writing(Connected):
     def __init__(self, gateway: Gateway, case: SystemCase, running: Any) -> None:
         super().__init__(gateway, case, running)
         self.shapes = Shapes(lambda query, variables: gateway.gql(self.token, query, variables))
-        self.connector: Connector = connector_class(case.system)(  # type: ignore[misc]
+        self.connector = connectors()[case.system](
             ConnectionConfig(case.hosting, running.instance_url, running.credentials)
         )
         self.refused_defaults: str | None = None
@@ -79,6 +79,12 @@ class Writing(Connected):
             self.refused_defaults = answer["errors"][0]["message"] if answer.get("errors") else None
         self._ids: dict[str, list[str]] = {}
         self._offered: dict[tuple[str, str], set[str]] = {}
+
+    @property
+    def writes(self) -> Writes:
+        """The case's samples (the plan only runs write checks for cases that declare them)."""
+        assert self.case.writes is not None, f"{self.case.system} declares no `writes`"
+        return self.case.writes
 
     def writable(self, entity: str, operation: str) -> set[str]:
         """The unified fields the connector's write map takes for this operation."""
@@ -99,7 +105,7 @@ class Writing(Connected):
         if (entity, operation) not in self._offered:
 
             async def ask() -> set[str]:
-                connector = connector_class(self.case.system)(self.connector.config)  # type: ignore[misc]
+                connector: Any = connectors()[self.case.system](self.connector.config)  # one with `writable_fields`
                 try:
                     return set(await connector.writable_fields(entity, operation))
                 finally:
@@ -138,7 +144,7 @@ class Writing(Connected):
 
     def target(self, entity: str) -> dict[str, Any]:
         """A record to update: a new one where the system creates them, else the last one listed."""
-        if entity in self.case.writes.create:  # type: ignore[union-attr]
+        if entity in self.writes.create:
             return self.fresh(entity)["record"]
         remote_id = self.ids(entity, "LIVE")[-1]
         singular = BY_NAME[entity].singular
@@ -203,7 +209,7 @@ def _ready(system: Writing, entity: str) -> None:
     of the connector is not there yet)."""
     if system.refused_defaults:
         pytest.xfail(
-            f"{system.case.system} refused writeDefaults {dict(system.case.writes.write_defaults)}: "
+            f"{system.case.system} refused writeDefaults {dict(system.writes.write_defaults)}: "
             f"{system.refused_defaults}"
         )
 
@@ -225,11 +231,11 @@ def test_a_created_record_reads_back_live_and_from_the_replica(system: Writing, 
 @pytest.mark.parametrize("system,entity", _plan("update"), indirect=["system"])
 def test_an_update_with_a_stale_version_is_a_conflict(system: Writing, entity: str):
     _ready(system, entity)
-    if not system.case.writes.versioned:  # type: ignore[union-attr]
+    if not system.writes.versioned:
         pytest.skip(f"{system.case.system} keeps no record versions: ifMatch cannot be checked")
     field, value = next(iter(_changes(system, entity).items()))
     target = system.target(entity)
-    if entity in system.case.writes.unversioned:  # type: ignore[union-attr]
+    if entity in system.writes.unversioned:
         assert target["remoteVersion"] is None, f"{system.case.system} {entity}: declared unversioned, has a version"
         refused = error(update(system.gateway, system.token, entity, target["id"], {field: value}, if_match="1"))
         assert refused.get("field") == "ifMatch", f"{entity}: an ifMatch that cannot be compared was taken: {refused}"

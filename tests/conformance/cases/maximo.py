@@ -55,16 +55,16 @@ class NewCode(Mapping[str, Any]):
     a second create with the same one is refused (BMXAA4129E)."""
 
     def __init__(self, values: Mapping[str, Any], prefix: str) -> None:
-        self.values, self.prefix = dict(values), prefix
+        self.given, self.prefix = dict(values), prefix
 
     def __getitem__(self, key: str) -> Any:
-        return f"{self.prefix}{uuid.uuid4().hex[:8].upper()}" if key == "code" else self.values[key]
+        return f"{self.prefix}{uuid.uuid4().hex[:8].upper()}" if key == "code" else self.given[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter([*self.values, "code"])
+        return iter([*self.given, "code"])
 
     def __len__(self) -> int:
-        return len(self.values) + 1
+        return len(self.given) + 1
 
 
 WRITES = Writes(

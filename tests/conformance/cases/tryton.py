@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
+
 from sandboxes.kit import SandboxControl, ServerThread, fault_proxy
 from tests.conformance.case import Ref, Running, SystemCase, Writes
 from tests.tryton_server import DATABASE, LOGIN, PASSWORD, serve_copy
@@ -154,4 +156,5 @@ CASE = SystemCase(
     nested_query="{ purchaseOrders(first: 50) { nodes { remoteId vendor { remoteId } lines { part { remoteId } } } } }",
     expected_calls=expected_calls,
     writes=WRITES,
+    marks=(pytest.mark.tryton,),
 )

@@ -6,7 +6,7 @@ Create Date: 2026-11-28 00:56:14.235943
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = "0001"

@@ -6,7 +6,7 @@ Create Date: 2026-11-28 04:20:42.631108
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = "0003"
