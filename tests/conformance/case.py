@@ -9,14 +9,14 @@ writes, the case also declares sample inputs valid in that system (`Writes`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from sandboxes.kit import SandboxControl
+from sandboxes.kit import SandboxControl, SandboxSpec, ServerThread
 
 
 @dataclass
@@ -41,6 +41,41 @@ def path_matches(prefix: str, paths: dict[str, str]) -> Callable[[str], str]:
     """`entity_match` for REST layouts: a request line whose path is `<prefix>/<path>` (regexes), alone or
     followed by `/`, `?` or `(` (so `/parts` is not `/partsx`, `A_PurchaseOrder` not `A_PurchaseOrderItem`)."""
     return lambda entity: rf"^[A-Z]+ {prefix}/(?:{paths[entity]})(?:[/?(]|$)"
+
+
+def related_ids(answer: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The distinct asset ids and asset-location ids behind the kit's nested work-order query."""
+    nodes = answer["workOrders"]["nodes"]
+    assets = {n["asset"]["remoteId"] for n in nodes if n["asset"]}
+    locations = {n["asset"]["location"]["remoteId"] for n in nodes if n["asset"] and n["asset"]["location"]}
+    return assets, locations
+
+
+@contextmanager
+def served(
+    sandbox: SandboxSpec,
+    *,
+    bad_credentials: dict[str, str],
+    collections: Mapping[str, str],
+    entity_match: Callable[[str], str],
+    removable: str,
+    remote_id: Callable[[str], Any] = str,
+) -> Iterator[Running]:
+    """A sandbox on a local port, steered through its control routes: `collections` names the sandbox's
+    collection of each unified entity, `remote_id` turns a remote id into the sandbox's key type."""
+    with ServerThread(sandbox.create_app()) as server:
+        control = SandboxControl(server.url)
+        yield Running(
+            instance_url=server.url,
+            credentials=dict(sandbox.credentials),
+            bad_credentials=bad_credentials,
+            control=control,
+            touch=lambda entity, ids: control.touch(collections[entity], [remote_id(i) for i in ids]),
+            entity_match=entity_match,
+            remove=lambda entity, ids: control.remove(collections[entity], [remote_id(i) for i in ids]),
+            removable=removable,
+            state=server.app.state.data,
+        )
 
 
 @dataclass(frozen=True)

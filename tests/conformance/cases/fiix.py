@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
-from sandboxes.fiix.app import SANDBOX, create_app
-from sandboxes.kit import SandboxControl, ServerThread
-from tests.conformance.case import Ref, Running, SystemCase, Writes
+from sandboxes.fiix.app import SANDBOX
+from tests.conformance.case import Ref, Running, SystemCase, Writes, served
 
 CLASSES = {
     "WorkOrder": "WorkOrder",
@@ -30,21 +28,14 @@ def entity_match(entity: str) -> str:
     return match
 
 
-@contextmanager
-def start() -> Iterator[Running]:
-    with ServerThread(create_app()) as server:
-        control = SandboxControl(server.url)
-        yield Running(
-            instance_url=server.url,
-            credentials=dict(SANDBOX.credentials),
-            bad_credentials={**SANDBOX.credentials, "secret_key": "wrong"},
-            control=control,
-            touch=lambda entity, ids: control.touch(CLASSES[entity], ids),
-            entity_match=entity_match,
-            remove=lambda entity, ids: control.remove(CLASSES[entity], ids),
-            removable="MaintenanceSchedule",  # nothing refers to a schedule
-            state=server.app.state.data,
-        )
+def start() -> AbstractContextManager[Running]:
+    return served(
+        SANDBOX,
+        bad_credentials={**SANDBOX.credentials, "secret_key": "wrong"},
+        collections=CLASSES,
+        entity_match=entity_match,
+        removable="MaintenanceSchedule",  # nothing refers to a schedule
+    )
 
 
 def expected_calls(answer: dict[str, Any], running: Running) -> int:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
-from sandboxes.kit import SandboxControl, ServerThread
-from sandboxes.limble.app import SANDBOX, create_app
-from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches
+from sandboxes.limble.app import SANDBOX
+from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches, related_ids, served
 
 RESOURCES = {
     "Location": "locations",
@@ -30,28 +28,20 @@ def entity_match(entity: str) -> str:
     return path_matches("/v2", RESOURCES)(entity)
 
 
-@contextmanager
-def start() -> Iterator[Running]:
-    with ServerThread(create_app()) as server:
-        control = SandboxControl(server.url)
-        yield Running(
-            instance_url=server.url,
-            credentials=dict(SANDBOX.credentials),
-            bad_credentials={**SANDBOX.credentials, "client_secret": "wrong"},
-            control=control,
-            touch=lambda entity, ids: control.touch(RESOURCES[entity], [int(i) for i in ids]),
-            entity_match=entity_match,
-            remove=lambda entity, ids: control.remove(RESOURCES[entity], [int(i) for i in ids]),
-            removable="MaintenanceRequest",  # nothing refers to a work request
-            state=server.app.state.data,
-        )
+def start() -> AbstractContextManager[Running]:
+    return served(
+        SANDBOX,
+        bad_credentials={**SANDBOX.credentials, "client_secret": "wrong"},
+        collections=RESOURCES,
+        entity_match=entity_match,
+        removable="MaintenanceRequest",  # nothing refers to a work request
+        remote_id=int,
+    )
 
 
 def expected_calls(answer: dict[str, Any], running: Running) -> int:
     """One list call, then one batched call for the assets and one for their locations."""
-    nodes = answer["workOrders"]["nodes"]
-    assets = {n["asset"]["remoteId"] for n in nodes if n["asset"]}
-    locations = {n["asset"]["location"]["remoteId"] for n in nodes if n["asset"] and n["asset"]["location"]}
+    assets, locations = related_ids(answer)
     return 1 + bool(assets) + bool(locations)
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from math import ceil
 from typing import Any
 
 from connectors.maximo.oslc import ID_CHUNK
-from sandboxes.kit import SandboxControl, ServerThread
-from sandboxes.maximo.app import SANDBOX, create_app
-from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches
+from sandboxes.maximo.app import SANDBOX
+from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches, related_ids, served
 
 STRUCTURES = {
     "WorkOrder": "mxapiwodetail",
@@ -25,28 +24,19 @@ STRUCTURES = {
 }
 
 
-@contextmanager
-def start() -> Iterator[Running]:
-    with ServerThread(create_app()) as server:
-        control = SandboxControl(server.url)
-        yield Running(
-            instance_url=server.url,
-            credentials=dict(SANDBOX.credentials),
-            bad_credentials={"apiKey": "not-a-valid-key"},
-            control=control,
-            touch=lambda entity, ids: control.touch(STRUCTURES[entity], ids),
-            entity_match=path_matches("/maximo/(?:oslc|api)/os", STRUCTURES),
-            remove=lambda entity, ids: control.remove(STRUCTURES[entity], ids),
-            removable="MaintenanceRequest",  # no work order refers to a service request here
-            state=server.app.state.data,
-        )
+def start() -> AbstractContextManager[Running]:
+    return served(
+        SANDBOX,
+        bad_credentials={"apiKey": "not-a-valid-key"},
+        collections=STRUCTURES,
+        entity_match=path_matches("/maximo/(?:oslc|api)/os", STRUCTURES),
+        removable="MaintenanceRequest",  # no work order refers to a service request here
+    )
 
 
 def expected_calls(answer: dict[str, Any], running: Running) -> int:
     """One list call, then one `in [...]` query per chunk of distinct assets, then of their locations."""
-    nodes = answer["workOrders"]["nodes"]
-    assets = {n["asset"]["remoteId"] for n in nodes if n["asset"]}
-    locations = {n["asset"]["location"]["remoteId"] for n in nodes if n["asset"] and n["asset"]["location"]}
+    assets, locations = related_ids(answer)
     return 1 + ceil(len(assets) / ID_CHUNK) + ceil(len(locations) / ID_CHUNK)
 
 

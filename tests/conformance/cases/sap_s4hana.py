@@ -11,7 +11,7 @@ from connectors.odata import KEYS_PER_CALL
 from connectors.sap.connector import STOCK_SET
 from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.sap.app import LOGIN, PREFIX, create_app
-from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches
+from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches, related_ids
 
 ENTITY_SETS = {
     "WorkOrder": "MaintenanceOrder",
@@ -50,9 +50,7 @@ def starter(sap_client: str | None) -> Callable[[], AbstractContextManager[Runni
 
 def expected_calls(answer: dict[str, Any], running: Running) -> int:
     """One list call, then one `or`-filtered call per chunk of distinct equipment, and of locations."""
-    nodes = answer["workOrders"]["nodes"]
-    assets = {n["asset"]["remoteId"] for n in nodes if n["asset"]}
-    locations = {n["asset"]["location"]["remoteId"] for n in nodes if n["asset"] and n["asset"]["location"]}
+    assets, locations = related_ids(answer)
     return 1 + math.ceil(len(assets) / KEYS_PER_CALL) + math.ceil(len(locations) / KEYS_PER_CALL)
 
 

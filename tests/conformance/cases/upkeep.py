@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
-from sandboxes.kit import SandboxControl, ServerThread
-from sandboxes.upkeep.app import SANDBOX, create_app
-from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches
+from sandboxes.upkeep.app import SANDBOX
+from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches, related_ids, served
 
 RESOURCES = {
     "WorkOrder": "work-orders",
@@ -22,28 +20,19 @@ RESOURCES = {
 }
 
 
-@contextmanager
-def start() -> Iterator[Running]:
-    with ServerThread(create_app()) as server:
-        control = SandboxControl(server.url)
-        yield Running(
-            instance_url=server.url,
-            credentials=dict(SANDBOX.credentials),
-            bad_credentials={**SANDBOX.credentials, "password": "wrong"},
-            control=control,
-            touch=lambda entity, ids: control.touch(RESOURCES[entity], ids),
-            entity_match=path_matches("/api/v2", RESOURCES),
-            remove=lambda entity, ids: control.remove(RESOURCES[entity], ids),
-            removable="MaintenanceRequest",  # nothing refers to a request (it refers to its work order)
-            state=server.app.state.data,
-        )
+def start() -> AbstractContextManager[Running]:
+    return served(
+        SANDBOX,
+        bad_credentials={**SANDBOX.credentials, "password": "wrong"},
+        collections=RESOURCES,
+        entity_match=path_matches("/api/v2", RESOURCES),
+        removable="MaintenanceRequest",  # nothing refers to a request (it refers to its work order)
+    )
 
 
 def expected_calls(answer: dict[str, Any], running: Running) -> int:
     """No batch fetch in UpKeep: one list call, then one call per distinct asset and location."""
-    nodes = answer["workOrders"]["nodes"]
-    assets = {n["asset"]["remoteId"] for n in nodes if n["asset"]}
-    locations = {n["asset"]["location"]["remoteId"] for n in nodes if n["asset"] and n["asset"]["location"]}
+    assets, locations = related_ids(answer)
     return 1 + len(assets) + len(locations)
 
 
