@@ -55,7 +55,7 @@ class Services:
         bus = EventBus(make_broker(settings.redis_url))
         connections = ConnectionService(store, pool, bus)
         health = Health(store, bus, settings)
-        webhooks = WebhookService(store, vault, bus, guard)
+        webhooks = WebhookService(store, vault, bus, guard, settings.webhook_rotation_overlap_hours)
         return cls(
             settings,
             store,

@@ -51,6 +51,7 @@ class Settings:
     webhook_timeout: float = 10.0
     webhook_backoff_base: float = 30.0
     webhook_max_age: float = 86400.0
+    webhook_rotation_overlap_hours: float = 24.0  # how long a rotated-out secret still signs (rotateWebhookSecret)
     # Per-request cost limits and protocol (README "Limits and protocol")
     max_depth: int = 15
     max_aliases: int = 50
@@ -111,6 +112,7 @@ class Settings:
             "webhook_timeout": float(env.get("PLANTGATE_WEBHOOK_TIMEOUT", "10")),
             "webhook_backoff_base": float(env.get("PLANTGATE_WEBHOOK_BACKOFF_BASE", "30")),
             "webhook_max_age": float(env.get("PLANTGATE_WEBHOOK_MAX_AGE", "86400")),
+            "webhook_rotation_overlap_hours": float(env.get("PLANTGATE_WEBHOOK_ROTATION_OVERLAP_HOURS", "24")),
             "max_depth": int(env.get("PLANTGATE_MAX_DEPTH", "15")),
             "max_aliases": int(env.get("PLANTGATE_MAX_ALIASES", "50")),
             "max_tokens": int(env.get("PLANTGATE_MAX_TOKENS", "5000")),

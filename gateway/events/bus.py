@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from ..store.event_tables import Event, WebhookDelivery, WebhookEndpoint
 from .broker import Broker
+from .records import without_record
 
 EVENT_TYPES = (
     "connection.created",
@@ -86,9 +87,21 @@ class EventBus:
         )
         return any(event_type in e.events for e in endpoints)
 
+    def wants_records(self, session: Session, organization_id: str) -> bool:
+        """Whether some endpoint takes `record.changed` with the whole record (worth capturing it)."""
+        endpoints = session.exec(
+            select(WebhookEndpoint).where(
+                WebhookEndpoint.organization_id == organization_id,
+                col(WebhookEndpoint.deleted_at).is_(None),
+                col(WebhookEndpoint.include_record).is_(True),
+            )
+        )
+        return any("record.changed" in e.events for e in endpoints)
+
     async def publish(self, *events: Event) -> None:
         for event in events:
-            await self.broker.publish(as_message(event))
+            # The record is a webhook endpoint's option: subscribers see the same event data either way.
+            await self.broker.publish({**as_message(event), "data": without_record(event.data)})
         if events:
             await self.poke()
 

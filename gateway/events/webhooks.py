@@ -1,4 +1,4 @@
-"""Webhook endpoints and deliveries: signed, retried with backoff, durable, logged.
+"""Webhook endpoints and deliveries: signed (Standard Webhooks), retried with backoff, durable, logged.
 
 Deliveries are rows written with their event (see `bus.record`), so a restart
 loses none; each due delivery is leased by one process, sent, and its attempt
@@ -9,11 +9,8 @@ until `webhook_max_age` after it was created, then marked FAILED.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
-import secrets
 import time
 from datetime import timedelta
 from typing import Any
@@ -31,21 +28,18 @@ from ..settings import Settings
 from ..store.engine import Store
 from ..store.event_tables import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from ..store.tables import utcnow
+from . import rotation, signing
 from .bus import EVENT_TYPES, EventBus, as_message
+from .records import without_record
+from .signing import SigningSecret
 
 log = logging.getLogger("plantgate.webhooks")
-SECRET_PREFIX = "whsec_"
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """`v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` (PRODUCT.md "Webhooks")."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return "v1=" + mac.hexdigest()
-
-
-def payload(event: Event) -> bytes:
+def payload(event: Event, include_record: bool = False) -> bytes:
     message = as_message(event)
-    body = {"id": message["id"], "type": message["type"], "createdAt": message["createdAt"], "data": message["data"]}
+    data = message["data"] if include_record else without_record(message["data"])
+    body = {"id": message["id"], "type": message["type"], "createdAt": message["createdAt"], "data": data}
     return json.dumps(body, separators=(",", ":"), default=str).encode()
 
 
@@ -56,40 +50,56 @@ def _utc(value):
 class WebhookService:
     """What the admin API does with endpoints and deliveries."""
 
-    def __init__(self, store: Store, vault: CredentialVault, bus: EventBus, guard: NetGuard) -> None:
+    def __init__(
+        self, store: Store, vault: CredentialVault, bus: EventBus, guard: NetGuard, overlap_hours: float = 24.0
+    ) -> None:
         self.store = store
         self.vault = vault
         self.bus = bus
         self.guard = guard
+        self.overlap_hours = overlap_hours  # a rotation's default overlap (webhook_rotation_overlap_hours)
 
-    async def create(self, organization_id: str, url: str, events: list[str]) -> tuple[WebhookEndpoint, str]:
+    async def create(
+        self, organization_id: str, url: str, events: list[str], include_record: bool = False
+    ) -> tuple[WebhookEndpoint, str]:
         """Register an endpoint whose URL passed the SSRF guard (https unless insecure http is allowed)."""
         await self.guard.check_url(url, field="url", https_required=True)
-        return await self.store.run(self.create_endpoint, organization_id, url, events)
+        return await self.store.run(self.create_endpoint, organization_id, url, events, include_record)
 
-    def create_endpoint(self, organization_id: str, url: str, events: list[str]) -> tuple[WebhookEndpoint, str]:
-        unknown = sorted(set(events) - set(EVENT_TYPES) - {"*"})
-        if unknown:
-            raise BadUserInput(f"unknown event type(s): {', '.join(unknown)}", field="events")
-        secret = new_webhook_secret()
+    def create_endpoint(
+        self, organization_id: str, url: str, events: list[str], include_record: bool = False
+    ) -> tuple[WebhookEndpoint, str]:
+        secret = SigningSecret.new()
         with self.store.write() as session:
             endpoint = WebhookEndpoint(
                 organization_id=organization_id,
                 url=url,
-                events=sorted(set(events)),
-                secret_encrypted=self.vault.encrypt({"secret": secret}),
+                events=_known(events),
+                secret_encrypted=self.vault.encrypt(secret.sealed()),
+                include_record=include_record,
             )
             session.add(endpoint)
-        return endpoint, secret
+        return endpoint, secret.value
 
-    def rotate_secret(self, organization_id: str, endpoint_id: str) -> tuple[WebhookEndpoint, str]:
-        """A new signing secret for an endpoint; deliveries sent from now on are signed with it."""
-        secret = new_webhook_secret()
+    def update_endpoint(
+        self, organization_id: str, endpoint_id: str, events: list[str] | None, include_record: bool | None
+    ) -> WebhookEndpoint:
+        """Change what an endpoint receives; arguments left out keep their value."""
         with self.store.write() as session:
             endpoint = _owned_endpoint(session, organization_id, endpoint_id)
-            endpoint.secret_encrypted = self.vault.encrypt({"secret": secret})
+            if events is not None:
+                endpoint.events = _known(events)
+            if include_record is not None:
+                endpoint.include_record = include_record
             session.add(endpoint)
-        return endpoint, secret
+        return endpoint
+
+    def rotate_secret(
+        self, organization_id: str, endpoint_id: str, overlap_hours: float | None = None
+    ) -> tuple[WebhookEndpoint, str]:
+        """A new signing secret; the old one also signs for the overlap (the settings' default when None)."""
+        hours = self.overlap_hours if overlap_hours is None else overlap_hours
+        return rotation.rotate(self.store, self.vault, organization_id, endpoint_id, hours)
 
     def endpoints(self, organization_id: str) -> list[WebhookEndpoint]:
         with self.store.read() as session:
@@ -158,8 +168,11 @@ class WebhookService:
         return delivery
 
 
-def new_webhook_secret() -> str:
-    return SECRET_PREFIX + secrets.token_urlsafe(32)
+def _known(events: list[str]) -> list[str]:
+    unknown = sorted(set(events) - set(EVENT_TYPES) - {"*"})
+    if unknown:
+        raise BadUserInput(f"unknown event type(s): {', '.join(unknown)}", field="events")
+    return sorted(set(events))
 
 
 def _owned_endpoint(session: Session, organization_id: str, endpoint_id: str) -> WebhookEndpoint:
@@ -229,22 +242,26 @@ class WebhookDeliverer:
                     {
                         "id": delivery.id,
                         "url": endpoint.url,
-                        "secret": self.vault.decrypt(endpoint.secret_encrypted)["secret"],
+                        "signers": self._signers(endpoint),
                         "event_id": event.id,
-                        "body": payload(event),
+                        "body": payload(event, endpoint.include_record),
                     }
                 )
             return jobs
 
+    def _signers(self, endpoint: WebhookEndpoint) -> list[SigningSecret]:
+        """The current secret, then the rotated-out one while its overlap lasts."""
+        signers = [SigningSecret.unsealed(self.vault.decrypt(endpoint.secret_encrypted))]
+        if rotation.live_previous(endpoint) and endpoint.previous_secret_encrypted:
+            signers.append(SigningSecret.unsealed(self.vault.decrypt(endpoint.previous_secret_encrypted)))
+        return signers
+
     async def _send(self, job: dict[str, Any]) -> None:
         started = time.monotonic()
-        timestamp = int(time.time())
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "Plantgate-Webhooks/1",
-            "Plantgate-Webhook-Id": job["event_id"],
-            "Plantgate-Webhook-Timestamp": str(timestamp),
-            "Plantgate-Webhook-Signature": sign(job["secret"], timestamp, job["body"]),
+            **signing.headers(job["event_id"], job["body"], job["signers"], int(time.time())),
         }
         status, error = None, None
         try:

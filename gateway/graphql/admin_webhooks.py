@@ -10,11 +10,16 @@ import strawberry
 from sqlmodel import col, select
 from strawberry.scalars import JSON
 
+from ..events import rotation
 from ..store.event_tables import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from . import admin_paging as paging
 from .context import RequestContext
 
 EndpointId = Annotated[strawberry.ID, strawberry.argument(description="The endpoint's id.")]
+INCLUDE_RECORD = (
+    "Whether record.changed events carry the whole unified record (data.record, as it was when the change was "
+    "synced) next to entity, remoteId and change."
+)
 
 
 @strawberry.type(description="One attempt to deliver an event.")
@@ -77,6 +82,11 @@ class WebhookEndpointInfo:
     id: strawberry.ID = strawberry.field(description="The endpoint's id.")
     url: str = strawberry.field(description="Where events are POSTed (signed with the endpoint's secret).")
     events: list[str] = strawberry.field(description="Event types it receives (empty or '*': all but opt-in ones).")
+    include_record: bool = strawberry.field(description=INCLUDE_RECORD)
+    previous_secret_expires_at: Optional[datetime] = strawberry.field(
+        description="Until when the secret replaced by the last rotation still signs deliveries, next to the new one "
+        "(null: only the current secret signs)."
+    )
     created_at: datetime = strawberry.field(description="When it was registered.")
 
     @strawberry.field(description="The newest deliveries first, with every attempt; deliveriesPage pages through all.")
@@ -141,6 +151,10 @@ class WebhookEndpointInfo:
             id=strawberry.ID(endpoint.id),
             url=endpoint.url,
             events=list(endpoint.events),
+            include_record=endpoint.include_record,
+            previous_secret_expires_at=endpoint.previous_secret_expires_at
+            if rotation.live_previous(endpoint)
+            else None,
             created_at=endpoint.created_at,
         )
 
@@ -173,18 +187,51 @@ class WebhookMutation:
             Optional[list[str]],
             strawberry.argument(description="Event types to send; empty or ['*']: all but opt-in ones."),
         ] = None,
+        include_record: Annotated[bool, strawberry.argument(description=INCLUDE_RECORD)] = False,
     ) -> WebhookEndpointCreated:
         ctx: RequestContext = info.context
-        endpoint, secret = await ctx.services.webhooks.create(ctx.principal.organization_id, url, events or [])
+        endpoint, secret = await ctx.services.webhooks.create(
+            ctx.principal.organization_id, url, events or [], include_record
+        )
         return WebhookEndpointCreated(endpoint=WebhookEndpointInfo.of(endpoint), secret=secret)
 
+    @strawberry.mutation(description="Change what an endpoint receives; arguments left out keep their value.")
+    async def update_webhook_endpoint(
+        self,
+        info: strawberry.Info,
+        id: EndpointId,
+        events: Annotated[
+            Optional[list[str]],
+            strawberry.argument(description="Event types to send; empty or ['*']: all but opt-in ones."),
+        ] = None,
+        include_record: Annotated[Optional[bool], strawberry.argument(description=INCLUDE_RECORD)] = None,
+    ) -> WebhookEndpointInfo:
+        ctx: RequestContext = info.context
+        endpoint = await ctx.services.store.run(
+            ctx.services.webhooks.update_endpoint, ctx.principal.organization_id, str(id), events, include_record
+        )
+        return WebhookEndpointInfo.of(endpoint)
+
     @strawberry.mutation(
-        description="Replace an endpoint's signing secret; the new one is shown once and signs every delivery from now on."
+        description="Replace an endpoint's signing secret; the new one is shown once and signs every delivery from "
+        "now on. The old one keeps signing next to it for overlapHours (webhook-signature carries both), so the "
+        "receiver can switch without refusing a delivery; a rotation during an overlap ends that overlap."
     )
-    async def rotate_webhook_secret(self, info: strawberry.Info, id: EndpointId) -> WebhookEndpointCreated:
+    async def rotate_webhook_secret(
+        self,
+        info: strawberry.Info,
+        id: EndpointId,
+        overlap_hours: Annotated[
+            Optional[float],
+            strawberry.argument(
+                description="How long the old secret still signs, in hours (0: stop at once; at most 720; "
+                "null: the gateway's PLANTGATE_WEBHOOK_ROTATION_OVERLAP_HOURS, 24 unless set)."
+            ),
+        ] = None,
+    ) -> WebhookEndpointCreated:
         ctx: RequestContext = info.context
         endpoint, secret = await ctx.services.store.run(
-            ctx.services.webhooks.rotate_secret, ctx.principal.organization_id, str(id)
+            ctx.services.webhooks.rotate_secret, ctx.principal.organization_id, str(id), overlap_hours
         )
         return WebhookEndpointCreated(endpoint=WebhookEndpointInfo.of(endpoint), secret=secret)
 

@@ -32,6 +32,10 @@ class WebhookEndpoint(SQLModel, table=True):
     url: str = Field(max_length=2000)
     events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     secret_encrypted: str = Field(sa_column=Column(Text, nullable=False))
+    # After a rotation the old secret still signs until it expires, so receivers can switch without a gap.
+    previous_secret_encrypted: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    previous_secret_expires_at: Optional[datetime] = None
+    include_record: bool = False  # record.changed carries the whole unified record
     created_at: datetime = Field(default_factory=utcnow)
     deleted_at: Optional[datetime] = None
 

@@ -27,6 +27,7 @@ from schema.entities import BY_NAME
 from schema.errors import PlantgateError, RateLimited, SystemAuthFailed, SystemRejected, SystemUnreachable
 
 from .. import replica
+from ..events.records import RECORD_KEY, unified
 from ..metrics import SYNC_FAILURES, SYNC_RECORDS, SYNC_RUNS
 from ..services import Services
 from ..status import ACTIVE, DEGRADED, DISCONNECTED, REAUTH_REQUIRED, UNREACHABLE, locked, set_status
@@ -315,18 +316,20 @@ class SyncRunner:
         bus = self.services.bus
         org = connection.organization_id
         deleted = gone + [r.remote_id for r in changed if r.values.get("deletedAt") is not None]
-        upserted = [r.remote_id for r in changed if r.values.get("deletedAt") is None]
+        upserted = [r for r in changed if r.values.get("deletedAt") is None]
         events: list[Event] = []
         if (upserted or deleted) and bus.has_listeners(session, org, "record.changed"):
+            full = bus.wants_records(session, org)
             events += [
                 bus.record(
                     session,
                     org,
                     "record.changed",
-                    {"entity": entity, "remoteId": i, "change": "upserted"},
+                    {"entity": entity, "remoteId": r.remote_id, "change": "upserted"}
+                    | ({RECORD_KEY: unified(r)} if full else {}),
                     connection.id,
                 )
-                for i in upserted
+                for r in upserted
             ]
             events += [
                 bus.record(
