@@ -61,6 +61,8 @@ def rotate_key(settings: Settings, new_key: bytes) -> Rotated:
                 session.add(connection)
             for endpoint in endpoints:
                 endpoint.secret_encrypted = _rotate(fernet, endpoint.secret_encrypted)
+                if endpoint.previous_secret_encrypted:  # still signing during a rotation's overlap
+                    endpoint.previous_secret_encrypted = _rotate(fernet, endpoint.previous_secret_encrypted)
                 session.add(endpoint)
     except BaseException:
         if key_file is not None:

@@ -25,6 +25,7 @@ from tests.conftest import UPKEEP_LOGIN
 from tests.helpers import data, error_code
 from tests.processes import REPO, GatewayProcess, base_env, create_org, wait_until
 from tests.webhook_receiver import Receiver
+from tests.webhook_verifiers import python_verifies
 
 CREATE_HOOK = "mutation($u: String!) { createWebhookEndpoint(url: $u) { secret endpoint { id } } }"
 SEND_TEST = "mutation($e: ID!) { sendTestWebhook(endpointId: $e) { id } }"
@@ -56,6 +57,8 @@ def test_rotate_key_reencrypts_everything_and_retires_the_old_key(tmp_path: Path
             )
             token = data(created)["createConnection"]["token"]
             hook = data(gateway.gql(admin, CREATE_HOOK, {"u": f"{hooks.url}/hook"}))["createWebhookEndpoint"]
+            # Rotated with the default overlap: the replaced secret is stored too, and must survive the key change.
+            rotated = data(gateway.gql(admin, ROTATE_HOOK, {"e": hook["endpoint"]["id"]}))["rotateWebhookSecret"]
         finally:
             gateway.stop()
         key_file = tmp_path / "data" / "secret.key"
@@ -80,9 +83,12 @@ def test_rotate_key_reencrypts_everything_and_retires_the_old_key(tmp_path: Path
 
         engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'plantgate.db'}")
         with Session(engine) as session:
+            endpoint = session.exec(select(WebhookEndpoint)).one()
+            assert endpoint.previous_secret_encrypted is not None
             stored = [
                 session.exec(select(Connection)).one().credentials_encrypted,
-                session.exec(select(WebhookEndpoint)).one().secret_encrypted,
+                endpoint.secret_encrypted,
+                endpoint.previous_secret_encrypted,
             ]
         engine.dispose()
         for ciphertext in stored:
@@ -95,7 +101,8 @@ def test_rotate_key_reencrypts_everything_and_retires_the_old_key(tmp_path: Path
             assert len(data(gateway.gql(token, LIST))["workOrders"]["nodes"]) == 2  # credentials still readable
             data(gateway.gql(admin, SEND_TEST, {"e": hook["endpoint"]["id"]}))
             received = wait_until(lambda: receiver.events("webhook.test"), timeout=10, what="test delivery")[0]
-            assert signed_with(hook["secret"], received)  # the same webhook secret, re-encrypted
+            assert signed_with(rotated["secret"], received)  # the same webhook secrets, re-encrypted
+            assert python_verifies(rotated["secret"], received) and python_verifies(hook["secret"], received)
         finally:
             gateway.stop()
 

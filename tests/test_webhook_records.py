@@ -10,7 +10,7 @@ import pytest
 from sandboxes.kit import ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import Gateway
-from tests.helpers import data, wait_until
+from tests.helpers import data, error_code, wait_until
 from tests.webhook_flow import endpoint, hook_gateway
 from tests.webhook_receiver import Received, Receiver
 from tests.webhook_verifiers import python_verifies
@@ -68,3 +68,15 @@ def test_record_changed_carries_the_record_only_where_asked(hooks):
         latest = _changes(full, 3)[-1]
         assert latest.json["data"]["remoteId"] == str(second[0]["id"]) and "record" not in latest.json["data"]
         data(hooks.gql(admin, "mutation($id: ID!) { disconnect(id: $id) { id } }", {"id": connection["id"]}))
+
+
+def test_an_update_with_unknown_events_or_of_a_foreign_endpoint_is_refused(hooks):
+    admin = hooks.new_org()
+    endpoint_id, _ = endpoint(hooks, admin, "http://127.0.0.1:9/hook")
+    refused = hooks.gql(
+        admin, 'mutation($id: ID!) { updateWebhookEndpoint(id: $id, events: ["no.such"]) { id } }', {"id": endpoint_id}
+    )
+    assert error_code(refused) == "BAD_USER_INPUT"
+    assert error_code(hooks.gql(hooks.new_org(), UPDATE, {"id": endpoint_id, "r": True})) == "NOT_FOUND"
+    listed = data(hooks.gql(admin, "{ webhookEndpoints { events includeRecord } }"))["webhookEndpoints"]
+    assert listed == [{"events": [], "includeRecord": False}]
