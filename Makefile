@@ -53,8 +53,9 @@ $(GRAPHIQL):
 	npm install --silent --no-audit --no-fund --prefix $(UI) graphiql@3.8.3 react@18.2.0 react-dom@18.2.0
 	test -f $@
 
-# The real clients of tests/test_js_clients.py and tests/test_clients_generated.py, pinned in
-# clients/package.json: graphql-codegen, tsc, graphql-ws and Apollo Client, from the npm registry.
+# The real clients of tests/test_js_clients.py and tests/test_clients_generated.py, and the Standard Webhooks
+# verifier of the webhook tests, pinned in clients/package.json: graphql-codegen, tsc, graphql-ws, Apollo Client
+# and standardwebhooks, from the npm registry.
 $(CODEGEN_TS): clients/package.json
 	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)
 	mkdir -p $(CLIENT_TOOLS)
