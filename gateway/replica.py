@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,6 +58,59 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _decoded_object(value: dict[str, Any]) -> Any:
+    """`decode` as a json hook: called for every object as it is parsed, innermost first."""
+    if len(value) == 1 and _DT in value:
+        return datetime.fromisoformat(value[_DT])
+    return value
+
+
+def decode_text(text: str) -> Any:
+    """`decode(json.loads(text))` in one pass of the parser."""
+    return json.loads(text, object_hook=_decoded_object)
+
+
+class StoredRecord(Record):
+    """A replica record whose raw payload stays JSON text until something reads it.
+
+    Most lists never read `remote_data` (only custom fields and a selected
+    `remoteData` do), and decoding it was a large part of every replica page.
+    """
+
+    def __init__(self, entity: str, remote_id: str, values: dict[str, Any], raw: str | None) -> None:
+        self._raw = raw
+        self._data: Any = _UNREAD
+        super().__init__(entity, remote_id, values, _UNREAD, "REPLICA")
+
+    @property  # type: ignore[override]
+    def remote_data(self) -> Any:
+        if self._data is _UNREAD:
+            self._data = None if self._raw is None else json.loads(self._raw)
+        return self._data
+
+    @remote_data.setter
+    def remote_data(self, value: Any) -> None:
+        self._data = value
+        if value is not _UNREAD:
+            self._raw = None
+
+
+_UNREAD: Any = object()
+# What a served record needs, JSON as text (PostgreSQL's `json` keeps the text it was given).
+_SERVED = (
+    _TABLE.c.remote_id,
+    cast(_TABLE.c["values"], Text),
+    cast(_TABLE.c.remote_data, Text),
+    _TABLE.c.deleted_at,
+)
+
+
+def _served(entity: str, row: Any) -> Record:
+    values = decode_text(row[1])
+    values["deletedAt"] = _utc(row[3])
+    return StoredRecord(entity, row[0], values, row[2])
 
 
 def to_record(row: ReplicaRecord) -> Record:
@@ -240,24 +294,28 @@ def sorted_page(
     so backward is forward read the other way. `anchor` is the (value, remote id)
     of the cursor. Returns each record with its sort value (as stored: the next
     cursor's), in list order, and whether more lie beyond them in the paging direction.
+    One select of the columns a record needs, as text: no ORM object, and the raw
+    payload is decoded only if something reads it (see `StoredRecord`).
     """
-    query = select(ReplicaRecord).where(*_listed(connection_id, entity, filter, status_field))
-    key = ReplicaRecord.remote_id
-    sort = getattr(ReplicaRecord, column) if column else None
+    key = _TABLE.c.remote_id
+    sort = _TABLE.c[column] if column else None
+    query = select(*_SERVED, *([sort] if sort is not None else [])).where(
+        *_listed(connection_id, entity, filter, status_field)
+    )
     down = descending != backward  # read toward the start of the ascending order
     if anchor is not None:
         query = query.where(_beyond(sort, key, anchor, down))
     if sort is None:
-        order = [key.desc() if down else key]  # type: ignore[attr-defined]
+        order = [key.desc() if down else key]
     elif down:
-        order = [sort.desc().nulls_first(), key.desc()]  # type: ignore[attr-defined]
+        order = [sort.desc().nulls_first(), key.desc()]
     else:
         order = [sort.asc().nulls_last(), key]
-    rows = list(session.exec(query.order_by(*order).limit(size + 1)))
+    rows = list(session.execute(query.order_by(*order).limit(size + 1)))
     kept = rows[:size]
     if backward:
         kept.reverse()
-    return [(to_record(r), getattr(r, column) if column else None) for r in kept], len(rows) > size
+    return [(_served(entity, row), row[4] if column else None) for row in kept], len(rows) > size
 
 
 def _beyond(sort: Any, key: Any, anchor: tuple[datetime | None, str], down: bool) -> Any:
@@ -308,7 +366,12 @@ def last_synced(session: Session, connection_id: str, entity: str) -> datetime |
 
 def window(session: Session, connection_id: str, entity: str) -> tuple[datetime | None, datetime | None]:
     """When an entity last synced, and since when it holds every changed record (None: all of them)."""
-    state = session.get(SyncState, (connection_id, entity))
-    if state is None or state.last_succeeded_at is None:
+    table = SyncState.__table__  # type: ignore[attr-defined]
+    row = session.execute(
+        select(table.c.last_succeeded_at, table.c.history_start).where(
+            table.c.connection_id == connection_id, table.c.entity == entity
+        )
+    ).first()
+    if row is None or row[0] is None:
         return None, None
-    return _utc(state.last_succeeded_at), _utc(state.history_start)
+    return _utc(row[0]), _utc(row[1])
