@@ -37,8 +37,10 @@ from schema.model import (
 )
 from schema.record import DEFAULT_PAGE_SIZE, DataSource, Record, ResultPage
 
+from . import plain_fields
 from .closed_sets import ConnectionStatus, Hosting, SyncEventType, SyncMode, SyncState
 from .descriptions import describe
+from .plain_fields import with_plain
 
 MAX_PAGE_SIZE = 200
 
@@ -275,6 +277,7 @@ class _Builder:
         def resolve(root) -> Any:
             return _value(root, name)
 
+        with_plain(resolve, lambda root, _info: _value(root, name))
         return strawberry.field(
             resolver=_named(resolve, name, {}),
             graphql_type=graphql_type,
@@ -361,6 +364,8 @@ class _Builder:
         def resolve_remote_data(root) -> Any:
             return root.remote_data
 
+        with_plain(resolve_id, lambda root, info: info.context.source.global_id(root))
+        with_plain(resolve_remote_data, lambda root, _info: root.remote_data)
         fields: list[Any] = [
             strawberry.field(
                 resolver=_named(resolve_id, "id", {"info": strawberry.Info}),
@@ -652,6 +657,7 @@ class _Builder:
             types=[t for n, t in self.types.items() if n not in unread],
         )
         describe(made_schema._schema, self.sources)
+        plain_fields.apply(made_schema._schema)
         made_schema._schema.extensions = {
             **(made_schema._schema.extensions or {}),
             UNSUPPORTED: unsupported(self.shape),
