@@ -16,14 +16,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiodataloader import DataLoader
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from connectors.base import Connector, ListQuery, Page
 from schema.entities import BY_NAME
 from schema.errors import BadUserInput
 from schema.record import DEFAULT_PAGE_SIZE, Record, ResultPage
 
-from . import replica
+from . import replica, replica_version
 from .connections import describe
 from .events.bus import EventBus
 from .health import Health
@@ -36,6 +36,7 @@ from .ids import (
     parse_sorted_cursor,
     sorted_cursor,
 )
+from .replica_cache import CachedPage, PageCache
 from .store.engine import Store
 from .store.sync_tables import SyncSchedule, SyncState
 from .store.tables import Connection
@@ -55,8 +56,10 @@ class ConnectionSource:
         health: Health,
         bus: EventBus,
         max_page_size: int,
+        pages: PageCache | None = None,
     ) -> None:
         self.connection = connection
+        self.pages = pages if pages is not None else PageCache()
         self.bus = bus
         self.connector = connector
         self.store = store
@@ -111,7 +114,7 @@ class ConnectionSource:
         if self.extension.object(entity) is None:
             self.connector.check_query(entity, query)  # live and replica alike: records without the time
         if source == REPLICA:
-            page = await self.store.run(
+            page = await self.store.read_now(
                 self._replica_page, entity, size, before if backward else after, filter, list_key, backward, order
             )
             page.counter = lambda: self.store.run(self._replica_count, entity, filter)
@@ -265,6 +268,45 @@ class ConnectionSource:
         backward: bool,
         order: dict[str, str] | None,
     ) -> ResultPage:
+        """A replica page, from memory while the entity's replica version has not moved; its window read fresh."""
+        key = (
+            self.connection.id,
+            entity,
+            json.dumps([filter, order], sort_keys=True, default=str),
+            size,
+            cursor,
+            backward,
+        )
+        with self.store.read() as session:
+            # The version first: the page read after it is at least as new, so it may be kept under it.
+            version = replica_version.current(session, self.connection.id, entity)
+            page = self.pages.get(key, self.connector, version)
+            if page is None:
+                page = self._read_page(session, entity, size, cursor, filter, list_key, backward, order, version)
+                self.pages.put(key, page)
+            synced_at, history_start = replica.window(session, self.connection.id, entity)
+        return ResultPage(
+            page.records,
+            page.cursors,
+            page.end_cursor,
+            page.has_next_page,
+            synced_at=synced_at,
+            history_start=history_start,
+            has_previous_page=page.has_previous_page,
+        )
+
+    def _read_page(
+        self,
+        session: Session,
+        entity: str,
+        size: int,
+        cursor: str | None,
+        filter: dict[str, Any],
+        list_key: str,
+        backward: bool,
+        order: dict[str, str] | None,
+        version: int,
+    ) -> CachedPage:
         """Keyset paging by remote id, or by (sort value, remote id) when `order` names a time."""
         column = replica.ORDER_COLUMNS[order["field"]] if order else None
         descending = bool(order and order["direction"] == "DESC")
@@ -276,36 +318,27 @@ class ConnectionSource:
         elif cursor:
             anchor_id = parse_page_cursor(list_key, cursor, field)[0]
             anchor = None if anchor_id is None else (None, anchor_id)
-        with self.store.read() as session:
-            rows, more = replica.sorted_page(
-                session,
-                self.connection.id,
-                entity,
-                size,
-                anchor,
-                filter,
-                _status_field(entity),
-                column,
-                descending,
-                backward,
-            )
-            records = self.connector.with_custom_values([record for record, _ in rows])
-            synced_at, history_start = replica.window(session, self.connection.id, entity)
+        rows, more = replica.sorted_page(
+            session,
+            self.connection.id,
+            entity,
+            size,
+            anchor,
+            filter,
+            _status_field(entity),
+            column,
+            descending,
+            backward,
+        )
+        records = self.connector.with_custom_values([record for record, _ in rows])
         if column:
             cursors = [sorted_cursor(list_key, r.remote_id, value) for r, value in rows]
         else:
             cursors = [page_cursor(list_key, r.remote_id, 0, r.remote_id) for r in records]
-        end = cursors[-1] if cursors else None
         anchored = anchor is not None
         has_next, has_previous = (anchored, more) if backward else (more, anchored)
-        return ResultPage(
-            records,
-            cursors,
-            end,
-            has_next,
-            synced_at=synced_at,
-            history_start=history_start,
-            has_previous_page=has_previous,
+        return CachedPage(
+            self.connector, version, records, cursors, cursors[-1] if cursors else None, has_next, has_previous
         )
 
     # -- by id ------------------------------------------------------------------

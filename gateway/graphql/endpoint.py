@@ -133,7 +133,7 @@ class GraphQLEndpoint:
     async def for_token(self, token: str, request: Any, count: bool = True) -> tuple[RequestContext, strawberry.Schema]:
         """The caller's context and schema: admin, or the token's connection (`count`: a rate-limited request)."""
         services = self.services
-        principal, connection = await services.store.run(auth.resolve_caller, services.store, token)
+        principal, connection = await services.store.read_now(auth.resolve_caller, services.store, token)
         if count:
             await services.limiter.hit(principal, token)
         context = RequestContext(request=request, services=services, principal=principal)
@@ -141,7 +141,13 @@ class GraphQLEndpoint:
             return context, admin_schema
         connector = await services.pool.get(connection)
         context.source = ConnectionSource(
-            connection, connector, services.store, services.health, services.bus, services.settings.max_page_size
+            connection,
+            connector,
+            services.store,
+            services.health,
+            services.bus,
+            services.settings.max_page_size,
+            services.pages,
         )
         return context, services.schemas.get(connector.config.extension, shape_of(type(connector)))
 

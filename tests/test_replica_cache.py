@@ -1,0 +1,165 @@
+"""Replica pages served from memory: a repeated read is answered again only while nothing changed.
+
+A gateway keeps replica pages in memory and serves one again while the entity's
+replica version (bumped in the transaction of every sync page, deletion mark
+and write into the replica) has not moved. Each test first shows the page is
+really kept (a change made behind the gateway's back, without a bump, is not
+seen), then that a sync page or a write, also one made by another gateway
+process on the same PostgreSQL database, makes the very next read fresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from gateway.store.engine import make_engine
+from sandboxes.kit import ServerThread
+from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
+from tests.conftest import CREATE_CONNECTION, UPKEEP_LOGIN, Gateway, _start_gateway
+from tests.helpers import data, wait_until
+from tests.processes import GatewayProcess, base_env, create_org
+from tests.test_processes import small, synced
+from tests.test_sync import FAST, Conn
+
+PAGE = "{ workOrders(first: 20, source: REPLICA) { nodes { remoteId title updatedAt } } }"
+UPDATE = "mutation($id: ID!, $t: String!) { updateWorkOrder(id: $id, input: {title: $t}) { record { title } } }"
+
+
+@pytest.fixture(scope="module")
+def cache_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    tmp = tmp_path_factory.mktemp("gw-cache")
+    yield from _start_gateway(tmp, f"sqlite:///{tmp / 'db.sqlite'}", "sqlite", **FAST)
+
+
+@pytest.fixture
+def conn(cache_gateway: Gateway) -> Iterator[Conn]:
+    app = create_upkeep_sandbox()
+    app.state.data.snapshot()
+    with ServerThread(app) as sandbox:
+        made = Conn(cache_gateway, sandbox)
+        yield made
+        made.close()
+
+
+@pytest.fixture
+def small_sandbox() -> Iterator[ServerThread]:
+    """An UpKeep sandbox of its own with a few pages of work orders (the processes sync it in seconds)."""
+    app = create_upkeep_sandbox()
+    for resource, keep in small().items():
+        app.state.data.remove(resource, [r["id"] for r in app.state.data.records(resource)[keep:]])
+    with ServerThread(app) as server:
+        yield server
+
+
+def nodes(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    return data(answer)["workOrders"]["nodes"]
+
+
+def hide_behind_the_gateways_back(engine: Engine, connection_id: str, remote_id: str) -> None:
+    """Mark a replica record deleted without bumping the version: only a re-read page would leave it out."""
+    with engine.begin() as db:
+        db.execute(
+            text("UPDATE replica_record SET deleted_at = synced_at WHERE connection_id = :c AND remote_id = :r"),
+            {"c": connection_id, "r": remote_id},
+        )
+
+
+def test_a_sync_page_makes_the_next_replica_read_fresh(conn):
+    wait_until(conn.synced)
+    first = nodes(conn.gateway.gql(conn.token, PAGE))
+    assert len(first) == 20 and nodes(conn.gateway.gql(conn.token, PAGE)) == first
+    hidden = first[0]["remoteId"]
+    hide_behind_the_gateways_back(conn.gateway.services.store.engine, conn.id, hidden)
+    assert nodes(conn.gateway.gql(conn.token, PAGE)) == first  # the kept page, not a new read
+
+    touched = [n["remoteId"] for n in first[5:8]]
+    conn.sandbox.app.state.data.touch("work-orders", touched)
+    before = conn.status()["syncStatus"]
+    conn.trigger()
+    wait_until(lambda: conn.synced() and conn.status()["syncStatus"] != before)
+    fresh = {n["remoteId"]: n for n in nodes(conn.gateway.gql(conn.token, PAGE))}
+    assert hidden not in fresh  # read again from the database
+    stamps = {r["id"]: r["updatedAt"] for r in conn.sandbox.app.state.data.records("work-orders") if r["id"] in touched}
+    for remote_id in touched:
+        assert fresh[remote_id]["updatedAt"] != next(n for n in first if n["remoteId"] == remote_id)["updatedAt"]
+        assert fresh[remote_id]["updatedAt"].startswith(stamps[remote_id][:19])
+
+
+def test_a_write_makes_the_next_replica_read_fresh(conn):
+    wait_until(conn.synced)
+    first = nodes(conn.gateway.gql(conn.token, PAGE))
+    hide_behind_the_gateways_back(conn.gateway.services.store.engine, conn.id, first[0]["remoteId"])
+    assert nodes(conn.gateway.gql(conn.token, PAGE)) == first
+
+    target = first[3]["remoteId"]
+    data(conn.gateway.gql(conn.token, UPDATE, {"id": target, "t": "Retitled through the gateway"}))
+    fresh = {n["remoteId"]: n for n in nodes(conn.gateway.gql(conn.token, PAGE))}
+    assert fresh[target]["title"] == "Retitled through the gateway"
+    assert first[0]["remoteId"] not in fresh
+
+
+def test_a_delete_makes_the_next_replica_read_fresh(conn):
+    wait_until(conn.synced)
+    first = nodes(conn.gateway.gql(conn.token, PAGE))
+    assert nodes(conn.gateway.gql(conn.token, PAGE)) == first
+    gone = first[2]["remoteId"]
+    deleted = "mutation($id: ID!) { deleteWorkOrder(id: $id) { remoteId } }"
+    data(conn.gateway.gql(conn.token, deleted, {"id": gone}))
+    assert gone not in {n["remoteId"] for n in nodes(conn.gateway.gql(conn.token, PAGE))}
+
+
+async def test_a_change_made_by_another_process_is_seen_by_the_next_read(
+    tmp_path, pg_url, secret_key, small_sandbox, launch
+):
+    """Two processes on one PostgreSQL database: one serves reads, the other syncs and writes."""
+    env = base_env(PLANTGATE_DATABASE_URL=pg_url, PLANTGATE_SECRET_KEY=secret_key, PLANTGATE_DATA_DIR=str(tmp_path))
+    admin = await asyncio.to_thread(create_org, env, "cache", 10)
+    reader: GatewayProcess = launch("reader", {**env, "PLANTGATE_SCHEDULER": "0"})  # never syncs
+    worker: GatewayProcess = launch("worker", env)
+    sandbox = small_sandbox
+    await asyncio.to_thread(reader.wait_healthy)
+    await asyncio.to_thread(worker.wait_healthy)
+    created = data(
+        await asyncio.to_thread(
+            reader.gql,
+            admin,
+            CREATE_CONNECTION,
+            {"input": {"system": "upkeep", "name": "Plant", "instanceUrl": sandbox.url, "credentials": UPKEEP_LOGIN}},
+        )
+    )["createConnection"]
+    connection_id, token = created["connection"]["id"], created["token"]
+    await asyncio.to_thread(wait_until, lambda: synced(reader, admin, connection_id), 20, 0.2, "sync by the worker")
+
+    def read() -> list[dict[str, Any]]:
+        return nodes(reader.gql(token, PAGE))
+
+    first = await asyncio.to_thread(read)
+    engine = make_engine(pg_url)
+    try:
+        await asyncio.to_thread(hide_behind_the_gateways_back, engine, connection_id, first[0]["remoteId"])
+    finally:
+        engine.dispose()
+    assert await asyncio.to_thread(read) == first  # kept in the reader's memory
+
+    target = first[4]["remoteId"]
+    await asyncio.to_thread(lambda: data(worker.gql(token, UPDATE, {"id": target, "t": "Retitled elsewhere"})))
+    fresh = {n["remoteId"]: n for n in await asyncio.to_thread(read)}  # at once: no waiting, no retry
+    assert fresh[target]["title"] == "Retitled elsewhere"
+    assert first[0]["remoteId"] not in fresh
+
+    touched = [n["remoteId"] for n in first[6:9]]
+    sandbox.app.state.data.touch("work-orders", touched)
+    again = await asyncio.to_thread(read)
+    trigger = "mutation($id: ID!) { triggerSync(id: $id, full: false) { id } }"
+    await asyncio.to_thread(lambda: data(worker.gql(admin, trigger, {"id": connection_id})))
+
+    def refreshed() -> bool:
+        now = {n["remoteId"]: n["updatedAt"] for n in read()}
+        return all(now[i] != next(n for n in again if n["remoteId"] == i)["updatedAt"] for i in touched)
+
+    await asyncio.to_thread(wait_until, refreshed, 20, 0.2, "the worker's sync seen by the reader")
