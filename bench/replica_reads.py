@@ -5,12 +5,14 @@ Run from the repo root: `.venv/bin/python bench/replica_reads.py [--seconds 10] 
 The query is `{ workOrders(first: 100, source: REPLICA) { nodes { id number title status priority
 dueDate } } }`. The gateway runs as `plantgate serve --demo` in its own process (SQLite, scheduler
 on, rate limits high enough not to refuse the load) with an UpKeep connection whose first sync
-filled the replica. The bare server, in its own process too, parses and validates the same query
+filled the replica, twice: once with its replica cache off (`PLANTGATE_REPLICA_CACHE_PAGES=0`:
+every request reads the replica, as distinct reads do) and once as configured by default (a
+frontend polling the same list). The bare server, in its own process too, parses and validates the same query
 on every request and serves the same 100 rows from memory with graphql-core's default resolvers:
 what any Python GraphQL server costs at least. Both are loaded by `wrk` (Debian's package; the
 script installs nothing) with the same connections, alternating gateway and bare server for
-`--rounds` rounds so that a change in the machine's load hits both. Prints markdown: requests/s
-and latency per side and round, and the ratio gateway / bare server.
+`--rounds` rounds so that a change in the machine's load hits every side. Prints markdown:
+requests/s and latency per side and round, and the ratios gateway / bare server.
 """
 
 from __future__ import annotations
@@ -104,7 +106,19 @@ def wrk(url: str, token: str | None, seconds: float, connections: int, workdir: 
     )
     threads = min(2, connections)
     out = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency", "-s", str(lua), url],
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{max(1, round(seconds))}s",
+            "--latency",
+            "-s",
+            str(lua),
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -132,47 +146,58 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
 
+    sides = {"gateway, no cache": {"PLANTGATE_REPLICA_CACHE_PAGES": "0"}, "gateway, polling": {}}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        port = free_port()
-        gateway, admin = start_gateway(workdir, port, "", per_token=10_000_000)
-        url = f"http://127.0.0.1:{port}"
-        bare = None
+        procs: list[subprocess.Popen] = []
+        targets: dict[str, tuple[str, str | None]] = {}
         try:
-            token = connect(url, admin)
-            rows = gql(url, token, QUERY)["workOrders"]["nodes"]
-            assert len(rows) == 100, f"the replica holds {len(rows)} work orders, not 100"
+            rows = None
+            for name, extra in sides.items():
+                data_dir = workdir / name.replace(", ", "-").replace(" ", "-")
+                data_dir.mkdir()
+                port = free_port()
+                gateway, admin = start_gateway(data_dir, port, "", per_token=10_000_000, extra=extra)
+                procs.append(gateway)
+                url = f"http://127.0.0.1:{port}"
+                token = connect(url, admin)
+                served = gql(url, token, QUERY)["workOrders"]["nodes"]
+                assert len(served) == 100, f"the replica holds {len(served)} work orders, not 100"
+                rows = rows or served  # the bare server serves the first gateway's (the demo's data differ a little)
+                targets[name] = (f"{url}/graphql", token)
             rows_file = workdir / "rows.json"
             rows_file.write_text(json.dumps(rows))
             bare_port = free_port()
-            bare = start_bare(rows_file, bare_port, workdir)
+            procs.append(start_bare(rows_file, bare_port, workdir))
             bare_url = f"http://127.0.0.1:{bare_port}/graphql"
             answer = httpx.post(bare_url, json={"query": QUERY}, timeout=5).json()
             assert answer["data"]["workOrders"]["nodes"] == rows, "the bare server does not serve the same rows"
+            targets["bare"] = (bare_url, None)
 
-            wrk(f"{url}/graphql", token, 2, args.connections, workdir)  # warm both up
-            wrk(bare_url, None, 2, args.connections, workdir)
+            for url, token in targets.values():  # warm every side up
+                wrk(url, token, 2, args.connections, workdir)
             results: list[tuple[str, int, dict[str, float]]] = []
             for n in range(1, args.rounds + 1):
-                results.append(("gateway", n, wrk(f"{url}/graphql", token, args.seconds, args.connections, workdir)))
-                results.append(("bare", n, wrk(bare_url, None, args.seconds, args.connections, workdir)))
+                for name, (url, token) in targets.items():
+                    results.append((name, n, wrk(url, token, args.seconds, args.connections, workdir)))
         finally:
-            for proc in (gateway, bare):
-                if proc is not None:
-                    proc.terminate()
-                    proc.wait(timeout=10)
+            for proc in procs:
+                proc.terminate()
+                proc.wait(timeout=10)
 
     print(f"## Replica list of 100 rows: gateway vs bare Starlette + graphql-core ({args.connections} connections)\n")
     print("| Side | Round | Requests/s | p50 ms | p99 ms | Non-2xx |")
     print("|---|---|---|---|---|---|")
     for side, n, r in results:
         print(f"| {side} | {n} | {r['rate']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']:.0f} |")
-    gateway_rate = statistics.median(r["rate"] for side, _, r in results if side == "gateway")
-    bare_rate = statistics.median(r["rate"] for side, _, r in results if side == "bare")
-    print(
-        f"\nMedian: gateway {gateway_rate:.0f}/s, bare server {bare_rate:.0f}/s, **ratio {gateway_rate / bare_rate:.3f}×**"
-    )
-    print(f"Load average after the run: {os.getloadavg()[0]:.2f}\n")
+    median = {name: statistics.median(r["rate"] for side, _, r in results if side == name) for name in targets}
+    print()
+    for name in sides:
+        print(
+            f"Median: {name} {median[name]:.0f}/s, bare server {median['bare']:.0f}/s, "
+            f"**ratio {median[name] / median['bare']:.3f}×**"
+        )
+    print(f"\nLoad average after the run: {os.getloadavg()[0]:.2f}\n")
     print(table(list(machine().items())))
 
 

@@ -47,6 +47,8 @@ class PageCache:
             return page
 
     def put(self, key: Hashable, page: CachedPage) -> None:
+        if self.size <= 0:
+            return
         with self._lock:
             self._pages[key] = page
             self._pages.move_to_end(key)

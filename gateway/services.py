@@ -69,6 +69,7 @@ class Services:
             webhooks,
             guard,
             RateLimiter(settings),
+            PageCache(settings.replica_cache_pages),
         )
 
     async def aclose(self) -> None:
