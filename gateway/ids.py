@@ -14,6 +14,7 @@ import binascii
 import json
 import unicodedata
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from schema.errors import BadUserInput
@@ -22,8 +23,12 @@ MAX_UPSTREAM_CURSOR = 4096  # characters
 MAX_SKIP = 100_000
 
 
+# One encoder for every id and cursor: `json.dumps` with separators builds a new one per call.
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def _encode(payload: Any) -> str:
-    raw = json.dumps(payload, separators=(",", ":")).encode()
+    raw = _compact(payload).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -35,6 +40,7 @@ def _decode(token: str) -> Any:
         return None
 
 
+@lru_cache(maxsize=65536)  # a list read again (a frontend polling it) names the same records
 def global_id(connection_id: str, entity: str, remote_id: str) -> str:
     """Stable per connection and record; usable with `node(id:)`."""
     return _encode([connection_id, entity, remote_id])
