@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from schema.errors import BadUserInput
 from schema.record import DEFAULT_PAGE_SIZE, Record, ResultPage
 
 from . import replica, replica_version
+from .answers import Trail
 from .connections import describe
 from .events.bus import EventBus
 from .health import Health
@@ -60,6 +61,7 @@ class ConnectionSource:
     ) -> None:
         self.connection = connection
         self.pages = pages if pages is not None else PageCache()
+        self.trail = Trail()  # what this request read (see answers.py)
         self.bus = bus
         self.connector = connector
         self.store = store
@@ -117,9 +119,10 @@ class ConnectionSource:
             page = await self.store.read_now(
                 self._replica_page, entity, size, before if backward else after, filter, list_key, backward, order
             )
-            page.counter = lambda: self.store.run(self._replica_count, entity, filter)
+            page.counter = lambda: self._count(self.store.run(self._replica_count, entity, filter))
             self._prime(entity, REPLICA, page.records)
             return page
+        self.trail.other = True
         if backward:
             page = await self._live_backward(entity, query, list_key, size, before)
         else:
@@ -127,6 +130,11 @@ class ConnectionSource:
         self._prime(entity, LIVE, page.records)
         page.counter = lambda: self._live_count(entity, query)
         return page
+
+    def _count(self, counting: Awaitable[int]) -> Awaitable[int]:
+        """A replica count: read after the list's version, so not part of what an answer is kept under."""
+        self.trail.other = True
+        return counting
 
     async def _live_forward(
         self, entity: str, query: ListQuery, list_key: str, first: int, after: str | None
@@ -252,6 +260,7 @@ class ConnectionSource:
         idempotency_key: str | None = None,
         write_options: dict[str, Any] | None = None,
     ) -> tuple[Record, bool]:
+        self.trail.other = True
         writer = Writer(self.connection, self.connector, self.store, self._upstream)
         record, replayed = await writer.write(operation, entity, id, values, if_match, idempotency_key, write_options)
         if operation != "delete":
@@ -285,6 +294,7 @@ class ConnectionSource:
                 page = self._read_page(session, entity, size, cursor, filter, list_key, backward, order, version)
                 self.pages.put(key, page)
             synced_at, history_start = replica.window(session, self.connection.id, entity)
+        self.trail.replica(entity, (version, synced_at, history_start))
         return ResultPage(
             page.records,
             page.cursors,
@@ -369,13 +379,16 @@ class ConnectionSource:
             return self.connector.with_custom_values(replica.get_many(session, self.connection.id, entity, ids))
 
     async def load(self, entity: str, remote_id: str, origin: str = LIVE, argument: str = "remoteId") -> Record | None:
+        self.trail.other = True
         self.connector.check_id(entity, str(remote_id), argument)  # before any upstream call or query
         return await self._loader(entity, origin).load(str(remote_id))
 
     async def load_many(self, entity: str, remote_ids: list[str], origin: str = LIVE) -> list[Record | None]:
+        self.trail.other = True
         return await self._loader(entity, origin).load_many([str(i) for i in remote_ids])
 
     async def node(self, value: str) -> Record | None:
+        self.trail.other = True
         connection_id, entity, remote_id = parse_global_id(value)
         known = self.connector.entry.supports(entity) or self.extension.object(entity) is not None
         if connection_id != self.connection.id or not known:
@@ -387,9 +400,11 @@ class ConnectionSource:
 
     def events(self, types: frozenset[str]) -> AsyncIterator[dict[str, Any]]:
         """This connection's live events (a token sees its own connection only)."""
+        self.trail.other = True
         return self.bus.subscribe(self.connection.organization_id, self.connection.id, types)
 
     async def connection_info(self) -> dict[str, Any]:
+        self.trail.other = True
         return {
             **describe(self.connection),
             "sync_status": await self.store.run(sync_status, self.store, self.connection.id),

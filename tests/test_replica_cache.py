@@ -1,11 +1,13 @@
-"""Replica pages served from memory: a repeated read is answered again only while nothing changed.
+"""Replica reads served from memory: a repeated read is answered again only while nothing changed.
 
-A gateway keeps replica pages in memory and serves one again while the entity's
-replica version (bumped in the transaction of every sync page, deletion mark
-and write into the replica) has not moved. Each test first shows the page is
-really kept (a change made behind the gateway's back, without a bump, is not
-seen), then that a sync page or a write, also one made by another gateway
-process on the same PostgreSQL database, makes the very next read fresh.
+A gateway keeps replica pages, and whole answers of queries that read only
+replica lists, and serves them again while the entity's replica version (bumped
+in the transaction of every sync page, deletion mark and write into the
+replica) and window have not moved. Each test runs a query whose whole answer
+is kept and one that reads the connection too (only its page is kept), first
+shows the read is really kept (a change made behind the gateway's back, without
+a bump, is not seen), then that a sync page or a write, also one made by another
+gateway process on the same PostgreSQL database, makes the very next read fresh.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from tests.processes import GatewayProcess, base_env, create_org
 from tests.test_processes import small, synced
 from tests.test_sync import FAST, Conn
 
-PAGE = "{ workOrders(first: 20, source: REPLICA) { nodes { remoteId title updatedAt } } }"
+LIST = "workOrders(first: 20, source: REPLICA) { nodes { remoteId title updatedAt } }"
+QUERIES = {"answer kept": f"{{ {LIST} }}", "page kept": f"{{ connection {{ id }} {LIST} }}"}
 UPDATE = "mutation($id: ID!, $t: String!) { updateWorkOrder(id: $id, input: {title: $t}) { record { title } } }"
 
 
@@ -44,6 +47,11 @@ def conn(cache_gateway: Gateway) -> Iterator[Conn]:
         made = Conn(cache_gateway, sandbox)
         yield made
         made.close()
+
+
+@pytest.fixture(params=list(QUERIES))
+def page(request: pytest.FixtureRequest) -> str:
+    return QUERIES[request.param]
 
 
 @pytest.fixture
@@ -69,20 +77,20 @@ def hide_behind_the_gateways_back(engine: Engine, connection_id: str, remote_id:
         )
 
 
-def test_a_sync_page_makes_the_next_replica_read_fresh(conn):
+def test_a_sync_page_makes_the_next_replica_read_fresh(conn, page):
     wait_until(conn.synced)
-    first = nodes(conn.gateway.gql(conn.token, PAGE))
-    assert len(first) == 20 and nodes(conn.gateway.gql(conn.token, PAGE)) == first
+    first = nodes(conn.gateway.gql(conn.token, page))
+    assert len(first) == 20 and nodes(conn.gateway.gql(conn.token, page)) == first
     hidden = first[0]["remoteId"]
     hide_behind_the_gateways_back(conn.gateway.services.store.engine, conn.id, hidden)
-    assert nodes(conn.gateway.gql(conn.token, PAGE)) == first  # the kept page, not a new read
+    assert nodes(conn.gateway.gql(conn.token, page)) == first  # the kept page, not a new read
 
     touched = [n["remoteId"] for n in first[5:8]]
     conn.sandbox.app.state.data.touch("work-orders", touched)
     before = conn.status()["syncStatus"]
     conn.trigger()
     wait_until(lambda: conn.synced() and conn.status()["syncStatus"] != before)
-    fresh = {n["remoteId"]: n for n in nodes(conn.gateway.gql(conn.token, PAGE))}
+    fresh = {n["remoteId"]: n for n in nodes(conn.gateway.gql(conn.token, page))}
     assert hidden not in fresh  # read again from the database
     stamps = {r["id"]: r["updatedAt"] for r in conn.sandbox.app.state.data.records("work-orders") if r["id"] in touched}
     for remote_id in touched:
@@ -90,31 +98,44 @@ def test_a_sync_page_makes_the_next_replica_read_fresh(conn):
         assert fresh[remote_id]["updatedAt"].startswith(stamps[remote_id][:19])
 
 
-def test_a_write_makes_the_next_replica_read_fresh(conn):
+def test_a_write_makes_the_next_replica_read_fresh(conn, page):
     wait_until(conn.synced)
-    first = nodes(conn.gateway.gql(conn.token, PAGE))
+    first = nodes(conn.gateway.gql(conn.token, page))
     hide_behind_the_gateways_back(conn.gateway.services.store.engine, conn.id, first[0]["remoteId"])
-    assert nodes(conn.gateway.gql(conn.token, PAGE)) == first
+    assert nodes(conn.gateway.gql(conn.token, page)) == first
 
     target = first[3]["remoteId"]
     data(conn.gateway.gql(conn.token, UPDATE, {"id": target, "t": "Retitled through the gateway"}))
-    fresh = {n["remoteId"]: n for n in nodes(conn.gateway.gql(conn.token, PAGE))}
+    fresh = {n["remoteId"]: n for n in nodes(conn.gateway.gql(conn.token, page))}
     assert fresh[target]["title"] == "Retitled through the gateway"
     assert first[0]["remoteId"] not in fresh
 
 
-def test_a_delete_makes_the_next_replica_read_fresh(conn):
+def test_a_delete_makes_the_next_replica_read_fresh(conn, page):
     wait_until(conn.synced)
-    first = nodes(conn.gateway.gql(conn.token, PAGE))
-    assert nodes(conn.gateway.gql(conn.token, PAGE)) == first
+    first = nodes(conn.gateway.gql(conn.token, page))
+    assert nodes(conn.gateway.gql(conn.token, page)) == first
     gone = first[2]["remoteId"]
     deleted = "mutation($id: ID!) { deleteWorkOrder(id: $id) { remoteId } }"
     data(conn.gateway.gql(conn.token, deleted, {"id": gone}))
-    assert gone not in {n["remoteId"] for n in nodes(conn.gateway.gql(conn.token, PAGE))}
+    assert gone not in {n["remoteId"] for n in nodes(conn.gateway.gql(conn.token, page))}
+
+
+def test_a_sync_that_changed_nothing_still_moves_synced_at(conn):
+    """The window is part of what a kept answer stands on, though no record changed."""
+    wait_until(conn.synced)
+    query = "{ workOrders(first: 5, source: REPLICA) { syncedAt nodes { remoteId } } }"
+    first = data(conn.gateway.gql(conn.token, query))["workOrders"]
+    assert data(conn.gateway.gql(conn.token, query))["workOrders"] == first
+    before = conn.status()["syncStatus"]
+    conn.trigger()
+    wait_until(lambda: conn.synced() and conn.status()["syncStatus"] != before)
+    again = data(conn.gateway.gql(conn.token, query))["workOrders"]
+    assert again["nodes"] == first["nodes"] and again["syncedAt"] > first["syncedAt"]
 
 
 async def test_a_change_made_by_another_process_is_seen_by_the_next_read(
-    tmp_path, pg_url, secret_key, small_sandbox, launch
+    tmp_path, pg_url, secret_key, small_sandbox, launch, page
 ):
     """Two processes on one PostgreSQL database: one serves reads, the other syncs and writes."""
     env = base_env(PLANTGATE_DATABASE_URL=pg_url, PLANTGATE_SECRET_KEY=secret_key, PLANTGATE_DATA_DIR=str(tmp_path))
@@ -136,7 +157,7 @@ async def test_a_change_made_by_another_process_is_seen_by_the_next_read(
     await asyncio.to_thread(wait_until, lambda: synced(reader, admin, connection_id), 20, 0.2, "sync by the worker")
 
     def read() -> list[dict[str, Any]]:
-        return nodes(reader.gql(token, PAGE))
+        return nodes(reader.gql(token, page))
 
     first = await asyncio.to_thread(read)
     engine = make_engine(pg_url)
