@@ -17,19 +17,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlmodel import Session
-
+from .replica_version import Stamp, stamps
 from .store.engine import Store
-from .store.sync_tables import ReplicaVersion, SyncState
 
 ANSWERS = 256  # kept answers (each one response body)
-
-# An entity's replica as a read saw it: version, last synced, history start.
-Stamp = tuple[int, datetime | None, datetime | None]
 
 
 @dataclass
@@ -46,41 +38,6 @@ class Trail:
     @property
     def reusable(self) -> bool:
         return bool(self.stamps) and not self.other
-
-
-def _stamp_query() -> Any:
-    versions = ReplicaVersion.__table__.c  # type: ignore[attr-defined]
-    states = SyncState.__table__.c  # type: ignore[attr-defined]
-    connection: Any = bindparam("connection_id")
-    entity: Any = bindparam("entity")
-    state = (states.connection_id == connection) & (states.entity == entity)
-    return select(
-        select(versions.version)
-        .where(versions.connection_id == connection, versions.entity == entity)
-        .scalar_subquery(),
-        select(states.last_succeeded_at).where(state).scalar_subquery(),
-        select(states.history_start).where(state).scalar_subquery(),
-    )
-
-
-# Built once: a polled answer costs this read per entity, and building the statement cost as much as running it.
-_STAMP = _stamp_query()
-
-
-def stamps(session: Session, connection_id: str, entities: list[str]) -> dict[str, Stamp]:
-    """The current stamp of each entity: one read each, its version and window together."""
-    made: dict[str, Stamp] = {}
-    for entity in entities:
-        version, synced_at, history_start = session.execute(
-            _STAMP, {"connection_id": connection_id, "entity": entity}
-        ).one()
-        made[entity] = (version or 0, _utc(synced_at), _utc(history_start))
-    return made
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """As `replica.window` gives them (SQLite hands back naive times)."""
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

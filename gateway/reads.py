@@ -287,14 +287,14 @@ class ConnectionSource:
             backward,
         )
         with self.store.read() as session:
-            # The version first: the page read after it is at least as new, so it may be kept under it.
-            version = replica_version.current(session, self.connection.id, entity)
+            # Version and window first: the page read after them is at least as new, so it may be kept under them.
+            stamp = replica_version.stamps(session, self.connection.id, [entity])[entity]
+            version, synced_at, history_start = stamp
             page = self.pages.get(key, self.connector, version)
             if page is None:
                 page = self._read_page(session, entity, size, cursor, filter, list_key, backward, order, version)
                 self.pages.put(key, page)
-            synced_at, history_start = replica.window(session, self.connection.id, entity)
-        self.trail.replica(entity, (version, synced_at, history_start))
+        self.trail.replica(entity, stamp)
         return ResultPage(
             page.records,
             page.cursors,

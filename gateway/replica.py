@@ -67,9 +67,12 @@ def _decoded_object(value: dict[str, Any]) -> Any:
     return value
 
 
+_DECODER = json.JSONDecoder(object_hook=_decoded_object)  # json.loads with a hook builds one per call
+
+
 def decode_text(text: str) -> Any:
     """`decode(json.loads(text))` in one pass of the parser."""
-    return json.loads(text, object_hook=_decoded_object)
+    return _DECODER.decode(text)
 
 
 class StoredRecord(Record):
