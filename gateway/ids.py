@@ -13,9 +13,10 @@ import base64
 import binascii
 import json
 import unicodedata
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, overload
 
 from schema.errors import BadUserInput
 
@@ -114,3 +115,33 @@ def _plausible(upstream: Any) -> bool:
         and len(upstream) <= MAX_UPSTREAM_CURSOR
         and all(unicodedata.category(ch)[0] != "C" and (ch.isdecimal() or not ch.isdigit()) for ch in upstream)
     )
+
+
+class LazyCursors(Sequence[str]):
+    """A page's cursors, each made when first read: most reads need only the first and the last (pageInfo)."""
+
+    def __init__(self, make: Callable[[int], str], count: int) -> None:
+        self._make = make
+        self._count = count
+        self._made: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        made = self._made.get(index)
+        if made is None:
+            made = self._made[index] = self._make(index)
+        return made

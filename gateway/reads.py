@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from .connections import describe
 from .events.bus import EventBus
 from .health import Health
 from .ids import (
+    LazyCursors,
     cursor_record,
     global_id,
     page_cursor,
@@ -341,10 +342,16 @@ class ConnectionSource:
             backward,
         )
         records = self.connector.with_custom_values([record for record, _ in rows])
+        cursors: Sequence[str]
         if column:
-            cursors = [sorted_cursor(list_key, r.remote_id, value) for r, value in rows]
+            sorted_rows = rows
+            cursors = LazyCursors(
+                lambda i: sorted_cursor(list_key, sorted_rows[i][0].remote_id, sorted_rows[i][1]), len(rows)
+            )
         else:
-            cursors = [page_cursor(list_key, r.remote_id, 0, r.remote_id) for r in records]
+            cursors = LazyCursors(
+                lambda i: page_cursor(list_key, records[i].remote_id, 0, records[i].remote_id), len(records)
+            )
         anchored = anchor is not None
         has_next, has_previous = (anchored, more) if backward else (more, anchored)
         return CachedPage(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from schema.record import Record
@@ -24,7 +24,7 @@ class CachedPage:
     owner: object  # the connector it was read for
     version: int
     records: list[Record]
-    cursors: list[str]
+    cursors: Sequence[str]
     end_cursor: str | None
     has_next_page: bool
     has_previous_page: bool

@@ -86,6 +86,16 @@ async def _total_count(root: Any) -> int | None:
     return page.total_count
 
 
+def _edges_of(edge_type: type) -> Callable:
+    """`edges` made when selected: most list reads ask for nodes only, and a page's edges cost a cursor each."""
+
+    def resolve_edges(root) -> Any:
+        page: ResultPage = root._result
+        return [edge_type(cursor=c, node=r) for c, r in zip(page.cursors, page.records, strict=True)]  # type: ignore[call-arg]
+
+    return with_plain(resolve_edges, lambda root, _info: resolve_edges(root))
+
+
 def _named(fn: Callable, name: str, annotations: dict[str, Any]) -> Callable:
     """Give a generated resolver a unique name and typed arguments for Strawberry."""
     fn.__name__ = name
@@ -486,7 +496,11 @@ class _Builder:
                 f"{name}Connection",
                 [
                     strawberry.field(name="nodes", graphql_type=list[node_type]),  # type: ignore[valid-type]
-                    strawberry.field(name="edges", graphql_type=list[edge]),  # type: ignore[valid-type]
+                    strawberry.field(
+                        resolver=_named(_edges_of(edge), "edges", {"root": Any}),
+                        name="edges",
+                        graphql_type=list[edge],  # type: ignore[valid-type]
+                    ),
                     strawberry.field(name="pageInfo", graphql_type=PageInfo),
                     strawberry.field(
                         resolver=_named(_total_count, "totalCount", {"root": Any}),
@@ -517,7 +531,7 @@ class _Builder:
         self, name: str, plural: str, singular: str, node_type: type, filter_type: type, order_type: type | None = None
     ) -> list[Any]:
         """The list and by-id fields; the list takes `orderBy` where `order_type` is given (unified entities)."""
-        page_type, edge_type = self.page_type(name, node_type)
+        page_type, _ = self.page_type(name, node_type)
 
         async def resolve_list(
             info,
@@ -542,10 +556,6 @@ class _Builder:
             )
             made = page_type(  # type: ignore[call-arg]
                 nodes=page.records,
-                edges=[
-                    edge_type(cursor=c, node=r)  # type: ignore[call-arg]
-                    for c, r in zip(page.cursors, page.records, strict=True)
-                ],
                 pageInfo=PageInfo(
                     has_next_page=page.has_next_page,
                     end_cursor=page.end_cursor,
