@@ -12,7 +12,8 @@ on every request and serves the same 100 rows from memory with graphql-core's de
 what any Python GraphQL server costs at least. Both are loaded by `wrk` (Debian's package; the
 script installs nothing) with the same connections, alternating gateway and bare server for
 `--rounds` rounds so that a change in the machine's load hits every side. Prints markdown:
-requests/s and latency per side and round, and the ratios gateway / bare server.
+requests/s, latency and the server's CPU time per request per side and round, and the ratios
+gateway / bare server (CPU per request moves less with the machine's load than throughput does).
 """
 
 from __future__ import annotations
@@ -124,10 +125,34 @@ def wrk(url: str, token: str | None, seconds: float, connections: int, workdir: 
         check=True,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    done = re.search(r"(\d+) requests in", out)
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return {"rate": rate, "p50": _ms(p50), "p99": _ms(p99), "errors": float(non2xx.group(1)) if non2xx else 0.0}
+    return {
+        "rate": rate,
+        "p50": _ms(p50),
+        "p99": _ms(p99),
+        "errors": float(non2xx.group(1)) if non2xx else 0.0,
+        "requests": float(done.group(1)) if done else float("nan"),
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(url: str, token: str | None, pid: int, args: argparse.Namespace, workdir: Path) -> dict[str, float]:
+    """One wrk run, with the server's CPU milliseconds per request (less sensitive to the machine's load)."""
+    before = cpu_seconds(pid)
+    result = wrk(url, token, args.seconds, args.connections, workdir)
+    result["cpu_ms"] = (cpu_seconds(pid) - before) * 1000 / result["requests"]
+    return result
 
 
 def _ms(match: re.Match[str] | None) -> float:
@@ -164,38 +189,43 @@ def main() -> None:
                 served = gql(url, token, QUERY)["workOrders"]["nodes"]
                 assert len(served) == 100, f"the replica holds {len(served)} work orders, not 100"
                 rows = rows or served  # the bare server serves the first gateway's (the demo's data differ a little)
-                targets[name] = (f"{url}/graphql", token)
+                targets[name] = (f"{url}/graphql", token, gateway.pid)
             rows_file = workdir / "rows.json"
             rows_file.write_text(json.dumps(rows))
             bare_port = free_port()
-            procs.append(start_bare(rows_file, bare_port, workdir))
+            bare = start_bare(rows_file, bare_port, workdir)
+            procs.append(bare)
             bare_url = f"http://127.0.0.1:{bare_port}/graphql"
             answer = httpx.post(bare_url, json={"query": QUERY}, timeout=5).json()
             assert answer["data"]["workOrders"]["nodes"] == rows, "the bare server does not serve the same rows"
-            targets["bare"] = (bare_url, None)
+            targets["bare"] = (bare_url, None, bare.pid)
 
-            for url, token in targets.values():  # warm every side up
+            for url, token, _ in targets.values():  # warm every side up
                 wrk(url, token, 2, args.connections, workdir)
             results: list[tuple[str, int, dict[str, float]]] = []
             for n in range(1, args.rounds + 1):
-                for name, (url, token) in targets.items():
-                    results.append((name, n, wrk(url, token, args.seconds, args.connections, workdir)))
+                for name, (url, token, pid) in targets.items():
+                    results.append((name, n, measured(url, token, pid, args, workdir)))
         finally:
             for proc in procs:
                 proc.terminate()
                 proc.wait(timeout=10)
 
     print(f"## Replica list of 100 rows: gateway vs bare Starlette + graphql-core ({args.connections} connections)\n")
-    print("| Side | Round | Requests/s | p50 ms | p99 ms | Non-2xx |")
-    print("|---|---|---|---|---|---|")
+    print("| Side | Round | Requests/s | p50 ms | p99 ms | Non-2xx | Server CPU ms/request |")
+    print("|---|---|---|---|---|---|---|")
     for side, n, r in results:
-        print(f"| {side} | {n} | {r['rate']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']:.0f} |")
+        print(
+            f"| {side} | {n} | {r['rate']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']:.0f} | {r['cpu_ms']:.2f} |"
+        )
     median = {name: statistics.median(r["rate"] for side, _, r in results if side == name) for name in targets}
+    cpu = {name: statistics.median(r["cpu_ms"] for side, _, r in results if side == name) for name in targets}
     print()
     for name in sides:
         print(
             f"Median: {name} {median[name]:.0f}/s, bare server {median['bare']:.0f}/s, "
-            f"**ratio {median[name] / median['bare']:.3f}×**"
+            f"**ratio {median[name] / median['bare']:.3f}×**; CPU per request {cpu[name]:.2f} ms against "
+            f"{cpu['bare']:.2f} ms (bare / gateway {cpu['bare'] / cpu[name]:.3f}×)"
         )
     print(f"\nLoad average after the run: {os.getloadavg()[0]:.2f}\n")
     print(table(list(machine().items())))
