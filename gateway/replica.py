@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, func, or_, tuple_, update
+from sqlalchemy import Text, and_, bindparam, cast, func, or_, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session, select
@@ -300,28 +301,77 @@ def sorted_page(
     One select of the columns a record needs, as text: no ORM object, and the raw
     payload is decoded only if something reads it (see `StoredRecord`).
     """
-    key = _TABLE.c.remote_id
-    sort = _TABLE.c[column] if column else None
-    query = select(*_SERVED, *([sort] if sort is not None else [])).where(
-        *_listed(connection_id, entity, filter, status_field)
+    statuses = filter[status_field] if status_field and status_field in filter else None
+    kind = None if anchor is None else "key" if column is None else "null" if anchor[0] is None else "value"
+    statement = _page_statement(
+        bool(filter.get("includeDeleted")),
+        bool(filter.get("updatedAfter")),
+        bool(filter.get("createdAfter")),
+        statuses is not None,
+        column,
+        descending != backward,  # read toward the start of the ascending order
+        kind,
     )
-    down = descending != backward  # read toward the start of the ascending order
+    params: dict[str, Any] = {"connection_id": connection_id, "entity": entity, "limit": size + 1}
+    if filter.get("updatedAfter"):
+        params["updated_after"] = filter["updatedAfter"]
+    if filter.get("createdAfter"):
+        params["created_after"] = filter["createdAfter"]
+    if statuses is not None:
+        params["statuses"] = list(statuses)
     if anchor is not None:
-        query = query.where(_beyond(sort, key, anchor, down))
-    if sort is None:
-        order = [key.desc() if down else key]
-    elif down:
-        order = [sort.desc().nulls_first(), key.desc()]
-    else:
-        order = [sort.asc().nulls_last(), key]
-    rows = list(session.execute(query.order_by(*order).limit(size + 1)))
+        params["anchor_id"] = anchor[1]
+        if kind == "value":
+            params["anchor_value"] = anchor[0]
+    rows = list(session.execute(statement, params))
     kept = rows[:size]
     if backward:
         kept.reverse()
     return [(_served(entity, row), row[4] if column else None) for row in kept], len(rows) > size
 
 
-def _beyond(sort: Any, key: Any, anchor: tuple[datetime | None, str], down: bool) -> Any:
+@cache  # a few hundred shapes at most
+def _page_statement(
+    include_deleted: bool,
+    updated: bool,
+    created: bool,
+    statuses: bool,
+    column: str | None,
+    down: bool,
+    anchor: str | None,
+) -> Any:
+    """The select of one shape of replica list, its values bound at execution.
+
+    Built once per shape: building the statement and its cache key on every
+    read cost about as much as running it. `anchor`: None, "key" (by remote
+    id), "value" (sort value and remote id) or "null" (a record without one).
+    """
+    columns = _TABLE.c
+    key = columns.remote_id
+    sort = columns[column] if column else None
+    conditions = [columns.connection_id == bindparam("connection_id"), columns.entity == bindparam("entity")]
+    if not include_deleted:
+        conditions.append(columns.deleted_at.is_(None))
+    if updated:
+        conditions.append(columns.remote_updated_at > bindparam("updated_after", type_=columns.remote_updated_at.type))
+    if created:
+        conditions.append(columns.remote_created_at > bindparam("created_after", type_=columns.remote_created_at.type))
+    if statuses:
+        conditions.append(columns.status.in_(bindparam("statuses", expanding=True)))
+    if anchor is not None:
+        value = bindparam("anchor_value", type_=sort.type) if anchor == "value" and sort is not None else None
+        conditions.append(_beyond(sort, key, (value, bindparam("anchor_id", type_=key.type)), down))
+    if sort is None:
+        order = [key.desc() if down else key]
+    elif down:
+        order = [sort.desc().nulls_first(), key.desc()]
+    else:
+        order = [sort.asc().nulls_last(), key]
+    query = select(*_SERVED, *([sort] if sort is not None else []))
+    return query.where(*conditions).order_by(*order).limit(bindparam("limit"))
+
+
+def _beyond(sort: Any, key: Any, anchor: tuple[Any, Any], down: bool) -> Any:
     """The records past the anchor in the ascending order (`down`: before it), nulls last."""
     value, remote_id = anchor
     if sort is None:
