@@ -16,10 +16,12 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
 from gateway.store.engine import make_engine
+from gateway.store.sync_tables import ReplicaRecord
 from sandboxes.kit import ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import CREATE_CONNECTION, UPKEEP_LOGIN, Gateway, _start_gateway
@@ -77,6 +79,16 @@ def hide_behind_the_gateways_back(engine: Engine, connection_id: str, remote_id:
         )
 
 
+def stored(engine: Engine, connection_id: str, remote_ids: list[str]) -> dict[str, tuple[Any, Any]]:
+    """What the replica holds for these records (updated, deleted), read beside the gateway."""
+    table = ReplicaRecord.__table__  # type: ignore[attr-defined]
+    query = select(table.c.remote_id, table.c.remote_updated_at, table.c.deleted_at).where(
+        table.c.connection_id == connection_id, table.c.remote_id.in_(remote_ids)
+    )
+    with engine.connect() as db:
+        return {row[0]: (row[1], row[2]) for row in db.execute(query)}
+
+
 def test_a_sync_page_makes_the_next_replica_read_fresh(conn, page):
     wait_until(conn.synced)
     first = nodes(conn.gateway.gql(conn.token, page))
@@ -86,10 +98,11 @@ def test_a_sync_page_makes_the_next_replica_read_fresh(conn, page):
     assert nodes(conn.gateway.gql(conn.token, page)) == first  # the kept page, not a new read
 
     touched = [n["remoteId"] for n in first[5:8]]
+    engine = conn.gateway.services.store.engine
+    before = stored(engine, conn.id, touched)
     conn.sandbox.app.state.data.touch("work-orders", touched)
-    before = conn.status()["syncStatus"]
     conn.trigger()
-    wait_until(lambda: conn.synced() and conn.status()["syncStatus"] != before)
+    wait_until(lambda: all(stored(engine, conn.id, touched)[i][0] != before[i][0] for i in touched))  # committed
     fresh = {n["remoteId"]: n for n in nodes(conn.gateway.gql(conn.token, page))}
     assert hidden not in fresh  # read again from the database
     stamps = {r["id"]: r["updatedAt"] for r in conn.sandbox.app.state.data.records("work-orders") if r["id"] in touched}
@@ -119,6 +132,20 @@ def test_a_delete_makes_the_next_replica_read_fresh(conn, page):
     deleted = "mutation($id: ID!) { deleteWorkOrder(id: $id) { remoteId } }"
     data(conn.gateway.gql(conn.token, deleted, {"id": gone}))
     assert gone not in {n["remoteId"] for n in nodes(conn.gateway.gql(conn.token, page))}
+
+
+def test_a_full_sync_that_marks_records_deleted_makes_the_next_read_fresh(conn, page):
+    """Reconciliation writes no record it finds unchanged: the deletion marks alone must move the version."""
+    wait_until(conn.synced)
+    first = nodes(conn.gateway.gql(conn.token, page))
+    assert nodes(conn.gateway.gql(conn.token, page)) == first
+    gone = [n["remoteId"] for n in first[1:3]]
+    httpx.post(f"{conn.sandbox.url}/__sandbox/delete", json={"resource": "work-orders", "ids": gone}).raise_for_status()
+    conn.trigger(full=True)
+    engine = conn.gateway.services.store.engine
+    wait_until(lambda: all(row[1] is not None for row in stored(engine, conn.id, gone).values()))  # committed
+    fresh = [n["remoteId"] for n in nodes(conn.gateway.gql(conn.token, page))]
+    assert not set(gone) & set(fresh) and fresh[:2] == [first[0]["remoteId"], first[3]["remoteId"]]
 
 
 def test_a_sync_that_changed_nothing_still_moves_synced_at(conn):
