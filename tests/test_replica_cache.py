@@ -190,24 +190,25 @@ async def test_a_change_made_by_another_process_is_seen_by_the_next_read(
     engine = make_engine(pg_url)
     try:
         await asyncio.to_thread(hide_behind_the_gateways_back, engine, connection_id, first[0]["remoteId"])
+        assert await asyncio.to_thread(read) == first  # kept in the reader's memory
+
+        target = first[4]["remoteId"]
+        await asyncio.to_thread(lambda: data(worker.gql(token, UPDATE, {"id": target, "t": "Retitled elsewhere"})))
+        fresh = {n["remoteId"]: n for n in await asyncio.to_thread(read)}  # at once: no waiting, no retry
+        assert fresh[target]["title"] == "Retitled elsewhere"
+        assert first[0]["remoteId"] not in fresh
+
+        touched = [n["remoteId"] for n in first[6:9]]
+        before = stored(engine, connection_id, touched)
+        sandbox.app.state.data.touch("work-orders", touched)
+        trigger = "mutation($id: ID!) { triggerSync(id: $id, full: false) { id } }"
+        await asyncio.to_thread(lambda: data(worker.gql(admin, trigger, {"id": connection_id})))
+
+        def committed() -> bool:
+            return all(stored(engine, connection_id, touched)[i][0] != before[i][0] for i in touched)
+
+        await asyncio.to_thread(wait_until, committed, 20, 0.2, "the worker's sync page committed")
+        now = {n["remoteId"]: n["updatedAt"] for n in await asyncio.to_thread(read)}  # the next read: fresh
+        assert all(now[i] != fresh[i]["updatedAt"] for i in touched)
     finally:
         engine.dispose()
-    assert await asyncio.to_thread(read) == first  # kept in the reader's memory
-
-    target = first[4]["remoteId"]
-    await asyncio.to_thread(lambda: data(worker.gql(token, UPDATE, {"id": target, "t": "Retitled elsewhere"})))
-    fresh = {n["remoteId"]: n for n in await asyncio.to_thread(read)}  # at once: no waiting, no retry
-    assert fresh[target]["title"] == "Retitled elsewhere"
-    assert first[0]["remoteId"] not in fresh
-
-    touched = [n["remoteId"] for n in first[6:9]]
-    sandbox.app.state.data.touch("work-orders", touched)
-    again = await asyncio.to_thread(read)
-    trigger = "mutation($id: ID!) { triggerSync(id: $id, full: false) { id } }"
-    await asyncio.to_thread(lambda: data(worker.gql(admin, trigger, {"id": connection_id})))
-
-    def refreshed() -> bool:
-        now = {n["remoteId"]: n["updatedAt"] for n in read()}
-        return all(now[i] != next(n for n in again if n["remoteId"] == i)["updatedAt"] for i in touched)
-
-    await asyncio.to_thread(wait_until, refreshed, 20, 0.2, "the worker's sync seen by the reader")
