@@ -37,7 +37,10 @@ QUERY = "{ workOrders(first: 20%s) { nodes { id number title status priority due
 CONNECT = "mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token connection { id } } }"
 
 
-def start_gateway(data_dir: Path, port: int, redis_url: str, per_token: int) -> tuple[subprocess.Popen, str]:
+def start_gateway(
+    data_dir: Path, port: int, redis_url: str, per_token: int, extra: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """`plantgate serve --demo` on `port`; `extra`: more PLANTGATE_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLANTGATE_")}
     env.update(
         {
@@ -47,6 +50,7 @@ def start_gateway(data_dir: Path, port: int, redis_url: str, per_token: int) -> 
             "PLANTGATE_RATE_LIMIT_PER_TOKEN": str(per_token),
             "PLANTGATE_RATE_LIMIT_PER_ORG": str(per_token * 10),
             "PLANTGATE_LOG_FORMAT": "json",
+            **(extra or {}),
         }
     )
     log = open(data_dir / "gateway.log", "wb")  # noqa: SIM115 - kept open for the process's life

@@ -5,12 +5,15 @@ Run from the repo root: `.venv/bin/python bench/replica_reads.py [--seconds 10] 
 The query is `{ workOrders(first: 100, source: REPLICA) { nodes { id number title status priority
 dueDate } } }`. The gateway runs as `plantgate serve --demo` in its own process (SQLite, scheduler
 on, rate limits high enough not to refuse the load) with an UpKeep connection whose first sync
-filled the replica. The bare server, in its own process too, parses and validates the same query
+filled the replica, twice: once with its replica cache off (`PLANTGATE_REPLICA_CACHE_PAGES=0`:
+every request reads the replica, as distinct reads do) and once as configured by default (a
+frontend polling the same list). The bare server, in its own process too, parses and validates the same query
 on every request and serves the same 100 rows from memory with graphql-core's default resolvers:
 what any Python GraphQL server costs at least. Both are loaded by `wrk` (Debian's package; the
 script installs nothing) with the same connections, alternating gateway and bare server for
-`--rounds` rounds so that a change in the machine's load hits both. Prints markdown: requests/s
-and latency per side and round, and the ratio gateway / bare server.
+`--rounds` rounds so that a change in the machine's load hits every side. Prints markdown:
+requests/s, latency and the server's CPU time per request per side and round, and the ratios
+gateway / bare server (CPU per request moves less with the machine's load than throughput does).
 """
 
 from __future__ import annotations
@@ -122,10 +125,34 @@ def wrk(url: str, token: str | None, seconds: float, connections: int, workdir: 
         check=True,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    done = re.search(r"(\d+) requests in", out)
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return {"rate": rate, "p50": _ms(p50), "p99": _ms(p99), "errors": float(non2xx.group(1)) if non2xx else 0.0}
+    return {
+        "rate": rate,
+        "p50": _ms(p50),
+        "p99": _ms(p99),
+        "errors": float(non2xx.group(1)) if non2xx else 0.0,
+        "requests": float(done.group(1)) if done else float("nan"),
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(url: str, token: str | None, pid: int, args: argparse.Namespace, workdir: Path) -> dict[str, float]:
+    """One wrk run, with the server's CPU milliseconds per request (less sensitive to the machine's load)."""
+    before = cpu_seconds(pid)
+    result = wrk(url, token, args.seconds, args.connections, workdir)
+    result["cpu_ms"] = (cpu_seconds(pid) - before) * 1000 / result["requests"]
+    return result
 
 
 def _ms(match: re.Match[str] | None) -> float:
@@ -144,47 +171,63 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
 
+    sides = {"gateway, no cache": {"PLANTGATE_REPLICA_CACHE_PAGES": "0"}, "gateway, polling": {}}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        port = free_port()
-        gateway, admin = start_gateway(workdir, port, "", per_token=10_000_000)
-        url = f"http://127.0.0.1:{port}"
-        bare = None
+        procs: list[subprocess.Popen] = []
+        targets: dict[str, tuple[str, str | None, int]] = {}
         try:
-            token = connect(url, admin)
-            rows = gql(url, token, QUERY)["workOrders"]["nodes"]
-            assert len(rows) == 100, f"the replica holds {len(rows)} work orders, not 100"
+            rows = None
+            for name, extra in sides.items():
+                data_dir = workdir / name.replace(", ", "-").replace(" ", "-")
+                data_dir.mkdir()
+                port = free_port()
+                gateway, admin = start_gateway(data_dir, port, "", per_token=10_000_000, extra=extra)
+                procs.append(gateway)
+                url = f"http://127.0.0.1:{port}"
+                token = connect(url, admin)
+                served = gql(url, token, QUERY)["workOrders"]["nodes"]
+                assert len(served) == 100, f"the replica holds {len(served)} work orders, not 100"
+                rows = rows or served  # the bare server serves the first gateway's (the demo's data differ a little)
+                targets[name] = (f"{url}/graphql", token, gateway.pid)
             rows_file = workdir / "rows.json"
             rows_file.write_text(json.dumps(rows))
             bare_port = free_port()
             bare = start_bare(rows_file, bare_port, workdir)
+            procs.append(bare)
             bare_url = f"http://127.0.0.1:{bare_port}/graphql"
             answer = httpx.post(bare_url, json={"query": QUERY}, timeout=5).json()
             assert answer["data"]["workOrders"]["nodes"] == rows, "the bare server does not serve the same rows"
+            targets["bare"] = (bare_url, None, bare.pid)
 
-            wrk(f"{url}/graphql", token, 2, args.connections, workdir)  # warm both up
-            wrk(bare_url, None, 2, args.connections, workdir)
+            for target_url, target_token, _ in targets.values():  # warm every side up
+                wrk(target_url, target_token, 2, args.connections, workdir)
             results: list[tuple[str, int, dict[str, float]]] = []
             for n in range(1, args.rounds + 1):
-                results.append(("gateway", n, wrk(f"{url}/graphql", token, args.seconds, args.connections, workdir)))
-                results.append(("bare", n, wrk(bare_url, None, args.seconds, args.connections, workdir)))
+                for name, (target_url, target_token, pid) in targets.items():
+                    results.append((name, n, measured(target_url, target_token, pid, args, workdir)))
         finally:
-            for proc in (gateway, bare):
-                if proc is not None:
-                    proc.terminate()
-                    proc.wait(timeout=10)
+            for proc in procs:
+                proc.terminate()
+                proc.wait(timeout=10)
 
     print(f"## Replica list of 100 rows: gateway vs bare Starlette + graphql-core ({args.connections} connections)\n")
-    print("| Side | Round | Requests/s | p50 ms | p99 ms | Non-2xx |")
-    print("|---|---|---|---|---|---|")
+    print("| Side | Round | Requests/s | p50 ms | p99 ms | Non-2xx | Server CPU ms/request |")
+    print("|---|---|---|---|---|---|---|")
     for side, n, r in results:
-        print(f"| {side} | {n} | {r['rate']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']:.0f} |")
-    gateway_rate = statistics.median(r["rate"] for side, _, r in results if side == "gateway")
-    bare_rate = statistics.median(r["rate"] for side, _, r in results if side == "bare")
-    print(
-        f"\nMedian: gateway {gateway_rate:.0f}/s, bare server {bare_rate:.0f}/s, **ratio {gateway_rate / bare_rate:.3f}×**"
-    )
-    print(f"Load average after the run: {os.getloadavg()[0]:.2f}\n")
+        print(
+            f"| {side} | {n} | {r['rate']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']:.0f} | {r['cpu_ms']:.2f} |"
+        )
+    median = {name: statistics.median(r["rate"] for side, _, r in results if side == name) for name in targets}
+    cpu = {name: statistics.median(r["cpu_ms"] for side, _, r in results if side == name) for name in targets}
+    print()
+    for name in sides:
+        print(
+            f"Median: {name} {median[name]:.0f}/s, bare server {median['bare']:.0f}/s, "
+            f"**ratio {median[name] / median['bare']:.3f}×**; CPU per request {cpu[name]:.2f} ms against "
+            f"{cpu['bare']:.2f} ms (bare / gateway {cpu['bare'] / cpu[name]:.3f}×)"
+        )
+    print(f"\nLoad average after the run: {os.getloadavg()[0]:.2f}\n")
     print(table(list(machine().items())))
 
 

@@ -9,6 +9,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TypeVar
 
+from sqlalchemy import bindparam
 from sqlalchemy.sql.selectable import Select
 from sqlmodel import col, select
 
@@ -62,13 +63,11 @@ def resolve_caller(store: Store, token: str) -> tuple[Principal, Connection | No
     digest = hash_secret(token)
     with store.read() as session:
         if token.startswith(ADMIN_PREFIX):
-            key = session.exec(usable_keys(select(AdminKey)).where(AdminKey.key_hash == digest)).first()
+            key = session.exec(_ADMIN_KEY, params={"digest": digest}).first()
             if key and hmac.compare_digest(key.key_hash, digest):
                 return Principal(key.organization_id), None
         elif token.startswith(TOKEN_PREFIX):
-            row = session.exec(
-                _usable_tokens(select(ConnectionToken, Connection)).where(ConnectionToken.token_hash == digest)
-            ).first()
+            row = session.exec(_CONNECTION_TOKEN, params={"digest": digest}).first()
             if row and hmac.compare_digest(row[0].token_hash, digest):
                 return Principal(row[1].organization_id, row[1].id), row[1]
     raise Unauthenticated("the bearer token is not valid")
@@ -108,3 +107,10 @@ def _usable_tokens(query: Query) -> Query:
         col(ConnectionToken.revoked_at).is_(None),
         col(Connection.status) != "DISCONNECTED",
     )
+
+
+# The per-request lookups, built once (building them cost about as much as running them).
+_ADMIN_KEY = usable_keys(select(AdminKey)).where(AdminKey.key_hash == bindparam("digest"))
+_CONNECTION_TOKEN = _usable_tokens(select(ConnectionToken, Connection)).where(
+    ConnectionToken.token_hash == bindparam("digest")
+)

@@ -13,8 +13,10 @@ import base64
 import binascii
 import json
 import unicodedata
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, overload
 
 from schema.errors import BadUserInput
 
@@ -22,8 +24,12 @@ MAX_UPSTREAM_CURSOR = 4096  # characters
 MAX_SKIP = 100_000
 
 
+# One encoder for every id and cursor: `json.dumps` with separators builds a new one per call.
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def _encode(payload: Any) -> str:
-    raw = json.dumps(payload, separators=(",", ":")).encode()
+    raw = _compact(payload).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -35,6 +41,7 @@ def _decode(token: str) -> Any:
         return None
 
 
+@lru_cache(maxsize=65536)  # a list read again (a frontend polling it) names the same records
 def global_id(connection_id: str, entity: str, remote_id: str) -> str:
     """Stable per connection and record; usable with `node(id:)`."""
     return _encode([connection_id, entity, remote_id])
@@ -108,3 +115,33 @@ def _plausible(upstream: Any) -> bool:
         and len(upstream) <= MAX_UPSTREAM_CURSOR
         and all(unicodedata.category(ch)[0] != "C" and (ch.isdecimal() or not ch.isdigit()) for ch in upstream)
     )
+
+
+class LazyCursors(Sequence[str]):
+    """A page's cursors, each made when first read: most reads need only the first and the last (pageInfo)."""
+
+    def __init__(self, make: Callable[[int], str], count: int) -> None:
+        self._make = make
+        self._count = count
+        self._made: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        made = self._made.get(index)
+        if made is None:
+            made = self._made[index] = self._make(index)
+        return made

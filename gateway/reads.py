@@ -12,23 +12,25 @@ import builtins
 import hashlib
 import json
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from aiodataloader import DataLoader
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from connectors.base import Connector, ListQuery, Page
 from schema.entities import BY_NAME
 from schema.errors import BadUserInput
 from schema.record import DEFAULT_PAGE_SIZE, Record, ResultPage
 
-from . import replica
+from . import replica, replica_version
+from .answers import Trail
 from .connections import describe
 from .events.bus import EventBus
 from .health import Health
 from .ids import (
+    LazyCursors,
     cursor_record,
     global_id,
     page_cursor,
@@ -37,6 +39,7 @@ from .ids import (
     parse_sorted_cursor,
     sorted_cursor,
 )
+from .replica_cache import CachedPage, PageCache
 from .store.engine import Store
 from .store.sync_tables import SyncSchedule, SyncState
 from .store.tables import Connection
@@ -56,8 +59,11 @@ class ConnectionSource:
         health: Health,
         bus: EventBus,
         max_page_size: int,
+        pages: PageCache | None = None,
     ) -> None:
         self.connection = connection
+        self.pages = pages if pages is not None else PageCache()
+        self.trail = Trail()  # what this request read (see answers.py)
         self.bus = bus
         self.connector = connector
         self.store = store
@@ -112,12 +118,13 @@ class ConnectionSource:
         if self.extension.object(entity) is None:
             self.connector.check_query(entity, query)  # live and replica alike: records without the time
         if source == REPLICA:
-            page = await self.store.run(
+            page = await self.store.read_now(
                 self._replica_page, entity, size, before if backward else after, filter, list_key, backward, order
             )
-            page.counter = lambda: self.store.run(self._replica_count, entity, filter)
+            page.counter = lambda: self._count(self.store.run(self._replica_count, entity, filter))
             self._prime(entity, REPLICA, page.records)
             return page
+        self.trail.other = True
         if backward:
             page = await self._live_backward(entity, query, list_key, size, before)
         else:
@@ -125,6 +132,11 @@ class ConnectionSource:
         self._prime(entity, LIVE, page.records)
         page.counter = lambda: self._live_count(entity, query)
         return page
+
+    def _count(self, counting: Awaitable[int]) -> Awaitable[int]:
+        """A replica count: read after the list's version, so not part of what an answer is kept under."""
+        self.trail.other = True
+        return counting
 
     async def _live_forward(
         self, entity: str, query: ListQuery, list_key: str, first: int, after: str | None
@@ -250,6 +262,7 @@ class ConnectionSource:
         idempotency_key: str | None = None,
         write_options: dict[str, Any] | None = None,
     ) -> tuple[Record, bool]:
+        self.trail.other = True
         writer = Writer(self.connection, self.connector, self.store, self._upstream)
         record, replayed = await writer.write(operation, entity, id, values, if_match, idempotency_key, write_options)
         if operation != "delete":
@@ -266,6 +279,46 @@ class ConnectionSource:
         backward: bool,
         order: dict[str, str] | None,
     ) -> ResultPage:
+        """A replica page, from memory while the entity's replica version has not moved; its window read fresh."""
+        key = (
+            self.connection.id,
+            entity,
+            json.dumps([filter, order], sort_keys=True, default=str),
+            size,
+            cursor,
+            backward,
+        )
+        with self.store.read() as session:
+            # Version and window first: the page read after them is at least as new, so it may be kept under them.
+            stamp = replica_version.stamps(session, self.connection.id, [entity])[entity]
+            version, synced_at, history_start = stamp
+            page = self.pages.get(key, self.connector, version)
+            if page is None:
+                page = self._read_page(session, entity, size, cursor, filter, list_key, backward, order, version)
+                self.pages.put(key, page)
+        self.trail.replica(entity, stamp)
+        return ResultPage(
+            page.records,
+            page.cursors,
+            page.end_cursor,
+            page.has_next_page,
+            synced_at=synced_at,
+            history_start=history_start,
+            has_previous_page=page.has_previous_page,
+        )
+
+    def _read_page(
+        self,
+        session: Session,
+        entity: str,
+        size: int,
+        cursor: str | None,
+        filter: dict[str, Any],
+        list_key: str,
+        backward: bool,
+        order: dict[str, str] | None,
+        version: int,
+    ) -> CachedPage:
         """Keyset paging by remote id, or by (sort value, remote id) when `order` names a time."""
         column = replica.ORDER_COLUMNS[order["field"]] if order else None
         descending = bool(order and order["direction"] == "DESC")
@@ -277,36 +330,33 @@ class ConnectionSource:
         elif cursor:
             after_id = parse_page_cursor(list_key, cursor, field)[0]
             anchor = None if after_id is None else (None, after_id)
-        with self.store.read() as session:
-            rows, more = replica.sorted_page(
-                session,
-                self.connection.id,
-                entity,
-                size,
-                anchor,
-                filter,
-                _status_field(entity),
-                column,
-                descending,
-                backward,
-            )
-            records = self.connector.with_custom_values([record for record, _ in rows])
-            synced_at, history_start = replica.window(session, self.connection.id, entity)
+        rows, more = replica.sorted_page(
+            session,
+            self.connection.id,
+            entity,
+            size,
+            anchor,
+            filter,
+            _status_field(entity),
+            column,
+            descending,
+            backward,
+        )
+        records = self.connector.with_custom_values([record for record, _ in rows])
+        cursors: Sequence[str]
         if column:
-            cursors = [sorted_cursor(list_key, r.remote_id, value) for r, value in rows]
+            sorted_rows = rows
+            cursors = LazyCursors(
+                lambda i: sorted_cursor(list_key, sorted_rows[i][0].remote_id, sorted_rows[i][1]), len(rows)
+            )
         else:
-            cursors = [page_cursor(list_key, r.remote_id, 0, r.remote_id) for r in records]
-        end = cursors[-1] if cursors else None
+            cursors = LazyCursors(
+                lambda i: page_cursor(list_key, records[i].remote_id, 0, records[i].remote_id), len(records)
+            )
         anchored = anchor is not None
         has_next, has_previous = (anchored, more) if backward else (more, anchored)
-        return ResultPage(
-            records,
-            cursors,
-            end,
-            has_next,
-            synced_at=synced_at,
-            history_start=history_start,
-            has_previous_page=has_previous,
+        return CachedPage(
+            self.connector, version, records, cursors, cursors[-1] if cursors else None, has_next, has_previous
         )
 
     # -- by id ------------------------------------------------------------------
@@ -337,15 +387,18 @@ class ConnectionSource:
             return self.connector.with_custom_values(replica.get_many(session, self.connection.id, entity, ids))
 
     async def load(self, entity: str, remote_id: str, origin: str = LIVE, argument: str = "remoteId") -> Record | None:
+        self.trail.other = True
         self.connector.check_id(entity, str(remote_id), argument)  # before any upstream call or query
         return await self._loader(entity, origin).load(str(remote_id))
 
     async def load_many(
         self, entity: str, remote_ids: builtins.list[str], origin: str = LIVE
     ) -> builtins.list[Record | None]:
+        self.trail.other = True
         return await self._loader(entity, origin).load_many([str(i) for i in remote_ids])
 
     async def node(self, value: str) -> Record | None:
+        self.trail.other = True
         connection_id, entity, remote_id = parse_global_id(value)
         known = self.connector.entry.supports(entity) or self.extension.object(entity) is not None
         if connection_id != self.connection.id or not known:
@@ -357,9 +410,11 @@ class ConnectionSource:
 
     def events(self, types: frozenset[str]) -> AsyncIterator[dict[str, Any]]:
         """This connection's live events (a token sees its own connection only)."""
+        self.trail.other = True
         return self.bus.subscribe(self.connection.organization_id, self.connection.id, types)
 
     async def connection_info(self) -> dict[str, Any]:
+        self.trail.other = True
         return {
             **describe(self.connection),
             "sync_status": await self.store.run(sync_status, self.store, self.connection.id),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, Text, and_, cast, func, or_, tuple_, update
+from sqlalchemy import Table, Text, and_, bindparam, cast, func, or_, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session, col, select
@@ -61,6 +63,62 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _decoded_object(value: dict[str, Any]) -> Any:
+    """`decode` as a json hook: called for every object as it is parsed, innermost first."""
+    if len(value) == 1 and _DT in value:
+        return datetime.fromisoformat(value[_DT])
+    return value
+
+
+_DECODER = json.JSONDecoder(object_hook=_decoded_object)  # json.loads with a hook builds one per call
+
+
+def decode_text(text: str) -> Any:
+    """`decode(json.loads(text))` in one pass of the parser."""
+    return _DECODER.decode(text)
+
+
+class StoredRecord(Record):
+    """A replica record whose raw payload stays JSON text until something reads it.
+
+    Most lists never read `remote_data` (only custom fields and a selected
+    `remoteData` do), and decoding it was a large part of every replica page.
+    """
+
+    def __init__(self, entity: str, remote_id: str, values: dict[str, Any], raw: str | None) -> None:
+        self._raw = raw
+        self._data: Any = _UNREAD
+        super().__init__(entity, remote_id, values, _UNREAD, "REPLICA")
+
+    @property
+    def remote_data(self) -> Any:
+        if self._data is _UNREAD:
+            self._data = None if self._raw is None else json.loads(self._raw)
+        return self._data
+
+    @remote_data.setter
+    def remote_data(self, value: Any) -> None:
+        self._data = value
+        if value is not _UNREAD:
+            self._raw = None
+
+
+_UNREAD: Any = object()
+# What a served record needs, JSON as text (PostgreSQL's `json` keeps the text it was given).
+_SERVED = (
+    _TABLE.c.remote_id,
+    cast(_TABLE.c["values"], Text),
+    cast(_TABLE.c.remote_data, Text),
+    _TABLE.c.deleted_at,
+)
+
+
+def _served(entity: str, row: Any) -> Record:
+    values = decode_text(row[1])
+    values["deletedAt"] = _utc(row[3])
+    return StoredRecord(entity, row[0], values, row[2])
 
 
 def to_record(row: ReplicaRecord) -> Record:
@@ -244,27 +302,80 @@ def sorted_page(
     so backward is forward read the other way. `anchor` is the (value, remote id)
     of the cursor. Returns each record with its sort value (as stored: the next
     cursor's), in list order, and whether more lie beyond them in the paging direction.
+    One select of the columns a record needs, as text: no ORM object, and the raw
+    payload is decoded only if something reads it (see `StoredRecord`).
     """
-    query = select(ReplicaRecord).where(*_listed(connection_id, entity, filter, status_field))
-    key = col(ReplicaRecord.remote_id)
-    sort = getattr(ReplicaRecord, column) if column else None
-    down = descending != backward  # read toward the start of the ascending order
+    statuses = filter[status_field] if status_field and status_field in filter else None
+    kind = None if anchor is None else "key" if column is None else "null" if anchor[0] is None else "value"
+    statement = _page_statement(
+        bool(filter.get("includeDeleted")),
+        bool(filter.get("updatedAfter")),
+        bool(filter.get("createdAfter")),
+        statuses is not None,
+        column,
+        descending != backward,  # read toward the start of the ascending order
+        kind,
+    )
+    params: dict[str, Any] = {"connection_id": connection_id, "entity": entity, "limit": size + 1}
+    if filter.get("updatedAfter"):
+        params["updated_after"] = filter["updatedAfter"]
+    if filter.get("createdAfter"):
+        params["created_after"] = filter["createdAfter"]
+    if statuses is not None:
+        params["statuses"] = list(statuses)
     if anchor is not None:
-        query = query.where(_beyond(sort, key, anchor, down))
+        params["anchor_id"] = anchor[1]
+        if kind == "value":
+            params["anchor_value"] = anchor[0]
+    rows = list(session.execute(statement, params))
+    kept = rows[:size]
+    if backward:
+        kept.reverse()
+    return [(_served(entity, row), row[4] if column else None) for row in kept], len(rows) > size
+
+
+@cache  # a few hundred shapes at most
+def _page_statement(
+    include_deleted: bool,
+    updated: bool,
+    created: bool,
+    statuses: bool,
+    column: str | None,
+    down: bool,
+    anchor: str | None,
+) -> Any:
+    """The select of one shape of replica list, its values bound at execution.
+
+    Built once per shape: building the statement and its cache key on every
+    read cost about as much as running it. `anchor`: None, "key" (by remote
+    id), "value" (sort value and remote id) or "null" (a record without one).
+    """
+    columns = _TABLE.c
+    key = columns.remote_id
+    sort = columns[column] if column else None
+    conditions = [columns.connection_id == bindparam("connection_id"), columns.entity == bindparam("entity")]
+    if not include_deleted:
+        conditions.append(columns.deleted_at.is_(None))
+    if updated:
+        conditions.append(columns.remote_updated_at > bindparam("updated_after", type_=columns.remote_updated_at.type))
+    if created:
+        conditions.append(columns.remote_created_at > bindparam("created_after", type_=columns.remote_created_at.type))
+    if statuses:
+        conditions.append(columns.status.in_(bindparam("statuses", expanding=True)))
+    if anchor is not None:
+        value = bindparam("anchor_value", type_=sort.type) if anchor == "value" and sort is not None else None
+        conditions.append(_beyond(sort, key, (value, bindparam("anchor_id", type_=key.type)), down))
     if sort is None:
         order = [key.desc() if down else key]
     elif down:
         order = [sort.desc().nulls_first(), key.desc()]
     else:
         order = [sort.asc().nulls_last(), key]
-    rows = list(session.exec(query.order_by(*order).limit(size + 1)))
-    kept = rows[:size]
-    if backward:
-        kept.reverse()
-    return [(to_record(r), getattr(r, column) if column else None) for r in kept], len(rows) > size
+    query = select(*_SERVED, *([sort] if sort is not None else []))
+    return query.where(*conditions).order_by(*order).limit(bindparam("limit"))
 
 
-def _beyond(sort: Any, key: Any, anchor: tuple[datetime | None, str], down: bool) -> Any:
+def _beyond(sort: Any, key: Any, anchor: tuple[Any, Any], down: bool) -> Any:
     """The records past the anchor in the ascending order (`down`: before it), nulls last."""
     value, remote_id = anchor
     if sort is None:
@@ -312,7 +423,12 @@ def last_synced(session: Session, connection_id: str, entity: str) -> datetime |
 
 def window(session: Session, connection_id: str, entity: str) -> tuple[datetime | None, datetime | None]:
     """When an entity last synced, and since when it holds every changed record (None: all of them)."""
-    state = session.get(SyncState, (connection_id, entity))
-    if state is None or state.last_succeeded_at is None:
+    table = SyncState.__table__  # type: ignore[attr-defined]
+    row = session.execute(
+        select(table.c.last_succeeded_at, table.c.history_start).where(
+            table.c.connection_id == connection_id, table.c.entity == entity
+        )
+    ).first()
+    if row is None or row[0] is None:
         return None, None
-    return _utc(state.last_succeeded_at), _utc(state.history_start)
+    return _utc(row[0]), _utc(row[1])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from connectors.http import HttpPolicy
 from gateway.graphql.builder import SchemaCache
@@ -16,6 +16,7 @@ from .health import Health
 from .metrics import observe_upstream
 from .netguard import NetGuard
 from .ratelimit import RateLimiter
+from .replica_cache import PageCache
 from .secrets import CredentialVault, load_or_create_key
 from .settings import Settings
 from .store.engine import Store, make_engine, migrate
@@ -34,6 +35,7 @@ class Services:
     webhooks: WebhookService
     guard: NetGuard
     limiter: RateLimiter
+    pages: PageCache = field(default_factory=PageCache)  # replica pages served again while current
 
     @classmethod
     def start(cls, settings: Settings) -> Services:
@@ -67,6 +69,7 @@ class Services:
             webhooks,
             guard,
             RateLimiter(settings),
+            PageCache(settings.replica_cache_pages),
         )
 
     async def aclose(self) -> None:

@@ -59,6 +59,7 @@ class Settings:
     max_complexity: int = 20000
     introspection_for_connections: bool = True
     apq_cache_size: int = 1000
+    replica_cache_pages: int = 256  # replica pages kept for repeated reads (0: off)
     ws_init_timeout: float = 10.0
     max_body_bytes: int = 1024 * 1024  # request bodies, every route
     max_json_depth: int = 64  # nesting of request JSON and argument values
@@ -119,6 +120,7 @@ class Settings:
             "max_complexity": int(env.get("PLANTGATE_MAX_COMPLEXITY", "20000")),
             "introspection_for_connections": _flag(env.get("PLANTGATE_INTROSPECTION_FOR_CONNECTIONS"), True),
             "apq_cache_size": int(env.get("PLANTGATE_APQ_CACHE_SIZE", "1000")),
+            "replica_cache_pages": int(env.get("PLANTGATE_REPLICA_CACHE_PAGES", "256")),
             "ws_init_timeout": float(env.get("PLANTGATE_WS_INIT_TIMEOUT", "10")),
             "max_body_bytes": int(env.get("PLANTGATE_MAX_BODY_BYTES", str(1024 * 1024))),
             "max_json_depth": int(env.get("PLANTGATE_MAX_JSON_DEPTH", "64")),

@@ -22,7 +22,7 @@ from schema.entities import BY_NAME
 from schema.errors import BadUserInput, PlantgateError, RateLimited, SystemUnreachable
 from schema.record import Record
 
-from . import replica
+from . import replica, replica_version
 from .ids import parse_global_id
 from .store.engine import Store
 from .store.tables import Connection, utcnow
@@ -172,11 +172,13 @@ class Writer:
     def _replica_upsert(self, record: Record) -> None:
         with self.store.write() as session:
             status_field = BY_NAME[record.entity].status_field if record.entity in BY_NAME else None
-            replica.upsert(session, self.connection.id, [record], "write", status_field)
+            if replica.upsert(session, self.connection.id, [record], "write", status_field):
+                replica_version.bump(session, self.connection.id, record.entity)
 
     def _replica_delete(self, entity: str, remote_id: str) -> None:
         with self.store.write() as session:
             replica.mark_gone(session, self.connection.id, entity, [remote_id])
+            replica_version.bump(session, self.connection.id, entity)
 
     # -- idempotency --------------------------------------------------------------
 

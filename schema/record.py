@@ -7,7 +7,7 @@ only reads both, so the schema package depends on nothing above it.
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -37,7 +37,7 @@ class ResultPage:
     """A page of records as the GraphQL list fields return it."""
 
     records: list[Record]
-    cursors: list[str]
+    cursors: Sequence[str]  # a list, or made lazily (replica pages)
     end_cursor: str | None
     has_next_page: bool
     total_count: int | None = None

@@ -26,6 +26,7 @@ TABLES = {
     "credit_ledger",
     "connection_status_change",
     "alembic_version",
+    "replica_version",
     "replica_record",
     "sync_state",
     "sync_schedule",
@@ -49,7 +50,7 @@ def test_migrations_create_tables_and_are_idempotent(backend, tmp_path, request)
     migrate(engine)  # a second start changes nothing
     assert set(inspect(engine).get_table_names()) >= TABLES
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0006"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0007"
     engine.dispose()
 
 

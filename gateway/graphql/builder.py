@@ -37,8 +37,10 @@ from schema.model import (
 )
 from schema.record import DEFAULT_PAGE_SIZE, DataSource, Record, ResultPage
 
+from . import plain_fields
 from .closed_sets import ConnectionStatus, Hosting, SyncEventType, SyncMode, SyncState
 from .descriptions import describe
+from .plain_fields import with_plain
 
 MAX_PAGE_SIZE = 200
 
@@ -82,6 +84,16 @@ async def _total_count(root: Any) -> int | None:
     if page.total_count is None and page.counter is not None:
         page.total_count = await page.counter()
     return page.total_count
+
+
+def _edges_of(edge_type: type) -> Callable:
+    """`edges` made when selected: most list reads ask for nodes only, and a page's edges cost a cursor each."""
+
+    def resolve_edges(root) -> Any:
+        page: ResultPage = root._result
+        return [edge_type(cursor=c, node=r) for c, r in zip(page.cursors, page.records, strict=True)]
+
+    return with_plain(resolve_edges, lambda root, _info: resolve_edges(root))
 
 
 def _named(fn: Callable, name: str, annotations: dict[str, Any]) -> Callable:
@@ -275,6 +287,7 @@ class _Builder:
         def resolve(root) -> Any:
             return _value(root, name)
 
+        with_plain(resolve, lambda root, _info: _value(root, name))
         return strawberry.field(
             resolver=_named(resolve, name, {}),
             graphql_type=graphql_type,
@@ -361,6 +374,8 @@ class _Builder:
         def resolve_remote_data(root) -> Any:
             return root.remote_data
 
+        with_plain(resolve_id, lambda root, info: info.context.source.global_id(root))
+        with_plain(resolve_remote_data, lambda root, _info: root.remote_data)
         fields: list[Any] = [
             strawberry.field(
                 resolver=_named(resolve_id, "id", {"info": strawberry.Info}),
@@ -481,7 +496,11 @@ class _Builder:
                 f"{name}Connection",
                 [
                     strawberry.field(name="nodes", graphql_type=list[node_type]),  # type: ignore[valid-type]
-                    strawberry.field(name="edges", graphql_type=list[edge]),  # type: ignore[valid-type]
+                    strawberry.field(
+                        resolver=_named(_edges_of(edge), "edges", {"root": Any}),
+                        name="edges",
+                        graphql_type=list[edge],  # type: ignore[valid-type]
+                    ),
                     strawberry.field(name="pageInfo", graphql_type=PageInfo),
                     strawberry.field(
                         resolver=_named(_total_count, "totalCount", {"root": Any}),
@@ -512,7 +531,7 @@ class _Builder:
         self, name: str, plural: str, singular: str, node_type: type, filter_type: type, order_type: type | None = None
     ) -> list[Any]:
         """The list and by-id fields; the list takes `orderBy` where `order_type` is given (unified entities)."""
-        page_type, edge_type = self.page_type(name, node_type)
+        page_type, _ = self.page_type(name, node_type)
 
         async def resolve_list(
             info,
@@ -537,7 +556,6 @@ class _Builder:
             )
             made = page_type(
                 nodes=page.records,
-                edges=[edge_type(cursor=c, node=r) for c, r in zip(page.cursors, page.records, strict=True)],
                 pageInfo=PageInfo(
                     has_next_page=page.has_next_page,
                     end_cursor=page.end_cursor,
@@ -649,6 +667,7 @@ class _Builder:
             types=[t for n, t in self.types.items() if n not in unread],
         )
         describe(made_schema._schema, self.sources)
+        plain_fields.apply(made_schema._schema)
         made_schema._schema.extensions = {
             **(made_schema._schema.extensions or {}),
             UNSUPPORTED: unsupported(self.shape),

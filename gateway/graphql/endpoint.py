@@ -7,6 +7,8 @@ The HTTP wire rules live in `http.py`, the cost limits in `limits.py`.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Hashable
 from typing import Any
 
 import strawberry
@@ -20,8 +22,9 @@ from strawberry.types.graphql import OperationType
 
 from schema.errors import BadUserInput, PlantgateError, RateLimited, Unauthenticated
 
-from .. import auth
+from .. import answers, auth
 from ..accesslog import note_operation
+from ..answers import Answer, AnswerCache
 from ..ratelimit import retry_after_header
 from ..reads import ConnectionSource
 from ..requestid import current_request_id
@@ -57,6 +60,7 @@ class GraphQLEndpoint:
         self.services = services
         self.persisted = PersistedQueries(services.settings.apq_cache_size)
         self.documents = DocumentCache()
+        self.answers = AnswerCache(services.settings.replica_cache_pages)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
@@ -85,6 +89,10 @@ class GraphQLEndpoint:
             persisted, document = self.prepare(request.method, params, context, schema)
         except RequestError as exc:
             return respond({"errors": [format_error(e, request_id) for e in exc.errors]}, media)
+        key = _answer_key(context, schema, document, persisted.query, params)
+        if key is not None and (kept := await self.kept_answer(key, context.source)) is not None:
+            self.persisted.remember(persisted)
+            return Response(kept, media_type=media)
         result = await execute(
             schema,
             document,
@@ -96,7 +104,23 @@ class GraphQLEndpoint:
         )
         if not is_request_error(result):
             self.persisted.remember(persisted)
-        return respond(result_body(result, request_id), media)
+        response = respond(result_body(result, request_id), media)
+        trail = context.source.trail if context.source is not None else None
+        if key is not None and trail is not None and trail.reusable and not result.errors:
+            self.answers.put(key, Answer(context.source.connector, dict(trail.stamps), bytes(response.body)))
+        return response
+
+    async def kept_answer(self, key: Hashable, source: ConnectionSource) -> bytes | None:
+        """The body kept for this request, if every replica it read still stands as it was read."""
+        answer = self.answers.get(key, source.connector)
+        if answer is None:
+            return None
+        store = self.services.store
+        now = await store.read_now(answers.current, store, source.connection.id, list(answer.stamps))
+        if now != answer.stamps:
+            self.answers.drop(key)
+            return None
+        return answer.body
 
     def prepare(
         self, method: str, params: GraphQLRequest, context: RequestContext, schema: strawberry.Schema
@@ -133,7 +157,7 @@ class GraphQLEndpoint:
     async def for_token(self, token: str, request: Any, count: bool = True) -> tuple[RequestContext, strawberry.Schema]:
         """The caller's context and schema: admin, or the token's connection (`count`: a rate-limited request)."""
         services = self.services
-        principal, connection = await services.store.run(auth.resolve_caller, services.store, token)
+        principal, connection = await services.store.read_now(auth.resolve_caller, services.store, token)
         if count:
             await services.limiter.hit(principal, token)
         context = RequestContext(request=request, services=services, principal=principal)
@@ -141,7 +165,13 @@ class GraphQLEndpoint:
             return context, admin_schema
         connector = await services.pool.get(connection)
         context.source = ConnectionSource(
-            connection, connector, services.store, services.health, services.bus, services.settings.max_page_size
+            connection,
+            connector,
+            services.store,
+            services.health,
+            services.bus,
+            services.settings.max_page_size,
+            services.pages,
         )
         return context, services.schemas.get(connector.config.extension, shape_of(type(connector)))
 
@@ -164,6 +194,23 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
         )
         raise RequestError([GraphQLError(message)])
     return operation
+
+
+def _answer_key(
+    context: RequestContext,
+    schema: strawberry.Schema,
+    document: DocumentNode,
+    query: str | None,
+    params: GraphQLRequest,
+) -> Hashable | None:
+    """What a kept answer is found by: connection, schema, query, variables, operation; None: never kept."""
+    if context.source is None:
+        return None
+    operation = get_operation_ast(document, params.operation_name)
+    if operation is None or operation.operation.value != OperationType.QUERY.value:
+        return None
+    variables = json.dumps(params.variables, sort_keys=True, default=str)
+    return (context.source.connection.id, schema, query, variables, params.operation_name)
 
 
 def _wants_html(request: Request) -> bool:

@@ -72,3 +72,17 @@ class SyncSchedule(SQLModel, table=True):
     lease_owner: Optional[str] = Field(default=None, max_length=64)
     lease_expires_at: Optional[datetime] = None
     last_run_at: Optional[datetime] = None
+
+
+class ReplicaVersion(SQLModel, table=True):
+    """Counts the committed changes to one entity's replica, so a cached page can tell it is still current.
+
+    Bumped in the transaction that changes the records; every gateway process
+    reads it before serving a cached page.
+    """
+
+    __tablename__ = "replica_version"
+
+    connection_id: str = Field(foreign_key="connection.id", primary_key=True, max_length=32)
+    entity: str = Field(primary_key=True, max_length=64)
+    version: int = 0

@@ -26,7 +26,7 @@ from connectors.base import Connector, ListQuery
 from schema.entities import BY_NAME
 from schema.errors import PlantgateError, RateLimited, SystemAuthFailed, SystemRejected, SystemUnreachable
 
-from .. import replica
+from .. import replica, replica_version
 from ..events.records import RECORD_KEY, unified
 from ..metrics import SYNC_FAILURES, SYNC_RECORDS, SYNC_RUNS
 from ..services import Services
@@ -305,6 +305,8 @@ class SyncRunner:
                 state.last_succeeded_at, state.last_error = utcnow(), None
                 state.failures, state.retry_at = 0, None
             session.add(state)
+            if changed or gone:
+                replica_version.bump(session, connection.id, entity)
             if not loaded_before:
                 return []
             return self._record_events(session, connection, entity, changed, gone)
