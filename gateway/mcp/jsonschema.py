@@ -54,12 +54,24 @@ def _object(fields: dict[str, Any], depth: int) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     required: list[str] = []
     for name, field in fields.items():
-        properties[name] = input_schema(field.type, depth) | _described(field.description)
+        value = input_schema(field.type, depth)
+        if not isinstance(field.type, GraphQLNonNull):
+            value = _nullable(value)
+        properties[name] = value | _described(field.description)
         if isinstance(field.type, GraphQLNonNull) and not _has_default(field):
             required.append(name)
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         schema["required"] = required
+    return schema
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """A nullable GraphQL input takes null too: in an update's input, null clears the field."""
+    if "enum" in schema:
+        return schema | {"type": [schema["type"], "null"], "enum": [*schema["enum"], None]}
+    if isinstance(schema.get("type"), str):
+        return schema | {"type": [schema["type"], "null"]}
     return schema
 
 
