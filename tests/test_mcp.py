@@ -7,11 +7,14 @@ what a write tool did (or did not do) is counted in the sandbox itself.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
 
+import httpx
+import mcp_types as types
 import pytest
 from mcp.client.session import ClientSession
 
@@ -53,6 +56,11 @@ def open_session(request: pytest.FixtureRequest, sqlite_gateway: Gateway, token:
         return http_session(request.getfixturevalue("http_endpoint"))
 
     return opener
+
+
+def error_codes(result: types.CallToolResult) -> list[str]:
+    """The GraphQL `extensions.code`s a failed tool call passed on."""
+    return [e["extensions"]["code"] for e in json.loads(text(result))["errors"]]
 
 
 def work_order_count(sandbox: ServerThread) -> int:
@@ -154,6 +162,43 @@ async def test_an_allowed_write_reaches_the_system(open_session, sandbox, reques
     stored = [r for r in sandbox.app.state.data.records("work-orders") if r["id"] == made["record"]["remoteId"]]
     assert len(stored) == 1 and stored[0]["title"] == title
     assert bad.is_error and "colour" in text(bad)
+
+
+async def test_update_and_delete_reach_the_system_and_their_errors_come_back(open_session, sandbox):
+    async with open_session() as session:
+        made = payload(await session.call_tool("create_work_order", {"input": {"title": "MCP to rename"}}))["record"]
+        renamed = payload(
+            await session.call_tool(
+                "update_work_order", {"id": made["id"], "input": {"title": "MCP renamed"}, "ifMatch": None}
+            )
+        )
+        stale = await session.call_tool(
+            "update_work_order", {"id": made["id"], "input": {"title": "late"}, "ifMatch": made["remoteVersion"]}
+        )
+        missing = await session.call_tool("update_work_order", {"id": "NoSuchOrder", "input": {"title": "x"}})
+        gone = payload(await session.call_tool("delete_work_order", {"id": made["id"]}))
+    assert renamed["record"]["title"] == "MCP renamed"
+    assert stale.is_error and error_codes(stale) == ["SYSTEM_REJECTED"]
+    assert json.loads(text(stale))["errors"][0]["extensions"]["reason"] == "CONFLICT"
+    assert missing.is_error and error_codes(missing) == ["NOT_FOUND"]
+    assert gone["deleted"] is True
+    assert made["remoteId"] not in {r["id"] for r in sandbox.app.state.data.records("work-orders")}
+
+
+async def test_update_inputs_take_null_to_clear(open_session):
+    async with open_session() as session:
+        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+    fields = tools["update_work_order"].input_schema["properties"]["input"]["properties"]
+    assert fields["dueDate"]["type"] == ["string", "null"]
+    assert fields["priority"]["enum"][-1] is None
+    assert tools["update_work_order"].input_schema["required"] == ["id", "input"]
+
+
+def test_the_http_transport_refuses_a_foreign_host(http_endpoint):
+    """A web page cannot reach the token through DNS rebinding: only loopback Host headers are served."""
+    hello = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    refused = httpx.post(http_endpoint, json=hello, headers={"Host": "evil.example"}, timeout=10)
+    assert refused.status_code == 421
 
 
 @pytest.mark.parametrize("transport", ["stdio", "http"])
