@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet
 from connectors.catalog_doc import render
 
 from .app import SANDBOX_PREFIX, create_app
+from .auth import ADMIN_PREFIX
 from .credit_audit import audit_all
 from .graphql.sdl import admin_sdl, connection_sdl, data_sdl
 from .keyrotation import rotate_key
@@ -121,6 +122,8 @@ def mcp_command(args: argparse.Namespace) -> None:
     token = args.token or os.environ.get("PLANTGATE_TOKEN")
     if not token:
         sys.exit("plantgate mcp: give the connection token with --token or PLANTGATE_TOKEN")
+    if token.startswith(ADMIN_PREFIX):  # its schema would make every admin action a tool
+        sys.exit("plantgate mcp: that is an admin key; give a connection token (pg_conn_…)")
     try:
         tools = build_tools(GatewayClient(args.url, token))
     except GatewayError as exc:

@@ -24,6 +24,19 @@ def mcp_args(gateway_url: str, token: str, *extra: str) -> list[str]:
     return ["-m", "gateway.cli", "mcp", "--url", gateway_url, "--token", token, *extra]
 
 
+def run_to_exit(gateway_url: str, token: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """`plantgate mcp` run to its end, for the cases where it must stop by itself at startup."""
+    return subprocess.run(
+        [sys.executable, *mcp_args(gateway_url, token, *extra)],
+        env=base_env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 @asynccontextmanager
 async def stdio_session(gateway_url: str, token: str) -> AsyncIterator[ClientSession]:
     """Start `plantgate mcp` on stdio, as a desktop client would, and open a session to it."""

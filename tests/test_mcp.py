@@ -8,8 +8,6 @@ what a write tool did (or did not do) is counted in the sandbox itself.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
 
@@ -23,8 +21,7 @@ from sandboxes.kit import ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.conftest import Gateway
 from tests.helpers import data
-from tests.mcp_sessions import http_server, http_session, mcp_args, payload, stdio_session, text
-from tests.processes import REPO, base_env
+from tests.mcp_sessions import http_server, http_session, payload, run_to_exit, stdio_session, text
 from tests.write_helpers import module_sandbox
 
 pytestmark = pytest.mark.processes
@@ -203,29 +200,18 @@ def test_the_http_transport_refuses_a_foreign_host(http_endpoint):
 
 @pytest.mark.parametrize("transport", ["stdio", "http"])
 def test_a_bad_token_stops_the_command_at_startup(sqlite_gateway, transport):
-    done = subprocess.run(
-        [sys.executable, *mcp_args(sqlite_gateway.url, "pg_conn_not-a-token", "--transport", transport)],
-        env=base_env(),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    done = run_to_exit(sqlite_gateway.url, "pg_conn_not-a-token", "--transport", transport)
     assert done.returncode != 0
     assert "plantgate mcp: the gateway refused the token" in done.stderr
 
 
+def test_an_admin_key_is_not_served(sqlite_gateway):
+    done = run_to_exit(sqlite_gateway.url, sqlite_gateway.new_org())
+    assert done.returncode != 0 and "that is an admin key" in done.stderr
+
+
 def test_an_unreachable_gateway_stops_the_command_at_startup(token):
-    done = subprocess.run(
-        [sys.executable, *mcp_args("http://127.0.0.1:9", token)],
-        env=base_env(),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    done = run_to_exit("http://127.0.0.1:9", token)
     assert done.returncode != 0 and "cannot reach the gateway" in done.stderr
 
 
