@@ -1,8 +1,9 @@
-"""The `plantgate` command: serve, migrate, create an organization, check credits, systems doc, schema SDL."""
+"""The `plantgate` command: serve, migrate, create an organization, check credits, systems doc, schema SDL, MCP."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from cryptography.fernet import Fernet
 from connectors.catalog_doc import render
 
 from .app import SANDBOX_PREFIX, create_app
+from .auth import ADMIN_PREFIX
 from .credit_audit import audit_all
 from .graphql.sdl import admin_sdl, connection_sdl, data_sdl
 from .keyrotation import rotate_key
@@ -111,6 +113,28 @@ def schema_command(args: argparse.Namespace) -> None:
         sys.stdout.write(sdl)
 
 
+def mcp_command(args: argparse.Namespace) -> None:
+    """Serve MCP for one connection token; the MCP SDK is imported only here, where it is used."""
+    from .mcp.gateway_client import GatewayClient, GatewayError
+    from .mcp.run import run_http, run_stdio
+    from .mcp.server import build_server, build_tools
+
+    token = args.token or os.environ.get("PLANTGATE_TOKEN")
+    if not token:
+        sys.exit("plantgate mcp: give the connection token with --token or PLANTGATE_TOKEN")
+    if token.startswith(ADMIN_PREFIX):  # its schema would make every admin action a tool
+        sys.exit("plantgate mcp: that is an admin key; give a connection token (pg_conn_…)")
+    try:
+        tools = build_tools(GatewayClient(args.url, token))
+    except GatewayError as exc:
+        sys.exit(f"plantgate mcp: {exc}")
+    server = build_server(tools)
+    if args.transport == "http":
+        run_http(server, args.host, args.port)
+    else:
+        run_stdio(server)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="plantgate", description="GraphQL gateway for industrial systems")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -141,6 +165,13 @@ def main(argv: list[str] | None = None) -> None:
     which.add_argument("--connection", metavar="ID", help="the schema of this connection's token (reads the database)")
     sdl.add_argument("--output", "-o", help="write to this file instead of stdout")
     sdl.set_defaults(handler=schema_command)
+    mcp = commands.add_parser("mcp", help="serve the Model Context Protocol for one connection token")
+    mcp.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    mcp.add_argument("--url", default="http://127.0.0.1:8000", help="the running gateway")
+    mcp.add_argument("--token", help="the connection token (default: PLANTGATE_TOKEN)")
+    mcp.add_argument("--host", default="127.0.0.1", help="where --transport http listens")
+    mcp.add_argument("--port", type=int, default=8765, help="where --transport http listens (path /mcp)")
+    mcp.set_defaults(handler=mcp_command)
     args = parser.parse_args(argv)
     configure_logging(Settings.from_env().log_format)
     args.handler(args)
