@@ -13,11 +13,10 @@ by id, count, connection field, write or error leaves the answer out.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 
+from .lru import Lru
 from .replica_version import Stamp, stamps
 from .store.engine import Store
 
@@ -51,30 +50,17 @@ class AnswerCache:
     """Answers by request key, least recently used dropped; 0 keeps none."""
 
     def __init__(self, size: int = ANSWERS) -> None:
-        self.size = size
-        self._answers: OrderedDict[Hashable, Answer] = OrderedDict()
-        self._lock = threading.Lock()
+        self._answers: Lru[Answer] = Lru(size)
 
     def get(self, key: Hashable, owner: object) -> Answer | None:
-        with self._lock:
-            answer = self._answers.get(key)
-            if answer is None or answer.owner is not owner:
-                return None
-            self._answers.move_to_end(key)
-            return answer
+        answer = self._answers.get(key)
+        return answer if answer is not None and answer.owner is owner else None
 
     def put(self, key: Hashable, answer: Answer) -> None:
-        if self.size <= 0:
-            return
-        with self._lock:
-            self._answers[key] = answer
-            self._answers.move_to_end(key)
-            while len(self._answers) > self.size:
-                self._answers.popitem(last=False)
+        self._answers.put(key, answer)
 
     def drop(self, key: Hashable) -> None:
-        with self._lock:
-            self._answers.pop(key, None)
+        self._answers.drop(key)
 
 
 def current(store: Store, connection_id: str, entities: list[str]) -> dict[str, Stamp]:

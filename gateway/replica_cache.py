@@ -7,12 +7,12 @@ was read (see `replica_version.py`). Bounded: least recently used pages go first
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from schema.record import Record
+
+from .lru import Lru
 
 PAGES = 256  # ~100 records each: a few tens of MB at most
 
@@ -34,23 +34,11 @@ class PageCache:
     """Pages by request key; shared by the event loop and the store's worker threads."""
 
     def __init__(self, size: int = PAGES) -> None:
-        self.size = size
-        self._pages: OrderedDict[Hashable, CachedPage] = OrderedDict()
-        self._lock = threading.Lock()
+        self._pages: Lru[CachedPage] = Lru(size)
 
     def get(self, key: Hashable, owner: object, version: int) -> CachedPage | None:
-        with self._lock:
-            page = self._pages.get(key)
-            if page is None or page.owner is not owner or page.version != version:
-                return None
-            self._pages.move_to_end(key)
-            return page
+        page = self._pages.get(key)
+        return page if page is not None and page.owner is owner and page.version == version else None
 
     def put(self, key: Hashable, page: CachedPage) -> None:
-        if self.size <= 0:
-            return
-        with self._lock:
-            self._pages[key] = page
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.size:
-                self._pages.popitem(last=False)
+        self._pages.put(key, page)
