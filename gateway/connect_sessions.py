@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import update
@@ -27,7 +27,7 @@ from .connections import MAX_NAME, ConnectionService, NewConnection, issue_token
 from .status import DISCONNECTED, PENDING, locked, set_status
 from .store.connect_tables import ConnectSession
 from .store.event_tables import Event
-from .store.tables import Connection, ConnectionStatusChange, Organization, utcnow
+from .store.tables import Connection, ConnectionStatusChange, Organization, as_utc, utcnow
 
 LINK_PREFIX = "pg_connect_"
 CODE_PREFIX = "pg_code_"
@@ -80,7 +80,7 @@ class Link:
         status = self.session.status
         if status == "COMPLETED":
             return USED
-        if status == "EXPIRED" or _utc(self.session.expires_at) <= utcnow():
+        if status == "EXPIRED" or as_utc(self.session.expires_at) <= utcnow():
             return EXPIRED
         if self.connection.status != PENDING:  # disconnected by the organization
             return CANCELLED
@@ -92,10 +92,6 @@ class Completed:
     connection: Connection
     token: str | None  # shown on the page, unless the link redirects
     redirect_to: str | None  # redirectUrl with the one-time code
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _check_redirect(url: str) -> None:
@@ -186,7 +182,7 @@ class ConnectSessions:
                 raise BadUserInput(
                     "this code was already exchanged; rotate the connection's token if it was lost", field="code"
                 )
-            if link.code_expires_at is None or _utc(link.code_expires_at) <= utcnow():
+            if link.code_expires_at is None or as_utc(link.code_expires_at) <= utcnow():
                 raise BadUserInput("this code has expired; rotate the connection's token to get one", field="code")
             claimed = session.exec(
                 update(ConnectSession)

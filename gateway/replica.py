@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from schema.record import Record
 
 from .store.sync_tables import ReplicaRecord, SyncState
-from .store.tables import utcnow
+from .store.tables import as_utc, utcnow
 
 _DT = "$dt"
 _TABLE = ReplicaRecord.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table classes at run time
@@ -57,12 +57,6 @@ def decode(value: Any) -> Any:
     if isinstance(value, list):
         return [decode(v) for v in value]
     return value
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _decoded_object(value: dict[str, Any]) -> Any:
@@ -117,13 +111,13 @@ _SERVED = (
 
 def _served(entity: str, row: Any) -> Record:
     values = decode_text(row[1])
-    values["deletedAt"] = _utc(row[3])
+    values["deletedAt"] = as_utc(row[3])
     return StoredRecord(entity, row[0], values, row[2])
 
 
 def to_record(row: ReplicaRecord) -> Record:
     values = decode(row.values)
-    values["deletedAt"] = _utc(row.deleted_at)
+    values["deletedAt"] = as_utc(row.deleted_at)
     return Record(row.entity, row.remote_id, values, row.remote_data, origin="REPLICA")
 
 
@@ -418,7 +412,7 @@ def count(session: Session, connection_id: str, entity: str) -> int:
 
 def last_synced(session: Session, connection_id: str, entity: str) -> datetime | None:
     state = session.get(SyncState, (connection_id, entity))
-    return _utc(state.last_succeeded_at) if state else None
+    return as_utc(state.last_succeeded_at) if state else None
 
 
 def window(session: Session, connection_id: str, entity: str) -> tuple[datetime | None, datetime | None]:
@@ -431,4 +425,4 @@ def window(session: Session, connection_id: str, entity: str) -> tuple[datetime 
     ).first()
     if row is None or row[0] is None:
         return None, None
-    return _utc(row[0]), _utc(row[1])
+    return as_utc(row[0]), as_utc(row[1])

@@ -9,7 +9,7 @@ see a change also sees its version, whichever process made it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from .store.sync_tables import ReplicaVersion, SyncState
+from .store.tables import as_utc
 
 _TABLE = ReplicaVersion.__table__  # type: ignore[attr-defined]
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -62,12 +63,7 @@ def stamps(session: Session, connection_id: str, entities: list[str]) -> dict[st
         version, synced_at, history_start = session.execute(
             _STAMP, {"connection_id": connection_id, "entity": entity}
         ).one()
-        if synced_at is None:  # never synced: no window, as `replica.window` says
+        if synced_at is None:  # never synced: no window
             history_start = None
-        made[entity] = (version or 0, _utc(synced_at), _utc(history_start))
+        made[entity] = (version or 0, as_utc(synced_at), as_utc(history_start))
     return made
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """As `replica.window` gives them (SQLite hands back naive times)."""
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)

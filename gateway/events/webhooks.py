@@ -27,7 +27,7 @@ from ..secrets import CredentialVault
 from ..settings import Settings
 from ..store.engine import Store
 from ..store.event_tables import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from ..store.tables import utcnow
+from ..store.tables import as_utc, utcnow
 from . import rotation, signing
 from .bus import EVENT_TYPES, EventBus, as_message
 from .records import without_record
@@ -41,10 +41,6 @@ def payload(event: Event, include_record: bool = False) -> bytes:
     data = message["data"] if include_record else without_record(message["data"])
     body = {"id": message["id"], "type": message["type"], "createdAt": message["createdAt"], "data": data}
     return json.dumps(body, separators=(",", ":"), default=str).encode()
-
-
-def _utc(value):
-    return value if value is None or value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
 
 
 class WebhookService:
@@ -296,7 +292,7 @@ class WebhookDeliverer:
             else:
                 wait = self.settings.webhook_backoff_base * 2 ** (delivery.attempts - 1)
                 retry_at = now + timedelta(seconds=wait)
-                if retry_at > _utc(delivery.created_at) + timedelta(seconds=self.settings.webhook_max_age):
+                if retry_at > as_utc(delivery.created_at) + timedelta(seconds=self.settings.webhook_max_age):
                     delivery.status, delivery.next_attempt_at = "FAILED", None
                 else:
                     delivery.next_attempt_at = retry_at

@@ -19,8 +19,8 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, overload
+from datetime import datetime, timedelta
+from typing import Any
 
 from connectors.base import Connector, ListQuery
 from schema.entities import BY_NAME
@@ -33,7 +33,7 @@ from ..services import Services
 from ..status import ACTIVE, DEGRADED, DISCONNECTED, REAUTH_REQUIRED, UNREACHABLE, locked, set_status
 from ..store.event_tables import Event
 from ..store.sync_tables import SyncSchedule, SyncState
-from ..store.tables import Connection, utcnow
+from ..store.tables import Connection, as_utc, utcnow
 from . import schedule, statistics
 from .backoff import full_jitter, retry_after, with_jitter
 
@@ -81,14 +81,6 @@ class RunResult:
 
 def readable(connector: Connector) -> list[str]:
     return [name for name, cap in connector.entry.capabilities.items() if cap.read]
-
-
-@overload
-def _utc(value: datetime) -> datetime: ...
-@overload
-def _utc(value: datetime | None) -> datetime | None: ...
-def _utc(value: datetime | None) -> datetime | None:
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class SyncRunner:
@@ -210,7 +202,7 @@ class SyncRunner:
             state = session.get(SyncState, (connection_id, entity))
         if state is None or state.state not in (FAILED, UNAVAILABLE) or plan.requested or plan.full_requested:
             return None
-        retry_at = _utc(state.retry_at)
+        retry_at = as_utc(state.retry_at)
         if retry_at is None or retry_at <= utcnow():
             return None
         return EntityProblem(entity, state.state, state.last_error or "", "SYSTEM_REJECTED", retry_at, attempted=False)
@@ -220,7 +212,7 @@ class SyncRunner:
         incremental = connector.incremental(entity)
         state = await store.run(self._begin, connection, entity, full, incremental)
         status_field = BY_NAME[entity].status_field if entity in BY_NAME else None
-        query = ListQuery(updated_after=_utc(state.run_since) if incremental else None)
+        query = ListQuery(updated_after=as_utc(state.run_since) if incremental else None)
         cursor = state.cursor
         pages = 0
         while True:
@@ -250,7 +242,7 @@ class SyncRunner:
     def _reconcile_due(self, connection: Connection, state: SyncState, now: datetime) -> bool:
         hours = connection.settings.get("reconcileIntervalHours")
         interval = timedelta(seconds=float(hours) * 3600 if hours is not None else self.settings.reconcile_interval)
-        reconciled = _utc(state.reconciled_at)
+        reconciled = as_utc(state.reconciled_at)
         return reconciled is None or now - reconciled >= interval
 
     def _begin(self, connection: Connection, entity: str, full: bool, incremental: bool) -> SyncState:
@@ -270,7 +262,7 @@ class SyncRunner:
             if not incremental or full or state.watermark is None or self._reconcile_due(connection, state, now):
                 mode, since = FULL, window
             else:
-                mode, since = INCREMENTAL, _utc(state.watermark) - timedelta(seconds=self.settings.sync_overlap)
+                mode, since = INCREMENTAL, as_utc(state.watermark) - timedelta(seconds=self.settings.sync_overlap)
             state.state, state.run_id, state.mode = RUNNING, uuid.uuid4().hex, mode
             state.cursor, state.run_since, state.run_started_at = None, since, now
             state.last_started_at, state.records_synced = now, 0
@@ -298,7 +290,7 @@ class SyncRunner:
             gone: list[str] = []
             if last:
                 if state.mode == FULL:
-                    since = _utc(state.run_since)
+                    since = as_utc(state.run_since)
                     gone = replica.mark_deleted(session, connection.id, entity, state.run_id, since)
                     state.reconciled_at, state.history_start = state.run_started_at, since
                 state.state, state.cursor, state.watermark = SUCCEEDED, None, state.run_started_at
@@ -364,7 +356,7 @@ class SyncRunner:
             if state_name == UNAVAILABLE:
                 state.run_id, state.cursor = None, None
             session.add(state)
-            return _utc(state.retry_at)
+            return as_utc(state.retry_at)
 
     # -- outcome ------------------------------------------------------------
 
@@ -431,9 +423,9 @@ class SyncRunner:
 
     def _release_in(self, session, connection_id, next_run, failures, full_done, claimed_at):
         row = session.get(SyncSchedule, connection_id)
-        if row is not None and row.next_run_at is not None and _utc(row.next_run_at) > claimed_at:
+        if row is not None and row.next_run_at is not None and as_utc(row.next_run_at) > claimed_at:
             next_run = (
-                row.next_run_at if next_run is None else min(_utc(row.next_run_at), next_run)
+                row.next_run_at if next_run is None else min(as_utc(row.next_run_at), next_run)
             )  # triggered meanwhile
             full_done = False
         return schedule.release(session, connection_id, self.owner, next_run, failures, full_done)
