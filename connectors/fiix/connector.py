@@ -22,6 +22,7 @@ from typing import Any
 from schema.errors import SystemRejected
 from schema.record import Record
 
+from ..batching import chunks
 from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
 from ..http import UpstreamClient
 from ..jsonrpc import Domain, Model, ModelRpcConnector, Ref
@@ -267,8 +268,10 @@ class FiixConnector(ModelRpcConnector):
         """One `FindRequest` by `id IN (...)`; more ids than a page holds go as one `BatchRequest`."""
         model = self.model(entity)
         ids = sorted({int(i) for i in remote_ids if i.isdigit() and len(i) <= 18})
-        chunks = [ids[at : at + self.max_page_size] for at in range(0, len(ids), self.max_page_size)]
-        finds = [self.find(model, [*model.domain, ["id", "in", chunk]], 0, len(chunk)) for chunk in chunks]
+        finds = [
+            self.find(model, [*model.domain, ["id", "in", chunk]], 0, len(chunk))
+            for chunk in chunks(ids, self.max_page_size)
+        ]
         if len(finds) <= 1:
             rows = _objects(await self.send(finds[0])) if finds else []
         else:

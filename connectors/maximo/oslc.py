@@ -40,6 +40,7 @@ from schema.model import CustomField, CustomObject
 from schema.record import Record
 
 from ..base import TIMES, Filterable, FilterPlan, ListQuery, Page
+from ..batching import chunks
 from ..discovery import FieldCandidate, ObjectCandidate, graphql_name, map_object
 from ..http import default_error_message
 from ..mapping import dig
@@ -379,8 +380,7 @@ class OslcConnector(RestConnector):
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
         structure = self.structure(entity)
         ids = list(dict.fromkeys(str(i) for i in remote_ids))
-        chunks = [ids[i : i + ID_CHUNK] for i in range(0, len(ids), ID_CHUNK)]
-        found = await asyncio.gather(*(self._fetch_chunk(structure, chunk) for chunk in chunks))
+        found = await asyncio.gather(*(self._fetch_chunk(structure, chunk) for chunk in chunks(ids, ID_CHUNK)))
         return [record for chunk in found for record in chunk]
 
     async def _fetch_chunk(self, structure: ObjectStructure, ids: list[str]) -> list[Record]:
@@ -606,8 +606,7 @@ class OslcConnector(RestConnector):
     async def fetch_objects(self, obj: CustomObject, remote_ids: list[str]) -> list[Record]:
         name, ids = self.object_name(obj), list(dict.fromkeys(remote_ids))
         found = []
-        for start in range(0, len(ids), ID_CHUNK):
-            chunk = ids[start : start + ID_CHUNK]
+        for chunk in chunks(ids, ID_CHUNK):
             clause = f"{obj.id_path} in [{','.join(quote(i) for i in chunk)}]"
             body = await self.collection(name, [clause], "*", f"+{obj.id_path}", len(chunk))
             found += self.object_records(obj, members(body, self.entry.name))

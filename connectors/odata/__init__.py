@@ -15,10 +15,11 @@ writes with ETags sent back as `If-Match`, and custom fields and objects from th
 service's `$metadata` (`metadata.py`, `objects.py`).
 """
 
+from ..batching import chunks
 from .client import CSRF_HEADER, CsrfTokenRequired, ODataClient
 from .connector import ODataConnector
 from .envelope import Collection, error_message
-from .query import KEYS_PER_CALL, Query, all_of, chunks, eq_any, key_text, key_values, literal
+from .query import KEYS_PER_CALL, Query, all_of, eq_any, key_text, key_values, literal
 from .specs import Code, Decimal, ODate, Text
 from .streams import EntitySetStream
 from .values import lenient_date, parse_date, parse_decimal, parse_time, text

@@ -10,6 +10,7 @@ from schema.model import CustomField, CustomObject
 from schema.record import Record
 
 from ..base import ConnectionConfig, Connector, ListQuery, Page, plan_filter
+from ..batching import chunks
 from ..discovery import FieldCandidate, ObjectCandidate, coerce
 from ..http import HttpPolicy
 from ..mapping import EntityMap, dig
@@ -20,7 +21,7 @@ from .envelope import inline, read_entity
 from .metadata import SetInfo, field_candidates, object_candidate, parse_metadata
 from .objects import ObjectSet
 from .pushdown import clause, filterable
-from .query import KEYS_PER_CALL, Query, all_of, chunks, eq_any, literal
+from .query import KEYS_PER_CALL, Query, all_of, eq_any, literal
 from .streams import EntitySetStream
 from .values import lenient_date
 

@@ -16,9 +16,10 @@ from schema.errors import NotFound
 from schema.model import CustomField, CustomObject
 from schema.record import Record
 
+from ..batching import chunks
 from ..discovery import map_object
 from ..mapping import dig
-from .query import Query, chunks, eq_all, key_text, key_values
+from .query import Query, eq_all, key_text, key_values
 
 
 @dataclass(frozen=True)

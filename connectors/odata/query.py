@@ -11,14 +11,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from schema.model import CustomField
 
 KEYS_PER_CALL = 40  # `or`-joined keys per fetch-many call, so URLs stay well below 8 KB
 
 _KEY_PART = re.compile(r"(\w+)='((?:[^']|'')*)'(?:,|$)")
-T = TypeVar("T")
 
 
 def literal(value: Any) -> str:
@@ -69,10 +68,6 @@ def eq_all(values: Mapping[str, Any]) -> str:
 def all_of(clauses: Iterable[str | None]) -> str | None:
     parts = [c for c in clauses if c]
     return " and ".join(parts) or None
-
-
-def chunks(items: list[T], size: int) -> list[list[T]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 @dataclass(frozen=True)

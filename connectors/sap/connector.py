@@ -35,11 +35,12 @@ from typing import Any
 from schema.record import Record
 
 from ..base import WriteSetting
+from ..batching import chunks
 from ..catalog import CLOUD, ON_PREMISES, Capability, CredentialField, SystemEntry
 from ..mapping import Compute, Each, EntityMap, Enum, Path, dig
 from ..odata import ODataConnector
 from ..odata.deletion import DeletedAt, DeletionMarker, Marked
-from ..odata.query import Query, chunks, eq_any
+from ..odata.query import Query, eq_any
 from ..odata.specs import Code, Decimal, ODate, Text
 from ..odata.streams import EntitySetStream
 from ..odata.values import edm_decimal, parse_decimal, text
