@@ -228,7 +228,7 @@ def answer(http: UpstreamClient, response: httpx.Response, request: RawRequest, 
     hidden = _secret_forms([*secrets, *http.policy.redact, *_sent_secrets(response.request, request)])
     headers = tuple(
         (name, _redact_text(value, hidden))
-        for name, value in response.headers.items()
+        for name, value in response.headers.multi_items()  # a repeated header stays repeated (Link, Warning)
         if name.lower() not in DROPPED_RESPONSE_HEADERS
     )
     return RawResponse(response.status_code, headers, _redact_bytes(response.content, hidden))

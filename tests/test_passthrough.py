@@ -456,3 +456,16 @@ def test_the_tokens_rate_limit_counts_passthrough_calls(gw, org):
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
     assert limited.json()["errors"][0]["extensions"]["scope"] == "token"
     assert error_code(graphql) == "RATE_LIMITED"
+
+
+def test_the_setting_is_stored_per_organization_on_each_backend(gateway, upkeep_sandbox):
+    admin = gateway.new_org()
+    token = connect(gateway, admin, "upkeep", "CLOUD", upkeep_sandbox.url, UPKEEP.credentials)
+    setting = "{ organizationSettings { passthrough } }"
+    assert data(gateway.gql(admin, setting))["organizationSettings"]["passthrough"] == "READ_ONLY"
+    set_mode(gateway, admin, "OFF")
+    assert error_code(send(gateway, token, **LIST)) == "FORBIDDEN"
+    set_mode(gateway, admin, "FULL")
+    assert data(gateway.gql(admin, setting))["organizationSettings"]["passthrough"] == "FULL"
+    assert answered(send(gateway, token, **LIST))["status"] == 200
+    assert data(gateway.gql(gateway.new_org(), setting))["organizationSettings"]["passthrough"] == "READ_ONLY"
