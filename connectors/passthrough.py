@@ -61,7 +61,7 @@ DROPPED_RESPONSE_HEADERS = frozenset(
 METHOD_OVERRIDES = frozenset({"x-method-override", "x-http-method-override", "x-http-method"})
 MAX_PATH = 2000
 MAX_PAIRS = 100
-MIN_PIECE = 8  # shorter parts of a header value (a scheme, a cookie flag) are not secrets on their own
+MIN_COOKIE = 16  # a session cookie's value is a long token; shorter ones (a client number, a flag) are not secrets
 
 Pairs = tuple[tuple[str, str], ...]
 Auth = Callable[[], Awaitable[Mapping[str, str]]]
@@ -209,7 +209,6 @@ async def exchange(
     auth: Auth,
     renew: Callable[[], Awaitable[bool]] | None = None,
     *,
-    secrets: Iterable[str] = (),
     content_type: str = "application/json",
 ) -> RawResponse:
     """Send with the connector's authentication; on 401/403, `renew` (a new login) and send once more.
@@ -218,14 +217,14 @@ async def exchange(
     response = await send(http, url, request, await auth(), content_type=content_type)
     if response.status_code in (401, 403) and renew is not None and await renew():
         response = await send(http, url, request, await auth(), content_type=content_type)
-    return answer(http, response, request, secrets)
+    return answer(http, response, request)
 
 
-def answer(http: UpstreamClient, response: httpx.Response, request: RawRequest, secrets: Iterable[str]) -> RawResponse:
+def answer(http: UpstreamClient, response: httpx.Response, request: RawRequest) -> RawResponse:
     """The caller's view of a final response; 429 is the connector's RATE_LIMITED (with `retryAfter`)."""
     if response.status_code == 429:
         http.check(response)
-    hidden = _secret_forms([*secrets, *http.policy.redact, *_sent_secrets(response.request, request)])
+    hidden = _secret_forms([*http.policy.redact, *_sent_secrets(response.request, request)])
     headers = tuple(
         (name, _redact_text(value, hidden))
         for name, value in response.headers.multi_items()  # a repeated header stays repeated (Link, Warning)
@@ -234,24 +233,25 @@ def answer(http: UpstreamClient, response: httpx.Response, request: RawRequest, 
     return RawResponse(response.status_code, headers, _redact_bytes(response.content, hidden))
 
 
+# Headers httpx or the connector set that carry no secret (whatever else the connector adds is taken for one).
+PLAIN_HEADERS = frozenset({"host", "user-agent", "accept-encoding", "connection", "content-length", "content-type"})
+
+
 def _sent_secrets(sent: httpx.Request, request: RawRequest) -> list[str]:
-    """The values of the authenticating headers the gateway added (and their parts: a token after its
-    scheme, each cookie's value), which a system may echo back."""
+    """The values of the authenticating headers the gateway added, which a system may echo back: whole,
+    the token after a scheme (`Basic …`, `Session …`), and each session cookie's value."""
     given = {name for name, _ in request.headers}
     found: list[str] = []
     for name, value in sent.headers.items():
         name = name.lower()
-        if name in given or name in ALLOWED_HEADERS or name in _PLAIN_HEADERS:
+        if name in given or name in ALLOWED_HEADERS or name in PLAIN_HEADERS:
             continue
-        found.append(value)
-        found += [piece for piece in value.replace(";", " ").replace("=", " ").split() if len(piece) >= MIN_PIECE]
+        if name == "cookie":
+            cookies = (c.partition("=")[2].strip() for c in value.split(";"))
+            found += [c for c in cookies if len(c) >= MIN_COOKIE and "=" not in c]  # not `sap-client=100`
+        else:
+            found += [value, value.partition(" ")[2]]
     return found
-
-
-# Headers httpx or the connector set that carry no secret (whatever else the connector adds is treated as one).
-_PLAIN_HEADERS = frozenset(
-    {"host", "user-agent", "accept-encoding", "connection", "content-length", "content-type", "x-organization-id"}
-)
 
 
 def _secret_forms(secrets: Iterable[str]) -> list[str]:

@@ -394,6 +394,20 @@ def test_a_secret_is_never_echoed(gw, spec, prefix):
     assert all("[redacted]" in h["value"] for h in got["headers"] if h["name"].startswith("x-echo"))
 
 
+def test_the_session_cookie_is_redacted_and_plain_cookies_are_not(gw):
+    with ServerThread(careless(create_sap_sandbox(), "/sap/opu/odata/sap")) as vendor:
+        admin = gw.new_org()
+        token = connect(gw, admin, "sap_s4hana", "CLOUD", vendor.url, SAP_LOGIN)
+        set_mode(gw, admin, "FULL")
+        assert answered(send(gw, token, **SAP_CALLS[1].input()))["status"] == 204  # the CSRF fetch set cookies
+        got = answered(send(gw, token, method="GET", path="/sap/opu/odata/sap/echo", headers=JSON_ACCEPT))
+    echoed = json.loads(got["body"])
+    session, _, rest = echoed["headers"]["cookie"].partition(";")
+    assert session.startswith("SAP_SESSIONID_") and session.endswith("=[redacted]")
+    assert "sap-client=100" in rest  # not a secret: left as it is
+    assert echoed["message"] == "Invalid client secret [redacted]" and SAP_LOGIN["password"] not in json.dumps(got)
+
+
 def test_binary_bodies_travel_as_base64(gw):
     with ServerThread(careless(UPKEEP.create_app(), "/api/v2")) as vendor:
         admin = gw.new_org()

@@ -184,7 +184,7 @@ class ODataClient:
             response = await attempt(None)
         else:
             response = await self.with_csrf(instance_root + service_root_of(request.path), attempt)
-        return answer(self.http, response, request, ())
+        return answer(self.http, response, request)
 
 
 def csrf_required(response: httpx.Response) -> bool:
