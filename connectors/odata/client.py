@@ -168,23 +168,19 @@ class ODataClient:
         """A raw call with the Basic login (and `sap-client`); anything but a read carries the CSRF token,
         fetched from the service the path names, as every write of the connector does."""
         url = request.url(instance_root)
-        given = {name for name, _ in request.query}
-        params = (
-            *request.query,
-            *(() if self.sap_client is None or "sap-client" in given else (("sap-client", self.sap_client),)),
-        )
+        params = request.query
+        if self.sap_client and "sap-client" not in {name for name, _ in params}:
+            params = (*params, ("sap-client", self.sap_client))
+        if request.idempotent:
+            return answer(self.http, await send(self.http, url, request, {}, params), request)
 
-        async def attempt(token: str | None) -> httpx.Response:
-            response = await send(self.http, url, request, {CSRF_HEADER: token} if token else {}, params)
+        async def attempt(token: str) -> httpx.Response:
+            response = await send(self.http, url, request, {CSRF_HEADER: token}, params)
             if csrf_required(response):
                 raise CsrfTokenRequired(f"{self.system} asked for a fresh CSRF token")
             return response
 
-        if request.idempotent:
-            response = await attempt(None)
-        else:
-            response = await self.with_csrf(instance_root + service_root_of(request.path), attempt)
-        return answer(self.http, response, request)
+        return answer(self.http, await self.with_csrf(instance_root + service_root_of(request.path), attempt), request)
 
 
 def csrf_required(response: httpx.Response) -> bool:
