@@ -210,6 +210,8 @@ def test_every_system_takes_a_read_and_a_write_with_its_login(gw, system):
             ("GET", "/sap/opu/odata/sap/API_MAINTENANCEORDER/"),
             ("MERGE", f"{SAP_ORDER}('4000000')"),
         ]
+        order = Call("GET", f"{SAP_ORDER}('4000000')", query=(("$format", "json"),), holds="Passthrough title")
+        assert order.holds in answered(send(gw, token, **order.input()))["body"]  # SAP answers 204: read it back
 
 
 def test_sap_refetches_a_stale_csrf_token_once(gw):
