@@ -172,6 +172,7 @@ class OslcConnector(RestConnector):
     streams: ClassVar[tuple[ObjectStructure, ...]] = ()
     live_paging = "keyset"  # every list, custom objects too, continues after the last key
     api_prefix = "/maximo"
+    passthrough_headers = frozenset({"properties", "patchtype", "x-method-override"})  # docs/vendors/maximo.md
     object_structures: ClassVar[tuple[str, ...]] = ()  # offered as custom objects (any may be declared)
 
     @property

@@ -37,6 +37,7 @@ from . import admin_paging as paging
 from .admin_connect import ConnectMutation, ConnectQuery
 from .admin_custom import CustomMutation, CustomQuery
 from .admin_keys import AdminKeyMutation
+from .admin_organization import OrganizationMutation, OrganizationQuery
 from .admin_webhooks import WebhookMutation, WebhookQuery
 from .context import RequestContext
 from .inputs import string_map as _string_map
@@ -529,8 +530,11 @@ async def _visible(ctx: RequestContext, connection_id: strawberry.ID | None) -> 
 
 
 admin_schema = strawberry.Schema(
-    query=merge_types("Query", (Query, WebhookQuery, ConnectQuery, CustomQuery)),
-    mutation=merge_types("Mutation", (Mutation, WebhookMutation, ConnectMutation, CustomMutation, AdminKeyMutation)),
+    query=merge_types("Query", (Query, WebhookQuery, ConnectQuery, CustomQuery, OrganizationQuery)),
+    mutation=merge_types(
+        "Mutation",
+        (Mutation, WebhookMutation, ConnectMutation, CustomMutation, AdminKeyMutation, OrganizationMutation),
+    ),
     subscription=Subscription,
 )
 
