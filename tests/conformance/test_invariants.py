@@ -199,7 +199,9 @@ def test_total_count_equals_the_records_paged(connected):
             counted = connected.list(plural, source, 1, None, None)["totalCount"]
             if counted is None:
                 assert source == "LIVE", f"{entity}: the replica can always count"
+                assert not connected.case.counts_live(entity), f"{entity}: the system counts it, yet null"
                 continue
+            assert source == "REPLICA" or connected.case.counts_live(entity), f"{entity}: counted, yet declared null"
             assert counted == len(connected.ids(entity, source)), f"{entity} {source}"
 
 
