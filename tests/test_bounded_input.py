@@ -249,6 +249,20 @@ def test_tampered_and_foreign_cursors_are_bad_user_input(gateway, live_token, up
     refusal(ask(gateway.url, other, LIST, {"s": source, "a": _cursor(foreign)}), "after")
 
 
+def test_a_live_cursor_without_an_offset_the_system_can_read_never_reaches_it(sqlite_gateway, upkeep, upkeep_token):
+    """UpKeep pages by offset: a cursor whose offset is not a whole number, or is past any list's length, is
+    refused as BAD_USER_INPUT rather than sent (the sandbox, like a real system, cannot read 10**23)."""
+    page = data(sqlite_gateway.gql(upkeep_token, LIST, {"s": "LIVE", "a": None}))["workOrders"]["pageInfo"]
+    real = _decoded(page["endCursor"])
+    control = SandboxControl(upkeep.url)
+    control.clear_requests()
+    for offset in ["abc", "1.5", "-1", "2147483648", "9" * 23, f"{'9' * 23}:{real['r']}"]:
+        refusal(
+            ask(sqlite_gateway.url, upkeep_token, LIST, {"s": "LIVE", "a": _cursor({**real, "c": offset})}), "after"
+        )
+    assert control.requests() == []
+
+
 BAD_TEXT = {"NUL": "wo\x00", "lone surrogate": "\ud800"}
 
 
