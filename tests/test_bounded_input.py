@@ -23,7 +23,7 @@ from sandboxes.maintainx.app import DEMO_API_KEY
 from sandboxes.maintainx.app import create_app as create_maintainx_sandbox
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from schema.errors import BadUserInput
-from tests.conftest import Gateway
+from tests.conftest import Gateway, _start_gateway
 from tests.helpers import data
 from tests.processes import GatewayProcess, base_env, create_org
 from tests.write_helpers import connection_of, module_sandbox
@@ -112,6 +112,29 @@ def test_the_body_bound_holds_on_every_route_and_is_configurable(sqlite_gateway,
     assert httpx.post(f"{sqlite_gateway.url}/healthz", content=over).status_code == 413
     under = json.dumps({"query": "{ credits { total } }", "pad": " " * (MiB // 2)})
     assert post_raw(sqlite_gateway.url, admin_key, under).status_code == 200
+
+
+@pytest.fixture
+def tight_gateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
+    """A gateway whose body and nesting bounds come from the environment, as an operator sets them."""
+    monkeypatch.setenv("PLANTGATE_MAX_BODY_BYTES", "4096")
+    monkeypatch.setenv("PLANTGATE_MAX_JSON_DEPTH", "8")
+    yield from _start_gateway(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", "sqlite")
+
+
+def test_the_body_and_nesting_bounds_follow_their_settings(tight_gateway):
+    admin = tight_gateway.new_org()
+    padded = json.dumps({"query": "{ credits { total } }", "pad": " " * 4096})
+    refused = post_raw(tight_gateway.url, admin, padded)
+    assert refused.status_code == 413 and refused.json()["errors"][0]["extensions"]["max"] == 4096
+    assert post_raw(tight_gateway.url, admin, padded[:3500] + '"}').status_code == 200
+
+    def nested(depth: int) -> str:
+        return '{"query": "{ credits { total } }", "variables": {"v": ' + "[" * depth + "]" * depth + "}}"
+
+    too_deep = post_raw(tight_gateway.url, admin, nested(12))
+    assert too_deep.status_code == 400 and "nested more than 8 levels deep" in refusal(too_deep.json())
+    assert post_raw(tight_gateway.url, admin, nested(3)).status_code == 200
 
 
 # -- JSON nesting -----------------------------------------------------------------
