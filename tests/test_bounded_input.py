@@ -106,7 +106,7 @@ def test_a_100_mib_body_is_413_and_never_held_in_memory(gateway_process, declare
     assert data(process.gql(admin, "{ credits { total } }")), "the process still serves"
 
 
-def test_the_body_bound_holds_on_every_route_and_is_configurable(sqlite_gateway, admin_key):
+def test_the_body_bound_holds_on_every_route_before_authentication(sqlite_gateway, admin_key):
     over = b"{" + b" " * MiB + b"}"
     assert post_raw(sqlite_gateway.url, None, over).status_code == 413  # before authentication
     assert httpx.post(f"{sqlite_gateway.url}/healthz", content=over).status_code == 413
