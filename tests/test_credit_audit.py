@@ -18,6 +18,8 @@ from tests.conftest import Gateway, _start_gateway
 from tests.helpers import data
 from tests.processes import REPO, base_env
 
+pytestmark = pytest.mark.processes  # `plantgate check` runs as a subprocess
+
 AUDIT = "{ credits { used audit { consistent poolUsed heldByConnections ledgerUsed } } }"
 
 
