@@ -38,6 +38,9 @@ from .mapping import dig
 # Rows an offset page re-reads before its cursor, and ids of the last rows seen its cursor carries.
 OVERLAP = 20
 TAIL = 5
+# The largest row position a cursor may hold: no list is that long, so a larger one was tampered with,
+# and it must not reach a system as an offset or page number it cannot read (a 32-bit integer).
+MAX_POSITION = 2**31 - 1
 
 
 def not_a_cursor() -> BadUserInput:
@@ -77,9 +80,10 @@ class OffsetCursor:
     @classmethod
     def parse(cls, cursor: str | None) -> OffsetCursor:
         offset, _, ids = (cursor or "0").partition(":")
-        if not (offset.isascii() and offset.isdigit()):
+        position = _position(offset)
+        if position is None:
             raise not_a_cursor()
-        return cls(int(offset), tuple(unquote(i) for i in ids.split(",") if i))
+        return cls(position, tuple(unquote(i) for i in ids.split(",") if i))
 
     def __str__(self) -> str:
         if not self.seen:
@@ -237,7 +241,11 @@ class Start:
 
 
 def _position(cursor: str) -> int | None:
-    return int(cursor) if cursor.isascii() and cursor.isdigit() else None
+    """The row position a cursor of bare digits holds (None: it holds none, or one past MAX_POSITION)."""
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= len(str(MAX_POSITION))):
+        return None
+    position = int(cursor)
+    return position if position <= MAX_POSITION else None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.paging import (
+    MAX_POSITION,
     OVERLAP,
     TAIL,
     CursorPaging,
@@ -163,3 +164,18 @@ def test_position_paging_counts_the_rows_read() -> None:
     assert paging.next_cursor(Start(offset=30), ["a", "b"], more=False) is None
     refused(paging, "k:30")
     assert paging.valid("0") and not paging.valid("²")
+
+
+def test_no_paginator_reads_a_position_past_the_largest_a_list_can_have() -> None:
+    """A tampered cursor's offset never reaches a system as a number it cannot read."""
+    past, last = str(MAX_POSITION + 1), str(MAX_POSITION)
+    for cursor in (past, f"{past}:a", "9" * 40):
+        assert not OffsetPaging().valid(cursor)
+        with pytest.raises(BadUserInput):
+            OffsetPaging().params(cursor, 10)
+        with pytest.raises(BadUserInput):
+            PagePaging().params(cursor, 10)
+        refused(PositionPaging(), cursor)
+        refused(ODATA, cursor)
+    assert OffsetPaging().params(f"{last}:a", 10)["offset"] == MAX_POSITION - OVERLAP
+    assert PositionPaging().start(last) == Start(offset=MAX_POSITION) == ODATA.start(last)
