@@ -349,7 +349,7 @@ class Query:
             Optional[str], strawberry.argument(description="Only this category: CMMS, EAM or ERP (any case).")
         ] = None,
         tier: Annotated[Optional[int], strawberry.argument(description="Only this price tier (1 to 3).")] = None,
-    ) -> list[System]:
+    ) -> Optional[list[System]]:
         found = catalog()
         if search:
             needle = search.lower()
@@ -374,7 +374,7 @@ class Query:
         ledger_size: Annotated[
             int, strawberry.argument(description="How many entries `ledger` holds (1 to 500).")
         ] = 50,
-    ) -> CreditPool:
+    ) -> Optional[CreditPool]:
         ctx = _ctx(info)
         if not 1 <= ledger_size <= 500:
             raise BadUserInput("ledgerSize must be between 1 and 500", field="ledgerSize")
@@ -426,7 +426,7 @@ class Query:
                 deprecation_reason="Use `after` with the previous page's pageInfo.endCursor.",
             ),
         ] = 0,
-    ) -> paging.List[Connection]:
+    ) -> Optional[paging.List[Connection]]:
         ctx = _ctx(info)
         window = paging.Window(first, after, last, before, offset)
         wanted = _string_map(metadata, "metadata")
@@ -446,7 +446,7 @@ class Query:
         return paging.listing(page, [Connection.of(r) for r in page.rows])
 
     @strawberry.field(description="One of the organization's connections (NOT_FOUND otherwise).")
-    async def connection(self, info: strawberry.Info, id: ConnectionId) -> Connection:
+    async def connection(self, info: strawberry.Info, id: ConnectionId) -> Optional[Connection]:
         ctx = _ctx(info)
         row = await ctx.services.store.run(ctx.services.connections.get, ctx.principal.organization_id, str(id))
         return Connection.of(row)
@@ -461,7 +461,7 @@ class Mutation:
         self,
         info: strawberry.Info,
         input: Annotated[CreateConnectionInput, strawberry.argument(description="The connection to create.")],
-    ) -> CreateConnectionPayload:
+    ) -> Optional[CreateConnectionPayload]:
         ctx = _ctx(info)
         request = NewConnection(
             system=input.system,
@@ -482,14 +482,14 @@ class Mutation:
         full: Annotated[
             bool, strawberry.argument(description="A full pass (finds deleted records) instead of an incremental one.")
         ] = False,
-    ) -> Connection:
+    ) -> Optional[Connection]:
         ctx = _ctx(info)
         await ctx.services.connections.trigger_sync(ctx.principal.organization_id, str(id), full)
         row = await ctx.services.store.run(ctx.services.connections.get, ctx.principal.organization_id, str(id))
         return Connection.of(row)
 
     @strawberry.mutation(description="Disconnect: the token stops working and the credits return to the pool.")
-    async def disconnect(self, info: strawberry.Info, id: ConnectionId) -> Connection:
+    async def disconnect(self, info: strawberry.Info, id: ConnectionId) -> Optional[Connection]:
         ctx = _ctx(info)
         row = await ctx.services.connections.disconnect(ctx.principal.organization_id, str(id))
         return Connection.of(row)

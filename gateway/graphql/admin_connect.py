@@ -127,7 +127,7 @@ class ConnectQuery:
         self,
         info: strawberry.Info,
         status: Annotated[Optional[str], strawberry.argument(description=SESSION_STATUS)] = None,
-    ) -> list[ConnectSessionInfo]:
+    ) -> Optional[list[ConnectSessionInfo]]:
         ctx, sessions = _sessions(info)
         rows = await ctx.services.store.run(sessions.list, ctx.principal.organization_id, status)
         return [ConnectSessionInfo.of(r) for r in rows]
@@ -141,7 +141,7 @@ class ConnectQuery:
         after: Annotated[Optional[str], strawberry.argument(description=paging.AFTER)] = None,
         last: Annotated[Optional[int], strawberry.argument(description=paging.LAST)] = None,
         before: Annotated[Optional[str], strawberry.argument(description=paging.BEFORE)] = None,
-    ) -> paging.List[ConnectSessionInfo]:
+    ) -> Optional[paging.List[ConnectSessionInfo]]:
         ctx: RequestContext = info.context
         window = paging.Window(first, after, last, before)
         organization_id = ctx.principal.organization_id
@@ -169,7 +169,7 @@ class ConnectMutation:
         input: Annotated[
             Optional[CreateConnectSessionInput], strawberry.argument(description="What to preset (default: nothing).")
         ] = None,
-    ) -> ConnectSessionCreated:
+    ) -> Optional[ConnectSessionCreated]:
         ctx, sessions = _sessions(info)
         given = input or CreateConnectSessionInput()
         request = SessionRequest(
@@ -192,13 +192,13 @@ class ConnectMutation:
         self,
         info: strawberry.Info,
         code: Annotated[str, strawberry.argument(description="The `code` the redirect carried.")],
-    ) -> ConnectionTokenIssued:
+    ) -> Optional[ConnectionTokenIssued]:
         ctx, sessions = _sessions(info)
         connection, token = await ctx.services.store.run(sessions.exchange, ctx.principal.organization_id, code)
         return ConnectionTokenIssued(connection=connection_of(connection), token=token)
 
     @strawberry.mutation(description="A new token for the connection; the old ones stop working at once.")
-    async def rotate_connection_token(self, info: strawberry.Info, id: ConnectionId) -> ConnectionTokenIssued:
+    async def rotate_connection_token(self, info: strawberry.Info, id: ConnectionId) -> Optional[ConnectionTokenIssued]:
         ctx: RequestContext = info.context
         secrets = ConnectionSecrets(ctx.services.connections)
         connection, token = await ctx.services.store.run(secrets.rotate_token, ctx.principal.organization_id, str(id))
@@ -218,7 +218,7 @@ class ConnectMutation:
         instance_url: Annotated[
             Optional[str], strawberry.argument(description="A new base URL (default: the current one).")
         ] = None,
-    ) -> AdminConnection:
+    ) -> Optional[AdminConnection]:
         ctx: RequestContext = info.context
         change = Reauthorization(string_map(credentials, "credentials"), instance_url)
         row = await ConnectionSecrets(ctx.services.connections).reauthorize(

@@ -168,7 +168,7 @@ class WebhookEndpointCreated:
 @strawberry.type
 class WebhookQuery:
     @strawberry.field(description="The organization's webhook endpoints.")
-    async def webhook_endpoints(self, info: strawberry.Info) -> list[WebhookEndpointInfo]:
+    async def webhook_endpoints(self, info: strawberry.Info) -> Optional[list[WebhookEndpointInfo]]:
         ctx: RequestContext = info.context
         rows = await ctx.services.store.run(ctx.services.webhooks.endpoints, ctx.principal.organization_id)
         return [WebhookEndpointInfo.of(e) for e in rows]
@@ -188,7 +188,7 @@ class WebhookMutation:
             strawberry.argument(description="Event types to send; empty or ['*']: all but opt-in ones."),
         ] = None,
         include_record: Annotated[bool, strawberry.argument(description=INCLUDE_RECORD)] = False,
-    ) -> WebhookEndpointCreated:
+    ) -> Optional[WebhookEndpointCreated]:
         ctx: RequestContext = info.context
         endpoint, secret = await ctx.services.webhooks.create(
             ctx.principal.organization_id, url, events or [], include_record
@@ -205,7 +205,7 @@ class WebhookMutation:
             strawberry.argument(description="Event types to send; empty or ['*']: all but opt-in ones."),
         ] = None,
         include_record: Annotated[Optional[bool], strawberry.argument(description=INCLUDE_RECORD)] = None,
-    ) -> WebhookEndpointInfo:
+    ) -> Optional[WebhookEndpointInfo]:
         ctx: RequestContext = info.context
         endpoint = await ctx.services.store.run(
             ctx.services.webhooks.update_endpoint, ctx.principal.organization_id, str(id), events, include_record
@@ -228,7 +228,7 @@ class WebhookMutation:
                 "null: the gateway's PLANTGATE_WEBHOOK_ROTATION_OVERLAP_HOURS, 24 unless set)."
             ),
         ] = None,
-    ) -> WebhookEndpointCreated:
+    ) -> Optional[WebhookEndpointCreated]:
         ctx: RequestContext = info.context
         endpoint, secret = await ctx.services.store.run(
             ctx.services.webhooks.rotate_secret, ctx.principal.organization_id, str(id), overlap_hours
@@ -236,7 +236,7 @@ class WebhookMutation:
         return WebhookEndpointCreated(endpoint=WebhookEndpointInfo.of(endpoint), secret=secret)
 
     @strawberry.mutation(description="Remove an endpoint: it receives nothing more. True when done.")
-    async def delete_webhook_endpoint(self, info: strawberry.Info, id: EndpointId) -> bool:
+    async def delete_webhook_endpoint(self, info: strawberry.Info, id: EndpointId) -> Optional[bool]:
         ctx: RequestContext = info.context
         await ctx.services.store.run(ctx.services.webhooks.delete_endpoint, ctx.principal.organization_id, str(id))
         return True
@@ -246,7 +246,7 @@ class WebhookMutation:
         self,
         info: strawberry.Info,
         delivery_id: Annotated[strawberry.ID, strawberry.argument(description="The delivery to send again.")],
-    ) -> WebhookDeliveryInfo:
+    ) -> Optional[WebhookDeliveryInfo]:
         ctx: RequestContext = info.context
         delivery = await ctx.services.store.run(
             ctx.services.webhooks.redeliver, ctx.principal.organization_id, str(delivery_id)
@@ -255,7 +255,7 @@ class WebhookMutation:
         return WebhookDeliveryInfo.of(delivery)
 
     @strawberry.mutation(description="Send a `webhook.test` event to one endpoint.")
-    async def send_test_webhook(self, info: strawberry.Info, endpoint_id: EndpointId) -> WebhookDeliveryInfo:
+    async def send_test_webhook(self, info: strawberry.Info, endpoint_id: EndpointId) -> Optional[WebhookDeliveryInfo]:
         ctx: RequestContext = info.context
         delivery = await ctx.services.store.run(
             ctx.services.webhooks.send_test, ctx.principal.organization_id, str(endpoint_id)

@@ -848,7 +848,7 @@ def _input_field(name: str, graphql_type: Any, description: str = "", required: 
 
 def _mutation(name: str, resolver: Callable, payload: type, args: dict[str, Any], description: str) -> Any:
     return strawberry.mutation(
-        resolver=_named(resolver, name, args), graphql_type=payload, name=name, description=description
+        resolver=_named(resolver, name, args), graphql_type=Optional[payload], name=name, description=description
     )
 
 
