@@ -138,7 +138,7 @@ def test_bad_connect_input_is_bad_user_input(sqlite_gateway, admin_key, upkeep_s
 
 
 def test_catalog_search_and_filters(sqlite_gateway, admin_key):
-    query = "query($s: String, $c: String, $t: Int) { systems(search: $s, category: $c, tier: $t) { key credits { hosting credits } credentialFields { name secret required } authGuide } }"
+    query = "query($s: String, $c: SystemCategory, $t: Int) { systems(search: $s, category: $c, tier: $t) { key credits { hosting credits } credentialFields { name secret required } authGuide } }"
     found = data(sqlite_gateway.gql(admin_key, query, {"s": "upk"}))["systems"]
     assert [s["key"] for s in found] == ["upkeep"]
     assert found[0]["credits"] == [{"hosting": "CLOUD", "credits": 1}]

@@ -105,6 +105,17 @@ def test_closed_sets_are_enums_shared_with_the_admin_schema(connection_token, sq
     assert {key: str(shaped.type_map[key[0]].fields[key[1]].type) for key in expected} == expected
     for name in ("ConnectionStatus", "Hosting"):
         assert set(shaped.type_map[name].values) == set(admin.type_map[name].values)
+    # The admin schema's own closed sets are enums too.
+    admin_expected = {
+        ("System", "category"): "SystemCategory!",
+        ("ConnectSession", "status"): "ConnectSessionStatus!",
+        ("ConnectSession", "hosting"): "Hosting",
+        ("WebhookDelivery", "status"): "WebhookDeliveryStatus!",
+    }
+    assert {key: str(admin.type_map[key[0]].fields[key[1]].type) for key in admin_expected} == admin_expected
+    query = admin.query_type.fields
+    assert str(query["systems"].args["category"].type) == "SystemCategory"
+    assert str(query["connectSessions"].args["status"].type) == "ConnectSessionStatus"
     answer = data(sqlite_gateway.gql(connection_token, "{ connection { status hosting syncStatus { state } } }"))
     assert answer["connection"]["status"] == "ACTIVE" and answer["connection"]["hosting"] == "CLOUD"
 

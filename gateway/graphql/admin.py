@@ -24,7 +24,7 @@ from gateway.graphql.builder import (
     status_event,
     sync_event,
 )
-from gateway.graphql.closed_sets import ConnectionStatus, Hosting
+from gateway.graphql.closed_sets import ConnectionStatus, Hosting, SystemCategory
 from schema.errors import BadUserInput
 
 from .. import credits as credit_ops
@@ -95,7 +95,7 @@ class System:
     key: str = strawberry.field(description="The system's key, as createConnection takes it.")
     name: str = strawberry.field(description="The product's name.")
     vendor: str = strawberry.field(description="Who makes it.")
-    category: str = strawberry.field(description="The kind of system: CMMS, EAM or ERP.")
+    category: SystemCategory = strawberry.field(description="The kind of system.")
     tier: int = strawberry.field(
         description="Price tier, 1 to 3: a connection consumes 1, 2 or 4 credits in the cloud."
     )
@@ -122,7 +122,7 @@ class System:
             key=entry.key,
             name=entry.name,
             vendor=entry.vendor,
-            category=entry.category,
+            category=SystemCategory(entry.category),
             tier=entry.tier,
             hostings=[Hosting(h) for h in entry.hostings],
             credits=[HostingPrice(hosting=Hosting(h), credits=entry.credits(h)) for h in entry.hostings],
@@ -345,9 +345,7 @@ class Query:
         search: Annotated[
             Optional[str], strawberry.argument(description="Text to find in the key, name or vendor (any case).")
         ] = None,
-        category: Annotated[
-            Optional[str], strawberry.argument(description="Only this category: CMMS, EAM or ERP (any case).")
-        ] = None,
+        category: Annotated[Optional[SystemCategory], strawberry.argument(description="Only this category.")] = None,
         tier: Annotated[Optional[int], strawberry.argument(description="Only this price tier (1 to 3).")] = None,
     ) -> Optional[list[System]]:
         found = catalog()
@@ -355,7 +353,7 @@ class Query:
             needle = search.lower()
             found = [e for e in found if needle in f"{e.key} {e.name} {e.vendor}".lower()]
         if category:
-            found = [e for e in found if e.category.lower() == category.lower()]
+            found = [e for e in found if e.category == category.value]
         if tier is not None:
             found = [e for e in found if e.tier == tier]
         return [System.of(e) for e in found]

@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from ..events import rotation
 from ..store.event_tables import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from . import admin_paging as paging
+from .closed_sets import WebhookDeliveryStatus
 from .context import RequestContext
 
 EndpointId = Annotated[strawberry.ID, strawberry.argument(description="The endpoint's id.")]
@@ -41,7 +42,7 @@ class WebhookDeliveryInfo:
     )
     event_type: str = strawberry.field(description="The event's type, e.g. connection.created.")
     event_data: JSON = strawberry.field(description="The event's payload, as sent.")
-    status: str = strawberry.field(description="PENDING (to be sent or retried), DELIVERED or FAILED (given up).")
+    status: WebhookDeliveryStatus = strawberry.field(description="Where the delivery stands.")
     attempts: int = strawberry.field(description="Attempts made so far.")
     last_status_code: Optional[int] = strawberry.field(description="The last attempt's HTTP status.")
     last_error: Optional[str] = strawberry.field(description="Why the last attempt failed.")
@@ -61,7 +62,7 @@ class WebhookDeliveryInfo:
             event_id=delivery.event_id,
             event_type=event.type if event else "",
             event_data=JSON(event.data if event else {}),
-            status=delivery.status,
+            status=WebhookDeliveryStatus(delivery.status),
             attempts=delivery.attempts,
             last_status_code=delivery.last_status_code,
             last_error=delivery.last_error,
