@@ -180,6 +180,8 @@ class EntityShape:
     operations: frozenset[str] = frozenset()  # of WRITE_OPERATIONS
     required: tuple[str, ...] = ()  # what a create needs (the system's write map)
     status_filter: bool = True  # the system fills the entity's status field, so filtering by it means something
+    create_fields: frozenset[str] | None = None  # what a create may write (None: every unified input field)
+    update_fields: frozenset[str] | None = None  # what an update may write (None: every unified input field)
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,13 @@ class Shape:
     def required(self, entity: str) -> tuple[str, ...]:
         found = self.of(entity)
         return found.required if found else ()
+
+    def writable(self, entity: str, operation: str) -> frozenset[str] | None:
+        """The unified fields a create or update of `entity` may write (None: all of them)."""
+        found = self.of(entity)
+        if found is None:
+            return None
+        return found.create_fields if operation == "create" else found.update_fields
 
     def filters_status(self, entity: str) -> bool:
         found = self.of(entity)

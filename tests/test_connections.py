@@ -138,7 +138,7 @@ def test_bad_connect_input_is_bad_user_input(sqlite_gateway, admin_key, upkeep_s
 
 
 def test_catalog_search_and_filters(sqlite_gateway, admin_key):
-    query = "query($s: String, $c: String, $t: Int) { systems(search: $s, category: $c, tier: $t) { key credits { hosting credits } credentialFields { name secret required } authGuide } }"
+    query = "query($s: String, $c: SystemCategory, $t: Int) { systems(search: $s, category: $c, tier: $t) { key credits { hosting credits } credentialFields { name secret required } authGuide } }"
     found = data(sqlite_gateway.gql(admin_key, query, {"s": "upk"}))["systems"]
     assert [s["key"] for s in found] == ["upkeep"]
     assert found[0]["credits"] == [{"hosting": "CLOUD", "credits": 1}]
@@ -164,3 +164,25 @@ def test_connection_list_filters(sqlite_gateway, admin_key, upkeep_sandbox):
     assert data(sqlite_gateway.gql(admin_key, query, {"m": {"customer": "1"}}))["connections"]["nodes"] == [
         {"name": "A"}
     ]
+
+
+def test_one_failing_admin_field_leaves_the_others_in_the_answer(sqlite_gateway, upkeep_sandbox):
+    """Admin query and mutation fields are nullable: an unknown connection id answers null with NOT_FOUND
+    on its own path, the other fields (a session already created included) stay."""
+    admin, unknown = sqlite_gateway.new_org(), "0" * 32
+    answer = sqlite_gateway.gql(
+        admin,
+        f'{{ credits {{ total }} connection(id: "{unknown}") {{ id }} connectionSettings(id: "{unknown}") {{ historyDays }} }}',
+    )
+    assert answer["data"] == {"credits": {"total": 100}, "connection": None, "connectionSettings": None}
+    assert sorted((e["path"][0], e["extensions"]["code"]) for e in answer["errors"]) == [
+        ("connection", "NOT_FOUND"),
+        ("connectionSettings", "NOT_FOUND"),
+    ]
+    answer = sqlite_gateway.gql(
+        admin,
+        f'mutation {{ link: createConnectSession(input: {{system: "upkeep"}}) {{ connection {{ status }} }} '
+        f'gone: disconnect(id: "{unknown}") {{ id }} }}',
+    )
+    assert answer["data"] == {"link": {"connection": {"status": "PENDING"}}, "gone": None}
+    assert [(e["path"], e["extensions"]["code"]) for e in answer["errors"]] == [(["gone"], "NOT_FOUND")]

@@ -31,12 +31,18 @@ def test_a_connection_schema_lists_only_what_its_system_does():
     assert "deleteVendor" not in mutation and "deletePurchaseOrder" not in mutation  # UpKeep's API has neither
     assert {"createWorkOrder", "updateVendor", "deleteWorkOrder", "adjustPartStock"} <= set(mutation)
     assert "type" not in shaped.type_map["LocationFilter"].fields  # UpKeep's locations carry no type
+    # Write inputs hold only what UpKeep's API takes: no start time or number on a work order, no vendor code.
+    assert not {"startedAt", "number"} & set(shaped.type_map["WorkOrderCreateInput"].fields)
+    assert "startedAt" not in shaped.type_map["WorkOrderUpdateInput"].fields
+    assert "code" not in shaped.type_map["VendorCreateInput"].fields
+    assert "dueDate" in shaped.type_map["WorkOrderCreateInput"].fields
     assert "status" in shaped.type_map["WorkOrderFilter"].fields
     # The default data schema keeps everything.
     assert {"maintenanceSchedules", "deleteVendor"} <= set(unified.query_type.fields) | set(
         unified.mutation_type.fields
     )
     assert "type" in unified.type_map["LocationFilter"].fields
+    assert {"startedAt", "number"} <= set(unified.type_map["WorkOrderCreateInput"].fields)
 
 
 def test_create_input_requires_what_the_system_requires_update_input_nothing():
@@ -71,6 +77,18 @@ def test_asking_for_what_the_system_lacks_fails_validation_naming_the_system(con
         connection_token, 'mutation { createWorkOrder(input: {description: "x"}) { replayed } }'
     )
     assert "'WorkOrderCreateInput' to include required field 'title'" in missing["errors"][0]["message"]
+    unwritable = sqlite_gateway.gql(
+        connection_token,
+        'mutation { createWorkOrder(input: {title: "x", startedAt: "2026-01-01T00:00:00Z"}) { replayed } }',
+    )
+    assert "data" not in unwritable  # refused in validation, before anything ran
+    assert [(e["message"], e["extensions"]["code"]) for e in unwritable["errors"]] == [
+        (
+            "Expected value of type 'WorkOrderCreateInput' not to include 'startedAt': UpKeep cannot write "
+            "WorkOrder.startedAt.",
+            "BAD_USER_INPUT",
+        )
+    ]
 
 
 def test_closed_sets_are_enums_shared_with_the_admin_schema(connection_token, sqlite_gateway):
@@ -87,6 +105,17 @@ def test_closed_sets_are_enums_shared_with_the_admin_schema(connection_token, sq
     assert {key: str(shaped.type_map[key[0]].fields[key[1]].type) for key in expected} == expected
     for name in ("ConnectionStatus", "Hosting"):
         assert set(shaped.type_map[name].values) == set(admin.type_map[name].values)
+    # The admin schema's own closed sets are enums too.
+    admin_expected = {
+        ("System", "category"): "SystemCategory!",
+        ("ConnectSession", "status"): "ConnectSessionStatus!",
+        ("ConnectSession", "hosting"): "Hosting",
+        ("WebhookDelivery", "status"): "WebhookDeliveryStatus!",
+    }
+    assert {key: str(admin.type_map[key[0]].fields[key[1]].type) for key in admin_expected} == admin_expected
+    query = admin.query_type.fields
+    assert str(query["systems"].args["category"].type) == "SystemCategory"
+    assert str(query["connectSessions"].args["status"].type) == "ConnectSessionStatus"
     answer = data(sqlite_gateway.gql(connection_token, "{ connection { status hosting syncStatus { state } } }"))
     assert answer["connection"]["status"] == "ACTIVE" and answer["connection"]["hosting"] == "CLOUD"
 

@@ -220,19 +220,19 @@ def test_the_systems_own_validation_errors_come_back_with_its_message(gateway, t
 @pytest.mark.parametrize(
     "mutation, given, message",
     [
-        (CREATE_WO, {"i": {"title": "x", "status": "IN_PROGRESS"}}, "SAP cannot write WorkOrder.status"),
+        (CREATE_WO, {"i": {"title": "x", "status": "IN_PROGRESS"}}, "SAP S/4HANA cannot write WorkOrder.status"),
         (CREATE_WO, {"i": {"location": "1010"}}, "include required field 'title'"),
         (CREATE_WO, {"i": {"title": "x", "type": "EMERGENCY"}}, "no value for EMERGENCY"),
-        (UPDATE_WO, {"id": "4000001", "i": {"type": "INSPECTION"}}, "SAP cannot write WorkOrder.type"),
+        (UPDATE_WO, {"id": "4000001", "i": {"type": "INSPECTION"}}, "SAP S/4HANA cannot write WorkOrder.type"),
         (
             'mutation($id: ID!) { updateVendor(id: $id, input: {name: "New name"}) { record { name } } }',
             {"id": "17300001"},
-            "SAP cannot write Vendor.name",
+            "SAP S/4HANA cannot write Vendor.name",
         ),
         (
             "mutation($id: ID!) { updatePurchaseOrder(id: $id, input: {lines: [{quantity: 2}]}) { record { number } } }",
             {"id": "4500000001"},
-            "SAP cannot write PurchaseOrder.lines",
+            "SAP S/4HANA cannot write PurchaseOrder.lines",
         ),
         (
             CREATE_PO,
@@ -457,7 +457,7 @@ def test_equipment_create_and_update_use_the_current_time_segment(gateway, token
     )
     assert (
         error_code(location) == "BAD_USER_INPUT"
-        and "SAP cannot write Asset.location" in location["errors"][0]["message"]
+        and "SAP S/4HANA cannot write Asset.location" in location["errors"][0]["message"]
     )
 
 

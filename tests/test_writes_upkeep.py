@@ -322,3 +322,15 @@ def test_vendors_cannot_be_deleted(gateway, token, sandbox, control):
         )
     assert answer.status_code == 405 and answer.json()["success"] is False
     assert sandbox.app.state.data.get("vendors", vendor["id"]) is not None
+
+
+def test_a_failing_mutation_keeps_the_result_of_the_one_before_it(gateway: Gateway, sandbox: ServerThread, token: str):
+    """Mutation fields are nullable: a failed write answers null on its own path, and the write done
+    before it stays in the answer (a non-null field would have blanked the whole answer, done write included)."""
+    answer = gateway.gql(
+        token,
+        'mutation { done: createVendor(input: {name: "Partial answers Ltd"}) { record { name } } '
+        'failed: deleteWorkOrder(id: "..") { deleted } }',
+    )
+    assert answer["data"] == {"done": {"record": {"name": "Partial answers Ltd"}}, "failed": None}
+    assert [(e["path"], e["extensions"]["code"]) for e in answer["errors"]] == [(["failed"], "BAD_USER_INPUT")]

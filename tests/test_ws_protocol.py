@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import websockets
+from websockets import Subprotocol
 
 from tests.conftest import Gateway, _start_gateway
 from tests.helpers import WS_PROTOCOL, data
@@ -69,6 +70,31 @@ async def test_ping_is_answered_with_pong(ws_gateway):
     await send(ws, {"type": "ping"})
     assert (await receive(ws))["type"] == "pong"
     await ws.close()
+
+
+async def test_legacy_offered_first_still_gets_graphql_transport_ws_with_its_checks(ws_gateway):
+    """Python gql's default offer: the legacy subprotocol first. The gateway answers and speaks
+    graphql-transport-ws: ping gets pong and the cost limits apply (the legacy path had neither)."""
+    url = ws_gateway.url.replace("http", "ws") + "/graphql"
+    ws = await websockets.connect(url, subprotocols=[Subprotocol("graphql-ws"), WS_PROTOCOL])
+    assert ws.subprotocol == WS_PROTOCOL
+    await init(ws, ws_gateway.new_org())
+    await send(ws, {"type": "ping"})
+    assert (await receive(ws))["type"] == "pong"
+    bomb = " ".join(f"a{i}: credits {{ total }}" for i in range(51))
+    await send(ws, {"id": "bomb", "type": "subscribe", "payload": {"query": f"{{ {bomb} }}"}})
+    error = await receive(ws)
+    assert error["type"] == "error" and error["payload"][0]["extensions"]["limit"] == "maxAliases"
+    await ws.close()
+
+
+async def test_the_legacy_subprotocol_alone_is_refused_at_the_handshake(ws_gateway):
+    """graphql-ws (subscriptions-transport-ws) is not spoken: the upgrade is refused before any message."""
+    url = ws_gateway.url.replace("http", "ws") + "/graphql"
+    for offered in ([Subprotocol("graphql-ws")], None):
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(url, subprotocols=offered)
+        assert refused.value.response.status_code == 403
 
 
 async def test_duplicate_operation_id_closes_4409(ws_gateway):

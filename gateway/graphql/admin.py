@@ -24,7 +24,7 @@ from gateway.graphql.builder import (
     status_event,
     sync_event,
 )
-from gateway.graphql.closed_sets import ConnectionStatus, Hosting
+from gateway.graphql.closed_sets import ConnectionStatus, Hosting, SystemCategory
 from schema.errors import BadUserInput
 
 from .. import credits as credit_ops
@@ -96,7 +96,7 @@ class System:
     key: str = strawberry.field(description="The system's key, as createConnection takes it.")
     name: str = strawberry.field(description="The product's name.")
     vendor: str = strawberry.field(description="Who makes it.")
-    category: str = strawberry.field(description="The kind of system: CMMS, EAM or ERP.")
+    category: SystemCategory = strawberry.field(description="The kind of system.")
     tier: int = strawberry.field(
         description="Price tier, 1 to 3: a connection consumes 1, 2 or 4 credits in the cloud."
     )
@@ -123,7 +123,7 @@ class System:
             key=entry.key,
             name=entry.name,
             vendor=entry.vendor,
-            category=entry.category,
+            category=SystemCategory(entry.category),
             tier=entry.tier,
             hostings=[Hosting(h) for h in entry.hostings],
             credits=[HostingPrice(hosting=Hosting(h), credits=entry.credits(h)) for h in entry.hostings],
@@ -346,17 +346,15 @@ class Query:
         search: Annotated[
             Optional[str], strawberry.argument(description="Text to find in the key, name or vendor (any case).")
         ] = None,
-        category: Annotated[
-            Optional[str], strawberry.argument(description="Only this category: CMMS, EAM or ERP (any case).")
-        ] = None,
+        category: Annotated[Optional[SystemCategory], strawberry.argument(description="Only this category.")] = None,
         tier: Annotated[Optional[int], strawberry.argument(description="Only this price tier (1 to 3).")] = None,
-    ) -> list[System]:
+    ) -> Optional[list[System]]:
         found = catalog()
         if search:
             needle = search.lower()
             found = [e for e in found if needle in f"{e.key} {e.name} {e.vendor}".lower()]
         if category:
-            found = [e for e in found if e.category.lower() == category.lower()]
+            found = [e for e in found if e.category == category.value]
         if tier is not None:
             found = [e for e in found if e.tier == tier]
         return [System.of(e) for e in found]
@@ -375,7 +373,7 @@ class Query:
         ledger_size: Annotated[
             int, strawberry.argument(description="How many entries `ledger` holds (1 to 500).")
         ] = 50,
-    ) -> CreditPool:
+    ) -> Optional[CreditPool]:
         ctx = _ctx(info)
         if not 1 <= ledger_size <= 500:
             raise BadUserInput("ledgerSize must be between 1 and 500", field="ledgerSize")
@@ -427,7 +425,7 @@ class Query:
                 deprecation_reason="Use `after` with the previous page's pageInfo.endCursor.",
             ),
         ] = 0,
-    ) -> paging.List[Connection]:
+    ) -> Optional[paging.List[Connection]]:
         ctx = _ctx(info)
         window = paging.Window(first, after, last, before, offset)
         wanted = _string_map(metadata, "metadata")
@@ -447,7 +445,7 @@ class Query:
         return paging.listing(page, [Connection.of(r) for r in page.rows])
 
     @strawberry.field(description="One of the organization's connections (NOT_FOUND otherwise).")
-    async def connection(self, info: strawberry.Info, id: ConnectionId) -> Connection:
+    async def connection(self, info: strawberry.Info, id: ConnectionId) -> Optional[Connection]:
         ctx = _ctx(info)
         row = await ctx.services.store.run(ctx.services.connections.get, ctx.principal.organization_id, str(id))
         return Connection.of(row)
@@ -462,7 +460,7 @@ class Mutation:
         self,
         info: strawberry.Info,
         input: Annotated[CreateConnectionInput, strawberry.argument(description="The connection to create.")],
-    ) -> CreateConnectionPayload:
+    ) -> Optional[CreateConnectionPayload]:
         ctx = _ctx(info)
         request = NewConnection(
             system=input.system,
@@ -483,14 +481,14 @@ class Mutation:
         full: Annotated[
             bool, strawberry.argument(description="A full pass (finds deleted records) instead of an incremental one.")
         ] = False,
-    ) -> Connection:
+    ) -> Optional[Connection]:
         ctx = _ctx(info)
         await ctx.services.connections.trigger_sync(ctx.principal.organization_id, str(id), full)
         row = await ctx.services.store.run(ctx.services.connections.get, ctx.principal.organization_id, str(id))
         return Connection.of(row)
 
     @strawberry.mutation(description="Disconnect: the token stops working and the credits return to the pool.")
-    async def disconnect(self, info: strawberry.Info, id: ConnectionId) -> Connection:
+    async def disconnect(self, info: strawberry.Info, id: ConnectionId) -> Optional[Connection]:
         ctx = _ctx(info)
         row = await ctx.services.connections.disconnect(ctx.principal.organization_id, str(id))
         return Connection.of(row)

@@ -20,15 +20,15 @@ from ..events import revocation
 from ..store.connect_tables import ConnectSession as SessionRow
 from ..store.tables import Connection as ConnectionRow
 from . import admin_paging as paging
+from .closed_sets import ConnectSessionStatus, Hosting
 from .context import RequestContext
 from .inputs import string_map
 
 if TYPE_CHECKING:
-    from .admin import Connection, Hosting
+    from .admin import Connection
 
 ADMIN = "gateway.graphql.admin"
 AdminConnection = Annotated["Connection", strawberry.lazy(ADMIN)]
-AdminHosting = Annotated["Hosting", strawberry.lazy(ADMIN)]
 
 
 def connection_of(row: ConnectionRow) -> Any:
@@ -44,11 +44,11 @@ class ConnectSessionInfo:
     id: strawberry.ID = strawberry.field(description="The session's id.")
     connection_id: strawberry.ID = strawberry.field(description="The PENDING connection the link completes.")
     system: Optional[str] = strawberry.field(description="The preset system key (null: the customer picks one).")
-    hosting: Optional[str] = strawberry.field(description="The preset hosting (null: the customer picks one).")
+    hosting: Optional[Hosting] = strawberry.field(description="The preset hosting (null: the customer picks one).")
     redirect_url: Optional[str] = strawberry.field(
         description="Where the customer goes, with `?code=`, when done (null: the page shows the token)."
     )
-    status: str = strawberry.field(description="PENDING, COMPLETED or EXPIRED.")
+    status: ConnectSessionStatus = strawberry.field(description="Where the link stands.")
     expires_at: datetime = strawberry.field(description="When the link stops working.")
     created_at: datetime = strawberry.field(description="When it was created.")
     completed_at: Optional[datetime] = strawberry.field(description="When the customer completed it.")
@@ -59,9 +59,9 @@ class ConnectSessionInfo:
             id=strawberry.ID(row.id),
             connection_id=strawberry.ID(row.connection_id),
             system=row.system,
-            hosting=row.hosting,
+            hosting=Hosting(row.hosting) if row.hosting else None,
             redirect_url=row.redirect_url,
-            status=row.status,
+            status=ConnectSessionStatus(row.status),
             expires_at=row.expires_at,
             created_at=row.created_at,
             completed_at=row.completed_at,
@@ -73,7 +73,7 @@ class CreateConnectSessionInput:
     system: Optional[str] = strawberry.field(
         default=None, description="Preset system key; else the customer picks one."
     )
-    hosting: Optional[AdminHosting] = strawberry.field(
+    hosting: Optional[Hosting] = strawberry.field(
         default=None, description="Preset hosting; else the customer picks one."
     )
     name: Optional[str] = strawberry.field(
@@ -114,7 +114,7 @@ def _public_url(ctx: RequestContext) -> str:
     return ctx.services.settings.public_url or str(ctx.request.base_url)
 
 
-SESSION_STATUS = "Only sessions in this status: PENDING, COMPLETED or EXPIRED."
+SESSION_STATUS = "Only sessions in this status."
 
 
 @strawberry.type
@@ -126,22 +126,22 @@ class ConnectQuery:
     async def connect_sessions(
         self,
         info: strawberry.Info,
-        status: Annotated[Optional[str], strawberry.argument(description=SESSION_STATUS)] = None,
-    ) -> list[ConnectSessionInfo]:
+        status: Annotated[Optional[ConnectSessionStatus], strawberry.argument(description=SESSION_STATUS)] = None,
+    ) -> Optional[list[ConnectSessionInfo]]:
         ctx, sessions = _sessions(info)
-        rows = await ctx.services.store.run(sessions.list, ctx.principal.organization_id, status)
+        rows = await ctx.services.store.run(sessions.list, ctx.principal.organization_id, status and status.value)
         return [ConnectSessionInfo.of(r) for r in rows]
 
     @strawberry.field(description="Connect sessions, newest first, optionally by status; paged the Relay way.")
     async def connect_sessions_page(
         self,
         info: strawberry.Info,
-        status: Annotated[Optional[str], strawberry.argument(description=SESSION_STATUS)] = None,
+        status: Annotated[Optional[ConnectSessionStatus], strawberry.argument(description=SESSION_STATUS)] = None,
         first: Annotated[Optional[int], strawberry.argument(description=paging.FIRST)] = None,
         after: Annotated[Optional[str], strawberry.argument(description=paging.AFTER)] = None,
         last: Annotated[Optional[int], strawberry.argument(description=paging.LAST)] = None,
         before: Annotated[Optional[str], strawberry.argument(description=paging.BEFORE)] = None,
-    ) -> paging.List[ConnectSessionInfo]:
+    ) -> Optional[paging.List[ConnectSessionInfo]]:
         ctx: RequestContext = info.context
         window = paging.Window(first, after, last, before)
         organization_id = ctx.principal.organization_id
@@ -149,7 +149,7 @@ class ConnectQuery:
         def read() -> paging.Page[SessionRow]:
             query = select(SessionRow).where(SessionRow.organization_id == organization_id)
             if status:
-                query = query.where(SessionRow.status == status)
+                query = query.where(SessionRow.status == status.value)
             columns = (SessionRow.created_at, SessionRow.id)
             with ctx.services.store.read() as session:
                 return paging.keyset_page(
@@ -169,7 +169,7 @@ class ConnectMutation:
         input: Annotated[
             Optional[CreateConnectSessionInput], strawberry.argument(description="What to preset (default: nothing).")
         ] = None,
-    ) -> ConnectSessionCreated:
+    ) -> Optional[ConnectSessionCreated]:
         ctx, sessions = _sessions(info)
         given = input or CreateConnectSessionInput()
         request = SessionRequest(
@@ -192,13 +192,13 @@ class ConnectMutation:
         self,
         info: strawberry.Info,
         code: Annotated[str, strawberry.argument(description="The `code` the redirect carried.")],
-    ) -> ConnectionTokenIssued:
+    ) -> Optional[ConnectionTokenIssued]:
         ctx, sessions = _sessions(info)
         connection, token = await ctx.services.store.run(sessions.exchange, ctx.principal.organization_id, code)
         return ConnectionTokenIssued(connection=connection_of(connection), token=token)
 
     @strawberry.mutation(description="A new token for the connection; the old ones stop working at once.")
-    async def rotate_connection_token(self, info: strawberry.Info, id: ConnectionId) -> ConnectionTokenIssued:
+    async def rotate_connection_token(self, info: strawberry.Info, id: ConnectionId) -> Optional[ConnectionTokenIssued]:
         ctx: RequestContext = info.context
         secrets = ConnectionSecrets(ctx.services.connections)
         connection, token = await ctx.services.store.run(secrets.rotate_token, ctx.principal.organization_id, str(id))
@@ -218,7 +218,7 @@ class ConnectMutation:
         instance_url: Annotated[
             Optional[str], strawberry.argument(description="A new base URL (default: the current one).")
         ] = None,
-    ) -> AdminConnection:
+    ) -> Optional[AdminConnection]:
         ctx: RequestContext = info.context
         change = Reauthorization(string_map(credentials, "credentials"), instance_url)
         row = await ConnectionSecrets(ctx.services.connections).reauthorize(

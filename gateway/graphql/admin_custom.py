@@ -152,13 +152,15 @@ class CustomQuery:
         info: strawberry.Info,
         id: ConnectionId,
         entity: Annotated[str, strawberry.argument(description="The unified entity, e.g. WorkOrder.")],
-    ) -> list[CustomFieldCandidate]:
+    ) -> Optional[list[CustomFieldCandidate]]:
         connector = await _connector(info, id)
         connector.require(entity)
         return [_candidate(c) for c in await connector.discover_fields(entity)]
 
     @strawberry.field(description="Tables / object types of the connected system that can become custom objects.")
-    async def custom_object_candidates(self, info: strawberry.Info, id: ConnectionId) -> list[CustomObjectCandidate]:
+    async def custom_object_candidates(
+        self, info: strawberry.Info, id: ConnectionId
+    ) -> Optional[list[CustomObjectCandidate]]:
         connector = await _connector(info, id)
         return [
             CustomObjectCandidate(
@@ -178,14 +180,14 @@ class CustomQuery:
         info: strawberry.Info,
         id: ConnectionId,
         name: Annotated[str, strawberry.argument(description="The write setting (see System.writeSettings).")],
-    ) -> list[WriteSettingChoice]:
+    ) -> Optional[list[WriteSettingChoice]]:
         connector = await _connector(info, id)
         if name not in {s.name for s in connector.write_settings}:
             raise BadUserInput(f"{connector.entry.name} has no write setting '{name}'", field="name")
         return [WriteSettingChoice(value=v, label=label) for v, label in await connector.write_setting_choices(name)]
 
     @strawberry.field(description="A connection's settings.")
-    async def connection_settings(self, info: strawberry.Info, id: ConnectionId) -> ConnectionSettings:
+    async def connection_settings(self, info: strawberry.Info, id: ConnectionId) -> Optional[ConnectionSettings]:
         ctx = _ctx(info)
         row = await ctx.services.store.run(ctx.services.connections.get, ctx.principal.organization_id, str(id))
         return ConnectionSettings.of(row.settings)
@@ -201,7 +203,7 @@ class CustomMutation:
         info: strawberry.Info,
         id: ConnectionId,
         input: Annotated[ConnectionSettingsInput, strawberry.argument(description="The settings to change.")],
-    ) -> ConnectionSettings:
+    ) -> Optional[ConnectionSettings]:
         ctx = _ctx(info)
         services = ctx.services
         row = await _established(info, id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import strawberry
 
 from schema.errors import Unauthenticated
@@ -23,7 +25,7 @@ class AdminKeyMutation:
         description="A new admin key in place of the one sending this request, which stops working now: "
         "HTTP refuses it and sockets opened with it close (4403) on every process."
     )
-    async def rotate_admin_key(self, info: strawberry.Info) -> AdminKeyRotated:
+    async def rotate_admin_key(self, info: strawberry.Info) -> Optional[AdminKeyRotated]:
         ctx: RequestContext = info.context
         token = bearer(ctx.request.headers.get("authorization"))
         if token is None:

@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from ..events import rotation
 from ..store.event_tables import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from . import admin_paging as paging
+from .closed_sets import WebhookDeliveryStatus
 from .context import RequestContext
 
 EndpointId = Annotated[strawberry.ID, strawberry.argument(description="The endpoint's id.")]
@@ -41,7 +42,7 @@ class WebhookDeliveryInfo:
     )
     event_type: str = strawberry.field(description="The event's type, e.g. connection.created.")
     event_data: JSON = strawberry.field(description="The event's payload, as sent.")
-    status: str = strawberry.field(description="PENDING (to be sent or retried), DELIVERED or FAILED (given up).")
+    status: WebhookDeliveryStatus = strawberry.field(description="Where the delivery stands.")
     attempts: int = strawberry.field(description="Attempts made so far.")
     last_status_code: Optional[int] = strawberry.field(description="The last attempt's HTTP status.")
     last_error: Optional[str] = strawberry.field(description="Why the last attempt failed.")
@@ -61,7 +62,7 @@ class WebhookDeliveryInfo:
             event_id=delivery.event_id,
             event_type=event.type if event else "",
             event_data=JSON(event.data if event else {}),
-            status=delivery.status,
+            status=WebhookDeliveryStatus(delivery.status),
             attempts=delivery.attempts,
             last_status_code=delivery.last_status_code,
             last_error=delivery.last_error,
@@ -168,7 +169,7 @@ class WebhookEndpointCreated:
 @strawberry.type
 class WebhookQuery:
     @strawberry.field(description="The organization's webhook endpoints.")
-    async def webhook_endpoints(self, info: strawberry.Info) -> list[WebhookEndpointInfo]:
+    async def webhook_endpoints(self, info: strawberry.Info) -> Optional[list[WebhookEndpointInfo]]:
         ctx: RequestContext = info.context
         rows = await ctx.services.store.run(ctx.services.webhooks.endpoints, ctx.principal.organization_id)
         return [WebhookEndpointInfo.of(e) for e in rows]
@@ -188,7 +189,7 @@ class WebhookMutation:
             strawberry.argument(description="Event types to send; empty or ['*']: all but opt-in ones."),
         ] = None,
         include_record: Annotated[bool, strawberry.argument(description=INCLUDE_RECORD)] = False,
-    ) -> WebhookEndpointCreated:
+    ) -> Optional[WebhookEndpointCreated]:
         ctx: RequestContext = info.context
         endpoint, secret = await ctx.services.webhooks.create(
             ctx.principal.organization_id, url, events or [], include_record
@@ -205,7 +206,7 @@ class WebhookMutation:
             strawberry.argument(description="Event types to send; empty or ['*']: all but opt-in ones."),
         ] = None,
         include_record: Annotated[Optional[bool], strawberry.argument(description=INCLUDE_RECORD)] = None,
-    ) -> WebhookEndpointInfo:
+    ) -> Optional[WebhookEndpointInfo]:
         ctx: RequestContext = info.context
         endpoint = await ctx.services.store.run(
             ctx.services.webhooks.update_endpoint, ctx.principal.organization_id, str(id), events, include_record
@@ -228,7 +229,7 @@ class WebhookMutation:
                 "null: the gateway's PLANTGATE_WEBHOOK_ROTATION_OVERLAP_HOURS, 24 unless set)."
             ),
         ] = None,
-    ) -> WebhookEndpointCreated:
+    ) -> Optional[WebhookEndpointCreated]:
         ctx: RequestContext = info.context
         endpoint, secret = await ctx.services.store.run(
             ctx.services.webhooks.rotate_secret, ctx.principal.organization_id, str(id), overlap_hours
@@ -236,7 +237,7 @@ class WebhookMutation:
         return WebhookEndpointCreated(endpoint=WebhookEndpointInfo.of(endpoint), secret=secret)
 
     @strawberry.mutation(description="Remove an endpoint: it receives nothing more. True when done.")
-    async def delete_webhook_endpoint(self, info: strawberry.Info, id: EndpointId) -> bool:
+    async def delete_webhook_endpoint(self, info: strawberry.Info, id: EndpointId) -> Optional[bool]:
         ctx: RequestContext = info.context
         await ctx.services.store.run(ctx.services.webhooks.delete_endpoint, ctx.principal.organization_id, str(id))
         return True
@@ -246,7 +247,7 @@ class WebhookMutation:
         self,
         info: strawberry.Info,
         delivery_id: Annotated[strawberry.ID, strawberry.argument(description="The delivery to send again.")],
-    ) -> WebhookDeliveryInfo:
+    ) -> Optional[WebhookDeliveryInfo]:
         ctx: RequestContext = info.context
         delivery = await ctx.services.store.run(
             ctx.services.webhooks.redeliver, ctx.principal.organization_id, str(delivery_id)
@@ -255,7 +256,7 @@ class WebhookMutation:
         return WebhookDeliveryInfo.of(delivery)
 
     @strawberry.mutation(description="Send a `webhook.test` event to one endpoint.")
-    async def send_test_webhook(self, info: strawberry.Info, endpoint_id: EndpointId) -> WebhookDeliveryInfo:
+    async def send_test_webhook(self, info: strawberry.Info, endpoint_id: EndpointId) -> Optional[WebhookDeliveryInfo]:
         ctx: RequestContext = info.context
         delivery = await ctx.services.store.run(
             ctx.services.webhooks.send_test, ctx.principal.organization_id, str(endpoint_id)

@@ -693,8 +693,11 @@ class _Builder:
         relations: tuple[Relation, ...],
         custom: tuple[CustomField, ...] = (),
         required: tuple[str, ...] = (),
+        writable: frozenset[str] | None = None,
     ) -> list[Any]:
-        made = [self.input_value(f, f.name in required) for f in fields if not f.read_only]
+        """Input fields: the unified ones (only those in `writable` when given) and the writable custom ones."""
+        allowed = (lambda name: True) if writable is None else writable.__contains__
+        made = [self.input_value(f, f.name in required) for f in fields if not f.read_only and allowed(f.name)]
         made += [
             _input_field(
                 r.name,
@@ -703,23 +706,26 @@ class _Builder:
                 r.name in required,
             )
             for r in relations
+            if allowed(r.name)
         ]
         made += [self.input_value(c.as_field()) for c in custom if c.writable]
         return made
 
     def create_input(self, entity: Entity) -> type:
         name = f"{entity.name}CreateInput"
-        return self.once(name, lambda: self._input_type(entity, name, self.shape.required(entity.name)))
+        return self.once(name, lambda: self._input_type(entity, name, "create", self.shape.required(entity.name)))
 
     def update_input(self, entity: Entity) -> type:
         name = f"{entity.name}UpdateInput"
-        return self.once(name, lambda: self._input_type(entity, name, ()))
+        return self.once(name, lambda: self._input_type(entity, name, "update", ()))
 
-    def _input_type(self, entity: Entity, name: str, required: tuple[str, ...]) -> type:
-        """A write input: what the system requires on a create is non-null, all else optional."""
-        fields = self.input_fields(entity.fields, entity.relations, self.extension.fields_for(entity.name), required)
+    def _input_type(self, entity: Entity, name: str, operation: str, required: tuple[str, ...]) -> type:
+        """A write input: only what the system can write; what it requires on a create is non-null."""
+        writable = self.shape.writable(entity.name, operation)
+        custom = self.extension.fields_for(entity.name)
+        fields = self.input_fields(entity.fields, entity.relations, custom, required, writable)
         for component in entity.components:
-            if component.writable:
+            if component.writable and (writable is None or component.name in writable):
                 line = self._line_input(component.embedded)
                 line_type = list[line] if component.many else line  # type: ignore[valid-type]
                 fields.append(_input_field(component.name, line_type, "", component.name in required))
@@ -849,7 +855,7 @@ def _input_field(name: str, graphql_type: Any, description: str = "", required: 
 
 def _mutation(name: str, resolver: Callable, payload: type, args: dict[str, Any], description: str) -> Any:
     return strawberry.mutation(
-        resolver=_named(resolver, name, args), graphql_type=payload, name=name, description=description
+        resolver=_named(resolver, name, args), graphql_type=Optional[payload], name=name, description=description
     )
 
 
@@ -935,7 +941,7 @@ def entity_type_names(entity: str) -> tuple[str, ...]:
 
 
 def unsupported(shape: Shape) -> dict[str, str]:
-    """Why each unified root field is missing from a shaped schema, naming the system."""
+    """Why each unified root field or write input field is missing from a shaped schema, naming the system."""
     why: dict[str, str] = {}
     for e in ENTITIES:
         if not shape.reads(e.name):
@@ -946,6 +952,24 @@ def unsupported(shape: Shape) -> dict[str, str]:
                 why[f"Mutation.{operation}{e.name}"] = f"{shape.system} does not support {operation} of {e.name}"
     if not shape.allows("Part", "adjust"):
         why["Mutation.adjustPartStock"] = f"{shape.system} does not support adjust of Part"
+    return why | unwritable(shape)
+
+
+def unwritable(shape: Shape) -> dict[str, str]:
+    """Why each unified input field is missing from a shaped write input, naming the system."""
+    why: dict[str, str] = {}
+    for e in ENTITIES if not shape.unified else ():
+        names = [f.name for f in e.fields if not f.read_only] + [r.name for r in e.relations]
+        names += [c.name for c in e.components if c.writable]
+        for operation, suffix in (("create", "CreateInput"), ("update", "UpdateInput")):
+            writable = shape.writable(e.name, operation)
+            if writable is None or not shape.allows(e.name, operation):
+                continue
+            why |= {
+                f"{e.name}{suffix}.{name}": f"{shape.system} cannot write {e.name}.{name}"
+                for name in names
+                if name not in writable
+            }
     return why
 
 
@@ -955,7 +979,7 @@ def unchanged_types(extension: Extension, shape: Shape = Shape()) -> set[str]:
     An entity with custom fields changes its type, filter and inputs; every entity
     whose type reaches a changed one (through relations, its lines' included)
     changes its type, page and payload types too. A system's shape changes the
-    filters (status where the system fills it) and the create inputs (its required fields).
+    filters (status where the system fills it) and the write inputs (what it writes and requires).
     """
     customized = {f.entity for f in extension.custom_fields}
     reaches = {
@@ -970,9 +994,11 @@ def unchanged_types(extension: Extension, shape: Shape = Shape()) -> set[str]:
         embedded = [c.embedded.name for c in e.components]
         names.add(f"{e.name}Order")  # the same fields whatever the extension and shape
         if e.name not in customized:
-            names |= {f"{e.name}UpdateInput", *(f"{n}Input" for n in embedded)}
+            names |= {f"{n}Input" for n in embedded}
             if shape.unified:
                 names |= {f"{e.name}Filter", f"{e.name}CreateInput"}
+            if shape.unified or not shape.allows(e.name, "update"):  # a shape's own update input: its write map
+                names.add(f"{e.name}UpdateInput")
         if e.name not in changed:
             names |= {e.name, f"{e.name}Connection", f"{e.name}Edge", f"{e.name}Payload", *embedded}
     return names

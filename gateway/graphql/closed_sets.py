@@ -56,3 +56,27 @@ class SyncEventType(enum.Enum):
     _value_: str
     SYNC_COMPLETED = strawberry.enum_value("sync.completed", description="A sync run completed.")
     SYNC_FAILED = strawberry.enum_value("sync.failed", description="A sync run failed.")
+
+
+@strawberry.enum(description="The kind of system.")
+class SystemCategory(enum.Enum):
+    _value_: str
+    CMMS = strawberry.enum_value("CMMS", description="Computerized maintenance management system.")
+    EAM = strawberry.enum_value("EAM", description="Enterprise asset management.")
+    ERP = strawberry.enum_value("ERP", description="Enterprise resource planning.")
+
+
+@strawberry.enum(description="Where a connect link stands.")
+class ConnectSessionStatus(enum.Enum):
+    _value_: str
+    PENDING = strawberry.enum_value("PENDING", description="Not completed yet (it may still expire).")
+    COMPLETED = strawberry.enum_value("COMPLETED", description="The customer connected its system through it.")
+    EXPIRED = strawberry.enum_value("EXPIRED", description="It expired before it was completed.")
+
+
+@strawberry.enum(description="Where one webhook delivery stands.")
+class WebhookDeliveryStatus(enum.Enum):
+    _value_: str
+    PENDING = strawberry.enum_value("PENDING", description="To be sent, or retried after a failed attempt.")
+    DELIVERED = strawberry.enum_value("DELIVERED", description="The endpoint acknowledged it (2xx).")
+    FAILED = strawberry.enum_value("FAILED", description="Given up after retrying for the maximum age.")

@@ -17,11 +17,14 @@ from typing import Any
 
 import strawberry
 from graphql import DocumentNode, GraphQLError
+from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
+
+from .shape_rule import naming_the_system
 
 ALLOWED = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
@@ -62,6 +65,9 @@ async def execute(
                 schema._get_execute_function(),
                 schema._get_custom_context_kwargs(operation_extensions),
             )
+            if isinstance(result, (GraphQLExecutionResult, ExecutionResult)) and result.errors and result.data is None:
+                # nothing ran, e.g. variables that do not coerce
+                result.errors = [naming_the_system(error, schema._schema) for error in result.errors]
     except (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError):
         raise
     except Exception as exc:

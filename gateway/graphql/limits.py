@@ -35,12 +35,17 @@ from graphql import (
     specified_rules,
     validate,
 )
-from graphql.validation import FieldsOnCorrectTypeRule, NoSchemaIntrospectionCustomRule
+from graphql.validation import (
+    ASTValidationRule,
+    FieldsOnCorrectTypeRule,
+    NoSchemaIntrospectionCustomRule,
+    ValuesOfCorrectTypeRule,
+)
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.schema import validate_document
 
-from gateway.graphql.shape_rule import ShapedFieldsRule
+from gateway.graphql.shape_rule import ShapedFieldsRule, ShapedValuesRule
 from schema.errors import BadUserInput
 from schema.record import DEFAULT_PAGE_SIZE
 
@@ -48,8 +53,12 @@ from ..settings import Settings
 from .documents import DocumentCache
 from .errors import RequestError
 
-# What Strawberry validates with by default (it adds its own two), the unknown-field message naming the system.
-STANDARD_RULES = tuple(ShapedFieldsRule if rule is FieldsOnCorrectTypeRule else rule for rule in specified_rules)
+# What Strawberry validates with by default (it adds its own two), the unknown-field messages naming the system.
+SHAPED_RULES: dict[type[ASTValidationRule], type[ASTValidationRule]] = {
+    FieldsOnCorrectTypeRule: ShapedFieldsRule,
+    ValuesOfCorrectTypeRule: ShapedValuesRule,
+}
+STANDARD_RULES = tuple(SHAPED_RULES.get(rule, rule) for rule in specified_rules)
 
 
 @dataclass(frozen=True)

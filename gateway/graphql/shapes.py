@@ -29,6 +29,20 @@ def _required(declaration: Any) -> tuple[str, ...]:
     return tuple(getattr(writes, "required", ()))
 
 
+def _writable(declaration: Any, operation: str) -> frozenset[str] | None:
+    """The fields the write map of one operation takes (None: no map, so the connector checks nothing here).
+
+    REST streams and RPC models keep one map for both operations, Maximo may add one for
+    updates (`update_writes`), OData keeps one per operation."""
+    writes = getattr(declaration, "writes", None)
+    if operation == "update":
+        writes = getattr(declaration, "update_writes", None) or getattr(writes, "update", writes)
+    else:
+        writes = getattr(writes, "create", writes)
+    fields = getattr(writes, "fields", None)
+    return frozenset(fields) if fields else None
+
+
 def _filled(declaration: Any) -> set[str]:
     mapping = getattr(declaration, "mapping", None)
     if mapping is None:
@@ -53,6 +67,8 @@ def shape_of(cls: type[Connector]) -> Shape:
             operations=frozenset(op for op in WRITE_OPERATIONS if capability.allows(op)),
             required=_required(declared.get(name)),
             status_filter=_status_filter(name, declared.get(name)),
+            create_fields=_writable(declared.get(name), "create"),
+            update_fields=_writable(declared.get(name), "update"),
         )
         for name, capability in cls.entry.capabilities.items()
         if capability.read

@@ -15,7 +15,7 @@ const Q = {
   connection: `query($id: ID!) { connection(id: $id) { ${CONNECTION} } }`,
   credits: '{ credits(ledgerSize: 20) { total used available ledger { id connectionId amount balanceAfter reason createdAt } } }',
   systems: '{ systems { key name hostings } }',
-  links: '{ connectSessions(status: "PENDING") { id connectionId system expiresAt createdAt } }',
+  links: '{ connectSessions(status: PENDING) { id connectionId system expiresAt createdAt } }',
   webhooks: `{ webhookEndpoints { id url events createdAt
     deliveries(first: 10) { id eventType status attempts lastStatusCode lastError createdAt deliveredAt } } }`,
 };
