@@ -7,13 +7,17 @@ requires); `field_sources` says, for every unified field, which systems fill it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 from connectors.base import Connector
 from connectors.registry import connectors
-from schema.entities import BY_NAME
+from schema.entities import BY_NAME, ENTITIES
 from schema.model import WRITE_OPERATIONS, EntityShape, Shape, Sources
+
+
+COMPONENTS = frozenset(c.name for e in ENTITIES for c in e.components)
 
 
 def _declarations(cls: type[Connector]) -> dict[str, Any]:
@@ -40,7 +44,21 @@ def _writable(declaration: Any, operation: str) -> frozenset[str] | None:
     else:
         writes = getattr(writes, "create", writes)
     fields = getattr(writes, "fields", None)
-    return frozenset(fields) if fields else None
+    return frozenset(_with_parts(fields)) if fields else None
+
+
+def _with_parts(fields: Mapping[str, Any]) -> set[str]:
+    """Field names, plus `component.field` for each field of a list of embedded objects the spec names
+    (an `Each` read or a `Lines` write); a component computed as a whole is `component.*`."""
+    names = set(fields)
+    for name, spec in fields.items():
+        parts = getattr(spec, "fields", None)
+        if isinstance(parts, Mapping):
+            number = getattr(spec, "number", None)
+            names |= {f"{name}.{part}" for part in (*parts, *([number] if number else []))}
+        elif name in COMPONENTS:
+            names.add(f"{name}.*")
+    return names
 
 
 def _filled(declaration: Any) -> set[str]:
@@ -48,7 +66,12 @@ def _filled(declaration: Any) -> set[str]:
     if mapping is None:
         return set()
     stamps = {"createdAt": mapping.created_at, "updatedAt": mapping.updated_at}
-    return set(mapping.fields) | {name for name, spec in stamps.items() if spec is not None}
+    return _with_parts(mapping.fields) | {name for name, spec in stamps.items() if spec is not None}
+
+
+def _fills(declaration: Any) -> frozenset[str] | None:
+    """The unified fields a system's mapping fills (None: no declarative mapping, so every field)."""
+    return frozenset(_filled(declaration)) if getattr(declaration, "mapping", None) is not None else None
 
 
 def _status_filter(entity: str, declaration: Any) -> bool:
@@ -69,6 +92,7 @@ def shape_of(cls: type[Connector]) -> Shape:
             status_filter=_status_filter(name, declared.get(name)),
             create_fields=_writable(declared.get(name), "create"),
             update_fields=_writable(declared.get(name), "update"),
+            fields=_fills(declared.get(name)),
         )
         for name, capability in cls.entry.capabilities.items()
         if capability.read
@@ -82,6 +106,6 @@ def field_sources() -> Sources:
     filled: dict[str, set[str]] = {}
     for cls in connectors().values():
         for entity, declaration in _declarations(cls).items():
-            for name in _filled(declaration):
+            for name in (n for n in _filled(declaration) if "." not in n):  # embedded fields aside
                 filled.setdefault(f"{entity}.{name}", set()).add(cls.entry.name)
     return Sources(tuple((key, tuple(sorted(names))) for key, names in sorted(filled.items())))
