@@ -115,7 +115,12 @@ def test_times_relations_lines_and_raw_values_follow_the_mapping():
     assert not {"type", "typeRaw", "code"} & set(upkeep.type_map["Location"].fields)
     # Embedded lines: UpKeep's purchase order lines carry no description or unit, nor take them.
     assert not {"description", "unitOfMeasure"} & set(upkeep.type_map["PurchaseOrderLine"].fields)
-    assert set(upkeep.type_map["PurchaseOrderLineInput"].fields) == {"part", "quantity", "unitPrice", "receivedQuantity"}
+    assert set(upkeep.type_map["PurchaseOrderLineInput"].fields) == {
+        "part",
+        "quantity",
+        "unitPrice",
+        "receivedQuantity",
+    }
     assert {"description", "unitOfMeasure", "lineNumber"} <= set(sap.type_map["PurchaseOrderLineInput"].fields)
     assert set(build_schema()._schema.type_map["PurchaseOrderLineInput"].fields) >= {"description", "lineNumber"}
 

@@ -26,7 +26,6 @@ from schema.model import (
     Component,
     CustomField,
     CustomObject,
-    Embedded,
     Entity,
     EnumDef,
     Extension,

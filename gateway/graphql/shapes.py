@@ -16,7 +16,6 @@ from connectors.registry import connectors
 from schema.entities import BY_NAME, ENTITIES
 from schema.model import WRITE_OPERATIONS, EntityShape, Shape, Sources
 
-
 COMPONENTS = frozenset(c.name for e in ENTITIES for c in e.components)
 
 
