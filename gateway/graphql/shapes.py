@@ -68,9 +68,12 @@ def _filled(declaration: Any) -> set[str]:
     return _with_parts(mapping.fields) | {name for name, spec in stamps.items() if spec is not None}
 
 
-def _fills(declaration: Any) -> frozenset[str] | None:
-    """The unified fields a system's mapping fills (None: no declarative mapping, so every field)."""
-    return frozenset(_filled(declaration)) if getattr(declaration, "mapping", None) is not None else None
+def _fills(cls: type[Connector], entity: str, declaration: Any) -> frozenset[str] | None:
+    """The unified fields a system fills: its mapping's and its hooks' (None: no declarative mapping,
+    so every field)."""
+    if getattr(declaration, "mapping", None) is None:
+        return None
+    return frozenset(_filled(declaration)) | cls.enriched.get(entity, frozenset())
 
 
 def _status_filter(entity: str, declaration: Any) -> bool:
@@ -91,7 +94,7 @@ def shape_of(cls: type[Connector]) -> Shape:
             status_filter=_status_filter(name, declared.get(name)),
             create_fields=_writable(declared.get(name), "create"),
             update_fields=_writable(declared.get(name), "update"),
-            fields=_fills(declared.get(name)),
+            fields=_fills(cls, name, declared.get(name)),
         )
         for name, capability in cls.entry.capabilities.items()
         if capability.read
@@ -105,6 +108,6 @@ def field_sources() -> Sources:
     filled: dict[str, set[str]] = {}
     for cls in connectors().values():
         for entity, declaration in _declarations(cls).items():
-            for name in (n for n in _filled(declaration) if "." not in n):  # embedded fields aside
+            for name in (n for n in _fills(cls, entity, declaration) or () if "." not in n):  # lines aside
                 filled.setdefault(f"{entity}.{name}", set()).add(cls.entry.name)
     return Sources(tuple((key, tuple(sorted(names))) for key, names in sorted(filled.items())))

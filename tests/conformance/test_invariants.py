@@ -28,7 +28,7 @@ from schema.entities import BY_NAME
 from tests.conformance.case import Running, SystemCase
 from tests.conformance.cases import all_cases, case_params
 from tests.conftest import Gateway, _start_gateway
-from tests.helpers import data, filter_type, wait_until
+from tests.helpers import data, filter_type, type_fields, wait_until
 
 pytestmark = pytest.mark.slow  # a full sync of every system before its checks
 
@@ -158,8 +158,7 @@ class Connected:
 
     def fields(self, entity: str) -> set[str]:
         """The fields of an entity's type in this connection's schema (shaped by the system)."""
-        found = data(self.gateway.gql(self.token, f'{{ __type(name: "{entity}") {{ fields {{ name }} }} }}'))
-        return {f["name"] for f in found["__type"]["fields"]}
+        return type_fields(self.gateway, self.token, entity)
 
     def ids(self, entity: str, source: str, **filter: Any) -> builtins.list[str]:
         return [n["remoteId"] for n in self.page(entity, source, **filter)]
