@@ -13,7 +13,7 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, Optional, TypeVar
 
 import strawberry
@@ -185,3 +185,23 @@ def keyset_page(
         end_cursor=cursors[-1] if cursors else None,
     )
     return Page(rows=rows, cursors=cursors, page_info=info, total=total)
+
+
+SINCE = "Only rows at or after this time."
+UNTIL = "Only rows before this time."
+
+
+def between(query: Any, column: Any, since: Optional[datetime], until: Optional[datetime]) -> Any:
+    """`query` kept to rows with `column` in [since, until); a time without a zone is taken as UTC."""
+    since, until = _aware(since), _aware(until)
+    if since is not None and until is not None and since > until:
+        raise BadUserInput("since must not be later than until", field="since")
+    if since is not None:
+        query = query.where(column >= since)
+    if until is not None:
+        query = query.where(column < until)
+    return query
+
+
+def _aware(value: Optional[datetime]) -> Optional[datetime]:
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,107 @@
+"""The admin schema's audit trail: every admin action, newest first; and `audited`, which mutations record with."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Optional
+
+import strawberry
+from sqlmodel import select
+from strawberry.scalars import JSON
+
+from .. import audit
+from ..audit import Actor, ActorType, Target
+from ..store.log_tables import AuditEvent
+from . import admin_paging as paging
+from .context import RequestContext
+
+AuditAction = strawberry.enum(audit.AuditAction, description="What an admin action did.")
+AuditActorType = strawberry.enum(
+    audit.ActorType,
+    name="AuditActorType",
+    description="Who acted: an ADMIN_KEY (actorId: the key's id), a customer on a CONNECT_LINK (actorId: the "
+    "connect session's id) or the OPERATOR (the command line).",
+)
+
+
+async def audited(ctx: RequestContext, action: audit.AuditAction, target: Target, changes: Any = None) -> None:
+    """Record an admin mutation that just committed, with the key that sent it."""
+    actor = Actor(ActorType.ADMIN_KEY, ctx.principal.key_id)
+    await audit.audit(ctx.services.store, ctx.principal.organization_id, actor, action, target, changes)
+
+
+@strawberry.type(name="AuditEvent", description="One admin action: who, what, on what, and the change (no secrets).")
+class AuditEventInfo:
+    id: strawberry.ID = strawberry.field(description="The entry's id.")
+    at: datetime = strawberry.field(description="When it happened.")
+    action: AuditAction = strawberry.field(description="What was done.")  # type: ignore[valid-type]
+    actor_type: AuditActorType = strawberry.field(description="Who did it.")  # type: ignore[valid-type]
+    actor_id: Optional[str] = strawberry.field(
+        description="The admin key's id (never the key) or the connect session's id; null for the operator."
+    )
+    target_type: str = strawberry.field(
+        description="What it was done to: CONNECTION, WEBHOOK_ENDPOINT, WEBHOOK_DELIVERY, CONNECT_SESSION or ADMIN_KEY."
+    )
+    target_id: Optional[str] = strawberry.field(description="The target's id.")
+    changes: JSON = strawberry.field(description="What changed, with secrets removed (credentials: field names only).")
+    request_id: Optional[str] = strawberry.field(description="The gateway request that did it (its X-Request-Id).")
+
+    @classmethod
+    def of(cls, row: AuditEvent) -> AuditEventInfo:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            at=row.created_at,
+            action=audit.AuditAction(row.action),
+            actor_type=audit.ActorType(row.actor_type),
+            actor_id=row.actor_id,
+            target_type=row.target_type,
+            target_id=row.target_id,
+            changes=JSON(row.changes),
+            request_id=row.request_id,
+        )
+
+
+@strawberry.type
+class AuditQuery:
+    @strawberry.field(
+        description="The organization's audit trail, newest first, filtered; paged the Relay way. Kept "
+        "PLANTGATE_AUDIT_RETENTION_DAYS days (365 unless set)."
+    )
+    async def audit_events(
+        self,
+        info: strawberry.Info,
+        action: Annotated[
+            Optional[AuditAction],  # type: ignore[valid-type]
+            strawberry.argument(description="Only this action."),
+        ] = None,
+        key_id: Annotated[
+            Optional[str], strawberry.argument(description="Only actions of this admin key (its id).")
+        ] = None,
+        target_id: Annotated[Optional[str], strawberry.argument(description="Only actions on this target.")] = None,
+        since: Annotated[Optional[datetime], strawberry.argument(description=paging.SINCE)] = None,
+        until: Annotated[Optional[datetime], strawberry.argument(description=paging.UNTIL)] = None,
+        first: Annotated[Optional[int], strawberry.argument(description=paging.FIRST)] = None,
+        after: Annotated[Optional[str], strawberry.argument(description=paging.AFTER)] = None,
+        last: Annotated[Optional[int], strawberry.argument(description=paging.LAST)] = None,
+        before: Annotated[Optional[str], strawberry.argument(description=paging.BEFORE)] = None,
+    ) -> paging.List[AuditEventInfo]:
+        ctx: RequestContext = info.context
+        window = paging.Window(first, after, last, before)
+        query = select(AuditEvent).where(AuditEvent.organization_id == ctx.principal.organization_id)
+        if action is not None:
+            query = query.where(AuditEvent.action == action.value)
+        if key_id is not None:
+            query = query.where(AuditEvent.actor_type == ActorType.ADMIN_KEY.value, AuditEvent.actor_id == key_id)
+        if target_id is not None:
+            query = query.where(AuditEvent.target_id == target_id)
+        query = paging.between(query, AuditEvent.created_at, since, until)
+
+        def read() -> paging.Page[AuditEvent]:
+            columns = (AuditEvent.created_at, AuditEvent.id)
+            with ctx.services.store.read() as session:
+                return paging.keyset_page(
+                    session, query, "audit_event", columns, lambda r: (r.created_at, r.id), window, descending=True
+                )
+
+        page = await ctx.services.store.run(read)
+        return paging.listing(page, [AuditEventInfo.of(r) for r in page.rows])

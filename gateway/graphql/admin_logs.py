@@ -1,0 +1,141 @@
+"""The admin schema's request log: every call the gateway made to a connected system, newest first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Optional
+
+import strawberry
+from sqlmodel import select
+
+from ..requestlog import kinds
+from ..store.log_tables import RequestLogEntry
+from . import admin_paging as paging
+from .context import RequestContext
+
+RequestKind = strawberry.enum(
+    kinds.CallKind,
+    name="RequestKind",
+    description="What a call was made for: a SYNC run, a LIVE_READ or a WRITE of the data API, a PASSTHROUGH "
+    "request, a CHECK of credentials (createConnection, reauthorizeConnection, a connect link) or DISCOVERY "
+    "(custom field and object candidates, write setting choices).",
+)
+
+
+@strawberry.enum(description="How a call ended, from the system's HTTP status.")
+class RequestOutcome(Enum):
+    OK = "OK"
+    REJECTED = "REJECTED"
+    AUTH_FAILED = "AUTH_FAILED"
+    RATE_LIMITED = "RATE_LIMITED"
+    ERROR = "ERROR"
+    UNREACHABLE = "UNREACHABLE"
+
+
+@strawberry.type(
+    name="RequestLog",
+    description="One attempt of one call to a connected system (a retried call has one entry per attempt).",
+)
+class RequestLogInfo:
+    id: strawberry.ID = strawberry.field(description="The entry's id.")
+    connection_id: Optional[strawberry.ID] = strawberry.field(
+        description="The connection (null: credentials checked by createConnection before the connection existed)."
+    )
+    at: datetime = strawberry.field(description="When the attempt started.")
+    kind: RequestKind = strawberry.field(description="What the call was made for.")  # type: ignore[valid-type]
+    method: str = strawberry.field(description="The HTTP method.")
+    path: str = strawberry.field(description="The URL's path on the system.")
+    query: Optional[str] = strawberry.field(
+        description="The URL's query string, values of secret-looking parameters redacted."
+    )
+    status: Optional[int] = strawberry.field(description="The system's HTTP status (null: no answer came).")
+    outcome: RequestOutcome = strawberry.field(description="How the attempt ended.")
+    duration_ms: int = strawberry.field(description="How long the attempt took, in milliseconds.")
+    attempt: int = strawberry.field(description="1 for the first try, 2 and up for retries.")
+    request_id: Optional[str] = strawberry.field(
+        description="The gateway request that made the call (its X-Request-Id); null for syncs."
+    )
+    error: Optional[str] = strawberry.field(description="Why no answer came (e.g. ConnectTimeout).")
+    request_body: Optional[str] = strawberry.field(
+        description="The body sent, redacted and cut short; null unless the connection's logBodies setting is on."
+    )
+    response_body: Optional[str] = strawberry.field(
+        description="The body received, redacted and cut short; null unless the connection's logBodies setting is on."
+    )
+
+    @classmethod
+    def of(cls, row: RequestLogEntry) -> RequestLogInfo:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            connection_id=strawberry.ID(row.connection_id) if row.connection_id else None,
+            at=row.created_at,
+            kind=kinds.CallKind(row.kind),
+            method=row.method,
+            path=row.path,
+            query=row.query,
+            status=row.status,
+            outcome=RequestOutcome(row.outcome),
+            duration_ms=row.duration_ms,
+            attempt=row.attempt,
+            request_id=row.request_id,
+            error=row.error,
+            request_body=row.request_body,
+            response_body=row.response_body,
+        )
+
+
+@strawberry.type
+class RequestLogQuery:
+    @strawberry.field(
+        description="Calls the gateway made to the organization's systems, newest first, filtered; paged the Relay "
+        "way. Kept PLANTGATE_REQUEST_LOG_RETENTION_DAYS days (14 unless set)."
+    )
+    async def request_logs(
+        self,
+        info: strawberry.Info,
+        connection_id: Annotated[
+            Optional[strawberry.ID], strawberry.argument(description="Only this connection's calls.")
+        ] = None,
+        kind: Annotated[
+            Optional[RequestKind],  # type: ignore[valid-type]
+            strawberry.argument(description="Only calls made for this."),
+        ] = None,
+        outcome: Annotated[
+            Optional[RequestOutcome], strawberry.argument(description="Only calls that ended this way.")
+        ] = None,
+        status: Annotated[
+            Optional[int], strawberry.argument(description="Only calls answered with this status.")
+        ] = None,
+        since: Annotated[Optional[datetime], strawberry.argument(description=paging.SINCE)] = None,
+        until: Annotated[Optional[datetime], strawberry.argument(description=paging.UNTIL)] = None,
+        first: Annotated[Optional[int], strawberry.argument(description=paging.FIRST)] = None,
+        after: Annotated[Optional[str], strawberry.argument(description=paging.AFTER)] = None,
+        last: Annotated[Optional[int], strawberry.argument(description=paging.LAST)] = None,
+        before: Annotated[Optional[str], strawberry.argument(description=paging.BEFORE)] = None,
+    ) -> paging.List[RequestLogInfo]:
+        ctx: RequestContext = info.context
+        organization_id = ctx.principal.organization_id
+        if connection_id is not None:  # NOT_FOUND for a connection not the organization's
+            await ctx.services.store.run(ctx.services.connections.get, organization_id, str(connection_id))
+        window = paging.Window(first, after, last, before)
+        query = select(RequestLogEntry).where(RequestLogEntry.organization_id == organization_id)
+        if connection_id is not None:
+            query = query.where(RequestLogEntry.connection_id == str(connection_id))
+        if kind is not None:
+            query = query.where(RequestLogEntry.kind == kind.value)
+        if outcome is not None:
+            query = query.where(RequestLogEntry.outcome == outcome.value)
+        if status is not None:
+            query = query.where(RequestLogEntry.status == status)
+        query = paging.between(query, RequestLogEntry.created_at, since, until)
+
+        def read() -> paging.Page[RequestLogEntry]:
+            columns = (RequestLogEntry.created_at, RequestLogEntry.id)
+            with ctx.services.store.read() as session:
+                return paging.keyset_page(
+                    session, query, "request_log", columns, lambda r: (r.created_at, r.id), window, descending=True
+                )
+
+        page = await ctx.services.store.run(read)
+        return paging.listing(page, [RequestLogInfo.of(r) for r in page.rows])
