@@ -482,7 +482,7 @@ class Mutation:
             "name": request.name,
             "instanceUrl": request.instance_url and scrub_url(request.instance_url),
             "metadata": request.metadata,
-            "credentialFields": sorted(request.credentials),
+            "loginFields": sorted(request.credentials),
         }
         await audited(ctx, AuditAction.CONNECTION_CREATE, Target("CONNECTION", row.id), changes)
         return CreateConnectionPayload(connection=Connection.of(row), token=token)

@@ -43,7 +43,9 @@ class AuditEventInfo:
         description="What it was done to: CONNECTION, WEBHOOK_ENDPOINT, WEBHOOK_DELIVERY, CONNECT_SESSION or ADMIN_KEY."
     )
     target_id: Optional[str] = strawberry.field(description="The target's id.")
-    changes: JSON = strawberry.field(description="What changed, with secrets removed (credentials: field names only).")
+    changes: JSON = strawberry.field(
+        description="What changed, with secrets removed (credentials: their field names only, as loginFields)."
+    )
     request_id: Optional[str] = strawberry.field(description="The gateway request that did it (its X-Request-Id).")
 
     @classmethod

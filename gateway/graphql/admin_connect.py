@@ -241,7 +241,7 @@ class ConnectMutation:
         )
         changes = {
             "instanceUrl": row.instance_url and scrub_url(row.instance_url),
-            "credentialFields": sorted(change.credentials),
+            "loginFields": sorted(change.credentials),
         }
         await audited(ctx, AuditAction.CONNECTION_REAUTHORIZE, Target("CONNECTION", row.id), changes)
         return connection_of(row)
