@@ -205,6 +205,16 @@ def _start_gateway(tmp: Path, database_url: str, backend: str, **overrides: Any)
     services.store.close()
 
 
+def backend_gateway(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, name: str, **overrides: Any
+) -> Iterator[Gateway]:
+    """A test module's own gateway on the backend its fixture is parametrized with ("sqlite" or "postgres")."""
+    backend = request.param
+    tmp = tmp_path_factory.mktemp(f"gw-{name}-{backend}")
+    url = f"sqlite:///{tmp / 'db.sqlite'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    yield from _start_gateway(tmp, url, backend, **overrides)
+
+
 @pytest.fixture(scope="session")
 def sqlite_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     tmp = tmp_path_factory.mktemp("gw-sqlite")

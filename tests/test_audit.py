@@ -80,6 +80,7 @@ def test_every_admin_action_is_recorded_with_its_key_and_without_secrets(
 
     spare = issue_admin_key(gw.services.store, organization_id)
     spare_id = resolve_caller(gw.services.store, spare)[0].key_id
+    assert spare_id is not None
     assert revoke_admin_key(gw.services.store, organization_id, spare_id)
     new_key = data(gw.gql(admin, M["admin_key"]))["rotateAdminKey"]["key"]
     secrets += [spare, new_key]

@@ -18,7 +18,7 @@ from gateway.store.engine import Store, make_engine, migrate
 from gateway.store.log_tables import RequestLogEntry
 from sandboxes.kit import ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
-from tests.conftest import UPKEEP_LOGIN, Gateway, _start_gateway
+from tests.conftest import UPKEEP_LOGIN, Gateway, backend_gateway
 from tests.helpers import data, error_code, wait_until
 from tests.test_sync import FAST
 
@@ -47,9 +47,7 @@ FASTER = {**FAST, "request_log_flush_interval": 0.05, "retention_interval": 0.2}
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def gw(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """A gateway with the scheduler on (syncs, pruning), on each database."""
-    tmp = tmp_path_factory.mktemp(f"gw-requestlog-{request.param}")
-    url = f"sqlite:///{tmp / 'db.sqlite'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    yield from _start_gateway(tmp, url, request.param, **FASTER)
+    yield from backend_gateway(request, tmp_path_factory, "requestlog", **FASTER)
 
 
 @pytest.fixture(scope="module")
@@ -177,21 +175,17 @@ def test_bodies_are_kept_redacted_when_the_connection_asks(gw: Gateway, sandbox:
     assert UPKEEP_LOGIN["password"] not in everything and token not in everything
 
 
+def aged(organization_id: str, days: int) -> RequestLogEntry:
+    at = datetime.now(UTC) - timedelta(days=days)
+    return RequestLogEntry(
+        organization_id=organization_id, created_at=at, kind="SYNC", method="GET", path=f"/aged-{days}", outcome="OK"
+    )
+
+
 def test_old_entries_are_pruned_by_the_scheduler(gw: Gateway) -> None:
     admin = gw.new_org()
-    organization_id = resolve_caller(gw.services.store, admin)[0].organization_id
-    now = datetime.now(UTC)
-    rows = [
-        RequestLogEntry(
-            organization_id=organization_id,
-            created_at=now - timedelta(days=days),
-            kind="SYNC",
-            method="GET",
-            path=f"/aged-{days}",
-            outcome="OK",
-        )
-        for days in (1, 13, 15, 40)
-    ]
+    owner = resolve_caller(gw.services.store, admin)[0].organization_id
+    rows = [aged(owner, days) for days in (1, 13, 15, 40)]
     gw.services.store.run_sync(lambda session: session.add_all(rows))
     wait_until(lambda: logs(gw, admin)["totalCount"] == 2, what="entries past 14 days pruned")
     assert sorted(e["path"] for e in logs(gw, admin)["nodes"]) == ["/aged-1", "/aged-13"]

@@ -80,12 +80,12 @@ class AuditQuery:
             Optional[str], strawberry.argument(description="Only actions of this admin key (its id).")
         ] = None,
         target_id: Annotated[Optional[str], strawberry.argument(description="Only actions on this target.")] = None,
-        since: Annotated[Optional[datetime], strawberry.argument(description=paging.SINCE)] = None,
-        until: Annotated[Optional[datetime], strawberry.argument(description=paging.UNTIL)] = None,
-        first: Annotated[Optional[int], strawberry.argument(description=paging.FIRST)] = None,
-        after: Annotated[Optional[str], strawberry.argument(description=paging.AFTER)] = None,
-        last: Annotated[Optional[int], strawberry.argument(description=paging.LAST)] = None,
-        before: Annotated[Optional[str], strawberry.argument(description=paging.BEFORE)] = None,
+        since: paging.Since = None,
+        until: paging.Until = None,
+        first: paging.First = None,
+        after: paging.After = None,
+        last: paging.Last = None,
+        before: paging.Before = None,
     ) -> paging.List[AuditEventInfo]:
         ctx: RequestContext = info.context
         window = paging.Window(first, after, last, before)
@@ -97,13 +97,6 @@ class AuditQuery:
         if target_id is not None:
             query = query.where(AuditEvent.target_id == target_id)
         query = paging.between(query, AuditEvent.created_at, since, until)
-
-        def read() -> paging.Page[AuditEvent]:
-            columns = (AuditEvent.created_at, AuditEvent.id)
-            with ctx.services.store.read() as session:
-                return paging.keyset_page(
-                    session, query, "audit_event", columns, lambda r: (r.created_at, r.id), window, descending=True
-                )
-
-        page = await ctx.services.store.run(read)
+        store = ctx.services.store
+        page = await paging.newest_first(store, query, "audit_event", AuditEvent.created_at, AuditEvent.id, window)
         return paging.listing(page, [AuditEventInfo.of(r) for r in page.rows])

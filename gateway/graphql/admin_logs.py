@@ -107,12 +107,12 @@ class RequestLogQuery:
         status: Annotated[
             Optional[int], strawberry.argument(description="Only calls answered with this status.")
         ] = None,
-        since: Annotated[Optional[datetime], strawberry.argument(description=paging.SINCE)] = None,
-        until: Annotated[Optional[datetime], strawberry.argument(description=paging.UNTIL)] = None,
-        first: Annotated[Optional[int], strawberry.argument(description=paging.FIRST)] = None,
-        after: Annotated[Optional[str], strawberry.argument(description=paging.AFTER)] = None,
-        last: Annotated[Optional[int], strawberry.argument(description=paging.LAST)] = None,
-        before: Annotated[Optional[str], strawberry.argument(description=paging.BEFORE)] = None,
+        since: paging.Since = None,
+        until: paging.Until = None,
+        first: paging.First = None,
+        after: paging.After = None,
+        last: paging.Last = None,
+        before: paging.Before = None,
     ) -> paging.List[RequestLogInfo]:
         ctx: RequestContext = info.context
         organization_id = ctx.principal.organization_id
@@ -129,13 +129,6 @@ class RequestLogQuery:
         if status is not None:
             query = query.where(RequestLogEntry.status == status)
         query = paging.between(query, RequestLogEntry.created_at, since, until)
-
-        def read() -> paging.Page[RequestLogEntry]:
-            columns = (RequestLogEntry.created_at, RequestLogEntry.id)
-            with ctx.services.store.read() as session:
-                return paging.keyset_page(
-                    session, query, "request_log", columns, lambda r: (r.created_at, r.id), window, descending=True
-                )
-
-        page = await ctx.services.store.run(read)
+        created, key = RequestLogEntry.created_at, RequestLogEntry.id
+        page = await paging.newest_first(ctx.services.store, query, "request_log", created, key, window)
         return paging.listing(page, [RequestLogInfo.of(r) for r in page.rows])
