@@ -10,6 +10,8 @@ after an hour of use, without a row for every request.
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from .store.engine import Store
 from .store.log_tables import AuditEvent
 
 KEY_USE_WINDOW = 3600.0  # seconds
+log = logging.getLogger("plantgate.audit")
 
 
 class AuditAction(Enum):
@@ -101,13 +104,29 @@ async def audit(
     target: Target,
     changes: dict[str, Any] | None = None,
 ) -> None:
-    """Record one audit entry in a transaction of its own (after the action committed)."""
+    """Record one audit entry in a transaction of its own, after the action committed.
+
+    Never raises: the action is done and its answer (a token shown once) must reach the caller; an
+    entry that cannot be stored is logged instead, with its change already scrubbed.
+    """
 
     def write() -> None:
         with store.write() as session:
             record_audit(session, organization_id, actor, action, target, changes)
 
-    await store.run(write)
+    try:
+        await store.run(write)
+    except Exception:
+        log.error(
+            "could not record the audit entry %s on %s %s by %s %s: %s",
+            action.value,
+            target.type,
+            target.id,
+            actor.type.value,
+            actor.id,
+            json.dumps(scrub_value(changes or {}), default=str),
+            exc_info=True,
+        )
 
 
 class KeyUse:

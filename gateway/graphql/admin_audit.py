@@ -14,13 +14,44 @@ from ..audit import Actor, ActorType, Target
 from ..store.log_tables import AuditEvent
 from . import admin_paging as paging
 from .context import RequestContext
+from .described_enum import described
 
-AuditAction = strawberry.enum(audit.AuditAction, description="What an admin action did.")
-AuditActorType = strawberry.enum(
+AuditAction = described(
+    audit.AuditAction,
+    "AuditAction",
+    "What an admin action did.",
+    {
+        "CONNECTION_CREATE": "createConnection: changes hold system, hosting, name, instanceUrl, metadata and "
+        "loginFields (the credential fields given, never their values).",
+        "CONNECTION_DISCONNECT": "disconnect.",
+        "CONNECTION_SYNC": "triggerSync: changes.full.",
+        "CONNECTION_TOKEN_ROTATE": "rotateConnectionToken (the token is never kept).",
+        "CONNECTION_REAUTHORIZE": "reauthorizeConnection: instanceUrl and loginFields.",
+        "CONNECTION_SETTINGS_UPDATE": "updateConnectionSettings: the settings given.",
+        "WEBHOOK_CREATE": "createWebhookEndpoint: url (secret-looking query values redacted), events, includeRecord.",
+        "WEBHOOK_UPDATE": "updateWebhookEndpoint: the values given.",
+        "WEBHOOK_DELETE": "deleteWebhookEndpoint.",
+        "WEBHOOK_SECRET_ROTATE": "rotateWebhookSecret: until when the old secret still signs.",
+        "WEBHOOK_REDELIVER": "redeliverWebhook: the event's id.",
+        "WEBHOOK_TEST": "sendTestWebhook: the delivery's id.",
+        "CONNECT_LINK_CREATE": "createConnectSession: its presets and expiry (never the link).",
+        "CONNECT_LINK_EXCHANGE": "exchangeConnectCode (neither the code nor the token is kept).",
+        "CONNECT_LINK_COMPLETE": "A customer completed a connect link: system, hosting, name.",
+        "ADMIN_KEY_CREATE": "An admin key was issued (plantgate create-org, the demo).",
+        "ADMIN_KEY_ROTATE": "rotateAdminKey: the retired key is the target, changes.newKeyId the new one.",
+        "ADMIN_KEY_RETIRE": "An admin key was retired.",
+        "ADMIN_KEY_USE": "An admin key sent requests (recorded once per key and hour per process).",
+    },
+)
+AuditActorType = described(
     audit.ActorType,
-    name="AuditActorType",
-    description="Who acted: an ADMIN_KEY (actorId: the key's id), a customer on a CONNECT_LINK (actorId: the "
-    "connect session's id) or the OPERATOR (the command line).",
+    "AuditActorType",
+    "Who acted.",
+    {
+        "ADMIN_KEY": "An admin key: actorId is the key's id (never the key).",
+        "CONNECT_LINK": "A customer on a connect link: actorId is the connect session's id.",
+        "OPERATOR": "The command line (plantgate create-org, the demo) or the gateway's operator.",
+    },
 )
 
 
@@ -53,8 +84,8 @@ class AuditEventInfo:
         return cls(
             id=strawberry.ID(str(row.id)),
             at=row.created_at,
-            action=audit.AuditAction(row.action),
-            actor_type=audit.ActorType(row.actor_type),
+            action=AuditAction(row.action),
+            actor_type=AuditActorType(row.actor_type),
             actor_id=row.actor_id,
             target_type=row.target_type,
             target_id=row.target_id,

@@ -13,24 +13,32 @@ from ..requestlog import kinds
 from ..store.log_tables import RequestLogEntry
 from . import admin_paging as paging
 from .context import RequestContext
+from .described_enum import described
 
-RequestKind = strawberry.enum(
+RequestKind = described(
     kinds.CallKind,
-    name="RequestKind",
-    description="What a call was made for: a SYNC run, a LIVE_READ or a WRITE of the data API, a PASSTHROUGH "
-    "request, a CHECK of credentials (createConnection, reauthorizeConnection, a connect link) or DISCOVERY "
-    "(custom field and object candidates, write setting choices).",
+    "RequestKind",
+    "What a call to a connected system was made for.",
+    {
+        "SYNC": "A sync run reading the system into the replica.",
+        "LIVE_READ": "A read of the data API with a connection token (source: LIVE).",
+        "WRITE": "A create, update, delete or stock adjustment of the data API.",
+        "PASSTHROUGH": "A raw request sent through the gateway with a connection token.",
+        "CHECK": "Credentials tried by createConnection, reauthorizeConnection or a connect link.",
+        "DISCOVERY": "Custom field and object candidates, write setting choices (admin schema).",
+    },
 )
 
 
 @strawberry.enum(description="How a call ended, from the system's HTTP status.")
 class RequestOutcome(Enum):
-    OK = "OK"
-    REJECTED = "REJECTED"
-    AUTH_FAILED = "AUTH_FAILED"
-    RATE_LIMITED = "RATE_LIMITED"
-    ERROR = "ERROR"
-    UNREACHABLE = "UNREACHABLE"
+    _value_: str
+    OK = strawberry.enum_value("OK", description="Answered below 400.")
+    REJECTED = strawberry.enum_value("REJECTED", description="Refused with a 4xx other than 401, 403 and 429.")
+    AUTH_FAILED = strawberry.enum_value("AUTH_FAILED", description="Refused the login (401 or 403).")
+    RATE_LIMITED = strawberry.enum_value("RATE_LIMITED", description="Asked to slow down (429).")
+    ERROR = strawberry.enum_value("ERROR", description="Failed on the system's side (5xx).")
+    UNREACHABLE = strawberry.enum_value("UNREACHABLE", description="No answer: refused, timed out, cut off.")
 
 
 @strawberry.type(
@@ -70,7 +78,7 @@ class RequestLogInfo:
             id=strawberry.ID(str(row.id)),
             connection_id=strawberry.ID(row.connection_id) if row.connection_id else None,
             at=row.created_at,
-            kind=kinds.CallKind(row.kind),
+            kind=RequestKind(row.kind),
             method=row.method,
             path=row.path,
             query=row.query,

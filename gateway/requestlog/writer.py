@@ -28,7 +28,7 @@ class RequestLogWriter:
         self.store = store
         self.capacity = capacity
         self.batch = batch
-        self.interval = interval
+        self.interval = max(interval, 0.01)
         self._pending: deque[dict[str, Any]] = deque()
         self._lock = threading.Lock()  # guards _pending, _thread, _closed
         self._flushing = threading.Lock()  # one writer at a time: the thread, or close()
