@@ -297,7 +297,14 @@ def test_requests_and_audit_trail_panels(gw: Gateway, browser: Browser, sandbox:
     page.get_by_role("button", name="Newer calls").click()
     expect(calls.first).to_have_attribute("data-request-log-id", first_page or "")
 
+    page.get_by_label("Calls of").select_option("")
     page.get_by_label("Kind").select_option("")
+    page.get_by_label("Request id").fill("support-case-881")  # what a customer's client was answered with
+    page.get_by_role("button", name="Show calls").click()
+    by_id = '{ requestLogs(requestId: "support-case-881") { totalCount } }'
+    expect(page.locator("#requests")).to_contain_text(
+        f"{data(gw.gql(admin, by_id))['requestLogs']['totalCount']} calls found."  # each call, and a login
+    )
     page.get_by_label("Outcome").select_option("REJECTED")
     page.get_by_role("button", name="Show calls").click()
     expect(page.locator("#requests")).to_contain_text("No calls found.")

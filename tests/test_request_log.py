@@ -23,10 +23,10 @@ from tests.helpers import data, error_code, wait_until
 from tests.test_sync import FAST
 
 LOGS = """
-query($c: ID, $kind: RequestKind, $outcome: RequestOutcome, $status: Int, $since: DateTime, $until: DateTime,
-      $first: Int, $after: String, $last: Int, $before: String) {
-  requestLogs(connectionId: $c, kind: $kind, outcome: $outcome, status: $status, since: $since, until: $until,
-              first: $first, after: $after, last: $last, before: $before) {
+query($c: ID, $kind: RequestKind, $outcome: RequestOutcome, $status: Int, $request: String, $since: DateTime,
+      $until: DateTime, $first: Int, $after: String, $last: Int, $before: String) {
+  requestLogs(connectionId: $c, kind: $kind, outcome: $outcome, status: $status, requestId: $request, since: $since,
+              until: $until, first: $first, after: $after, last: $last, before: $before) {
     totalCount
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     nodes { id connectionId at kind method path query status outcome durationMs attempt requestId error
@@ -98,6 +98,7 @@ def test_every_kind_of_call_is_logged_with_its_request(gw: Gateway, sandbox: Ser
     entry = next(e for e in read if e["path"] == "/api/v2/work-orders")
     assert entry["method"] == "GET" and entry["attempt"] == 1 and entry["durationMs"] >= 0
     assert entry["requestBody"] is None and entry["responseBody"] is None  # bodies are off by default
+    assert logs(gw, admin, request=request_id)["nodes"] == read  # what a support engineer is handed
 
     data(gw.gql(token, CREATE_WO))
     written = logged(gw, admin, c=cid, kind="WRITE")

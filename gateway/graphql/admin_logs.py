@@ -115,6 +115,10 @@ class RequestLogQuery:
         status: Annotated[
             Optional[int], strawberry.argument(description="Only calls answered with this status.")
         ] = None,
+        request_id: Annotated[
+            Optional[str],
+            strawberry.argument(description="Only calls made by this gateway request (its X-Request-Id)."),
+        ] = None,
         since: paging.Since = None,
         until: paging.Until = None,
         first: paging.First = None,
@@ -136,6 +140,8 @@ class RequestLogQuery:
             query = query.where(RequestLogEntry.outcome == outcome.value)
         if status is not None:
             query = query.where(RequestLogEntry.status == status)
+        if request_id is not None:
+            query = query.where(RequestLogEntry.request_id == request_id)
         query = paging.between(query, RequestLogEntry.created_at, since, until)
         created, key = RequestLogEntry.created_at, RequestLogEntry.id
         page = await paging.newest_first(ctx.services.store, query, "request_log", created, key, window)

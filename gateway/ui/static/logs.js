@@ -3,9 +3,9 @@
 import { h, plural, show, when } from './dom.js';
 
 const ENUM = 'query($name: String!) { __type(name: $name) { enumValues { name } } }';
-const REQUESTS = `query($c: ID, $kind: RequestKind, $outcome: RequestOutcome, $status: Int,
+const REQUESTS = `query($c: ID, $kind: RequestKind, $outcome: RequestOutcome, $status: Int, $request: String,
     $first: Int, $after: String, $last: Int, $before: String) {
-  requestLogs(connectionId: $c, kind: $kind, outcome: $outcome, status: $status,
+  requestLogs(connectionId: $c, kind: $kind, outcome: $outcome, status: $status, requestId: $request,
               first: $first, after: $after, last: $last, before: $before) {
     totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     nodes { id connectionId at kind method path query status outcome durationMs attempt requestId error
@@ -81,6 +81,7 @@ export async function requestsPanel({ gql, root }) {
   const [kinds, outcomes] = await Promise.all([enumValues(gql, 'RequestKind'), enumValues(gql, 'RequestOutcome')]);
   const picker = h('select', { id: 'requests-connection' });
   const status = h('input', { id: 'requests-status', type: 'number', min: '100', max: '599', inputmode: 'numeric' });
+  const requestId = h('input', { id: 'requests-request-id', autocomplete: 'off', spellcheck: 'false' });
   const error = errorBox();
   let names = new Map();
   const list = pagedTable({
@@ -106,6 +107,7 @@ export async function requestsPanel({ gql, root }) {
     choice('requests-kind', 'Kind', kinds, 'Every kind'),
     choice('requests-outcome', 'Outcome', outcomes, 'Every outcome'),
     h('div', { class: 'field' }, h('label', { for: 'requests-status' }, 'HTTP status'), status),
+    h('div', { class: 'field' }, h('label', { for: 'requests-request-id' }, 'Request id'), requestId),
     h('button', { type: 'submit' }, 'Show calls'));
   const apply = () => {
     error.clear();
@@ -115,6 +117,7 @@ export async function requestsPanel({ gql, root }) {
       kind: value('requests-kind'),
       outcome: value('requests-outcome'),
       status: status.value ? Number(status.value) : undefined,
+      request: requestId.value.trim() || undefined,
     });
   };
   form.addEventListener('submit', (event) => {
