@@ -34,6 +34,7 @@ from .catalog import SystemEntry
 from .discovery import FieldCandidate, ObjectCandidate, coerce
 from .http import HttpPolicy
 from .mapping import EntityMap, dig
+from .passthrough import RawRequest, RawResponse
 from .remote_ids import id_problem
 from .writes import WriteMap
 
@@ -223,6 +224,8 @@ class Connector(ABC):
     # `orderBy` is refused before an upstream call (the replica sorts by all three).
     live_order: ClassVar[frozenset[str]] = frozenset()
     write_settings: ClassVar[tuple[WriteSetting, ...]] = ()
+    # Request headers a passthrough call may carry beyond `passthrough.ALLOWED_HEADERS` (a vendor's own).
+    passthrough_headers: ClassVar[frozenset[str]] = frozenset()
     # The form of this system's record ids where stricter than a safe path segment: (regex, what it says).
     id_pattern: ClassVar[tuple[str, str] | None] = None
 
@@ -231,8 +234,13 @@ class Connector(ABC):
         self.policy = policy or HttpPolicy()
 
     @property
-    def base_url(self) -> str:
+    def instance_root(self) -> str:
+        """The instance URL as the connection stores it (the vendor's default where it has one)."""
         return (self.config.instance_url or self.entry.default_base_url or "").rstrip("/")
+
+    @property
+    def base_url(self) -> str:
+        return self.instance_root
 
     def require(self, entity: str) -> None:
         if not self.entry.supports(entity):
@@ -417,6 +425,15 @@ class Connector(ABC):
     async def adjust_stock(self, part_id: str, location_id: str | None, delta: float) -> Record:
         """Change a part's quantity on hand (at a location) by `delta`; returns the part."""
         raise self._unsupported("adjust", "Part")
+
+    # -- passthrough ------------------------------------------------------------
+
+    async def passthrough(self, request: RawRequest) -> RawResponse:
+        """Send a checked raw request to the instance with this connection's login, on the connector's own
+        client (`connectors/passthrough.py`); each protocol family implements it once."""
+        raise UnsupportedOperation(
+            f"{self.entry.name} does not take passthrough requests", system=self.entry.key, operation="passthrough"
+        )
 
     def _unsupported(self, operation: str, entity: str) -> UnsupportedOperation:
         return UnsupportedOperation(

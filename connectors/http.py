@@ -149,8 +149,12 @@ class UpstreamClient:
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    async def request(self, method: str, url: str, *, idempotent: bool | None = None, **kwargs: Any) -> httpx.Response:
-        """Send a request; retry idempotent ones (reads, logins) on transport errors and 5xx."""
+    async def request(
+        self, method: str, url: str, *, idempotent: bool | None = None, checked: bool = True, **kwargs: Any
+    ) -> httpx.Response:
+        """Send a request; retry idempotent ones (reads, logins) on transport errors and 5xx.
+
+        `checked=False` hands back the final response whatever its status (passthrough), unmapped."""
         if idempotent is None:
             idempotent = method.upper() in IDEMPOTENT
         attempts = 1 + (self.policy.retries if idempotent else 0)
@@ -176,7 +180,7 @@ class UpstreamClient:
                 self._observe(outcome_of(response.status_code), started)
                 self._record(method, response.request, response, started, attempt)
                 if response.status_code not in RETRYABLE_STATUS or last:
-                    return self.check(response)
+                    return self.check(response) if checked else response
             await asyncio.sleep(self.policy.backoff * (2**attempt) * random.uniform(0.5, 1.0))
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -9,7 +9,8 @@ format is fixed once written:
   (a plain number from before carries no ids) and re-reads an overlap to resume
   after the last rows seen (UpKeep).
 - `CursorPaging`: the system's own opaque cursor, handed back with each page (MaintainX).
-- `PagePaging`: `page` (from 1) + `limit` query parameters; the cursor is a row position.
+- `PagePaging`: `page` (from 1) + `limit` query parameters; the cursor is an offset cursor as
+  above, the page size chosen so that one page holds the overlap (Limble).
 - `KeysetPaging`: continue after the last key seen; the cursor is a prefix and that
   key (`k:<key>` OData, `id><id>` Tryton, the bare key Maximo). Bare digits may be an
   offset cursor written before the list paged by key: read once by position.
@@ -37,6 +38,9 @@ from .mapping import dig
 # Rows an offset page re-reads before its cursor, and ids of the last rows seen its cursor carries.
 OVERLAP = 20
 TAIL = 5
+# The largest row position a cursor may hold: no list is that long, so a larger one was tampered with,
+# and it must not reach a system as an offset or page number it cannot read (a 32-bit integer).
+MAX_POSITION = 2**31 - 1
 
 
 def not_a_cursor() -> BadUserInput:
@@ -76,9 +80,10 @@ class OffsetCursor:
     @classmethod
     def parse(cls, cursor: str | None) -> OffsetCursor:
         offset, _, ids = (cursor or "0").partition(":")
-        if not (offset.isascii() and offset.isdigit()):
+        position = _position(offset)
+        if position is None:
             raise not_a_cursor()
-        return cls(int(offset), tuple(unquote(i) for i in ids.split(",") if i))
+        return cls(position, tuple(unquote(i) for i in ids.split(",") if i))
 
     def __str__(self) -> str:
         if not self.seen:
@@ -93,6 +98,24 @@ def _resume_at(ids: list[str], seen: tuple[str, ...], default: int) -> int:
         if remote_id in where:
             return where[remote_id] + 1
     return min(default, len(ids))
+
+
+def _after_seen(at: OffsetCursor, start: int, size: int, limit: int, ids: list[str]) -> tuple[slice, str | None]:
+    """Of `ids`, served from position `start` in a read of `size` rows: the `limit` rows right after the
+    newest row `at` saw (else after its position), and the cursor after them (None: the list ended)."""
+    first = _resume_at(ids, at.seen, default=at.offset - start)
+    end = min(first + limit, len(ids))
+    if len(ids) < size and end == len(ids):
+        return slice(first, end), None
+    return slice(first, end), str(OffsetCursor(start + end, tuple(ids[max(0, end - TAIL) : end])))
+
+
+def _is_offset_cursor(cursor: str) -> bool:
+    try:
+        OffsetCursor.parse(cursor)
+    except BadUserInput:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -126,20 +149,11 @@ class OffsetPaging:
         self, cursor: str | None, limit: int, ids: list[str], body: Any, cap: int | None = None
     ) -> tuple[slice, str | None]:
         """Which of the rows served (by id) are new, and the cursor after them (None: the list ended)."""
-        at = OffsetCursor.parse(cursor)
         start, size = self.window(cursor, limit, cap)
-        first = _resume_at(ids, at.seen, default=at.offset - start)
-        end = min(first + limit, len(ids))
-        if len(ids) < size and end == len(ids):
-            return slice(first, end), None
-        return slice(first, end), str(OffsetCursor(start + end, tuple(ids[max(0, end - TAIL) : end])))
+        return _after_seen(OffsetCursor.parse(cursor), start, size, limit, ids)
 
     def valid(self, cursor: str) -> bool:
-        try:
-            OffsetCursor.parse(cursor)
-        except BadUserInput:
-            return False
-        return True
+        return _is_offset_cursor(cursor)
 
 
 # -- the system's own cursor ------------------------------------------------------------------------
@@ -175,33 +189,44 @@ class CursorPaging:
 
 @dataclass(frozen=True)
 class PagePaging:
-    """`page` (from 1) + `limit`; a short page is the last. The cursor is a row position, so a caller
-    may change the page size: the page holding that row is asked for and the rows before it cut."""
+    """`page` (from 1) + `limit`; a short page is the last.
+
+    The cursor is an `OffsetCursor` (a row position and the ids of the last rows seen; a plain
+    position from before carries none), and, as with `OffsetPaging`, the next read re-reads up to
+    `overlap` rows before that position and continues right after the newest row seen, so a row
+    deleted before the cursor between two pages skips nothing. Pages start only at multiples of their
+    size, so the size is chosen for one page to hold the overlap and the rows asked for; where no size
+    up to `cap` does, the page holding the cursor's row is read and the plain position holds (a short
+    page when a caller changes the page size mid-list, never a skip or a repeat).
+    """
 
     page_param: str = "page"
     limit_param: str = "limit"
+    overlap: int = OVERLAP
 
-    def _at(self, cursor: str | None, limit: int, cap: int | None) -> tuple[int, int, int]:
-        """(row position, page size, page number) of a cursor."""
-        at = 0 if cursor is None else _position(cursor)
-        if at is None:
-            raise not_a_cursor()
+    def _window(self, cursor: str | None, limit: int, cap: int | None) -> tuple[OffsetCursor, int, int]:
+        """(cursor, page size, page number) of the read that serves `limit` rows at `cursor`."""
+        at = OffsetCursor.parse(cursor)
         size = max(1, min(limit, cap or limit))
-        return at, size, at // size + 1
+        first, last = at.offset - (min(self.overlap, at.offset) if at.seen else 0), at.offset + size - 1
+        for wider in range(last - first + 1, (cap or size) + 1):
+            if first // wider == last // wider:  # one page holds the overlap and the rows asked for
+                return at, wider, first // wider + 1
+        return at, size, at.offset // size + 1
 
     def params(self, cursor: str | None, limit: int, cap: int | None = None) -> dict[str, Any]:
-        _, size, page = self._at(cursor, limit, cap)
+        _, size, page = self._window(cursor, limit, cap)
         return {self.page_param: page, self.limit_param: size}
 
     def cut(
         self, cursor: str | None, limit: int, ids: list[str], body: Any, cap: int | None = None
     ) -> tuple[slice, str | None]:
-        at, size, page = self._at(cursor, limit, cap)
-        skip = at - (page - 1) * size
-        return slice(skip, None), str(at + len(ids) - skip) if len(ids) >= size else None
+        """Which of the rows served (by id) are new, and the cursor after them (None: the list ended)."""
+        at, size, page = self._window(cursor, limit, cap)
+        return _after_seen(at, (page - 1) * size, size, max(1, min(limit, cap or limit)), ids)
 
     def valid(self, cursor: str) -> bool:
-        return _position(cursor) is not None
+        return _is_offset_cursor(cursor)
 
 
 # -- keys and positions ---------------------------------------------------------------------------
@@ -216,7 +241,11 @@ class Start:
 
 
 def _position(cursor: str) -> int | None:
-    return int(cursor) if cursor.isascii() and cursor.isdigit() else None
+    """The row position a cursor of bare digits holds (None: it holds none, or one past MAX_POSITION)."""
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= len(str(MAX_POSITION))):
+        return None
+    position = int(cursor)
+    return position if position <= MAX_POSITION else None
 
 
 @dataclass(frozen=True)

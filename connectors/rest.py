@@ -29,6 +29,7 @@ from .discovery import FieldCandidate, ObjectCandidate, graphql_name, map_object
 from .http import HttpPolicy, UpstreamClient, default_error_message
 from .mapping import EntityMap, dig
 from .paging import OVERLAP, TAIL, CursorPaging, OffsetCursor, OffsetPaging, PagePaging, RestPaging
+from .passthrough import RawRequest, RawResponse, exchange
 from .remote_ids import id_problem
 from .writes import CREATE, UPDATE, WriteMap
 
@@ -160,6 +161,12 @@ class RestConnector(Connector):
             await self.http.request(method, path, headers=headers, **kwargs)
             return None
         return await self.http.json(method, path, headers=headers, **kwargs)
+
+    async def passthrough(self, request: RawRequest) -> RawResponse:
+        """A raw call with `auth_headers`; a refused session logs in again once, as `call` does."""
+        return await exchange(
+            self.http, request.url(self.instance_root), request, self.auth_headers, self.on_auth_failure
+        )
 
     def stream(self, entity: str) -> Stream:
         self.require(entity)

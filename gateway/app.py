@@ -24,6 +24,7 @@ from .graphql.ide import PREFIX as IDE_PREFIX
 from .graphql.ide import serve_asset
 from .graphql.websocket import SubscriptionEndpoint
 from .metrics import MetricsMiddleware, metrics
+from .passthrough_route import passthrough_endpoint
 from .readiness import Readiness
 from .requestid import RequestIdMiddleware
 from .retention import Retention
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         Route(IDE_PREFIX + "{name}", serve_asset),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", SubscriptionEndpoint(graphql)),
+        Route("/passthrough", passthrough_endpoint(services), methods=["POST"]),
         *ui_routes(services),
     ]
     if settings.sandboxes:

@@ -38,6 +38,7 @@ M = {
     "hook_delete": "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }",
     "disconnect": "mutation($id: ID!) { disconnect(id: $id) { id } }",
     "admin_key": "mutation { rotateAdminKey { key } }",
+    "organization": "mutation { updateOrganizationSettings(input: {passthrough: FULL}) { passthrough } }",
 }
 HOOK_URL_SECRET = "hook-url-secret-4711"
 
@@ -77,6 +78,7 @@ def test_every_admin_action_is_recorded_with_its_key_and_without_secrets(
     code = parse_qs(urlsplit(complete(gw, link_token(link), sandbox).json()["redirectTo"]).query)["code"][0]
     secrets += [code, data(gw.gql(admin, EXCHANGE, {"code": code}))["exchangeConnectCode"]["token"]]
     data(gw.gql(admin, M["disconnect"], {"id": cid}))
+    data(gw.gql(admin, M["organization"]))
 
     spare = issue_admin_key(gw.services.store, organization_id)
     spare_id = resolve_caller(gw.services.store, spare)[0].key_id
@@ -105,6 +107,7 @@ def test_every_admin_action_is_recorded_with_its_key_and_without_secrets(
         spare_id,
     )
     assert by_action["ADMIN_KEY_ROTATE"]["targetId"] == key_id
+    assert by_action["ORGANIZATION_SETTINGS_UPDATE"]["changes"] == {"passthrough": "FULL"}
     mutations = [e for e in trail if e["actorType"] == "ADMIN_KEY" and e["action"] != "ADMIN_KEY_USE"]
     assert {e["actorId"] for e in mutations} == {key_id}
     assert all(e["requestId"] for e in mutations)

@@ -23,7 +23,7 @@ from sandboxes.maintainx.app import DEMO_API_KEY
 from sandboxes.maintainx.app import create_app as create_maintainx_sandbox
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from schema.errors import BadUserInput
-from tests.conftest import Gateway
+from tests.conftest import Gateway, _start_gateway
 from tests.helpers import data
 from tests.processes import GatewayProcess, base_env, create_org
 from tests.write_helpers import connection_of, module_sandbox
@@ -106,12 +106,35 @@ def test_a_100_mib_body_is_413_and_never_held_in_memory(gateway_process, declare
     assert data(process.gql(admin, "{ credits { total } }")), "the process still serves"
 
 
-def test_the_body_bound_holds_on_every_route_and_is_configurable(sqlite_gateway, admin_key):
+def test_the_body_bound_holds_on_every_route_before_authentication(sqlite_gateway, admin_key):
     over = b"{" + b" " * MiB + b"}"
     assert post_raw(sqlite_gateway.url, None, over).status_code == 413  # before authentication
     assert httpx.post(f"{sqlite_gateway.url}/healthz", content=over).status_code == 413
     under = json.dumps({"query": "{ credits { total } }", "pad": " " * (MiB // 2)})
     assert post_raw(sqlite_gateway.url, admin_key, under).status_code == 200
+
+
+@pytest.fixture
+def tight_gateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
+    """A gateway whose body and nesting bounds come from the environment, as an operator sets them."""
+    monkeypatch.setenv("PLANTGATE_MAX_BODY_BYTES", "4096")
+    monkeypatch.setenv("PLANTGATE_MAX_JSON_DEPTH", "8")
+    yield from _start_gateway(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", "sqlite")
+
+
+def test_the_body_and_nesting_bounds_follow_their_settings(tight_gateway):
+    admin = tight_gateway.new_org()
+    padded = json.dumps({"query": "{ credits { total } }", "pad": " " * 4096})
+    refused = post_raw(tight_gateway.url, admin, padded)
+    assert refused.status_code == 413 and refused.json()["errors"][0]["extensions"]["max"] == 4096
+    assert post_raw(tight_gateway.url, admin, padded[:3500] + '"}').status_code == 200
+
+    def nested(depth: int) -> str:
+        return '{"query": "{ credits { total } }", "variables": {"v": ' + "[" * depth + "]" * depth + "}}"
+
+    too_deep = post_raw(tight_gateway.url, admin, nested(12))
+    assert too_deep.status_code == 400 and "nested more than 8 levels deep" in refusal(too_deep.json())
+    assert post_raw(tight_gateway.url, admin, nested(3)).status_code == 200
 
 
 # -- JSON nesting -----------------------------------------------------------------
@@ -247,6 +270,20 @@ def test_tampered_and_foreign_cursors_are_bad_user_input(gateway, live_token, up
     other = data(gateway.connect(gateway.new_org(), upkeep_sandbox.url))["createConnection"]["token"]
     foreign = {**real, "k": key}  # a real cursor of the same list, from another connection
     refusal(ask(gateway.url, other, LIST, {"s": source, "a": _cursor(foreign)}), "after")
+
+
+def test_a_live_cursor_without_an_offset_the_system_can_read_never_reaches_it(sqlite_gateway, upkeep, upkeep_token):
+    """UpKeep pages by offset: a cursor whose offset is not a whole number, or is past any list's length, is
+    refused as BAD_USER_INPUT rather than sent (the sandbox, like a real system, cannot read 10**23)."""
+    page = data(sqlite_gateway.gql(upkeep_token, LIST, {"s": "LIVE", "a": None}))["workOrders"]["pageInfo"]
+    real = _decoded(page["endCursor"])
+    control = SandboxControl(upkeep.url)
+    control.clear_requests()
+    for offset in ["abc", "1.5", "-1", "2147483648", "9" * 23, f"{'9' * 23}:{real['r']}"]:
+        refusal(
+            ask(sqlite_gateway.url, upkeep_token, LIST, {"s": "LIVE", "a": _cursor({**real, "c": offset})}), "after"
+        )
+    assert control.requests() == []
 
 
 BAD_TEXT = {"NUL": "wo\x00", "lone surrogate": "\ud800"}

@@ -14,6 +14,7 @@ from tests.write_helpers import (
     OBJECT_CANDIDATES,
     connection_of,
     create,
+    error,
     module_sandbox,
     record,
     settle,
@@ -183,3 +184,27 @@ def test_declared_fields_and_object_are_read_filtered_in_maximo_written_and_remo
     settle(sqlite_gateway, admin, connection_id, [], [])
     assert not {"shift", "downtimeMinutes"} & type_fields(sqlite_gateway, token, "WorkOrder")
     assert type_fields(sqlite_gateway, token, "Meter") == set()
+
+
+def test_a_custom_field_on_an_attribute_the_json_schema_calls_read_only_is_refused_before_any_write(
+    sqlite_gateway, admin, sandbox
+):
+    """Declared writable by hand, `woclass` (read-only in MXAPIWODETAIL's schema) is refused by name, nothing sent."""
+    connection_id, token = connect(sqlite_gateway, admin, sandbox.url, "Read-only class")
+    work_class = {"entity": "WorkOrder", "name": "workClass", "type": "String", "remotePath": "woclass"}
+    settle(sqlite_gateway, admin, connection_id, [{**work_class, "writable": True}], [])
+    order = dict(sandbox.app.state.data.records("mxapiwodetail")[0])
+    node = data(
+        sqlite_gateway.gql(token, "query($r: String) { workOrder(remoteId: $r) { id } }", {"r": order["wonum"]})
+    )
+    control = SandboxControl(sandbox.url)
+    control.clear_requests()
+    for answer in (
+        update(sqlite_gateway, token, "WorkOrder", node["workOrder"]["id"], {"workClass": "ACTIVITY"}),
+        create(sqlite_gateway, token, "WorkOrder", {"title": "Classed", "workClass": "ACTIVITY"}),
+    ):
+        refused = error(answer)
+        assert (refused["code"], refused["field"]) == ("BAD_USER_INPUT", "workClass")
+        assert "mxapiwodetail.woclass itself (read-only in its JSON schema)" in refused["message"]
+    assert not [r for r in control.requests() if r["method"] == "POST"]  # refused before any write reached Maximo
+    assert next(r for r in sandbox.app.state.data.records("mxapiwodetail") if r["wonum"] == order["wonum"]) == order

@@ -114,6 +114,42 @@ def test_outage_and_recovery_show_live_without_reload_or_polling(
     ui.assert_clean()
 
 
+def test_one_unavailable_entity_shows_the_connection_degraded_live_then_active(
+    gw: Gateway, browser: Browser, sandbox: ServerThread
+) -> None:
+    """An entity the system stops serving (404 on its endpoint alone): the row turns DEGRADED over the
+    subscription, naming the entity, and back to ACTIVE once the endpoint answers again."""
+    admin = gw.new_org()
+    cid = data(gw.connect(admin, sandbox.url, name="South plant"))["createConnection"]["connection"]["id"]
+    wait_until(lambda: synced(gw, admin, cid))
+
+    ui = sign_in(gw, browser, admin)
+    page = ui.page
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
+    page.reload()  # listen from the socket's start
+    expect(page.locator("#live")).to_have_text("Live", timeout=10_000)
+    expect(status_of(ui, cid)).to_have_text("ACTIVE")
+    page.evaluate("window.notReloaded = true")
+
+    control = SandboxControl(sandbox.url)
+    control.fault("error", status=404, match=r"/api/v2/vendors\b")
+    try:
+        row(ui, cid).get_by_role("button", name="Sync now").click()
+        expect(status_of(ui, cid)).to_have_text("DEGRADED", timeout=LIVE_TIMEOUT)
+        expect(row(ui, cid)).to_contain_text("Vendor unavailable")
+        expect(row(ui, cid).locator(".sync")).to_contain_text("7/8 entities synced", timeout=LIVE_TIMEOUT)
+        expect(row(ui, cid).locator(".sync")).to_contain_text("unavailable: Vendor")
+        expect(page.locator("#announcer")).to_contain_text("South plant is now DEGRADED")
+        assert any("connectionStatusChanged" in f and "DEGRADED" in f for f in frames)
+    finally:
+        control.clear_fault()
+    expect(status_of(ui, cid)).to_have_text("ACTIVE", timeout=LIVE_TIMEOUT)  # its own retry, no click
+    expect(row(ui, cid).locator(".sync")).to_contain_text("8/8 entities synced", timeout=LIVE_TIMEOUT)
+    assert page.evaluate("window.notReloaded") is True
+    ui.assert_clean()
+
+
 def test_rotate_reauthorize_and_disconnect(gw: Gateway, browser: Browser, sandbox: ServerThread) -> None:
     admin = gw.new_org(credits=10)
     created = data(gw.connect(admin, sandbox.url, name="Depot"))["createConnection"]

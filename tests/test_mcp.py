@@ -72,6 +72,7 @@ async def test_tools_are_the_connections_schema(open_session, sqlite_gateway, to
     assert {"create_work_order", "update_work_order", "delete_work_order", "create_vendor"} <= set(tools)
     # UpKeep's shaped schema: no maintenance schedules, no vendor delete, and users are read-only.
     assert not {"list_maintenance_schedules", "delete_vendor", "create_user"} & set(tools)
+    assert "passthrough" not in tools  # raw requests are for scripts, not a model's tools
 
     described = data(sqlite_gateway.gql(token, '{ __type(name: "Query") { fields { name description } } }'))
     work_orders = next(f for f in described["__type"]["fields"] if f["name"] == "workOrders")

@@ -11,12 +11,19 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 import websockets
+from sqlmodel import select
 
+from gateway.auth import Principal, hash_secret
+from gateway.events import revocation
+from gateway.events.broker import LocalBroker
+from gateway.events.revocation import OpenSockets
+from gateway.store.tables import AdminKey
 from sandboxes.kit import ServerThread
 from tests.conftest import Gateway, _start_gateway
 from tests.helpers import WS_PROTOCOL, data, wait_until
@@ -250,3 +257,52 @@ def test_a_serving_process_logs_each_outage_once_and_no_traceback(
         assert logged(f"{what} unavailable") == 1, gateway.log_tail()
         assert logged(f"{what} available again") == 1, gateway.log_tail()
     assert "Traceback" not in gateway.log_tail(1_000_000), gateway.log_tail()
+
+
+@dataclass(eq=False)  # kept in a set, by identity
+class HeldSocket:
+    """What the open-socket registry knows of a socket: who opened it, with which credential; closed or not."""
+
+    principal: Principal
+    digest: str
+    revoked: bool = False
+
+    async def revoke(self) -> None:
+        self.revoked = True
+
+
+async def test_sockets_rechecked_during_a_database_outage_stay_open_without_a_traceback(
+    tmp_path: Path, postgres: Postgres, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The periodic re-check of open sockets cannot read the database: an outage is no revocation, and the
+    store's one outage line is all that is logged; once the database is back, the re-check closes what it must."""
+    caplog.set_level(logging.INFO)
+    gen = _start_gateway(tmp_path, postgres.url, "postgresql")
+    gateway = next(gen)
+    try:
+        admin = await asyncio.to_thread(gateway.new_org)
+        store = gateway.services.store
+        with store.read() as session:
+            key = session.exec(select(AdminKey).where(AdminKey.key_hash == hash_secret(admin))).one()
+        socket = HeldSocket(Principal(key.organization_id), key.key_hash)
+        sockets = OpenSockets(store, LocalBroker(), sweep_interval=0.1)
+        sockets.add(socket)
+        try:
+            await asyncio.to_thread(postgres.stop)
+            await asyncio.to_thread(wait_until, lambda: store.outage.down, 10, 0.1, "the store's outage")
+            await asyncio.sleep(1)  # ten re-checks, all failing
+            assert not socket.revoked
+            assert len(lines(caplog, "plantgate.store", "database unavailable")) == 1
+            assert_no_tracebacks(caplog)
+            await asyncio.to_thread(postgres.start)
+            await asyncio.to_thread(wait_until, lambda: not store.outage.down, 30, 0.2, "the re-checks reading again")
+            assert not socket.revoked
+            assert await revocation.retire_admin_key(store, gateway.services.bus, key.organization_id, key.id)
+            await asyncio.to_thread(
+                wait_until, lambda: socket.revoked, 10, 0.1, "closed by a re-check"
+            )  # not announced to it
+        finally:
+            sockets.discard(socket)
+        assert_no_tracebacks(caplog)
+    finally:
+        next(gen, None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.paging import (
+    MAX_POSITION,
     OVERLAP,
     TAIL,
     CursorPaging,
@@ -99,11 +100,27 @@ def test_page_paging_asks_for_the_page_holding_the_cursors_row() -> None:
     assert paging.params("30", 20) == {"page": 2, "limit": 20}, "another page size: the page holding row 30"
     assert paging.params("30", 500, cap=100) == {"page": 1, "limit": 100}
     window, cursor = paging.cut("30", 20, [str(i) for i in range(20, 40)], body=None)
-    assert (window, cursor) == (slice(10, None), "40"), "rows before the cursor's row are cut"
-    assert paging.cut("40", 20, ["40", "41"], body=None) == (slice(0, None), None), "a short page is the last"
+    assert (window, cursor) == (slice(10, 20), "40:35,36,37,38,39"), "rows before the cursor's row are cut"
+    assert paging.cut("40", 20, ["40", "41"], body=None) == (slice(0, 2), None), "a short page is the last"
+    assert paging.params("30", 20, cap=100) == {"page": 2, "limit": 25}, "a page size whose one page holds rows 30..49"
     with pytest.raises(BadUserInput):
         paging.params("page-2", 20)
-    assert paging.valid("20") and not paging.valid("k:20")
+    assert paging.valid("20") and paging.valid("40:38,39") and not paging.valid("k:20")
+
+
+def test_page_paging_rereads_an_overlap_in_one_page_and_resumes_after_the_last_row_seen() -> None:
+    paging = PagePaging("page", "limit")
+    rows = [str(i) for i in range(200)]
+    params = paging.params("50:45,46,47,48,49", 20, cap=200)
+    size, page = params["limit"], params["page"]
+    start = (page - 1) * size
+    assert start <= 50 - OVERLAP and start + size >= 70, f"one page holds rows 30..69: {params}"
+    gone = {"41", "47", "49"}  # deleted before the cursor between the two pages
+    served = [r for r in rows if r not in gone][start : start + size]
+    window, cursor = paging.cut("50:45,46,47,48,49", 20, served, body=None, cap=200)
+    assert served[window] == rows[50:70], "resumes right after row 48, the newest row seen still listed"
+    assert cursor is not None and cursor.endswith(":65,66,67,68,69")
+    assert paging.params("50", 20, cap=200) == {"page": 3, "limit": 24}, "a plain position: no overlap to read"
 
 
 # -- keys and positions -------------------------------------------------------------------------------
@@ -147,3 +164,18 @@ def test_position_paging_counts_the_rows_read() -> None:
     assert paging.next_cursor(Start(offset=30), ["a", "b"], more=False) is None
     refused(paging, "k:30")
     assert paging.valid("0") and not paging.valid("²")
+
+
+def test_no_paginator_reads_a_position_past_the_largest_a_list_can_have() -> None:
+    """A tampered cursor's offset never reaches a system as a number it cannot read."""
+    past, last = str(MAX_POSITION + 1), str(MAX_POSITION)
+    for cursor in (past, f"{past}:a", "9" * 40):
+        assert not OffsetPaging().valid(cursor)
+        with pytest.raises(BadUserInput):
+            OffsetPaging().params(cursor, 10)
+        with pytest.raises(BadUserInput):
+            PagePaging().params(cursor, 10)
+        refused(PositionPaging(), cursor)
+        refused(ODATA, cursor)
+    assert OffsetPaging().params(f"{last}:a", 10)["offset"] == MAX_POSITION - OVERLAP
+    assert PositionPaging().start(last) == Start(offset=MAX_POSITION) == ODATA.start(last)

@@ -12,6 +12,7 @@ import random
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -19,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from gateway.store.engine import make_engine
 from gateway.store.tables import ConnectionStatusChange
@@ -96,6 +97,20 @@ def check_command(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+def disconnected_transitions(env: dict[str, str], connection_ids: list[str]) -> list[str]:
+    """The connections of `connection_ids` moved to DISCONNECTED, one entry per recorded transition."""
+    engine = make_engine(env["PLANTGATE_DATABASE_URL"])
+    with Session(engine) as session:
+        changes = session.exec(
+            select(ConnectionStatusChange.connection_id).where(
+                ConnectionStatusChange.status == "DISCONNECTED",
+                col(ConnectionStatusChange.connection_id).in_(connection_ids),
+            )
+        ).all()
+    engine.dispose()
+    return sorted(changes)
+
+
 def test_two_concurrent_disconnects_refund_once(pair, sandbox):
     (a, b), env = pair
     admin = create_org(env, "disconnects", 100)
@@ -112,13 +127,7 @@ def test_two_concurrent_disconnects_refund_once(pair, sandbox):
     for connection_id in ids:
         moves = [e["reason"] for e in credits["ledger"] if e["connectionId"] == connection_id]
         assert sorted(moves) == ["connect", "disconnect"], (connection_id, moves)
-    engine = make_engine(env["PLANTGATE_DATABASE_URL"])
-    with Session(engine) as session:
-        changes = session.exec(
-            select(ConnectionStatusChange.connection_id).where(ConnectionStatusChange.status == "DISCONNECTED")
-        ).all()
-    engine.dispose()
-    assert sorted(changes) == sorted(ids)  # exactly one transition per connection
+    assert disconnected_transitions(env, ids) == sorted(ids)  # exactly one transition per connection
     assert credits["used"] == 0 and credits["available"] == 100
     assert credits["audit"]["consistent"], credits["audit"]
     done = check_command(env)
@@ -149,35 +158,52 @@ def test_concurrent_rotations_leave_exactly_one_valid_token(pair, sandbox):
         first = valid[0]
 
 
+def new_link(gateway: GatewayProcess, admin: str) -> tuple[str, str]:
+    """A connect link's token and its PENDING connection's id."""
+    link = data(gateway.gql(admin, CREATE_SESSION))["createConnectSession"]
+    return link["url"].rsplit("/", 1)[1], link["connection"]["id"]
+
+
+def complete(gateway: GatewayProcess, token: str, sandbox: ServerThread) -> httpx.Response:
+    body = {"system": "upkeep", "hosting": "CLOUD", "name": "Plant", "instanceUrl": sandbox.url}
+    return httpx.post(
+        f"{gateway.url}/connect/api/link",
+        json={**body, "credentials": UPKEEP_LOGIN},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+
+
+def after(seconds: float, call: Callable[[], Any]) -> Any:
+    threading.Event().wait(seconds)
+    return call()
+
+
 def test_link_completion_racing_disconnect_ends_disconnected_with_credits_returned(pair, sandbox):
     (a, b), env = pair
     admin = create_org(env, "links", 100)
-    outcomes: set[str] = set()
-    for _ in range(16):
-        link = data(a.gql(admin, CREATE_SESSION))["createConnectSession"]
-        token, connection_id = link["url"].rsplit("/", 1)[1], link["connection"]["id"]
-        body = {
-            "system": "upkeep",
-            "hosting": "CLOUD",
-            "name": "Plant",
-            "instanceUrl": sandbox.url,
-            "credentials": UPKEEP_LOGIN,
-        }
+    token, connection_id = new_link(a, admin)
+    started = time.monotonic()
+    assert complete(a, token, sandbox).status_code == 200
+    span = time.monotonic() - started  # a completion checks the login live first: disconnects land all along it
+    data(b.gql(admin, DISCONNECT, {"id": connection_id}))
+    outcomes: dict[str, str] = {}
+    for _ in range(50):
+        token, connection_id = new_link(a, admin)
         completed, disconnected = at_once(
-            partial(
-                httpx.post,
-                f"{a.url}/connect/api/link",
-                json=body,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=30,
-            ),
-            partial(b.gql, admin, DISCONNECT, {"id": connection_id}),
-            jitter=0.08,
+            partial(complete, a, token, sandbox),
+            partial(after, random.uniform(0, span), partial(b.gql, admin, DISCONNECT, {"id": connection_id})),
         )
         assert data(disconnected)["disconnect"]["status"] == "DISCONNECTED"
-        outcomes.add("completed first" if completed.status_code == 200 else "disconnected first")
+        assert completed.status_code in (200, 410), completed.text  # 410: the link was closed first
+        outcomes[connection_id] = "completed first" if completed.status_code == 200 else "disconnected first"
         final = data(a.gql(admin, CONNECTION, {"id": connection_id}))["connection"]
         assert final["status"] == "DISCONNECTED", (final, completed.text)
     credits = audit(a, admin)
+    for connection_id, outcome in outcomes.items():
+        moves = sorted(e["reason"] for e in credits["ledger"] if e["connectionId"] == connection_id)
+        assert moves == (["connect", "disconnect"] if outcome == "completed first" else []), (outcome, moves)
+    assert disconnected_transitions(env, list(outcomes)) == sorted(outcomes)  # exactly one each
+    assert set(outcomes.values()) == {"completed first", "disconnected first"}, outcomes  # raced both ways
     assert credits["used"] == 0 and credits["audit"]["consistent"], credits
     assert check_command(env).returncode == 0

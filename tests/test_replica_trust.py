@@ -7,6 +7,7 @@ syncs sandboxes that speak the vendors' wire formats.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,8 +17,9 @@ from sqlmodel import select
 
 from connectors.registry import connectors
 from gateway.store.event_tables import Event
-from sandboxes.kit import SandboxControl
+from sandboxes.kit import SandboxControl, ServerThread
 from tests.helpers import data, error_code, page_all, wait_until
+from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.slow  # a scheduler syncing for real, on SQLite and PostgreSQL
 
@@ -28,6 +30,24 @@ def readable(system: str) -> int:
 
 
 SAP_ENTITIES, UPKEEP_ENTITIES = readable("sap_s4hana"), readable("upkeep")
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[Receiver, ServerThread]]:
+    made = Receiver()
+    with ServerThread(made.app()) as server:
+        yield made, server
+
+
+def subscribe(conn: Any, hook: ServerThread, events: list[str]) -> None:
+    """A webhook endpoint of the connection's organization, taking `events`, at the receiver."""
+    data(
+        conn.gateway.gql(
+            conn.admin,
+            "mutation($u: String!, $e: [String!]) { createWebhookEndpoint(url: $u, events: $e) { endpoint { id } } }",
+            {"u": f"{hook.url}/hook", "e": events},
+        )
+    )
 
 
 def test_an_entity_without_a_change_time_is_replicated_whole(sap_conn, sap):
@@ -115,15 +135,10 @@ def test_replica_total_count_equals_the_records_paged(upkeep_conn):
         assert data(counted)[field]["totalCount"] == len(paged) == len({n["remoteId"] for n in paged})
 
 
-def test_scheduled_reconciliation_marks_deleted_records_and_announces_them(upkeep_conn, upkeep):
+def test_scheduled_reconciliation_marks_deleted_records_and_announces_them(upkeep_conn, upkeep, receiver):
     """No full sync asked for: the daily (here: 3 s) reconciliation pass finds what was deleted upstream."""
-    gateway = upkeep_conn.gateway
-    data(
-        gateway.gql(
-            upkeep_conn.admin,
-            'mutation { createWebhookEndpoint(url: "http://127.0.0.1:9/hook", events: ["record.deleted"]) { endpoint { id } } }',
-        )
-    )
+    gateway, (got, hook) = upkeep_conn.gateway, receiver
+    subscribe(upkeep_conn, hook, ["record.deleted"])
     upkeep_conn.settings(historyDays=0)
     upkeep_conn.trigger(full=True)
     vendors = sorted(r["id"] for r in upkeep.app.state.data.records("vendors"))
@@ -142,11 +157,15 @@ def test_scheduled_reconciliation_marks_deleted_records_and_announces_them(upkee
             select(Event).where(Event.connection_id == upkeep_conn.id, Event.type == "record.deleted")
         ).all()
     assert {e.data["remoteId"] for e in events} == set(gone) and {e.data["entity"] for e in events} == {"Vendor"}
+    wait_until(lambda: sorted(r.json["data"]["remoteId"] for r in got.events("record.deleted")) == gone)
 
 
 @pytest.mark.parametrize("status, state", [(404, "UNAVAILABLE"), (403, "UNAVAILABLE"), (422, "FAILED")])
-def test_one_failing_entity_leaves_the_others_synced_and_the_connection_degraded(upkeep_conn, upkeep, status, state):
-    gateway, control = upkeep_conn.gateway, SandboxControl(upkeep.url)
+def test_one_failing_entity_leaves_the_others_synced_and_the_connection_degraded(
+    upkeep_conn, upkeep, receiver, status, state
+):
+    gateway, control, (got, hook) = upkeep_conn.gateway, SandboxControl(upkeep.url), receiver
+    subscribe(upkeep_conn, hook, ["sync.failed", "connection.status_changed"])
     control.fault("error", status=status, match=r"/api/v2/vendors\b")
     try:
         upkeep_conn.settings(historyDays=0)
@@ -174,6 +193,15 @@ def test_one_failing_entity_leaves_the_others_synced_and_the_connection_degraded
             and failed[0].data["entities"][0]["state"] == state
         )
         assert any(e.type == "connection.status_changed" and e.data["status"] == "DEGRADED" for e in events)
+        wait_until(  # the webhooks name the entity too
+            lambda: (
+                any(
+                    [e["entity"] for e in r.json["data"].get("entities", [])] == ["Vendor"]
+                    for r in got.events("sync.failed")
+                )
+                and any(r.json["data"]["status"] == "DEGRADED" for r in got.events("connection.status_changed"))
+            )
+        )
     finally:
         control.clear_fault()
     upkeep_conn.trigger()

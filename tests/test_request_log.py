@@ -41,6 +41,7 @@ REAUTH = "mutation($id: ID!, $c: JSON!) { reauthorizeConnection(id: $id, credent
 CANDIDATES = 'query($id: ID!) { customFieldCandidates(id: $id, entity: "WorkOrder") { remotePath } }'
 CREATE_WO = 'mutation { createWorkOrder(input: {title: "Check the belt"}) { record { remoteId } } }'
 WORK_ORDERS = "{ workOrders(first: 2) { nodes { number } } }"
+PASSTHROUGH = "mutation($input: PassthroughInput!) { passthrough(input: $input) { status } }"
 FASTER = {**FAST, "request_log_flush_interval": 0.05, "retention_interval": 0.2}
 
 
@@ -106,6 +107,11 @@ def test_every_kind_of_call_is_logged_with_its_request(gw: Gateway, sandbox: Ser
 
     data(gw.gql(admin, CANDIDATES, {"id": cid}))
     assert logged(gw, admin, c=cid, kind="DISCOVERY")
+
+    raw = {"method": "GET", "path": "/api/v2/assets", "query": [{"name": "limit", "value": "1"}]}
+    assert data(gw.gql(token, PASSTHROUGH, {"input": raw}))["passthrough"]["status"] == 200
+    [sent] = logged(gw, admin, c=cid, kind="PASSTHROUGH")
+    assert (sent["method"], sent["path"], sent["query"], sent["status"]) == ("GET", "/api/v2/assets", "limit=1", 200)
 
     data(gw.gql(admin, REAUTH, {"id": cid, "c": UPKEEP_LOGIN}))
     assert logged(gw, admin, {"/api/v2/auth"}, c=cid, kind="CHECK")

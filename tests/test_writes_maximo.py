@@ -452,6 +452,10 @@ def test_creates_go_to_the_configured_site_or_name_the_missing_setting(sqlite_ga
     values = {"title": "On the asset's site", "asset": asset["assetnum"]}
     made = record(create(sqlite_gateway, bare, "WorkOrder", values), "createWorkOrder")
     assert stored(sandbox, "mxapiwodetail", "wonum", made["remoteId"])["siteid"] == asset["siteid"] == "BEDFORD"
+    room = rows(sandbox, "mxapilocations")[2]  # no asset named: the location's site
+    values = {"title": "At the location's site", "location": room["location"]}
+    placed = record(create(sqlite_gateway, bare, "MaintenanceRequest", values), "createMaintenanceRequest")
+    assert stored(sandbox, "mxapisr", "ticketid", placed["remoteId"])["siteid"] == room["siteid"]
 
     call = sqlite_gateway.gql(
         bare,

@@ -522,27 +522,75 @@ def test_a_purchase_order_without_its_organisation_is_refused_by_name_before_any
     assert partly["errors"][0]["extensions"]["field"] == "writeOptions.purchasingGroup" and control.requests() == []
 
 
+ORGANISATION_PROPERTIES = {"CompanyCode": "1010", "PurchasingOrganization": "1010", "PurchasingGroup": "001"}
+
+
+def post_to_sap(sandbox: ServerThread, service: str, entity_set: str, body: dict[str, Any]) -> httpx.Response:
+    """A create sent straight to the sandbox (CSRF token fetched first), as any OData client would."""
+    base = f"{sandbox.url}/sap/opu/odata/sap/{service}"
+    with httpx.Client(auth=(LOGIN["username"], LOGIN["password"])) as client:
+        token = client.get(f"{base}/", headers={"X-CSRF-Token": "Fetch"}).headers["x-csrf-token"]
+        return client.post(
+            f"{base}/{entity_set}", json=body, headers={"X-CSRF-Token": token, "Accept": "application/json"}
+        )
+
+
 def test_sap_refuses_a_purchase_order_without_company_code_with_its_error_body(sandbox, rows):
     """What the connector guards against: SAP's own answer to a create without the organisational units."""
-    base = f"{sandbox.url}/sap/opu/odata/sap/API_PURCHASEORDER_PROCESS_SRV"
-    auth = (LOGIN["username"], LOGIN["password"])
-    with httpx.Client(auth=auth) as client:
-        token = client.get(f"{base}/", headers={"X-CSRF-Token": "Fetch"}).headers["x-csrf-token"]
-        body = {
-            "PurchaseOrderType": "NB",
-            "Supplier": "17300001",
-            "PurchasingOrganization": "1010",
-            "PurchasingGroup": "001",
-            "to_PurchaseOrderItem": {"results": [{"Material": "SP10002", "OrderQuantity": "1", "NetPriceAmount": "5"}]},
-        }
-        before = len(rows.rows("A_PurchaseOrder"))
-        answer = client.post(
-            f"{base}/A_PurchaseOrder", json=body, headers={"X-CSRF-Token": token, "Accept": "application/json"}
-        )
+    body = {
+        "PurchaseOrderType": "NB",
+        "Supplier": "17300001",
+        "PurchasingOrganization": "1010",
+        "PurchasingGroup": "001",
+        "to_PurchaseOrderItem": {"results": [{"Material": "SP10002", "OrderQuantity": "1", "NetPriceAmount": "5"}]},
+    }
+    before = len(rows.rows("A_PurchaseOrder"))
+    answer = post_to_sap(sandbox, "API_PURCHASEORDER_PROCESS_SRV", "A_PurchaseOrder", body)
     assert answer.status_code == 400 and len(rows.rows("A_PurchaseOrder")) == before
     error = answer.json()["error"]
     assert error["message"] == {"lang": "en", "value": "Enter a value for 'CompanyCode'"}
     assert error["innererror"]["errordetails"][0]["propertyref"] == "CompanyCode"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"MaintOrdBasicEndDateTime": "2026-12-01T10:00:00Z"}, "for property MaintOrdBasicEndDateTime (type Edm"),
+        ({"SystemStatusText": "REL"}, "Property SystemStatusText cannot be set"),
+        ({"Plant": "1010"}, "Property 'Plant' is invalid"),
+    ],
+)
+def test_sap_refuses_values_its_metadata_does_not_allow(sandbox, rows, change, message):
+    """The value rules docs/vendors/sap.md names: dates as `/Date(ms)/`, no property `sap:creatable="false"`,
+    no property the set does not have; nothing is stored."""
+    before = len(rows.rows("MaintenanceOrder"))
+    body = {"MaintenanceOrderType": "PM01", "MaintenanceOrderDesc": "Rules", "FunctionalLocation": "1010", **change}
+    answer = post_to_sap(sandbox, "API_MAINTENANCEORDER", "MaintenanceOrder", body)
+    assert answer.status_code == 400 and message in answer.json()["error"]["message"]["value"]
+    assert len(rows.rows("MaintenanceOrder")) == before
+
+
+def test_sap_refuses_a_decimal_sent_as_a_json_number(sandbox, rows):
+    """`Edm.Decimal` travels as a string in SAP's JSON; the connector sends strings, the sandbox refuses numbers."""
+    item = {"Material": "SP10002", "OrderQuantity": 1, "NetPriceAmount": "5"}
+    body = {"PurchaseOrderType": "NB", "Supplier": "17300001", **ORGANISATION_PROPERTIES}
+    before = len(rows.rows("A_PurchaseOrder"))
+    number = post_to_sap(
+        sandbox,
+        "API_PURCHASEORDER_PROCESS_SRV",
+        "A_PurchaseOrder",
+        {**body, "to_PurchaseOrderItem": {"results": [item]}},
+    )
+    assert number.status_code == 400 and len(rows.rows("A_PurchaseOrder")) == before
+    assert "for property OrderQuantity (type Edm.Decimal)" in number.json()["error"]["message"]["value"]
+    text = {**item, "OrderQuantity": "1"}
+    made = post_to_sap(
+        sandbox,
+        "API_PURCHASEORDER_PROCESS_SRV",
+        "A_PurchaseOrder",
+        {**body, "to_PurchaseOrderItem": {"results": [text]}},
+    )
+    assert made.status_code == 201 and len(rows.rows("A_PurchaseOrder")) == before + 1
 
 
 def test_write_options_override_the_connections_defaults_and_the_created_order_is_read_back(

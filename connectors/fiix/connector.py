@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from schema.errors import SystemRejected
+from schema.errors import BadUserInput, SystemRejected
 from schema.record import Record
 
 from ..batching import chunks
@@ -27,6 +27,7 @@ from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
 from ..http import UpstreamClient
 from ..jsonrpc import Domain, Model, ModelRpcConnector, Ref
 from ..mapping import Compute, Date, EntityMap, Enum, Ids, Join, Number
+from ..passthrough import RawRequest, RawResponse, exchange
 from ..writes import CREATE, UPDATE, To, WriteMap
 from . import rpc
 
@@ -248,6 +249,21 @@ class FiixConnector(ModelRpcConnector):
         headers = {"Authorization": signature, "Content-Type": "text/plain"}
         content = json.dumps(request)
         return rpc.checked(await self.http.json("POST", path, content=content, headers=headers, idempotent=idempotent))
+
+    async def passthrough(self, request: RawRequest) -> RawResponse:
+        """A raw API call: the caller's request object as the body, signed here like every call (`action` is its
+        `_maCn`); throttling (error 1100, sent with HTTP 200) is RATE_LIMITED as elsewhere."""
+        if request.query:
+            raise BadUserInput("Fiix signs the query itself: send the request object as the body", field="input.query")
+        action = rpc.request_class(request.body)
+        path, signature = rpc.signed(self.base_url, action, self.config.credentials, path=request.path)
+
+        async def auth() -> dict[str, str]:
+            return {"Authorization": signature}
+
+        response = await exchange(self.http, self.base_url + path, request, auth, content_type="text/plain")
+        rpc.throttled(rpc.answer_error(response.text))
+        return response
 
     def find(self, model: Model, domain: Domain, offset: int = 0, limit: int | None = None) -> dict[str, Any]:
         request: dict[str, Any] = {"_maCn": "FindRequest", "className": model.model}

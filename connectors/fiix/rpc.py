@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -24,7 +25,9 @@ AUTH_CODES = frozenset({7001, 7002, 7003})
 NOT_FOUND = 7404
 
 
-def signed(base_url: str, action: str, keys: dict[str, str], now_ms: int | None = None) -> tuple[str, str]:
+def signed(
+    base_url: str, action: str, keys: dict[str, str], now_ms: int | None = None, path: str = API_PATH
+) -> tuple[str, str]:
     """The request path with its query, and its signature (over host, path and query)."""
     stamp = int(time.time() * 1000) if now_ms is None else now_ms
     params = {
@@ -38,9 +41,9 @@ def signed(base_url: str, action: str, keys: dict[str, str], now_ms: int | None 
     }
     query = "&".join(f"{name}={quote(value, safe='')}" for name, value in params.items())
     parts = urlsplit(base_url.rstrip("/"))
-    message = f"{parts.netloc}{parts.path}{API_PATH}?{query}"
+    message = f"{parts.netloc}{parts.path}{path}?{query}"
     secret = keys.get("secret_key", "").encode()
-    return f"{API_PATH}?{query}", hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
+    return f"{path}?{query}", hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
 
 
 def checked(answer: Any) -> dict[str, Any]:
@@ -52,14 +55,38 @@ def checked(answer: Any) -> dict[str, Any]:
         return answer
     code = error.get("code") if isinstance(error, dict) else None
     message = str(error.get("message") or f"error {code}") if isinstance(error, dict) else str(error)
-    if code == THROTTLED:
-        wait = (error.get("object") or {}).get(WAIT_ADVISORY)
-        raise RateLimited("Fiix is throttling requests", retry_after=None if wait is None else wait / 1000)
+    throttled(error)
     if code in AUTH_CODES:
         raise SystemAuthFailed(f"Fiix rejected the credentials: {message}")
     if code == NOT_FOUND:
         raise NotFound(f"Fiix: {message}")
     raise SystemRejected(f"Fiix rejected the request: {message}")
+
+
+def throttled(error: Any) -> None:
+    """RATE_LIMITED for a throttling error object (code 1100), with the wait Fiix advises."""
+    if isinstance(error, dict) and error.get("code") == THROTTLED:
+        wait = (error.get("object") or {}).get(WAIT_ADVISORY)
+        raise RateLimited("Fiix is throttling requests", retry_after=None if wait is None else wait / 1000)
+
+
+def request_class(body: bytes | None) -> str:
+    """The `_maCn` of a raw request object (the `action` Fiix's clients put in the URL), empty if none."""
+    try:
+        request = json.loads(body or b"")
+    except ValueError:
+        return ""
+    name = request.get("_maCn") if isinstance(request, dict) else None
+    return name if isinstance(name, str) else ""
+
+
+def answer_error(text: str | None) -> Any:
+    """The `error` of a raw answer's response object (None: no error, or no response object)."""
+    try:
+        answer = json.loads(text or "")
+    except ValueError:
+        return None
+    return answer.get("error") if isinstance(answer, dict) else None
 
 
 def ql(domain: list[Any]) -> list[dict[str, Any]]:

@@ -3,9 +3,12 @@
 Mostly declarations. Work orders (types 1, 2, 4) and work requests (type 6)
 are both `/tasks`, told apart by a `types` filter on every read (the streams'
 fixed `params`). Lists are bare arrays (no `list_key`) paged by `page` and
-`limit` (the kit's `PagePaging`). No list filters by a modified time, so no
-entity is incremental: syncs read them whole and `updatedAfter` is applied
-here. Dates are epoch seconds, ids integers, 0 meaning none in both.
+`limit` (the kit's `PagePaging`), resumed after the last rows seen: live paging
+is "keyset" while fewer than 20 records before the cursor are deleted between
+two pages (and one of the last 5 seen remains), the plain position beyond that;
+it relies on lists coming in a stable id order. No list filters by a modified
+time, so no entity is incremental: syncs read them whole and `updatedAfter` is
+applied here. Dates are epoch seconds, ids integers, 0 meaning none in both.
 docs/vendors/limble.md says what is documented and what is not.
 """
 
@@ -199,6 +202,7 @@ class LimbleConnector(RestConnector):
     api_prefix = "/v2"
     list_key = item_key = None  # a list is a bare JSON array, a record the bare object
     paging = PagePaging()
+    live_paging = "keyset"  # within PagePaging's overlap: see the module docstring
     id_pattern = (r"[0-9]+", "whole numbers")
     streams = (
         Stream(LOCATIONS, "/locations", status_field=None, ids_param="locations"),

@@ -172,6 +172,7 @@ class OslcConnector(RestConnector):
     streams: ClassVar[tuple[ObjectStructure, ...]] = ()
     live_paging = "keyset"  # every list, custom objects too, continues after the last key
     api_prefix = "/maximo"
+    passthrough_headers = frozenset({"properties", "patchtype", "x-method-override"})  # docs/vendors/maximo.md
     object_structures: ClassVar[tuple[str, ...]] = ()  # offered as custom objects (any may be declared)
 
     @property
@@ -420,13 +421,15 @@ class OslcConnector(RestConnector):
         return {}
 
     async def refuse_read_only(self, structure: ObjectStructure, payload: dict[str, Any]) -> None:
-        """Refuse, before the write, an attribute the structure's JSON schema calls read-only."""
+        """Refuse, before the write, an attribute the structure's JSON schema calls read-only; the error
+        names the input field (a custom field's name where one writes that attribute)."""
         properties = (await self.schema_or_none(structure.path) or {}).get("properties") or {}
         fixed = [attr for attr in payload if read_only(properties.get(attr))]
         if fixed:
+            custom = {f.remote_path.split(".")[0]: f.name for f in self.config.extension.fields_for(structure.entity)}
             raise BadUserInput(
                 f"{self.entry.name} keeps {structure.path}.{fixed[0]} itself (read-only in its JSON schema)",
-                field=fixed[0],
+                field=custom.get(fixed[0], fixed[0]),
             )
 
     async def send(self, method: str, path: str, headers: dict[str, str], **kwargs: Any) -> Any:

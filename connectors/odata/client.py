@@ -11,7 +11,7 @@ missing or stale token, not refused credentials: the token is fetched again once
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ import httpx
 from schema.errors import SystemAuthFailed, SystemRejected, SystemUnreachable
 
 from ..http import HttpPolicy, UpstreamClient
+from ..passthrough import RawRequest, RawResponse, answer, send
 from .envelope import Collection, error_message, read_collection, read_entity
 from .query import Query
 
@@ -34,7 +35,7 @@ class ODataUpstream(UpstreamClient):
     """`UpstreamClient` that tells a stale CSRF token apart from refused credentials."""
 
     def check(self, response: httpx.Response) -> httpx.Response:
-        if response.status_code == 403 and response.headers.get(CSRF_HEADER, "").lower() == "required":
+        if csrf_required(response):
             raise CsrfTokenRequired(f"{self.system} asked for a fresh CSRF token")
         return super().check(response)
 
@@ -125,10 +126,12 @@ class ODataClient:
 
     # -- writes -------------------------------------------------------------------------
 
-    async def fetch_csrf_token(self, service: str) -> str:
-        """`GET` the service root with `X-CSRF-Token: Fetch`; the answer's cookies stay in the jar."""
+    async def fetch_csrf_token(self, where: str) -> str:
+        """`GET` a service root (`/<service>/`, or an absolute URL) with `X-CSRF-Token: Fetch`; the answer's
+        cookies stay in the jar."""
+        url = where if "://" in where else f"/{where}/"
         response = await self.http.request(
-            "GET", f"/{service}/", params=self._params(), headers={CSRF_HEADER: "Fetch", "Accept": "application/json"}
+            "GET", url, params=self._params(), headers={CSRF_HEADER: "Fetch", "Accept": "application/json"}
         )
         token = response.headers.get(CSRF_HEADER)
         if not token or token.lower() == "required":
@@ -136,20 +139,59 @@ class ODataClient:
         self.csrf_token = token
         return token
 
+    async def with_csrf(self, where: str, attempt: Callable[[str], Awaitable[httpx.Response]]) -> httpx.Response:
+        """`attempt(token)` with the session's CSRF token (fetched at `where` when there is none yet); a stale
+        token (`CsrfTokenRequired`) is fetched again once."""
+        for tries in (1, 2):
+            async with self._csrf_lock:
+                token = self.csrf_token or await self.fetch_csrf_token(where)
+            try:
+                return await attempt(token)
+            except CsrfTokenRequired:
+                self.csrf_token = None
+                if tries == 2:
+                    raise SystemRejected(f"{self.system} refused a fresh CSRF token", status=403) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def send(
         self, method: str, service: str, path: str, json: Any = None, headers: Mapping[str, str] | None = None
     ) -> httpx.Response:
         """A write with the CSRF token; a stale token is fetched again once."""
-        for attempt in (1, 2):
-            async with self._csrf_lock:
-                token = self.csrf_token or await self.fetch_csrf_token(service)
-            headers = {**(headers or {}), CSRF_HEADER: token, "Accept": "application/json"}
-            try:
-                return await self.http.request(
-                    method, f"/{service}/{path}", params=self._params(), headers=headers, json=json
-                )
-            except CsrfTokenRequired:
-                self.csrf_token = None
-                if attempt == 2:
-                    raise SystemRejected(f"{self.system} refused a fresh CSRF token", status=403) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        async def attempt(token: str) -> httpx.Response:
+            sent = {**(headers or {}), CSRF_HEADER: token, "Accept": "application/json"}
+            return await self.http.request(method, f"/{service}/{path}", params=self._params(), headers=sent, json=json)
+
+        return await self.with_csrf(service, attempt)
+
+    async def passthrough(self, instance_root: str, request: RawRequest) -> RawResponse:
+        """A raw call with the Basic login (and `sap-client`); anything but a read carries the CSRF token,
+        fetched from the service the path names, as every write of the connector does."""
+        url = request.url(instance_root)
+        params = request.query
+        if self.sap_client and "sap-client" not in {name for name, _ in params}:
+            params = (*params, ("sap-client", self.sap_client))
+        if request.idempotent:
+            return answer(self.http, await send(self.http, url, request, {}, params), request)
+
+        async def attempt(token: str) -> httpx.Response:
+            response = await send(self.http, url, request, {CSRF_HEADER: token}, params)
+            if csrf_required(response):
+                raise CsrfTokenRequired(f"{self.system} asked for a fresh CSRF token")
+            return response
+
+        return answer(self.http, await self.with_csrf(instance_root + service_root_of(request.path), attempt), request)
+
+
+def csrf_required(response: httpx.Response) -> bool:
+    """403 with `X-CSRF-Token: Required`: a missing or stale token, not refused credentials."""
+    return response.status_code == 403 and response.headers.get(CSRF_HEADER, "").lower() == "required"
+
+
+def service_root_of(path: str) -> str:
+    """Where a CSRF token for a raw write to `path` is fetched: the root of the OData service it names
+    (`/sap/opu/odata/sap/<SERVICE>/`), else the path itself."""
+    prefix = SERVICE_ROOT + "/"
+    if path.startswith(prefix) and path[len(prefix) :].strip("/"):
+        return prefix + path[len(prefix) :].split("/", 1)[0] + "/"
+    return path

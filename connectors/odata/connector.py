@@ -15,6 +15,7 @@ from ..discovery import FieldCandidate, ObjectCandidate, coerce
 from ..http import HttpPolicy
 from ..mapping import EntityMap, dig
 from ..paging import KeysetPaging, PositionPaging
+from ..passthrough import RawRequest, RawResponse
 from ..writes import CREATE, UPDATE, put
 from .client import ODataClient
 from .envelope import inline, read_entity
@@ -59,6 +60,9 @@ class ODataConnector(Connector):
         )
         self._by_entity = {s.entity: s for s in self.streams}
         self._metadata: dict[str, dict[str, SetInfo]] = {}
+
+    async def passthrough(self, request: RawRequest) -> RawResponse:
+        return await self.odata.passthrough(self.instance_root, request)
 
     def stream(self, entity: str) -> EntitySetStream:
         self.require(entity)

@@ -36,6 +36,7 @@ from ..catalog import CLOUD, ON_PREMISES, Capability, CredentialField, SystemEnt
 from ..http import UpstreamClient
 from ..jsonrpc import Domain, Model, ModelRpcConnector, Ref
 from ..mapping import Compute, Date, EntityMap, Enum, Number
+from ..passthrough import RawRequest, RawResponse, exchange
 from .custom import TrytonCustomization
 from .operations import TrytonWrites
 from .wire import decode, encode_datetime
@@ -356,17 +357,36 @@ class TrytonConnector(TrytonWrites, TrytonCustomization, ModelRpcConnector):
                 self._session, self._context = await self.login()
             return self._session, self._context
 
+    async def _expire(self, session: str) -> bool:
+        """Forget a session Tryton refused (unless another call already replaced it): the next call logs in."""
+        async with self._login_lock:
+            if self._session == session:
+                self._session = None
+        return True
+
     async def call(self, method: str, args: list[Any], context: Mapping[str, Any], idempotent: bool = True) -> Any:
         """An authenticated call; an expired session (401/403) logs in again once (Tryton ran nothing then)."""
         session, prefs = await self._auth()
         try:
             return await self._post(method, [*args, {**prefs, **context}], session, idempotent)
         except SystemAuthFailed:
-            async with self._login_lock:
-                if self._session == session:
-                    self._session = None
+            await self._expire(session)
             session, prefs = await self._auth()
             return await self._post(method, [*args, {**prefs, **context}], session, idempotent)
+
+    async def passthrough(self, request: RawRequest) -> RawResponse:
+        """A raw JSON-RPC call (`POST /<database>/` with the caller's `{"method", "params"}`) in the session,
+        logging in first or again once, as `call` does."""
+        used: list[str] = []
+
+        async def auth() -> dict[str, str]:
+            used.append((await self._auth())[0])
+            return {"Authorization": used[-1]}
+
+        async def renew() -> bool:
+            return await self._expire(used[-1])
+
+        return await exchange(self.http, request.url(self.instance_root), request, auth, renew)
 
     async def search_read(
         self, model: Model, domain: Domain, offset: int, limit: int | None, context: Mapping[str, Any]

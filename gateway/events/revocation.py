@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from .. import auth
 from ..auth import Principal
-from ..store.engine import Store
+from ..store.engine import DatabaseUnavailable, Store
 from .broker import Broker
 from .bus import EventBus
 
@@ -92,6 +92,8 @@ class OpenSockets:
             return
         try:
             valid = await self.store.run(auth.still_valid, self.store, {s.digest for s in sockets})
+        except DatabaseUnavailable:
+            return  # an outage is no revocation; the store logs it once, and the next re-check reads again
         except Exception:
             log.warning("could not re-check the credentials of open sockets", exc_info=True)
             return

@@ -41,6 +41,7 @@ from .admin_connect import ConnectMutation, ConnectQuery
 from .admin_custom import CustomMutation, CustomQuery
 from .admin_keys import AdminKeyMutation
 from .admin_logs import RequestLogQuery
+from .admin_organization import OrganizationMutation, OrganizationQuery
 from .admin_webhooks import WebhookMutation, WebhookQuery
 from .context import RequestContext
 from .inputs import string_map as _string_map
@@ -544,8 +545,13 @@ async def _visible(ctx: RequestContext, connection_id: strawberry.ID | None) -> 
 
 
 admin_schema = strawberry.Schema(
-    query=merge_types("Query", (Query, WebhookQuery, ConnectQuery, CustomQuery, RequestLogQuery, AuditQuery)),
-    mutation=merge_types("Mutation", (Mutation, WebhookMutation, ConnectMutation, CustomMutation, AdminKeyMutation)),
+    query=merge_types(
+        "Query", (Query, WebhookQuery, ConnectQuery, CustomQuery, OrganizationQuery, RequestLogQuery, AuditQuery)
+    ),
+    mutation=merge_types(
+        "Mutation",
+        (Mutation, WebhookMutation, ConnectMutation, CustomMutation, AdminKeyMutation, OrganizationMutation),
+    ),
     subscription=Subscription,
 )
 

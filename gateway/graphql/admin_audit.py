@@ -41,6 +41,7 @@ AuditAction = described(
         "ADMIN_KEY_ROTATE": "rotateAdminKey: the retired key is the target, changes.newKeyId the new one.",
         "ADMIN_KEY_RETIRE": "An admin key was retired.",
         "ADMIN_KEY_USE": "An admin key sent requests (recorded once per key and hour per process).",
+        "ORGANIZATION_SETTINGS_UPDATE": "updateOrganizationSettings: the settings given (passthrough).",
     },
 )
 AuditActorType = described(
@@ -71,7 +72,8 @@ class AuditEventInfo:
         description="The admin key's id (never the key) or the connect session's id; null for the operator."
     )
     target_type: str = strawberry.field(
-        description="What it was done to: CONNECTION, WEBHOOK_ENDPOINT, WEBHOOK_DELIVERY, CONNECT_SESSION or ADMIN_KEY."
+        description="What it was done to: CONNECTION, WEBHOOK_ENDPOINT, WEBHOOK_DELIVERY, CONNECT_SESSION, ADMIN_KEY "
+        "or ORGANIZATION."
     )
     target_id: Optional[str] = strawberry.field(description="The target's id.")
     changes: JSON = strawberry.field(

@@ -40,6 +40,7 @@ from schema.record import DEFAULT_PAGE_SIZE, DataSource, Record, ResultPage
 from . import plain_fields
 from .closed_sets import ConnectionStatus, Hosting, SyncEventType, SyncMode, SyncState
 from .descriptions import describe
+from .passthrough import passthrough_field
 from .plain_fields import with_plain
 
 MAX_PAGE_SIZE = 200
@@ -658,7 +659,7 @@ class _Builder:
         mutation_fields = [f for e in ENTITIES if e.writable for f in self.write_fields(e)]
         if self.shape.allows("Part", "adjust"):
             mutation_fields.append(self.adjust_stock_field())
-        mutation = create_type("Mutation", mutation_fields) if mutation_fields else None
+        mutation = create_type("Mutation", [*mutation_fields, passthrough_field()])
         unread = {n for e in ENTITIES if not self.shape.reads(e.name) for n in entity_type_names(e.name)}
         made_schema = strawberry.Schema(
             query=query,

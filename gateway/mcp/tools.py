@@ -14,6 +14,7 @@ from .selection import leaves
 LIST_ARGUMENTS = ("first", "after", "filter", "source")  # forward paging is enough for a model; REPLICA for long lists
 PAGE_INFO = "pageInfo { hasNextPage endCursor }"
 ADDITIVE_WRITES = ("create",)  # a create adds a record; every other write changes or removes one
+NOT_TOOLS = frozenset({"passthrough"})  # raw requests stay with scripts: a model gets the unified model's writes
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ def entity_tools(schema: GraphQLSchema) -> list[ToolSpec]:
 
 
 def write_tools(schema: GraphQLSchema) -> list[ToolSpec]:
-    """One tool per mutation the connection's schema has: its system's writes, no more."""
+    """One tool per mutation the connection's schema has: its system's writes, no more (not passthrough)."""
     mutation = schema.mutation_type
-    return [_write_tool(name, field) for name, field in mutation.fields.items()] if mutation else []
+    fields = mutation.fields.items() if mutation else ()
+    return [_write_tool(name, field) for name, field in fields if name not in NOT_TOOLS]

@@ -33,6 +33,8 @@ class Organization(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     name: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+    # Raw requests connection tokens may send (gateway/passthrough.py): OFF, READ_ONLY or FULL.
+    passthrough: str = Field(default="READ_ONLY", max_length=16)
 
 
 class AdminKey(SQLModel, table=True):

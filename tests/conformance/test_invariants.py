@@ -3,7 +3,9 @@
 Each system (a sandbox, or the real Tryton server) is connected to a gateway
 whose scheduler syncs for real, with the whole history. Then, for every entity
 the connector lists: the replica holds exactly what paging LIVE returns;
-`totalCount` equals the records paged wherever it is not null; a record deleted
+`totalCount` equals the records paged wherever it is not null; `updatedAfter` and
+`createdAfter` keep exactly the records whose own time is later, or are refused
+where the records carry no such time (never an empty list); a record deleted
 upstream is marked deleted after one reconciliation pass; one entity made to
 fail leaves every other entity synced and the connection DEGRADED, then ACTIVE
 again; and, unless the connector pages by plain offsets, deleting records
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -116,28 +119,42 @@ class Connected:
         )
         wait_until(lambda: self._idle_since(asked), timeout=120)
 
-    def page(self, entity: str, source: str, first: int = 100, **filter: Any) -> list[dict[str, Any]]:
+    def page(
+        self, entity: str, source: str, first: int = 100, fields: str = "remoteId deletedAt", **filter: Any
+    ) -> list[dict[str, Any]]:
         """Every node of an entity's list, following endCursor to the end."""
         plural = BY_NAME[entity].plural
         nodes: list[dict[str, Any]] = []
         after = None
         for _ in range(2000):
-            page = self.list(plural, source, first, after, filter or None)
+            page = self.list(plural, source, first, after, filter or None, fields)
             nodes += page["nodes"]
             if not page["pageInfo"]["hasNextPage"]:
                 return nodes
             after = page["pageInfo"]["endCursor"]
         raise AssertionError("paging did not end")
 
-    def list(self, plural: str, source: str, first: int, after: str | None, filter: dict | None) -> dict[str, Any]:
+    def list(
+        self,
+        plural: str,
+        source: str,
+        first: int,
+        after: str | None,
+        filter: dict | None,
+        fields: str = "remoteId deletedAt",
+    ) -> dict[str, Any]:
+        return data(self.answer(plural, source, first, after, filter, fields))[plural]
+
+    def answer(
+        self, plural: str, source: str, first: int, after: str | None, filter: dict | None, fields: str
+    ) -> dict[str, Any]:
+        """The whole GraphQL answer of one page of a list (errors included)."""
         query = (
             f"query($first: Int, $after: String, $filter: {filter_type(plural)}, $source: Source!) "
             f"{{ {plural}(first: $first, after: $after, filter: $filter, source: $source) "
-            "{ totalCount nodes { remoteId deletedAt } pageInfo { hasNextPage endCursor } } }"
+            f"{{ totalCount nodes {{ {fields} }} pageInfo {{ hasNextPage endCursor }} }} }}"
         )
-        return data(
-            self.gateway.gql(self.token, query, {"first": first, "after": after, "filter": filter, "source": source})
-        )[plural]
+        return self.gateway.gql(self.token, query, {"first": first, "after": after, "filter": filter, "source": source})
 
     def ids(self, entity: str, source: str, **filter: Any) -> builtins.list[str]:
         return [n["remoteId"] for n in self.page(entity, source, **filter)]
@@ -182,8 +199,45 @@ def test_total_count_equals_the_records_paged(connected):
             counted = connected.list(plural, source, 1, None, None)["totalCount"]
             if counted is None:
                 assert source == "LIVE", f"{entity}: the replica can always count"
+                assert not connected.case.counts_live(entity), f"{entity}: the system counts it, yet null"
                 continue
+            assert source == "REPLICA" or connected.case.counts_live(entity), f"{entity}: counted, yet declared null"
             assert counted == len(connected.ids(entity, source)), f"{entity} {source}"
+
+
+TIME_FILTERS = {"updatedAfter": "updatedAt", "createdAfter": "createdAt"}
+
+
+def between(times: builtins.list[datetime]) -> datetime:
+    """A whole second strictly between two records' times near the middle (so a filter keeps some and drops
+    some, whatever the precision the system compares at), else a day before the earliest."""
+    gaps = [(low, high) for low, high in zip(times, times[1:], strict=False) if high - low >= timedelta(seconds=2)]
+    if not gaps:
+        return times[0] - timedelta(days=1)
+    low, high = min(gaps, key=lambda gap: abs(times.index(gap[0]) - len(times) // 2))
+    return (low + (high - low) / 2).replace(microsecond=0)
+
+
+def test_a_time_filter_keeps_the_later_records_or_is_refused_never_an_empty_list(connected):
+    """`updatedAfter`/`createdAfter` answer, live and from the replica, exactly the records whose own time is
+    later (pushed to the system or applied here), or BAD_USER_INPUT where the records carry no such time."""
+    for entity in connected.entities:
+        plural = BY_NAME[entity].plural
+        everything = connected.page(entity, "LIVE", fields="remoteId updatedAt createdAt")
+        for name, field in TIME_FILTERS.items():
+            stamped = {n["remoteId"]: datetime.fromisoformat(n[field]) for n in everything if n[field]}
+            since = between(sorted(set(stamped.values()))) if stamped else datetime(2000, 1, 1, tzinfo=UTC)
+            expected = sorted(i for i, time in stamped.items() if time > since)
+            for source in ("LIVE", "REPLICA"):
+                filter = {name: since.isoformat()}
+                first = connected.answer(plural, source, 100, None, filter, "remoteId")
+                if first.get("errors"):
+                    assert first["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", (entity, name, first)
+                    assert not stamped, f"{entity} {name} {source}: refused, yet its records carry {field}"
+                    continue
+                assert stamped, f"{entity} {name} {source}: answered, though no record carries {field}"
+                found = connected.ids(entity, source, **filter)
+                assert sorted(found) == expected, f"{entity} {name} > {since} {source}"
 
 
 def test_a_record_deleted_upstream_is_reconciled(connected):
@@ -247,3 +301,8 @@ def test_one_failing_entity_leaves_the_others_synced_and_the_connection_degraded
     connected.sync()
     assert connected.status()["status"] == "ACTIVE"
     assert all(state == "SUCCEEDED" for state in connected.states().values())
+
+
+def test_every_connector_has_a_case():
+    """The invariants run for every connector the registry knows: a new system brings its case."""
+    assert sorted(case.system for case in CASES) == sorted(connectors())

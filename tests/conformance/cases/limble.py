@@ -6,7 +6,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from sandboxes.limble.app import SANDBOX
-from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches, related_ids, served
+from tests.conformance.case import EVERY_ENTITY, Ref, Running, SystemCase, Writes, path_matches, related_ids, served
 
 RESOURCES = {
     "Location": "locations",
@@ -88,4 +88,5 @@ CASE = SystemCase(
     nested_query="{ workOrders(first: 100) { nodes { remoteId asset { remoteId location { remoteId } } } } }",
     expected_calls=expected_calls,
     writes=WRITES,
+    uncounted=EVERY_ENTITY,
 )

@@ -13,4 +13,5 @@ CASE = SystemCase(
     nested_query=NESTED_QUERY,
     expected_calls=expected_calls,
     writes=WRITES,
+    uncounted=frozenset({"WorkOrder"}),
 )
