@@ -198,6 +198,20 @@ def test_old_entries_are_pruned_by_the_scheduler(gw: Gateway) -> None:
     assert sorted(e["path"] for e in logs(gw, admin)["nodes"]) == ["/aged-1", "/aged-13"]
 
 
+def entry(organization_id: str, path: str) -> dict[str, Any]:
+    """A request log row as the recorder hands it to the writer."""
+    return {
+        "organization_id": organization_id,
+        "created_at": datetime.now(UTC),
+        "kind": "SYNC",
+        "method": "GET",
+        "path": path,
+        "outcome": "OK",
+        "duration_ms": 1,
+        "attempt": 1,
+    }
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_the_writer_keeps_a_bounded_buffer_and_flushes_on_close(backend, tmp_path, request) -> None:
     url = f"sqlite:///{tmp_path / 'log.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_url")
@@ -207,18 +221,7 @@ def test_the_writer_keeps_a_bounded_buffer_and_flushes_on_close(backend, tmp_pat
     owner = uuid.uuid4().hex
     writer = RequestLogWriter(store, capacity=5, batch=100, interval=60)
     for n in range(8):
-        writer.add(
-            {
-                "organization_id": owner,
-                "created_at": datetime.now(UTC),
-                "kind": "SYNC",
-                "method": "GET",
-                "path": f"/{n}",
-                "outcome": "OK",
-                "duration_ms": 1,
-                "attempt": 1,
-            }
-        )
+        writer.add(entry(owner, f"/{n}"))
     writer.close()  # the thread waits a minute between writes: only close() can have written them
     with store.read() as session:
         paths = sorted(session.exec(select(RequestLogEntry.path).where(RequestLogEntry.organization_id == owner)))
@@ -233,18 +236,7 @@ def test_entries_wait_in_memory_while_the_database_is_down(tmp_path) -> None:
     store.engine = make_engine("postgresql://postgres@127.0.0.1:1/nowhere")  # nothing listens there
     writer = RequestLogWriter(store, interval=60)  # only these flush() calls write
     for n in range(5):
-        writer.add(
-            {
-                "organization_id": "o",
-                "created_at": datetime.now(UTC),
-                "kind": "SYNC",
-                "method": "GET",
-                "path": f"/{n}",
-                "outcome": "OK",
-                "duration_ms": 1,
-                "attempt": 1,
-            }
-        )
+        writer.add(entry("o", f"/{n}"))
     assert writer.flush() == 0
     store.engine = engine  # the database is back
     assert writer.flush() == 5
