@@ -40,6 +40,7 @@ from .ids import (
     sorted_cursor,
 )
 from .replica_cache import CachedPage, PageCache
+from .requestlog.kinds import WRITE, calling
 from .store.engine import Store
 from .store.sync_tables import SyncSchedule, SyncState
 from .store.tables import Connection
@@ -264,7 +265,10 @@ class ConnectionSource:
     ) -> tuple[Record, bool]:
         self.trail.other = True
         writer = Writer(self.connection, self.connector, self.store, self._upstream)
-        record, replayed = await writer.write(operation, entity, id, values, if_match, idempotency_key, write_options)
+        with calling(WRITE):
+            record, replayed = await writer.write(
+                operation, entity, id, values, if_match, idempotency_key, write_options
+            )
         if operation != "delete":
             self._prime(entity, LIVE, [record])
         return record, replayed

@@ -8,18 +8,24 @@ are validated, stored, and take effect on the connection's next request.
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any, Optional
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Optional, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
 
+from connectors.base import Connector
 from connectors.registry import connector_class
 from schema.errors import BadUserInput
 
+from ..audit import AuditAction, Target
 from ..connections import owned
 from ..customization import parse_fields, parse_objects
+from ..requestlog import kinds
+from ..requestlog.recorder import BODY_SETTING
 from ..store.tables import Connection, utcnow
 from ..writes import write_options_of
+from .admin_audit import audited
 from .context import RequestContext
 
 
@@ -57,6 +63,12 @@ class WriteSettingChoice:
     label: str = strawberry.field(description="A label for a picker.")
 
 
+LOG_BODIES = (
+    "Whether the request log keeps the bodies of this connection's calls (redacted: credentials, tokens and "
+    "password-like members removed; cut at PLANTGATE_REQUEST_LOG_BODY_BYTES). Off unless set."
+)
+
+
 @strawberry.type(description="A connection's settings.")
 class ConnectionSettings:
     sync_interval_seconds: Optional[float] = strawberry.field(
@@ -75,6 +87,7 @@ class ConnectionSettings:
     custom_objects: JSON = strawberry.field(
         description="The connection's custom objects (see ConnectionSettingsInput.customObjects)."
     )
+    log_bodies: bool = strawberry.field(description=LOG_BODIES)
 
     @classmethod
     def of(cls, settings: dict[str, Any]) -> ConnectionSettings:
@@ -85,6 +98,7 @@ class ConnectionSettings:
             write_defaults=JSON(settings.get("writeDefaults") or {}),
             custom_fields=JSON(settings.get("customFields") or []),
             custom_objects=JSON(settings.get("customObjects") or []),
+            log_bodies=bool(settings.get(BODY_SETTING)),
         )
 
 
@@ -116,9 +130,11 @@ class ConnectionSettingsInput:
         default=strawberry.UNSET,
         description="[{name, plural?, remoteName, idPath, displayPath?, fields: [{name, type, remotePath}]}] — replaces the list.",
     )
+    log_bodies: Optional[bool] = strawberry.field(default=strawberry.UNSET, description=LOG_BODIES)
 
 
 ConnectionId = Annotated[strawberry.ID, strawberry.argument(description="The connection's id.")]
+T = TypeVar("T")
 
 
 def _ctx(info: strawberry.Info) -> RequestContext:
@@ -136,8 +152,11 @@ async def _established(info: strawberry.Info, id: strawberry.ID) -> Connection:
     return row
 
 
-async def _connector(info: strawberry.Info, id: strawberry.ID) -> Any:
-    return await _ctx(info).services.pool.get(await _established(info, id))
+async def _discover(info: strawberry.Info, id: strawberry.ID, ask: Callable[[Connector], Awaitable[T]]) -> T:
+    """`ask` the connection's connector about its system; its calls are logged as DISCOVERY."""
+    connector = await _ctx(info).services.pool.get(await _established(info, id))
+    with kinds.calling(kinds.DISCOVERY):
+        return await ask(connector)
 
 
 def _candidate(c: Any) -> CustomFieldCandidate:
@@ -153,15 +172,17 @@ class CustomQuery:
         id: ConnectionId,
         entity: Annotated[str, strawberry.argument(description="The unified entity, e.g. WorkOrder.")],
     ) -> Optional[list[CustomFieldCandidate]]:
-        connector = await _connector(info, id)
-        connector.require(entity)
-        return [_candidate(c) for c in await connector.discover_fields(entity)]
+        async def ask(connector: Connector) -> list[Any]:
+            connector.require(entity)
+            return list(await connector.discover_fields(entity))
+
+        return [_candidate(c) for c in await _discover(info, id, ask)]
 
     @strawberry.field(description="Tables / object types of the connected system that can become custom objects.")
     async def custom_object_candidates(
         self, info: strawberry.Info, id: ConnectionId
     ) -> Optional[list[CustomObjectCandidate]]:
-        connector = await _connector(info, id)
+        found = await _discover(info, id, lambda connector: connector.discover_objects())
         return [
             CustomObjectCandidate(
                 remote_name=o.remote_name,
@@ -171,7 +192,7 @@ class CustomQuery:
                 label=o.label,
                 fields=[_candidate(f) for f in o.fields],
             )
-            for o in await connector.discover_objects()
+            for o in found
         ]
 
     @strawberry.field(description="Values the connected system offers for one of its write settings (for a picker).")
@@ -181,10 +202,12 @@ class CustomQuery:
         id: ConnectionId,
         name: Annotated[str, strawberry.argument(description="The write setting (see System.writeSettings).")],
     ) -> Optional[list[WriteSettingChoice]]:
-        connector = await _connector(info, id)
-        if name not in {s.name for s in connector.write_settings}:
-            raise BadUserInput(f"{connector.entry.name} has no write setting '{name}'", field="name")
-        return [WriteSettingChoice(value=v, label=label) for v, label in await connector.write_setting_choices(name)]
+        async def ask(connector: Connector) -> list[tuple[str, str]]:
+            if name not in {s.name for s in connector.write_settings}:
+                raise BadUserInput(f"{connector.entry.name} has no write setting '{name}'", field="name")
+            return list(await connector.write_setting_choices(name))
+
+        return [WriteSettingChoice(value=v, label=label) for v, label in await _discover(info, id, ask)]
 
     @strawberry.field(description="A connection's settings.")
     async def connection_settings(self, info: strawberry.Info, id: ConnectionId) -> Optional[ConnectionSettings]:
@@ -235,6 +258,8 @@ class CustomMutation:
         if input.custom_fields is not strawberry.UNSET:
             parse_fields(input.custom_fields or [], entry)
             changes["customFields"] = input.custom_fields or []
+        if input.log_bodies is not strawberry.UNSET:
+            changes[BODY_SETTING] = input.log_bodies or None  # off is the default: not stored
         if input.custom_objects is not strawberry.UNSET:
             parse_objects(input.custom_objects or [])
             changes["customObjects"] = input.custom_objects or []
@@ -249,4 +274,5 @@ class CustomMutation:
                 return connection
 
         updated = await services.store.run(store)
+        await audited(ctx, AuditAction.CONNECTION_SETTINGS_UPDATE, Target("CONNECTION", updated.id), changes)
         return ConnectionSettings.of(updated.settings)

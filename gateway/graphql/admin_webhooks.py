@@ -10,9 +10,12 @@ import strawberry
 from sqlmodel import col, select
 from strawberry.scalars import JSON
 
+from ..audit import AuditAction, Target
 from ..events import rotation
+from ..scrub import scrub_url
 from ..store.event_tables import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from . import admin_paging as paging
+from .admin_audit import audited
 from .closed_sets import WebhookDeliveryStatus
 from .context import RequestContext
 
@@ -160,6 +163,10 @@ class WebhookEndpointInfo:
         )
 
 
+def _endpoint(endpoint_id: str) -> Target:
+    return Target("WEBHOOK_ENDPOINT", endpoint_id)
+
+
 @strawberry.type(description="An endpoint and its signing secret.")
 class WebhookEndpointCreated:
     endpoint: WebhookEndpointInfo = strawberry.field(description="The endpoint.")
@@ -194,6 +201,8 @@ class WebhookMutation:
         endpoint, secret = await ctx.services.webhooks.create(
             ctx.principal.organization_id, url, events or [], include_record
         )
+        changes = {"url": scrub_url(endpoint.url), "events": endpoint.events, "includeRecord": include_record}
+        await audited(ctx, AuditAction.WEBHOOK_CREATE, _endpoint(endpoint.id), changes)
         return WebhookEndpointCreated(endpoint=WebhookEndpointInfo.of(endpoint), secret=secret)
 
     @strawberry.mutation(description="Change what an endpoint receives; arguments left out keep their value.")
@@ -211,6 +220,9 @@ class WebhookMutation:
         endpoint = await ctx.services.store.run(
             ctx.services.webhooks.update_endpoint, ctx.principal.organization_id, str(id), events, include_record
         )
+        given = {"events": events, "includeRecord": include_record}
+        changes = {k: v for k, v in given.items() if v is not None}
+        await audited(ctx, AuditAction.WEBHOOK_UPDATE, _endpoint(endpoint.id), changes)
         return WebhookEndpointInfo.of(endpoint)
 
     @strawberry.mutation(
@@ -234,12 +246,16 @@ class WebhookMutation:
         endpoint, secret = await ctx.services.store.run(
             ctx.services.webhooks.rotate_secret, ctx.principal.organization_id, str(id), overlap_hours
         )
+        expires = endpoint.previous_secret_expires_at
+        changes = {"previousSecretExpiresAt": expires.isoformat() if expires else None}
+        await audited(ctx, AuditAction.WEBHOOK_SECRET_ROTATE, _endpoint(endpoint.id), changes)
         return WebhookEndpointCreated(endpoint=WebhookEndpointInfo.of(endpoint), secret=secret)
 
     @strawberry.mutation(description="Remove an endpoint: it receives nothing more. True when done.")
     async def delete_webhook_endpoint(self, info: strawberry.Info, id: EndpointId) -> Optional[bool]:
         ctx: RequestContext = info.context
         await ctx.services.store.run(ctx.services.webhooks.delete_endpoint, ctx.principal.organization_id, str(id))
+        await audited(ctx, AuditAction.WEBHOOK_DELETE, _endpoint(str(id)))
         return True
 
     @strawberry.mutation(description="Send a delivery's event again (same event id).")
@@ -252,6 +268,8 @@ class WebhookMutation:
         delivery = await ctx.services.store.run(
             ctx.services.webhooks.redeliver, ctx.principal.organization_id, str(delivery_id)
         )
+        target = Target("WEBHOOK_DELIVERY", delivery.id)
+        await audited(ctx, AuditAction.WEBHOOK_REDELIVER, target, {"eventId": delivery.event_id})
         await ctx.services.bus.poke()
         return WebhookDeliveryInfo.of(delivery)
 
@@ -261,5 +279,6 @@ class WebhookMutation:
         delivery = await ctx.services.store.run(
             ctx.services.webhooks.send_test, ctx.principal.organization_id, str(endpoint_id)
         )
+        await audited(ctx, AuditAction.WEBHOOK_TEST, _endpoint(str(endpoint_id)), {"deliveryId": delivery.id})
         await ctx.services.bus.poke()
         return WebhookDeliveryInfo.of(delivery)

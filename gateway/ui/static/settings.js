@@ -3,13 +3,13 @@
 import { h, show } from './dom.js';
 
 const Q = {
-  settings: 'query($id: ID!) { connectionSettings(id: $id) { syncIntervalSeconds customFields customObjects } }',
+  settings: 'query($id: ID!) { connectionSettings(id: $id) { syncIntervalSeconds customFields customObjects logBodies } }',
   fields: `query($id: ID!, $entity: String!) { customFieldCandidates(id: $id, entity: $entity) {
     entity remotePath name type label filterable writable enumValues } }`,
   objects: `query($id: ID!) { customObjectCandidates(id: $id) {
     remoteName name plural idPath label fields { remotePath name type } } }`,
   save: `mutation($id: ID!, $input: ConnectionSettingsInput!) { updateConnectionSettings(id: $id, input: $input) {
-    syncIntervalSeconds customFields customObjects } }`,
+    syncIntervalSeconds customFields customObjects logBodies } }`,
 };
 const ESTABLISHED = ['ACTIVE', 'DEGRADED', 'UNREACHABLE', 'REAUTH_REQUIRED'];
 
@@ -46,6 +46,7 @@ export function panel({ gql, root }) {
     current.settings = settings;
     const entities = connection.system.capabilities.filter((c) => c.read).map((c) => c.entity);
     const interval = h('input', { id: 'settings-interval', type: 'number', min: '1', value: settings.syncIntervalSeconds ?? '', 'aria-describedby': 'settings-interval-help' });
+    const bodies = h('input', { id: 'settings-bodies', type: 'checkbox', checked: settings.logBodies, 'aria-describedby': 'settings-bodies-help' });
     const entity = h('select', { id: 'settings-entity' }, entities.map((e) => h('option', { value: e }, e)));
     const fieldsBox = h('div');
     const objectsBox = h('div');
@@ -67,18 +68,20 @@ export function panel({ gql, root }) {
     body.replaceChildren(
       h('div', { class: 'field' }, h('label', { for: 'settings-interval' }, 'Sync interval (seconds)'), interval,
         h('p', { class: 'help', id: 'settings-interval-help' }, 'Empty: the gateway default.')),
+      h('div', { class: 'field' }, h('label', { class: 'choice', for: 'settings-bodies' }, bodies, ' Keep request and response bodies in the request log'),
+        h('p', { class: 'help', id: 'settings-bodies-help' }, 'Redacted (credentials, tokens, passwords) and cut short. Off unless you need them.')),
       h('div', { class: 'inline-form' },
         h('div', { class: 'field' }, h('label', { for: 'settings-entity' }, 'Entity'), entity),
         h('button', { type: 'button', onclick: guard(discoverFields) }, 'Discover fields'),
         h('button', { type: 'button', onclick: guard(discoverObjects) }, 'Discover objects')),
       h('p', { class: 'muted' }, `Chosen now: ${settings.customFields.length} custom field(s), ${settings.customObjects.length} custom object(s).`),
       fieldsBox, objectsBox,
-      h('button', { type: 'button', class: 'primary', onclick: guard(() => save(interval, fieldsBox, objectsBox)) }, 'Save settings'));
+      h('button', { type: 'button', class: 'primary', onclick: guard(() => save(interval, bodies, fieldsBox, objectsBox)) }, 'Save settings'));
   }
 
-  async function save(interval, fieldsBox, objectsBox) {
+  async function save(interval, bodies, fieldsBox, objectsBox) {
     const { connection, settings, discovered, objects } = current;
-    const input = { syncIntervalSeconds: interval.value === '' ? null : Number(interval.value) };
+    const input = { syncIntervalSeconds: interval.value === '' ? null : Number(interval.value), logBodies: bodies.checked };
     const list = fieldsBox.querySelector('fieldset');
     if (list) {
       // Fields of the listed entity come from the ticks; those of other entities stay as they were.
