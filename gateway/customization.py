@@ -3,7 +3,8 @@
 Settings are stored as plain JSON on the connection; `extension_of` turns them
 into the hashable `Extension` the schema cache and the connector read. Every
 name is checked here, before it is stored, so a bad setting can never break a
-connection's schema at request time.
+connection's schema at request time. Its field mappings (`gateway/remapping.py`)
+go into the same `Extension`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from strawberry.types.base import StrawberryObjectDefinition
 
 from connectors.catalog import SystemEntry
 from gateway.graphql.builder import build_schema
+from gateway.remapping import parse_mappings
 from schema.entities import BY_NAME
 from schema.errors import BadUserInput
 from schema.model import SCALARS, STANDARD_FIELDS, CustomField, CustomObject, EnumDef, Extension
@@ -152,14 +154,13 @@ def parse_objects(items: Any) -> tuple[CustomObject, ...]:
 def extension_of(connection: Any) -> Extension:
     """The schema extension a connection's settings declare (cached by their JSON)."""
     settings = connection.settings or {}
-    if not settings.get("customFields") and not settings.get("customObjects"):
+    declared = [settings.get(key) or [] for key in ("customFields", "customObjects", "fieldMappings")]
+    if not any(declared):
         return Extension()
-    return _extension(
-        json.dumps([settings.get("customFields") or [], settings.get("customObjects") or []], sort_keys=True)
-    )
+    return _extension(json.dumps(declared, sort_keys=True))
 
 
 @lru_cache(maxsize=4096)
 def _extension(declared: str) -> Extension:
-    fields, objects = json.loads(declared)
-    return Extension(parse_fields(fields, None), parse_objects(objects))
+    fields, objects, mappings = json.loads(declared)
+    return Extension(parse_fields(fields, None), parse_objects(objects), parse_mappings(mappings, None))
