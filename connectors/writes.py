@@ -134,10 +134,11 @@ class WriteMap:
 
     def validate(self, op: str, values: Mapping[str, Any], custom: tuple[CustomField, ...] = ()) -> None:
         """`custom`: the connection's custom fields and remapped unified fields (named as the field they
-        replace); a remapped field is written to its source field, or not at all where that is read-only."""
+        replace). A remapped field is written to its source field, or refused where that is read-only;
+        one the system requires on a create goes to the system's own field too (alone if read-only)."""
         writable_custom = {f.name for f in custom if f.writable}
         remapped = {f.name: f.remote_path for f in custom if not f.writable and f.name in self.fields}
-        stuck = sorted(set(values) & set(remapped))
+        stuck = sorted(n for n in set(values) & set(remapped) if not (op == CREATE and n in self.required))
         if stuck:
             raise BadUserInput(
                 f"{self.system} cannot write {self.entity}.{stuck[0]}: this connection reads it from "
@@ -162,6 +163,6 @@ class WriteMap:
         for name, value in values.items():
             if name in by_name:  # a custom field, or a unified field remapped to another source field
                 put(body, by_name[name].remote_path, value.isoformat() if isinstance(value, datetime) else value)
-            else:
+            if name not in by_name or (op == CREATE and name in self.required):  # the system's own, if it needs it
                 _as_writer(self.fields[name]).write(body, value)
         return body

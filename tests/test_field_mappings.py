@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from gateway.store.sync_tables import SyncSchedule
 from sandboxes.kit import SandboxControl, ServerThread
 from tests.conftest import Gateway
 from tests.helpers import data, error_code, page_all, wait_until
@@ -68,10 +69,19 @@ def test_upkeep_title_from_a_custom_field_live_in_the_replica_filtered_written_a
     assert rows.get("work-orders", one)["customFields"]["costCenter"] == "CC-999"
     assert rows.get("work-orders", one)["title"] == native[one]
     assert titles(conn, "REPLICA")[one] == "CC-999"
+    made = data(
+        conn.gateway.gql(
+            conn.token, 'mutation { createWorkOrder(input: {title: "CC-404"}) { record { remoteId title } } }'
+        )
+    )["createWorkOrder"]["record"]
+    created = rows.get("work-orders", made["remoteId"])  # UpKeep requires its own title: written there too
+    assert (made["title"], created["title"], created["customFields"]["costCenter"]) == ("CC-404",) * 3
 
     # Removal: the system's mapping again, live and from the replica, and the filter is gone.
     assert data(remap(conn))["updateConnectionSettings"]["fieldMappings"] == []
-    assert titles(conn, "LIVE") == native and titles(conn, "REPLICA") == {k: native[k] for k in held}
+    native[made["remoteId"]] = "CC-404"
+    replica = titles(conn, "REPLICA")
+    assert titles(conn, "LIVE") == native and replica == {k: native[k] for k in replica} and set(held) < set(replica)
     gone = conn.gateway.gql(conn.token, '{ workOrders(filter: {title: "CC-203"}) { nodes { id } } }')
     assert gone["errors"] and "title" in gone["errors"][0]["message"]
 
@@ -93,14 +103,15 @@ def test_sap_fields_from_other_properties_pushed_into_the_filter_and_synced_agai
     mech = titles(conn, "LIVE", title="MECH")
     assert mech and set(mech.values()) == {"MECH"}
     assert set(mech) == {n["remoteId"] for n in live if n["title"] == "MECH"}
-    pushed = [c["query"].get("$filter", "") for c in control.requests() if c["path"].endswith("/MaintenanceOrder")]
-    assert pushed and all("MainWorkCenter eq 'MECH'" in f for f in pushed)
+    listed = [c["query"].get("$filter", "") for c in control.requests() if c["path"].endswith("/MaintenanceOrder")]
+    live_reads = [f for f in listed if "LastChangeDateTime" not in f]  # syncs read a history window meanwhile
+    assert live_reads and all("MainWorkCenter eq 'MECH'" in f for f in live_reads)
 
-    # The replica's raw records lacked the new properties ($select): the change asked for a full pass.
-    expected = {n["remoteId"]: n["title"] for n in live if n["remoteId"] in native}
-    wait_until(lambda: titles(conn, "REPLICA") == expected, what="replica re-synced under the new mapping")
-    hours = titles(conn, "REPLICA", "estimatedHours")
-    assert all(hours[k] == float(orders[k]["YY1_DowntimeHours_ORD"]) for k in hours)
+    # MainWorkCenter was stored already (SAP's mapping selects it); the replica's raw records lacked the
+    # extension field ($select): the change asked for a full pass, after which every held record has it.
+    assert titles(conn, "REPLICA") == {n["remoteId"]: n["title"] for n in live if n["remoteId"] in native}
+    downtime = {k: float(orders[k]["YY1_DowntimeHours_ORD"]) for k in native}
+    wait_until(lambda: titles(conn, "REPLICA", "estimatedHours") == downtime, what="replica re-synced")
 
     data(remap(conn))
     assert titles(conn, "REPLICA") == native
@@ -119,6 +130,15 @@ def test_a_remapped_field_the_system_does_not_write_is_refused_before_any_call(s
     assert error_code(refused) == "BAD_USER_INPUT"
     assert refused["errors"][0]["extensions"]["field"] == "title" and "UserStatusText" in refused["errors"][0]["message"]
     assert not [c for c in control.requests() if c["method"] != "GET"]
+    # SAP requires the title on a create: it goes to SAP's own description, the only place it can.
+    made = data(
+        conn.gateway.gql(
+            conn.token,
+            'mutation { createWorkOrder(input: {title: "Pump check", location: "1010"}) { record { remoteId } } }',
+        )
+    )["createWorkOrder"]["record"]
+    stored = next(r for r in sap.app.state.data.rows("MaintenanceOrder") if r["MaintenanceOrder"] == made["remoteId"])
+    assert stored["MaintenanceOrderDesc"] == "Pump check"
 
 
 @pytest.mark.parametrize(
@@ -152,3 +172,17 @@ def test_remappable_fields_are_the_single_scalar_values(sqlite_gateway: Gateway)
     assert found["title"] == {"name": "title", "type": "String", "accepts": ["Enum", "String"]}
     assert found["estimatedHours"]["accepts"] == ["Float", "Int"]
     assert not {"status", "priority", "asset", "remoteId", "updatedAt"} & set(found)
+
+
+def test_a_new_source_field_asks_for_a_full_pass_and_a_removal_does_not(sqlite_gateway: Gateway, upkeep: ServerThread):
+    def full_requested(conn: Conn) -> bool:
+        with sqlite_gateway.services.store.read() as session:
+            row = session.get(SyncSchedule, conn.id)
+            return bool(row and row.full_requested)
+
+    added, removed = Conn(sqlite_gateway, upkeep.url), Conn(sqlite_gateway, upkeep.url)
+    assert not full_requested(added)  # this gateway runs no scheduler: nothing else asks for one
+    data(remap(added, COST_CENTER_TITLE))
+    assert full_requested(added)
+    data(remap(removed))
+    assert not full_requested(removed)
