@@ -116,7 +116,7 @@ async def check_mappings(items: Any, connector: Connector) -> list[dict[str, Any
 def new_sources(before: Any, after: Any) -> bool:
     """Whether stored mappings now read a source field they did not (the replica's raw records may lack it)."""
 
-    def sources(items: Any) -> set[tuple[str, str]]:
+    def sources(items: Any) -> set[tuple[Any, Any]]:
         return {(m.get("entity"), m.get("remotePath")) for m in items or [] if isinstance(m, dict)}
 
     return bool(sources(after) - sources(before))

@@ -328,8 +328,13 @@ def test_connection_settings_remap_a_unified_field_to_a_discovered_one(
     ui.shot("dashboard-9-field-mappings-desktop")
     saved = data(gw.gql(admin, "query($id: ID!) { connectionSettings(id: $id) { fieldMappings } }", {"id": cid}))
     assert saved["connectionSettings"]["fieldMappings"] == [
-        {"entity": "WorkOrder", "field": "title", "remotePath": "customFields.costCenter", "filterable": True,
-         "writable": True}
+        {
+            "entity": "WorkOrder",
+            "field": "title",
+            "remotePath": "customFields.costCenter",
+            "filterable": True,
+            "writable": True,
+        }
     ]
     nodes = data(gw.gql(token, '{ workOrders(first: 3, filter: {title: "CC-201"}) { nodes { title } } }'))
     assert nodes["workOrders"]["nodes"] and {n["title"] for n in nodes["workOrders"]["nodes"]} == {"CC-201"}

@@ -17,7 +17,12 @@ from tests.test_replica_trust import SAP_ENTITIES, UPKEEP_ENTITIES
 SETTINGS = """mutation($id: ID!, $i: ConnectionSettingsInput!) {
   updateConnectionSettings(id: $id, input: $i) { fieldMappings } }"""
 STORED = "query($id: ID!) { connectionSettings(id: $id) { fieldMappings } }"
-COST_CENTER_TITLE = {"entity": "WorkOrder", "field": "title", "remotePath": "customFields.costCenter", "filterable": True}
+COST_CENTER_TITLE = {
+    "entity": "WorkOrder",
+    "field": "title",
+    "remotePath": "customFields.costCenter",
+    "filterable": True,
+}
 WORK_CENTER_TITLE = {"entity": "WorkOrder", "field": "title", "remotePath": "MainWorkCenter", "filterable": True}
 DOWNTIME_HOURS = {"entity": "WorkOrder", "field": "estimatedHours", "remotePath": "YY1_DowntimeHours_ORD"}
 
@@ -54,7 +59,9 @@ def test_upkeep_title_from_a_custom_field_live_in_the_replica_filtered_written_a
     # UpKeep filters no custom field: the gateway matches the remapped value on the mapped records.
     wanted = {k: v for k, v in cost_centers.items() if v == "CC-203"}
     assert wanted and titles(conn, "LIVE", title="CC-203") == wanted
-    refused = conn.gateway.gql(conn.token, '{ workOrders(source: REPLICA, filter: {title: "CC-203"}) { nodes { id } } }')
+    refused = conn.gateway.gql(
+        conn.token, '{ workOrders(source: REPLICA, filter: {title: "CC-203"}) { nodes { id } } }'
+    )
     assert error_code(refused) == "BAD_USER_INPUT" and "remapped" in refused["errors"][0]["message"]
 
     # A write of the remapped field goes to its source field; UpKeep's own title stays.
@@ -128,7 +135,9 @@ def test_a_remapped_field_the_system_does_not_write_is_refused_before_any_call(s
         conn.token, 'mutation { updateWorkOrder(id: "4000000", input: {title: "x"}) { record { title } } }'
     )
     assert error_code(refused) == "BAD_USER_INPUT"
-    assert refused["errors"][0]["extensions"]["field"] == "title" and "UserStatusText" in refused["errors"][0]["message"]
+    assert (
+        refused["errors"][0]["extensions"]["field"] == "title" and "UserStatusText" in refused["errors"][0]["message"]
+    )
     assert not [c for c in control.requests() if c["method"] != "GET"]
     # SAP requires the title on a create: it goes to SAP's own description, the only place it can.
     made = data(

@@ -20,8 +20,8 @@ from schema.errors import BadUserInput
 from ..connections import owned
 from ..customization import parse_fields, parse_objects
 from ..remapping import ACCEPTS, check_mappings, new_sources, remappable_fields
-from ..sync import schedule
 from ..store.tables import Connection, utcnow
+from ..sync import schedule
 from ..writes import write_options_of
 from .context import RequestContext
 
@@ -273,9 +273,7 @@ class CustomMutation:
             parse_objects(input.custom_objects or [])
             changes["customObjects"] = input.custom_objects or []
         if input.field_mappings is not strawberry.UNSET:
-            changes["fieldMappings"] = await check_mappings(
-                input.field_mappings or [], await services.pool.get(row)
-            )
+            changes["fieldMappings"] = await check_mappings(input.field_mappings or [], await services.pool.get(row))
 
         def store() -> Connection:
             with services.store.write() as session:
