@@ -18,7 +18,7 @@ from strawberry.types.base import StrawberryObjectDefinition
 
 from connectors.catalog import SystemEntry
 from gateway.graphql.builder import build_schema
-from gateway.remapping import parse_mappings
+from gateway.remapping import parse_mappings, setting_text
 from schema.entities import BY_NAME
 from schema.errors import BadUserInput
 from schema.model import SCALARS, STANDARD_FIELDS, CustomField, CustomObject, EnumDef, Extension
@@ -42,12 +42,9 @@ def _default_names() -> tuple[frozenset[str], frozenset[str]]:
 
 
 def _text(item: dict[str, Any], key: str, where: str, required: bool = True) -> str:
-    value = item.get(key)
-    if value is None and not required:
+    if item.get(key) is None and not required:
         return ""
-    if not isinstance(value, str) or not value.strip() or len(value) > 500:
-        raise BadUserInput(f"{where}: '{key}' must be a non-empty string", field=key)
-    return value.strip()
+    return setting_text(item, key, where)
 
 
 def _custom_field(item: Any, entity: str, where: str, type_prefix: str) -> CustomField:

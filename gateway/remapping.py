@@ -36,7 +36,8 @@ def remappable_fields(entity: str) -> tuple[Field, ...]:
     return tuple(f for f in BY_NAME[entity].fields if not f.many and isinstance(f.type, str) and f.type in ACCEPTS)
 
 
-def _text(item: dict[str, Any], key: str, where: str) -> str:
+def setting_text(item: dict[str, Any], key: str, where: str) -> str:
+    """A required text of a settings item (custom fields and objects use it too)."""
     value = item.get(key)
     if not isinstance(value, str) or not value.strip() or len(value) > 500:
         raise BadUserInput(f"{where}: '{key}' must be a non-empty string", field=key)
@@ -46,10 +47,10 @@ def _text(item: dict[str, Any], key: str, where: str) -> str:
 def _mapping(item: Any, where: str, entry: SystemEntry | None) -> CustomField:
     if not isinstance(item, dict):
         raise BadUserInput(f"{where} must be an object", field="fieldMappings")
-    entity = _text(item, "entity", where)
+    entity = setting_text(item, "entity", where)
     if entity not in BY_NAME or (entry is not None and not entry.supports(entity)):
         raise BadUserInput(f"{where}: unknown entity '{entity}' for this system", field="entity")
-    name = _text(item, "field", where)
+    name = setting_text(item, "field", where)
     target = next((f for f in remappable_fields(entity) if f.name == name), None)
     if target is None:
         offered = ", ".join(f.name for f in remappable_fields(entity))
@@ -60,7 +61,7 @@ def _mapping(item: Any, where: str, entry: SystemEntry | None) -> CustomField:
         entity=entity,
         name=name,
         type=target.type,
-        remote_path=_text(item, "remotePath", where),
+        remote_path=setting_text(item, "remotePath", where),
         filterable=bool(item.get("filterable", False)),
         writable=bool(item.get("writable", False)),
     )
