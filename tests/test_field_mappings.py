@@ -3,12 +3,15 @@ the replica, filtered where the system filters it, written where it writes it, v
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from gateway.store.sync_tables import SyncSchedule
 from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.maximo.app import DEMO_API_KEY as MAXIMO_KEY
+from sandboxes.maximo.app import create_app as create_maximo_sandbox
 from tests.conftest import Gateway
 from tests.helpers import data, error_code, page_all, wait_until
 from tests.replica_fixtures import Conn
@@ -195,3 +198,38 @@ def test_a_new_source_field_asks_for_a_full_pass_and_a_removal_does_not(sqlite_g
     assert full_requested(added)
     data(remap(removed))
     assert not full_requested(removed)
+
+
+@pytest.fixture
+def maximo() -> Iterator[ServerThread]:
+    with ServerThread(create_maximo_sandbox()) as server:
+        yield server
+
+
+def test_maximo_title_from_an_added_attribute_pushed_into_oslc_where_written_and_restored(
+    sqlite_gateway: Gateway, maximo: ServerThread
+):
+    conn = Conn(sqlite_gateway, maximo.url, system="maximo", hosting="ON_PREMISES", credentials={"apiKey": MAXIMO_KEY})
+    orders = {o["wonum"]: o for o in maximo.app.state.data.records("mxapiwodetail")}
+    data(remap(conn, {"entity": "WorkOrder", "field": "title", "remotePath": "cust_shift", "filterable": True}))
+    assert titles(conn, "LIVE") == {k: o["cust_shift"] for k, o in orders.items()}
+
+    control = SandboxControl(maximo.url)
+    control.clear_requests()
+    night = titles(conn, "LIVE", title="NIGHT")
+    assert night and night == {k: "NIGHT" for k, o in orders.items() if o["cust_shift"] == "NIGHT"}
+    logged = control.requests()
+    assert logged and all('cust_shift="NIGHT"' in r["query"].get("oslc.where", "") for r in logged)
+
+    one = next(iter(night))
+    written = conn.gateway.gql(
+        conn.token,
+        'mutation($id: ID!) { updateWorkOrder(id: $id, input: {title: "DAY"}) { record { title } } }',
+        {"id": one},
+    )
+    assert data(written)["updateWorkOrder"]["record"] == {"title": "DAY"}
+    stored = next(o for o in maximo.app.state.data.records("mxapiwodetail") if o["wonum"] == one)
+    assert (stored["cust_shift"], stored["description"]) == ("DAY", orders[one]["description"])
+
+    data(remap(conn))
+    assert titles(conn, "LIVE")[one] == orders[one]["description"]
