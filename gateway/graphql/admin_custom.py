@@ -200,7 +200,7 @@ class CustomQuery:
     def remappable_fields(
         self,
         entity: Annotated[str, strawberry.argument(description="The unified entity, e.g. WorkOrder.")],
-    ) -> list[RemappableField]:
+    ) -> Optional[list[RemappableField]]:
         if entity not in BY_NAME:
             raise BadUserInput(f"unknown entity '{entity}'", field="entity")
         return [
