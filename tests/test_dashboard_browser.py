@@ -292,7 +292,9 @@ def test_connection_settings_pick_discovered_custom_fields(
     label = choices.first.locator("xpath=..").inner_text()
     choices.first.check()
     page.get_by_role("button", name="Save settings").click()
-    expect(page.locator("#settings")).to_contain_text("Saved: 1 custom field(s), 0 custom object(s).")
+    expect(page.locator("#settings")).to_contain_text(
+        "Saved: 1 custom field(s), 0 custom object(s), 0 field mapping(s)."
+    )
     page.locator("#settings-section").scroll_into_view_if_needed()
     ui.shot("dashboard-8-settings-desktop")
     query = "query($id: ID!) { connectionSettings(id: $id) { syncIntervalSeconds customFields } }"
@@ -357,4 +359,44 @@ def test_requests_and_audit_trail_panels(gw: Gateway, browser: Browser, sandbox:
     page.locator("#audit-section").scroll_into_view_if_needed()
     ui.shot("dashboard-10-audit-desktop")
     assert UPKEEP_LOGIN["password"] not in page.content()
+
+
+def test_connection_settings_remap_a_unified_field_to_a_discovered_one(
+    gw: Gateway, browser: Browser, sandbox: ServerThread
+) -> None:
+    admin = gw.new_org()
+    created = data(gw.connect(admin, sandbox.url, name="East plant"))["createConnection"]
+    cid, token = created["connection"]["id"], created["token"]
+    ui = sign_in(gw, browser, admin)
+    page = ui.page
+    page.get_by_label("Connection", exact=True).select_option(cid)
+    page.get_by_label("Entity").select_option("WorkOrder")
+    page.get_by_role("button", name="Discover fields").click()
+    title = page.get_by_label("title (String) from")
+    expect(title).to_be_visible(timeout=10_000)
+    assert "customFields.downtimeMinutes" not in title.inner_text()  # an Int cannot be a title
+    title.select_option("customFields.costCenter")
+    page.get_by_label("Filter by title").check()
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#settings")).to_contain_text(
+        "Saved: 0 custom field(s), 0 custom object(s), 1 field mapping(s)."
+    )
+    ui.shot("dashboard-11-field-mappings-desktop")
+    saved = data(gw.gql(admin, "query($id: ID!) { connectionSettings(id: $id) { fieldMappings } }", {"id": cid}))
+    assert saved["connectionSettings"]["fieldMappings"] == [
+        {
+            "entity": "WorkOrder",
+            "field": "title",
+            "remotePath": "customFields.costCenter",
+            "filterable": True,
+            "writable": True,
+        }
+    ]
+    nodes = data(gw.gql(token, '{ workOrders(first: 3, filter: {title: "CC-201"}) { nodes { title } } }'))
+    assert nodes["workOrders"]["nodes"] and {n["title"] for n in nodes["workOrders"]["nodes"]} == {"CC-201"}
+    page.get_by_label("title (String) from").select_option("")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#settings")).to_contain_text(
+        "Saved: 0 custom field(s), 0 custom object(s), 0 field mapping(s)."
+    )
     ui.assert_clean()

@@ -83,7 +83,7 @@ class ODataConnector(Connector):
 
     def custom_select(self, stream: EntitySetStream) -> tuple[str, ...]:
         """The properties the connection's custom fields read, selected along with the mapping's."""
-        return tuple(f.remote_path.split(".")[0] for f in self.config.extension.fields_for(stream.entity))
+        return tuple(f.remote_path.split(".")[0] for f in self.config.extension.sourced_for(stream.entity))
 
     async def list_page(self, entity: str, query: ListQuery, cursor: str | None, limit: int) -> Page:
         """One page by keyset where the set allows it (else a window); `total` on a first page
@@ -152,7 +152,7 @@ class ODataConnector(Connector):
     def check_write(self, operation: str, entity: str, values: dict[str, Any]) -> None:
         super().check_write(operation, entity, values)
         if operation in (CREATE, UPDATE):
-            self.writes(entity, operation).validate(operation, values, self.config.extension.fields_for(entity))
+            self.writes(entity, operation).validate(operation, values, self.config.extension.sourced_for(entity))
 
     def writes(self, entity: str, operation: str) -> Any:
         """The entity's `WriteMap` for this operation; unsupported when it has none."""
@@ -164,7 +164,7 @@ class ODataConnector(Connector):
 
     def _payload(self, stream: EntitySetStream, operation: str, values: dict[str, Any]) -> dict[str, Any]:
         self.writes(stream.entity, operation)
-        return stream.writes.payload(operation, values, self.config.extension.fields_for(stream.entity))
+        return stream.writes.payload(operation, values, self.config.extension.sourced_for(stream.entity))
 
     async def create(self, entity: str, values: dict[str, Any], options: Mapping[str, str] | None = None) -> Record:
         """`POST /EntitySet` (a deep insert when the payload carries navigations): one transaction.

@@ -1,4 +1,4 @@
-"""Admin API for a connection's settings: sync interval, custom fields, custom objects.
+"""Admin API for a connection's settings: sync interval, custom fields, custom objects, field mappings.
 
 Candidates come live from the connector (service metadata, object structures,
 model fields, sampled records) so a UI can offer a picker; the chosen settings
@@ -16,6 +16,7 @@ from strawberry.scalars import JSON
 
 from connectors.base import Connector
 from connectors.registry import connector_class
+from schema.entities import BY_NAME
 from schema.errors import BadUserInput
 
 from ..audit import AuditAction, Target
@@ -23,7 +24,9 @@ from ..connections import owned
 from ..customization import parse_fields, parse_objects
 from ..requestlog import kinds
 from ..requestlog.recorder import BODY_SETTING
+from ..remapping import ACCEPTS, check_mappings, new_sources, remappable_fields
 from ..store.tables import Connection, utcnow
+from ..sync import schedule
 from ..writes import write_options_of
 from .admin_audit import audited
 from .context import RequestContext
@@ -57,6 +60,13 @@ class CustomObjectCandidate:
     fields: list[CustomFieldCandidate] = strawberry.field(description="Its fields.")
 
 
+@strawberry.type(description="A unified field a connection may read from another field of its system.")
+class RemappableField:
+    name: str = strawberry.field(description="The unified field (field in fieldMappings).")
+    type: str = strawberry.field(description="Its GraphQL type: String, Int, Float, Boolean or DateTime.")
+    accepts: list[str] = strawberry.field(description="The discovered source types it can be read from.")
+
+
 @strawberry.type(description="A value a write setting can take.")
 class WriteSettingChoice:
     value: str = strawberry.field(description="The value to store.")
@@ -88,6 +98,10 @@ class ConnectionSettings:
         description="The connection's custom objects (see ConnectionSettingsInput.customObjects)."
     )
     log_bodies: bool = strawberry.field(description=LOG_BODIES)
+    field_mappings: JSON = strawberry.field(
+        description="The connection's field mappings (see ConnectionSettingsInput.fieldMappings), each with "
+        "`writable` as the system's discovery says of its source field."
+    )
 
     @classmethod
     def of(cls, settings: dict[str, Any]) -> ConnectionSettings:
@@ -99,6 +113,7 @@ class ConnectionSettings:
             custom_fields=JSON(settings.get("customFields") or []),
             custom_objects=JSON(settings.get("customObjects") or []),
             log_bodies=bool(settings.get(BODY_SETTING)),
+            field_mappings=JSON(settings.get("fieldMappings") or []),
         )
 
 
@@ -131,6 +146,13 @@ class ConnectionSettingsInput:
         description="[{name, plural?, remoteName, idPath, displayPath?, fields: [{name, type, remotePath}]}] — replaces the list.",
     )
     log_bodies: Optional[bool] = strawberry.field(default=strawberry.UNSET, description=LOG_BODIES)
+    field_mappings: Optional[JSON] = strawberry.field(
+        default=strawberry.UNSET,
+        description="[{entity, field, remotePath, filterable?}]: read the unified `field` of `entity` from the "
+        "system's `remotePath` (one customFieldCandidates offers, of a type the field holds; see remappableFields), "
+        "live and in the replica; written there where the system writes it; `filterable` adds an equality filter. "
+        "Replaces the list; a new source field requests a full sync.",
+    )
 
 
 ConnectionId = Annotated[strawberry.ID, strawberry.argument(description="The connection's id.")]
@@ -195,6 +217,18 @@ class CustomQuery:
             for o in found
         ]
 
+    @strawberry.field(description="The fields of a unified entity a connection may remap (fieldMappings).")
+    def remappable_fields(
+        self,
+        entity: Annotated[str, strawberry.argument(description="The unified entity, e.g. WorkOrder.")],
+    ) -> Optional[list[RemappableField]]:
+        if entity not in BY_NAME:
+            raise BadUserInput(f"unknown entity '{entity}'", field="entity")
+        return [
+            RemappableField(name=f.name, type=str(f.type), accepts=sorted(ACCEPTS[str(f.type)]))
+            for f in remappable_fields(entity)
+        ]
+
     @strawberry.field(description="Values the connected system offers for one of its write settings (for a picker).")
     async def write_setting_choices(
         self,
@@ -219,7 +253,7 @@ class CustomQuery:
 @strawberry.type
 class CustomMutation:
     @strawberry.mutation(
-        description="Change a connection's settings; custom fields and objects show in its schema from the next request."
+        description="Change a connection's settings; custom fields, objects and field mappings apply from the next request."
     )
     async def update_connection_settings(
         self,
@@ -263,12 +297,17 @@ class CustomMutation:
         if input.custom_objects is not strawberry.UNSET:
             parse_objects(input.custom_objects or [])
             changes["customObjects"] = input.custom_objects or []
+        if input.field_mappings is not strawberry.UNSET:
+            changes["fieldMappings"] = await check_mappings(input.field_mappings or [], await services.pool.get(row))
 
         def store() -> Connection:
             with services.store.write() as session:
                 connection = owned(session, ctx.principal.organization_id, str(id), lock=True)
-                merged = {**(connection.settings or {}), **changes}
+                before = connection.settings or {}
+                merged = {**before, **changes}
                 connection.settings = {k: v for k, v in merged.items() if v is not None}
+                if new_sources(before.get("fieldMappings"), connection.settings.get("fieldMappings")):
+                    schedule.request(session, connection.id, full=True)  # stored raw records may lack them
                 connection.updated_at = utcnow()  # the connector and schema are rebuilt from it
                 session.add(connection)
                 return connection
