@@ -22,9 +22,9 @@ from schema.errors import BadUserInput
 from ..audit import AuditAction, Target
 from ..connections import owned
 from ..customization import parse_fields, parse_objects
+from ..remapping import ACCEPTS, check_mappings, new_sources, remappable_fields
 from ..requestlog import kinds
 from ..requestlog.recorder import BODY_SETTING
-from ..remapping import ACCEPTS, check_mappings, new_sources, remappable_fields
 from ..store.tables import Connection, utcnow
 from ..sync import schedule
 from ..writes import write_options_of
