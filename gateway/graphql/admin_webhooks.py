@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 
 from ..audit import AuditAction, Target
 from ..events import rotation
+from ..events.records import without_record
 from ..scrub import scrub_url
 from ..store.event_tables import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from . import admin_paging as paging
@@ -44,7 +45,9 @@ class WebhookDeliveryInfo:
         description="The event's id, the same on every delivery of it (deduplicate on it)."
     )
     event_type: str = strawberry.field(description="The event's type, e.g. connection.created.")
-    event_data: JSON = strawberry.field(description="The event's payload, as sent.")
+    event_data: JSON = strawberry.field(
+        description="The event's payload, as sent (record.changed shows the record only while the endpoint asks for it)."
+    )
     status: WebhookDeliveryStatus = strawberry.field(description="Where the delivery stands.")
     attempts: int = strawberry.field(description="Attempts made so far.")
     last_status_code: Optional[int] = strawberry.field(description="The last attempt's HTTP status.")
@@ -58,13 +61,18 @@ class WebhookDeliveryInfo:
 
     @classmethod
     def of(
-        cls, delivery: WebhookDelivery, event: Event | None = None, attempts: Sequence[WebhookAttempt] = ()
+        cls,
+        delivery: WebhookDelivery,
+        event: Event | None = None,
+        attempts: Sequence[WebhookAttempt] = (),
+        include_record: bool = False,
     ) -> WebhookDeliveryInfo:
+        data = event.data if event else {}
         return cls(
             id=strawberry.ID(delivery.id),
             event_id=delivery.event_id,
             event_type=event.type if event else "",
-            event_data=JSON(event.data if event else {}),
+            event_data=JSON(data if include_record else without_record(data)),
             status=WebhookDeliveryStatus(delivery.status),
             attempts=delivery.attempts,
             last_status_code=delivery.last_status_code,
@@ -103,7 +111,7 @@ class WebhookEndpointInfo:
         rows = await ctx.services.store.run(
             ctx.services.webhooks.deliveries, ctx.principal.organization_id, str(self.id), min(max(first, 1), 200)
         )
-        return [WebhookDeliveryInfo.of(d, e, a) for d, e, a in rows]
+        return [WebhookDeliveryInfo.of(d, e, a, self.include_record) for d, e, a in rows]
 
     @strawberry.field(description="Deliveries to this endpoint, newest first, with every attempt; paged the Relay way.")
     async def deliveries_page(
@@ -147,7 +155,9 @@ class WebhookEndpointInfo:
                 return page, attempts
 
         page, attempts = await ctx.services.store.run(read)
-        return paging.listing(page, [WebhookDeliveryInfo.of(d, e, attempts[d.id]) for d, e in page.rows])
+        return paging.listing(
+            page, [WebhookDeliveryInfo.of(d, e, attempts[d.id], self.include_record) for d, e in page.rows]
+        )
 
     @classmethod
     def of(cls, endpoint: WebhookEndpoint) -> WebhookEndpointInfo:
