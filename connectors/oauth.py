@@ -22,8 +22,6 @@ RENEW_MARGIN = 60.0  # seconds before expiry a token is renewed
 class ClientCredentials(httpx.Auth):
     """Bearer tokens of one application (client id and secret) for one scope."""
 
-    requires_response_body = True
-
     def __init__(self, token_url: str, client_id: str, client_secret: str, scope: str, *, system: str) -> None:
         self.token_url = token_url
         self.client_id = client_id
@@ -68,10 +66,14 @@ class ClientCredentials(httpx.Auth):
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         if not self.fresh():
-            self.take((yield self.token_request()))
+            await self.renew((yield self.token_request()))
         request.headers["Authorization"] = f"Bearer {self.token}"
         response = yield request
         if response.status_code == 401:
-            self.take((yield self.token_request()))
+            await self.renew((yield self.token_request()))
             request.headers["Authorization"] = f"Bearer {self.token}"
             yield request
+
+    async def renew(self, response: httpx.Response) -> None:
+        await response.aread()
+        self.take(response)

@@ -141,7 +141,9 @@ class ODataConnector(Connector):
 
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
         stream = self.stream(entity)
-        wanted = list(dict.fromkeys(str(i) for i in remote_ids))
+        wanted = list(dict.fromkeys(str(i) for i in remote_ids if stream.may_exist(i)))
+        if not wanted:
+            return []
         extra = self.custom_select(stream)
         queries = [stream.query(stream.with_keys(ids), extra) for ids in chunks(wanted, self.keys_per_call)]
         rows = await self.odata.collect_all(stream.service, stream.entity_set, queries)

@@ -62,6 +62,10 @@ class EntitySetStream:
                 pass
         return str(remote_id)
 
+    def may_exist(self, remote_id: Any) -> bool:
+        """Whether an id can name a record at all (a GUID key's id must be a GUID)."""
+        return not self.guid_key or not isinstance(self.key_value(remote_id), str)
+
     def key_literal(self, remote_id: Any) -> str:
         return self.dialect.literal(self.key_value(remote_id))
 
