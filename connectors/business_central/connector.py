@@ -1,12 +1,12 @@
 """Microsoft Dynamics 365 Business Central (Tier 2 ERP, online and on premises): API v2.0 over OData v4.
 
 Declarations on the OData kit (`connectors/odata/`): one `EntitySetStream` per unified
-entity under `/api/v2.0/companies(<id>)/` — vendors, items (parts), locations,
-purchase orders with their lines (`$expand=purchaseOrderLines`) and employees
-(users). Records are keyed by their `id` (an `Edm.Guid`, bare in URLs and filters)
+entity under `/api/v2.0/companies(<id>)/` — fixed assets (assets), vendors, items
+(parts), locations, purchase orders with their lines (`$expand=purchaseOrderLines`)
+and employees (users). Records are keyed by their `id` (an `Edm.Guid`, bare in URLs and filters)
 and pages go by position, ordered by the record's number or code; a fetch of many
 records is one JSON `$batch` of `or`-filtered reads. Writes send the
-`@odata.etag` read as `If-Match`: vendors are created and changed, purchase orders
+`@odata.etag` read as `If-Match`: fixed assets and vendors are created and changed, purchase orders
 created with their lines (a deep insert), changed (header) and deleted.
 
 Login: online, OAuth 2.0 client credentials of a Microsoft Entra application (tenant,
@@ -18,6 +18,7 @@ unknown (see docs/vendors/business_central.md).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -25,7 +26,7 @@ import httpx
 from schema.errors import BadUserInput
 
 from ..catalog import CLOUD, ON_PREMISES, Capability, CredentialField, SystemEntry
-from ..mapping import Compute, Each, EntityMap
+from ..mapping import Compute, Each, EntityMap, Enum
 from ..oauth import ClientCredentials
 from ..odata import ODataConnector
 from ..odata.client_v4 import ODataV4Client
@@ -62,6 +63,20 @@ def _address(raw: Any) -> str | None:
     return ", ".join(p for p in parts if p) or None
 
 
+@dataclass(frozen=True)
+class FixedAssetStatus(Enum):
+    """A fixed asset has flags, not a status: `blocked` reads RETIRED, `underMaintenance` IN_REPAIR,
+    neither OPERATIONAL; the raw value names the flag (`active` when none is set)."""
+
+    def raw(self, raw: Any) -> str | None:
+        if raw.get("blocked") is True:
+            return "blocked"
+        return "underMaintenance" if raw.get("underMaintenance") is True else "active"
+
+    def extract(self, raw: Any) -> Any:
+        return self.values.get(self.raw(raw) or "", self.default)
+
+
 class OrderStatus(Code):
     """`status` of a purchase order, RECEIVED once `fullyReceived` (the raw value stays the status)."""
 
@@ -81,6 +96,23 @@ VENDORS = EntityMap(
         "website": Text("website"),
         "address": Compute(_address),
         "active": Compute(lambda raw: not (text(raw.get("blocked")) or "").strip()),  # " ", "Payment" or "All"
+    },
+    updated_at=CHANGED,
+    version=VERSION,
+)
+
+ASSETS = EntityMap(
+    "Asset",
+    remote_id="id",
+    display=Text("displayName"),
+    fields={
+        "name": Text("displayName"),
+        "code": Text("number"),
+        "status": FixedAssetStatus(
+            "blocked", {"blocked": "RETIRED", "underMaintenance": "IN_REPAIR", "active": "OPERATIONAL"}
+        ),
+        "category": Text("classCode"),
+        "serialNumber": Text("serialNumber"),
     },
     updated_at=CHANGED,
     version=VERSION,
@@ -166,6 +198,11 @@ VENDOR_WRITES = Writes(
     create=write_map(BC, VENDORS, VENDOR_FIELDS, ("name",), BLOCKED, dialect=V4),
     update=write_map(BC, VENDORS, VENDOR_FIELDS, extra=BLOCKED, dialect=V4),
 )
+ASSET_FIELDS = ("name", "code", "category", "serialNumber")
+ASSET_WRITES = Writes(
+    create=write_map(BC, ASSETS, ASSET_FIELDS, ("name",), dialect=V4),
+    update=write_map(BC, ASSETS, ASSET_FIELDS, dialect=V4),
+)
 PO_LINES = Lines(  # item lines: the line type follows from the item
     "purchaseOrderLines",
     {
@@ -210,6 +247,13 @@ STREAMS = (
         "vendors",
         ("number", "displayName", *ADDRESS, "phoneNumber", "email", "website", "currencyCode", "blocked"),
         writes=VENDOR_WRITES,
+    ),
+    _stream(
+        ASSETS,
+        "fixedAssets",
+        ("number", "displayName", "classCode", "subclassCode", "serialNumber", "blocked", "underMaintenance"),
+        status_field="status",
+        writes=ASSET_WRITES,
     ),
     _stream(
         PARTS,

@@ -314,11 +314,11 @@ class Sandbox:
         """What the application fills in on insert: numbers from the number series, the order's vendor and lines."""
         numbers = [r.get("number") or "" for r in self.data.records(page.name)] if page.prop("number") else []
         if page.prop("number") and not record.get("number"):
-            prefix = {"vendors": "V", "employees": "E"}.get(page.name, "")
+            prefix = {"vendors": "V", "employees": "E", "fixedAssets": "FA"}.get(page.name, "")
             record["number"] = (
                 f"{prefix}{max((int(n.lstrip(prefix) or 0) for n in numbers if n.lstrip(prefix).isdigit()), default=0) + 10}"
             )
-        elif page.name == "vendors" and record["number"] in numbers:
+        elif page.prop("number") and record["number"] in numbers:
             raise Refused(
                 400,
                 "Internal_EntityWithSameKeyExists",

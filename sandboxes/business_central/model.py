@@ -1,6 +1,6 @@
 """The API v2.0 pages the sandbox serves: each property's EDM type and whether a client may set it.
 
-From the API v2.0 resource pages on Microsoft Learn (vendor, item, location, purchaseOrder,
+From the API v2.0 resource pages on Microsoft Learn (fixedAsset, vendor, item, location, purchaseOrder,
 purchaseOrderLine, employee, company); only the properties the connector and its tests
 use, plus a few that show the shape (see docs/vendors/business_central.md).
 """
@@ -65,6 +65,23 @@ VENDORS = Page(
         s("currencyCode", 10),
         s("blocked"),
         Prop("balance", "Edm.Decimal", editable=False),
+        CHANGED,
+    ),
+)
+FIXED_ASSETS = Page(
+    "fixedAssets",
+    "fixedAsset",
+    (
+        ID,
+        s("number", 20),
+        s("displayName", 100),
+        s("fixedAssetLocationCode", 10),
+        s("classCode", 10),
+        s("subclassCode", 10),
+        Prop("blocked", "Edm.Boolean"),
+        s("serialNumber", 50),
+        Prop("underMaintenance", "Edm.Boolean"),
+        Prop("acquisitionDate", "Edm.Date", editable=False),
         CHANGED,
     ),
 )
@@ -139,4 +156,4 @@ EMPLOYEES = Page(
         CHANGED,
     ),
 )
-PAGES = {p.name: p for p in (VENDORS, ITEMS, LOCATIONS, PURCHASE_ORDERS, EMPLOYEES)}
+PAGES = {p.name: p for p in (FIXED_ASSETS, VENDORS, ITEMS, LOCATIONS, PURCHASE_ORDERS, EMPLOYEES)}

@@ -1,5 +1,5 @@
-"""The deterministic data of the sandbox: one company (CRONUS-like) with vendors, items, locations,
-purchase orders with lines and employees, and a second company with none.
+"""The deterministic data of the sandbox: one company (CRONUS-like) with fixed assets, vendors, items,
+locations, purchase orders with lines and employees, and a second company with none.
 
 Ids are GUIDs drawn from the seed; `lastModifiedDateTime` is ISO 8601 in UTC, as the API writes it.
 """
@@ -25,6 +25,13 @@ PARTS = (
     ("Contactor 24V", "PCS"),
     ("Grease cartridge", "PCS"),
     ("Drive chain 08B", "M"),
+)
+FIXED_ASSETS = (
+    ("Compressor", "TANGIBLE"),
+    ("Forklift", "TANGIBLE"),
+    ("CNC lathe", "TANGIBLE"),
+    ("Conveyor line", "TANGIBLE"),
+    ("Packaging robot", "TANGIBLE"),
 )
 JOBS = ("Maintenance Technician", "Electrician", "Planner", "Buyer", "Plant Manager")
 FIRST = ("Alex", "Sam", "Robin", "Kim", "Jordan", "Taylor", "Chris", "Dana")
@@ -64,7 +71,9 @@ class Dataset(SeededDataset):
         locations = [self.location(n, code) for n, code in enumerate(("MAIN", "EAST", "WEST", "SPARES", "YARD"))]
         orders = [self.order(n, vendors, items) for n in range(orders_n)]
         employees = [self.employee(n) for n in range(16)]
+        assets = [self.fixed_asset(n, locations) for n in range(20)]
         return {
+            "fixedAssets": assets,
             "vendors": vendors,
             "items": items,
             "locations": locations,
@@ -168,6 +177,22 @@ class Dataset(SeededDataset):
             "amountExcludingTax": round(quantity * item["unitCost"], 2),
             "receivedQuantity": 0.0,
             "expectedReceiptDate": "0001-01-01",  # the API writes an unset date so
+        }
+
+    def fixed_asset(self, n: int, locations: list[Record]) -> Record:
+        kind, klass = FIXED_ASSETS[n % len(FIXED_ASSETS)]
+        return {
+            "id": self.guid(),
+            "number": f"FA{n + 1:06d}",
+            "displayName": f"{kind} {n // len(FIXED_ASSETS) + 1}",
+            "fixedAssetLocationCode": locations[n % len(locations)]["code"],
+            "classCode": klass,
+            "subclassCode": "",
+            "blocked": n % 9 == 8,
+            "serialNumber": f"SN-{self.rng.randrange(10**6):06d}",
+            "underMaintenance": n % 5 == 3,
+            "acquisitionDate": self.moment(n).date().isoformat(),
+            "lastModifiedDateTime": stamp(self.moment(n + 2)),
         }
 
     def employee(self, n: int) -> Record:

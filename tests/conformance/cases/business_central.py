@@ -12,6 +12,7 @@ from sandboxes.kit import SandboxControl, ServerThread
 from tests.conformance.case import Ref, Running, SystemCase, Writes
 
 PAGES = {
+    "Asset": "fixedAssets",
     "Vendor": "vendors",
     "Part": "items",
     "Location": "locations",
@@ -52,6 +53,7 @@ def expected_calls(answer: dict[str, Any], running: Running) -> int:
 
 WRITES = Writes(
     create={
+        "Asset": {"name": "Conformance compressor", "category": "TANGIBLE", "serialNumber": "SN-C1"},
         "Vendor": {
             "name": "Conformance Supplies",
             "email": "orders@conformance.example.com",
@@ -68,6 +70,12 @@ WRITES = Writes(
         },
     },
     update={
+        "Asset": {
+            "name": "Conformance compressor (rebuilt)",
+            "code": "FACONF2",
+            "category": "TANGIBLE",
+            "serialNumber": "SN-C2",
+        },
         "Vendor": {
             "name": "Conformance Supplies (renamed)",
             "code": "VCONF2",
