@@ -101,6 +101,9 @@ async def test_on_premises_basic_login_with_the_web_service_access_key(sandbox):
     with pytest.raises(SystemAuthFailed):
         await bad.check()
     await bad.aclose()
+    with pytest.raises(BadUserInput) as online:  # Business Central online takes no access keys
+        BusinessCentralConnector(ConnectionConfig("CLOUD", sandbox.url, dict(ON_PREMISES_LOGIN)))
+    assert online.value.extensions["field"] == "clientId"
 
 
 async def test_an_unknown_company_is_refused_with_the_environments_companies(sandbox):

@@ -300,7 +300,7 @@ ENTRY = SystemEntry(
     vendor="Microsoft",
     category="ERP",
     tier=2,
-    hostings=(CLOUD, ON_PREMISES),
+    hostings=(ON_PREMISES, CLOUD),
     credential_fields=(
         CredentialField(
             "companyId",
@@ -368,7 +368,10 @@ class BusinessCentralConnector(ODataConnector):
         )
 
     def auth(self, creds: dict[str, str]) -> httpx.Auth:
-        """OAuth client credentials when a client id is given (online), else Basic with the access key."""
+        """OAuth client credentials when a client id is given, else Basic with the access key: on premises
+        only, since Business Central online no longer takes access keys."""
+        if not creds.get("clientId") and self.config.hosting == CLOUD:
+            raise BadUserInput("Business Central online needs tenantId, clientId and clientSecret", field="clientId")
         if creds.get("clientId"):
             tenant = creds.get("tenantId", "").strip()
             if not tenant and not creds.get("tokenUrl"):
