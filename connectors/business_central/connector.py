@@ -25,7 +25,7 @@ import httpx
 
 from schema.errors import BadUserInput
 
-from ..catalog import CLOUD, ON_PREMISES, Capability, CredentialField, SystemEntry
+from ..catalog import CLOUD, ON_PREMISES, CredentialField, SystemEntry
 from ..mapping import Compute, Each, EntityMap, Enum
 from ..oauth import ClientCredentials
 from ..odata import ODataConnector
@@ -34,7 +34,7 @@ from ..odata.envelope_v4 import etag
 from ..odata.query import V4, Query
 from ..odata.reader import EntitySetClient
 from ..odata.specs import Code, Decimal, ODate, Text
-from ..odata.streams import EntitySetStream
+from ..odata.streams import EntitySetStream, capability
 from ..odata.values import text
 from ..odata.writes import Writes, write_map
 from ..writes import Lines, To
@@ -77,6 +77,11 @@ class FixedAssetStatus(Enum):
         return self.values.get(self.raw(raw) or "", self.default)
 
 
+def _record_map(entity: str, fields: dict[str, Any], display: str = "displayName") -> EntityMap:
+    """An API page's record: keyed by `id`, changed at `lastModifiedDateTime`, versioned by its ETag."""
+    return EntityMap(entity, remote_id="id", display=Text(display), fields=fields, updated_at=CHANGED, version=VERSION)
+
+
 class OrderStatus(Code):
     """`status` of a purchase order, RECEIVED once `fullyReceived` (the raw value stays the status)."""
 
@@ -84,11 +89,9 @@ class OrderStatus(Code):
         return "RECEIVED" if raw.get("fullyReceived") is True else super().extract(raw)
 
 
-VENDORS = EntityMap(
+VENDORS = _record_map(
     "Vendor",
-    remote_id="id",
-    display=Text("displayName"),
-    fields={
+    {
         "name": Text("displayName"),
         "code": Text("number"),
         "email": Text("email"),
@@ -97,15 +100,11 @@ VENDORS = EntityMap(
         "address": Compute(_address),
         "active": Compute(lambda raw: not (text(raw.get("blocked")) or "").strip()),  # " ", "Payment" or "All"
     },
-    updated_at=CHANGED,
-    version=VERSION,
 )
 
-ASSETS = EntityMap(
+ASSETS = _record_map(
     "Asset",
-    remote_id="id",
-    display=Text("displayName"),
-    fields={
+    {
         "name": Text("displayName"),
         "code": Text("number"),
         "status": FixedAssetStatus(
@@ -114,43 +113,31 @@ ASSETS = EntityMap(
         "category": Text("classCode"),
         "serialNumber": Text("serialNumber"),
     },
-    updated_at=CHANGED,
-    version=VERSION,
 )
 
-PARTS = EntityMap(
+PARTS = _record_map(
     "Part",
-    remote_id="id",
-    display=Text("displayName"),
-    fields={
+    {
         "partNumber": Text("number"),
         "name": Text("displayName"),
         "unitOfMeasure": Text("baseUnitOfMeasureCode"),
         "unitCost": Decimal("unitCost"),
         "quantityOnHand": Decimal("inventory"),
     },
-    updated_at=CHANGED,
-    version=VERSION,
 )
 
-LOCATIONS = EntityMap(
+LOCATIONS = _record_map(
     "Location",
-    remote_id="id",
-    display=Text("displayName"),
-    fields={
+    {
         "name": Text("displayName"),
         "code": Text("code"),
         "address": Compute(_address),
     },
-    updated_at=CHANGED,
-    version=VERSION,
 )
 
-PURCHASE_ORDERS = EntityMap(
+PURCHASE_ORDERS = _record_map(
     "PurchaseOrder",
-    remote_id="id",
-    display=Text("number"),
-    fields={
+    {
         "number": Text("number"),
         "vendor": _guid("vendorId"),
         "status": OrderStatus("status", PO_STATUS),
@@ -172,22 +159,17 @@ PURCHASE_ORDERS = EntityMap(
             },
         ),
     },
-    updated_at=CHANGED,
-    version=VERSION,
+    display="number",
 )
 
-USERS = EntityMap(
+USERS = _record_map(
     "User",
-    remote_id="id",
-    display=Text("displayName"),
-    fields={
+    {
         "name": Text("displayName"),
         "email": Compute(lambda raw: text(raw.get("email")) or text(raw.get("personalEmail"))),
         "role": Text("jobTitle"),
         "active": Compute(lambda raw: raw.get("status") == "Active"),
     },
-    updated_at=CHANGED,
-    version=VERSION,
 )
 
 # -- writes: what the API pages take ------------------------------------------------------------
@@ -283,17 +265,6 @@ STREAMS = (
 )
 
 
-def _capability(stream: EntitySetStream) -> Capability:
-    writes = stream.writes or Writes()
-    return Capability(
-        read=True,
-        incremental=True,
-        create=writes.create is not None,
-        update=writes.update is not None,
-        delete=writes.delete,
-    )
-
-
 ENTRY = SystemEntry(
     key="business_central",
     name="Microsoft Dynamics 365 Business Central",
@@ -332,7 +303,7 @@ ENTRY = SystemEntry(
             help=f"Online, rarely needed: defaults to {AUTHORITY}/<tenant id>/oauth2/v2.0/token.",
         ),
     ),
-    capabilities={s.entity: _capability(s) for s in STREAMS},
+    capabilities={s.entity: capability(s) for s in STREAMS},
     deletions=(
         "Purchase orders deleted in Business Central are gone and reconciled as deleted; a blocked vendor "
         "reads `active: false` and an inactive employee `active: false`, both without `deletedAt`."

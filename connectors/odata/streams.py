@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from ..catalog import Capability
 from ..mapping import EntityMap
 from .deletion import DeletionMarker
 from .query import V2, Dialect, Query, all_of, eq_any
@@ -88,3 +89,15 @@ class EntitySetStream:
             dialect=self.dialect,
             **options,
         )
+
+
+def capability(stream: EntitySetStream) -> Capability:
+    """Read everything; incremental where the set has a change time; write what the stream declares."""
+    writes = stream.writes
+    return Capability(
+        read=True,
+        incremental=stream.updated_field is not None,
+        create=writes is not None and writes.create is not None,
+        update=writes is not None and writes.update is not None,
+        delete=writes is not None and writes.delete,
+    )
