@@ -1,4 +1,4 @@
-"""`ODataConnector`: the declarations of an OData v2 system turned into the connector contract."""
+"""`ODataConnector`: the declarations of an OData system (v2 or v4) turned into the connector contract."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ POSITIONS = PositionPaging()
 
 
 class ODataConnector(Connector):
-    """An OData v2 system described by its streams; pages go by key where a set allows it."""
+    """An OData system described by its streams; pages go by key where a set allows it."""
 
     streams: ClassVar[tuple[EntitySetStream, ...]] = ()
     max_page_size: ClassVar[int] = 100  # SAP Gateway's usual server page: no `__next` inside a window
