@@ -9,6 +9,7 @@ client, so the SSRF guard and timeouts apply to it too. A refused token request 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncGenerator
 
@@ -30,6 +31,7 @@ class ClientCredentials(httpx.Auth):
         self.system = system
         self.token: str | None = None
         self.expires_at = 0.0
+        self._lock = asyncio.Lock()  # concurrent first calls wait for one token
 
     def token_request(self) -> httpx.Request:
         form = {
@@ -66,11 +68,16 @@ class ClientCredentials(httpx.Auth):
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         if not self.fresh():
-            await self.renew((yield self.token_request()))
+            async with self._lock:
+                if not self.fresh():
+                    await self.renew((yield self.token_request()))
         request.headers["Authorization"] = f"Bearer {self.token}"
         response = yield request
         if response.status_code == 401:
-            await self.renew((yield self.token_request()))
+            refused = self.token
+            async with self._lock:
+                if self.token == refused:  # not renewed meanwhile by a concurrent call
+                    await self.renew((yield self.token_request()))
             request.headers["Authorization"] = f"Bearer {self.token}"
             yield request
 

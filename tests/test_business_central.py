@@ -3,6 +3,7 @@ fetch-many in one `$batch`, ETags, and what the sandbox refuses with the vendor'
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -74,9 +75,9 @@ def vendor_error(response: httpx.Response) -> dict[str, Any]:
 
 
 async def test_client_credentials_token_is_fetched_once_and_renewed_after_a_401(sandbox, control, cloud):
+    entities = ("Vendor", "Part", "Asset", "Location", "User")
+    await asyncio.gather(*(cloud.list_page(entity, ListQuery(), None, 5) for entity in entities))  # concurrent firsts
     await cloud.check()
-    for entity in ("Vendor", "Part", "Asset"):
-        await cloud.list_page(entity, ListQuery(), None, 5)
     assert token_calls(control) == 1
     sandbox.app.state.bc.tokens.clear()  # the token is revoked before it expires
     page = await cloud.list_page("Vendor", ListQuery(), None, 5)
