@@ -178,3 +178,16 @@ async def test_update_sends_the_etag_and_a_stale_one_is_a_conflict(sandbox, clou
     with pytest.raises(Conflict) as raised:
         await cloud.update("Vendor", vendor.remote_id, {"email": "late@vendor.example.com"}, version)
     assert raised.value.extensions["currentVersion"] == changed.values["remoteVersion"]
+
+
+def test_connecting_to_a_company_the_environment_lacks_lists_its_companies(sqlite_gateway, admin_key, sandbox):
+    login = cloud_login(sandbox.url, "00000000-0000-0000-0000-00000000abcd")
+    answer = sqlite_gateway.connect(
+        admin_key, sandbox.url, system="business_central", hosting="CLOUD", credentials=login
+    )
+    error = answer["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["extensions"]["field"] == "companyId"
+    assert COMPANY_ID in error["message"] and CLIENT_SECRET not in error["message"]
+    login = cloud_login(sandbox.url, COMPANY_ID)
+    made = sqlite_gateway.connect(admin_key, sandbox.url, system="business_central", hosting="CLOUD", credentials=login)
+    assert "errors" not in made, made
