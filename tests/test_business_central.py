@@ -4,6 +4,7 @@ fetch-many in one `$batch`, ETags, and what the sandbox refuses with the vendor'
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +14,9 @@ import pytest
 
 from connectors.base import ConnectionConfig, ListQuery
 from connectors.business_central.connector import BusinessCentralConnector
+from connectors.odata.batch import BATCH_SIZE
 from connectors.odata.client_v4 import ODataV4Client
+from connectors.odata.query import KEYS_PER_CALL
 from sandboxes.business_central.app import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -191,3 +194,19 @@ def test_connecting_to_a_company_the_environment_lacks_lists_its_companies(sqlit
     login = cloud_login(sandbox.url, COMPANY_ID)
     made = sqlite_gateway.connect(admin_key, sandbox.url, system="business_central", hosting="CLOUD", credentials=login)
     assert "errors" not in made, made
+
+
+async def test_more_reads_than_a_batch_takes_go_in_several_batches(sandbox, control, cloud):
+    unknown = [str(uuid.UUID(int=n + 1)) for n in range(KEYS_PER_CALL * BATCH_SIZE + 1)]  # 101 reads
+    await cloud.check()  # logged in
+    control.clear_requests()
+    assert await cloud.fetch_many("Vendor", unknown) == []
+    assert [r["path"] for r in control.requests()] == [f"{API}/$batch", f"{API}/$batch"]
+
+
+def test_sandbox_refuses_a_batch_of_more_than_100_operations(sandbox):
+    requests = [{"id": str(n), "method": "GET", "url": f"companies({COMPANY_ID})/vendors"} for n in range(101)]
+    answer = httpx.post(
+        f"{sandbox.url}{API}/$batch", json={"requests": requests}, headers={"Authorization": f"Bearer {token(sandbox)}"}
+    )
+    assert answer.status_code == 400 and "maximum number of '100'" in vendor_error(answer)["message"]
