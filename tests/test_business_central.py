@@ -28,7 +28,7 @@ from sandboxes.business_central.app import (
     create_app,
 )
 from sandboxes.kit import SandboxControl, ServerThread
-from schema.errors import BadUserInput, Conflict, SystemAuthFailed
+from schema.errors import BadUserInput, Conflict, SystemAuthFailed, SystemRejected
 
 API = "/api/v2.0"
 
@@ -110,14 +110,18 @@ async def test_on_premises_basic_login_with_the_web_service_access_key(sandbox):
     assert online.value.extensions["field"] == "clientId"
 
 
-async def test_an_unknown_company_is_refused_with_the_environments_companies(sandbox):
-    other = "00000000-0000-0000-0000-00000000abcd"
+@pytest.mark.parametrize("other", ["00000000-0000-0000-0000-00000000abcd", "CRONUS)/vendors(x"])
+async def test_an_unknown_company_is_refused_with_the_environments_companies(sandbox, other):
     wrong = connector_for(sandbox, cloud_login(sandbox.url, other))
     with pytest.raises(BadUserInput) as raised:
         await wrong.check()
+    with pytest.raises(SystemRejected):
+        await wrong.list_page("Vendor", ListQuery(), None, 5)
+    assert isinstance(wrong.odata, ODataV4Client)
+    assert wrong.odata.path("", "vendors").endswith(")/vendors") and wrong.odata.path("", "vendors").count("/") == 1
     await wrong.aclose()
     assert COMPANY_ID in str(raised.value) and "CRONUS USA, Inc." in str(raised.value)
-    answer = api_get(sandbox, f"companies({other})/vendors", token(sandbox))
+    answer = api_get(sandbox, "companies(00000000-0000-0000-0000-00000000abcd)/vendors", token(sandbox))
     assert answer.status_code == 400 and vendor_error(answer)["code"] == "Internal_CompanyNotFound"
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -334,7 +335,7 @@ class BusinessCentralConnector(ODataConnector):
             self.base_url + API_ROOT,
             system=self.entry.name,
             auth=self.auth(creds),
-            prefix=f"companies({creds.get('companyId', '').strip()})",
+            prefix=f"companies({quote(creds.get('companyId', '').strip(), safe='-')})",  # never a path of its own
             policy=self.policy,
         )
 
