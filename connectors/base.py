@@ -318,11 +318,18 @@ class Connector(ABC):
         return coerce(dig(raw, custom.remote_path), custom.type)
 
     def with_custom_values(self, records: list[Record]) -> list[Record]:
-        """Add the connection's custom field values to mapped records (live or replica)."""
+        """Add the connection's custom field values to mapped records (live or replica), and read its
+        remapped unified fields from their source fields, keeping what the system's mapping gave
+        in `unmapped` (the replica stores that, so a changed mapping applies to stored records at once)."""
+        extension = self.config.extension
         for record in records:
-            for custom in self.config.extension.fields_for(record.entity):
-                if self.config.extension.object(record.entity) is None:
-                    record.values[custom.name] = self.custom_value(record.remote_data, custom)
+            if extension.object(record.entity) is not None:
+                continue
+            for custom in extension.fields_for(record.entity):
+                record.values[custom.name] = self.custom_value(record.remote_data, custom)
+            for remap in extension.mappings_for(record.entity):
+                record.unmapped.setdefault(remap.name, record.values.get(remap.name))
+                record.values[remap.name] = self.custom_value(record.remote_data, remap)
         return records
 
     async def list_objects(self, obj: CustomObject, cursor: str | None, limit: int) -> Page:
@@ -346,7 +353,7 @@ class Connector(ABC):
         writes = self.write_map(entity)
         if writes is None:
             raise self._unsupported(operation, entity)
-        return writes.payload(operation, values, self.config.extension.fields_for(entity))
+        return writes.payload(operation, values, self.config.extension.sourced_for(entity))
 
     async def current_version(
         self, entity: str, remote_id: str, if_match: str | None, must_exist: bool = False
@@ -383,7 +390,7 @@ class Connector(ABC):
             raise self._unsupported(operation, entity)
         writes = self.write_map(entity)
         if writes is not None and operation != "delete":
-            writes.validate(operation, values, self.config.extension.fields_for(entity))
+            writes.validate(operation, values, self.config.extension.sourced_for(entity))
 
     async def create(self, entity: str, values: dict[str, Any], options: Mapping[str, str] | None = None) -> Record:
         raise self._unsupported("create", entity)

@@ -31,8 +31,10 @@ class HttpPolicy:
     """Timeouts, retry bounds and the concurrency cap for one connection's upstream calls.
 
     `transport` builds the httpx transport (the gateway's SSRF guard), `observe`
-    is told (system, outcome, seconds) of every call (metrics), and `redact`
-    lists the connection's secrets, never repeated in an error message.
+    is told (system, outcome, seconds) of every call (metrics), `record` gets
+    one `UpstreamCall` per attempt (the request log; bodies only when
+    `record_bodies`), and `redact` lists the connection's secrets, never
+    repeated in an error message.
     """
 
     connect_timeout: float = 5.0
@@ -42,7 +44,24 @@ class HttpPolicy:
     max_connections: int = 10  # also the cap on concurrent calls per connection
     transport: Callable[[httpx.Limits], httpx.AsyncBaseTransport] | None = None
     observe: Callable[[str, str, float], None] | None = None
+    record: Callable[[UpstreamCall], None] | None = None
+    record_bodies: bool = False
     redact: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UpstreamCall:
+    """One attempt of one upstream request, as the request log keeps it (bodies raw: the log redacts them)."""
+
+    method: str
+    url: httpx.URL | None  # None: the request could not even be built
+    status: int | None  # None: no answer (unreachable)
+    outcome: str  # outcome_of(status), or "unreachable"
+    seconds: float
+    attempt: int  # 1 for the first try
+    error: str | None = None  # the transport error's type, when no answer came
+    request_body: bytes | None = None
+    response_body: bytes | None = None
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -87,6 +106,20 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        return None
+
+
+def _request_of(exc: httpx.TransportError) -> httpx.Request | None:
+    try:
+        return exc.request
+    except RuntimeError:  # raised before a request was attached
+        return None
+
+
+def _content(request: httpx.Request) -> bytes | None:
+    try:
+        return request.content
+    except httpx.RequestNotRead:  # a streamed upload: not kept
         return None
 
 
@@ -135,6 +168,7 @@ class UpstreamClient:
                     response = await self.client.request(method, url, **kwargs)
             except httpx.TransportError as exc:
                 self._observe("unreachable", started)
+                self._record(method, _request_of(exc), None, started, attempt, type(exc).__name__)
                 if last:
                     # A write that may have reached the system must not be repeated blindly.
                     unsent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
@@ -144,6 +178,7 @@ class UpstreamClient:
                     ) from None
             else:
                 self._observe(outcome_of(response.status_code), started)
+                self._record(method, response.request, response, started, attempt)
                 if response.status_code not in RETRYABLE_STATUS or last:
                     return self.check(response) if checked else response
             await asyncio.sleep(self.policy.backoff * (2**attempt) * random.uniform(0.5, 1.0))
@@ -166,6 +201,32 @@ class UpstreamClient:
     def _observe(self, outcome: str, started: float) -> None:
         if self.policy.observe:
             self.policy.observe(self.system, outcome, time.monotonic() - started)
+
+    def _record(
+        self,
+        method: str,
+        request: httpx.Request | None,
+        response: httpx.Response | None,
+        started: float,
+        attempt: int,
+        error: str | None = None,
+    ) -> None:
+        if self.policy.record is None:
+            return
+        bodies = self.policy.record_bodies
+        self.policy.record(
+            UpstreamCall(
+                method=method.upper(),
+                url=request.url if request is not None else None,
+                status=response.status_code if response is not None else None,
+                outcome=outcome_of(response.status_code) if response is not None else "unreachable",
+                seconds=time.monotonic() - started,
+                attempt=attempt + 1,
+                error=error,
+                request_body=_content(request) if bodies and request is not None else None,
+                response_body=response.content if bodies and response is not None else None,
+            )
+        )
 
     def check(self, response: httpx.Response) -> httpx.Response:
         """Map a final response's status to the API's error codes."""

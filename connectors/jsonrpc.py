@@ -120,7 +120,7 @@ class ModelRpcConnector(Connector):
 
     def read_fields(self, model: Model) -> list[str]:
         """The model's mapped fields plus the connection's custom ones (only what is asked comes back)."""
-        custom = [f.remote_path for f in self.config.extension.fields_for(model.entity)]
+        custom = [f.remote_path for f in self.config.extension.sourced_for(model.entity)]
         return list(dict.fromkeys([*model.fields, *custom]))
 
     def write_map(self, entity: str) -> WriteMap | None:

@@ -133,7 +133,18 @@ class WriteMap:
         return cls(system, read.entity, fields, required, dict(defaults or {}))
 
     def validate(self, op: str, values: Mapping[str, Any], custom: tuple[CustomField, ...] = ()) -> None:
+        """`custom`: the connection's custom fields and remapped unified fields (named as the field they
+        replace). A remapped field is written to its source field, or refused where that is read-only;
+        one the system requires on a create goes to the system's own field too (alone if read-only)."""
         writable_custom = {f.name for f in custom if f.writable}
+        remapped = {f.name: f.remote_path for f in custom if not f.writable and f.name in self.fields}
+        stuck = sorted(n for n in set(values) & set(remapped) if not (op == CREATE and n in self.required))
+        if stuck:
+            raise BadUserInput(
+                f"{self.system} cannot write {self.entity}.{stuck[0]}: this connection reads it from "
+                f"{remapped[stuck[0]]}, which {self.system} does not accept on writes",
+                field=stuck[0],
+            )
         unknown = sorted(set(values) - set(self.fields) - writable_custom)
         if unknown:
             names = ", ".join(f"{self.entity}.{n}" for n in unknown)
@@ -150,8 +161,8 @@ class WriteMap:
         body: dict[str, Any] = dict(self.defaults) if op == CREATE else {}
         by_name = {f.name: f for f in custom if f.writable}
         for name, value in values.items():
-            if name in self.fields:
-                _as_writer(self.fields[name]).write(body, value)
-            else:
+            if name in by_name:  # a custom field, or a unified field remapped to another source field
                 put(body, by_name[name].remote_path, value.isoformat() if isinstance(value, datetime) else value)
+            if name not in by_name or (op == CREATE and name in self.required):  # the system's own, if it needs it
+                _as_writer(self.fields[name]).write(body, value)
         return body

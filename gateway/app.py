@@ -27,6 +27,7 @@ from .metrics import MetricsMiddleware, metrics
 from .passthrough_route import passthrough_endpoint
 from .readiness import Readiness
 from .requestid import RequestIdMiddleware
+from .retention import Retention
 from .services import Services
 from .settings import Settings
 from .store.engine import DatabaseUnavailable
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             scheduler.also_every_tick(deliverer.tick)
             scheduler.also_every_tick(ConnectSessions(services.connections).expire_due)
             services.bus.after_publish(deliverer.tick)
+            scheduler.also_every(settings.retention_interval, Retention(services.store, settings).run)
             scheduler.start()
         app.state.scheduler = scheduler
         yield

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from schema.errors import Unauthenticated
 
+from .audit import OPERATOR, Actor, AuditAction, Target, record_audit
 from .store.engine import Store
 from .store.tables import AdminKey, Connection, ConnectionToken, utcnow
 
@@ -38,6 +39,7 @@ class Principal:
 
     organization_id: str
     connection_id: str | None = None
+    key_id: str | None = None  # the admin key's id (never the key), for the audit trail
 
     @property
     def is_admin(self) -> bool:
@@ -65,7 +67,7 @@ def resolve_caller(store: Store, token: str) -> tuple[Principal, Connection | No
         if token.startswith(ADMIN_PREFIX):
             key = session.exec(_ADMIN_KEY, params={"digest": digest}).first()
             if key and hmac.compare_digest(key.key_hash, digest):
-                return Principal(key.organization_id), None
+                return Principal(key.organization_id, key_id=key.id), None
         elif token.startswith(TOKEN_PREFIX):
             row = session.exec(_CONNECTION_TOKEN, params={"digest": digest}).first()
             if row and hmac.compare_digest(row[0].token_hash, digest):
@@ -86,7 +88,7 @@ def still_valid(store: Store, digests: Collection[str]) -> set[str]:
         return {*keys, *tokens}
 
 
-def revoke_admin_key(store: Store, organization_id: str, key_id: str) -> bool:
+def revoke_admin_key(store: Store, organization_id: str, key_id: str, actor: Actor = OPERATOR) -> bool:
     """Retire one of the organization's admin keys; False if it has no such usable key."""
     with store.write() as session:
         key = session.get(AdminKey, key_id)
@@ -94,6 +96,7 @@ def revoke_admin_key(store: Store, organization_id: str, key_id: str) -> bool:
             return False
         key.revoked_at = utcnow()
         session.add(key)
+        record_audit(session, organization_id, actor, AuditAction.ADMIN_KEY_RETIRE, Target("ADMIN_KEY", key.id))
         return True
 
 

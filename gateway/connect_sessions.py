@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from connectors.registry import connector_class
 from schema.errors import BadUserInput, NotFound, PlantgateError
 
+from .audit import Actor, ActorType, AuditAction, Target, record_audit
 from .auth import hash_secret, new_secret
 from .connections import MAX_NAME, ConnectionService, NewConnection, issue_token, owned
 from .status import DISCONNECTED, PENDING, locked, set_status
@@ -223,7 +224,7 @@ class ConnectSessions:
             instance_url=form.instance_url or None,
             metadata={},  # the organization's, already on the pending connection
         )
-        cost = await self.connections.precheck(link.session.organization_id, request)
+        cost = await self.connections.precheck(link.session.organization_id, request, pending.id)
         completed, events = await self.store.run(self._complete, link.session.id, request, cost)
         await self.bus.publish(*events)
         return completed
@@ -250,6 +251,14 @@ class ConnectSessions:
             redirect = link.redirect_url
             connection, token, events = self.connections.establish(
                 session, connection, request, cost, with_token=redirect is None
+            )
+            record_audit(
+                session,
+                link.organization_id,
+                Actor(ActorType.CONNECT_LINK, link.id),
+                AuditAction.CONNECT_LINK_COMPLETE,
+                Target("CONNECTION", connection.id),
+                {"system": request.system, "hosting": request.hosting, "name": connection.name},
             )
             if redirect is None:
                 return Completed(connection, token, None), events

@@ -15,6 +15,7 @@ from connectors.base import ConnectionConfig
 from schema.errors import BadUserInput
 
 from .connections import ConnectionService, NewConnection, issue_token, owned, validate
+from .requestlog.recorder import Owner
 from .status import ACTIVE, DISCONNECTED, PENDING, set_status
 from .store.event_tables import Event
 from .store.tables import Connection, ConnectionToken, utcnow
@@ -65,7 +66,7 @@ class ConnectionSecrets:
         )
         validate(request)
         config = ConnectionConfig(request.hosting, request.instance_url, dict(request.credentials))
-        await self.connections.pool.check(current.system, config)
+        await self.connections.pool.check(current.system, config, Owner(organization_id, connection_id))
         connection, events = await self.store.run(self._store_login, organization_id, connection_id, request)
         await self.connections.pool.evict(connection_id)
         await self.connections.bus.publish(*events)

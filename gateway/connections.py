@@ -22,6 +22,7 @@ from . import credits
 from .auth import TOKEN_PREFIX, hash_secret, new_secret
 from .events import revocation
 from .events.bus import EventBus
+from .requestlog.recorder import Owner
 from .status import ACTIVE, DISCONNECTED, PENDING, locked, set_status
 from .store.engine import Store
 from .store.event_tables import Event
@@ -89,13 +90,17 @@ class ConnectionService:
         await self.bus.publish(*events)
         return connection, token  # type: ignore[return-value]  # a new connection always gets a token
 
-    async def precheck(self, organization_id: str, request: NewConnection) -> int:
-        """Validate, look at the credits, then try the credentials live; returns the cost."""
+    async def precheck(self, organization_id: str, request: NewConnection, connection_id: str | None = None) -> int:
+        """Validate, look at the credits, then try the credentials live; returns the cost.
+
+        The login's calls are logged for `connection_id` (a connect link's PENDING
+        connection), or for the organization alone when the connection is new.
+        """
         entry = validate(request)
         cost = entry.credits(request.hosting)
         await self.store.run(self._ensure_credits, organization_id, cost)
         config = ConnectionConfig(request.hosting, request.instance_url, dict(request.credentials))
-        await self.pool.check(request.system, config)
+        await self.pool.check(request.system, config, Owner(organization_id, connection_id))
         return cost
 
     def _ensure_credits(self, organization_id: str, cost: int) -> None:

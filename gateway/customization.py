@@ -3,7 +3,8 @@
 Settings are stored as plain JSON on the connection; `extension_of` turns them
 into the hashable `Extension` the schema cache and the connector read. Every
 name is checked here, before it is stored, so a bad setting can never break a
-connection's schema at request time.
+connection's schema at request time. Its field mappings (`gateway/remapping.py`)
+go into the same `Extension`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from strawberry.types.base import StrawberryObjectDefinition
 
 from connectors.catalog import SystemEntry
 from gateway.graphql.builder import build_schema
+from gateway.remapping import parse_mappings, setting_text
 from schema.entities import BY_NAME
 from schema.errors import BadUserInput
 from schema.model import SCALARS, STANDARD_FIELDS, CustomField, CustomObject, EnumDef, Extension
@@ -40,12 +42,9 @@ def _default_names() -> tuple[frozenset[str], frozenset[str]]:
 
 
 def _text(item: dict[str, Any], key: str, where: str, required: bool = True) -> str:
-    value = item.get(key)
-    if value is None and not required:
+    if item.get(key) is None and not required:
         return ""
-    if not isinstance(value, str) or not value.strip() or len(value) > 500:
-        raise BadUserInput(f"{where}: '{key}' must be a non-empty string", field=key)
-    return value.strip()
+    return setting_text(item, key, where)
 
 
 def _custom_field(item: Any, entity: str, where: str, type_prefix: str) -> CustomField:
@@ -152,14 +151,13 @@ def parse_objects(items: Any) -> tuple[CustomObject, ...]:
 def extension_of(connection: Any) -> Extension:
     """The schema extension a connection's settings declare (cached by their JSON)."""
     settings = connection.settings or {}
-    if not settings.get("customFields") and not settings.get("customObjects"):
+    declared = [settings.get(key) or [] for key in ("customFields", "customObjects", "fieldMappings")]
+    if not any(declared):
         return Extension()
-    return _extension(
-        json.dumps([settings.get("customFields") or [], settings.get("customObjects") or []], sort_keys=True)
-    )
+    return _extension(json.dumps(declared, sort_keys=True))
 
 
 @lru_cache(maxsize=4096)
 def _extension(declared: str) -> Extension:
-    fields, objects = json.loads(declared)
-    return Extension(parse_fields(fields, None), parse_objects(objects))
+    fields, objects, mappings = json.loads(declared)
+    return Extension(parse_fields(fields, None), parse_objects(objects), parse_mappings(mappings, None))

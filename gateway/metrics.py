@@ -25,6 +25,10 @@ SYNC_RECORDS = Counter("plantgate_sync_records_total", "Records written to the r
 SYNC_FAILURES = Counter("plantgate_sync_failures_total", "Failed sync runs by error code", ["code"])
 WEBHOOK_DELIVERIES = Counter("plantgate_webhook_deliveries_total", "Webhook delivery attempts", ["outcome"])
 RATE_LIMITED = Counter("plantgate_rate_limited_total", "Requests refused by a rate limit", ["scope"])
+REQUEST_LOG_DROPPED = Counter(
+    "plantgate_request_log_dropped_total",
+    "Request log entries dropped: the buffer was full (database too slow or down)",
+)
 
 
 def observe_upstream(system: str, outcome: str, seconds: float) -> None:

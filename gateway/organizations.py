@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from schema.errors import Unauthenticated
 
+from .audit import OPERATOR, Actor, ActorType, AuditAction, Target, record_audit
 from .auth import ADMIN_PREFIX, hash_secret, new_secret, usable_keys
 from .store.engine import Store
 from .store.tables import AdminKey, CreditPool, Organization, utcnow
@@ -25,20 +26,28 @@ def create_organization(store: Store, name: str, credits: int) -> NewOrganizatio
         session.add(org)
         session.flush()
         session.add(CreditPool(organization_id=org.id, total=credits, used=0))
-        key = add_admin_key(session, org.id)
+        key = add_admin_key(session, org.id, OPERATOR)
     return NewOrganization(org, key)
 
 
 def issue_admin_key(store: Store, organization_id: str) -> str:
     with store.write() as session:
-        return add_admin_key(session, organization_id)
+        return add_admin_key(session, organization_id, OPERATOR)
 
 
-def add_admin_key(session: Session, organization_id: str) -> str:
-    """A new admin key in the caller's transaction; only its hash is kept, the key is returned once."""
-    key = new_secret(ADMIN_PREFIX)
-    session.add(AdminKey(organization_id=organization_id, key_hash=hash_secret(key), prefix=key[:12]))
+def add_admin_key(session: Session, organization_id: str, actor: Actor) -> str:
+    """A new admin key in the caller's transaction (audited); the key is returned once."""
+    key, row = _new_key(session, organization_id)
+    record_audit(session, organization_id, actor, AuditAction.ADMIN_KEY_CREATE, Target("ADMIN_KEY", row.id))
     return key
+
+
+def _new_key(session: Session, organization_id: str) -> tuple[str, AdminKey]:
+    """Only the key's hash is kept."""
+    key = new_secret(ADMIN_PREFIX)
+    row = AdminKey(organization_id=organization_id, key_hash=hash_secret(key), prefix=key[:12])
+    session.add(row)
+    return key, row
 
 
 def find_by_name(store: Store, name: str) -> Organization | None:
@@ -54,4 +63,10 @@ def rotate_admin_key(store: Store, organization_id: str, digest: str) -> str:
             raise Unauthenticated("the bearer token is not valid")
         key.revoked_at = utcnow()
         session.add(key)
-        return add_admin_key(session, organization_id)
+        new, row = _new_key(session, organization_id)
+        actor = Actor(ActorType.ADMIN_KEY, key.id)
+        changes = {"newKeyId": row.id}
+        record_audit(
+            session, organization_id, actor, AuditAction.ADMIN_KEY_ROTATE, Target("ADMIN_KEY", key.id), changes
+        )
+        return new

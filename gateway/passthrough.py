@@ -23,6 +23,7 @@ from connectors.passthrough import RawRequest, RawResponse, at, raw_request
 from schema.errors import BadUserInput, Forbidden, NotFound, SystemRejected
 
 from .health import Health
+from .requestlog.kinds import PASSTHROUGH, calling
 from .store.engine import Store
 from .store.tables import Connection, Organization
 
@@ -78,7 +79,8 @@ async def passthrough(
 ) -> RawResponse:
     """Send `request` if the organization allows it; the system's answer, whatever its status."""
     check_allowed(await store.run(mode_of, store, connection.organization_id), request.method)
-    answer = await health.call(connection, connector.entry.name, lambda: connector.passthrough(request))
+    with calling(PASSTHROUGH):  # the request log's kind for these calls
+        answer = await health.call(connection, connector.entry.name, lambda: connector.passthrough(request))
     if len(answer.body) > MAX_RESPONSE_BYTES:
         raise SystemRejected(
             f"{connector.entry.name} answered {len(answer.body)} bytes, more than passthrough returns "

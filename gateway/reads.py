@@ -40,6 +40,7 @@ from .ids import (
     sorted_cursor,
 )
 from .replica_cache import CachedPage, PageCache
+from .requestlog.kinds import WRITE, calling
 from .store.engine import Store
 from .store.sync_tables import SyncSchedule, SyncState
 from .store.tables import Connection
@@ -103,7 +104,8 @@ class ConnectionSource:
         custom = self._custom_filter(entity, filter)
         if source == REPLICA and (custom or self.extension.object(entity)):
             raise BadUserInput(
-                "custom objects and custom-field filters are read live (the system filters them)", field="source"
+                "custom objects, and filters on custom or remapped fields, are read live (the system filters them)",
+                field="source",
             )
         if order and source != REPLICA:
             self._check_live_order(entity, order)
@@ -233,7 +235,7 @@ class ConnectionSource:
             self.connector.require(entity)
 
     def _custom_filter(self, entity: str, filter: dict[str, Any]) -> tuple[tuple[Any, Any], ...]:
-        return tuple((f, filter[f.name]) for f in self.extension.fields_for(entity) if f.name in filter)
+        return tuple((f, filter[f.name]) for f in self.extension.sourced_for(entity) if f.name in filter)
 
     async def _list_page(self, entity: str, query: ListQuery, cursor: str | None, limit: int) -> Page:
         obj = self.extension.object(entity)
@@ -264,7 +266,10 @@ class ConnectionSource:
     ) -> tuple[Record, bool]:
         self.trail.other = True
         writer = Writer(self.connection, self.connector, self.store, self._upstream)
-        record, replayed = await writer.write(operation, entity, id, values, if_match, idempotency_key, write_options)
+        with calling(WRITE):
+            record, replayed = await writer.write(
+                operation, entity, id, values, if_match, idempotency_key, write_options
+            )
         if operation != "delete":
             self._prime(entity, LIVE, [record])
         return record, replayed

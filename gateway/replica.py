@@ -158,7 +158,8 @@ def _row(connection_id: str, record: Record, run_id: str, status_field: str | No
         "connection_id": connection_id,
         "entity": record.entity,
         "remote_id": record.remote_id,
-        "values": encode({k: v for k, v in record.values.items() if k != "deletedAt"}),
+        # The system's own mapping (remapped fields are read from `remote_data` on every read).
+        "values": encode({k: v for k, v in {**record.values, **record.unmapped}.items() if k != "deletedAt"}),
         "remote_data": encode(record.remote_data),
         "status": record.values.get(status_field) if status_field else None,
         "remote_created_at": record.values.get("createdAt"),

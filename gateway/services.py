@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import anyio
+
 from connectors.http import HttpPolicy
 from gateway.graphql.builder import SchemaCache
 
+from .audit import KeyUse
 from .connections import ConnectionService
 from .events.broker import make_broker
 from .events.bus import EventBus
@@ -17,6 +20,8 @@ from .metrics import observe_upstream
 from .netguard import NetGuard
 from .ratelimit import RateLimiter
 from .replica_cache import PageCache
+from .requestlog.recorder import RequestLog
+from .requestlog.writer import RequestLogWriter
 from .secrets import CredentialVault, load_or_create_key
 from .settings import Settings
 from .store.engine import Store, make_engine, migrate
@@ -35,7 +40,9 @@ class Services:
     webhooks: WebhookService
     guard: NetGuard
     limiter: RateLimiter
+    requests: RequestLog
     pages: PageCache = field(default_factory=PageCache)  # replica pages served again while current
+    key_use: KeyUse = field(default_factory=KeyUse)  # admin keys recently recorded as used (audit.py)
 
     @classmethod
     def start(cls, settings: Settings) -> Services:
@@ -53,7 +60,10 @@ class Services:
             observe=observe_upstream,
             transport=guard.transport,
         )
-        pool = ConnectorPool(vault, policy, guard)
+        requests = RequestLog(
+            RequestLogWriter(store, interval=settings.request_log_flush_interval), settings.request_log_body_bytes
+        )
+        pool = ConnectorPool(vault, policy, guard, log=requests)
         bus = EventBus(make_broker(settings.redis_url))
         connections = ConnectionService(store, pool, bus)
         health = Health(store, bus, settings)
@@ -69,10 +79,12 @@ class Services:
             webhooks,
             guard,
             RateLimiter(settings),
+            requests,
             PageCache(settings.replica_cache_pages),
         )
 
     async def aclose(self) -> None:
         await self.pool.aclose()
         await self.bus.broker.aclose()
+        await anyio.to_thread.run_sync(self.requests.close)  # what the last calls logged, before the store goes
         self.store.close()

@@ -52,6 +52,12 @@ class Settings:
     webhook_backoff_base: float = 30.0
     webhook_max_age: float = 86400.0
     webhook_rotation_overlap_hours: float = 24.0  # how long a rotated-out secret still signs (rotateWebhookSecret)
+    # Request log and audit trail (README "Request logs and audit trail")
+    request_log_retention_days: float = 14.0  # 0: kept until deleted by hand
+    audit_retention_days: float = 365.0  # 0: kept until deleted by hand
+    request_log_body_bytes: int = 4096  # per body, for connections with logBodies on
+    request_log_flush_interval: float = 1.0  # seconds between batched writes of the request log
+    retention_interval: float = 3600.0  # seconds between prunings of old log and audit entries
     # Per-request cost limits and protocol (README "Limits and protocol")
     max_depth: int = 15
     max_aliases: int = 50
@@ -114,6 +120,11 @@ class Settings:
             "webhook_backoff_base": float(env.get("PLANTGATE_WEBHOOK_BACKOFF_BASE", "30")),
             "webhook_max_age": float(env.get("PLANTGATE_WEBHOOK_MAX_AGE", "86400")),
             "webhook_rotation_overlap_hours": float(env.get("PLANTGATE_WEBHOOK_ROTATION_OVERLAP_HOURS", "24")),
+            "request_log_retention_days": float(env.get("PLANTGATE_REQUEST_LOG_RETENTION_DAYS", "14")),
+            "audit_retention_days": float(env.get("PLANTGATE_AUDIT_RETENTION_DAYS", "365")),
+            "request_log_body_bytes": int(env.get("PLANTGATE_REQUEST_LOG_BODY_BYTES", "4096")),
+            "request_log_flush_interval": float(env.get("PLANTGATE_REQUEST_LOG_FLUSH_INTERVAL", "1")),
+            "retention_interval": float(env.get("PLANTGATE_RETENTION_INTERVAL", "3600")),
             "max_depth": int(env.get("PLANTGATE_MAX_DEPTH", "15")),
             "max_aliases": int(env.get("PLANTGATE_MAX_ALIASES", "50")),
             "max_tokens": int(env.get("PLANTGATE_MAX_TOKENS", "5000")),

@@ -18,6 +18,8 @@ from schema.errors import NotFound, PlantgateError
 
 from .customization import extension_of
 from .netguard import NetGuard
+from .requestlog import kinds
+from .requestlog.recorder import BODY_SETTING, Owner, RequestLog
 from .secrets import CredentialVault
 from .store.tables import Connection
 
@@ -28,29 +30,46 @@ class ConnectorPool:
     """Keeps connectors warm (login sessions, keep-alive sockets), least recently used evicted."""
 
     def __init__(
-        self, vault: CredentialVault, policy: HttpPolicy, guard: NetGuard | None = None, max_size: int = 1000
+        self,
+        vault: CredentialVault,
+        policy: HttpPolicy,
+        guard: NetGuard | None = None,
+        max_size: int = 1000,
+        log: RequestLog | None = None,
     ) -> None:
         self.vault = vault
         self.policy = policy
         self.guard = guard
         self.max_size = max_size
+        self.log = log
         self._live: OrderedDict[str, tuple[str, Connector]] = OrderedDict()
         self._lock = asyncio.Lock()
         self._retiring: dict[asyncio.Task[None], Connector] = {}
 
-    def build(self, system: str, config: ConnectionConfig) -> Connector:
+    def build(
+        self,
+        system: str,
+        config: ConnectionConfig,
+        owner: Owner | None = None,
+        kind: kinds.CallKind = kinds.LIVE_READ,
+        bodies: bool = False,
+    ) -> Connector:
+        """A connector whose calls are logged for `owner` (as `kind` unless the caller says otherwise)."""
         cls = connector_class(system)
         if cls is None:
             raise NotFound(f"unknown system '{system}'")
         secrets = tuple(config.credentials.get(f.name) or "" for f in cls.entry.credential_fields if f.secret)
-        return cls(config, replace(self.policy, redact=secrets))
+        policy = replace(self.policy, redact=secrets)
+        if self.log is not None and owner is not None:
+            policy = replace(policy, record=self.log.recorder(owner, kind, secrets), record_bodies=bodies)
+        return cls(config, policy)
 
-    async def check(self, system: str, config: ConnectionConfig) -> None:
+    async def check(self, system: str, config: ConnectionConfig, owner: Owner | None = None) -> None:
         """Refuse a forbidden instance URL, then try credentials with a throwaway connector."""
         if self.guard and config.instance_url:
             https = config.hosting == "CLOUD"
             await self.guard.check_url(config.instance_url, field="instanceUrl", https_required=https)
-        connector = self.build(system, config)
+        connector = self.build(system, config, owner, kinds.CHECK)
         try:
             await connector.check()
         except PlantgateError as exc:
@@ -60,7 +79,7 @@ class ConnectorPool:
         finally:
             await connector.aclose()
 
-    def open(self, connection: Connection) -> Connector:
+    def open(self, connection: Connection, kind: kinds.CallKind = kinds.SYNC) -> Connector:
         """A connector of the caller's own (a sync run), to be closed by the caller."""
         config = ConnectionConfig(
             connection.hosting,
@@ -69,7 +88,9 @@ class ConnectorPool:
             extension_of(connection),
             dict((connection.settings or {}).get("writeDefaults") or {}),
         )
-        return self.build(connection.system, config)
+        owner = Owner(connection.organization_id, connection.id)
+        bodies = bool((connection.settings or {}).get(BODY_SETTING))
+        return self.build(connection.system, config, owner, kind, bodies)
 
     async def get(self, connection: Connection) -> Connector:
         # The version changes with credentials and settings (updated_at), so the connector is rebuilt.
@@ -79,7 +100,7 @@ class ConnectorPool:
             if cached and cached[0] == version:
                 self._live.move_to_end(connection.id)
                 return cached[1]
-            connector = self.open(connection)
+            connector = self.open(connection, kinds.LIVE_READ)
             self._live[connection.id] = (version, connector)
             stale = [cached[1]] if cached else []
             while len(self._live) > self.max_size:

@@ -158,12 +158,23 @@ class Extension:
 
     custom_fields: tuple[CustomField, ...] = ()
     custom_objects: tuple[CustomObject, ...] = ()
+    # Unified fields this connection reads from another field of its system: each a `CustomField`
+    # named after the unified field it replaces, typed as that field (see gateway/remapping.py).
+    field_mappings: tuple[CustomField, ...] = ()
 
     def fields_for(self, entity: str) -> tuple[CustomField, ...]:
         obj = self.object(entity)
         if obj is not None:
             return obj.fields
         return tuple(f for f in self.custom_fields if f.entity == entity)
+
+    def mappings_for(self, entity: str) -> tuple[CustomField, ...]:
+        return tuple(f for f in self.field_mappings if f.entity == entity)
+
+    def sourced_for(self, entity: str) -> tuple[CustomField, ...]:
+        """Every field a connector reads from a remote path of its own choosing for this entity: the
+        custom fields and the remapped unified fields (read along, filtered, written alike)."""
+        return self.fields_for(entity) + (() if self.object(entity) else self.mappings_for(entity))
 
     def object(self, name: str) -> CustomObject | None:
         return next((o for o in self.custom_objects if o.name == name), None)

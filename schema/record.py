@@ -23,6 +23,8 @@ class Record:
     normalized value and `<name>Raw` the system's own; relations hold remote ids;
     components hold lists of plain dicts. `remote_data` is the raw record.
     `origin` says where it was read (LIVE or REPLICA); its relations are read there too.
+    `unmapped` keeps what the system's own mapping gave for fields a connection remaps, so the
+    replica stores the system's mapping and each read applies the connection's current one.
     """
 
     entity: str
@@ -30,6 +32,7 @@ class Record:
     values: dict[str, Any] = field(default_factory=dict)
     remote_data: Any = None
     origin: str = "LIVE"
+    unmapped: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -202,7 +202,26 @@ def _start_gateway(tmp: Path, database_url: str, backend: str, **overrides: Any)
     services = Services.start(settings)
     with ServerThread(create_app(settings, services), lifespan="on") as server:
         yield Gateway(server.url, services, backend)
+    services.requests.close()  # its last entries, before the database goes
     services.store.close()
+
+
+def backend_gateway(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, name: str, **overrides: Any
+) -> Iterator[Gateway]:
+    """A test module's own gateway on the backend its fixture is parametrized with ("sqlite" or "postgres").
+
+    Each gets a database of its own: its scheduler must not meet rows that another gateway
+    encrypted with another key (connections to sync, webhooks to deliver).
+    """
+    backend = request.param
+    tmp = tmp_path_factory.mktemp(f"gw-{name}-{backend}")
+    if backend == "sqlite":
+        yield from _start_gateway(tmp, f"sqlite:///{tmp / 'db.sqlite'}", backend, **overrides)
+        return
+    request.getfixturevalue("postgres_url")  # skips (or fails in CI) without a server
+    with fresh_postgres_database() as url:
+        yield from _start_gateway(tmp, url, backend, **overrides)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from gateway.store.connect_tables import ConnectSession
 from gateway.store.tables import Connection, CreditLedgerEntry, utcnow
 from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
-from tests.conftest import UPKEEP_LOGIN, Gateway, _start_gateway
+from tests.conftest import UPKEEP_LOGIN, Gateway, backend_gateway
 from tests.helpers import data, error_code
 from tests.test_sync import FAST, wait_until
 
@@ -46,9 +46,7 @@ WRONG_LOGIN = {"email": UPKEEP_LOGIN["email"], "password": "not-the-password"}
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def gw(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """A gateway with the scheduler running (syncs, link expiry), on each database."""
-    tmp = tmp_path_factory.mktemp(f"gw-connect-{request.param}")
-    url = f"sqlite:///{tmp / 'db.sqlite'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    yield from _start_gateway(tmp, url, request.param, **FAST)
+    yield from backend_gateway(request, tmp_path_factory, "connect", **FAST)
 
 
 @pytest.fixture(scope="module")

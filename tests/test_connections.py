@@ -145,11 +145,18 @@ def test_catalog_search_and_filters(sqlite_gateway, admin_key):
     assert {"name": "password", "secret": True, "required": True} in found[0]["credentialFields"]
     assert found[0]["authGuide"]
     erp = {s["key"] for s in data(sqlite_gateway.gql(admin_key, query, {"c": "ERP"}))["systems"]}
-    assert erp == {"sap_s4hana", "sap_ecc", "tryton"}
+    assert erp == {"sap_s4hana", "sap_ecc", "tryton", "business_central"}
     tier3 = data(sqlite_gateway.gql(admin_key, query, {"t": 3}))["systems"]
     assert {s["key"] for s in tier3} == {"sap_s4hana", "sap_ecc", "maximo"}
     ecc = next(s for s in tier3 if s["key"] == "sap_ecc")
     assert ecc["credits"] == [{"hosting": "ON_PREMISES", "credits": 8}]
+    bc = next(
+        s for s in data(sqlite_gateway.gql(admin_key, query, {"t": 2}))["systems"] if s["key"] == "business_central"
+    )
+    assert sorted(bc["credits"], key=lambda c: c["hosting"]) == [
+        {"hosting": "CLOUD", "credits": 2},
+        {"hosting": "ON_PREMISES", "credits": 4},
+    ]
 
 
 def test_connection_list_filters(sqlite_gateway, admin_key, upkeep_sandbox):

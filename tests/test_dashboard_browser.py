@@ -292,7 +292,9 @@ def test_connection_settings_pick_discovered_custom_fields(
     label = choices.first.locator("xpath=..").inner_text()
     choices.first.check()
     page.get_by_role("button", name="Save settings").click()
-    expect(page.locator("#settings")).to_contain_text("Saved: 1 custom field(s), 0 custom object(s).")
+    expect(page.locator("#settings")).to_contain_text(
+        "Saved: 1 custom field(s), 0 custom object(s), 0 field mapping(s)."
+    )
     page.locator("#settings-section").scroll_into_view_if_needed()
     ui.shot("dashboard-8-settings-desktop")
     query = "query($id: ID!) { connectionSettings(id: $id) { syncIntervalSeconds customFields } }"
@@ -300,4 +302,101 @@ def test_connection_settings_pick_discovered_custom_fields(
     assert saved["syncIntervalSeconds"] == 1800
     [field] = saved["customFields"]
     assert field["entity"] == "WorkOrder" and field["remotePath"] in label
+    ui.assert_clean()
+
+
+def test_requests_and_audit_trail_panels(gw: Gateway, browser: Browser, sandbox: ServerThread) -> None:
+    admin = gw.new_org()
+    created = data(gw.connect(admin, sandbox.url, name="Mill"))["createConnection"]
+    cid, token = created["connection"]["id"], created["token"]
+    headers = {"Authorization": f"Bearer {token}", "X-Request-Id": "support-case-881"}
+    for _ in range(21):  # more live calls than a page shows
+        httpx.post(f"{gw.url}/graphql", json={"query": WORK_ORDERS}, headers=headers, timeout=30).raise_for_status()
+    live = "query($c: ID) { requestLogs(connectionId: $c, kind: LIVE_READ) { totalCount } }"
+    wait_until(lambda: data(gw.gql(admin, live, {"c": cid}))["requestLogs"]["totalCount"] >= 21)
+
+    ui = sign_in(gw, browser, admin)
+    page = ui.page
+    calls = page.locator("#request-log tbody tr")
+    row(ui, cid).get_by_role("button", name="Requests").click()
+    expect(page.get_by_label("Calls of")).to_have_value(cid)
+    page.get_by_label("Kind").select_option("LIVE_READ")
+    page.get_by_role("button", name="Show calls").click()
+    expect(calls).to_have_count(20)
+    expect(calls.first).to_contain_text("GET /api/v2/work-orders")
+    expect(calls.first).to_contain_text("support-case-881")
+    expect(calls.first.locator(".status")).to_have_text("OK")
+    first_page = calls.first.get_attribute("data-request-log-id")
+    page.locator("#requests-section").scroll_into_view_if_needed()
+    ui.shot("dashboard-9-requests-desktop")
+    page.get_by_role("button", name="Older calls").click()
+    expect(calls.first).not_to_have_attribute("data-request-log-id", first_page or "")
+    expect(page.get_by_role("button", name="Newer calls")).to_be_enabled()
+    page.get_by_role("button", name="Newer calls").click()
+    expect(calls.first).to_have_attribute("data-request-log-id", first_page or "")
+
+    page.get_by_label("Calls of").select_option("")
+    page.get_by_label("Kind").select_option("")
+    page.get_by_label("Request id").fill("support-case-881")  # what a customer's client was answered with
+    page.get_by_role("button", name="Show calls").click()
+    by_id = '{ requestLogs(requestId: "support-case-881") { totalCount } }'
+    expect(page.locator("#requests")).to_contain_text(
+        f"{data(gw.gql(admin, by_id))['requestLogs']['totalCount']} calls found."  # each call, and a login
+    )
+    page.get_by_label("Outcome").select_option("REJECTED")
+    page.get_by_role("button", name="Show calls").click()
+    expect(page.locator("#requests")).to_contain_text("No calls found.")
+
+    actions = page.locator("#audit-log tbody tr")
+    expect(actions.filter(has_text="CONNECTION_CREATE")).to_have_count(1)
+    expect(actions.filter(has_text="CONNECTION_CREATE")).to_contain_text("loginFields")
+    row(ui, cid).get_by_role("button", name="Sync now").click()  # refreshes the trail when done
+    expect(actions.first).to_contain_text("CONNECTION_SYNC")
+    page.get_by_label("Action", exact=True).select_option("CONNECTION_CREATE")
+    page.get_by_role("button", name="Show actions").click()
+    expect(actions).to_have_count(1)
+    expect(actions.first).to_contain_text(cid)
+    page.locator("#audit-section").scroll_into_view_if_needed()
+    ui.shot("dashboard-10-audit-desktop")
+    assert UPKEEP_LOGIN["password"] not in page.content()
+
+
+def test_connection_settings_remap_a_unified_field_to_a_discovered_one(
+    gw: Gateway, browser: Browser, sandbox: ServerThread
+) -> None:
+    admin = gw.new_org()
+    created = data(gw.connect(admin, sandbox.url, name="East plant"))["createConnection"]
+    cid, token = created["connection"]["id"], created["token"]
+    ui = sign_in(gw, browser, admin)
+    page = ui.page
+    page.get_by_label("Connection", exact=True).select_option(cid)
+    page.get_by_label("Entity").select_option("WorkOrder")
+    page.get_by_role("button", name="Discover fields").click()
+    title = page.get_by_label("title (String) from")
+    expect(title).to_be_visible(timeout=10_000)
+    assert "customFields.downtimeMinutes" not in title.inner_text()  # an Int cannot be a title
+    title.select_option("customFields.costCenter")
+    page.get_by_label("Filter by title").check()
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#settings")).to_contain_text(
+        "Saved: 0 custom field(s), 0 custom object(s), 1 field mapping(s)."
+    )
+    ui.shot("dashboard-11-field-mappings-desktop")
+    saved = data(gw.gql(admin, "query($id: ID!) { connectionSettings(id: $id) { fieldMappings } }", {"id": cid}))
+    assert saved["connectionSettings"]["fieldMappings"] == [
+        {
+            "entity": "WorkOrder",
+            "field": "title",
+            "remotePath": "customFields.costCenter",
+            "filterable": True,
+            "writable": True,
+        }
+    ]
+    nodes = data(gw.gql(token, '{ workOrders(first: 3, filter: {title: "CC-201"}) { nodes { title } } }'))
+    assert nodes["workOrders"]["nodes"] and {n["title"] for n in nodes["workOrders"]["nodes"]} == {"CC-201"}
+    page.get_by_label("title (String) from").select_option("")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#settings")).to_contain_text(
+        "Saved: 0 custom field(s), 0 custom object(s), 0 field mapping(s)."
+    )
     ui.assert_clean()

@@ -24,6 +24,7 @@ from starlette.routing import Mount, Route
 
 from gateway.netguard import system_resolver
 from gateway.ratelimit import RateLimiter
+from sandboxes.business_central.app import COMPANY_ID as BC_COMPANY_ID
 from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.limble.app import SANDBOX as LIMBLE
 from sandboxes.sap.app import LOGIN as SAP_LOGIN
@@ -131,6 +132,8 @@ def tryton_calls(running: Running) -> tuple[Call, Call]:
     return Call("POST", path, read, holds='"name"'), Call("POST", path, write, holds='"result"')
 
 
+BC_COMPANY = f"/api/v2.0/companies({BC_COMPANY_ID})"
+
 # A read and a write per system, each in the vendor's own wire format (docs/vendors/<system>.md).
 CALLS: dict[str, Callable[[Running], tuple[Call, Call]]] = {
     "upkeep": lambda r: (
@@ -175,6 +178,10 @@ CALLS: dict[str, Callable[[Running], tuple[Call, Call]]] = {
         ),
     ),
     "tryton": tryton_calls,
+    "business_central": lambda r: (
+        Call("GET", f"{BC_COMPANY}/vendors", query=(("$top", "2"),), holds='"displayName"'),
+        Call("POST", f"{BC_COMPANY}/vendors", {"displayName": "Passthrough Supply"}, status=201, holds="Passthrough"),
+    ),
 }
 
 

@@ -19,9 +19,9 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from standardwebhooks import Webhook
 
-from gateway.organizations import create_organization
+from gateway.auth import ADMIN_PREFIX, hash_secret, new_secret
 from gateway.secrets import CredentialVault, load_or_create_key
-from gateway.store.engine import MIGRATIONS, Store, make_engine
+from gateway.store.engine import MIGRATIONS, make_engine
 from gateway.store.tables import new_id, utcnow
 from sandboxes.kit import ServerThread
 from tests.conftest import Gateway
@@ -89,11 +89,23 @@ def _endpoint_at_revision_0005(database_url: str, data_dir: Path, secret_key: st
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0005")
-    organization = create_organization(Store(engine), "before-0006", 100)
+    organization_id, admin_key = new_id(), new_secret(ADMIN_PREFIX)  # rows as that release wrote them
     old_secret = "whsec_" + secrets.token_urlsafe(32)  # what endpoints were given until now
     vault = CredentialVault(load_or_create_key(secret_key, data_dir))
     endpoint_id = new_id()
     with engine.begin() as connection:
+        row = {"id": organization_id, "at": utcnow()}
+        connection.execute(
+            text("INSERT INTO organization (id, name, created_at) VALUES (:id, 'before-0006', :at)"), row
+        )
+        connection.execute(text("INSERT INTO credit_pool (organization_id, total, used) VALUES (:id, 100, 0)"), row)
+        connection.execute(
+            text(
+                "INSERT INTO admin_key (id, organization_id, key_hash, prefix, created_at) "
+                "VALUES (:key_id, :id, :hash, :prefix, :at)"
+            ),
+            {**row, "key_id": new_id(), "hash": hash_secret(admin_key), "prefix": admin_key[:12]},
+        )
         connection.execute(
             text(
                 "INSERT INTO webhook_endpoint (id, organization_id, url, events, secret_encrypted, created_at) "
@@ -101,14 +113,14 @@ def _endpoint_at_revision_0005(database_url: str, data_dir: Path, secret_key: st
             ),
             {
                 "id": endpoint_id,
-                "org": organization.organization.id,
+                "org": organization_id,
                 "url": url,
                 "secret": vault.encrypt({"secret": old_secret}),
                 "at": utcnow(),
             },
         )
     engine.dispose()
-    return organization.admin_key, endpoint_id, old_secret
+    return admin_key, endpoint_id, old_secret
 
 
 def test_a_secret_issued_before_keeps_verifying_and_rotates_with_overlap(tmp_path, receiver):

@@ -36,6 +36,8 @@ TABLES = {
     "webhook_attempt",
     "connect_session",
     "idempotent_write",
+    "request_log",
+    "audit_event",
 }
 
 
@@ -50,7 +52,7 @@ def test_migrations_create_tables_and_are_idempotent(backend, tmp_path, request)
     migrate(engine)  # a second start changes nothing
     assert set(inspect(engine).get_table_names()) >= TABLES
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0008"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0009"
     engine.dispose()
 
 

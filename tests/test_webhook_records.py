@@ -18,6 +18,7 @@ from tests.webhook_verifiers import python_verifies
 UPDATE = """mutation($id: ID!, $r: Boolean) {
   updateWebhookEndpoint(id: $id, includeRecord: $r) { id events includeRecord }
 }"""
+DELIVERIES = "{ webhookEndpoints { id deliveries { eventType eventData } } }"
 SYNC = "mutation($id: ID!) { triggerSync(id: $id) { id } }"
 
 
@@ -41,7 +42,7 @@ def test_record_changed_carries_the_record_only_where_asked(hooks):
         ServerThread(create_upkeep_sandbox()) as sandbox,
     ):
         full_id, full_secret = endpoint(hooks, admin, f"{full_server.url}/hook", ["record.changed"], True)
-        endpoint(hooks, admin, f"{bare_server.url}/hook", ["record.changed"])
+        bare_id, _ = endpoint(hooks, admin, f"{bare_server.url}/hook", ["record.changed"])
         endpoint(hooks, admin, f"{everything_server.url}/hook")
         connection = data(hooks.connect(admin, sandbox.url))["createConnection"]["connection"]
         wait_until(lambda: everything.events("sync.completed"), timeout=20, what="the first sync")
@@ -59,6 +60,9 @@ def test_record_changed_carries_the_record_only_where_asked(hooks):
             datetime.fromisoformat(record["updatedAt"])  # plain ISO 8601, not the replica's tagged form
             assert python_verifies(full_secret, received)
         assert all("record" not in r.json["data"] for r in _changes(bare, 2))
+        shown = {e["id"]: e["deliveries"] for e in data(hooks.gql(admin, DELIVERIES))["webhookEndpoints"]}
+        assert all("record" in d["eventData"] for d in shown[full_id])
+        assert shown[bare_id] and all("record" not in d["eventData"] for d in shown[bare_id])
 
         turned_off = data(hooks.gql(admin, UPDATE, {"id": full_id, "r": False}))["updateWebhookEndpoint"]
         assert turned_off == {"id": full_id, "events": ["record.changed"], "includeRecord": False}

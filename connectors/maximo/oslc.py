@@ -252,7 +252,7 @@ class OslcConnector(RestConnector):
     def selection(self, structure: ObjectStructure) -> str:
         """The structure's `oslc.select` plus the attributes of the connection's custom fields."""
         named = set(top_level(structure.select))
-        custom = [f.remote_path.split(".")[0] for f in self.config.extension.fields_for(structure.entity)]
+        custom = [f.remote_path.split(".")[0] for f in self.config.extension.sourced_for(structure.entity)]
         return ",".join([structure.select, *(a for a in dict.fromkeys(custom) if a not in named)])
 
     async def resolved_selection(self, structure: ObjectStructure) -> str:
@@ -411,7 +411,7 @@ class OslcConnector(RestConnector):
 
     def _payload(self, stream: Stream, operation: str, values: dict[str, Any]) -> Any:
         """The body by the operation's write map (an update naming a key is refused before any call)."""
-        custom = self.config.extension.fields_for(stream.entity)
+        custom = self.config.extension.sourced_for(stream.entity)
         return self.write_body(stream, self.writes(stream.entity, operation).payload(operation, values, custom))
 
     async def write_context(

@@ -1,18 +1,21 @@
-"""OData v2 as SAP Gateway speaks it: one client and one declarative connector base.
+"""OData v2 as SAP Gateway speaks it and OData v4 as Business Central does: one connector base, two clients.
 
-The wire details live in this package's modules, once each: the `d`/`results`/
-`__count`/`__next` envelopes and the SAP error body (`envelope.py`),
-`/Date(ms)/` values and `Edm.Decimal` strings (`values.py`), `$filter`
-literals and keys (`query.py`), the CSRF token handshake for writes and
-the `sap-client` parameter (`client.py`). A connector declares
-`EntitySetStream`s (`streams.py`), mappings with the specs of
-`specs.py` and `Writes` from `writes.py`; see `connectors/sap/`.
+The wire details live in this package's modules, once each: the v2 `d`/`results`/
+`__count`/`__next` envelopes and the SAP error body (`envelope.py`), the v4
+`value`/`@odata.count`/`@odata.nextLink`/`@odata.etag` envelopes (`envelope_v4.py`),
+`/Date(ms)/` values and `Edm.Decimal` strings (`values.py`), `$filter` literals and
+keys, which differ by version (`query.py`, `Dialect`), the v2 CSRF token handshake
+for writes and the `sap-client` parameter (`client.py`), the v4 client with JSON
+`$batch` reads (`client_v4.py`, `batch.py`); both clients are `EntitySetClient`s
+(`reader.py`). A connector declares `EntitySetStream`s (`streams.py`, with their
+dialect), mappings with the specs of `specs.py` and `Writes` from `writes.py`; see
+`connectors/sap/` (v2) and `connectors/business_central/` (v4).
 `ODataConnector` (`connector.py`) turns the declarations into the connector contract:
 filter pushdown (the kit's planner, rendered as `$filter` by `pushdown.py`) with
 soft-delete markers (`deletion.py`), keyset (`k:<key>`) or `$top`/`$skip` pages
 (the kit's `paging.py`), counts by `/$count`,
 writes with ETags sent back as `If-Match`, and custom fields and objects from the
-service's `$metadata` (`metadata.py`, `objects.py`).
+service's `$metadata` (`metadata.py`, `objects.py`; v2 only).
 """
 
 from ..batching import chunks

@@ -11,7 +11,7 @@ missing or stale token, not refused credentials: the token is fetched again once
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
@@ -20,8 +20,9 @@ from schema.errors import SystemAuthFailed, SystemRejected, SystemUnreachable
 
 from ..http import HttpPolicy, UpstreamClient
 from ..passthrough import RawRequest, RawResponse, answer, send
-from .envelope import Collection, error_message, read_collection, read_entity
+from .envelope import Collection, error_message, inline, read_collection, read_entity
 from .query import Query
+from .reader import EntitySetClient
 
 SERVICE_ROOT = "/sap/opu/odata/sap"
 CSRF_HEADER = "X-CSRF-Token"
@@ -40,7 +41,7 @@ class ODataUpstream(UpstreamClient):
         return super().check(response)
 
 
-class ODataClient:
+class ODataClient(EntitySetClient):
     """Basic-auth JSON reads of SAP Gateway services, plus the CSRF handshake for writes.
 
     Cookies the server sets (the session that a CSRF token belongs to) stay in
@@ -92,20 +93,6 @@ class ODataClient:
         body = await self.http.json("GET", next_url, params=params, headers={"Accept": "application/json"})
         return read_collection(body, self.system)
 
-    async def collect(self, service: str, entity_set: str, query: Query = Query()) -> Collection:
-        """Every page of a read, following `__next` until the server stops paging."""
-        page = await self.collection(service, entity_set, query)
-        results, count = list(page.results), page.count
-        while page.next_url:
-            page = await self.follow(page.next_url)
-            results += page.results
-        return Collection(results, count)
-
-    async def collect_all(self, service: str, entity_set: str, queries: Iterable[Query]) -> list[dict[str, Any]]:
-        """Several reads of one set at once (e.g. one per chunk of keys); their rows in query order."""
-        parts = await asyncio.gather(*(self.collect(service, entity_set, query) for query in queries))
-        return [row for part in parts for row in part.results]
-
     async def entity(self, service: str, key_path: str, query: Query = Query()) -> dict[str, Any]:
         body = await self.get_json(f"/{service}/{key_path}", query.params())
         return read_entity(body, self.system)
@@ -125,6 +112,15 @@ class ODataClient:
         return response.content
 
     # -- writes -------------------------------------------------------------------------
+
+    def entity_of(self, response: httpx.Response) -> dict[str, Any]:
+        try:
+            return read_entity(response.json(), self.system)
+        except ValueError:
+            raise SystemUnreachable(f"{self.system} sent a response that is not valid JSON") from None
+
+    def expanded(self, entity: dict[str, Any], navigations: tuple[str, ...]) -> bool:
+        return inline(entity, navigations)
 
     async def fetch_csrf_token(self, where: str) -> str:
         """`GET` a service root (`/<service>/`, or an absolute URL) with `X-CSRF-Token: Fetch`; the answer's

@@ -1,11 +1,11 @@
-"""`ODataConnector`: the declarations of an OData v2 system turned into the connector contract."""
+"""`ODataConnector`: the declarations of an OData system (v2 or v4) turned into the connector contract."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from schema.errors import BadUserInput, Conflict, NotFound, SystemRejected, SystemUnreachable
+from schema.errors import BadUserInput, Conflict, NotFound, SystemRejected
 from schema.model import CustomField, CustomObject
 from schema.record import Record
 
@@ -18,11 +18,11 @@ from ..paging import KeysetPaging, PositionPaging
 from ..passthrough import RawRequest, RawResponse
 from ..writes import CREATE, UPDATE, put
 from .client import ODataClient
-from .envelope import inline, read_entity
 from .metadata import SetInfo, field_candidates, object_candidate, parse_metadata
 from .objects import ObjectSet
 from .pushdown import clause, filterable
-from .query import KEYS_PER_CALL, Query, all_of, eq_any, literal
+from .query import KEYS_PER_CALL, Query, all_of
+from .reader import EntitySetClient
 from .streams import EntitySetStream
 from .values import lenient_date
 
@@ -35,7 +35,7 @@ POSITIONS = PositionPaging()
 
 
 class ODataConnector(Connector):
-    """An OData v2 system described by its streams; pages go by key where a set allows it."""
+    """An OData system described by its streams; pages go by key where a set allows it."""
 
     streams: ClassVar[tuple[EntitySetStream, ...]] = ()
     max_page_size: ClassVar[int] = 100  # SAP Gateway's usual server page: no `__next` inside a window
@@ -49,8 +49,14 @@ class ODataConnector(Connector):
 
     def __init__(self, config: ConnectionConfig, policy: HttpPolicy | None = None) -> None:
         super().__init__(config, policy)
-        creds = config.credentials
-        self.odata = ODataClient(
+        self.odata = self.open_client()
+        self._by_entity = {s.entity: s for s in self.streams}
+        self._metadata: dict[str, dict[str, SetInfo]] = {}
+
+    def open_client(self) -> EntitySetClient:
+        """The connection's client: SAP Gateway's OData v2 with Basic auth (and `sap-client`)."""
+        creds = self.config.credentials
+        return ODataClient(
             self.base_url,
             system=self.entry.name,
             username=creds.get("username", ""),
@@ -58,8 +64,6 @@ class ODataConnector(Connector):
             sap_client=creds.get("sapClient"),
             policy=self.policy,
         )
-        self._by_entity = {s.entity: s for s in self.streams}
-        self._metadata: dict[str, dict[str, SetInfo]] = {}
 
     async def passthrough(self, request: RawRequest) -> RawResponse:
         return await self.odata.passthrough(self.instance_root, request)
@@ -83,7 +87,7 @@ class ODataConnector(Connector):
 
     def custom_select(self, stream: EntitySetStream) -> tuple[str, ...]:
         """The properties the connection's custom fields read, selected along with the mapping's."""
-        return tuple(f.remote_path.split(".")[0] for f in self.config.extension.fields_for(stream.entity))
+        return tuple(f.remote_path.split(".")[0] for f in self.config.extension.sourced_for(stream.entity))
 
     async def list_page(self, entity: str, query: ListQuery, cursor: str | None, limit: int) -> Page:
         """One page by keyset where the set allows it (else a window); `total` on a first page
@@ -99,7 +103,7 @@ class ODataConnector(Connector):
         top = self.top(self.max_page_size if plan.screened else limit)
         paging: KeysetPaging | PositionPaging = KEYSET if stream.keyset else POSITIONS
         start = paging.start(cursor)
-        after = f"{stream.key} gt {literal(start.after)}" if start.after is not None else None
+        after = f"{stream.key} gt {stream.key_literal(start.after)}" if start.after is not None else None
         options = stream.query(
             all_of([clause(stream, plan), after]),
             self.custom_select(stream),
@@ -137,9 +141,11 @@ class ODataConnector(Connector):
 
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
         stream = self.stream(entity)
-        wanted = list(dict.fromkeys(str(i) for i in remote_ids))
+        wanted = list(dict.fromkeys(str(i) for i in remote_ids if stream.may_exist(i)))
+        if not wanted:
+            return []
         extra = self.custom_select(stream)
-        queries = [stream.query(eq_any(stream.key, ids), extra) for ids in chunks(wanted, self.keys_per_call)]
+        queries = [stream.query(stream.with_keys(ids), extra) for ids in chunks(wanted, self.keys_per_call)]
         rows = await self.odata.collect_all(stream.service, stream.entity_set, queries)
         return await self.enrich(stream, [stream.mapping.map(row) for row in rows])
 
@@ -152,7 +158,7 @@ class ODataConnector(Connector):
     def check_write(self, operation: str, entity: str, values: dict[str, Any]) -> None:
         super().check_write(operation, entity, values)
         if operation in (CREATE, UPDATE):
-            self.writes(entity, operation).validate(operation, values, self.config.extension.fields_for(entity))
+            self.writes(entity, operation).validate(operation, values, self.config.extension.sourced_for(entity))
 
     def writes(self, entity: str, operation: str) -> Any:
         """The entity's `WriteMap` for this operation; unsupported when it has none."""
@@ -164,7 +170,7 @@ class ODataConnector(Connector):
 
     def _payload(self, stream: EntitySetStream, operation: str, values: dict[str, Any]) -> dict[str, Any]:
         self.writes(stream.entity, operation)
-        return stream.writes.payload(operation, values, self.config.extension.fields_for(stream.entity))
+        return stream.writes.payload(operation, values, self.config.extension.sourced_for(stream.entity))
 
     async def create(self, entity: str, values: dict[str, Any], options: Mapping[str, str] | None = None) -> Record:
         """`POST /EntitySet` (a deep insert when the payload carries navigations): one transaction.
@@ -177,11 +183,8 @@ class ODataConnector(Connector):
         for name, path in stream.writes.settings:
             put(body, path, self.required_option(name, options, entity))
         response = await self.odata.send("POST", stream.service, stream.entity_set, json=body)
-        try:
-            row = read_entity(response.json(), self.entry.name)
-        except ValueError:
-            raise SystemUnreachable(f"{self.entry.name} sent a response that is not valid JSON") from None
-        if not inline(row, stream.expand):
+        row = self.odata.entity_of(response)
+        if not self.odata.expanded(row, stream.expand):
             return await self._current(stream, str(row.get(stream.key)))
         return self.with_custom_values([stream.mapping.map(row)])[0]
 

@@ -14,7 +14,7 @@ from typing import Any
 from schema.model import CustomField
 
 from ..base import Filterable, FilterPlan
-from .query import all_of, custom_literal, eq_any, literal
+from .query import all_of, eq_any
 from .streams import EntitySetStream
 
 
@@ -37,9 +37,9 @@ def filterable(stream: EntitySetStream) -> Filterable:
 
 def clause(stream: EntitySetStream, plan: FilterPlan) -> str | None:
     """The `$filter` of a plan's pushed part (None: it pushes nothing)."""
-    pushed, clauses = plan.pushed, list[str | None]()
+    pushed, clauses, dialect = plan.pushed, list[str | None](), stream.dialect
     if pushed.updated_after and stream.updated_field:
-        clauses.append(f"{stream.updated_field} gt {literal(pushed.updated_after)}")
+        clauses.append(f"{stream.updated_field} gt {dialect.literal(pushed.updated_after)}")
     if not pushed.include_deleted and stream.deletion:
         clauses.append(stream.deletion.kept())
     if pushed.statuses is not None and stream.status_property:
@@ -47,6 +47,6 @@ def clause(stream: EntitySetStream, plan: FilterPlan) -> str | None:
         if stream.deletion:
             clauses.append(stream.deletion.status_filter(stream.status_property, raw, pushed.statuses))
         else:
-            clauses.append(eq_any(stream.status_property, raw))
-    clauses += [f"{f.remote_path} eq {custom_literal(f, v)}" for f, v in pushed.custom]
+            clauses.append(eq_any(stream.status_property, raw, dialect))
+    clauses += [f"{f.remote_path} eq {dialect.custom_literal(f, v)}" for f, v in pushed.custom]
     return all_of(clauses)

@@ -1,7 +1,10 @@
 """The system query options of a read, and the literals and keys they are written with.
 
-`$filter` literals quote strings with `'` doubled and write datetimes as
-`datetimeoffset'…Z'`; keys go into URLs the same way. Fetching many records
+`$filter` literals quote strings with `'` doubled; the protocol versions differ in
+the rest (`Dialect`): OData v2 writes datetimes as `datetimeoffset'…Z'`, GUIDs as
+`guid'…'`, decimals with an `M` suffix and asks for counts with
+`$inlinecount=allpages`; OData v4 writes datetimes, GUIDs and decimals bare and
+asks with `$count=true`. Keys go into URLs the same way. Fetching many records
 `or`-joins their keys, `KEYS_PER_CALL` at a time.
 """
 
@@ -12,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from schema.model import CustomField
 
@@ -20,23 +24,43 @@ KEYS_PER_CALL = 40  # `or`-joined keys per fetch-many call, so URLs stay well be
 _KEY_PART = re.compile(r"(\w+)='((?:[^']|'')*)'(?:,|$)")
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between OData v2 and v4 in a query: literals and the inline count option."""
+
+    version: int
+
+    def literal(self, value: Any) -> str:
+        """A `$filter` literal: strings quoted with `'` doubled, datetimes and GUIDs as the version writes them."""
+        if isinstance(value, datetime):
+            moment = value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+            return moment if self.version >= 4 else f"datetimeoffset'{moment}'"
+        if isinstance(value, UUID):
+            return str(value) if self.version >= 4 else f"guid'{value}'"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (int, float)):
+            return str(value)
+        return "'" + str(value).replace("'", "''") + "'"
+
+    def custom_literal(self, field: CustomField, value: Any) -> str:
+        """A custom field's filter value; floats as `Edm.Decimal` literals (`12.5M` in v2)."""
+        if field.type == "Float" and not isinstance(value, bool):
+            return f"{value}M" if self.version < 4 else str(value)
+        return self.literal(value)
+
+    def count_option(self) -> tuple[str, str]:
+        """The option that asks for the total along with a page."""
+        return ("$count", "true") if self.version >= 4 else ("$inlinecount", "allpages")
+
+
+V2 = Dialect(2)
+V4 = Dialect(4)
+
+
 def literal(value: Any) -> str:
-    """A `$filter` literal: strings quoted with `'` doubled, datetimes as datetimeoffset."""
-    if isinstance(value, datetime):
-        moment = value.astimezone(UTC).replace(microsecond=0, tzinfo=None)
-        return f"datetimeoffset'{moment.isoformat()}Z'"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def custom_literal(field: CustomField, value: Any) -> str:
-    """A custom field's filter value; floats as `Edm.Decimal` literals (`12.5M`)."""
-    if field.type == "Float" and not isinstance(value, bool):
-        return f"{value}M"
-    return literal(value)
+    """An OData v2 `$filter` literal (`Dialect.literal`)."""
+    return V2.literal(value)
 
 
 def key_text(names: tuple[str, ...], raw: Mapping[str, Any]) -> str:
@@ -54,9 +78,9 @@ def key_values(names: tuple[str, ...], text: str) -> dict[str, str] | None:
     return parts if set(parts) == set(names) else None
 
 
-def eq_any(name: str, values: Iterable[Any]) -> str:
+def eq_any(name: str, values: Iterable[Any], dialect: Dialect = V2) -> str:
     """`A eq 'x' or A eq 'y'` (parenthesized, so it can be and-ed with other clauses)."""
-    clause = " or ".join(f"{name} eq {literal(v)}" for v in values)
+    clause = " or ".join(f"{name} eq {dialect.literal(v)}" for v in values)
     return f"({clause})"
 
 
@@ -81,6 +105,7 @@ class Query:
     top: int | None = None
     skip: int | None = None
     inlinecount: bool = False
+    dialect: Dialect = V2
 
     def params(self) -> dict[str, str]:
         params: dict[str, str] = {}
@@ -97,5 +122,6 @@ class Query:
         if self.skip:
             params["$skip"] = str(self.skip)
         if self.inlinecount:
-            params["$inlinecount"] = "allpages"
+            option, value = self.dialect.count_option()
+            params[option] = value
         return params

@@ -39,10 +39,12 @@ class Code(Enum):
 
 @dataclass(frozen=True)
 class ODate(Spec):
-    """An `Edm.DateTime`/`Edm.DateTimeOffset`, optionally plus an `Edm.Time` of the same day."""
+    """An `Edm.DateTime`/`Edm.DateTimeOffset`, optionally plus an `Edm.Time` of the same day;
+    `date_only`: an OData v4 `Edm.Date` (`2026-01-31`), written without a time."""
 
     path: str
     time_path: str | None = None
+    date_only: bool = False
 
     def extract(self, raw: Any) -> Any:
         moment = parse_date(dig(raw, self.path))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
+from ..catalog import Capability
 from ..mapping import EntityMap
 from .deletion import DeletionMarker
-from .query import Query, all_of, literal
+from .query import V2, Dialect, Query, all_of, eq_any
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,8 @@ class EntitySetStream:
     `writes` (an `writes.Writes`) declares what creates and updates may
     set; `extra_keys` completes a composite key in URLs (e.g. the current time segment).
     `deletion` names the filterable property that marks a record deleted, if any.
+    `dialect` is the protocol version the service speaks; `guid_key`: the key is an `Edm.Guid`
+    (written bare in OData v4 URLs and filters).
     """
 
     mapping: EntityMap
@@ -35,6 +40,8 @@ class EntitySetStream:
     writes: Any = None
     extra_keys: str = ""
     deletion: DeletionMarker | None = None
+    dialect: Dialect = V2
+    guid_key: bool = False
 
     @property
     def entity(self) -> str:
@@ -47,11 +54,31 @@ class EntitySetStream:
         by_key = self.orderby in ((), (self.key,))
         return by_key and (not self.extra_keys or self.fixed_filter is not None)
 
+    def key_value(self, remote_id: Any) -> Any:
+        """A remote id as the key's type: a GUID key's id that is no GUID stays text (the service refuses it)."""
+        if self.guid_key:
+            try:
+                return UUID(str(remote_id))
+            except ValueError:
+                pass
+        return str(remote_id)
+
+    def may_exist(self, remote_id: Any) -> bool:
+        """Whether an id can name a record at all (a GUID key's id must be a GUID)."""
+        return not self.guid_key or not isinstance(self.key_value(remote_id), str)
+
+    def key_literal(self, remote_id: Any) -> str:
+        return self.dialect.literal(self.key_value(remote_id))
+
     def key_path(self, remote_id: str) -> str:
         """`Set('1')`, or `Set(Key='1',Other=...)` when the key has more parts."""
         if self.extra_keys:
-            return f"{self.entity_set}({self.key}={literal(remote_id)},{self.extra_keys})"
-        return f"{self.entity_set}({literal(remote_id)})"
+            return f"{self.entity_set}({self.key}={self.key_literal(remote_id)},{self.extra_keys})"
+        return f"{self.entity_set}({self.key_literal(remote_id)})"
+
+    def with_keys(self, remote_ids: Iterable[Any]) -> str:
+        """`(key eq … or key eq …)`: the records of these ids."""
+        return eq_any(self.key, (self.key_value(i) for i in remote_ids), self.dialect)
 
     def query(self, filter: str | None = None, extra: tuple[str, ...] = (), **options: Any) -> Query:
         return Query(
@@ -59,5 +86,18 @@ class EntitySetStream:
             select=tuple(dict.fromkeys((self.key, *self.select, *extra))),
             expand=self.expand,
             orderby=self.orderby or (self.key,),
+            dialect=self.dialect,
             **options,
         )
+
+
+def capability(stream: EntitySetStream) -> Capability:
+    """Read everything; incremental where the set has a change time; write what the stream declares."""
+    writes = stream.writes
+    return Capability(
+        read=True,
+        incremental=stream.updated_field is not None,
+        create=writes is not None and writes.create is not None,
+        update=writes is not None and writes.update is not None,
+        delete=writes is not None and writes.delete,
+    )

@@ -67,3 +67,13 @@ def edm_datetime(value: datetime) -> str:
 def edm_decimal(value: Any) -> str:
     """`Edm.Decimal` as a string, without float noise (`0.1` stays `"0.1"`)."""
     return format(Decimal(str(value)), "f")
+
+
+def v4_datetime(value: datetime) -> str:
+    """`Edm.DateTimeOffset` in OData v4 JSON: ISO 8601 in UTC."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def v4_date(value: datetime) -> str:
+    """`Edm.Date` in OData v4 JSON: the UTC calendar day."""
+    return value.astimezone(UTC).date().isoformat()

@@ -18,8 +18,9 @@ from schema.model import CustomField
 
 from ..mapping import EntityMap
 from ..writes import CREATE, Lines, To, WriteMap, enum_writer, put
+from .query import V2, Dialect
 from .specs import Code, Decimal, ODate, Text
-from .values import edm_datetime, edm_decimal
+from .values import edm_datetime, edm_decimal, v4_date, v4_datetime
 
 
 @dataclass(frozen=True)
@@ -30,16 +31,18 @@ class Blank(To):
         put(payload, self.path, "" if value is None else self.encode(value))
 
 
-def writer_for(spec: Any) -> To | None:
-    """A writer for the OData specs of `specs.py` (None: not one of them)."""
+def writer_for(spec: Any, dialect: Dialect = V2) -> To | None:
+    """A writer for the OData specs of `specs.py` (None: not one of them). OData v2 (SAP) writes
+    `/Date(ms)/` and decimal strings; v4 ISO 8601 dates and JSON numbers."""
+    v4 = dialect.version >= 4
     if isinstance(spec, Text):
         return Blank(spec.path)
     if isinstance(spec, Code):
         return Blank(spec.path, enum_writer(spec).encode)
     if isinstance(spec, ODate) and spec.time_path is None:
-        return To(spec.path, edm_datetime)
+        return To(spec.path, (v4_date if spec.date_only else v4_datetime) if v4 else edm_datetime)
     if isinstance(spec, Decimal):
-        return To(spec.path, edm_decimal)
+        return To(spec.path, float if v4 else edm_decimal)
     return None
 
 
@@ -50,10 +53,11 @@ def write_map(
     required: tuple[str, ...] = (),
     extra: Mapping[str, Any] | None = None,
     defaults: Mapping[str, Any] | None = None,
+    dialect: Dialect = V2,
 ) -> WriteMap:
     """`WriteMap.inverse` for an OData mapping: writers for `names`, plus explicit `extra` ones."""
-    odata = {name: writer for name in names if (writer := writer_for(read.fields[name])) is not None}
-    plain = tuple(name for name in names if name not in odata)
+    odata = {name: writer for name in names if (writer := writer_for(read.fields[name], dialect)) is not None}
+    plain = tuple(name for name in names if name not in odata and name not in (extra or {}))
     return WriteMap.inverse(system, read, plain, required, {**odata, **(extra or {})}, defaults)
 
 

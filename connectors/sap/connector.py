@@ -36,13 +36,13 @@ from schema.record import Record
 
 from ..base import WriteSetting
 from ..batching import chunks
-from ..catalog import CLOUD, ON_PREMISES, Capability, CredentialField, SystemEntry
+from ..catalog import CLOUD, ON_PREMISES, CredentialField, SystemEntry
 from ..mapping import Compute, Each, EntityMap, Enum, Path, dig
 from ..odata import ODataConnector
 from ..odata.deletion import DeletedAt, DeletionMarker, Marked
 from ..odata.query import Query, eq_any
 from ..odata.specs import Code, Decimal, ODate, Text
-from ..odata.streams import EntitySetStream
+from ..odata.streams import EntitySetStream, capability
 from ..odata.values import edm_decimal, parse_decimal, text
 from ..odata.writes import Blank, Flags, Writes, write_map
 from ..writes import Lines, To, WriteMap, put
@@ -539,19 +539,7 @@ CHOICE_SAMPLE = 100  # recent purchase orders (one server page) whose organisati
 # -- catalog -------------------------------------------------------------------------------
 
 
-def _capability(stream: EntitySetStream) -> Capability:
-    """Read everything; write what the stream declares. Stock is a goods movement: not adjustable here."""
-    writes = stream.writes or Writes()
-    return Capability(
-        read=True,
-        incremental=stream.updated_field is not None,
-        create=writes.create is not None,
-        update=writes.update is not None,
-        delete=writes.delete,
-    )
-
-
-CAPABILITIES = {s.entity: _capability(s) for s in STREAMS}
+CAPABILITIES = {s.entity: capability(s) for s in STREAMS}  # stock is a goods movement: not adjustable here
 PO_STREAM = next(s for s in STREAMS if s.entity == "PurchaseOrder")
 LOGIN = (
     CredentialField("username", "User", "string", help="The SAP user the gateway logs on with (Basic auth)."),

@@ -157,7 +157,7 @@ class TrytonWrites:
         writes = model.writes
         if writes is None:
             raise self._unsupported(operation, model.entity)  # type: ignore[attr-defined]
-        custom = self.config.extension.fields_for(model.entity)  # type: ignore[attr-defined]
+        custom = self.config.extension.sourced_for(model.entity)  # type: ignore[attr-defined]
         payload = writes.payload(operation, values, custom)
         buttons = tuple(payload.pop(BUTTONS, ()))
         children: tuple[ChildValue, ...] = payload.pop(CHILDREN, ())
@@ -200,12 +200,14 @@ class TrytonWrites:
         described = await self._fields(model.model)
         record_id = CREATE_ID if operation == CREATE else UPDATE_ID
         extension = self.config.extension  # type: ignore[attr-defined]
-        custom = {f.name: f.remote_path.split(".")[0] for f in extension.fields_for(model.entity)}
+        custom = {f.name: f.remote_path.split(".")[0] for f in extension.sourced_for(model.entity)}
         for name in values:
-            if name in writes.fields and name not in allowed:
-                fields = ", ".join(targets(writes.fields[name]))
-            elif name in custom and not writable(described.get(custom[name]), record_id):
+            if name in custom:  # a custom field, or a unified field this connection writes elsewhere
+                if writable(described.get(custom[name]), record_id):
+                    continue
                 fields = custom[name]
+            elif name in writes.fields and name not in allowed:
+                fields = ", ".join(targets(writes.fields[name]))
             else:
                 continue
             when = "a new record" if operation == CREATE else "a stored record"

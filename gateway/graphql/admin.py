@@ -28,15 +28,19 @@ from gateway.graphql.closed_sets import ConnectionStatus, Hosting, SystemCategor
 from schema.errors import BadUserInput
 
 from .. import credits as credit_ops
+from ..audit import AuditAction, Target
 from ..connections import NewConnection
 from ..credit_audit import audit
 from ..reads import sync_status
+from ..scrub import scrub_url
 from ..store.tables import Connection as ConnectionRow
 from ..store.tables import CreditLedgerEntry
 from . import admin_paging as paging
+from .admin_audit import AuditQuery, audited
 from .admin_connect import ConnectMutation, ConnectQuery
 from .admin_custom import CustomMutation, CustomQuery
 from .admin_keys import AdminKeyMutation
+from .admin_logs import RequestLogQuery
 from .admin_organization import OrganizationMutation, OrganizationQuery
 from .admin_webhooks import WebhookMutation, WebhookQuery
 from .context import RequestContext
@@ -471,6 +475,15 @@ class Mutation:
             metadata=_string_map(input.metadata, "metadata"),
         )
         row, token = await ctx.services.connections.create(ctx.principal.organization_id, request)
+        changes = {
+            "system": request.system,
+            "hosting": request.hosting,
+            "name": request.name,
+            "instanceUrl": request.instance_url and scrub_url(request.instance_url),
+            "metadata": request.metadata,
+            "loginFields": sorted(request.credentials),
+        }
+        await audited(ctx, AuditAction.CONNECTION_CREATE, Target("CONNECTION", row.id), changes)
         return CreateConnectionPayload(connection=Connection.of(row), token=token)
 
     @strawberry.mutation(description="Sync now: incremental, or a full pass that also finds deleted records.")
@@ -484,6 +497,7 @@ class Mutation:
     ) -> Optional[Connection]:
         ctx = _ctx(info)
         await ctx.services.connections.trigger_sync(ctx.principal.organization_id, str(id), full)
+        await audited(ctx, AuditAction.CONNECTION_SYNC, Target("CONNECTION", str(id)), {"full": full})
         row = await ctx.services.store.run(ctx.services.connections.get, ctx.principal.organization_id, str(id))
         return Connection.of(row)
 
@@ -491,6 +505,7 @@ class Mutation:
     async def disconnect(self, info: strawberry.Info, id: ConnectionId) -> Optional[Connection]:
         ctx = _ctx(info)
         row = await ctx.services.connections.disconnect(ctx.principal.organization_id, str(id))
+        await audited(ctx, AuditAction.CONNECTION_DISCONNECT, Target("CONNECTION", row.id))
         return Connection.of(row)
 
 
@@ -528,7 +543,9 @@ async def _visible(ctx: RequestContext, connection_id: strawberry.ID | None) -> 
 
 
 admin_schema = strawberry.Schema(
-    query=merge_types("Query", (Query, WebhookQuery, ConnectQuery, CustomQuery, OrganizationQuery)),
+    query=merge_types(
+        "Query", (Query, WebhookQuery, ConnectQuery, CustomQuery, OrganizationQuery, RequestLogQuery, AuditQuery)
+    ),
     mutation=merge_types(
         "Mutation",
         (Mutation, WebhookMutation, ConnectMutation, CustomMutation, AdminKeyMutation, OrganizationMutation),

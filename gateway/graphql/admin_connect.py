@@ -14,12 +14,15 @@ from sqlmodel import select
 from strawberry.scalars import JSON
 from strawberry.types.lazy_type import LazyType
 
+from ..audit import AuditAction, Target
 from ..connect_sessions import ConnectSessions, SessionRequest
 from ..connection_secrets import ConnectionSecrets, Reauthorization
 from ..events import revocation
+from ..scrub import scrub_url
 from ..store.connect_tables import ConnectSession as SessionRow
 from ..store.tables import Connection as ConnectionRow
 from . import admin_paging as paging
+from .admin_audit import audited
 from .closed_sets import ConnectSessionStatus, Hosting
 from .context import RequestContext
 from .inputs import string_map
@@ -183,6 +186,16 @@ class ConnectMutation:
         link, connection, url = await ctx.services.store.run(
             sessions.create, ctx.principal.organization_id, request, _public_url(ctx)
         )
+        changes = {
+            "connectionId": connection.id,
+            "system": request.system,
+            "hosting": request.hosting,
+            "name": request.name,
+            "metadata": request.metadata,
+            "redirectUrl": request.redirect_url and scrub_url(request.redirect_url),
+            "expiresAt": link.expires_at.isoformat(),
+        }
+        await audited(ctx, AuditAction.CONNECT_LINK_CREATE, Target("CONNECT_SESSION", link.id), changes)
         return ConnectSessionCreated(url=url, session=ConnectSessionInfo.of(link), connection=connection_of(connection))
 
     @strawberry.mutation(
@@ -195,6 +208,7 @@ class ConnectMutation:
     ) -> Optional[ConnectionTokenIssued]:
         ctx, sessions = _sessions(info)
         connection, token = await ctx.services.store.run(sessions.exchange, ctx.principal.organization_id, code)
+        await audited(ctx, AuditAction.CONNECT_LINK_EXCHANGE, Target("CONNECTION", connection.id))
         return ConnectionTokenIssued(connection=connection_of(connection), token=token)
 
     @strawberry.mutation(description="A new token for the connection; the old ones stop working at once.")
@@ -203,6 +217,7 @@ class ConnectMutation:
         secrets = ConnectionSecrets(ctx.services.connections)
         connection, token = await ctx.services.store.run(secrets.rotate_token, ctx.principal.organization_id, str(id))
         await revocation.publish(ctx.services.bus, ctx.principal.organization_id, connection.id)  # closes old sockets
+        await audited(ctx, AuditAction.CONNECTION_TOKEN_ROTATE, Target("CONNECTION", connection.id))
         return ConnectionTokenIssued(connection=connection_of(connection), token=token)
 
     @strawberry.mutation(
@@ -224,4 +239,9 @@ class ConnectMutation:
         row = await ConnectionSecrets(ctx.services.connections).reauthorize(
             ctx.principal.organization_id, str(id), change
         )
+        changes = {
+            "instanceUrl": row.instance_url and scrub_url(row.instance_url),
+            "loginFields": sorted(change.credentials),
+        }
+        await audited(ctx, AuditAction.CONNECTION_REAUTHORIZE, Target("CONNECTION", row.id), changes)
         return connection_of(row)

@@ -1,4 +1,4 @@
-"""Admin API for a connection's settings: sync interval, custom fields, custom objects.
+"""Admin API for a connection's settings: sync interval, custom fields, custom objects, field mappings.
 
 Candidates come live from the connector (service metadata, object structures,
 model fields, sampled records) so a UI can offer a picker; the chosen settings
@@ -8,18 +8,27 @@ are validated, stored, and take effect on the connection's next request.
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any, Optional
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Optional, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
 
+from connectors.base import Connector
 from connectors.registry import connector_class
+from schema.entities import BY_NAME
 from schema.errors import BadUserInput
 
+from ..audit import AuditAction, Target
 from ..connections import owned
 from ..customization import parse_fields, parse_objects
+from ..remapping import ACCEPTS, check_mappings, new_sources, remappable_fields
+from ..requestlog import kinds
+from ..requestlog.recorder import BODY_SETTING
 from ..store.tables import Connection, utcnow
+from ..sync import schedule
 from ..writes import write_options_of
+from .admin_audit import audited
 from .context import RequestContext
 
 
@@ -51,10 +60,23 @@ class CustomObjectCandidate:
     fields: list[CustomFieldCandidate] = strawberry.field(description="Its fields.")
 
 
+@strawberry.type(description="A unified field a connection may read from another field of its system.")
+class RemappableField:
+    name: str = strawberry.field(description="The unified field (field in fieldMappings).")
+    type: str = strawberry.field(description="Its GraphQL type: String, Int, Float, Boolean or DateTime.")
+    accepts: list[str] = strawberry.field(description="The discovered source types it can be read from.")
+
+
 @strawberry.type(description="A value a write setting can take.")
 class WriteSettingChoice:
     value: str = strawberry.field(description="The value to store.")
     label: str = strawberry.field(description="A label for a picker.")
+
+
+LOG_BODIES = (
+    "Whether the request log keeps the bodies of this connection's calls (redacted: credentials, tokens and "
+    "password-like members removed; cut at PLANTGATE_REQUEST_LOG_BODY_BYTES). Off unless set."
+)
 
 
 @strawberry.type(description="A connection's settings.")
@@ -75,6 +97,11 @@ class ConnectionSettings:
     custom_objects: JSON = strawberry.field(
         description="The connection's custom objects (see ConnectionSettingsInput.customObjects)."
     )
+    log_bodies: bool = strawberry.field(description=LOG_BODIES)
+    field_mappings: JSON = strawberry.field(
+        description="The connection's field mappings (see ConnectionSettingsInput.fieldMappings), each with "
+        "`writable` as the system's discovery says of its source field."
+    )
 
     @classmethod
     def of(cls, settings: dict[str, Any]) -> ConnectionSettings:
@@ -85,6 +112,8 @@ class ConnectionSettings:
             write_defaults=JSON(settings.get("writeDefaults") or {}),
             custom_fields=JSON(settings.get("customFields") or []),
             custom_objects=JSON(settings.get("customObjects") or []),
+            log_bodies=bool(settings.get(BODY_SETTING)),
+            field_mappings=JSON(settings.get("fieldMappings") or []),
         )
 
 
@@ -116,9 +145,18 @@ class ConnectionSettingsInput:
         default=strawberry.UNSET,
         description="[{name, plural?, remoteName, idPath, displayPath?, fields: [{name, type, remotePath}]}] — replaces the list.",
     )
+    log_bodies: Optional[bool] = strawberry.field(default=strawberry.UNSET, description=LOG_BODIES)
+    field_mappings: Optional[JSON] = strawberry.field(
+        default=strawberry.UNSET,
+        description="[{entity, field, remotePath, filterable?}]: read the unified `field` of `entity` from the "
+        "system's `remotePath` (one customFieldCandidates offers, of a type the field holds; see remappableFields), "
+        "live and in the replica; written there where the system writes it; `filterable` adds an equality filter. "
+        "Replaces the list; a new source field requests a full sync.",
+    )
 
 
 ConnectionId = Annotated[strawberry.ID, strawberry.argument(description="The connection's id.")]
+T = TypeVar("T")
 
 
 def _ctx(info: strawberry.Info) -> RequestContext:
@@ -136,8 +174,11 @@ async def _established(info: strawberry.Info, id: strawberry.ID) -> Connection:
     return row
 
 
-async def _connector(info: strawberry.Info, id: strawberry.ID) -> Any:
-    return await _ctx(info).services.pool.get(await _established(info, id))
+async def _discover(info: strawberry.Info, id: strawberry.ID, ask: Callable[[Connector], Awaitable[T]]) -> T:
+    """`ask` the connection's connector about its system; its calls are logged as DISCOVERY."""
+    connector = await _ctx(info).services.pool.get(await _established(info, id))
+    with kinds.calling(kinds.DISCOVERY):
+        return await ask(connector)
 
 
 def _candidate(c: Any) -> CustomFieldCandidate:
@@ -153,15 +194,17 @@ class CustomQuery:
         id: ConnectionId,
         entity: Annotated[str, strawberry.argument(description="The unified entity, e.g. WorkOrder.")],
     ) -> Optional[list[CustomFieldCandidate]]:
-        connector = await _connector(info, id)
-        connector.require(entity)
-        return [_candidate(c) for c in await connector.discover_fields(entity)]
+        async def ask(connector: Connector) -> list[Any]:
+            connector.require(entity)
+            return list(await connector.discover_fields(entity))
+
+        return [_candidate(c) for c in await _discover(info, id, ask)]
 
     @strawberry.field(description="Tables / object types of the connected system that can become custom objects.")
     async def custom_object_candidates(
         self, info: strawberry.Info, id: ConnectionId
     ) -> Optional[list[CustomObjectCandidate]]:
-        connector = await _connector(info, id)
+        found = await _discover(info, id, lambda connector: connector.discover_objects())
         return [
             CustomObjectCandidate(
                 remote_name=o.remote_name,
@@ -171,7 +214,19 @@ class CustomQuery:
                 label=o.label,
                 fields=[_candidate(f) for f in o.fields],
             )
-            for o in await connector.discover_objects()
+            for o in found
+        ]
+
+    @strawberry.field(description="The fields of a unified entity a connection may remap (fieldMappings).")
+    def remappable_fields(
+        self,
+        entity: Annotated[str, strawberry.argument(description="The unified entity, e.g. WorkOrder.")],
+    ) -> Optional[list[RemappableField]]:
+        if entity not in BY_NAME:
+            raise BadUserInput(f"unknown entity '{entity}'", field="entity")
+        return [
+            RemappableField(name=f.name, type=str(f.type), accepts=sorted(ACCEPTS[str(f.type)]))
+            for f in remappable_fields(entity)
         ]
 
     @strawberry.field(description="Values the connected system offers for one of its write settings (for a picker).")
@@ -181,10 +236,12 @@ class CustomQuery:
         id: ConnectionId,
         name: Annotated[str, strawberry.argument(description="The write setting (see System.writeSettings).")],
     ) -> Optional[list[WriteSettingChoice]]:
-        connector = await _connector(info, id)
-        if name not in {s.name for s in connector.write_settings}:
-            raise BadUserInput(f"{connector.entry.name} has no write setting '{name}'", field="name")
-        return [WriteSettingChoice(value=v, label=label) for v, label in await connector.write_setting_choices(name)]
+        async def ask(connector: Connector) -> list[tuple[str, str]]:
+            if name not in {s.name for s in connector.write_settings}:
+                raise BadUserInput(f"{connector.entry.name} has no write setting '{name}'", field="name")
+            return list(await connector.write_setting_choices(name))
+
+        return [WriteSettingChoice(value=v, label=label) for v, label in await _discover(info, id, ask)]
 
     @strawberry.field(description="A connection's settings.")
     async def connection_settings(self, info: strawberry.Info, id: ConnectionId) -> Optional[ConnectionSettings]:
@@ -196,7 +253,7 @@ class CustomQuery:
 @strawberry.type
 class CustomMutation:
     @strawberry.mutation(
-        description="Change a connection's settings; custom fields and objects show in its schema from the next request."
+        description="Change a connection's settings; custom fields, objects and field mappings apply from the next request."
     )
     async def update_connection_settings(
         self,
@@ -235,18 +292,26 @@ class CustomMutation:
         if input.custom_fields is not strawberry.UNSET:
             parse_fields(input.custom_fields or [], entry)
             changes["customFields"] = input.custom_fields or []
+        if input.log_bodies is not strawberry.UNSET:
+            changes[BODY_SETTING] = input.log_bodies or None  # off is the default: not stored
         if input.custom_objects is not strawberry.UNSET:
             parse_objects(input.custom_objects or [])
             changes["customObjects"] = input.custom_objects or []
+        if input.field_mappings is not strawberry.UNSET:
+            changes["fieldMappings"] = await check_mappings(input.field_mappings or [], await services.pool.get(row))
 
         def store() -> Connection:
             with services.store.write() as session:
                 connection = owned(session, ctx.principal.organization_id, str(id), lock=True)
-                merged = {**(connection.settings or {}), **changes}
+                before = connection.settings or {}
+                merged = {**before, **changes}
                 connection.settings = {k: v for k, v in merged.items() if v is not None}
+                if new_sources(before.get("fieldMappings"), connection.settings.get("fieldMappings")):
+                    schedule.request(session, connection.id, full=True)  # stored raw records may lack them
                 connection.updated_at = utcnow()  # the connector and schema are rebuilt from it
                 session.add(connection)
                 return connection
 
         updated = await services.store.run(store)
+        await audited(ctx, AuditAction.CONNECTION_SETTINGS_UPDATE, Target("CONNECTION", updated.id), changes)
         return ConnectionSettings.of(updated.settings)

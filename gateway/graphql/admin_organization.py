@@ -7,7 +7,9 @@ from typing import Annotated, Optional
 
 import strawberry
 
+from ..audit import AuditAction, Target
 from ..passthrough import PassthroughMode, mode_of, set_mode
+from .admin_audit import audited
 from .context import RequestContext
 
 
@@ -58,6 +60,9 @@ class OrganizationMutation:
         store, organization_id = ctx.services.store, ctx.principal.organization_id
         if input.passthrough is not None:
             await store.run(set_mode, store, organization_id, PassthroughMode(input.passthrough.value))
+            target = Target("ORGANIZATION", organization_id)
+            changes = {"passthrough": input.passthrough.value}
+            await audited(ctx, AuditAction.ORGANIZATION_SETTINGS_UPDATE, target, changes)
         return _settings(await store.run(mode_of, store, organization_id))
 
 

@@ -13,14 +13,16 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Generic, Optional, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, Optional, TypeVar
 
 import strawberry
 from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from schema.errors import BadUserInput
+
+from ..store.engine import Store
 
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
@@ -185,3 +187,42 @@ def keyset_page(
         end_cursor=cursors[-1] if cursors else None,
     )
     return Page(rows=rows, cursors=cursors, page_info=info, total=total)
+
+
+async def newest_first(store: Store, query: Any, kind: str, created: Any, key: Any, window: Window) -> Page[Any]:
+    """A page of a log table (rows with `created_at` and `id`), newest first, read off the event loop."""
+
+    def read() -> Page[Any]:
+        with store.read() as session:
+            return keyset_page(
+                session, query, kind, (created, key), lambda r: (r.created_at, r.id), window, descending=True
+            )
+
+    return await store.run(read)
+
+
+SINCE = "Only rows at or after this time."
+UNTIL = "Only rows before this time."
+# The arguments of a list with a time window, for fields declared after this module's texts.
+Since = Annotated[Optional[datetime], strawberry.argument(description=SINCE)]
+Until = Annotated[Optional[datetime], strawberry.argument(description=UNTIL)]
+First = Annotated[Optional[int], strawberry.argument(description=FIRST)]
+After = Annotated[Optional[str], strawberry.argument(description=AFTER)]
+Last = Annotated[Optional[int], strawberry.argument(description=LAST)]
+Before = Annotated[Optional[str], strawberry.argument(description=BEFORE)]
+
+
+def between(query: Any, column: Any, since: Optional[datetime], until: Optional[datetime]) -> Any:
+    """`query` kept to rows with `column` in [since, until); a time without a zone is taken as UTC."""
+    since, until = _aware(since), _aware(until)
+    if since is not None and until is not None and since > until:
+        raise BadUserInput("since must not be later than until", field="since")
+    if since is not None:
+        query = query.where(column >= since)
+    if until is not None:
+        query = query.where(column < until)
+    return query
+
+
+def _aware(value: Optional[datetime]) -> Optional[datetime]:
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)

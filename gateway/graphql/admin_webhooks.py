@@ -10,9 +10,13 @@ import strawberry
 from sqlmodel import col, select
 from strawberry.scalars import JSON
 
+from ..audit import AuditAction, Target
 from ..events import rotation
+from ..events.records import without_record
+from ..scrub import scrub_url
 from ..store.event_tables import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from . import admin_paging as paging
+from .admin_audit import audited
 from .closed_sets import WebhookDeliveryStatus
 from .context import RequestContext
 
@@ -41,7 +45,9 @@ class WebhookDeliveryInfo:
         description="The event's id, the same on every delivery of it (deduplicate on it)."
     )
     event_type: str = strawberry.field(description="The event's type, e.g. connection.created.")
-    event_data: JSON = strawberry.field(description="The event's payload, as sent.")
+    event_data: JSON = strawberry.field(
+        description="The event's payload, as sent (record.changed shows the record only while the endpoint asks for it)."
+    )
     status: WebhookDeliveryStatus = strawberry.field(description="Where the delivery stands.")
     attempts: int = strawberry.field(description="Attempts made so far.")
     last_status_code: Optional[int] = strawberry.field(description="The last attempt's HTTP status.")
@@ -55,13 +61,18 @@ class WebhookDeliveryInfo:
 
     @classmethod
     def of(
-        cls, delivery: WebhookDelivery, event: Event | None = None, attempts: Sequence[WebhookAttempt] = ()
+        cls,
+        delivery: WebhookDelivery,
+        event: Event | None = None,
+        attempts: Sequence[WebhookAttempt] = (),
+        include_record: bool = False,
     ) -> WebhookDeliveryInfo:
+        data = event.data if event else {}
         return cls(
             id=strawberry.ID(delivery.id),
             event_id=delivery.event_id,
             event_type=event.type if event else "",
-            event_data=JSON(event.data if event else {}),
+            event_data=JSON(data if include_record else without_record(data)),
             status=WebhookDeliveryStatus(delivery.status),
             attempts=delivery.attempts,
             last_status_code=delivery.last_status_code,
@@ -100,7 +111,7 @@ class WebhookEndpointInfo:
         rows = await ctx.services.store.run(
             ctx.services.webhooks.deliveries, ctx.principal.organization_id, str(self.id), min(max(first, 1), 200)
         )
-        return [WebhookDeliveryInfo.of(d, e, a) for d, e, a in rows]
+        return [WebhookDeliveryInfo.of(d, e, a, self.include_record) for d, e, a in rows]
 
     @strawberry.field(description="Deliveries to this endpoint, newest first, with every attempt; paged the Relay way.")
     async def deliveries_page(
@@ -144,7 +155,9 @@ class WebhookEndpointInfo:
                 return page, attempts
 
         page, attempts = await ctx.services.store.run(read)
-        return paging.listing(page, [WebhookDeliveryInfo.of(d, e, attempts[d.id]) for d, e in page.rows])
+        return paging.listing(
+            page, [WebhookDeliveryInfo.of(d, e, attempts[d.id], self.include_record) for d, e in page.rows]
+        )
 
     @classmethod
     def of(cls, endpoint: WebhookEndpoint) -> WebhookEndpointInfo:
@@ -158,6 +171,10 @@ class WebhookEndpointInfo:
             else None,
             created_at=endpoint.created_at,
         )
+
+
+def _endpoint(endpoint_id: str) -> Target:
+    return Target("WEBHOOK_ENDPOINT", endpoint_id)
 
 
 @strawberry.type(description="An endpoint and its signing secret.")
@@ -194,6 +211,8 @@ class WebhookMutation:
         endpoint, secret = await ctx.services.webhooks.create(
             ctx.principal.organization_id, url, events or [], include_record
         )
+        changes = {"url": scrub_url(endpoint.url), "events": endpoint.events, "includeRecord": include_record}
+        await audited(ctx, AuditAction.WEBHOOK_CREATE, _endpoint(endpoint.id), changes)
         return WebhookEndpointCreated(endpoint=WebhookEndpointInfo.of(endpoint), secret=secret)
 
     @strawberry.mutation(description="Change what an endpoint receives; arguments left out keep their value.")
@@ -211,6 +230,9 @@ class WebhookMutation:
         endpoint = await ctx.services.store.run(
             ctx.services.webhooks.update_endpoint, ctx.principal.organization_id, str(id), events, include_record
         )
+        given = {"events": events, "includeRecord": include_record}
+        changes = {k: v for k, v in given.items() if v is not None}
+        await audited(ctx, AuditAction.WEBHOOK_UPDATE, _endpoint(endpoint.id), changes)
         return WebhookEndpointInfo.of(endpoint)
 
     @strawberry.mutation(
@@ -234,12 +256,16 @@ class WebhookMutation:
         endpoint, secret = await ctx.services.store.run(
             ctx.services.webhooks.rotate_secret, ctx.principal.organization_id, str(id), overlap_hours
         )
+        expires = endpoint.previous_secret_expires_at
+        changes = {"previousSecretExpiresAt": expires.isoformat() if expires else None}
+        await audited(ctx, AuditAction.WEBHOOK_SECRET_ROTATE, _endpoint(endpoint.id), changes)
         return WebhookEndpointCreated(endpoint=WebhookEndpointInfo.of(endpoint), secret=secret)
 
     @strawberry.mutation(description="Remove an endpoint: it receives nothing more. True when done.")
     async def delete_webhook_endpoint(self, info: strawberry.Info, id: EndpointId) -> Optional[bool]:
         ctx: RequestContext = info.context
         await ctx.services.store.run(ctx.services.webhooks.delete_endpoint, ctx.principal.organization_id, str(id))
+        await audited(ctx, AuditAction.WEBHOOK_DELETE, _endpoint(str(id)))
         return True
 
     @strawberry.mutation(description="Send a delivery's event again (same event id).")
@@ -252,6 +278,8 @@ class WebhookMutation:
         delivery = await ctx.services.store.run(
             ctx.services.webhooks.redeliver, ctx.principal.organization_id, str(delivery_id)
         )
+        target = Target("WEBHOOK_DELIVERY", delivery.id)
+        await audited(ctx, AuditAction.WEBHOOK_REDELIVER, target, {"eventId": delivery.event_id})
         await ctx.services.bus.poke()
         return WebhookDeliveryInfo.of(delivery)
 
@@ -261,5 +289,6 @@ class WebhookMutation:
         delivery = await ctx.services.store.run(
             ctx.services.webhooks.send_test, ctx.principal.organization_id, str(endpoint_id)
         )
+        await audited(ctx, AuditAction.WEBHOOK_TEST, _endpoint(str(endpoint_id)), {"deliveryId": delivery.id})
         await ctx.services.bus.poke()
         return WebhookDeliveryInfo.of(delivery)

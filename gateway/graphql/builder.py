@@ -440,14 +440,16 @@ class _Builder:
                 "upstream since they were synced (with `deletedAt` set); left out by default.",
             ),
         ]
+        remapped = {f.name for f in self.extension.mappings_for(name)}
         fields += [
             strawberry.field(
                 name=custom.name,
                 graphql_type=Optional[self.scalar(custom.type)],
                 default=None,
-                description=f"Equal to this value (custom field {custom.remote_path}, filtered by the system).",
+                description=f"Equal to this value ({'read from' if custom.name in remapped else 'custom field'} "
+                f"{custom.remote_path}, filtered by the system where it can, else by the gateway; live reads).",
             )
-            for custom in self.extension.fields_for(name)
+            for custom in self.extension.sourced_for(name)
             if custom.filterable and custom.type not in ("JSON", "DateTime")
         ]
         if status and status_name and self.shape.filters_status(name):
@@ -1034,13 +1036,14 @@ def unfilled(shape: Shape) -> dict[str, str]:
 def unchanged_types(extension: Extension, shape: Shape = Shape()) -> set[str]:
     """Names of the unified types an extension and a shape leave as they are.
 
-    An entity with custom fields changes its type, filter and inputs; every entity
-    whose type reaches a changed one (through relations, its lines' included)
+    An entity with custom fields changes its type, filter and inputs (a filterable remapped field, its
+    filter); every entity whose type reaches a changed one (through relations, its lines' included)
     changes its type, page and payload types too. A system's shape changes the
     filters (status and times where the system fills them), the write inputs (what it writes and
     requires) and the entity types (the fields its records carry).
     """
     customized = {f.entity for f in extension.custom_fields}
+    refiltered = customized | {f.entity for f in extension.field_mappings if f.filterable}
     reaches = {
         e.name: {r.target for r in e.relations} | {r.target for c in e.components for r in c.embedded.relations}
         for e in ENTITIES
@@ -1056,9 +1059,11 @@ def unchanged_types(extension: Extension, shape: Shape = Shape()) -> set[str]:
         if e.name not in customized:
             names |= {f"{c.embedded.name}Input" for c in e.components if line_writable(shape, e.name, c.name) is None}
             if shape.unified:
-                names |= {f"{e.name}Filter", f"{e.name}CreateInput"}
+                names.add(f"{e.name}CreateInput")
             if shape.unified or not shape.allows(e.name, "update"):  # a shape's own update input: its write map
                 names.add(f"{e.name}UpdateInput")
+        if shape.unified and e.name not in refiltered:
+            names.add(f"{e.name}Filter")
         if e.name not in changed:
             names |= {e.name, f"{e.name}Connection", f"{e.name}Edge", f"{e.name}Payload", *embedded}
     return names

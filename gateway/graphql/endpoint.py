@@ -25,6 +25,7 @@ from schema.errors import BadUserInput, PlantgateError, RateLimited, Unauthentic
 from .. import answers, auth
 from ..accesslog import note_operation
 from ..answers import Answer, AnswerCache
+from ..audit import Actor, ActorType, AuditAction, Target, audit
 from ..ratelimit import retry_after_header
 from ..reads import ConnectionSource
 from ..requestid import current_request_id
@@ -162,6 +163,7 @@ class GraphQLEndpoint:
             await services.limiter.hit(principal, token)
         context = RequestContext(request=request, services=services, principal=principal)
         if connection is None:  # an admin key
+            await self.note_key_use(principal)
             return context, admin_schema
         connector = await services.pool.get(connection)
         context.source = ConnectionSource(
@@ -174,6 +176,14 @@ class GraphQLEndpoint:
             services.pages,
         )
         return context, services.schemas.get(connector.config.extension, shape_of(type(connector)))
+
+    async def note_key_use(self, principal: auth.Principal) -> None:
+        """ADMIN_KEY_USE in the audit trail, once per key and window (see audit.py)."""
+        key_id = principal.key_id
+        if key_id is not None and self.services.key_use.due(key_id):
+            target = Target("ADMIN_KEY", key_id)
+            actor = Actor(ActorType.ADMIN_KEY, key_id)
+            await audit(self.services.store, principal.organization_id, actor, AuditAction.ADMIN_KEY_USE, target)
 
 
 def error_response(exc: PlantgateError, status: int, media: str, headers: dict[str, str] | None = None) -> Response:

@@ -16,6 +16,7 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -53,6 +54,12 @@ class SyncScheduler:
 
     def also_every_tick(self, job: Callable[[], Awaitable[None]]) -> None:
         self._extra.append(job)
+
+    def also_every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+        """A job of its own, at start and then every `seconds` (one run at a time; it logs its own failures)."""
+        self._scheduler.add_job(
+            job, "interval", seconds=seconds, max_instances=1, coalesce=True, next_run_time=datetime.now(UTC)
+        )
 
     def start(self) -> None:
         self.services.store.run_sync(lambda session: schedule.ensure_all(session))

@@ -67,8 +67,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
+from sandboxes.odata_filter import FilterError, Row, parse_filter, parse_key
 from sandboxes.sap import rules as writes
-from sandboxes.sap.filtering import FilterError, Row, parse_filter, parse_key
 from sandboxes.sap.model import SERVICES, EntitySet, Service, edmx
 from sandboxes.sap.seed import Dataset
 from sandboxes.sap.wire import atom_error, atom_feed, entity_json, etag, key_predicate

@@ -3,6 +3,7 @@
 import { $, copyField, h, plural, show, when } from './dom.js';
 import { loginFields, markInvalid, readLogin } from './fields.js';
 import { graphql, subscribe } from './gql.js';
+import { auditPanel, requestsPanel } from './logs.js';
 import { panel } from './settings.js';
 
 const KEY = 'plantgate.adminKey';
@@ -77,6 +78,9 @@ function actionButtons(c) {
   }
   if (c.status === 'REAUTH_REQUIRED') {
     buttons.push(h('button', { type: 'button', 'aria-label': label('Re-authorize'), onclick: () => reauthorize(c) }, 'Re-authorize'));
+  }
+  if (c.system) {
+    buttons.push(h('button', { type: 'button', 'aria-label': label('Requests'), onclick: () => showRequests(c) }, 'Requests'));
   }
   if (c.status !== 'DISCONNECTED') {
     buttons.push(h('button', { type: 'button', class: 'danger', 'aria-label': label('Disconnect'), onclick: (e) => disconnect(c, e.currentTarget) }, 'Disconnect'));
@@ -165,6 +169,7 @@ async function act(button, work) {
   button.disabled = true;
   try {
     await work();
+    if (auditTrail) auditTrail.refresh();
   } catch (error) {
     $('#announcer').textContent = error.message;
     dialog('That did not work', h('p', { role: 'alert' }, error.message), closeButton());
@@ -318,12 +323,25 @@ async function addEndpoint(event) {
   }
 }
 
+// -- request log and audit trail ------------------------------------------------------
+
+let requests = null;
+let auditTrail = null;
+
+function showRequests(c) {
+  if (!requests) return;
+  requests.open(c.id);
+  $('#requests-section').scrollIntoView();
+  $('#requests-title').focus();
+}
+
 // -- settings (sync interval, custom fields and objects) ----------------------------
 
 let settingsPanel = null;
 
 function renderSettings() {
   if (settingsPanel) settingsPanel.render([...connections.values()]);
+  if (requests) requests.render([...connections.values()]);
 }
 
 // -- sign in / out ------------------------------------------------------------------
@@ -340,7 +358,12 @@ async function enter(candidate) {
   await loadConnections();
   settingsPanel = settingsPanel || panel({ gql, root: $('#settings') });
   renderSettings();
-  await Promise.all([loadCredits(), loadLinks(), loadWebhooks()]);
+  [requests, auditTrail] = await Promise.all([
+    requestsPanel({ gql, root: $('#requests') }),
+    auditPanel({ gql, root: $('#audit') }),
+  ]);
+  renderSettings();
+  await Promise.all([loadCredits(), loadLinks(), loadWebhooks(), requests.refresh()]);
   goLive();
 }
 

@@ -1,10 +1,12 @@
-"""The sandbox's reading of OData v2 `$filter` expressions and key predicates.
+"""The OData sandboxes' reading of `$filter` expressions and key predicates (SAP: v2, Business Central: v4).
 
 Comparisons (`eq ne gt ge lt le`) of a property with a literal, joined by
-`and`/`or`/`not` and parentheses: what SAP's generated clients send. Literals:
-`'text'` (`''` escapes a quote), `datetime'…'`, `datetimeoffset'…'`, numbers,
-`true`/`false`/`null`. Properties are checked against the model, including
-`sap:filterable="false"`.
+`and`/`or`/`not` and parentheses: what generated clients send. Literals:
+`'text'` (`''` escapes a quote), numbers, `true`/`false`/`null`; in v2
+`datetime'…'` and `datetimeoffset'…'`, in v4 bare ISO 8601 date-times and GUIDs
+(`guid'…'` and `datetime'…'` are v2 only: a v4 service refuses them). Properties
+are checked against the set's model (`FilterableSet`), including whether they
+are filterable.
 """
 
 from __future__ import annotations
@@ -14,17 +16,25 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
-
-from .model import EntitySet
+from typing import Any, Protocol
+from uuid import UUID
 
 Row = dict[str, Any]
 Predicate = Callable[[Row], bool]
 
-_TOKEN = re.compile(
+_V2_TOKEN = re.compile(
     r"\s*(?:(?P<typed>(?:datetimeoffset|datetime|time|guid)'[^']*')"
     r"|(?P<str>'(?:[^']|'')*')"
     r"|(?P<num>-?\d+(?:\.\d+)?[mMdDlLfF]?)"
+    r"|(?P<punct>[(),=])"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_/]*))"
+)
+_V4_TOKEN = re.compile(
+    r"\s*(?:(?P<moment>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))"
+    r"|(?P<guid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+    r"|(?P<day>\d{4}-\d{2}-\d{2})(?![\dT])"
+    r"|(?P<str>'(?:[^']|'')*')"
+    r"|(?P<num>-?\d+(?:\.\d+)?)"
     r"|(?P<punct>[(),=])"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_/]*))"
 )
@@ -42,7 +52,28 @@ _TYPE_OF_LITERAL = {
     "Edm.DateTimeOffset": datetime,
     "Edm.Decimal": Decimal,
     "Edm.Boolean": bool,
+    "Edm.Guid": UUID,
 }
+
+
+class FilterableProp(Protocol):
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def filterable(self) -> bool: ...
+
+
+class FilterableSet(Protocol):
+    """What the parser needs of an entity set's model."""
+
+    @property
+    def type_name(self) -> str: ...
+
+    @property
+    def keys(self) -> tuple[str, ...]: ...
+
+    def prop(self, name: str) -> FilterableProp | None: ...
 
 
 class FilterError(ValueError):
@@ -54,11 +85,12 @@ class _Literal:
         self.value = value
 
 
-def tokenize(text: str) -> list[tuple[str, str]]:
+def tokenize(text: str, version: int = 2) -> list[tuple[str, str]]:
     tokens, pos = [], 0
     text = text.rstrip()
+    grammar = _V4_TOKEN if version >= 4 else _V2_TOKEN
     while pos < len(text):
-        match = _TOKEN.match(text, pos)
+        match = grammar.match(text, pos)
         if not match or match.end() == pos:
             raise FilterError(f"Invalid token at position {pos + 1} in '{text}'")
         kind = match.lastgroup or ""
@@ -84,6 +116,11 @@ def literal_value(kind: str, raw: str) -> Any:
                 raise FilterError(f"Invalid {prefix} literal {raw}") from None
             return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         raise FilterError(f"Literals of type {prefix} are not supported here")
+    if kind in ("moment", "day"):
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if kind == "guid":
+        return UUID(raw)
     words = {"true": True, "false": False, "null": None}
     if raw in words:
         return words[raw]
@@ -91,8 +128,8 @@ def literal_value(kind: str, raw: str) -> Any:
 
 
 class _Parser:
-    def __init__(self, text: str, entity_set: EntitySet) -> None:
-        self.tokens = tokenize(text)
+    def __init__(self, text: str, entity_set: FilterableSet, version: int) -> None:
+        self.tokens = tokenize(text, version)
         self.pos = 0
         self.entity_set = entity_set
 
@@ -186,13 +223,13 @@ class _Parser:
             raise FilterError(f"Invalid parametertype used at function '{name}' (Type {prop.type if prop else '?'})")
 
 
-def parse_filter(text: str, entity_set: EntitySet) -> Predicate:
-    return _Parser(text, entity_set).parse()
+def parse_filter(text: str, entity_set: FilterableSet, version: int = 2) -> Predicate:
+    return _Parser(text, entity_set, version).parse()
 
 
-def parse_key(text: str, entity_set: EntitySet) -> dict[str, Any]:
+def parse_key(text: str, entity_set: FilterableSet, version: int = 2) -> dict[str, Any]:
     """`'4000001'` or `Equipment='1',ValidityEndDate=datetime'9999-12-31T00:00:00'` → key values."""
-    tokens = tokenize(text)
+    tokens = tokenize(text, version)
     if len(tokens) == 1 and len(entity_set.keys) == 1:
         return {entity_set.keys[0]: literal_value(*tokens[0])}
     values: dict[str, Any] = {}

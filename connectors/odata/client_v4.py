@@ -1,0 +1,109 @@
+"""The OData v4 client: JSON reads and writes of one service, many reads in one `$batch`.
+
+The service root is a URL (`…/api/v2.0` for Business Central); `prefix` is the path
+every entity set sits under there (`companies(<id>)`), so a service is
+read as `<root>/<prefix>/<set>`. Login is an httpx auth (Basic, or OAuth client
+credentials, `connectors/oauth.py`). Reads of many sets at once go as JSON
+batches of at most `BATCH_SIZE` operations; each operation's status is mapped
+as a call of its own would be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx
+
+from schema.errors import SystemUnreachable
+
+from ..batching import chunks
+from ..http import HttpPolicy, UpstreamClient
+from ..passthrough import RawRequest, RawResponse, answer, send
+from . import envelope_v4
+from .batch import BATCH_SIZE, batch_answers, batch_body
+from .envelope import Collection, error_message
+from .query import Query
+from .reader import EntitySetClient
+
+ACCEPT = {"Accept": "application/json"}
+
+
+class ODataV4Client(EntitySetClient):
+    def __init__(
+        self, service_root: str, *, system: str, auth: httpx.Auth, prefix: str = "", policy: HttpPolicy | None = None
+    ) -> None:
+        self.system = system
+        self.prefix = prefix.strip("/")
+        self.http = UpstreamClient(service_root.rstrip("/"), system=system, policy=policy, error_message=error_message)
+        self.http.client.auth = auth
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    def path(self, service: str, rest: str) -> str:
+        """`<prefix>/<service>/<rest>`, relative to the service root (no leading slash)."""
+        return "/".join(p.strip("/") for p in (self.prefix, service, rest) if p)
+
+    # -- reads --------------------------------------------------------------------------
+
+    async def get_json(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        return await self.http.json("GET", "/" + path, params=dict(params or {}), headers=ACCEPT)
+
+    async def collection(self, service: str, entity_set: str, query: Query = Query()) -> Collection:
+        body = await self.get_json(self.path(service, entity_set), query.params())
+        return envelope_v4.read_collection(body, self.system)
+
+    async def follow(self, next_url: str) -> Collection:
+        """The page `@odata.nextLink` points at: an absolute URL carrying its own `$skiptoken`."""
+        body = await self.http.json("GET", next_url, headers=ACCEPT)
+        return envelope_v4.read_collection(body, self.system)
+
+    async def collect_all(self, service: str, entity_set: str, queries: Iterable[Query]) -> list[dict[str, Any]]:
+        """Several reads of one set in `$batch` calls (one per `BATCH_SIZE` reads); rows in query order.
+        A read the server pages further is followed by its next link."""
+        path = self.path(service, entity_set)
+        rows: list[dict[str, Any]] = []
+        for part in chunks(list(queries), BATCH_SIZE):
+            body = await self.http.json(
+                "POST", "/$batch", json=batch_body([(path, q.params()) for q in part]), headers=ACCEPT, idempotent=True
+            )
+            for response in batch_answers(body, len(part), self.system):
+                self.http.check(response)
+                page = await self.rest_of(envelope_v4.read_collection(response.json(), self.system))
+                rows += page.results
+        return rows
+
+    async def count(self, service: str, entity_set: str, filter: str | None = None) -> int:
+        """`<set>/$count` with a `$filter`: the number as plain text."""
+        params = {"$filter": filter} if filter else {}
+        response = await self.http.request("GET", "/" + self.path(service, f"{entity_set}/$count"), params=params)
+        text = response.text.strip()
+        if not text.isdigit():
+            raise SystemUnreachable(f"{self.system} sent a count that is not a number: {text[:40]!r}")
+        return int(text)
+
+    async def metadata(self, service: str) -> bytes:
+        response = await self.http.request("GET", "/$metadata")
+        return response.content
+
+    # -- writes -------------------------------------------------------------------------
+
+    async def send(
+        self, method: str, service: str, path: str, json: Any = None, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        sent = {**(headers or {}), **ACCEPT}
+        return await self.http.request(method, "/" + self.path(service, path), headers=sent, json=json)
+
+    def entity_of(self, response: httpx.Response) -> dict[str, Any]:
+        try:
+            return envelope_v4.read_entity(response.json(), self.system)
+        except ValueError:
+            raise SystemUnreachable(f"{self.system} sent a response that is not valid JSON") from None
+
+    def expanded(self, entity: dict[str, Any], navigations: tuple[str, ...]) -> bool:
+        return all(name in entity for name in navigations)
+
+    async def passthrough(self, instance_root: str, request: RawRequest) -> RawResponse:
+        """A raw call with the connection's login."""
+        return answer(self.http, await send(self.http, request.url(instance_root), request, {}, request.query), request)
