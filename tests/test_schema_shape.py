@@ -67,6 +67,7 @@ def refusals(schema: GraphQLSchema, document: str) -> list[str]:
 # Per system: (type, a field its records lack, a field they carry, the list field reading that type),
 # from each connector's mapping (Maximo's object structures, Tryton's models, the REST and OData streams).
 FIELDS = {
+    "business_central": ("Asset", "manufacturer", "serialNumber", "assets"),
     "fiix": ("WorkOrder", "description", "title", "workOrders"),
     "limble": ("Location", "code", "name", "locations"),
     "maintainx": ("WorkOrder", "startedAt", "dueDate", "workOrders"),
@@ -150,6 +151,13 @@ def test_custom_fields_stay_and_a_system_shares_its_types_across_extensions():
     assert base.get_type_by_name("WorkOrder") is extended.get_type_by_name("WorkOrder")  # built once for UpKeep
     assert base.get_type_by_name("Vendor") is not extended.get_type_by_name("Vendor")
     assert build_schema(shape=UPKEEP) is base  # and the system's own schema once
+    # A field remapped by the connection's settings is filled, whatever the system's own mapping says.
+    remapped = build_schema(Extension(field_mappings=(CustomField("Location", "code", "String", "barcode"),)), UPKEEP)
+    assert (
+        "code" in remapped._schema.type_map["Location"].fields
+        and "type" not in remapped._schema.type_map["Location"].fields
+    )
+    assert "code" not in base._schema.type_map["Location"].fields
 
 
 def test_introspection_and_queries_see_the_shaped_type(connection_token, sqlite_gateway, admin_key):

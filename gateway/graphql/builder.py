@@ -623,7 +623,8 @@ class _Builder:
         query_fields: list[Any] = []
         made = [e for e in ENTITIES if e.name not in self.types]  # the others are shared, complete
         for entity in made:
-            filled = tuple(f for f in entity.fields if self.shape.fills(entity.name, f.name))
+            remapped = {m.name for m in self.extension.mappings_for(entity.name)}  # read from a field of its own
+            filled = tuple(f for f in entity.fields if f.name in remapped or self.shape.fills(entity.name, f.name))
             custom = tuple(cf.as_field() for cf in self.extension.fields_for(entity.name))
             components = tuple(c for c in entity.components if self.shape.fills(entity.name, c.name))
             self.object_type(entity.name, filled + custom, components)
@@ -1036,20 +1037,21 @@ def unfilled(shape: Shape) -> dict[str, str]:
 def unchanged_types(extension: Extension, shape: Shape = Shape()) -> set[str]:
     """Names of the unified types an extension and a shape leave as they are.
 
-    An entity with custom fields changes its type, filter and inputs (a filterable remapped field, its
-    filter); every entity whose type reaches a changed one (through relations, its lines' included)
+    An entity with custom fields changes its type, filter and inputs (a remapped field, its type where
+    the system does not fill it, and its filter where filterable); every entity whose type reaches a changed one (through relations, its lines' included)
     changes its type, page and payload types too. A system's shape changes the
     filters (status and times where the system fills them), the write inputs (what it writes and
     requires) and the entity types (the fields its records carry).
     """
     customized = {f.entity for f in extension.custom_fields}
     refiltered = customized | {f.entity for f in extension.field_mappings if f.filterable}
+    retyped = customized | {f.entity for f in extension.field_mappings}  # a remapped field is filled
     reaches = {
         e.name: {r.target for r in e.relations} | {r.target for c in e.components for r in c.embedded.relations}
         for e in ENTITIES
     }
     shaped = {e.name for e in ENTITIES if (found := shape.of(e.name)) is not None and found.fields is not None}
-    changed = customized | (set() if shape.unified else shaped)
+    changed = retyped | (set() if shape.unified else shaped)
     while grown := {name for name, targets in reaches.items() if name not in changed and targets & changed}:
         changed |= grown
     names: set[str] = set()
