@@ -134,11 +134,12 @@ def test_vendors_users_schedules(sqlite_gateway, token, raw):
         n = vendors[str(r["id"])]
         assert (n["name"], n["code"], n["email"]) == (r["strName"], r["strCode"], r["strPrimaryEmail"])
         assert (n["phone"], n["address"]) == (r["strPhone"], r["strAddress"])
-    users = nodes(sqlite_gateway, token, "users", "remoteId displayValue name email role active")
+    users = nodes(sqlite_gateway, token, "users", "remoteId displayValue name email role")
+    assert "active" not in type_fields(sqlite_gateway, token, "User")
     for r in raw.records("User"):
         n = users[str(r["id"])]
         assert (n["name"], n["email"], n["role"]) == (r["strFullName"], r["strEmailAddress"], r["strUserTitle"])
-        assert n["displayValue"] == r["strFullName"] and n["active"] is None
+        assert n["displayValue"] == r["strFullName"]
     schedules = nodes(
         sqlite_gateway, token, "maintenanceSchedules", "remoteId name createdAt updatedAt location { remoteId }"
     )
