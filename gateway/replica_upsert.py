@@ -77,8 +77,8 @@ class PageWriter:
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         self.name = dialect.name
-        columns = _TABLE.c
-        stamp = columns.synced_at.type.bind_processor(dialect)
+        kind = _TABLE.c.synced_at.type
+        stamp = kind.dialect_impl(dialect).bind_processor(dialect)
         # UTCDateTime: aware datetimes in UTC; on SQLite the text SQLAlchemy stores for them.
         self.time: Callable[[Any], Any] = stamp or (lambda value: value)
 
