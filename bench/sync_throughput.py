@@ -18,6 +18,11 @@ grow with the number of records. Then the same connection is synced again in
 full over the unchanged records, as a scheduled full pass would: every row is
 compared and none rewritten. Source and gateway share one process and one
 GIL, so the rates are loopback figures: the source's JSON encoding is counted too.
+
+The same source is loaded by dlt's `rest_api` source with `merge` (`bench/dlt_sync.py`,
+the `bench` extra), and with `--baseline` by the runner of another checkout; the sides
+alternate run by run, each in its own process, and the report gives each side's
+median and its ratio to dlt's, with the load average, process CPU and peak RSS of every run.
 """
 
 from __future__ import annotations
