@@ -16,6 +16,7 @@ first run, when asked, and every `reconcile_interval`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -77,6 +78,12 @@ class EntityProblem:
 class RunResult:
     records: dict[str, int] = field(default_factory=dict)
     problems: list[EntityProblem] = field(default_factory=list)
+
+
+def _discard(task: asyncio.Task) -> None:
+    """Cancel a read that is no longer wanted; whatever it raised is not news."""
+    task.cancel()
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 def readable(connector: Connector) -> list[str]:
@@ -213,22 +220,30 @@ class SyncRunner:
         state = await store.run(self._begin, connection, entity, full, incremental)
         status_field = BY_NAME[entity].status_field if entity in BY_NAME else None
         query = ListQuery(updated_after=as_utc(state.run_since) if incremental else None)
-        cursor = state.cursor
+        size = self.settings.sync_page_size
+        page = await connector.list_page(entity, query, state.cursor, size)
         pages = 0
         while True:
-            page = await connector.list_page(entity, query, cursor, self.settings.sync_page_size)
             last = page.next_cursor is None
-            events = await store.run(
-                self._commit_page, connection, entity, page.records, page.next_cursor, last, status_field
-            )
-            SYNC_RECORDS.labels(entity=entity).inc(len(page.records))
-            await self.services.bus.publish(*events)
-            pages += 1
-            if pages == statistics.AFTER_PAGES and not last:  # a large pass: make sure the planner knows
-                await store.run(statistics.refresh_if_stale, store.engine)
-            if last:
+            # The next page is read and mapped while this one commits; it is only written after,
+            # so the cursor still moves with its committed page, and a failed commit drops it unread.
+            upcoming = None if last else asyncio.create_task(connector.list_page(entity, query, page.next_cursor, size))
+            try:
+                events = await store.run(
+                    self._commit_page, connection, entity, page.records, page.next_cursor, last, status_field
+                )
+                SYNC_RECORDS.labels(entity=entity).inc(len(page.records))
+                await self.services.bus.publish(*events)
+                pages += 1
+                if pages == statistics.AFTER_PAGES and not last:  # a large pass: make sure the planner knows
+                    await store.run(statistics.refresh_if_stale, store.engine)
+            except BaseException:
+                if upcoming is not None:
+                    _discard(upcoming)
+                raise
+            if upcoming is None:
                 return state.records_synced + len(page.records)
-            cursor = page.next_cursor
+            page = await upcoming
 
     def _load(self, connection_id: str) -> tuple[Connection | None, SyncSchedule]:
         with self.services.store.read() as session:
