@@ -274,6 +274,38 @@ class RunResult:
         return self.records / self.resync_seconds
 
 
+@dataclass
+class Timing:
+    """Wall and process CPU seconds of the first load and of the re-sync."""
+
+    seconds: float
+    cpu: float
+    resync: float
+    resync_cpu: float
+
+
+def measured(
+    backend: str, total: int, page_size: int, baseline: int, sampler: RssSampler, timing: Timing, **extra: str
+) -> RunResult:
+    """A child's result: its timings, and the memory its sampler saw."""
+    return RunResult(
+        backend,
+        total,
+        timing.seconds,
+        page_size,
+        baseline,
+        sampler.limits,
+        sampler.peaks,
+        sampler.done_at,
+        rss_kib("VmHWM"),
+        sampler.samples,
+        timing.resync,
+        cpu_seconds=timing.cpu,
+        resync_cpu_seconds=timing.resync_cpu,
+        **extra,
+    )
+
+
 async def inline(fn: Any, *args: Any) -> Any:
     """Store.run without the worker thread, so cProfile (main thread only) sees the database work."""
     return fn(*args)
@@ -310,22 +342,8 @@ async def sync_once(services: Services, source_url: str, total: int, progress: P
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
         text = out.getvalue()
-    return RunResult(
-        store.dialect,
-        total,
-        seconds,
-        services.settings.sync_page_size,
-        baseline,
-        sampler.limits,
-        sampler.peaks,
-        sampler.done_at,
-        rss_kib("VmHWM"),
-        sampler.samples,
-        resync,
-        text,
-        cpu_seconds=cpu,
-        resync_cpu_seconds=resync_cpu,
-    )
+    timing = Timing(seconds, cpu, resync, resync_cpu)
+    return measured(store.dialect, total, services.settings.sync_page_size, baseline, sampler, timing, profile=text)
 
 
 def claim(services: Services, owner: str, connection_id: str) -> None:
@@ -420,21 +438,9 @@ def dlt_child(total: int, database_url: str | None) -> RunResult:
         resync_cpu = time.process_time() - resync_cpu
         if (loaded := dlt_sync.count(pipe)) != total:
             raise RuntimeError(f"dlt's second run left {loaded} of {total} records")
-        return RunResult(
-            "postgresql" if database_url else "sqlite",
-            total,
-            seconds,
-            MAX_LIMIT,
-            baseline,
-            sampler.limits,
-            sampler.peaks,
-            sampler.done_at,
-            rss_kib("VmHWM"),
-            sampler.samples,
-            resync,
-            side="dlt",
-            cpu_seconds=cpu,
-            resync_cpu_seconds=resync_cpu,
+        timing = Timing(seconds, cpu, resync, resync_cpu)
+        return measured(
+            "postgresql" if database_url else "sqlite", total, MAX_LIMIT, baseline, sampler, timing, side="dlt"
         )
 
 

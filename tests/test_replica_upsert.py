@@ -126,9 +126,14 @@ def test_rows_stored_through_the_orm_read_as_unchanged(gateway, connection_id):
     assert stored.last_seen_run == "run-2" and stored.synced_at > T0  # seen, not rewritten
     twin = Record("WorkOrder", "wo-twin", {**page.values, "remoteId": "wo-twin"}, raw)
     upsert(gateway, connection_id, [twin], "run-2")
-    times = "SELECT CAST(remote_created_at AS TEXT), CAST(remote_updated_at AS TEXT) FROM replica_record WHERE remote_id = :id"
+    times = text(
+        "SELECT CAST(remote_created_at AS TEXT), CAST(remote_updated_at AS TEXT) FROM replica_record"
+        " WHERE connection_id = :c AND remote_id = :id"
+    )
     with gateway.services.store.read() as session:
-        stored_times = [tuple(session.execute(text(times), {"id": i}).one()) for i in (page.remote_id, twin.remote_id)]
+        stored_times = [
+            tuple(session.execute(times, {"c": connection_id, "id": i}).one()) for i in (page.remote_id, twin.remote_id)
+        ]
     assert stored_times[0] == stored_times[1]  # the same stored text: sorting and filtering compare it
     assert upsert(gateway, connection_id, [record(7, title="Zählerstand prüfen ✓", raw=raw)], "run-3") == [
         page.remote_id
