@@ -38,6 +38,7 @@ import httpx
 from cryptography.fernet import Fernet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import gql
 from nested_query import FLAT, NESTED, ROWS, UPKEEP_LOGIN, Direct, machine, table
 from replica_reads import free_port
 
@@ -126,19 +127,7 @@ def start_gateway(side: Side, sandbox_url: str, workdir: Path) -> None:
     side.url = f"http://127.0.0.1:{port}"
     wait_until_up(side.url, "/healthz")
     variables = {"i": {"system": "upkeep", "name": "Bench", "instanceUrl": sandbox_url, "credentials": UPKEEP_LOGIN}}
-    side.token = query(side.url, admin, CONNECT, variables)["createConnection"]["token"]
-
-
-def query(url: str, token: str, text: str, variables: dict | None = None) -> dict:
-    answer = httpx.post(
-        f"{url}/graphql",
-        json={"query": text, "variables": variables or {}},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=60,
-    ).json()
-    if answer.get("errors"):
-        raise RuntimeError(answer["errors"])
-    return answer["data"]
+    side.token = gql(side.url, admin, CONNECT, variables)["createConnection"]["token"]
 
 
 def flat_block(side: Side, client: httpx.Client, requests: int) -> tuple[float, float]:
