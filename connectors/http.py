@@ -199,7 +199,8 @@ def decode_json(response: httpx.Response) -> Any:
     """A JSON body, read by orjson (several times faster than `json` on a page of records).
 
     What orjson refuses but the standard library reads (NaN, UTF-16, a lone surrogate)
-    is read by `response.json()` as before, so no body that decoded stops decoding."""
+    is read by `response.json()` as before, so no body that decoded stops decoding. One
+    difference: orjson reads an integer past 64 bits as a float."""
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:
