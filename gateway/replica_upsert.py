@@ -108,13 +108,14 @@ class PageWriter:
             for record in records
         ]
         stamped = time(now)
+        unchanged: set[str] = set()  # already stamped seen
         if self.name == "postgresql":
-            written = _postgres_upsert(raw, connection_id, rows, stamped, run_id)
+            written, unchanged = _postgres_upsert(raw, connection_id, rows, stamped, run_id)
         elif self.dialect.insert_returning:
             written = _sqlite_upsert(raw, connection_id, rows, stamped, run_id)
         else:
             written = _sqlite_upsert_by_row(raw, connection_id, rows, stamped, run_id)
-        seen = [row[1] for row in rows if row[1] not in written]
+        seen = [row[1] for row in rows if row[1] not in written and row[1] not in unchanged]
         if seen:
             _stamp_seen(raw, self.name, connection_id, rows[0][0], seen, stamped, run_id)
         return written
@@ -150,10 +151,35 @@ _PG_SEEN = (
 )
 
 
-def _postgres_upsert(raw: Any, connection_id: str, rows: list[tuple], now: Any, run_id: str) -> set[str]:
-    columns = [list(column) for column in zip(*rows)]
+# Rows stored exactly as the page has them (the negation of _DIFFERS): stamped seen, in one pass.
+_PG_UNCHANGED = (
+    "UPDATE replica_record AS r SET last_seen_run = %s, synced_at = %s"
+    " FROM unnest(CAST(%b AS TEXT[]), CAST(%b AS TEXT[]), CAST(%b AS TEXT[]), CAST(%b AS TEXT[]),"
+    " CAST(%b AS TIMESTAMPTZ[])) AS p(entity, remote_id, v, d, deleted)"
+    " WHERE r.connection_id = %s AND r.entity = p.entity AND r.remote_id = p.remote_id"
+    ' AND CAST(r."values" AS TEXT) IS NOT DISTINCT FROM p.v AND CAST(r.remote_data AS TEXT) IS NOT DISTINCT FROM p.d'
+    " AND r.deleted_at IS NOT DISTINCT FROM p.deleted RETURNING r.remote_id"
+)
+
+
+def _postgres_upsert(
+    raw: Any, connection_id: str, rows: list[tuple], now: Any, run_id: str
+) -> tuple[set[str], set[str]]:
+    """Stamp the rows stored unchanged, then upsert the others (new, changed, or written meanwhile).
+
+    A re-sync finds most rows unchanged: the UPDATE writes each of them once, where the
+    upsert's conflict check would lock it and the stamp then write it. Returns the ids
+    written (new or changed) and those stamped unchanged.
+    """
+    entities, ids, values, data, _, _, _, deleted = (list(column) for column in zip(*rows))
+    cursor = raw.execute(_PG_UNCHANGED, (run_id, now, entities, ids, values, data, deleted, connection_id))
+    unchanged = {remote_id for (remote_id,) in cursor.fetchall()}
+    rest = [row for row in rows if row[1] not in unchanged] if unchanged else rows
+    if not rest:
+        return set(), unchanged
+    columns = [list(column) for column in zip(*rest)]
     cursor = raw.execute(_PG_UPSERT, (connection_id, now, run_id, *columns))
-    return {remote_id for (remote_id,) in cursor.fetchall()}
+    return {remote_id for (remote_id,) in cursor.fetchall()}, unchanged
 
 
 # -- SQLite -------------------------------------------------------------------------------------
