@@ -142,7 +142,10 @@ class Environment:
 
     def one(self, entity: Page, key: str) -> Record:
         """The record a full key names (`Id='…',dataAreaId='…'`); a partial key is refused."""
-        values = parse_key(key, entity, version=4)
+        try:
+            values = parse_key(key, entity, version=4)
+        except FilterError:
+            values = {}
         if set(values) != set(entity.keys):
             raise FilterError(
                 f"The key '{key}' does not name every key property of '{entity.type_name}': {', '.join(entity.keys)}."
