@@ -415,7 +415,7 @@ ENTRY = SystemEntry(
             "dataAreaId",
             "Company (dataAreaId)",
             "string",
-            help="The legal entity to read and write, e.g. usmf; testing the connection lists them.",
+            help="The legal entity to read and write, e.g. usmf; an unknown one is refused with the list.",
         ),
         CredentialField("tenantId", "Tenant id", "string", help="The Microsoft Entra tenant of the environment."),
         CredentialField("clientId", "Client id", "string", help="The Entra application's client id."),
@@ -439,7 +439,7 @@ ENTRY = SystemEntry(
         "the client id, mapped to a user whose roles cover Asset Management, vendors and purchasing. Enter the "
         "tenant id, client id and secret; the instance URL is the environment's URL, e.g. "
         "https://contoso.operations.dynamics.com (the token's scope is that URL plus /.default). The company "
-        "is the legal entity's dataAreaId (e.g. usmf): test the connection without it to see the list."
+        "is the legal entity's dataAreaId (e.g. usmf): a company the environment lacks is refused with the list."
     ),
 )
 

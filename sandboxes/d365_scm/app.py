@@ -202,16 +202,24 @@ class Environment:
         return Response(status_code=204)
 
 
+def _root(request: Request, route: str) -> str:
+    """The environment's URL as the client addressed it (also where the sandbox is mounted under a prefix)."""
+    url = str(request.url.replace(query=""))
+    return url[: url.rindex(route)]
+
+
 def _routes(env: Environment) -> list[Any]:
     async def token(request: Request) -> Response:
         form = {k: str(v) for k, v in (await request.form()).items()}
-        status, body = env.token(request.path_params["tenant"], form, str(request.base_url).rstrip("/"))
+        status, body = env.token(
+            request.path_params["tenant"], form, _root(request, f"/{request.path_params['tenant']}/")
+        )
         return JSONResponse(body, status_code=status)
 
     async def data(request: Request) -> Response:
         if not env.signed_in(request.headers.get("authorization", "")):
             return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
-        url, params = str(request.base_url).rstrip("/"), dict(request.query_params)
+        url, params = _root(request, "/data/"), dict(request.query_params)
         match = _PATH.match(request.path_params["path"])
         if match and match.group(1) == "LegalEntities" and request.method == "GET":
             return JSONResponse(
