@@ -295,11 +295,13 @@ REQUEST_WRITES = _writes(REQUESTS, ("title", "asset", "location"), ("title",))
 
 def _stream(mapping: EntityMap, entity_set: str, select: tuple[str, ...], **options: Any) -> EntitySetStream:
     """A data entity keyed by `mapping.remote_id` (and `dataAreaId`), ordered by that id."""
+    key = mapping.remote_id
+    assert isinstance(key, str), key
     return EntitySetStream(
         mapping,
         "",
         entity_set,
-        key=mapping.remote_id,
+        key=key,
         select=(*select, "dataAreaId", "ModifiedDateTime"),
         updated_field="ModifiedDateTime",
         status_field=options.pop("status_field", None),
@@ -308,7 +310,7 @@ def _stream(mapping: EntityMap, entity_set: str, select: tuple[str, ...], **opti
     )
 
 
-STREAMS = (
+STREAMS: tuple[EntitySetStream, ...] = (
     _stream(
         ASSETS,
         "MaintenanceAssets",

@@ -3,8 +3,8 @@ endpoint the sandbox serves, the data entities of legal entity `usmf`, read cros
 
 from __future__ import annotations
 
-from math import ceil
 from contextlib import AbstractContextManager
+from math import ceil
 from typing import Any
 
 from connectors.odata.query import KEYS_PER_CALL
