@@ -15,20 +15,14 @@ from connectors.base import ConnectionConfig, ListQuery
 from connectors.d365_scm.connector import SupplyChainConnector
 from connectors.odata.query import KEYS_PER_CALL
 from sandboxes.d365_scm.app import CLIENT_ID, CLIENT_SECRET, TENANT, create_app, login
-from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.kit import ServerThread
 from schema.errors import BadUserInput, Conflict, SystemAuthFailed
+from tests.helpers import own_sandbox
 
 
 @pytest.fixture
 def sandbox(request: pytest.FixtureRequest) -> Iterator[ServerThread]:
-    """A sandbox of each test's own; `@pytest.mark.parametrize("sandbox", [{...}], indirect=True)` sets it up."""
-    with ServerThread(create_app(**getattr(request, "param", {}))) as server:
-        yield server
-
-
-@pytest.fixture
-def control(sandbox: ServerThread) -> SandboxControl:
-    return SandboxControl(sandbox.url)
+    yield from own_sandbox(request, create_app)
 
 
 def connector_for(sandbox: ServerThread, **changes: str) -> SupplyChainConnector:
