@@ -26,7 +26,7 @@ from gateway.app import create_app
 from gateway.organizations import create_organization
 from gateway.services import Services
 from gateway.settings import Settings
-from sandboxes.kit import ServerThread
+from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.processes import GatewayProcess
 
@@ -295,3 +295,9 @@ def launch(tmp_path: Path) -> Iterator[Callable[[str, dict[str, str]], GatewayPr
     yield start
     for process in started:
         process.stop()
+
+
+@pytest.fixture
+def control(sandbox: ServerThread) -> SandboxControl:
+    """The control routes (request log, touch, delete) of the test module's own `sandbox` fixture."""
+    return SandboxControl(sandbox.url)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from websockets.typing import Subprotocol
+
+from sandboxes.kit import ServerThread
 
 WS_PROTOCOL = Subprotocol("graphql-transport-ws")  # the subprotocol every WebSocket test speaks
 
@@ -94,3 +96,10 @@ async def list_all(
 
 def remote_ids(records: list[Any]) -> list[str]:
     return [r.remote_id for r in records]
+
+
+def own_sandbox(request: Any, create_app: Callable[..., Any]) -> Iterator[ServerThread]:
+    """A sandbox served for one test; `@pytest.mark.parametrize("sandbox", [{...}], indirect=True)` passes
+    `create_app` its options (a shorter token lifetime, a smaller server page)."""
+    with ServerThread(create_app(**getattr(request, "param", {}))) as server:
+        yield server

@@ -182,6 +182,16 @@ CALLS: dict[str, Callable[[Running], tuple[Call, Call]]] = {
         Call("GET", f"{BC_COMPANY}/vendors", query=(("$top", "2"),), holds='"displayName"'),
         Call("POST", f"{BC_COMPANY}/vendors", {"displayName": "Passthrough Supply"}, status=201, holds="Passthrough"),
     ),
+    "d365_scm": lambda r: (
+        Call("GET", "/data/VendorsV2", query=(("$top", "2"),), holds='"VendorOrganizationName"'),
+        Call(
+            "POST",
+            "/data/VendorsV2",
+            {"VendorOrganizationName": "Passthrough Supply", "dataAreaId": "usmf"},
+            status=201,
+            holds="Passthrough",
+        ),
+    ),
 }
 
 
