@@ -7,7 +7,8 @@ expanded). A list is `{"items": [...], "count", "hasMore", "limit", "offset"}`, 
 `limit` (at most 500); `onlyData=true` leaves out the links. Filters go in `q` as RowMatch
 expressions (REST framework version 2 and later, asked for with the `REST-Framework-Version` header):
 a change time `LastUpdateDate > '…'`, statuses and a fetch of many ids `… IN (…)`, so a nested query
-reads each related resource once. Ids are integers. Login: HTTP Basic with a Fusion user.
+reads each related resource once. Ids are integers. Login: HTTP Basic with a Fusion user, or OAuth 2.0
+client credentials of an application in the identity domain linked to Fusion (a bearer token).
 Work orders are created and changed, work requests created. docs/vendors/oracle_fusion.md has the
 facts and their sources.
 """
@@ -18,12 +19,14 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
-from schema.errors import SystemAuthFailed
+from schema.errors import BadUserInput, SystemAuthFailed
 from schema.record import Record
 
-from ..base import FilterPlan
+from ..base import ConnectionConfig, FilterPlan
 from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
+from ..http import HttpPolicy
 from ..mapping import Compute, Date, Each, EntityMap, Enum, Number, Product, SumOfProducts
+from ..oauth import ClientCredentials
 from ..rest import OffsetPaging, RestConnector, Stream
 from ..writes import To, WriteMap
 from .query import after, among, conjunction
@@ -50,8 +53,11 @@ ENTRY = SystemEntry(
     auth_guide=(
         "Create (or pick) an Oracle Fusion Cloud user for the integration and give it job roles that can view "
         "maintenance work orders, assets and work requests and procurement's suppliers, items and purchase orders "
-        "(and create work orders, for writes). Enter its user name and password; the instance URL is the Fusion "
-        "host, e.g. https://servername.fa.us2.oraclecloud.com (the REST paths are added here)."
+        "(and create work orders, for writes). Basic: enter its user name and password. OAuth: in the identity "
+        "domain linked to Fusion, add a confidential application with the client credentials grant and the "
+        "Fusion Applications Cloud Service scope, activate it, and enter its client id and secret, the domain's "
+        "token endpoint (https://<domain>/oauth2/v1/token) and the scope. The instance URL is the Fusion host, "
+        "e.g. https://servername.fa.us2.oraclecloud.com (the REST paths are added here)."
     ),
     deletions=(
         "Records deleted in Oracle Fusion are gone: the replica's reconciliation pass marks them `deletedAt`; "
@@ -66,6 +72,12 @@ ENTRY = SystemEntry(
         "PurchaseOrder": READ,
     },
 )
+
+
+def _ref(attribute: str) -> Compute:
+    """A relation held as an integer id, as the unified model's text id (null stays null)."""
+    return Compute(lambda r: None if r.get(attribute) is None else str(r[attribute]))
+
 
 CHANGED = {"created_at": Date("CreationDate"), "updated_at": Date("LastUpdateDate")}
 WORK_ORDER_STATUS = Enum(
@@ -97,7 +109,7 @@ WORK_ORDERS = EntityMap(
         "priority": PRIORITY,
         "type": WORK_ORDER_TYPE,
         "typeRaw": "WorkOrderTypeCode",
-        "asset": "AssetId",
+        "asset": _ref("AssetId"),
         "dueDate": Date("PlannedCompletionDate"),
         "completedAt": Date("ActualCompletionDate"),
     },
@@ -114,8 +126,8 @@ REQUESTS = EntityMap(
             "WorkRequestStatusCode",
             {"ORA_OPEN": "OPEN", "ORA_APPROVED": "APPROVED", "ORA_REJECTED": "REJECTED", "ORA_CLOSED": "CLOSED"},
         ),
-        "asset": "AssetId",
-        "workOrder": "WorkOrderId",
+        "asset": _ref("AssetId"),
+        "workOrder": _ref("WorkOrderId"),
     },
     **CHANGED,
 )
@@ -133,7 +145,7 @@ ASSETS = EntityMap(
         ),
         "category": "ItemNumber",
         "serialNumber": "SerialNumber",
-        "parent": "ParentAssetId",
+        "parent": _ref("ParentAssetId"),
     },
     **CHANGED,
 )
@@ -175,7 +187,7 @@ PURCHASE_ORDERS = EntityMap(
     display="OrderNumber",
     fields={
         "number": "OrderNumber",
-        "vendor": "SupplierId",
+        "vendor": _ref("SupplierId"),
         "status": Enum("StatusCode", PO_STATUS),
         "orderDate": Date("CreationDate"),
         "currency": "CurrencyCode",
@@ -184,7 +196,7 @@ PURCHASE_ORDERS = EntityMap(
             "lines.items",
             number="LineNumber",
             fields={
-                "part": "ItemId",
+                "part": _ref("ItemId"),
                 "description": "Description",
                 "quantity": Number("Quantity"),
                 "unitPrice": Number("Price"),
@@ -257,13 +269,31 @@ class OracleFusionConnector(RestConnector):
         ),
     )
 
+    def __init__(self, config: ConnectionConfig, policy: HttpPolicy | None = None) -> None:
+        super().__init__(config, policy)
+        creds = config.credentials
+        if creds.get("clientId"):  # OAuth: every call (and passthrough) carries the application's bearer token
+            if not creds.get("tokenUrl"):
+                raise BadUserInput("OAuth login needs the identity domain's token endpoint", field="tokenUrl")
+            self.http.client.auth = ClientCredentials(
+                str(creds["tokenUrl"]),
+                str(creds["clientId"]),
+                str(creds.get("clientSecret") or ""),
+                str(creds.get("scope") or ""),
+                system=self.entry.name,
+            )
+
     async def auth_headers(self) -> dict[str, str]:
+        """Basic with the user, unless the OAuth flow set on the client sends a bearer token."""
+        headers = {"REST-Framework-Version": FRAMEWORK}
+        if self.http.client.auth is not None:
+            return headers
         creds = self.config.credentials
         user, password = str(creds.get("username") or ""), str(creds.get("password") or "")
         if not user or not password:
-            raise SystemAuthFailed("Oracle Fusion needs a user name and password")
+            raise SystemAuthFailed("Oracle Fusion needs a user name and password, or an OAuth client")
         pair = base64.b64encode(f"{user}:{password}".encode()).decode()
-        return {"Authorization": f"Basic {pair}", "REST-Framework-Version": FRAMEWORK}
+        return {"Authorization": f"Basic {pair}", **headers}
 
     def error_message(self, response: Any) -> str:
         """Framework 4's `{"title", "o:errorDetails": [{"detail"}]}`, else the generic reading."""

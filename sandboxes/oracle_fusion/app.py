@@ -4,7 +4,9 @@ Written from Oracle's documentation (docs/vendors/oracle_fusion.md), never from 
 Documented: resources under `/fscmRestApi/resources/11.13.18.05/`; collections as `{"items", "count",
 "hasMore", "limit", "offset", "links"}` with a default `limit` of 25; `offset`, `limit`, `q`
 (RowMatch expressions from REST framework version 2, chosen with the `REST-Framework-Version`
-header), `fields`, `onlyData`, `expand`, `totalResults`; HTTP Basic login; a 401 for a bad login.
+header), `fields`, `onlyData`, `expand`, `totalResults`; HTTP Basic login, or a bearer token of the
+identity domain's client credentials grant (served here at `/oauth2/v1/token`, one hour by default); a
+401 for a bad login or an unknown or expired token.
 Unverified (marked so in the doc): the largest `limit` (500, larger is cut to it), the wording and
 error codes of the framework-4 JSON error body, and the attribute names of work requests and assets.
 
@@ -17,13 +19,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import secrets
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
 from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, http_error_handler, status_phrase
 from sandboxes.oracle_fusion import rules
@@ -34,6 +39,10 @@ from sandboxes.rest import dataset_routes, json_or_none, record_routes
 PREFIX = "/fscmRestApi/resources/11.13.18.05"
 DEMO_USER = "maint.integration"
 DEFAULT_CREDENTIALS = {DEMO_USER: "fusion-demo-password"}
+CLIENT_ID = "plantgate-fusion-client"
+CLIENT_SECRET = "fusion-demo-client-secret"
+SCOPE = "urn:opc:resource:fa:instanceid=demo urn:opc:resource:consumer::all"
+TOKEN_PATH = "/oauth2/v1/token"
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 500
 ERROR_TYPE = "http://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html"
@@ -69,8 +78,8 @@ def _unauthorized() -> Response:
     return Response(status_code=401, headers={"WWW-Authenticate": 'Basic realm="fusion"'})
 
 
-def user_of(header: str | None, credentials: dict[str, str]) -> str | None:
-    """The user a Basic `Authorization` header proves, or None."""
+def basic_pair(header: str | None) -> tuple[str, str] | None:
+    """(user, password) of a Basic `Authorization` header, or None."""
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "basic":
         return None
@@ -78,7 +87,40 @@ def user_of(header: str | None, credentials: dict[str, str]) -> str | None:
         user, _, password = base64.b64decode(token, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return None
-    return user if password and credentials.get(user) == password else None
+    return user, password
+
+
+@dataclass
+class Login:
+    """Who may call: Basic users, and bearer tokens the identity domain's token endpoint issued."""
+
+    users: dict[str, str]
+    token_lifetime: int
+    tokens: dict[str, float] = field(default_factory=dict)  # token -> when it expires (monotonic)
+
+    def admits(self, header: str | None) -> bool:
+        scheme, _, value = (header or "").partition(" ")
+        if scheme.lower() == "bearer":
+            return time.monotonic() < self.tokens.get(value, 0.0)
+        pair = basic_pair(header)
+        return pair is not None and bool(pair[1]) and self.users.get(pair[0]) == pair[1]
+
+    def issue(self, form: dict[str, str], header: str | None) -> Response:
+        """The client credentials grant (RFC 6749 §4.4): the client in the form or as Basic."""
+        client = basic_pair(header) or (form.get("client_id", ""), form.get("client_secret", ""))
+        if form.get("grant_type") != "client_credentials":
+            return _oauth_error(400, "unsupported_grant_type", "The grant type is not supported.")
+        if client != (CLIENT_ID, CLIENT_SECRET):
+            return _oauth_error(401, "invalid_client", "Client authentication failed.")
+        if form.get("scope") != SCOPE:
+            return _oauth_error(400, "invalid_scope", "The requested scope is invalid.")
+        token = secrets.token_urlsafe(32)
+        self.tokens[token] = time.monotonic() + self.token_lifetime
+        return JSONResponse({"access_token": token, "token_type": "Bearer", "expires_in": self.token_lifetime})
+
+
+def _oauth_error(status: int, code: str, description: str) -> Response:
+    return JSONResponse({"error": code, "error_description": description}, status_code=status)
 
 
 class _BadRequest(Exception):
@@ -113,9 +155,9 @@ def _shaped(record: dict[str, Any], request: Request, resource: str) -> dict[str
     return record
 
 
-def _routes(data: Dataset, credentials: dict[str, str]) -> list[BaseRoute]:
+def _routes(data: Dataset, login: Login) -> list[BaseRoute]:
     def denied(request: Request) -> Response | None:
-        if user_of(request.headers.get("authorization"), credentials) is None:
+        if not login.admits(request.headers.get("authorization")):
             return _unauthorized()
         if request.path_params["resource"] not in KEYS:
             return _error(request, 404, "Not Found")
@@ -201,7 +243,12 @@ def _routes(data: Dataset, credentials: dict[str, str]) -> list[BaseRoute]:
     def plain(status: int, message: str) -> Response:
         return JSONResponse(error_body(status, message), status_code=status)
 
+    async def token(request: Request) -> Response:
+        form = await request.form()
+        return login.issue({k: str(v) for k, v in form.items()}, request.headers.get("authorization"))
+
     return [
+        Route(TOKEN_PATH, token, methods=["POST"]),
         *dataset_routes(data, tuple(KEYS), plain, lambda resource, records: {"items": records}, record_id=int),
         *record_routes(
             PREFIX,
@@ -215,18 +262,31 @@ def _routes(data: Dataset, credentials: dict[str, str]) -> list[BaseRoute]:
 
 
 def create_app(
-    *, seed: int = 11, credentials: dict[str, str] | None = None, state: SandboxState | None = None
+    *,
+    seed: int = 11,
+    credentials: dict[str, str] | None = None,
+    token_lifetime: int = 3600,
+    state: SandboxState | None = None,
 ) -> Starlette:
-    """The sandbox app; `app.state.sandbox` is its SandboxState, `app.state.data` its Dataset."""
+    """The sandbox app; `app.state.sandbox` is its SandboxState, `app.state.data` its Dataset,
+    `app.state.login` who may call (the tokens it issued)."""
     data = Dataset(seed)
+    login = Login(dict(DEFAULT_CREDENTIALS if credentials is None else credentials), token_lifetime)
     app = SandboxApp(
-        _routes(data, dict(DEFAULT_CREDENTIALS if credentials is None else credentials)),
+        _routes(data, login),
         error_body=error_body,
         state=state,
         exception_handlers={HTTPException: http_error_handler(error_body)},
     )
     app.state.data = data
+    app.state.login = login
     return app
+
+
+def oauth_login(instance_url: str) -> dict[str, str]:
+    """The OAuth credentials of a sandbox at `instance_url` (whose token endpoint it serves)."""
+    token_url = instance_url.rstrip("/") + TOKEN_PATH
+    return {"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "tokenUrl": token_url, "scope": SCOPE}
 
 
 SANDBOX = SandboxSpec("oracle_fusion", create_app, {"username": DEMO_USER, "password": DEFAULT_CREDENTIALS[DEMO_USER]})
