@@ -9,8 +9,9 @@ expressions (REST framework version 2 and later, asked for with the `REST-Framew
 a change time `LastUpdateDate > '…'`, statuses and a fetch of many ids `… IN (…)`, so a nested query
 reads each related resource once. Ids are integers. Login: HTTP Basic with a Fusion user, or OAuth 2.0
 client credentials of an application in the identity domain linked to Fusion (a bearer token).
-Work orders are created and changed, work requests created. docs/vendors/oracle_fusion.md has the
-facts and their sources.
+Work orders are created and changed, work requests created; `ifMatch` is compared here with the
+record's `LastUpdateDate` (its `remoteVersion`) just before a change. docs/vendors/oracle_fusion.md has
+the facts and their sources.
 """
 
 from __future__ import annotations
@@ -79,7 +80,12 @@ def _ref(attribute: str) -> Compute:
     return Compute(lambda r: None if r.get(attribute) is None else str(r[attribute]))
 
 
-CHANGED = {"created_at": Date("CreationDate"), "updated_at": Date("LastUpdateDate")}
+# remoteVersion: the change time as Fusion writes it (milliseconds), compared with `ifMatch` before a write.
+CHANGED = {
+    "created_at": Date("CreationDate"),
+    "updated_at": Date("LastUpdateDate"),
+    "version": Compute(lambda r: r.get("LastUpdateDate")),
+}
 WORK_ORDER_STATUS = Enum(
     "WorkOrderStatusCode",
     {

@@ -66,7 +66,6 @@ WRITES = Writes(
             "dueDate": "2027-01-10T08:30:00.000Z",
         },
     },
-    versioned=False,  # Fusion compares no version on PATCH here
 )
 
 CASE = SystemCase(
