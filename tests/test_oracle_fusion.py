@@ -21,9 +21,8 @@ FRAMEWORK = {"REST-Framework-Version": "4"}
 
 
 @pytest.fixture
-def sandbox(request: pytest.FixtureRequest) -> Iterator[ServerThread]:
-    """A sandbox of each test's own; `@pytest.mark.parametrize("sandbox", [{...}], indirect=True)` sets it up."""
-    with ServerThread(create_app(**getattr(request, "param", {}))) as server:
+def sandbox() -> Iterator[ServerThread]:
+    with ServerThread(create_app()) as server:
         yield server
 
 
@@ -188,3 +187,17 @@ def test_oauth_without_a_token_endpoint_names_the_field(sandbox):
     with pytest.raises(BadUserInput) as raised:
         OracleFusionConnector(ConnectionConfig("CLOUD", sandbox.url, login))
     assert raised.value.extensions.get("field") == "tokenUrl"
+
+
+def test_a_connection_with_an_oauth_client_reads_through_the_gateway(sqlite_gateway, admin_key, sandbox, control):
+    login = oauth_login(sandbox.url)
+    wrong = sqlite_gateway.connect(
+        admin_key, sandbox.url, system="oracle_fusion", hosting="CLOUD", credentials={**login, "clientSecret": "nope"}
+    )
+    assert wrong["errors"][0]["extensions"]["code"] == "SYSTEM_AUTH_FAILED" and "nope" not in str(wrong)
+    control.clear_requests()
+    made = sqlite_gateway.connect(admin_key, sandbox.url, system="oracle_fusion", hosting="CLOUD", credentials=login)
+    token = made["data"]["createConnection"]["token"]
+    answer = sqlite_gateway.gql(token, "{ vendors(first: 3) { nodes { remoteId name } } }")
+    assert [n["remoteId"] for n in answer["data"]["vendors"]["nodes"]] == ["300000001", "300000002", "300000003"]
+    assert token_calls(control) >= 1  # the reads went with the application's token, not a user

@@ -47,9 +47,27 @@ ENTRY = SystemEntry(
     default_base_url=None,
     credential_fields=(
         CredentialField(
-            "username", "User name", "string", help="A Fusion user with the maintenance and procurement roles."
+            "username", "User name", "string", required=False, help="Basic login: a Fusion user with the roles."
         ),
-        CredentialField("password", "Password", "password", secret=True),
+        CredentialField("password", "Password", "password", secret=True, required=False),
+        CredentialField(
+            "clientId",
+            "Client id",
+            "string",
+            required=False,
+            help="OAuth instead of Basic: a confidential application of the identity domain linked to Fusion.",
+        ),
+        CredentialField("clientSecret", "Client secret", "password", secret=True, required=False),
+        CredentialField(
+            "tokenUrl",
+            "Token endpoint",
+            "url",
+            required=False,
+            help="OAuth: the identity domain's token endpoint, https://<domain>/oauth2/v1/token.",
+        ),
+        CredentialField(
+            "scope", "Scope", "string", required=False, help="OAuth: the Fusion Applications scope the application has."
+        ),
     ),
     auth_guide=(
         "Create (or pick) an Oracle Fusion Cloud user for the integration and give it job roles that can view "
@@ -81,7 +99,7 @@ def _ref(attribute: str) -> Compute:
 
 
 # remoteVersion: the change time as Fusion writes it (milliseconds), compared with `ifMatch` before a write.
-CHANGED = {
+CHANGED: dict[str, Any] = {
     "created_at": Date("CreationDate"),
     "updated_at": Date("LastUpdateDate"),
     "version": Compute(lambda r: r.get("LastUpdateDate")),

@@ -48,6 +48,7 @@ MAX_LIMIT = 500
 ERROR_TYPE = "http://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html"
 CREATABLE = frozenset(rules.RULES)
 UPDATABLE = frozenset({"maintenanceWorkOrders"})
+NUMBERS = {"maintenanceWorkOrders": ("WorkOrderNumber", "WO"), "maintenanceWorkRequests": ("WorkRequestNumber", "WR")}
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:
@@ -201,12 +202,17 @@ def _routes(data: Dataset, login: Login) -> list[BaseRoute]:
             isinstance(record_id, int) and not isinstance(record_id, bool) and data.get(resource, record_id) is not None
         )
 
+    def unwritable(request: Request, allowed: frozenset[str]) -> Response | None:
+        """A refused login, an unknown resource, or one this method does not write (405)."""
+        refusal = denied(request)
+        if refusal is None and request.path_params["resource"] not in allowed:
+            return _error(request, 405, "Method Not Allowed")
+        return refusal
+
     async def create_record(request: Request) -> Response:
-        if (refusal := denied(request)) is not None:
+        if (refusal := unwritable(request, CREATABLE)) is not None:
             return refusal
         resource = request.path_params["resource"]
-        if resource not in CREATABLE:
-            return _error(request, 405, "Method Not Allowed")
         body = await json_or_none(request)
         if (wrong := rules.problem(resource, body, exists, creating=True)) is not None:
             return _error(request, 400, wrong)
@@ -218,16 +224,14 @@ def _routes(data: Dataset, login: Login) -> list[BaseRoute]:
             "CreationDate": now,
             "LastUpdateDate": now,
         }
-        number = "WorkOrderNumber" if resource == "maintenanceWorkOrders" else "WorkRequestNumber"
-        record[number] = f"{'WO' if number == 'WorkOrderNumber' else 'WR'}{new_id}"
+        number, prefix = NUMBERS[resource]
+        record[number] = f"{prefix}{new_id}"
         return JSONResponse(_shaped(data.insert(resource, record), request, resource), status_code=201)
 
     async def update_record(request: Request) -> Response:
-        if (refusal := denied(request)) is not None:
+        if (refusal := unwritable(request, UPDATABLE)) is not None:
             return refusal
         resource = request.path_params["resource"]
-        if resource not in UPDATABLE:
-            return _error(request, 405, "Method Not Allowed")
         record_id = _record_id(request.path_params["id"])
         if data.get(resource, record_id) is None:
             return _error(request, 404, "Not Found")
@@ -238,7 +242,7 @@ def _routes(data: Dataset, login: Login) -> list[BaseRoute]:
         return JSONResponse(_shaped(changed or {}, request, resource))
 
     async def delete_record(request: Request) -> Response:
-        return denied(request) or _error(request, 405, "Method Not Allowed")
+        return unwritable(request, frozenset()) or _error(request, 405, "Method Not Allowed")
 
     def plain(status: int, message: str) -> Response:
         return JSONResponse(error_body(status, message), status_code=status)

@@ -30,7 +30,7 @@ REQUIRED = {
     "maintenanceWorkOrders": ("WorkOrderDescription", "AssetId"),
     "maintenanceWorkRequests": ("WorkRequestName",),
 }
-DEFAULTS = {
+DEFAULTS: dict[str, dict[str, Any]] = {
     "maintenanceWorkOrders": {
         "WorkOrderStatusCode": "ORA_UNRELEASED",
         "WorkOrderPriority": 3,
