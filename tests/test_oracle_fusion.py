@@ -201,3 +201,13 @@ def test_a_connection_with_an_oauth_client_reads_through_the_gateway(sqlite_gate
     answer = sqlite_gateway.gql(token, "{ vendors(first: 3) { nodes { remoteId name } } }")
     assert [n["remoteId"] for n in answer["data"]["vendors"]["nodes"]] == ["300000001", "300000002", "300000003"]
     assert token_calls(control) >= 1  # the reads went with the application's token, not a user
+
+
+def test_a_connection_without_a_login_names_the_missing_field(sqlite_gateway, admin_key, sandbox, control):
+    control.clear_requests()
+    answer = sqlite_gateway.connect(
+        admin_key, sandbox.url, system="oracle_fusion", hosting="CLOUD", credentials={"username": LOGIN["username"]}
+    )
+    error = answer["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["extensions"]["field"] == "password"
+    assert control.requests() == []  # refused before any call

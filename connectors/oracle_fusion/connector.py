@@ -20,7 +20,7 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
-from schema.errors import BadUserInput, SystemAuthFailed
+from schema.errors import BadUserInput
 from schema.record import Record
 
 from ..base import ConnectionConfig, FilterPlan
@@ -296,7 +296,11 @@ class OracleFusionConnector(RestConnector):
     def __init__(self, config: ConnectionConfig, policy: HttpPolicy | None = None) -> None:
         super().__init__(config, policy)
         creds = config.credentials
-        if creds.get("clientId"):  # OAuth: every call (and passthrough) carries the application's bearer token
+        if not creds.get("clientId"):
+            for name in ("username", "password"):
+                if not str(creds.get(name) or "").strip():
+                    raise BadUserInput(f"Oracle Fusion needs a {name} (Basic login) or a clientId (OAuth)", field=name)
+        else:  # OAuth: every call (and passthrough) carries the application's bearer token
             if not creds.get("tokenUrl"):
                 raise BadUserInput("OAuth login needs the identity domain's token endpoint", field="tokenUrl")
             self.http.client.auth = ClientCredentials(
@@ -313,10 +317,7 @@ class OracleFusionConnector(RestConnector):
         if self.http.client.auth is not None:
             return headers
         creds = self.config.credentials
-        user, password = str(creds.get("username") or ""), str(creds.get("password") or "")
-        if not user or not password:
-            raise SystemAuthFailed("Oracle Fusion needs a user name and password, or an OAuth client")
-        pair = base64.b64encode(f"{user}:{password}".encode()).decode()
+        pair = base64.b64encode(f"{creds['username']}:{creds['password']}".encode()).decode()
         return {"Authorization": f"Basic {pair}", **headers}
 
     def error_message(self, response: Any) -> str:
