@@ -114,15 +114,18 @@ async def test_purchase_orders_map_their_expanded_lines(sandbox, fusion):
     assert order.values["totalAmount"] == pytest.approx(sum(line["Quantity"] * line["Price"] for line in lines))
 
 
-async def test_pages_follow_by_offset_until_a_short_page(sandbox, control, fusion):
+@pytest.mark.parametrize("size", [12, 10])
+async def test_pages_follow_by_offset_until_has_more_is_false(sandbox, control, fusion, size):
     seen, cursor = [], None
+    control.clear_requests()
     while True:
-        page = await fusion.list_page("Vendor", ListQuery(), cursor, 12)
+        page = await fusion.list_page("Vendor", ListQuery(), cursor, size)
         seen += [r.remote_id for r in page.records]
         if page.next_cursor is None:
             break
         cursor = page.next_cursor
     assert len(seen) == len(set(seen)) == 30
+    assert len(control.requests()) == 3  # 30 suppliers: the third page says hasMore false, even when full
 
 
 async def test_a_write_the_sandbox_refuses_is_rejected_with_oracles_detail(sandbox, fusion):

@@ -262,7 +262,7 @@ class OracleFusionConnector(RestConnector):
     entry = ENTRY
     api_prefix = API
     list_key, item_key = "items", None  # a list's rows are its `items`; one record is the bare object
-    paging = OffsetPaging()
+    paging = OffsetPaging(more_key="hasMore")
     max_page_size = MAX_LIMIT
     live_paging = "keyset"  # within OffsetPaging's overlap, as for every offset-paged REST system
     id_pattern = (r"[0-9]{1,18}", "whole numbers")
