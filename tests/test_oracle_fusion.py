@@ -214,3 +214,11 @@ def test_a_connection_without_a_login_names_the_missing_field(sqlite_gateway, ad
     error = answer["errors"][0]
     assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["extensions"]["field"] == "password"
     assert control.requests() == []  # refused before any call
+
+
+async def test_custom_field_candidates_are_the_unmapped_attributes_of_only_data_rows(sandbox, control, fusion):
+    control.clear_requests()
+    found = {f.remote_path: f for f in await fusion.discover_fields("WorkOrder")}
+    assert set(found) == {"AssetNumber", "OrganizationCode"}  # no `links`, nothing the mapping reads already
+    assert found["AssetNumber"].name == "assetNumber" and found["AssetNumber"].writable
+    assert control.requests()[0]["query"]["onlyData"] == "true"

@@ -26,7 +26,7 @@ from schema.record import Record
 from ..base import ConnectionConfig, FilterPlan
 from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
 from ..http import HttpPolicy
-from ..mapping import Compute, Date, Each, EntityMap, Enum, Number, Product, SumOfProducts
+from ..mapping import Compute, Date, Each, EntityMap, Enum, Ids, Number, Product, SumOfProducts
 from ..oauth import ClientCredentials
 from ..rest import OffsetPaging, RestConnector, Stream
 from ..writes import To, WriteMap
@@ -93,9 +93,9 @@ ENTRY = SystemEntry(
 )
 
 
-def _ref(attribute: str) -> Compute:
+def _ref(attribute: str) -> Ids:
     """A relation held as an integer id, as the unified model's text id (null stays null)."""
-    return Compute(lambda r: None if r.get(attribute) is None else str(r[attribute]))
+    return Ids(attribute, first=True)
 
 
 # remoteVersion: the change time as Fusion writes it (milliseconds), compared with `ifMatch` before a write.
