@@ -27,6 +27,7 @@ from gateway.ratelimit import RateLimiter
 from sandboxes.business_central.app import COMPANY_ID as BC_COMPANY_ID
 from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.limble.app import SANDBOX as LIMBLE
+from sandboxes.oracle_fusion.app import PREFIX as FUSION
 from sandboxes.sap.app import LOGIN as SAP_LOGIN
 from sandboxes.sap.app import create_app as create_sap_sandbox
 from sandboxes.upkeep.app import SANDBOX as UPKEEP
@@ -190,6 +191,15 @@ CALLS: dict[str, Callable[[Running], tuple[Call, Call]]] = {
             {"VendorOrganizationName": "Passthrough Supply", "dataAreaId": "usmf"},
             status=201,
             holds="Passthrough",
+        ),
+    ),
+    "oracle_fusion": lambda r: (
+        Call("GET", f"{FUSION}/suppliers", query=(("limit", "2"), ("onlyData", "true")), holds='"Supplier"'),
+        Call(
+            "PATCH",
+            f"{FUSION}/maintenanceWorkOrders/300200001",
+            {"WorkOrderDescription": "Passthrough title"},
+            holds="Passthrough title",
         ),
     ),
 }
