@@ -147,7 +147,7 @@ class Models:
         return out
 
     def fields(self, model: str, wanted: Any) -> list[str]:
-        names = list(self.model(model).fields) if not wanted else wanted
+        names = wanted or list(self.model(model).fields)
         if not isinstance(names, list):
             raise value_error("fields must be a list of field names")
         unknown = [n for n in names if n not in self.model(model).fields]
@@ -224,11 +224,10 @@ class Models:
                 raise value_error(f"Invalid field {name!r} on model {model!r}")
             if f.readonly:
                 raise value_error(f"Field {name!r} on model {model!r} is read-only")
-            if f.type == "many2one" and value not in (False, None):
-                if not isinstance(value, int) or self.data.get(f.relation or "", value) is None:
-                    raise OdooError(
-                        "odoo.exceptions.ValidationError", f"The record {f.relation}({value!r},) does not exist"
-                    )
+            if f.type == "many2one" and value not in (False, None) and not self._exists(f, value):
+                raise OdooError(
+                    "odoo.exceptions.ValidationError", f"The record {f.relation}({value!r},) does not exist"
+                )
             if f.type == "selection" and value not in (False, *[s[0] for s in f.selection]):
                 raise value_error(f"Wrong value for {model}.{name}: {value!r}")
             if f.type == "float" and value is not False and not isinstance(value, (int, float)):
@@ -241,6 +240,13 @@ class Models:
                         f"The operation cannot be completed: Missing required fields on {model}: {f.string}",
                     )
         return {k: (False if v is None else v) for k, v in values.items()}
+
+    def _exists(self, f: F, value: Any) -> bool:
+        return (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and self.data.get(f.relation or "", value) is not None
+        )
 
     def write(self, model: str, method: str, args: list[Any]) -> Any:
         if model not in WRITABLE:
