@@ -16,12 +16,14 @@ whole seconds: the connector compares `ifMatch` itself before a write.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from schema.errors import NotFound, SystemAuthFailed, SystemRejected
+from schema.errors import BadUserInput, NotFound, SystemAuthFailed, SystemRejected
 from schema.record import Record
 
 from ..catalog import CLOUD, ON_PREMISES, Capability, CredentialField, SystemEntry
@@ -29,8 +31,9 @@ from ..discovery import FieldCandidate, graphql_name
 from ..http import UpstreamClient
 from ..jsonrpc import Domain, Model, ModelRpcConnector
 from ..mapping import Compute, EntityMap, Enum
+from ..passthrough import RawRequest, RawResponse, exchange
 from ..writes import To, WriteMap, enum_writer
-from .rpc import rpc
+from .rpc import PATH, rpc
 from .values import Amount, Many2one, Many2oneName, NamedEnum, Text, Time, format_time, present
 
 READ = Capability(read=True, incremental=True)
@@ -387,6 +390,33 @@ class OdooConnector(ModelRpcConnector):
         rows = await self.execute(model.model, "read", [ids], {"fields": self.read_fields(model)})
         return await self.records(model, _rows(rows, model.model))
 
+    async def passthrough(self, request: RawRequest) -> RawResponse:
+        """A raw `object.execute_kw` at `/jsonrpc`: the caller's JSON-RPC body with `args` from the model on
+        (`[model, method, args, kwargs]`); the database, user id and password or key go in front here, so the
+        caller never holds them (and the connection's secrets are redacted from the answer)."""
+        if request.method != "POST" or request.path != PATH:
+            raise BadUserInput(f"Odoo's external API is POST {PATH}", field="input.path")
+        body = _json_object(request.body)
+        params = body.get("params")
+        if not isinstance(params, dict) or (params.get("service"), params.get("method")) != ("object", "execute_kw"):
+            raise BadUserInput(
+                'send {"params": {"service": "object", "method": "execute_kw", "args": [model, method, args, '
+                "kwargs]}}: the login is added here",
+                field="input.body",
+            )
+        if not isinstance(params.get("args"), list):
+            raise BadUserInput("params.args must be a list", field="input.body")
+        creds = self.config.credentials
+        login = [creds.get("database", ""), await self._user(), creds.get("password", "")]
+        sent = {**body, "params": {**params, "args": [*login, *params["args"]]}}
+
+        async def no_headers() -> dict[str, str]:
+            return {}
+
+        return await exchange(
+            self.http, request.url(self.instance_root), replace(request, body=json.dumps(sent).encode()), no_headers
+        )
+
     # -- per-page joins -----------------------------------------------------
 
     async def enrich(self, model: Model, rows: list[dict[str, Any]]) -> None:
@@ -462,6 +492,16 @@ class OdooConnector(ModelRpcConnector):
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+def _json_object(body: bytes | None) -> dict[str, Any]:
+    try:
+        value = json.loads(body or b"null")
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise BadUserInput("the body must be a JSON-RPC request object", field="input.body")
+    return value
 
 
 def _rows(rows: Any, model: str) -> list[dict[str, Any]]:
