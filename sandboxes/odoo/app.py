@@ -106,6 +106,7 @@ class Models:
 
     def __init__(self, data: Dataset) -> None:
         self.data = data
+        self.calls: list[tuple[str, str, list[Any]]] = []  # (model, method, args) of each execute_kw, for tests
 
     def model(self, name: Any) -> Any:
         if name not in MODELS or not isinstance(name, str):
@@ -186,6 +187,7 @@ class Models:
 
     def call(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         self.model(model)
+        self.calls.append((model, method, copy.deepcopy(args)))
         if method == "search_read":
             domain = args[0] if args else kwargs.get("domain", [])
             names = self.fields(model, kwargs.get("fields") or (args[1] if len(args) > 1 else None))
@@ -276,8 +278,7 @@ class Models:
         return True
 
 
-def _routes(data: Dataset, accounts: Accounts) -> list[BaseRoute]:
-    models = Models(data)
+def _routes(data: Dataset, accounts: Accounts, models: Models) -> list[BaseRoute]:
 
     def common(method: str, args: list[Any]) -> Any:
         if method == "version":
@@ -337,15 +338,18 @@ def _control_error(status: int, message: str) -> JSONResponse:
 
 
 def create_app(*, seed: int = 7, database: str = DEMO_DATABASE, state: SandboxState | None = None) -> Starlette:
-    """The sandbox app; `app.state.sandbox` is its SandboxState, `app.state.data` its Dataset."""
+    """The sandbox app; `app.state.sandbox` is its SandboxState, `app.state.data` its Dataset and
+    `app.state.calls` the `(model, method, args)` of every `execute_kw` it ran."""
     data = Dataset(seed)
+    models = Models(data)
     app = SandboxApp(
-        _routes(data, Accounts(database)),
+        _routes(data, Accounts(database), models),
         error_body=error_body,
         state=state,
         exception_handlers={HTTPException: http_error_handler(error_body)},
     )
     app.state.data = data
+    app.state.calls = models.calls
     return app
 
 
