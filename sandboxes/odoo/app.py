@@ -101,6 +101,11 @@ class Accounts:
         return owner == login and (expires is None or expires > datetime.now(UTC))
 
 
+def _sort_key(name: str) -> Callable[[dict[str, Any]], tuple[bool, Any]]:
+    """Empty (`false`) values last, as PostgreSQL sorts NULLs ascending."""
+    return lambda r: (r.get(name) is False, r.get(name) if r.get(name) is not False else 0)
+
+
 class Models:
     """The model methods `execute_kw` runs over the dataset."""
 
@@ -172,9 +177,7 @@ class Models:
                 raise value_error(f"Invalid field {name!r} on model {model!r}")
             keys.append((name, direction.strip().lower() == "desc"))
         for name, descending in keys:
-            rows.sort(
-                key=lambda r, n=name: (r.get(n) is False, r.get(n) if r.get(n) is not False else 0), reverse=descending
-            )
+            rows.sort(key=_sort_key(name), reverse=descending)
         return rows
 
     def search(self, model: str, domain: Any, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
@@ -280,7 +283,7 @@ class Models:
 
 def _routes(data: Dataset, accounts: Accounts, models: Models) -> list[BaseRoute]:
 
-    def common(method: str, args: list[Any]) -> Any:
+    def common(method: Any, args: list[Any]) -> Any:
         if method == "version":
             return VERSION
         if method in ("authenticate", "login"):

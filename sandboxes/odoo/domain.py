@@ -49,6 +49,10 @@ def _joined(operator: str, left: Predicate, right: Predicate) -> Predicate:
     return lambda r: left(r) or right(r)
 
 
+def _negated(inner: Predicate) -> Predicate:
+    return lambda r: not inner(r)
+
+
 def _leaf(leaf: Any, resolve: Resolve, known: Known, model: str) -> Callable[[dict[str, Any]], bool]:
     if not isinstance(leaf, (list, tuple)) or len(leaf) != 3 or not isinstance(leaf[0], str):
         raise DomainError(f"Invalid leaf {leaf!r}")
@@ -80,8 +84,7 @@ def compile_domain(domain: Any, resolve: Resolve, known: Known, model: str) -> C
         elif item == "!":
             if not stack:
                 raise DomainError("Invalid domain: '!' needs an operand")
-            inner = stack.pop()
-            stack.append(lambda r, f=inner: not f(r))
+            stack.append(_negated(stack.pop()))
         else:
             stack.append(_leaf(item, resolve, known, model))
     checks = stack  # what is left is joined by AND

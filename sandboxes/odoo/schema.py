@@ -41,10 +41,11 @@ def _common(**fields: F) -> dict[str, F]:
 
 PRIORITIES = (("0", "Very Low"), ("1", "Low"), ("2", "High"), ("3", "Very High"))
 TYPES = (("corrective", "Corrective"), ("preventive", "Preventive"))
-USAGES = (("supplier", "Vendor"), ("view", "Virtual"), ("internal", "Internal"), ("customer", "Customer"))
+Choices = tuple[tuple[str, str], ...]
+USAGES: Choices = (("supplier", "Vendor"), ("view", "Virtual"), ("internal", "Internal"), ("customer", "Customer"))
 USAGES += (("inventory", "Inventory Loss"), ("production", "Production"), ("transit", "Transit"))
-PO_STATES = (("draft", "RFQ"), ("sent", "RFQ Sent"), ("to approve", "To Approve"), ("purchase", "Purchase Order"))
-PO_STATES += (("done", "Locked"), ("cancel", "Cancelled"))
+PO_STATES: Choices = (("draft", "RFQ"), ("sent", "RFQ Sent"), ("to approve", "To Approve"))
+PO_STATES += (("purchase", "Purchase Order"), ("done", "Locked"), ("cancel", "Cancelled"))
 
 MODELS: dict[str, ModelDef] = {
     "res.users": ModelDef(

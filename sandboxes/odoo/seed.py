@@ -22,12 +22,26 @@ STAGES = (("New Request", False), ("In Progress", False), ("Repaired", True), ("
 CATEGORIES = ("Pumps", "Compressors", "Conveyors", "Vehicles")
 KINDS = (("Centrifugal Pump", 0), ("Air Compressor", 1), ("Belt Conveyor", 2), ("Forklift", 3), ("Dosing Pump", 0))
 MAKERS = ("Grundfos", "Atlas Copco", "Interroll", "Linde", "KSB", "Kaeser")
-VENDORS = ("Bearing World", "Fluid Seals Ltd", "Northern Electric", "Filtration Direct", "Precision Belts")
+VENDORS: tuple[str, ...] = (
+    "Bearing World",
+    "Fluid Seals Ltd",
+    "Northern Electric",
+    "Filtration Direct",
+    "Precision Belts",
+)
 VENDORS += ("Hydraulic Supply Co", "Lube Masters", "Motor Repair Inc", "Safety First", "Valve Center")
 VENDORS += ("Compressed Air Parts", "Tool Depot", "Pump Parts Online", "Steel & Fasteners", "Weld Pro", "Gasket Hub")
 CUSTOMERS = ("Riverside Foods", "Summit Bottling", "Lakeview Dairy", "Oak Brewery")
 PEOPLE = ("Marc Demo", "Ana Moreno", "Ben Okafor", "Chloe Schmidt", "Dev Tanaka", "Eli Walsh", "Fay Novak")
-PARTS = ("Bearing 6204", "V-Belt B52", "Air Filter", "Contactor 40A", "Mechanical Seal", "Gear Oil 5L", "Fuse 30A")
+PARTS: tuple[str, ...] = (
+    "Bearing 6204",
+    "V-Belt B52",
+    "Air Filter",
+    "Contactor 40A",
+    "Mechanical Seal",
+    "Gear Oil 5L",
+    "Fuse 30A",
+)
 PARTS += ("Shaft Coupling", "Pressure Gauge", "O-Ring Kit", "Drive Chain", "Hydraulic Hose", "Motor 2.2kW", "Seal Kit")
 JOBS = ("Inspect {a}", "Lubricate {a}", "Replace filter on {a}", "{a} leaking", "{a} making noise", "Repair {a}")
 SHELVES = ("Shelf A", "Shelf B", "Shelf C", "Spare Parts Cage", "Tool Crib", "Chemicals")
@@ -136,7 +150,7 @@ class _Generator:
             )
 
     def locations(self) -> None:
-        def place(record_id: int, name: str, usage: str, parent: int | False) -> None:
+        def place(record_id: int, name: str, usage: str, parent: int | bool) -> None:
             above = next((r for r in self.tables["stock.location"] if r["id"] == parent), None)
             full = f"{above['complete_name']}/{name}" if above else name
             self.add(
