@@ -98,7 +98,7 @@ def test_unknown_fields_and_readonly_models_are_refused(sandbox):
     assert odoo_error(execute(sandbox, DEMO_PASSWORD, "res.partner", "read", [10], fields=["nope"]))["name"] == (
         "builtins.ValueError"
     )
-    refused = odoo_error(execute(sandbox, DEMO_PASSWORD, "res.partner", "write", [10], {"name": "x"}))
+    refused = odoo_error(execute(sandbox, DEMO_PASSWORD, "product.product", "write", [1], {"name": "x"}))
     assert refused["name"] == "odoo.exceptions.AccessError"
     missing = odoo_error(execute(sandbox, DEMO_PASSWORD, "maintenance.request", "create", {"priority": "1"}))
     assert missing["name"] == "odoo.exceptions.ValidationError" and "Subjects" in missing["message"]
@@ -195,3 +195,16 @@ async def test_custom_fields_come_from_fields_get(odoo):
     found = {f.remote_path: f for f in await odoo.discover_fields("WorkOrder")}
     assert found["x_shift"].type == "Enum" and found["x_shift"].enum_values == ("day", "night")
     assert found["x_shift"].writable and "name" not in found
+
+
+async def test_a_vendor_made_here_is_listed_and_one_with_orders_cannot_be_unlinked(sandbox, odoo):
+    made = await odoo.create("Vendor", {"name": "New Supply", "email": "new@supply.example"})
+    assert sandbox.app.state.data.get("res.partner", int(made.remote_id))["supplier_rank"] == 1
+    assert made.remote_id in {v.remote_id for v in (await odoo.list_page("Vendor", ListQuery(), None, 100)).records}
+    ordered_from = str(sandbox.app.state.data.records("purchase.order")[0]["partner_id"])
+    with pytest.raises(SystemRejected) as refused:
+        await odoo.delete("Vendor", ordered_from, None)
+    assert "another model requires the record" in refused.value.message
+    assert await odoo.fetch_many("Vendor", [ordered_from])  # still there
+    await odoo.delete("Vendor", made.remote_id, None)
+    assert await odoo.fetch_many("Vendor", [made.remote_id]) == []

@@ -9,7 +9,7 @@ fetch-many as one `read` of many ids, which leaves out ids that no longer exist.
 
 Work orders are maintenance requests (`maintenance.request`, the Maintenance app's
 one record for corrective and preventive work), assets its equipment; vendors are
-the partners bought from (`supplier_rank > 0`). `remoteVersion` is `write_date`,
+the partners bought from (`supplier_rank > 0`, set on the vendors created here). `remoteVersion` is `write_date`,
 whole seconds: the connector compares `ifMatch` itself before a write.
 """
 
@@ -73,7 +73,7 @@ ENTRY = SystemEntry(
         "Asset": READ,
         "WorkOrder": Capability(read=True, incremental=True, create=True, update=True, delete=True),
         "Part": READ,
-        "Vendor": READ,
+        "Vendor": Capability(read=True, incremental=True, create=True, update=True, delete=True),
         "PurchaseOrder": READ,
         "User": READ,
     },
@@ -194,6 +194,22 @@ VENDORS = EntityMap(
     **_stamps(),
 )
 
+# A vendor made here is a partner bought from: Odoo lists as vendors the partners with a supplier rank.
+VENDOR_WRITES = WriteMap(
+    "Odoo",
+    "Vendor",
+    {
+        "name": To("name"),
+        "code": To("ref"),
+        "email": To("email"),
+        "phone": To("phone"),
+        "website": To("website"),
+        "active": To("active", bool),
+    },
+    required=("name",),
+    defaults={"supplier_rank": 1},
+)
+
 PO_STATUS = {
     "draft": "DRAFT",
     "sent": "SUBMITTED",
@@ -291,6 +307,7 @@ MODELS = (
         ("name", "ref", "email", "phone", "website", "contact_address", "active", *STAMPS),
         domain=(["supplier_rank", ">", 0],),
         context=ARCHIVED_TOO,
+        writes=VENDOR_WRITES,
     ),
     Model(
         PURCHASE_ORDERS,

@@ -11,7 +11,8 @@ and `active_test`. Errors answer HTTP 200 with `error: {code: 200, message:
 "Odoo Server Error", data: {name, message, arguments, debug, context}}`, the
 exception's qualified name in `data.name` (the exact texts are unverified).
 
-Writes: maintenance requests (`schema.WRITABLE`). Besides the shared control
+Writes: maintenance requests and partners (`schema.WRITABLE`); a record another one
+refers to cannot be unlinked. Besides the shared control
 routes there are `POST /__sandbox/touch` and `POST /__sandbox/delete` with
 `{"resource": <model>, "ids": [...]}`.
 """
@@ -31,7 +32,7 @@ from starlette.routing import BaseRoute, Route
 
 from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
 from sandboxes.odoo.domain import DomainError, compile_domain
-from sandboxes.odoo.schema import MODELS, WRITABLE, F
+from sandboxes.odoo.schema import COMPUTED, MODELS, WRITABLE, F
 from sandboxes.odoo.seed import (
     DEMO_API_KEY,
     DEMO_DATABASE,
@@ -99,6 +100,16 @@ class Accounts:
             return True
         owner, expires = self.keys.get(password, (None, None)) if isinstance(password, str) else (None, None)
         return owner == login and (expires is None or expires > datetime.now(UTC))
+
+
+def computed(model: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Values with the fields Odoo computes from them set again (`COMPUTED`)."""
+    derived = {name: values[source] for (of, name), source in COMPUTED.items() if of == model and source in values}
+    return {**values, **derived}
+
+
+def _points_at(fields: list[str], ids: set[int]) -> Callable[[dict[str, Any]], bool]:
+    return lambda r: any(r.get(n) in ids for n in fields)
 
 
 def _sort_key(name: str) -> Callable[[dict[str, Any]], tuple[bool, Any]]:
@@ -262,7 +273,7 @@ class Models:
             made = []
             for values in batch:
                 record = {**copy.deepcopy(self.model(model).defaults), **self.checked(model, values, True)}
-                new = {"id": self.data.next_id(model), **record, "create_date": now, "write_date": now}
+                new = {"id": self.data.next_id(model), **computed(model, record), "create_date": now, "write_date": now}
                 made.append(self.data.insert(model, new)["id"])
             return made if args and isinstance(args[0], list) else made[0]
         ids = args[0] if args else None
@@ -275,10 +286,25 @@ class Models:
         if method == "write":
             changes = self.checked(model, args[1] if len(args) > 1 else None, False)
             for record_id in ids:
-                self.data.patch(model, record_id, changes)
+                self.data.patch(model, record_id, computed(model, changes))
         else:
+            if self.referenced(model, ids):
+                raise OdooError(
+                    "odoo.exceptions.UserError",
+                    "The operation cannot be completed: another model requires the record being deleted. "
+                    "If possible, archive it instead.",
+                )
             self.data.remove(model, ids)
         return True
+
+    def referenced(self, model: str, ids: list[int]) -> bool:
+        """Whether a many2one of any record points at one of `ids` (Odoo's foreign keys restrict the delete)."""
+        wanted = set(ids)
+        for other, described in MODELS.items():
+            pointing = [n for n, f in described.fields.items() if f.type == "many2one" and f.relation == model]
+            if pointing and self.data.select(other, _points_at(pointing, wanted), 0, 1):
+                return True
+        return False
 
 
 def _routes(data: Dataset, accounts: Accounts, models: Models) -> list[BaseRoute]:

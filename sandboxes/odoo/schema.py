@@ -72,6 +72,7 @@ MODELS: dict[str, ModelDef] = {
             x_studio_payment_block=F("boolean", "Payment Block"),
         ),
         archivable=True,
+        defaults={"supplier_rank": 0, "active": True, "ref": False, "email": False, "phone": False, "website": False},
     ),
     "stock.location": ModelDef(
         _common(
@@ -157,5 +158,7 @@ MODELS: dict[str, ModelDef] = {
         display="name",
     ),
 }
-# The models the external API writes here (docs/vendors/odoo.md): maintenance requests.
-WRITABLE = frozenset({"maintenance.request"})
+# The models the external API writes here (docs/vendors/odoo.md): maintenance requests and partners.
+WRITABLE = frozenset({"maintenance.request", "res.partner"})
+# Fields Odoo computes from others when a record is written: (model, field) -> the field it follows.
+COMPUTED = {("res.partner", "contact_address"): "name"}

@@ -56,6 +56,14 @@ WRITES = Writes(
             "asset": Ref("Asset"),
             "requestedBy": Ref("User", 2),
         },
+        "Vendor": {
+            "name": "Conformance Supplies",
+            "code": "VCONF1",
+            "email": "orders@conformance.example.com",
+            "phone": "+1 555 0199",
+            "website": "https://conformance.example.com",
+            "active": True,
+        },
     },
     update={
         "WorkOrder": {
@@ -67,6 +75,14 @@ WRITES = Writes(
             "estimatedHours": 3.0,
             "asset": Ref("Asset", 1),
             "requestedBy": Ref("User", 3),
+        },
+        "Vendor": {
+            "name": "Conformance Supplies (renamed)",
+            "code": "VCONF2",
+            "email": "buy@conformance.example.com",
+            "phone": "+1 555 0100",
+            "website": "https://conformance2.example.com",
+            "active": False,
         },
     },
     versioned=False,  # `write_date` is whole seconds: two writes in one second keep one version
