@@ -12,7 +12,7 @@ import pytest
 
 from connectors.base import ConnectionConfig, ListQuery
 from connectors.odoo.connector import OdooConnector
-from sandboxes.kit import ServerThread
+from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.odoo.app import SANDBOX, create_app
 from sandboxes.odoo.seed import DEMO_DATABASE, DEMO_LOGIN, DEMO_PASSWORD, EXPIRED_API_KEY
 from schema.errors import BadUserInput, SystemAuthFailed, SystemRejected
@@ -208,3 +208,19 @@ async def test_a_vendor_made_here_is_listed_and_one_with_orders_cannot_be_unlink
     assert await odoo.fetch_many("Vendor", [ordered_from])  # still there
     await odoo.delete("Vendor", made.remote_id, None)
     assert await odoo.fetch_many("Vendor", [made.remote_id]) == []
+
+
+async def test_a_key_revoked_meanwhile_is_refused_and_the_next_call_authenticates_again(sandbox):
+    odoo = OdooConnector(ConnectionConfig("CLOUD", sandbox.url, {**SANDBOX.credentials, "password": DEMO_PASSWORD}))
+    await odoo.check()
+    sandbox.app.state.accounts.passwords[DEMO_LOGIN] = "changed"
+    with pytest.raises(SystemAuthFailed):
+        await odoo.count("Vendor", ListQuery())
+    sandbox.app.state.accounts.passwords[DEMO_LOGIN] = DEMO_PASSWORD
+    control = SandboxControl(sandbox.url)
+    control.clear_requests()
+    sandbox.app.state.calls.clear()
+    assert await odoo.count("Vendor", ListQuery()) == 16
+    assert len(control.requests()) == 2  # common.authenticate again, then the call
+    assert [(m, method) for m, method, _ in calls(sandbox)] == [("res.partner", "search_count")]
+    await odoo.aclose()

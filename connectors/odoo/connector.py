@@ -369,19 +369,17 @@ class OdooConnector(ModelRpcConnector):
     async def execute(
         self, model: str, method: str, args: list[Any], kwargs: Mapping[str, Any], idempotent: bool = True
     ) -> Any:
-        """`object.execute_kw` as the connection's user; a refused call logs in again once (a key replaced)."""
+        """`object.execute_kw` as the connection's user. There is no session to renew: a refused key stays
+        refused, so the user id is forgotten (the next call authenticates again) and the refusal raised."""
         creds = self.config.credentials
-        for attempt in (1, 2):
-            uid = await self._user()
-            call = [creds.get("database", ""), uid, creds.get("password", ""), model, method, args, dict(kwargs)]
-            try:
-                return await rpc(self.http, self.entry.name, "object", "execute_kw", call, idempotent)
-            except SystemAuthFailed:
-                async with self._login_lock:
-                    self._uid = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        uid = await self._user()
+        call = [creds.get("database", ""), uid, creds.get("password", ""), model, method, args, dict(kwargs)]
+        try:
+            return await rpc(self.http, self.entry.name, "object", "execute_kw", call, idempotent)
+        except SystemAuthFailed:
+            async with self._login_lock:
+                self._uid = None
+            raise
 
     async def search_read(
         self, model: Model, domain: Domain, offset: int, limit: int | None, context: Mapping[str, Any]

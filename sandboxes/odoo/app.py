@@ -368,17 +368,18 @@ def _control_error(status: int, message: str) -> JSONResponse:
 
 def create_app(*, seed: int = 7, database: str = DEMO_DATABASE, state: SandboxState | None = None) -> Starlette:
     """The sandbox app; `app.state.sandbox` is its SandboxState, `app.state.data` its Dataset and
-    `app.state.calls` the `(model, method, args)` of every `execute_kw` it ran."""
+    `app.state.calls` the `(model, method, args)` of every `execute_kw` it ran, `app.state.accounts` its logins."""
     data = Dataset(seed)
-    models = Models(data)
+    models, accounts = Models(data), Accounts(database)
     app = SandboxApp(
-        _routes(data, Accounts(database), models),
+        _routes(data, accounts, models),
         error_body=error_body,
         state=state,
         exception_handlers={HTTPException: http_error_handler(error_body)},
     )
     app.state.data = data
     app.state.calls = models.calls
+    app.state.accounts = accounts
     return app
 
 
