@@ -16,6 +16,7 @@ from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.odoo.app import SANDBOX, create_app
 from sandboxes.odoo.seed import DEMO_DATABASE, DEMO_LOGIN, DEMO_PASSWORD, EXPIRED_API_KEY
 from schema.errors import BadUserInput, SystemAuthFailed, SystemRejected
+from schema.model import CustomField, Extension
 
 
 @pytest.fixture
@@ -224,3 +225,19 @@ async def test_a_key_revoked_meanwhile_is_refused_and_the_next_call_authenticate
     assert len(control.requests()) == 2  # common.authenticate again, then the call
     assert [(m, method) for m, method, _ in calls(sandbox)] == [("res.partner", "search_count")]
     await odoo.aclose()
+
+
+async def test_custom_values_keep_a_boolean_false_and_read_other_false_as_null(sandbox):
+    extension = Extension(
+        custom_fields=(
+            CustomField("Vendor", "paymentBlock", "Boolean", "x_studio_payment_block"),
+            CustomField("Vendor", "site", "String", "website"),
+        )
+    )
+    odoo = OdooConnector(ConnectionConfig("CLOUD", sandbox.url, dict(SANDBOX.credentials), extension=extension))
+    vendors = (await odoo.list_page("Vendor", ListQuery(), None, 100)).records
+    await odoo.aclose()
+    blocks = {v.values["paymentBlock"] for v in vendors}
+    assert blocks == {True, False}
+    unset = [v for v in vendors if v.remote_data["website"] is False]
+    assert unset and all(v.values["site"] is None for v in unset)

@@ -24,13 +24,14 @@ from datetime import datetime
 from typing import Any
 
 from schema.errors import BadUserInput, NotFound, SystemAuthFailed, SystemRejected
+from schema.model import CustomField
 from schema.record import Record
 
 from ..catalog import CLOUD, ON_PREMISES, Capability, CredentialField, SystemEntry
-from ..discovery import FieldCandidate, graphql_name
+from ..discovery import FieldCandidate, coerce, graphql_name
 from ..http import UpstreamClient
 from ..jsonrpc import Domain, Model, ModelRpcConnector
-from ..mapping import Compute, EntityMap, Enum
+from ..mapping import Compute, EntityMap, Enum, dig
 from ..passthrough import RawRequest, RawResponse, exchange
 from ..writes import To, WriteMap, enum_writer
 from .rpc import PATH, rpc
@@ -502,8 +503,10 @@ class OdooConnector(ModelRpcConnector):
             found.append(FieldCandidate(entity, name, graphql_name(name), kind, label, True, writable, choices))
         return found
 
-    def custom_value(self, raw: Any, custom: Any) -> Any:
-        return super().custom_value({k: present(v) for k, v in raw.items()} if isinstance(raw, dict) else raw, custom)
+    def custom_value(self, raw: Any, custom: CustomField) -> Any:
+        """Odoo's `false` is an empty value, except in a boolean field."""
+        value = dig(raw, custom.remote_path)
+        return coerce(value if custom.type == "Boolean" else present(value), custom.type)
 
     async def aclose(self) -> None:
         await self.http.aclose()
