@@ -133,6 +133,12 @@ def tryton_calls(running: Running) -> tuple[Call, Call]:
     return Call("POST", path, read, holds='"name"'), Call("POST", path, write, holds='"result"')
 
 
+def odoo_call(model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`object.execute_kw` without the login, which the connector puts in front of `args`."""
+    params = {"service": "object", "method": "execute_kw", "args": [model, method, args, kwargs]}
+    return {"jsonrpc": "2.0", "method": "call", "params": params, "id": 1}
+
+
 BC_COMPANY = f"/api/v2.0/companies({BC_COMPANY_ID})"
 
 # A read and a write per system, each in the vendor's own wire format (docs/vendors/<system>.md).
@@ -179,6 +185,20 @@ CALLS: dict[str, Callable[[Running], tuple[Call, Call]]] = {
         ),
     ),
     "tryton": tryton_calls,
+    "odoo": lambda r: (
+        Call(
+            "POST",
+            "/jsonrpc",
+            odoo_call("res.partner", "search_read", [[]], {"fields": ["name"], "limit": 2}),
+            holds='"name"',
+        ),
+        Call(
+            "POST",
+            "/jsonrpc",
+            odoo_call("maintenance.request", "write", [[1], {"name": "Passthrough title"}], {}),
+            holds='"result":true',
+        ),
+    ),
     "business_central": lambda r: (
         Call("GET", f"{BC_COMPANY}/vendors", query=(("$top", "2"),), holds='"displayName"'),
         Call("POST", f"{BC_COMPANY}/vendors", {"displayName": "Passthrough Supply"}, status=201, holds="Passthrough"),
