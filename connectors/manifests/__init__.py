@@ -33,7 +33,10 @@ def _validated(source: Source) -> Manifest:
         errors = exc.errors()
         # In a union, each alternative reports; the error deepest in the file says most.
         first = max(errors, key=lambda e: len(_real(e["loc"], source)))
-        raise source.error(_real(first["loc"], source), _reason(first)) from None
+        loc = _real(first["loc"], source)
+        if first["type"] == "union_tag_invalid":  # the tag's own key is at fault: `paging.style`
+            loc = (*loc, str(first["ctx"]["discriminator"]).strip("'"))
+        raise source.error(loc, _reason(first)) from None
 
 
 def _real(loc: tuple[Any, ...], source: Source) -> tuple[Any, ...]:
@@ -47,9 +50,12 @@ def _real(loc: tuple[Any, ...], source: Source) -> tuple[Any, ...]:
     return out
 
 
+TAGS = frozenset({"basic", "header", "session", "oauth_client_credentials", "offset", "page", "cursor"})
+
+
 def _is_member(part: str) -> bool:
-    return part[:1].isupper() or "[" in part or part in ("str", "int", "none", "basic", "header", "session",
-                                                          "oauth_client_credentials", "offset", "page", "cursor")
+    """Whether a location part names a union member (a model, a type, a tag) rather than a key."""
+    return part[:1].isupper() or "[" in part or part in {"str", "int", "none", *TAGS}
 
 
 def load_file(path: Path, taken: Mapping[str, Any]) -> type[ManifestConnector]:

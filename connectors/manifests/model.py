@@ -236,7 +236,7 @@ class Manifest(Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
     vendor: str
-    category: str
+    category: Literal["CMMS", "EAM", "ERP"]
     tier: Literal[1, 2, 3]
     hostings: list[str] = Field(min_length=1)
     base_url: str | None = None

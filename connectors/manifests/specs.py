@@ -7,6 +7,7 @@ The named transforms are the whole vocabulary: nothing in a manifest is evaluate
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,7 +120,13 @@ def _path_spec(spec: PathSpec) -> Spec:
     if spec.as_ in ("iso", "epoch_s", "epoch_ms"):
         made = Stamp(spec.path, spec.as_)
     else:
-        kinds: dict[str | None, type[Path]] = {None: Path, "text": Text, "id": IdText, "integer": Whole, "boolean": Flag}
+        kinds: dict[str | None, type[Path]] = {
+            None: Path,
+            "text": Text,
+            "id": IdText,
+            "integer": Whole,
+            "boolean": Flag,
+        }
         made = kinds[spec.as_](spec.path)
     return made if spec.default is None else Defaulted(made, spec.default)
 
@@ -165,5 +172,10 @@ def writer(spec: WriteField) -> To:
     """A write field as the kit's writer."""
     if spec.as_ in ("iso", "epoch_s", "epoch_ms"):
         return date_writer(spec.path, spec.as_)
-    encoders = {None: lambda v: v, "text": str, "number": float, "integer": whole_number}
+    encoders: dict[str | None, Callable[[Any], Any]] = {
+        None: lambda v: v,
+        "text": str,
+        "number": float,
+        "integer": whole_number,
+    }
     return To(spec.path, encoders[spec.as_])
