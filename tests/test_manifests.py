@@ -120,3 +120,8 @@ def test_the_gateway_starts_with_the_other_systems_when_a_manifest_is_malformed(
         wait_until(lambda: where in gateway.log_tail(100_000), timeout=10)
     finally:
         gateway.stop()
+
+
+def test_the_format_doc_shows_the_example_as_it_is():
+    doc = (EXAMPLE_MANIFESTS.parents[1] / "manifests.md").read_text(encoding="utf-8")
+    assert f"```yaml\n{EXAMPLE}```" in doc
