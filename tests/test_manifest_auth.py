@@ -73,7 +73,9 @@ async def test_a_time_filter_is_pushed_in_the_manifest_time_format(pair):
         assert found
         param = manifest.stream(entity).updated_param
         sent = {r["query"].get(param) for r in control.requests() if r["method"] == "GET"}
-        assert sent == {str(manifest.format_time(since))}, "every list call carries the filter, in the manifest's format"
+        assert sent == {str(manifest.format_time(since))}, (
+            "every list call carries the filter, in the manifest's format"
+        )
     finally:
         await manifest.aclose()
 

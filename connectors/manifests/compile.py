@@ -84,7 +84,7 @@ def _writes(system: str, mapping: EntityMap, spec: WritesSpec, loc: Loc, source:
     fields: dict[str, Any] = {}
     for name, target in spec.fields.items():
         if target is not None:
-            fields[name] = writer(target)
+            fields[name] = writer(target, system)
             continue
         if name not in mapping.fields:
             raise source.error((*loc, "fields", name), "is not read by the stream: give its path to write it")

@@ -11,10 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from schema.errors import BadUserInput
-
-from ..mapping import Date, Each, Enum, Join, Number, Path, Product, Spec, SumOfProducts, as_spec, dig, parse_datetime
-from ..writes import To, date_writer
+from ..mapping import Each, Enum, IdText, Join, Number, Path, Product, Spec, Stamp, SumOfProducts, as_spec, dig
+from ..writes import To, date_writer, integer_id
 from .model import (
     ConstSpec,
     EachSpec,
@@ -30,29 +28,12 @@ from .model import (
 
 
 @dataclass(frozen=True)
-class Stamp(Date):
-    """A date; 0 or an empty value means none (epoch styles use 0 for 'no date')."""
-
-    def extract(self, raw: Any) -> Any:
-        return parse_datetime(dig(raw, self.path) or None, self.style)
-
-
-@dataclass(frozen=True)
 class Text(Path):
     """The value as text (ids that come as numbers)."""
 
     def extract(self, raw: Any) -> Any:
         value = dig(raw, self.path)
         return None if value is None else str(value)
-
-
-@dataclass(frozen=True)
-class IdText(Path):
-    """A reference id as text; 0 or empty means none."""
-
-    def extract(self, raw: Any) -> Any:
-        value = dig(raw, self.path)
-        return str(value) if value not in (None, "", 0) else None
 
 
 @dataclass(frozen=True)
@@ -160,22 +141,14 @@ def compile_fields(fields: dict[str, Any]) -> dict[str, Spec]:
     return {name: compile_spec(spec) for name, spec in fields.items()}
 
 
-def whole_number(value: Any) -> int:
-    """An id or count the system takes as an integer; anything else is the caller's mistake."""
-    text = str(value)
-    if not (text.isascii() and text.isdigit()):
-        raise BadUserInput(f"'{text}' is not a whole number", field="id")
-    return int(text)
-
-
-def writer(spec: WriteField) -> To:
-    """A write field as the kit's writer."""
+def writer(spec: WriteField, system: str) -> To:
+    """A write field as the kit's writer (`system`: the name its errors give)."""
     if spec.as_ in ("iso", "epoch_s", "epoch_ms"):
         return date_writer(spec.path, spec.as_)
     encoders: dict[str | None, Callable[[Any], Any]] = {
         None: lambda v: v,
         "text": str,
         "number": float,
-        "integer": whole_number,
+        "integer": integer_id(system),
     }
     return To(spec.path, encoders[spec.as_])
