@@ -13,10 +13,12 @@ import pytest
 from connectors.base import ConnectionConfig, Connector, ListQuery
 from connectors.manifests import ManifestConnector, load_file
 from connectors.registry import builtin
+from sandboxes.business_central.app import COMPANY_ID, cloud_login
+from sandboxes.business_central.app import SANDBOX as BUSINESS_CENTRAL
 from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.maintainx.app import SANDBOX as MAINTAINX
 from sandboxes.upkeep.app import SANDBOX as UPKEEP
-from schema.errors import SystemAuthFailed
+from schema.errors import PlantgateError, SystemAuthFailed
 
 MANIFESTS = Path(__file__).resolve().parent / "manifests"
 CASES = [  # manifest, sandbox, its Python twin, the entity, a wrong login
@@ -88,6 +90,31 @@ async def test_a_refused_login_is_a_failed_login(pair):
             await manifest.check()
     finally:
         await manifest.aclose()
+
+
+async def test_oauth_client_credentials_and_a_company_in_the_path():
+    cls = load_file(MANIFESTS / "business_central_oauth.yaml", builtin())
+    with ServerThread(BUSINESS_CENTRAL.create_app()) as server:
+        login = cloud_login(server.url, COMPANY_ID)
+        manifest, python = _made(cls, server.url, login), _made(builtin()["business_central"], server.url, login)
+        wrong = _made(cls, server.url, {**login, "clientSecret": "wrong"})
+        elsewhere = _made(cls, server.url, {**login, "companyId": f"{COMPANY_ID})/vendors("})
+        try:
+            await manifest.check()
+            mine, theirs = await _all(manifest, "Location"), await _all(python, "Location")
+            assert sorted((r.remote_id, r.values["name"]) for r in mine) == sorted(
+                (r.remote_id, r.values["name"]) for r in theirs
+            )
+            with pytest.raises(SystemAuthFailed, match="invalid_client"):
+                await wrong.check()
+            with pytest.raises(PlantgateError):  # the sandbox knows no such company
+                await elsewhere.check()
+            paths = {r["path"] for r in SandboxControl(server.url).requests() if r["method"] == "GET"}
+            assert f"/api/v2.0/companies({COMPANY_ID})/locations" in paths
+            assert elsewhere.base_url.endswith(f"/companies({COMPANY_ID}%29%2Fvendors%28)"), "one quoted segment"
+        finally:
+            for made in (manifest, python, wrong, elsewhere):
+                await made.aclose()
 
 
 def test_a_manifest_system_is_behind_the_ssrf_guard(sqlite_gateway, admin_key):

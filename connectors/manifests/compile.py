@@ -46,8 +46,12 @@ def _paging(spec: Any) -> RestPaging:
     return PagePaging(spec.page_param, spec.limit_param)
 
 
-def _templates(auth: Any) -> dict[str, str]:
-    """The auth's texts that may name credential fields, by field name."""
+def _templates(manifest: Manifest) -> dict[str, str]:
+    """The texts that may name credential fields, by field name."""
+    return {"api_prefix": manifest.api_prefix, **{f"auth.{k}": v for k, v in _auth_templates(manifest.auth).items()}}
+
+
+def _auth_templates(auth: Any) -> dict[str, str]:
     if isinstance(auth, BasicAuth):
         return {"username": f"{{{auth.username}}}", "password": f"{{{auth.password}}}"}
     if isinstance(auth, HeaderAuth):
@@ -65,10 +69,10 @@ def _templates(auth: Any) -> dict[str, str]:
 
 def _check_auth(manifest: Manifest, source: Source) -> None:
     asked = {c.name for c in manifest.credentials}
-    for name, text in _templates(manifest.auth).items():
+    for name, text in _templates(manifest).items():
         for used in PLACEHOLDER.findall(text):
             if used not in asked:
-                loc: Loc = ("auth", *name.split("."))
+                loc: Loc = tuple(name.split("."))
                 raise source.error(loc, f"names the credential '{used}', which 'credentials' does not ask for")
 
 
@@ -170,7 +174,6 @@ def compile_manifest(manifest: Manifest, source: Source, taken: Mapping[str, Any
         "entry": entry,
         "manifest": manifest,
         "source_file": source.file,
-        "api_prefix": manifest.api_prefix,
         "paging": _paging(manifest.paging),
         "list_key": manifest.records,
         "item_key": manifest.record,

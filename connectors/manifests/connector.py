@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from schema.errors import SystemAuthFailed, SystemRejected
 from schema.record import Record
@@ -43,12 +44,18 @@ class ManifestConnector(RestConnector):
                 system=self.entry.name,
             )
 
-    def credential(self, name: str) -> str:
-        return str(self.config.credentials.get(name, ""))
+    @property
+    def base_url(self) -> str:
+        """The instance URL and the manifest's `api_prefix`, each credential in it one quoted path segment
+        (a company id can never name another path)."""
+        return self.instance_root + self.fill(self.manifest.api_prefix, lambda value: quote(value, safe=""))
 
-    def fill(self, template: str) -> str:
+    def credential(self, name: str) -> str:
+        return str(self.config.credentials.get(name, "")).strip()  # pasted values often carry a newline
+
+    def fill(self, template: str, encode: Callable[[str], str] = str) -> str:
         """A template with `{field}` replaced by the connection's credential values (nothing else)."""
-        return PLACEHOLDER.sub(lambda m: self.credential(m.group(1)), template)
+        return PLACEHOLDER.sub(lambda m: encode(self.credential(m.group(1))), template)
 
     def format_time(self, value: Any) -> Any:
         style = self.manifest.time_format

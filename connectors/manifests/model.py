@@ -240,7 +240,7 @@ class Manifest(Strict):
     tier: Literal[1, 2, 3]
     hostings: list[str] = Field(min_length=1)
     base_url: str | None = None
-    api_prefix: str = ""
+    api_prefix: str = ""  # may name credential fields: "/api/v2.0/companies({companyId})"
     credentials: list[CredentialSpec] = Field(default_factory=list)
     auth_guide: str = ""
     deletions: str = ""
