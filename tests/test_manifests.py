@@ -73,6 +73,18 @@ def test_an_enum_value_outside_the_mapping_is_not_taken_for_a_path(tmp_path):
     assert error.where.startswith("streams[1].fields.type")
 
 
+def test_a_misshapen_expression_is_reported_in_the_form_it_chose(tmp_path):
+    path = _broken(tmp_path, "display: {join: [taskID, name]}", "display: {join: taskID}")
+    error = _error(path)
+    assert (error.line, error.where) == (_line_of(path, "join: taskID"), "streams[1].display.join")
+    assert error.reason == "Input should be a valid list"
+
+
+def test_a_missing_setting_is_named(tmp_path):
+    path = _broken(tmp_path, "auth: {type: basic, username: client_id, password: client_secret}\n", "")
+    assert (_error(path).where, _error(path).reason) == ("auth", "Field required")
+
+
 def test_a_credential_the_form_does_not_ask_for_names_its_line(tmp_path):
     path = _broken(tmp_path, "password: client_secret}", "password: secret}")
     assert str(_error(path)) == (

@@ -31,8 +31,9 @@ def _validated(source: Source) -> Manifest:
         return Manifest.model_validate(source.data)
     except ValidationError as exc:
         errors = exc.errors()
-        # In a union, each alternative reports; the error deepest in the file says most.
-        first = max(errors, key=lambda e: len(_real(e["loc"], source)))
+        # In a union each alternative reports: a wrong value inside the form the file chose says more
+        # than a key another form lacks or forbids, and the error deepest in the file says most.
+        first = max(errors, key=lambda e: (e["type"] not in SHAPE_ERRORS, len(_real(e["loc"], source))))
         loc = _real(first["loc"], source)
         if first["type"] == "union_tag_invalid":  # the tag's own key is at fault: `paging.style`
             loc = (*loc, str(first["ctx"]["discriminator"]).strip("'"))
@@ -50,6 +51,7 @@ def _real(loc: tuple[Any, ...], source: Source) -> tuple[Any, ...]:
     return out
 
 
+SHAPE_ERRORS = frozenset({"missing", "extra_forbidden"})
 TAGS = frozenset({"basic", "header", "session", "oauth_client_credentials", "offset", "page", "cursor"})
 
 
