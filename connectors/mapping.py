@@ -1,7 +1,7 @@
 """Declarative mapping of remote records to the unified model.
 
 A connector states, per entity, where each unified field comes from: a dotted
-path, or a small spec object (`Enum`, `Date`, `Number`, `Join`, `Each`, `Ids`, `Product`,
+path, or a small spec object (`Enum`, `Date`, `Stamp`, `IdText`, `Number`, `Join`, `Each`, `Ids`, `Product`,
 `SumOfProducts`, `Compute`). The mapper keeps the raw record as `remoteData` and
 the raw enum value as `<field>Raw`.
 """
@@ -119,6 +119,23 @@ class Date(Spec):
 
     def extract(self, raw: Any) -> Any:
         return parse_datetime(dig(raw, self.path), self.style)
+
+
+@dataclass(frozen=True)
+class Stamp(Date):
+    """A date where 0 or an empty value means none (epoch styles use 0 for 'no date')."""
+
+    def extract(self, raw: Any) -> Any:
+        return parse_datetime(dig(raw, self.path) or None, self.style)
+
+
+@dataclass(frozen=True)
+class IdText(Path):
+    """A reference id as text, where 0 or an empty value means none (ids that come as numbers)."""
+
+    def extract(self, raw: Any) -> Any:
+        value = dig(raw, self.path)
+        return str(value) if value not in (None, "", 0) else None
 
 
 @dataclass(frozen=True)

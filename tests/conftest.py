@@ -34,6 +34,10 @@ POSTGRES_ADMIN_URL = os.environ.get("PLANTGATE_TEST_POSTGRES_URL", "postgresql:/
 REQUIRE_POSTGRES = os.environ.get("PLANTGATE_REQUIRE_POSTGRES") == "1"
 REDIS_URL = os.environ.get("PLANTGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 UPKEEP_LOGIN = {"email": "demo@upkeep.example", "password": "upkeep-demo"}
+# The example manifests are systems of every test gateway (read at the registry's first use), so the
+# conformance kit runs against the manifest-defined Limble as against its Python twin.
+EXAMPLE_MANIFESTS = Path(__file__).resolve().parents[1] / "docs" / "examples" / "connectors"
+os.environ.setdefault("PLANTGATE_CONNECTOR_DIR", str(EXAMPLE_MANIFESTS))
 
 pytest_plugins = ["tests.replica_fixtures"]  # the replica tests' gateway, sandboxes and connection handle
 
