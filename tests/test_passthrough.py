@@ -223,6 +223,7 @@ CALLS: dict[str, Callable[[Running], tuple[Call, Call]]] = {
         ),
     ),
 }
+CALLS["limble_manifest"] = CALLS["limble"]  # Limble declared as a manifest: the same wire, the same login
 
 
 @pytest.fixture(scope="module", params=case_params(all_cases()))
