@@ -18,6 +18,11 @@ grow with the number of records. Then the same connection is synced again in
 full over the unchanged records, as a scheduled full pass would: every row is
 compared and none rewritten. Source and gateway share one process and one
 GIL, so the rates are loopback figures: the source's JSON encoding is counted too.
+
+The same source is loaded by dlt's `rest_api` source with `merge` (`bench/dlt_sync.py`,
+the `bench` extra), and with `--baseline` by the runner of another checkout; the sides
+alternate run by run, each in its own process, and the report gives each side's
+median and its ratio to dlt's, with the load average, process CPU and peak RSS of every run.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import io
 import json
 import os
 import pstats
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,11 +71,13 @@ PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOGIN = {"email": "bench@upkeep.example", "password": "bench"}
 SESSION = "bench-session-token"
 MAX_LIMIT = 200  # the UpKeep sandbox's page cap
-RUN_TIMEOUT = 600.0  # seconds per child sync: a hung run must not hang the benchmark
+RUN_TIMEOUT = 1800.0  # seconds per child sync: a hung run must not hang the benchmark
 SAMPLE_EVERY = 0.02  # seconds between RSS samples
 BANDS = (0.1, 0.5, 1.0)  # memory checkpoints, as fractions of the records synced
 ANALYZE_AT = 1_000  # records read before the "postgresql-analyzed" store runs ANALYZE
 STORES = ("sqlite", "postgresql", "postgresql-analyzed")
+SIDES = ("plantgate", "dlt")
+BASELINE = "baseline"  # Plantgate's runner from another checkout (--baseline), run as a third side
 
 # -- the synthetic source ---------------------------------------------------------
 
@@ -256,7 +264,11 @@ class RunResult:
     samples: int
     resync_seconds: float = 0.0
     profile: str = ""
+    cpu_seconds: float = 0.0  # CPU time of the whole process (source included), not the database server's
+    resync_cpu_seconds: float = 0.0
     store: str = ""
+    side: str = "plantgate"
+    load: str = ""  # 1-minute load average when the run started / ended
 
     @property
     def per_second(self) -> float:
@@ -265,6 +277,38 @@ class RunResult:
     @property
     def resync_per_second(self) -> float:
         return self.records / self.resync_seconds
+
+
+@dataclass
+class Timing:
+    """Wall and process CPU seconds of the first load and of the re-sync."""
+
+    seconds: float
+    cpu: float
+    resync: float
+    resync_cpu: float
+
+
+def measured(
+    backend: str, total: int, page_size: int, baseline: int, sampler: RssSampler, timing: Timing, **extra: str
+) -> RunResult:
+    """A child's result: its timings, and the memory its sampler saw."""
+    return RunResult(
+        backend,
+        total,
+        timing.seconds,
+        page_size,
+        baseline,
+        sampler.limits,
+        sampler.peaks,
+        sampler.done_at,
+        rss_kib("VmHWM"),
+        sampler.samples,
+        timing.resync,
+        cpu_seconds=timing.cpu,
+        resync_cpu_seconds=timing.resync_cpu,
+        **extra,
+    )
 
 
 async def inline(fn: Any, *args: Any) -> Any:
@@ -288,34 +332,23 @@ async def sync_once(services: Services, source_url: str, total: int, progress: P
     baseline = rss_kib()
     sampler = RssSampler(progress, total)
     sampler.start()
+    cpu = time.process_time()
     if profiler:
         profiler.enable()
     await runner.run(connection.id)
     if profiler:
         profiler.disable()
-    seconds = time.perf_counter() - sampler.started
+    seconds, cpu = time.perf_counter() - sampler.started, time.process_time() - cpu
     sampler.stop()
     check_synced(services, connection.id, total)
-    resync = await full_resync(services, runner, connection.id, total)
+    resync, resync_cpu = await full_resync(services, runner, connection.id, total)
     text = ""
     if profiler:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
         text = out.getvalue()
-    return RunResult(
-        store.dialect,
-        total,
-        seconds,
-        services.settings.sync_page_size,
-        baseline,
-        sampler.limits,
-        sampler.peaks,
-        sampler.done_at,
-        rss_kib("VmHWM"),
-        sampler.samples,
-        resync,
-        text,
-    )
+    timing = Timing(seconds, cpu, resync, resync_cpu)
+    return measured(store.dialect, total, services.settings.sync_page_size, baseline, sampler, timing, profile=text)
 
 
 def claim(services: Services, owner: str, connection_id: str) -> None:
@@ -325,15 +358,17 @@ def claim(services: Services, owner: str, connection_id: str) -> None:
         raise RuntimeError(f"expected to claim {connection_id}, claimed {claimed}")
 
 
-async def full_resync(services: Services, runner: SyncRunner, connection_id: str, total: int) -> float:
-    """A second full pass over the same, unchanged records: every row compared, none rewritten."""
+async def full_resync(services: Services, runner: SyncRunner, connection_id: str, total: int) -> tuple[float, float]:
+    """A second full pass over the same, unchanged records: every row compared, none rewritten.
+
+    Returns its wall time and the process's CPU time, in seconds."""
     services.store.run_sync(lambda s: schedule.request(s, connection_id, full=True))
     claim(services, runner.owner, connection_id)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await runner.run(connection_id)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     check_synced(services, connection_id, total)
-    return seconds
+    return seconds, cpu
 
 
 def check_synced(services: Services, connection_id: str, total: int) -> None:
@@ -384,6 +419,36 @@ def child(total: int, database_url: str | None, profile: bool, analyze: bool) ->
         return result
 
 
+def dlt_child(total: int, database_url: str | None) -> RunResult:
+    """The same source loaded by dlt (`rest_api`, `merge`) into the same kind of store, twice."""
+    import dlt_sync  # sibling script; needs the `bench` extra
+
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(dlt_sync.scratch()))
+        progress = Progress()
+        source = stack.enter_context(ServerThread(create_source(total, progress)))
+        pipe = dlt_sync.pipeline(database_url, tmp)
+        baseline = rss_kib()
+        sampler = RssSampler(progress, total)
+        sampler.start()
+        cpu = time.process_time()
+        seconds = dlt_sync.run(pipe, source.url, SESSION, MAX_LIMIT)
+        cpu = time.process_time() - cpu
+        sampler.stop()
+        if (loaded := dlt_sync.count(pipe)) != total:
+            raise RuntimeError(f"dlt loaded {loaded} of {total} records")
+        progress.served = 0
+        resync_cpu = time.process_time()
+        resync = dlt_sync.run(pipe, source.url, SESSION, MAX_LIMIT)
+        resync_cpu = time.process_time() - resync_cpu
+        if (loaded := dlt_sync.count(pipe)) != total:
+            raise RuntimeError(f"dlt's second run left {loaded} of {total} records")
+        timing = Timing(seconds, cpu, resync, resync_cpu)
+        return measured(
+            "postgresql" if database_url else "sqlite", total, MAX_LIMIT, baseline, sampler, timing, side="dlt"
+        )
+
+
 # -- the parent: one child per run ---------------------------------------------------------
 
 
@@ -413,50 +478,107 @@ def _show(conn: psycopg.Connection, setting: str) -> str:
     return str(row[0])
 
 
-def spawn(store: str, total: int, database_url: str | None, profile: bool = False) -> RunResult:
-    args = [sys.executable, __file__, "--child", str(total)]
+def spawn(
+    store: str,
+    total: int,
+    database_url: str | None,
+    side: str = "plantgate",
+    profile: bool = False,
+    baseline: str | None = None,
+) -> RunResult:
+    """One child run; the baseline side imports the product from `baseline` (same script, other code)."""
+    env = dict(os.environ)
+    if side == BASELINE and baseline:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (baseline, env.get("PYTHONPATH")) if p)
+    args = [sys.executable, __file__, "--child", str(total), "--side", "dlt" if side == "dlt" else "plantgate"]
     if database_url:
         args += ["--database-url", database_url]
     if profile:
         args.append("--profile")
     if store == "postgresql-analyzed":
         args.append("--analyze")
-    done = subprocess.run(args, check=False, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    load = f"{os.getloadavg()[0]:.2f}"
+    done = subprocess.run(args, check=False, capture_output=True, text=True, timeout=RUN_TIMEOUT, env=env)
     if done.returncode != 0:
-        raise RuntimeError(f"sync of {total} records failed:\n{done.stderr[-3000:]}")
-    return RunResult(**{**json.loads(done.stdout.strip().splitlines()[-1]), "store": store})
+        raise RuntimeError(f"{side} sync of {total} records failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return RunResult(**{**result, "store": store, "side": side, "load": f"{load} / {os.getloadavg()[0]:.2f}"})
+
+
+def run_in(store: str, total: int, side: str, postgres_url: str, baseline: str | None) -> RunResult:
+    """One child run into a fresh store: a temporary SQLite file, or a temporary PostgreSQL database."""
+    if store == "sqlite":
+        return spawn(store, total, None, side, baseline=baseline)
+    with temp_postgres(postgres_url) as url:
+        return spawn(store, total, url, side, baseline=baseline)
 
 
 def mib(kib: int) -> str:
     return f"{kib / 1024:.0f} MiB"
 
 
-def report(results: list[RunResult], profile: RunResult | None, info: dict[str, str]) -> None:
-    print("## Sync throughput\n")
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def ratios(results: list[RunResult]) -> None:
+    """Per store and size: each side's median rate, as a multiple of dlt's."""
+    print("## Against dlt (medians of the rounds)\n")
     print(
-        "| Store | Records | Wall time | Records/s | Peak RSS (sampled) | Full re-sync, unchanged |\n|---|---|---|---|---|---|"
+        "| Store | Records | Side | First load | dlt | Ratio | Re-sync | dlt | Ratio | Peak RSS | dlt |"
+        "\n|---|---|---|---|---|---|---|---|---|---|---|"
+    )
+    for store, total in dict.fromkeys((r.store, r.records) for r in results):
+        runs = [r for r in results if (r.store, r.records) == (store, total)]
+        theirs = [r for r in runs if r.side == "dlt"]
+        for side in dict.fromkeys(r.side for r in runs if r.side != "dlt"):
+            ours = [r for r in runs if r.side == side]
+            first = [median([r.per_second for r in group]) for group in (ours, theirs)]
+            again = [median([r.resync_per_second for r in group]) for group in (ours, theirs)]
+            peaks = [max((r.hwm_kib for r in group), default=0) for group in (ours, theirs)]
+            print(
+                f"| {store} | {total:,} | {side} | {first[0]:,.0f}/s | {first[1]:,.0f}/s | **{_ratio(first)}**"
+                f" | {again[0]:,.0f}/s | {again[1]:,.0f}/s | **{_ratio(again)}** | {mib(peaks[0])} | {mib(peaks[1])} |"
+            )
+    print()
+
+
+def _ratio(pair: list[float]) -> str:
+    return f"{pair[0] / pair[1]:.2f}×" if pair[0] and pair[1] else "n/a"
+
+
+def report(results: list[RunResult], profile: RunResult | None, info: dict[str, str]) -> None:
+    print("## Sync throughput, every run in the order run\n")
+    print(
+        "| Store | Side | Records | Wall time | Records/s | Process CPU | Peak RSS (VmHWM) | Full re-sync, unchanged"
+        " | Re-sync CPU | Load average |\n|---|---|---|---|---|---|---|---|---|---|"
     )
     for r in results:
         print(
-            f"| {r.store} | {r.records:,} | {r.seconds:.1f} s | **{r.per_second:,.0f}** | {mib(max(r.band_peaks_kib))}"
-            f" | {r.resync_seconds:.1f} s, {r.resync_per_second:,.0f}/s |"
+            f"| {r.store} | {r.side} | {r.records:,} | {r.seconds:.1f} s | **{r.per_second:,.0f}** | {r.cpu_seconds:.1f} s"
+            f" | {mib(r.hwm_kib)} | {r.resync_seconds:.1f} s, {r.resync_per_second:,.0f}/s"
+            f" | {r.resync_cpu_seconds:.1f} s | {r.load} |"
         )
     print(
-        f"\nPage size {results[0].page_size}; one transaction per page (upsert, cursor, lease)."
+        f"\nPage size {results[0].page_size}; Plantgate (and the baseline): one transaction per page (upsert, cursor, lease);"
+        " dlt: `rest_api` source, `merge` (delete-insert) by `id`."
         f" postgresql-analyzed: ANALYZE replica_record once {ANALYZE_AT:,} records are read.\n"
     )
+    if "dlt" in {r.side for r in results} and len({r.side for r in results}) > 1:
+        ratios(results)
 
     largest = max(r.records for r in results)
-    print(f"## Memory and rate while {largest:,} records are synced\n")
-    print("| Store | Records read from the source | Peak RSS | Records/s in the band |\n|---|---|---|---|")
-    for r in (r for r in results if r.records == largest):
-        print(f"| {r.store} | none yet (connection made) | {mib(r.baseline_kib)} | |")
+    print(f"## Memory and rate while {largest:,} records are synced (last round)\n")
+    print("| Store | Side | Records read from the source | Peak RSS | Records/s in the band |\n|---|---|---|---|---|")
+    last = {(r.store, r.side): r for r in results if r.records == largest}
+    for r in last.values():
+        print(f"| {r.store} | {r.side} | none yet (connection made) | {mib(r.baseline_kib)} | |")
         low, since = 0, 0.0
         for limit, peak, at in zip(r.band_limits, r.band_peaks_kib, r.band_seconds):
             rate = f"{(limit - low) / (at - since):,.0f}" if at > since else "n/a"
-            print(f"| {r.store} | {low + 1:,} to {limit:,} | {mib(peak)} | {rate} |")
+            print(f"| {r.store} | {r.side} | {low + 1:,} to {limit:,} | {mib(peak)} | {rate} |")
             low, since = limit, at
-        print(f"| {r.store} | peak of the process (VmHWM) | {mib(r.hwm_kib)} | |")
+        print(f"| {r.store} | {r.side} | peak of the process (VmHWM) | {mib(r.hwm_kib)} | |")
     print(f"\nRSS sampled every {SAMPLE_EVERY * 1000:.0f} ms; each run in a fresh process.\n")
 
     if profile:
@@ -472,8 +594,8 @@ def main(argv: list[str] | None = None) -> int:
         "--records",
         type=int,
         nargs="+",
-        default=[10_000, 100_000],
-        help="sizes to sync (default 10000 100000); the memory bands come from the largest",
+        default=[100_000],
+        help="sizes to sync (default 100000); the memory bands come from the largest",
     )
     parser.add_argument(
         "--postgres-url",
@@ -488,14 +610,33 @@ def main(argv: list[str] | None = None) -> int:
         help="stores to sync into (default sqlite postgresql); postgresql-analyzed runs ANALYZE"
         f" on the replica once {ANALYZE_AT:,} records are read, as autovacuum would",
     )
+    parser.add_argument(
+        "--sides",
+        nargs="+",
+        choices=SIDES,
+        default=list(SIDES),
+        help="what syncs: Plantgate's runner, dlt's rest_api merge (the `bench` extra), or both (default)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="CHECKOUT",
+        help="also run Plantgate's runner from this checkout (e.g. `git worktree add /tmp/base main`),"
+        " alternated with the other sides, for a before/after in one run",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each side per store and size, alternated")
     parser.add_argument("--profile", action="store_true", help="also profile a 10,000-record sync on SQLite")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--side", choices=SIDES, default="plantgate", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--analyze", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child is not None:
-        print(json.dumps(asdict(child(args.child, args.database_url, args.profile, args.analyze))))
+        if args.side == "dlt":
+            result = dlt_child(args.child, args.database_url)
+        else:
+            result = child(args.child, args.database_url, args.profile, args.analyze)
+        print(json.dumps(asdict(result)))
         return 0
     if any(not 1_000 <= n <= 200_000 for n in args.records):
         parser.error("--records must be between 1000 and 200000")
@@ -505,12 +646,16 @@ def main(argv: list[str] | None = None) -> int:
     results: list[RunResult] = []
     for store in args.stores:
         for total in sorted(args.records):
-            if store == "sqlite":
-                results.append(spawn(store, total, None))
-            else:
-                with temp_postgres(args.postgres_url) as url:
-                    results.append(spawn(store, total, url))
-            print(f"{store} {total:,}: {results[-1].seconds:.1f} s", file=sys.stderr)
+            for _ in range(args.rounds):
+                sides = [*([BASELINE] if args.baseline else []), *args.sides]
+                for side in sides:  # alternated, so a change in the machine's load hits every side
+                    results.append(run_in(store, total, side, args.postgres_url, args.baseline))
+                    r = results[-1]
+                    print(
+                        f"{store} {side} {total:,}: {r.per_second:,.0f}/s, again {r.resync_per_second:,.0f}/s,"
+                        f" {mib(r.hwm_kib)}, load {r.load}",
+                        file=sys.stderr,
+                    )
     profiled = spawn("sqlite", 10_000, None, profile=True) if args.profile else None
     info = machine()
     info["Load average (1 min), start / end"] = f"{load_before} / {os.getloadavg()[0]:.2f}"

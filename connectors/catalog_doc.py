@@ -52,7 +52,7 @@ def _system(entry: SystemEntry) -> list[str]:
 
 
 def render() -> str:
-    entries = catalog()
+    entries = catalog(manifests=False)  # a deployment's manifests are its own, not the project's systems
     lines = [HEADER, "| system | key | category | tier | hostings |", "|---|---|---|---|---|"]
     lines += [f"| {e.name} | `{e.key}` | {e.category} | {e.tier} | {', '.join(e.hostings)} |" for e in entries]
     lines.append("")

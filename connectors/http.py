@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 
 from schema.errors import RateLimited, SystemAuthFailed, SystemRejected, SystemUnreachable
 
@@ -188,7 +189,10 @@ class UpstreamClient:
     async def _slot(self) -> AsyncIterator[None]:
         """One of the connection's `max_connections` concurrent calls (no client hammers a system)."""
         try:
-            await asyncio.wait_for(self._slots.acquire(), timeout=self.policy.read_timeout)
+            if self._slots.locked():  # wait_for runs the wait as a task of its own: only when there is a wait
+                await asyncio.wait_for(self._slots.acquire(), timeout=self.policy.read_timeout)
+            else:
+                await self._slots.acquire()  # free: taken at once, no task, no timer
         except TimeoutError:
             raise RateLimited(
                 f"too many concurrent calls to {self.system} on this connection", retry_after=1.0
@@ -247,6 +251,18 @@ class UpstreamClient:
         """Request and decode JSON; an unreadable body is an upstream failure."""
         response = await self.request(method, url, **kwargs)
         try:
-            return response.json()
+            return decode_json(response)
         except (ValueError, json.JSONDecodeError):
             raise SystemUnreachable(f"{self.system} sent a response that is not valid JSON") from None
+
+
+def decode_json(response: httpx.Response) -> Any:
+    """A JSON body, read by orjson (several times faster than `json` on a page of records).
+
+    What orjson refuses but the standard library reads (NaN, UTF-16, a lone surrogate)
+    is read by `response.json()` as before, so no body that decoded stops decoding. One
+    difference: orjson reads an integer past 64 bits as a float."""
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return response.json()

@@ -1,7 +1,7 @@
 """Declarative mapping of remote records to the unified model.
 
 A connector states, per entity, where each unified field comes from: a dotted
-path, or a small spec object (`Enum`, `Date`, `Number`, `Join`, `Each`, `Ids`, `Product`,
+path, or a small spec object (`Enum`, `Date`, `Stamp`, `IdText`, `Number`, `Join`, `Each`, `Ids`, `Product`,
 `SumOfProducts`, `Compute`). The mapper keeps the raw record as `remoteData` and
 the raw enum value as `<field>Raw`.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache, cached_property
 from typing import Any
 
 from schema.record import Record
@@ -18,12 +19,32 @@ from schema.record import Record
 
 def dig(raw: Any, path: str) -> Any:
     """Follow a dotted path through nested dicts; missing parts give None."""
-    value = raw
-    for part in path.split("."):
-        if not isinstance(value, Mapping):
+    return getter(path)(raw)
+
+
+@cache  # paths come from the connectors' declarations: a bounded set
+def getter(path: str) -> Callable[[Any], Any]:
+    """`dig` for one path, split once; a plain dict is told by its type before the slower ABC check."""
+    parts = tuple(path.split("."))
+    if len(parts) == 1:
+        key = parts[0]
+
+        def get_one(raw: Any) -> Any:
+            if type(raw) is dict or isinstance(raw, Mapping):
+                return raw.get(key)
             return None
-        value = value.get(part)
-    return value
+
+        return get_one
+
+    def get(raw: Any) -> Any:
+        value = raw
+        for part in parts:
+            if type(value) is not dict and not isinstance(value, Mapping):
+                return None
+            value = value.get(part)
+        return value
+
+    return get
 
 
 class Spec:
@@ -98,6 +119,23 @@ class Date(Spec):
 
     def extract(self, raw: Any) -> Any:
         return parse_datetime(dig(raw, self.path), self.style)
+
+
+@dataclass(frozen=True)
+class Stamp(Date):
+    """A date where 0 or an empty value means none (epoch styles use 0 for 'no date')."""
+
+    def extract(self, raw: Any) -> Any:
+        return parse_datetime(dig(raw, self.path) or None, self.style)
+
+
+@dataclass(frozen=True)
+class IdText(Path):
+    """A reference id as text, where 0 or an empty value means none (ids that come as numbers)."""
+
+    def extract(self, raw: Any) -> Any:
+        value = dig(raw, self.path)
+        return str(value) if value not in (None, "", 0) else None
 
 
 @dataclass(frozen=True)
@@ -180,9 +218,14 @@ class Each(Spec):
 
     def extract(self, raw: Any) -> Any:
         items = dig(raw, self.path) or []
+        map_item = self._map_item
         if self.number is None:
-            return [_map_values(item, self.fields) for item in items]
-        return [{self.number: n, **_map_values(item, self.fields)} for n, item in enumerate(items, start=1)]
+            return [map_item(item) for item in items]
+        return [{self.number: n, **map_item(item)} for n, item in enumerate(items, start=1)]
+
+    @cached_property
+    def _map_item(self) -> Callable[[Any], dict[str, Any]]:
+        return _mapper(self.fields)
 
 
 @dataclass(frozen=True)
@@ -208,14 +251,47 @@ def spec_path(spec: Any) -> str | None:
     return path if isinstance(path, str) else None
 
 
-def _map_values(raw: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name, spec in fields.items():
-        spec = as_spec(spec)
-        values[name] = spec.extract(raw)
-        if isinstance(spec, Enum):
-            values[f"{name}Raw"] = spec.raw(raw)
-    return values
+Extract = Callable[[Any], Any]
+
+
+def extractor(spec: Any) -> Extract:
+    """`as_spec(spec).extract`, decided once: the plain specs (`Path`, `Date`, `Enum`, not their
+    subclasses, which keep their own methods) run inline on a precompiled path."""
+    spec = as_spec(spec)
+    kind = type(spec)
+    if kind is Path:
+        return getter(spec.path)
+    if kind is Date:
+        get, style = getter(spec.path), spec.style
+        return lambda raw: parse_datetime(get(raw), style)
+    if kind is Enum:
+        get, values, default = getter(spec.path), spec.values, spec.default
+        return lambda raw: None if (value := get(raw)) is None else values.get(value, default)
+    return spec.extract
+
+
+def _raw_extractor(spec: Any) -> Extract | None:
+    """An enum's raw value (`<field>Raw`), None for any other spec."""
+    spec = as_spec(spec)
+    if type(spec) is Enum:
+        get = getter(spec.path)
+        return lambda raw: None if (value := get(raw)) is None else str(value)
+    return spec.raw if isinstance(spec, Enum) else None
+
+
+def _mapper(fields: Mapping[str, Any]) -> Callable[[Any], dict[str, Any]]:
+    """The values of a raw record by these field specs, each `<field>Raw` right after its enum."""
+    plan = [(name, extractor(spec), _raw_extractor(spec)) for name, spec in fields.items()]
+
+    def map_values(raw: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, extract, raw_value in plan:
+            values[name] = extract(raw)
+            if raw_value is not None:
+                values[name + "Raw"] = raw_value(raw)
+        return values
+
+    return map_values
 
 
 @dataclass(frozen=True)
@@ -232,19 +308,32 @@ class EntityMap:
     custom: Mapping[str, Any] = field(default_factory=dict)
 
     def map(self, raw: Any) -> Record:
-        values = _map_values(raw, self.fields)
-        remote_id = str(as_spec(self.remote_id).extract(raw))
+        values_of, remote_id_of, created_of, updated_of, version_of, display_of = self._plan
+        values = values_of(raw)
+        remote_id = str(remote_id_of(raw))
         values["remoteId"] = remote_id
-        values["createdAt"] = as_spec(self.created_at).extract(raw) if self.created_at else None
-        values["updatedAt"] = as_spec(self.updated_at).extract(raw) if self.updated_at else None
+        values["createdAt"] = created_of(raw) if created_of else None
+        values["updatedAt"] = updated_of(raw) if updated_of else None
         values.setdefault("deletedAt", None)
-        version = as_spec(self.version).extract(raw) if self.version else values["updatedAt"]
+        version = version_of(raw) if version_of else values["updatedAt"]
         values["remoteVersion"] = (
             version.isoformat() if isinstance(version, datetime) else (None if version is None else str(version))
         )
-        display = as_spec(self.display).extract(raw) if self.display else None
+        display = display_of(raw) if display_of else None
         values["displayValue"] = None if display is None else str(display)
         return Record(self.entity, remote_id, values, raw)
+
+    @cached_property
+    def _plan(
+        self,
+    ) -> tuple[
+        Callable[[Any], dict[str, Any]], Extract, Extract | None, Extract | None, Extract | None, Extract | None
+    ]:
+        """Every extraction `map` runs, decided on first use: syncs map records by the hundred thousand."""
+        created, updated, version, display = (
+            extractor(spec) if spec else None for spec in (self.created_at, self.updated_at, self.version, self.display)
+        )
+        return _mapper(self.fields), extractor(self.remote_id), created, updated, version, display
 
     @property
     def versioned(self) -> bool:

@@ -128,11 +128,16 @@ class OffsetPaging:
     rows it finds: keyset paging while fewer than `overlap` rows before the cursor vanish
     between two pages and one of the last `TAIL` seen is still listed; past that, the plain
     offset. Only sound where the system lists in a stable order.
+
+    `more_key`: where a page's body says whether rows follow (Oracle's `hasMore`): a full page
+    that says none do is the last one, so a list of a whole number of pages ends without an
+    empty read.
     """
 
     offset_param: str = "offset"
     limit_param: str = "limit"
     overlap: int = OVERLAP
+    more_key: str | None = None
 
     def window(self, cursor: str | None, limit: int, cap: int | None = None) -> tuple[int, int]:
         """(first position, rows) to ask for; never more rows than `cap`."""
@@ -150,7 +155,10 @@ class OffsetPaging:
     ) -> tuple[slice, str | None]:
         """Which of the rows served (by id) are new, and the cursor after them (None: the list ended)."""
         start, size = self.window(cursor, limit, cap)
-        return _after_seen(OffsetCursor.parse(cursor), start, size, limit, ids)
+        window, following = _after_seen(OffsetCursor.parse(cursor), start, size, limit, ids)
+        if self.more_key and window.stop == len(ids) and dig(body, self.more_key) is False:
+            return window, None
+        return window, following
 
     def valid(self, cursor: str) -> bool:
         return _is_offset_cursor(cursor)

@@ -326,14 +326,17 @@ class RestConnector(Connector):
 
     # -- customization --------------------------------------------------------
 
-    async def _sample(self, path: str, envelope: Envelope) -> list[dict[str, Any]]:
-        body = await self.call("GET", path, params=self.paging.params(None, 20))
+    async def _sample(
+        self, path: str, envelope: Envelope, params: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Up to 20 rows of a resource, read with the stream's fixed `params` (its kind of record, its shape)."""
+        body = await self.call("GET", path, params={**(params or {}), **self.paging.params(None, 20)})
         return [r for r in envelope.rows(body) or [] if isinstance(r, dict)]
 
     async def discover_fields(self, entity: str) -> list[FieldCandidate]:
         stream = self.stream(entity)
         mapped = set(stream.mapping.paths())
-        rows = await self._sample(stream.path, self.envelope(stream))
+        rows = await self._sample(stream.path, self.envelope(stream), stream.params)
         return sampled_fields(entity, rows, mapped, stream.custom_under, writable=stream.writes is not None)
 
     async def discover_objects(self) -> list[ObjectCandidate]:

@@ -65,6 +65,18 @@ class Lines:
         return out
 
 
+def integer_id(system: str, says: str = "whole numbers") -> Callable[[Any], int]:
+    """An encoder of the ids a system takes as integers: any other id is refused before a call is made."""
+
+    def encode(value: Any) -> int:
+        text = str(value)
+        if not (text.isascii() and text.isdigit()):
+            raise BadUserInput(f"{system} ids are {says}, not '{text}'", field="id")
+        return int(text)
+
+    return encode
+
+
 def date_writer(path: str, style: str = "iso") -> To:
     """A DateTime in the system's date style (the same styles `mapping.Date` reads)."""
 

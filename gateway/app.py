@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
+from connectors.registry import manifest_errors
 from sandboxes.registry import sandboxes
 
 from .accesslog import AccessLogMiddleware
@@ -41,6 +42,7 @@ logging.getLogger("strawberry.execution").setLevel(
     logging.CRITICAL
 )  # a level survives uvicorn's dictConfig; `disabled` does not
 # A busy tick skips the next one by design; that is not worth a warning each time.
+logger = logging.getLogger("plantgate.app")
 logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
 logging.getLogger("apscheduler.executors.default").setLevel(logging.CRITICAL)
 
@@ -59,6 +61,8 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
     """Build the gateway; `services` may be passed in (tests share one store)."""
     settings = settings or (services.settings if services else Settings.from_env())
+    for problem in manifest_errors():  # a malformed manifest is left out; the other systems serve
+        logger.error("connector manifest not loaded: %s", problem)
     owned = services is None
     services = services or Services.start(settings)
 

@@ -70,7 +70,7 @@ def resolve_caller(store: Store, token: str) -> tuple[Principal, Connection | No
                 return Principal(key.organization_id, key_id=key.id), None
         elif token.startswith(TOKEN_PREFIX):
             row = session.exec(_CONNECTION_TOKEN, params={"digest": digest}).first()
-            if row and hmac.compare_digest(row[0].token_hash, digest):
+            if row and hmac.compare_digest(row[0], digest):
                 return Principal(row[1].organization_id, row[1].id), row[1]
     raise Unauthenticated("the bearer token is not valid")
 
@@ -114,6 +114,7 @@ def _usable_tokens(query: Query) -> Query:
 
 # The per-request lookups, built once (building them cost about as much as running them).
 _ADMIN_KEY = usable_keys(select(AdminKey)).where(AdminKey.key_hash == bindparam("digest"))
-_CONNECTION_TOKEN = _usable_tokens(select(ConnectionToken, Connection)).where(
+# The token's hash, not its row: one ORM object per request (the connection) instead of two.
+_CONNECTION_TOKEN = _usable_tokens(select(ConnectionToken.token_hash, Connection)).where(
     ConnectionToken.token_hash == bindparam("digest")
 )

@@ -8,6 +8,7 @@ Replica reads page over the synced copy with the same cursors and filters.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import hashlib
 import json
@@ -71,6 +72,8 @@ class ConnectionSource:
         self.health = health
         self.max_page_size = max_page_size
         self._loaders: dict[tuple[str, str], DataLoader] = {}
+        # Records a list already holds, by loader: handed to the loader when first asked for (few are).
+        self._primed: dict[tuple[str, str], dict[str, Record]] = {}
 
     async def _upstream(self, fn: Any, *args: Any) -> Any:
         """Every live call goes through the connection's health (breaker, status)."""
@@ -145,7 +148,8 @@ class ConnectionSource:
     ) -> ResultPage:
         upstream, skip = parse_page_cursor(list_key, after) if after else (None, 0)
         records: list[Record] = []
-        cursors: list[str] = []
+        # Where each row's cursor points (upstream page, rows to skip, record): encoded only when read.
+        marks: list[tuple[str | None, int, str | None]] = []
         while True:
             need = first - len(records)
             limit = min(skip + need, self.connector.max_page_size)
@@ -153,21 +157,21 @@ class ConnectionSource:
             taken = page.records[skip : skip + need]
             records += taken
             end = skip + len(taken)
-            cursors += [page_cursor(list_key, upstream, skip + i + 1, r.remote_id) for i, r in enumerate(taken)]
+            marks += [(upstream, skip + i + 1, r.remote_id) for i, r in enumerate(taken)]
             if end < len(page.records):  # stopped inside this page
-                has_next, end_cursor = True, cursors[-1] if cursors else page_cursor(list_key, upstream, end)
+                has_next, end_mark = True, marks[-1] if marks else (upstream, end, None)
                 break
             if page.next_cursor is None:
-                has_next, end_cursor = False, cursors[-1] if cursors else page_cursor(list_key, upstream, end)
+                has_next, end_mark = False, marks[-1] if marks else (upstream, end, None)
                 break
             upstream, skip = page.next_cursor, 0
             if len(records) >= first:  # the page ended exactly here: resume on the next one
-                has_next, end_cursor = True, page_cursor(list_key, upstream, 0, records[-1].remote_id)
-                cursors[-1] = end_cursor
+                has_next, end_mark = True, (upstream, 0, records[-1].remote_id)
+                marks[-1] = end_mark
                 break
-        return ResultPage(
-            records, cursors, end_cursor if records or after else None, has_next, has_previous_page=after is not None
-        )
+        cursors = LazyCursors(lambda i: page_cursor(list_key, *marks[i]), len(marks))
+        end_cursor = page_cursor(list_key, *end_mark) if records or after else None
+        return ResultPage(records, cursors, end_cursor, has_next, has_previous_page=after is not None)
 
     async def _live_backward(
         self, entity: str, query: ListQuery, list_key: str, last: int, before: str | None
@@ -367,9 +371,16 @@ class ConnectionSource:
     # -- by id ------------------------------------------------------------------
 
     def _prime(self, entity: str, origin: str, records: builtins.list[Record]) -> None:
-        loader = self._loader(entity, origin)
+        primed = self._primed.setdefault((entity, origin), {})
         for record in records:
-            loader.prime(record.remote_id, record)
+            primed.setdefault(record.remote_id, record)
+
+    def _load(self, loader: DataLoader, entity: str, origin: str, remote_id: str) -> Awaitable[Record | None]:
+        """`loader.load`, primed first with the record a list read (the loader keeps what it had already)."""
+        record = self._primed.get((entity, origin), {}).pop(remote_id, None)
+        if record is not None:
+            loader.prime(remote_id, record)
+        return loader.load(remote_id)
 
     def _loader(self, entity: str, origin: str) -> DataLoader:
         loader = self._loaders.get((entity, origin))
@@ -394,13 +405,14 @@ class ConnectionSource:
     async def load(self, entity: str, remote_id: str, origin: str = LIVE, argument: str = "remoteId") -> Record | None:
         self.trail.other = True
         self.connector.check_id(entity, str(remote_id), argument)  # before any upstream call or query
-        return await self._loader(entity, origin).load(str(remote_id))
+        return await self._load(self._loader(entity, origin), entity, origin, str(remote_id))
 
     async def load_many(
         self, entity: str, remote_ids: builtins.list[str], origin: str = LIVE
     ) -> builtins.list[Record | None]:
         self.trail.other = True
-        return await self._loader(entity, origin).load_many([str(i) for i in remote_ids])
+        loader = self._loader(entity, origin)
+        return await asyncio.gather(*(self._load(loader, entity, origin, str(i)) for i in remote_ids))
 
     async def node(self, value: str) -> Record | None:
         self.trail.other = True

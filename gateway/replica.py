@@ -3,39 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, Text, and_, bindparam, cast, func, or_, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Text, and_, bindparam, cast, func, or_, tuple_
 from sqlmodel import Session, col, select
 
 from schema.record import Record
 
+from .replica_upsert import DATETIME_TAG as _DT
+from .replica_upsert import page_writer
 from .store.sync_tables import ReplicaRecord, SyncState
 from .store.tables import as_utc, utcnow
 
-_DT = "$dt"
 _TABLE = ReplicaRecord.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table classes at run time
-_KEY = ("connection_id", "entity", "remote_id")
-_UPDATED = (
-    "values",
-    "remote_data",
-    "status",
-    "remote_created_at",
-    "remote_updated_at",
-    "deleted_at",
-    "synced_at",
-    "last_seen_run",
-)
-_INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
-    "postgresql": postgresql.insert,
-    "sqlite": sqlite.insert,
-}
-_CHUNK = 500  # remote ids per UPDATE .. IN, far below either backend's limit on parameters
 
 
 def encode(value: Any) -> Any:
@@ -124,86 +106,18 @@ def to_record(row: ReplicaRecord) -> Record:
 def upsert(
     session: Session, connection_id: str, records: list[Record], run_id: str, status_field: str | None
 ) -> list[Record]:
-    """Write a page of records; returns those that are new or changed (for record.changed).
+    """Write a page of records; returns those that are new or changed (for record.changed), in page order.
 
-    One `INSERT .. ON CONFLICT DO UPDATE .. WHERE <differs>` over the page (sent as
-    multi-row statements) writes new and changed rows and names them (RETURNING);
-    one UPDATE stamps the rest as seen by this run. The conflict check uses the
-    primary key whatever the planner's statistics, and no ORM object is built per row.
+    New and changed rows are written and named by one upsert over the page, the
+    rest stamped as seen by this run (`replica_upsert`): no ORM object per row,
+    and the conflict check uses the primary key whatever the planner's statistics.
     """
     latest = {record.remote_id: record for record in records}  # a remote id twice in a page: the last wins
     if not latest:
         return []
-    now = utcnow()
-    rows = [_row(connection_id, record, run_id, status_field, now) for record in latest.values()]
-    written = _write(session, session.get_bind().dialect, rows)
-    seen = [remote_id for remote_id in latest if remote_id not in written]
-    if seen:
-        entity = rows[0]["entity"]
-        for start in range(0, len(seen), _CHUNK):
-            session.exec(
-                update(_TABLE)
-                .where(
-                    _TABLE.c.connection_id == connection_id,
-                    _TABLE.c.entity == entity,
-                    _TABLE.c.remote_id.in_(seen[start : start + _CHUNK]),
-                )
-                .values(last_seen_run=run_id, synced_at=now)
-            )
+    writer = page_writer(session.get_bind().dialect)
+    written = writer.write(session, connection_id, list(latest.values()), run_id, status_field, utcnow())
     return [record for remote_id, record in latest.items() if remote_id in written]
-
-
-def _row(connection_id: str, record: Record, run_id: str, status_field: str | None, now: datetime) -> dict[str, Any]:
-    return {
-        "connection_id": connection_id,
-        "entity": record.entity,
-        "remote_id": record.remote_id,
-        # The system's own mapping (remapped fields are read from `remote_data` on every read).
-        "values": encode({k: v for k, v in {**record.values, **record.unmapped}.items() if k != "deletedAt"}),
-        "remote_data": encode(record.remote_data),
-        "status": record.values.get(status_field) if status_field else None,
-        "remote_created_at": record.values.get("createdAt"),
-        "remote_updated_at": record.values.get("updatedAt"),
-        "deleted_at": record.values.get("deletedAt"),  # a system's soft-delete marker
-        "synced_at": now,
-        "last_seen_run": run_id,
-    }
-
-
-def _differs(excluded: Any) -> Any:
-    """A stored row differs when its JSON text or its deletion does (a record reappearing, or marked deleted).
-
-    Both backends compare the serialized JSON as text (SQLite stores text, and
-    PostgreSQL's `json` keeps the text it was given), so they agree exactly. Key
-    order counts: the mapper's is fixed, and a system's payload is kept as sent.
-    """
-    return or_(
-        cast(_TABLE.c["values"], Text).is_distinct_from(cast(excluded["values"], Text)),
-        cast(_TABLE.c.remote_data, Text).is_distinct_from(cast(excluded["remote_data"], Text)),
-        _TABLE.c.deleted_at.is_distinct_from(excluded["deleted_at"]),
-    )
-
-
-def _upsert_statement(dialect_name: str) -> Any:
-    statement = _INSERTS[dialect_name](_TABLE)
-    return statement.on_conflict_do_update(
-        index_elements=_KEY,
-        set_={name: statement.excluded[name] for name in _UPDATED},
-        where=_differs(statement.excluded),
-    )
-
-
-# Built once and run with a page of parameters (executemany), so each compiles once.
-_UPSERTS = {name: _upsert_statement(name) for name in _INSERTS}
-_RETURNING = {name: statement.returning(_TABLE.c.remote_id) for name, statement in _UPSERTS.items()}
-
-
-def _write(session: Session, dialect: Dialect, rows: list[dict[str, Any]]) -> set[str]:
-    """Insert or update the rows that are new or differ; returns their remote ids."""
-    if dialect.insert_returning:
-        return set(session.execute(_RETURNING[dialect.name], rows).scalars())
-    # SQLite before 3.35 has no RETURNING: one row per statement, its rowcount says written or not.
-    return {row["remote_id"] for row in rows if session.exec(_UPSERTS[dialect.name], params=row).rowcount}
 
 
 def mark_deleted(session: Session, connection_id: str, entity: str, run_id: str, since: datetime | None) -> list[str]:

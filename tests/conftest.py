@@ -26,7 +26,7 @@ from gateway.app import create_app
 from gateway.organizations import create_organization
 from gateway.services import Services
 from gateway.settings import Settings
-from sandboxes.kit import ServerThread
+from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
 from tests.processes import GatewayProcess
 
@@ -34,6 +34,10 @@ POSTGRES_ADMIN_URL = os.environ.get("PLANTGATE_TEST_POSTGRES_URL", "postgresql:/
 REQUIRE_POSTGRES = os.environ.get("PLANTGATE_REQUIRE_POSTGRES") == "1"
 REDIS_URL = os.environ.get("PLANTGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 UPKEEP_LOGIN = {"email": "demo@upkeep.example", "password": "upkeep-demo"}
+# The example manifests are systems of every test gateway (read at the registry's first use), so the
+# conformance kit runs against the manifest-defined Limble as against its Python twin.
+EXAMPLE_MANIFESTS = Path(__file__).resolve().parents[1] / "docs" / "examples" / "connectors"
+os.environ.setdefault("PLANTGATE_CONNECTOR_DIR", str(EXAMPLE_MANIFESTS))
 
 pytest_plugins = ["tests.replica_fixtures"]  # the replica tests' gateway, sandboxes and connection handle
 
@@ -295,3 +299,9 @@ def launch(tmp_path: Path) -> Iterator[Callable[[str, dict[str, str]], GatewayPr
     yield start
     for process in started:
         process.stop()
+
+
+@pytest.fixture
+def control(sandbox: ServerThread) -> SandboxControl:
+    """The control routes (request log, touch, delete) of the test module's own `sandbox` fixture."""
+    return SandboxControl(sandbox.url)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from websockets.typing import Subprotocol
+
+from sandboxes.kit import ServerThread
 
 WS_PROTOCOL = Subprotocol("graphql-transport-ws")  # the subprotocol every WebSocket test speaks
 
@@ -100,3 +102,10 @@ def type_fields(gateway: Any, token: str, type_name: str) -> set[str]:
     """The fields of one type in the schema a token is served (a connection's: shaped by its system)."""
     found = data(gateway.gql(token, f'{{ __type(name: "{type_name}") {{ fields {{ name }} }} }}'))
     return {f["name"] for f in found["__type"]["fields"]}
+
+
+def own_sandbox(request: Any, create_app: Callable[..., Any]) -> Iterator[ServerThread]:
+    """A sandbox served for one test; `@pytest.mark.parametrize("sandbox", [{...}], indirect=True)` passes
+    `create_app` its options (a shorter token lifetime, a smaller server page)."""
+    with ServerThread(create_app(**getattr(request, "param", {}))) as server:
+        yield server

@@ -24,7 +24,7 @@ FAST = {
     "sync_page_size": 100,
     "reconcile_interval": 3.0,
     "backoff_base": 0.2,
-    "backoff_cap": 1.6,
+    "backoff_cap": 3.0,  # wide enough to observe an unavailable entity waiting on a loaded machine
     "lease_ttl": 5.0,
     "breaker_probe_interval": 0.5,
     "upstream_read_timeout": 3.0,

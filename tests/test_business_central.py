@@ -29,20 +29,14 @@ from sandboxes.business_central.app import (
 )
 from sandboxes.kit import SandboxControl, ServerThread
 from schema.errors import BadUserInput, Conflict, SystemAuthFailed, SystemRejected
+from tests.helpers import own_sandbox
 
 API = "/api/v2.0"
 
 
 @pytest.fixture
 def sandbox(request: pytest.FixtureRequest) -> Iterator[ServerThread]:
-    """A sandbox of each test's own; `@pytest.mark.parametrize("sandbox", [{...}], indirect=True)` sets it up."""
-    with ServerThread(create_app(**getattr(request, "param", {}))) as server:
-        yield server
-
-
-@pytest.fixture
-def control(sandbox: ServerThread) -> SandboxControl:
-    return SandboxControl(sandbox.url)
+    yield from own_sandbox(request, create_app)
 
 
 def connector_for(sandbox: ServerThread, credentials: dict[str, str]) -> BusinessCentralConnector:

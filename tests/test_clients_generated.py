@@ -8,6 +8,7 @@ change that breaks a generated client fails here.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import uuid
@@ -25,6 +26,7 @@ from graphql import (
 )
 from graphql import build_schema as parse_sdl
 
+from connectors.registry import CONNECTOR_DIR
 from gateway.graphql.sdl import data_sdl
 from sandboxes.kit import ServerThread
 from sandboxes.upkeep.app import create_app as create_upkeep_sandbox
@@ -44,9 +46,11 @@ SHIFT = {"entity": "WorkOrder", "name": "shift", "type": "String", "remotePath":
 
 
 def plantgate_schema(gateway: Gateway, *calls: list[str]) -> list[tuple[int, str, str]]:
-    """The real command, once per argument list (run side by side), on the gateway's database with its key."""
+    """The real command, once per argument list (run side by side), on the gateway's database with its key
+    and its connector manifests."""
     settings = gateway.services.settings
     env = {
+        "PLANTGATE_CONNECTOR_DIR": os.environ.get(CONNECTOR_DIR, ""),
         "PLANTGATE_DATABASE_URL": settings.effective_database_url,
         "PLANTGATE_DATA_DIR": str(settings.data_dir),
         "PLANTGATE_SECRET_KEY": settings.secret_key or "",

@@ -145,9 +145,11 @@ def test_catalog_search_and_filters(sqlite_gateway, admin_key):
     assert {"name": "password", "secret": True, "required": True} in found[0]["credentialFields"]
     assert found[0]["authGuide"]
     erp = {s["key"] for s in data(sqlite_gateway.gql(admin_key, query, {"c": "ERP"}))["systems"]}
-    assert erp == {"sap_s4hana", "sap_ecc", "tryton", "business_central"}
+    assert erp == {"sap_s4hana", "sap_ecc", "tryton", "business_central", "d365_scm", "oracle_fusion", "odoo"}
     tier3 = data(sqlite_gateway.gql(admin_key, query, {"t": 3}))["systems"]
-    assert {s["key"] for s in tier3} == {"sap_s4hana", "sap_ecc", "maximo"}
+    assert {s["key"] for s in tier3} == {"sap_s4hana", "sap_ecc", "maximo", "d365_scm", "oracle_fusion"}
+    scm = next(s for s in tier3 if s["key"] == "d365_scm")
+    assert scm["credits"] == [{"hosting": "CLOUD", "credits": 4}]
     ecc = next(s for s in tier3 if s["key"] == "sap_ecc")
     assert ecc["credits"] == [{"hosting": "ON_PREMISES", "credits": 8}]
     bc = next(

@@ -27,6 +27,7 @@ from gateway.ratelimit import RateLimiter
 from sandboxes.business_central.app import COMPANY_ID as BC_COMPANY_ID
 from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.limble.app import SANDBOX as LIMBLE
+from sandboxes.oracle_fusion.app import PREFIX as FUSION
 from sandboxes.sap.app import LOGIN as SAP_LOGIN
 from sandboxes.sap.app import create_app as create_sap_sandbox
 from sandboxes.upkeep.app import SANDBOX as UPKEEP
@@ -132,6 +133,12 @@ def tryton_calls(running: Running) -> tuple[Call, Call]:
     return Call("POST", path, read, holds='"name"'), Call("POST", path, write, holds='"result"')
 
 
+def odoo_call(model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`object.execute_kw` without the login, which the connector puts in front of `args`."""
+    params = {"service": "object", "method": "execute_kw", "args": [model, method, args, kwargs]}
+    return {"jsonrpc": "2.0", "method": "call", "params": params, "id": 1}
+
+
 BC_COMPANY = f"/api/v2.0/companies({BC_COMPANY_ID})"
 
 # A read and a write per system, each in the vendor's own wire format (docs/vendors/<system>.md).
@@ -178,11 +185,45 @@ CALLS: dict[str, Callable[[Running], tuple[Call, Call]]] = {
         ),
     ),
     "tryton": tryton_calls,
+    "odoo": lambda r: (
+        Call(
+            "POST",
+            "/jsonrpc",
+            odoo_call("res.partner", "search_read", [[]], {"fields": ["name"], "limit": 2}),
+            holds='"name"',
+        ),
+        Call(
+            "POST",
+            "/jsonrpc",
+            odoo_call("maintenance.request", "write", [[1], {"name": "Passthrough title"}], {}),
+            holds='"result":true',
+        ),
+    ),
     "business_central": lambda r: (
         Call("GET", f"{BC_COMPANY}/vendors", query=(("$top", "2"),), holds='"displayName"'),
         Call("POST", f"{BC_COMPANY}/vendors", {"displayName": "Passthrough Supply"}, status=201, holds="Passthrough"),
     ),
+    "d365_scm": lambda r: (
+        Call("GET", "/data/VendorsV2", query=(("$top", "2"),), holds='"VendorOrganizationName"'),
+        Call(
+            "POST",
+            "/data/VendorsV2",
+            {"VendorOrganizationName": "Passthrough Supply", "dataAreaId": "usmf"},
+            status=201,
+            holds="Passthrough",
+        ),
+    ),
+    "oracle_fusion": lambda r: (
+        Call("GET", f"{FUSION}/suppliers", query=(("limit", "2"), ("onlyData", "true")), holds='"Supplier"'),
+        Call(
+            "PATCH",
+            f"{FUSION}/maintenanceWorkOrders/300200001",
+            {"WorkOrderDescription": "Passthrough title"},
+            holds="Passthrough title",
+        ),
+    ),
 }
+CALLS["limble_manifest"] = CALLS["limble"]  # Limble declared as a manifest: the same wire, the same login
 
 
 @pytest.fixture(scope="module", params=case_params(all_cases()))

@@ -100,6 +100,47 @@ def test_pages_larger_than_one_statement(gateway, connection_id):
     assert {row.last_seen_run for row in rows(gateway, connection_id).values()} == {"run-2"}
 
 
+def test_rows_stored_through_the_orm_read_as_unchanged(gateway, connection_id):
+    """The page writer binds JSON text and times of its own: they must be what SQLAlchemy's column types
+    stored (every row was written that way before), or an upgrade would report every record as changed."""
+    raw = {"id": 7, "name": "Pumpe über Tag — 2 µm", "at": T0, "lines": [{"qty": 1.5, "pair": (1, 2)}], "none": None}
+    page = record(7, title="Zählerstand prüfen ✓", raw=raw)
+    page.values["dueDate"] = T0 + timedelta(days=3, microseconds=250)
+    with gateway.services.store.write() as session:
+        session.add(
+            ReplicaRecord(
+                connection_id=connection_id,
+                entity="WorkOrder",
+                remote_id=page.remote_id,
+                values=replica.encode({k: v for k, v in page.values.items() if k != "deletedAt"}),
+                remote_data=replica.encode(raw),
+                status="OPEN",
+                remote_created_at=page.values["createdAt"],
+                remote_updated_at=page.values["updatedAt"],
+                synced_at=T0,
+                last_seen_run="run-1",
+            )
+        )
+    assert upsert(gateway, connection_id, [page], "run-2") == []
+    stored = rows(gateway, connection_id)[page.remote_id]
+    assert stored.last_seen_run == "run-2" and stored.synced_at > T0  # seen, not rewritten
+    twin = Record("WorkOrder", "wo-twin", {**page.values, "remoteId": "wo-twin"}, raw)
+    upsert(gateway, connection_id, [twin], "run-2")
+    times = text(
+        "SELECT CAST(remote_created_at AS TEXT), CAST(remote_updated_at AS TEXT) FROM replica_record"
+        " WHERE connection_id = :c AND remote_id = :id"
+    )
+    with gateway.services.store.read() as session:
+        stored_times = [
+            tuple(session.execute(times, {"c": connection_id, "id": i}).one()) for i in (page.remote_id, twin.remote_id)
+        ]
+    assert stored_times[0] == stored_times[1]  # the same stored text: sorting and filtering compare it
+    assert upsert(gateway, connection_id, [record(7, title="Zählerstand prüfen ✓", raw=raw)], "run-3") == [
+        page.remote_id
+    ]  # without the due date it differs
+    assert replica.decode(rows(gateway, connection_id)[page.remote_id].remote_data)["at"] == T0
+
+
 def test_sqlite_without_returning_detects_the_same(sqlite_gateway, upkeep_sandbox):
     """SQLite before 3.35 has no RETURNING; the per-row fallback must agree with the bulk path."""
     connection_id = data(sqlite_gateway.connect(sqlite_gateway.new_org(), upkeep_sandbox.url))["createConnection"][

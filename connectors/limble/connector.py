@@ -19,26 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from schema.errors import BadUserInput
 from schema.record import Record
 
 from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
-from ..mapping import (
-    Compute,
-    Date,
-    Each,
-    EntityMap,
-    Enum,
-    Join,
-    Number,
-    Path,
-    Product,
-    SumOfProducts,
-    dig,
-    parse_datetime,
-)
+from ..mapping import Compute, Each, EntityMap, Enum, IdText, Join, Number, Product, Stamp, SumOfProducts
 from ..rest import PagePaging, RestConnector, Stream
-from ..writes import To, WriteMap
+from ..writes import To, WriteMap, integer_id
 
 READ = Capability(read=True)
 TASKS = Capability(read=True, create=True, update=True, delete=True)
@@ -76,29 +62,14 @@ ENTRY = SystemEntry(
 
 
 @dataclass(frozen=True)
-class Seconds(Date):
+class Seconds(Stamp):
     """Epoch seconds, 0 meaning no date (written back as epoch seconds)."""
 
     style: str = "epoch_s"
 
-    def extract(self, raw: Any) -> Any:
-        return parse_datetime(dig(raw, self.path) or None, self.style)
 
-
-@dataclass(frozen=True)
-class IdRef(Path):
-    """An integer id, 0 meaning none, as the unified model's text id."""
-
-    def extract(self, raw: Any) -> Any:
-        value = dig(raw, self.path)
-        return str(value) if value else None
-
-
-def _id(value: Any) -> int:
-    text = str(value)
-    if not (text.isascii() and text.isdigit()):
-        raise BadUserInput(f"Limble ids are whole numbers, not '{text}'", field="id")
-    return int(text)
+IdRef = IdText  # an integer id, 0 meaning none, as the unified model's text id
+_id = integer_id("Limble")
 
 
 PRIORITY = Enum("priority", {0: "LOW", 1: "MEDIUM", 2: "HIGH", 3: "URGENT"})

@@ -30,7 +30,7 @@ from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
 from ..http import default_error_message
 from ..mapping import Compute, Date, Each, EntityMap, Enum, Join, Number, Product, SumOfProducts
 from ..rest import CursorPaging, Envelope, RestConnector, Stream
-from ..writes import Lines, To, WriteMap
+from ..writes import Lines, To, WriteMap, integer_id
 
 PRIORITY = {"NONE": "NONE", "LOW": "LOW", "MEDIUM": "MEDIUM", "HIGH": "HIGH"}
 # Work-order categories are free text in MaintainX; the first of its (unverified) defaults that
@@ -283,12 +283,7 @@ USERS = EntityMap(
 )
 
 
-def _id(value: Any) -> int:
-    """A MaintainX id (an integer) from a remote id given as text."""
-    text = str(value)
-    if not (text.isascii() and text.isdigit()):
-        raise BadUserInput(f"MaintainX ids are integers, not '{text}'", field="id")
-    return int(text)
+_id = integer_id("MaintainX", "integers")  # a MaintainX id from a remote id given as text
 
 
 def _ref(path: str) -> To:

@@ -1,4 +1,4 @@
-"""OData v2 as SAP Gateway speaks it and OData v4 as Business Central does: one connector base, two clients.
+"""OData v2 as SAP Gateway speaks it and OData v4 as Dynamics 365 speaks it: one connector base, two clients.
 
 The wire details live in this package's modules, once each: the v2 `d`/`results`/
 `__count`/`__next` envelopes and the SAP error body (`envelope.py`), the v4
@@ -9,7 +9,7 @@ for writes and the `sap-client` parameter (`client.py`), the v4 client with JSON
 `$batch` reads (`client_v4.py`, `batch.py`); both clients are `EntitySetClient`s
 (`reader.py`). A connector declares `EntitySetStream`s (`streams.py`, with their
 dialect), mappings with the specs of `specs.py` and `Writes` from `writes.py`; see
-`connectors/sap/` (v2) and `connectors/business_central/` (v4).
+`connectors/sap/` (v2), `connectors/business_central/` and `connectors/d365_scm/` (v4).
 `ODataConnector` (`connector.py`) turns the declarations into the connector contract:
 filter pushdown (the kit's planner, rendered as `$filter` by `pushdown.py`) with
 soft-delete markers (`deletion.py`), keyset (`k:<key>`) or `$top`/`$skip` pages

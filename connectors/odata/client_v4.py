@@ -5,7 +5,9 @@ every entity set sits under there (`companies(<id>)`), so a service is
 read as `<root>/<prefix>/<set>`. Login is an httpx auth (Basic, or OAuth client
 credentials, `connectors/oauth.py`). Reads of many sets at once go as JSON
 batches of at most `BATCH_SIZE` operations; each operation's status is mapped
-as a call of its own would be.
+as a call of its own would be. A service without JSON batches (`json_batch=False`)
+reads them as GETs of their own; `params` go along on every call (e.g.
+`cross-company=true` of Dynamics 365 finance and operations apps).
 """
 
 from __future__ import annotations
@@ -31,12 +33,22 @@ ACCEPT = {"Accept": "application/json"}
 
 class ODataV4Client(EntitySetClient):
     def __init__(
-        self, service_root: str, *, system: str, auth: httpx.Auth, prefix: str = "", policy: HttpPolicy | None = None
+        self,
+        service_root: str,
+        *,
+        system: str,
+        auth: httpx.Auth,
+        prefix: str = "",
+        policy: HttpPolicy | None = None,
+        params: Mapping[str, str] | None = None,
+        json_batch: bool = True,
     ) -> None:
         self.system = system
         self.prefix = prefix.strip("/")
+        self.json_batch = json_batch
         self.http = UpstreamClient(service_root.rstrip("/"), system=system, policy=policy, error_message=error_message)
         self.http.client.auth = auth
+        self.http.client.params = httpx.QueryParams(dict(params or {}))
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -62,6 +74,8 @@ class ODataV4Client(EntitySetClient):
     async def collect_all(self, service: str, entity_set: str, queries: Iterable[Query]) -> list[dict[str, Any]]:
         """Several reads of one set in `$batch` calls (one per `BATCH_SIZE` reads); rows in query order.
         A read the server pages further is followed by its next link."""
+        if not self.json_batch:
+            return await super().collect_all(service, entity_set, queries)
         path = self.path(service, entity_set)
         rows: list[dict[str, Any]] = []
         for part in chunks(list(queries), BATCH_SIZE):

@@ -40,6 +40,7 @@ from . import plain_fields
 from .closed_sets import ConnectionStatus, Hosting, SyncEventType, SyncMode, SyncState
 from .descriptions import describe
 from .passthrough import passthrough_field
+from .plain_execution import PlainFieldsExecutor
 from .plain_fields import with_plain
 
 MAX_PAGE_SIZE = 200
@@ -680,6 +681,7 @@ class _Builder:
             mutation=mutation,
             subscription=_DataSubscription,
             types=[t for n, t in self.types.items() if n not in unread],
+            execution_context_class=PlainFieldsExecutor,
         )
         describe(made_schema._schema, self.sources)
         plain_fields.apply(made_schema._schema)

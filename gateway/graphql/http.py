@@ -11,12 +11,14 @@ bound (413, see `bodylimit.py`) or JSON nested past the depth bound (400).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
@@ -140,4 +142,15 @@ def respond(body: dict[str, Any], media: str, status: int = 200, headers: Mappin
     """A GraphQL response; request errors are 400 only under graphql-response+json."""
     if status == 200 and media == GRAPHQL_RESPONSE and "data" not in body:
         status = 400
-    return JSONResponse(body, status_code=status, headers=dict(headers or {}), media_type=media)
+    return Response(encode(body), status_code=status, headers=dict(headers or {}), media_type=media)
+
+
+def encode(body: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON, as Starlette's JSONResponse writes it, several times faster.
+
+    orjson refuses what the standard library writes (an integer past 64 bits, a non-string
+    key in a `JSON` scalar's value): that rare body goes through `json` as before."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()

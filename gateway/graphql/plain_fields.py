@@ -5,7 +5,8 @@ for a field that reads one value that costs more than the read, and a 100-row
 list runs it for every field of every row. A resolver marked here with its
 plain `(root, info)` twin gets that twin in the built schema: same value, same
 serialization (graphql-core's), no wrapper. Middleware still applies: graphql-core
-wraps the resolver it is given.
+wraps the resolver it is given. A plain resolver reads its root and `info.context`
+only: `plain_execution.py` hands every row of a list the same info.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLObjectType, GraphQLSchema
+from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 _PLAIN = "__plain_resolver__"
@@ -38,5 +39,11 @@ def apply(schema: GraphQLSchema) -> int:
             plain = getattr(getattr(base, "wrapped_func", None), _PLAIN, None)
             if plain is not None:
                 field.resolve = plain
+                field.extensions = {**(field.extensions or {}), _PLAIN: True}
                 replaced += 1
     return replaced
+
+
+def is_plain(field: GraphQLField) -> bool:
+    """Whether `apply` gave this field its plain resolver."""
+    return bool(field.extensions and field.extensions.get(_PLAIN))

@@ -1,8 +1,11 @@
 """One connection's sync: each entity page by page into the replica, then the outcome.
 
-Every page is upserted, its cursor saved and the lease renewed in one
+Pages are upserted, the cursor after them saved and the lease renewed in one
 transaction, so a crash or an outage mid-sync loses nothing and duplicates
-nothing: the next run resumes from the last committed page.
+nothing: the next run resumes from the last committed page. Pages are read
+ahead while the previous ones commit; each transaction takes the pages read
+meanwhile (one when the system is the slower side, up to READ_AHEAD when the
+database is).
 
 Entities fail on their own: a system that is unreachable, rate limiting or
 refusing the credentials stops the whole run (the connection's status says so),
@@ -16,13 +19,14 @@ first run, when asked, and every `reconcile_interval`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from connectors.base import Connector, ListQuery
+from connectors.base import Connector, ListQuery, Page
 from schema.entities import BY_NAME
 from schema.errors import PlantgateError, RateLimited, SystemAuthFailed, SystemRejected, SystemUnreachable
 
@@ -42,6 +46,9 @@ FULL, INCREMENTAL = "FULL", "INCREMENTAL"
 RUNNING, SUCCEEDED, FAILED, UNAVAILABLE = "RUNNING", "SUCCEEDED", "FAILED", "UNAVAILABLE"
 # Errors that concern the whole system, not one entity: they stop the run.
 CONNECTION_LEVEL = (SystemUnreachable, SystemAuthFailed, RateLimited)
+# Pages read ahead of the commits. Whatever was read while a page committed goes into the next
+# transaction with its cursor: a crash still loses only uncommitted reads.
+READ_AHEAD = 5
 
 
 @dataclass
@@ -77,6 +84,28 @@ class EntityProblem:
 class RunResult:
     records: dict[str, int] = field(default_factory=dict)
     problems: list[EntityProblem] = field(default_factory=list)
+
+
+async def _take(pages: asyncio.Queue) -> list[Page]:
+    """The next page, and every page read meanwhile: one transaction for what is there, so a slow
+    database commits in larger steps while a slow system still has each page committed on arrival."""
+    first = await pages.get()
+    if isinstance(first, Exception):
+        raise first
+    batch = [first]
+    while batch[-1].next_cursor is not None and not pages.empty():
+        item = pages.get_nowait()
+        if isinstance(item, Exception):  # commit what came before it; the next take raises it
+            pages.put_nowait(item)
+            break
+        batch.append(item)
+    return batch
+
+
+def _discard(task: asyncio.Task) -> None:
+    """Cancel a read that is no longer wanted; whatever it raised is not news."""
+    task.cancel()
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 def readable(connector: Connector) -> list[str]:
@@ -213,22 +242,44 @@ class SyncRunner:
         state = await store.run(self._begin, connection, entity, full, incremental)
         status_field = BY_NAME[entity].status_field if entity in BY_NAME else None
         query = ListQuery(updated_after=as_utc(state.run_since) if incremental else None)
-        cursor = state.cursor
-        pages = 0
-        while True:
-            page = await connector.list_page(entity, query, cursor, self.settings.sync_page_size)
-            last = page.next_cursor is None
-            events = await store.run(
-                self._commit_page, connection, entity, page.records, page.next_cursor, last, status_field
-            )
-            SYNC_RECORDS.labels(entity=entity).inc(len(page.records))
-            await self.services.bus.publish(*events)
-            pages += 1
-            if pages == statistics.AFTER_PAGES and not last:  # a large pass: make sure the planner knows
-                await store.run(statistics.refresh_if_stale, store.engine)
-            if last:
-                return state.records_synced + len(page.records)
-            cursor = page.next_cursor
+        pages: asyncio.Queue[Page | Exception] = asyncio.Queue(READ_AHEAD)
+        reader = asyncio.create_task(self._read(connector, entity, query, state.cursor, pages))
+        committed, synced = 0, state.records_synced  # pages this run committed; records the pass synced
+        try:
+            while True:
+                batch = await _take(pages)
+                records = [record for page in batch for record in page.records]
+                next_cursor = batch[-1].next_cursor
+                last = next_cursor is None
+                events = await store.run(
+                    self._commit_page, connection, entity, records, next_cursor, last, status_field
+                )
+                SYNC_RECORDS.labels(entity=entity).inc(len(records))
+                await self.services.bus.publish(*events)
+                before, committed = committed, committed + len(batch)
+                if before < statistics.AFTER_PAGES <= committed and not last:  # a large pass: tell the planner
+                    await store.run(statistics.refresh_if_stale, store.engine)
+                synced += len(records)
+                if last:
+                    return synced
+        finally:
+            if not reader.done():
+                _discard(reader)
+
+    async def _read(
+        self, connector: Connector, entity: str, query: ListQuery, cursor: str | None, pages: asyncio.Queue
+    ) -> None:
+        """Read pages ahead of the commits, at most READ_AHEAD; a failure is queued after the pages before it."""
+        size = self.settings.sync_page_size
+        try:
+            while True:
+                page = await connector.list_page(entity, query, cursor, size)
+                await pages.put(page)
+                if page.next_cursor is None:
+                    return
+                cursor = page.next_cursor
+        except Exception as exc:
+            await pages.put(exc)
 
     def _load(self, connection_id: str) -> tuple[Connection | None, SyncSchedule]:
         with self.services.store.read() as session:

@@ -1,0 +1,510 @@
+"""Microsoft Dynamics 365 Supply Chain Management, Asset Management (Tier 3 ERP, cloud): OData v4 data entities.
+
+Declarations on the OData kit (`connectors/odata/`): one `EntitySetStream` per unified entity
+under the environment's `/data/` service — maintenance assets, functional locations (locations),
+maintenance work orders, maintenance requests, vendors (`VendorsV2`), released products (parts) and
+purchase orders (`PurchaseOrderHeadersV2` with their lines expanded). Records are company-specific:
+their key is the entity's own id plus `dataAreaId`, the legal entity the connection names. Without
+`cross-company=true` a read sees only the login's default company, so every call sends it and every
+read filters on the connection's `dataAreaId` (a key in URLs names it too). Fetching many records is one
+GET of `or`-filtered ids (40 per call); the service has no JSON `$batch`. Writes send the
+`@odata.etag` read as `If-Match`: assets, vendors, work orders and maintenance requests are created
+(in the connection's company) and changed.
+
+Login: OAuth 2.0 client credentials of a Microsoft Entra application registered in the environment
+(scope `<environment URL>/.default`). See docs/vendors/d365_scm.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+
+from schema.errors import BadUserInput
+
+from ..base import ConnectionConfig
+from ..catalog import CLOUD, CredentialField, SystemEntry
+from ..http import HttpPolicy
+from ..mapping import Compute, Each, EntityMap, Enum
+from ..oauth import ClientCredentials
+from ..odata import ODataConnector
+from ..odata.client_v4 import ODataV4Client
+from ..odata.envelope_v4 import etag
+from ..odata.query import V4, Query
+from ..odata.reader import EntitySetClient
+from ..odata.specs import Code, Decimal, ODate, Text
+from ..odata.streams import EntitySetStream, capability
+from ..odata.values import text
+from ..odata.writes import Writes, write_map
+from ..writes import CREATE, To
+
+AUTHORITY = "https://login.microsoftonline.com"
+SCM = "Dynamics 365 Supply Chain Management"
+CROSS_COMPANY = {"cross-company": "true"}
+NO_DATE = "1900-01-01"  # finance and operations apps write an unset date as 1900-01-01T12:00:00Z
+VERSION = Compute(etag)
+
+
+@dataclass(frozen=True)
+class AppDate(ODate):
+    """An `Edm.DateTimeOffset` where 1900-01-01 means "no date"."""
+
+    def extract(self, raw: Any) -> Any:
+        value = raw.get(self.path)
+        return None if isinstance(value, str) and value.startswith(NO_DATE) else super().extract(raw)
+
+
+CHANGED = AppDate("ModifiedDateTime")
+
+
+def _record_map(entity: str, key: str, fields: dict[str, Any], display: str) -> EntityMap:
+    """A data entity's record: keyed by its id within the company, versioned by its ETag."""
+    return EntityMap(entity, remote_id=key, display=Text(display), fields=fields, updated_at=CHANGED, version=VERSION)
+
+
+def _address(raw: Any) -> str | None:
+    parts = (text(raw.get(n)) for n in ("AddressStreet", "AddressZipCode", "AddressCity", "AddressCountryRegionId"))
+    return ", ".join(p for p in parts if p) or None
+
+
+# Service levels run 1 (most urgent) to 5; the levels are set up per company (unverified defaults).
+PRIORITY = {"1": "URGENT", "2": "HIGH", "3": "MEDIUM", "4": "LOW", "5": "NONE"}
+
+
+@dataclass(frozen=True)
+class Level(Code):
+    """`ServiceLevel`, an `Edm.Int32`, read as a priority."""
+
+    def raw(self, raw: Any) -> str | None:
+        value = raw.get(self.path)
+        return None if value in (None, 0) else str(value)
+
+    def extract(self, raw: Any) -> Any:
+        value = self.raw(raw)
+        return None if value is None else self.values.get(value, self.default)
+
+
+@dataclass(frozen=True)
+class RequestState(Code):
+    """A request's lifecycle state, CONVERTED once a work order was made from it."""
+
+    def extract(self, raw: Any) -> Any:
+        return "CONVERTED" if text(raw.get("WorkOrderId")) else super().extract(raw)
+
+
+@dataclass(frozen=True)
+class OrderState(Enum):
+    """A purchase order's status (`PurchaseOrderStatus`) while open reads its approval status."""
+
+    def raw(self, raw: Any) -> str | None:
+        status = text(raw.get("PurchaseOrderStatus"))
+        return text(raw.get("DocumentApprovalStatus")) if status == "Backorder" else status
+
+    def extract(self, raw: Any) -> Any:
+        return self.values.get(self.raw(raw) or "", self.default)
+
+
+ASSETS = _record_map(
+    "Asset",
+    "MaintenanceAssetId",
+    {
+        "name": Text("Name"),
+        "code": Text("MaintenanceAssetId"),
+        "status": Code(
+            "LifecycleStateId",
+            {"Active": "OPERATIONAL", "Down": "DOWN", "Repair": "IN_REPAIR", "Ended": "RETIRED", "Scrapped": "RETIRED"},
+            "UNKNOWN",
+        ),
+        "criticality": Text("CriticalityId"),
+        "category": Text("AssetTypeId"),
+        "manufacturer": Text("ManufacturerId"),
+        "model": Text("ModelId"),
+        "serialNumber": Text("SerialNumber"),
+        "location": Text("FunctionalLocationId"),
+        "parent": Text("ParentMaintenanceAssetId"),
+    },
+    "Name",
+)
+
+LOCATIONS = _record_map(
+    "Location",
+    "FunctionalLocationId",
+    {
+        "name": Text("Name"),
+        "code": Text("FunctionalLocationId"),
+        "type": Code(
+            "FunctionalLocationTypeId",
+            {"Site": "SITE", "Building": "BUILDING", "Area": "AREA", "Storage": "STORAGE"},
+            "OTHER",
+        ),
+        "parent": Text("ParentFunctionalLocationId"),
+    },
+    "Name",
+)
+
+WORK_ORDERS = _record_map(
+    "WorkOrder",
+    "WorkOrderId",
+    {
+        "number": Text("WorkOrderId"),
+        "title": Text("Description"),
+        "status": Code(
+            "WorkOrderLifecycleStateId",
+            {
+                "Created": "OPEN",
+                "Scheduled": "OPEN",
+                "InProgress": "IN_PROGRESS",
+                "OnHold": "ON_HOLD",
+                "Completed": "COMPLETED",
+                "Ended": "COMPLETED",
+                "Cancelled": "CANCELLED",
+            },
+        ),
+        "priority": Level("ServiceLevel", PRIORITY),
+        "type": Code(
+            "WorkOrderTypeId",
+            {
+                "Corrective": "CORRECTIVE",
+                "Preventive": "PREVENTIVE",
+                "Inspection": "INSPECTION",
+                "Emergency": "EMERGENCY",
+            },
+            "OTHER",
+        ),
+        "dueDate": AppDate("ExpectedEndDateTime"),
+        "startedAt": AppDate("ActualStartDateTime"),
+        "completedAt": AppDate("ActualEndDateTime"),
+        "asset": Text("MaintenanceAssetId"),
+        "location": Text("FunctionalLocationId"),
+    },
+    "Description",
+)
+
+REQUESTS = _record_map(
+    "MaintenanceRequest",
+    "RequestId",
+    {
+        "title": Text("Description"),
+        "status": RequestState(
+            "RequestLifecycleStateId",
+            {
+                "New": "OPEN",
+                "InProgress": "APPROVED",
+                "Approved": "APPROVED",
+                "Rejected": "REJECTED",
+                "Closed": "CLOSED",
+            },
+            "OPEN",
+        ),
+        "priority": Level("ServiceLevel", PRIORITY),
+        "asset": Text("MaintenanceAssetId"),
+        "location": Text("FunctionalLocationId"),
+        "workOrder": Text("WorkOrderId"),
+    },
+    "Description",
+)
+
+VENDORS = _record_map(
+    "Vendor",
+    "VendorAccountNumber",
+    {
+        "name": Text("VendorOrganizationName"),
+        "code": Text("VendorAccountNumber"),
+        "email": Text("PrimaryEmailAddress"),
+        "phone": Text("PrimaryPhoneNumber"),
+        "website": Text("PrimaryURL"),
+        "address": Compute(_address),
+        "active": Compute(lambda raw: raw.get("OnHoldStatus") in ("No", "Never")),  # "All" and the rest: on hold
+    },
+    "VendorOrganizationName",
+)
+
+PARTS = _record_map(
+    "Part",
+    "ItemNumber",
+    {
+        "partNumber": Text("ItemNumber"),
+        "name": Text("ProductName"),
+        "description": Text("ProductDescription"),
+        "unitOfMeasure": Text("InventoryUnitSymbol"),
+        "unitCost": Decimal("PurchasePrice"),
+    },
+    "ProductName",
+)
+
+PURCHASE_ORDERS = _record_map(
+    "PurchaseOrder",
+    "PurchaseOrderNumber",
+    {
+        "number": Text("PurchaseOrderNumber"),
+        "vendor": Text("OrderVendorAccountNumber"),
+        "status": OrderState(
+            "PurchaseOrderStatus",
+            {
+                "Draft": "DRAFT",
+                "InReview": "SUBMITTED",
+                "Approved": "APPROVED",
+                "Confirmed": "APPROVED",
+                "Rejected": "CANCELLED",
+                "Received": "RECEIVED",
+                "Invoiced": "CLOSED",
+                "Canceled": "CANCELLED",
+            },
+        ),
+        "orderDate": AppDate("AccountingDate"),
+        "expectedDate": AppDate("RequestedDeliveryDate"),
+        "currency": Text("CurrencyCode"),
+        "lines": Each(
+            "PurchaseOrderLinesV2",
+            {
+                "lineNumber": "LineNumber",
+                "part": Text("ItemNumber"),
+                "description": Text("LineDescription"),
+                "quantity": Decimal("OrderedPurchaseQuantity"),
+                "unitOfMeasure": Text("PurchaseUnitSymbol"),
+                "unitPrice": Decimal("PurchasePrice"),
+                "amount": Decimal("LineAmount"),
+                "receivedQuantity": Decimal("ReceivedInventoryQuantity"),
+            },
+        ),
+    },
+    "PurchaseOrderNumber",
+)
+
+# -- writes: what the data entities take ---------------------------------------------------------
+
+
+def _writes(read: EntityMap, fields: tuple[str, ...], required: tuple[str, ...], **extra: Any) -> Writes:
+    """Created (in the connection's company) and changed with the same fields; the id is the system's."""
+    return Writes(
+        create=write_map(SCM, read, fields, required, extra, dialect=V4),
+        update=write_map(SCM, read, fields, extra=extra, dialect=V4),
+    )
+
+
+ON_HOLD = To("OnHoldStatus", lambda active: "No" if active else "All")
+ASSET_WRITES = _writes(
+    ASSETS, ("name", "category", "manufacturer", "model", "serialNumber", "location"), ("name", "category")
+)
+VENDOR_WRITES = _writes(VENDORS, ("name", "email", "phone", "website"), ("name",), active=ON_HOLD)
+WORK_ORDER_WRITES = _writes(WORK_ORDERS, ("title", "dueDate", "asset", "location"), ("title", "asset"))
+REQUEST_WRITES = _writes(REQUESTS, ("title", "asset", "location"), ("title",))
+
+
+def _stream(mapping: EntityMap, entity_set: str, select: tuple[str, ...], **options: Any) -> EntitySetStream:
+    """A data entity keyed by `mapping.remote_id` (and `dataAreaId`), ordered by that id."""
+    key = mapping.remote_id
+    assert isinstance(key, str), key
+    return EntitySetStream(
+        mapping,
+        "",
+        entity_set,
+        key=key,
+        select=(*select, "dataAreaId", "ModifiedDateTime"),
+        updated_field="ModifiedDateTime",
+        status_field=options.pop("status_field", None),
+        dialect=V4,
+        **options,
+    )
+
+
+STREAMS: tuple[EntitySetStream, ...] = (
+    _stream(
+        ASSETS,
+        "MaintenanceAssets",
+        (
+            "Name",
+            "AssetTypeId",
+            "LifecycleStateId",
+            "CriticalityId",
+            "ManufacturerId",
+            "ModelId",
+            "SerialNumber",
+            "FunctionalLocationId",
+            "ParentMaintenanceAssetId",
+        ),
+        status_field="status",
+        status_property="LifecycleStateId",
+        writes=ASSET_WRITES,
+    ),
+    _stream(
+        LOCATIONS,
+        "FunctionalLocations",
+        ("Name", "FunctionalLocationTypeId", "ParentFunctionalLocationId", "LifecycleStateId"),
+        status_field="type",
+        status_property="FunctionalLocationTypeId",
+    ),
+    _stream(
+        WORK_ORDERS,
+        "MaintenanceWorkOrders",
+        (
+            "Description",
+            "WorkOrderTypeId",
+            "WorkOrderLifecycleStateId",
+            "ServiceLevel",
+            "ExpectedEndDateTime",
+            "ActualStartDateTime",
+            "ActualEndDateTime",
+            "MaintenanceAssetId",
+            "FunctionalLocationId",
+        ),
+        status_field="status",
+        status_property="WorkOrderLifecycleStateId",
+        writes=WORK_ORDER_WRITES,
+    ),
+    _stream(
+        REQUESTS,
+        "MaintenanceRequests",
+        (
+            "Description",
+            "RequestLifecycleStateId",
+            "ServiceLevel",
+            "MaintenanceAssetId",
+            "FunctionalLocationId",
+            "WorkOrderId",
+        ),
+        status_field="status",
+        writes=REQUEST_WRITES,
+    ),
+    _stream(
+        VENDORS,
+        "VendorsV2",
+        (
+            "VendorOrganizationName",
+            "PrimaryEmailAddress",
+            "PrimaryPhoneNumber",
+            "PrimaryURL",
+            "AddressStreet",
+            "AddressZipCode",
+            "AddressCity",
+            "AddressCountryRegionId",
+            "OnHoldStatus",
+        ),
+        writes=VENDOR_WRITES,
+    ),
+    _stream(
+        PARTS,
+        "ReleasedProductsV2",
+        ("ProductName", "ProductDescription", "InventoryUnitSymbol", "PurchasePrice"),
+    ),
+    _stream(
+        PURCHASE_ORDERS,
+        "PurchaseOrderHeadersV2",
+        (
+            "OrderVendorAccountNumber",
+            "PurchaseOrderStatus",
+            "DocumentApprovalStatus",
+            "AccountingDate",
+            "RequestedDeliveryDate",
+            "CurrencyCode",
+        ),
+        expand=("PurchaseOrderLinesV2",),
+        status_field="status",
+    ),
+)
+
+ENTRY = SystemEntry(
+    key="d365_scm",
+    name="Microsoft Dynamics 365 Supply Chain Management",
+    vendor="Microsoft",
+    category="ERP",
+    tier=3,
+    hostings=(CLOUD,),
+    credential_fields=(
+        CredentialField(
+            "dataAreaId",
+            "Company (dataAreaId)",
+            "string",
+            help="The legal entity to read and write, e.g. usmf; an unknown one is refused with the list.",
+        ),
+        CredentialField("tenantId", "Tenant id", "string", help="The Microsoft Entra tenant of the environment."),
+        CredentialField("clientId", "Client id", "string", help="The Entra application's client id."),
+        CredentialField("clientSecret", "Client secret", "password", secret=True),
+        CredentialField(
+            "tokenUrl",
+            "Token endpoint",
+            "string",
+            required=False,
+            help=f"Rarely needed: defaults to {AUTHORITY}/<tenant id>/oauth2/v2.0/token; a path is on the instance's host.",
+        ),
+    ),
+    capabilities={s.entity: capability(s) for s in STREAMS},
+    deletions=(
+        "Nothing is deleted through the connector. Records deleted in Supply Chain Management are gone "
+        "and reconciled as deleted; a vendor on hold reads `active: false` without `deletedAt`."
+    ),
+    auth_guide=(
+        "Register an application in Microsoft Entra ID (single tenant) and create a client secret. In "
+        "Supply Chain Management, open System administration → Setup → Microsoft Entra applications and add "
+        "the client id, mapped to a user whose roles cover Asset Management, vendors and purchasing. Enter the "
+        "tenant id, client id and secret; the instance URL is the environment's URL, e.g. "
+        "https://contoso.operations.dynamics.com (the token's scope is that URL plus /.default). The company "
+        "is the legal entity's dataAreaId (e.g. usmf): a company the environment lacks is refused with the list."
+    ),
+)
+
+
+class SupplyChainConnector(ODataConnector):
+    """The data entities of one legal entity (`dataAreaId`) of a finance and operations environment."""
+
+    entry = ENTRY
+    streams = STREAMS
+
+    def __init__(self, config: ConnectionConfig, policy: HttpPolicy | None = None) -> None:
+        self.data_area = config.credentials.get("dataAreaId", "").strip().lower()
+        in_company = f"dataAreaId={V4.literal(self.data_area)}"
+        self.streams = tuple(  # type: ignore[misc]  # this connection's company, in keys and filters
+            replace(s, extra_keys=in_company, fixed_filter=f"dataAreaId eq {V4.literal(self.data_area)}")
+            for s in STREAMS
+        )
+        super().__init__(config, policy)
+
+    def open_client(self) -> EntitySetClient:
+        return ODataV4Client(
+            self.base_url + "/data",
+            system=self.entry.name,
+            auth=self.auth(self.config.credentials),
+            policy=self.policy,
+            params=CROSS_COMPANY,
+            json_batch=False,
+        )
+
+    def auth(self, creds: dict[str, str]) -> httpx.Auth:
+        """OAuth client credentials for the environment's own resource (`<instance URL>/.default`)."""
+        for name in ("tenantId", "clientId", "clientSecret"):
+            if not creds.get(name, "").strip() and not (name == "tenantId" and creds.get("tokenUrl")):
+                raise BadUserInput(f"{SCM} needs {name}", field=name)
+        token_url = creds.get("tokenUrl") or f"{AUTHORITY}/{creds['tenantId'].strip()}/oauth2/v2.0/token"
+        if token_url.startswith("/"):  # a path on the instance's own host (as the sandbox serves it)
+            token_url = self.base_url.rstrip("/") + token_url
+        scope = self.base_url.rstrip("/") + "/.default"
+        return ClientCredentials(token_url, creds["clientId"], creds["clientSecret"], scope, system=self.entry.name)
+
+    def _payload(self, stream: EntitySetStream, operation: str, values: dict[str, Any]) -> dict[str, Any]:
+        """A create names the company it creates in; without it the service uses the login's default."""
+        body = super()._payload(stream, operation, values)
+        return {**body, "dataAreaId": self.data_area} if operation == CREATE else body
+
+    async def check(self) -> None:
+        """The company must be one of the environment's legal entities; if not, the error lists them."""
+        assert isinstance(self.odata, ODataV4Client)
+        body = await self.odata.get_json("LegalEntities", Query(select=("LegalEntityId", "Name")).params())
+        rows = body.get("value", []) if isinstance(body, dict) else []
+        companies = {str(r.get("LegalEntityId")).lower(): str(r.get("Name")) for r in rows if isinstance(r, dict)}
+        if self.data_area not in companies:
+            listed = "; ".join(f"{name} ({area})" for area, name in companies.items()) or "none"
+            raise BadUserInput(
+                f"dataAreaId must be one of this environment's legal entities: {listed}", field="dataAreaId"
+            )
+
+    async def discover_fields(self, entity: str) -> list[Any]:
+        """Not offered yet: the data entities' `$metadata` is large (thousands of entities)."""
+        return []
+
+    async def discover_objects(self) -> list[Any]:
+        return []
+
+
+CONNECTOR = SupplyChainConnector

@@ -1,0 +1,104 @@
+"""Objects whose selection is only plain fields, completed in one loop instead of field by field.
+
+A 100-row list of six scalar fields runs graphql-core's `execute_field` 600 times, and each
+builds a resolve info, a path and a node list and checks for an awaitable, around a value
+that is one read off the record (a field `plain_fields` gave a plain resolver). When every
+field an object's selection asks for is such a field, without arguments, of a scalar or
+enum type, this executor reads and serializes them in one loop, with one resolve info per
+field of the selection (plain resolvers read their root and `info.context` only). Anything
+else, and any error, goes graphql-core's way: the object is executed again field by field,
+so an error is reported at its path and nulls propagate as before (a plain read has no side
+effects, so reading twice changes nothing). Execution methods are graphql-core's internals
+(its `Executor` documents subclassing them): tests/test_plain_execution.py compares answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo, Undefined, is_leaf_type, is_non_null_type
+from graphql.pyutils import Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from .plain_fields import is_plain
+
+# Per selected field: its response name, its resolver, the info it is given, how its value is completed.
+Step = tuple[str, Callable[..., Any], GraphQLResolveInfo, Callable[[Any], Any]]
+
+
+class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context, with the one-loop path for selections of plain fields."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # By the identity of a collected field set (graphql-core memoizes one per selection and
+        # keeps it alive for the whole execution, so its id is not reused): its plan, or None.
+        self._plans: dict[int, tuple[Any, list[Step] | None]] = {}
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        kept = self._plans.get(id(grouped_field_set))
+        if kept is None:
+            kept = self._plans[id(grouped_field_set)] = (
+                grouped_field_set,
+                self._plan(parent_type, path, grouped_field_set),
+            )
+        plan = kept[1]
+        if plan is not None:
+            try:
+                return {name: complete(resolve(source_value, info)) for name, resolve, info, complete in plan}
+            except Exception:  # executed again below, where the error gets its path
+                pass
+        return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+
+    def _plan(self, parent_type: GraphQLObjectType, path: Path | None, grouped_field_set: Any) -> list[Step] | None:
+        """The steps for this selection, or None when any field of it needs graphql-core's path."""
+        if path is None or (self.middleware_manager is not None and self.middleware_manager.middlewares):
+            return None  # the operation's root fields; middleware wraps every resolver
+        fields = []
+        for response_name, details in grouped_field_set.items():
+            node = details[0].node
+            field = self.schema.get_field(parent_type, node.name.value)
+            if field is None or not is_plain(field) or field.args or node.arguments:
+                return None
+            completion = _completion(field)
+            if completion is None:
+                return None
+            fields.append((response_name, details, field, completion))
+        steps: list[Step] = []
+        for response_name, details, field, completion in fields:
+            info = self.build_resolve_info(
+                field, [d.node for d in details], parent_type, Path(path, response_name, parent_type.name)
+            )
+            steps.append((response_name, field.resolve, info, completion))  # type: ignore[arg-type]
+        return steps
+
+
+def _completion(field: GraphQLField) -> Callable[[Any], Any] | None:
+    """graphql-core's completion of a scalar or enum value, raising where it would report an error."""
+    non_null = is_non_null_type(field.type)
+    leaf = field.type.of_type if non_null else field.type  # type: ignore[union-attr]
+    if not is_leaf_type(leaf):
+        return None
+    coerce = leaf.coerce_output_value
+
+    def complete(value: Any) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None or value is Undefined:
+            if non_null:
+                raise TypeError("null for a non-null field")
+            return None
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise TypeError("a value the type cannot serialize")
+        return coerced
+
+    return complete

@@ -1,0 +1,232 @@
+"""Writing a page of records into the replica: one statement per page, and the rows it changed.
+
+A sync writes every page of every pass through here, so it is the sync's hot
+path. The statements go straight to the driver, with each value prepared once:
+
+- PostgreSQL gets the page as one array per column and inserts `unnest` of them.
+  The statement's text never changes, so psycopg parses it once and the server
+  runs it prepared, however many rows a page holds (a multi-row `VALUES` with
+  2,200 parameters was parsed again in Python on every page);
+- SQLite gets a multi-row `VALUES` (its statement cache keeps one per page size).
+
+Both insert or update only the rows that are new or differ (`ON CONFLICT .. DO
+UPDATE .. WHERE <differs>`) and name them (`RETURNING`), and stamp the rest as
+seen by the run (PostgreSQL stamps the unchanged rows first, so a re-sync writes
+each once). The values are exactly what SQLAlchemy's
+column types would bind: the same JSON text (change detection compares it with
+what earlier versions stored) and the same stored times.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from itertools import chain
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlmodel import Session
+
+from schema.record import Record
+
+from .store.sync_tables import ReplicaRecord
+
+_TABLE = ReplicaRecord.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table classes at run time
+DATETIME_TAG = "$dt"  # a datetime in stored JSON: {"$dt": iso}
+_COLUMNS = (
+    "connection_id",
+    "entity",
+    "remote_id",
+    "values",
+    "remote_data",
+    "status",
+    "remote_created_at",
+    "remote_updated_at",
+    "deleted_at",
+    "synced_at",
+    "last_seen_run",
+)
+_UPDATED = _COLUMNS[3:]
+_MAX_ROWS = 500  # rows per SQLite statement, within its limit on parameters (32,766 since 3.32)
+
+
+def _tagged(value: Any) -> Any:
+    """The JSON encoder's hook: datetimes become `{"$dt": iso}` (see `replica.encode`); nothing else is JSON."""
+    if isinstance(value, datetime):
+        return {DATETIME_TAG: value.astimezone(UTC).isoformat()}
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_ENCODER = json.JSONEncoder(default=_tagged)
+
+
+def json_text(value: Any) -> str:
+    """`json.dumps(replica.encode(value))`, the text SQLAlchemy's JSON type stores, in one pass of the C encoder."""
+    return _ENCODER.encode(value)
+
+
+def _text(value: Any) -> str | None:
+    """A plain column's value as the VARCHAR cast would give it."""
+    return value if value is None or isinstance(value, str) else str(value)
+
+
+class PageWriter:
+    """The replica upsert for one dialect; built once per engine, used by every page."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.name = dialect.name
+        kind = _TABLE.c.synced_at.type
+        stamp = kind.dialect_impl(dialect).bind_processor(dialect)
+        # UTCDateTime: aware datetimes in UTC; on SQLite the text SQLAlchemy stores for them.
+        self.time: Callable[[Any], Any] = stamp or (lambda value: value)
+
+    def write(
+        self,
+        session: Session,
+        connection_id: str,
+        records: Sequence[Record],
+        run_id: str,
+        status_field: str | None,
+        now: datetime,
+    ) -> set[str]:
+        """Upsert the records (one per remote id); returns the remote ids of those new or changed."""
+        raw = session.connection().connection.driver_connection
+        time = self.time
+        rows = [
+            (
+                record.entity,
+                record.remote_id,
+                # The system's own mapping (remapped fields are read from `remote_data` on every read).
+                json_text({k: v for k, v in {**record.values, **record.unmapped}.items() if k != "deletedAt"}),
+                json_text(record.remote_data),
+                _text(record.values.get(status_field)) if status_field else None,
+                time(record.values.get("createdAt")),
+                time(record.values.get("updatedAt")),
+                time(record.values.get("deletedAt")),  # a system's soft-delete marker
+            )
+            for record in records
+        ]
+        stamped = time(now)
+        unchanged: set[str] = set()  # already stamped seen
+        if self.name == "postgresql":
+            written, unchanged = _postgres_upsert(raw, connection_id, rows, stamped, run_id)
+        elif self.dialect.insert_returning:
+            written = _sqlite_upsert(raw, connection_id, rows, stamped, run_id)
+        else:
+            written = _sqlite_upsert_by_row(raw, connection_id, rows, stamped, run_id)
+        seen = [row[1] for row in rows if row[1] not in written and row[1] not in unchanged]
+        if seen:
+            _stamp_seen(raw, self.name, connection_id, rows[0][0], seen, stamped, run_id)
+        return written
+
+
+@lru_cache(maxsize=16)  # one per engine
+def page_writer(dialect: Dialect) -> PageWriter:
+    return PageWriter(dialect)
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------------
+
+_DIFFERS = (
+    'CAST(r."values" AS TEXT) IS DISTINCT FROM CAST(excluded."values" AS TEXT)'
+    " OR CAST(r.remote_data AS TEXT) IS DISTINCT FROM CAST(excluded.remote_data AS TEXT)"
+    " OR r.deleted_at IS DISTINCT FROM excluded.deleted_at"
+)
+_ON_CONFLICT = (
+    " ON CONFLICT (connection_id, entity, remote_id) DO UPDATE SET "
+    + ", ".join(f'"{name}" = excluded."{name}"' for name in _UPDATED)
+    + f" WHERE {_DIFFERS} RETURNING remote_id"
+)
+_INTO = "INSERT INTO replica_record AS r (" + ", ".join(f'"{name}"' for name in _COLUMNS) + ")"
+_PG_UPSERT = (
+    _INTO + " SELECT %s, p.entity, p.remote_id, CAST(p.v AS JSON), CAST(p.d AS JSON), p.status, p.created, p.updated,"
+    " p.deleted, %s, %s FROM unnest(CAST(%b AS TEXT[]), CAST(%b AS TEXT[]), CAST(%b AS TEXT[]), CAST(%b AS TEXT[]),"
+    " CAST(%b AS TEXT[]), CAST(%b AS TIMESTAMPTZ[]), CAST(%b AS TIMESTAMPTZ[]), CAST(%b AS TIMESTAMPTZ[]))"
+    " AS p(entity, remote_id, v, d, status, created, updated, deleted)" + _ON_CONFLICT
+)
+_PG_SEEN = (
+    "UPDATE replica_record SET last_seen_run = %s, synced_at = %s"
+    " WHERE connection_id = %s AND entity = %s AND remote_id = ANY(CAST(%b AS TEXT[]))"
+)
+
+
+# Rows stored exactly as the page has them (the negation of _DIFFERS): stamped seen, in one pass.
+_PG_UNCHANGED = (
+    "UPDATE replica_record AS r SET last_seen_run = %s, synced_at = %s"
+    " FROM unnest(CAST(%b AS TEXT[]), CAST(%b AS TEXT[]), CAST(%b AS TEXT[]), CAST(%b AS TEXT[]),"
+    " CAST(%b AS TIMESTAMPTZ[])) AS p(entity, remote_id, v, d, deleted)"
+    " WHERE r.connection_id = %s AND r.entity = p.entity AND r.remote_id = p.remote_id"
+    ' AND CAST(r."values" AS TEXT) IS NOT DISTINCT FROM p.v AND CAST(r.remote_data AS TEXT) IS NOT DISTINCT FROM p.d'
+    " AND r.deleted_at IS NOT DISTINCT FROM p.deleted RETURNING r.remote_id"
+)
+
+
+def _postgres_upsert(
+    raw: Any, connection_id: str, rows: list[tuple], now: Any, run_id: str
+) -> tuple[set[str], set[str]]:
+    """Stamp the rows stored unchanged, then upsert the others (new, changed, or written meanwhile).
+
+    A re-sync finds most rows unchanged: the UPDATE writes each of them once, where the
+    upsert's conflict check would lock it and the stamp then write it. Returns the ids
+    written (new or changed) and those stamped unchanged.
+    """
+    entities, ids, values, data, _, _, _, deleted = (list(column) for column in zip(*rows))
+    cursor = raw.execute(_PG_UNCHANGED, (run_id, now, entities, ids, values, data, deleted, connection_id))
+    unchanged = {remote_id for (remote_id,) in cursor.fetchall()}
+    rest = [row for row in rows if row[1] not in unchanged] if unchanged else rows
+    if not rest:
+        return set(), unchanged
+    columns = [list(column) for column in zip(*rest)]
+    cursor = raw.execute(_PG_UPSERT, (connection_id, now, run_id, *columns))
+    return {remote_id for (remote_id,) in cursor.fetchall()}, unchanged
+
+
+# -- SQLite -------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)  # a sync's pages come in one or two sizes
+def _sqlite_statement(count: int, returning: bool = True) -> str:
+    """The upsert of `count` rows; without RETURNING for SQLite before 3.35, one row at a time."""
+    row = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+    conflict = _ON_CONFLICT if returning else _ON_CONFLICT.removesuffix(" RETURNING remote_id")
+    return f"{_INTO} VALUES {', '.join([row] * count)}{conflict.replace('IS DISTINCT FROM', 'IS NOT')}"
+
+
+def _sqlite_params(connection_id: str, rows: Sequence[tuple], now: Any, run_id: str) -> list[Any]:
+    return list(chain.from_iterable((connection_id, *row, now, run_id) for row in rows))
+
+
+def _sqlite_upsert(raw: Any, connection_id: str, rows: list[tuple], now: Any, run_id: str) -> set[str]:
+    written: set[str] = set()
+    for start in range(0, len(rows), _MAX_ROWS):
+        chunk = rows[start : start + _MAX_ROWS]
+        cursor = raw.execute(_sqlite_statement(len(chunk)), _sqlite_params(connection_id, chunk, now, run_id))
+        written.update(remote_id for (remote_id,) in cursor.fetchall())
+    return written
+
+
+def _sqlite_upsert_by_row(raw: Any, connection_id: str, rows: list[tuple], now: Any, run_id: str) -> set[str]:
+    """SQLite before 3.35 has no RETURNING: one row per statement, its rowcount says written or not."""
+    statement = _sqlite_statement(1, returning=False)
+    return {
+        row[1] for row in rows if raw.execute(statement, _sqlite_params(connection_id, [row], now, run_id)).rowcount
+    }
+
+
+_SQLITE_SEEN = (
+    "UPDATE replica_record SET last_seen_run = ?, synced_at = ?"
+    " WHERE connection_id = ? AND entity = ? AND remote_id IN (SELECT value FROM json_each(?))"
+)
+
+
+def _stamp_seen(
+    raw: Any, dialect: str, connection_id: str, entity: str, seen: list[str], now: Any, run_id: str
+) -> None:
+    """Rows the page holds unchanged: seen by this run (what a full pass's deletion check reads)."""
+    if dialect == "postgresql":
+        raw.execute(_PG_SEEN, (run_id, now, connection_id, entity, seen))
+    else:
+        raw.execute(_SQLITE_SEEN, (run_id, now, connection_id, entity, json.dumps(seen)))

@@ -1,0 +1,290 @@
+"""A local imitation of a Dynamics 365 Supply Chain Management environment's OData service (`/data/`).
+
+The instance URL is the environment's root: data entities at `/data/<EntitySet>`, one record at
+`/data/<EntitySet>(<Key>='…',dataAreaId='…')`, the legal entities at `/data/LegalEntities`. The
+Microsoft Entra token endpoint of the login is served too, at `/<tenant id>/oauth2/v2.0/token`
+(scope: the environment's URL plus `/.default`).
+
+From Microsoft Learn and the sources in docs/vendors/d365_scm.md: bearer tokens of the OAuth 2.0
+client credentials flow; reads see the login's default company unless `cross-company=true`, which
+reads every company's records (each with its `dataAreaId`); `$filter`, `$select`, `$expand` (one
+level), `$orderby`, `$top`, `$skip`, `$count`; `@odata.etag` on every entity, `If-Match` honoured on
+`PATCH` (answered 204) and `DELETE`; `201` with the entity on create.
+
+Unconfirmed (our reading, marked in the doc): the entity set and property names of the Asset Management
+entities, the error bodies' wording, the answer to a key without `dataAreaId`, the empty 401 body.
+
+Besides the shared control routes (`sandboxes.kit`): `POST /__sandbox/touch` and `POST /__sandbox/delete`
+with `{"resource": "<EntitySet>", "ids": [...]}` change records as a user would.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from sandboxes.business_central.app import etag, typed
+from sandboxes.business_central.model import Page
+from sandboxes.business_central.rules import Refused, check_body
+from sandboxes.data import Record
+from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
+from sandboxes.odata_filter import FilterError, parse_filter, parse_key
+from sandboxes.rest import dataset_routes
+
+from .model import ENTITIES, REFERENCES
+from .seed import DEFAULT_COMPANY, LEGAL_ENTITIES, Dataset
+
+TENANT = "7e1d5b9a-2c4f-4a8e-b6d3-9f0a1c2e3d4b"
+CLIENT_ID = "c3a9f1e2-5b7d-4e6f-8a9b-0c1d2e3f4a5b"
+CLIENT_SECRET = "sandbox-scm-client-secret"
+_PATH = re.compile(r"^([A-Za-z0-9]+)(?:\((.*)\))?(/\$count)?$")
+
+
+def error_body(status: int, message: str, kind: str = "Microsoft.Dynamics.Platform.Integration.Services.OData") -> Any:
+    """The OData error of finance and operations apps: a generic message, the reason in `innererror`."""
+    return {
+        "error": {"code": "", "message": message, "innererror": {"message": message, "type": kind, "stacktrace": ""}}
+    }
+
+
+def refused(status: int, message: str) -> Response:
+    return JSONResponse(error_body(status, message), status_code=status)
+
+
+def _sort_key(value: Any) -> tuple[bool, Any]:
+    """Unset values first; set ones by their own order."""
+    return (value not in (None, ""), value if value not in (None, "") else 0)
+
+
+class Environment:
+    """The environment's data, its one Entra application and the tokens it has issued."""
+
+    def __init__(self, data: Dataset, page_size: int, token_lifetime: int) -> None:
+        self.data, self.page_size, self.token_lifetime = data, page_size, token_lifetime
+        self.tokens: dict[str, float] = {}
+
+    def token(self, tenant: str, form: dict[str, str], base: str) -> tuple[int, dict[str, Any]]:
+        """The client credentials grant; Entra's own error shape (`error`, `error_description`)."""
+        problem = (
+            (tenant != TENANT and ("invalid_request", f"AADSTS90002: Tenant '{tenant}' not found."))
+            or (form.get("client_id") != CLIENT_ID and ("unauthorized_client", "AADSTS700016: Application not found."))
+            or (
+                form.get("client_secret") != CLIENT_SECRET
+                and ("invalid_client", "AADSTS7000215: Invalid client secret provided.")
+            )
+            or (
+                form.get("scope") != f"{base}/.default"
+                and ("invalid_scope", f"AADSTS500011: The resource {form.get('scope')} was not found.")
+            )
+        )
+        if problem:
+            error, description = problem
+            return (401 if error == "invalid_client" else 400), {"error": error, "error_description": description}
+        value = secrets.token_urlsafe(32)
+        self.tokens[value] = time.monotonic() + self.token_lifetime
+        return 200, {"token_type": "Bearer", "expires_in": self.token_lifetime, "access_token": value}
+
+    def signed_in(self, authorization: str) -> bool:
+        scheme, _, value = authorization.partition(" ")
+        return scheme.lower() == "bearer" and time.monotonic() < self.tokens.get(value, 0.0)
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def rows(self, entity: Page, params: dict[str, str]) -> list[Record]:
+        """The login's default company's records, or every company's with `cross-company=true`."""
+        rows = self.data.records(entity.name)
+        if params.get("cross-company", "").lower() != "true":
+            rows = [r for r in rows if r["dataAreaId"] == DEFAULT_COMPANY]
+        if params.get("$filter"):
+            predicate = parse_filter(params["$filter"], entity, version=4)
+            rows = [r for r in rows if predicate(typed(entity, r))]
+        for part in reversed([p.strip() for p in params.get("$orderby", "").split(",") if p.strip()]):
+            name, _, direction = part.partition(" ")
+            if entity.prop(name) is None:
+                raise FilterError(f"Could not find a property named '{name}' on type '{entity.type_name}'.")
+            rows.sort(key=lambda r: _sort_key(typed(entity, r)[name]), reverse=direction == "desc")
+        return rows
+
+    def shaped(self, entity: Page, row: Record, params: dict[str, str]) -> Record:
+        select = [p.strip() for p in params.get("$select", "").split(",") if p.strip()]
+        expand = [p.strip() for p in params.get("$expand", "").split(",") if p.strip()]
+        for name in select + expand:
+            if entity.prop(name) is None and name != entity.lines:
+                raise FilterError(f"Could not find a property named '{name}' on type '{entity.type_name}'.")
+        out: Record = {"@odata.etag": etag(row)}
+        out.update({p.name: row.get(p.name) for p in entity.props if not select or p.name in select})
+        if entity.lines and entity.lines in expand:
+            out[entity.lines] = [{"@odata.etag": etag(line), **line} for line in row.get(entity.lines, [])]
+        return out
+
+    def listing(self, entity: Page, params: dict[str, str], url: str) -> Response:
+        rows = self.rows(entity, params)
+        skip, top = int(params.get("$skip") or 0), params.get("$top")
+        window = rows[skip : skip + int(top)] if top else rows[skip:]
+        start = int(params.get("$skiptoken") or 0)
+        body: dict[str, Any] = {"@odata.context": f"{url}/data/$metadata#{entity.name}"}
+        if params.get("$count") == "true":
+            body["@odata.count"] = len(rows)
+        body["value"] = [self.shaped(entity, r, params) for r in window[start : start + self.page_size]]
+        if start + self.page_size < len(window):
+            following = {**params, "$skiptoken": str(start + self.page_size)}
+            body["@odata.nextLink"] = f"{url}/data/{entity.name}?{urlencode(following)}"
+        return JSONResponse(body)
+
+    def one(self, entity: Page, key: str) -> Record:
+        """The record a full key names (`Id='…',dataAreaId='…'`); a partial key is refused."""
+        try:
+            values = parse_key(key, entity, version=4)
+        except FilterError:
+            values = {}
+        if set(values) != set(entity.keys):
+            raise FilterError(
+                f"The key '{key}' does not name every key property of '{entity.type_name}': {', '.join(entity.keys)}."
+            )
+        found = self.data.get(entity.name, values[entity.keys[0]])
+        if found is None or found["dataAreaId"] != str(values["dataAreaId"]).lower():
+            raise Refused(404, "", f"No {entity.type_name} with key {key}.")
+        return found
+
+    # -- writes --------------------------------------------------------------------------
+
+    def check_references(self, body: dict[str, Any], company: str) -> None:
+        for prop, target in REFERENCES:
+            value = body.get(prop)
+            if value and (self.data.get(target, value) or {}).get("dataAreaId") != company:
+                raise Refused(400, "", f"The value '{value}' of field '{prop}' is not found in the related table.")
+
+    def create(self, entity: Page, body: Any, url: str) -> Response:
+        check_body(entity, body, lambda *_: True)
+        company = str(body.get("dataAreaId") or DEFAULT_COMPANY).lower()
+        if company not in {e["LegalEntityId"].lower() for e in LEGAL_ENTITIES}:
+            raise Refused(400, "", f"Company '{company}' does not exist.")
+        self.check_references(body, company)
+        key = entity.keys[0]
+        taken = {r[key] for r in self.data.records(entity.name)}
+        if body.get(key) in taken:
+            raise Refused(400, "", f"Cannot create a record in {entity.type_name}. The record already exists.")
+        number = body.get(key) or f"{entity.name[:2].upper()}-{9000 + len(taken)}"
+        record = {**self.data.blank(entity.name), **body, key: number, "dataAreaId": company}
+        record["ModifiedDateTime"] = self.data.now_stamp()
+        self.data.insert(entity.name, record)
+        return JSONResponse(
+            {"@odata.context": f"{url}/data/$metadata#{entity.name}/$entity", **self.shaped(entity, record, {})},
+            status_code=201,
+        )
+
+    def change(self, entity: Page, method: str, current: Record, headers: dict[str, str], body: Any) -> Response:
+        """`PATCH` or `DELETE`; an `If-Match` that is not the record's ETag is refused with 412."""
+        given = headers.get("if-match")
+        if given not in (None, "*", etag(current)):
+            raise Refused(412, "", "The record has been modified by another user since it was read.")
+        key = entity.keys[0]
+        if method == "DELETE":
+            self.data.remove(entity.name, [current[key]])
+            return Response(status_code=204)
+        check_body(entity, body, lambda *_: True)
+        if (
+            body.get(key, current[key]) != current[key]
+            or body.get("dataAreaId", current["dataAreaId"]) != current["dataAreaId"]
+        ):
+            raise Refused(400, "", "Key fields cannot be changed.")
+        self.check_references(body, current["dataAreaId"])
+        self.data.patch(entity.name, current[key], body)
+        return Response(status_code=204)
+
+
+def _root(request: Request, route: str) -> str:
+    """The environment's URL as the client addressed it (also where the sandbox is mounted under a prefix)."""
+    url = str(request.url.replace(query=""))
+    return url[: url.rindex(route)]
+
+
+def _routes(env: Environment) -> list[Any]:
+    async def token(request: Request) -> Response:
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        status, body = env.token(
+            request.path_params["tenant"], form, _root(request, f"/{request.path_params['tenant']}/")
+        )
+        return JSONResponse(body, status_code=status)
+
+    async def data(request: Request) -> Response:
+        if not env.signed_in(request.headers.get("authorization", "")):
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        url, params = _root(request, "/data/"), dict(request.query_params)
+        match = _PATH.match(request.path_params["path"])
+        if match and match.group(1) == "LegalEntities" and request.method == "GET":
+            return JSONResponse(
+                {"@odata.context": f"{url}/data/$metadata#LegalEntities", "value": list(LEGAL_ENTITIES)}
+            )
+        entity = ENTITIES.get(match.group(1)) if match else None
+        if entity is None:
+            return refused(404, f"Resource not found for the segment '{request.path_params['path']}'.")
+        key, count = match.group(2), match.group(3)  # type: ignore[union-attr]
+        try:
+            body = await request.json() if request.method in ("POST", "PATCH") else None
+            if count:
+                return PlainTextResponse(str(len(env.rows(entity, params))))
+            if key is None and request.method == "GET":
+                return env.listing(entity, params, url)
+            if key is None and request.method == "POST":
+                return env.create(entity, body, url)
+            current = env.one(entity, key or "")
+            if request.method == "GET":
+                return JSONResponse(env.shaped(entity, current, params))
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            return env.change(entity, request.method, current, headers, body)
+        except ValueError as exc:
+            status = exc.status if isinstance(exc, Refused) else 400
+            message = exc.message if isinstance(exc, Refused) else f"The query specified in the URI is not valid. {exc}"
+            return refused(status, message)
+
+    return [
+        Route("/{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
+        Route("/data/{path:path}", data, methods=["GET", "POST", "PATCH", "DELETE"]),
+        *dataset_routes(
+            env.data,
+            tuple(ENTITIES),
+            lambda status, message: JSONResponse(error_body(status, message), status_code=status),
+            lambda resource, records: {"value": records},
+        ),
+    ]
+
+
+def create_app(
+    *, seed: int = 23, page_size: int = 100, token_lifetime: int = 3599, state: SandboxState | None = None
+) -> Starlette:
+    """The sandbox app; `app.state.data` is its Dataset, `app.state.env` the environment."""
+    data = Dataset(seed)
+    env = Environment(data, page_size, token_lifetime)
+    app = SandboxApp(
+        _routes(env),
+        error_body=error_body,
+        state=state,
+        exception_handlers={HTTPException: http_error_handler(error_body)},
+    )
+    app.state.data = data
+    app.state.env = env
+    return app
+
+
+def login(data_area: str = DEFAULT_COMPANY) -> dict[str, str]:
+    """The connection's login: the token endpoint is a path on the sandbox's own host."""
+    return {
+        "dataAreaId": data_area,
+        "tenantId": TENANT,
+        "clientId": CLIENT_ID,
+        "clientSecret": CLIENT_SECRET,
+        "tokenUrl": f"/{TENANT}/oauth2/v2.0/token",
+    }
+
+
+SANDBOX = SandboxSpec("d365_scm", create_app, login())

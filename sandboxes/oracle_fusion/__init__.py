@@ -1,0 +1,1 @@
+"""A local imitation of Oracle Fusion Cloud's REST API (maintenance and procurement resources)."""

@@ -1,0 +1,91 @@
+"""Dynamics 365 Supply Chain Management against its sandbox: OAuth client credentials at the token
+endpoint the sandbox serves, the data entities of legal entity `usmf`, read cross-company."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from math import ceil
+from typing import Any
+
+from connectors.odata.query import KEYS_PER_CALL
+from sandboxes.d365_scm.app import SANDBOX, login
+from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches, related_ids, served
+
+SETS = {
+    "Asset": "MaintenanceAssets",
+    "Location": "FunctionalLocations",
+    "WorkOrder": "MaintenanceWorkOrders",
+    "MaintenanceRequest": "MaintenanceRequests",
+    "Vendor": "VendorsV2",
+    "Part": "ReleasedProductsV2",
+    "PurchaseOrder": "PurchaseOrderHeadersV2",
+}
+
+
+def expected_calls(answer: dict[str, Any], running: Running) -> int:
+    """One list call, then one `or`-filtered GET per 40 distinct assets, then per 40 of their locations."""
+    assets, locations = related_ids(answer)
+    return 1 + ceil(len(assets) / KEYS_PER_CALL) + ceil(len(locations) / KEYS_PER_CALL)
+
+
+def start() -> AbstractContextManager[Running]:
+    return served(
+        SANDBOX,
+        bad_credentials={**login(), "clientSecret": "wrong"},
+        collections=SETS,
+        entity_match=path_matches("/data", SETS),
+        removable="MaintenanceRequest",
+    )
+
+
+WRITES = Writes(
+    create={
+        "Asset": {"name": "Conformance pump", "category": "Pump", "serialNumber": "SN-C1", "location": Ref("Location")},
+        "Vendor": {
+            "name": "Conformance Supplies",
+            "email": "orders@conformance.example.com",
+            "phone": "555-0199",
+            "website": "https://conformance.example.com",
+            "active": True,
+        },
+        "WorkOrder": {"title": "Conformance repair", "asset": Ref("Asset"), "dueDate": "2026-11-29T00:00:00.000Z"},
+        "MaintenanceRequest": {"title": "Conformance leak", "asset": Ref("Asset"), "location": Ref("Location")},
+    },
+    update={
+        "Asset": {
+            "name": "Conformance pump (rebuilt)",
+            "category": "Compressor",
+            "manufacturer": "Contoso Machines",
+            "model": "M200",
+            "serialNumber": "SN-C2",
+            "location": Ref("Location", 2),
+        },
+        "Vendor": {
+            "name": "Conformance Supplies (renamed)",
+            "email": "buy@conformance.example.com",
+            "phone": "555-0100",
+            "website": "https://conformance2.example.com",
+            "active": False,
+        },
+        "WorkOrder": {
+            "title": "Conformance repair (replanned)",
+            "asset": Ref("Asset", 3),
+            "location": Ref("Location", 1),
+            "dueDate": "2026-12-20T00:00:00.000Z",
+        },
+        "MaintenanceRequest": {
+            "title": "Conformance leak (confirmed)",
+            "asset": Ref("Asset", 2),
+            "location": Ref("Location", 3),
+        },
+    },
+)
+
+CASE = SystemCase(
+    system="d365_scm",
+    hosting="CLOUD",
+    start=start,
+    nested_query="{ workOrders(first: 100) { nodes { remoteId asset { remoteId location { remoteId } } } } }",
+    expected_calls=expected_calls,
+    writes=WRITES,
+)

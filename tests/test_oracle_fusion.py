@@ -1,0 +1,224 @@
+"""Oracle Fusion against its sandbox: Basic login, `q` filters and fetch-many as one `IN` call,
+offset paging with `hasMore`, the connector's mapping, and what the sandbox refuses with Oracle's body."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from connectors.base import ConnectionConfig, ListQuery
+from connectors.oracle_fusion.connector import OracleFusionConnector
+from sandboxes.kit import SandboxControl, ServerThread
+from sandboxes.oracle_fusion.app import PREFIX, SANDBOX, TOKEN_PATH, create_app, oauth_login
+from schema.errors import BadUserInput, SystemAuthFailed, SystemRejected
+
+LOGIN = SANDBOX.credentials
+FRAMEWORK = {"REST-Framework-Version": "4"}
+
+
+@pytest.fixture
+def sandbox() -> Iterator[ServerThread]:
+    with ServerThread(create_app()) as server:
+        yield server
+
+
+@pytest.fixture
+def control(sandbox: ServerThread) -> SandboxControl:
+    return SandboxControl(sandbox.url)
+
+
+@pytest.fixture
+async def fusion(sandbox: ServerThread) -> AsyncIterator[OracleFusionConnector]:
+    made = OracleFusionConnector(ConnectionConfig("CLOUD", sandbox.url, dict(LOGIN)))
+    yield made
+    await made.aclose()
+
+
+def get(sandbox: ServerThread, resource: str, auth: tuple[str, str] | None = None, **params: str) -> httpx.Response:
+    login = auth or (LOGIN["username"], LOGIN["password"])
+    return httpx.get(f"{sandbox.url}{PREFIX}/{resource}", params=params, auth=login, headers=FRAMEWORK)
+
+
+def test_sandbox_refuses_a_wrong_password_and_a_missing_login(sandbox):
+    wrong = get(sandbox, "maintenanceWorkOrders", auth=(LOGIN["username"], "wrong"))
+    assert wrong.status_code == 401 and wrong.headers["www-authenticate"].startswith("Basic")
+    bare = httpx.get(f"{sandbox.url}{PREFIX}/maintenanceWorkOrders")
+    assert bare.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "q", ["WorkOrderId IN 1", "WorkOrderId = ", "NoSuchAttribute = 1", "WorkOrderId = 'open", "(WorkOrderId = 1"]
+)
+def test_sandbox_refuses_a_malformed_q_with_the_framework_4_error_body(sandbox, q):
+    answer = get(sandbox, "maintenanceWorkOrders", q=q)
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("application/vnd.oracle.adf.error+json")
+    body: dict[str, Any] = answer.json()
+    assert body["status"] == "400" and body["title"] == "Bad Request"
+    assert "q" in body["o:errorDetails"][0]["detail"]
+
+
+def test_sandbox_answers_errors_in_plain_text_before_framework_4(sandbox):
+    login = (LOGIN["username"], LOGIN["password"])
+    answer = httpx.get(f"{sandbox.url}{PREFIX}/suppliers", params={"q": "Supplier ="}, auth=login)
+    assert answer.status_code == 400 and answer.headers["content-type"].startswith("text/plain")
+
+
+def test_sandbox_collection_carries_has_more_and_honours_fields_and_only_data(sandbox):
+    page = get(sandbox, "suppliers", limit="5", offset="25", fields="SupplierId,Supplier", onlyData="true").json()
+    assert (page["count"], page["hasMore"], page["limit"], page["offset"]) == (5, False, 5, 25)
+    assert all(set(row) == {"SupplierId", "Supplier"} for row in page["items"])
+    assert "links" in get(sandbox, "suppliers", limit="1").json()["items"][0]
+    assert get(sandbox, "suppliers").json()["limit"] == 25  # the default page
+
+
+async def test_a_refused_login_is_an_auth_failure_naming_no_password(sandbox):
+    wrong = OracleFusionConnector(ConnectionConfig("CLOUD", sandbox.url, {**LOGIN, "password": "s3cret-wrong"}))
+    with pytest.raises(SystemAuthFailed) as raised:
+        await wrong.check()
+    await wrong.aclose()
+    assert "s3cret-wrong" not in str(raised.value)
+
+
+async def test_time_and_status_filters_go_upstream_as_one_q(sandbox, control, fusion):
+    since = datetime(2026, 5, 1, tzinfo=UTC)
+    control.clear_requests()
+    page = await fusion.list_page("WorkOrder", ListQuery(updated_after=since, statuses=("ON_HOLD",)), None, 50)
+    sent = control.requests()[0]["query"]
+    assert sent["q"] == "LastUpdateDate > '2026-05-01T00:00:00.000+00:00' and WorkOrderStatusCode IN ('ORA_ON_HOLD')"
+    assert sent["onlyData"] == "true" and sent["limit"] == "50"
+    assert page.records and all(r.values["status"] == "ON_HOLD" and r.values["updatedAt"] > since for r in page.records)
+
+
+async def test_fetch_many_is_one_q_in_call(sandbox, control, fusion):
+    ids = [r.remote_id for r in (await fusion.list_page("Asset", ListQuery(), None, 60)).records]
+    control.clear_requests()
+    found = await fusion.fetch_many("Asset", [*ids, ids[0], "not-a-number", "1"])
+    assert sorted(r.remote_id for r in found) == sorted(ids)
+    [call] = control.requests()
+    assert call["path"] == f"{PREFIX}/installedBaseAssets"
+    assert call["query"]["q"] == f"AssetId IN ({', '.join([*ids, '1'])})"  # each id once, words left out
+    assert call["query"]["limit"] == str(len(ids) + 1)
+
+
+async def test_purchase_orders_map_their_expanded_lines(sandbox, fusion):
+    order = (await fusion.list_page("PurchaseOrder", ListQuery(), None, 1)).records[0]
+    raw = get(sandbox, "purchaseOrders", limit="1", expand="lines", onlyData="true").json()["items"][0]
+    lines = raw["lines"]["items"]
+    assert order.remote_id == str(raw["POHeaderId"]) and order.values["vendor"] == str(raw["SupplierId"])
+    assert [line["quantity"] for line in order.values["lines"]] == [float(line["Quantity"]) for line in lines]
+    assert order.values["totalAmount"] == pytest.approx(sum(line["Quantity"] * line["Price"] for line in lines))
+
+
+@pytest.mark.parametrize("size", [12, 10])
+async def test_pages_follow_by_offset_until_has_more_is_false(sandbox, control, fusion, size):
+    seen, cursor = [], None
+    control.clear_requests()
+    while True:
+        page = await fusion.list_page("Vendor", ListQuery(), cursor, size)
+        seen += [r.remote_id for r in page.records]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert len(seen) == len(set(seen)) == 30
+    assert len(control.requests()) == 3  # 30 suppliers: the third page says hasMore false, even when full
+
+
+async def test_a_write_the_sandbox_refuses_is_rejected_with_oracles_detail(sandbox, fusion):
+    with pytest.raises(SystemRejected) as raised:
+        await fusion.create("WorkOrder", {"title": "No such asset", "asset": "999999999"})
+    assert "installedBaseAssets" in str(raised.value)
+
+
+def issue_token(sandbox: ServerThread) -> str:
+    login = oauth_login(sandbox.url)
+    form = {"grant_type": "client_credentials", "scope": login["scope"]}
+    answer = httpx.post(sandbox.url + TOKEN_PATH, data=form, auth=(login["clientId"], login["clientSecret"]))
+    return str(answer.json()["access_token"])
+
+
+def bearer_get(sandbox: ServerThread, token: str) -> httpx.Response:
+    return httpx.get(f"{sandbox.url}{PREFIX}/suppliers", headers={"Authorization": f"Bearer {token}", **FRAMEWORK})
+
+
+def token_calls(control: SandboxControl) -> int:
+    return sum(r["path"] == TOKEN_PATH for r in control.requests())
+
+
+def test_sandbox_refuses_an_unknown_and_an_expired_token(sandbox):
+    token = issue_token(sandbox)
+    assert bearer_get(sandbox, token).status_code == 200
+    assert bearer_get(sandbox, "made-up").status_code == 401
+    sandbox.app.state.login.tokens[token] = 0.0  # its hour has passed
+    assert bearer_get(sandbox, token).status_code == 401
+
+
+def test_token_endpoint_refuses_a_wrong_secret_with_the_oauth_error_body(sandbox):
+    login = oauth_login(sandbox.url)
+    form = {"grant_type": "client_credentials", "scope": login["scope"], "client_id": login["clientId"]}
+    answer = httpx.post(sandbox.url + TOKEN_PATH, data={**form, "client_secret": "wrong"})
+    assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
+
+
+async def test_oauth_login_fetches_one_token_and_renews_it_after_a_401(sandbox, control):
+    fusion = OracleFusionConnector(ConnectionConfig("CLOUD", sandbox.url, oauth_login(sandbox.url)))
+    await fusion.list_page("Vendor", ListQuery(), None, 5)
+    await fusion.list_page("Part", ListQuery(), None, 5)
+    assert token_calls(control) == 1
+    sandbox.app.state.login.tokens.clear()  # revoked (or expired) early
+    control.clear_requests()
+    assert (await fusion.list_page("Vendor", ListQuery(), None, 5)).records
+    assert token_calls(control) == 1
+    await fusion.aclose()
+
+
+async def test_a_refused_client_secret_is_an_auth_failure_naming_no_secret(sandbox):
+    login = {**oauth_login(sandbox.url), "clientSecret": "s3cret-wrong"}
+    fusion = OracleFusionConnector(ConnectionConfig("CLOUD", sandbox.url, login))
+    with pytest.raises(SystemAuthFailed) as raised:
+        await fusion.check()
+    await fusion.aclose()
+    assert "invalid_client" in str(raised.value) and "s3cret-wrong" not in str(raised.value)
+
+
+def test_oauth_without_a_token_endpoint_names_the_field(sandbox):
+    login = {k: v for k, v in oauth_login(sandbox.url).items() if k != "tokenUrl"}
+    with pytest.raises(BadUserInput) as raised:
+        OracleFusionConnector(ConnectionConfig("CLOUD", sandbox.url, login))
+    assert raised.value.extensions.get("field") == "tokenUrl"
+
+
+def test_a_connection_with_an_oauth_client_reads_through_the_gateway(sqlite_gateway, admin_key, sandbox, control):
+    login = oauth_login(sandbox.url)
+    wrong = sqlite_gateway.connect(
+        admin_key, sandbox.url, system="oracle_fusion", hosting="CLOUD", credentials={**login, "clientSecret": "nope"}
+    )
+    assert wrong["errors"][0]["extensions"]["code"] == "SYSTEM_AUTH_FAILED" and "nope" not in str(wrong)
+    control.clear_requests()
+    made = sqlite_gateway.connect(admin_key, sandbox.url, system="oracle_fusion", hosting="CLOUD", credentials=login)
+    token = made["data"]["createConnection"]["token"]
+    answer = sqlite_gateway.gql(token, "{ vendors(first: 3) { nodes { remoteId name } } }")
+    assert [n["remoteId"] for n in answer["data"]["vendors"]["nodes"]] == ["300000001", "300000002", "300000003"]
+    assert token_calls(control) >= 1  # the reads went with the application's token, not a user
+
+
+def test_a_connection_without_a_login_names_the_missing_field(sqlite_gateway, admin_key, sandbox, control):
+    control.clear_requests()
+    answer = sqlite_gateway.connect(
+        admin_key, sandbox.url, system="oracle_fusion", hosting="CLOUD", credentials={"username": LOGIN["username"]}
+    )
+    error = answer["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["extensions"]["field"] == "password"
+    assert control.requests() == []  # refused before any call
+
+
+async def test_custom_field_candidates_are_the_unmapped_attributes_of_only_data_rows(sandbox, control, fusion):
+    control.clear_requests()
+    found = {f.remote_path: f for f in await fusion.discover_fields("WorkOrder")}
+    assert set(found) == {"AssetNumber", "OrganizationCode"}  # no `links`, nothing the mapping reads already
+    assert found["AssetNumber"].name == "assetNumber" and found["AssetNumber"].writable
+    assert control.requests()[0]["query"]["onlyData"] == "true"

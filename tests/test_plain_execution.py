@@ -1,0 +1,113 @@
+"""Selections of plain fields, completed in one loop, answer exactly what graphql-core's field-by-field path answers."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import pytest
+import strawberry
+
+from gateway.graphql import plain_fields
+from gateway.graphql.plain_execution import PlainFieldsExecutor
+
+
+@strawberry.enum
+class Status(enum.Enum):
+    OPEN = "OPEN"
+    DONE = "DONE"
+
+
+def _plain(name: str, kind: Any) -> Any:
+    def resolve(root: strawberry.Parent[dict]) -> Any:
+        return root[name]
+
+    resolve.__annotations__["return"] = kind
+    return strawberry.field(resolver=plain_fields.with_plain(resolve, lambda root, _info: root[name]), name=name)
+
+
+@strawberry.type
+class Row:
+    title: str | None = _plain("title", str | None)
+    status: Status | None = _plain("status", Status | None)
+    count: int = _plain("count", int)
+
+    @strawberry.field
+    def shout(self, root: strawberry.Parent[dict], times: int = 1) -> str:  # not plain: it has an argument
+        return str(root["title"]) * times
+
+
+ROWS: list[dict[str, Any]] = []
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def rows(self) -> list[Row | None]:
+        return ROWS  # type: ignore[return-value]
+
+
+class CountingExecutor(PlainFieldsExecutor):
+    """Counts resolve infos built: one per field of a selection on the one-loop path, one per value otherwise."""
+
+    infos = 0
+
+    def build_resolve_info(self, *args: Any) -> Any:
+        CountingExecutor.infos += 1
+        return super().build_resolve_info(*args)
+
+
+def schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
+    made = []
+    for executor in (None, CountingExecutor):
+        schema = strawberry.Schema(query=Query, execution_context_class=executor)
+        assert plain_fields.apply(schema._schema) == 3
+        made.append(schema)
+    return made[0], made[1]
+
+
+def answers(query: str, rows: list[dict[str, Any]]) -> tuple[Any, Any]:
+    ROWS[:] = rows
+    ordinary, plain = schemas()
+    CountingExecutor.infos = 0
+    expected, got = ordinary.execute_sync(query), plain.execute_sync(query)
+    as_sent = [
+        (r.data, [(e.message, e.path) for e in r.errors or []]) for r in (expected, got)
+    ]  # what a client is sent
+    return as_sent[0], as_sent[1]
+
+
+GOOD = [{"title": f"pump {i}", "status": Status.OPEN if i % 2 else "DONE", "count": i} for i in range(50)]
+
+
+def test_a_list_of_plain_fields_is_completed_in_one_loop_with_the_same_answer():
+    expected, got = answers("{ rows { title status count } }", GOOD)
+    assert got == expected and not got[1]
+    assert got[0]["rows"][1] == {"title": "pump 1", "status": "OPEN", "count": 1}
+    assert CountingExecutor.infos == 1 + 3  # the root field, then one per selected field: not 50 × 3
+
+
+def test_a_selection_with_a_field_that_is_not_plain_takes_graphql_cores_path():
+    expected, got = answers("{ rows { title shout(times: 2) __typename } }", GOOD)
+    assert got == expected and got[0]["rows"][0] == {"title": "pump 0", "shout": "pump 0pump 0", "__typename": "Row"}
+    assert CountingExecutor.infos >= 1 + 50 * 2  # one per value of every row
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"title": "x", "status": None, "count": None},  # null for a non-null field: the row becomes null
+        {"title": "x", "status": "LOST", "count": 1},  # an enum value the type does not know
+        {"title": "x", "status": None, "count": "many"},  # an Int that is not one
+        {"title": "x", "status": None, "count": ValueError("upstream said no")},  # a resolver's error value
+    ],
+)
+def test_an_error_in_one_row_is_reported_at_its_path_as_before(bad):
+    expected, got = answers("{ rows { title status count } }", [GOOD[0], bad, GOOD[2]])
+    assert got == expected
+    assert got[0]["rows"][0] == {"title": "pump 0", "status": "DONE", "count": 0}
+    if bad["status"]:  # a nullable field's error nulls the field
+        assert got[0]["rows"][1] == {"title": "x", "status": None, "count": 1}
+    else:  # a non-null field's error nulls its row
+        assert got[0]["rows"][1] is None
+    assert [path for _, path in got[1]] == [["rows", 1, "status" if bad["status"] else "count"]]
