@@ -68,8 +68,12 @@ def refusals(schema: GraphQLSchema, document: str) -> list[str]:
 # from each connector's mapping (Maximo's object structures, Tryton's models, the REST and OData streams).
 FIELDS = {
     "business_central": ("Asset", "manufacturer", "serialNumber", "assets"),
+    "d365_scm": ("Location", "address", "name", "locations"),
+    "odoo": ("Asset", "criticality", "name", "assets"),
+    "oracle_fusion": ("Asset", "model", "name", "assets"),
     "fiix": ("WorkOrder", "description", "title", "workOrders"),
     "limble": ("Location", "code", "name", "locations"),
+    "limble_manifest": ("Location", "code", "name", "locations"),
     "maintainx": ("WorkOrder", "startedAt", "dueDate", "workOrders"),
     "maximo": ("Part", "description", "partNumber", "parts"),
     "sap_s4hana": ("WorkOrder", "assignees", "dueDate", "workOrders"),
