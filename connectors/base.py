@@ -224,6 +224,9 @@ class Connector(ABC):
     # `orderBy` is refused before an upstream call (the replica sorts by all three).
     live_order: ClassVar[frozenset[str]] = frozenset()
     write_settings: ClassVar[tuple[WriteSetting, ...]] = ()
+    # Unified fields a hook fills beyond the entity's mapping (`component.field` inside lines), by entity:
+    # the connection's schema has a field only where the mapping or this says the system fills it.
+    enriched: ClassVar[dict[str, frozenset[str]]] = {}
     # Request headers a passthrough call may carry beyond `passthrough.ALLOWED_HEADERS` (a vendor's own).
     passthrough_headers: ClassVar[frozenset[str]] = frozenset()
     # The form of this system's record ids where stricter than a safe path segment: (regex, what it says).

@@ -193,6 +193,8 @@ class EntityShape:
     status_filter: bool = True  # the system fills the entity's status field, so filtering by it means something
     create_fields: frozenset[str] | None = None  # what a create may write (None: every unified input field)
     update_fields: frozenset[str] | None = None  # what an update may write (None: every unified input field)
+    # What its records carry (None: every unified field); a line's field as `lines.quantity`, `lines.*` for all
+    fields: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,14 @@ class Shape:
         if found is None:
             return None
         return found.create_fields if operation == "create" else found.update_fields
+
+    def fills(self, entity: str, name: str) -> bool:
+        """Whether the system's records of `entity` carry a unified field (`component.field` inside a line)."""
+        found = self.of(entity)
+        if found is None or found.fields is None:
+            return True
+        component = name.partition(".")[0]
+        return name in found.fields or ("." in name and f"{component}.*" in found.fields)
 
     def filters_status(self, entity: str) -> bool:
         found = self.of(entity)

@@ -98,6 +98,12 @@ def remote_ids(records: list[Any]) -> list[str]:
     return [r.remote_id for r in records]
 
 
+def type_fields(gateway: Any, token: str, type_name: str) -> set[str]:
+    """The fields of one type in the schema a token is served (a connection's: shaped by its system)."""
+    found = data(gateway.gql(token, f'{{ __type(name: "{type_name}") {{ fields {{ name }} }} }}'))
+    return {f["name"] for f in found["__type"]["fields"]}
+
+
 def own_sandbox(request: Any, create_app: Callable[..., Any]) -> Iterator[ServerThread]:
     """A sandbox served for one test; `@pytest.mark.parametrize("sandbox", [{...}], indirect=True)` passes
     `create_app` its options (a shorter token lifetime, a smaller server page)."""

@@ -10,7 +10,7 @@ import pytest
 
 from sandboxes.fiix.app import SANDBOX, create_app
 from sandboxes.kit import ServerThread
-from tests.helpers import data, error_code, page_all
+from tests.helpers import data, error_code, page_all, type_fields
 
 STATUS = {1: "OPEN", 2: "OPEN", 3: "OPEN", 4: "IN_PROGRESS", 5: "ON_HOLD", 6: "COMPLETED", 7: "CANCELLED"}
 PRIORITY = {1: "URGENT", 2: "HIGH", 3: "MEDIUM", 4: "LOW", 5: "NONE"}
@@ -87,7 +87,7 @@ def test_assets_locations_and_parts_are_told_apart_by_category(sqlite_gateway, t
         sqlite_gateway,
         token,
         "assets",
-        "remoteId name code description status statusRaw manufacturer model serialNumber updatedAt remoteVersion "
+        "remoteId name code description status statusRaw manufacturer model serialNumber remoteVersion "
         "location { remoteId } parent { remoteId }",
     )
     equipment = kind(raw, 2)
@@ -99,7 +99,8 @@ def test_assets_locations_and_parts_are_told_apart_by_category(sqlite_gateway, t
         assert (n["manufacturer"], n["model"], n["serialNumber"]) == (r["strMake"], r["strModel"], r["strSerialNumber"])
         assert n["location"]["remoteId"] == str(r["intAssetLocationID"])
         assert (n["parent"] or {}).get("remoteId") == rid(r["intAssetParentID"])
-        assert n["updatedAt"] is None and n["remoteVersion"] is None  # Fiix keeps no change time on assets
+        assert n["remoteVersion"] is None  # Fiix keeps no change time on assets
+    assert not {"updatedAt", "createdAt"} & type_fields(sqlite_gateway, token, "Asset")
 
     locations = nodes(sqlite_gateway, token, "locations", "remoteId name code type typeRaw address parent { remoteId }")
     for r in kind(raw, 1):
@@ -127,16 +128,18 @@ def test_assets_locations_and_parts_are_told_apart_by_category(sqlite_gateway, t
 
 
 def test_vendors_users_schedules(sqlite_gateway, token, raw):
-    vendors = nodes(sqlite_gateway, token, "vendors", "remoteId name code email phone address website")
+    vendors = nodes(sqlite_gateway, token, "vendors", "remoteId name code email phone address")
+    assert "website" not in type_fields(sqlite_gateway, token, "Vendor")  # Fiix's business record has none
     for r in raw.records("Business"):
         n = vendors[str(r["id"])]
         assert (n["name"], n["code"], n["email"]) == (r["strName"], r["strCode"], r["strPrimaryEmail"])
-        assert (n["phone"], n["address"], n["website"]) == (r["strPhone"], r["strAddress"], None)
-    users = nodes(sqlite_gateway, token, "users", "remoteId displayValue name email role active")
+        assert (n["phone"], n["address"]) == (r["strPhone"], r["strAddress"])
+    users = nodes(sqlite_gateway, token, "users", "remoteId displayValue name email role")
+    assert "active" not in type_fields(sqlite_gateway, token, "User")
     for r in raw.records("User"):
         n = users[str(r["id"])]
         assert (n["name"], n["email"], n["role"]) == (r["strFullName"], r["strEmailAddress"], r["strUserTitle"])
-        assert n["displayValue"] == r["strFullName"] and n["active"] is None
+        assert n["displayValue"] == r["strFullName"]
     schedules = nodes(
         sqlite_gateway, token, "maintenanceSchedules", "remoteId name createdAt updatedAt location { remoteId }"
     )

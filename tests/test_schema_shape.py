@@ -6,13 +6,23 @@ argument and enum value of the data schemas has a description.
 
 from __future__ import annotations
 
-from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema
+import pytest
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    parse,
+)
+from strawberry.schema.schema import validate_document
 
-from connectors.registry import connector_class
+from connectors.registry import connector_class, connectors
 from gateway.graphql.admin import admin_schema
 from gateway.graphql.builder import SchemaCache, build_schema
+from gateway.graphql.limits import STANDARD_RULES
 from gateway.graphql.shapes import field_sources, shape_of
-from schema.model import Extension
+from schema.model import CustomField, Extension
 from tests.helpers import data
 
 UPKEEP = shape_of(connector_class("upkeep"))
@@ -43,6 +53,130 @@ def test_a_connection_schema_lists_only_what_its_system_does():
     )
     assert "type" in unified.type_map["LocationFilter"].fields
     assert {"startedAt", "number"} <= set(unified.type_map["WorkOrderCreateInput"].fields)
+
+
+def shaped(system: str, extension: Extension = Extension()) -> GraphQLSchema:
+    return build_schema(extension, shape_of(connector_class(system)), field_sources())._schema
+
+
+def refusals(schema: GraphQLSchema, document: str) -> list[str]:
+    """The messages validation answers a document with (what the endpoint runs before executing)."""
+    return [e.message for e in validate_document(schema, parse(document), STANDARD_RULES)]
+
+
+# Per system: (type, a field its records lack, a field they carry, the list field reading that type),
+# from each connector's mapping (Maximo's object structures, Tryton's models, the REST and OData streams).
+FIELDS = {
+    "business_central": ("Asset", "manufacturer", "serialNumber", "assets"),
+    "d365_scm": ("Location", "address", "name", "locations"),
+    "odoo": ("Asset", "criticality", "name", "assets"),
+    "oracle_fusion": ("Asset", "model", "name", "assets"),
+    "fiix": ("WorkOrder", "description", "title", "workOrders"),
+    "limble": ("Location", "code", "name", "locations"),
+    "limble_manifest": ("Location", "code", "name", "locations"),
+    "maintainx": ("WorkOrder", "startedAt", "dueDate", "workOrders"),
+    "maximo": ("Part", "description", "partNumber", "parts"),
+    "sap_s4hana": ("WorkOrder", "assignees", "dueDate", "workOrders"),
+    "sap_ecc": ("WorkOrder", "startedAt", "number", "workOrders"),
+    "tryton": ("User", "role", "email", "users"),
+    "upkeep": ("WorkOrder", "startedAt", "dueDate", "workOrders"),
+}
+
+
+def test_every_system_is_covered():
+    assert set(FIELDS) == set(connectors())
+
+
+@pytest.mark.parametrize("system", sorted(FIELDS))
+def test_a_type_holds_only_the_fields_the_system_fills(system):
+    type_name, lacking, filled, plural = FIELDS[system]
+    schema, unified = shaped(system), build_schema()._schema
+    fields = schema.type_map[type_name].fields
+    assert lacking not in fields and filled in fields
+    assert {"id", "remoteId", "remoteData"} <= set(fields)
+    assert lacking in unified.type_map[type_name].fields  # the default data schema keeps the unified type
+    name = connector_class(system).entry.name
+    assert refusals(schema, f"{{ {plural} {{ nodes {{ {filled} {lacking} }} }} }}") == [
+        f"Cannot query field '{lacking}' on type '{type_name}': {name} does not fill {type_name}.{lacking}."
+    ]
+    assert refusals(schema, f"{{ {plural} {{ nodes {{ id {filled} }} }} }}") == []
+
+
+def test_times_relations_lines_and_raw_values_follow_the_mapping():
+    limble, maximo, upkeep, sap = shaped("limble"), shaped("maximo"), shaped("upkeep"), shaped("sap_ecc")
+    # Maximo's inventory rows keep no change time, Limble's locations neither time: no field, no filter.
+    assert not {"updatedAt", "createdAt"} & set(maximo.type_map["Part"].fields)
+    assert not {"updatedAfter", "createdAfter"} & set(maximo.type_map["PartFilter"].fields)
+    assert {"updatedAt", "updatedAfter"} <= set(maximo.type_map["Asset"].fields) | set(
+        maximo.type_map["AssetFilter"].fields
+    )
+    assert "createdAfter" not in maximo.type_map["AssetFilter"].fields  # Maximo's assets keep no creation date
+    assert "createdAfter" in maximo.type_map["WorkOrderFilter"].fields  # its work orders do (reportdate)
+    assert not {"updatedAfter", "createdAfter"} & set(limble.type_map["LocationFilter"].fields)
+    assert {"updatedAfter", "createdAfter"} <= set(build_schema()._schema.type_map["LocationFilter"].fields)
+    # A relation stays where the system fills its id, an enum's raw value with its enum.
+    assert "workOrder" not in maximo.type_map["MaintenanceRequest"].fields
+    assert "asset" in maximo.type_map["MaintenanceRequest"].fields
+    assert not {"type", "typeRaw", "code"} & set(upkeep.type_map["Location"].fields)
+    # Embedded lines: UpKeep's purchase order lines carry no description or unit, nor take them.
+    assert not {"description", "unitOfMeasure"} & set(upkeep.type_map["PurchaseOrderLine"].fields)
+    assert set(upkeep.type_map["PurchaseOrderLineInput"].fields) == {
+        "part",
+        "quantity",
+        "unitPrice",
+        "receivedQuantity",
+    }
+    assert {"description", "unitOfMeasure", "lineNumber"} <= set(sap.type_map["PurchaseOrderLineInput"].fields)
+    assert set(build_schema()._schema.type_map["PurchaseOrderLineInput"].fields) >= {"description", "lineNumber"}
+
+
+def test_a_filter_or_line_field_the_system_lacks_fails_validation_naming_it():
+    maximo, upkeep = shaped("maximo"), shaped("upkeep")
+    assert refusals(maximo, '{ parts(filter: {updatedAfter: "2026-01-01T00:00:00Z"}) { nodes { id } } }') == [
+        "Expected value of type 'PartFilter' not to include 'updatedAfter': IBM Maximo does not say when a Part "
+        "changed."
+    ]
+    line = '{vendor: "1", lines: [{part: "2", quantity: 1, description: "bolts"}]}'
+    assert refusals(upkeep, f"mutation {{ createPurchaseOrder(input: {line}) {{ replayed }} }}") == [
+        "Expected value of type 'PurchaseOrderLineInput' not to include 'description': UpKeep cannot write "
+        "PurchaseOrder.lines.description."
+    ]
+    assert refusals(upkeep, "{ purchaseOrders { nodes { lines { quantity unitOfMeasure } } } }") == [
+        "Cannot query field 'unitOfMeasure' on type 'PurchaseOrderLine': UpKeep does not fill "
+        "PurchaseOrder.lines.unitOfMeasure."
+    ]
+
+
+def test_custom_fields_stay_and_a_system_shares_its_types_across_extensions():
+    vendor_field = Extension(custom_fields=(CustomField("Vendor", "rating", "Int", "rating"),))
+    base, extended = build_schema(shape=UPKEEP), build_schema(vendor_field, UPKEEP)
+    vendor = extended._schema.type_map["Vendor"].fields
+    assert "rating" in vendor and "code" not in vendor
+    assert base.get_type_by_name("WorkOrder") is extended.get_type_by_name("WorkOrder")  # built once for UpKeep
+    assert base.get_type_by_name("Vendor") is not extended.get_type_by_name("Vendor")
+    assert build_schema(shape=UPKEEP) is base  # and the system's own schema once
+    # A field remapped by the connection's settings is filled, whatever the system's own mapping says.
+    remapped = build_schema(Extension(field_mappings=(CustomField("Location", "code", "String", "barcode"),)), UPKEEP)
+    assert (
+        "code" in remapped._schema.type_map["Location"].fields
+        and "type" not in remapped._schema.type_map["Location"].fields
+    )
+    assert "code" not in base._schema.type_map["Location"].fields
+
+
+def test_introspection_and_queries_see_the_shaped_type(connection_token, sqlite_gateway, admin_key):
+    found = data(sqlite_gateway.gql(connection_token, '{ __type(name: "WorkOrder") { fields { name } } }'))
+    names = {f["name"] for f in found["__type"]["fields"]}
+    assert "dueDate" in names and "startedAt" not in names
+    answer = sqlite_gateway.gql(connection_token, "{ workOrders { nodes { id startedAt } } }")
+    assert "data" not in answer
+    assert [e["message"] for e in answer["errors"]] == [
+        "Cannot query field 'startedAt' on type 'WorkOrder': UpKeep does not fill WorkOrder.startedAt."
+    ]
+    # The admin schema still shows UpKeep's whole capability matrix, unread entities included.
+    system = data(sqlite_gateway.gql(admin_key, '{ system(key: "upkeep") { capabilities { entity read } } }'))
+    rows = {row["entity"]: row["read"] for row in system["system"]["capabilities"]}
+    assert rows == {name: c.read for name, c in connector_class("upkeep").entry.capabilities.items()}
 
 
 def test_create_input_requires_what_the_system_requires_update_input_nothing():

@@ -18,7 +18,7 @@ from connectors.tryton.connector import TrytonConnector
 from connectors.tryton.wire import decode
 from sandboxes.kit import SandboxControl, ServerThread, fault_proxy
 from schema.errors import SystemAuthFailed, SystemRejected
-from tests.helpers import data, page_all
+from tests.helpers import data, page_all, type_fields
 from tests.tryton_server import CREDENTIALS, PASSWORD, Rpc, TrytonServer
 
 pytestmark = pytest.mark.tryton
@@ -116,7 +116,7 @@ def test_parts_with_stock_per_location(sqlite_gateway, token, truth):
             token,
             "parts",
             """
-        remoteId partNumber name description unitOfMeasure unitCost quantityOnHand minimumQuantity
+        remoteId partNumber name description unitOfMeasure unitCost quantityOnHand
         stockLevels { quantity location { remoteId type } } vendors { remoteId }
     """,
             first=12,
@@ -134,11 +134,11 @@ def test_parts_with_stock_per_location(sqlite_gateway, token, truth):
         for loc in storages
     }
     assert len(nodes) == len(raw) == 30
+    assert "minimumQuantity" not in type_fields(sqlite_gateway, token, "Part")  # no order points in Tryton core
     for r in raw:
         n = nodes[str(r["id"])]
         assert (n["partNumber"], n["name"], n["description"]) == (r["code"], r["name"], r["description"])
         assert n["unitOfMeasure"] == "Unit" and n["unitCost"] == float(r["cost_price"])
-        assert n["minimumQuantity"] is None  # no order points in Tryton core: never invented
         expected = {str(loc): q[r["id"]] for loc, q in at.items() if q[r["id"]]}
         assert {ref(s["location"]): s["quantity"] for s in n["stockLevels"]} == expected
         assert all(s["location"]["type"] == "STORAGE" for s in n["stockLevels"])

@@ -51,7 +51,7 @@ def test_create_work_order_is_stored_and_visible_in_a_live_read(sqlite_gateway, 
                 "location": str(asset["locationId"]),
                 "assignees": [str(tech["id"])],
             },
-            "title status priority type number dueDate asset { remoteId } assignees { remoteId }",
+            "title status priority type number dueDate updatedAt asset { remoteId } assignees { remoteId }",
         ),
         "createWorkOrder",
     )

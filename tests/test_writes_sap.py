@@ -242,7 +242,7 @@ def test_the_systems_own_validation_errors_come_back_with_its_message(gateway, t
                     "lines": [{"part": "SP10001", "quantity": 1, "unitPrice": 2, "receivedQuantity": 1}],
                 }
             },
-            "'receivedQuantity' cannot be written",
+            "not to include 'receivedQuantity': SAP S/4HANA cannot write PurchaseOrder.lines.receivedQuantity",
         ),
         (
             'mutation($id: ID!) { updateVendor(id: $id, input: {active: false}, ifMatch: "x") { record { name } } }',

@@ -335,7 +335,7 @@ def test_the_systems_validation_error_is_system_rejected_with_its_message(sqlite
         (
             "PurchaseOrder",
             {"vendor": "3", "lines": [{"part": "1", "quantity": 1, "unitPrice": 1, "receivedQuantity": 1}]},
-            "'receivedQuantity' cannot be written",
+            "not to include 'receivedQuantity': Tryton cannot write PurchaseOrder.lines.receivedQuantity",
         ),
     ],
 )

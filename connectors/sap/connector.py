@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from schema.record import Record
 
@@ -600,6 +600,9 @@ class SapConnector(ODataConnector):
 
     streams = STREAMS
     write_settings = WRITE_SETTINGS
+    enriched: ClassVar[dict[str, frozenset[str]]] = {
+        "Part": frozenset({"quantityOnHand", "stockLevels", "stockLevels.location", "stockLevels.quantity"})
+    }
 
     async def enrich(self, stream: EntitySetStream, records: list[Record]) -> list[Record]:
         """Products get `stockLevels` per plant and storage location (stock types summed) and

@@ -26,7 +26,6 @@ from schema.model import (
     Component,
     CustomField,
     CustomObject,
-    Embedded,
     Entity,
     EnumDef,
     Extension,
@@ -45,6 +44,12 @@ from .plain_execution import PlainFieldsExecutor
 from .plain_fields import with_plain
 
 MAX_PAGE_SIZE = 200
+
+# The record times a system may or may not keep: their fields and their filters (`updatedAfter`, ...)
+STAMPS = {
+    "updatedAt": "Changed after this time (refused where the system does not say when a record changed).",
+    "createdAt": "Created after this time (refused where the system does not say when a record was created).",
+}
 
 _SCALARS: dict[str, Any] = {
     "ID": strawberry.ID,
@@ -241,9 +246,10 @@ class Node:
 class _Builder:
     """Builds one schema; holds the types made so far (by name) so each is made once.
 
-    A builder may start from the unified schema's types (`reuse`): every type an
-    extension does not reach is shared, so a connection's schema only makes
-    what its custom fields and objects change.
+    A builder may start from the types of the schema of its system without an
+    extension (`reuse`; that one from the unified schema's): every type an extension
+    does not reach is shared, so a connection's schema only makes what its custom
+    fields and objects change.
     """
 
     def __init__(self, extension: Extension, shape: Shape = Shape(), sources: Sources = Sources()) -> None:
@@ -253,9 +259,8 @@ class _Builder:
         self.enums: dict[str, type] = {}
         self.types: dict[str, type] = {}
 
-    def reuse(self, base: _Builder) -> None:
+    def reuse(self, base: _Builder, shared: set[str]) -> None:
         self.enums.update(base.enums)
-        shared = unchanged_types(self.extension, self.shape)
         self.types.update({n: base.types[n] for n in shared if n in base.types})
 
     def once(self, name: str, make: Callable[[], type]) -> type:
@@ -346,16 +351,19 @@ class _Builder:
             made.origin = self.types[type_name]
             definition.fields.append(made)
 
-    def embedded(self, embedded: Embedded) -> type:
+    def embedded(self, owner: str, component: Component) -> type:
+        """An embedded object's type, with the fields the system fills in its lines."""
+        embedded = component.embedded
         if embedded.name not in self.types:
             fields: list[Any] = []
             for f in embedded.fields:
-                fields.extend(self.value_field(f))
+                if self.shape.fills(owner, f"{component.name}.{f.name}"):
+                    fields.extend(self.value_field(f))
             self.types[embedded.name] = create_type(embedded.name, fields)
         return self.types[embedded.name]
 
-    def component_field(self, component: Component) -> Any:
-        embedded_type = self.embedded(component.embedded)
+    def component_field(self, owner: str, component: Component) -> Any:
+        embedded_type = self.embedded(owner, component)
         if component.many:
             name = component.name
 
@@ -369,7 +377,7 @@ class _Builder:
             )
         return self._getter(component.name, Optional[embedded_type])
 
-    def standard_fields(self) -> list[Any]:
+    def standard_fields(self, owner: str) -> list[Any]:
         def resolve_id(root, info) -> Any:
             return _source(info).global_id(root)
 
@@ -393,15 +401,16 @@ class _Builder:
             ),
         ]
         for f in STANDARD_FIELDS:
-            fields.extend(self.value_field(f))
+            if f.name not in STAMPS or self.shape.fills(owner, f.name):
+                fields.extend(self.value_field(f))
         return fields
 
     def object_type(self, name: str, value_fields: tuple[Field, ...], components: tuple[Component, ...] = ()) -> type:
         """An entity type with its values; relations are added in a second pass."""
-        fields = self.standard_fields()
+        fields = self.standard_fields(name)
         for f in value_fields:
             fields.extend(self.value_field(f))
-        fields.extend(self.component_field(c) for c in components)
+        fields.extend(self.component_field(name, c) for c in components)
         made = create_type(name, fields)
         definition = made.__strawberry_definition__  # type: ignore[attr-defined]
         definition.interfaces = [Node.__strawberry_definition__]  # type: ignore[attr-defined]
@@ -415,17 +424,15 @@ class _Builder:
     def _filter_input(self, name: str, status: EnumDef | None, status_name: str | None) -> type:
         fields = [
             strawberry.field(
-                name="updatedAfter",
+                name=f"{stamp[:-2]}After",
                 graphql_type=Optional[datetime],
                 default=None,
-                description="Changed after this time (refused where the system does not say when a record changed).",
-            ),
-            strawberry.field(
-                name="createdAfter",
-                graphql_type=Optional[datetime],
-                default=None,
-                description="Created after this time (refused where the system does not say when a record was created).",
-            ),
+                description=text,
+            )
+            for stamp, text in STAMPS.items()
+            if self.shape.fills(name, stamp)
+        ]
+        fields += [
             strawberry.field(
                 name="includeDeleted",
                 graphql_type=Optional[bool],
@@ -617,12 +624,17 @@ class _Builder:
         query_fields: list[Any] = []
         made = [e for e in ENTITIES if e.name not in self.types]  # the others are shared, complete
         for entity in made:
+            remapped = {m.name for m in self.extension.mappings_for(entity.name)}  # read from a field of its own
+            filled = tuple(f for f in entity.fields if f.name in remapped or self.shape.fills(entity.name, f.name))
             custom = tuple(cf.as_field() for cf in self.extension.fields_for(entity.name))
-            self.object_type(entity.name, entity.fields + custom, entity.components)
+            components = tuple(c for c in entity.components if self.shape.fills(entity.name, c.name))
+            self.object_type(entity.name, filled + custom, components)
         for entity in made:
-            self.add_relations(entity.name, entity.relations)
-            for component in entity.components:
-                self.add_relations(component.embedded.name, component.embedded.relations)
+            self.add_relations(entity.name, tuple(r for r in entity.relations if self.shape.fills(entity.name, r.name)))
+            for c in entity.components:
+                if c.embedded.name in self.types:
+                    kept = (r for r in c.embedded.relations if self.shape.fills(entity.name, f"{c.name}.{r.name}"))
+                    self.add_relations(c.embedded.name, tuple(kept))
         for entity in (e for e in ENTITIES if self.shape.reads(e.name)):
             status = entity.status_enum
             filter_type = self.filter_input(entity.name, status, entity.status_field)
@@ -730,16 +742,22 @@ class _Builder:
         fields = self.input_fields(entity.fields, entity.relations, custom, required, writable)
         for component in entity.components:
             if component.writable and (writable is None or component.name in writable):
-                line = self._line_input(component.embedded)
+                line = self._line_input(entity.name, component)
                 line_type = list[line] if component.many else line  # type: ignore[valid-type]
                 fields.append(_input_field(component.name, line_type, "", component.name in required))
         return create_type(name, fields, is_input=True)
 
-    def _line_input(self, embedded: Embedded) -> type:
-        """The input of one embedded line (a purchase order's line), made once per schema."""
+    def _line_input(self, owner: str, component: Component) -> type:
+        """The input of one embedded line (a purchase order's line), made once per schema: the fields
+        the system's line write map takes (for a create or an update)."""
+        embedded = component.embedded
         name = f"{embedded.name}Input"
+        writable = line_writable(self.shape, owner, component.name)
         return self.once(
-            name, lambda: create_type(name, self.input_fields(embedded.fields, embedded.relations), is_input=True)
+            name,
+            lambda: create_type(
+                name, self.input_fields(embedded.fields, embedded.relations, writable=writable), is_input=True
+            ),
         )
 
     def payload_type(self, name: str) -> type:
@@ -956,7 +974,7 @@ def unsupported(shape: Shape) -> dict[str, str]:
                 why[f"Mutation.{operation}{e.name}"] = f"{shape.system} does not support {operation} of {e.name}"
     if not shape.allows("Part", "adjust"):
         why["Mutation.adjustPartStock"] = f"{shape.system} does not support adjust of Part"
-    return why | unwritable(shape)
+    return why | unwritable(shape) | unfilled(shape)
 
 
 def unwritable(shape: Shape) -> dict[str, str]:
@@ -977,21 +995,65 @@ def unwritable(shape: Shape) -> dict[str, str]:
     return why
 
 
+def line_writable(shape: Shape, entity: str, component: str) -> frozenset[str] | None:
+    """The fields of one embedded line the system's write maps take, for a create or an update
+    (None: no line write map, so every unified line field)."""
+    prefix = f"{component}."
+    taken: set[str] = set()
+    for operation in ("create", "update"):
+        writable = shape.writable(entity, operation) if shape.allows(entity, operation) else None
+        taken |= {n[len(prefix) :] for n in writable or () if n.startswith(prefix)}
+    return frozenset(taken) or None
+
+
+def unfilled(shape: Shape) -> dict[str, str]:
+    """Why each unified object field (and time filter) is missing from a shaped schema, naming the system."""
+    why: dict[str, str] = {}
+    for e in ENTITIES if not shape.unified else ():
+        if not shape.reads(e.name):
+            continue
+        lacks = f"{shape.system} does not fill {e.name}.{{}}"
+        names = [f.name for f in e.fields] + [r.name for r in e.relations] + [c.name for c in e.components]
+        names += [f"{f.name}Raw" for f in e.fields if f.enum]
+        why |= {f"{e.name}.{n}": lacks.format(n) for n in names if not shape.fills(e.name, n.removesuffix("Raw"))}
+        for stamp in STAMPS:
+            if not shape.fills(e.name, stamp):
+                why[f"{e.name}.{stamp}"] = lacks.format(stamp)
+                what = "changed" if stamp == "updatedAt" else "was created"
+                why[f"{e.name}Filter.{stamp[:-2]}After"] = f"{shape.system} does not say when a {e.name} {what}"
+        for c in e.components:
+            fields = [f.name for f in c.embedded.fields] + [r.name for r in c.embedded.relations]
+            part = f"{shape.system} does not fill {e.name}.{c.name}.{{}}"
+            why |= {
+                f"{c.embedded.name}.{n}": part.format(n) for n in fields if not shape.fills(e.name, f"{c.name}.{n}")
+            }
+            writable = line_writable(shape, e.name, c.name) if c.writable else None
+            why |= {
+                f"{c.embedded.name}Input.{n}": f"{shape.system} cannot write {e.name}.{c.name}.{n}"
+                for n in fields
+                if writable is not None and n not in writable
+            }
+    return why
+
+
 def unchanged_types(extension: Extension, shape: Shape = Shape()) -> set[str]:
     """Names of the unified types an extension and a shape leave as they are.
 
-    An entity with custom fields changes its type, filter and inputs (a filterable remapped field, its
-    filter); every entity whose type reaches a changed one (through relations, its lines' included)
+    An entity with custom fields changes its type, filter and inputs (a remapped field, its type where
+    the system does not fill it, and its filter where filterable); every entity whose type reaches a changed one (through relations, its lines' included)
     changes its type, page and payload types too. A system's shape changes the
-    filters (status where the system fills it) and the write inputs (what it writes and requires).
+    filters (status and times where the system fills them), the write inputs (what it writes and
+    requires) and the entity types (the fields its records carry).
     """
     customized = {f.entity for f in extension.custom_fields}
     refiltered = customized | {f.entity for f in extension.field_mappings if f.filterable}
+    retyped = customized | {f.entity for f in extension.field_mappings}  # a remapped field is filled
     reaches = {
         e.name: {r.target for r in e.relations} | {r.target for c in e.components for r in c.embedded.relations}
         for e in ENTITIES
     }
-    changed = set(customized)
+    shaped = {e.name for e in ENTITIES if (found := shape.of(e.name)) is not None and found.fields is not None}
+    changed = retyped | (set() if shape.unified else shaped)
     while grown := {name for name, targets in reaches.items() if name not in changed and targets & changed}:
         changed |= grown
     names: set[str] = set()
@@ -999,7 +1061,7 @@ def unchanged_types(extension: Extension, shape: Shape = Shape()) -> set[str]:
         embedded = [c.embedded.name for c in e.components]
         names.add(f"{e.name}Order")  # the same fields whatever the extension and shape
         if e.name not in customized:
-            names |= {f"{n}Input" for n in embedded}
+            names |= {f"{c.embedded.name}Input" for c in e.components if line_writable(shape, e.name, c.name) is None}
             if shape.unified:
                 names.add(f"{e.name}CreateInput")
             if shape.unified or not shape.allows(e.name, "update"):  # a shape's own update input: its write map
@@ -1011,27 +1073,30 @@ def unchanged_types(extension: Extension, shape: Shape = Shape()) -> set[str]:
     return names
 
 
-_unified: dict[Sources, _Builder] = {}
-_unified_lock = threading.Lock()
+_bases: dict[tuple[Shape, Sources], _Builder] = {}
+_bases_lock = threading.RLock()
 
 
-def _unified_types(sources: Sources) -> _Builder:
-    """The builder of the unified schema, built once per process; its types are shared."""
-    with _unified_lock:
-        if sources not in _unified:
-            builder = _Builder(Extension(), Shape(), sources)
+def _base_types(shape: Shape, sources: Sources) -> _Builder:
+    """The builder of the schema of a system's shape without an extension (of the unified schema with
+    `Shape()`), built once per process; its types are shared by every extension of that system."""
+    with _bases_lock:
+        if (shape, sources) not in _bases:
+            builder = _Builder(Extension(), shape, sources)
+            if not shape.unified:
+                builder.reuse(_base_types(Shape(), sources), unchanged_types(Extension(), shape))
             builder.schema = builder.build()  # type: ignore[attr-defined]
-            _unified[sources] = builder
-        return _unified[sources]
+            _bases[shape, sources] = builder
+        return _bases[shape, sources]
 
 
 def build_schema(
     extension: Extension = Extension(), shape: Shape = Shape(), sources: Sources = Sources()
 ) -> strawberry.Schema:
     """Generate the data schema for one extension of the unified model, shaped by a system (unchanged types shared)."""
-    unified = _unified_types(sources)
-    if extension == Extension() and shape.unified:
-        return unified.schema  # type: ignore[attr-defined]
+    base = _base_types(shape, sources)
+    if extension == Extension():
+        return base.schema  # type: ignore[attr-defined]
     builder = _Builder(extension, shape, sources)
-    builder.reuse(unified)
+    builder.reuse(base, unchanged_types(extension))
     return builder.build()

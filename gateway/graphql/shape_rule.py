@@ -1,7 +1,7 @@
 """GraphQL's unknown-field errors, their message naming the system where a connection's schema lacks the field.
 
 A connection's schema lists only what its system can do (see `Shape`): its root
-fields and the fields of its write inputs. A client asking for more should learn
+fields, the fields its records carry, its filters and the fields of its write inputs. A client asking for more should learn
 why, not only that the field does not exist.
 """
 
@@ -25,7 +25,7 @@ def _reasons(schema: GraphQLSchema) -> dict[str, str]:
 
 
 class ShapedFieldsRule(FieldsOnCorrectTypeRule):
-    """`FieldsOnCorrectTypeRule`, saying which system lacks a unified root field."""
+    """`FieldsOnCorrectTypeRule`, saying which system lacks a unified root or object field."""
 
     def enter_field(self, node: FieldNode, *args: object) -> None:
         parent = self.context.get_parent_type()
@@ -44,15 +44,16 @@ class ShapedFieldsRule(FieldsOnCorrectTypeRule):
 
 
 class ShapedValuesRule(ValuesOfCorrectTypeRule):
-    """`ValuesOfCorrectTypeRule`, saying which system cannot write an input field given as a literal."""
+    """`ValuesOfCorrectTypeRule`, saying which system lacks an input field given as a literal."""
 
     def report_error(self, error: GraphQLError) -> None:
         super().report_error(naming_the_system(error, self.context.schema))
 
 
 def naming_the_system(error: GraphQLError, schema: GraphQLSchema) -> GraphQLError:
-    """An unknown write input field the unified model has but this system cannot write: the same error,
-    saying so (BAD_USER_INPUT naming the field, as the write's own check would); any other error as it is."""
+    """An unknown input field the unified model has but this system cannot take (a write input's field,
+    a filter on a time its records lack): the same error, saying so (BAD_USER_INPUT naming the field, as
+    the run-time check would); any other error as it is."""
     found = UNKNOWN_INPUT_FIELD.search(error.message)
     reason = _reasons(schema).get(f"{found[1]}.{found[2]}") if found else None
     if found is None or reason is None:

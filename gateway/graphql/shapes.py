@@ -7,13 +7,16 @@ requires); `field_sources` says, for every unified field, which systems fill it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 from connectors.base import Connector
 from connectors.registry import connectors
-from schema.entities import BY_NAME
+from schema.entities import BY_NAME, ENTITIES
 from schema.model import WRITE_OPERATIONS, EntityShape, Shape, Sources
+
+COMPONENTS = frozenset(c.name for e in ENTITIES for c in e.components)
 
 
 def _declarations(cls: type[Connector]) -> dict[str, Any]:
@@ -40,7 +43,21 @@ def _writable(declaration: Any, operation: str) -> frozenset[str] | None:
     else:
         writes = getattr(writes, "create", writes)
     fields = getattr(writes, "fields", None)
-    return frozenset(fields) if fields else None
+    return frozenset(_with_parts(fields)) if fields else None
+
+
+def _with_parts(fields: Mapping[str, Any]) -> set[str]:
+    """Field names, plus `component.field` for each field of a list of embedded objects the spec names
+    (an `Each` read or a `Lines` write); a component computed as a whole is `component.*`."""
+    names = set(fields)
+    for name, spec in fields.items():
+        parts = getattr(spec, "fields", None)
+        if isinstance(parts, Mapping):
+            number = getattr(spec, "number", None)
+            names |= {f"{name}.{part}" for part in (*parts, *([number] if number else []))}
+        elif name in COMPONENTS:
+            names.add(f"{name}.*")
+    return names
 
 
 def _filled(declaration: Any) -> set[str]:
@@ -48,7 +65,15 @@ def _filled(declaration: Any) -> set[str]:
     if mapping is None:
         return set()
     stamps = {"createdAt": mapping.created_at, "updatedAt": mapping.updated_at}
-    return set(mapping.fields) | {name for name, spec in stamps.items() if spec is not None}
+    return _with_parts(mapping.fields) | {name for name, spec in stamps.items() if spec is not None}
+
+
+def _fills(cls: type[Connector], entity: str, declaration: Any) -> frozenset[str] | None:
+    """The unified fields a system fills: its mapping's and its hooks' (None: no declarative mapping,
+    so every field)."""
+    if getattr(declaration, "mapping", None) is None:
+        return None
+    return frozenset(_filled(declaration)) | cls.enriched.get(entity, frozenset())
 
 
 def _status_filter(entity: str, declaration: Any) -> bool:
@@ -69,6 +94,7 @@ def shape_of(cls: type[Connector]) -> Shape:
             status_filter=_status_filter(name, declared.get(name)),
             create_fields=_writable(declared.get(name), "create"),
             update_fields=_writable(declared.get(name), "update"),
+            fields=_fills(cls, name, declared.get(name)),
         )
         for name, capability in cls.entry.capabilities.items()
         if capability.read
@@ -82,6 +108,6 @@ def field_sources() -> Sources:
     filled: dict[str, set[str]] = {}
     for cls in connectors().values():
         for entity, declaration in _declarations(cls).items():
-            for name in _filled(declaration):
+            for name in (n for n in _fills(cls, entity, declaration) or () if "." not in n):  # lines aside
                 filled.setdefault(f"{entity}.{name}", set()).add(cls.entry.name)
     return Sources(tuple((key, tuple(sorted(names))) for key, names in sorted(filled.items())))

@@ -6,7 +6,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from sandboxes.odoo.app import SANDBOX
-from tests.conformance.case import Ref, Running, SystemCase, Writes, related_ids, served
+from tests.conformance.case import Ref, Running, SystemCase, Writes, served
 
 MODELS = {
     "Location": "stock.location",
@@ -39,9 +39,10 @@ def start() -> AbstractContextManager[Running]:
 
 
 def expected_calls(answer: dict[str, Any], running: Running) -> int:
-    """One `search_read`, then one `read` of every distinct equipment (equipment has no location relation)."""
-    assets, locations = related_ids(answer)
-    return 1 + bool(assets) + bool(locations)
+    """One `search_read`, then one `read` of every distinct equipment (equipment has no location relation,
+    so Odoo's Asset type has no `location` to follow)."""
+    assets = {n["asset"]["remoteId"] for n in answer["workOrders"]["nodes"] if n["asset"]}
+    return 1 + bool(assets)
 
 
 WRITES = Writes(
@@ -92,7 +93,7 @@ CASE = SystemCase(
     system="odoo",
     hosting="CLOUD",
     start=start,
-    nested_query="{ workOrders(first: 100) { nodes { remoteId asset { remoteId location { remoteId } } } } }",
+    nested_query="{ workOrders(first: 100) { nodes { remoteId asset { remoteId name } } } }",
     expected_calls=expected_calls,
     writes=WRITES,
 )
