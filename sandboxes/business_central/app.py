@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import re
 import secrets
@@ -36,7 +35,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -49,10 +47,11 @@ from starlette.routing import Route
 from sandboxes.data import Record
 from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
 from sandboxes.odata_filter import FilterError, parse_filter
+from sandboxes.odata_v4 import Refused, etag, typed
 from sandboxes.rest import dataset_routes
 
 from .model import PAGES, Page
-from .rules import Refused, check_body
+from .rules import check_body
 from .seed import Dataset
 
 API = "/api/v2.0"
@@ -81,31 +80,6 @@ class Answer:
 
 def refused(status: int, message: str, code: str | None = None) -> Answer:
     return Answer(status, error_body(status, message, code))
-
-
-def etag(row: Record) -> str:
-    """A weak ETag that changes with any change of the record (base64, as the API's are)."""
-    digest = hashlib.sha1(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()
-    return 'W/"' + base64.b64encode(f"JzE5OzE{digest};".encode()).decode() + '"'
-
-
-def typed(page: Page, row: Record) -> Record:
-    """A row with EDM values as Python values, for `$filter` and `$orderby`."""
-    out: Record = {}
-    for prop in page.props:
-        value = row.get(prop.name)
-        if value in (None, ""):
-            out[prop.name] = value
-        elif prop.type == "Edm.Guid":
-            out[prop.name] = uuid.UUID(str(value))
-        elif prop.type in ("Edm.DateTimeOffset", "Edm.Date"):
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-            out[prop.name] = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        elif prop.type in ("Edm.Decimal", "Edm.Int32"):
-            out[prop.name] = Decimal(str(value))
-        else:
-            out[prop.name] = value
-    return out
 
 
 class Sandbox:

@@ -7,38 +7,7 @@ use, plus a few that show the shape (see docs/vendors/business_central.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-
-@dataclass(frozen=True)
-class Prop:
-    name: str
-    type: str = "Edm.String"
-    editable: bool = True
-    max_length: int | None = None
-    filterable: bool = True
-
-
-@dataclass(frozen=True)
-class Page:
-    """One API page (entity set): `type_name` as in `Microsoft.NAV.<type>`; `lines` the navigation
-    holding its lines (deep-inserted with the header), `line_page` their page."""
-
-    name: str
-    type_name: str
-    props: tuple[Prop, ...]
-    lines: str | None = None
-    line_page: Page | None = None
-    keys: tuple[str, ...] = ("id",)
-
-    def prop(self, name: str) -> Prop | None:
-        return next((p for p in self.props if p.name == name), None)
-
-
-def s(name: str, max_length: int | None = None, **kw: Any) -> Prop:
-    return Prop(name, "Edm.String", max_length=max_length, **kw)
-
+from sandboxes.odata_v4 import Page, Prop, s
 
 ID = Prop("id", "Edm.Guid", editable=False)
 CHANGED = Prop("lastModifiedDateTime", "Edm.DateTimeOffset", editable=False)

@@ -32,12 +32,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from sandboxes.business_central.app import etag, typed
-from sandboxes.business_central.model import Page
-from sandboxes.business_central.rules import Refused, check_body
 from sandboxes.data import Record
 from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, http_error_handler
 from sandboxes.odata_filter import FilterError, parse_filter, parse_key
+from sandboxes.odata_v4 import Page, Refused, check_props, etag, typed
 from sandboxes.rest import dataset_routes
 
 from .model import ENTITIES, REFERENCES
@@ -164,7 +162,7 @@ class Environment:
                 raise Refused(400, "", f"The value '{value}' of field '{prop}' is not found in the related table.")
 
     def create(self, entity: Page, body: Any, url: str) -> Response:
-        check_body(entity, body, lambda *_: True)
+        check_props(entity, body)
         company = str(body.get("dataAreaId") or DEFAULT_COMPANY).lower()
         if company not in {e["LegalEntityId"].lower() for e in LEGAL_ENTITIES}:
             raise Refused(400, "", f"Company '{company}' does not exist.")
@@ -191,7 +189,7 @@ class Environment:
         if method == "DELETE":
             self.data.remove(entity.name, [current[key]])
             return Response(status_code=204)
-        check_body(entity, body, lambda *_: True)
+        check_props(entity, body)
         if (
             body.get(key, current[key]) != current[key]
             or body.get("dataAreaId", current["dataAreaId"]) != current["dataAreaId"]

@@ -1,13 +1,13 @@
 """The data entities the sandbox serves: each property's EDM type and whether a client may set it.
 
-Written with the Business Central sandbox's `Prop` and `Page` (one OData v4 entity set each); every
+Written with the shared OData v4 `Prop` and `Page` (one OData v4 entity set each); every
 entity carries `dataAreaId`, part of its key. Property names are from the public data entities where
 cited in docs/vendors/d365_scm.md, else marked there as unverified.
 """
 
 from __future__ import annotations
 
-from sandboxes.business_central.model import Page, Prop, s
+from sandboxes.odata_v4 import Page, Prop, s
 
 AREA = Prop("dataAreaId", "Edm.String", max_length=4)
 CHANGED = Prop("ModifiedDateTime", "Edm.DateTimeOffset", editable=False)
