@@ -42,6 +42,7 @@ from .descriptions import describe
 from .passthrough import passthrough_field
 from .plain_execution import PlainFieldsExecutor
 from .plain_fields import with_plain
+from .selected import record_fields
 
 MAX_PAGE_SIZE = 200
 
@@ -564,6 +565,7 @@ class _Builder:
                 last=_given(last),
                 before=_given(before),
                 order=_input_values(orderBy) if _given(orderBy) else None,
+                fields=record_fields(info.selected_fields),
             )
             made = page_type(
                 nodes=page.records,
