@@ -388,6 +388,13 @@ class ConnectionSource:
 
     # -- by id ------------------------------------------------------------------
 
+    def finish(self) -> None:
+        """The request is answered: let go of the records kept for its DataLoaders. Its context is
+        in reference cycles (graphql-core's executor; each loader's batch function and this source),
+        so what they hold would otherwise wait, often for a full collection, for the garbage collector."""
+        self._primed.clear()
+        self._loaders.clear()
+
     def _prime(self, entity: str, origin: str, records: builtins.list[Record]) -> None:
         primed = self._primed.setdefault((entity, origin), {})
         for record in records:
