@@ -10,6 +10,7 @@ import strawberry
 
 from gateway.graphql import plain_fields
 from gateway.graphql.plain_execution import PlainFieldsExecutor
+from schema.record import Record
 
 
 @strawberry.enum
@@ -37,7 +38,27 @@ class Row:
         return str(root["title"]) * times
 
 
+def _value(name: str, kind: Any) -> Any:
+    """A field reading a record's value, marked so (as the data schema's value fields are)."""
+
+    def resolve(root: strawberry.Parent[Record]) -> Any:
+        return root.values.get(name)
+
+    resolve.__annotations__["return"] = kind
+    plain = plain_fields.reading_value(name, lambda root, _info: root.values.get(name))
+    return strawberry.field(resolver=plain_fields.with_plain(resolve, plain), name=name)
+
+
+@strawberry.type
+class Item:
+    title: str | None = _value("title", str | None)
+    code: strawberry.ID = _value("code", strawberry.ID)
+    status: Status | None = _value("status", Status | None)
+    count: int | None = _value("count", int | None)
+
+
 ROWS: list[dict[str, Any]] = []
+RECORDS: list[Record] = []
 
 
 @strawberry.type
@@ -45,6 +66,10 @@ class Query:
     @strawberry.field
     def rows(self) -> list[Row | None]:
         return ROWS  # type: ignore[return-value]
+
+    @strawberry.field
+    def items(self) -> list[Item | None]:
+        return RECORDS  # type: ignore[return-value]
 
 
 class CountingExecutor(PlainFieldsExecutor):
@@ -61,7 +86,7 @@ def schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
     made = []
     for executor in (None, CountingExecutor):
         schema = strawberry.Schema(query=Query, execution_context_class=executor)
-        assert plain_fields.apply(schema._schema) == 3
+        assert plain_fields.apply(schema._schema) == 3 + 4
         made.append(schema)
     return made[0], made[1]
 
@@ -111,3 +136,32 @@ def test_an_error_in_one_row_is_reported_at_its_path_as_before(bad):
     else:  # a non-null field's error nulls its row
         assert got[0]["rows"][1] is None
     assert [path for _, path in got[1]] == [["rows", 1, "status" if bad["status"] else "count"]]
+
+
+def _item(**values: Any) -> Record:
+    return Record("Item", str(values.get("code")), values)
+
+
+ITEMS = [_item(title=f"pump {i}", code=f"P{i}", status="OPEN" if i % 2 else "DONE", count=i) for i in range(20)]
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        _item(title="x", code="P", status="DONE", count=1),  # every value plain
+        _item(title=7, code=12, status=Status.OPEN, count=None),  # values a String, an ID, an enum convert
+        _item(title=True, code="P", status=None, count=2.0),  # a Boolean as text, a whole float as Int
+        _item(title="x", code="P", status="LOST", count=1),  # an enum value the type does not know
+        _item(title="x", code=None, status="OPEN", count=1),  # null for a non-null ID: the row becomes null
+        _item(title="x", code="P", status="OPEN", count=1.5),  # an Int that is not one
+    ],
+)
+def test_values_read_off_records_answer_as_graphql_cores_path_does(odd):
+    ROWS[:] = []
+    RECORDS[:] = [ITEMS[0], odd, ITEMS[2]]
+    ordinary, plain = schemas()
+    query = "{ items { title code status count } }"
+    expected, got = ordinary.execute_sync(query), plain.execute_sync(query)
+    assert got.data == expected.data
+    assert [(e.message, e.path) for e in got.errors or []] == [(e.message, e.path) for e in expected.errors or []]
+    assert got.data["items"][0] == {"title": "pump 0", "code": "P0", "status": "DONE", "count": 0}

@@ -17,14 +17,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo, Undefined, is_leaf_type, is_non_null_type
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLID,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLString,
+    Undefined,
+    get_nullable_type,
+    is_leaf_type,
+    is_non_null_type,
+)
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from .plain_fields import is_plain
+from schema.record import Record
 
-# Per selected field: its response name, its resolver, the info it is given, how its value is completed.
-Step = tuple[str, Callable[..., Any], GraphQLResolveInfo, Callable[[Any], Any]]
+from .plain_fields import is_plain, value_name
+
+# Per selected field: its response name, and how its completed value is read off an object.
+Step = tuple[str, Callable[[Any], Any]]
 
 
 class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -53,7 +66,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         plan = kept[1]
         if plan is not None:
             try:
-                return {name: complete(resolve(source_value, info)) for name, resolve, info, complete in plan}
+                return {name: read(source_value) for name, read in plan}
             except Exception:  # executed again below, where the error gets its path
                 pass
         return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
@@ -77,8 +90,40 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             info = self.build_resolve_info(
                 field, [d.node for d in details], parent_type, Path(path, response_name, parent_type.name)
             )
-            steps.append((response_name, field.resolve, info, completion))  # type: ignore[arg-type]
+            steps.append((response_name, _reader(field, info, completion)))
         return steps
+
+
+def _reader(field: GraphQLField, info: GraphQLResolveInfo, complete: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A field's completed value from its object. Where the field reads a record's value, and the value
+    is text that a String or ID gives as it is or that names an enum value, without a call for either."""
+    resolve = field.resolve
+    assert resolve is not None  # plain fields have their resolver
+    name = value_name(resolve)
+    if name is None:
+        return lambda source: complete(resolve(source, info))
+    texts = _texts(field)
+
+    def read(source: Any) -> Any:
+        value = source.values.get(name) if type(source) is Record else resolve(source, info)
+        if type(value) is str and texts is not None:
+            return value if texts is AS_IS else texts.get(value) or complete(value)
+        return complete(value)
+
+    return read
+
+
+AS_IS: dict[str, str] = {}  # a String's or an ID's text: itself
+
+
+def _texts(field: GraphQLField) -> dict[str, str] | None:
+    """What a text value completes to, where that is plain: itself (AS_IS), or an enum value's name."""
+    leaf = get_nullable_type(field.type)
+    if leaf is GraphQLString or leaf is GraphQLID:
+        return AS_IS
+    if isinstance(leaf, GraphQLEnumType):
+        return {v.value: n for n, v in leaf.values.items() if type(v.value) is str}
+    return None
 
 
 def _completion(field: GraphQLField) -> Callable[[Any], Any] | None:
