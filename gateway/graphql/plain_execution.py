@@ -14,7 +14,7 @@ effects, so reading twice changes nothing). Execution methods are graphql-core's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from graphql import (
@@ -22,6 +22,7 @@ from graphql import (
     GraphQLField,
     GraphQLID,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLString,
     Undefined,
@@ -45,8 +46,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # By the identity of a collected field set (graphql-core memoizes one per selection and
-        # keeps it alive for the whole execution, so its id is not reused): its plan, or None.
+        # By the identity of a collected field set: the field set (kept alive) and its plan, or None.
         self._plans: dict[int, tuple[Any, list[Step] | None]] = {}
 
     def execute_fields(
@@ -57,19 +57,73 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: Any,
         position_context: Any,
     ) -> Any:
-        kept = self._plans.get(id(grouped_field_set))
-        if kept is None:
-            kept = self._plans[id(grouped_field_set)] = (
-                grouped_field_set,
-                self._plan(parent_type, path, grouped_field_set),
-            )
-        plan = kept[1]
+        plan = self._plan_of(parent_type, path, grouped_field_set)
         if plan is not None:
             try:
                 return {name: read(source_value) for name, read in plan}
             except Exception:  # executed again below, where the error gets its path
                 pass
         return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+
+    def complete_iterable_value(
+        self,
+        item_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: GraphQLResolveInfo,
+        path: Path,
+        items: Iterable[Any],
+        position_context: Any,
+    ) -> Any:
+        """A list of objects whose selection is plain, completed in one loop, not item by item."""
+        rows = self._plain_rows(item_type, field_details_list, info, path, items, position_context)
+        if rows is not None:
+            return rows
+        return super().complete_iterable_value(item_type, field_details_list, info, path, items, position_context)
+
+    def _plain_rows(
+        self,
+        item_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: GraphQLResolveInfo,
+        path: Path,
+        items: Iterable[Any],
+        position_context: Any,
+    ) -> list[Any] | None:
+        """What graphql-core's item-by-item completion gives, or None where it must run: items that
+        are not a plain list, deferred or streamed parts, a type check that fails or is awaited, any error."""
+        object_type = get_nullable_type(item_type)
+        if type(items) is not list or position_context is not None or not isinstance(object_type, GraphQLObjectType):
+            return None
+        grouped_field_set, defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+        if defer_usages or self.get_stream_usage(field_details_list, path) is not None:
+            return None
+        plan = self._plan_of(object_type, path.add_key(0, None), grouped_field_set)
+        if plan is None:
+            return None
+        nullable, is_type_of, is_awaitable = not is_non_null_type(item_type), object_type.is_type_of, self.is_awaitable
+        try:
+            rows: list[Any] = []
+            for item in items:
+                if item is None and nullable:
+                    rows.append(None)
+                elif item is None or (is_type_of(item, info) is not True if is_type_of else is_awaitable(item)):
+                    return None  # an error to report, or an item to check or await
+                else:
+                    rows.append({name: read(item) for name, read in plan})
+            return rows
+        except Exception:  # completed item by item instead, where the error gets its path
+            return None
+
+    def _plan_of(self, parent_type: GraphQLObjectType, path: Path | None, grouped_field_set: Any) -> list[Step] | None:
+        """`_plan`, made once per collected field set (graphql-core memoizes one per selection and
+        keeps it alive for the whole execution, so its id is not reused)."""
+        kept = self._plans.get(id(grouped_field_set))
+        if kept is None:
+            kept = self._plans[id(grouped_field_set)] = (
+                grouped_field_set,
+                self._plan(parent_type, path, grouped_field_set),
+            )
+        return kept[1]
 
     def _plan(self, parent_type: GraphQLObjectType, path: Path | None, grouped_field_set: Any) -> list[Step] | None:
         """The steps for this selection, or None when any field of it needs graphql-core's path."""
