@@ -75,27 +75,22 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         """A list of objects whose selection is plain, completed in one loop, not item by item."""
-        rows = self._plain_rows(item_type, field_details_list, info, path, items, position_context)
-        if rows is not None:
-            return rows
+        if type(items) is list and position_context is None:  # not a generator, nor a deferred part
+            rows = self._plain_rows(items, item_type, path, info, field_details_list)
+            if rows is not None:
+                return rows
         return super().complete_iterable_value(item_type, field_details_list, info, path, items, position_context)
 
     def _plain_rows(
-        self,
-        item_type: GraphQLOutputType,
-        field_details_list: Any,
-        info: GraphQLResolveInfo,
-        path: Path,
-        items: Iterable[Any],
-        position_context: Any,
+        self, items: list[Any], item_type: GraphQLOutputType, path: Path, info: GraphQLResolveInfo, details: Any
     ) -> list[Any] | None:
-        """What graphql-core's item-by-item completion gives, or None where it must run: items that
-        are not a plain list, deferred or streamed parts, a type check that fails or is awaited, any error."""
+        """What graphql-core's item-by-item completion gives, or None where it must run: items not of
+        an object type, deferred or streamed parts, a type check that fails or is awaited, any error."""
         object_type = get_nullable_type(item_type)
-        if type(items) is not list or position_context is not None or not isinstance(object_type, GraphQLObjectType):
+        if not isinstance(object_type, GraphQLObjectType):
             return None
-        grouped_field_set, defer_usages, _ = self.collect_subfields(object_type, field_details_list)
-        if defer_usages or self.get_stream_usage(field_details_list, path) is not None:
+        grouped_field_set, defer_usages, _ = self.collect_subfields(object_type, details)
+        if defer_usages or self.get_stream_usage(details, path) is not None:
             return None
         plan = self._plan_of(object_type, path.add_key(0, None), grouped_field_set)
         if plan is None:
