@@ -12,10 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
+from agent.protocol import PATH as AGENT_PATH
 from connectors.registry import manifest_errors
 from sandboxes.registry import sandboxes
 
 from .accesslog import AccessLogMiddleware
+from .agents.endpoint import AgentEndpoint
 from .bodylimit import BodyLimitMiddleware
 from .connect_sessions import ConnectSessions
 from .events.webhooks import WebhookDeliverer
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         Route(IDE_PREFIX + "{name}", serve_asset),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", SubscriptionEndpoint(graphql)),
+        WebSocketRoute(AGENT_PATH, AgentEndpoint(services.store, services.agents).handle),
         Route("/passthrough", passthrough_endpoint(services), methods=["POST"]),
         *ui_routes(services),
     ]

@@ -13,12 +13,16 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, select
 
+from agent.credentials import NAME as CREDENTIAL_NAME
+from agent.protocol import placeholder
 from connectors.base import ConnectionConfig
 from connectors.catalog import SystemEntry
 from connectors.registry import connector_class
 from schema.errors import BadUserInput, InsufficientCredits, NotFound
 
 from . import credits
+from .agents import registry as agents
+from .agents.hub import Route
 from .auth import TOKEN_PREFIX, hash_secret, new_secret
 from .events import revocation
 from .events.bus import EventBus
@@ -41,6 +45,19 @@ class NewConnection:
     credentials: dict[str, str]
     instance_url: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    agent_id: str | None = None  # on premises: the agent its calls go through
+    agent_credentials: str | None = None  # the name of the login kept in the plant, by that agent
+
+    def login(self, entry: SystemEntry) -> dict[str, str]:
+        """The credentials the gateway keeps: with a login kept in the plant, placeholders for what was not given."""
+        if self.agent_credentials is None:
+            return dict(self.credentials)
+        return {f.name: self.credentials.get(f.name) or placeholder(f.name) for f in entry.credential_fields}
+
+    def route(self, organization_id: str, connection_id: str | None) -> Route | None:
+        if self.agent_id is None:
+            return None
+        return Route(self.agent_id, organization_id, connection_id, self.agent_credentials)
 
 
 def validate(request: NewConnection) -> SystemEntry:
@@ -60,12 +77,28 @@ def validate(request: NewConnection) -> SystemEntry:
     unknown = sorted(set(request.credentials) - known)
     if unknown:
         raise BadUserInput(f"unknown credential field(s): {', '.join(unknown)}", field="credentials")
+    check_agent(request)
+    login = request.login(entry)
     for cred in entry.credential_fields:
-        if cred.required and not str(request.credentials.get(cred.name) or "").strip():
+        if cred.required and not str(login.get(cred.name) or "").strip():
             raise BadUserInput(f"missing credential field '{cred.name}' ({cred.label})", field=cred.name)
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in request.metadata.items()):
         raise BadUserInput("metadata must map strings to strings", field="metadata")
     return entry
+
+
+def check_agent(request: NewConnection) -> None:
+    if request.agent_id is not None and request.hosting != "ON_PREMISES":
+        raise BadUserInput("only an ON_PREMISES connection goes through an agent", field="agentId")
+    if request.agent_credentials is not None:
+        if request.agent_id is None:
+            raise BadUserInput("credentials kept in the plant need the agent that holds them", field="agentId")
+        if not CREDENTIAL_NAME.match(request.agent_credentials):
+            raise BadUserInput(
+                "agentCredentials is the name given to `plantgate agent credentials set` "
+                "(letters, digits, '.', '_', '-'; up to 64)",
+                field="agentCredentials",
+            )
 
 
 def check_url(url: str | None) -> None:
@@ -99,9 +132,19 @@ class ConnectionService:
         entry = validate(request)
         cost = entry.credits(request.hosting)
         await self.store.run(self._ensure_credits, organization_id, cost)
-        config = ConnectionConfig(request.hosting, request.instance_url, dict(request.credentials))
-        await self.pool.check(request.system, config, Owner(organization_id, connection_id))
+        if request.agent_id is not None:
+            await self.store.run(self._ensure_agent, organization_id, request.agent_id)
+        config = ConnectionConfig(request.hosting, request.instance_url, request.login(entry))
+        route = request.route(organization_id, None)
+        await self.pool.check(request.system, config, Owner(organization_id, connection_id), route)
         return cost
+
+    def _ensure_agent(self, organization_id: str, agent_id: str) -> None:
+        with self.store.read() as session:
+            try:
+                agents.owned(session, organization_id, agent_id)
+            except NotFound as exc:
+                raise BadUserInput(exc.message, field="agentId") from None
 
     def _ensure_credits(self, organization_id: str, cost: int) -> None:
         """Fail fast before calling the system; the insert re-checks atomically."""
@@ -134,7 +177,9 @@ class ConnectionService:
         pending = connection.status == PENDING  # new rows start ACTIVE by default
         connection.system, connection.hosting = request.system, request.hosting
         connection.name, connection.instance_url = request.name.strip(), request.instance_url
-        connection.credentials_encrypted = self.pool.vault.encrypt(request.credentials)
+        entry = validate(request)
+        connection.credentials_encrypted = self.pool.vault.encrypt(request.login(entry))
+        connection.agent_id, connection.agent_credentials = request.agent_id, request.agent_credentials
         connection.metadata_ = {**(connection.metadata_ or {}), **request.metadata}
         connection.settings = connection.settings or {}
         connection.credits, connection.updated_at = cost, utcnow()
