@@ -25,6 +25,7 @@ TIMEOUT = "timeout"
 REFUSED_CALL = "refused"  # not an assigned connection, an address or URL the plant does not allow
 TOO_LARGE = "too_large"
 BUSY = "busy"
+OFFLINE = "offline"  # said by the gateway itself: the agent's socket closed with the call in flight
 
 # What stands in for a credential kept in the plant: unreserved URL characters only, so it
 # survives query strings, form bodies and JSON unchanged; the agent swaps it for the value.

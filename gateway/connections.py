@@ -49,10 +49,12 @@ class NewConnection:
     agent_credentials: str | None = None  # the name of the login kept in the plant, by that agent
 
     def login(self, entry: SystemEntry) -> dict[str, str]:
-        """The credentials the gateway keeps: with a login kept in the plant, placeholders for what was not given."""
+        """The credentials the gateway keeps: with a login kept in the plant, placeholders for its secrets
+        (passwords, keys) that were not given; the rest (a user name, a site) is given here as usual."""
         if self.agent_credentials is None:
             return dict(self.credentials)
-        return {f.name: self.credentials.get(f.name) or placeholder(f.name) for f in entry.credential_fields}
+        kept = {f.name: placeholder(f.name) for f in entry.credential_fields if f.secret}
+        return {**kept, **{k: v for k, v in self.credentials.items() if v}}
 
     def route(self, organization_id: str, connection_id: str | None) -> Route | None:
         if self.agent_id is None:

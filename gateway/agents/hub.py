@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from starlette.websockets import WebSocket
 
 from agent import protocol
+from schema.errors import SystemUnreachable
 
 from ..events.bus import EventBus
 from ..settings import Settings
@@ -28,15 +28,15 @@ from ..store.engine import Store
 from . import registry
 from .presence import Presence
 from .relay import Relay
-from .session import AgentSession, Sink
+from .session import AgentSession, Sink, offline
 from .stream import CallStream
 
 log = logging.getLogger("plantgate.agents")
 REVOKED_KIND = "agent.revoked"
 
 
-class AgentOffline(httpx.ConnectError):
-    """No gateway process holds the agent's socket now (a connect error: nothing was sent)."""
+class AgentOffline(SystemUnreachable):
+    """No gateway process holds the agent's socket now: the call was not sent."""
 
 
 @dataclass(frozen=True)
@@ -134,9 +134,9 @@ class AgentHub:
             stream = CallStream(call_id, self._forget_local(route.agent_id))
             await self.deliver(route.agent_id, frame, stream.put)
             return stream
-        holder = await self.store.run(self._holder, route.agent_id)
+        holder, name = await self.store.run(self._holder, route.agent_id)
         if holder is None:
-            raise AgentOffline(f"on-premises agent of this connection is offline ({route.agent_id})")
+            raise AgentOffline(offline(name))
         if self.relay is None:
             raise AgentOffline(
                 "the agent is connected to another gateway process; calls reach it through Redis (PLANTGATE_REDIS_URL)"
@@ -150,7 +150,7 @@ class AgentHub:
         call_id = frame["id"]
         session = self.sessions.get(agent_id)
         if session is None:
-            sink(protocol.error(call_id, protocol.UNREACHABLE, "the agent went offline"))
+            sink(protocol.error(call_id, protocol.OFFLINE, "the on-premises agent went offline"))
             return
         refusal = await self._refusal(session, frame)
         if refusal is not None:
@@ -173,13 +173,15 @@ class AgentHub:
         with self.store.read() as session:
             return registry.serves(session, agent.agent_id, agent.organization_id, connection_id)
 
-    def _holder(self, agent_id: str) -> str | None:
-        """The process holding the agent's socket, if it still beats."""
+    def _holder(self, agent_id: str) -> tuple[str | None, str]:
+        """The process holding the agent's socket if it still beats, and the agent's name."""
         with self.store.read() as session:
             agent = session.get(Agent, agent_id)
-            if agent is None or not registry.online(agent, self.settings.agent_heartbeat_interval):
-                return None
-            return (agent.holder or "").split("/", 1)[0] or None
+            if agent is None:
+                return None, agent_id
+            if not registry.online(agent, self.settings.agent_heartbeat_interval):
+                return None, agent.name
+            return (agent.holder or "").split("/", 1)[0] or None, agent.name
 
     def _forget_local(self, agent_id: str) -> Callable[[str], None]:
         def forget(call_id: str) -> None:

@@ -16,6 +16,7 @@ from ..store.engine import Store
 from ..store.event_tables import Event
 from ..sync import schedule
 from . import registry
+from .session import offline
 
 
 class Presence:
@@ -24,7 +25,7 @@ class Presence:
         self.bus = bus
 
     async def offline(self, agent_id: str, name: str) -> None:
-        reason = f"on-premises agent '{name}' is offline"
+        reason = offline(name)
 
         def mark() -> list[Event]:
             events: list[Event] = []

@@ -20,6 +20,11 @@ Sink = Callable[[dict[str, Any]], None]
 FINAL = frozenset({"end", "error"})
 
 
+def offline(name: str) -> str:
+    """The one wording of an agent being offline: status reasons, errors and events all say it."""
+    return f"on-premises agent '{name}' is offline"
+
+
 @dataclass(eq=False)
 class AgentSession:
     websocket: WebSocket
@@ -49,7 +54,7 @@ class AgentSession:
             await self.send(frame)
         except Exception:  # the socket went meanwhile
             self.pending.pop(call_id, None)
-            sink(protocol.error(call_id, protocol.UNREACHABLE, f"agent '{self.name}' went offline"))
+            sink(protocol.error(call_id, protocol.OFFLINE, offline(self.name)))
 
     def received(self, frame: dict[str, Any]) -> None:
         """An answer frame from the agent (one of a call that was cancelled is dropped)."""
@@ -71,4 +76,4 @@ class AgentSession:
     def fail_all(self) -> None:
         pending, self.pending = self.pending, {}
         for call_id, sink in pending.items():
-            sink(protocol.error(call_id, protocol.UNREACHABLE, f"agent '{self.name}' went offline"))
+            sink(protocol.error(call_id, protocol.OFFLINE, offline(self.name)))

@@ -17,7 +17,7 @@ from agent import protocol
 from schema.errors import RateLimited, SystemRejected
 
 from ..netguard import ForbiddenAddress
-from .hub import AgentHub, Route
+from .hub import AgentHub, AgentOffline, Route
 from .stream import CallStream
 
 ERRORS: dict[str, type[httpx.TransportError]] = {
@@ -35,6 +35,8 @@ def raise_for(frame: dict[str, Any], request: httpx.Request) -> None:
         raise RateLimited(message, retry_after=1.0)
     if kind == protocol.TOO_LARGE:
         raise SystemRejected(message)
+    if kind == protocol.OFFLINE:
+        raise AgentOffline(message)
     raise ERRORS.get(str(kind), httpx.ReadError)(message, request=request)
 
 
