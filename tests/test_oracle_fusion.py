@@ -194,17 +194,19 @@ def test_oauth_without_a_token_endpoint_names_the_field(sandbox):
     assert raised.value.extensions.get("field") == "tokenUrl"
 
 
-def test_a_connection_with_an_oauth_client_reads_through_the_gateway(sqlite_gateway, admin_key, sandbox, control):
-    login = oauth_login(sandbox.url)
-    wrong = sqlite_gateway.connect(
-        admin_key, sandbox.url, system="oracle_fusion", hosting="CLOUD", credentials={**login, "clientSecret": "nope"}
+def test_a_connection_with_an_oauth_client_reads_and_counts_through_the_gateway(gateway, sandbox, control):
+    admin, login = gateway.new_org(), oauth_login(sandbox.url)
+    wrong = gateway.connect(
+        admin, sandbox.url, system="oracle_fusion", hosting="CLOUD", credentials={**login, "clientSecret": "nope"}
     )
     assert wrong["errors"][0]["extensions"]["code"] == "SYSTEM_AUTH_FAILED" and "nope" not in str(wrong)
     control.clear_requests()
-    made = sqlite_gateway.connect(admin_key, sandbox.url, system="oracle_fusion", hosting="CLOUD", credentials=login)
+    made = gateway.connect(admin, sandbox.url, system="oracle_fusion", hosting="CLOUD", credentials=login)
     token = made["data"]["createConnection"]["token"]
-    answer = sqlite_gateway.gql(token, "{ vendors(first: 3) { nodes { remoteId name } } }")
-    assert [n["remoteId"] for n in answer["data"]["vendors"]["nodes"]] == ["300000001", "300000002", "300000003"]
+    answer = gateway.gql(token, "{ vendors(first: 3) { totalCount nodes { remoteId name } } }")
+    vendors = answer["data"]["vendors"]
+    assert [n["remoteId"] for n in vendors["nodes"]] == ["300000001", "300000002", "300000003"]
+    assert vendors["totalCount"] == len(sandbox.app.state.data.records("suppliers")) == 30  # totalResults
     assert token_calls(control) >= 1  # the reads went with the application's token, not a user
 
 

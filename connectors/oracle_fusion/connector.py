@@ -161,7 +161,7 @@ ASSETS = EntityMap(
     remote_id="AssetId",
     display="AssetNumber",
     fields={
-        "name": "AssetDescription",
+        "name": "Description",
         "code": "AssetNumber",
         "status": Enum(
             "OperatingStatusCode",
