@@ -7,11 +7,11 @@ expanded). A list is `{"items": [...], "count", "hasMore", "limit", "offset"}`, 
 `limit` (at most 500); `onlyData=true` leaves out the links. Filters go in `q` as RowMatch
 expressions (REST framework version 2 and later, asked for with the `REST-Framework-Version` header):
 a change time `LastUpdateDate > '…'`, statuses and a fetch of many ids `… IN (…)`, so a nested query
-reads each related resource once. Ids are integers. Login: HTTP Basic with a Fusion user, or OAuth 2.0
-client credentials of an application in the identity domain linked to Fusion (a bearer token).
-Work orders are created and changed, work requests created; `ifMatch` is compared here with the
-record's `LastUpdateDate` (its `remoteVersion`) just before a change. docs/vendors/oracle_fusion.md has
-the facts and their sources.
+reads each related resource once. `totalCount` is one `totalResults=true` call with the same `q`. Ids
+are integers. Login: HTTP Basic with a Fusion user, or OAuth 2.0 client credentials of an application in
+the identity domain linked to Fusion (a bearer token). Work orders are created and changed, work
+requests created; `remoteVersion` is the record's `LastUpdateDate`, and a change with `ifMatch` is sent
+with the record's ETag as `If-Match`. docs/vendors/oracle_fusion.md has the facts and their sources.
 """
 
 from __future__ import annotations
@@ -99,7 +99,8 @@ def _ref(attribute: str) -> Ids:
     return Ids(attribute, first=True)
 
 
-# remoteVersion: the change time as Fusion writes it (milliseconds), compared with `ifMatch` before a write.
+# remoteVersion: the change time as Fusion writes it (milliseconds), compared with `ifMatch` before a write
+# (the write itself carries the ETag read with it, so a change in between is Fusion's 412).
 CHANGED: dict[str, Any] = {
     "created_at": Date("CreationDate"),
     "updated_at": Date("LastUpdateDate"),
