@@ -17,7 +17,6 @@ with the record's ETag as `If-Match`. docs/vendors/oracle_fusion.md has the fact
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +29,7 @@ from ..http import HttpPolicy, decode_json
 from ..mapping import Compute, Date, Each, EntityMap, Enum, Ids, Number, Product, SumOfProducts
 from ..oauth import ClientCredentials
 from ..rest import OffsetPaging, RestConnector, Stream, record_path
-from ..writes import UPDATE, To, WriteMap
+from ..writes import To, WriteMap
 from .query import after, among, conjunction
 
 API = "/fscmRestApi/resources/11.13.18.05"
@@ -381,41 +380,36 @@ class OracleFusionConnector(RestConnector):
             found += [stream.mapping.map(row) for row in self.envelope(stream).rows(body) or []]
         return found
 
-    async def update(
-        self,
-        entity: str,
-        remote_id: str,
-        values: dict[str, Any],
-        if_match: str | None,
-        options: Mapping[str, str] | None = None,
-    ) -> Record:
-        """A `PATCH`; with `ifMatch`, guarded by Fusion's ETag. The record is read first (a `GET` of one
-        item answers its ETag), its `LastUpdateDate` compared with `ifMatch`, and the `PATCH` sent with
-        `If-Match: <ETag>`: a change between that read and the write is Fusion's 412, a CONFLICT too."""
+    async def write_guard(self, entity: str, remote_id: str, if_match: str | None) -> dict[str, str]:
+        """With `ifMatch`, the record is read first (a `GET` of one item answers its ETag), its
+        `LastUpdateDate` compared with `ifMatch`, and the write sent with `If-Match: <ETag>`: a change
+        between that read and the write is Fusion's 412 (`_on_record`), a CONFLICT too."""
         if if_match is None:
-            return await super().update(entity, remote_id, values, if_match, options)
-        stream = self.stream(entity)
-        payload = self._payload(stream, UPDATE, values)
+            return {}
         self.check_id(entity, remote_id)
-        path = record_path(stream.path, remote_id)
-        current, tag = await self._tagged(stream, remote_id, path)
+        stream = self.stream(entity)
+        current, tag = await self._tagged(stream, remote_id, record_path(stream.path, remote_id))
         if current.values.get("remoteVersion") != if_match:
-            raise self._conflict(entity, remote_id, if_match, current.values.get("remoteVersion"))
-        guard = {"If-Match": tag} if tag else {}
+            raise self._conflict(entity, remote_id, f"version {if_match}", current.values.get("remoteVersion"))
+        return {"If-Match": tag} if tag else {}
+
+    async def _on_record(self, operation: str, entity: str, remote_id: str, method: str, **kwargs: Any) -> Any:
+        """A call on one record; Fusion's 412 (the `If-Match` sent no longer names it) is a CONFLICT
+        naming the version it has now."""
         try:
-            body = await self.http.json("PATCH", path, headers={**await self.auth_headers(), **guard}, json=payload)
+            return await super()._on_record(operation, entity, remote_id, method, **kwargs)
         except SystemRejected as exc:
             if exc.extensions.get("status") != 412:
                 raise
             moved = await self.fetch_many(entity, [remote_id])
             now = moved[0].values.get("remoteVersion") if moved else None
-            raise self._conflict(entity, remote_id, if_match, now) from None
-        return self._mapped(stream, body)
+            raise self._conflict(entity, remote_id, "it was read for this write", now) from None
 
     async def _tagged(self, stream: Stream, remote_id: str, path: str) -> tuple[Record, str | None]:
         """One record as Fusion has it now, and its ETag (None where the answer carries none)."""
         try:
-            response = await self.http.request("GET", path, headers=await self.auth_headers())
+            params = {"onlyData": "true"}
+            response = await self.http.request("GET", path, params=params, headers=await self.auth_headers())
         except SystemRejected as exc:
             if exc.extensions.get("status") == 404:
                 raise NotFound(f"{self.entry.name} has no {stream.entity} {remote_id}") from None
@@ -426,10 +420,9 @@ class OracleFusionConnector(RestConnector):
             raise SystemUnreachable(f"{self.entry.name} sent a response that is not valid JSON") from None
         return self._mapped(stream, row), response.headers.get("etag")
 
-    def _conflict(self, entity: str, remote_id: str, if_match: str, current: Any) -> Conflict:
+    def _conflict(self, entity: str, remote_id: str, since: str, current: Any) -> Conflict:
         return Conflict(
-            f"{entity} {remote_id} changed in {self.entry.name} since version {if_match}; read it again",
-            current_version=current,
+            f"{entity} {remote_id} changed in {self.entry.name} since {since}; read it again", current_version=current
         )
 
     async def check(self) -> None:
