@@ -2,13 +2,15 @@
 
 Written from Oracle's documentation (docs/vendors/oracle_fusion.md), never from the connector.
 Documented: resources under `/fscmRestApi/resources/11.13.18.05/`; collections as `{"items", "count",
-"hasMore", "limit", "offset", "links"}` with a default `limit` of 25; `offset`, `limit`, `q`
-(RowMatch expressions from REST framework version 2, chosen with the `REST-Framework-Version`
-header), `fields`, `onlyData`, `expand`, `totalResults`; HTTP Basic login, or a bearer token of the
-identity domain's client credentials grant (served here at `/oauth2/v1/token`, one hour by default); a
-401 for a bad login or an unknown or expired token.
-Unverified (marked so in the doc): the largest `limit` (500, larger is cut to it), the wording and
-error codes of the framework-4 JSON error body, and the attribute names of work requests and assets.
+"hasMore", "limit", "offset", "links"}` with a default `limit` of 25 and at most 500 rows (a larger
+`limit` is cut to it); `offset`, `limit`, `q` (RowMatch expressions from REST framework version 2,
+chosen with the `REST-Framework-Version` header), `fields`, `onlyData`, `expand`, `totalResults`
+(adds `totalResults`, only when asked); an item's ETag (`ETag` header of a `GET` of one item, the
+`changeIndicator` of its `self` link) and 412 for a `PATCH` whose `If-Match` names an older one; HTTP
+Basic login, or a bearer token of the identity domain's client credentials grant (served here at
+`/oauth2/v1/token`, one hour by default); a 401 for a bad login or an unknown or expired token.
+Unverified (marked so in the doc): the wording and error codes of the framework-4 JSON error body, and
+several attribute names (work requests above all).
 
 Writes: `POST` creates a work order or work request, `PATCH` changes a work order; other resources
 and `DELETE` answer 405. Besides the shared control routes there are `POST /__sandbox/touch` and
@@ -34,6 +36,7 @@ from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, http_error_hand
 from sandboxes.oracle_fusion import rules
 from sandboxes.oracle_fusion.q import QError, row_match
 from sandboxes.oracle_fusion.seed import KEYS, Dataset
+from sandboxes.oracle_fusion.versions import change_indicator, etag, if_match_holds
 from sandboxes.rest import dataset_routes, json_or_none, record_routes
 
 PREFIX = "/fscmRestApi/resources/11.13.18.05"
@@ -143,6 +146,7 @@ def _record_id(raw: str) -> int:
 def _shaped(record: dict[str, Any], request: Request, resource: str) -> dict[str, Any]:
     """A row as the query asks: only `fields`, the `lines` child only when expanded, links unless `onlyData`."""
     query, framework = request.query_params, _framework(request)
+    indicator = change_indicator(record)
     lines = record.pop("lines", None)
     if "fields" in query:
         wanted = {f.strip() for f in query["fields"].split(",") if f.strip()}
@@ -152,7 +156,8 @@ def _shaped(record: dict[str, Any], request: Request, resource: str) -> dict[str
         record["lines"] = child if framework >= 3 else lines
     if query.get("onlyData") != "true":
         href = f"{request.base_url}{PREFIX.lstrip('/')}/{resource}/{record.get(KEYS[resource], '')}"
-        record["links"] = [{"rel": "self", "href": href, "name": resource, "kind": "item"}]
+        properties = {"changeIndicator": indicator}
+        record["links"] = [{"rel": "self", "href": href, "name": resource, "kind": "item", "properties": properties}]
     return record
 
 
@@ -195,7 +200,8 @@ def _routes(data: Dataset, login: Login) -> list[BaseRoute]:
         record = data.get(resource, _record_id(request.path_params["id"]))
         if record is None:
             return _error(request, 404, "Not Found")
-        return JSONResponse(_shaped(record, request, resource))
+        tag = etag(record)  # of the whole item, before the query shapes it
+        return JSONResponse(_shaped(record, request, resource), headers={"ETag": tag})
 
     def exists(resource: str, record_id: Any) -> bool:
         return (
@@ -226,20 +232,26 @@ def _routes(data: Dataset, login: Login) -> list[BaseRoute]:
         }
         number, prefix = NUMBERS[resource]
         record[number] = f"{prefix}{new_id}"
-        return JSONResponse(_shaped(data.insert(resource, record), request, resource), status_code=201)
+        made = data.insert(resource, record)
+        tag = etag(made)
+        return JSONResponse(_shaped(made, request, resource), status_code=201, headers={"ETag": tag})
 
     async def update_record(request: Request) -> Response:
         if (refusal := unwritable(request, UPDATABLE)) is not None:
             return refusal
         resource = request.path_params["resource"]
         record_id = _record_id(request.path_params["id"])
-        if data.get(resource, record_id) is None:
+        current = data.get(resource, record_id)
+        if current is None:
             return _error(request, 404, "Not Found")
+        if not if_match_holds(request.headers.get("if-match"), current):
+            return _error(request, 412, "The resource item changed since the version named in If-Match.")
         body = await json_or_none(request)
         if (wrong := rules.problem(resource, body, exists, creating=False)) is not None:
             return _error(request, 400, wrong)
-        changed = data.patch(resource, record_id, body)
-        return JSONResponse(_shaped(changed or {}, request, resource))
+        changed = data.patch(resource, record_id, body) or {}
+        tag = etag(changed)
+        return JSONResponse(_shaped(changed, request, resource), headers={"ETag": tag})
 
     async def delete_record(request: Request) -> Response:
         return unwritable(request, frozenset()) or _error(request, 405, "Method Not Allowed")

@@ -135,7 +135,7 @@ class _Generator:
             {
                 "AssetId": asset_id,
                 "AssetNumber": f"AST-{n + 1:04d}",
-                "AssetDescription": f"{self.rng.choice(KINDS)} {n + 1:03d}",
+                "Description": f"{self.rng.choice(KINDS)} {n + 1:03d}",
                 "SerialNumber": f"SN{self.rng.randint(100000, 999999)}",
                 "ItemNumber": self.rng.choice(("PUMP", "COMPRESSOR", "CONVEYOR", "HVAC")),
                 "OperatingStatusCode": self.rng.choice(ASSET_STATUSES),
@@ -150,7 +150,7 @@ class _Generator:
             {
                 "WorkOrderId": work_order_id,
                 "WorkOrderNumber": f"WO{100000 + n}",
-                "WorkOrderDescription": self.rng.choice(JOBS).format(a=asset["AssetDescription"]),
+                "WorkOrderDescription": self.rng.choice(JOBS).format(a=asset["Description"]),
                 "WorkOrderLongDescription": self.rng.choice((None, "Reported by operator.", "See the checklist.")),
                 "WorkOrderStatusCode": self.rng.choice(WO_STATUSES),
                 "WorkOrderPriority": self.rng.randint(1, 5),
@@ -174,7 +174,7 @@ class _Generator:
             {
                 "WorkRequestId": request_id,
                 "WorkRequestNumber": f"WR{20000 + n}",
-                "WorkRequestName": f"{asset['AssetDescription']} needs attention",
+                "WorkRequestName": f"{asset['Description']} needs attention",
                 "Description": self.rng.choice(("Noise at start-up.", "Leaking.", "Vibration above limit.")),
                 "WorkRequestStatusCode": status,
                 "AssetId": asset["AssetId"],
