@@ -27,6 +27,8 @@ from tests.conftest import Gateway, _start_gateway
 from tests.helpers import data, error_code, wait_until
 from tests.write_helpers import create, record
 
+assert MAXIMO.writes is not None
+WRITE_DEFAULTS = MAXIMO.writes.write_defaults
 HEARTBEAT = 0.5
 SETTINGS: dict[str, Any] = {
     "allowed_hosts": (),  # loopback refused: the plant's address is reachable only through the agent
@@ -160,7 +162,7 @@ def test_writes_go_through_the_agent(plant: Plant) -> None:
     defaults = (
         "mutation($id: ID!, $d: JSON!) { updateConnectionSettings(id: $id, input: {writeDefaults: $d}) { logBodies } }"
     )
-    data(plant.gateway.gql(plant.admin, defaults, {"id": connection_id, "d": MAXIMO.writes.write_defaults}))
+    data(plant.gateway.gql(plant.admin, defaults, {"id": connection_id, "d": WRITE_DEFAULTS}))
     made = record(create(plant.gateway, token, "WorkOrder", {"title": "Through the agent"}, "title"), "createWorkOrder")
     assert made["title"] == "Through the agent"
     found = data(plant.gateway.gql(token, "query($id: ID!) { workOrder(id: $id) { title } }", {"id": made["id"]}))[
@@ -266,7 +268,7 @@ def test_credentials_kept_in_the_plant_never_reach_the_gateway(plant: Plant, cap
     assert created["connection"]["credentialsInPlant"] is True
     settings = """mutation($id: ID!, $d: JSON!) {
       updateConnectionSettings(id: $id, input: {logBodies: true, writeDefaults: $d}) { logBodies } }"""
-    data(plant.gateway.gql(plant.admin, settings, {"id": connection_id, "d": MAXIMO.writes.write_defaults}))
+    data(plant.gateway.gql(plant.admin, settings, {"id": connection_id, "d": WRITE_DEFAULTS}))
     answers = [
         plant.gateway.gql(token, "{ workOrders(first: 5) { nodes { remoteId title } } }"),
         create(plant.gateway, token, "WorkOrder", {"title": "Kept in the plant"}),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from gateway.netguard import ForbiddenAddress
 from tests.agent_process import AgentProcess
 
 
-def resolving(*addresses: str):  # type: ignore[no-untyped-def]
+def resolving(*addresses: str) -> Callable[[str, int], Awaitable[list[str]]]:
     async def resolve(host: str, port: int) -> list[str]:
         return list(addresses)
 
@@ -133,14 +134,14 @@ async def test_the_agent_refuses_calls_for_connections_not_assigned_to_it(tmp_pa
         assert hello["type"] == "hello" and hello["protocol"] == protocol.VERSION
         welcome = protocol.frame("welcome", agentId="a1", organizationId="org-a", heartbeat=5, connections=["c-mine"])
         await socket.send(json.dumps(welcome))
-        calls = [
+        calls: list[dict[str, Any]] = [
             {"id": "1", "organizationId": "org-b", "connectionId": "c-mine"},  # another organization
             {"id": "2", "organizationId": "org-a", "connectionId": "c-theirs"},  # not assigned
             {"id": "3", "organizationId": "org-a", "connectionId": None, "purpose": "call"},  # no connection
             {"id": "4", "organizationId": "org-a", "connectionId": "c-mine", "url": "http://10.9.9.9/"},  # not listed
         ]
+        base: dict[str, Any] = {"method": "GET", "url": "http://127.0.0.1:9/x", "headers": [], "body": "", "timeout": 2}
         for call in calls:
-            base = {"method": "GET", "url": "http://127.0.0.1:9/x", "headers": [], "body": "", "timeout": 2}
             await socket.send(json.dumps(protocol.frame("call", **{**base, **call})))
         for _ in calls:
             await answers.put(json.loads(await socket.recv()))
