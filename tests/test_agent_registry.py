@@ -36,7 +36,7 @@ def _agent(store: Store) -> tuple[str, str]:
         return agent.id, key
 
 
-def _step(store: Store, transition, *args):  # type: ignore[no-untyped-def]
+def _step(store: Store, transition, *args):
     with store.write() as session:
         return transition(session, *args)
 
