@@ -43,7 +43,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="a network beyond the private ranges the agent may reach, e.g. 127.0.0.1/32",
     )
     agent.add_argument("--data-dir", default=env.get("PLANTGATE_AGENT_DATA_DIR", "plantgate-agent"))
-    agent.add_argument("--concurrency", type=int, default=8, help="calls in flight at most")
+    agent.add_argument("--concurrency", type=int, default=8, help="calls in flight at most (more: answered busy)")
+    agent.add_argument(
+        "--max-bytes", type=int, default=16 * 1024 * 1024, help="the largest request body or answer carried"
+    )
     agent.set_defaults(handler=run)
     actions = agent.add_subparsers(dest="agent_command")
     credentials = actions.add_parser("credentials", help="logins kept in the plant (encrypted in --data-dir)")
@@ -93,7 +96,9 @@ def run(args: argparse.Namespace) -> None:
         sys.exit("plantgate agent: give at least one --instance URL the agent may call")
     try:
         policy = PlantPolicy.of(args.instance, args.allow_network)
-        config = AgentConfig(args.gateway, args.key, policy, _store(args), concurrency=args.concurrency)
+        config = AgentConfig(
+            args.gateway, args.key, policy, _store(args), concurrency=args.concurrency, max_bytes=args.max_bytes
+        )
         agent = Agent(config)
     except ValueError as exc:
         sys.exit(f"plantgate agent: {exc}")

@@ -10,6 +10,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -297,3 +298,30 @@ def test_credentials_kept_in_the_plant_never_reach_the_gateway(plant: Plant, cap
         "the responses": json.dumps(answers),
     }
     assert [where for where, text in seen.items() if secret in text] == []
+
+
+@pytest.fixture
+def narrow_plant(gateway: Gateway, maximo: ServerThread, tmp_path: Path) -> Iterator[Plant]:
+    """A plant whose agent carries one call at a time and answers of at most 4 KB."""
+    made = Plant(gateway, maximo, tmp_path)
+    made.process.args += ["--concurrency", "1", "--max-bytes", "4096"]
+    made.process.start()
+    made.wait_online()
+    yield made
+    made.process.stop()
+
+
+def test_the_agent_bounds_its_calls_in_flight_and_the_size_of_answers(narrow_plant: Plant) -> None:
+    connection_id, token = connected(narrow_plant)
+    wait_until(lambda: (s := _schedule(narrow_plant.gateway, connection_id)) and s.last_run_at, timeout=60)
+    big = narrow_plant.gateway.gql(token, "{ workOrders(first: 100) { nodes { remoteId description } } }")
+    assert error_code(big) == "SYSTEM_REJECTED" and "4096 bytes" in big["errors"][0]["message"]
+
+    control = SandboxControl(narrow_plant.maximo.url)
+    control.fault("slow", delay=1.0)
+    one = "{ workOrders(first: 1) { nodes { remoteId } } }"
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: narrow_plant.gateway.gql(token, one), range(2)))
+    control.clear_fault()
+    codes = sorted(error_code(a) if a.get("errors") else "OK" for a in answers)
+    assert codes == ["OK", "RATE_LIMITED"], answers
