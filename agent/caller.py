@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 
+from gateway.agents import protocol
 from gateway.netguard import ForbiddenAddress
 
-from . import protocol
 from .inject import MissingCredential, fill, fill_body, fill_header, scrub
 from .policy import PlantPolicy
 

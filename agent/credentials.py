@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
+from gateway.agents.protocol import CREDENTIALS_NAME
 from gateway.secrets import CredentialVault, load_or_create_key
 
 FILE = "credentials.enc"
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 class PlantCredentials:
@@ -49,7 +48,7 @@ class PlantCredentials:
         temporary.replace(self.path)  # whole or not at all
 
     def set(self, name: str, fields: dict[str, str]) -> None:
-        if not NAME.match(name):
+        if not CREDENTIALS_NAME.match(name):
             raise ValueError(f"'{name}' is not a credential name (letters, digits, '.', '_', '-'; up to 64)")
         entries = self.load()
         entries[name] = {**entries.get(name, {}), **fields}

@@ -15,7 +15,7 @@ import binascii
 import re
 from collections.abc import Mapping
 
-from .protocol import PLACEHOLDER, placeholder
+from gateway.agents.protocol import PLACEHOLDER, placeholder
 
 
 class MissingCredential(LookupError):

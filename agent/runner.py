@@ -22,9 +22,9 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from gateway.agents import protocol
 from gateway.netguard import GuardedTransport
 
-from . import protocol
 from .caller import execute
 from .credentials import PlantCredentials
 from .policy import PlantPolicy

@@ -12,12 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
-from agent.protocol import PATH as AGENT_PATH
 from connectors.registry import manifest_errors
 from sandboxes.registry import sandboxes
 
 from .accesslog import AccessLogMiddleware
 from .agents.endpoint import AgentEndpoint
+from .agents.protocol import PATH as AGENT_PATH
 from .bodylimit import BodyLimitMiddleware
 from .connect_sessions import ConnectSessions
 from .events.webhooks import WebhookDeliverer

@@ -13,8 +13,6 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, select
 
-from agent.credentials import NAME as CREDENTIAL_NAME
-from agent.protocol import placeholder
 from connectors.base import ConnectionConfig
 from connectors.catalog import SystemEntry
 from connectors.registry import connector_class
@@ -23,6 +21,7 @@ from schema.errors import BadUserInput, InsufficientCredits, NotFound
 from . import credits
 from .agents import registry as agents
 from .agents.hub import Route
+from .agents.protocol import CREDENTIALS_NAME, placeholder
 from .auth import TOKEN_PREFIX, hash_secret, new_secret
 from .events import revocation
 from .events.bus import EventBus
@@ -95,7 +94,7 @@ def check_agent(request: NewConnection) -> None:
     if request.agent_credentials is not None:
         if request.agent_id is None:
             raise BadUserInput("credentials kept in the plant need the agent that holds them", field="agentId")
-        if not CREDENTIAL_NAME.match(request.agent_credentials):
+        if not CREDENTIALS_NAME.match(request.agent_credentials):
             raise BadUserInput(
                 "agentCredentials is the name given to `plantgate agent credentials set` "
                 "(letters, digits, '.', '_', '-'; up to 64)",

@@ -14,11 +14,11 @@ import httpx
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from agent import protocol
 from agent.caller import stream
 from agent.inject import MissingCredential, fill_body, fill_header
 from agent.policy import PlantPolicy
 from agent.runner import socket_url
+from gateway.agents import protocol
 from gateway.netguard import ForbiddenAddress
 from tests.agent_process import AgentProcess
 

@@ -15,12 +15,10 @@ import logging
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from agent import protocol
-
 from ..auth import bearer
 from ..store.agent_tables import Agent
 from ..store.engine import DatabaseUnavailable, Store
-from . import registry
+from . import protocol, registry
 from .hub import AgentHub
 from .session import AgentSession
 

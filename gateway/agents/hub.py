@@ -18,14 +18,13 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from agent import protocol
 from schema.errors import SystemUnreachable
 
 from ..events.bus import EventBus
 from ..settings import Settings
 from ..store.agent_tables import Agent
 from ..store.engine import Store
-from . import registry
+from . import protocol, registry
 from .presence import Presence
 from .relay import Relay
 from .session import AgentSession, Sink, offline

@@ -16,8 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from agent import protocol
-
+from . import protocol
 from .session import Sink
 
 log = logging.getLogger("plantgate.agents")

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from agent import protocol
+from . import protocol
 
 Sink = Callable[[dict[str, Any]], None]
 FINAL = frozenset({"end", "error"})

@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 
-from agent import protocol
 from schema.errors import RateLimited, SystemRejected
 
 from ..netguard import ForbiddenAddress
+from . import protocol
 from .hub import AgentHub, AgentOffline, Route
 from .stream import CallStream
 

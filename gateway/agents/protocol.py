@@ -29,6 +29,7 @@ OFFLINE = "offline"  # said by the gateway itself: the agent's socket closed wit
 
 # What stands in for a credential kept in the plant: unreserved URL characters only, so it
 # survives query strings, form bodies and JSON unchanged; the agent swaps it for the value.
+CREDENTIALS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # a login kept in the plant, by name
 PLACEHOLDER_PREFIX = "__plantgate_agent_"
 PLACEHOLDER = re.compile(r"__plantgate_agent_([A-Za-z0-9]+(?:_[A-Za-z0-9]+)*)__")
 
