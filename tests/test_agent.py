@@ -18,7 +18,7 @@ import pytest
 from sqlmodel import select
 
 from gateway.store.log_tables import RequestLogEntry
-from gateway.store.sync_tables import SyncSchedule
+from gateway.store.sync_tables import SyncSchedule, SyncState
 from gateway.store.tables import Connection
 from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.maximo.app import SANDBOX
@@ -195,15 +195,20 @@ def _replica_ids(gateway: Gateway, token: str, plural: str, source: str) -> list
         after = page["pageInfo"]["endCursor"]
 
 
-def test_killing_the_agent_mid_sync_makes_the_connection_unreachable_and_the_sync_resumes(plant: Plant) -> None:
-    connection_id, token = connected(plant)
-    wait_until(lambda: (s := _schedule(plant.gateway, connection_id)) and s.last_run_at, timeout=60)
-    control = SandboxControl(plant.maximo.url)
-    control.fault("slow", delay=0.3)  # every page takes a while: the kill lands inside the sync
-    control.clear_requests()
-    data(plant.gateway.gql(plant.admin, SYNC, {"id": connection_id, "full": True}))
-    wait_until(lambda: len(control.requests()) >= 3, timeout=30, what="the sync under way")
+def _work_order_state(gateway: Gateway, connection_id: str) -> SyncState | None:
+    with gateway.services.store.read() as session:
+        return session.get(SyncState, (connection_id, "WorkOrder"))
 
+
+def test_killing_the_agent_mid_sync_makes_the_connection_unreachable_and_the_sync_resumes(plant: Plant) -> None:
+    control = SandboxControl(plant.maximo.url)
+    control.fault("slow", delay=0.2)  # every page takes a while: the kill lands inside the first sync
+    connection_id, token = connected(plant)
+    wait_until(
+        lambda: (s := _work_order_state(plant.gateway, connection_id)) and s.cursor and s.records_synced >= 100,
+        timeout=90,
+        what="work orders half synced",
+    )
     plant.process.kill()
     killed = time.monotonic()
     wait_until(lambda: plant.status(connection_id)["status"] == "UNREACHABLE", timeout=10, every=0.02)
@@ -211,14 +216,25 @@ def test_killing_the_agent_mid_sync_makes_the_connection_unreachable_and_the_syn
     assert "agent 'Plant 1' is offline" in plant.status(connection_id)["statusReason"]
     assert not plant.state()["online"]
     live = plant.gateway.gql(token, "{ workOrders(first: 1, source: LIVE) { nodes { remoteId } } }")
-    assert error_code(live) == "SYSTEM_UNREACHABLE"
+    assert error_code(live) == "SYSTEM_UNREACHABLE" and "offline" in live["errors"][0]["message"]
     wait_until(lambda: (s := _schedule(plant.gateway, connection_id)) and s.failures >= 1, timeout=10)
+    cut = _work_order_state(plant.gateway, connection_id)
+    assert cut is not None and cut.state == "RUNNING" and cut.cursor, cut  # committed pages keep their cursor
 
-    control.clear_fault()
+    restarted = time.time()
     plant.process = plant.agent().start()
     plant.wait_online()
-    wait_until(lambda: plant.status(connection_id)["status"] == "ACTIVE", timeout=60, what="back to ACTIVE")
-    wait_until(lambda: (s := _schedule(plant.gateway, connection_id)) and not s.full_requested, timeout=60)
+    wait_until(lambda: plant.status(connection_id)["status"] == "ACTIVE", timeout=90, what="back to ACTIVE")
+    control.clear_fault()
+    size = SETTINGS["sync_page_size"]
+    after = [  # the sync's pages (live reads ask other page sizes)
+        c
+        for c in control.requests()
+        if c["at"] >= restarted and c["path"].endswith("/mxapiwodetail") and c["query"]["oslc.pageSize"] == str(size)
+    ]
+    total = len(_replica_ids(plant.gateway, token, "workOrders", "LIVE"))
+    # Resumed at the cursor: only the pages after it were read again, not the whole list.
+    assert len(after) <= -(-(total - cut.records_synced) // size) + 1 < -(-total // size), (len(after), cut)
     for plural in ("workOrders", "assets", "locations"):
         live_ids = _replica_ids(plant.gateway, token, plural, "LIVE")
         replica_ids = _replica_ids(plant.gateway, token, plural, "REPLICA")
