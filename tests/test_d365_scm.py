@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from connectors.base import ConnectionConfig, ListQuery
-from connectors.d365_scm.connector import SupplyChainConnector
+from connectors.d365_scm.connector import JOBS, SupplyChainConnector
 from connectors.odata.query import KEYS_PER_CALL
 from sandboxes.d365_scm.app import CLIENT_ID, CLIENT_SECRET, TENANT, create_app, login
 from sandboxes.kit import ServerThread
@@ -144,7 +144,7 @@ async def test_fetch_many_is_one_get_per_40_ids(sandbox, control, scm):
     control.clear_requests()
     found = await scm.fetch_many("Asset", [*ids, "MA-404"])
     assert sorted(r.remote_id for r in found) == ids
-    assert [(r["method"], r["path"]) for r in control.requests()] == [("GET", "/data/MaintenanceAssets")]
+    assert [(r["method"], r["path"]) for r in control.requests()] == [("GET", "/data/AssetMaintenanceAssetsV3")]
     control.clear_requests()
     assert await scm.fetch_many("Asset", [f"X-{n}" for n in range(KEYS_PER_CALL + 1)]) == []
     assert len(control.requests()) == 2
@@ -156,7 +156,7 @@ async def test_update_sends_the_etag_and_a_stale_one_is_a_conflict(sandbox, cont
     control.clear_requests()
     changed = await scm.update("Asset", "MA-1001", {"serialNumber": "SN-NEW"}, version)
     patch = next(r for r in control.requests() if r["method"] == "PATCH")
-    assert patch["path"] == "/data/MaintenanceAssets(MaintenanceAssetId='MA-1001',dataAreaId='usmf')"
+    assert patch["path"] == "/data/AssetMaintenanceAssetsV3(MaintenanceAssetId='MA-1001',dataAreaId='usmf')"
     assert changed.values["serialNumber"] == "SN-NEW" and changed.values["remoteVersion"] != version
     with pytest.raises(Conflict) as raised:
         await scm.update("Asset", "MA-1001", {"serialNumber": "SN-LATE"}, version)
@@ -170,11 +170,18 @@ async def test_a_create_names_the_connections_company(sandbox, scm):
     stored = sandbox.app.state.data.get("VendorsV2", made.remote_id)
     assert stored["dataAreaId"] == "usrt" and stored["OnHoldStatus"] == "All" and made.values["active"] is False
     with pytest.raises(Exception, match="not found in the related table"):  # an asset of another company
-        await scm.create("WorkOrder", {"title": "Wrong company", "asset": "MA-404"})
+        await scm.create("MaintenanceRequest", {"title": "Wrong company", "asset": "MA-404"})
 
 
-async def test_states_dates_and_priorities_map_to_the_unified_model(scm):
-    orders = {r.remote_id: r.values for r in await scm.fetch_many("WorkOrder", ["WO-2000", "WO-2003", "WO-2004"])}
+async def test_states_dates_and_priorities_map_to_the_unified_model(sandbox, scm):
+    wanted = ["WO-2000", "WO-2003", "WO-2004", "WO-2009"]
+    orders = {r.remote_id: r.values for r in await scm.fetch_many("WorkOrder", wanted)}
+    job = sandbox.app.state.data.get("AssetMaintenanceWorkOrderTablesV2", "WO-2000")[JOBS][0]
+    assert (orders["WO-2000"]["asset"], orders["WO-2000"]["location"]) == (
+        job["MaintenanceAssetId"],
+        job["MaintenanceAssetFunctionalLocationId"],
+    )
+    assert orders["WO-2009"]["asset"] is None  # no job yet: the header names no asset
     assert orders["WO-2000"]["status"] == "OPEN" and orders["WO-2000"]["priority"] == "URGENT"
     assert orders["WO-2000"]["startedAt"] is None and orders["WO-2000"]["dueDate"] is not None  # 1900 is no date
     assert orders["WO-2003"]["status"] == "ON_HOLD" and orders["WO-2003"]["type"] == "EMERGENCY"
@@ -191,7 +198,7 @@ async def test_states_dates_and_priorities_map_to_the_unified_model(scm):
         "CLOSED",
         "CANCELLED",
     ]
-    assert len(pos["PO-4000"]["lines"]) == 2 and pos["PO-4003"]["lines"][0]["receivedQuantity"] > 0
+    assert len(pos["PO-4000"]["lines"]) == 2 and pos["PO-4003"]["lines"][0]["part"].startswith("SP-")
     vendors = {r.remote_id: r.values for r in await scm.fetch_many("Vendor", ["US-101", "US-107"])}
     assert vendors["US-101"]["active"] is True and vendors["US-107"]["active"] is False
     assert vendors["US-101"]["address"] == "100 Main Street, 98052, Redmond, USA"

@@ -56,12 +56,23 @@ class AppDate(ODate):
         return None if isinstance(value, str) and value.startswith(NO_DATE) else super().extract(raw)
 
 
-CHANGED = AppDate("ModifiedDateTime")
+JOBS = "WorkOrderHeader_MaintenanceWorkOrderJobs"  # a work order's lines (jobs), each on one asset
 
 
 def _record_map(entity: str, key: str, fields: dict[str, Any], display: str) -> EntityMap:
-    """A data entity's record: keyed by its id within the company, versioned by its ETag."""
-    return EntityMap(entity, remote_id=key, display=Text(display), fields=fields, updated_at=CHANGED, version=VERSION)
+    """A data entity's record: keyed by its id within the company, versioned by its ETag. None of these
+    entities carries a modification time, so none has `updatedAt` (each sync reads them whole)."""
+    return EntityMap(entity, remote_id=key, display=Text(display), fields=fields, version=VERSION)
+
+
+def _first_job(name: str) -> Compute:
+    """A property of a work order's first job (lowest `LineNumber`): the header names no asset itself."""
+
+    def read(raw: Any) -> str | None:
+        jobs = [j for j in raw.get(JOBS) or () if isinstance(j, dict)]
+        return text(min(jobs, key=lambda j: j.get("LineNumber") or 0).get(name)) if jobs else None
+
+    return Compute(read)
 
 
 def _address(raw: Any) -> str | None:
@@ -113,15 +124,13 @@ ASSETS = _record_map(
         "name": Text("Name"),
         "code": Text("MaintenanceAssetId"),
         "status": Code(
-            "LifecycleStateId",
+            "MaintenanceAssetLifecycleStateId",
             {"Active": "OPERATIONAL", "Down": "DOWN", "Repair": "IN_REPAIR", "Ended": "RETIRED", "Scrapped": "RETIRED"},
             "UNKNOWN",
         ),
-        "criticality": Text("CriticalityId"),
-        "category": Text("AssetTypeId"),
-        "manufacturer": Text("ManufacturerId"),
+        "category": Text("MaintenanceAssetTypeId"),
         "model": Text("ModelId"),
-        "serialNumber": Text("SerialNumber"),
+        "serialNumber": Text("SerialID"),
         "location": Text("FunctionalLocationId"),
         "parent": Text("ParentMaintenanceAssetId"),
     },
@@ -173,11 +182,11 @@ WORK_ORDERS = _record_map(
             },
             "OTHER",
         ),
-        "dueDate": AppDate("ExpectedEndDateTime"),
-        "startedAt": AppDate("ActualStartDateTime"),
-        "completedAt": AppDate("ActualEndDateTime"),
-        "asset": Text("MaintenanceAssetId"),
-        "location": Text("FunctionalLocationId"),
+        "dueDate": AppDate("ExpectedEnd"),
+        "startedAt": AppDate("ActualStart"),
+        "completedAt": AppDate("ActualEnd"),
+        "asset": _first_job("MaintenanceAssetId"),
+        "location": _first_job("MaintenanceAssetFunctionalLocationId"),
     },
     "Description",
 )
@@ -198,7 +207,7 @@ REQUESTS = _record_map(
             },
             "OPEN",
         ),
-        "priority": Level("ServiceLevel", PRIORITY),
+        "priority": Level("WorkOrderPriority", PRIORITY),
         "asset": Text("MaintenanceAssetId"),
         "location": Text("FunctionalLocationId"),
         "workOrder": Text("WorkOrderId"),
@@ -226,12 +235,11 @@ PARTS = _record_map(
     "ItemNumber",
     {
         "partNumber": Text("ItemNumber"),
-        "name": Text("ProductName"),
-        "description": Text("ProductDescription"),
+        "name": Text("SearchName"),
         "unitOfMeasure": Text("InventoryUnitSymbol"),
         "unitCost": Decimal("PurchasePrice"),
     },
-    "ProductName",
+    "SearchName",
 )
 
 PURCHASE_ORDERS = _record_map(
@@ -266,7 +274,6 @@ PURCHASE_ORDERS = _record_map(
                 "unitOfMeasure": Text("PurchaseUnitSymbol"),
                 "unitPrice": Decimal("PurchasePrice"),
                 "amount": Decimal("LineAmount"),
-                "receivedQuantity": Decimal("ReceivedInventoryQuantity"),
             },
         ),
     },
@@ -285,11 +292,9 @@ def _writes(read: EntityMap, fields: tuple[str, ...], required: tuple[str, ...],
 
 
 ON_HOLD = To("OnHoldStatus", lambda active: "No" if active else "All")
-ASSET_WRITES = _writes(
-    ASSETS, ("name", "category", "manufacturer", "model", "serialNumber", "location"), ("name", "category")
-)
+ASSET_WRITES = _writes(ASSETS, ("name", "category", "model", "serialNumber", "location"), ("name", "category"))
 VENDOR_WRITES = _writes(VENDORS, ("name", "email", "phone", "website"), ("name",), active=ON_HOLD)
-WORK_ORDER_WRITES = _writes(WORK_ORDERS, ("title", "dueDate", "asset", "location"), ("title", "asset"))
+WORK_ORDER_WRITES = _writes(WORK_ORDERS, ("title", "type", "dueDate"), ("title",))  # the asset is on its jobs
 REQUEST_WRITES = _writes(REQUESTS, ("title", "asset", "location"), ("title",))
 
 
@@ -302,8 +307,7 @@ def _stream(mapping: EntityMap, entity_set: str, select: tuple[str, ...], **opti
         "",
         entity_set,
         key=key,
-        select=(*select, "dataAreaId", "ModifiedDateTime"),
-        updated_field="ModifiedDateTime",
+        select=(*select, "dataAreaId"),
         status_field=options.pop("status_field", None),
         dialect=V4,
         **options,
@@ -313,54 +317,51 @@ def _stream(mapping: EntityMap, entity_set: str, select: tuple[str, ...], **opti
 STREAMS: tuple[EntitySetStream, ...] = (
     _stream(
         ASSETS,
-        "MaintenanceAssets",
+        "AssetMaintenanceAssetsV3",
         (
             "Name",
-            "AssetTypeId",
-            "LifecycleStateId",
-            "CriticalityId",
-            "ManufacturerId",
+            "MaintenanceAssetTypeId",
+            "MaintenanceAssetLifecycleStateId",
             "ModelId",
-            "SerialNumber",
+            "SerialID",
             "FunctionalLocationId",
             "ParentMaintenanceAssetId",
         ),
         status_field="status",
-        status_property="LifecycleStateId",
+        status_property="MaintenanceAssetLifecycleStateId",
         writes=ASSET_WRITES,
     ),
     _stream(
         LOCATIONS,
-        "FunctionalLocations",
-        ("Name", "FunctionalLocationTypeId", "ParentFunctionalLocationId", "LifecycleStateId"),
+        "AssetMaintenanceFunctionalLocations",
+        ("Name", "FunctionalLocationTypeId", "ParentFunctionalLocationId"),
         status_field="type",
         status_property="FunctionalLocationTypeId",
     ),
     _stream(
         WORK_ORDERS,
-        "MaintenanceWorkOrders",
+        "AssetMaintenanceWorkOrderTablesV2",
         (
             "Description",
             "WorkOrderTypeId",
             "WorkOrderLifecycleStateId",
             "ServiceLevel",
-            "ExpectedEndDateTime",
-            "ActualStartDateTime",
-            "ActualEndDateTime",
-            "MaintenanceAssetId",
-            "FunctionalLocationId",
+            "ExpectedEnd",
+            "ActualStart",
+            "ActualEnd",
         ),
+        expand=(JOBS,),
         status_field="status",
         status_property="WorkOrderLifecycleStateId",
         writes=WORK_ORDER_WRITES,
     ),
     _stream(
         REQUESTS,
-        "MaintenanceRequests",
+        "AssetMaintenanceRequestsV2",
         (
             "Description",
             "RequestLifecycleStateId",
-            "ServiceLevel",
+            "WorkOrderPriority",
             "MaintenanceAssetId",
             "FunctionalLocationId",
             "WorkOrderId",
@@ -387,7 +388,7 @@ STREAMS: tuple[EntitySetStream, ...] = (
     _stream(
         PARTS,
         "ReleasedProductsV2",
-        ("ProductName", "ProductDescription", "InventoryUnitSymbol", "PurchasePrice"),
+        ("SearchName", "InventoryUnitSymbol", "PurchasePrice"),
     ),
     _stream(
         PURCHASE_ORDERS,

@@ -11,8 +11,10 @@ reads every company's records (each with its `dataAreaId`); `$filter`, `$select`
 level), `$orderby`, `$top`, `$skip`, `$count`; `@odata.etag` on every entity, `If-Match` honoured on
 `PATCH` (answered 204) and `DELETE`; `201` with the entity on create.
 
-Unconfirmed (our reading, marked in the doc): the entity set and property names of the Asset Management
-entities, the error bodies' wording, the answer to a key without `dataAreaId`, the empty 401 body.
+Entity set, property and navigation names are an environment's `$metadata` (model.py). Unconfirmed
+(marked in the doc): the error bodies' wording, the answer to a key without `dataAreaId`, the empty 401
+body. No entity served has a modification time: the sandbox keeps one per record, unserved, for its
+control routes (`touch`) and ETags.
 
 Besides the shared control routes (`sandboxes.kit`): `POST /__sandbox/touch` and `POST /__sandbox/delete`
 with `{"resource": "<EntitySet>", "ids": [...]}` change records as a user would.
@@ -38,7 +40,7 @@ from sandboxes.odata_filter import FilterError, parse_filter, parse_key
 from sandboxes.odata_v4 import Page, Refused, check_props, etag, typed
 from sandboxes.rest import dataset_routes
 
-from .model import ENTITIES, REFERENCES
+from .model import ENTITIES, MODIFIED, REFERENCES
 from .seed import DEFAULT_COMPANY, LEGAL_ENTITIES, Dataset
 
 TENANT = "7e1d5b9a-2c4f-4a8e-b6d3-9f0a1c2e3d4b"
@@ -173,7 +175,7 @@ class Environment:
             raise Refused(400, "", f"Cannot create a record in {entity.type_name}. The record already exists.")
         number = body.get(key) or f"{entity.name[:2].upper()}-{9000 + len(taken)}"
         record = {**self.data.blank(entity.name), **body, key: number, "dataAreaId": company}
-        record["ModifiedDateTime"] = self.data.now_stamp()
+        record[MODIFIED] = self.data.now_stamp()
         self.data.insert(entity.name, record)
         return JSONResponse(
             {"@odata.context": f"{url}/data/$metadata#{entity.name}/$entity", **self.shaped(entity, record, {})},

@@ -15,7 +15,10 @@ from typing import Any
 
 from sandboxes.data import Record, SeededDataset, iso, now_ms
 
-from .model import ENTITIES
+from sandboxes.odata_v4 import Page
+
+from . import model
+from .model import ENTITIES, MODIFIED
 
 DEFAULT_COMPANY = "usmf"
 OTHER_COMPANY = "usrt"
@@ -28,18 +31,38 @@ LIFECYCLE = ("Active", "Active", "Active", "Down", "Repair", "Active", "Ended")
 WO_STATES = ("Created", "Scheduled", "InProgress", "OnHold", "Completed", "Ended", "Cancelled")
 WO_TYPES = ("Corrective", "Preventive", "Inspection", "Emergency")
 REQUEST_STATES = ("New", "New", "InProgress", "Rejected", "Closed")
-PRODUCTS = (("Hydraulic hose 1/2in", "ea"), ("Bearing 6205", "ea"), ("Gear oil", "l"), ("Belt XPZ", "ea"))
-VENDORS = ("Fabrikam Supplier", "Contoso Spares", "Litware Hydraulics", "Adventure Works Tools")
+PART_KINDS = (("Hydraulic hose 1/2in", "ea"), ("Bearing 6205", "ea"), ("Gear oil", "l"), ("Belt XPZ", "ea"))
+VENDOR_NAMES = ("Fabrikam Supplier", "Contoso Spares", "Litware Hydraulics", "Adventure Works Tools")
 
 
 def stamp(moment: datetime) -> str:
     return iso(int(moment.timestamp() * 1000))
 
 
+def unset(page: Page) -> Record:
+    """Every property of an entity set, unset as the service writes it (empty text, 1900 for a date)."""
+    empty = {"Edm.String": "", "Edm.DateTimeOffset": NO_DATE, "Edm.Int32": 0, "Edm.Decimal": 0.0}
+    return {p.name: empty.get(p.type) for p in page.props}
+
+
+def job(number: str, line: int, asset: Record, description: str) -> Record:
+    """A work order line (a job) on one asset, in the asset's functional location."""
+    return {
+        **unset(model.WORK_ORDERS.line_page),  # type: ignore[arg-type]
+        "WorkOrderId": number,
+        "LineNumber": line,
+        "dataAreaId": asset["dataAreaId"],
+        "MaintenanceAssetId": asset["MaintenanceAssetId"],
+        "MaintenanceAssetFunctionalLocationId": asset["FunctionalLocationId"],
+        "JobTypeId": "Repair",
+        "WorkOrderJobDescription": description,
+    }
+
+
 class Dataset(SeededDataset):
     """Every entity set's records, both companies in one table (each record names its company)."""
 
-    stamp_field = "ModifiedDateTime"
+    stamp_field = MODIFIED
 
     def __init__(self, seed: int = 23) -> None:
         super().__init__(seed)
@@ -62,59 +85,57 @@ class Dataset(SeededDataset):
         orders = [self.order(n, vendors, products) for n in range(18)]
         work_orders = [self.work_order(n, assets) for n in range(30)]
         requests = [self.request(n, assets, work_orders) for n in range(20)]
-        other = {**self.record("VendorsV2", "US-900", OTHER_COMPANY), "VendorOrganizationName": "Retail only"}
+        other = {**self.record(model.VENDORS.name, "US-900", OTHER_COMPANY), "VendorOrganizationName": "Retail only"}
         return {
-            "FunctionalLocations": locations,
-            "MaintenanceAssets": assets,
-            "MaintenanceWorkOrders": work_orders,
-            "MaintenanceRequests": requests,
-            "VendorsV2": [*vendors, {**self.blank("VendorsV2"), **other}],
-            "ReleasedProductsV2": products,
-            "PurchaseOrderHeadersV2": orders,
+            model.LOCATIONS.name: locations,
+            model.ASSETS.name: assets,
+            model.WORK_ORDERS.name: work_orders,
+            model.REQUESTS.name: requests,
+            model.VENDORS.name: [*vendors, {**self.blank(model.VENDORS.name), **other}],
+            model.PRODUCTS.name: products,
+            model.ORDERS.name: orders,
         }
 
     def blank(self, entity: str) -> Record:
         """Every property of an entity, unset as the service writes it (empty text, 1900 for a date)."""
-        unset = {"Edm.String": "", "Edm.DateTimeOffset": NO_DATE}
-        return {p.name: unset.get(p.type) for p in ENTITIES[entity].props}
+        return unset(ENTITIES[entity])
 
     def record(self, entity: str, key: str, company: str = DEFAULT_COMPANY, n: int = 0) -> Record:
         return {
             **self.blank(entity),
             ENTITIES[entity].keys[0]: key,
             "dataAreaId": company,
-            "ModifiedDateTime": stamp(self.moment(n)),
+            MODIFIED: stamp(self.moment(n)),
         }
 
     def locations(self) -> list[Record]:
         site = {
-            **self.record("FunctionalLocations", "SITE-1"),
+            **self.record(model.LOCATIONS.name, "SITE-1"),
             "Name": "Main plant",
             "FunctionalLocationTypeId": "Site",
         }
         areas = [
             {
-                **self.record("FunctionalLocations", f"SITE-1-{n + 1:02d}", n=n + 1),
+                **self.record(model.LOCATIONS.name, f"SITE-1-{n + 1:02d}", n=n + 1),
                 "Name": name,
                 "FunctionalLocationTypeId": "Storage" if name == "Spares store" else "Area",
                 "ParentFunctionalLocationId": "SITE-1",
-                "LifecycleStateId": "Active",
+                "FunctionalLocationLifecycleStateId": "Active",
             }
             for n, name in enumerate(AREAS)
         ]
-        return [{**site, "LifecycleStateId": "Active"}, *areas]
+        return [{**site, "FunctionalLocationLifecycleStateId": "Active"}, *areas]
 
     def asset(self, n: int, locations: list[Record]) -> Record:
         kind, asset_type = ASSET_KINDS[n % len(ASSET_KINDS)]
         return {
-            **self.record("MaintenanceAssets", f"MA-{1000 + n}", n=n),
+            **self.record(model.ASSETS.name, f"MA-{1000 + n}", n=n),
             "Name": f"{kind} {n // len(ASSET_KINDS) + 1}",
-            "AssetTypeId": asset_type,
-            "LifecycleStateId": LIFECYCLE[n % len(LIFECYCLE)],
-            "CriticalityId": str(1 + n % 3),
-            "ManufacturerId": "Contoso Machines" if n % 2 else "Fabrikam Industrial",
+            "MaintenanceAssetTypeId": asset_type,
+            "MaintenanceAssetLifecycleStateId": LIFECYCLE[n % len(LIFECYCLE)],
             "ModelId": f"M{100 + n % 5}",
-            "SerialNumber": f"SN{self.rng.randrange(10**6):06d}",
+            "ProductId": "Contoso Machines" if n % 2 else "Fabrikam Industrial",
+            "SerialID": f"SN{self.rng.randrange(10**6):06d}",
             "FunctionalLocationId": locations[1 + n % (len(locations) - 1)]["FunctionalLocationId"],
             "ParentMaintenanceAssetId": "MA-1000" if n in (5, 9) else "",
         }
@@ -123,28 +144,28 @@ class Dataset(SeededDataset):
         asset = assets[self.rng.randrange(len(assets))]
         state = WO_STATES[n % len(WO_STATES)]
         started = self.moment(n * 2)
+        number = f"WO-{2000 + n}"
         return {
-            **self.record("MaintenanceWorkOrders", f"WO-{2000 + n}", n=n * 2 + 1),
+            **self.record(model.WORK_ORDERS.name, number, n=n * 2 + 1),
             "Description": f"{WO_TYPES[n % len(WO_TYPES)]} work on {asset['Name']}",
             "WorkOrderTypeId": WO_TYPES[n % len(WO_TYPES)],
             "WorkOrderLifecycleStateId": state,
             "ServiceLevel": 1 + n % 5,
-            "ExpectedEndDateTime": stamp(started + timedelta(days=3)),
-            "ActualStartDateTime": stamp(started) if state in ("InProgress", "Completed", "Ended") else NO_DATE,
-            "ActualEndDateTime": stamp(started + timedelta(hours=6)) if state in ("Completed", "Ended") else NO_DATE,
-            "MaintenanceAssetId": asset["MaintenanceAssetId"],
-            "FunctionalLocationId": asset["FunctionalLocationId"],
+            "ExpectedEnd": stamp(started + timedelta(days=3)),
+            "ActualStart": stamp(started) if state in ("InProgress", "Completed", "Ended") else NO_DATE,
+            "ActualEnd": stamp(started + timedelta(hours=6)) if state in ("Completed", "Ended") else NO_DATE,
+            model.WORK_ORDERS.lines: [job(number, 1, asset, f"{WO_TYPES[n % len(WO_TYPES)]} job")] if n % 10 != 9 else [],
         }
 
     def request(self, n: int, assets: list[Record], work_orders: list[Record]) -> Record:
         asset = assets[(n * 7) % len(assets)]
         converted = n % 6 == 5
         return {
-            **self.record("MaintenanceRequests", f"MR-{3000 + n}", n=n + 4),
+            **self.record(model.REQUESTS.name, f"MR-{3000 + n}", n=n + 4),
             "Description": f"{'Noise' if n % 2 else 'Leak'} at {asset['Name']}",
             "RequestTypeId": "Breakdown" if n % 3 else "Inspection",
             "RequestLifecycleStateId": "InProgress" if converted else REQUEST_STATES[n % len(REQUEST_STATES)],
-            "ServiceLevel": 1 + n % 5,
+            "WorkOrderPriority": 1 + n % 5,
             "MaintenanceAssetId": asset["MaintenanceAssetId"],
             "FunctionalLocationId": asset["FunctionalLocationId"],
             "WorkOrderId": work_orders[n]["WorkOrderId"] if converted else "",
@@ -152,8 +173,8 @@ class Dataset(SeededDataset):
 
     def vendor(self, n: int) -> Record:
         return {
-            **self.record("VendorsV2", f"US-{101 + n}", n=n),
-            "VendorOrganizationName": f"{VENDORS[n % len(VENDORS)]} {n // len(VENDORS) + 1}",
+            **self.record(model.VENDORS.name, f"US-{101 + n}", n=n),
+            "VendorOrganizationName": f"{VENDOR_NAMES[n % len(VENDOR_NAMES)]} {n // len(VENDOR_NAMES) + 1}",
             "VendorGroupId": "10",
             "PrimaryEmailAddress": f"sales{n}@vendor.example.com",
             "PrimaryPhoneNumber": f"555-01{n:02d}",
@@ -166,11 +187,11 @@ class Dataset(SeededDataset):
         }
 
     def product(self, n: int) -> Record:
-        name, unit = PRODUCTS[n % len(PRODUCTS)]
+        name, unit = PART_KINDS[n % len(PART_KINDS)]
         return {
-            **self.record("ReleasedProductsV2", f"SP-{500 + n}", n=n + 2),
-            "ProductName": f"{name} ({n // len(PRODUCTS) + 1})",
-            "ProductDescription": f"Spare part: {name}",
+            **self.record(model.PRODUCTS.name, f"SP-{500 + n}", n=n + 2),
+            "SearchName": f"{name[:16]} {n // len(PART_KINDS) + 1}",
+            "ProductSearchName": name[:20],
             "InventoryUnitSymbol": unit,
             "PurchasePrice": round(self.rng.uniform(3, 250), 2),
         }
@@ -189,14 +210,14 @@ class Dataset(SeededDataset):
         lines = [self.line(number, k, products[self.rng.randrange(len(products))], status) for k in range(1, 3)]
         ordered = self.moment(n * 3)
         return {
-            **self.record("PurchaseOrderHeadersV2", number, n=n * 3 + 1),
+            **self.record(model.ORDERS.name, number, n=n * 3 + 1),
             "OrderVendorAccountNumber": vendor["VendorAccountNumber"],
             "PurchaseOrderStatus": status,
             "DocumentApprovalStatus": approval,
             "AccountingDate": stamp(ordered),
             "RequestedDeliveryDate": stamp(ordered + timedelta(days=10)),
             "CurrencyCode": "USD",
-            "PurchaseOrderLinesV2": lines,
+            model.ORDERS.lines: lines,
         }
 
     def line(self, number: str, k: int, product: Record, status: str) -> Record:
@@ -206,10 +227,10 @@ class Dataset(SeededDataset):
             "LineNumber": k,
             "dataAreaId": DEFAULT_COMPANY,
             "ItemNumber": product["ItemNumber"],
-            "LineDescription": product["ProductName"],
+            "LineDescription": product["SearchName"],
             "OrderedPurchaseQuantity": quantity,
             "PurchaseUnitSymbol": product["InventoryUnitSymbol"],
             "PurchasePrice": product["PurchasePrice"],
             "LineAmount": round(quantity * product["PurchasePrice"], 2),
-            "ReceivedInventoryQuantity": quantity if status in ("Received", "Invoiced") else 0.0,
+            "PurchaseOrderLineStatus": status,
         }

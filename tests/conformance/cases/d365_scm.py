@@ -12,10 +12,10 @@ from sandboxes.d365_scm.app import SANDBOX, login
 from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches, related_ids, served
 
 SETS = {
-    "Asset": "MaintenanceAssets",
-    "Location": "FunctionalLocations",
-    "WorkOrder": "MaintenanceWorkOrders",
-    "MaintenanceRequest": "MaintenanceRequests",
+    "Asset": "AssetMaintenanceAssetsV3",
+    "Location": "AssetMaintenanceFunctionalLocations",
+    "WorkOrder": "AssetMaintenanceWorkOrderTablesV2",
+    "MaintenanceRequest": "AssetMaintenanceRequestsV2",
     "Vendor": "VendorsV2",
     "Part": "ReleasedProductsV2",
     "PurchaseOrder": "PurchaseOrderHeadersV2",
@@ -48,14 +48,13 @@ WRITES = Writes(
             "website": "https://conformance.example.com",
             "active": True,
         },
-        "WorkOrder": {"title": "Conformance repair", "asset": Ref("Asset"), "dueDate": "2026-11-29T00:00:00.000Z"},
+        "WorkOrder": {"title": "Conformance repair", "type": "CORRECTIVE", "dueDate": "2026-11-29T00:00:00.000Z"},
         "MaintenanceRequest": {"title": "Conformance leak", "asset": Ref("Asset"), "location": Ref("Location")},
     },
     update={
         "Asset": {
             "name": "Conformance pump (rebuilt)",
             "category": "Compressor",
-            "manufacturer": "Contoso Machines",
             "model": "M200",
             "serialNumber": "SN-C2",
             "location": Ref("Location", 2),
@@ -69,8 +68,7 @@ WRITES = Writes(
         },
         "WorkOrder": {
             "title": "Conformance repair (replanned)",
-            "asset": Ref("Asset", 3),
-            "location": Ref("Location", 1),
+            "type": "PREVENTIVE",
             "dueDate": "2026-12-20T00:00:00.000Z",
         },
         "MaintenanceRequest": {
