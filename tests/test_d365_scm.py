@@ -212,3 +212,39 @@ def test_connecting_to_a_company_the_environment_lacks_lists_its_legal_entities(
     assert "usmf" in error["message"] and CLIENT_SECRET not in error["message"]
     made = sqlite_gateway.connect(admin_key, sandbox.url, system="d365_scm", hosting="CLOUD", credentials=login())
     assert "errors" not in made, made
+
+
+async def test_a_purchase_order_is_posted_then_its_lines_and_a_refused_line_takes_the_header_back(
+    sandbox, control, scm
+):
+    order = {
+        "vendor": "US-102",
+        "currency": "USD",
+        "lines": [{"part": "SP-501", "quantity": 3.0, "unitPrice": 2.5}, {"part": "SP-502", "quantity": 1.0}],
+    }
+    await scm.check()
+    control.clear_requests()
+    made = await scm.create("PurchaseOrder", order)
+    posts = [(r["method"], r["path"]) for r in control.requests() if r["method"] == "POST"]
+    assert posts == [("POST", "/data/PurchaseOrderHeadersV2"), *[("POST", "/data/PurchaseOrderLinesV2")] * 2]
+    assert made.values["status"] == "DRAFT" and made.values["vendor"] == "US-102"
+    assert [(line["lineNumber"], line["part"], line["amount"]) for line in made.values["lines"]] == [
+        (1, "SP-501", 7.5),
+        (2, "SP-502", 0.0),
+    ]
+    stored = sandbox.app.state.data.get("PurchaseOrderHeadersV2", made.remote_id)
+    assert stored["dataAreaId"] == "usmf" and len(stored["PurchaseOrderLinesV2"]) == 2
+    before = len(sandbox.app.state.data.records("PurchaseOrderHeadersV2"))
+    with pytest.raises(Exception, match="not found in the related table"):  # a product the company lacks
+        await scm.create("PurchaseOrder", {**order, "lines": [{"part": "SP-404", "quantity": 1.0}]})
+    assert len(sandbox.app.state.data.records("PurchaseOrderHeadersV2")) == before
+
+
+def test_sandbox_takes_no_deep_insert_and_no_line_of_an_unknown_order(sandbox):
+    auth = bearer(sandbox)
+    deep = {"OrderVendorAccountNumber": "US-101", "PurchaseOrderLinesV2": [{"ItemNumber": "SP-500"}]}
+    answer = httpx.post(f"{sandbox.url}/data/PurchaseOrderHeadersV2", json=deep, headers=auth)
+    assert answer.status_code == 400 and "Deep insert" in vendor_error(answer)["message"]
+    line = {"PurchaseOrderNumber": "PO-404", "dataAreaId": "usmf", "ItemNumber": "SP-500"}
+    answer = httpx.post(f"{sandbox.url}/data/PurchaseOrderLinesV2", json=line, headers=auth)
+    assert answer.status_code == 400 and "PurchaseOrderNumber" in vendor_error(answer)["message"]

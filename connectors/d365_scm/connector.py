@@ -1,15 +1,19 @@
 """Microsoft Dynamics 365 Supply Chain Management, Asset Management (Tier 3 ERP, cloud): OData v4 data entities.
 
 Declarations on the OData kit (`connectors/odata/`): one `EntitySetStream` per unified entity
-under the environment's `/data/` service — maintenance assets, functional locations (locations),
-maintenance work orders, maintenance requests, vendors (`VendorsV2`), released products (parts) and
-purchase orders (`PurchaseOrderHeadersV2` with their lines expanded). Records are company-specific:
-their key is the entity's own id plus `dataAreaId`, the legal entity the connection names. Without
+under the environment's `/data/` service, named as its `$metadata` names them — maintenance assets
+(`AssetMaintenanceAssetsV3`), functional locations (locations), work orders
+(`AssetMaintenanceWorkOrderTablesV2`, with their jobs expanded: a job names the asset), maintenance
+requests (`AssetMaintenanceRequestsV2`), vendors (`VendorsV2`), released products (parts) and purchase
+orders (`PurchaseOrderHeadersV2` with their lines expanded). Records are company-specific: their key is
+the entity's own id plus `dataAreaId`, the legal entity the connection names. Without
 `cross-company=true` a read sees only the login's default company, so every call sends it and every
-read filters on the connection's `dataAreaId` (a key in URLs names it too). Fetching many records is one
-GET of `or`-filtered ids (40 per call); the service has no JSON `$batch`. Writes send the
-`@odata.etag` read as `If-Match`: assets, vendors, work orders and maintenance requests are created
-(in the connection's company) and changed.
+read filters on the connection's `dataAreaId` (a key in URLs names it too). No entity has a
+modification time, so each is read whole (no incremental reads). Fetching many records is one GET of
+`or`-filtered ids (40 per call). Writes send the `@odata.etag` read as `If-Match`: assets, vendors,
+work orders (their header) and maintenance requests are created (in the connection's company) and
+changed; purchase orders are created header first, then each line (the service takes no deep insert),
+and their header changed.
 
 Login: OAuth 2.0 client credentials of a Microsoft Entra application registered in the environment
 (scope `<environment URL>/.default`). See docs/vendors/d365_scm.md.
@@ -17,12 +21,15 @@ Login: OAuth 2.0 client credentials of a Microsoft Entra application registered 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 
 from schema.errors import BadUserInput
+from schema.record import Record
 
 from ..base import ConnectionConfig
 from ..catalog import CLOUD, CredentialField, SystemEntry
@@ -38,7 +45,7 @@ from ..odata.specs import Code, Decimal, ODate, Text
 from ..odata.streams import EntitySetStream, capability
 from ..odata.values import text
 from ..odata.writes import Writes, write_map
-from ..writes import CREATE, To
+from ..writes import CREATE, Lines, To
 
 AUTHORITY = "https://login.microsoftonline.com"
 SCM = "Dynamics 365 Supply Chain Management"
@@ -57,6 +64,7 @@ class AppDate(ODate):
 
 
 JOBS = "WorkOrderHeader_MaintenanceWorkOrderJobs"  # a work order's lines (jobs), each on one asset
+PO_LINES = "PurchaseOrderLinesV2"  # a purchase order's lines: the navigation and the lines' own entity set
 
 
 def _record_map(entity: str, key: str, fields: dict[str, Any], display: str) -> EntityMap:
@@ -265,7 +273,7 @@ PURCHASE_ORDERS = _record_map(
         "expectedDate": AppDate("RequestedDeliveryDate"),
         "currency": Text("CurrencyCode"),
         "lines": Each(
-            "PurchaseOrderLinesV2",
+            PO_LINES,
             {
                 "lineNumber": "LineNumber",
                 "part": Text("ItemNumber"),
@@ -296,6 +304,22 @@ ASSET_WRITES = _writes(ASSETS, ("name", "category", "model", "serialNumber", "lo
 VENDOR_WRITES = _writes(VENDORS, ("name", "email", "phone", "website"), ("name",), active=ON_HOLD)
 WORK_ORDER_WRITES = _writes(WORK_ORDERS, ("title", "type", "dueDate"), ("title",))  # the asset is on its jobs
 REQUEST_WRITES = _writes(REQUESTS, ("title", "asset", "location"), ("title",))
+ORDER_LINES = Lines(  # posted to their own entity set once the header exists (see `create`)
+    PO_LINES,
+    {
+        "part": To("ItemNumber"),
+        "description": To("LineDescription"),
+        "quantity": To("OrderedPurchaseQuantity", float),
+        "unitOfMeasure": To("PurchaseUnitSymbol"),
+        "unitPrice": To("PurchasePrice", float),
+    },
+    required=("part", "quantity"),
+)
+PO_HEADER = ("vendor", "orderDate", "expectedDate", "currency")
+PURCHASE_ORDER_WRITES = Writes(
+    create=write_map(SCM, PURCHASE_ORDERS, PO_HEADER, ("vendor",), {"lines": ORDER_LINES}, dialect=V4),
+    update=write_map(SCM, PURCHASE_ORDERS, PO_HEADER, dialect=V4),
+)
 
 
 def _stream(mapping: EntityMap, entity_set: str, select: tuple[str, ...], **options: Any) -> EntitySetStream:
@@ -401,8 +425,9 @@ STREAMS: tuple[EntitySetStream, ...] = (
             "RequestedDeliveryDate",
             "CurrencyCode",
         ),
-        expand=("PurchaseOrderLinesV2",),
+        expand=(PO_LINES,),
         status_field="status",
+        writes=PURCHASE_ORDER_WRITES,
     ),
 )
 
@@ -455,6 +480,7 @@ class SupplyChainConnector(ODataConnector):
 
     def __init__(self, config: ConnectionConfig, policy: HttpPolicy | None = None) -> None:
         self.data_area = config.credentials.get("dataAreaId", "").strip().lower()
+        self.company = {"dataAreaId": self.data_area}  # named in every create's body
         in_company = f"dataAreaId={V4.literal(self.data_area)}"
         self.streams = tuple(  # type: ignore[misc]  # this connection's company, in keys and filters
             replace(s, extra_keys=in_company, fixed_filter=f"dataAreaId eq {V4.literal(self.data_area)}")
@@ -486,7 +512,28 @@ class SupplyChainConnector(ODataConnector):
     def _payload(self, stream: EntitySetStream, operation: str, values: dict[str, Any]) -> dict[str, Any]:
         """A create names the company it creates in; without it the service uses the login's default."""
         body = super()._payload(stream, operation, values)
-        return {**body, "dataAreaId": self.data_area} if operation == CREATE else body
+        return {**body, **self.company} if operation == CREATE else body
+
+    async def create(self, entity: str, values: dict[str, Any], options: Mapping[str, str] | None = None) -> Record:
+        """The service takes no deep insert: a purchase order's header is posted, then each line to
+        `PurchaseOrderLinesV2` under its number; a refused line deletes the header again."""
+        stream = self.stream(entity)
+        if PO_LINES not in stream.expand:
+            return await super().create(entity, values, options)
+        body = self._payload(stream, CREATE, values)
+        lines = body.pop(PO_LINES, [])
+        made = self.odata.entity_of(await self.odata.send("POST", stream.service, stream.entity_set, json=body))
+        number = str(made.get(stream.key))
+        try:
+            for line in lines:
+                await self.odata.send(
+                    "POST", stream.service, PO_LINES, json={**line, stream.key: number, **self.company}
+                )
+        except Exception:
+            with suppress(Exception):  # the line's refusal is what the caller needs to see
+                await self.odata.send("DELETE", stream.service, stream.key_path(number), headers={"If-Match": "*"})
+            raise
+        return await self._current(stream, number)
 
     async def check(self) -> None:
         """The company must be one of the environment's legal entities; if not, the error lists them."""

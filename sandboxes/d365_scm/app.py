@@ -40,8 +40,8 @@ from sandboxes.odata_filter import FilterError, parse_filter, parse_key
 from sandboxes.odata_v4 import Page, Refused, check_props, etag, typed
 from sandboxes.rest import dataset_routes
 
-from .model import ENTITIES, MODIFIED, REFERENCES
-from .seed import DEFAULT_COMPANY, LEGAL_ENTITIES, Dataset
+from .model import CREATED, ENTITIES, LINE_SETS, MODIFIED, REFERENCES
+from .seed import DEFAULT_COMPANY, LEGAL_ENTITIES, Dataset, unset
 
 TENANT = "7e1d5b9a-2c4f-4a8e-b6d3-9f0a1c2e3d4b"
 CLIENT_ID = "c3a9f1e2-5b7d-4e6f-8a9b-0c1d2e3f4a5b"
@@ -163,22 +163,51 @@ class Environment:
             if value and (self.data.get(target, value) or {}).get("dataAreaId") != company:
                 raise Refused(400, "", f"The value '{value}' of field '{prop}' is not found in the related table.")
 
-    def create(self, entity: Page, body: Any, url: str) -> Response:
+    def company_of(self, entity: Page, body: Any) -> str:
+        """The company a create's body names (the login's default without one), its references checked."""
         check_props(entity, body)
         company = str(body.get("dataAreaId") or DEFAULT_COMPANY).lower()
         if company not in {e["LegalEntityId"].lower() for e in LEGAL_ENTITIES}:
             raise Refused(400, "", f"Company '{company}' does not exist.")
         self.check_references(body, company)
+        return company
+
+    def create(self, entity: Page, body: Any, url: str) -> Response:
+        if entity.lines and entity.lines in body:
+            raise Refused(400, "", f"Deep insert of '{entity.lines}' is not supported; post the lines on their own.")
+        company = self.company_of(entity, body)
         key = entity.keys[0]
         taken = {r[key] for r in self.data.records(entity.name)}
         if body.get(key) in taken:
             raise Refused(400, "", f"Cannot create a record in {entity.type_name}. The record already exists.")
         number = body.get(key) or f"{entity.name[:2].upper()}-{9000 + len(taken)}"
-        record = {**self.data.blank(entity.name), **body, key: number, "dataAreaId": company}
+        record = {**self.data.blank(entity.name), **CREATED.get(entity.name, {}), **body, key: number}
+        record["dataAreaId"] = company
         record[MODIFIED] = self.data.now_stamp()
         self.data.insert(entity.name, record)
         return JSONResponse(
             {"@odata.context": f"{url}/data/$metadata#{entity.name}/$entity", **self.shaped(entity, record, {})},
+            status_code=201,
+        )
+
+    def add_line(self, header: Page, body: Any, url: str) -> Response:
+        """A line posted to its own entity set, under the header (of the same company) its body names;
+        numbered after the header's last line unless the body numbers it."""
+        lines = header.line_page
+        assert lines is not None, header.name
+        company = self.company_of(lines, body)
+        key = header.keys[0]
+        found = self.data.get(header.name, body.get(key))
+        if found is None or found["dataAreaId"] != company:
+            raise Refused(400, "", f"The value '{body.get(key)}' of field '{key}' is not found in the related table.")
+        held = list(found.get(str(header.lines)) or [])
+        number = body.get("LineNumber") or 1 + max((int(line["LineNumber"]) for line in held), default=0)
+        line = {**unset(lines), **body, "LineNumber": number, "dataAreaId": company}
+        line["LineAmount"] = round((line["OrderedPurchaseQuantity"] or 0) * (line["PurchasePrice"] or 0), 2)
+        line["PurchaseOrderLineStatus"] = found.get("PurchaseOrderStatus") or "Backorder"
+        self.data.patch(header.name, found[key], {str(header.lines): [*held, line]})
+        return JSONResponse(
+            {"@odata.context": f"{url}/data/$metadata#{lines.name}/$entity", "@odata.etag": etag(line), **line},
             status_code=201,
         )
 
@@ -225,6 +254,11 @@ def _routes(env: Environment) -> list[Any]:
             return JSONResponse(
                 {"@odata.context": f"{url}/data/$metadata#LegalEntities", "value": list(LEGAL_ENTITIES)}
             )
+        if match and match.group(1) in LINE_SETS and match.group(2) is None and request.method == "POST":
+            try:
+                return env.add_line(LINE_SETS[match.group(1)], await request.json(), url)
+            except Refused as exc:
+                return refused(exc.status, exc.message)
         entity = ENTITIES.get(match.group(1)) if match else None
         if entity is None:
             return refused(404, f"Resource not found for the segment '{request.path_params['path']}'.")

@@ -7,6 +7,8 @@ entity carries `dataAreaId`, part of its key. Entity set, property and navigatio
 
 from __future__ import annotations
 
+from typing import Any
+
 from sandboxes.odata_v4 import Page, Prop, s
 
 AREA = Prop("dataAreaId", "Edm.String", max_length=4)
@@ -121,7 +123,7 @@ ORDER_LINES = Page(
         Prop("OrderedPurchaseQuantity", "Edm.Decimal"),
         s("PurchaseUnitSymbol", 10),
         Prop("PurchasePrice", "Edm.Decimal"),
-        Prop("LineAmount", "Edm.Decimal"),
+        Prop("LineAmount", "Edm.Decimal", editable=False),
         s("PurchaseOrderLineStatus", editable=False),
     ),
     keys=("PurchaseOrderNumber", "LineNumber", "dataAreaId"),
@@ -140,6 +142,14 @@ ORDERS = entity(
     line_page=ORDER_LINES,
 )
 ENTITIES = {e.name: e for e in (ASSETS, LOCATIONS, WORK_ORDERS, REQUESTS, VENDORS, PRODUCTS, ORDERS)}
+# Line entity sets a client posts to, each under the header its body names: (lines, header).
+LINE_SETS = {ORDER_LINES.name: ORDERS}
+# What a new record holds before anyone acts on it (the states are read-only).
+CREATED: dict[str, dict[str, Any]] = {
+    ORDERS.name: {"PurchaseOrderStatus": "Backorder", "DocumentApprovalStatus": "Draft", str(ORDERS.lines): []},
+    WORK_ORDERS.name: {"WorkOrderLifecycleStateId": "Created", str(WORK_ORDERS.lines): []},
+    REQUESTS.name: {"RequestLifecycleStateId": "New"},
+}
 # What a record's reference must name in the same company: (property, entity set).
 REFERENCES = (
     ("FunctionalLocationId", LOCATIONS.name),

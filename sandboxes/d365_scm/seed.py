@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sandboxes.data import Record, SeededDataset, iso, now_ms
-
 from sandboxes.odata_v4 import Page
 
 from . import model
@@ -154,7 +153,9 @@ class Dataset(SeededDataset):
             "ExpectedEnd": stamp(started + timedelta(days=3)),
             "ActualStart": stamp(started) if state in ("InProgress", "Completed", "Ended") else NO_DATE,
             "ActualEnd": stamp(started + timedelta(hours=6)) if state in ("Completed", "Ended") else NO_DATE,
-            model.WORK_ORDERS.lines: [job(number, 1, asset, f"{WO_TYPES[n % len(WO_TYPES)]} job")] if n % 10 != 9 else [],
+            str(model.WORK_ORDERS.lines): [job(number, 1, asset, f"{WO_TYPES[n % len(WO_TYPES)]} job")]
+            if n % 10 != 9
+            else [],
         }
 
     def request(self, n: int, assets: list[Record], work_orders: list[Record]) -> Record:
@@ -217,7 +218,7 @@ class Dataset(SeededDataset):
             "AccountingDate": stamp(ordered),
             "RequestedDeliveryDate": stamp(ordered + timedelta(days=10)),
             "CurrencyCode": "USD",
-            model.ORDERS.lines: lines,
+            str(model.ORDERS.lines): lines,
         }
 
     def line(self, number: str, k: int, product: Record, status: str) -> Record:

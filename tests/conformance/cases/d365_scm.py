@@ -50,6 +50,16 @@ WRITES = Writes(
         },
         "WorkOrder": {"title": "Conformance repair", "type": "CORRECTIVE", "dueDate": "2026-11-29T00:00:00.000Z"},
         "MaintenanceRequest": {"title": "Conformance leak", "asset": Ref("Asset"), "location": Ref("Location")},
+        "PurchaseOrder": {
+            "vendor": Ref("Vendor"),
+            "orderDate": "2026-11-15T00:00:00.000Z",
+            "expectedDate": "2026-11-29T00:00:00.000Z",
+            "currency": "USD",
+            "lines": [
+                {"part": Ref("Part"), "description": "V-belt", "quantity": 4.0, "unitPrice": 12.5},
+                {"part": Ref("Part", 1), "quantity": 2.0, "unitOfMeasure": "ea", "unitPrice": 3.25},
+            ],
+        },
     },
     update={
         "Asset": {
@@ -70,6 +80,12 @@ WRITES = Writes(
             "title": "Conformance repair (replanned)",
             "type": "PREVENTIVE",
             "dueDate": "2026-12-20T00:00:00.000Z",
+        },
+        "PurchaseOrder": {
+            "vendor": Ref("Vendor", 3),
+            "orderDate": "2026-12-20T00:00:00.000Z",
+            "expectedDate": "2027-01-05T00:00:00.000Z",
+            "currency": "EUR",
         },
         "MaintenanceRequest": {
             "title": "Conformance leak (confirmed)",
