@@ -1,10 +1,11 @@
 """Dynamics 365 Supply Chain Management against its sandbox: the Entra login, the legal entity
-(`dataAreaId`) check, cross-company reads filtered on the company, fetch-many in one GET, ETags,
+(`dataAreaId`) check, cross-company reads filtered on the company, fetch-many in one multipart `$batch`, ETags,
 the mapping of Asset Management's states, and what the sandbox refuses with the vendor's error body."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -138,16 +139,50 @@ def test_sandbox_refuses_a_malformed_filter_a_partial_key_and_an_unknown_set(san
     assert get(sandbox, "NoSuchEntities", auth).status_code == 404
 
 
-async def test_fetch_many_is_one_get_per_40_ids(sandbox, control, scm):
+async def test_fetch_many_is_one_multipart_batch_of_or_filtered_reads(sandbox, control, scm):
     ids = [f"MA-{1000 + n}" for n in range(24)]
     await scm.check()  # logged in
     control.clear_requests()
     found = await scm.fetch_many("Asset", [*ids, "MA-404"])
     assert sorted(r.remote_id for r in found) == ids
-    assert [(r["method"], r["path"]) for r in control.requests()] == [("GET", "/data/AssetMaintenanceAssetsV3")]
+    assert [(r["method"], r["path"]) for r in control.requests()] == [("POST", "/data/$batch")]
     control.clear_requests()
-    assert await scm.fetch_many("Asset", [f"X-{n}" for n in range(KEYS_PER_CALL + 1)]) == []
-    assert len(control.requests()) == 2
+    many = [f"MA-{1000 + n}" for n in range(KEYS_PER_CALL * 2 + 1)]  # three reads of 40 ids, one call
+    assert sorted(r.remote_id for r in await scm.fetch_many("Asset", many)) == ids
+    assert [(r["method"], r["path"]) for r in control.requests()] == [("POST", "/data/$batch")]
+
+
+def test_sandbox_answers_a_multipart_batch_part_by_part_in_order(sandbox):
+    boundary = "batch_36522ad7-fc75-4b56-8c71-56071383e77b"
+    parts = [
+        "GET AssetMaintenanceAssetsV3?cross-company=true&$filter=MaintenanceAssetId%20eq%20'MA-1001' HTTP/1.1",
+        "GET VendorsV2?$filter=Nope%20eq%201 HTTP/1.1",
+        "GET VendorsV2?$select=VendorAccountNumber&$top=2 HTTP/1.1",
+    ]
+    body = "".join(
+        f"--{boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n{line}\r\n\r\n"
+        for line in parts
+    )
+    sent = {**bearer(sandbox), "Content-Type": f"multipart/mixed; boundary={boundary}"}
+    answer = httpx.post(f"{sandbox.url}/data/$batch", content=f"{body}--{boundary}--\r\n", headers=sent)
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("multipart/mixed; boundary=")
+    delimiter = "--" + answer.headers["content-type"].split("boundary=")[1]
+    sections = [s for s in answer.text.split(delimiter)[1:] if not s.startswith("--")]
+    statuses = [s.split("\r\n\r\n")[1].split(" ")[1] for s in sections]
+    bodies = [json.loads(s.split("\r\n\r\n", 2)[2]) for s in sections]
+    assert statuses == ["200", "400", "200"]
+    assert [a["MaintenanceAssetId"] for a in bodies[0]["value"]] == ["MA-1001"]
+    assert "not valid" in bodies[1]["error"]["message"]
+    assert [v["VendorAccountNumber"] for v in bodies[2]["value"]] == ["US-101", "US-102"]
+    change_set = f"--{boundary}\r\nContent-Type: multipart/mixed; boundary=changeset_1\r\n\r\n--changeset_1--\r\n"
+    refused = httpx.post(f"{sandbox.url}/data/$batch", content=f"{change_set}--{boundary}--\r\n", headers=sent)
+    assert refused.status_code == 400 and "change sets" in vendor_error(refused)["message"]
+    assert (
+        httpx.post(
+            f"{sandbox.url}/data/$batch", content=body, headers={"Content-Type": sent["Content-Type"]}
+        ).status_code
+        == 401
+    )
 
 
 async def test_update_sends_the_etag_and_a_stale_one_is_a_conflict(sandbox, control, scm):
@@ -225,8 +260,8 @@ async def test_a_purchase_order_is_posted_then_its_lines_and_a_refused_line_take
     await scm.check()
     control.clear_requests()
     made = await scm.create("PurchaseOrder", order)
-    posts = [(r["method"], r["path"]) for r in control.requests() if r["method"] == "POST"]
-    assert posts == [("POST", "/data/PurchaseOrderHeadersV2"), *[("POST", "/data/PurchaseOrderLinesV2")] * 2]
+    posts = [r["path"] for r in control.requests() if r["method"] == "POST"]
+    assert posts == ["/data/PurchaseOrderHeadersV2", *["/data/PurchaseOrderLinesV2"] * 2, "/data/$batch"]  # read back
     assert made.values["status"] == "DRAFT" and made.values["vendor"] == "US-102"
     assert [(line["lineNumber"], line["part"], line["amount"]) for line in made.values["lines"]] == [
         (1, "SP-501", 7.5),

@@ -9,8 +9,8 @@ orders (`PurchaseOrderHeadersV2` with their lines expanded). Records are company
 the entity's own id plus `dataAreaId`, the legal entity the connection names. Without
 `cross-company=true` a read sees only the login's default company, so every call sends it and every
 read filters on the connection's `dataAreaId` (a key in URLs names it too). No entity has a
-modification time, so each is read whole (no incremental reads). Fetching many records is one GET of
-`or`-filtered ids (40 per call). Writes send the `@odata.etag` read as `If-Match`: assets, vendors,
+modification time, so each is read whole (no incremental reads). Fetching many records is one
+multipart `$batch` of `or`-filtered reads (40 ids each, 100 reads a call). Writes send the `@odata.etag` read as `If-Match`: assets, vendors,
 work orders (their header) and maintenance requests are created (in the connection's company) and
 changed; purchase orders are created header first, then each line (the service takes no deep insert),
 and their header changed.
@@ -37,7 +37,7 @@ from ..http import HttpPolicy
 from ..mapping import Compute, Each, EntityMap, Enum
 from ..oauth import ClientCredentials
 from ..odata import ODataConnector
-from ..odata.client_v4 import ODataV4Client
+from ..odata.client_v4 import MULTIPART, ODataV4Client
 from ..odata.envelope_v4 import etag
 from ..odata.query import V4, Query
 from ..odata.reader import EntitySetClient
@@ -495,7 +495,7 @@ class SupplyChainConnector(ODataConnector):
             auth=self.auth(self.config.credentials),
             policy=self.policy,
             params=CROSS_COMPANY,
-            json_batch=False,
+            batch=MULTIPART,
         )
 
     def auth(self, creds: dict[str, str]) -> httpx.Auth:

@@ -40,6 +40,7 @@ from sandboxes.odata_filter import FilterError, parse_filter, parse_key
 from sandboxes.odata_v4 import Page, Refused, check_props, etag, typed
 from sandboxes.rest import dataset_routes
 
+from .batch import Call, batch_response, read_batch
 from .model import CREATED, ENTITIES, LINE_SETS, MODIFIED, REFERENCES
 from .seed import DEFAULT_COMPANY, LEGAL_ENTITIES, Dataset, unset
 
@@ -231,6 +232,37 @@ class Environment:
         return Response(status_code=204)
 
 
+def answer(env: Environment, call: Call, url: str) -> Response:
+    """One call to the service root `url`: the legal entities, a line posted on its own, or an entity set."""
+    match = _PATH.match(call.path)
+    if match and match.group(1) == "LegalEntities" and call.method == "GET":
+        return JSONResponse({"@odata.context": f"{url}/data/$metadata#LegalEntities", "value": list(LEGAL_ENTITIES)})
+    entity = ENTITIES.get(match.group(1)) if match else None
+    header = LINE_SETS.get(match.group(1)) if match else None
+    if match is None or (entity is None and header is None):
+        return refused(404, f"Resource not found for the segment '{call.path}'.")
+    key, count = match.group(2), match.group(3)
+    try:
+        if header is not None and key is None and call.method == "POST":
+            return env.add_line(header, call.body, url)
+        if entity is None:
+            return refused(501, f"The sandbox serves {match.group(1)} for new lines only.")
+        if count:
+            return PlainTextResponse(str(len(env.rows(entity, call.params))))
+        if key is None and call.method == "GET":
+            return env.listing(entity, call.params, url)
+        if key is None and call.method == "POST":
+            return env.create(entity, call.body, url)
+        current = env.one(entity, key or "")
+        if call.method == "GET":
+            return JSONResponse(env.shaped(entity, current, call.params))
+        return env.change(entity, call.method, current, call.headers, call.body)
+    except ValueError as exc:
+        status = exc.status if isinstance(exc, Refused) else 400
+        message = exc.message if isinstance(exc, Refused) else f"The query specified in the URI is not valid. {exc}"
+        return refused(status, message)
+
+
 def _root(request: Request, route: str) -> str:
     """The environment's URL as the client addressed it (also where the sandbox is mounted under a prefix)."""
     url = str(request.url.replace(query=""))
@@ -248,41 +280,28 @@ def _routes(env: Environment) -> list[Any]:
     async def data(request: Request) -> Response:
         if not env.signed_in(request.headers.get("authorization", "")):
             return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
-        url, params = _root(request, "/data/"), dict(request.query_params)
-        match = _PATH.match(request.path_params["path"])
-        if match and match.group(1) == "LegalEntities" and request.method == "GET":
-            return JSONResponse(
-                {"@odata.context": f"{url}/data/$metadata#LegalEntities", "value": list(LEGAL_ENTITIES)}
-            )
-        if match and match.group(1) in LINE_SETS and match.group(2) is None and request.method == "POST":
-            try:
-                return env.add_line(LINE_SETS[match.group(1)], await request.json(), url)
-            except Refused as exc:
-                return refused(exc.status, exc.message)
-        entity = ENTITIES.get(match.group(1)) if match else None
-        if entity is None:
-            return refused(404, f"Resource not found for the segment '{request.path_params['path']}'.")
-        key, count = match.group(2), match.group(3)  # type: ignore[union-attr]
         try:
             body = await request.json() if request.method in ("POST", "PATCH") else None
-            if count:
-                return PlainTextResponse(str(len(env.rows(entity, params))))
-            if key is None and request.method == "GET":
-                return env.listing(entity, params, url)
-            if key is None and request.method == "POST":
-                return env.create(entity, body, url)
-            current = env.one(entity, key or "")
-            if request.method == "GET":
-                return JSONResponse(env.shaped(entity, current, params))
-            headers = {k.lower(): v for k, v in request.headers.items()}
-            return env.change(entity, request.method, current, headers, body)
         except ValueError as exc:
-            status = exc.status if isinstance(exc, Refused) else 400
-            message = exc.message if isinstance(exc, Refused) else f"The query specified in the URI is not valid. {exc}"
-            return refused(status, message)
+            return refused(400, f"The request body is not valid JSON. {exc}")
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        call = Call(request.method, request.path_params["path"], dict(request.query_params), headers, body)
+        return answer(env, call, _root(request, "/data/"))
+
+    async def batch(request: Request) -> Response:
+        """`$batch` of GETs (multipart/mixed): each answered as a call of its own, in order."""
+        if not env.signed_in(request.headers.get("authorization", "")):
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        url = _root(request, "/data/$batch")
+        try:
+            calls = read_batch(await request.body(), request.headers.get("content-type", ""))
+        except ValueError as exc:
+            return refused(400, str(exc))
+        return batch_response([answer(env, call, url) for call in calls])
 
     return [
         Route("/{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
+        Route("/data/$batch", batch, methods=["POST"]),
         Route("/data/{path:path}", data, methods=["GET", "POST", "PATCH", "DELETE"]),
         *dataset_routes(
             env.data,

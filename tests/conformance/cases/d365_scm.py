@@ -7,9 +7,10 @@ from contextlib import AbstractContextManager
 from math import ceil
 from typing import Any
 
+from connectors.odata.batch import BATCH_SIZE
 from connectors.odata.query import KEYS_PER_CALL
 from sandboxes.d365_scm.app import SANDBOX, login
-from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches, related_ids, served
+from tests.conformance.case import Ref, Running, SystemCase, Writes, related_ids, served
 
 SETS = {
     "Asset": "AssetMaintenanceAssetsV3",
@@ -23,9 +24,15 @@ SETS = {
 
 
 def expected_calls(answer: dict[str, Any], running: Running) -> int:
-    """One list call, then one `or`-filtered GET per 40 distinct assets, then per 40 of their locations."""
+    """One list call, then one multipart `$batch` of `or`-filtered reads (40 ids each, up to 100 reads) for
+    the distinct assets, and one for their locations."""
     assets, locations = related_ids(answer)
-    return 1 + ceil(len(assets) / KEYS_PER_CALL) + ceil(len(locations) / KEYS_PER_CALL)
+    return 1 + ceil(len(assets) / (KEYS_PER_CALL * BATCH_SIZE)) + ceil(len(locations) / (KEYS_PER_CALL * BATCH_SIZE))
+
+
+def entity_match(entity: str) -> str:
+    """A request that reads the entity's set: its request line, or a GET part of a `$batch` body."""
+    return rf"(?m)^(?:[A-Z]+ /data/|GET )(?:{SETS[entity]})(?:[/?(]|$| )"
 
 
 def start() -> AbstractContextManager[Running]:
@@ -33,7 +40,7 @@ def start() -> AbstractContextManager[Running]:
         SANDBOX,
         bad_credentials={**login(), "clientSecret": "wrong"},
         collections=SETS,
-        entity_match=path_matches("/data", SETS),
+        entity_match=entity_match,
         removable="MaintenanceRequest",
     )
 
