@@ -283,3 +283,21 @@ def test_sandbox_takes_no_deep_insert_and_no_line_of_an_unknown_order(sandbox):
     line = {"PurchaseOrderNumber": "PO-404", "dataAreaId": "usmf", "ItemNumber": "SP-500"}
     answer = httpx.post(f"{sandbox.url}/data/PurchaseOrderLinesV2", json=line, headers=auth)
     assert answer.status_code == 400 and "PurchaseOrderNumber" in vendor_error(answer)["message"]
+
+
+async def test_users_are_the_employees_of_the_connections_legal_entity(sandbox, control, scm):
+    control.clear_requests()
+    page = await scm.list_page("User", ListQuery(), None, 50)
+    users = {r.remote_id: r.values for r in page.records}
+    assert sorted(users) == [f"{n:06d}" for n in range(1, 13)] and page.total == 12  # none of usrt
+    assert control.requests()[-1]["query"]["$filter"].startswith("EmploymentLegalEntityId eq 'USMF'")
+    assert users["000001"] == {
+        **users["000001"],
+        "name": "April Meyer",
+        "email": "april.meyer@contoso.example.com",
+        "role": "Maintenance technician",
+        "active": True,
+    }
+    assert users["000008"]["active"] is False and users["000004"]["email"] is None  # ended; no e-mail
+    fetched = await scm.fetch_many("User", ["000002", "000013"])  # the second works for usrt
+    assert [r.remote_id for r in fetched] == ["000002"]

@@ -4,16 +4,17 @@ Declarations on the OData kit (`connectors/odata/`): one `EntitySetStream` per u
 under the environment's `/data/` service, named as its `$metadata` names them — maintenance assets
 (`AssetMaintenanceAssetsV3`), functional locations (locations), work orders
 (`AssetMaintenanceWorkOrderTablesV2`, with their jobs expanded: a job names the asset), maintenance
-requests (`AssetMaintenanceRequestsV2`), vendors (`VendorsV2`), released products (parts) and purchase
-orders (`PurchaseOrderHeadersV2` with their lines expanded). Records are company-specific: their key is
-the entity's own id plus `dataAreaId`, the legal entity the connection names. Without
+requests (`AssetMaintenanceRequestsV2`), vendors (`VendorsV2`), released products (parts), purchase
+orders (`PurchaseOrderHeadersV2` with their lines expanded) and the legal entity's employees (users,
+`EmployeesV2`). Records are company-specific: their key is the entity's own id plus `dataAreaId`, the
+legal entity the connection names (employees name it in `EmploymentLegalEntityId`). Without
 `cross-company=true` a read sees only the login's default company, so every call sends it and every
-read filters on the connection's `dataAreaId` (a key in URLs names it too). No entity has a
-modification time, so each is read whole (no incremental reads). Fetching many records is one
-multipart `$batch` of `or`-filtered reads (40 ids each, 100 reads a call). Writes send the `@odata.etag` read as `If-Match`: assets, vendors,
-work orders (their header) and maintenance requests are created (in the connection's company) and
-changed; purchase orders are created header first, then each line (the service takes no deep insert),
-and their header changed.
+read filters on the connection's company (a key in URLs names it too). No entity has a modification
+time, so each is read whole (no incremental reads). Fetching many records is one multipart `$batch`
+of `or`-filtered reads (40 ids each, 100 reads a call). Writes send the `@odata.etag` read as
+`If-Match`: assets, vendors, work orders (their header) and maintenance requests are created (in the
+connection's company) and changed; purchase orders are created header first, then each line (the
+service takes no deep insert), and their header changed.
 
 Login: OAuth 2.0 client credentials of a Microsoft Entra application registered in the environment
 (scope `<environment URL>/.default`). See docs/vendors/d365_scm.md.
@@ -24,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -50,6 +52,7 @@ from ..writes import CREATE, Lines, To
 AUTHORITY = "https://login.microsoftonline.com"
 SCM = "Dynamics 365 Supply Chain Management"
 CROSS_COMPANY = {"cross-company": "true"}
+COMPANY_OF = {"EmployeesV2": "EmploymentLegalEntityId"}  # sets without `dataAreaId`: what names the company
 NO_DATE = "1900-01-01"  # finance and operations apps write an unset date as 1900-01-01T12:00:00Z
 VERSION = Compute(etag)
 
@@ -288,6 +291,27 @@ PURCHASE_ORDERS = _record_map(
     "PurchaseOrderNumber",
 )
 
+ENDLESS = "2154-12-31"  # the service's maximum date: an employment without an end
+
+
+def _employed(raw: Any) -> bool:
+    """Whether the employment has not ended: no end date, the maximum date, or one still ahead."""
+    end = AppDate("EmploymentEndDate").extract(raw)
+    return end is None or end.date().isoformat() >= ENDLESS or end > datetime.now(UTC)
+
+
+USERS = _record_map(
+    "User",
+    "PersonnelNumber",
+    {
+        "name": Text("Name"),
+        "email": Text("PrimaryContactEmail"),
+        "role": Text("TitleId"),
+        "active": Compute(_employed),
+    },
+    "Name",
+)
+
 # -- writes: what the data entities take ---------------------------------------------------------
 
 
@@ -323,7 +347,7 @@ PURCHASE_ORDER_WRITES = Writes(
 
 
 def _stream(mapping: EntityMap, entity_set: str, select: tuple[str, ...], **options: Any) -> EntitySetStream:
-    """A data entity keyed by `mapping.remote_id` (and `dataAreaId`), ordered by that id."""
+    """A data entity keyed by `mapping.remote_id` (and `dataAreaId`, the company), ordered by that id."""
     key = mapping.remote_id
     assert isinstance(key, str), key
     return EntitySetStream(
@@ -331,7 +355,7 @@ def _stream(mapping: EntityMap, entity_set: str, select: tuple[str, ...], **opti
         "",
         entity_set,
         key=key,
-        select=(*select, "dataAreaId"),
+        select=(*select, COMPANY_OF.get(entity_set, "dataAreaId")),
         status_field=options.pop("status_field", None),
         dialect=V4,
         **options,
@@ -414,6 +438,7 @@ STREAMS: tuple[EntitySetStream, ...] = (
         "ReleasedProductsV2",
         ("SearchName", "InventoryUnitSymbol", "PurchasePrice"),
     ),
+    _stream(USERS, "EmployeesV2", ("Name", "PrimaryContactEmail", "TitleId", "EmploymentEndDate")),
     _stream(
         PURCHASE_ORDERS,
         "PurchaseOrderHeadersV2",
@@ -459,17 +484,29 @@ ENTRY = SystemEntry(
     capabilities={s.entity: capability(s) for s in STREAMS},
     deletions=(
         "Nothing is deleted through the connector. Records deleted in Supply Chain Management are gone "
-        "and reconciled as deleted; a vendor on hold reads `active: false` without `deletedAt`."
+        "and reconciled as deleted (every entity is read whole each sync: none has a change time); a vendor "
+        "on hold and an employee whose employment ended read `active: false` without `deletedAt`."
     ),
     auth_guide=(
         "Register an application in Microsoft Entra ID (single tenant) and create a client secret. In "
         "Supply Chain Management, open System administration → Setup → Microsoft Entra applications and add "
-        "the client id, mapped to a user whose roles cover Asset Management, vendors and purchasing. Enter the "
+        "the client id, mapped to a user whose roles cover Asset Management, vendors, purchasing and workers. Enter the "
         "tenant id, client id and secret; the instance URL is the environment's URL, e.g. "
         "https://contoso.operations.dynamics.com (the token's scope is that URL plus /.default). The company "
         "is the legal entity's dataAreaId (e.g. usmf): a company the environment lacks is refused with the list."
     ),
 )
+
+
+def in_company(stream: EntitySetStream, area: str) -> EntitySetStream:
+    """A stream kept to one company: `dataAreaId` in its keys and filters, or for a set shared by every
+    company (employees), the legal entity its records name (upper case, as `LegalEntities` names it)."""
+    shared = COMPANY_OF.get(stream.entity_set)
+    if shared is not None:
+        return replace(stream, fixed_filter=f"{shared} eq {V4.literal(area.upper())}")
+    return replace(
+        stream, extra_keys=f"dataAreaId={V4.literal(area)}", fixed_filter=f"dataAreaId eq {V4.literal(area)}"
+    )
 
 
 class SupplyChainConnector(ODataConnector):
@@ -481,11 +518,7 @@ class SupplyChainConnector(ODataConnector):
     def __init__(self, config: ConnectionConfig, policy: HttpPolicy | None = None) -> None:
         self.data_area = config.credentials.get("dataAreaId", "").strip().lower()
         self.company = {"dataAreaId": self.data_area}  # named in every create's body
-        in_company = f"dataAreaId={V4.literal(self.data_area)}"
-        self.streams = tuple(  # type: ignore[misc]  # this connection's company, in keys and filters
-            replace(s, extra_keys=in_company, fixed_filter=f"dataAreaId eq {V4.literal(self.data_area)}")
-            for s in STREAMS
-        )
+        self.streams = tuple(in_company(s, self.data_area) for s in STREAMS)  # type: ignore[misc]
         super().__init__(config, policy)
 
     def open_client(self) -> EntitySetClient:

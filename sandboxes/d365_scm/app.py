@@ -103,7 +103,7 @@ class Environment:
     def rows(self, entity: Page, params: dict[str, str]) -> list[Record]:
         """The login's default company's records, or every company's with `cross-company=true`."""
         rows = self.data.records(entity.name)
-        if params.get("cross-company", "").lower() != "true":
+        if params.get("cross-company", "").lower() != "true" and "dataAreaId" in entity.keys:
             rows = [r for r in rows if r["dataAreaId"] == DEFAULT_COMPANY]
         if params.get("$filter"):
             predicate = parse_filter(params["$filter"], entity, version=4)
@@ -152,7 +152,7 @@ class Environment:
                 f"The key '{key}' does not name every key property of '{entity.type_name}': {', '.join(entity.keys)}."
             )
         found = self.data.get(entity.name, values[entity.keys[0]])
-        if found is None or found["dataAreaId"] != str(values["dataAreaId"]).lower():
+        if found is None or any(str(found[k]).lower() != str(values[k]).lower() for k in entity.keys[1:]):
             raise Refused(404, "", f"No {entity.type_name} with key {key}.")
         return found
 
@@ -222,12 +222,11 @@ class Environment:
             self.data.remove(entity.name, [current[key]])
             return Response(status_code=204)
         check_props(entity, body)
-        if (
-            body.get(key, current[key]) != current[key]
-            or body.get("dataAreaId", current["dataAreaId"]) != current["dataAreaId"]
-        ):
+        if body.get(key, current[key]) != current[key] or body.get(
+            "dataAreaId", current.get("dataAreaId")
+        ) != current.get("dataAreaId"):
             raise Refused(400, "", "Key fields cannot be changed.")
-        self.check_references(body, current["dataAreaId"])
+        self.check_references(body, current.get("dataAreaId") or DEFAULT_COMPANY)
         self.data.patch(entity.name, current[key], body)
         return Response(status_code=204)
 

@@ -141,7 +141,22 @@ ORDERS = entity(
     lines="PurchaseOrderLinesV2",
     line_page=ORDER_LINES,
 )
-ENTITIES = {e.name: e for e in (ASSETS, LOCATIONS, WORK_ORDERS, REQUESTS, VENDORS, PRODUCTS, ORDERS)}
+EMPLOYEES = Page(  # shared across companies: each employment names its legal entity (no `dataAreaId`)
+    "EmployeesV2",
+    "EmployeeV2",
+    (
+        s("PersonnelNumber", 25),
+        s("EmploymentLegalEntityId", 4, editable=False),
+        s("EmploymentId", 20, editable=False),
+        s("Name", 100),
+        s("PrimaryContactEmail", 255),
+        s("TitleId", 50),
+        Prop("EmploymentStartDate", "Edm.DateTimeOffset"),
+        Prop("EmploymentEndDate", "Edm.DateTimeOffset"),
+    ),
+    keys=("PersonnelNumber", "EmploymentLegalEntityId", "EmploymentId"),
+)
+ENTITIES = {e.name: e for e in (ASSETS, LOCATIONS, WORK_ORDERS, REQUESTS, VENDORS, PRODUCTS, ORDERS, EMPLOYEES)}
 # Line entity sets a client posts to, each under the header its body names: (lines, header).
 LINE_SETS = {ORDER_LINES.name: ORDERS}
 # What a new record holds before anyone acts on it (the states are read-only).

@@ -23,7 +23,11 @@ DEFAULT_COMPANY = "usmf"
 OTHER_COMPANY = "usrt"
 LEGAL_ENTITIES = ({"LegalEntityId": "USMF", "Name": "Contoso USA"}, {"LegalEntityId": "USRT", "Name": "Contoso Retail"})
 NO_DATE = "1900-01-01T12:00:00Z"
+OPEN_END = "2154-12-31T23:59:59Z"  # the service's maximum date: an employment without an end
 START = datetime(2025, 3, 3, 7, 0, tzinfo=UTC)
+FIRST_NAMES = ("April", "Julia", "Ted", "Charlie", "Karen", "Jodi", "Dan", "Sara", "Rick", "Ahmed", "Kim")
+LAST_NAMES = ("Meyer", "Funk", "Howard", "Carson", "Berg", "Christiansen", "Park", "Thomas", "Lopez")
+TITLES = ("Maintenance technician", "Maintenance planner", "Buyer", "Supervisor")
 AREAS = ("Press shop", "Paint line", "Assembly", "Utilities", "Spares store")
 ASSET_KINDS = (("Hydraulic press", "Press"), ("Conveyor", "Conveyor"), ("Compressor", "Compressor"), ("Robot", "Robot"))
 LIFECYCLE = ("Active", "Active", "Active", "Down", "Repair", "Active", "Ended")
@@ -84,6 +88,7 @@ class Dataset(SeededDataset):
         orders = [self.order(n, vendors, products) for n in range(18)]
         work_orders = [self.work_order(n, assets) for n in range(30)]
         requests = [self.request(n, assets, work_orders) for n in range(20)]
+        employees = [self.employee(n, OTHER_COMPANY if n >= 12 else DEFAULT_COMPANY) for n in range(14)]
         other = {**self.record(model.VENDORS.name, "US-900", OTHER_COMPANY), "VendorOrganizationName": "Retail only"}
         return {
             model.LOCATIONS.name: locations,
@@ -93,6 +98,7 @@ class Dataset(SeededDataset):
             model.VENDORS.name: [*vendors, {**self.blank(model.VENDORS.name), **other}],
             model.PRODUCTS.name: products,
             model.ORDERS.name: orders,
+            model.EMPLOYEES.name: employees,
         }
 
     def blank(self, entity: str) -> Record:
@@ -185,6 +191,23 @@ class Dataset(SeededDataset):
             "AddressCity": "Redmond",
             "AddressCountryRegionId": "USA",
             "OnHoldStatus": "All" if n % 7 == 6 else "No",
+        }
+
+    def employee(self, n: int, company: str) -> Record:
+        """A worker employed in one legal entity (named upper case, as `LegalEntities` names it); an open
+        employment ends at the service's maximum date, a past one on its day."""
+        first, last = FIRST_NAMES[n % len(FIRST_NAMES)], LAST_NAMES[(n * 3) % len(LAST_NAMES)]
+        return {
+            **self.blank(model.EMPLOYEES.name),
+            "PersonnelNumber": f"{n + 1:06d}",  # workers are numbered across companies
+            "EmploymentLegalEntityId": company.upper(),
+            "EmploymentId": f"E{n + 1:05d}",
+            "Name": f"{first} {last}",
+            "PrimaryContactEmail": f"{first.lower()}.{last.lower()}@contoso.example.com" if n % 4 != 3 else "",
+            "TitleId": TITLES[n % len(TITLES)],
+            "EmploymentStartDate": stamp(START - timedelta(days=400 + 30 * n)),
+            "EmploymentEndDate": stamp(START - timedelta(days=20)) if n == 7 else OPEN_END,
+            MODIFIED: stamp(self.moment(n)),
         }
 
     def product(self, n: int) -> Record:

@@ -20,6 +20,7 @@ SETS = {
     "Vendor": "VendorsV2",
     "Part": "ReleasedProductsV2",
     "PurchaseOrder": "PurchaseOrderHeadersV2",
+    "User": "EmployeesV2",
 }
 
 
