@@ -18,6 +18,7 @@ from connectors.odata.query import KEYS_PER_CALL
 from sandboxes.d365_scm.app import CLIENT_ID, CLIENT_SECRET, TENANT, create_app, login
 from sandboxes.kit import ServerThread
 from schema.errors import BadUserInput, Conflict, SystemAuthFailed
+from schema.model import CustomField, Extension
 from tests.helpers import own_sandbox
 
 
@@ -301,3 +302,28 @@ async def test_users_are_the_employees_of_the_connections_legal_entity(sandbox, 
     assert users["000008"]["active"] is False and users["000004"]["email"] is None  # ended; no e-mail
     fetched = await scm.fetch_many("User", ["000002", "000013"])  # the second works for usrt
     assert [r.remote_id for r in fetched] == ["000002"]
+
+
+async def test_custom_fields_are_discovered_from_metadata_and_read_and_filtered_in_the_company(sandbox, control, scm):
+    control.clear_requests()
+    found = {f.remote_path: f for f in await scm.discover_fields("Asset")}
+    assert {"CONRiskClass", "CONInspectionDays", "ProductId"} <= set(found)
+    assert not {"Name", "SerialID", "MaintenanceAssetId", "dataAreaId"} & set(found)  # mapped or the key
+    assert (found["CONInspectionDays"].type, found["CONRiskClass"].type) == ("Int", "String")
+    assert not any(f.writable for f in found.values())
+    await scm.discover_fields("Vendor")  # the document is read once per connector
+    assert [r["path"] for r in control.requests() if "$metadata" in r["path"]] == ["/data/$metadata"]
+    risk = CustomField("Asset", "riskClass", "String", "CONRiskClass", filterable=True)
+    days = CustomField("Asset", "inspectionDays", "Int", "CONInspectionDays")
+    custom = SupplyChainConnector(
+        ConnectionConfig("CLOUD", sandbox.url, login(), extension=Extension(custom_fields=(risk, days)))
+    )
+    try:
+        control.clear_requests()
+        page = await custom.list_page("Asset", ListQuery(custom=((risk, "B"),)), None, 50)
+    finally:
+        await custom.aclose()
+    assert [r.remote_id for r in page.records] == [f"MA-{1000 + n}" for n in range(1, 24, 3)]
+    assert {r.values["riskClass"] for r in page.records} == {"B"}
+    assert page.records[0].values["inspectionDays"] == 60
+    assert "CONRiskClass eq 'B'" in control.requests()[-1]["query"]["$filter"]

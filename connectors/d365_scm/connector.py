@@ -35,6 +35,7 @@ from schema.record import Record
 
 from ..base import ConnectionConfig
 from ..catalog import CLOUD, CredentialField, SystemEntry
+from ..discovery import FieldCandidate
 from ..http import HttpPolicy
 from ..mapping import Compute, Each, EntityMap, Enum
 from ..oauth import ClientCredentials
@@ -580,11 +581,17 @@ class SupplyChainConnector(ODataConnector):
                 f"dataAreaId must be one of this environment's legal entities: {listed}", field="dataAreaId"
             )
 
-    async def discover_fields(self, entity: str) -> list[Any]:
-        """Not offered yet: the data entities' `$metadata` is large (thousands of entities)."""
-        return []
+    async def discover_fields(self, entity: str) -> list[FieldCandidate]:
+        """The entity's properties the mapping does not read, from `/data/$metadata` (read once: it describes
+        every public entity, so it is large). Read-only: custom values are written as OData v2 JSON."""
+        company = {"dataAreaId", *COMPANY_OF.values()}  # part of every key, pinned by the connection
+        return [
+            replace(c, writable=False) for c in await super().discover_fields(entity) if c.remote_path not in company
+        ]
 
     async def discover_objects(self) -> list[Any]:
+        """None offered: the service has thousands of entity sets, and a custom object would not be kept to
+        the connection's company."""
         return []
 
 

@@ -41,6 +41,7 @@ from sandboxes.odata_v4 import Page, Refused, check_props, etag, typed
 from sandboxes.rest import dataset_routes
 
 from .batch import Call, batch_response, read_batch
+from .metadata import metadata_document
 from .model import CREATED, ENTITIES, LINE_SETS, MODIFIED, REFERENCES
 from .seed import DEFAULT_COMPANY, LEGAL_ENTITIES, Dataset, unset
 
@@ -287,6 +288,11 @@ def _routes(env: Environment) -> list[Any]:
         call = Call(request.method, request.path_params["path"], dict(request.query_params), headers, body)
         return answer(env, call, _root(request, "/data/"))
 
+    async def metadata(request: Request) -> Response:
+        if not env.signed_in(request.headers.get("authorization", "")):
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return Response(metadata_document(ENTITIES.values()), media_type="application/xml")
+
     async def batch(request: Request) -> Response:
         """`$batch` of GETs (multipart/mixed): each answered as a call of its own, in order."""
         if not env.signed_in(request.headers.get("authorization", "")):
@@ -301,6 +307,7 @@ def _routes(env: Environment) -> list[Any]:
     return [
         Route("/{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
         Route("/data/$batch", batch, methods=["POST"]),
+        Route("/data/$metadata", metadata, methods=["GET"]),
         Route("/data/{path:path}", data, methods=["GET", "POST", "PATCH", "DELETE"]),
         *dataset_routes(
             env.data,

@@ -37,6 +37,8 @@ ASSETS = entity(
     s("SerialID", 30),
     s("FunctionalLocationId", 30),
     s("ParentMaintenanceAssetId", 20),
+    s("CONRiskClass", 10),  # a customer's extension field (a stand-in: its name is the customer's choice)
+    Prop("CONInspectionDays", "Edm.Int32"),  # another, numeric
 )
 LOCATIONS = entity(
     "AssetMaintenanceFunctionalLocations",

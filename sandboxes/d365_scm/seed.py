@@ -143,6 +143,8 @@ class Dataset(SeededDataset):
             "SerialID": f"SN{self.rng.randrange(10**6):06d}",
             "FunctionalLocationId": locations[1 + n % (len(locations) - 1)]["FunctionalLocationId"],
             "ParentMaintenanceAssetId": "MA-1000" if n in (5, 9) else "",
+            "CONRiskClass": ("A", "B", "C")[n % 3],
+            "CONInspectionDays": 30 * (1 + n % 4),
         }
 
     def work_order(self, n: int, assets: list[Record]) -> Record:
