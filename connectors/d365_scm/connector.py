@@ -47,8 +47,8 @@ from ..odata.reader import EntitySetClient
 from ..odata.specs import Code, Decimal, ODate, Text
 from ..odata.streams import EntitySetStream, capability
 from ..odata.values import text
-from ..odata.writes import Writes, write_map
-from ..writes import CREATE, Lines, To
+from ..odata.writes import Writes, item_lines, write_map
+from ..writes import CREATE, To
 
 AUTHORITY = "https://login.microsoftonline.com"
 SCM = "Dynamics 365 Supply Chain Management"
@@ -329,16 +329,9 @@ ASSET_WRITES = _writes(ASSETS, ("name", "category", "model", "serialNumber", "lo
 VENDOR_WRITES = _writes(VENDORS, ("name", "email", "phone", "website"), ("name",), active=ON_HOLD)
 WORK_ORDER_WRITES = _writes(WORK_ORDERS, ("title", "type", "dueDate"), ("title",))  # the asset is on its jobs
 REQUEST_WRITES = _writes(REQUESTS, ("title", "asset", "location"), ("title",))
-ORDER_LINES = Lines(  # posted to their own entity set once the header exists (see `create`)
-    PO_LINES,
-    {
-        "part": To("ItemNumber"),
-        "description": To("LineDescription"),
-        "quantity": To("OrderedPurchaseQuantity", float),
-        "unitOfMeasure": To("PurchaseUnitSymbol"),
-        "unitPrice": To("PurchasePrice", float),
-    },
-    required=("part", "quantity"),
+# Lines are posted to their own entity set once the header exists (see `create`).
+ORDER_LINES = item_lines(
+    PO_LINES, "ItemNumber", "LineDescription", "OrderedPurchaseQuantity", "PurchaseUnitSymbol", "PurchasePrice"
 )
 PO_HEADER = ("vendor", "orderDate", "expectedDate", "currency")
 PURCHASE_ORDER_WRITES = Writes(
