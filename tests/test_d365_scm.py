@@ -17,7 +17,7 @@ from connectors.d365_scm.connector import JOBS, SupplyChainConnector
 from connectors.odata.query import KEYS_PER_CALL
 from sandboxes.d365_scm.app import CLIENT_ID, CLIENT_SECRET, TENANT, create_app, login
 from sandboxes.kit import ServerThread
-from schema.errors import BadUserInput, Conflict, SystemAuthFailed
+from schema.errors import BadUserInput, Conflict, SystemAuthFailed, SystemRejected
 from schema.model import CustomField, Extension
 from tests.helpers import own_sandbox
 
@@ -327,3 +327,15 @@ async def test_custom_fields_are_discovered_from_metadata_and_read_and_filtered_
     assert {r.values["riskClass"] for r in page.records} == {"B"}
     assert page.records[0].values["inspectionDays"] == 60
     assert "CONRiskClass eq 'B'" in control.requests()[-1]["query"]["$filter"]
+
+
+async def test_a_read_refused_inside_a_batch_fails_with_the_services_message(sandbox):
+    bogus = CustomField("Asset", "bogus", "String", "NoSuchProperty")
+    config = ConnectionConfig("CLOUD", sandbox.url, login(), extension=Extension(custom_fields=(bogus,)))
+    wrong = SupplyChainConnector(config)
+    try:
+        with pytest.raises(SystemRejected) as raised:
+            await wrong.fetch_many("Asset", ["MA-1001"])
+    finally:
+        await wrong.aclose()
+    assert raised.value.extensions["status"] == 400 and "NoSuchProperty" in str(raised.value)
