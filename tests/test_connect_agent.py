@@ -90,7 +90,8 @@ def test_a_link_completes_on_premises_through_the_agent_with_the_login_kept_in_t
         assert foreign.json()["error"]["field"] == "agentId"
         # A name the agent has no login under: the agent refuses the call, the link stays open.
         unknown = post(gw, token, ecc, agentId=agent_id, agentCredentials="no-such-login")
-        assert unknown.status_code == 400 and "no-such-login" in unknown.json()["error"]["message"]
+        assert unknown.json()["error"]["code"] == "SYSTEM_UNREACHABLE"
+        assert "no credentials named 'no-such-login'" in unknown.json()["error"]["message"]
 
         done = post(gw, token, ecc, agentId=agent_id, **plant)
         assert done.status_code == 200, done.text
