@@ -18,24 +18,30 @@ from playwright.sync_api import Browser, Locator, expect
 
 from sandboxes.kit import ServerThread
 from sandboxes.sap.app import DEMO_PASSWORD, DEMO_USER, ECC_CLIENT
-from sandboxes.sap.app import create_app as create_sap_sandbox
-from tests.agent_process import AgentProcess
-from tests.browser import DESKTOP, PHONE, Watched, chromium, open_page
-from tests.conftest import Gateway, _start_gateway
+from tests.browser import PHONE, Watched, chromium, open_page
+from tests.conftest import CREATE_CONNECTION, Gateway
 from tests.helpers import data
-from tests.test_connect_agent import ROUTED, WORK_ORDERS, new_agent, start_agent, wait_online
+from tests.test_connect_agent import (
+    ROUTED,
+    WORK_ORDERS,
+    agent_only_gateway,
+    ecc_sandbox,
+    new_agent,
+    start_agent,
+    wait_online,
+)
 from tests.test_connect_browser import magic_link
-from tests.test_dashboard_browser import sign_in
+from tests.test_dashboard_browser import sign_in, status_of
 
 pytestmark = pytest.mark.browser
 
+ROUTED_INPUT = {"system": "sap_ecc", "hosting": "ON_PREMISES", "name": "Line 2"}
 COMMAND = "plantgate agent credentials set <name> username=… password=… sapClient=…"
 
 
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    tmp = tmp_path_factory.mktemp("gw-agent-ui")
-    yield from _start_gateway(tmp, f"sqlite:///{tmp / 'db.sqlite'}", "sqlite", allowed_hosts=(), agent_heartbeat_interval=1.0)
+    yield from agent_only_gateway(tmp_path_factory, "gw-agent-ui")
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +50,7 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
-@pytest.fixture(scope="module")
-def ecc() -> Iterator[ServerThread]:
-    with ServerThread(create_sap_sandbox(sap_client=ECC_CLIENT)) as server:
-        yield server
+ecc = pytest.fixture(scope="module")(ecc_sandbox)
 
 
 def choice(ui: Watched, name: str) -> Locator:
@@ -155,11 +158,22 @@ def test_the_dashboard_follows_an_agent_online_and_offline(
         expect(agent_row.locator(".heartbeat")).not_to_have_text("—")
         expect(agent_row.locator(".served")).to_have_text("0 connections")
         expect(page.locator("#announcer")).to_have_text("Agent Plant 2 agent is now online.")
+        login = {"username": DEMO_USER, "password": DEMO_PASSWORD, "sapClient": ECC_CLIENT}
+        created = gw.gql(
+            admin,
+            CREATE_CONNECTION,
+            {"input": {**ROUTED_INPUT, "instanceUrl": ecc.url, "credentials": login, "agentId": agent_id}},
+        )
+        cid = data(created)["createConnection"]["connection"]["id"]
+        expect(agent_row.locator(".served")).to_have_text("1 connectionLine 2", timeout=20_000)
+        expect(status_of(ui, cid)).to_have_text("ACTIVE")
         ui.shot("dashboard-agents-1-online-desktop")
     finally:
         agent.stop()
+    # Its connection turns UNREACHABLE over the subscription, and the panel reads the agent again at once.
+    expect(status_of(ui, cid)).to_have_text("UNREACHABLE", timeout=20_000)
     expect(agent_row.locator(".status")).to_have_text("offline", timeout=20_000)
-    expect(page.locator("#announcer")).to_have_text("Agent Plant 2 agent is now offline.")
+    expect(page.locator("#announcer")).to_contain_text("Agent Plant 2 agent is now offline.")
     expect(agent_row.locator(".presence")).to_contain_text("since")
     assert page.evaluate("window.notReloaded") is True
     ui.shot("dashboard-agents-2-offline-desktop")

@@ -28,17 +28,25 @@ ROUTED = "query($id: ID!) { connection(id: $id) { status hosting agentId credent
 PLANT_LOGIN = {"username": DEMO_USER, "password": DEMO_PASSWORD}
 
 
-@pytest.fixture(scope="module")
-def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    """No loopback for the gateway's own calls: only the agent can reach the sandbox."""
-    tmp = tmp_path_factory.mktemp("gw-connect-agent")
-    yield from _start_gateway(tmp, f"sqlite:///{tmp / 'db.sqlite'}", "sqlite", allowed_hosts=(), agent_heartbeat_interval=1.0)
+def agent_only_gateway(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Gateway]:
+    """No loopback for the gateway's own calls: only an agent can reach a sandbox. Quick heartbeats."""
+    tmp = tmp_path_factory.mktemp(name)
+    yield from _start_gateway(
+        tmp, f"sqlite:///{tmp / 'db.sqlite'}", "sqlite", allowed_hosts=(), agent_heartbeat_interval=1.0
+    )
 
 
-@pytest.fixture(scope="module")
-def ecc() -> Iterator[ServerThread]:
+def ecc_sandbox() -> Iterator[ServerThread]:
     with ServerThread(create_sap_sandbox(sap_client=ECC_CLIENT)) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    yield from agent_only_gateway(tmp_path_factory, "gw-connect-agent")
+
+
+ecc = pytest.fixture(scope="module")(ecc_sandbox)
 
 
 def new_agent(gw: Gateway, admin: str, name: str) -> tuple[str, str]:

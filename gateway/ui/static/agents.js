@@ -22,14 +22,15 @@ function row(a, nameOf) {
     h('td', { 'data-label': 'Version', class: 'version' }, a.version || 'never connected'),
     h('td', { 'data-label': 'Last heartbeat', class: 'heartbeat' }, when(a.lastHeartbeatAt)),
     h('td', { 'data-label': 'Connections', class: 'served' },
-      plural(served.length, 'connection'), served.length ? h('div', { class: 'help' }, served.map(nameOf).join(', ')) : null));
+      plural(served.length, 'connection'), served.length ? h('div', { class: 'help' }, served.map((id) => nameOf(id) || id).join(', ')) : null));
 }
 
 /**
- * The panel in `root`; `nameOf(connectionId)` names a connection, `announce(text)` tells screen readers
- * when an agent goes offline or comes back. Returns {refresh, stop}.
+ * The panel in `root`; `nameOf(connectionId)` names a connection (null: not known yet), `unknown(ids)` hears
+ * of served connections it could not name, `announce(text)` tells screen readers when an agent goes offline
+ * or comes back. Returns {refresh, stop}.
  */
-export function agentsPanel({ gql, root, nameOf, announce }) {
+export function agentsPanel({ gql, root, nameOf, unknown, announce }) {
   const table = h('table', { id: 'agents', class: 'stack' });
   const none = h('p', { class: 'muted' },
     'No on-premises agents. An agent runs inside a plant and carries the calls to the systems there; create one with the createAgent mutation.');
@@ -43,6 +44,8 @@ export function agentsPanel({ gql, root, nameOf, announce }) {
     table.replaceChildren(head, h('tbody', {}, agents.map((a) => row(a, nameOf))));
     show(table, agents.length > 0);
     show(none, !agents.length);
+    const unnamed = agents.flatMap((a) => a.connectionsServed).filter((id) => !nameOf(id));
+    if (unnamed.length) unknown(unnamed);
     for (const a of agents) {
       if (seen.has(a.id) && seen.get(a.id) !== a.online) announce(`Agent ${a.name} is now ${a.online ? 'online' : 'offline'}.`);
       seen.set(a.id, a.online);

@@ -330,6 +330,7 @@ async function addEndpoint(event) {
 let requests = null;
 let auditTrail = null;
 let agents = null;
+const asked = new Set(); // connections an agent serves that the list did not have
 
 function showRequests(c) {
   if (!requests) return;
@@ -369,7 +370,12 @@ async function enter(candidate) {
   agents = agentsPanel({
     gql,
     root: $('#agents-panel'),
-    nameOf: (id) => (connections.get(id) || {}).name || id,
+    nameOf: (id) => (connections.get(id) || {}).name || null,
+    unknown: (ids) => { // created since the list was read (e.g. with the API): read it again, once per id
+      const fresh = ids.filter((id) => !asked.has(id));
+      fresh.forEach((id) => asked.add(id));
+      if (fresh.length) loadConnections().catch(() => {});
+    },
     announce: (text) => { $('#announcer').textContent = text; },
   });
   await Promise.all([loadCredits(), loadLinks(), loadWebhooks(), requests.refresh(), agents.refresh()]);
