@@ -89,6 +89,9 @@ def test_a_link_completes_on_premises_through_the_agent_with_the_login_kept_in_t
         through.check()
         expect(page.locator("#agent-offline")).to_be_hidden()
 
+        expect(page.locator("#login-instanceUrl-help")).to_have_text(
+            "The address the agent's machine opens SAP ECC at, inside the plant."
+        )
         page.get_by_label("Instance URL").fill(ecc.url)
         choice(ui, "Keep it in the plant, on the agent's machine").check()
         expect(page.get_by_label("Password", exact=True)).to_have_count(0)  # a secret kept in the plant is not asked

@@ -25,6 +25,7 @@ from tests.test_connect_sessions import CREATE_SESSION, link_token, open_link
 
 WORK_ORDERS = "{ workOrders(first: 2) { nodes { number } } }"
 ROUTED = "query($id: ID!) { connection(id: $id) { status hosting agentId credentialsInPlant } }"
+COMPLETIONS = "{ auditEvents(action: CONNECT_LINK_COMPLETE) { nodes { targetId changes } } }"
 PLANT_LOGIN = {"username": DEMO_USER, "password": DEMO_PASSWORD}
 
 
@@ -109,6 +110,19 @@ def test_a_link_completes_on_premises_through_the_agent_with_the_login_kept_in_t
         assert routed == {"status": "ACTIVE", "hosting": "ON_PREMISES", "agentId": agent_id, "credentialsInPlant": True}
         served = data(gw.gql(admin, AGENT_STATE, {"id": agent_id}))["agent"]["connectionsServed"]
         assert served == [answer["connectionId"]]
+        audit = data(gw.gql(admin, COMPLETIONS))["auditEvents"]["nodes"]
+        assert audit == [
+            {
+                "targetId": answer["connectionId"],
+                "changes": {
+                    "system": "sap_ecc",
+                    "hosting": "ON_PREMISES",
+                    "name": "Line 2",
+                    "agentId": agent_id,
+                    "agentCredentials": "[redacted]",  # as createConnection records it
+                },
+            }
+        ]
 
         # The gateway keeps placeholders for the login, and the client it was told.
         with gw.services.store.read() as session:

@@ -66,6 +66,7 @@ function renderCredentials() {
   const route = chosenRoute();
   showRoute($('#form'), route);
   keepTyped($('#login-fields'), loginFields(system, hostingChoice(), 'login', null, route.inPlant));
+  if (route.agent) $('#login-instanceUrl-help').textContent = `The address the agent's machine opens ${system.name} at, inside the plant.`;
 }
 
 function renderLogin() {
