@@ -162,6 +162,9 @@ class Agent:
         if refusal is not None:
             await session.send(protocol.error(call_id, protocol.REFUSED_CALL, refusal))
             return
+        if call.get("purpose") == protocol.DESCRIBE:
+            await self._describe(session, call)
+            return
         if self._slots.locked():
             message = f"the agent is at its limit of {self.config.concurrency} calls in flight"
             await session.send(protocol.error(call_id, protocol.BUSY, message))
@@ -177,12 +180,24 @@ class Agent:
             with contextlib.suppress(ConnectionClosed):  # the socket went: the gateway fails the call on its side
                 await execute(call, session.send, self.client, self.config.policy, credentials, self.config.max_bytes)
 
+    async def _describe(self, session: Session, call: dict[str, Any]) -> None:
+        """The field names of a login kept here, so the gateway knows which fields it need not hold."""
+        credentials = self._credentials(str(call.get("credentials") or ""))
+        if credentials is None:
+            message = f"the agent has no credentials named '{call.get('credentials')}'"
+            await session.send(protocol.error(call["id"], protocol.REFUSED_CALL, message))
+            return
+        body = json.dumps({"fields": sorted(credentials)}).encode()
+        await session.send(protocol.frame("response", id=call["id"], status=200, headers=[]))
+        await session.send(protocol.frame("chunk", id=call["id"], data=protocol.encode(body)))
+        await session.send(protocol.frame("end", id=call["id"]))
+
     def _refusal(self, session: Session, call: dict[str, Any]) -> str | None:
         """Why a call is refused before anything is dialled (None: it may go ahead)."""
         if call.get("organizationId") != session.organization_id:
             return "the call is for another organization's connection"
         connection = call.get("connectionId")
-        if connection is None and call.get("purpose") != "check":
+        if connection is None and call.get("purpose") not in (protocol.CHECK, protocol.DESCRIBE):
             return "a call names no connection"
         if connection is not None and connection not in session.assigned:
             return f"connection {connection} is not assigned to this agent"

@@ -233,7 +233,7 @@ class ConnectSessions:
             agent_id=form.agent_id,  # precheck checks the link's organization owns it
             agent_credentials=form.agent_credentials,
         )
-        cost = await self.connections.precheck(link.session.organization_id, request, pending.id)
+        cost, request = await self.connections.precheck(link.session.organization_id, request, pending.id)
         completed, events = await self.store.run(self._complete, link.session.id, request, cost)
         await self.bus.publish(*events)
         return completed

@@ -66,6 +66,8 @@ class ConnectionSecrets:
             agent_id=current.agent_id,
             agent_credentials=current.agent_credentials,
         )
+        validate(request, login=False)
+        request = await self.connections.with_plant_login(organization_id, request)
         entry = validate(request)
         config = ConnectionConfig(request.hosting, request.instance_url, request.login(entry))
         route = request.route(organization_id, connection_id)

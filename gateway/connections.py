@@ -7,7 +7,7 @@ written in one transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,13 +46,13 @@ class NewConnection:
     metadata: dict[str, str] = field(default_factory=dict)
     agent_id: str | None = None  # on premises: the agent its calls go through
     agent_credentials: str | None = None  # the name of the login kept in the plant, by that agent
+    plant_fields: tuple[str, ...] = ()  # the fields that login holds, as the agent says (never their values)
 
     def login(self, entry: SystemEntry) -> dict[str, str]:
-        """The credentials the gateway keeps: with a login kept in the plant, placeholders for its secrets
-        (passwords, keys) that were not given; the rest (a user name, a site) is given here as usual."""
-        if self.agent_credentials is None:
-            return dict(self.credentials)
-        kept = {f.name: placeholder(f.name) for f in entry.credential_fields if f.secret}
+        """The credentials the gateway keeps: the fields given, and placeholders for the other fields
+        the login kept in the plant holds (the agent fills them in)."""
+        known = {f.name for f in entry.credential_fields}
+        kept = {name: placeholder(name) for name in self.plant_fields if name in known}
         return {**kept, **{k: v for k, v in self.credentials.items() if v}}
 
     def route(self, organization_id: str, connection_id: str | None) -> Route | None:
@@ -61,8 +61,9 @@ class NewConnection:
         return Route(self.agent_id, organization_id, connection_id, self.agent_credentials)
 
 
-def validate(request: NewConnection) -> SystemEntry:
-    """Reject bad input before any upstream call, with a message that says what is wrong."""
+def validate(request: NewConnection, login: bool = True) -> SystemEntry:
+    """Reject bad input before any upstream call, with a message that says what is wrong
+    (`login=False`: all but the required login fields, which a login kept in the plant may hold)."""
     cls = connector_class(request.system)
     if cls is None:
         raise BadUserInput(f"unknown system '{request.system}'", field="system")
@@ -79,13 +80,21 @@ def validate(request: NewConnection) -> SystemEntry:
     if unknown:
         raise BadUserInput(f"unknown credential field(s): {', '.join(unknown)}", field="credentials")
     check_agent(request)
-    login = request.login(entry)
-    for cred in entry.credential_fields:
-        if cred.required and not str(login.get(cred.name) or "").strip():
-            raise BadUserInput(f"missing credential field '{cred.name}' ({cred.label})", field=cred.name)
+    if login:
+        require_login(request, entry)
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in request.metadata.items()):
         raise BadUserInput("metadata must map strings to strings", field="metadata")
     return entry
+
+
+def require_login(request: NewConnection, entry: SystemEntry) -> None:
+    given = request.login(entry)
+    for cred in entry.credential_fields:
+        if cred.required and not str(given.get(cred.name) or "").strip():
+            where = (
+                f", and login '{request.agent_credentials}' in the plant lacks it" if request.agent_credentials else ""
+            )
+            raise BadUserInput(f"missing credential field '{cred.name}' ({cred.label}){where}", field=cred.name)
 
 
 def check_agent(request: NewConnection) -> None:
@@ -119,26 +128,39 @@ class ConnectionService:
         self.bus = bus
 
     async def create(self, organization_id: str, request: NewConnection) -> tuple[Connection, str]:
-        cost = await self.precheck(organization_id, request)
+        cost, request = await self.precheck(organization_id, request)
         connection, token, events = await self.store.run(self._insert, organization_id, request, cost)
         await self.bus.publish(*events)
         return connection, token  # type: ignore[return-value]  # a new connection always gets a token
 
-    async def precheck(self, organization_id: str, request: NewConnection, connection_id: str | None = None) -> int:
-        """Validate, look at the credits, then try the credentials live; returns the cost.
+    async def precheck(
+        self, organization_id: str, request: NewConnection, connection_id: str | None = None
+    ) -> tuple[int, NewConnection]:
+        """Validate, look at the credits, then try the credentials live; returns the cost and the request
+        with the fields of its login kept in the plant.
 
         The login's calls are logged for `connection_id` (a connect link's PENDING
         connection), or for the organization alone when the connection is new.
         """
-        entry = validate(request)
+        entry = validate(request, login=False)
         cost = entry.credits(request.hosting)
         await self.store.run(self._ensure_credits, organization_id, cost)
         if request.agent_id is not None:
             await self.store.run(self._ensure_agent, organization_id, request.agent_id)
+        request = await self.with_plant_login(organization_id, request)
+        require_login(request, entry)
         config = ConnectionConfig(request.hosting, request.instance_url, request.login(entry))
         route = request.route(organization_id, None)
         await self.pool.check(request.system, config, Owner(organization_id, connection_id), route)
-        return cost
+        return cost, request
+
+    async def with_plant_login(self, organization_id: str, request: NewConnection) -> NewConnection:
+        """The request with the field names of its login kept in the plant, asked of the agent."""
+        route = request.route(organization_id, None)
+        if request.agent_credentials is None or route is None:
+            return request
+        fields = await self.pool.plant_fields(route)
+        return replace(request, plant_fields=tuple(fields))
 
     def _ensure_agent(self, organization_id: str, agent_id: str) -> None:
         with self.store.read() as session:

@@ -81,6 +81,11 @@ class ConnectorPool:
             raise RuntimeError("this gateway has no agent hub")
         return lambda limits: AgentTransport(hub, route, hub.settings.agent_max_payload_bytes)
 
+    async def plant_fields(self, route: Route) -> list[str]:
+        if self.agents is None:
+            raise RuntimeError("this gateway has no agent hub")
+        return await self.agents.plant_fields(route)
+
     async def check(
         self, system: str, config: ConnectionConfig, owner: Owner | None = None, route: Route | None = None
     ) -> None:

@@ -280,6 +280,9 @@ def test_credentials_kept_in_the_plant_never_reach_the_gateway(plant: Plant, cap
     caplog.set_level(logging.DEBUG)
     secret = SANDBOX.credentials["apiKey"]
     plant.process.credentials("plant-maximo", apiKey=secret)
+    unknown = plant.connect(credentials={}, agentCredentials="no-such-login")
+    assert error_code(unknown) == "BAD_USER_INPUT" and unknown["errors"][0]["extensions"]["field"] == "agentCredentials"
+    assert "no-such-login" in unknown["errors"][0]["message"]
     created = data(plant.connect(credentials={}, agentCredentials="plant-maximo"))["createConnection"]
     connection_id, token = created["connection"]["id"], created["token"]
     assert created["connection"]["credentialsInPlant"] is True
@@ -304,7 +307,7 @@ def test_credentials_kept_in_the_plant_never_reach_the_gateway(plant: Plant, cap
         assert row is not None
         stored = plant.gateway.services.pool.vault.decrypt(row.credentials_encrypted)
         logged = session.exec(select(RequestLogEntry).where(RequestLogEntry.connection_id == connection_id)).all()
-    assert stored == {f: f"__plantgate_agent_{f}__" for f in ("apiKey", "password")}  # the secret fields
+    assert stored == {"apiKey": "__plantgate_agent_apiKey__"}  # the fields the plant's login holds
     assert logged, "the calls are in the request log"
     database = Path(plant.gateway.services.settings.effective_database_url.removeprefix("sqlite:///"))
     seen = {

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agent.protocol import placeholder
+from gateway.agents.protocol import placeholder
 from gateway.store.tables import Connection
 from sandboxes.kit import ServerThread
 from sandboxes.sap.app import DEMO_PASSWORD, DEMO_USER, ECC_CLIENT
@@ -99,7 +99,8 @@ def test_a_link_completes_on_premises_through_the_agent_with_the_login_kept_in_t
         assert foreign.json()["error"]["field"] == "agentId"
         # A name the agent has no login under: the agent refuses the call, the link stays open.
         unknown = post(gw, token, ecc, agentId=agent_id, agentCredentials="no-such-login")
-        assert unknown.json()["error"]["code"] == "SYSTEM_UNREACHABLE"
+        assert unknown.json()["error"]["code"] == "BAD_USER_INPUT"  # the agent said before any call
+        assert unknown.json()["error"]["field"] == "agentCredentials"
         assert "no credentials named 'no-such-login'" in unknown.json()["error"]["message"]
 
         done = post(gw, token, ecc, agentId=agent_id, **plant)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from schema.errors import SystemUnreachable
+from schema.errors import BadUserInput, SystemUnreachable
 
 from ..events.bus import EventBus
 from ..settings import Settings
@@ -117,7 +118,7 @@ class AgentHub:
 
     # -- calls -----------------------------------------------------------------
 
-    async def call(self, route: Route, request: dict[str, Any]) -> CallStream:
+    async def call(self, route: Route, request: dict[str, Any], purpose: str | None = None) -> CallStream:
         """Send one HTTP request (method, url, headers, body, timeout) to the route's agent."""
         call_id = uuid.uuid4().hex
         frame = protocol.frame(
@@ -125,7 +126,7 @@ class AgentHub:
             id=call_id,
             organizationId=route.organization_id,
             connectionId=route.connection_id,
-            purpose="call" if route.connection_id else "check",
+            purpose=purpose or (protocol.CALL if route.connection_id else protocol.CHECK),
             credentials=route.credentials,
             **request,
         )
@@ -143,6 +144,23 @@ class AgentHub:
         stream = CallStream(call_id, self.relay.forget)
         await self.relay.forward(holder, route.agent_id, frame, stream.put)
         return stream
+
+    async def plant_fields(self, route: Route) -> list[str]:
+        """The field names (never the values) of the login the route names, as its agent holds it."""
+        request = {"method": "GET", "url": "", "headers": [], "body": "", "timeout": 10.0}
+        stream = await self.call(route, request, protocol.DESCRIBE)
+        try:
+            frames = [await stream.next(10.0)]
+            while frames[-1].get("type") not in ("end", "error"):
+                frames.append(await stream.next(10.0))
+        except TimeoutError:
+            raise SystemUnreachable("the on-premises agent did not answer in time") from None
+        finally:
+            stream.close()
+        if frames[-1]["type"] == "error":
+            raise BadUserInput(str(frames[-1].get("message")), field="agentCredentials")
+        body = b"".join(protocol.decode(f.get("data") or "") for f in frames if f.get("type") == "chunk")
+        return [str(name) for name in json.loads(body)["fields"]]
 
     async def deliver(self, agent_id: str, frame: dict[str, Any], sink: Sink) -> None:
         """Send a call down this process's socket of the agent, after the gateway's own checks."""

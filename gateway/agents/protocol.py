@@ -19,6 +19,10 @@ CHUNK_BYTES = 256 * 1024
 REVOKED = 4403  # close code: the key no longer authenticates (rotated, deleted)
 REFUSED = 4400  # close code: a frame broke the protocol
 
+# What a call is for: an upstream request of a connection, of a credential check before the
+# connection exists, or the field names of a login kept in the plant (no request is made).
+CALL, CHECK, DESCRIBE = "call", "check", "describe"
+
 # Errors an agent answers a call with (`kind`), mapped by the gateway to transport errors.
 UNREACHABLE = "unreachable"  # the local system did not answer
 TIMEOUT = "timeout"
