@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
+from gateway.store.event_tables import Event
 from gateway.store.log_tables import RequestLogEntry
 from gateway.store.sync_tables import SyncSchedule, SyncState
 from gateway.store.tables import Connection
@@ -240,6 +241,16 @@ def test_killing_the_agent_mid_sync_makes_the_connection_unreachable_and_the_syn
         replica_ids = _replica_ids(plant.gateway, token, plural, "REPLICA")
         assert len(replica_ids) == len(set(replica_ids)), f"{plural}: duplicated in the replica"
         assert sorted(replica_ids) == sorted(live_ids), f"{plural}: the replica lost or kept records"
+    with plant.gateway.services.store.read() as session:  # what webhooks and subscriptions are made of
+        changes = session.exec(
+            select(Event)
+            .where(Event.connection_id == connection_id, Event.type == "connection.status_changed")
+            .order_by(col(Event.created_at))
+        ).all()
+    assert [(e.data["status"], e.data["reason"]) for e in changes] == [
+        ("UNREACHABLE", "on-premises agent 'Plant 1' is offline"),
+        ("ACTIVE", "sync succeeded"),
+    ]
 
 
 def test_a_revoked_agent_key_closes_the_socket_within_a_second(plant: Plant) -> None:
