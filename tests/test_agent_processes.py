@@ -73,3 +73,49 @@ def test_calls_for_an_agent_routed_connection_succeed_from_either_process(
             assert time.monotonic() - rotated < 1.5, "the socket on the other process closed late"
         finally:
             agent.stop()
+
+
+def test_the_agent_redials_a_restarted_gateway_and_its_connection_serves_again(
+    launch: Callable[[str, dict[str, str]], GatewayProcess],
+    pg_url: str,
+    secret_key: str,
+    tmp_path: Path,
+) -> None:
+    env = base_env(
+        PLANTGATE_DATABASE_URL=pg_url,
+        PLANTGATE_SECRET_KEY=secret_key,
+        PLANTGATE_ALLOWED_HOSTS="",
+        PLANTGATE_AGENT_HEARTBEAT_INTERVAL="0.5",
+    )
+    gateway = launch("gateway", env).wait_healthy()
+    admin = create_org(env, "Restart", 100)
+    with ServerThread(SANDBOX.create_app()) as maximo:
+        made = data(gateway.gql(admin, CREATE_AGENT, {"n": "Plant"}))["createAgent"]
+        agent_id = made["agent"]["id"]
+        agent = AgentProcess(gateway.url, made["key"], [maximo.url], tmp_path / "agent", tmp_path / "agent.log").start()
+        try:
+            wait_until(lambda: data(gateway.gql(admin, AGENT_STATE, {"id": agent_id}))["agent"]["online"], timeout=30)
+            given = {
+                "system": "maximo",
+                "hosting": "ON_PREMISES",
+                "name": "Plant Maximo",
+                "instanceUrl": maximo.url,
+                "credentials": dict(SANDBOX.credentials),
+                "agentId": agent_id,
+            }
+            token = data(gateway.gql(admin, CONNECT, {"i": given}))["createConnection"]["token"]
+
+            gateway.kill()  # the gateway goes away without a goodbye; the agent must notice and redial
+            wait_until(lambda: "redialling the gateway" in agent.log(), timeout=10, what="the agent redialling")
+            back = GatewayProcess("gateway-again", env, tmp_path)
+            back.port, back.env["PLANTGATE_PORT"] = gateway.port, str(gateway.port)  # the address the agent dials
+            try:
+                back.start().wait_healthy()
+                online = lambda: data(back.gql(admin, AGENT_STATE, {"id": agent_id}))["agent"]["online"]  # noqa: E731
+                wait_until(online, timeout=90, what="the agent back on the restarted gateway")
+                assert len(data(back.gql(token, READ))["workOrders"]["nodes"]) == 5
+                assert agent.proc is not None and agent.proc.poll() is None, "the agent kept running"
+            finally:
+                back.stop()
+        finally:
+            agent.stop()
