@@ -224,7 +224,9 @@ def test_a_connection_without_a_login_names_the_missing_field(sqlite_gateway, ad
 def test_sandbox_describes_each_resource_as_its_rows_and_children_are(sandbox):
     rows = sandbox.app.state.data
     answer = get(sandbox, "maintenanceWorkOrders/describe")
-    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/vnd.oracle.adf")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith(
+        "application/vnd.oracle.adf.resource"
+    )
     orders = answer.json()["Resources"]["maintenanceWorkOrders"]
     row = rows.records("maintenanceWorkOrders")[0]
     assert {a["name"] for a in orders["attributes"]} == set(row) - {"WorkOrderDFF"}

@@ -11,14 +11,15 @@ reads each related resource once. `totalCount` is one `totalResults=true` call w
 are integers. Login: HTTP Basic with a Fusion user, or OAuth 2.0 client credentials of an application in
 the identity domain linked to Fusion (a bearer token). Work orders are created and changed, work
 requests created; `remoteVersion` is the record's `LastUpdateDate`, and a change with `ifMatch` is sent
-with the record's ETag as `If-Match`. docs/vendors/oracle_fusion.md has the facts and their sources.
+with the record's ETag as `If-Match`. Custom-field candidates come from each resource's `/describe`
+(`describe.py`), a work order's descriptive flexfield segments included: work orders are read with
+their `WorkOrderDFF` child expanded. docs/vendors/oracle_fusion.md has the facts and their sources.
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -463,18 +464,11 @@ class OracleFusionConnector(RestConnector):
             return coerce(dig(first_row(dig(raw, head)), rest), custom.type)
         return super().custom_value(raw, custom)
 
-    async def create(self, entity: str, values: dict[str, Any], options: Mapping[str, str] | None = None) -> Record:
-        return await self._with_flexfield(await super().create(entity, values, options))
+    async def create(self, *args: Any, **kwargs: Any) -> Record:
+        return await self._with_flexfield(await super().create(*args, **kwargs))
 
-    async def update(
-        self,
-        entity: str,
-        remote_id: str,
-        values: dict[str, Any],
-        if_match: str | None,
-        options: Mapping[str, str] | None = None,
-    ) -> Record:
-        return await self._with_flexfield(await super().update(entity, remote_id, values, if_match, options))
+    async def update(self, *args: Any, **kwargs: Any) -> Record:
+        return await self._with_flexfield(await super().update(*args, **kwargs))
 
     async def _with_flexfield(self, record: Record) -> Record:
         """A write's answer carries no expanded child: where the connection reads a flexfield segment of

@@ -4,8 +4,10 @@ Written from Oracle's documentation (docs/vendors/oracle_fusion.md), never from 
 Documented: resources under `/fscmRestApi/resources/11.13.18.05/`; collections as `{"items", "count",
 "hasMore", "limit", "offset", "links"}` with a default `limit` of 25 and at most 500 rows (a larger
 `limit` is cut to it); `offset`, `limit`, `q` (RowMatch expressions from REST framework version 2,
-chosen with the `REST-Framework-Version` header), `fields`, `onlyData`, `expand`, `totalResults`
-(adds `totalResults`, only when asked); an item's ETag (`ETag` header of a `GET` of one item, the
+chosen with the `REST-Framework-Version` header; only on queryable attributes), `fields`, `onlyData`,
+`expand` (a child by name, or `all`: purchase order `lines`, the work order's `WorkOrderDFF`
+flexfield), `totalResults` (adds `totalResults`, only when asked); `/describe` of one resource and of
+the version root (`describe.py`); an item's ETag (`ETag` header of a `GET` of one item, the
 `changeIndicator` of its `self` link) and 412 for a `PATCH` whose `If-Match` names an older one; HTTP
 Basic login, or a bearer token of the identity domain's client credentials grant (served here at
 `/oauth2/v1/token`, one hour by default); a 401 for a bad login or an unknown or expired token.
@@ -49,7 +51,7 @@ SCOPE = "urn:opc:resource:fa:instanceid=demo urn:opc:resource:consumer::all"
 TOKEN_PATH = "/oauth2/v1/token"
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 500
-DESCRIBE_TYPE = "application/vnd.oracle.adf.description+json"  # unverified
+DESCRIBE_TYPE = "application/vnd.oracle.adf.resource+json"  # as another ADF REST service answers a describe
 ERROR_TYPE = "http://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html"
 CREATABLE = frozenset(rules.RULES)
 NUMBERS = {"maintenanceWorkOrders": ("WorkOrderNumber", "WO"), "maintenanceWorkRequests": ("WorkRequestNumber", "WR")}

@@ -40,37 +40,43 @@ def _id(name: str, title: str) -> Attribute:
     return Attribute(name, "integer", title)
 
 
+def _code(name: str, title: str = "Status Code", length: int = 30) -> Attribute:
+    return _text(name, title, length)
+
+
 def _time(name: str, title: str) -> Attribute:
     return Attribute(name, "datetime", title)
 
 
 HISTORY = (_time("CreationDate", "Creation Date"), _time("LastUpdateDate", "Last Updated Date"))
+ORGANIZATION = _text("OrganizationCode", "Organization Code", 18)
+ASSET = _id("AssetId", "Asset ID")
 RESOURCES: dict[str, tuple[Attribute, ...]] = {
     "maintenanceWorkOrders": (
         _id("WorkOrderId", "Work Order ID"),
         _text("WorkOrderNumber", "Work Order", 120),
         _text("WorkOrderDescription", "Description"),
         _text("WorkOrderLongDescription", "Long Description", 4000, queryable=False),  # a CLOB
-        _text("WorkOrderStatusCode", "Status Code", 30),
+        _code("WorkOrderStatusCode"),
         Attribute("WorkOrderPriority", "integer", "Priority"),
-        _text("WorkOrderTypeCode", "Type Code", 30),
-        _id("AssetId", "Asset ID"),
+        _code("WorkOrderTypeCode", "Type Code"),
+        ASSET,
         _text("AssetNumber", "Asset Number", 80),
-        _text("OrganizationCode", "Organization Code", 18),
+        ORGANIZATION,
         _time("PlannedStartDate", "Planned Start Date"),
         _time("PlannedCompletionDate", "Planned Completion Date"),
         _time("ActualCompletionDate", "Actual Completion Date"),
         *HISTORY,
     ),
     "installedBaseAssets": (
-        _id("AssetId", "Asset ID"),
+        ASSET,
         _text("AssetNumber", "Asset Number", 80),
         _text("Description", "Description"),
         _text("SerialNumber", "Serial Number", 80),
         _text("ItemNumber", "Item", 300),
-        _text("OperatingStatusCode", "Operating Status Code", 30),
+        _code("OperatingStatusCode", "Operating Status Code"),
         _id("ParentAssetId", "Parent Asset ID"),
-        _text("OrganizationCode", "Organization Code", 18),
+        ORGANIZATION,
         *HISTORY,
     ),
     "maintenanceWorkRequests": (
@@ -78,10 +84,10 @@ RESOURCES: dict[str, tuple[Attribute, ...]] = {
         _text("WorkRequestNumber", "Work Request", 120),
         _text("WorkRequestName", "Name"),
         _text("Description", "Description", 2000),
-        _text("WorkRequestStatusCode", "Status Code", 30),
-        _id("AssetId", "Asset ID"),
+        _code("WorkRequestStatusCode"),
+        ASSET,
         _id("WorkOrderId", "Work Order ID"),
-        _text("OrganizationCode", "Organization Code", 18),
+        ORGANIZATION,
         *HISTORY,
     ),
     "itemsV2": (
@@ -90,7 +96,7 @@ RESOURCES: dict[str, tuple[Attribute, ...]] = {
         _text("ItemDescription", "Description"),
         _text("LongDescription", "Long Description", 4000, queryable=False),
         _text("PrimaryUOMValue", "Primary Unit of Measure", 25),
-        _text("OrganizationCode", "Organization Code", 18),
+        ORGANIZATION,
         *HISTORY,
     ),
     "suppliers": (
@@ -105,8 +111,8 @@ RESOURCES: dict[str, tuple[Attribute, ...]] = {
         _text("OrderNumber", "Order", 30),
         _id("SupplierId", "Supplier ID"),
         _text("Supplier", "Supplier", 360),
-        _text("StatusCode", "Status Code", 25),
-        _text("CurrencyCode", "Currency Code", 15),
+        _code("StatusCode", length=25),
+        _code("CurrencyCode", "Currency Code", 15),
         _text("ProcurementBU", "Procurement BU", 240),
         *HISTORY,
     ),
