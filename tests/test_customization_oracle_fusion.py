@@ -68,11 +68,8 @@ def test_candidates_are_the_described_attributes_and_flexfield_segments(conn):
     found = data(conn.gateway.gql(conn.admin, FIELD_CANDIDATES, {"id": conn.id, "entity": "WorkOrder"}))
     by_path = {c["remotePath"]: c for c in found["customFieldCandidates"]}
     assert by_path["WorkOrderDFF.plantArea"] == {**PLANT_AREA, "filterable": True, "writable": False}
-    assert by_path["PlannedStartDate"] | {"remotePath": None} == {
-        **FIELDS[3],
-        "remotePath": None,
-        "filterable": True,
-    }
+    assert by_path["PlannedStartDate"] == {**FIELDS[3], "filterable": True}  # queryable and updatable
+    assert (by_path["AssetNumber"]["filterable"], by_path["AssetNumber"]["writable"]) == (True, False)
     assert "WorkOrderDescription" not in by_path  # the mapping reads it (as title)
 
 
