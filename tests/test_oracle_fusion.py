@@ -17,6 +17,7 @@ from connectors.oracle_fusion.connector import OracleFusionConnector
 from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.oracle_fusion.app import PREFIX, SANDBOX, TOKEN_PATH, create_app, oauth_login
 from schema.errors import BadUserInput, Conflict, SystemAuthFailed, SystemRejected
+from schema.model import CustomField, Extension
 
 LOGIN = SANDBOX.credentials
 FRAMEWORK = {"REST-Framework-Version": "4"}
@@ -220,12 +221,84 @@ def test_a_connection_without_a_login_names_the_missing_field(sqlite_gateway, ad
     assert control.requests() == []  # refused before any call
 
 
-async def test_custom_field_candidates_are_the_unmapped_attributes_of_only_data_rows(sandbox, control, fusion):
+def test_sandbox_describes_each_resource_as_its_rows_and_children_are(sandbox):
+    rows = sandbox.app.state.data
+    answer = get(sandbox, "maintenanceWorkOrders/describe")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith(
+        "application/vnd.oracle.adf.resource"
+    )
+    orders = answer.json()["Resources"]["maintenanceWorkOrders"]
+    row = rows.records("maintenanceWorkOrders")[0]
+    assert {a["name"] for a in orders["attributes"]} == set(row) - {"WorkOrderDFF"}
+    flexfield = orders["children"]["WorkOrderDFF"]["attributes"]
+    assert {a["name"] for a in flexfield} == set(row["WorkOrderDFF"][0])
+    by_name = {a["name"]: a for a in orders["attributes"]}
+    assert by_name["WorkOrderDescription"] | {"annotations": None} == {
+        "name": "WorkOrderDescription",
+        "type": "string",
+        "updatable": True,  # the sandbox's write rules take it
+        "mandatory": True,  # and want it on a create
+        "queryable": True,
+        "allowChanges": "always",
+        "title": "Description",
+        "maxLength": "240",
+        "annotations": None,
+    }
+    assert (by_name["AssetNumber"]["updatable"], by_name["WorkOrderLongDescription"]["queryable"]) == (False, False)
+    everything = get(sandbox, "describe").json()["Resources"]
+    assert set(everything) == {
+        "maintenanceWorkOrders",
+        "installedBaseAssets",
+        "maintenanceWorkRequests",
+        "itemsV2",
+        "suppliers",
+        "purchaseOrders",
+    }
+    assert everything["maintenanceWorkOrders"] == orders
+    assert get(sandbox, "noSuchResource/describe").status_code == 404
+    assert httpx.get(f"{sandbox.url}{PREFIX}/describe").status_code == 401
+
+
+def test_sandbox_refuses_q_on_an_attribute_its_describe_says_is_not_queryable(sandbox):
+    refused = get(sandbox, "maintenanceWorkOrders", q="WorkOrderLongDescription = 'See the checklist.'")
+    assert refused.status_code == 400 and "queryable" in refused.json()["o:errorDetails"][0]["detail"]
+
+
+async def test_custom_field_candidates_come_from_the_resources_describe(sandbox, control, fusion):
     control.clear_requests()
     found = {f.remote_path: f for f in await fusion.discover_fields("WorkOrder")}
-    assert set(found) == {"AssetNumber", "OrganizationCode"}  # no `links`, nothing the mapping reads already
-    assert found["AssetNumber"].name == "assetNumber" and found["AssetNumber"].writable
-    assert control.requests()[0]["query"]["onlyData"] == "true"
+    assert [c["path"] for c in control.requests()] == [f"{PREFIX}/maintenanceWorkOrders/describe"]  # no rows read
+    flexfield = {"__FLEX_Context", "__FLEX_Context_DisplayValue", "plantArea", "downtimeHours"}
+    assert set(found) == {"AssetNumber", "OrganizationCode", "PlannedStartDate"} | {
+        f"WorkOrderDFF.{n}" for n in flexfield
+    }
+    flags = {path: (c.name, c.type, c.filterable, c.writable) for path, c in found.items()}
+    assert flags["PlannedStartDate"] == ("plannedStartDate", "DateTime", True, True)  # queryable, updatable
+    assert flags["AssetNumber"] == ("assetNumber", "String", True, False)  # queryable, read-only
+    assert flags["WorkOrderDFF.downtimeHours"] == ("downtimeHours", "Float", True, False)  # segments: read only
+    assert flags["WorkOrderDFF.__FLEX_Context_DisplayValue"][2] is False  # not queryable
+    assert found["WorkOrderDFF.plantArea"].label == "Plant Area"
+    orders = {f.remote_path: f for f in await fusion.discover_fields("PurchaseOrder")}
+    assert set(orders) == {"Supplier", "ProcurementBU"} and not any(c.writable for c in orders.values())
+
+
+async def test_a_custom_field_on_a_top_level_attribute_is_filtered_in_q(sandbox, control):
+    area = CustomField("WorkOrder", "assetNumber", "String", "AssetNumber", filterable=True)
+    segment = CustomField("WorkOrder", "plantArea", "String", "WorkOrderDFF.plantArea", filterable=True)
+    config = ConnectionConfig("CLOUD", sandbox.url, dict(LOGIN), Extension(custom_fields=(area, segment)))
+    fusion = OracleFusionConnector(config)
+    rows = sandbox.app.state.data.records("maintenanceWorkOrders")
+    asset, place = rows[0]["AssetNumber"], rows[0]["WorkOrderDFF"][0]["plantArea"]
+    control.clear_requests()
+    page = await fusion.list_page("WorkOrder", ListQuery(custom=((area, asset), (segment, place))), None, 500)
+    await fusion.aclose()
+    [call] = control.requests()
+    assert call["query"]["q"] == f"AssetNumber = '{asset}'"  # the segment is matched here, on the expanded child
+    assert call["query"]["expand"] == "WorkOrderDFF"
+    wanted = [r for r in rows if r["AssetNumber"] == asset and r["WorkOrderDFF"][0]["plantArea"] == place]
+    assert len(wanted) < len([r for r in rows if r["AssetNumber"] == asset])  # the segment did leave some out
+    assert [r.remote_id for r in page.records] == [str(r["WorkOrderId"]) for r in wanted]
+    assert all(r.values["plantArea"] == place for r in page.records)
 
 
 def test_sandbox_adds_total_results_only_when_asked_counting_the_whole_filtered_collection(sandbox):

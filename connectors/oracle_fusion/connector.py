@@ -11,31 +11,41 @@ reads each related resource once. `totalCount` is one `totalResults=true` call w
 are integers. Login: HTTP Basic with a Fusion user, or OAuth 2.0 client credentials of an application in
 the identity domain linked to Fusion (a bearer token). Work orders are created and changed, work
 requests created; `remoteVersion` is the record's `LastUpdateDate`, and a change with `ifMatch` is sent
-with the record's ETag as `If-Match`. docs/vendors/oracle_fusion.md has the facts and their sources.
+with the record's ETag as `If-Match`. Custom-field candidates come from each resource's `/describe`
+(`describe.py`), a work order's descriptive flexfield segments included: work orders are read with
+their `WorkOrderDFF` child expanded. docs/vendors/oracle_fusion.md has the facts and their sources.
 """
 
 from __future__ import annotations
 
 import base64
+import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from schema.errors import BadUserInput, Conflict, NotFound, SystemRejected, SystemUnreachable
+from schema.model import CustomField
 from schema.record import Record
 
-from ..base import ConnectionConfig, FilterPlan, ListQuery
+from ..base import ConnectionConfig, Filterable, FilterPlan, ListQuery
 from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
+from ..discovery import FieldCandidate, coerce
 from ..http import HttpPolicy, decode_json
-from ..mapping import Compute, Date, Each, EntityMap, Enum, Ids, Number, Product, SumOfProducts
+from ..mapping import Compute, Date, Each, EntityMap, Enum, Ids, Number, Product, SumOfProducts, dig
 from ..oauth import ClientCredentials
 from ..rest import OffsetPaging, RestConnector, Stream, record_path
 from ..writes import To, WriteMap
-from .query import after, among, conjunction
+from .describe import candidates, child, described, first_row
+from .query import after, among, conjunction, equals
 
 API = "/fscmRestApi/resources/11.13.18.05"
 FRAMEWORK = "4"  # RowMatch `q` (2+), expanded children as collections (3+), JSON error bodies (4+)
 MAX_LIMIT = 500
 READ = Capability(read=True, incremental=True)
+# Descriptive flexfields: the child each entity's rows carry expanded (so the replica holds it too).
+FLEXFIELDS = {"WorkOrder": "WorkOrderDFF"}
+ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # a bare attribute name, safe in a `q` expression
 
 ENTRY = SystemEntry(
     key="oracle_fusion",
@@ -274,6 +284,7 @@ class OracleFusionConnector(RestConnector):
             "WorkOrderId",
             status_param="WorkOrderStatusCode",
             writes=WORK_ORDER_WRITES,
+            params={"expand": FLEXFIELDS["WorkOrder"]},
         ),
         _stream(ASSETS, "/installedBaseAssets", "AssetId", status_field=None),
         _stream(
@@ -338,6 +349,10 @@ class OracleFusionConnector(RestConnector):
     def filter_params(self, stream: Stream, plan: FilterPlan) -> dict[str, Any]:
         return {**stream.params, **self.q_param(stream, plan)}
 
+    def filterable(self, stream: Stream) -> Filterable:
+        """The kit's filters, and custom fields read from a top-level attribute (`Attr = value` in `q`)."""
+        return replace(super().filterable(stream), custom=_pushable)
+
     def q_param(self, stream: Stream, plan: FilterPlan) -> dict[str, str]:
         """The pushed filters as one `q` expression (the kit names each filter's attribute); {} without one."""
         pushed, terms = plan.pushed, []
@@ -347,6 +362,7 @@ class OracleFusionConnector(RestConnector):
             terms.append(after(stream.created_param, self.format_time(pushed.created_after)))
         if pushed.statuses is not None and stream.status_param:
             terms.append(among(stream.status_param, plan.raw_statuses))
+        terms += [equals(custom.remote_path, value) for custom, value in pushed.custom]
         q = conjunction(terms)
         return {"q": q} if q else {}
 
@@ -427,6 +443,48 @@ class OracleFusionConnector(RestConnector):
 
     async def check(self) -> None:
         await self.call("GET", self.streams[0].path, params={"onlyData": "true", "limit": 1})
+
+    # -- customization --------------------------------------------------------
+
+    async def discover_fields(self, entity: str) -> list[FieldCandidate]:
+        """The resource's `/describe`: attributes the mapping does not read, and its flexfield's segments."""
+        stream = self.stream(entity)
+        body = await self.call("GET", f"{stream.path}/describe")
+        resource = described(body, stream.path.strip("/"), self.entry.name)
+        mapped = set(stream.mapping.paths())
+        found = candidates(entity, resource, mapped, writable=stream.writes is not None)
+        if flexfield := FLEXFIELDS.get(entity):
+            found += candidates(entity, child(resource, flexfield), mapped, writable=False, under=flexfield)
+        return found
+
+    def custom_value(self, raw: Any, custom: CustomField) -> Any:
+        """A flexfield segment (`WorkOrderDFF.plantArea`) from the expanded child's one row."""
+        head, _, rest = custom.remote_path.partition(".")
+        if rest and head in FLEXFIELDS.values():
+            return coerce(dig(first_row(dig(raw, head)), rest), custom.type)
+        return super().custom_value(raw, custom)
+
+    async def create(self, *args: Any, **kwargs: Any) -> Record:
+        return await self._with_flexfield(await super().create(*args, **kwargs))
+
+    async def update(self, *args: Any, **kwargs: Any) -> Record:
+        return await self._with_flexfield(await super().update(*args, **kwargs))
+
+    async def _with_flexfield(self, record: Record) -> Record:
+        """A write's answer carries no expanded child: where the connection reads a flexfield segment of
+        the entity, the written record is read again (one `q` call) so the answer has it."""
+        flexfield = FLEXFIELDS.get(record.entity)
+        declared = self.config.extension.fields_for(record.entity)
+        if flexfield is None or not any(f.remote_path.startswith(f"{flexfield}.") for f in declared):
+            return record
+        again = self.with_custom_values(await self.fetch_many(record.entity, [record.remote_id]))
+        return again[0] if again else record
+
+
+def _pushable(custom: CustomField, value: Any) -> bool:
+    """Whether `q` can test a custom field: a queryable top-level attribute compared with text or a number."""
+    plain = isinstance(value, (str, int, float)) and not isinstance(value, bool)
+    return custom.filterable and plain and ATTRIBUTE.match(custom.remote_path) is not None
 
 
 CONNECTOR = OracleFusionConnector

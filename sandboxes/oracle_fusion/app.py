@@ -4,8 +4,10 @@ Written from Oracle's documentation (docs/vendors/oracle_fusion.md), never from 
 Documented: resources under `/fscmRestApi/resources/11.13.18.05/`; collections as `{"items", "count",
 "hasMore", "limit", "offset", "links"}` with a default `limit` of 25 and at most 500 rows (a larger
 `limit` is cut to it); `offset`, `limit`, `q` (RowMatch expressions from REST framework version 2,
-chosen with the `REST-Framework-Version` header), `fields`, `onlyData`, `expand`, `totalResults`
-(adds `totalResults`, only when asked); an item's ETag (`ETag` header of a `GET` of one item, the
+chosen with the `REST-Framework-Version` header; only on queryable attributes), `fields`, `onlyData`,
+`expand` (a child by name, or `all`: purchase order `lines`, the work order's `WorkOrderDFF`
+flexfield), `totalResults` (adds `totalResults`, only when asked); `/describe` of one resource and of
+the version root (`describe.py`); an item's ETag (`ETag` header of a `GET` of one item, the
 `changeIndicator` of its `self` link) and 412 for a `PATCH` whose `If-Match` names an older one; HTTP
 Basic login, or a bearer token of the identity domain's client credentials grant (served here at
 `/oauth2/v1/token`, one hour by default); a 401 for a bad login or an unknown or expired token.
@@ -34,6 +36,7 @@ from starlette.routing import BaseRoute, Route
 
 from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, http_error_handler, status_phrase
 from sandboxes.oracle_fusion import rules
+from sandboxes.oracle_fusion.describe import RESOURCES, children, describe, queryable
 from sandboxes.oracle_fusion.q import QError, row_match
 from sandboxes.oracle_fusion.seed import KEYS, Dataset
 from sandboxes.oracle_fusion.versions import change_indicator, etag, if_match_holds
@@ -48,9 +51,9 @@ SCOPE = "urn:opc:resource:fa:instanceid=demo urn:opc:resource:consumer::all"
 TOKEN_PATH = "/oauth2/v1/token"
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 500
+DESCRIBE_TYPE = "application/vnd.oracle.adf.resource+json"  # as another ADF REST service answers a describe
 ERROR_TYPE = "http://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html"
 CREATABLE = frozenset(rules.RULES)
-UPDATABLE = frozenset({"maintenanceWorkOrders"})
 NUMBERS = {"maintenanceWorkOrders": ("WorkOrderNumber", "WO"), "maintenanceWorkRequests": ("WorkRequestNumber", "WR")}
 
 
@@ -144,16 +147,19 @@ def _record_id(raw: str) -> int:
 
 
 def _shaped(record: dict[str, Any], request: Request, resource: str) -> dict[str, Any]:
-    """A row as the query asks: only `fields`, the `lines` child only when expanded, links unless `onlyData`."""
+    """A row as the query asks: only `fields`, a child (`lines`, `WorkOrderDFF`) only when expanded (by
+    name or `all`), links unless `onlyData`."""
     query, framework = request.query_params, _framework(request)
     indicator = change_indicator(record)
-    lines = record.pop("lines", None)
+    kids = {name: record.pop(name, None) or [] for name in children(resource)}
     if "fields" in query:
         wanted = {f.strip() for f in query["fields"].split(",") if f.strip()}
         record = {k: v for k, v in record.items() if k in wanted}
-    if lines is not None and "lines" in query.get("expand", "").split(","):
-        child = {"items": lines, "count": len(lines), "hasMore": False, "limit": DEFAULT_LIMIT, "offset": 0}
-        record["lines"] = child if framework >= 3 else lines
+    expanded = set(query.get("expand", "").split(","))
+    for name, rows in kids.items():
+        if name in expanded or "all" in expanded:
+            child = {"items": rows, "count": len(rows), "hasMore": False, "limit": DEFAULT_LIMIT, "offset": 0}
+            record[name] = child if framework >= 3 else rows
     if query.get("onlyData") != "true":
         href = f"{request.base_url}{PREFIX.lstrip('/')}/{resource}/{record.get(KEYS[resource], '')}"
         properties = {"changeIndicator": indicator}
@@ -165,13 +171,20 @@ def _routes(data: Dataset, login: Login) -> list[BaseRoute]:
     def denied(request: Request) -> Response | None:
         if not login.admits(request.headers.get("authorization")):
             return _unauthorized()
-        if request.path_params["resource"] not in KEYS:
+        resource = request.path_params.get("resource")  # none on the version root's describe
+        if resource is not None and resource not in KEYS:
             return _error(request, 404, "Not Found")
         return None
 
-    def attributes(resource: str) -> frozenset[str]:
-        first = data.select(resource, lambda r: True, 0, 1)
-        return frozenset(first[0]) - {"lines"} if first else frozenset()
+    async def describe_resources(request: Request) -> Response:
+        """`<version>/describe` (every resource) or `<version>/<resource>/describe` (one)."""
+        one = request.path_params.get("resource")
+        if (refusal := denied(request)) is not None:
+            return refusal
+        root = f"{str(request.base_url).rstrip('/')}{PREFIX}"
+        named = (one,) if one else tuple(RESOURCES)
+        body = {"Resources": {name: describe(name, f"{root}/{name}") for name in named}}
+        return JSONResponse(body, media_type=DESCRIBE_TYPE)
 
     async def list_records(request: Request) -> Response:
         if (refusal := denied(request)) is not None:
@@ -180,7 +193,7 @@ def _routes(data: Dataset, login: Login) -> list[BaseRoute]:
         try:
             offset = _whole(query["offset"], "offset") if "offset" in query else 0
             limit = min(_whole(query["limit"], "limit"), MAX_LIMIT) if "limit" in query else DEFAULT_LIMIT
-            keep = row_match(query["q"], attributes(resource)) if query.get("q") else (lambda r: True)
+            keep = row_match(query["q"], queryable(resource)) if query.get("q") else (lambda r: True)
         except _BadRequest as exc:
             return _error(request, 400, str(exc))
         except QError as exc:
@@ -237,7 +250,7 @@ def _routes(data: Dataset, login: Login) -> list[BaseRoute]:
         return JSONResponse(_shaped(made, request, resource), status_code=201, headers={"ETag": tag})
 
     async def update_record(request: Request) -> Response:
-        if (refusal := unwritable(request, UPDATABLE)) is not None:
+        if (refusal := unwritable(request, rules.UPDATABLE)) is not None:
             return refusal
         resource = request.path_params["resource"]
         record_id = _record_id(request.path_params["id"])
@@ -266,6 +279,8 @@ def _routes(data: Dataset, login: Login) -> list[BaseRoute]:
     return [
         Route(TOKEN_PATH, token, methods=["POST"]),
         *dataset_routes(data, tuple(KEYS), plain, lambda resource, records: {"items": records}, record_id=int),
+        Route(f"{PREFIX}/describe", describe_resources, methods=["GET"]),
+        Route(f"{PREFIX}/{{resource}}/describe", describe_resources, methods=["GET"]),
         *record_routes(
             PREFIX,
             list_records=list_records,
