@@ -145,16 +145,18 @@ class RestConnector(Connector):
 
     # -- protocol -----------------------------------------------------------
 
-    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One authenticated JSON call, re-authenticating once if the session expired.
+    async def call(self, method: str, path: str, headers: Mapping[str, str] | None = None, **kwargs: Any) -> Any:
+        """One authenticated JSON call (with `headers` of its own, like `If-Match`), re-authenticating
+        once if the session expired.
 
         The answer to a `DELETE` is not read (many APIs send 204 without a body): None."""
+        extra = dict(headers or {})
         try:
-            return await self._send(method, path, await self.auth_headers(), **kwargs)
+            return await self._send(method, path, {**await self.auth_headers(), **extra}, **kwargs)
         except SystemAuthFailed:
             if not await self.on_auth_failure():
                 raise
-            return await self._send(method, path, await self.auth_headers(), **kwargs)
+            return await self._send(method, path, {**await self.auth_headers(), **extra}, **kwargs)
 
     async def _send(self, method: str, path: str, headers: dict[str, str], **kwargs: Any) -> Any:
         if method == "DELETE":
@@ -307,9 +309,16 @@ class RestConnector(Connector):
     ) -> Record:
         stream = self.stream(entity)
         payload = self._payload(stream, UPDATE, values)
-        await self.current_version(entity, remote_id, if_match)
-        body = await self._on_record("update", entity, remote_id, self.update_method, json=payload)
+        guard = await self.write_guard(entity, remote_id, if_match)
+        body = await self._on_record("update", entity, remote_id, self.update_method, json=payload, headers=guard)
         return self._mapped(stream, body)
+
+    async def write_guard(self, entity: str, remote_id: str, if_match: str | None) -> dict[str, str]:
+        """What makes an update conditional on `ifMatch`: here the record is read and compared
+        (`current_version`) and no header is sent; a system that checks an ETag itself answers the
+        `If-Match` header to send with the write."""
+        await self.current_version(entity, remote_id, if_match)
+        return {}
 
     async def delete(self, entity: str, remote_id: str, if_match: str | None) -> None:
         await self.current_version(entity, remote_id, if_match)

@@ -16,6 +16,8 @@ from connectors.registry import manifest_errors
 from sandboxes.registry import sandboxes
 
 from .accesslog import AccessLogMiddleware
+from .agents.endpoint import AgentEndpoint
+from .agents.protocol import PATH as AGENT_PATH
 from .bodylimit import BodyLimitMiddleware
 from .collector import tune_for_serving
 from .connect_sessions import ConnectSessions
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         Route(IDE_PREFIX + "{name}", serve_asset),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", SubscriptionEndpoint(graphql)),
+        WebSocketRoute(AGENT_PATH, AgentEndpoint(services.store, services.agents).handle),
         Route("/passthrough", passthrough_endpoint(services), methods=["POST"]),
         *ui_routes(services),
     ]

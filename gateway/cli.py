@@ -1,4 +1,4 @@
-"""The `plantgate` command: serve, migrate, create an organization, check credits, systems doc, schema SDL, MCP."""
+"""The `plantgate` command: serve, migrate, create an organization, check credits, systems doc, schema SDL, MCP, agent."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import uvicorn
 from cryptography.fernet import Fernet
 
+from agent import cli as agent_cli
 from connectors.catalog_doc import render
 
 from .app import SANDBOX_PREFIX, create_app
@@ -172,6 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     mcp.add_argument("--host", default="127.0.0.1", help="where --transport http listens")
     mcp.add_argument("--port", type=int, default=8765, help="where --transport http listens (path /mcp)")
     mcp.set_defaults(handler=mcp_command)
+    agent_cli.add_parser(commands)
     args = parser.parse_args(argv)
     configure_logging(Settings.from_env().log_format)
     args.handler(args)

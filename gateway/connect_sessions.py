@@ -123,6 +123,13 @@ def validate_preset(request: SessionRequest) -> None:
         raise BadUserInput(f"expiresInMinutes must be 1 to {MAX_MINUTES}", field="expiresInMinutes")
 
 
+def _routed(request: NewConnection) -> dict[str, str | None]:
+    """The agent a completed link's connection goes through, for the audit record (none: nothing)."""
+    if request.agent_id is None:
+        return {}
+    return {"agentId": request.agent_id, "agentCredentials": request.agent_credentials}
+
+
 class ConnectSessions:
     def __init__(self, connections: ConnectionService) -> None:
         self.connections = connections
@@ -223,8 +230,10 @@ class ConnectSessions:
             credentials=dict(form.credentials),
             instance_url=form.instance_url or None,
             metadata={},  # the organization's, already on the pending connection
+            agent_id=form.agent_id,  # precheck checks the link's organization owns it
+            agent_credentials=form.agent_credentials,
         )
-        cost = await self.connections.precheck(link.session.organization_id, request, pending.id)
+        cost, request = await self.connections.precheck(link.session.organization_id, request, pending.id)
         completed, events = await self.store.run(self._complete, link.session.id, request, cost)
         await self.bus.publish(*events)
         return completed
@@ -258,7 +267,7 @@ class ConnectSessions:
                 Actor(ActorType.CONNECT_LINK, link.id),
                 AuditAction.CONNECT_LINK_COMPLETE,
                 Target("CONNECTION", connection.id),
-                {"system": request.system, "hosting": request.hosting, "name": connection.name},
+                {"system": request.system, "hosting": request.hosting, "name": connection.name, **_routed(request)},
             )
             if redirect is None:
                 return Completed(connection, token, None), events

@@ -63,22 +63,29 @@ class ConnectionSecrets:
             name=current.name,
             credentials=dict(change.credentials),
             instance_url=change.instance_url or current.instance_url,
+            agent_id=current.agent_id,
+            agent_credentials=current.agent_credentials,
         )
-        validate(request)
-        config = ConnectionConfig(request.hosting, request.instance_url, dict(request.credentials))
-        await self.connections.pool.check(current.system, config, Owner(organization_id, connection_id))
-        connection, events = await self.store.run(self._store_login, organization_id, connection_id, request)
+        validate(request, login=False)
+        request = await self.connections.with_plant_login(organization_id, request)
+        entry = validate(request)
+        config = ConnectionConfig(request.hosting, request.instance_url, request.login(entry))
+        route = request.route(organization_id, connection_id)
+        await self.connections.pool.check(current.system, config, Owner(organization_id, connection_id), route)
+        connection, events = await self.store.run(
+            self._store_login, organization_id, connection_id, request, request.login(entry)
+        )
         await self.connections.pool.evict(connection_id)
         await self.connections.bus.publish(*events)
         return connection
 
     def _store_login(
-        self, organization_id: str, connection_id: str, request: NewConnection
+        self, organization_id: str, connection_id: str, request: NewConnection, login: dict[str, str]
     ) -> tuple[Connection, list[Event]]:
         with self.store.write() as session:
             connection = owned(session, organization_id, connection_id, lock=True)
             _require_established(connection, "be re-authorized")  # disconnected meanwhile
-            connection.credentials_encrypted = self.connections.pool.vault.encrypt(request.credentials)
+            connection.credentials_encrypted = self.connections.pool.vault.encrypt(login)
             connection.instance_url = request.instance_url
             connection.updated_at = utcnow()  # new connector version: the pool builds a fresh client
             session.add(connection)

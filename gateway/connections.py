@@ -7,7 +7,7 @@ written in one transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +19,9 @@ from connectors.registry import connector_class
 from schema.errors import BadUserInput, InsufficientCredits, NotFound
 
 from . import credits
+from .agents import registry as agents
+from .agents.hub import Route
+from .agents.protocol import CREDENTIALS_NAME, placeholder
 from .auth import TOKEN_PREFIX, hash_secret, new_secret
 from .events import revocation
 from .events.bus import EventBus
@@ -41,10 +44,26 @@ class NewConnection:
     credentials: dict[str, str]
     instance_url: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    agent_id: str | None = None  # on premises: the agent its calls go through
+    agent_credentials: str | None = None  # the name of the login kept in the plant, by that agent
+    plant_fields: tuple[str, ...] = ()  # the fields that login holds, as the agent says (never their values)
+
+    def login(self, entry: SystemEntry) -> dict[str, str]:
+        """The credentials the gateway keeps: the fields given, and placeholders for the other fields
+        the login kept in the plant holds (the agent fills them in)."""
+        known = {f.name for f in entry.credential_fields}
+        kept = {name: placeholder(name) for name in self.plant_fields if name in known}
+        return {**kept, **{k: v for k, v in self.credentials.items() if v}}
+
+    def route(self, organization_id: str, connection_id: str | None) -> Route | None:
+        if self.agent_id is None:
+            return None
+        return Route(self.agent_id, organization_id, connection_id, self.agent_credentials)
 
 
-def validate(request: NewConnection) -> SystemEntry:
-    """Reject bad input before any upstream call, with a message that says what is wrong."""
+def validate(request: NewConnection, login: bool = True) -> SystemEntry:
+    """Reject bad input before any upstream call, with a message that says what is wrong
+    (`login=False`: all but the required login fields, which a login kept in the plant may hold)."""
     cls = connector_class(request.system)
     if cls is None:
         raise BadUserInput(f"unknown system '{request.system}'", field="system")
@@ -60,12 +79,36 @@ def validate(request: NewConnection) -> SystemEntry:
     unknown = sorted(set(request.credentials) - known)
     if unknown:
         raise BadUserInput(f"unknown credential field(s): {', '.join(unknown)}", field="credentials")
-    for cred in entry.credential_fields:
-        if cred.required and not str(request.credentials.get(cred.name) or "").strip():
-            raise BadUserInput(f"missing credential field '{cred.name}' ({cred.label})", field=cred.name)
+    check_agent(request)
+    if login:
+        require_login(request, entry)
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in request.metadata.items()):
         raise BadUserInput("metadata must map strings to strings", field="metadata")
     return entry
+
+
+def require_login(request: NewConnection, entry: SystemEntry) -> None:
+    given = request.login(entry)
+    for cred in entry.credential_fields:
+        if cred.required and not str(given.get(cred.name) or "").strip():
+            where = (
+                f", and login '{request.agent_credentials}' in the plant lacks it" if request.agent_credentials else ""
+            )
+            raise BadUserInput(f"missing credential field '{cred.name}' ({cred.label}){where}", field=cred.name)
+
+
+def check_agent(request: NewConnection) -> None:
+    if request.agent_id is not None and request.hosting != "ON_PREMISES":
+        raise BadUserInput("only an ON_PREMISES connection goes through an agent", field="agentId")
+    if request.agent_credentials is not None:
+        if request.agent_id is None:
+            raise BadUserInput("credentials kept in the plant need the agent that holds them", field="agentId")
+        if not CREDENTIALS_NAME.match(request.agent_credentials):
+            raise BadUserInput(
+                "agentCredentials is the name given to `plantgate agent credentials set` "
+                "(letters, digits, '.', '_', '-'; up to 64)",
+                field="agentCredentials",
+            )
 
 
 def check_url(url: str | None) -> None:
@@ -85,23 +128,46 @@ class ConnectionService:
         self.bus = bus
 
     async def create(self, organization_id: str, request: NewConnection) -> tuple[Connection, str]:
-        cost = await self.precheck(organization_id, request)
+        cost, request = await self.precheck(organization_id, request)
         connection, token, events = await self.store.run(self._insert, organization_id, request, cost)
         await self.bus.publish(*events)
         return connection, token  # type: ignore[return-value]  # a new connection always gets a token
 
-    async def precheck(self, organization_id: str, request: NewConnection, connection_id: str | None = None) -> int:
-        """Validate, look at the credits, then try the credentials live; returns the cost.
+    async def precheck(
+        self, organization_id: str, request: NewConnection, connection_id: str | None = None
+    ) -> tuple[int, NewConnection]:
+        """Validate, look at the credits, then try the credentials live; returns the cost and the request
+        with the fields of its login kept in the plant.
 
         The login's calls are logged for `connection_id` (a connect link's PENDING
         connection), or for the organization alone when the connection is new.
         """
-        entry = validate(request)
+        entry = validate(request, login=False)
         cost = entry.credits(request.hosting)
         await self.store.run(self._ensure_credits, organization_id, cost)
-        config = ConnectionConfig(request.hosting, request.instance_url, dict(request.credentials))
-        await self.pool.check(request.system, config, Owner(organization_id, connection_id))
-        return cost
+        if request.agent_id is not None:
+            await self.store.run(self._ensure_agent, organization_id, request.agent_id)
+        request = await self.with_plant_login(organization_id, request)
+        require_login(request, entry)
+        config = ConnectionConfig(request.hosting, request.instance_url, request.login(entry))
+        route = request.route(organization_id, None)
+        await self.pool.check(request.system, config, Owner(organization_id, connection_id), route)
+        return cost, request
+
+    async def with_plant_login(self, organization_id: str, request: NewConnection) -> NewConnection:
+        """The request with the field names of its login kept in the plant, asked of the agent."""
+        route = request.route(organization_id, None)
+        if request.agent_credentials is None or route is None:
+            return request
+        fields = await self.pool.plant_fields(route)
+        return replace(request, plant_fields=tuple(fields))
+
+    def _ensure_agent(self, organization_id: str, agent_id: str) -> None:
+        with self.store.read() as session:
+            try:
+                agents.owned(session, organization_id, agent_id)
+            except NotFound as exc:
+                raise BadUserInput(exc.message, field="agentId") from None
 
     def _ensure_credits(self, organization_id: str, cost: int) -> None:
         """Fail fast before calling the system; the insert re-checks atomically."""
@@ -134,7 +200,9 @@ class ConnectionService:
         pending = connection.status == PENDING  # new rows start ACTIVE by default
         connection.system, connection.hosting = request.system, request.hosting
         connection.name, connection.instance_url = request.name.strip(), request.instance_url
-        connection.credentials_encrypted = self.pool.vault.encrypt(request.credentials)
+        entry = validate(request)
+        connection.credentials_encrypted = self.pool.vault.encrypt(request.login(entry))
+        connection.agent_id, connection.agent_credentials = request.agent_id, request.agent_credentials
         connection.metadata_ = {**(connection.metadata_ or {}), **request.metadata}
         connection.settings = connection.settings or {}
         connection.credits, connection.updated_at = cost, utcnow()

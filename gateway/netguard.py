@@ -17,6 +17,7 @@ import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpcore
@@ -193,10 +194,16 @@ class NetGuard:
         return GuardedTransport(self, limits)
 
 
+class AddressGuard(Protocol):
+    """Whatever decides which addresses may be dialled (the gateway's guard, an on-premises agent's policy)."""
+
+    async def addresses(self, host: str, port: int) -> list[str]: ...
+
+
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolves, checks, then dials the checked address itself (pinned: no second lookup)."""
 
-    def __init__(self, guard: NetGuard, inner: httpcore.AsyncNetworkBackend) -> None:
+    def __init__(self, guard: AddressGuard, inner: httpcore.AsyncNetworkBackend) -> None:
         self.guard = guard
         self.inner = inner
 
@@ -228,7 +235,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport with the guarded network backend (TLS still verifies the host name)."""
 
-    def __init__(self, guard: NetGuard, limits: httpx.Limits) -> None:
+    def __init__(self, guard: AddressGuard, limits: httpx.Limits) -> None:
         super().__init__(limits=limits, trust_env=False)
         # httpx offers no public hook for the network backend; its pool keeps it here.
         pool = self._pool

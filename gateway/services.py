@@ -9,6 +9,7 @@ import anyio
 from connectors.http import HttpPolicy
 from gateway.graphql.builder import SchemaCache
 
+from .agents.hub import AgentHub
 from .audit import KeyUse
 from .connections import ConnectionService
 from .events.broker import make_broker
@@ -41,6 +42,7 @@ class Services:
     guard: NetGuard
     limiter: RateLimiter
     requests: RequestLog
+    agents: AgentHub
     pages: PageCache = field(default_factory=PageCache)  # replica pages served again while current
     key_use: KeyUse = field(default_factory=KeyUse)  # admin keys recently recorded as used (audit.py)
 
@@ -63,8 +65,9 @@ class Services:
         requests = RequestLog(
             RequestLogWriter(store, interval=settings.request_log_flush_interval), settings.request_log_body_bytes
         )
-        pool = ConnectorPool(vault, policy, guard, log=requests)
         bus = EventBus(make_broker(settings.redis_url))
+        agents = AgentHub(store, bus, settings)
+        pool = ConnectorPool(vault, policy, guard, log=requests, agents=agents)
         connections = ConnectionService(store, pool, bus)
         health = Health(store, bus, settings)
         webhooks = WebhookService(store, vault, bus, guard, settings.webhook_rotation_overlap_hours)
@@ -80,10 +83,12 @@ class Services:
             guard,
             RateLimiter(settings),
             requests,
+            agents,
             PageCache(settings.replica_cache_pages),
         )
 
     async def aclose(self) -> None:
+        await self.agents.aclose()
         await self.pool.aclose()
         await self.bus.broker.aclose()
         await anyio.to_thread.run_sync(self.requests.close)  # what the last calls logged, before the store goes

@@ -76,6 +76,9 @@ class Settings:
     allow_private_networks: bool = False
     allowed_hosts: tuple[str, ...] = ()
     allow_insecure_http: bool = False
+    agent_heartbeat_interval: float = 10.0  # seconds between an agent's heartbeats; 2 missed: offline
+    agent_max_payload_bytes: int = 16 * 1024 * 1024  # per request body and per answer through an agent
+    agent_max_calls: int = 32  # calls in flight per agent (more: RATE_LIMITED)
     log_format: str = "text"
 
     @property
@@ -141,6 +144,9 @@ class Settings:
             "allow_private_networks": _flag(env.get("PLANTGATE_ALLOW_PRIVATE_NETWORKS"), False),
             "allowed_hosts": tuple(h.strip() for h in env.get("PLANTGATE_ALLOWED_HOSTS", "").split(",") if h.strip()),
             "allow_insecure_http": _flag(env.get("PLANTGATE_ALLOW_INSECURE_HTTP"), False),
+            "agent_heartbeat_interval": float(env.get("PLANTGATE_AGENT_HEARTBEAT_INTERVAL", "10")),
+            "agent_max_payload_bytes": int(env.get("PLANTGATE_AGENT_MAX_PAYLOAD_BYTES", str(16 * 1024 * 1024))),
+            "agent_max_calls": int(env.get("PLANTGATE_AGENT_MAX_CALLS", "32")),
             "log_format": env.get("PLANTGATE_LOG_FORMAT", "text").strip().lower(),
         }
         values.update(overrides)

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
+
+import httpx
 
 from connectors.base import ConnectionConfig, Connector
 from connectors.http import HttpPolicy, redact
 from connectors.registry import connector_class
 from schema.errors import NotFound, PlantgateError
 
+from .agents.hub import AgentHub, Route
+from .agents.transport import AgentTransport
 from .customization import extension_of
 from .netguard import NetGuard
 from .requestlog import kinds
@@ -36,8 +41,10 @@ class ConnectorPool:
         guard: NetGuard | None = None,
         max_size: int = 1000,
         log: RequestLog | None = None,
+        agents: AgentHub | None = None,
     ) -> None:
         self.vault = vault
+        self.agents = agents
         self.policy = policy
         self.guard = guard
         self.max_size = max_size
@@ -53,23 +60,42 @@ class ConnectorPool:
         owner: Owner | None = None,
         kind: kinds.CallKind = kinds.LIVE_READ,
         bodies: bool = False,
+        route: Route | None = None,
     ) -> Connector:
-        """A connector whose calls are logged for `owner` (as `kind` unless the caller says otherwise)."""
+        """A connector whose calls are logged for `owner` (as `kind` unless the caller says otherwise),
+        sent through the on-premises agent of `route` when there is one."""
         cls = connector_class(system)
         if cls is None:
             raise NotFound(f"unknown system '{system}'")
         secrets = tuple(config.credentials.get(f.name) or "" for f in cls.entry.credential_fields if f.secret)
         policy = replace(self.policy, redact=secrets)
+        if route is not None:
+            policy = replace(policy, transport=self._through_agent(route))
         if self.log is not None and owner is not None:
             policy = replace(policy, record=self.log.recorder(owner, kind, secrets), record_bodies=bodies)
         return cls(config, policy)
 
-    async def check(self, system: str, config: ConnectionConfig, owner: Owner | None = None) -> None:
-        """Refuse a forbidden instance URL, then try credentials with a throwaway connector."""
-        if self.guard and config.instance_url:
+    def _through_agent(self, route: Route) -> Callable[[httpx.Limits], httpx.AsyncBaseTransport]:
+        hub = self.agents
+        if hub is None:
+            raise RuntimeError("this gateway has no agent hub")
+        return lambda limits: AgentTransport(hub, route, hub.settings.agent_max_payload_bytes)
+
+    async def plant_fields(self, route: Route) -> list[str]:
+        if self.agents is None:
+            raise RuntimeError("this gateway has no agent hub")
+        return await self.agents.plant_fields(route)
+
+    async def check(
+        self, system: str, config: ConnectionConfig, owner: Owner | None = None, route: Route | None = None
+    ) -> None:
+        """Refuse a forbidden instance URL, then try credentials with a throwaway connector.
+
+        Through an agent, the agent judges the URL by the plant's policy, not this gateway's guard."""
+        if self.guard and config.instance_url and route is None:
             https = config.hosting == "CLOUD"
             await self.guard.check_url(config.instance_url, field="instanceUrl", https_required=https)
-        connector = self.build(system, config, owner, kinds.CHECK)
+        connector = self.build(system, config, owner, kinds.CHECK, route=route)
         try:
             await connector.check()
         except PlantgateError as exc:
@@ -90,7 +116,10 @@ class ConnectorPool:
         )
         owner = Owner(connection.organization_id, connection.id)
         bodies = bool((connection.settings or {}).get(BODY_SETTING))
-        return self.build(connection.system, config, owner, kind, bodies)
+        route = None
+        if connection.agent_id:
+            route = Route(connection.agent_id, connection.organization_id, connection.id, connection.agent_credentials)
+        return self.build(connection.system, config, owner, kind, bodies, route)
 
     async def get(self, connection: Connection) -> Connector:
         # The version changes with credentials and settings (updated_at), so the connector is rebuilt.

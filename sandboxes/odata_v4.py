@@ -19,6 +19,8 @@ from typing import Any
 
 from sandboxes.data import Record
 
+NUMBERS = ("Edm.Decimal", "Edm.Int32", "Edm.Int64")  # JSON numbers
+
 
 @dataclass(frozen=True)
 class Prop:
@@ -67,7 +69,7 @@ def typed(page: Page, row: Record) -> Record:
         elif prop.type in ("Edm.DateTimeOffset", "Edm.Date"):
             moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
             out[prop.name] = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        elif prop.type in ("Edm.Decimal", "Edm.Int32"):
+        elif prop.type in NUMBERS:
             out[prop.name] = Decimal(str(value))
         else:
             out[prop.name] = value
@@ -85,7 +87,7 @@ class Refused(ValueError):
 def _typed(prop_type: str, value: Any) -> bool:
     if value is None:
         return True
-    if prop_type == "Edm.Decimal" or prop_type == "Edm.Int32":
+    if prop_type in NUMBERS:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if prop_type == "Edm.Boolean":
         return isinstance(value, bool)

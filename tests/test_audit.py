@@ -39,6 +39,9 @@ M = {
     "disconnect": "mutation($id: ID!) { disconnect(id: $id) { id } }",
     "admin_key": "mutation { rotateAdminKey { key } }",
     "organization": "mutation { updateOrganizationSettings(input: {passthrough: FULL}) { passthrough } }",
+    "agent": 'mutation { createAgent(name: "Plant 1") { key agent { id } } }',
+    "agent_rotate": "mutation($id: ID!) { rotateAgentKey(id: $id) { key } }",
+    "agent_delete": "mutation($id: ID!) { deleteAgent(id: $id) }",
 }
 HOOK_URL_SECRET = "hook-url-secret-4711"
 
@@ -79,6 +82,10 @@ def test_every_admin_action_is_recorded_with_its_key_and_without_secrets(
     secrets += [code, data(gw.gql(admin, EXCHANGE, {"code": code}))["exchangeConnectCode"]["token"]]
     data(gw.gql(admin, M["disconnect"], {"id": cid}))
     data(gw.gql(admin, M["organization"]))
+    agent = data(gw.gql(admin, M["agent"]))["createAgent"]
+    secrets.append(agent["key"])
+    secrets.append(data(gw.gql(admin, M["agent_rotate"], {"id": agent["agent"]["id"]}))["rotateAgentKey"]["key"])
+    data(gw.gql(admin, M["agent_delete"], {"id": agent["agent"]["id"]}))
 
     spare = issue_admin_key(gw.services.store, organization_id)
     spare_id = resolve_caller(gw.services.store, spare)[0].key_id

@@ -38,6 +38,7 @@ TABLES = {
     "idempotent_write",
     "request_log",
     "audit_event",
+    "agent",
 }
 
 
@@ -52,7 +53,7 @@ def test_migrations_create_tables_and_are_idempotent(backend, tmp_path, request)
     migrate(engine)  # a second start changes nothing
     assert set(inspect(engine).get_table_names()) >= TABLES
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0009"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0010"
     engine.dispose()
 
 

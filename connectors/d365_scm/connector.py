@@ -1,15 +1,20 @@
 """Microsoft Dynamics 365 Supply Chain Management, Asset Management (Tier 3 ERP, cloud): OData v4 data entities.
 
 Declarations on the OData kit (`connectors/odata/`): one `EntitySetStream` per unified entity
-under the environment's `/data/` service — maintenance assets, functional locations (locations),
-maintenance work orders, maintenance requests, vendors (`VendorsV2`), released products (parts) and
-purchase orders (`PurchaseOrderHeadersV2` with their lines expanded). Records are company-specific:
-their key is the entity's own id plus `dataAreaId`, the legal entity the connection names. Without
+under the environment's `/data/` service, named as its `$metadata` names them — maintenance assets
+(`AssetMaintenanceAssetsV3`), functional locations (locations), work orders
+(`AssetMaintenanceWorkOrderTablesV2`, with their jobs expanded: a job names the asset), maintenance
+requests (`AssetMaintenanceRequestsV2`), vendors (`VendorsV2`), released products (parts), purchase
+orders (`PurchaseOrderHeadersV2` with their lines expanded) and the legal entity's employees (users,
+`EmployeesV2`). Records are company-specific: their key is the entity's own id plus `dataAreaId`, the
+legal entity the connection names (employees name it in `EmploymentLegalEntityId`). Without
 `cross-company=true` a read sees only the login's default company, so every call sends it and every
-read filters on the connection's `dataAreaId` (a key in URLs names it too). Fetching many records is one
-GET of `or`-filtered ids (40 per call); the service has no JSON `$batch`. Writes send the
-`@odata.etag` read as `If-Match`: assets, vendors, work orders and maintenance requests are created
-(in the connection's company) and changed.
+read filters on the connection's company (a key in URLs names it too). No entity has a modification
+time, so each is read whole (no incremental reads). Fetching many records is one multipart `$batch`
+of `or`-filtered reads (40 ids each, 100 reads a call). Writes send the `@odata.etag` read as
+`If-Match`: assets, vendors, work orders (their header) and maintenance requests are created (in the
+connection's company) and changed; purchase orders are created header first, then each line (the
+service takes no deep insert), and their header changed.
 
 Login: OAuth 2.0 client credentials of a Microsoft Entra application registered in the environment
 (scope `<environment URL>/.default`). See docs/vendors/d365_scm.md.
@@ -17,32 +22,38 @@ Login: OAuth 2.0 client credentials of a Microsoft Entra application registered 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from schema.errors import BadUserInput
+from schema.record import Record
 
 from ..base import ConnectionConfig
 from ..catalog import CLOUD, CredentialField, SystemEntry
+from ..discovery import FieldCandidate
 from ..http import HttpPolicy
 from ..mapping import Compute, Each, EntityMap, Enum
 from ..oauth import ClientCredentials
 from ..odata import ODataConnector
-from ..odata.client_v4 import ODataV4Client
+from ..odata.client_v4 import MULTIPART, ODataV4Client
 from ..odata.envelope_v4 import etag
 from ..odata.query import V4, Query
 from ..odata.reader import EntitySetClient
 from ..odata.specs import Code, Decimal, ODate, Text
 from ..odata.streams import EntitySetStream, capability
 from ..odata.values import text
-from ..odata.writes import Writes, write_map
+from ..odata.writes import Writes, item_lines, write_map
 from ..writes import CREATE, To
 
 AUTHORITY = "https://login.microsoftonline.com"
 SCM = "Dynamics 365 Supply Chain Management"
 CROSS_COMPANY = {"cross-company": "true"}
+COMPANY_OF = {"EmployeesV2": "EmploymentLegalEntityId"}  # sets without `dataAreaId`: what names the company
 NO_DATE = "1900-01-01"  # finance and operations apps write an unset date as 1900-01-01T12:00:00Z
 VERSION = Compute(etag)
 
@@ -56,12 +67,24 @@ class AppDate(ODate):
         return None if isinstance(value, str) and value.startswith(NO_DATE) else super().extract(raw)
 
 
-CHANGED = AppDate("ModifiedDateTime")
+JOBS = "WorkOrderHeader_MaintenanceWorkOrderJobs"  # a work order's lines (jobs), each on one asset
+PO_LINES = "PurchaseOrderLinesV2"  # a purchase order's lines: the navigation and the lines' own entity set
 
 
 def _record_map(entity: str, key: str, fields: dict[str, Any], display: str) -> EntityMap:
-    """A data entity's record: keyed by its id within the company, versioned by its ETag."""
-    return EntityMap(entity, remote_id=key, display=Text(display), fields=fields, updated_at=CHANGED, version=VERSION)
+    """A data entity's record: keyed by its id within the company, versioned by its ETag. None of these
+    entities carries a modification time, so none has `updatedAt` (each sync reads them whole)."""
+    return EntityMap(entity, remote_id=key, display=Text(display), fields=fields, version=VERSION)
+
+
+def _first_job(name: str) -> Compute:
+    """A property of a work order's first job (lowest `LineNumber`): the header names no asset itself."""
+
+    def read(raw: Any) -> str | None:
+        jobs = [j for j in raw.get(JOBS) or () if isinstance(j, dict)]
+        return text(min(jobs, key=lambda j: j.get("LineNumber") or 0).get(name)) if jobs else None
+
+    return Compute(read)
 
 
 def _address(raw: Any) -> str | None:
@@ -113,15 +136,13 @@ ASSETS = _record_map(
         "name": Text("Name"),
         "code": Text("MaintenanceAssetId"),
         "status": Code(
-            "LifecycleStateId",
+            "MaintenanceAssetLifecycleStateId",
             {"Active": "OPERATIONAL", "Down": "DOWN", "Repair": "IN_REPAIR", "Ended": "RETIRED", "Scrapped": "RETIRED"},
             "UNKNOWN",
         ),
-        "criticality": Text("CriticalityId"),
-        "category": Text("AssetTypeId"),
-        "manufacturer": Text("ManufacturerId"),
+        "category": Text("MaintenanceAssetTypeId"),
         "model": Text("ModelId"),
-        "serialNumber": Text("SerialNumber"),
+        "serialNumber": Text("SerialID"),
         "location": Text("FunctionalLocationId"),
         "parent": Text("ParentMaintenanceAssetId"),
     },
@@ -173,11 +194,11 @@ WORK_ORDERS = _record_map(
             },
             "OTHER",
         ),
-        "dueDate": AppDate("ExpectedEndDateTime"),
-        "startedAt": AppDate("ActualStartDateTime"),
-        "completedAt": AppDate("ActualEndDateTime"),
-        "asset": Text("MaintenanceAssetId"),
-        "location": Text("FunctionalLocationId"),
+        "dueDate": AppDate("ExpectedEnd"),
+        "startedAt": AppDate("ActualStart"),
+        "completedAt": AppDate("ActualEnd"),
+        "asset": _first_job("MaintenanceAssetId"),
+        "location": _first_job("MaintenanceAssetFunctionalLocationId"),
     },
     "Description",
 )
@@ -198,7 +219,7 @@ REQUESTS = _record_map(
             },
             "OPEN",
         ),
-        "priority": Level("ServiceLevel", PRIORITY),
+        "priority": Level("WorkOrderPriority", PRIORITY),
         "asset": Text("MaintenanceAssetId"),
         "location": Text("FunctionalLocationId"),
         "workOrder": Text("WorkOrderId"),
@@ -226,12 +247,11 @@ PARTS = _record_map(
     "ItemNumber",
     {
         "partNumber": Text("ItemNumber"),
-        "name": Text("ProductName"),
-        "description": Text("ProductDescription"),
+        "name": Text("SearchName"),
         "unitOfMeasure": Text("InventoryUnitSymbol"),
         "unitCost": Decimal("PurchasePrice"),
     },
-    "ProductName",
+    "SearchName",
 )
 
 PURCHASE_ORDERS = _record_map(
@@ -257,7 +277,7 @@ PURCHASE_ORDERS = _record_map(
         "expectedDate": AppDate("RequestedDeliveryDate"),
         "currency": Text("CurrencyCode"),
         "lines": Each(
-            "PurchaseOrderLinesV2",
+            PO_LINES,
             {
                 "lineNumber": "LineNumber",
                 "part": Text("ItemNumber"),
@@ -266,11 +286,31 @@ PURCHASE_ORDERS = _record_map(
                 "unitOfMeasure": Text("PurchaseUnitSymbol"),
                 "unitPrice": Decimal("PurchasePrice"),
                 "amount": Decimal("LineAmount"),
-                "receivedQuantity": Decimal("ReceivedInventoryQuantity"),
             },
         ),
     },
     "PurchaseOrderNumber",
+)
+
+ENDLESS = "2154-12-31"  # the service's maximum date: an employment without an end
+
+
+def _employed(raw: Any) -> bool:
+    """Whether the employment has not ended: no end date, the maximum date, or one still ahead."""
+    end = AppDate("EmploymentEndDate").extract(raw)
+    return end is None or end.date().isoformat() >= ENDLESS or end > datetime.now(UTC)
+
+
+USERS = _record_map(
+    "User",
+    "PersonnelNumber",
+    {
+        "name": Text("Name"),
+        "email": Text("PrimaryContactEmail"),
+        "role": Text("TitleId"),
+        "active": Compute(_employed),
+    },
+    "Name",
 )
 
 # -- writes: what the data entities take ---------------------------------------------------------
@@ -285,16 +325,23 @@ def _writes(read: EntityMap, fields: tuple[str, ...], required: tuple[str, ...],
 
 
 ON_HOLD = To("OnHoldStatus", lambda active: "No" if active else "All")
-ASSET_WRITES = _writes(
-    ASSETS, ("name", "category", "manufacturer", "model", "serialNumber", "location"), ("name", "category")
-)
+ASSET_WRITES = _writes(ASSETS, ("name", "category", "model", "serialNumber", "location"), ("name", "category"))
 VENDOR_WRITES = _writes(VENDORS, ("name", "email", "phone", "website"), ("name",), active=ON_HOLD)
-WORK_ORDER_WRITES = _writes(WORK_ORDERS, ("title", "dueDate", "asset", "location"), ("title", "asset"))
+WORK_ORDER_WRITES = _writes(WORK_ORDERS, ("title", "type", "dueDate"), ("title",))  # the asset is on its jobs
 REQUEST_WRITES = _writes(REQUESTS, ("title", "asset", "location"), ("title",))
+# Lines are posted to their own entity set once the header exists (see `create`).
+ORDER_LINES = item_lines(
+    PO_LINES, "ItemNumber", "LineDescription", "OrderedPurchaseQuantity", "PurchaseUnitSymbol", "PurchasePrice"
+)
+PO_HEADER = ("vendor", "orderDate", "expectedDate", "currency")
+PURCHASE_ORDER_WRITES = Writes(
+    create=write_map(SCM, PURCHASE_ORDERS, PO_HEADER, ("vendor",), {"lines": ORDER_LINES}, dialect=V4),
+    update=write_map(SCM, PURCHASE_ORDERS, PO_HEADER, dialect=V4),
+)
 
 
 def _stream(mapping: EntityMap, entity_set: str, select: tuple[str, ...], **options: Any) -> EntitySetStream:
-    """A data entity keyed by `mapping.remote_id` (and `dataAreaId`), ordered by that id."""
+    """A data entity keyed by `mapping.remote_id` (and `dataAreaId`, the company), ordered by that id."""
     key = mapping.remote_id
     assert isinstance(key, str), key
     return EntitySetStream(
@@ -302,8 +349,7 @@ def _stream(mapping: EntityMap, entity_set: str, select: tuple[str, ...], **opti
         "",
         entity_set,
         key=key,
-        select=(*select, "dataAreaId", "ModifiedDateTime"),
-        updated_field="ModifiedDateTime",
+        select=(*select, COMPANY_OF.get(entity_set, "dataAreaId")),
         status_field=options.pop("status_field", None),
         dialect=V4,
         **options,
@@ -313,54 +359,51 @@ def _stream(mapping: EntityMap, entity_set: str, select: tuple[str, ...], **opti
 STREAMS: tuple[EntitySetStream, ...] = (
     _stream(
         ASSETS,
-        "MaintenanceAssets",
+        "AssetMaintenanceAssetsV3",
         (
             "Name",
-            "AssetTypeId",
-            "LifecycleStateId",
-            "CriticalityId",
-            "ManufacturerId",
+            "MaintenanceAssetTypeId",
+            "MaintenanceAssetLifecycleStateId",
             "ModelId",
-            "SerialNumber",
+            "SerialID",
             "FunctionalLocationId",
             "ParentMaintenanceAssetId",
         ),
         status_field="status",
-        status_property="LifecycleStateId",
+        status_property="MaintenanceAssetLifecycleStateId",
         writes=ASSET_WRITES,
     ),
     _stream(
         LOCATIONS,
-        "FunctionalLocations",
-        ("Name", "FunctionalLocationTypeId", "ParentFunctionalLocationId", "LifecycleStateId"),
+        "AssetMaintenanceFunctionalLocations",
+        ("Name", "FunctionalLocationTypeId", "ParentFunctionalLocationId"),
         status_field="type",
         status_property="FunctionalLocationTypeId",
     ),
     _stream(
         WORK_ORDERS,
-        "MaintenanceWorkOrders",
+        "AssetMaintenanceWorkOrderTablesV2",
         (
             "Description",
             "WorkOrderTypeId",
             "WorkOrderLifecycleStateId",
             "ServiceLevel",
-            "ExpectedEndDateTime",
-            "ActualStartDateTime",
-            "ActualEndDateTime",
-            "MaintenanceAssetId",
-            "FunctionalLocationId",
+            "ExpectedEnd",
+            "ActualStart",
+            "ActualEnd",
         ),
+        expand=(JOBS,),
         status_field="status",
         status_property="WorkOrderLifecycleStateId",
         writes=WORK_ORDER_WRITES,
     ),
     _stream(
         REQUESTS,
-        "MaintenanceRequests",
+        "AssetMaintenanceRequestsV2",
         (
             "Description",
             "RequestLifecycleStateId",
-            "ServiceLevel",
+            "WorkOrderPriority",
             "MaintenanceAssetId",
             "FunctionalLocationId",
             "WorkOrderId",
@@ -387,8 +430,9 @@ STREAMS: tuple[EntitySetStream, ...] = (
     _stream(
         PARTS,
         "ReleasedProductsV2",
-        ("ProductName", "ProductDescription", "InventoryUnitSymbol", "PurchasePrice"),
+        ("SearchName", "InventoryUnitSymbol", "PurchasePrice"),
     ),
+    _stream(USERS, "EmployeesV2", ("Name", "PrimaryContactEmail", "TitleId", "EmploymentEndDate")),
     _stream(
         PURCHASE_ORDERS,
         "PurchaseOrderHeadersV2",
@@ -400,8 +444,9 @@ STREAMS: tuple[EntitySetStream, ...] = (
             "RequestedDeliveryDate",
             "CurrencyCode",
         ),
-        expand=("PurchaseOrderLinesV2",),
+        expand=(PO_LINES,),
         status_field="status",
+        writes=PURCHASE_ORDER_WRITES,
     ),
 )
 
@@ -433,17 +478,29 @@ ENTRY = SystemEntry(
     capabilities={s.entity: capability(s) for s in STREAMS},
     deletions=(
         "Nothing is deleted through the connector. Records deleted in Supply Chain Management are gone "
-        "and reconciled as deleted; a vendor on hold reads `active: false` without `deletedAt`."
+        "and reconciled as deleted (every entity is read whole each sync: none has a change time); a vendor "
+        "on hold and an employee whose employment ended read `active: false` without `deletedAt`."
     ),
     auth_guide=(
         "Register an application in Microsoft Entra ID (single tenant) and create a client secret. In "
         "Supply Chain Management, open System administration → Setup → Microsoft Entra applications and add "
-        "the client id, mapped to a user whose roles cover Asset Management, vendors and purchasing. Enter the "
+        "the client id, mapped to a user whose roles cover Asset Management, vendors, purchasing and workers. Enter the "
         "tenant id, client id and secret; the instance URL is the environment's URL, e.g. "
         "https://contoso.operations.dynamics.com (the token's scope is that URL plus /.default). The company "
         "is the legal entity's dataAreaId (e.g. usmf): a company the environment lacks is refused with the list."
     ),
 )
+
+
+def in_company(stream: EntitySetStream, area: str) -> EntitySetStream:
+    """A stream kept to one company: `dataAreaId` in its keys and filters, or for a set shared by every
+    company (employees), the legal entity its records name (upper case, as `LegalEntities` names it)."""
+    shared = COMPANY_OF.get(stream.entity_set)
+    if shared is not None:
+        return replace(stream, fixed_filter=f"{shared} eq {V4.literal(area.upper())}")
+    return replace(
+        stream, extra_keys=f"dataAreaId={V4.literal(area)}", fixed_filter=f"dataAreaId eq {V4.literal(area)}"
+    )
 
 
 class SupplyChainConnector(ODataConnector):
@@ -454,11 +511,8 @@ class SupplyChainConnector(ODataConnector):
 
     def __init__(self, config: ConnectionConfig, policy: HttpPolicy | None = None) -> None:
         self.data_area = config.credentials.get("dataAreaId", "").strip().lower()
-        in_company = f"dataAreaId={V4.literal(self.data_area)}"
-        self.streams = tuple(  # type: ignore[misc]  # this connection's company, in keys and filters
-            replace(s, extra_keys=in_company, fixed_filter=f"dataAreaId eq {V4.literal(self.data_area)}")
-            for s in STREAMS
-        )
+        self.company = {"dataAreaId": self.data_area}  # named in every create's body
+        self.streams = tuple(in_company(s, self.data_area) for s in STREAMS)  # type: ignore[misc]
         super().__init__(config, policy)
 
     def open_client(self) -> EntitySetClient:
@@ -468,7 +522,7 @@ class SupplyChainConnector(ODataConnector):
             auth=self.auth(self.config.credentials),
             policy=self.policy,
             params=CROSS_COMPANY,
-            json_batch=False,
+            batch=MULTIPART,
         )
 
     def auth(self, creds: dict[str, str]) -> httpx.Auth:
@@ -485,7 +539,28 @@ class SupplyChainConnector(ODataConnector):
     def _payload(self, stream: EntitySetStream, operation: str, values: dict[str, Any]) -> dict[str, Any]:
         """A create names the company it creates in; without it the service uses the login's default."""
         body = super()._payload(stream, operation, values)
-        return {**body, "dataAreaId": self.data_area} if operation == CREATE else body
+        return {**body, **self.company} if operation == CREATE else body
+
+    async def create(self, entity: str, values: dict[str, Any], options: Mapping[str, str] | None = None) -> Record:
+        """The service takes no deep insert: a purchase order's header is posted, then each line to
+        `PurchaseOrderLinesV2` under its number; a refused line deletes the header again."""
+        stream = self.stream(entity)
+        if PO_LINES not in stream.expand:
+            return await super().create(entity, values, options)
+        body = self._payload(stream, CREATE, values)
+        lines = body.pop(PO_LINES, [])
+        made = self.odata.entity_of(await self.odata.send("POST", stream.service, stream.entity_set, json=body))
+        number = str(made.get(stream.key))
+        try:
+            for line in lines:
+                await self.odata.send(
+                    "POST", stream.service, PO_LINES, json={**line, stream.key: number, **self.company}
+                )
+        except Exception:
+            with suppress(Exception):  # the line's refusal is what the caller needs to see
+                await self.odata.send("DELETE", stream.service, stream.key_path(number), headers={"If-Match": "*"})
+            raise
+        return await self._current(stream, number)
 
     async def check(self) -> None:
         """The company must be one of the environment's legal entities; if not, the error lists them."""
@@ -499,11 +574,17 @@ class SupplyChainConnector(ODataConnector):
                 f"dataAreaId must be one of this environment's legal entities: {listed}", field="dataAreaId"
             )
 
-    async def discover_fields(self, entity: str) -> list[Any]:
-        """Not offered yet: the data entities' `$metadata` is large (thousands of entities)."""
-        return []
+    async def discover_fields(self, entity: str) -> list[FieldCandidate]:
+        """The entity's properties the mapping does not read, from `/data/$metadata` (read once: it describes
+        every public entity, so it is large). Read-only: custom values are written as OData v2 JSON."""
+        company = {"dataAreaId", *COMPANY_OF.values()}  # part of every key, pinned by the connection
+        return [
+            replace(c, writable=False) for c in await super().discover_fields(entity) if c.remote_path not in company
+        ]
 
     async def discover_objects(self) -> list[Any]:
+        """None offered: the service has thousands of entity sets, and a custom object would not be kept to
+        the connection's company."""
         return []
 
 

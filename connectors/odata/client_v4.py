@@ -4,9 +4,10 @@ The service root is a URL (`…/api/v2.0` for Business Central); `prefix` is the
 every entity set sits under there (`companies(<id>)`), so a service is
 read as `<root>/<prefix>/<set>`. Login is an httpx auth (Basic, or OAuth client
 credentials, `connectors/oauth.py`). Reads of many sets at once go as JSON
-batches of at most `BATCH_SIZE` operations; each operation's status is mapped
-as a call of its own would be. A service without JSON batches (`json_batch=False`)
-reads them as GETs of their own; `params` go along on every call (e.g.
+batches of at most `BATCH_SIZE` operations (`batch=JSON`), or as multipart ones
+(`MULTIPART`, `multipart.py`) for a service that takes only those; each operation's
+status is mapped as a call of its own would be. With `batch=None` they go as GETs of
+their own. `params` go along on every call and every batched operation (e.g.
 `cross-company=true` of Dynamics 365 finance and operations apps).
 """
 
@@ -25,10 +26,13 @@ from ..passthrough import RawRequest, RawResponse, answer, send
 from . import envelope_v4
 from .batch import BATCH_SIZE, batch_answers, batch_body
 from .envelope import Collection, error_message
+from .multipart import multipart_answers, multipart_body
 from .query import Query
 from .reader import EntitySetClient
 
 ACCEPT = {"Accept": "application/json"}
+JSON = "json"  # OData JSON Format 4.01 §19 batches (Business Central)
+MULTIPART = "multipart"  # multipart/mixed batches (finance and operations apps)
 
 
 class ODataV4Client(EntitySetClient):
@@ -41,11 +45,11 @@ class ODataV4Client(EntitySetClient):
         prefix: str = "",
         policy: HttpPolicy | None = None,
         params: Mapping[str, str] | None = None,
-        json_batch: bool = True,
+        batch: str | None = JSON,
     ) -> None:
         self.system = system
         self.prefix = prefix.strip("/")
-        self.json_batch = json_batch
+        self.batch = batch
         self.http = UpstreamClient(service_root.rstrip("/"), system=system, policy=policy, error_message=error_message)
         self.http.client.auth = auth
         self.http.client.params = httpx.QueryParams(dict(params or {}))
@@ -74,19 +78,26 @@ class ODataV4Client(EntitySetClient):
     async def collect_all(self, service: str, entity_set: str, queries: Iterable[Query]) -> list[dict[str, Any]]:
         """Several reads of one set in `$batch` calls (one per `BATCH_SIZE` reads); rows in query order.
         A read the server pages further is followed by its next link."""
-        if not self.json_batch:
+        if self.batch is None:
             return await super().collect_all(service, entity_set, queries)
-        path = self.path(service, entity_set)
+        path, always = self.path(service, entity_set), dict(self.http.client.params)
         rows: list[dict[str, Any]] = []
         for part in chunks(list(queries), BATCH_SIZE):
-            body = await self.http.json(
-                "POST", "/$batch", json=batch_body([(path, q.params()) for q in part]), headers=ACCEPT, idempotent=True
-            )
-            for response in batch_answers(body, len(part), self.system):
+            for response in await self.batched([(path, {**q.params(), **always}) for q in part]):
                 self.http.check(response)
                 page = await self.rest_of(envelope_v4.read_collection(response.json(), self.system))
                 rows += page.results
         return rows
+
+    async def batched(self, urls: list[tuple[str, dict[str, str]]]) -> list[httpx.Response]:
+        """One `$batch` call of GETs: each operation's answer, in request order."""
+        if self.batch == MULTIPART:
+            content, content_type = multipart_body(urls)
+            headers = {**ACCEPT, "Content-Type": content_type}
+            sent = await self.http.request("POST", "/$batch", content=content, headers=headers, idempotent=True)
+            return multipart_answers(sent, len(urls), self.system)
+        body = await self.http.json("POST", "/$batch", json=batch_body(urls), headers=ACCEPT, idempotent=True)
+        return batch_answers(body, len(urls), self.system)
 
     async def count(self, service: str, entity_set: str, filter: str | None = None) -> int:
         """`<set>/$count` with a `$filter`: the number as plain text."""

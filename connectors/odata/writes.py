@@ -100,6 +100,15 @@ class Writes:
         return body
 
 
+def item_lines(path: str, part: str, description: str, quantity: str, unit: str, price: str) -> Lines:
+    """Purchase-order lines written at `path`: an item, its text, quantity, unit and price per line (the
+    names are the service's properties); a line needs its item and quantity."""
+    numbers = {"quantity": quantity, "unitPrice": price}
+    texts = {"part": part, "description": description, "unitOfMeasure": unit}
+    fields = {**{k: To(v) for k, v in texts.items()}, **{k: To(v, float) for k, v in numbers.items()}}
+    return Lines(path, fields, required=("part", "quantity"))
+
+
 @dataclass(frozen=True)
 class Flags:
     """One boolean written to several flags; `negate` when the flags say the opposite (blocks)."""

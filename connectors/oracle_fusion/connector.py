@@ -7,35 +7,45 @@ expanded). A list is `{"items": [...], "count", "hasMore", "limit", "offset"}`, 
 `limit` (at most 500); `onlyData=true` leaves out the links. Filters go in `q` as RowMatch
 expressions (REST framework version 2 and later, asked for with the `REST-Framework-Version` header):
 a change time `LastUpdateDate > '…'`, statuses and a fetch of many ids `… IN (…)`, so a nested query
-reads each related resource once. Ids are integers. Login: HTTP Basic with a Fusion user, or OAuth 2.0
-client credentials of an application in the identity domain linked to Fusion (a bearer token).
-Work orders are created and changed, work requests created; `ifMatch` is compared here with the
-record's `LastUpdateDate` (its `remoteVersion`) just before a change. docs/vendors/oracle_fusion.md has
-the facts and their sources.
+reads each related resource once. `totalCount` is one `totalResults=true` call with the same `q`. Ids
+are integers. Login: HTTP Basic with a Fusion user, or OAuth 2.0 client credentials of an application in
+the identity domain linked to Fusion (a bearer token). Work orders are created and changed, work
+requests created; `remoteVersion` is the record's `LastUpdateDate`, and a change with `ifMatch` is sent
+with the record's ETag as `If-Match`. Custom-field candidates come from each resource's `/describe`
+(`describe.py`), a work order's descriptive flexfield segments included: work orders are read with
+their `WorkOrderDFF` child expanded. docs/vendors/oracle_fusion.md has the facts and their sources.
 """
 
 from __future__ import annotations
 
 import base64
+import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from schema.errors import BadUserInput
+from schema.errors import BadUserInput, Conflict, NotFound, SystemRejected, SystemUnreachable
+from schema.model import CustomField
 from schema.record import Record
 
-from ..base import ConnectionConfig, FilterPlan
+from ..base import ConnectionConfig, Filterable, FilterPlan, ListQuery
 from ..catalog import CLOUD, Capability, CredentialField, SystemEntry
-from ..http import HttpPolicy
-from ..mapping import Compute, Date, Each, EntityMap, Enum, Ids, Number, Product, SumOfProducts
+from ..discovery import FieldCandidate, coerce
+from ..http import HttpPolicy, decode_json
+from ..mapping import Compute, Date, Each, EntityMap, Enum, Ids, Number, Product, SumOfProducts, dig
 from ..oauth import ClientCredentials
-from ..rest import OffsetPaging, RestConnector, Stream
+from ..rest import OffsetPaging, RestConnector, Stream, record_path
 from ..writes import To, WriteMap
-from .query import after, among, conjunction
+from .describe import candidates, child, described, first_row
+from .query import after, among, conjunction, equals
 
 API = "/fscmRestApi/resources/11.13.18.05"
 FRAMEWORK = "4"  # RowMatch `q` (2+), expanded children as collections (3+), JSON error bodies (4+)
 MAX_LIMIT = 500
 READ = Capability(read=True, incremental=True)
+# Descriptive flexfields: the child each entity's rows carry expanded (so the replica holds it too).
+FLEXFIELDS = {"WorkOrder": "WorkOrderDFF"}
+ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # a bare attribute name, safe in a `q` expression
 
 ENTRY = SystemEntry(
     key="oracle_fusion",
@@ -98,7 +108,8 @@ def _ref(attribute: str) -> Ids:
     return Ids(attribute, first=True)
 
 
-# remoteVersion: the change time as Fusion writes it (milliseconds), compared with `ifMatch` before a write.
+# remoteVersion: the change time as Fusion writes it (milliseconds), compared with `ifMatch` before a write
+# (the write itself carries the ETag read with it, so a change in between is Fusion's 412).
 CHANGED: dict[str, Any] = {
     "created_at": Date("CreationDate"),
     "updated_at": Date("LastUpdateDate"),
@@ -160,7 +171,7 @@ ASSETS = EntityMap(
     remote_id="AssetId",
     display="AssetNumber",
     fields={
-        "name": "AssetDescription",
+        "name": "Description",
         "code": "AssetNumber",
         "status": Enum(
             "OperatingStatusCode",
@@ -273,6 +284,7 @@ class OracleFusionConnector(RestConnector):
             "WorkOrderId",
             status_param="WorkOrderStatusCode",
             writes=WORK_ORDER_WRITES,
+            params={"expand": FLEXFIELDS["WorkOrder"]},
         ),
         _stream(ASSETS, "/installedBaseAssets", "AssetId", status_field=None),
         _stream(
@@ -335,7 +347,14 @@ class OracleFusionConnector(RestConnector):
         return moment.isoformat(timespec="milliseconds")
 
     def filter_params(self, stream: Stream, plan: FilterPlan) -> dict[str, Any]:
-        """The pushed filters as one `q` expression (the kit names each filter's attribute)."""
+        return {**stream.params, **self.q_param(stream, plan)}
+
+    def filterable(self, stream: Stream) -> Filterable:
+        """The kit's filters, and custom fields read from a top-level attribute (`Attr = value` in `q`)."""
+        return replace(super().filterable(stream), custom=_pushable)
+
+    def q_param(self, stream: Stream, plan: FilterPlan) -> dict[str, str]:
+        """The pushed filters as one `q` expression (the kit names each filter's attribute); {} without one."""
         pushed, terms = plan.pushed, []
         if pushed.updated_after and stream.updated_param:
             terms.append(after(stream.updated_param, self.format_time(pushed.updated_after)))
@@ -343,8 +362,26 @@ class OracleFusionConnector(RestConnector):
             terms.append(after(stream.created_param, self.format_time(pushed.created_after)))
         if pushed.statuses is not None and stream.status_param:
             terms.append(among(stream.status_param, plan.raw_statuses))
+        terms += [equals(custom.remote_path, value) for custom, value in pushed.custom]
         q = conjunction(terms)
-        return {**stream.params, **({"q": q} if q else {})}
+        return {"q": q} if q else {}
+
+    async def count(self, entity: str, query: ListQuery) -> int | None:
+        """`totalResults` of one `totalResults=true` call with the listing's `q` (asked only when a client
+        selects `totalCount`); a one-row page of the key alone, so the count costs no record transfer.
+        None where part of the filter is applied here."""
+        stream = self.stream(entity)
+        plan = self.filter_plan(stream, query)
+        if plan is None:
+            return 0
+        if not plan.exact:
+            return None
+        params = {"onlyData": "true", "totalResults": "true", "limit": 1, "fields": stream.ids_param}
+        body = await self.call("GET", stream.path, params={**params, **self.q_param(stream, plan)})
+        total = body.get("totalResults") if isinstance(body, dict) else None
+        if not isinstance(total, int) or isinstance(total, bool):
+            raise SystemRejected(f"{self.entry.name} sent no totalResults for {stream.path}")
+        return total
 
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:
         """`q=<key> IN (…)`: one call per 500 distinct ids (the largest page); ids that are not whole
@@ -359,8 +396,95 @@ class OracleFusionConnector(RestConnector):
             found += [stream.mapping.map(row) for row in self.envelope(stream).rows(body) or []]
         return found
 
+    async def write_guard(self, entity: str, remote_id: str, if_match: str | None) -> dict[str, str]:
+        """With `ifMatch`, the record is read first (a `GET` of one item answers its ETag), its
+        `LastUpdateDate` compared with `ifMatch`, and the write sent with `If-Match: <ETag>`: a change
+        between that read and the write is Fusion's 412 (`_on_record`), a CONFLICT too."""
+        if if_match is None:
+            return {}
+        self.check_id(entity, remote_id)
+        stream = self.stream(entity)
+        current, tag = await self._tagged(stream, remote_id, record_path(stream.path, remote_id))
+        if current.values.get("remoteVersion") != if_match:
+            raise self._conflict(entity, remote_id, f"version {if_match}", current.values.get("remoteVersion"))
+        return {"If-Match": tag} if tag else {}
+
+    async def _on_record(self, operation: str, entity: str, remote_id: str, method: str, **kwargs: Any) -> Any:
+        """A call on one record; Fusion's 412 (the `If-Match` sent no longer names it) is a CONFLICT
+        naming the version it has now."""
+        try:
+            return await super()._on_record(operation, entity, remote_id, method, **kwargs)
+        except SystemRejected as exc:
+            if exc.extensions.get("status") != 412:
+                raise
+            moved = await self.fetch_many(entity, [remote_id])
+            now = moved[0].values.get("remoteVersion") if moved else None
+            raise self._conflict(entity, remote_id, "it was read for this write", now) from None
+
+    async def _tagged(self, stream: Stream, remote_id: str, path: str) -> tuple[Record, str | None]:
+        """One record as Fusion has it now, and its ETag (None where the answer carries none)."""
+        try:
+            params = {"onlyData": "true"}
+            response = await self.http.request("GET", path, params=params, headers=await self.auth_headers())
+        except SystemRejected as exc:
+            if exc.extensions.get("status") == 404:
+                raise NotFound(f"{self.entry.name} has no {stream.entity} {remote_id}") from None
+            raise
+        try:
+            row = decode_json(response)
+        except ValueError:
+            raise SystemUnreachable(f"{self.entry.name} sent a response that is not valid JSON") from None
+        return self._mapped(stream, row), response.headers.get("etag")
+
+    def _conflict(self, entity: str, remote_id: str, since: str, current: Any) -> Conflict:
+        return Conflict(
+            f"{entity} {remote_id} changed in {self.entry.name} since {since}; read it again", current_version=current
+        )
+
     async def check(self) -> None:
         await self.call("GET", self.streams[0].path, params={"onlyData": "true", "limit": 1})
+
+    # -- customization --------------------------------------------------------
+
+    async def discover_fields(self, entity: str) -> list[FieldCandidate]:
+        """The resource's `/describe`: attributes the mapping does not read, and its flexfield's segments."""
+        stream = self.stream(entity)
+        body = await self.call("GET", f"{stream.path}/describe")
+        resource = described(body, stream.path.strip("/"), self.entry.name)
+        mapped = set(stream.mapping.paths())
+        found = candidates(entity, resource, mapped, writable=stream.writes is not None)
+        if flexfield := FLEXFIELDS.get(entity):
+            found += candidates(entity, child(resource, flexfield), mapped, writable=False, under=flexfield)
+        return found
+
+    def custom_value(self, raw: Any, custom: CustomField) -> Any:
+        """A flexfield segment (`WorkOrderDFF.plantArea`) from the expanded child's one row."""
+        head, _, rest = custom.remote_path.partition(".")
+        if rest and head in FLEXFIELDS.values():
+            return coerce(dig(first_row(dig(raw, head)), rest), custom.type)
+        return super().custom_value(raw, custom)
+
+    async def create(self, *args: Any, **kwargs: Any) -> Record:
+        return await self._with_flexfield(await super().create(*args, **kwargs))
+
+    async def update(self, *args: Any, **kwargs: Any) -> Record:
+        return await self._with_flexfield(await super().update(*args, **kwargs))
+
+    async def _with_flexfield(self, record: Record) -> Record:
+        """A write's answer carries no expanded child: where the connection reads a flexfield segment of
+        the entity, the written record is read again (one `q` call) so the answer has it."""
+        flexfield = FLEXFIELDS.get(record.entity)
+        declared = self.config.extension.fields_for(record.entity)
+        if flexfield is None or not any(f.remote_path.startswith(f"{flexfield}.") for f in declared):
+            return record
+        again = self.with_custom_values(await self.fetch_many(record.entity, [record.remote_id]))
+        return again[0] if again else record
+
+
+def _pushable(custom: CustomField, value: Any) -> bool:
+    """Whether `q` can test a custom field: a queryable top-level attribute compared with text or a number."""
+    plain = isinstance(value, (str, int, float)) and not isinstance(value, bool)
+    return custom.filterable and plain and ATTRIBUTE.match(custom.remote_path) is not None
 
 
 CONNECTOR = OracleFusionConnector

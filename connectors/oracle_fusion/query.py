@@ -22,6 +22,11 @@ def among(attribute: str, values: Iterable[Any]) -> str:
     return f"{attribute} IN ({', '.join(literal(v) for v in values)})"
 
 
+def equals(attribute: str, value: Any) -> str:
+    """`Attribute = value`."""
+    return f"{attribute} = {literal(value)}"
+
+
 def after(attribute: str, moment: str) -> str:
     """`Attribute > 'moment'` (strictly after)."""
     return f"{attribute} > {literal(moment)}"

@@ -36,6 +36,7 @@ from ..scrub import scrub_url
 from ..store.tables import Connection as ConnectionRow
 from ..store.tables import CreditLedgerEntry
 from . import admin_paging as paging
+from .admin_agents import AgentMutation, AgentQuery
 from .admin_audit import AuditQuery, audited
 from .admin_connect import ConnectMutation, ConnectQuery
 from .admin_custom import CustomMutation, CustomQuery
@@ -192,6 +193,12 @@ class Connection:
     disconnected_at: Optional[datetime] = strawberry.field(
         description="When it was disconnected (null unless DISCONNECTED)."
     )
+    agent_id: Optional[strawberry.ID] = strawberry.field(
+        description="The on-premises agent its calls go through (null: the gateway calls the system itself)."
+    )
+    credentials_in_plant: bool = strawberry.field(
+        description="The login is kept by the agent in the plant; the gateway holds none of it."
+    )
 
     @strawberry.field(description="Sync state per entity.")
     async def sync_status(self, info: strawberry.Info) -> list[EntitySyncStatus]:
@@ -226,6 +233,8 @@ class Connection:
             credits=row.credits,
             created_at=row.created_at,
             disconnected_at=row.disconnected_at,
+            agent_id=strawberry.ID(row.agent_id) if row.agent_id else None,
+            credentials_in_plant=row.agent_credentials is not None,
         )
 
 
@@ -310,6 +319,16 @@ class CreateConnectionInput:
     )
     metadata: Optional[JSON] = strawberry.field(
         default=None, description="Your own {key: value} strings, e.g. your customer's id."
+    )
+    agent_id: Optional[strawberry.ID] = strawberry.field(
+        default=None,
+        description="ON_PREMISES: the agent (createAgent) in the plant that carries this connection's calls; "
+        "the instance URL is then an address inside the plant, checked by the agent's policy.",
+    )
+    agent_credentials: Optional[str] = strawberry.field(
+        default=None,
+        description="With agentId: keep the login in the plant. The name given to `plantgate agent credentials "
+        "set`; credential fields left out of `credentials` are filled in by the agent and never reach the gateway.",
     )
 
 
@@ -473,6 +492,8 @@ class Mutation:
             credentials=_string_map(input.credentials, "credentials"),
             instance_url=input.instance_url,
             metadata=_string_map(input.metadata, "metadata"),
+            agent_id=input.agent_id and str(input.agent_id),
+            agent_credentials=input.agent_credentials,
         )
         row, token = await ctx.services.connections.create(ctx.principal.organization_id, request)
         changes = {
@@ -482,6 +503,8 @@ class Mutation:
             "instanceUrl": request.instance_url and scrub_url(request.instance_url),
             "metadata": request.metadata,
             "loginFields": sorted(request.credentials),
+            "agentId": request.agent_id,
+            "agentCredentials": request.agent_credentials,
         }
         await audited(ctx, AuditAction.CONNECTION_CREATE, Target("CONNECTION", row.id), changes)
         return CreateConnectionPayload(connection=Connection.of(row), token=token)
@@ -544,11 +567,20 @@ async def _visible(ctx: RequestContext, connection_id: strawberry.ID | None) -> 
 
 admin_schema = strawberry.Schema(
     query=merge_types(
-        "Query", (Query, WebhookQuery, ConnectQuery, CustomQuery, OrganizationQuery, RequestLogQuery, AuditQuery)
+        "Query",
+        (Query, WebhookQuery, ConnectQuery, CustomQuery, OrganizationQuery, RequestLogQuery, AuditQuery, AgentQuery),
     ),
     mutation=merge_types(
         "Mutation",
-        (Mutation, WebhookMutation, ConnectMutation, CustomMutation, AdminKeyMutation, OrganizationMutation),
+        (
+            Mutation,
+            WebhookMutation,
+            ConnectMutation,
+            CustomMutation,
+            AdminKeyMutation,
+            OrganizationMutation,
+            AgentMutation,
+        ),
     ),
     subscription=Subscription,
 )

@@ -42,6 +42,9 @@ AuditAction = described(
         "ADMIN_KEY_RETIRE": "An admin key was retired.",
         "ADMIN_KEY_USE": "An admin key sent requests (recorded once per key and hour per process).",
         "ORGANIZATION_SETTINGS_UPDATE": "updateOrganizationSettings: the settings given (passthrough).",
+        "AGENT_CREATE": "createAgent: its name (the key is never kept).",
+        "AGENT_KEY_ROTATE": "rotateAgentKey: the old key stopped working and its socket closed.",
+        "AGENT_DELETE": "deleteAgent.",
     },
 )
 AuditActorType = described(
@@ -72,8 +75,8 @@ class AuditEventInfo:
         description="The admin key's id (never the key) or the connect session's id; null for the operator."
     )
     target_type: str = strawberry.field(
-        description="What it was done to: CONNECTION, WEBHOOK_ENDPOINT, WEBHOOK_DELIVERY, CONNECT_SESSION, ADMIN_KEY "
-        "or ORGANIZATION."
+        description="What it was done to: CONNECTION, WEBHOOK_ENDPOINT, WEBHOOK_DELIVERY, CONNECT_SESSION, ADMIN_KEY, "
+        "ORGANIZATION or AGENT."
     )
     target_id: Optional[str] = strawberry.field(description="The target's id.")
     changes: JSON = strawberry.field(

@@ -76,6 +76,10 @@ class Connection(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     disconnected_at: Optional[datetime] = None
+    # On premises through an agent (gateway/agents/): its id, and the name of the credentials
+    # kept in the plant when the gateway holds only placeholders for them.
+    agent_id: Optional[str] = Field(default=None, foreign_key="agent.id", index=True, max_length=32)
+    agent_credentials: Optional[str] = Field(default=None, max_length=64)
 
 
 class ConnectionToken(SQLModel, table=True):

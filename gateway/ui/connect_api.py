@@ -18,12 +18,13 @@ from connectors.catalog import SystemEntry
 from connectors.registry import catalog, connector_class
 from schema.errors import BadUserInput, NotFound, PlantgateError, RateLimited, Unauthenticated
 
+from ..agents import registry as agents
 from ..auth import bearer, hash_secret
 from ..connect_sessions import OPEN, ConnectSessions, Link, LinkClosed
 from ..connections import NewConnection
 from ..ratelimit import RateLimiter, retry_after_header
 from ..requestid import current_request_id
-from ..store.engine import DatabaseUnavailable
+from ..store.engine import DatabaseUnavailable, Store
 
 log = logging.getLogger("plantgate.connect")
 MAX_BODY = 64 * 1024
@@ -57,7 +58,14 @@ def system_json(entry: SystemEntry) -> dict[str, Any]:
     }
 
 
-def link_json(link: Link) -> dict[str, Any]:
+def offered_agents(store: Store, organization_id: str, heartbeat: float) -> list[dict[str, Any]]:
+    """The organization's agents an on-premises connection may go through: id, name, online; never a key."""
+    with store.read() as session:
+        rows = agents.listed(session, organization_id)
+    return [{"id": a.id, "name": a.name, "online": agents.online(a, heartbeat)} for a in rows]
+
+
+def link_json(link: Link, offered: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     session, connection = link.session, link.connection
     state = link.state
     body: dict[str, Any] = {
@@ -73,6 +81,7 @@ def link_json(link: Link) -> dict[str, Any]:
         "preset": {"system": session.system, "hosting": session.hosting, "name": connection.name or None},
         "redirects": session.redirect_url is not None,
         "systems": [system_json(e) for e in ([preset.entry] if preset else catalog())],
+        "agents": offered or [],
     }
     return body
 
@@ -104,37 +113,49 @@ async def _form(request: Request) -> NewConnection:
     credentials = body.get("credentials") or {}
     if not isinstance(credentials, dict) or not all(isinstance(v, str) for v in credentials.values()):
         raise BadUserInput("credentials must be an object of string values", field="credentials")
-    texts = {k: body.get(k) for k in ("system", "hosting", "name", "instanceUrl")}
+    texts = {k: body.get(k) for k in ("system", "hosting", "name", "instanceUrl", "agentId", "agentCredentials")}
     if not all(v is None or isinstance(v, str) for v in texts.values()):
-        raise BadUserInput("system, hosting, name and instanceUrl must be strings")
+        raise BadUserInput("system, hosting, name, instanceUrl, agentId and agentCredentials must be strings")
     return NewConnection(
         system=texts["system"] or "",
         hosting=texts["hosting"] or "",
         name=texts["name"] or "",
         credentials={k: v for k, v in credentials.items() if v != ""},
         instance_url=(texts["instanceUrl"] or "").strip() or None,
+        agent_id=texts["agentId"] or None,
+        agent_credentials=(texts["agentCredentials"] or "").strip() or None,
     )
 
 
 class ConnectApi:
     """GET: the link and what can be connected; POST: complete it."""
 
-    def __init__(self, sessions: ConnectSessions, limiter: RateLimiter, attempts: RateLimitItem | None) -> None:
+    def __init__(
+        self, sessions: ConnectSessions, limiter: RateLimiter, attempts: RateLimitItem | None, heartbeat: float
+    ) -> None:
         self.sessions = sessions
         self.limiter = limiter
         self.attempts = attempts  # completions per link per hour: a link is not a password oracle
+        self.heartbeat = heartbeat  # the agents' heartbeat interval, to tell which are online
 
     async def handle(self, request: Request) -> JSONResponse:
         response = await self._answer(request)
         response.headers["Cache-Control"] = "no-store"  # it may carry a token
         return response
 
+    async def _describe(self, token: str) -> JSONResponse:
+        store = self.sessions.store
+        link = await store.run(self.sessions.open, token)
+        if link.state != OPEN:
+            return JSONResponse(link_json(link), status_code=410)
+        offered = await store.run(offered_agents, store, link.session.organization_id, self.heartbeat)
+        return JSONResponse(link_json(link, offered))
+
     async def _answer(self, request: Request) -> JSONResponse:
         try:
             token = _token(request)
             if request.method == "GET":
-                link = await self.sessions.store.run(self.sessions.open, token)
-                return JSONResponse(link_json(link), status_code=200 if link.state == OPEN else 410)
+                return await self._describe(token)
             await self.limiter.count("link", self.attempts, hash_secret(token)[:32], "attempts")
             done = await self.sessions.complete(token, await _form(request))
         except PlantgateError as exc:

@@ -40,7 +40,10 @@ def page(name: str):
 def ui_routes(services: Services) -> list[BaseRoute]:
     attempts = services.settings.connect_attempts_per_link
     api = ConnectApi(
-        ConnectSessions(services.connections), services.limiter, RateLimitItemPerHour(attempts) if attempts else None
+        ConnectSessions(services.connections),
+        services.limiter,
+        RateLimitItemPerHour(attempts) if attempts else None,
+        services.settings.agent_heartbeat_interval,
     )
     mask_link_tokens()
     return [

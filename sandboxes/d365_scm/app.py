@@ -11,8 +11,10 @@ reads every company's records (each with its `dataAreaId`); `$filter`, `$select`
 level), `$orderby`, `$top`, `$skip`, `$count`; `@odata.etag` on every entity, `If-Match` honoured on
 `PATCH` (answered 204) and `DELETE`; `201` with the entity on create.
 
-Unconfirmed (our reading, marked in the doc): the entity set and property names of the Asset Management
-entities, the error bodies' wording, the answer to a key without `dataAreaId`, the empty 401 body.
+Entity set, property and navigation names are an environment's `$metadata` (model.py). Unconfirmed
+(marked in the doc): the error bodies' wording, the answer to a key without `dataAreaId`, the empty 401
+body. No entity served has a modification time: the sandbox keeps one per record, unserved, for its
+control routes (`touch`) and ETags.
 
 Besides the shared control routes (`sandboxes.kit`): `POST /__sandbox/touch` and `POST /__sandbox/delete`
 with `{"resource": "<EntitySet>", "ids": [...]}` change records as a user would.
@@ -38,8 +40,10 @@ from sandboxes.odata_filter import FilterError, parse_filter, parse_key
 from sandboxes.odata_v4 import Page, Refused, check_props, etag, typed
 from sandboxes.rest import dataset_routes
 
-from .model import ENTITIES, REFERENCES
-from .seed import DEFAULT_COMPANY, LEGAL_ENTITIES, Dataset
+from .batch import Call, batch_response, read_batch
+from .metadata import metadata_document
+from .model import CREATED, ENTITIES, LINE_SETS, MODIFIED, REFERENCES
+from .seed import DEFAULT_COMPANY, LEGAL_ENTITIES, Dataset, unset
 
 TENANT = "7e1d5b9a-2c4f-4a8e-b6d3-9f0a1c2e3d4b"
 CLIENT_ID = "c3a9f1e2-5b7d-4e6f-8a9b-0c1d2e3f4a5b"
@@ -100,7 +104,7 @@ class Environment:
     def rows(self, entity: Page, params: dict[str, str]) -> list[Record]:
         """The login's default company's records, or every company's with `cross-company=true`."""
         rows = self.data.records(entity.name)
-        if params.get("cross-company", "").lower() != "true":
+        if params.get("cross-company", "").lower() != "true" and "dataAreaId" in entity.keys:
             rows = [r for r in rows if r["dataAreaId"] == DEFAULT_COMPANY]
         if params.get("$filter"):
             predicate = parse_filter(params["$filter"], entity, version=4)
@@ -149,7 +153,7 @@ class Environment:
                 f"The key '{key}' does not name every key property of '{entity.type_name}': {', '.join(entity.keys)}."
             )
         found = self.data.get(entity.name, values[entity.keys[0]])
-        if found is None or found["dataAreaId"] != str(values["dataAreaId"]).lower():
+        if found is None or any(str(found[k]).lower() != str(values[k]).lower() for k in entity.keys[1:]):
             raise Refused(404, "", f"No {entity.type_name} with key {key}.")
         return found
 
@@ -161,22 +165,51 @@ class Environment:
             if value and (self.data.get(target, value) or {}).get("dataAreaId") != company:
                 raise Refused(400, "", f"The value '{value}' of field '{prop}' is not found in the related table.")
 
-    def create(self, entity: Page, body: Any, url: str) -> Response:
+    def company_of(self, entity: Page, body: Any) -> str:
+        """The company a create's body names (the login's default without one), its references checked."""
         check_props(entity, body)
         company = str(body.get("dataAreaId") or DEFAULT_COMPANY).lower()
         if company not in {e["LegalEntityId"].lower() for e in LEGAL_ENTITIES}:
             raise Refused(400, "", f"Company '{company}' does not exist.")
         self.check_references(body, company)
+        return company
+
+    def create(self, entity: Page, body: Any, url: str) -> Response:
+        if entity.lines and entity.lines in body:
+            raise Refused(400, "", f"Deep insert of '{entity.lines}' is not supported; post the lines on their own.")
+        company = self.company_of(entity, body)
         key = entity.keys[0]
         taken = {r[key] for r in self.data.records(entity.name)}
         if body.get(key) in taken:
             raise Refused(400, "", f"Cannot create a record in {entity.type_name}. The record already exists.")
         number = body.get(key) or f"{entity.name[:2].upper()}-{9000 + len(taken)}"
-        record = {**self.data.blank(entity.name), **body, key: number, "dataAreaId": company}
-        record["ModifiedDateTime"] = self.data.now_stamp()
+        record = {**self.data.blank(entity.name), **CREATED.get(entity.name, {}), **body, key: number}
+        record["dataAreaId"] = company
+        record[MODIFIED] = self.data.now_stamp()
         self.data.insert(entity.name, record)
         return JSONResponse(
             {"@odata.context": f"{url}/data/$metadata#{entity.name}/$entity", **self.shaped(entity, record, {})},
+            status_code=201,
+        )
+
+    def add_line(self, header: Page, body: Any, url: str) -> Response:
+        """A line posted to its own entity set, under the header (of the same company) its body names;
+        numbered after the header's last line unless the body numbers it."""
+        lines = header.line_page
+        assert lines is not None, header.name
+        company = self.company_of(lines, body)
+        key = header.keys[0]
+        found = self.data.get(header.name, body.get(key))
+        if found is None or found["dataAreaId"] != company:
+            raise Refused(400, "", f"The value '{body.get(key)}' of field '{key}' is not found in the related table.")
+        held = list(found.get(str(header.lines)) or [])
+        number = body.get("LineNumber") or 1 + max((int(line["LineNumber"]) for line in held), default=0)
+        line = {**unset(lines), **body, "LineNumber": number, "dataAreaId": company}
+        line["LineAmount"] = round((line["OrderedPurchaseQuantity"] or 0) * (line["PurchasePrice"] or 0), 2)
+        line["PurchaseOrderLineStatus"] = found.get("PurchaseOrderStatus") or "Backorder"
+        self.data.patch(header.name, found[key], {str(header.lines): [*held, line]})
+        return JSONResponse(
+            {"@odata.context": f"{url}/data/$metadata#{lines.name}/$entity", "@odata.etag": etag(line), **line},
             status_code=201,
         )
 
@@ -190,14 +223,44 @@ class Environment:
             self.data.remove(entity.name, [current[key]])
             return Response(status_code=204)
         check_props(entity, body)
-        if (
-            body.get(key, current[key]) != current[key]
-            or body.get("dataAreaId", current["dataAreaId"]) != current["dataAreaId"]
-        ):
+        if body.get(key, current[key]) != current[key] or body.get(
+            "dataAreaId", current.get("dataAreaId")
+        ) != current.get("dataAreaId"):
             raise Refused(400, "", "Key fields cannot be changed.")
-        self.check_references(body, current["dataAreaId"])
+        self.check_references(body, current.get("dataAreaId") or DEFAULT_COMPANY)
         self.data.patch(entity.name, current[key], body)
         return Response(status_code=204)
+
+
+def answer(env: Environment, call: Call, url: str) -> Response:
+    """One call to the service root `url`: the legal entities, a line posted on its own, or an entity set."""
+    match = _PATH.match(call.path)
+    if match and match.group(1) == "LegalEntities" and call.method == "GET":
+        return JSONResponse({"@odata.context": f"{url}/data/$metadata#LegalEntities", "value": list(LEGAL_ENTITIES)})
+    entity = ENTITIES.get(match.group(1)) if match else None
+    header = LINE_SETS.get(match.group(1)) if match else None
+    if match is None or (entity is None and header is None):
+        return refused(404, f"Resource not found for the segment '{call.path}'.")
+    key, count = match.group(2), match.group(3)
+    try:
+        if header is not None and key is None and call.method == "POST":
+            return env.add_line(header, call.body, url)
+        if entity is None:
+            return refused(501, f"The sandbox serves {match.group(1)} for new lines only.")
+        if count:
+            return PlainTextResponse(str(len(env.rows(entity, call.params))))
+        if key is None and call.method == "GET":
+            return env.listing(entity, call.params, url)
+        if key is None and call.method == "POST":
+            return env.create(entity, call.body, url)
+        current = env.one(entity, key or "")
+        if call.method == "GET":
+            return JSONResponse(env.shaped(entity, current, call.params))
+        return env.change(entity, call.method, current, call.headers, call.body)
+    except ValueError as exc:
+        status = exc.status if isinstance(exc, Refused) else 400
+        message = exc.message if isinstance(exc, Refused) else f"The query specified in the URI is not valid. {exc}"
+        return refused(status, message)
 
 
 def _root(request: Request, route: str) -> str:
@@ -217,36 +280,34 @@ def _routes(env: Environment) -> list[Any]:
     async def data(request: Request) -> Response:
         if not env.signed_in(request.headers.get("authorization", "")):
             return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
-        url, params = _root(request, "/data/"), dict(request.query_params)
-        match = _PATH.match(request.path_params["path"])
-        if match and match.group(1) == "LegalEntities" and request.method == "GET":
-            return JSONResponse(
-                {"@odata.context": f"{url}/data/$metadata#LegalEntities", "value": list(LEGAL_ENTITIES)}
-            )
-        entity = ENTITIES.get(match.group(1)) if match else None
-        if entity is None:
-            return refused(404, f"Resource not found for the segment '{request.path_params['path']}'.")
-        key, count = match.group(2), match.group(3)  # type: ignore[union-attr]
         try:
             body = await request.json() if request.method in ("POST", "PATCH") else None
-            if count:
-                return PlainTextResponse(str(len(env.rows(entity, params))))
-            if key is None and request.method == "GET":
-                return env.listing(entity, params, url)
-            if key is None and request.method == "POST":
-                return env.create(entity, body, url)
-            current = env.one(entity, key or "")
-            if request.method == "GET":
-                return JSONResponse(env.shaped(entity, current, params))
-            headers = {k.lower(): v for k, v in request.headers.items()}
-            return env.change(entity, request.method, current, headers, body)
         except ValueError as exc:
-            status = exc.status if isinstance(exc, Refused) else 400
-            message = exc.message if isinstance(exc, Refused) else f"The query specified in the URI is not valid. {exc}"
-            return refused(status, message)
+            return refused(400, f"The request body is not valid JSON. {exc}")
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        call = Call(request.method, request.path_params["path"], dict(request.query_params), headers, body)
+        return answer(env, call, _root(request, "/data/"))
+
+    async def metadata(request: Request) -> Response:
+        if not env.signed_in(request.headers.get("authorization", "")):
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return Response(metadata_document(ENTITIES.values()), media_type="application/xml")
+
+    async def batch(request: Request) -> Response:
+        """`$batch` of GETs (multipart/mixed): each answered as a call of its own, in order."""
+        if not env.signed_in(request.headers.get("authorization", "")):
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        url = _root(request, "/data/$batch")
+        try:
+            calls = read_batch(await request.body(), request.headers.get("content-type", ""))
+        except ValueError as exc:
+            return refused(400, str(exc))
+        return batch_response([answer(env, call, url) for call in calls])
 
     return [
         Route("/{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
+        Route("/data/$batch", batch, methods=["POST"]),
+        Route("/data/$metadata", metadata, methods=["GET"]),
         Route("/data/{path:path}", data, methods=["GET", "POST", "PATCH", "DELETE"]),
         *dataset_routes(
             env.data,

@@ -2,13 +2,17 @@
 
 Written from Oracle's documentation (docs/vendors/oracle_fusion.md), never from the connector.
 Documented: resources under `/fscmRestApi/resources/11.13.18.05/`; collections as `{"items", "count",
-"hasMore", "limit", "offset", "links"}` with a default `limit` of 25; `offset`, `limit`, `q`
-(RowMatch expressions from REST framework version 2, chosen with the `REST-Framework-Version`
-header), `fields`, `onlyData`, `expand`, `totalResults`; HTTP Basic login, or a bearer token of the
-identity domain's client credentials grant (served here at `/oauth2/v1/token`, one hour by default); a
-401 for a bad login or an unknown or expired token.
-Unverified (marked so in the doc): the largest `limit` (500, larger is cut to it), the wording and
-error codes of the framework-4 JSON error body, and the attribute names of work requests and assets.
+"hasMore", "limit", "offset", "links"}` with a default `limit` of 25 and at most 500 rows (a larger
+`limit` is cut to it); `offset`, `limit`, `q` (RowMatch expressions from REST framework version 2,
+chosen with the `REST-Framework-Version` header; only on queryable attributes), `fields`, `onlyData`,
+`expand` (a child by name, or `all`: purchase order `lines`, the work order's `WorkOrderDFF`
+flexfield), `totalResults` (adds `totalResults`, only when asked); `/describe` of one resource and of
+the version root (`describe.py`); an item's ETag (`ETag` header of a `GET` of one item, the
+`changeIndicator` of its `self` link) and 412 for a `PATCH` whose `If-Match` names an older one; HTTP
+Basic login, or a bearer token of the identity domain's client credentials grant (served here at
+`/oauth2/v1/token`, one hour by default); a 401 for a bad login or an unknown or expired token.
+Unverified (marked so in the doc): the wording and error codes of the framework-4 JSON error body, and
+several attribute names (work requests above all).
 
 Writes: `POST` creates a work order or work request, `PATCH` changes a work order; other resources
 and `DELETE` answer 405. Besides the shared control routes there are `POST /__sandbox/touch` and
@@ -32,8 +36,10 @@ from starlette.routing import BaseRoute, Route
 
 from sandboxes.kit import SandboxApp, SandboxSpec, SandboxState, http_error_handler, status_phrase
 from sandboxes.oracle_fusion import rules
+from sandboxes.oracle_fusion.describe import RESOURCES, children, describe, queryable
 from sandboxes.oracle_fusion.q import QError, row_match
 from sandboxes.oracle_fusion.seed import KEYS, Dataset
+from sandboxes.oracle_fusion.versions import change_indicator, etag, if_match_holds
 from sandboxes.rest import dataset_routes, json_or_none, record_routes
 
 PREFIX = "/fscmRestApi/resources/11.13.18.05"
@@ -45,9 +51,9 @@ SCOPE = "urn:opc:resource:fa:instanceid=demo urn:opc:resource:consumer::all"
 TOKEN_PATH = "/oauth2/v1/token"
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 500
+DESCRIBE_TYPE = "application/vnd.oracle.adf.resource+json"  # as another ADF REST service answers a describe
 ERROR_TYPE = "http://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html"
 CREATABLE = frozenset(rules.RULES)
-UPDATABLE = frozenset({"maintenanceWorkOrders"})
 NUMBERS = {"maintenanceWorkOrders": ("WorkOrderNumber", "WO"), "maintenanceWorkRequests": ("WorkRequestNumber", "WR")}
 
 
@@ -141,18 +147,23 @@ def _record_id(raw: str) -> int:
 
 
 def _shaped(record: dict[str, Any], request: Request, resource: str) -> dict[str, Any]:
-    """A row as the query asks: only `fields`, the `lines` child only when expanded, links unless `onlyData`."""
+    """A row as the query asks: only `fields`, a child (`lines`, `WorkOrderDFF`) only when expanded (by
+    name or `all`), links unless `onlyData`."""
     query, framework = request.query_params, _framework(request)
-    lines = record.pop("lines", None)
+    indicator = change_indicator(record)
+    kids = {name: record.pop(name, None) or [] for name in children(resource)}
     if "fields" in query:
         wanted = {f.strip() for f in query["fields"].split(",") if f.strip()}
         record = {k: v for k, v in record.items() if k in wanted}
-    if lines is not None and "lines" in query.get("expand", "").split(","):
-        child = {"items": lines, "count": len(lines), "hasMore": False, "limit": DEFAULT_LIMIT, "offset": 0}
-        record["lines"] = child if framework >= 3 else lines
+    expanded = set(query.get("expand", "").split(","))
+    for name, rows in kids.items():
+        if name in expanded or "all" in expanded:
+            child = {"items": rows, "count": len(rows), "hasMore": False, "limit": DEFAULT_LIMIT, "offset": 0}
+            record[name] = child if framework >= 3 else rows
     if query.get("onlyData") != "true":
         href = f"{request.base_url}{PREFIX.lstrip('/')}/{resource}/{record.get(KEYS[resource], '')}"
-        record["links"] = [{"rel": "self", "href": href, "name": resource, "kind": "item"}]
+        properties = {"changeIndicator": indicator}
+        record["links"] = [{"rel": "self", "href": href, "name": resource, "kind": "item", "properties": properties}]
     return record
 
 
@@ -160,13 +171,20 @@ def _routes(data: Dataset, login: Login) -> list[BaseRoute]:
     def denied(request: Request) -> Response | None:
         if not login.admits(request.headers.get("authorization")):
             return _unauthorized()
-        if request.path_params["resource"] not in KEYS:
+        resource = request.path_params.get("resource")  # none on the version root's describe
+        if resource is not None and resource not in KEYS:
             return _error(request, 404, "Not Found")
         return None
 
-    def attributes(resource: str) -> frozenset[str]:
-        first = data.select(resource, lambda r: True, 0, 1)
-        return frozenset(first[0]) - {"lines"} if first else frozenset()
+    async def describe_resources(request: Request) -> Response:
+        """`<version>/describe` (every resource) or `<version>/<resource>/describe` (one)."""
+        one = request.path_params.get("resource")
+        if (refusal := denied(request)) is not None:
+            return refusal
+        root = f"{str(request.base_url).rstrip('/')}{PREFIX}"
+        named = (one,) if one else tuple(RESOURCES)
+        body = {"Resources": {name: describe(name, f"{root}/{name}") for name in named}}
+        return JSONResponse(body, media_type=DESCRIBE_TYPE)
 
     async def list_records(request: Request) -> Response:
         if (refusal := denied(request)) is not None:
@@ -175,7 +193,7 @@ def _routes(data: Dataset, login: Login) -> list[BaseRoute]:
         try:
             offset = _whole(query["offset"], "offset") if "offset" in query else 0
             limit = min(_whole(query["limit"], "limit"), MAX_LIMIT) if "limit" in query else DEFAULT_LIMIT
-            keep = row_match(query["q"], attributes(resource)) if query.get("q") else (lambda r: True)
+            keep = row_match(query["q"], queryable(resource)) if query.get("q") else (lambda r: True)
         except _BadRequest as exc:
             return _error(request, 400, str(exc))
         except QError as exc:
@@ -195,7 +213,8 @@ def _routes(data: Dataset, login: Login) -> list[BaseRoute]:
         record = data.get(resource, _record_id(request.path_params["id"]))
         if record is None:
             return _error(request, 404, "Not Found")
-        return JSONResponse(_shaped(record, request, resource))
+        tag = etag(record)  # of the whole item, before the query shapes it
+        return JSONResponse(_shaped(record, request, resource), headers={"ETag": tag})
 
     def exists(resource: str, record_id: Any) -> bool:
         return (
@@ -226,20 +245,26 @@ def _routes(data: Dataset, login: Login) -> list[BaseRoute]:
         }
         number, prefix = NUMBERS[resource]
         record[number] = f"{prefix}{new_id}"
-        return JSONResponse(_shaped(data.insert(resource, record), request, resource), status_code=201)
+        made = data.insert(resource, record)
+        tag = etag(made)
+        return JSONResponse(_shaped(made, request, resource), status_code=201, headers={"ETag": tag})
 
     async def update_record(request: Request) -> Response:
-        if (refusal := unwritable(request, UPDATABLE)) is not None:
+        if (refusal := unwritable(request, rules.UPDATABLE)) is not None:
             return refusal
         resource = request.path_params["resource"]
         record_id = _record_id(request.path_params["id"])
-        if data.get(resource, record_id) is None:
+        current = data.get(resource, record_id)
+        if current is None:
             return _error(request, 404, "Not Found")
+        if not if_match_holds(request.headers.get("if-match"), current):
+            return _error(request, 412, "The resource item changed since the version named in If-Match.")
         body = await json_or_none(request)
         if (wrong := rules.problem(resource, body, exists, creating=False)) is not None:
             return _error(request, 400, wrong)
-        changed = data.patch(resource, record_id, body)
-        return JSONResponse(_shaped(changed or {}, request, resource))
+        changed = data.patch(resource, record_id, body) or {}
+        tag = etag(changed)
+        return JSONResponse(_shaped(changed, request, resource), headers={"ETag": tag})
 
     async def delete_record(request: Request) -> Response:
         return unwritable(request, frozenset()) or _error(request, 405, "Method Not Allowed")
@@ -254,6 +279,8 @@ def _routes(data: Dataset, login: Login) -> list[BaseRoute]:
     return [
         Route(TOKEN_PATH, token, methods=["POST"]),
         *dataset_routes(data, tuple(KEYS), plain, lambda resource, records: {"items": records}, record_id=int),
+        Route(f"{PREFIX}/describe", describe_resources, methods=["GET"]),
+        Route(f"{PREFIX}/{{resource}}/describe", describe_resources, methods=["GET"]),
         *record_routes(
             PREFIX,
             list_records=list_records,

@@ -128,7 +128,7 @@ class _Parser:
             return test
         name = self.take("word")
         if name not in self.attributes:
-            raise QError(f"{name} is not an attribute of this resource")
+            raise QError(f"{name} is not a queryable attribute of this resource")
         if self.keyword("in"):
             self.take("p", "(")
             values = [self.value()]
@@ -148,5 +148,6 @@ def _holds(field: Any, op: str, value: Any) -> bool:
 
 
 def row_match(text: str, attributes: frozenset[str]) -> Test:
-    """The test a `q` expression stands for over rows with these attributes; QError when malformed."""
+    """The test a `q` expression stands for over rows whose `attributes` may be queried; QError when
+    malformed or naming another attribute."""
     return _Parser(text, attributes).parse()

@@ -18,6 +18,7 @@ WORK_ORDER = {
     "WorkOrderPriority": Attr("integer", (1, 2, 3, 4, 5)),
     "WorkOrderTypeCode": Attr("text", WO_TYPES),
     "AssetId": Attr("integer", ref="installedBaseAssets"),
+    "PlannedStartDate": Attr("datetime"),
     "PlannedCompletionDate": Attr("datetime"),
 }
 WORK_REQUEST = {
@@ -26,6 +27,7 @@ WORK_REQUEST = {
     "AssetId": Attr("integer", ref="installedBaseAssets"),
 }
 RULES = {"maintenanceWorkOrders": WORK_ORDER, "maintenanceWorkRequests": WORK_REQUEST}
+UPDATABLE = frozenset({"maintenanceWorkOrders"})  # changed with PATCH; work requests are only created
 REQUIRED = {
     "maintenanceWorkOrders": ("WorkOrderDescription", "AssetId"),
     "maintenanceWorkRequests": ("WorkRequestName",),

@@ -48,6 +48,7 @@ WO_STATUSES = ("ORA_UNRELEASED", "ORA_RELEASED", "ORA_ON_HOLD", "ORA_COMPLETED",
 WO_TYPES = ("ORA_CORRECTIVE", "ORA_PREVENTIVE", "ORA_CONDITION_BASED")
 WR_STATUSES = ("ORA_OPEN", "ORA_APPROVED", "ORA_REJECTED", "ORA_CLOSED")
 ASSET_STATUSES = ("ORA_IN_SERVICE", "ORA_OUT_OF_SERVICE", "ORA_RETIRED")
+PLANT_AREAS = ("Packaging", "Utilities", "Line 1", "Line 2", "Warehouse", None)
 PO_STATUSES = ("INCOMPLETE", "PENDING APPROVAL", "OPEN", "CLOSED FOR RECEIVING", "CLOSED", "CANCELED")
 
 
@@ -62,7 +63,7 @@ class Dataset(SeededDataset):
     stamp_field = "LastUpdateDate"
 
     def generate(self) -> dict[str, list[Record]]:
-        return _Generator(random.Random(self.seed)).run()
+        return _Generator(random.Random(self.seed), random.Random(f"flexfields-{self.seed}")).run()
 
     def now_stamp(self) -> str:
         return stamp(datetime.now(UTC))
@@ -77,8 +78,9 @@ class Dataset(SeededDataset):
 
 
 class _Generator:
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, flex: random.Random) -> None:
         self.rng = rng
+        self.flex = flex  # the flexfield segments draw apart, so the other records stay as they were
 
     def run(self) -> dict[str, list[Record]]:
         tables: dict[str, list[Record]] = {}
@@ -135,7 +137,7 @@ class _Generator:
             {
                 "AssetId": asset_id,
                 "AssetNumber": f"AST-{n + 1:04d}",
-                "AssetDescription": f"{self.rng.choice(KINDS)} {n + 1:03d}",
+                "Description": f"{self.rng.choice(KINDS)} {n + 1:03d}",
                 "SerialNumber": f"SN{self.rng.randint(100000, 999999)}",
                 "ItemNumber": self.rng.choice(("PUMP", "COMPRESSOR", "CONVEYOR", "HVAC")),
                 "OperatingStatusCode": self.rng.choice(ASSET_STATUSES),
@@ -150,7 +152,7 @@ class _Generator:
             {
                 "WorkOrderId": work_order_id,
                 "WorkOrderNumber": f"WO{100000 + n}",
-                "WorkOrderDescription": self.rng.choice(JOBS).format(a=asset["AssetDescription"]),
+                "WorkOrderDescription": self.rng.choice(JOBS).format(a=asset["Description"]),
                 "WorkOrderLongDescription": self.rng.choice((None, "Reported by operator.", "See the checklist.")),
                 "WorkOrderStatusCode": self.rng.choice(WO_STATUSES),
                 "WorkOrderPriority": self.rng.randint(1, 5),
@@ -162,9 +164,23 @@ class _Generator:
         )
         created = datetime.fromisoformat(record["CreationDate"])
         record["PlannedCompletionDate"] = stamp(created + timedelta(days=self.rng.randint(1, 20)))
+        record["PlannedStartDate"] = stamp(created + timedelta(hours=self.flex.randint(1, 48)))
         done = record["WorkOrderStatusCode"] in ("ORA_COMPLETED", "ORA_CLOSED")
         record["ActualCompletionDate"] = record["LastUpdateDate"] if done else None
+        record["WorkOrderDFF"] = [self.work_order_flexfield(work_order_id)]
         return record
+
+    def work_order_flexfield(self, work_order_id: int) -> Record:
+        """The work order's descriptive flexfield row: the context and two segments a customer defined."""
+        area = self.flex.choice(PLANT_AREAS)
+        hours = round(self.flex.uniform(0, 16), 1) if self.flex.random() < 0.7 else None
+        return {
+            "WorkOrderId": work_order_id,
+            "__FLEX_Context": "PLANT" if area else None,
+            "__FLEX_Context_DisplayValue": "Plant details" if area else None,
+            "plantArea": area,
+            "downtimeHours": hours,
+        }
 
     def work_request(self, n: int, request_id: int, assets: list[Record], work_orders: list[Record]) -> Record:
         asset = self.rng.choice(assets)
@@ -174,7 +190,7 @@ class _Generator:
             {
                 "WorkRequestId": request_id,
                 "WorkRequestNumber": f"WR{20000 + n}",
-                "WorkRequestName": f"{asset['AssetDescription']} needs attention",
+                "WorkRequestName": f"{asset['Description']} needs attention",
                 "Description": self.rng.choice(("Noise at start-up.", "Leaking.", "Vibration above limit.")),
                 "WorkRequestStatusCode": status,
                 "AssetId": asset["AssetId"],

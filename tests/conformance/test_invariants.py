@@ -57,9 +57,17 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
 class Connected:
     """A system under test connected to the gateway."""
 
-    def __init__(self, gateway: Gateway, case: SystemCase, running: Running) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        case: SystemCase,
+        running: Running,
+        admin: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """`admin` and `extra` (more createConnection input, e.g. an agentId) for a connection made another way."""
         self.gateway, self.case, self.running = gateway, case, running
-        self.admin = gateway.new_org()
+        self.admin = admin or gateway.new_org()
         created = data(
             gateway.gql(
                 self.admin,
@@ -72,6 +80,7 @@ class Connected:
                         "name": "invariants",
                         "instanceUrl": running.instance_url,
                         "credentials": running.credentials,
+                        **(extra or {}),
                     }
                 },
             )

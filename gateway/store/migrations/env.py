@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from gateway.store import connect_tables, event_tables, log_tables, sync_tables, tables, write_tables  # noqa: F401  (registers the tables)
+from gateway.store import agent_tables, connect_tables, event_tables, log_tables, sync_tables, tables, write_tables  # noqa: F401  (registers the tables)
 
 connection = context.config.attributes["connection"]
 context.configure(

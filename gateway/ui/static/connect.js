@@ -1,6 +1,7 @@
 // The Connect page: a customer opens a magic link, picks its system, signs in, and is connected.
 import { $, copyField, h, plural, show, when } from './dom.js';
 import { loginFields, markInvalid, readLogin } from './fields.js';
+import { readRoute, routeBody, routeChoice, showRoute } from './route.js';
 
 const linkToken = decodeURIComponent(window.location.pathname.split('/').pop());
 const HOSTING = { CLOUD: 'Cloud', ON_PREMISES: 'On-premises' };
@@ -51,9 +52,27 @@ function hostingChoice() {
   return checked ? checked.value : system.hostings[0];
 }
 
+function keepTyped(box, children) {
+  const typed = new Map([...box.querySelectorAll('input')].map((i) => [i.name, i.value]));
+  box.replaceChildren(...children);
+  for (const input of box.querySelectorAll('input')) if (typed.has(input.name)) input.value = typed.get(input.name);
+}
+
+function chosenRoute() {
+  return readRoute($('#form'), link.agents);
+}
+
+function renderCredentials() {
+  const route = chosenRoute();
+  showRoute($('#form'), route);
+  keepTyped($('#login-fields'), loginFields(system, hostingChoice(), 'login', null, route.inPlant));
+  if (route.agent) $('#login-instanceUrl-help').textContent = `The address the agent's machine opens ${system.name} at, inside the plant.`;
+}
+
 function renderLogin() {
   const hosting = hostingChoice();
-  $('#login-fields').replaceChildren(...loginFields(system, hosting, 'login'));
+  $('#route').replaceChildren(...(hosting === 'ON_PREMISES' ? routeChoice(link.agents, system, renderCredentials) : []));
+  renderCredentials();
   $('#cost').textContent = `This connection uses ${plural(system.credits[hosting], 'credit')} of ${link.organization}'s pool (${system.name}, Tier ${system.tier}, ${HOSTING[hosting].toLowerCase()}).`;
 }
 
@@ -77,8 +96,12 @@ function pick(chosen) {
   $('#login-title').focus();
 }
 
-function explain(error, login) {
+function explain(error, login, route) {
   const where = login.instanceUrl || system.defaultBaseUrl || 'the address given';
+  if (error.code === 'SYSTEM_UNREACHABLE' && route.agent) {
+    return [`Could not reach ${system.name} at ${where} through the agent ${route.agent.name}. Check that the agent is running, that its machine can open this address${route.inPlant ? ', and that the login name is the one given to plantgate agent credentials set' : ''}.`,
+      error.message, route.inPlant ? ['instanceUrl', 'agentCredentials'] : ['instanceUrl']];
+  }
   switch (error.code) {
     case 'SYSTEM_AUTH_FAILED':
       return [`${system.name} did not accept these credentials. Check them and try again.`, error.message,
@@ -89,7 +112,7 @@ function explain(error, login) {
     case 'INSUFFICIENT_CREDITS':
       return [`${link.organization} does not have enough connection credits for this connection (it needs ${plural(error.needed, 'credit')}, ${error.available} available). Nothing was created; please ask ${link.organization} to add credits.`, null, []];
     case 'BAD_USER_INPUT':
-      return [error.message, null, [error.field === 'instanceUrl' || error.field === 'name' ? error.field : `cred:${error.field}`]];
+      return [error.message, null, [['instanceUrl', 'name', 'agentId', 'agentCredentials'].includes(error.field) ? error.field : `cred:${error.field}`]];
     default:
       return [error.message, null, []];
   }
@@ -100,7 +123,7 @@ function fail(error, login) {
     closed(error.message);
     return;
   }
-  const [headline, detail, fields] = explain(error, login);
+  const [headline, detail, fields] = explain(error, login, chosenRoute());
   const box = $('#error');
   box.replaceChildren(h('strong', {}, headline), detail ? h('span', { class: 'detail' }, ` (${detail})`) : '');
   show(box);
@@ -126,7 +149,7 @@ async function submit(event) {
   let redirecting = false;
   try {
     const { status, answer } = await api('POST', {
-      system: system.key, hosting: hostingChoice(), name: $('#name').value, ...login,
+      system: system.key, hosting: hostingChoice(), name: $('#name').value, ...login, ...routeBody(chosenRoute()),
     });
     if (status !== 200) {
       fail(answer.error, login);

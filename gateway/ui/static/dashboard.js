@@ -1,5 +1,6 @@
 // The admin dashboard: connections with live status (GraphQL subscription, no polling), credits,
-// connect links, webhooks. The admin key lives in sessionStorage only, never in a URL.
+// connect links, webhooks, on-premises agents. The admin key lives in sessionStorage only, never in a URL.
+import { agentsPanel } from './agents.js';
 import { $, copyField, h, plural, show, when } from './dom.js';
 import { loginFields, markInvalid, readLogin } from './fields.js';
 import { graphql, subscribe } from './gql.js';
@@ -139,6 +140,7 @@ function onStatus({ connectionStatusChanged: e }) {
   refreshConnection(e.connectionId).catch(() => loadConnections());
   loadCredits();
   if (e.previousStatus === 'PENDING') loadLinks();
+  if (agents) agents.refresh(); // an agent going offline turns its connections UNREACHABLE
 }
 
 function onSync({ syncEvents: e }) {
@@ -327,6 +329,8 @@ async function addEndpoint(event) {
 
 let requests = null;
 let auditTrail = null;
+let agents = null;
+const asked = new Set(); // connections an agent serves that the list did not have
 
 function showRequests(c) {
   if (!requests) return;
@@ -363,13 +367,25 @@ async function enter(candidate) {
     auditPanel({ gql, root: $('#audit') }),
   ]);
   renderSettings();
-  await Promise.all([loadCredits(), loadLinks(), loadWebhooks(), requests.refresh()]);
+  agents = agentsPanel({
+    gql,
+    root: $('#agents-panel'),
+    nameOf: (id) => (connections.get(id) || {}).name || null,
+    unknown: (ids) => { // created since the list was read (e.g. with the API): read it again, once per id
+      const fresh = ids.filter((id) => !asked.has(id));
+      fresh.forEach((id) => asked.add(id));
+      if (fresh.length) loadConnections().catch(() => {});
+    },
+    announce: (text) => { $('#announcer').textContent = text; },
+  });
+  await Promise.all([loadCredits(), loadLinks(), loadWebhooks(), requests.refresh(), agents.refresh()]);
   goLive();
 }
 
 function leave() {
   sessionStorage.removeItem(KEY);
   if (stopLive) stopLive();
+  if (agents) agents.stop();
   window.location.reload();
 }
 

@@ -26,15 +26,16 @@ function instanceHelp(system, required, currentUrl) {
 
 /**
  * Inputs for the instance URL and every credential field; names are `instanceUrl` and `cred:<name>`.
- * With `currentUrl` (re-authorizing) the URL may stay as it is.
+ * With `currentUrl` (re-authorizing) the URL may stay as it is. With `inPlant` (the login is kept by an
+ * on-premises agent) secrets are not asked for and the other fields are optional: left empty, the agent fills them.
  */
-export function loginFields(system, hosting, prefix, currentUrl = null) {
+export function loginFields(system, hosting, prefix, currentUrl = null, inPlant = false) {
   const required = !currentUrl && needsInstanceUrl(system, hosting);
   const urlHelp = instanceHelp(system, required, currentUrl);
   const url = h('input', { name: 'instanceUrl', type: 'url', inputmode: 'url', autocomplete: 'url', spellcheck: 'false' });
   return [
     field(`${prefix}-instanceUrl`, 'Instance URL', url, urlHelp, required),
-    ...system.credentialFields.map((f) => {
+    ...system.credentialFields.filter((f) => !(inPlant && f.secret)).map((f) => {
       const input = h('input', {
         name: `cred:${f.name}`,
         type: f.secret ? 'password' : INPUT_TYPES[f.type] || 'text',
@@ -43,7 +44,8 @@ export function loginFields(system, hosting, prefix, currentUrl = null) {
         spellcheck: 'false',
         value: f.default || '',
       });
-      return field(`${prefix}-${f.name}`, f.label, input, f.help, f.required);
+      const help = inPlant ? [f.help, "Leave empty to use the agent's value."].filter(Boolean).join(' ') : f.help;
+      return field(`${prefix}-${f.name}`, f.label, input, help, f.required && !inPlant);
     }),
   ];
 }

@@ -7,25 +7,33 @@ from contextlib import AbstractContextManager
 from math import ceil
 from typing import Any
 
+from connectors.odata.batch import BATCH_SIZE
 from connectors.odata.query import KEYS_PER_CALL
 from sandboxes.d365_scm.app import SANDBOX, login
-from tests.conformance.case import Ref, Running, SystemCase, Writes, path_matches, related_ids, served
+from tests.conformance.case import Ref, Running, SystemCase, Writes, related_ids, served
 
 SETS = {
-    "Asset": "MaintenanceAssets",
-    "Location": "FunctionalLocations",
-    "WorkOrder": "MaintenanceWorkOrders",
-    "MaintenanceRequest": "MaintenanceRequests",
+    "Asset": "AssetMaintenanceAssetsV3",
+    "Location": "AssetMaintenanceFunctionalLocations",
+    "WorkOrder": "AssetMaintenanceWorkOrderTablesV2",
+    "MaintenanceRequest": "AssetMaintenanceRequestsV2",
     "Vendor": "VendorsV2",
     "Part": "ReleasedProductsV2",
     "PurchaseOrder": "PurchaseOrderHeadersV2",
+    "User": "EmployeesV2",
 }
 
 
 def expected_calls(answer: dict[str, Any], running: Running) -> int:
-    """One list call, then one `or`-filtered GET per 40 distinct assets, then per 40 of their locations."""
+    """One list call, then one multipart `$batch` of `or`-filtered reads (40 ids each, up to 100 reads) for
+    the distinct assets, and one for their locations."""
     assets, locations = related_ids(answer)
-    return 1 + ceil(len(assets) / KEYS_PER_CALL) + ceil(len(locations) / KEYS_PER_CALL)
+    return 1 + ceil(len(assets) / (KEYS_PER_CALL * BATCH_SIZE)) + ceil(len(locations) / (KEYS_PER_CALL * BATCH_SIZE))
+
+
+def entity_match(entity: str) -> str:
+    """A request that reads the entity's set: its request line, or a GET part of a `$batch` body."""
+    return rf"(?m)^(?:[A-Z]+ /data/|GET )(?:{SETS[entity]})(?:[/?(]|$| )"
 
 
 def start() -> AbstractContextManager[Running]:
@@ -33,7 +41,7 @@ def start() -> AbstractContextManager[Running]:
         SANDBOX,
         bad_credentials={**login(), "clientSecret": "wrong"},
         collections=SETS,
-        entity_match=path_matches("/data", SETS),
+        entity_match=entity_match,
         removable="MaintenanceRequest",
     )
 
@@ -48,14 +56,23 @@ WRITES = Writes(
             "website": "https://conformance.example.com",
             "active": True,
         },
-        "WorkOrder": {"title": "Conformance repair", "asset": Ref("Asset"), "dueDate": "2026-11-29T00:00:00.000Z"},
+        "WorkOrder": {"title": "Conformance repair", "type": "CORRECTIVE", "dueDate": "2026-11-29T00:00:00.000Z"},
         "MaintenanceRequest": {"title": "Conformance leak", "asset": Ref("Asset"), "location": Ref("Location")},
+        "PurchaseOrder": {
+            "vendor": Ref("Vendor"),
+            "orderDate": "2026-11-15T00:00:00.000Z",
+            "expectedDate": "2026-11-29T00:00:00.000Z",
+            "currency": "USD",
+            "lines": [
+                {"part": Ref("Part"), "description": "V-belt", "quantity": 4.0, "unitPrice": 12.5},
+                {"part": Ref("Part", 1), "quantity": 2.0, "unitOfMeasure": "ea", "unitPrice": 3.25},
+            ],
+        },
     },
     update={
         "Asset": {
             "name": "Conformance pump (rebuilt)",
             "category": "Compressor",
-            "manufacturer": "Contoso Machines",
             "model": "M200",
             "serialNumber": "SN-C2",
             "location": Ref("Location", 2),
@@ -69,9 +86,14 @@ WRITES = Writes(
         },
         "WorkOrder": {
             "title": "Conformance repair (replanned)",
-            "asset": Ref("Asset", 3),
-            "location": Ref("Location", 1),
+            "type": "PREVENTIVE",
             "dueDate": "2026-12-20T00:00:00.000Z",
+        },
+        "PurchaseOrder": {
+            "vendor": Ref("Vendor", 3),
+            "orderDate": "2026-12-20T00:00:00.000Z",
+            "expectedDate": "2027-01-05T00:00:00.000Z",
+            "currency": "EUR",
         },
         "MaintenanceRequest": {
             "title": "Conformance leak (confirmed)",

@@ -1,0 +1,84 @@
+"""What an agent may reach: the plant's private ranges and the instance URLs its operator listed.
+
+The agent is no general proxy. A call must go to one of the instance URLs given
+on its command line (scheme, host, port and path prefix), and every address the
+host resolves to must be private (RFC 1918, unique local) or in a network the
+operator allowed (`--allow-network`, e.g. a loopback sandbox); cloud metadata
+addresses never. The check runs again on every new socket (the gateway's pinned
+dialling), so a DNS answer changed later cannot lead elsewhere.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from gateway.netguard import ForbiddenAddress, Resolver, classify, embedded_ipv4, system_resolver
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _origin(url: str) -> tuple[str, str, int, str]:
+    parts = urlsplit(url)
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if scheme not in ("http", "https") or not host:
+        raise ValueError(f"'{url}' is not an http(s) URL with a host")
+    port = parts.port or (443 if scheme == "https" else 80)
+    return scheme, host, port, parts.path.rstrip("/")
+
+
+@dataclass(frozen=True)
+class PlantPolicy:
+    """The agent's local allowlist of instance URLs and its address policy."""
+
+    instances: tuple[str, ...]
+    networks: tuple[Network, ...] = ()
+    resolver: Resolver = system_resolver
+
+    @classmethod
+    def of(cls, instances: Iterable[str], networks: Iterable[str] = (), resolver: Resolver = system_resolver):
+        urls = tuple(instances)
+        for url in urls:
+            _origin(url)  # a typo is refused at start, not at the first call
+        return cls(urls, tuple(ipaddress.ip_network(n, strict=False) for n in networks), resolver)
+
+    def refusal_of_url(self, url: str) -> str | None:
+        """Why the agent will not call `url` (None: it is under one of its instance URLs)."""
+        try:
+            scheme, host, port, path = _origin(url)
+        except ValueError as exc:
+            return str(exc)
+        for allowed in self.instances:
+            a_scheme, a_host, a_port, a_path = _origin(allowed)
+            if (scheme, host, port) == (a_scheme, a_host, a_port) and (path + "/").startswith(a_path + "/"):
+                return None
+        return f"{scheme}://{host}:{port} is not one of this agent's instance URLs"
+
+    async def addresses(self, host: str, port: int) -> list[str]:
+        """The addresses to dial for `host`; ForbiddenAddress unless every one is allowed in the plant."""
+        resolved = await self.resolver(host.lower().strip("[]"), port)
+        if not resolved:
+            raise OSError(f"no address for {host}")
+        for text in resolved:
+            reason = self.refusal(ipaddress.ip_address(text.split("%", 1)[0]))
+            if reason is not None:
+                raise ForbiddenAddress(f"'{host}' resolves to {text}, {reason}")
+        return resolved
+
+    def refusal(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+        if isinstance(address, ipaddress.IPv6Address):
+            if address.ipv4_mapped:
+                return self.refusal(address.ipv4_mapped)
+            for inner in embedded_ipv4(address):
+                if (reason := self.refusal(inner)) is not None:
+                    return f"an IPv6 form of {inner}, {reason}"
+        reason = classify(address)
+        if reason == "a cloud metadata address":
+            return reason
+        if any(address in network for network in self.networks):
+            return None
+        if reason == "a private address":
+            return None
+        return reason or "a public address (an agent reaches only the plant's own network)"

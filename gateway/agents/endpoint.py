@@ -1,0 +1,116 @@
+"""`/agent`: the WebSocket an on-premises agent dials, authenticated by its key at the handshake.
+
+A bad key is refused before the socket opens (HTTP 403), so the agent knows
+not to redial. Then: `hello` with the protocol version, `welcome` with the
+connections it serves and the heartbeat interval, and frames until it closes,
+misses two heartbeats, or its key is revoked (4403).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ..auth import bearer
+from ..store.agent_tables import Agent
+from ..store.engine import DatabaseUnavailable, Store
+from . import protocol, registry
+from .hub import AgentHub
+from .session import AgentSession
+
+log = logging.getLogger("plantgate.agents")
+ANSWERS = frozenset({"response", "chunk", "end", "error"})
+
+
+class AgentEndpoint:
+    def __init__(self, store: Store, hub: AgentHub) -> None:
+        self.store = store
+        self.hub = hub
+        self.settings = hub.settings
+
+    async def handle(self, websocket: WebSocket) -> None:
+        key = bearer(websocket.headers.get("authorization")) or ""
+        try:
+            agent = await self.store.run(self._authenticate, key)
+        except DatabaseUnavailable:
+            await websocket.close(1013)  # try again later
+            return
+        if agent is None:
+            await websocket.close(protocol.REVOKED)  # before accept: the handshake is answered 403
+            return
+        await websocket.accept()
+        try:
+            hello = json.loads(await asyncio.wait_for(websocket.receive_text(), self.settings.ws_init_timeout))
+        except (TimeoutError, ValueError, WebSocketDisconnect):
+            await _close(websocket, protocol.REFUSED, "expected hello")
+            return
+        if hello.get("type") != "hello" or hello.get("protocol") != protocol.VERSION:
+            await _close(websocket, protocol.REFUSED, f"this gateway speaks agent protocol {protocol.VERSION}")
+            return
+        session = await self.hub.attach(websocket, agent, str(hello.get("version") or "unknown"))
+        if session is None:
+            await _close(websocket, protocol.REVOKED, "the agent key was revoked")
+            return
+        log.info("agent '%s' (%s) connected", agent.name, agent.id)
+        try:
+            await session.send(
+                protocol.frame(
+                    "welcome",
+                    agentId=agent.id,
+                    organizationId=agent.organization_id,
+                    heartbeat=self.settings.agent_heartbeat_interval,
+                    connections=sorted(session.assigned),
+                )
+            )
+            await self._serve(websocket, session)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            log.info("agent '%s' (%s) disconnected", agent.name, agent.id)
+            await self.hub.detach(session)
+
+    async def _beat(self, session: AgentSession) -> bool:
+        """Record the heartbeat; False once the key is revoked (a store outage is no revocation)."""
+        try:
+            return await self.hub.beat(session)
+        except DatabaseUnavailable:
+            return True
+
+    def _authenticate(self, key: str) -> Agent | None:
+        with self.store.read() as session:
+            return registry.authenticate(session, key)
+
+    async def _serve(self, websocket: WebSocket, session: AgentSession) -> None:
+        silence = 2 * self.settings.agent_heartbeat_interval
+        largest = self.settings.agent_max_payload_bytes * 2
+        while True:
+            try:
+                text = await asyncio.wait_for(websocket.receive_text(), silence)
+            except TimeoutError:
+                await _close(websocket, 1001, "no heartbeat")
+                return
+            if len(text) > largest:
+                await _close(websocket, protocol.REFUSED, "frame too large")
+                return
+            try:
+                frame = json.loads(text)
+                kind = frame.get("type")
+            except (ValueError, AttributeError):
+                await _close(websocket, protocol.REFUSED, "frames are JSON objects")
+                return
+            if kind in ANSWERS:
+                session.received(frame)
+            elif kind == "heartbeat":
+                if not await self._beat(session):
+                    await _close(websocket, protocol.REVOKED, "the agent key was revoked")
+                    return
+                await session.send(protocol.frame("ack"))
+
+
+async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):
+        await websocket.close(code, reason)

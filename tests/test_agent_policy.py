@@ -1,0 +1,165 @@
+"""What the agent itself enforces, whatever the gateway asks: its address policy, its instance URLs,
+its connections and organization, and credentials filled in and scrubbed out."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+
+from agent.caller import stream
+from agent.inject import MissingCredential, fill_body, fill_header
+from agent.policy import PlantPolicy
+from agent.runner import socket_url
+from gateway.agents import protocol
+from gateway.netguard import ForbiddenAddress
+from tests.agent_process import AgentProcess
+
+
+def resolving(*addresses: str) -> Callable[[str, int], Awaitable[list[str]]]:
+    async def resolve(host: str, port: int) -> list[str]:
+        return list(addresses)
+
+    return resolve
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    [
+        ("10.1.2.3", True),
+        ("192.168.0.10", True),
+        ("172.20.0.5", True),
+        ("fd12:3456::1", True),
+        ("8.8.8.8", False),  # the internet: an agent is no proxy
+        ("127.0.0.1", False),  # loopback unless the operator allows it
+        ("169.254.169.254", False),  # cloud metadata, never
+        ("::ffff:8.8.8.8", False),
+        ("2002:0808:0808::1", False),  # 6to4 of a public address
+    ],
+)
+async def test_the_agent_reaches_only_the_plants_private_ranges(address: str, allowed: bool) -> None:
+    policy = PlantPolicy.of(["http://sap.plant.local:8000"], resolver=resolving(address))
+    if allowed:
+        assert await policy.addresses("sap.plant.local", 8000) == [address]
+    else:
+        with pytest.raises(ForbiddenAddress):
+            await policy.addresses("sap.plant.local", 8000)
+
+
+async def test_allowed_networks_widen_the_policy_but_never_to_metadata() -> None:
+    widened = PlantPolicy.of(["http://x"], ["127.0.0.0/8", "169.254.0.0/16"], resolver=resolving("127.0.0.1"))
+    assert await widened.addresses("x", 80) == ["127.0.0.1"]
+    metadata = PlantPolicy.of(["http://x"], ["169.254.0.0/16"], resolver=resolving("169.254.169.254"))
+    with pytest.raises(ForbiddenAddress):
+        await metadata.addresses("x", 80)
+
+
+def test_only_the_listed_instance_urls_are_called() -> None:
+    policy = PlantPolicy.of(["https://maximo.plant.local/maximo", "http://10.0.0.5:8069"])
+    assert policy.refusal_of_url("https://maximo.plant.local/maximo/api/os/mxapiasset?lean=1") is None
+    assert policy.refusal_of_url("http://10.0.0.5:8069/jsonrpc") is None
+    for url in (
+        "https://maximo.plant.local/other",  # outside the path
+        "https://maximo.plant.local/maximox/api",  # a prefix of a name is not the path
+        "http://maximo.plant.local/maximo/api",  # another scheme
+        "https://maximo.plant.local:8443/maximo/api",  # another port
+        "http://10.0.0.6:8069/jsonrpc",
+        "file:///etc/passwd",
+    ):
+        assert policy.refusal_of_url(url), url
+    with pytest.raises(ValueError):
+        PlantPolicy.of(["not a url"])
+
+
+def test_credentials_are_filled_in_headers_bodies_and_base64_tokens() -> None:
+    values = {"username": "maint", "password": "s3cret-pw"}
+    basic = base64.b64encode(b"__plantgate_agent_username__:__plantgate_agent_password__").decode()
+    assert fill_header(f"Basic {basic}", values) == "Basic " + base64.b64encode(b"maint:s3cret-pw").decode()
+    assert fill_header(basic, values) == base64.b64encode(b"maint:s3cret-pw").decode()  # Maximo's maxauth
+    assert fill_header("__plantgate_agent_password__", values) == "s3cret-pw"
+    assert fill_header("Bearer abc", values) == "Bearer abc"
+    body = b'{"params": ["db", "__plantgate_agent_username__", "__plantgate_agent_password__"]}'
+    assert json.loads(fill_body(body, values))["params"] == ["db", "maint", "s3cret-pw"]
+    with pytest.raises(MissingCredential):
+        fill_body(b"__plantgate_agent_apiKey__", values)
+
+
+async def test_an_echoed_credential_is_scrubbed_even_across_chunks() -> None:
+    secret = "s3cret-password-value"
+    payload = (b"x" * (protocol.CHUNK_BYTES - 5)) + f'"echo": "{secret}"'.encode() + b"y" * 10
+    frames: list[dict[str, Any]] = []
+
+    async def send(frame: dict[str, Any]) -> None:
+        frames.append(frame)
+
+    response = httpx.Response(200, headers={"X-Echo": secret}, content=payload)
+    await stream("c1", response, send, {"password": secret}, max_bytes=10 * protocol.CHUNK_BYTES)
+    body = b"".join(protocol.decode(f["data"]) for f in frames if f["type"] == "chunk")
+    assert secret.encode() not in body and b"__plantgate_agent_password__" in body
+    assert secret not in json.dumps(frames)
+    assert frames[-1] == {"type": "end", "id": "c1"}
+
+
+async def test_an_answer_over_the_agents_limit_is_cut_off() -> None:
+    frames: list[dict[str, Any]] = []
+
+    async def send(frame: dict[str, Any]) -> None:
+        frames.append(frame)
+
+    await stream("c2", httpx.Response(200, content=b"z" * 5000), send, {}, max_bytes=1000)
+    assert frames[-1]["type"] == "error" and frames[-1]["kind"] == protocol.TOO_LARGE
+
+
+def test_the_gateway_url_becomes_the_agent_route() -> None:
+    assert socket_url("https://gw.example.com") == "wss://gw.example.com/agent"
+    assert socket_url("http://127.0.0.1:8000/") == "ws://127.0.0.1:8000/agent"
+    assert socket_url("wss://gw.example.com/agent") == "wss://gw.example.com/agent"
+    with pytest.raises(ValueError):
+        socket_url("ftp://gw")
+
+
+async def test_the_agent_refuses_calls_for_connections_not_assigned_to_it(tmp_path: Path) -> None:
+    """A peer speaking the gateway's side of the protocol asks a real agent process for calls it must refuse."""
+    answers: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def gateway_side(socket: ServerConnection) -> None:
+        hello = json.loads(await socket.recv())
+        assert hello["type"] == "hello" and hello["protocol"] == protocol.VERSION
+        welcome = protocol.frame("welcome", agentId="a1", organizationId="org-a", heartbeat=5, connections=["c-mine"])
+        await socket.send(json.dumps(welcome))
+        calls: list[dict[str, Any]] = [
+            {"id": "1", "organizationId": "org-b", "connectionId": "c-mine"},  # another organization
+            {"id": "2", "organizationId": "org-a", "connectionId": "c-theirs"},  # not assigned
+            {"id": "3", "organizationId": "org-a", "connectionId": None, "purpose": "call"},  # no connection
+            {"id": "4", "organizationId": "org-a", "connectionId": "c-mine", "url": "http://10.9.9.9/"},  # not listed
+        ]
+        base: dict[str, Any] = {"method": "GET", "url": "http://127.0.0.1:9/x", "headers": [], "body": "", "timeout": 2}
+        for call in calls:
+            await socket.send(json.dumps(protocol.frame("call", **{**base, **call})))
+        for _ in calls:
+            await answers.put(json.loads(await socket.recv()))
+        await socket.close()
+
+    async with serve(gateway_side, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        agent = AgentProcess(
+            f"http://127.0.0.1:{port}", "pg_agent_x", ["http://127.0.0.1:9"], tmp_path, tmp_path / "a.log"
+        )
+        agent.start()
+        try:
+            got = [await asyncio.wait_for(answers.get(), 20) for _ in range(4)]
+        finally:
+            agent.stop()
+    by_id = {a["id"]: a for a in got}
+    assert {a["type"] for a in got} == {"error"} and {a["kind"] for a in got} == {protocol.REFUSED_CALL}
+    assert "another organization" in by_id["1"]["message"]
+    assert "not assigned" in by_id["2"]["message"]
+    assert "names no connection" in by_id["3"]["message"]
+    assert "not one of this agent's instance URLs" in by_id["4"]["message"]
