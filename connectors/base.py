@@ -322,6 +322,8 @@ class Connector(ABC):
         remapped unified fields from their source fields, keeping what the system's mapping gave
         in `unmapped` (the replica stores that, so a changed mapping applies to stored records at once)."""
         extension = self.config.extension
+        if not (extension.custom_fields or extension.field_mappings):
+            return records  # nothing to add: most connections, on every list read
         for record in records:
             if extension.object(record.entity) is not None:
                 continue

@@ -16,6 +16,8 @@ from typing import Any
 
 from schema.record import Record
 
+from .selection import only
+
 
 def dig(raw: Any, path: str) -> Any:
     """Follow a dotted path through nested dicts; missing parts give None."""
@@ -252,6 +254,9 @@ def spec_path(spec: Any) -> str | None:
 
 
 Extract = Callable[[Any], Any]
+# What `EntityMap.map` runs: the fields' values, then the id, created, updated, version and display.
+Plan = tuple[Callable[[Any], dict[str, Any]], Extract, Extract | None, Extract | None, Extract | None, Extract | None]
+KEPT_SELECTIONS = 64  # per entity map: distinct selections whose plans are kept
 
 
 def extractor(spec: Any) -> Extract:
@@ -294,6 +299,10 @@ def _mapper(fields: Mapping[str, Any]) -> Callable[[Any], dict[str, Any]]:
     return map_values
 
 
+def _version_text(version: Any) -> str | None:
+    return version.isoformat() if isinstance(version, datetime) else (None if version is None else str(version))
+
+
 @dataclass(frozen=True)
 class EntityMap:
     """How one remote resource becomes one unified entity."""
@@ -308,6 +317,10 @@ class EntityMap:
     custom: Mapping[str, Any] = field(default_factory=dict)
 
     def map(self, raw: Any) -> Record:
+        names = only(self.entity)
+        return self._map_all(raw) if names is None else self._map_some(raw, names)
+
+    def _map_all(self, raw: Any) -> Record:
         values_of, remote_id_of, created_of, updated_of, version_of, display_of = self._plan
         values = values_of(raw)
         remote_id = str(remote_id_of(raw))
@@ -315,25 +328,65 @@ class EntityMap:
         values["createdAt"] = created_of(raw) if created_of else None
         values["updatedAt"] = updated_of(raw) if updated_of else None
         values.setdefault("deletedAt", None)
-        version = version_of(raw) if version_of else values["updatedAt"]
-        values["remoteVersion"] = (
-            version.isoformat() if isinstance(version, datetime) else (None if version is None else str(version))
-        )
+        values["remoteVersion"] = _version_text(version_of(raw) if version_of else values["updatedAt"])
         display = display_of(raw) if display_of else None
         values["displayValue"] = None if display is None else str(display)
         return Record(self.entity, remote_id, values, raw)
 
+    def _map_some(self, raw: Any, names: frozenset[str]) -> Record:
+        """`map` for the named fields only (a live read's selection), plus `remoteId` and `deletedAt`
+        (lists leave deleted records out); the record maps the others when asked (`Record.complete`)."""
+        values_of, remote_id_of, created_of, updated_of, version_of, display_of = self._some_plan(names)
+        values = values_of(raw)
+        remote_id = str(remote_id_of(raw))
+        values["remoteId"] = remote_id
+        if "createdAt" in names:
+            values["createdAt"] = created_of(raw) if created_of else None
+        updated = updated_of(raw) if updated_of else None
+        if "updatedAt" in names:
+            values["updatedAt"] = updated
+        values.setdefault("deletedAt", None)
+        if "remoteVersion" in names:
+            values["remoteVersion"] = _version_text(version_of(raw) if version_of else updated)
+        if "displayValue" in names:
+            display = display_of(raw) if display_of else None
+            values["displayValue"] = None if display is None else str(display)
+        return Record(self.entity, remote_id, values, raw, unread=self._whole_values)
+
     @cached_property
-    def _plan(
-        self,
-    ) -> tuple[
-        Callable[[Any], dict[str, Any]], Extract, Extract | None, Extract | None, Extract | None, Extract | None
-    ]:
+    def _plan(self) -> Plan:
         """Every extraction `map` runs, decided on first use: syncs map records by the hundred thousand."""
         created, updated, version, display = (
             extractor(spec) if spec else None for spec in (self.created_at, self.updated_at, self.version, self.display)
         )
         return _mapper(self.fields), extractor(self.remote_id), created, updated, version, display
+
+    def _some_plan(self, names: frozenset[str]) -> Plan:
+        """`_plan` for these names, kept per distinct selection (a bounded few are kept)."""
+        plans = self._some_plans
+        plan = plans.get(names)
+        if plan is None:
+            if len(plans) >= KEPT_SELECTIONS:
+                plans.clear()
+            fields = {n: s for n, s in self.fields.items() if n in names or f"{n}Raw" in names or n == "deletedAt"}
+            stamps = [
+                (self.created_at, "createdAt" in names),
+                (self.updated_at, "updatedAt" in names or ("remoteVersion" in names and self.version is None)),
+                (self.version, "remoteVersion" in names),
+                (self.display, "displayValue" in names),
+            ]
+            created, updated, version, display = (extractor(spec) if spec and used else None for spec, used in stamps)
+            plan = plans[names] = (_mapper(fields), extractor(self.remote_id), created, updated, version, display)
+        return plan
+
+    @cached_property
+    def _whole_values(self) -> Callable[[Any], dict[str, Any]]:
+        """What a record mapped for some fields maps the others by: one function for all (no closure per record)."""
+        return lambda raw: self._map_all(raw).values
+
+    @cached_property
+    def _some_plans(self) -> dict[frozenset[str], Plan]:
+        return {}
 
     @property
     def versioned(self) -> bool:

@@ -19,6 +19,7 @@ from .accesslog import AccessLogMiddleware
 from .agents.endpoint import AgentEndpoint
 from .agents.protocol import PATH as AGENT_PATH
 from .bodylimit import BodyLimitMiddleware
+from .collector import tune_for_serving
 from .connect_sessions import ConnectSessions
 from .events.webhooks import WebhookDeliverer
 from .graphql.endpoint import GraphQLEndpoint, error_response
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tune_for_serving()
         scheduler = SyncScheduler(services) if settings.scheduler else None
         deliverer = None
         if scheduler:

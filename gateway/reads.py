@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from aiodataloader import DataLoader
 from sqlmodel import Session, select
 
 from connectors.base import Connector, ListQuery, Page
+from connectors.selection import mapping_only
 from schema.entities import BY_NAME
 from schema.errors import BadUserInput
 from schema.record import DEFAULT_PAGE_SIZE, Record, ResultPage
@@ -48,6 +50,7 @@ from .store.tables import Connection
 from .writes import Writer
 
 LIVE, REPLICA = "LIVE", "REPLICA"
+TIME_FIELDS = {"updatedAfter": "updatedAt", "createdAfter": "createdAt"}  # the time filters and what they read
 
 
 class ConnectionSource:
@@ -92,11 +95,14 @@ class ConnectionSource:
         last: int | None = None,
         before: str | None = None,
         order: dict[str, str] | None = None,
+        fields: frozenset[str] | None = None,
     ) -> ResultPage:
         """A page forward (`first`/`after`) or backward (`last`/`before`), live or from the replica.
 
         `order` ({field, direction}, from `orderBy`) sorts replica lists by an indexed column;
-        live, only by what the connector declares in `live_order` (else the system's own order)."""
+        live, only by what the connector declares in `live_order` (else the system's own order).
+        `fields` (what the query reads of each record): a live list maps only those, and what
+        its filter reads (see connectors/selection.py)."""
         backward = last is not None or before is not None
         if backward and (first is not None or after is not None):
             raise BadUserInput("page forward (first/after) or backward (last/before), not both", field="last")
@@ -130,13 +136,25 @@ class ConnectionSource:
             self._prime(entity, REPLICA, page.records)
             return page
         self.trail.other = True
-        if backward:
-            page = await self._live_backward(entity, query, list_key, size, before)
-        else:
-            page = await self._live_forward(entity, query, list_key, size, after)
+        with self._mapping_only(entity, fields, filter, order):
+            if backward:
+                page = await self._live_backward(entity, query, list_key, size, before)
+            else:
+                page = await self._live_forward(entity, query, list_key, size, after)
         self._prime(entity, LIVE, page.records)
         page.counter = lambda: self._live_count(entity, query)
         return page
+
+    def _mapping_only(
+        self, entity: str, fields: frozenset[str] | None, filter: dict[str, Any], order: dict[str, str] | None
+    ) -> AbstractContextManager[None]:
+        """Records of this list mapped for the query's fields and the filter's (remapped fields whole,
+        so that `unmapped` keeps the system's value); every field without `fields`."""
+        if fields is None or self.extension.object(entity) is not None:
+            return nullcontext()
+        read = {*filter, *(TIME_FIELDS[f] for f in filter if f in TIME_FIELDS), *([order["field"]] if order else [])}
+        remapped = {f.name for f in self.extension.mappings_for(entity)}
+        return mapping_only(entity, frozenset(fields | read | remapped))
 
     def _count(self, counting: Awaitable[int]) -> Awaitable[int]:
         """A replica count: read after the list's version, so not part of what an answer is kept under."""
@@ -370,6 +388,13 @@ class ConnectionSource:
 
     # -- by id ------------------------------------------------------------------
 
+    def finish(self) -> None:
+        """The request is answered: let go of the records kept for its DataLoaders. Its context is
+        in reference cycles (graphql-core's executor; each loader's batch function and this source),
+        so what they hold would otherwise wait, often for a full collection, for the garbage collector."""
+        self._primed.clear()
+        self._loaders.clear()
+
     def _prime(self, entity: str, origin: str, records: builtins.list[Record]) -> None:
         primed = self._primed.setdefault((entity, origin), {})
         for record in records:
@@ -379,7 +404,7 @@ class ConnectionSource:
         """`loader.load`, primed first with the record a list read (the loader keeps what it had already)."""
         record = self._primed.get((entity, origin), {}).pop(remote_id, None)
         if record is not None:
-            loader.prime(remote_id, record)
+            loader.prime(remote_id, record.complete())  # a list may have mapped only the fields it read
         return loader.load(remote_id)
 
     def _loader(self, entity: str, origin: str) -> DataLoader:

@@ -25,6 +25,8 @@ class Record:
     `origin` says where it was read (LIVE or REPLICA); its relations are read there too.
     `unmapped` keeps what the system's own mapping gave for fields a connection remaps, so the
     replica stores the system's mapping and each read applies the connection's current one.
+    `unread`, on a record a live list mapped for its query's fields only, maps all of them
+    from `remote_data`.
     """
 
     entity: str
@@ -33,6 +35,15 @@ class Record:
     remote_data: Any = None
     origin: str = "LIVE"
     unmapped: dict[str, Any] = field(default_factory=dict)
+    unread: Callable[[Any], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+
+    def complete(self) -> Record:
+        """This record with every value its mapping gives (what was set since, custom values, stays)."""
+        if self.unread is not None:
+            whole, self.unread = self.unread(self.remote_data), None
+            for name, value in whole.items():
+                self.values.setdefault(name, value)
+        return self
 
 
 @dataclass
@@ -64,7 +75,10 @@ class DataSource(Protocol):
         last: int | None = None,
         before: str | None = None,
         order: dict[str, str] | None = None,
-    ) -> ResultPage: ...
+        fields: frozenset[str] | None = None,
+    ) -> ResultPage:
+        """`fields`: the values the query reads of each record (None: any); a live list may map only those."""
+        ...
 
     async def load(self, entity: str, remote_id: str, origin: str = "LIVE") -> Record | None: ...
 

@@ -41,7 +41,8 @@ from .closed_sets import ConnectionStatus, Hosting, SyncEventType, SyncMode, Syn
 from .descriptions import describe
 from .passthrough import passthrough_field
 from .plain_execution import PlainFieldsExecutor
-from .plain_fields import with_plain
+from .plain_fields import reading_value, with_plain
+from .selected import record_fields
 
 MAX_PAGE_SIZE = 200
 
@@ -294,7 +295,7 @@ class _Builder:
         def resolve(root) -> Any:
             return _value(root, name)
 
-        with_plain(resolve, lambda root, _info: _value(root, name))
+        with_plain(resolve, reading_value(name, lambda root, _info: _value(root, name)))
         return strawberry.field(
             resolver=_named(resolve, name, {}),
             graphql_type=graphql_type,
@@ -564,6 +565,7 @@ class _Builder:
                 last=_given(last),
                 before=_given(before),
                 order=_input_values(orderBy) if _given(orderBy) else None,
+                fields=record_fields(info.selected_fields),
             )
             made = page_type(
                 nodes=page.records,

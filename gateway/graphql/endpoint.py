@@ -106,6 +106,8 @@ class GraphQLEndpoint:
         if not is_request_error(result):
             self.persisted.remember(persisted)
         response = respond(result_body(result, request_id), media)
+        if context.source is not None:
+            context.source.finish()
         trail = context.source.trail if context.source is not None else None
         if key is not None and trail is not None and trail.reusable and not result.errors:
             self.answers.put(key, Answer(context.source.connector, dict(trail.stamps), bytes(response.body)))

@@ -14,17 +14,31 @@ effects, so reading twice changes nothing). Execution methods are graphql-core's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo, Undefined, is_leaf_type, is_non_null_type
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLID,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLString,
+    Undefined,
+    get_nullable_type,
+    is_leaf_type,
+    is_non_null_type,
+)
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from .plain_fields import is_plain
+from schema.record import Record
 
-# Per selected field: its response name, its resolver, the info it is given, how its value is completed.
-Step = tuple[str, Callable[..., Any], GraphQLResolveInfo, Callable[[Any], Any]]
+from .plain_fields import is_plain, value_name
+
+# Per selected field: its response name, and how its completed value is read off an object.
+Step = tuple[str, Callable[[Any], Any]]
 
 
 class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -32,8 +46,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # By the identity of a collected field set (graphql-core memoizes one per selection and
-        # keeps it alive for the whole execution, so its id is not reused): its plan, or None.
+        # By the identity of a collected field set: the field set (kept alive) and its plan, or None.
         self._plans: dict[int, tuple[Any, list[Step] | None]] = {}
 
     def execute_fields(
@@ -44,19 +57,68 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: Any,
         position_context: Any,
     ) -> Any:
+        plan = self._plan_of(parent_type, path, grouped_field_set)
+        if plan is not None:
+            try:
+                return {name: read(source_value) for name, read in plan}
+            except Exception:  # executed again below, where the error gets its path
+                pass
+        return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+
+    def complete_iterable_value(
+        self,
+        item_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: GraphQLResolveInfo,
+        path: Path,
+        items: Iterable[Any],
+        position_context: Any,
+    ) -> Any:
+        """A list of objects whose selection is plain, completed in one loop, not item by item."""
+        if type(items) is list and position_context is None:  # not a generator, nor a deferred part
+            rows = self._plain_rows(items, item_type, path, info, field_details_list)
+            if rows is not None:
+                return rows
+        return super().complete_iterable_value(item_type, field_details_list, info, path, items, position_context)
+
+    def _plain_rows(
+        self, items: list[Any], item_type: GraphQLOutputType, path: Path, info: GraphQLResolveInfo, details: Any
+    ) -> list[Any] | None:
+        """What graphql-core's item-by-item completion gives, or None where it must run: items not of
+        an object type, deferred or streamed parts, a type check that fails or is awaited, any error."""
+        object_type = get_nullable_type(item_type)
+        if not isinstance(object_type, GraphQLObjectType):
+            return None
+        grouped_field_set, defer_usages, _ = self.collect_subfields(object_type, details)
+        if defer_usages or self.get_stream_usage(details, path) is not None:
+            return None
+        plan = self._plan_of(object_type, path.add_key(0, None), grouped_field_set)
+        if plan is None:
+            return None
+        nullable, is_type_of, is_awaitable = not is_non_null_type(item_type), object_type.is_type_of, self.is_awaitable
+        try:
+            rows: list[Any] = []
+            for item in items:
+                if item is None and nullable:
+                    rows.append(None)
+                elif item is None or (is_type_of(item, info) is not True if is_type_of else is_awaitable(item)):
+                    return None  # an error to report, or an item to check or await
+                else:
+                    rows.append({name: read(item) for name, read in plan})
+            return rows
+        except Exception:  # completed item by item instead, where the error gets its path
+            return None
+
+    def _plan_of(self, parent_type: GraphQLObjectType, path: Path | None, grouped_field_set: Any) -> list[Step] | None:
+        """`_plan`, made once per collected field set (graphql-core memoizes one per selection and
+        keeps it alive for the whole execution, so its id is not reused)."""
         kept = self._plans.get(id(grouped_field_set))
         if kept is None:
             kept = self._plans[id(grouped_field_set)] = (
                 grouped_field_set,
                 self._plan(parent_type, path, grouped_field_set),
             )
-        plan = kept[1]
-        if plan is not None:
-            try:
-                return {name: complete(resolve(source_value, info)) for name, resolve, info, complete in plan}
-            except Exception:  # executed again below, where the error gets its path
-                pass
-        return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        return kept[1]
 
     def _plan(self, parent_type: GraphQLObjectType, path: Path | None, grouped_field_set: Any) -> list[Step] | None:
         """The steps for this selection, or None when any field of it needs graphql-core's path."""
@@ -77,8 +139,40 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             info = self.build_resolve_info(
                 field, [d.node for d in details], parent_type, Path(path, response_name, parent_type.name)
             )
-            steps.append((response_name, field.resolve, info, completion))  # type: ignore[arg-type]
+            steps.append((response_name, _reader(field, info, completion)))
         return steps
+
+
+def _reader(field: GraphQLField, info: GraphQLResolveInfo, complete: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A field's completed value from its object. Where the field reads a record's value, and the value
+    is text that a String or ID gives as it is or that names an enum value, without a call for either."""
+    resolve = field.resolve
+    assert resolve is not None  # plain fields have their resolver
+    name = value_name(resolve)
+    if name is None:
+        return lambda source: complete(resolve(source, info))
+    texts = _texts(field)
+
+    def read(source: Any) -> Any:
+        value = source.values.get(name) if type(source) is Record else resolve(source, info)
+        if type(value) is str and texts is not None:
+            return value if texts is AS_IS else texts.get(value) or complete(value)
+        return complete(value)
+
+    return read
+
+
+AS_IS: dict[str, str] = {}  # a String's or an ID's text: itself
+
+
+def _texts(field: GraphQLField) -> dict[str, str] | None:
+    """What a text value completes to, where that is plain: itself (AS_IS), or an enum value's name."""
+    leaf = get_nullable_type(field.type)
+    if leaf is GraphQLString or leaf is GraphQLID:
+        return AS_IS
+    if isinstance(leaf, GraphQLEnumType):
+        return {v.value: n for n, v in leaf.values.items() if type(v.value) is str}
+    return None
 
 
 def _completion(field: GraphQLField) -> Callable[[Any], Any] | None:

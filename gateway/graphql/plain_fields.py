@@ -18,6 +18,7 @@ from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 _PLAIN = "__plain_resolver__"
+_VALUE = "__plain_value__"
 PlainResolver = Callable[[Any, Any], Any]
 
 
@@ -25,6 +26,17 @@ def with_plain(resolver: Callable[..., Any], plain: PlainResolver) -> Callable[.
     """Mark `resolver` (Strawberry's) as replaceable by `plain` once the schema is built."""
     setattr(resolver, _PLAIN, plain)
     return resolver
+
+
+def reading_value(name: str, plain: PlainResolver) -> PlainResolver:
+    """`plain`, marked as reading the value `name` of a `Record` root (`plain_execution.py` reads it directly)."""
+    setattr(plain, _VALUE, name)
+    return plain
+
+
+def value_name(resolver: Callable[..., Any]) -> str | None:
+    """The record value a plain resolver reads, where `reading_value` marked it."""
+    return getattr(resolver, _VALUE, None)
 
 
 def apply(schema: GraphQLSchema) -> int:
