@@ -51,6 +51,11 @@ def socket_url(gateway: str) -> str:
     return urlunsplit((scheme, parts.netloc, path, "", ""))
 
 
+def backoff(failures: int, base: float, cap: float) -> float:
+    """Full jitter: uniform up to base·2^failures, capped (the exponent too, so days offline cannot overflow)."""
+    return random.uniform(0, min(cap, base * 2 ** min(failures, 32)))
+
+
 class KeyRefused(Exception):
     """The gateway does not accept the agent key (wrong, rotated or deleted): redialling cannot help."""
 
@@ -77,10 +82,26 @@ class Session:
     assigned: set[str] = field(default_factory=set)
     last_heard: float = field(default_factory=time.monotonic)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    calls: set[asyncio.Task[None]] = field(default_factory=set)  # in flight on this socket
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self.lock:
             await self.socket.send(json.dumps(frame))
+
+
+def _parsed(raw: str | bytes) -> dict[str, Any]:
+    """A frame as a JSON object; anything else (not JSON, a list, a number) as an empty one."""
+    try:
+        message = json.loads(raw)
+    except ValueError:
+        return {}
+    return message if isinstance(message, dict) else {}
+
+
+def _names(connections: object) -> set[str]:
+    if not isinstance(connections, list):
+        raise TypeError("connections is not a list")
+    return {c for c in connections if isinstance(c, str)}
 
 
 class Agent:
@@ -88,7 +109,6 @@ class Agent:
         self.config = config
         self.url = socket_url(config.gateway)
         self._slots = asyncio.Semaphore(config.concurrency)
-        self._tasks: set[asyncio.Task[None]] = set()
         limits = httpx.Limits(max_connections=config.concurrency)
         self.client = httpx.AsyncClient(transport=GuardedTransport(config.policy, limits), follow_redirects=False)
 
@@ -99,7 +119,7 @@ class Agent:
             while True:
                 served = await self._once()
                 failures = 0 if served else failures + 1
-                delay = random.uniform(0, min(self.config.backoff_cap, self.config.backoff_base * 2**failures))
+                delay = backoff(failures, self.config.backoff_base, self.config.backoff_cap)
                 log.info("redialling the gateway in %.1f s", delay)
                 await asyncio.sleep(delay)
         finally:
@@ -129,35 +149,52 @@ class Agent:
 
     async def _serve(self, socket: ClientConnection) -> bool:
         await socket.send(json.dumps(protocol.frame("hello", version=agent_version(), protocol=protocol.VERSION)))
-        welcome = json.loads(await asyncio.wait_for(socket.recv(), 10))
-        if welcome.get("type") != "welcome":
-            raise ConnectionClosed(None, None)
-        session = Session(socket, float(welcome["heartbeat"]), welcome["organizationId"], set(welcome["connections"]))
+        welcome = _parsed(await asyncio.wait_for(socket.recv(), 10))
+        try:
+            heartbeat, connections = float(welcome["heartbeat"]), welcome["connections"]
+            session = Session(socket, heartbeat, str(welcome["organizationId"]), _names(connections))
+        except (KeyError, TypeError, ValueError):
+            log.warning("the gateway's first frame is no welcome; redialling")
+            return False
         log.info(
-            "connected to %s as agent %s, serving %d connection(s)", self.url, welcome["agentId"], len(session.assigned)
+            "connected to %s as agent %s, serving %d connection(s)", self.url, welcome.get("agentId"), len(session.assigned)
         )
         beating = asyncio.create_task(self._heartbeat(session))
         try:
             async for raw in socket:
                 session.last_heard = time.monotonic()
-                self._received(session, json.loads(raw))
+                self._received(session, _parsed(raw))
         finally:
-            beating.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beating
+            # Calls of a closed socket cannot be answered: stop them, so they free their slots now.
+            for task in [beating, *session.calls]:
+                task.cancel()
+            await asyncio.gather(beating, *session.calls, return_exceptions=True)
         return True
 
     def _received(self, session: Session, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        if kind == "assign":
-            session.assigned = set(message["connections"])
-        elif kind == "call":
+        if kind == "assign" and isinstance(message.get("connections"), list):
+            session.assigned = _names(message["connections"])
+        elif kind == "call" and isinstance(message.get("id"), str):
             task = asyncio.create_task(self._call(session, message))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            session.calls.add(task)
+            task.add_done_callback(session.calls.discard)
+        elif kind not in ("ack", "assign", "call"):
+            log.warning("ignored a frame the agent does not know (%s)", str(kind)[:40])
 
     async def _call(self, session: Session, call: dict[str, Any]) -> None:
-        call_id = call.get("id")
+        try:
+            await self._answer(session, call)
+        except ConnectionClosed:
+            pass  # the socket went: the gateway fails the call on its side
+        except Exception as exc:  # a malformed call must not go unanswered
+            log.warning("the agent could not make call %s", call["id"], exc_info=True)
+            message = f"the agent could not make the call ({type(exc).__name__})"
+            with contextlib.suppress(ConnectionClosed):
+                await session.send(protocol.error(call["id"], protocol.REFUSED_CALL, message))
+
+    async def _answer(self, session: Session, call: dict[str, Any]) -> None:
+        call_id = call["id"]
         refusal = self._refusal(session, call)
         if refusal is not None:
             await session.send(protocol.error(call_id, protocol.REFUSED_CALL, refusal))
@@ -177,8 +214,7 @@ class Agent:
                     message = f"the agent has no credentials named '{call['credentials']}'"
                     await session.send(protocol.error(call_id, protocol.REFUSED_CALL, message))
                     return
-            with contextlib.suppress(ConnectionClosed):  # the socket went: the gateway fails the call on its side
-                await execute(call, session.send, self.client, self.config.policy, credentials, self.config.max_bytes)
+            await execute(call, session.send, self.client, self.config.policy, credentials, self.config.max_bytes)
 
     async def _describe(self, session: Session, call: dict[str, Any]) -> None:
         """The field names of a login kept here, so the gateway knows which fields it need not hold."""

@@ -1,0 +1,111 @@
+"""A real `plantgate agent` against a peer speaking the gateway's side of the protocol, badly.
+
+A bug on the gateway's side (or a frame it should not have sent) must cost one
+call at most: the agent stays up, answers what it can, and a socket that
+closes takes its calls with it instead of keeping them in its slots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+
+from agent.runner import backoff
+from gateway.agents import protocol
+from tests.agent_process import AgentProcess
+
+WELCOME = protocol.frame("welcome", agentId="a1", organizationId="org-a", heartbeat=5, connections=["c-mine"])
+
+
+def call(call_id: str, url: str, **fields: Any) -> str:
+    base = {"organizationId": "org-a", "connectionId": "c-mine", "method": "GET", "headers": [], "body": "", "timeout": 30}
+    return json.dumps(protocol.frame("call", id=call_id, url=url, **{**base, **fields}))
+
+
+@pytest.fixture
+async def silent_upstream() -> AsyncIterator[str]:
+    """A plant system that accepts connections and never answers."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    for writer in held:
+        writer.close()
+    server.close()
+
+
+async def test_malformed_frames_cost_the_agent_nothing(tmp_path: Path, silent_upstream: str) -> None:
+    answers: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def gateway_side(socket: ServerConnection) -> None:
+        await socket.recv()
+        await socket.send(json.dumps(WELCOME))
+        for junk in ("not json", "[1, 2]", "42", '{"type": "reboot"}', '{"type": "assign"}', '{"type": "call"}'):
+            await socket.send(junk)
+        await socket.send(call("bad-headers", silent_upstream + "/x", headers=5))
+        await socket.send(call("theirs", silent_upstream + "/x", connectionId="c-theirs"))
+        for _ in range(2):
+            await answers.put(json.loads(await socket.recv()))
+        await socket.close()
+
+    async with serve(gateway_side, "127.0.0.1", 0) as server:
+        agent = _agent(server.sockets[0].getsockname()[1], silent_upstream, tmp_path)
+        agent.start()
+        try:
+            got = {a["id"]: a for a in [await asyncio.wait_for(answers.get(), 20) for _ in range(2)]}
+            assert agent.exited(0.5) is None, agent.log()
+        finally:
+            agent.stop()
+    assert got["bad-headers"]["type"] == "error" and got["bad-headers"]["kind"] == protocol.REFUSED_CALL
+    assert "not assigned" in got["theirs"]["message"]  # still serving after all that
+    assert "Traceback" not in agent.log().split("could not make call")[0]
+
+
+async def test_a_closed_socket_frees_the_slots_of_its_calls(tmp_path: Path, silent_upstream: str) -> None:
+    """With one slot, a call left hanging by a socket that closed must not make the next socket's call busy."""
+    sockets = 0
+    answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+
+    async def gateway_side(socket: ServerConnection) -> None:
+        nonlocal sockets
+        sockets += 1
+        await socket.recv()
+        await socket.send(json.dumps(WELCOME))
+        if sockets == 1:
+            await socket.send(call("hangs", silent_upstream + "/slow"))
+            await asyncio.sleep(1.0)  # the agent is waiting on the silent system
+            await socket.close()
+            return
+        await socket.send(call("next", silent_upstream + "/x", connectionId="c-theirs"))
+        await socket.send(call("next-2", silent_upstream + "/y", timeout=0.5))
+        frames = [json.loads(await socket.recv()) for _ in range(2)]
+        answer.set_result({f["id"]: f for f in frames}["next-2"])
+        await socket.close()
+
+    async with serve(gateway_side, "127.0.0.1", 0) as server:
+        agent = _agent(server.sockets[0].getsockname()[1], silent_upstream, tmp_path, "--concurrency", "1")
+        agent.start()
+        try:
+            got = await asyncio.wait_for(answer, 30)
+        finally:
+            agent.stop()
+    assert got["type"] == "error" and got["kind"] == protocol.TIMEOUT, got  # made, not refused as busy
+
+
+def test_the_backoff_stays_within_its_cap_however_long_the_gateway_is_gone() -> None:
+    delays = [backoff(failures, 1.0, 60.0) for failures in (0, 1, 10, 2000, 10**6)]
+    assert all(0 <= delay <= 60.0 for delay in delays)
+    assert all(backoff(0, 1.0, 60.0) <= 1.0 for _ in range(50))
+
+
+def _agent(port: int, instance: str, tmp: Path, *extra: str) -> AgentProcess:
+    return AgentProcess(f"http://127.0.0.1:{port}", "pg_agent_x", [instance], tmp, tmp / "agent.log", list(extra))
