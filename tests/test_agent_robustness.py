@@ -18,7 +18,10 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from agent.runner import backoff
 from gateway.agents import protocol
-from tests.agent_process import AgentProcess
+from tests.agent_process import AGENT_STATE, CREATE_AGENT, AgentProcess
+from tests.conftest import _start_gateway
+from tests.helpers import data, wait_until
+from tests.throwaway import Postgres
 
 WELCOME = protocol.frame("welcome", agentId="a1", organizationId="org-a", heartbeat=5, connections=["c-mine"])
 
@@ -109,3 +112,27 @@ def test_the_backoff_stays_within_its_cap_however_long_the_gateway_is_gone() -> 
 
 def _agent(port: int, instance: str, tmp: Path, *extra: str) -> AgentProcess:
     return AgentProcess(f"http://127.0.0.1:{port}", "pg_agent_x", [instance], tmp, tmp / "agent.log", list(extra))
+
+
+def test_a_database_outage_at_the_handshake_makes_the_agent_redial_not_quit(tmp_path: Path) -> None:
+    """The gateway answers 503 (not the 403 of a refused key), so the agent dials again and comes online."""
+    postgres = Postgres().start()
+    gen = _start_gateway(tmp_path, postgres.url, "postgresql", agent_heartbeat_interval=0.5)
+    gateway = next(gen)
+    agent: AgentProcess | None = None
+    try:
+        admin = gateway.new_org(credits=10)
+        made = data(gateway.gql(admin, CREATE_AGENT, {"n": "Plant 1"}))["createAgent"]
+        postgres.stop()
+        agent = AgentProcess(gateway.url, made["key"], ["http://127.0.0.1:9"], tmp_path, tmp_path / "agent.log")
+        agent.start()
+        wait_until(lambda: "answered 503" in agent.log(), timeout=20, what="the agent told to try again")
+        assert agent.exited(1.0) is None, agent.log()
+        postgres.start()
+        state = lambda: data(gateway.gql(admin, AGENT_STATE, {"id": made["agent"]["id"]}))["agent"]  # noqa: E731
+        wait_until(lambda: state()["online"], timeout=30, what="the agent online once the database is back")
+    finally:
+        if agent is not None:
+            agent.stop()
+        next(gen, None)
+        postgres.remove()

@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 
+from starlette.responses import PlainTextResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..auth import bearer
@@ -37,7 +38,7 @@ class AgentEndpoint:
         try:
             agent = await self.store.run(self._authenticate, key)
         except DatabaseUnavailable:
-            await websocket.close(1013)  # try again later
+            await _unavailable(websocket)
             return
         if agent is None:
             await websocket.close(protocol.REVOKED)  # before accept: the handshake is answered 403
@@ -109,6 +110,14 @@ class AgentEndpoint:
                     await _close(websocket, protocol.REVOKED, "the agent key was revoked")
                     return
                 await session.send(protocol.frame("ack"))
+
+
+async def _unavailable(websocket: WebSocket) -> None:
+    """HTTP 503 at the handshake: the agent redials (a close before accept is a 403, which stops it)."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(PlainTextResponse("the database is unavailable", status_code=503))
+    else:  # pragma: no cover - every server the gateway runs on has the extension
+        await websocket.close(1013)
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
