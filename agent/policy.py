@@ -13,7 +13,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+import httpx
 
 from gateway.netguard import ForbiddenAddress, Resolver, classify, embedded_ipv4, system_resolver
 
@@ -21,10 +22,17 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _origin(url: str) -> tuple[str, str, int, str]:
-    parts = urlsplit(url)
-    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    """Scheme, host, port and path as httpx, which makes the request, reads them (no second parser to differ)."""
+    try:
+        parts = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"'{url}' is not a URL: {exc}") from None
+    scheme, host = parts.scheme, parts.host
     if scheme not in ("http", "https") or not host:
         raise ValueError(f"'{url}' is not an http(s) URL with a host")
+    # httpx resolves `..` itself; an encoded one, or a backslash, a server may resolve after the check.
+    if any(segment in (".", "..") for segment in parts.path.split("/")) or "\\" in parts.path:
+        raise ValueError(f"'{url}' has a dot segment or a backslash in its path")
     port = parts.port or (443 if scheme == "https" else 80)
     return scheme, host, port, parts.path.rstrip("/")
 

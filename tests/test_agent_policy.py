@@ -72,6 +72,9 @@ def test_only_the_listed_instance_urls_are_called() -> None:
         "https://maximo.plant.local:8443/maximo/api",  # another port
         "http://10.0.0.6:8069/jsonrpc",
         "file:///etc/passwd",
+        "https://maximo.plant.local/maximo/../admin",  # the path httpx sends is /admin
+        "https://maximo.plant.local/maximo/%2e%2E/admin",  # a server may resolve it after the check
+        "https://maximo.plant.local/maximo/a%5C..%5Cadmin",
     ):
         assert policy.refusal_of_url(url), url
     with pytest.raises(ValueError):
