@@ -157,7 +157,10 @@ class Agent:
             log.warning("the gateway's first frame is no welcome; redialling")
             return False
         log.info(
-            "connected to %s as agent %s, serving %d connection(s)", self.url, welcome.get("agentId"), len(session.assigned)
+            "connected to %s as agent %s, serving %d connection(s)",
+            self.url,
+            welcome.get("agentId"),
+            len(session.assigned),
         )
         beating = asyncio.create_task(self._heartbeat(session))
         try:

@@ -19,8 +19,8 @@ from gateway.auth import hash_secret
 from gateway.events.broker import LocalBroker
 from gateway.events.bus import EventBus
 from gateway.organizations import create_organization
-from gateway.store.agent_tables import Agent
 from gateway.status import ACTIVE
+from gateway.store.agent_tables import Agent
 from gateway.store.engine import Store, make_engine, migrate
 from gateway.store.tables import Connection
 

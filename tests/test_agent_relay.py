@@ -55,7 +55,9 @@ async def test_a_malformed_message_fails_no_call_waiting(relays: tuple[Relay, Re
             await client.publish(PREFIX + caller.process, junk)
         await asyncio.sleep(0.5)
         assert answers.empty(), answers.get_nowait()  # the waiting call is not failed by someone else's junk
-        await client.publish(PREFIX + caller.process, json.dumps({"kind": "frame", "frame": {"type": "end", "id": "c1"}}))
+        await client.publish(
+            PREFIX + caller.process, json.dumps({"kind": "frame", "frame": {"type": "end", "id": "c1"}})
+        )
         assert (await asyncio.wait_for(answers.get(), 5)) == {"type": "end", "id": "c1"}
     finally:
         await client.aclose()

@@ -27,7 +27,14 @@ WELCOME = protocol.frame("welcome", agentId="a1", organizationId="org-a", heartb
 
 
 def call(call_id: str, url: str, **fields: Any) -> str:
-    base = {"organizationId": "org-a", "connectionId": "c-mine", "method": "GET", "headers": [], "body": "", "timeout": 30}
+    base = {
+        "organizationId": "org-a",
+        "connectionId": "c-mine",
+        "method": "GET",
+        "headers": [],
+        "body": "",
+        "timeout": 30,
+    }
     return json.dumps(protocol.frame("call", id=call_id, url=url, **{**base, **fields}))
 
 
