@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
 
 from agent.runner import backoff
 from gateway.agents import protocol
 from tests.agent_process import AGENT_STATE, CREATE_AGENT, AgentProcess
-from tests.conftest import _start_gateway
+from tests.conftest import Gateway, _start_gateway
 from tests.helpers import data, wait_until
 from tests.throwaway import Postgres
 
@@ -143,3 +145,39 @@ def test_a_database_outage_at_the_handshake_makes_the_agent_redial_not_quit(tmp_
             agent.stop()
         next(gen, None)
         postgres.remove()
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    tmp = tmp_path_factory.mktemp("gw-agent-robust")
+    yield from _start_gateway(tmp, f"sqlite:///{tmp / 'db.sqlite'}", "sqlite", agent_heartbeat_interval=5.0)
+
+
+HELLO = json.dumps(protocol.frame("hello", version="0", protocol=protocol.VERSION))
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("[1]", None),  # a hello that is no object
+        ("[" * 100_000, None),  # nested past the parser's recursion limit
+        (HELLO, b"\x00binary"),  # frames are text
+        (HELLO, "42"),
+        (HELLO, "[" * 100_000),
+    ],
+)
+async def test_a_malformed_agent_frame_closes_its_socket_as_a_protocol_error(
+    gateway: Gateway, first: str, then: str | bytes | None
+) -> None:
+    admin = gateway.new_org(credits=10)
+    key = data(gateway.gql(admin, CREATE_AGENT, {"n": "Plant 1"}))["createAgent"]["key"]
+    url = gateway.url.replace("http", "ws") + protocol.PATH
+    async with connect(url, additional_headers={"Authorization": f"Bearer {key}"}) as socket:
+        await socket.send(first)
+        if then is not None:
+            assert json.loads(await asyncio.wait_for(socket.recv(), 5))["type"] == "welcome"
+            await socket.send(then)
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(socket.recv(), 5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == protocol.REFUSED  # not 1011, a crash

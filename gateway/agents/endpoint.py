@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from typing import Any
 
 from starlette.responses import PlainTextResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -45,8 +46,10 @@ class AgentEndpoint:
             return
         await websocket.accept()
         try:
-            hello = json.loads(await asyncio.wait_for(websocket.receive_text(), self.settings.ws_init_timeout))
-        except (TimeoutError, ValueError, WebSocketDisconnect):
+            hello = await _receive(websocket, self.settings.ws_init_timeout, self.settings.agent_max_payload_bytes)
+        except (TimeoutError, WebSocketDisconnect):
+            hello = None
+        if hello is None:
             await _close(websocket, protocol.REFUSED, "expected hello")
             return
         if hello.get("type") != "hello" or hello.get("protocol") != protocol.VERSION:
@@ -90,19 +93,14 @@ class AgentEndpoint:
         largest = self.settings.agent_max_payload_bytes * 2
         while True:
             try:
-                text = await asyncio.wait_for(websocket.receive_text(), silence)
+                frame = await _receive(websocket, silence, largest)
             except TimeoutError:
                 await _close(websocket, 1001, "no heartbeat")
                 return
-            if len(text) > largest:
-                await _close(websocket, protocol.REFUSED, "frame too large")
+            if frame is None:
+                await _close(websocket, protocol.REFUSED, f"frames are JSON objects in text, {largest} bytes at most")
                 return
-            try:
-                frame = json.loads(text)
-                kind = frame.get("type")
-            except (ValueError, AttributeError):
-                await _close(websocket, protocol.REFUSED, "frames are JSON objects")
-                return
+            kind = frame.get("type")
             if kind in ANSWERS:
                 session.received(frame)
             elif kind == "heartbeat":
@@ -110,6 +108,21 @@ class AgentEndpoint:
                     await _close(websocket, protocol.REVOKED, "the agent key was revoked")
                     return
                 await session.send(protocol.frame("ack"))
+
+
+async def _receive(websocket: WebSocket, timeout: float, largest: int) -> dict[str, Any] | None:
+    """The next frame as a JSON object; None if it is none (binary, not JSON, an array, too large)."""
+    message = await asyncio.wait_for(websocket.receive(), timeout)
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    if not isinstance(text, str) or len(text) > largest:
+        return None
+    try:
+        frame = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return frame if isinstance(frame, dict) else None
 
 
 async def _unavailable(websocket: WebSocket) -> None:
