@@ -37,6 +37,23 @@ def _origin(url: str) -> tuple[str, str, int, str]:
     return scheme, host, port, parts.path.rstrip("/")
 
 
+def _under(url: tuple[str, str, int, str], instance: tuple[str, str, int, str]) -> bool:
+    return url[:3] == instance[:3] and (url[3] + "/").startswith(instance[3] + "/")
+
+
+def within(url: str, instance: str) -> bool:
+    """Whether `url` is under the instance URL `instance`: same origin, and its path below the instance's."""
+    try:
+        return _under(_origin(url), _origin(instance))
+    except ValueError:
+        return False
+
+
+def check_instance(url: str) -> None:
+    """ValueError unless `url` can be an instance URL."""
+    _origin(url)
+
+
 @dataclass(frozen=True)
 class PlantPolicy:
     """The agent's local allowlist of instance URLs and its address policy."""
@@ -49,7 +66,7 @@ class PlantPolicy:
     def of(cls, instances: Iterable[str], networks: Iterable[str] = (), resolver: Resolver = system_resolver):
         urls = tuple(instances)
         for url in urls:
-            _origin(url)  # a typo is refused at start, not at the first call
+            check_instance(url)  # a typo is refused at start, not at the first call
         return cls(urls, tuple(ipaddress.ip_network(n, strict=False) for n in networks), resolver)
 
     def refusal_of_url(self, url: str) -> str | None:
@@ -58,10 +75,8 @@ class PlantPolicy:
             scheme, host, port, path = _origin(url)
         except ValueError as exc:
             return str(exc)
-        for allowed in self.instances:
-            a_scheme, a_host, a_port, a_path = _origin(allowed)
-            if (scheme, host, port) == (a_scheme, a_host, a_port) and (path + "/").startswith(a_path + "/"):
-                return None
+        if any(_under((scheme, host, port, path), _origin(allowed)) for allowed in self.instances):
+            return None
         return f"{scheme}://{host}:{port} is not one of this agent's instance URLs"
 
     async def addresses(self, host: str, port: int) -> list[str]:

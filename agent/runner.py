@@ -26,8 +26,8 @@ from gateway.agents import protocol
 from gateway.netguard import GuardedTransport
 
 from .caller import execute
-from .credentials import PlantCredentials
-from .policy import PlantPolicy
+from .credentials import PlantCredentials, bound
+from .policy import PlantPolicy, within
 
 log = logging.getLogger("plantgate.agent")
 
@@ -212,21 +212,20 @@ class Agent:
         async with self._slots:
             credentials = None
             if call.get("credentials"):
-                credentials = self._credentials(call["credentials"])
-                if credentials is None:
-                    message = f"the agent has no credentials named '{call['credentials']}'"
-                    await session.send(protocol.error(call_id, protocol.REFUSED_CALL, message))
+                credentials, refusal = self._login(call)
+                if refusal is not None:
+                    await session.send(protocol.error(call_id, protocol.REFUSED_CALL, refusal))
                     return
             await execute(call, session.send, self.client, self.config.policy, credentials, self.config.max_bytes)
 
     async def _describe(self, session: Session, call: dict[str, Any]) -> None:
         """The field names of a login kept here, so the gateway knows which fields it need not hold."""
-        credentials = self._credentials(str(call.get("credentials") or ""))
-        if credentials is None:
+        entry = self._credentials(str(call.get("credentials") or ""))
+        if entry is None:
             message = f"the agent has no credentials named '{call.get('credentials')}'"
             await session.send(protocol.error(call["id"], protocol.REFUSED_CALL, message))
             return
-        body = json.dumps({"fields": sorted(credentials)}).encode()
+        body = json.dumps({"fields": sorted(bound(entry)[0])}).encode()
         await session.send(protocol.frame("response", id=call["id"], status=200, headers=[]))
         await session.send(protocol.frame("chunk", id=call["id"], data=protocol.encode(body)))
         await session.send(protocol.frame("end", id=call["id"]))
@@ -243,6 +242,16 @@ class Agent:
         if len(call.get("body") or "") > self.config.max_bytes * 4 // 3 + 4:
             return f"the request body is larger than the agent's limit of {self.config.max_bytes} bytes"
         return None
+
+    def _login(self, call: dict[str, Any]) -> tuple[dict[str, str], str | None]:
+        """The fields of the login a call names, or why it is not filled into this call."""
+        entry = self._credentials(call["credentials"])
+        if entry is None:
+            return {}, f"the agent has no credentials named '{call['credentials']}'"
+        fields, instance = bound(entry)
+        if instance is not None and not within(str(call.get("url")), instance):
+            return {}, f"the credentials '{call['credentials']}' are only for {instance}"
+        return fields, None
 
     def _credentials(self, name: str) -> dict[str, str] | None:
         if self.config.credentials is None:

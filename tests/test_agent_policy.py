@@ -212,3 +212,44 @@ async def test_the_agent_refuses_calls_for_connections_not_assigned_to_it(tmp_pa
     assert "not assigned" in by_id["2"]["message"]
     assert "names no connection" in by_id["3"]["message"]
     assert "not one of this agent's instance URLs" in by_id["4"]["message"]
+
+
+async def ok(request: Request) -> Response:
+    return JSONResponse({"ok": True})
+
+
+async def test_a_login_bound_to_an_instance_is_never_filled_into_a_call_to_another(tmp_path: Path) -> None:
+    """Two systems in the plant: the gateway asking for the SAP login on a call to Maximo is refused."""
+    answers: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    app = Starlette(routes=[Route("/x", ok)])
+    with ServerThread(app) as sap, ServerThread(app) as maximo:
+
+        async def gateway_side(socket: ServerConnection) -> None:
+            await socket.recv()
+            welcome = protocol.frame("welcome", agentId="a1", organizationId="org-a", heartbeat=5, connections=["c"])
+            await socket.send(json.dumps(welcome))
+            base = {"organizationId": "org-a", "connectionId": "c", "method": "GET", "body": "", "timeout": 5}
+            headers = [["Authorization", "Bearer __plantgate_agent_password__"]]
+            for call_id, url in (("to-sap", f"{sap.url}/x"), ("to-maximo", f"{maximo.url}/x")):
+                call = {**base, "id": call_id, "url": url, "headers": headers, "credentials": "sap-login"}
+                await socket.send(json.dumps(protocol.frame("call", **call)))
+            while answers.qsize() < 2:
+                frame = json.loads(await socket.recv())
+                if frame["type"] in ("response", "error"):
+                    await answers.put(frame)
+            await socket.close()
+
+        async with serve(gateway_side, "127.0.0.1", 0) as server:
+            port = server.sockets[0].getsockname()[1]
+            agent = AgentProcess(
+                f"http://127.0.0.1:{port}", "pg_agent_x", [sap.url, maximo.url], tmp_path, tmp_path / "a.log"
+            )
+            agent.credentials("sap-login", bound_to=sap.url, password="sap-secret-pw")
+            agent.start()
+            try:
+                got = {a["id"]: a for a in [await asyncio.wait_for(answers.get(), 20) for _ in range(2)]}
+            finally:
+                agent.stop()
+    assert got["to-sap"]["type"] == "response" and got["to-sap"]["status"] == 200, got
+    assert got["to-maximo"]["type"] == "error" and got["to-maximo"]["kind"] == protocol.REFUSED_CALL
+    assert "only for" in got["to-maximo"]["message"]
