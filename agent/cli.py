@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .credentials import PlantCredentials, bound
 from .policy import PlantPolicy
-from .runner import Agent, AgentConfig, KeyRefused
+from .runner import Agent, AgentConfig, KeyRefused, Replaced
 
 log = logging.getLogger("plantgate.agent")
 
@@ -108,5 +108,7 @@ def run(args: argparse.Namespace) -> None:
         asyncio.run(agent.run())
     except KeyRefused as exc:
         sys.exit(f"plantgate agent: {exc}; ask the organization's admin for a new key")
+    except Replaced as exc:
+        sys.exit(f"plantgate agent: {exc}")
     except KeyboardInterrupt:
         pass

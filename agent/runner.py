@@ -60,6 +60,10 @@ class KeyRefused(Exception):
     """The gateway does not accept the agent key (wrong, rotated or deleted): redialling cannot help."""
 
 
+class Replaced(Exception):
+    """Another agent process connected with the same key: redialling would only take turns with it."""
+
+
 @dataclass
 class AgentConfig:
     gateway: str
@@ -113,7 +117,7 @@ class Agent:
         self.client = httpx.AsyncClient(transport=GuardedTransport(config.policy, limits), follow_redirects=False)
 
     async def run(self) -> None:
-        """Serve until the key is refused (raises KeyRefused) or the task is cancelled."""
+        """Serve until the key is refused (KeyRefused), another process takes over (Replaced), or cancelled."""
         failures = 0
         try:
             while True:
@@ -144,6 +148,8 @@ class Agent:
         except (OSError, ConnectionClosed, TimeoutError) as exc:
             if isinstance(exc, ConnectionClosed) and exc.rcvd and exc.rcvd.code == protocol.REVOKED:
                 raise KeyRefused("the agent key was revoked") from None
+            if isinstance(exc, ConnectionClosed) and exc.rcvd and exc.rcvd.code == protocol.REPLACED:
+                raise Replaced("another agent process connected with this key; run one per key") from None
             log.warning("lost the gateway: %s", type(exc).__name__)
         return False
 

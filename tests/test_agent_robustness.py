@@ -181,3 +181,26 @@ async def test_a_malformed_agent_frame_closes_its_socket_as_a_protocol_error(
             while True:
                 await asyncio.wait_for(socket.recv(), 5)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == protocol.REFUSED  # not 1011, a crash
+
+
+def test_a_second_agent_process_with_the_same_key_stops_the_first_instead_of_taking_turns(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    admin = gateway.new_org(credits=10)
+    made = data(gateway.gql(admin, CREATE_AGENT, {"n": "Plant 1"}))["createAgent"]
+    state = lambda: data(gateway.gql(admin, AGENT_STATE, {"id": made["agent"]["id"]}))["agent"]  # noqa: E731
+    agents = [
+        AgentProcess(gateway.url, made["key"], ["http://127.0.0.1:9"], tmp_path / name, tmp_path / f"{name}.log")
+        for name in ("first", "second")
+    ]
+    try:
+        agents[0].start()
+        wait_until(lambda: state()["online"], timeout=20, what="the first agent online")
+        agents[1].start()
+        assert agents[0].exited(timeout=20) not in (None, 0), agents[0].log()
+        assert "another agent process connected with this key" in agents[0].log()
+        assert agents[1].exited(timeout=2) is None, agents[1].log()  # the newer one serves on
+        assert state()["online"]
+    finally:
+        for agent in agents:
+            agent.stop()

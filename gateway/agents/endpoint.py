@@ -21,7 +21,7 @@ from ..auth import bearer
 from ..store.agent_tables import Agent
 from ..store.engine import DatabaseUnavailable, Store
 from . import protocol, registry
-from .hub import AgentHub
+from .hub import REPLACED_REASON, AgentHub
 from .session import AgentSession
 
 log = logging.getLogger("plantgate.agents")
@@ -77,12 +77,15 @@ class AgentEndpoint:
             log.info("agent '%s' (%s) disconnected", agent.name, agent.id)
             await self.hub.detach(session)
 
-    async def _beat(self, session: AgentSession) -> bool:
-        """Record the heartbeat; False once the key is revoked (a store outage is no revocation)."""
+    async def _beat(self, session: AgentSession) -> int | None:
+        """Record the heartbeat; the close code once the key is revoked or another socket took over.
+
+        A store outage is neither: the socket stays.
+        """
         try:
             return await self.hub.beat(session)
         except DatabaseUnavailable:
-            return True
+            return None
 
     def _authenticate(self, key: str) -> Agent | None:
         with self.store.read() as session:
@@ -104,8 +107,9 @@ class AgentEndpoint:
             if kind in ANSWERS:
                 session.received(frame)
             elif kind == "heartbeat":
-                if not await self._beat(session):
-                    await _close(websocket, protocol.REVOKED, "the agent key was revoked")
+                if (code := await self._beat(session)) is not None:
+                    reason = REPLACED_REASON if code == protocol.REPLACED else "the agent key was revoked"
+                    await _close(websocket, code, reason)
                     return
                 await session.send(protocol.frame("ack"))
 
