@@ -51,7 +51,13 @@ async def test_a_malformed_message_fails_no_call_waiting(relays: tuple[Relay, Re
     await caller.forward(f"gone-{uuid.uuid4().hex}", "agent-1", call("c1"), answers.put_nowait)
     client = redis.from_url(redis_url)
     try:
-        for junk in (b"not json", b"[]", json.dumps({"kind": "call"}), json.dumps({"kind": "frame", "frame": 3})):
+        for junk in (
+            b"not json",
+            b"[]",
+            b"[" * 100_000,
+            json.dumps({"kind": "call"}),
+            json.dumps({"kind": "frame", "frame": 3}),
+        ):
             await client.publish(PREFIX + caller.process, junk)
         await asyncio.sleep(0.5)
         assert answers.empty(), answers.get_nowait()  # the waiting call is not failed by someone else's junk

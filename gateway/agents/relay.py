@@ -69,7 +69,7 @@ class Relay:
                 task.add_done_callback(self._deliveries.discard)
                 return
             sink = self._waiting.get(frame.get("id"))
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             log.warning("agent relay dropped a malformed message")
             return
         if sink is not None:
