@@ -97,7 +97,7 @@ def _parsed(raw: str | bytes) -> dict[str, Any]:
     """A frame as a JSON object; anything else (not JSON, a list, a number) as an empty one."""
     try:
         message = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return message if isinstance(message, dict) else {}
 

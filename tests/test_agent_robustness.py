@@ -61,7 +61,15 @@ async def test_malformed_frames_cost_the_agent_nothing(tmp_path: Path, silent_up
     async def gateway_side(socket: ServerConnection) -> None:
         await socket.recv()
         await socket.send(json.dumps(WELCOME))
-        for junk in ("not json", "[1, 2]", "42", '{"type": "reboot"}', '{"type": "assign"}', '{"type": "call"}'):
+        for junk in (
+            "not json",
+            "[1, 2]",
+            "[" * 100_000,
+            "42",
+            '{"type": "reboot"}',
+            '{"type": "assign"}',
+            '{"type": "call"}',
+        ):
             await socket.send(junk)
         await socket.send(call("bad-headers", silent_upstream + "/x", headers=5))
         await socket.send(call("theirs", silent_upstream + "/x", connectionId="c-theirs"))
