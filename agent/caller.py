@@ -17,7 +17,7 @@ import httpx
 from gateway.agents import protocol
 from gateway.netguard import ForbiddenAddress
 
-from .inject import MissingCredential, fill, fill_body, fill_header, scrub
+from .inject import MissingCredential, Scrubber, fill_body, fill_header, fill_url
 from .policy import PlantPolicy
 
 log = logging.getLogger("plantgate.agent")
@@ -41,8 +41,8 @@ async def execute(
     """Make `call` and send its answer (or the reason it failed) as frames."""
     call_id = call["id"]
     try:
-        request = build(call, policy, credentials, client)
-    except (CallRefused, MissingCredential, ValueError, KeyError) as exc:
+        request, sent = build(call, policy, credentials, client)
+    except (CallRefused, MissingCredential, ValueError, KeyError, httpx.InvalidURL) as exc:
         await send(protocol.error(call_id, protocol.REFUSED_CALL, str(exc)))
         return
     try:
@@ -57,40 +57,37 @@ async def execute(
         await send(protocol.error(call_id, protocol.UNREACHABLE, type(exc).__name__))
         return
     try:
-        await stream(call_id, response, send, credentials or {}, max_bytes)
+        await stream(call_id, response, send, Scrubber(credentials or {}, sent), max_bytes)
     finally:
         await response.aclose()
 
 
 def build(
     call: dict[str, Any], policy: PlantPolicy, credentials: Mapping[str, str] | None, client: httpx.AsyncClient
-) -> httpx.Request:
+) -> tuple[httpx.Request, list[tuple[str, str]]]:
+    """The request to make, and the header tokens filled in it (filled, as sent), so echoes of them are scrubbed."""
     url = call["url"]
     values = credentials or {}
     if credentials is not None:
-        url = fill(url, values)
+        url = fill_url(url, values)
     if (reason := policy.refusal_of_url(url)) is not None:
         raise CallRefused(reason)
-    headers = [(k, fill_header(v, values) if credentials is not None else v) for k, v in call.get("headers", [])]
-    headers = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
+    given = [(str(k), str(v)) for k, v in call.get("headers", []) if str(k).lower() not in HOP_BY_HOP]
+    headers = [(k, fill_header(v, values) if credentials is not None else v) for k, v in given]
+    sent = [(filled.rpartition(" ")[2], v.rpartition(" ")[2]) for (_, v), (_, filled) in zip(given, headers)]
     body = protocol.decode(call.get("body") or "")
     if credentials is not None:
-        body = fill_body(body, values)
+        content_type = next((v for k, v in given if k.lower() == "content-type"), "")
+        body = fill_body(body, values, content_type)
     timeout = float(call.get("timeout") or 30.0)
-    return client.build_request(call["method"], url, headers=headers, content=body or None, timeout=timeout)
+    request = client.build_request(call["method"], url, headers=headers, content=body or None, timeout=timeout)
+    return request, sent
 
 
-async def stream(
-    call_id: str, response: httpx.Response, send: Send, credentials: Mapping[str, str], max_bytes: int
-) -> None:
+async def stream(call_id: str, response: httpx.Response, send: Send, scrub: Scrubber, max_bytes: int) -> None:
     # The body goes back decoded (so it can be scrubbed): its encoding and length no longer apply.
-    headers = [
-        [k, scrub(v.encode(), credentials).decode()]
-        for k, v in response.headers.multi_items()
-        if k.lower() not in DECODED
-    ]
+    headers = [[k, scrub(v.encode()).decode()] for k, v in response.headers.multi_items() if k.lower() not in DECODED]
     await send(protocol.frame("response", id=call_id, status=response.status_code, headers=headers))
-    longest = max((len(v) for v in credentials.values()), default=0)
     carry, total = b"", 0
     try:
         async for piece in response.aiter_bytes(protocol.CHUNK_BYTES):
@@ -99,8 +96,8 @@ async def stream(
                 message = f"the answer is larger than the agent's limit of {max_bytes} bytes"
                 await send(protocol.error(call_id, protocol.TOO_LARGE, message))
                 return
-            data = scrub(carry + piece, credentials)
-            keep = min(len(data), max(longest - 1, 0))  # a value split across pieces is scrubbed next time
+            data = scrub(carry + piece)
+            keep = min(len(data), max(scrub.longest - 1, 0))  # a value split across pieces is scrubbed next time
             carry, data = data[len(data) - keep :], data[: len(data) - keep]
             if data:
                 await send(protocol.frame("chunk", id=call_id, data=protocol.encode(data)))
@@ -108,5 +105,5 @@ async def stream(
         await send(protocol.error(call_id, protocol.UNREACHABLE, type(exc).__name__))
         return
     if carry:
-        await send(protocol.frame("chunk", id=call_id, data=protocol.encode(scrub(carry, credentials))))
+        await send(protocol.frame("chunk", id=call_id, data=protocol.encode(scrub(carry))))
     await send(protocol.frame("end", id=call_id))

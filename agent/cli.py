@@ -14,9 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-from .credentials import PlantCredentials
+from .credentials import PlantCredentials, bound
 from .policy import PlantPolicy
-from .runner import Agent, AgentConfig, KeyRefused
+from .runner import Agent, AgentConfig, KeyRefused, Replaced
 
 log = logging.getLogger("plantgate.agent")
 
@@ -53,6 +53,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     what = credentials.add_subparsers(dest="credentials_command", required=True)
     put = what.add_parser("set", help="store (or update) a named login: NAME field=value … ('-' asks)")
     put.add_argument("name")
+    put.add_argument("--instance", help="fill this login only into calls under this instance URL (recommended)")
     put.add_argument("fields", nargs="+", metavar="field=value")
     put.set_defaults(handler=set_credentials)
     remove = what.add_parser("remove", help="forget a named login")
@@ -73,7 +74,7 @@ def set_credentials(args: argparse.Namespace) -> None:
             sys.exit(f"plantgate agent credentials: '{item}' is not field=value")
         fields[name] = getpass.getpass(f"{name}: ") if value == "-" else value
     try:
-        _store(args).set(args.name, fields)
+        _store(args).set(args.name, fields, args.instance)
     except ValueError as exc:
         sys.exit(f"plantgate agent credentials: {exc}")
     print(f"stored '{args.name}' ({', '.join(sorted(fields))}); give agentCredentials: \"{args.name}\" when connecting")
@@ -85,8 +86,9 @@ def remove_credentials(args: argparse.Namespace) -> None:
 
 
 def list_credentials(args: argparse.Namespace) -> None:
-    for name, fields in sorted(_store(args).load().items()):
-        print(f"{name}: {', '.join(sorted(fields))}")
+    for name, entry in sorted(_store(args).load().items()):
+        fields, instance = bound(entry)
+        print(f"{name}: {', '.join(sorted(fields))}" + (f" (only for {instance})" if instance else ""))
 
 
 def run(args: argparse.Namespace) -> None:
@@ -106,5 +108,7 @@ def run(args: argparse.Namespace) -> None:
         asyncio.run(agent.run())
     except KeyRefused as exc:
         sys.exit(f"plantgate agent: {exc}; ask the organization's admin for a new key")
+    except Replaced as exc:
+        sys.exit(f"plantgate agent: {exc}")
     except KeyboardInterrupt:
         pass

@@ -15,7 +15,16 @@ from pathlib import Path
 from gateway.agents.protocol import CREDENTIALS_NAME
 from gateway.secrets import CredentialVault, load_or_create_key
 
+from .policy import check_instance
+
 FILE = "credentials.enc"
+INSTANCE = "@instance"  # the instance URL a login is bound to; no placeholder can name it
+
+
+def bound(entry: dict[str, str]) -> tuple[dict[str, str], str | None]:
+    """A login's fields, and the instance URL it may be sent to (None: any of the agent's)."""
+    fields = {k: v for k, v in entry.items() if k != INSTANCE}
+    return fields, entry.get(INSTANCE)
 
 
 class PlantCredentials:
@@ -47,9 +56,13 @@ class PlantCredentials:
             handle.write(text)
         temporary.replace(self.path)  # whole or not at all
 
-    def set(self, name: str, fields: dict[str, str]) -> None:
+    def set(self, name: str, fields: dict[str, str], instance: str | None = None) -> None:
+        """Store a login; with `instance`, the agent fills it only into calls under that URL."""
         if not CREDENTIALS_NAME.match(name):
             raise ValueError(f"'{name}' is not a credential name (letters, digits, '.', '_', '-'; up to 64)")
+        if instance is not None:
+            check_instance(instance)
+            fields = {**fields, INSTANCE: instance}
         entries = self.load()
         entries[name] = {**entries.get(name, {}), **fields}
         self.save(entries)

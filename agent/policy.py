@@ -13,7 +13,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+import httpx
 
 from gateway.netguard import ForbiddenAddress, Resolver, classify, embedded_ipv4, system_resolver
 
@@ -21,12 +22,36 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _origin(url: str) -> tuple[str, str, int, str]:
-    parts = urlsplit(url)
-    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    """Scheme, host, port and path as httpx, which makes the request, reads them (no second parser to differ)."""
+    try:
+        parts = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"'{url}' is not a URL: {exc}") from None
+    scheme, host = parts.scheme, parts.host
     if scheme not in ("http", "https") or not host:
         raise ValueError(f"'{url}' is not an http(s) URL with a host")
+    # httpx resolves `..` itself; an encoded one, or a backslash, a server may resolve after the check.
+    if any(segment in (".", "..") for segment in parts.path.split("/")) or "\\" in parts.path:
+        raise ValueError(f"'{url}' has a dot segment or a backslash in its path")
     port = parts.port or (443 if scheme == "https" else 80)
     return scheme, host, port, parts.path.rstrip("/")
+
+
+def _under(url: tuple[str, str, int, str], instance: tuple[str, str, int, str]) -> bool:
+    return url[:3] == instance[:3] and (url[3] + "/").startswith(instance[3] + "/")
+
+
+def within(url: str, instance: str) -> bool:
+    """Whether `url` is under the instance URL `instance`: same origin, and its path below the instance's."""
+    try:
+        return _under(_origin(url), _origin(instance))
+    except ValueError:
+        return False
+
+
+def check_instance(url: str) -> None:
+    """ValueError unless `url` can be an instance URL."""
+    _origin(url)
 
 
 @dataclass(frozen=True)
@@ -41,7 +66,7 @@ class PlantPolicy:
     def of(cls, instances: Iterable[str], networks: Iterable[str] = (), resolver: Resolver = system_resolver):
         urls = tuple(instances)
         for url in urls:
-            _origin(url)  # a typo is refused at start, not at the first call
+            check_instance(url)  # a typo is refused at start, not at the first call
         return cls(urls, tuple(ipaddress.ip_network(n, strict=False) for n in networks), resolver)
 
     def refusal_of_url(self, url: str) -> str | None:
@@ -50,10 +75,8 @@ class PlantPolicy:
             scheme, host, port, path = _origin(url)
         except ValueError as exc:
             return str(exc)
-        for allowed in self.instances:
-            a_scheme, a_host, a_port, a_path = _origin(allowed)
-            if (scheme, host, port) == (a_scheme, a_host, a_port) and (path + "/").startswith(a_path + "/"):
-                return None
+        if any(_under((scheme, host, port, path), _origin(allowed)) for allowed in self.instances):
+            return None
         return f"{scheme}://{host}:{port} is not one of this agent's instance URLs"
 
     async def addresses(self, host: str, port: int) -> list[str]:

@@ -26,8 +26,8 @@ from gateway.agents import protocol
 from gateway.netguard import GuardedTransport
 
 from .caller import execute
-from .credentials import PlantCredentials
-from .policy import PlantPolicy
+from .credentials import PlantCredentials, bound
+from .policy import PlantPolicy, within
 
 log = logging.getLogger("plantgate.agent")
 
@@ -51,8 +51,17 @@ def socket_url(gateway: str) -> str:
     return urlunsplit((scheme, parts.netloc, path, "", ""))
 
 
+def backoff(failures: int, base: float, cap: float) -> float:
+    """Full jitter: uniform up to base·2^failures, capped (the exponent too, so days offline cannot overflow)."""
+    return random.uniform(0, min(cap, base * 2 ** min(failures, 32)))
+
+
 class KeyRefused(Exception):
     """The gateway does not accept the agent key (wrong, rotated or deleted): redialling cannot help."""
+
+
+class Replaced(Exception):
+    """Another agent process connected with the same key: redialling would only take turns with it."""
 
 
 @dataclass
@@ -77,10 +86,26 @@ class Session:
     assigned: set[str] = field(default_factory=set)
     last_heard: float = field(default_factory=time.monotonic)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    calls: set[asyncio.Task[None]] = field(default_factory=set)  # in flight on this socket
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self.lock:
             await self.socket.send(json.dumps(frame))
+
+
+def _parsed(raw: str | bytes) -> dict[str, Any]:
+    """A frame as a JSON object; anything else (not JSON, a list, a number) as an empty one."""
+    try:
+        message = json.loads(raw)
+    except (ValueError, RecursionError):
+        return {}
+    return message if isinstance(message, dict) else {}
+
+
+def _names(connections: object) -> set[str]:
+    if not isinstance(connections, list):
+        raise TypeError("connections is not a list")
+    return {c for c in connections if isinstance(c, str)}
 
 
 class Agent:
@@ -88,18 +113,17 @@ class Agent:
         self.config = config
         self.url = socket_url(config.gateway)
         self._slots = asyncio.Semaphore(config.concurrency)
-        self._tasks: set[asyncio.Task[None]] = set()
         limits = httpx.Limits(max_connections=config.concurrency)
         self.client = httpx.AsyncClient(transport=GuardedTransport(config.policy, limits), follow_redirects=False)
 
     async def run(self) -> None:
-        """Serve until the key is refused (raises KeyRefused) or the task is cancelled."""
+        """Serve until the key is refused (KeyRefused), another process takes over (Replaced), or cancelled."""
         failures = 0
         try:
             while True:
                 served = await self._once()
                 failures = 0 if served else failures + 1
-                delay = random.uniform(0, min(self.config.backoff_cap, self.config.backoff_base * 2**failures))
+                delay = backoff(failures, self.config.backoff_base, self.config.backoff_cap)
                 log.info("redialling the gateway in %.1f s", delay)
                 await asyncio.sleep(delay)
         finally:
@@ -124,40 +148,62 @@ class Agent:
         except (OSError, ConnectionClosed, TimeoutError) as exc:
             if isinstance(exc, ConnectionClosed) and exc.rcvd and exc.rcvd.code == protocol.REVOKED:
                 raise KeyRefused("the agent key was revoked") from None
+            if isinstance(exc, ConnectionClosed) and exc.rcvd and exc.rcvd.code == protocol.REPLACED:
+                raise Replaced("another agent process connected with this key; run one per key") from None
             log.warning("lost the gateway: %s", type(exc).__name__)
         return False
 
     async def _serve(self, socket: ClientConnection) -> bool:
         await socket.send(json.dumps(protocol.frame("hello", version=agent_version(), protocol=protocol.VERSION)))
-        welcome = json.loads(await asyncio.wait_for(socket.recv(), 10))
-        if welcome.get("type") != "welcome":
-            raise ConnectionClosed(None, None)
-        session = Session(socket, float(welcome["heartbeat"]), welcome["organizationId"], set(welcome["connections"]))
+        welcome = _parsed(await asyncio.wait_for(socket.recv(), 10))
+        try:
+            heartbeat, connections = float(welcome["heartbeat"]), welcome["connections"]
+            session = Session(socket, heartbeat, str(welcome["organizationId"]), _names(connections))
+        except (KeyError, TypeError, ValueError):
+            log.warning("the gateway's first frame is no welcome; redialling")
+            return False
         log.info(
-            "connected to %s as agent %s, serving %d connection(s)", self.url, welcome["agentId"], len(session.assigned)
+            "connected to %s as agent %s, serving %d connection(s)",
+            self.url,
+            welcome.get("agentId"),
+            len(session.assigned),
         )
         beating = asyncio.create_task(self._heartbeat(session))
         try:
             async for raw in socket:
                 session.last_heard = time.monotonic()
-                self._received(session, json.loads(raw))
+                self._received(session, _parsed(raw))
         finally:
-            beating.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beating
+            # Calls of a closed socket cannot be answered: stop them, so they free their slots now.
+            for task in [beating, *session.calls]:
+                task.cancel()
+            await asyncio.gather(beating, *session.calls, return_exceptions=True)
         return True
 
     def _received(self, session: Session, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        if kind == "assign":
-            session.assigned = set(message["connections"])
-        elif kind == "call":
+        if kind == "assign" and isinstance(message.get("connections"), list):
+            session.assigned = _names(message["connections"])
+        elif kind == "call" and isinstance(message.get("id"), str):
             task = asyncio.create_task(self._call(session, message))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            session.calls.add(task)
+            task.add_done_callback(session.calls.discard)
+        elif kind not in ("ack", "assign", "call"):
+            log.warning("ignored a frame the agent does not know (%s)", str(kind)[:40])
 
     async def _call(self, session: Session, call: dict[str, Any]) -> None:
-        call_id = call.get("id")
+        try:
+            await self._answer(session, call)
+        except ConnectionClosed:
+            pass  # the socket went: the gateway fails the call on its side
+        except Exception as exc:  # a malformed call must not go unanswered
+            log.warning("the agent could not make call %s", call["id"], exc_info=True)
+            message = f"the agent could not make the call ({type(exc).__name__})"
+            with contextlib.suppress(ConnectionClosed):
+                await session.send(protocol.error(call["id"], protocol.REFUSED_CALL, message))
+
+    async def _answer(self, session: Session, call: dict[str, Any]) -> None:
+        call_id = call["id"]
         refusal = self._refusal(session, call)
         if refusal is not None:
             await session.send(protocol.error(call_id, protocol.REFUSED_CALL, refusal))
@@ -172,22 +218,20 @@ class Agent:
         async with self._slots:
             credentials = None
             if call.get("credentials"):
-                credentials = self._credentials(call["credentials"])
-                if credentials is None:
-                    message = f"the agent has no credentials named '{call['credentials']}'"
-                    await session.send(protocol.error(call_id, protocol.REFUSED_CALL, message))
+                credentials, refusal = self._login(call)
+                if refusal is not None:
+                    await session.send(protocol.error(call_id, protocol.REFUSED_CALL, refusal))
                     return
-            with contextlib.suppress(ConnectionClosed):  # the socket went: the gateway fails the call on its side
-                await execute(call, session.send, self.client, self.config.policy, credentials, self.config.max_bytes)
+            await execute(call, session.send, self.client, self.config.policy, credentials, self.config.max_bytes)
 
     async def _describe(self, session: Session, call: dict[str, Any]) -> None:
         """The field names of a login kept here, so the gateway knows which fields it need not hold."""
-        credentials = self._credentials(str(call.get("credentials") or ""))
-        if credentials is None:
+        entry = self._credentials(str(call.get("credentials") or ""))
+        if entry is None:
             message = f"the agent has no credentials named '{call.get('credentials')}'"
             await session.send(protocol.error(call["id"], protocol.REFUSED_CALL, message))
             return
-        body = json.dumps({"fields": sorted(credentials)}).encode()
+        body = json.dumps({"fields": sorted(bound(entry)[0])}).encode()
         await session.send(protocol.frame("response", id=call["id"], status=200, headers=[]))
         await session.send(protocol.frame("chunk", id=call["id"], data=protocol.encode(body)))
         await session.send(protocol.frame("end", id=call["id"]))
@@ -204,6 +248,16 @@ class Agent:
         if len(call.get("body") or "") > self.config.max_bytes * 4 // 3 + 4:
             return f"the request body is larger than the agent's limit of {self.config.max_bytes} bytes"
         return None
+
+    def _login(self, call: dict[str, Any]) -> tuple[dict[str, str], str | None]:
+        """The fields of the login a call names, or why it is not filled into this call."""
+        entry = self._credentials(call["credentials"])
+        if entry is None:
+            return {}, f"the agent has no credentials named '{call['credentials']}'"
+        fields, instance = bound(entry)
+        if instance is not None and not within(str(call.get("url")), instance):
+            return {}, f"the credentials '{call['credentials']}' are only for {instance}"
+        return fields, None
 
     def _credentials(self, name: str) -> dict[str, str] | None:
         if self.config.credentials is None:

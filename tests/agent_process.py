@@ -80,8 +80,8 @@ class AgentProcess:
         except OSError:
             return "(no log)"
 
-    def credentials(self, name: str, **fields: str) -> None:
-        """`plantgate agent credentials set` in the agent's data directory."""
+    def credentials(self, name: str, bound_to: str | None = None, **fields: str) -> None:
+        """`plantgate agent credentials set` in the agent's data directory (`--instance bound_to`)."""
         done = subprocess.run(
             [
                 sys.executable,
@@ -93,6 +93,7 @@ class AgentProcess:
                 "credentials",
                 "set",
                 name,
+                *(["--instance", bound_to] if bound_to else []),
                 *(f"{k}={v}" for k, v in fields.items()),
             ],
             env=self.env,

@@ -14,10 +14,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from gateway.agents import registry
+from gateway.agents.presence import Presence
 from gateway.auth import hash_secret
+from gateway.events.broker import LocalBroker
+from gateway.events.bus import EventBus
 from gateway.organizations import create_organization
+from gateway.status import ACTIVE
 from gateway.store.agent_tables import Agent
 from gateway.store.engine import Store, make_engine, migrate
+from gateway.store.tables import Connection
 
 
 @pytest.fixture
@@ -82,3 +87,28 @@ def _organization(store: Store, agent_id: str) -> str:
         agent = session.get(Agent, agent_id)
         assert agent is not None
         return agent.organization_id
+
+
+async def test_a_socket_attached_between_an_old_ones_close_and_its_offline_marking_keeps_the_connections(
+    store: Store,
+) -> None:
+    """The old socket's detach committed, a redial attached, then the old close marks offline: nothing changes."""
+    agent_id, key = _agent(store)
+    digest = hash_secret(key)
+    with store.write() as session:
+        connection = Connection(
+            organization_id=_organization(store, agent_id),
+            system="maximo",
+            hosting="ON_PREMISES",
+            name="Plant Maximo",
+            credentials_encrypted="-",
+            agent_id=agent_id,
+        )
+        session.add(connection)
+    assert _step(store, registry.attach, agent_id, digest, "process-a/1", "0.1.0")
+    assert _step(store, registry.detach, agent_id, "process-a/1")  # the old socket's close
+    assert _step(store, registry.attach, agent_id, digest, "process-b/2", "0.1.0")  # the redial, elsewhere
+    await Presence(store, EventBus(LocalBroker())).offline(agent_id, "Plant 1")  # the old close, late
+    with store.read() as session:
+        row = session.get(Connection, connection.id)
+        assert row is not None and row.status == ACTIVE

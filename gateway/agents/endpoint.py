@@ -12,14 +12,16 @@ import asyncio
 import contextlib
 import json
 import logging
+from typing import Any
 
+from starlette.responses import PlainTextResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..auth import bearer
 from ..store.agent_tables import Agent
 from ..store.engine import DatabaseUnavailable, Store
 from . import protocol, registry
-from .hub import AgentHub
+from .hub import REPLACED_REASON, AgentHub
 from .session import AgentSession
 
 log = logging.getLogger("plantgate.agents")
@@ -37,15 +39,17 @@ class AgentEndpoint:
         try:
             agent = await self.store.run(self._authenticate, key)
         except DatabaseUnavailable:
-            await websocket.close(1013)  # try again later
+            await _unavailable(websocket)
             return
         if agent is None:
             await websocket.close(protocol.REVOKED)  # before accept: the handshake is answered 403
             return
         await websocket.accept()
         try:
-            hello = json.loads(await asyncio.wait_for(websocket.receive_text(), self.settings.ws_init_timeout))
-        except (TimeoutError, ValueError, WebSocketDisconnect):
+            hello = await _receive(websocket, self.settings.ws_init_timeout, self.settings.agent_max_payload_bytes)
+        except (TimeoutError, WebSocketDisconnect):
+            hello = None
+        if hello is None:
             await _close(websocket, protocol.REFUSED, "expected hello")
             return
         if hello.get("type") != "hello" or hello.get("protocol") != protocol.VERSION:
@@ -73,12 +77,15 @@ class AgentEndpoint:
             log.info("agent '%s' (%s) disconnected", agent.name, agent.id)
             await self.hub.detach(session)
 
-    async def _beat(self, session: AgentSession) -> bool:
-        """Record the heartbeat; False once the key is revoked (a store outage is no revocation)."""
+    async def _beat(self, session: AgentSession) -> int | None:
+        """Record the heartbeat; the close code once the key is revoked or another socket took over.
+
+        A store outage is neither: the socket stays.
+        """
         try:
             return await self.hub.beat(session)
         except DatabaseUnavailable:
-            return True
+            return None
 
     def _authenticate(self, key: str) -> Agent | None:
         with self.store.read() as session:
@@ -89,26 +96,45 @@ class AgentEndpoint:
         largest = self.settings.agent_max_payload_bytes * 2
         while True:
             try:
-                text = await asyncio.wait_for(websocket.receive_text(), silence)
+                frame = await _receive(websocket, silence, largest)
             except TimeoutError:
                 await _close(websocket, 1001, "no heartbeat")
                 return
-            if len(text) > largest:
-                await _close(websocket, protocol.REFUSED, "frame too large")
+            if frame is None:
+                await _close(websocket, protocol.REFUSED, f"frames are JSON objects in text, {largest} bytes at most")
                 return
-            try:
-                frame = json.loads(text)
-                kind = frame.get("type")
-            except (ValueError, AttributeError):
-                await _close(websocket, protocol.REFUSED, "frames are JSON objects")
-                return
+            kind = frame.get("type")
             if kind in ANSWERS:
                 session.received(frame)
             elif kind == "heartbeat":
-                if not await self._beat(session):
-                    await _close(websocket, protocol.REVOKED, "the agent key was revoked")
+                if (code := await self._beat(session)) is not None:
+                    reason = REPLACED_REASON if code == protocol.REPLACED else "the agent key was revoked"
+                    await _close(websocket, code, reason)
                     return
                 await session.send(protocol.frame("ack"))
+
+
+async def _receive(websocket: WebSocket, timeout: float, largest: int) -> dict[str, Any] | None:
+    """The next frame as a JSON object; None if it is none (binary, not JSON, an array, too large)."""
+    message = await asyncio.wait_for(websocket.receive(), timeout)
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    if not isinstance(text, str) or len(text) > largest:
+        return None
+    try:
+        frame = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return frame if isinstance(frame, dict) else None
+
+
+async def _unavailable(websocket: WebSocket) -> None:
+    """HTTP 503 at the handshake: the agent redials (a close before accept is a 403, which stops it)."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(PlainTextResponse("the database is unavailable", status_code=503))
+    else:  # pragma: no cover - every server the gateway runs on has the extension
+        await websocket.close(1013)
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:

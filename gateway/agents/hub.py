@@ -33,6 +33,7 @@ from .stream import CallStream
 
 log = logging.getLogger("plantgate.agents")
 REVOKED_KIND = "agent.revoked"
+REPLACED_REASON = "another agent process connected with this key"
 
 
 class AgentOffline(SystemUnreachable):
@@ -83,7 +84,7 @@ class AgentHub:
         if older is not None:
             older.fail_all()
             with contextlib.suppress(Exception):
-                await older.websocket.close(protocol.REFUSED, "replaced by a newer socket of the same agent")
+                await older.websocket.close(protocol.REPLACED, REPLACED_REASON)
         if self.relay is not None:
             await self.relay.start()
         self._listen()
@@ -97,7 +98,8 @@ class AgentHub:
         if await self.store.run(self._detach, session.agent_id, session.holder):
             await self.presence.offline(session.agent_id, session.name)
 
-    async def beat(self, session: AgentSession) -> bool:
+    async def beat(self, session: AgentSession) -> int | None:
+        """Record a heartbeat; the close code for a socket that no longer holds the agent (None: it does)."""
         return await self.store.run(self._beat, session.agent_id, session.key_hash, session.holder)
 
     def _attach(self, agent_id: str, key_hash: str, holder: str, version: str) -> bool:
@@ -108,9 +110,11 @@ class AgentHub:
         with self.store.write() as session:
             return registry.detach(session, agent_id, holder)
 
-    def _beat(self, agent_id: str, key_hash: str, holder: str) -> bool:
+    def _beat(self, agent_id: str, key_hash: str, holder: str) -> int | None:
         with self.store.write() as session:
-            return registry.beat(session, agent_id, key_hash, holder)
+            if registry.beat(session, agent_id, key_hash, holder):
+                return None
+            return protocol.REPLACED if registry.keyed(session, agent_id, key_hash) else protocol.REVOKED
 
     def _serving(self, agent_id: str) -> list[str]:
         with self.store.read() as session:

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from ..events.bus import EventBus
 from ..status import ACTIVE, DEGRADED, UNREACHABLE, locked, set_status
+from ..store.agent_tables import Agent
 from ..store.engine import Store
 from ..store.event_tables import Event
 from ..sync import schedule
@@ -30,6 +31,10 @@ class Presence:
         def mark() -> list[Event]:
             events: list[Event] = []
             with self.store.write() as session:
+                # Locked: a socket attaching now waits, and then finds these UNREACHABLE to resume.
+                agent = session.get(Agent, agent_id, with_for_update=True, populate_existing=True)
+                if agent is not None and agent.holder is not None:
+                    return []  # a newer socket took the agent since this one let go: not offline
                 for connection_id in registry.serving(session, agent_id):
                     connection = locked(session, connection_id)
                     if connection is not None and connection.status in (ACTIVE, DEGRADED):

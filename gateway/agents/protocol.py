@@ -18,6 +18,7 @@ VERSION = "1"  # the protocol; an agent of another version is refused at hello
 CHUNK_BYTES = 256 * 1024
 REVOKED = 4403  # close code: the key no longer authenticates (rotated, deleted)
 REFUSED = 4400  # close code: a frame broke the protocol
+REPLACED = 4409  # close code: a newer socket with the same key took over (another agent process)
 
 # What a call is for: an upstream request of a connection, of a credential check before the
 # connection exists, or the field names of a login kept in the plant (no request is made).

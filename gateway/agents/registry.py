@@ -124,6 +124,12 @@ def beat(session: Session, agent_id: str, key_hash: str, holder: str) -> bool:
     return changed == 1
 
 
+def keyed(session: Session, agent_id: str, key_hash: str) -> bool:
+    """The agent still exists with this key (so a failed heartbeat means another socket took over)."""
+    agent = session.get(Agent, agent_id)
+    return agent is not None and agent.key_hash == key_hash and agent.deleted_at is None
+
+
 def detach(session: Session, agent_id: str, holder: str) -> bool:
     """The socket closed; True if it still held the agent (not replaced by a newer socket meanwhile)."""
     changed = session.exec(

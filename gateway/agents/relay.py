@@ -34,6 +34,7 @@ class Relay:
         self._waiting: dict[str, Sink] = {}
         self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self._deliveries: set[asyncio.Task[None]] = set()
         self._ready = asyncio.Event()
 
     async def start(self) -> None:
@@ -57,16 +58,33 @@ class Relay:
 
         return sink
 
-    async def _received(self, envelope: dict[str, Any]) -> None:
-        frame = envelope["frame"]
-        if envelope["kind"] == "call":
-            await self._dispatch(envelope["agentId"], frame, self._reply_sink(envelope["reply"]))
+    def _received(self, data: bytes) -> None:
+        """One message on this process's channel; a malformed one is logged and dropped, nothing else."""
+        try:
+            envelope = json.loads(data)
+            frame = envelope["frame"]
+            if envelope["kind"] == "call":
+                task = asyncio.create_task(self._deliver(envelope["agentId"], frame, envelope["reply"]))
+                self._deliveries.add(task)
+                task.add_done_callback(self._deliveries.discard)
+                return
+            sink = self._waiting.get(frame.get("id"))
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            log.warning("agent relay dropped a malformed message")
             return
-        sink = self._waiting.get(frame.get("id"))
         if sink is not None:
             if frame.get("type") in ("end", "error"):
                 self._waiting.pop(frame["id"], None)
             sink(frame)
+
+    async def _deliver(self, agent_id: str, frame: dict[str, Any], reply: str) -> None:
+        """A call for a socket here, in a task of its own: a slow socket or store holds up no other message."""
+        sink = self._reply_sink(reply)
+        try:
+            await self._dispatch(agent_id, frame, sink)
+        except Exception:
+            log.warning("agent relay could not deliver call %s", frame.get("id"), exc_info=True)
+            sink(protocol.error(frame.get("id"), protocol.UNREACHABLE, "the agent's gateway process failed the call"))
 
     async def _listen(self) -> None:
         while True:
@@ -76,7 +94,7 @@ class Relay:
                     self._ready.set()
                     async for raw in pubsub.listen():
                         if raw.get("type") == "message":
-                            await self._received(json.loads(raw["data"]))
+                            self._received(raw["data"])
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -101,7 +119,7 @@ class Relay:
             sink(protocol.error(call_id, protocol.UNREACHABLE, "the relay to the agent's gateway process was lost"))
 
     async def aclose(self) -> None:
-        for task in self._tasks:
+        for task in [*self._tasks, *self._deliveries]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task

@@ -59,11 +59,10 @@ class AgentSession:
     def received(self, frame: dict[str, Any]) -> None:
         """An answer frame from the agent (one of a call that was cancelled is dropped)."""
         call_id = frame.get("id")
-        sink = self.pending.get(call_id) if isinstance(call_id, str) else None
-        if sink is None:
+        if not isinstance(call_id, str) or (sink := self.pending.get(call_id)) is None:
             return
         if frame.get("type") in FINAL:
-            del self.pending[call_id]  # type: ignore[arg-type]
+            del self.pending[call_id]
         sink(frame)
 
     def cancel(self, call_id: str) -> None:
