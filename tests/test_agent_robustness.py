@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
@@ -212,3 +213,73 @@ def test_a_second_agent_process_with_the_same_key_stops_the_first_instead_of_tak
     finally:
         for agent in agents:
             agent.stop()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"type": "response", "status": "200", "headers": []},  # a status that is no number
+        {"type": "chunk", "data": ""},  # a body before any response
+        {"type": "response", "status": 200, "headers": [["x-only-a-name"]]},
+    ],
+)
+async def test_a_malformed_answer_from_an_agent_fails_that_call_only(gateway: Gateway, answer: dict) -> None:
+    """A peer in the agent's place answers the credential check faithfully (it forwards it to the
+    Maximo sandbox), then answers live reads with broken frames: a read whose every attempt is broken
+    fails as an unreachable system (the circuit breaker then waits for its probe), and the socket
+    stays open without the broken calls."""
+    from sandboxes.kit import ServerThread
+    from sandboxes.maximo.app import SANDBOX
+
+    admin = gateway.new_org(credits=10)
+    made = data(gateway.gql(admin, CREATE_AGENT, {"n": "Plant 1"}))["createAgent"]
+    url = gateway.url.replace("http", "ws") + protocol.PATH
+    broken = {"left": 0}
+
+    async def answer_calls(socket: Any) -> None:
+        async with httpx.AsyncClient() as client:
+            async for raw in socket:
+                call = json.loads(raw)
+                if call.get("type") != "call":
+                    continue
+                if broken["left"]:
+                    broken["left"] -= 1
+                    await socket.send(json.dumps({**answer, "id": call["id"]}))
+                    continue
+                got = await client.request(
+                    call["method"], call["url"], headers=call["headers"], content=protocol.decode(call["body"])
+                )
+                head = [[k, v] for k, v in got.headers.items() if k not in ("content-length", "content-encoding")]
+                frames = [
+                    protocol.frame("response", id=call["id"], status=got.status_code, headers=head),
+                    protocol.frame("chunk", id=call["id"], data=protocol.encode(got.content)),
+                    protocol.frame("end", id=call["id"]),
+                ]
+                for frame in frames:
+                    await socket.send(json.dumps(frame))
+
+    with ServerThread(SANDBOX.create_app()) as maximo:
+        async with connect(url, additional_headers={"Authorization": f"Bearer {made['key']}"}) as socket:
+            await socket.send(HELLO)
+            assert json.loads(await socket.recv())["type"] == "welcome"
+            serving = asyncio.create_task(answer_calls(socket))
+            given = {
+                "system": "maximo",
+                "hosting": "ON_PREMISES",
+                "name": "Plant",
+                "instanceUrl": maximo.url,
+                "credentials": dict(SANDBOX.credentials),
+                "agentId": made["agent"]["id"],
+            }
+            mutation = "mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token } }"
+            created = await asyncio.to_thread(gateway.gql, admin, mutation, {"i": given})
+            token = data(created)["createConnection"]["token"]
+            read = "{ workOrders(first: 2, source: LIVE) { nodes { remoteId } } }"
+            broken["left"] = 1  # one broken answer: the read's retry gets a good one
+            assert len(data(await asyncio.to_thread(gateway.gql, token, read))["workOrders"]["nodes"]) == 2
+            broken["left"] = 2  # the read and its one retry
+            failed = await asyncio.to_thread(gateway.gql, token, read)
+            assert failed["errors"][0]["extensions"]["code"] == "SYSTEM_UNREACHABLE", failed
+            session = gateway.services.agents.sessions[made["agent"]["id"]]  # the socket stays open
+            assert not session.pending  # and the broken calls are forgotten
+            serving.cancel()

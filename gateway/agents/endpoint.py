@@ -111,7 +111,10 @@ class AgentEndpoint:
                     reason = REPLACED_REASON if code == protocol.REPLACED else "the agent key was revoked"
                     await _close(websocket, code, reason)
                     return
-                await session.send(protocol.frame("ack"))
+                try:
+                    await session.send(protocol.frame("ack"))
+                except Exception:  # closed meanwhile (a revocation from another task): the loop's end
+                    return
 
 
 async def _receive(websocket: WebSocket, timeout: float, largest: int) -> dict[str, Any] | None:

@@ -93,19 +93,30 @@ class AgentTransport(httpx.AsyncBaseTransport):
         stream = await self.hub.call(self.route, payload)
         try:
             first = await stream.next(_sum(read, timeouts.get("connect")))
+            if first.get("type") == "error":
+                raise_for(first, request)
+            status, headers = _head(first, request)
         except TimeoutError:
             stream.close()
             raise httpx.ReadTimeout("the agent did not answer in time", request=request) from None
-        if first.get("type") == "error":
+        except BaseException:  # an error frame, a malformed one, or the caller cancelled: forget the call
             stream.close()
-            raise_for(first, request)
-        headers = [(k, v) for k, v in first.get("headers") or []]
+            raise
         return httpx.Response(
-            int(first["status"]),
-            headers=headers,
-            stream=AgentStream(stream, request, read, self.max_bytes),
-            request=request,
+            status, headers=headers, stream=AgentStream(stream, request, read, self.max_bytes), request=request
         )
+
+
+def _head(frame: dict[str, Any], request: httpx.Request) -> tuple[int, list[tuple[str, str]]]:
+    """Status and headers of a `response` frame; anything else is a broken answer."""
+    status, headers = frame.get("status"), frame.get("headers") or []
+    if frame.get("type") != "response" or not isinstance(status, int) or not 100 <= status <= 599:
+        raise httpx.RemoteProtocolError("the agent's answer did not start with a response", request=request)
+    if not isinstance(headers, list) or not all(
+        isinstance(h, list) and len(h) == 2 and all(isinstance(x, str) for x in h) for h in headers
+    ):
+        raise httpx.RemoteProtocolError("the agent's answer has malformed headers", request=request)
+    return status, [(k, v) for k, v in headers]
 
 
 def _sum(read: float | None, connect: float | None) -> float | None:
