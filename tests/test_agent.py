@@ -31,7 +31,7 @@ from tests.write_helpers import create, record
 
 assert MAXIMO.writes is not None
 WRITE_DEFAULTS = MAXIMO.writes.write_defaults
-HEARTBEAT = 0.5
+HEARTBEAT = 2.0  # generous: a loaded machine must not drop a live socket for a late heartbeat
 SETTINGS: dict[str, Any] = {
     "allowed_hosts": (),  # loopback refused: the plant's address is reachable only through the agent
     "scheduler": True,

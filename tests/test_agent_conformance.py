@@ -39,7 +39,7 @@ test_one_failing_entity_leaves_the_others_synced_and_the_connection_degraded = (
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     tmp = tmp_path_factory.mktemp("gw-agent-invariants")
-    settings = {**SETTINGS, "allowed_hosts": (), "agent_heartbeat_interval": 1.0}
+    settings = {**SETTINGS, "allowed_hosts": (), "agent_heartbeat_interval": 2.0}
     yield from _start_gateway(tmp, f"sqlite:///{tmp / 'db.sqlite'}", "sqlite", **settings)
 
 

@@ -36,7 +36,7 @@ def test_calls_for_an_agent_routed_connection_succeed_from_either_process(
         PLANTGATE_REDIS_URL=redis_url,
         PLANTGATE_SECRET_KEY=secret_key,
         PLANTGATE_ALLOWED_HOSTS="",  # the sandbox's loopback address is refused to both processes
-        PLANTGATE_AGENT_HEARTBEAT_INTERVAL="0.5",
+        PLANTGATE_AGENT_HEARTBEAT_INTERVAL="2",
     )
     first, second = launch("a", env), launch("b", env)
     first.wait_healthy()
@@ -85,7 +85,7 @@ def test_the_agent_redials_a_restarted_gateway_and_its_connection_serves_again(
         PLANTGATE_DATABASE_URL=pg_url,
         PLANTGATE_SECRET_KEY=secret_key,
         PLANTGATE_ALLOWED_HOSTS="",
-        PLANTGATE_AGENT_HEARTBEAT_INTERVAL="0.5",
+        PLANTGATE_AGENT_HEARTBEAT_INTERVAL="2",
     )
     gateway = launch("gateway", env).wait_healthy()
     admin = create_org(env, "Restart", 100)
@@ -105,14 +105,17 @@ def test_the_agent_redials_a_restarted_gateway_and_its_connection_serves_again(
             }
             token = data(gateway.gql(admin, CONNECT, {"i": given}))["createConnection"]["token"]
 
+            connected = "query($id: ID!) { agent(id: $id) { connectedAt } }"
+            first_socket = data(gateway.gql(admin, connected, {"id": agent_id}))["agent"]["connectedAt"]
             gateway.kill()  # the gateway goes away without a goodbye; the agent must notice and redial
             wait_until(lambda: "redialling the gateway" in agent.log(), timeout=10, what="the agent redialling")
             back = GatewayProcess("gateway-again", env, tmp_path)
             back.port, back.env["PLANTGATE_PORT"] = gateway.port, str(gateway.port)  # the address the agent dials
             try:
                 back.start().wait_healthy()
-                online = lambda: data(back.gql(admin, AGENT_STATE, {"id": agent_id}))["agent"]["online"]  # noqa: E731
-                wait_until(online, timeout=90, what="the agent back on the restarted gateway")
+                # A new socket (the dead process's row still looks online for up to three heartbeats).
+                redialled = lambda: data(back.gql(admin, connected, {"id": agent_id}))["agent"]["connectedAt"]  # noqa: E731
+                wait_until(lambda: redialled() != first_socket, timeout=90, what="the agent back on the gateway")
                 assert len(data(back.gql(token, READ))["workOrders"]["nodes"]) == 5
                 assert agent.proc is not None and agent.proc.poll() is None, "the agent kept running"
             finally:

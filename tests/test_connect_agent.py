@@ -33,7 +33,7 @@ def agent_only_gateway(tmp_path_factory: pytest.TempPathFactory, name: str) -> I
     """No loopback for the gateway's own calls: only an agent can reach a sandbox. Quick heartbeats."""
     tmp = tmp_path_factory.mktemp(name)
     yield from _start_gateway(
-        tmp, f"sqlite:///{tmp / 'db.sqlite'}", "sqlite", allowed_hosts=(), agent_heartbeat_interval=1.0
+        tmp, f"sqlite:///{tmp / 'db.sqlite'}", "sqlite", allowed_hosts=(), agent_heartbeat_interval=2.0
     )
 
 
