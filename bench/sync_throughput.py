@@ -387,7 +387,9 @@ def check_synced(services: Services, connection_id: str, total: int) -> None:
 
 def child(total: int, database_url: str | None, profile: bool, analyze: bool) -> RunResult:
     with contextlib.ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="plantgate-sync-bench-")))
+        tmp = Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="plantgate-sync-bench-", ignore_cleanup_errors=True))
+        )
         settings = Settings.from_env(
             data_dir=tmp,
             database_url=database_url or f"sqlite:///{tmp / 'plantgate.db'}",

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from connectors.base import Connector, ListQuery, Page
+from connectors.base import Connector, ListQuery
 from schema.entities import BY_NAME
 from schema.errors import PlantgateError, RateLimited, SystemAuthFailed, SystemRejected, SystemUnreachable
 
@@ -86,7 +86,16 @@ class RunResult:
     problems: list[EntityProblem] = field(default_factory=list)
 
 
-async def _take(pages: asyncio.Queue) -> list[Page]:
+@dataclass
+class ReadPage:
+    """A page as the reader hands it to the commits: its rows prepared, and where the next one starts."""
+
+    rows: replica.PageRows
+    read: int  # records in the page as read (a remote id twice counts twice, as before)
+    next_cursor: str | None
+
+
+async def _take(pages: asyncio.Queue) -> list[ReadPage]:
     """The next page, and every page read meanwhile: one transaction for what is there, so a slow
     database commits in larger steps while a slow system still has each page committed on arrival."""
     first = await pages.get()
@@ -242,24 +251,25 @@ class SyncRunner:
         state = await store.run(self._begin, connection, entity, full, incremental)
         status_field = BY_NAME[entity].status_field if entity in BY_NAME else None
         query = ListQuery(updated_after=as_utc(state.run_since) if incremental else None)
-        pages: asyncio.Queue[Page | Exception] = asyncio.Queue(READ_AHEAD)
-        reader = asyncio.create_task(self._read(connector, entity, query, state.cursor, pages))
+        pages: asyncio.Queue[ReadPage | Exception] = asyncio.Queue(READ_AHEAD)
+        reader = asyncio.create_task(self._read(connector, entity, query, state.cursor, status_field, pages))
         committed, synced = 0, state.records_synced  # pages this run committed; records the pass synced
         try:
             while True:
                 batch = await _take(pages)
-                records = [record for page in batch for record in page.records]
+                rows = batch[0].rows
+                for page in batch[1:]:
+                    rows.extend(page.rows)
+                count = sum(page.read for page in batch)
                 next_cursor = batch[-1].next_cursor
                 last = next_cursor is None
-                events = await store.run(
-                    self._commit_page, connection, entity, records, next_cursor, last, status_field
-                )
-                SYNC_RECORDS.labels(entity=entity).inc(len(records))
+                events = await store.run(self._commit_page, connection, entity, rows, count, next_cursor, last)
+                SYNC_RECORDS.labels(entity=entity).inc(count)
                 await self.services.bus.publish(*events)
                 before, committed = committed, committed + len(batch)
                 if before < statistics.AFTER_PAGES <= committed and not last:  # a large pass: tell the planner
                     await store.run(statistics.refresh_if_stale, store.engine)
-                synced += len(records)
+                synced += count
                 if last:
                     return synced
         finally:
@@ -267,14 +277,23 @@ class SyncRunner:
                 _discard(reader)
 
     async def _read(
-        self, connector: Connector, entity: str, query: ListQuery, cursor: str | None, pages: asyncio.Queue
+        self,
+        connector: Connector,
+        entity: str,
+        query: ListQuery,
+        cursor: str | None,
+        status_field: str | None,
+        pages: asyncio.Queue,
     ) -> None:
-        """Read pages ahead of the commits, at most READ_AHEAD; a failure is queued after the pages before it."""
+        """Read pages ahead of the commits, at most READ_AHEAD, each prepared as the replica stores it
+        (off the committing thread, which the sync waits for); a failure is queued after the pages before it."""
         size = self.settings.sync_page_size
+        dialect = self.services.store.engine.dialect
         try:
             while True:
                 page = await connector.list_page(entity, query, cursor, size)
-                await pages.put(page)
+                rows = replica.prepare(dialect, entity, page.records, status_field)
+                await pages.put(ReadPage(rows, len(page.records), page.next_cursor))
                 if page.next_cursor is None:
                     return
                 cursor = page.next_cursor
@@ -324,10 +343,10 @@ class SyncRunner:
         self,
         connection: Connection,
         entity: str,
-        records: list,
+        rows: replica.PageRows,
+        count: int,
         next_cursor: str | None,
         last: bool,
-        status_field: str | None,
     ) -> list[Event]:
         with self.services.store.write() as session:
             schedule.renew(session, connection.id, self.owner, self.settings.lease_ttl)
@@ -335,9 +354,9 @@ class SyncRunner:
             assert state is not None and state.run_id
             # The first pass of an entity is a load, not a change: no record.changed flood.
             loaded_before = state.watermark is not None
-            changed = replica.upsert(session, connection.id, records, state.run_id, status_field)
+            changed = replica.upsert_rows(session, connection.id, rows, state.run_id)
             state.cursor = next_cursor
-            state.records_synced += len(records)
+            state.records_synced += count
             gone: list[str] = []
             if last:
                 if state.mode == FULL:
