@@ -50,7 +50,6 @@ from typing import Any
 
 import psycopg
 from cryptography.fernet import Fernet
-from nested_query import machine, table  # sibling script: the same machine report
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -550,6 +549,8 @@ def _ratio(pair: list[float]) -> str:
 
 
 def report(results: list[RunResult], profile: RunResult | None, info: dict[str, str]) -> None:
+    from nested_query import table  # sibling script; imported here only: it loads the whole gateway app
+
     print("## Sync throughput, every run in the order run\n")
     print(
         "| Store | Side | Records | Wall time | Records/s | Process CPU | Peak RSS (VmHWM) | Full re-sync, unchanged"
@@ -633,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--analyze", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    if args.child is not None:
+    if args.child is not None:  # what the sync needs, not the sibling script's gateway app (its RSS is measured)
         if args.side == "dlt":
             result = dlt_child(args.child, args.database_url)
         else:
@@ -659,6 +660,8 @@ def main(argv: list[str] | None = None) -> int:
                         file=sys.stderr,
                     )
     profiled = spawn("sqlite", 10_000, None, profile=True) if args.profile else None
+    from nested_query import machine  # not at the top: a child's RSS would include the gateway app it imports
+
     info = machine()
     info["Load average (1 min), start / end"] = f"{load_before} / {os.getloadavg()[0]:.2f}"
     if any(store != "sqlite" for store in args.stores):

@@ -4,8 +4,8 @@ Pages are upserted, the cursor after them saved and the lease renewed in one
 transaction, so a crash or an outage mid-sync loses nothing and duplicates
 nothing: the next run resumes from the last committed page. Pages are read
 ahead while the previous ones commit; each transaction takes the pages read
-meanwhile (one when the system is the slower side, up to READ_AHEAD when the
-database is).
+meanwhile (one when the system is the slower side, up to what `read_ahead`
+holds when the database is).
 
 Entities fail on their own: a system that is unreachable, rate limiting or
 refusing the credentials stops the whole run (the connection's status says so),
@@ -38,17 +38,15 @@ from ..status import ACTIVE, DEGRADED, DISCONNECTED, REAUTH_REQUIRED, UNREACHABL
 from ..store.event_tables import Event
 from ..store.sync_tables import SyncSchedule, SyncState
 from ..store.tables import Connection, as_utc, utcnow
-from . import schedule, statistics
+from . import read_ahead, schedule, statistics
 from .backoff import full_jitter, retry_after, with_jitter
+from .read_ahead import ReadAhead, ReadPage
 
 log = logging.getLogger("plantgate.sync")
 FULL, INCREMENTAL = "FULL", "INCREMENTAL"
 RUNNING, SUCCEEDED, FAILED, UNAVAILABLE = "RUNNING", "SUCCEEDED", "FAILED", "UNAVAILABLE"
 # Errors that concern the whole system, not one entity: they stop the run.
 CONNECTION_LEVEL = (SystemUnreachable, SystemAuthFailed, RateLimited)
-# Pages read ahead of the commits. Whatever was read while a page committed goes into the next
-# transaction with its cursor: a crash still loses only uncommitted reads.
-READ_AHEAD = 5
 
 
 @dataclass
@@ -84,31 +82,6 @@ class EntityProblem:
 class RunResult:
     records: dict[str, int] = field(default_factory=dict)
     problems: list[EntityProblem] = field(default_factory=list)
-
-
-@dataclass
-class ReadPage:
-    """A page as the reader hands it to the commits: its rows prepared, and where the next one starts."""
-
-    rows: replica.PageRows
-    read: int  # records in the page as read (a remote id twice counts twice, as before)
-    next_cursor: str | None
-
-
-async def _take(pages: asyncio.Queue) -> list[ReadPage]:
-    """The next page, and every page read meanwhile: one transaction for what is there, so a slow
-    database commits in larger steps while a slow system still has each page committed on arrival."""
-    first = await pages.get()
-    if isinstance(first, Exception):
-        raise first
-    batch = [first]
-    while batch[-1].next_cursor is not None and not pages.empty():
-        item = pages.get_nowait()
-        if isinstance(item, Exception):  # commit what came before it; the next take raises it
-            pages.put_nowait(item)
-            break
-        batch.append(item)
-    return batch
 
 
 def _discard(task: asyncio.Task) -> None:
@@ -251,12 +224,12 @@ class SyncRunner:
         state = await store.run(self._begin, connection, entity, full, incremental)
         status_field = BY_NAME[entity].status_field if entity in BY_NAME else None
         query = ListQuery(updated_after=as_utc(state.run_since) if incremental else None)
-        pages: asyncio.Queue[ReadPage | Exception] = asyncio.Queue(READ_AHEAD)
+        pages = ReadAhead(read_ahead.budget(store.dialect))
         reader = asyncio.create_task(self._read(connector, entity, query, state.cursor, status_field, pages))
         committed, synced = 0, state.records_synced  # pages this run committed; records the pass synced
         try:
             while True:
-                batch = await _take(pages)
+                batch = await pages.take()
                 rows = batch[0].rows
                 for page in batch[1:]:
                     rows.extend(page.rows)
@@ -283,22 +256,22 @@ class SyncRunner:
         query: ListQuery,
         cursor: str | None,
         status_field: str | None,
-        pages: asyncio.Queue,
+        pages: ReadAhead,
     ) -> None:
-        """Read pages ahead of the commits, at most READ_AHEAD, each prepared as the replica stores it
-        (off the committing thread, which the sync waits for); a failure is queued after the pages before it."""
+        """Read pages ahead of the commits, each prepared as the replica stores it (off the committing
+        thread, which the sync waits for); a failure is queued after the pages before it."""
         size = self.settings.sync_page_size
         dialect = self.services.store.engine.dialect
         try:
             while True:
                 page = await connector.list_page(entity, query, cursor, size)
                 rows = replica.prepare(dialect, entity, page.records, status_field)
-                await pages.put(ReadPage(rows, len(page.records), page.next_cursor))
+                await pages.put(ReadPage.of(rows, len(page.records), page.next_cursor))
                 if page.next_cursor is None:
                     return
                 cursor = page.next_cursor
         except Exception as exc:
-            await pages.put(exc)
+            pages.fail(exc)
 
     def _load(self, connection_id: str) -> tuple[Connection | None, SyncSchedule]:
         with self.services.store.read() as session:
