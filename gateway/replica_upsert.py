@@ -10,11 +10,14 @@ path. The statements go straight to the driver, with each value prepared once:
 - SQLite gets a multi-row `VALUES` (its statement cache keeps one per page size).
 
 Both insert or update only the rows that are new or differ (`ON CONFLICT .. DO
-UPDATE .. WHERE <differs>`) and name them (`RETURNING`), and stamp the rest as
-seen by the run (PostgreSQL stamps the unchanged rows first, so a re-sync writes
-each once). The values are exactly what SQLAlchemy's
-column types would bind: the same JSON text (change detection compares it with
-what earlier versions stored) and the same stored times.
+UPDATE .. WHERE <differs>`), tell which those are, and stamp the rest as seen
+by the run. PostgreSQL stamps the unchanged rows first (so a re-sync writes each
+once) and the upsert names the rows it wrote (`RETURNING`); SQLite first finds
+the unchanged rows in one statement that answers one row (see `_sqlite_upsert`).
+The rows are made by `PageWriter.rows`, which a sync calls where it reads the
+page. The values are exactly what SQLAlchemy's column types would bind: the same
+JSON text (change detection compares it with what earlier versions stored) and
+the same stored times.
 """
 
 from __future__ import annotations

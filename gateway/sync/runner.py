@@ -38,7 +38,7 @@ from ..status import ACTIVE, DEGRADED, DISCONNECTED, REAUTH_REQUIRED, UNREACHABL
 from ..store.event_tables import Event
 from ..store.sync_tables import SyncSchedule, SyncState
 from ..store.tables import Connection, as_utc, utcnow
-from . import read_ahead, schedule, statistics
+from . import page_state, read_ahead, schedule, statistics
 from .backoff import full_jitter, retry_after, with_jitter
 from .read_ahead import ReadAhead, ReadPage
 
@@ -323,28 +323,33 @@ class SyncRunner:
     ) -> list[Event]:
         with self.services.store.write() as session:
             schedule.renew(session, connection.id, self.owner, self.settings.lease_ttl)
-            state = session.get(SyncState, (connection.id, entity))
-            assert state is not None and state.run_id
-            # The first pass of an entity is a load, not a change: no record.changed flood.
-            loaded_before = state.watermark is not None
-            changed = replica.upsert_rows(session, connection.id, rows, state.run_id)
-            state.cursor = next_cursor
-            state.records_synced += count
+            run_id, watermark = page_state.running(session, connection.id, entity)
+            changed = replica.upsert_rows(session, connection.id, rows, run_id)
             gone: list[str] = []
             if last:
-                if state.mode == FULL:
-                    since = as_utc(state.run_since)
-                    gone = replica.mark_deleted(session, connection.id, entity, state.run_id, since)
-                    state.reconciled_at, state.history_start = state.run_started_at, since
-                state.state, state.cursor, state.watermark = SUCCEEDED, None, state.run_started_at
-                state.last_succeeded_at, state.last_error = utcnow(), None
-                state.failures, state.retry_at = 0, None
-            session.add(state)
+                gone = self._end_pass(session, connection.id, entity, count)
+            else:
+                page_state.advance(session, connection.id, entity, next_cursor, count)
             if changed or gone:
                 replica_version.bump(session, connection.id, entity)
-            if not loaded_before:
+            if watermark is None:  # the first pass of an entity is a load, not a change: no record.changed flood
                 return []
             return self._record_events(session, connection, entity, changed, gone)
+
+    def _end_pass(self, session: Any, connection_id: str, entity: str, count: int) -> list[str]:
+        """The pass's last page: records a full pass did not see are gone; the watermark moves. Returns the gone."""
+        state = session.get(SyncState, (connection_id, entity))
+        state.records_synced += count
+        gone: list[str] = []
+        if state.mode == FULL:
+            since = as_utc(state.run_since)
+            gone = replica.mark_deleted(session, connection_id, entity, state.run_id, since)
+            state.reconciled_at, state.history_start = state.run_started_at, since
+        state.state, state.cursor, state.watermark = SUCCEEDED, None, state.run_started_at
+        state.last_succeeded_at, state.last_error = utcnow(), None
+        state.failures, state.retry_at = 0, None
+        session.add(state)
+        return gone
 
     def _record_events(
         self, session: Any, connection: Connection, entity: str, changed: list, gone: list[str]
