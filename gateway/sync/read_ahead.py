@@ -16,9 +16,10 @@ from .. import replica
 
 # JSON text queued ahead of the commits; a larger page still goes, alone. SQLite's writes are this
 # process's own work, so pages read further ahead only wait; a database server works meanwhile, and
-# reading ahead keeps it busy. About two and four pages of work orders: each page held cost 2.5-4.5 MiB
-# of peak RSS, and SQLite gained nothing measurable beyond two (BENCHMARKS.md).
-READ_AHEAD_BYTES = {"sqlite": 512 * 1024}
+# reading ahead keeps it busy. About one and three pages of 200 work orders (plus the page the reader
+# holds while it waits): each page held cost 2.5-4.5 MiB of peak RSS, and at 100,000 records SQLite
+# ran as fast with 256 KiB as with 512 KiB, 5 MiB lower (BENCHMARKS.md).
+READ_AHEAD_BYTES = {"sqlite": 256 * 1024}
 SERVER_READ_AHEAD_BYTES = 1024 * 1024
 
 
