@@ -116,9 +116,6 @@ class PageRows:
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     rows: dict[str, tuple] = field(default_factory=dict)
 
-    def __len__(self) -> int:
-        return len(self.rows)
-
     def extend(self, other: PageRows) -> PageRows:
         self.values.update(other.values)
         self.rows.update(other.rows)
