@@ -50,7 +50,6 @@ from typing import Any
 
 import psycopg
 from cryptography.fernet import Fernet
-from nested_query import machine, table  # sibling script: the same machine report
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -276,7 +275,7 @@ class RunResult:
 
     @property
     def resync_per_second(self) -> float:
-        return self.records / self.resync_seconds
+        return self.records / self.resync_seconds if self.resync_seconds else 0.0  # 0: not run (--dlt-once)
 
 
 @dataclass
@@ -387,7 +386,9 @@ def check_synced(services: Services, connection_id: str, total: int) -> None:
 
 def child(total: int, database_url: str | None, profile: bool, analyze: bool) -> RunResult:
     with contextlib.ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="plantgate-sync-bench-")))
+        tmp = Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="plantgate-sync-bench-", ignore_cleanup_errors=True))
+        )
         settings = Settings.from_env(
             data_dir=tmp,
             database_url=database_url or f"sqlite:///{tmp / 'plantgate.db'}",
@@ -419,8 +420,8 @@ def child(total: int, database_url: str | None, profile: bool, analyze: bool) ->
         return result
 
 
-def dlt_child(total: int, database_url: str | None) -> RunResult:
-    """The same source loaded by dlt (`rest_api`, `merge`) into the same kind of store, twice."""
+def dlt_child(total: int, database_url: str | None, once: bool = False) -> RunResult:
+    """The same source loaded by dlt (`rest_api`, `merge`) into the same kind of store, twice (`once`: once)."""
     import dlt_sync  # sibling script; needs the `bench` extra
 
     with contextlib.ExitStack() as stack:
@@ -437,13 +438,14 @@ def dlt_child(total: int, database_url: str | None) -> RunResult:
         sampler.stop()
         if (loaded := dlt_sync.count(pipe)) != total:
             raise RuntimeError(f"dlt loaded {loaded} of {total} records")
-        progress.served = 0
-        resync_cpu = time.process_time()
-        resync = dlt_sync.run(pipe, source.url, SESSION, MAX_LIMIT)
-        resync_cpu = time.process_time() - resync_cpu
-        if (loaded := dlt_sync.count(pipe)) != total:
-            raise RuntimeError(f"dlt's second run left {loaded} of {total} records")
-        timing = Timing(seconds, cpu, resync, resync_cpu)
+        timing = Timing(seconds, cpu, 0.0, 0.0)
+        if not once:
+            progress.served = 0
+            resync_cpu = time.process_time()
+            resync = dlt_sync.run(pipe, source.url, SESSION, MAX_LIMIT)
+            timing.resync, timing.resync_cpu = resync, time.process_time() - resync_cpu
+            if (loaded := dlt_sync.count(pipe)) != total:
+                raise RuntimeError(f"dlt's second run left {loaded} of {total} records")
         return measured(
             "postgresql" if database_url else "sqlite", total, MAX_LIMIT, baseline, sampler, timing, side="dlt"
         )
@@ -485,6 +487,7 @@ def spawn(
     side: str = "plantgate",
     profile: bool = False,
     baseline: str | None = None,
+    once: bool = False,
 ) -> RunResult:
     """One child run; the baseline side imports the product from `baseline` (same script, other code)."""
     env = dict(os.environ)
@@ -497,6 +500,8 @@ def spawn(
         args.append("--profile")
     if store == "postgresql-analyzed":
         args.append("--analyze")
+    if once and side == "dlt":
+        args.append("--once")
     load = f"{os.getloadavg()[0]:.2f}"
     done = subprocess.run(args, check=False, capture_output=True, text=True, timeout=RUN_TIMEOUT, env=env)
     if done.returncode != 0:
@@ -505,12 +510,12 @@ def spawn(
     return RunResult(**{**result, "store": store, "side": side, "load": f"{load} / {os.getloadavg()[0]:.2f}"})
 
 
-def run_in(store: str, total: int, side: str, postgres_url: str, baseline: str | None) -> RunResult:
+def run_in(store: str, total: int, side: str, postgres_url: str, baseline: str | None, once: bool = False) -> RunResult:
     """One child run into a fresh store: a temporary SQLite file, or a temporary PostgreSQL database."""
     if store == "sqlite":
-        return spawn(store, total, None, side, baseline=baseline)
+        return spawn(store, total, None, side, baseline=baseline, once=once)
     with temp_postgres(postgres_url) as url:
-        return spawn(store, total, url, side, baseline=baseline)
+        return spawn(store, total, url, side, baseline=baseline, once=once)
 
 
 def mib(kib: int) -> str:
@@ -548,6 +553,8 @@ def _ratio(pair: list[float]) -> str:
 
 
 def report(results: list[RunResult], profile: RunResult | None, info: dict[str, str]) -> None:
+    from nested_query import table  # sibling script; imported here only: it loads the whole gateway app
+
     print("## Sync throughput, every run in the order run\n")
     print(
         "| Store | Side | Records | Wall time | Records/s | Process CPU | Peak RSS (VmHWM) | Full re-sync, unchanged"
@@ -629,11 +636,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--side", choices=SIDES, default="plantgate", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--analyze", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--dlt-once",
+        action="store_true",
+        help="dlt loads once, without its second run (on SQLite it deletes row by row: under 100 records/s)",
+    )
+    parser.add_argument("--once", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    if args.child is not None:
+    if args.child is not None:  # what the sync needs, not the sibling script's gateway app (its RSS is measured)
         if args.side == "dlt":
-            result = dlt_child(args.child, args.database_url)
+            result = dlt_child(args.child, args.database_url, args.once)
         else:
             result = child(args.child, args.database_url, args.profile, args.analyze)
         print(json.dumps(asdict(result)))
@@ -649,7 +662,7 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.rounds):
                 sides = [*([BASELINE] if args.baseline else []), *args.sides]
                 for side in sides:  # alternated, so a change in the machine's load hits every side
-                    results.append(run_in(store, total, side, args.postgres_url, args.baseline))
+                    results.append(run_in(store, total, side, args.postgres_url, args.baseline, args.dlt_once))
                     r = results[-1]
                     print(
                         f"{store} {side} {total:,}: {r.per_second:,.0f}/s, again {r.resync_per_second:,.0f}/s,"
@@ -657,6 +670,8 @@ def main(argv: list[str] | None = None) -> int:
                         file=sys.stderr,
                     )
     profiled = spawn("sqlite", 10_000, None, profile=True) if args.profile else None
+    from nested_query import machine  # not at the top: a child's RSS would include the gateway app it imports
+
     info = machine()
     info["Load average (1 min), start / end"] = f"{load_before} / {os.getloadavg()[0]:.2f}"
     if any(store != "sqlite" for store in args.stores):

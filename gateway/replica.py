@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Text, and_, bindparam, cast, func, or_, tuple_
+from sqlalchemy.engine import Dialect
 from sqlmodel import Session, col, select
 
 from schema.record import Record
@@ -103,20 +105,51 @@ def to_record(row: ReplicaRecord) -> Record:
     return Record(row.entity, row.remote_id, values, row.remote_data, origin="REPLICA")
 
 
+@dataclass
+class PageRows:
+    """Pages of records as the replica stores them (`PageWriter.rows`), by remote id: the last read wins.
+
+    A sync prepares each page where it reads it and keeps only this: the rows to write and the
+    unified values `record.changed` carries, not the raw records."""
+
+    entity: str
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rows: dict[str, tuple] = field(default_factory=dict)
+
+    def extend(self, other: PageRows) -> PageRows:
+        self.values.update(other.values)
+        self.rows.update(other.rows)
+        return self
+
+
+def prepare(dialect: Dialect, entity: str, records: list[Record], status_field: str | None) -> PageRows:
+    rows = page_writer(dialect).rows(records, status_field)
+    return PageRows(entity, {r.remote_id: r.values for r in records}, {row[1]: row for row in rows})
+
+
+def upsert_rows(session: Session, connection_id: str, page: PageRows, run_id: str) -> list[Record]:
+    """Write prepared rows; returns the records new or changed (for record.changed), in page order.
+
+    New and changed rows are written by one upsert over the page, the rest stamped
+    as seen by this run (`replica_upsert`): no ORM object per row, and the conflict
+    check uses the primary key whatever the planner's statistics.
+    """
+    if not page.rows:
+        return []
+    writer = page_writer(session.get_bind().dialect)
+    written = writer.write(session, connection_id, list(page.rows.values()), run_id, utcnow())
+    return [Record(page.entity, i, values) for i, values in page.values.items() if i in written]
+
+
 def upsert(
     session: Session, connection_id: str, records: list[Record], run_id: str, status_field: str | None
 ) -> list[Record]:
-    """Write a page of records; returns those that are new or changed (for record.changed), in page order.
-
-    New and changed rows are written and named by one upsert over the page, the
-    rest stamped as seen by this run (`replica_upsert`): no ORM object per row,
-    and the conflict check uses the primary key whatever the planner's statistics.
-    """
-    latest = {record.remote_id: record for record in records}  # a remote id twice in a page: the last wins
-    if not latest:
+    """Write records (a remote id twice: the last wins); returns those new or changed, in order."""
+    if not records:
         return []
-    writer = page_writer(session.get_bind().dialect)
-    written = writer.write(session, connection_id, list(latest.values()), run_id, status_field, utcnow())
+    page = prepare(session.get_bind().dialect, records[0].entity, records, status_field)
+    written = {r.remote_id for r in upsert_rows(session, connection_id, page, run_id)}
+    latest = {record.remote_id: record for record in records}
     return [record for remote_id, record in latest.items() if remote_id in written]
 
 

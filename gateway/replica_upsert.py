@@ -10,11 +10,14 @@ path. The statements go straight to the driver, with each value prepared once:
 - SQLite gets a multi-row `VALUES` (its statement cache keeps one per page size).
 
 Both insert or update only the rows that are new or differ (`ON CONFLICT .. DO
-UPDATE .. WHERE <differs>`) and name them (`RETURNING`), and stamp the rest as
-seen by the run (PostgreSQL stamps the unchanged rows first, so a re-sync writes
-each once). The values are exactly what SQLAlchemy's
-column types would bind: the same JSON text (change detection compares it with
-what earlier versions stored) and the same stored times.
+UPDATE .. WHERE <differs>`), tell which those are, and stamp the rest as seen
+by the run. PostgreSQL stamps the unchanged rows first (so a re-sync writes each
+once) and the upsert names the rows it wrote (`RETURNING`); SQLite first finds
+the unchanged rows in one statement that answers one row (see `_sqlite_upsert`).
+The rows are made by `PageWriter.rows`, which a sync calls where it reads the
+page. The values are exactly what SQLAlchemy's column types would bind: the same
+JSON text (change detection compares it with what earlier versions stored) and
+the same stored times.
 """
 
 from __future__ import annotations
@@ -83,19 +86,13 @@ class PageWriter:
         # UTCDateTime: aware datetimes in UTC; on SQLite the text SQLAlchemy stores for them.
         self.time: Callable[[Any], Any] = stamp or (lambda value: value)
 
-    def write(
-        self,
-        session: Session,
-        connection_id: str,
-        records: Sequence[Record],
-        run_id: str,
-        status_field: str | None,
-        now: datetime,
-    ) -> set[str]:
-        """Upsert the records (one per remote id); returns the remote ids of those new or changed."""
-        raw = session.connection().connection.driver_connection
+    def rows(self, records: Sequence[Record], status_field: str | None) -> list[tuple]:
+        """The records as the statements bind them (entity, remote id, values, raw data, status, times).
+
+        The JSON encoding is most of a page's write; it needs no database, so the sync does it
+        where it read the page, not in the transaction."""
         time = self.time
-        rows = [
+        return [
             (
                 record.entity,
                 record.remote_id,
@@ -109,15 +106,18 @@ class PageWriter:
             )
             for record in records
         ]
-        stamped = time(now)
-        unchanged: set[str] = set()  # already stamped seen
+
+    def write(
+        self, session: Session, connection_id: str, rows: Sequence[tuple], run_id: str, now: datetime
+    ) -> set[str]:
+        """Upsert the rows (one per remote id, from `rows`); returns the remote ids of those new or changed."""
+        raw = session.connection().connection.driver_connection
+        stamped = self.time(now)
         if self.name == "postgresql":
             written, unchanged = _postgres_upsert(raw, connection_id, rows, stamped, run_id)
-        elif self.dialect.insert_returning:
-            written = _sqlite_upsert(raw, connection_id, rows, stamped, run_id)
+            seen = [row[1] for row in rows if row[1] not in written and row[1] not in unchanged]
         else:
-            written = _sqlite_upsert_by_row(raw, connection_id, rows, stamped, run_id)
-        seen = [row[1] for row in rows if row[1] not in written and row[1] not in unchanged]
+            written, seen = _sqlite_upsert(raw, connection_id, rows, stamped, run_id)
         if seen:
             _stamp_seen(raw, self.name, connection_id, rows[0][0], seen, stamped, run_id)
         return written
@@ -165,7 +165,7 @@ _PG_UNCHANGED = (
 
 
 def _postgres_upsert(
-    raw: Any, connection_id: str, rows: list[tuple], now: Any, run_id: str
+    raw: Any, connection_id: str, rows: Sequence[tuple], now: Any, run_id: str
 ) -> tuple[set[str], set[str]]:
     """Stamp the rows stored unchanged, then upsert the others (new, changed, or written meanwhile).
 
@@ -188,32 +188,54 @@ def _postgres_upsert(
 
 
 @lru_cache(maxsize=8)  # a sync's pages come in one or two sizes
-def _sqlite_statement(count: int, returning: bool = True) -> str:
-    """The upsert of `count` rows; without RETURNING for SQLite before 3.35, one row at a time."""
+def _sqlite_statement(count: int) -> str:
+    """The upsert of `count` rows, without RETURNING (see `_sqlite_upsert`)."""
     row = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
-    conflict = _ON_CONFLICT if returning else _ON_CONFLICT.removesuffix(" RETURNING remote_id")
-    return f"{_INTO} VALUES {', '.join([row] * count)}{conflict.replace('IS DISTINCT FROM', 'IS NOT')}"
+    conflict = _ON_CONFLICT.removesuffix(" RETURNING remote_id").replace("IS DISTINCT FROM", "IS NOT")
+    return f"{_INTO} VALUES {', '.join([row] * count)}{conflict}"
+
+
+@lru_cache(maxsize=8)
+def _sqlite_unchanged_statement(count: int) -> str:
+    """The remote ids of `count` page rows stored exactly as the page has them (the negation of _DIFFERS), as one
+    JSON array: one row, so one step of the statement."""
+    values = ", ".join(["(?, ?, ?, ?)"] * count)
+    return (
+        f"WITH p(remote_id, v, d, deleted) AS (VALUES {values})"
+        " SELECT json_group_array(r.remote_id) FROM p JOIN replica_record AS r"
+        " ON r.connection_id = ? AND r.entity = ? AND r.remote_id = p.remote_id"
+        ' WHERE CAST(r."values" AS TEXT) IS CAST(p.v AS TEXT) AND CAST(r.remote_data AS TEXT) IS CAST(p.d AS TEXT)'
+        " AND r.deleted_at IS p.deleted"
+    )
 
 
 def _sqlite_params(connection_id: str, rows: Sequence[tuple], now: Any, run_id: str) -> list[Any]:
     return list(chain.from_iterable((connection_id, *row, now, run_id) for row in rows))
 
 
-def _sqlite_upsert(raw: Any, connection_id: str, rows: list[tuple], now: Any, run_id: str) -> set[str]:
-    written: set[str] = set()
+def _sqlite_upsert(
+    raw: Any, connection_id: str, rows: Sequence[tuple], now: Any, run_id: str
+) -> tuple[set[str], list[str]]:
+    """Find the rows stored unchanged, then upsert the others; returns the ids written and those unchanged.
+
+    No RETURNING: sqlite3 lets go of the GIL at every row it steps, and under load the committing
+    thread then waited for the event loop's thread row after row (a first load returns every row).
+    The write transaction (BEGIN IMMEDIATE) holds SQLite's only write lock, so what the first
+    statement finds unchanged is still unchanged at the second: the others are exactly the rows
+    the upsert writes.
+    """
+    unchanged: set[str] = set()
+    entity = rows[0][0]
     for start in range(0, len(rows), _MAX_ROWS):
         chunk = rows[start : start + _MAX_ROWS]
-        cursor = raw.execute(_sqlite_statement(len(chunk)), _sqlite_params(connection_id, chunk, now, run_id))
-        written.update(remote_id for (remote_id,) in cursor.fetchall())
-    return written
-
-
-def _sqlite_upsert_by_row(raw: Any, connection_id: str, rows: list[tuple], now: Any, run_id: str) -> set[str]:
-    """SQLite before 3.35 has no RETURNING: one row per statement, its rowcount says written or not."""
-    statement = _sqlite_statement(1, returning=False)
-    return {
-        row[1] for row in rows if raw.execute(statement, _sqlite_params(connection_id, [row], now, run_id)).rowcount
-    }
+        params = [*chain.from_iterable((row[1], row[2], row[3], row[7]) for row in chunk), connection_id, entity]
+        (found,) = raw.execute(_sqlite_unchanged_statement(len(chunk)), params).fetchone()
+        unchanged.update(json.loads(found))
+    rest = [row for row in rows if row[1] not in unchanged] if unchanged else rows
+    for start in range(0, len(rest), _MAX_ROWS):
+        chunk = rest[start : start + _MAX_ROWS]
+        raw.execute(_sqlite_statement(len(chunk)), _sqlite_params(connection_id, chunk, now, run_id))
+    return {row[1] for row in rest}, [row[1] for row in rows if row[1] in unchanged]
 
 
 _SQLITE_SEEN = (

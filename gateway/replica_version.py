@@ -10,6 +10,7 @@ see a change also sees its version, whichever process made it.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -23,14 +24,20 @@ _TABLE = ReplicaVersion.__table__  # type: ignore[attr-defined]
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
+@cache  # one per dialect: every committed sync page runs it, and building it cost more than running it
+def _bump_statement(dialect: str) -> Any:
+    insert: Any = _INSERTS[dialect](_TABLE).values(
+        connection_id=bindparam("bump_connection"), entity=bindparam("bump_entity"), version=1
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["connection_id", "entity"], set_={"version": _TABLE.c.version + 1}
+    )
+
+
 def bump(session: Session, connection_id: str, entity: str) -> None:
     """Call in the transaction that changed the entity's records, after the change (it locks the row last)."""
-    insert: Any = _INSERTS[session.get_bind().dialect.name](_TABLE).values(
-        connection_id=connection_id, entity=entity, version=1
-    )
-    session.execute(
-        insert.on_conflict_do_update(index_elements=["connection_id", "entity"], set_={"version": _TABLE.c.version + 1})
-    )
+    statement = _bump_statement(session.get_bind().dialect.name)
+    session.execute(statement, {"bump_connection": connection_id, "bump_entity": entity})
 
 
 # An entity's replica as a read saw it: version, last synced, history start (its window).

@@ -4,8 +4,8 @@ Pages are upserted, the cursor after them saved and the lease renewed in one
 transaction, so a crash or an outage mid-sync loses nothing and duplicates
 nothing: the next run resumes from the last committed page. Pages are read
 ahead while the previous ones commit; each transaction takes the pages read
-meanwhile (one when the system is the slower side, up to READ_AHEAD when the
-database is).
+meanwhile (one when the system is the slower side, up to what `read_ahead`
+holds when the database is).
 
 Entities fail on their own: a system that is unreachable, rate limiting or
 refusing the credentials stops the whole run (the connection's status says so),
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from connectors.base import Connector, ListQuery, Page
+from connectors.base import Connector, ListQuery
 from schema.entities import BY_NAME
 from schema.errors import PlantgateError, RateLimited, SystemAuthFailed, SystemRejected, SystemUnreachable
 
@@ -38,17 +38,15 @@ from ..status import ACTIVE, DEGRADED, DISCONNECTED, REAUTH_REQUIRED, UNREACHABL
 from ..store.event_tables import Event
 from ..store.sync_tables import SyncSchedule, SyncState
 from ..store.tables import Connection, as_utc, utcnow
-from . import schedule, statistics
+from . import page_state, read_ahead, schedule, statistics
 from .backoff import full_jitter, retry_after, with_jitter
+from .read_ahead import ReadAhead, ReadPage
 
 log = logging.getLogger("plantgate.sync")
 FULL, INCREMENTAL = "FULL", "INCREMENTAL"
 RUNNING, SUCCEEDED, FAILED, UNAVAILABLE = "RUNNING", "SUCCEEDED", "FAILED", "UNAVAILABLE"
 # Errors that concern the whole system, not one entity: they stop the run.
 CONNECTION_LEVEL = (SystemUnreachable, SystemAuthFailed, RateLimited)
-# Pages read ahead of the commits. Whatever was read while a page committed goes into the next
-# transaction with its cursor: a crash still loses only uncommitted reads.
-READ_AHEAD = 5
 
 
 @dataclass
@@ -84,22 +82,6 @@ class EntityProblem:
 class RunResult:
     records: dict[str, int] = field(default_factory=dict)
     problems: list[EntityProblem] = field(default_factory=list)
-
-
-async def _take(pages: asyncio.Queue) -> list[Page]:
-    """The next page, and every page read meanwhile: one transaction for what is there, so a slow
-    database commits in larger steps while a slow system still has each page committed on arrival."""
-    first = await pages.get()
-    if isinstance(first, Exception):
-        raise first
-    batch = [first]
-    while batch[-1].next_cursor is not None and not pages.empty():
-        item = pages.get_nowait()
-        if isinstance(item, Exception):  # commit what came before it; the next take raises it
-            pages.put_nowait(item)
-            break
-        batch.append(item)
-    return batch
 
 
 def _discard(task: asyncio.Task) -> None:
@@ -242,24 +224,25 @@ class SyncRunner:
         state = await store.run(self._begin, connection, entity, full, incremental)
         status_field = BY_NAME[entity].status_field if entity in BY_NAME else None
         query = ListQuery(updated_after=as_utc(state.run_since) if incremental else None)
-        pages: asyncio.Queue[Page | Exception] = asyncio.Queue(READ_AHEAD)
-        reader = asyncio.create_task(self._read(connector, entity, query, state.cursor, pages))
+        pages = ReadAhead(read_ahead.budget(store.dialect))
+        reader = asyncio.create_task(self._read(connector, entity, query, state.cursor, status_field, pages))
         committed, synced = 0, state.records_synced  # pages this run committed; records the pass synced
         try:
             while True:
-                batch = await _take(pages)
-                records = [record for page in batch for record in page.records]
+                batch = await pages.take()
+                rows = batch[0].rows
+                for page in batch[1:]:
+                    rows.extend(page.rows)
+                count = sum(page.read for page in batch)
                 next_cursor = batch[-1].next_cursor
                 last = next_cursor is None
-                events = await store.run(
-                    self._commit_page, connection, entity, records, next_cursor, last, status_field
-                )
-                SYNC_RECORDS.labels(entity=entity).inc(len(records))
+                events = await store.run(self._commit_page, connection, entity, rows, count, next_cursor, last)
+                SYNC_RECORDS.labels(entity=entity).inc(count)
                 await self.services.bus.publish(*events)
                 before, committed = committed, committed + len(batch)
                 if before < statistics.AFTER_PAGES <= committed and not last:  # a large pass: tell the planner
                     await store.run(statistics.refresh_if_stale, store.engine)
-                synced += len(records)
+                synced += count
                 if last:
                     return synced
         finally:
@@ -267,19 +250,28 @@ class SyncRunner:
                 _discard(reader)
 
     async def _read(
-        self, connector: Connector, entity: str, query: ListQuery, cursor: str | None, pages: asyncio.Queue
+        self,
+        connector: Connector,
+        entity: str,
+        query: ListQuery,
+        cursor: str | None,
+        status_field: str | None,
+        pages: ReadAhead,
     ) -> None:
-        """Read pages ahead of the commits, at most READ_AHEAD; a failure is queued after the pages before it."""
+        """Read pages ahead of the commits, each prepared as the replica stores it (off the committing
+        thread, which the sync waits for); a failure is queued after the pages before it."""
         size = self.settings.sync_page_size
+        dialect = self.services.store.engine.dialect
         try:
             while True:
                 page = await connector.list_page(entity, query, cursor, size)
-                await pages.put(page)
+                rows = replica.prepare(dialect, entity, page.records, status_field)
+                await pages.put(ReadPage.of(rows, len(page.records), page.next_cursor))
                 if page.next_cursor is None:
                     return
                 cursor = page.next_cursor
         except Exception as exc:
-            await pages.put(exc)
+            pages.fail(exc)
 
     def _load(self, connection_id: str) -> tuple[Connection | None, SyncSchedule]:
         with self.services.store.read() as session:
@@ -324,35 +316,40 @@ class SyncRunner:
         self,
         connection: Connection,
         entity: str,
-        records: list,
+        rows: replica.PageRows,
+        count: int,
         next_cursor: str | None,
         last: bool,
-        status_field: str | None,
     ) -> list[Event]:
         with self.services.store.write() as session:
             schedule.renew(session, connection.id, self.owner, self.settings.lease_ttl)
-            state = session.get(SyncState, (connection.id, entity))
-            assert state is not None and state.run_id
-            # The first pass of an entity is a load, not a change: no record.changed flood.
-            loaded_before = state.watermark is not None
-            changed = replica.upsert(session, connection.id, records, state.run_id, status_field)
-            state.cursor = next_cursor
-            state.records_synced += len(records)
+            run_id, watermark = page_state.running(session, connection.id, entity)
+            changed = replica.upsert_rows(session, connection.id, rows, run_id)
             gone: list[str] = []
             if last:
-                if state.mode == FULL:
-                    since = as_utc(state.run_since)
-                    gone = replica.mark_deleted(session, connection.id, entity, state.run_id, since)
-                    state.reconciled_at, state.history_start = state.run_started_at, since
-                state.state, state.cursor, state.watermark = SUCCEEDED, None, state.run_started_at
-                state.last_succeeded_at, state.last_error = utcnow(), None
-                state.failures, state.retry_at = 0, None
-            session.add(state)
+                gone = self._end_pass(session, connection.id, entity, count)
+            else:
+                page_state.advance(session, connection.id, entity, next_cursor, count)
             if changed or gone:
                 replica_version.bump(session, connection.id, entity)
-            if not loaded_before:
+            if watermark is None:  # the first pass of an entity is a load, not a change: no record.changed flood
                 return []
             return self._record_events(session, connection, entity, changed, gone)
+
+    def _end_pass(self, session: Any, connection_id: str, entity: str, count: int) -> list[str]:
+        """The pass's last page: records a full pass did not see are gone; the watermark moves. Returns the gone."""
+        state = session.get(SyncState, (connection_id, entity))
+        state.records_synced += count
+        gone: list[str] = []
+        if state.mode == FULL:
+            since = as_utc(state.run_since)
+            gone = replica.mark_deleted(session, connection_id, entity, state.run_id, since)
+            state.reconciled_at, state.history_start = state.run_started_at, since
+        state.state, state.cursor, state.watermark = SUCCEEDED, None, state.run_started_at
+        state.last_succeeded_at, state.last_error = utcnow(), None
+        state.failures, state.retry_at = 0, None
+        session.add(state)
+        return gone
 
     def _record_events(
         self, session: Any, connection: Connection, entity: str, changed: list, gone: list[str]

@@ -9,8 +9,9 @@ process's work continues elsewhere.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, select
 
 from ..store.sync_tables import SyncSchedule
@@ -67,14 +68,23 @@ def claim_due(session: Session, owner: str, ttl: float, limit: int) -> list[str]
     return [row.connection_id for row in rows]
 
 
+_TABLE = SyncSchedule.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table classes at run time
+# Built once, on the table rather than the ORM class: every committed page runs it, and the ORM's
+# update (its session synchronization, a statement built anew) cost more than the statement itself.
+_RENEW = (
+    update(_TABLE)
+    .where(_TABLE.c.connection_id == bindparam("lease_connection"), _TABLE.c.lease_owner == bindparam("lease_owner_"))
+    .values(lease_expires_at=bindparam("expires"))
+)
+
+
 def renew(session: Session, connection_id: str, owner: str, ttl: float) -> None:
     """Extend the lease as part of a page's transaction; raises if it was taken over."""
-    changed = session.exec(
-        update(SyncSchedule)
-        .where(col(SyncSchedule.connection_id) == connection_id, col(SyncSchedule.lease_owner) == owner)
-        .values(lease_expires_at=utcnow() + timedelta(seconds=ttl))
-    ).rowcount
-    if changed != 1:
+    expires = utcnow() + timedelta(seconds=ttl)
+    result: Any = session.execute(
+        _RENEW, {"lease_connection": connection_id, "lease_owner_": owner, "expires": expires}
+    )
+    if result.rowcount != 1:
         raise LeaseLost(connection_id)
 
 
