@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,30 @@ from tests.processes import GatewayProcess, base_env, create_org
 pytestmark = pytest.mark.processes
 CONNECT = "mutation($i: CreateConnectionInput!) { createConnection(input: $i) { token connection { id status } } }"
 READ = "{ workOrders(first: 5, source: LIVE) { nodes { remoteId title } } }"
+
+
+def start_agent(gateway: GatewayProcess, admin: str, maximo: ServerThread, tmp: Path) -> tuple[str, AgentProcess]:
+    """A new agent of the organization, running and online (seen through `gateway`)."""
+    made = data(gateway.gql(admin, CREATE_AGENT, {"n": "Plant"}))["createAgent"]
+    agent_id = made["agent"]["id"]
+    agent = AgentProcess(gateway.url, made["key"], [maximo.url], tmp / "agent", tmp / "agent.log").start()
+    try:
+        wait_until(lambda: data(gateway.gql(admin, AGENT_STATE, {"id": agent_id}))["agent"]["online"], timeout=30)
+    except BaseException:
+        agent.stop()
+        raise
+    return agent_id, agent
+
+
+def maximo_through(maximo: ServerThread, agent_id: str) -> dict[str, Any]:
+    return {
+        "system": "maximo",
+        "hosting": "ON_PREMISES",
+        "name": "Plant Maximo",
+        "instanceUrl": maximo.url,
+        "credentials": dict(SANDBOX.credentials),
+        "agentId": agent_id,
+    }
 
 
 def test_calls_for_an_agent_routed_connection_succeed_from_either_process(
@@ -43,19 +68,9 @@ def test_calls_for_an_agent_routed_connection_succeed_from_either_process(
     second.wait_healthy()
     admin = create_org(env, "Two processes", 100)
     with ServerThread(SANDBOX.create_app()) as maximo:
-        made = data(first.gql(admin, CREATE_AGENT, {"n": "Plant"}))["createAgent"]
-        agent_id = made["agent"]["id"]
-        agent = AgentProcess(first.url, made["key"], [maximo.url], tmp_path / "agent", tmp_path / "agent.log").start()
+        agent_id, agent = start_agent(first, admin, maximo, tmp_path)
         try:
-            wait_until(lambda: data(second.gql(admin, AGENT_STATE, {"id": agent_id}))["agent"]["online"], timeout=30)
-            given = {
-                "system": "maximo",
-                "hosting": "ON_PREMISES",
-                "name": "Plant Maximo",
-                "instanceUrl": maximo.url,
-                "credentials": dict(SANDBOX.credentials),
-                "agentId": agent_id,
-            }
+            given = maximo_through(maximo, agent_id)
             created = data(second.gql(admin, CONNECT, {"i": given}))["createConnection"]  # checked through A
             assert created["connection"]["status"] == "ACTIVE"
             token = created["token"]
@@ -90,19 +105,9 @@ def test_the_agent_redials_a_restarted_gateway_and_its_connection_serves_again(
     gateway = launch("gateway", env).wait_healthy()
     admin = create_org(env, "Restart", 100)
     with ServerThread(SANDBOX.create_app()) as maximo:
-        made = data(gateway.gql(admin, CREATE_AGENT, {"n": "Plant"}))["createAgent"]
-        agent_id = made["agent"]["id"]
-        agent = AgentProcess(gateway.url, made["key"], [maximo.url], tmp_path / "agent", tmp_path / "agent.log").start()
+        agent_id, agent = start_agent(gateway, admin, maximo, tmp_path)
         try:
-            wait_until(lambda: data(gateway.gql(admin, AGENT_STATE, {"id": agent_id}))["agent"]["online"], timeout=30)
-            given = {
-                "system": "maximo",
-                "hosting": "ON_PREMISES",
-                "name": "Plant Maximo",
-                "instanceUrl": maximo.url,
-                "credentials": dict(SANDBOX.credentials),
-                "agentId": agent_id,
-            }
+            given = maximo_through(maximo, agent_id)
             token = data(gateway.gql(admin, CONNECT, {"i": given}))["createConnection"]["token"]
 
             connected = "query($id: ID!) { agent(id: $id) { connectedAt } }"
