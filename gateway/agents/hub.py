@@ -21,6 +21,7 @@ from starlette.websockets import WebSocket
 
 from schema.errors import BadUserInput, SystemUnreachable
 
+from ..events.broker import listen
 from ..events.bus import EventBus
 from ..settings import Settings
 from ..store.agent_tables import Agent
@@ -233,16 +234,10 @@ class AgentHub:
             self._listener = asyncio.create_task(self._revocations())
 
     async def _revocations(self) -> None:
-        while True:
-            try:
-                async for message in self.bus.broker.subscribe():
-                    if message.get("type") == REVOKED_KIND:
-                        await self._close(str(message.get("agentId")))
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("agent revocation listener failed; restarting", exc_info=True)
-                await asyncio.sleep(1)
+        await listen(self.bus.broker, REVOKED_KIND, self._revoked, "agent revocation")
+
+    async def _revoked(self, message: dict[str, Any]) -> None:
+        await self._close(str(message.get("agentId")))
 
     async def aclose(self) -> None:
         if self._listener is not None:

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
 from ..outage import OutageLog
@@ -137,6 +137,20 @@ class RedisBroker(LocalBroker):
                 await self._listener
         await self._redis.aclose()
         await super().aclose()
+
+
+async def listen(broker: Broker, kind: str, handle: Callable[[dict[str, Any]], Awaitable[None]], what: str) -> None:
+    """Hand every message of type `kind` to `handle` while the task runs; a failure subscribes again."""
+    while True:
+        try:
+            async for message in broker.subscribe():
+                if message.get("type") == kind:
+                    await handle(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("%s listener failed; restarting", what, exc_info=True)
+            await asyncio.sleep(RECONNECT)
 
 
 def make_broker(redis_url: str) -> Broker:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from .. import auth
 from ..auth import Principal
 from ..store.engine import DatabaseUnavailable, Store
-from .broker import Broker
+from .broker import Broker, listen
 from .bus import EventBus
 
 log = logging.getLogger("plantgate.events")
@@ -102,16 +102,10 @@ class OpenSockets:
                 await socket.revoke()
 
     async def _listen(self) -> None:
-        while True:
-            try:
-                async for message in self.broker.subscribe():
-                    if message.get("type") == KIND:
-                        await self.recheck([s for s in self._sockets if concerns(message, s.principal)])
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("revocation listener failed; restarting", exc_info=True)
-                await asyncio.sleep(1)
+        await listen(self.broker, KIND, self._revoked, "revocation")
+
+    async def _revoked(self, message: dict[str, Any]) -> None:
+        await self.recheck([s for s in self._sockets if concerns(message, s.principal)])
 
     async def _sweep(self) -> None:
         while True:
