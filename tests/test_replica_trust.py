@@ -209,6 +209,35 @@ def test_one_failing_entity_leaves_the_others_synced_and_the_connection_degraded
     assert upkeep_conn.ids("vendors") == sorted(r["id"] for r in upkeep.app.state.data.records("vendors"))
 
 
+def test_widening_the_history_window_fills_in_the_older_records(upkeep_conn, upkeep):
+    upkeep_conn.settings(reconcileIntervalHours=1)  # no scheduled full pass to stand in for the owed one
+    wait_until(lambda: upkeep_conn.synced(UPKEEP_ENTITIES))
+    everything = sorted(r["id"] for r in upkeep.app.state.data.records("work-orders"))
+    assert len(upkeep_conn.ids("workOrders")) < len(everything)  # the 90-day window holds fewer
+    upkeep_conn.settings(historyDays=0)  # no trigger: a wider window asks for its own full pass
+    wait_until(lambda: upkeep_conn.ids("workOrders") == everything)
+
+
+MISSED_FULL = {"state": "UNAVAILABLE", "mode": "FULL"}
+
+
+def test_a_full_pass_an_unavailable_entity_missed_is_still_owed_when_it_is_back(upkeep_conn, upkeep):
+    control = SandboxControl(upkeep.url)
+    upkeep_conn.settings(reconcileIntervalHours=1)
+    wait_until(lambda: upkeep_conn.synced(UPKEEP_ENTITIES))
+    vendors = sorted(r["id"] for r in upkeep.app.state.data.records("vendors"))
+    assert len(upkeep_conn.ids("vendors")) < len(vendors)  # the window holds fewer
+    control.fault("error", status=404, match=r"/api/v2/vendors\b")
+    try:
+        upkeep_conn.settings(historyDays=0)
+        wait_until(lambda: {k: upkeep_conn.states()["Vendor"][k] for k in ("state", "mode")} == MISSED_FULL)
+    finally:
+        control.clear_fault()
+    upkeep_conn.trigger()  # an ordinary run: the vendors' full pass has not happened yet
+    wait_until(lambda: upkeep_conn.synced(UPKEEP_ENTITIES))
+    assert upkeep_conn.ids("vendors") == vendors
+
+
 def test_a_failed_entity_is_retried_on_its_own_backoff_not_every_run(upkeep_conn, upkeep):
     """The failed entity waits out its backoff while the others keep their schedule (no hammering)."""
     control = SandboxControl(upkeep.url)

@@ -181,6 +181,12 @@ async def _discover(info: strawberry.Info, id: strawberry.ID, ask: Callable[[Con
         return await ask(connector)
 
 
+def _widens(before: dict[str, Any], after: dict[str, Any], default: int) -> bool:
+    """Does the replica's history window now reach further back (0 is the whole history)?"""
+    old, new = int(before.get("historyDays", default)), int(after.get("historyDays", default))
+    return old != new and (new == 0 or (old != 0 and new > old))
+
+
 def _candidate(c: Any) -> CustomFieldCandidate:
     return CustomFieldCandidate(**{**dataclasses.asdict(c), "enum_values": list(c.enum_values)})
 
@@ -308,6 +314,8 @@ class CustomMutation:
                 connection.settings = {k: v for k, v in merged.items() if v is not None}
                 if new_sources(before.get("fieldMappings"), connection.settings.get("fieldMappings")):
                     schedule.request(session, connection.id, full=True)  # stored raw records may lack them
+                elif _widens(before, connection.settings, services.settings.history_days):
+                    schedule.request(session, connection.id, full=True)  # older records are not replicated yet
                 connection.updated_at = utcnow()  # the connector and schema are rebuilt from it
                 session.add(connection)
                 return connection

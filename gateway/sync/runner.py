@@ -302,7 +302,14 @@ class SyncRunner:
             now = utcnow()
             days = self._history_days(connection)
             window = now - timedelta(days=days) if days > 0 and incremental else None
-            if not incremental or full or state.watermark is None or self._reconcile_due(connection, state, now):
+            owed = state.state == UNAVAILABLE and state.mode == FULL  # a full pass it missed is still owed
+            if (
+                not incremental
+                or full
+                or owed
+                or state.watermark is None
+                or self._reconcile_due(connection, state, now)
+            ):
                 mode, since = FULL, window
             else:
                 mode, since = INCREMENTAL, as_utc(state.watermark) - timedelta(seconds=self.settings.sync_overlap)
