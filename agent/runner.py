@@ -23,7 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from gateway.agents import protocol
-from gateway.netguard import GuardedTransport
+from gateway.netguard import guarded_transport
 
 from .caller import execute
 from .credentials import PlantCredentials, bound
@@ -114,7 +114,7 @@ class Agent:
         self.url = socket_url(config.gateway)
         self._slots = asyncio.Semaphore(config.concurrency)
         limits = httpx.Limits(max_connections=config.concurrency)
-        self.client = httpx.AsyncClient(transport=GuardedTransport(config.policy, limits), follow_redirects=False)
+        self.client = httpx.AsyncClient(transport=guarded_transport(config.policy, limits), follow_redirects=False)
 
     async def run(self) -> None:
         """Serve until the key is refused (KeyRefused), another process takes over (Replaced), or cancelled."""

@@ -21,6 +21,8 @@ import orjson
 
 from schema.errors import RateLimited, SystemAuthFailed, SystemRejected, SystemUnreachable
 
+from .network import http_transport
+
 log = logging.getLogger("plantgate.upstream")
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -142,7 +144,7 @@ class UpstreamClient:
         self.on_request = on_request
         timeout = httpx.Timeout(self.policy.read_timeout, connect=self.policy.connect_timeout)
         limits = httpx.Limits(max_connections=self.policy.max_connections)
-        transport = self.policy.transport(limits) if self.policy.transport else None
+        transport = self.policy.transport(limits) if self.policy.transport else http_transport(limits)
         self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits, transport=transport)
         # Queue here rather than in httpx's pool: a clear error instead of a pool timeout.
         self._slots = asyncio.Semaphore(self.policy.max_connections)

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
+from connectors.network import AsyncioBackend, http_transport
 from schema.errors import BadUserInput, SystemUnreachable
 
 from .settings import Settings
@@ -191,7 +192,7 @@ class NetGuard:
 
     def transport(self, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
         """An httpx transport whose every new socket goes through this guard."""
-        return GuardedTransport(self, limits)
+        return guarded_transport(self, limits)
 
 
 class AddressGuard(Protocol):
@@ -232,14 +233,9 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self.inner.sleep(seconds)
 
 
-class GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport with the guarded network backend (TLS still verifies the host name)."""
-
-    def __init__(self, guard: AddressGuard, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, trust_env=False)
-        # httpx offers no public hook for the network backend; its pool keeps it here.
-        pool = self._pool
-        pool._network_backend = GuardedBackend(guard, pool._network_backend)
+def guarded_transport(guard: AddressGuard, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+    """httpx's transport whose every new socket is checked by `guard` (TLS still verifies the host name)."""
+    return http_transport(limits, GuardedBackend(guard, AsyncioBackend()))
 
 
 def _default_port(scheme: str) -> int:

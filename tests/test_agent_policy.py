@@ -24,7 +24,7 @@ from agent.inject import MissingCredential, Scrubber, fill_body, fill_header
 from agent.policy import PlantPolicy
 from agent.runner import socket_url
 from gateway.agents import protocol
-from gateway.netguard import ForbiddenAddress, GuardedTransport
+from gateway.netguard import ForbiddenAddress, guarded_transport
 from sandboxes.kit import ServerThread
 from tests.agent_process import AgentProcess
 
@@ -144,7 +144,7 @@ async def test_credentials_reach_the_system_intact_and_no_echoed_form_of_them_co
             "headers": [["Authorization", f"Basic {basic}"], ["Content-Type", "application/json"]],
             "body": protocol.encode(b'{"password": "__plantgate_agent_password__"}'),
         }
-        async with httpx.AsyncClient(transport=GuardedTransport(policy, httpx.Limits())) as client:
+        async with httpx.AsyncClient(transport=guarded_transport(policy, httpx.Limits())) as client:
             await execute(call, send, client, policy, values, 10**6)
     assert frames[0]["type"] == "response" and frames[0]["status"] == 200, frames
     answer = json.loads(b"".join(protocol.decode(f["data"]) for f in frames if f["type"] == "chunk"))
