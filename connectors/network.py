@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+from collections import deque
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -28,7 +29,9 @@ class _Receiver(asyncio.Protocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
+        self.chunks: deque[bytes] = deque()  # as they arrived: handed on without copying when they fit
+        self.head = 0  # bytes of the first chunk already read
+        self.size = 0  # bytes not read yet
         self.ended = False
         self.error: Exception | None = None
         self.reading_paused = False
@@ -39,8 +42,9 @@ class _Receiver(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not its subclasses
 
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        if len(self.buffer) > HIGH_WATER and not self.reading_paused and self.transport is not None:
+        self.chunks.append(data)
+        self.size += len(data)
+        if self.size > HIGH_WATER and not self.reading_paused and self.transport is not None:
             self.reading_paused = True
             self.transport.pause_reading()
         self._wake()
@@ -62,6 +66,23 @@ class _Receiver(asyncio.Protocol):
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)
         self._drained = None
+
+    def take(self, max_bytes: int) -> bytes:
+        """Up to `max_bytes` of what arrived, in order (a whole chunk when it fits)."""
+        chunk, head = self.chunks[0], self.head
+        if head == 0 and len(chunk) <= max_bytes:
+            self.chunks.popleft()
+            data = chunk
+        else:
+            end = head + max_bytes
+            data = chunk[head:end]
+            if end >= len(chunk):
+                self.chunks.popleft()
+                self.head = 0
+            else:
+                self.head = end
+        self.size -= len(data)
+        return data
 
     def _wake(self) -> None:
         if self._arrived is not None and not self._arrived.done():
@@ -98,20 +119,14 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         receiver = self._receiver
-        if not receiver.buffer and not receiver.ended:
+        if not receiver.size and not receiver.ended:
             await receiver.arrival(timeout)
-        buffer = receiver.buffer
-        if not buffer:
+        if not receiver.size:
             if receiver.error is not None:
                 raise httpcore.ReadError(str(receiver.error) or type(receiver.error).__name__)
             return b""  # the server closed the connection
-        if len(buffer) <= max_bytes:
-            data = bytes(buffer)
-            buffer.clear()
-        else:
-            data = bytes(buffer[:max_bytes])
-            del buffer[:max_bytes]
-        if receiver.reading_paused and len(buffer) < LOW_WATER:
+        data = receiver.take(max_bytes)
+        if receiver.reading_paused and receiver.size < LOW_WATER:
             receiver.reading_paused = False
             self._transport.resume_reading()
         return data
@@ -148,7 +163,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":  # asked of idle connections: true when the server closed or sent
-            return self._receiver.ended or bool(self._receiver.buffer)
+            return self._receiver.ended or self._receiver.size > 0
         names = {"ssl_object": "ssl_object", "socket": "socket", "client_addr": "sockname", "server_addr": "peername"}
         return self._transport.get_extra_info(names[info]) if info in names else None
 
