@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from connectors.base import ConnectionConfig
 from schema.errors import BadUserInput
 
+from .agents.protocol import PLACEHOLDER
 from .connections import ConnectionService, NewConnection, issue_token, owned, validate
 from .requestlog.recorder import Owner
 from .status import ACTIVE, DISCONNECTED, PENDING, set_status
@@ -57,11 +58,14 @@ class ConnectionSecrets:
     async def reauthorize(self, organization_id: str, connection_id: str, change: Reauthorization) -> Connection:
         current = await self.store.run(self.connections.get, organization_id, connection_id)
         _require_established(current, "be re-authorized")
+        given = dict(change.credentials)
+        if current.agent_credentials is not None:  # a login in the plant: the gateway's fields stay unless replaced
+            given = {**self._given_at_connect(current), **given}
         request = NewConnection(
             system=current.system,
             hosting=current.hosting,
             name=current.name,
-            credentials=dict(change.credentials),
+            credentials=given,
             instance_url=change.instance_url or current.instance_url,
             agent_id=current.agent_id,
             agent_credentials=current.agent_credentials,
@@ -78,6 +82,11 @@ class ConnectionSecrets:
         await self.connections.pool.evict(connection_id)
         await self.connections.bus.publish(*events)
         return connection
+
+    def _given_at_connect(self, connection: Connection) -> dict[str, str]:
+        """The fields of a plant-kept login that the gateway holds itself (not the agent's placeholders)."""
+        stored = self.connections.pool.vault.decrypt(connection.credentials_encrypted)
+        return {name: value for name, value in stored.items() if not PLACEHOLDER.fullmatch(value)}
 
     def _store_login(
         self, organization_id: str, connection_id: str, request: NewConnection, login: dict[str, str]

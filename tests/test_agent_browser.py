@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, expect
 
-from sandboxes.kit import ServerThread
+from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.sap.app import DEMO_PASSWORD, DEMO_USER, ECC_CLIENT
 from tests.browser import PHONE, Watched, chromium, open_page
 from tests.conftest import CREATE_CONNECTION, Gateway
@@ -31,7 +31,7 @@ from tests.test_connect_agent import (
     wait_online,
 )
 from tests.test_connect_browser import magic_link
-from tests.test_dashboard_browser import sign_in, status_of
+from tests.test_dashboard_browser import row, sign_in, status_of
 
 pytestmark = pytest.mark.browser
 
@@ -191,3 +191,52 @@ def test_an_organization_without_agents_reads_them_once(gw: Gateway, browser: Br
     ui.page.wait_for_timeout(6_000)
     assert ui.urls[before:] == []
     ui.assert_clean()
+
+
+def test_re_authorizing_a_login_kept_in_the_plant_asks_for_no_secret(
+    gw: Gateway, ecc: ServerThread, browser: Browser, tmp_path: Path
+) -> None:
+    """The dialog says where the login lives; the check runs through the agent with its current values."""
+    admin = gw.new_org()
+    agent_id, key = new_agent(gw, admin, "Plant 3 agent")
+    agent = start_agent(gw, key, ecc.url, tmp_path)
+    control = SandboxControl(ecc.url)
+    try:
+        wait_online(gw, admin, agent_id, agent)
+        agent.credentials("ecc-prod", username=DEMO_USER, password=DEMO_PASSWORD)
+        routed = {
+            **ROUTED_INPUT,
+            "instanceUrl": ecc.url,
+            "credentials": {"sapClient": ECC_CLIENT},
+            "agentId": agent_id,
+            "agentCredentials": "ecc-prod",
+        }
+        made = data(gw.gql(admin, CREATE_CONNECTION, {"input": routed}))["createConnection"]
+        cid = made["connection"]["id"]
+        ui = sign_in(gw, browser, admin)
+        page = ui.page
+        control.fault("unauthorized")
+        assert gw.gql(made["token"], WORK_ORDERS)["errors"][0]["extensions"]["code"] == "SYSTEM_AUTH_FAILED"
+        expect(status_of(ui, cid)).to_have_text("REAUTH_REQUIRED", timeout=20_000)
+        control.clear_fault()
+        agent.credentials("ecc-prod", username=DEMO_USER, password="not-it")  # the plant's copy is stale too
+
+        row(ui, cid).get_by_role("button", name="Re-authorize").click()
+        dialog = page.locator("dialog")
+        expect(dialog).to_contain_text("kept by the on-premises agent in the plant")
+        expect(dialog.get_by_label("Password", exact=True)).to_have_count(0)
+        expect(dialog.locator("label[for='reauth-username']")).to_contain_text("(optional)")
+        dialog.get_by_role("button", name="Check and save").click()
+        expect(dialog.get_by_role("alert")).to_contain_text("rejected")
+        ui.shot("dashboard-agents-3-reauthorize-in-plant-desktop")
+
+        agent.credentials("ecc-prod", username=DEMO_USER, password=DEMO_PASSWORD)
+        dialog.get_by_role("button", name="Check and save").click()
+        expect(dialog).to_be_hidden()
+        expect(status_of(ui, cid)).to_have_text("ACTIVE", timeout=20_000)
+        state = data(gw.gql(admin, ROUTED, {"id": cid}))["connection"]
+        assert state == {"status": "ACTIVE", "hosting": "ON_PREMISES", "agentId": agent_id, "credentialsInPlant": True}
+        ui.assert_clean()
+    finally:
+        control.clear_fault()
+        agent.stop()

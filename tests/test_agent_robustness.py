@@ -283,3 +283,27 @@ async def test_a_malformed_answer_from_an_agent_fails_that_call_only(gateway: Ga
             session = gateway.services.agents.sessions[made["agent"]["id"]]  # the socket stays open
             assert not session.pending  # and the broken calls are forgotten
             serving.cancel()
+
+
+async def test_an_answer_sent_faster_than_it_is_read_waits_within_the_size_bound() -> None:
+    """What an agent sends waits for its reader up to the largest answer the gateway takes; past
+    that, the call is cancelled and the reader gets `too_large` after the frames before it."""
+    from gateway.agents.stream import CallStream
+
+    forgotten: list[str] = []
+    stream = CallStream("c1", forgotten.append, max_bytes=1000)
+    chunk = protocol.frame("chunk", id="c1", data=protocol.encode(b"x" * 300))
+    stream.put(protocol.frame("response", id="c1", status=200, headers=[]))
+    for _ in range(3):
+        stream.put(chunk)
+    assert [(await stream.next(1))["type"] for _ in range(3)] == ["response", "chunk", "chunk"]
+    stream.put(chunk)  # the frames read made room: 900 bytes wait now
+    stream.put(chunk)
+    assert not forgotten
+    stream.put(chunk)  # 1,200 would wait
+    stream.put(protocol.frame("end", id="c1"))  # dropped: the call is over
+    got = [await stream.next(1) for _ in range(4)]
+    assert [f["type"] for f in got] == ["chunk", "chunk", "chunk", "error"] and got[-1]["kind"] == protocol.TOO_LARGE
+    assert forgotten == ["c1"]
+    with pytest.raises(TimeoutError):
+        await stream.next(0.05)

@@ -136,7 +136,7 @@ class AgentHub:
             **request,
         )
         if route.agent_id in self.sessions:
-            stream = CallStream(call_id, self._forget_local(route.agent_id))
+            stream = CallStream(call_id, self._forget_local(route.agent_id), self.settings.agent_max_payload_bytes)
             await self.deliver(route.agent_id, frame, stream.put)
             return stream
         holder, name = await self.store.run(self._holder, route.agent_id)
@@ -146,7 +146,7 @@ class AgentHub:
             raise AgentOffline(
                 "the agent is connected to another gateway process; calls reach it through Redis (PLANTGATE_REDIS_URL)"
             )
-        stream = CallStream(call_id, self.relay.forget)
+        stream = CallStream(call_id, self.relay.forget, self.settings.agent_max_payload_bytes)
         await self.relay.forward(holder, route.agent_id, frame, stream.put)
         return stream
 

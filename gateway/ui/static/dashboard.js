@@ -10,7 +10,7 @@ import { panel } from './settings.js';
 const KEY = 'plantgate.adminKey';
 const SYSTEM = `system { key name tier credentialFields { name label type secret required help }
   capabilities { entity read } }`;
-const CONNECTION = `id name status statusReason credits hosting instanceUrl createdAt ${SYSTEM}
+const CONNECTION = `id name status statusReason credits hosting instanceUrl credentialsInPlant createdAt ${SYSTEM}
   syncStatus { entity state lastSucceededAt lastError nextRunAt recordsSynced }`;
 const Q = {
   connections: `{ connections(first: 200) { totalCount nodes { ${CONNECTION} } } }`,
@@ -210,8 +210,10 @@ function reauthorize(c) {
   const error = h('div', { class: 'error', role: 'alert', hidden: true });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Check and save');
   const form = h('form', { novalidate: true },
-    h('p', {}, `${c.system.name} rejected the stored login. Enter the new one; it is checked with ${c.system.name} before it is saved.`),
-    loginFields(c.system, c.hosting, 'reauth', c.instanceUrl || 'the current address'),
+    h('p', {}, c.credentialsInPlant
+      ? `The login is kept by the on-premises agent in the plant: update it there (plantgate agent credentials set), then check it with ${c.system.name} here. Fields left empty use the agent's values.`
+      : `${c.system.name} rejected the stored login. Enter the new one; it is checked with ${c.system.name} before it is saved.`),
+    loginFields(c.system, c.hosting, 'reauth', c.instanceUrl || 'the current address', c.credentialsInPlant),
     error,
     h('div', { class: 'actions' }, submit, closeButton('Cancel')));
   form.addEventListener('submit', async (event) => {
