@@ -240,3 +240,37 @@ def test_re_authorizing_a_login_kept_in_the_plant_asks_for_no_secret(
     finally:
         control.clear_fault()
         agent.stop()
+
+
+def test_the_connect_page_sees_an_agent_come_online_without_a_reload(
+    gw: Gateway, ecc: ServerThread, browser: Browser, tmp_path: Path
+) -> None:
+    """The warning asks to start the agent; once it runs, the page says so, then stops asking."""
+    admin = gw.new_org()
+    _, key = new_agent(gw, admin, "Plant 4 agent")
+    ui = open_page(browser, PHONE)
+    page = ui.page
+    page.goto(magic_link(gw, admin, system="sap_ecc", name="Line 4"))
+    through = choice(ui, "Through the on-premises agent Plant 4 agent offline")
+    expect(through).to_be_checked()
+    expect(page.locator("#agent-offline")).to_be_visible()
+    page.get_by_label("Instance URL").fill(ecc.url)
+    page.evaluate("window.notReloaded = true")
+    agent = start_agent(gw, key, ecc.url, tmp_path)
+    try:
+        expect(choice(ui, "Through the on-premises agent Plant 4 agent online")).to_be_checked(timeout=20_000)
+        expect(page.locator("#agent-offline")).to_be_hidden()
+        expect(page.get_by_label("Instance URL")).to_have_value(ecc.url)  # nothing typed is lost
+        assert page.evaluate("window.notReloaded") is True
+        asked = lambda: [u for u in ui.urls if u.endswith("/connect/api/link")]  # noqa: E731
+        before = len(asked())
+        page.wait_for_timeout(7_000)
+        assert len(asked()) == before  # every offered agent online: no more asking
+        page.get_by_label("User", exact=True).fill(DEMO_USER)
+        page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+        page.get_by_label("Client", exact=True).fill(ECC_CLIENT)
+        page.get_by_role("button", name="Connect").click()
+        expect(page.get_by_role("heading", name="Connected")).to_be_visible(timeout=15_000)
+        ui.assert_clean()
+    finally:
+        agent.stop()

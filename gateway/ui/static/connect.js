@@ -1,7 +1,7 @@
 // The Connect page: a customer opens a magic link, picks its system, signs in, and is connected.
 import { $, copyField, h, plural, show, when } from './dom.js';
 import { loginFields, markInvalid, readLogin } from './fields.js';
-import { readRoute, routeBody, routeChoice, showRoute } from './route.js';
+import { readRoute, routeBody, routeChoice, showPresence, showRoute } from './route.js';
 
 const linkToken = decodeURIComponent(window.location.pathname.split('/').pop());
 const HOSTING = { CLOUD: 'Cloud', ON_PREMISES: 'On-premises' };
@@ -69,10 +69,33 @@ function renderCredentials() {
   if (route.agent) $('#login-instanceUrl-help').textContent = `The address the agent's machine opens ${system.name} at, inside the plant.`;
 }
 
+// While an offered agent is offline on the on-premises path, the page asks again every few seconds,
+// so an agent started meanwhile (as the warning asks) turns online here without a reload.
+const PRESENCE_EVERY = 5000;
+let presenceTimer = null;
+
+function watchAgents() {
+  clearTimeout(presenceTimer);
+  const waiting = system && hostingChoice() === 'ON_PREMISES' && !$('#login').hidden && link.agents.some((a) => !a.online);
+  if (waiting) presenceTimer = setTimeout(refreshAgents, PRESENCE_EVERY);
+}
+
+async function refreshAgents() {
+  const reply = await api('GET').catch(() => null);
+  if (reply && reply.status === 200) {
+    const known = new Set(link.agents.map((a) => a.id));
+    link.agents = reply.answer.agents.filter((a) => known.has(a.id));  // new agents appear on reload
+    showPresence($('#form'), link.agents);
+    showRoute($('#form'), chosenRoute());
+  }
+  watchAgents();
+}
+
 function renderLogin() {
   const hosting = hostingChoice();
   $('#route').replaceChildren(...(hosting === 'ON_PREMISES' ? routeChoice(link.agents, system, renderCredentials) : []));
   renderCredentials();
+  watchAgents();
   $('#cost').textContent = `This connection uses ${plural(system.credits[hosting], 'credit')} of ${link.organization}'s pool (${system.name}, Tier ${system.tier}, ${HOSTING[hosting].toLowerCase()}).`;
 }
 
@@ -93,6 +116,7 @@ function pick(chosen) {
   renderLogin();
   show($('#pick'), false);
   show($('#login'));
+  watchAgents();
   $('#login-title').focus();
 }
 

@@ -7,7 +7,15 @@ function radio(name, value, checked, onchange, ...label) {
 }
 
 function presence(agent) {
-  return h('span', { class: 'status', 'data-status': agent.online ? 'ONLINE' : 'OFFLINE' }, agent.online ? 'online' : 'offline');
+  return h('span', { class: 'status', 'data-agent': agent.id, 'data-status': agent.online ? 'ONLINE' : 'OFFLINE' }, agent.online ? 'online' : 'offline');
+}
+
+/** Updates the agents' online/offline marks in place (the choices and what was typed stay). */
+export function showPresence(form, agents) {
+  for (const agent of agents) {
+    const mark = form.querySelector(`.status[data-agent="${agent.id}"]`);
+    if (mark) mark.replaceWith(presence(agent));
+  }
 }
 
 /** The command that stores a login on the agent's machine, with the system's own field names. */
