@@ -141,6 +141,62 @@ def test_rows_stored_through_the_orm_read_as_unchanged(gateway, connection_id):
     assert replica.decode(rows(gateway, connection_id)[page.remote_id].remote_data)["at"] == T0
 
 
+def stored_text(gateway: Gateway, connection_id: str, remote_id: str) -> tuple[str, str]:
+    query = text(
+        'SELECT CAST("values" AS TEXT), CAST(remote_data AS TEXT) FROM replica_record'
+        " WHERE connection_id = :c AND remote_id = :id"
+    )
+    with gateway.services.store.read() as session:
+        values, data = session.execute(query, {"c": connection_id, "id": remote_id}).one()
+    return values, data
+
+
+def test_json_an_earlier_version_spelled_otherwise_is_no_change_and_is_spelled_anew(gateway, connection_id):
+    """Earlier versions and the ORM stored the standard encoder's spelling (spaces, \\u escapes); the page
+    writer stores orjson's. The same content in the old spelling is not a change (it is rewritten once,
+    unreported); other content is a change, however it is spelled."""
+    raw = {"b": 1, "a": "Prüfung ✓", "flag": True, "at": T0}
+    page = record(1, title="Zählerstand", raw=raw)
+    with gateway.services.store.write() as session:
+        session.add(
+            ReplicaRecord(
+                connection_id=connection_id,
+                entity="WorkOrder",
+                remote_id=page.remote_id,
+                values=replica.encode({k: v for k, v in page.values.items() if k != "deletedAt"}),
+                remote_data=replica.encode(raw),
+                status="OPEN",
+                remote_created_at=page.values["createdAt"],
+                remote_updated_at=page.values["updatedAt"],
+                synced_at=T0,
+                last_seen_run="run-1",
+            )
+        )
+    old = stored_text(gateway, connection_id, page.remote_id)
+    assert "\\u00fc" in old[1] and ", " in old[1]  # the standard encoder's spelling
+    assert upsert(gateway, connection_id, [page], "run-2") == []
+    respelled = stored_text(gateway, connection_id, page.remote_id)
+    assert respelled != old and "Prüfung ✓" in respelled[1]  # rewritten in the page writer's spelling
+    assert rows(gateway, connection_id)[page.remote_id].last_seen_run == "run-2"
+    assert (
+        upsert(gateway, connection_id, [page], "run-3") == []
+        and stored_text(gateway, connection_id, page.remote_id) == respelled
+    )
+
+    reordered = record(1, title="Zählerstand", raw={"at": T0, "flag": True, "a": "Prüfung ✓", "b": 1})
+    assert upsert(gateway, connection_id, [reordered], "run-4") == []  # the same object, keys in another order
+    for changed in (
+        {**raw, "b": True},
+        {**raw, "b": 1.0},
+        {**raw, "flag": 1},
+        {**raw, "at": T0 + timedelta(seconds=1)},
+    ):
+        assert upsert(gateway, connection_id, [record(1, title="Zählerstand", raw=changed)], "run-5") == [
+            page.remote_id
+        ]
+        assert replica.decode(rows(gateway, connection_id)[page.remote_id].remote_data) == changed
+
+
 def test_sqlite_without_returning_detects_the_same(sqlite_gateway, upkeep_sandbox):
     """SQLite before 3.35 has no RETURNING; the per-row fallback must agree with the bulk path."""
     connection_id = data(sqlite_gateway.connect(sqlite_gateway.new_org(), upkeep_sandbox.url))["createConnection"][
