@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from connectors.base import ConnectionConfig
 from schema.errors import BadUserInput
 
-from .agents.protocol import PLACEHOLDER
+from .agents.protocol import placeholder
 from .connections import ConnectionService, NewConnection, issue_token, owned, validate
 from .requestlog.recorder import Owner
 from .status import ACTIVE, DISCONNECTED, PENDING, set_status
@@ -84,9 +84,10 @@ class ConnectionSecrets:
         return connection
 
     def _given_at_connect(self, connection: Connection) -> dict[str, str]:
-        """The fields of a plant-kept login that the gateway holds itself (not the agent's placeholders)."""
+        """The fields of a plant-kept login that the gateway holds itself (not the placeholders `NewConnection.login`
+        stored for the agent's fields)."""
         stored = self.connections.pool.vault.decrypt(connection.credentials_encrypted)
-        return {name: value for name, value in stored.items() if not PLACEHOLDER.fullmatch(value)}
+        return {name: value for name, value in stored.items() if value != placeholder(name)}
 
     def _store_login(
         self, organization_id: str, connection_id: str, request: NewConnection, login: dict[str, str]

@@ -275,8 +275,9 @@ def _sqlite_upsert(
         (found,) = raw.execute(_sqlite_unchanged_statement(len(chunk)), params).fetchone()
         unchanged.update(json.loads(found))
     rest = [row for row in rows if row[1] not in unchanged] if unchanged else rows
-    ids = json.dumps([row[1] for row in rest])
-    stored = raw.execute(_SQLITE_STORED, (connection_id, entity, ids)).fetchall() if rest else []
+    if not rest:
+        return set(), [row[1] for row in rows]
+    stored = raw.execute(_SQLITE_STORED, (connection_id, entity, json.dumps([row[1] for row in rest]))).fetchall()
     respelled = _respelled(stored, rest) if stored else set()
     for start in range(0, len(rest), _MAX_ROWS):
         chunk = rest[start : start + _MAX_ROWS]
