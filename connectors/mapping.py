@@ -99,19 +99,16 @@ class Enum(Spec):
 
 def parse_datetime(value: Any, style: str = "iso") -> datetime | None:
     """Parse the date styles vendors use; always returns an aware UTC datetime."""
-    if value in (None, ""):
+    if value is None or value == "":
         return None
+    if style == "iso":  # a trailing `Z` is UTC to `fromisoformat` since Python 3.11
+        parsed = datetime.fromisoformat(value if type(value) is str else str(value))
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     if style == "epoch_ms":
         return datetime.fromtimestamp(float(value) / 1000, tz=UTC)
     if style == "epoch_s":
         return datetime.fromtimestamp(float(value), tz=UTC)
-    text = str(value)
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    raise ValueError(f"unknown date style {style!r}")
 
 
 @dataclass(frozen=True)

@@ -127,8 +127,9 @@ def prepare(dialect: Dialect, entity: str, records: list[Record], status_field: 
     return PageRows(entity, {r.remote_id: r.values for r in records}, {row[1]: row for row in rows})
 
 
-def upsert_rows(session: Session, connection_id: str, page: PageRows, run_id: str) -> list[Record]:
+def upsert_rows(session: Session, connection_id: str, page: PageRows, run_id: str, load: bool = False) -> list[Record]:
     """Write prepared rows; returns the records new or changed (for record.changed), in page order.
+    `load`: the entity's first load, which tells no changes (see `replica_upsert`).
 
     New and changed rows are written by one upsert over the page, the rest stamped
     as seen by this run (`replica_upsert`): no ORM object per row, and the conflict
@@ -137,7 +138,7 @@ def upsert_rows(session: Session, connection_id: str, page: PageRows, run_id: st
     if not page.rows:
         return []
     writer = page_writer(session.get_bind().dialect)
-    written = writer.write(session, connection_id, list(page.rows.values()), run_id, utcnow())
+    written = writer.write(session, connection_id, list(page.rows.values()), run_id, utcnow(), load)
     return [Record(page.entity, i, values) for i, values in page.values.items() if i in written]
 
 

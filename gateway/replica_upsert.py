@@ -21,6 +21,11 @@ encoder's, which SQLAlchemy's JSON type and earlier versions wrote: a row whose
 stored text differs from the page's is compared by its content before it counts
 as changed, so text written by an earlier version (or through the ORM) is
 rewritten once, silently, and never reported as a change.
+
+An entity's first load (`load`) emits no `record.changed`, so it needs neither the
+look for unchanged rows nor the read-back: on PostgreSQL the upsert alone names
+what it wrote and the rest are stamped; SQLite's upsert then rewrites every row
+(a resumed load meets its own rows again), so every row counts as written.
 """
 
 from __future__ import annotations
@@ -104,6 +109,13 @@ def _respelled(stored: Iterable[tuple[str, str | None, str | None, Any]], rows: 
     return same
 
 
+def _stored_values(record: Record) -> dict[str, Any]:
+    """The record's values and unmapped fields, in that order, without `deletedAt` (a column of its own)."""
+    merged = {**record.values, **record.unmapped}
+    merged.pop("deletedAt", None)
+    return merged
+
+
 def _text(value: Any) -> str | None:
     """A plain column's value as the VARCHAR cast would give it."""
     return value if value is None or isinstance(value, str) else str(value)
@@ -131,7 +143,7 @@ class PageWriter:
                 record.entity,
                 record.remote_id,
                 # The system's own mapping (remapped fields are read from `remote_data` on every read).
-                json_text({k: v for k, v in {**record.values, **record.unmapped}.items() if k != "deletedAt"}),
+                json_text(_stored_values(record)),
                 json_text(record.remote_data),
                 _text(record.values.get(status_field)) if status_field else None,
                 time(record.values.get("createdAt")),
@@ -142,14 +154,17 @@ class PageWriter:
         ]
 
     def write(
-        self, session: Session, connection_id: str, rows: Sequence[tuple], run_id: str, now: datetime
+        self, session: Session, connection_id: str, rows: Sequence[tuple], run_id: str, now: datetime, load: bool
     ) -> set[str]:
-        """Upsert the rows (one per remote id, from `rows`); returns the remote ids of those new or changed."""
+        """Upsert the rows (one per remote id, from `rows`); returns the remote ids of those new or changed
+        (with `load`, an entity's first load: those written, see the module's docstring)."""
         raw = session.connection().connection.driver_connection
         stamped = self.time(now)
         if self.name == "postgresql":
-            written, unchanged = _postgres_upsert(raw, connection_id, rows, stamped, run_id)
+            written, unchanged = _postgres_upsert(raw, connection_id, rows, stamped, run_id, load)
             seen = [row[1] for row in rows if row[1] not in written and row[1] not in unchanged]
+        elif load:
+            written, seen = _sqlite_load(raw, connection_id, rows, stamped, run_id), []
         else:
             written, seen = _sqlite_upsert(raw, connection_id, rows, stamped, run_id)
         if seen:
@@ -206,14 +221,18 @@ _PG_STORED = (
 
 
 def _postgres_upsert(
-    raw: Any, connection_id: str, rows: Sequence[tuple], now: Any, run_id: str
+    raw: Any, connection_id: str, rows: Sequence[tuple], now: Any, run_id: str, load: bool
 ) -> tuple[set[str], set[str]]:
     """Stamp the rows stored unchanged, then upsert the others (new, changed, or written meanwhile).
 
     A re-sync finds most rows unchanged: the UPDATE writes each of them once, where the
     upsert's conflict check would lock it and the stamp then write it. Returns the ids
     written (new or changed; not those only spelled anew) and those stamped unchanged.
+    A first load (`load`) finds next to nothing stored: the upsert alone.
     """
+    if load:
+        cursor = raw.execute(_PG_UPSERT, (connection_id, now, run_id, *(list(column) for column in zip(*rows))))
+        return {remote_id for (remote_id,) in cursor.fetchall()}, set()
     entities, ids, values, data, _, _, _, deleted = (list(column) for column in zip(*rows))
     cursor = raw.execute(_PG_UNCHANGED, (run_id, now, entities, ids, values, data, deleted, connection_id))
     unchanged = {remote_id for (remote_id,) in cursor.fetchall()}
@@ -230,11 +249,14 @@ def _postgres_upsert(
 # -- SQLite -------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8)  # a sync's pages come in one or two sizes
-def _sqlite_statement(count: int) -> str:
-    """The upsert of `count` rows, without RETURNING (see `_sqlite_upsert`)."""
+@lru_cache(maxsize=16)  # a sync's pages come in one or two sizes
+def _sqlite_statement(count: int, every: bool = False) -> str:
+    """The upsert of `count` rows, without RETURNING (see `_sqlite_upsert`); `every`: stored rows rewritten
+    whether they differ or not."""
     row = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
     conflict = _ON_CONFLICT.removesuffix(" RETURNING remote_id").replace("IS DISTINCT FROM", "IS NOT")
+    if every:
+        conflict = conflict.partition(" WHERE ")[0]
     return f"{_INTO} VALUES {', '.join([row] * count)}{conflict}"
 
 
@@ -279,10 +301,22 @@ def _sqlite_upsert(
         return set(), [row[1] for row in rows]
     stored = raw.execute(_SQLITE_STORED, (connection_id, entity, json.dumps([row[1] for row in rest]))).fetchall()
     respelled = _respelled(stored, rest) if stored else set()
-    for start in range(0, len(rest), _MAX_ROWS):
-        chunk = rest[start : start + _MAX_ROWS]
-        raw.execute(_sqlite_statement(len(chunk)), _sqlite_params(connection_id, chunk, now, run_id))
+    _sqlite_write(raw, connection_id, rest, now, run_id)
     return {row[1] for row in rest} - respelled, [row[1] for row in rows if row[1] in unchanged]
+
+
+def _sqlite_load(raw: Any, connection_id: str, rows: Sequence[tuple], now: Any, run_id: str) -> set[str]:
+    """A first load's page: every row written (and so stamped seen), stored or not."""
+    _sqlite_write(raw, connection_id, rows, now, run_id, every=True)
+    return {row[1] for row in rows}
+
+
+def _sqlite_write(
+    raw: Any, connection_id: str, rows: Sequence[tuple], now: Any, run_id: str, every: bool = False
+) -> None:
+    for start in range(0, len(rows), _MAX_ROWS):
+        chunk = rows[start : start + _MAX_ROWS]
+        raw.execute(_sqlite_statement(len(chunk), every), _sqlite_params(connection_id, chunk, now, run_id))
 
 
 _SQLITE_STORED = (

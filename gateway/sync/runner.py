@@ -331,7 +331,7 @@ class SyncRunner:
         with self.services.store.write() as session:
             schedule.renew(session, connection.id, self.owner, self.settings.lease_ttl)
             run_id, watermark = page_state.running(session, connection.id, entity)
-            changed = replica.upsert_rows(session, connection.id, rows, run_id)
+            changed = replica.upsert_rows(session, connection.id, rows, run_id, load=watermark is None)
             gone: list[str] = []
             if last:
                 gone = self._end_pass(session, connection.id, entity, count)
