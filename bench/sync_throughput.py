@@ -17,7 +17,11 @@ records read (up to 10%, 50% and 100% of them): flat bands mean memory does not
 grow with the number of records. Then the same connection is synced again in
 full over the unchanged records, as a scheduled full pass would: every row is
 compared and none rewritten. Source and gateway share one process and one
-GIL, so the rates are loopback figures: the source's JSON encoding is counted too.
+GIL, so the rates are loopback figures: the source's work is counted too (kept
+small: `quick_work_order` and orjson serve what the readable `work_order` and
+Starlette's `JSONResponse` would, byte for byte, checked as each source starts).
+The child tunes the garbage collector as the serving process does on start
+(`gateway.collector`): that process's scheduler is what runs syncs.
 
 The same source is loaded by dlt's `rest_api` source with `merge` (`bench/dlt_sync.py`,
 the `bench` extra), and with `--baseline` by the runner of another checkout; the sides
