@@ -231,8 +231,7 @@ def _postgres_upsert(
     A first load (`load`) finds next to nothing stored: the upsert alone.
     """
     if load:
-        cursor = raw.execute(_PG_UPSERT, (connection_id, now, run_id, *(list(column) for column in zip(*rows))))
-        return {remote_id for (remote_id,) in cursor.fetchall()}, set()
+        return _postgres_insert(raw, connection_id, rows, now, run_id), set()
     entities, ids, values, data, _, _, _, deleted = (list(column) for column in zip(*rows))
     cursor = raw.execute(_PG_UNCHANGED, (run_id, now, entities, ids, values, data, deleted, connection_id))
     unchanged = {remote_id for (remote_id,) in cursor.fetchall()}
@@ -241,9 +240,13 @@ def _postgres_upsert(
         return set(), unchanged
     stored = raw.execute(_PG_STORED, (connection_id, rest[0][0], [row[1] for row in rest])).fetchall()
     respelled = _respelled(stored, rest) if stored else set()
-    columns = [list(column) for column in zip(*rest)]
-    cursor = raw.execute(_PG_UPSERT, (connection_id, now, run_id, *columns))
-    return {remote_id for (remote_id,) in cursor.fetchall()} - respelled, unchanged | respelled
+    return _postgres_insert(raw, connection_id, rest, now, run_id) - respelled, unchanged | respelled
+
+
+def _postgres_insert(raw: Any, connection_id: str, rows: Sequence[tuple], now: Any, run_id: str) -> set[str]:
+    """The upsert of the rows, one array per column; returns the remote ids it wrote."""
+    cursor = raw.execute(_PG_UPSERT, (connection_id, now, run_id, *(list(column) for column in zip(*rows))))
+    return {remote_id for (remote_id,) in cursor.fetchall()}
 
 
 # -- SQLite -------------------------------------------------------------------------------------
