@@ -20,7 +20,7 @@ from connectors.base import ConnectionConfig, ListQuery
 from connectors.catalog import Capability, SystemEntry
 from connectors.http import HttpPolicy
 from connectors.jsonrpc import Model, ModelRpcConnector
-from connectors.mapping import Compute, Date, EntityMap, Ids, Join, spec_path
+from connectors.mapping import Compute, Date, EntityMap, Ids, Join, parse_datetime, spec_path
 from connectors.rest import Envelope, PagePaging, RestConnector, Stream
 from connectors.writes import WriteMap
 from sandboxes.data import Record, SeededDataset
@@ -43,6 +43,18 @@ def test_ids_reads_a_separated_list_or_its_first() -> None:
     assert Ids("ids", first=True).extract({"ids": "4,7"}) == "4"
     assert Ids("ids", first=True).extract({"ids": ""}) is None and Ids("ids").extract({}) == []
     assert Ids("ids", sep=";").extract({"ids": "4;7"}) == ["4", "7"]
+
+
+def test_dates_in_every_style_come_out_aware_and_utc_and_an_unknown_style_is_an_error() -> None:
+    noon = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert parse_datetime("2026-03-01T12:00:00.000Z") == noon
+    assert parse_datetime("2026-03-01T13:00:00+01:00") == noon
+    assert parse_datetime("2026-03-01T12:00:00") == noon  # no offset: taken as UTC
+    assert parse_datetime("2026-03-01T13:00:00+01:00").tzinfo is UTC
+    assert parse_datetime(1772366400000, "epoch_ms") == noon == parse_datetime("1772366400", "epoch_s")
+    assert parse_datetime(None) is None and parse_datetime("", "epoch_ms") is None
+    with pytest.raises(ValueError, match="unknown date style"):
+        parse_datetime("2026-03-01", "dd.mm.yyyy")
 
 
 def test_a_mapping_names_the_paths_it_reads_once_each() -> None:
