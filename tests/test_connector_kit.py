@@ -50,7 +50,8 @@ def test_dates_in_every_style_come_out_aware_and_utc_and_an_unknown_style_is_an_
     assert parse_datetime("2026-03-01T12:00:00.000Z") == noon
     assert parse_datetime("2026-03-01T13:00:00+01:00") == noon
     assert parse_datetime("2026-03-01T12:00:00") == noon  # no offset: taken as UTC
-    assert parse_datetime("2026-03-01T13:00:00+01:00").tzinfo is UTC
+    shifted = parse_datetime("2026-03-01T13:00:00+01:00")
+    assert shifted is not None and shifted.tzinfo is UTC
     assert parse_datetime(1772366400000, "epoch_ms") == noon == parse_datetime("1772366400", "epoch_s")
     assert parse_datetime(None) is None and parse_datetime("", "epoch_ms") is None
     with pytest.raises(ValueError, match="unknown date style"):
