@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar
@@ -267,6 +267,19 @@ class Connector(ABC):
     @abstractmethod
     async def list_page(self, entity: str, query: ListQuery, cursor: str | None, limit: int) -> Page:
         """One page of an entity in a stable order, starting at `cursor`."""
+
+    async def read_pages(
+        self, entity: str, query: ListQuery, cursor: str | None, limit: int
+    ) -> AsyncGenerator[Page, None]:
+        """Every page from `cursor` to the end, in order, as a sync reads them: `list_page` after `list_page`.
+        A system whose next page is known before a page is mapped is asked for it meanwhile
+        (`RestConnector`); close the iterator (`contextlib.aclosing`) when stopping early."""
+        while True:
+            page = await self.list_page(entity, query, cursor, limit)
+            yield page
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
 
     @abstractmethod
     async def fetch_many(self, entity: str, remote_ids: list[str]) -> list[Record]:

@@ -330,6 +330,10 @@ class EntityMap:
         values["displayValue"] = None if display is None else str(display)
         return Record(self.entity, remote_id, values, raw)
 
+    def remote_id_of(self, raw: Any) -> str:
+        """The id `map` would give the record, without mapping the rest (paging needs ids before records)."""
+        return str(self._plan[1](raw))
+
     def _map_some(self, raw: Any, names: frozenset[str]) -> Record:
         """`map` for the named fields only (a live read's selection), plus `remoteId` and `deletedAt`
         (lists leave deleted records out); the record maps the others when asked (`Record.complete`)."""

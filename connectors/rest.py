@@ -14,7 +14,8 @@ records.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -31,6 +32,7 @@ from .mapping import EntityMap, dig
 from .paging import OVERLAP, TAIL, CursorPaging, OffsetCursor, OffsetPaging, PagePaging, RestPaging
 from .passthrough import RawRequest, RawResponse, exchange
 from .remote_ids import id_problem
+from .tasks import discard
 from .writes import CREATE, UPDATE, WriteMap
 
 __all__ = [
@@ -221,16 +223,58 @@ class RestConnector(Connector):
         if plan is None:
             return Page([], None)
         limit = min(limit, self.max_page_size)
+        rows, next_cursor = self._cut(stream, cursor, limit, await self._get_page(stream, plan, cursor, limit))
+        return self._mapped_page(stream, plan, rows, next_cursor)
+
+    async def read_pages(
+        self, entity: str, query: ListQuery, cursor: str | None, limit: int
+    ) -> AsyncGenerator[Page, None]:
+        """`list_page` after `list_page`, but the next page is asked for as soon as its cursor is known,
+        before this one is mapped: the system prepares it while this one is mapped and stored here.
+        Still one request at a time; a failed request fails the iteration after the pages before it.
+        A connector with a `list_page` of its own (Maximo's) is read through that, one page after another."""
+        if type(self).list_page is not RestConnector.list_page:
+            async with aclosing(super().read_pages(entity, query, cursor, limit)) as pages:
+                async for page in pages:
+                    yield page
+            return
+        stream = self.stream(entity)
+        plan = self.filter_plan(stream, query)
+        if plan is None:
+            yield Page([], None)
+            return
+        limit = min(limit, self.max_page_size)
+        coming = asyncio.ensure_future(self._get_page(stream, plan, cursor, limit))
+        try:
+            while True:
+                rows, next_cursor = self._cut(stream, cursor, limit, await coming)
+                if next_cursor is not None:
+                    coming = asyncio.ensure_future(self._get_page(stream, plan, next_cursor, limit))
+                yield self._mapped_page(stream, plan, rows, next_cursor)
+                if next_cursor is None:
+                    return
+                cursor = next_cursor
+        finally:
+            discard(coming)
+
+    async def _get_page(self, stream: Stream, plan: FilterPlan, cursor: str | None, limit: int) -> Any:
         params = {**self.filter_params(stream, plan), **self.paging.params(cursor, limit, self.max_page_size)}
-        body = await self.call("GET", stream.path, params=params)
+        return await self.call("GET", stream.path, params=params)
+
+    def _cut(self, stream: Stream, cursor: str | None, limit: int, body: Any) -> tuple[list[Any], str | None]:
+        """The served rows that follow the cursor, still raw, and where the next page starts."""
         envelope = self.envelope(stream)
         rows = envelope.rows(body)
         if not isinstance(rows, list):
             what = f"a list without '{envelope.records}'" if envelope.records else "an answer that is not a list"
             raise SystemRejected(f"{self.entry.name} sent {what}")
-        page = self._new_rows(cursor, limit, [stream.mapping.map(row) for row in rows], body)
-        records = self.with_custom_values(page.records)
-        return Page([r for r in records if plan.residual.matches(r, stream.status_field)], page.next_cursor)
+        ids = [stream.mapping.remote_id_of(row) for row in rows]
+        window, next_cursor = self.paging.cut(cursor, limit, ids, body, self.max_page_size)
+        return rows[window], next_cursor
+
+    def _mapped_page(self, stream: Stream, plan: FilterPlan, rows: list[Any], next_cursor: str | None) -> Page:
+        records = self.with_custom_values([stream.mapping.map(row) for row in rows])
+        return Page([r for r in records if plan.residual.matches(r, stream.status_field)], next_cursor)
 
     def _new_rows(self, cursor: str | None, limit: int, records: list[Record], body: Any) -> Page:
         """The rows of a served page that follow the cursor, and where the next page starts."""

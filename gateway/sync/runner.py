@@ -22,11 +22,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.base import Connector, ListQuery
+from connectors.tasks import discard
 from schema.entities import BY_NAME
 from schema.errors import PlantgateError, RateLimited, SystemAuthFailed, SystemRejected, SystemUnreachable
 
@@ -82,12 +84,6 @@ class EntityProblem:
 class RunResult:
     records: dict[str, int] = field(default_factory=dict)
     problems: list[EntityProblem] = field(default_factory=list)
-
-
-def _discard(task: asyncio.Task) -> None:
-    """Cancel a read that is no longer wanted; whatever it raised is not news."""
-    task.cancel()
-    task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 def readable(connector: Connector) -> list[str]:
@@ -247,7 +243,7 @@ class SyncRunner:
                     return synced
         finally:
             if not reader.done():
-                _discard(reader)
+                discard(reader)
 
     async def _read(
         self,
@@ -263,13 +259,10 @@ class SyncRunner:
         size = self.settings.sync_page_size
         dialect = self.services.store.engine.dialect
         try:
-            while True:
-                page = await connector.list_page(entity, query, cursor, size)
-                rows = replica.prepare(dialect, entity, page.records, status_field)
-                await pages.put(ReadPage.of(rows, len(page.records), page.next_cursor))
-                if page.next_cursor is None:
-                    return
-                cursor = page.next_cursor
+            async with aclosing(connector.read_pages(entity, query, cursor, size)) as reading:
+                async for page in reading:
+                    rows = replica.prepare(dialect, entity, page.records, status_field)
+                    await pages.put(ReadPage.of(rows, len(page.records), page.next_cursor))
         except Exception as exc:
             pages.fail(exc)
 

@@ -8,6 +8,7 @@ upstream failures, and the upstream cost of a nested query through the gateway.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -97,6 +98,20 @@ async def test_every_entity_lists_to_the_end_in_a_stable_order(connector):
         assert all(r.entity == entity for r in first)
         again = await list_all(connector, entity, limit=17)
         assert [r.remote_id for r in again] == ids, f"{entity}: order depends on page size"
+
+
+async def test_reading_pages_gives_what_listing_page_after_page_gives(connector):
+    """A sync reads with `read_pages` (which may ask for the next page ahead): the same pages, in order."""
+    for entity in readable(connector):
+        listed, cursor = [], None
+        while True:
+            page = await connector.list_page(entity, ListQuery(), cursor, 17)
+            listed.append(([r.values for r in page.records], page.next_cursor))
+            if (cursor := page.next_cursor) is None:
+                break
+        async with aclosing(connector.read_pages(entity, ListQuery(), None, 17)) as pages:
+            read = [([r.values for r in page.records], page.next_cursor) async for page in pages]
+        assert read == listed, entity
 
 
 async def test_modified_since_returns_exactly_the_changed_records(case, connector, running):
