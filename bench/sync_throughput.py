@@ -16,10 +16,13 @@ VmRSS from /proc/self/status; the largest run reports the peak per band of
 records read (up to 10%, 50% and 100% of them): flat bands mean memory does not
 grow with the number of records. Then the same connection is synced again in
 full over the unchanged records, as a scheduled full pass would: every row is
-compared and none rewritten. Source and gateway share one process and one
-GIL, so the rates are loopback figures: the source's work is counted too (kept
-small: `quick_work_order` and orjson serve what the readable `work_order` and
-Starlette's `JSONResponse` would, byte for byte, checked as each source starts).
+compared and none rewritten. The source runs in a process of its own, forked by
+the measured one before it starts (`SourceProcess`): a real system's CPU is not
+the gateway's, nor its GIL. It shares the machine's two cores with the syncing
+process and the database server, so it is kept cheap (`quick_work_order` and
+orjson serve what the readable `work_order` and Starlette's `JSONResponse` would,
+byte for byte, checked as each source starts). Process CPU is the syncing
+process's alone.
 The child tunes the garbage collector as the serving process does on start
 (`gateway.collector`): that process's scheduler is what runs syncs.
 
@@ -38,8 +41,10 @@ import cProfile
 import functools
 import io
 import json
+import multiprocessing
 import os
 import pstats
+import socket
 import statistics
 import subprocess
 import sys
@@ -55,6 +60,7 @@ from typing import Any
 
 import orjson
 import psycopg
+import uvicorn
 from cryptography.fernet import Fernet
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -71,7 +77,6 @@ from gateway.settings import Settings
 from gateway.store.sync_tables import SyncSchedule, SyncState
 from gateway.sync import schedule
 from gateway.sync.runner import SyncRunner
-from sandboxes.kit import ServerThread
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOGIN = {"email": "bench@upkeep.example", "password": "bench"}
@@ -149,10 +154,10 @@ def work_order(i: int, anchor_ms: int, base62: Any = base62, iso: Any = iso) -> 
     }
 
 
-# The source stands in for a vendor on another machine, yet runs in the measured process: what
-# it spends is counted on every side. These helpers make the same text as `base62` and `iso` for
-# a fraction of the CPU (checked against them by `check_source`), so the figures are mostly the
-# syncing side's. Their caches are bounded: the references and days are a few thousand at most.
+# The source stands in for a vendor on another machine, yet shares this one's two cores with the
+# syncing side and the database. These helpers make the same text as `base62` and `iso` for a
+# fraction of the CPU (checked against them by `check_source`), so it takes little of them.
+# Their caches are bounded: the references and days are a few thousand at most.
 _base62_cached = functools.lru_cache(maxsize=4096)(base62)
 _day_prefix = functools.lru_cache(maxsize=4096)(lambda day: iso(day * DAY)[:11])
 
@@ -190,11 +195,19 @@ def check_source(anchor_ms: int, samples: int = 3_000) -> None:
             raise RuntimeError(f"the quick source differs from the reference at records {offset}..{end}")
 
 
-@dataclass
 class Progress:
-    """How far the source has been read: the memory sampler's x axis."""
+    """How far the source has been read: the memory sampler's x axis, shared with the source's process."""
 
-    served: int = 0
+    def __init__(self) -> None:
+        self._served = multiprocessing.get_context("fork").Value("q", 0, lock=False)
+
+    @property
+    def served(self) -> int:
+        return int(self._served.value)
+
+    @served.setter
+    def served(self, records: int) -> None:
+        self._served.value = records
 
 
 def create_source(total: int, progress: Progress) -> Starlette:
@@ -227,6 +240,44 @@ def create_source(total: int, progress: Progress) -> Starlette:
             Route("/api/v2/{resource}", list_records, methods=["GET"]),
         ]
     )
+
+
+def _serve(app: Starlette, sock: socket.socket) -> None:
+    uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)).run(
+        sockets=[sock]
+    )
+
+
+class SourceProcess:
+    """The source served from a process of its own, as a real system is served from a machine of its own:
+    its CPU is not the syncing process's, nor does it take that process's GIL. Forked before the
+    measured process starts any thread; both sides of a comparison get it alike."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self.port = 0
+        self._process: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> SourceProcess:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)  # connections queue from here on, so the first request cannot miss the server
+        self.port = sock.getsockname()[1]
+        self._process = multiprocessing.get_context("fork").Process(target=_serve, args=(self.app, sock), daemon=True)
+        self._process.start()
+        sock.close()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._process.terminate()
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.kill()
 
 
 # -- memory -----------------------------------------------------------------------------
@@ -315,7 +366,7 @@ class RunResult:
     samples: int
     resync_seconds: float = 0.0
     profile: str = ""
-    cpu_seconds: float = 0.0  # CPU time of the whole process (source included), not the database server's
+    cpu_seconds: float = 0.0  # CPU time of the syncing process (not the source's, nor the database server's)
     resync_cpu_seconds: float = 0.0
     store: str = ""
     side: str = "plantgate"
@@ -450,7 +501,7 @@ def child(total: int, database_url: str | None, profile: bool, analyze: bool) ->
             allow_insecure_http=True,  # the source is on plain-http loopback
         )
         progress = Progress()
-        source = stack.enter_context(ServerThread(create_source(total, progress)))
+        source = stack.enter_context(SourceProcess(create_source(total, progress)))
         analyzer = Analyzer(progress, ANALYZE_AT, database_url) if analyze and database_url else None
         services = Services.start(settings)
         stack.callback(services.store.close)
@@ -480,7 +531,7 @@ def dlt_child(total: int, database_url: str | None, once: bool = False) -> RunRe
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(dlt_sync.scratch()))
         progress = Progress()
-        source = stack.enter_context(ServerThread(create_source(total, progress)))
+        source = stack.enter_context(SourceProcess(create_source(total, progress)))
         pipe = dlt_sync.pipeline(database_url, tmp)
         baseline = rss_kib()
         sampler = RssSampler(progress, total)
