@@ -82,6 +82,7 @@ PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOGIN = {"email": "bench@upkeep.example", "password": "bench"}
 SESSION = "bench-session-token"
 MAX_LIMIT = 200  # the UpKeep sandbox's page cap
+LATENCY_ENV = "PLANTGATE_BENCH_SOURCE_LATENCY_MS"  # --source-latency, handed to every child (each side alike)
 RUN_TIMEOUT = 1800.0  # seconds per child sync: a hung run must not hang the benchmark
 SAMPLE_EVERY = 0.02  # seconds between RSS samples
 BANDS = (0.1, 0.5, 1.0)  # memory checkpoints, as fractions of the records synced
@@ -218,6 +219,7 @@ def create_source(total: int, progress: Progress) -> Starlette:
     """
     anchor = int((datetime.now(UTC) - timedelta(days=60)).timestamp() * 1000)
     check_source(anchor)
+    latency = float(os.environ.get(LATENCY_ENV, "0")) / 1000  # a system's own time per page (--source-latency)
 
     async def login(request: Request) -> Response:
         if await request.json() != LOGIN:
@@ -229,6 +231,8 @@ def create_source(total: int, progress: Progress) -> Starlette:
             return JSONResponse({"success": False, "statusCode": 401, "message": "Invalid session token"}, 401)
         if request.path_params["resource"] != "work-orders":
             return JSONResponse({"success": True, "results": []})
+        if latency:
+            await asyncio.sleep(latency)
         offset = int(request.query_params.get("offset", 0))
         end = min(offset + min(int(request.query_params.get("limit", 100)), MAX_LIMIT), total)
         progress.served = max(progress.served, end)
@@ -745,8 +749,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="dlt loads once, without its second run (on SQLite it deletes row by row: under 100 records/s)",
     )
+    parser.add_argument(
+        "--source-latency",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="the source takes this long to answer each page, as a remote system does (default 0)",
+    )
     parser.add_argument("--once", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.source_latency:
+        os.environ[LATENCY_ENV] = str(args.source_latency)  # the children inherit it
 
     if args.child is not None:  # what the sync needs, not the sibling script's gateway app (its RSS is measured)
         if args.side == "dlt":
@@ -781,6 +794,7 @@ def main(argv: list[str] | None = None) -> int:
     if any(store != "sqlite" for store in args.stores):
         info["PostgreSQL"] = postgres_info(args.postgres_url)
     info["Date"] = datetime.now().date().isoformat()
+    info["Source latency per page"] = f"{args.source_latency:g} ms"
     report(results, profiled, info)
     print(f"\nTotal benchmark time: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0

@@ -11,10 +11,11 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -22,9 +23,11 @@ import orjson
 from schema.errors import RateLimited, SystemAuthFailed, SystemRejected, SystemUnreachable
 
 from .network import http_transport
+from .tasks import discard
 
 log = logging.getLogger("plantgate.upstream")
 
+T = TypeVar("T")
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 
@@ -166,6 +169,8 @@ class UpstreamClient:
             if self.on_request:
                 self.on_request()
             started = time.monotonic()
+            if _SENT.get() is not None:
+                kwargs = {**kwargs, "extensions": {**kwargs.get("extensions", {}), "trace": _trace}}
             try:
                 async with self._slot():
                     response = _unlinked(await self.client.request(method, url, **kwargs))
@@ -256,6 +261,38 @@ class UpstreamClient:
             return decode_json(response)
         except (ValueError, json.JSONDecodeError):
             raise SystemUnreachable(f"{self.system} sent a response that is not valid JSON") from None
+
+
+# Set while a request is made ahead (`sent_ahead`): the event to set once the request is written.
+_SENT: ContextVar[asyncio.Event | None] = ContextVar("plantgate_request_sent", default=None)
+_WRITTEN = frozenset({"http11.send_request_body.complete", "http2.send_request_body.complete"})
+
+
+async def _trace(event: str, info: dict[str, Any]) -> None:
+    """httpcore's trace extension: tells `sent_ahead` when the request is on the wire."""
+    if event in _WRITTEN and (sent := _SENT.get()) is not None:
+        sent.set()
+
+
+async def sent_ahead(call: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
+    """`call` as a task, handed back once its first request is written (or once it ended): the
+    system works on it while the caller goes on. A task merely scheduled would send nothing until
+    the caller next waited, which a caller busy mapping a page does not do."""
+    sent = asyncio.Event()
+    token = _SENT.set(sent)
+    try:
+        task = asyncio.ensure_future(call)  # the task runs in a copy of this context, `sent` included
+    finally:
+        _SENT.reset(token)
+    waiting = asyncio.ensure_future(sent.wait())
+    try:
+        await asyncio.wait((task, waiting), return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        discard(task)
+        raise
+    finally:
+        waiting.cancel()
+    return task
 
 
 def _unlinked(response: httpx.Response) -> httpx.Response:

@@ -27,7 +27,7 @@ from schema.record import Record
 
 from .base import ConnectionConfig, Connector, Filterable, FilterPlan, ListQuery, Page, plan_filter
 from .discovery import FieldCandidate, ObjectCandidate, graphql_name, map_object, sampled_fields
-from .http import HttpPolicy, UpstreamClient, default_error_message
+from .http import HttpPolicy, UpstreamClient, default_error_message, sent_ahead
 from .mapping import EntityMap, dig
 from .paging import OVERLAP, TAIL, CursorPaging, OffsetCursor, OffsetPaging, PagePaging, RestPaging
 from .passthrough import RawRequest, RawResponse, exchange
@@ -244,12 +244,12 @@ class RestConnector(Connector):
             yield Page([], None)
             return
         limit = min(limit, self.max_page_size)
-        coming = asyncio.ensure_future(self._get_page(stream, plan, cursor, limit))
+        coming: asyncio.Future[Any] = asyncio.ensure_future(self._get_page(stream, plan, cursor, limit))
         try:
             while True:
                 rows, next_cursor = self._cut(stream, cursor, limit, await coming)
                 if next_cursor is not None:
-                    coming = asyncio.ensure_future(self._get_page(stream, plan, next_cursor, limit))
+                    coming = await sent_ahead(self._get_page(stream, plan, next_cursor, limit))
                 yield self._mapped_page(stream, plan, rows, next_cursor)
                 if next_cursor is None:
                     return

@@ -20,6 +20,7 @@ from connectors.upkeep.connector import UpKeepConnector
 from sandboxes.kit import SandboxControl, ServerThread
 from sandboxes.upkeep.app import SANDBOX, create_app
 from schema.errors import SystemUnreachable
+from tests.helpers import wait_until
 
 POLICY = HttpPolicy(connect_timeout=2.0, read_timeout=5.0, retries=0)
 LIMIT = 50
@@ -46,26 +47,18 @@ def offsets_asked(control: SandboxControl) -> list[int]:
     return [int(r["query"].get("offset", 0)) for r in control.requests() if r["path"].endswith("/work-orders")]
 
 
-async def eventually(check, timeout: float = 5.0):  # type: ignore[no-untyped-def]
-    """Poll `check` while the event loop runs (the read ahead is a task on it)."""
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline, "not met in time"
-        await asyncio.sleep(0.02)
-    return found
-
-
 async def test_the_next_page_is_asked_for_while_this_one_is_handled_one_request_at_a_time(upkeep):
     connector, control = upkeep
     async with aclosing(connector.read_pages("WorkOrder", ListQuery(), None, LIMIT)) as pages:
         first = await anext(pages)
         assert len(first.records) == LIMIT
-        # The second page was asked for before anyone asked this iterator for it, and nothing further.
-        assert await eventually(lambda: offsets_asked(control) == [0, SECOND])
+        # The second page was asked for before this one was handed on: it reaches the sandbox while
+        # this event loop is blocked (a request still to be sent would not), and nothing further.
+        wait_until(lambda: offsets_asked(control) == [0, SECOND], timeout=5, what="the second page asked for")
         await asyncio.sleep(0.2)
         assert offsets_asked(control) == [0, SECOND]
         second = await anext(pages)
-        assert await eventually(lambda: offsets_asked(control) == [0, SECOND, THIRD])
+        wait_until(lambda: offsets_asked(control) == [0, SECOND, THIRD], timeout=5, what="the third page asked for")
     assert not {r.remote_id for r in first.records} & {r.remote_id for r in second.records}
 
 
@@ -86,7 +79,7 @@ async def test_a_reading_stopped_early_drops_the_request_it_made_ahead(upkeep):
     control.fault("slow", delay=4, match=rf"[?&]offset={SECOND}\b")
     async with aclosing(connector.read_pages("WorkOrder", ListQuery(), None, LIMIT)) as pages:
         await anext(pages)
-        await eventually(lambda: SECOND in offsets_asked(control))
+        wait_until(lambda: SECOND in offsets_asked(control), timeout=5, what="the second page asked for")
         started = time.monotonic()
     assert time.monotonic() - started < 2, "closing waited for the slow request instead of dropping it"
     control.clear_fault()
