@@ -164,13 +164,13 @@ class UpstreamClient:
         if idempotent is None:
             idempotent = method.upper() in IDEMPOTENT
         attempts = 1 + (self.policy.retries if idempotent else 0)
+        if _SENT.get() is not None:  # made ahead: `sent_ahead` waits until it is written
+            kwargs = {**kwargs, "extensions": {**kwargs.get("extensions", {}), "trace": _trace}}
         for attempt in range(attempts):
             last = attempt == attempts - 1
             if self.on_request:
                 self.on_request()
             started = time.monotonic()
-            if _SENT.get() is not None:
-                kwargs = {**kwargs, "extensions": {**kwargs.get("extensions", {}), "trace": _trace}}
             try:
                 async with self._slot():
                     response = _unlinked(await self.client.request(method, url, **kwargs))

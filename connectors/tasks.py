@@ -1,4 +1,4 @@
-"""Requests made ahead of need, dropped when no longer wanted."""
+"""Work started ahead of need (a page requested, a reader running), dropped when no longer wanted."""
 
 from __future__ import annotations
 
