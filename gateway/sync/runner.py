@@ -223,6 +223,7 @@ class SyncRunner:
         pages = ReadAhead(read_ahead.budget(store.dialect))
         reader = asyncio.create_task(self._read(connector, entity, query, state.cursor, status_field, pages))
         committed, synced = 0, state.records_synced  # pages this run committed; records the pass synced
+        analyzing: asyncio.Task[bool] | None = None
         try:
             while True:
                 batch = await pages.take()
@@ -237,13 +238,18 @@ class SyncRunner:
                 await self.services.bus.publish(*events)
                 before, committed = committed, committed + len(batch)
                 if before < statistics.AFTER_PAGES <= committed and not last:  # a large pass: tell the planner
-                    await store.run(statistics.refresh_if_stale, store.engine)
+                    # Beside the commits, not between them: on a table a first load has just filled, ANALYZE
+                    # took as long as five page transactions, and the pass waited for it.
+                    analyzing = asyncio.create_task(store.run(statistics.refresh_if_stale, store.engine))
                 synced += count
                 if last:
+                    if analyzing is not None:
+                        await analyzing
                     return synced
         finally:
-            if not reader.done():
-                discard(reader)
+            for task in (reader, analyzing):
+                if task is not None and not task.done():
+                    discard(task)
 
     async def _read(
         self,
