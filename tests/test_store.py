@@ -53,10 +53,10 @@ def test_migrations_create_tables_and_are_idempotent(backend, tmp_path, request)
     migrate(engine)  # a second start changes nothing
     assert set(inspect(engine).get_table_names()) >= TABLES
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0011"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0012"
         if backend == "postgres":  # replica pages leave room for a full pass's stamps
             options = conn.execute(text("select reloptions from pg_class where relname = 'replica_record'")).scalar()
-            assert options == ["fillfactor=70"]
+            assert options == ["fillfactor=50"]
     engine.dispose()
 
 

@@ -19,7 +19,7 @@ class ReplicaRecord(SQLModel, table=True):
         Index("ix_replica_updated", "connection_id", "entity", "remote_updated_at", "remote_id"),
         Index("ix_replica_created", "connection_id", "entity", "remote_created_at", "remote_id"),
         Index("ix_replica_status", "connection_id", "entity", "status", "remote_id"),
-        {"postgresql_with": {"fillfactor": 70}},  # room for a full pass's stamps: migration 0011
+        {"postgresql_with": {"fillfactor": 50}},  # room for a full pass's stamps: migration 0012
     )
 
     connection_id: str = Field(foreign_key="connection.id", primary_key=True, max_length=32)
