@@ -15,8 +15,9 @@ from sqlalchemy import text
 
 from sandboxes.kit import ServerThread
 from tests.conftest import Gateway, _start_gateway, fresh_postgres_database
+from tests.helpers import wait_until
 from tests.test_replica_upsert import SYNC, events, full_sync
-from tests.test_sync import Conn, wait_until
+from tests.test_sync import Conn
 
 _PAGES = text(
     "SELECT remote_id, CAST((CAST(CAST(ctid AS TEXT) AS POINT))[0] AS BIGINT) FROM replica_record WHERE connection_id = :c"
